@@ -1,0 +1,196 @@
+// Effective addresses: turns the expression inside `[...]` into base + index*scale +
+// displacement, choosing base and index the way NASM does, and encodes it as
+// ModRM (+SIB) (+displacement).
+
+import type { Register } from '../../isa/src/index.js';
+import { evaluate, EvalError, NO_SYMBOLS, type Value } from './expr.js';
+import type { Expr, Span } from './syntax.js';
+
+export interface AddressShape {
+  base: Register | null;
+  index: Register | null;
+  scale: 1 | 2 | 4 | 8;
+  /** The displacement expression (registers removed), or null for none. */
+  disp: Expr | null;
+  /** 16 for [bx+si]-style addressing (0x67 prefix in 32-bit code). */
+  adsize: 16 | 32;
+}
+
+interface Term {
+  reg: Register;
+  coef: bigint;
+  /** Written with an explicit multiplication (`eax*1`): NASM makes it the index. */
+  scaled: boolean;
+}
+
+interface Linear {
+  terms: Term[];
+  disp: Expr[];
+}
+
+function regFree(e: Expr): boolean {
+  switch (e.kind) {
+    case 'reg': return false;
+    case 'unary': return regFree(e.arg);
+    case 'binary': return regFree(e.left) && regFree(e.right);
+    case 'cond': return regFree(e.test) && regFree(e.then) && regFree(e.else);
+    default: return true;
+  }
+}
+
+function negate(e: Expr): Expr {
+  return { kind: 'unary', op: '-', arg: e, span: e.span };
+}
+
+function scaleExpr(e: Expr, k: bigint): Expr {
+  return k === 1n ? e : { kind: 'binary', op: '*', left: e, right: { kind: 'num', value: k, span: e.span }, span: e.span };
+}
+
+function linearize(e: Expr): Linear {
+  if (regFree(e)) return { terms: [], disp: [e] };
+  switch (e.kind) {
+    case 'reg':
+      return { terms: [{ reg: e.reg, coef: 1n, scaled: false }], disp: [] };
+    case 'unary':
+      if (e.op === '+') return linearize(e.arg);
+      if (e.op === '-') return mul(linearize(e.arg), -1n, false);
+      break;
+    case 'binary': {
+      if (e.op === '+' || e.op === '-') {
+        const l = linearize(e.left);
+        const r = linearize(e.right);
+        const rr = e.op === '-' ? mul(r, -1n, false) : r;
+        return { terms: [...l.terms, ...rr.terms], disp: [...l.disp, ...rr.disp] };
+      }
+      if (e.op === '*') {
+        const [constSide, regSide] = regFree(e.left) ? [e.left, e.right] : [e.right, e.left];
+        if (!regFree(constSide)) break;
+        let k: Value;
+        try {
+          k = evaluate(constSide, NO_SYMBOLS);
+        } catch (err) {
+          if (err instanceof EvalError) throw new EvalError(constSide.span, 'a register can only be multiplied by a number');
+          throw err;
+        }
+        return mul(linearize(regSide), k.n, true);
+      }
+      break;
+    }
+  }
+  throw new EvalError(e.span, 'invalid effective address');
+}
+
+function mul(l: Linear, k: bigint, scaled: boolean): Linear {
+  return {
+    terms: l.terms.map((t) => ({ reg: t.reg, coef: t.coef * k, scaled: t.scaled || scaled })),
+    disp: l.disp.map((d) => (k === -1n ? negate(d) : scaleExpr(d, k))),
+  };
+}
+
+function sumOf(parts: Expr[]): Expr | null {
+  if (parts.length === 0) return null;
+  return parts.reduce((a, b) => ({ kind: 'binary', op: '+', left: a, right: b, span: { ...a.span, end: Math.max(a.span.end, b.span.end) } }));
+}
+
+const cache = new WeakMap<Expr, AddressShape>();
+
+/**
+ * The base/index/scale/displacement of `[addr]`. NASM's choices: registers written
+ * with a multiplication are the index; `eax*2`, `*3`, `*5`, `*9` split into base+index
+ * unless `nosplit`; ESP can only be a base; otherwise the first register is the base.
+ */
+export function addressShape(addr: Expr | null, nosplit: boolean, span: Span): AddressShape {
+  if (!addr) return { base: null, index: null, scale: 1, disp: null, adsize: 32 };
+  const key = addr;
+  const hit = nosplit ? undefined : cache.get(key);
+  if (hit) return hit;
+  const lin = linearize(addr);
+  // Merge repeated registers: [eax+eax] is eax*2.
+  const merged: Term[] = [];
+  for (const t of lin.terms) {
+    const m = merged.find((x) => x.reg.name === t.reg.name);
+    if (m) {
+      m.coef += t.coef;
+      m.scaled = true;
+    } else merged.push({ ...t });
+  }
+  const terms = merged.filter((t) => t.coef !== 0n);
+  const disp = sumOf(lin.disp);
+  const sizes = new Set(terms.map((t) => t.reg.cls));
+  for (const t of terms) {
+    if (t.reg.cls !== 'r32' && t.reg.cls !== 'r16') throw new EvalError(span, `register '${t.reg.name}' cannot be used in an address`);
+    if (t.coef < 0n) throw new EvalError(span, `register '${t.reg.name}' cannot be subtracted in an address`);
+  }
+  if (sizes.size > 1) throw new EvalError(span, 'cannot mix 16-bit and 32-bit registers in an address');
+  const shape = sizes.has('r16') ? shape16(terms, disp, span) : shape32(terms, disp, nosplit, span);
+  if (!nosplit) cache.set(key, shape);
+  return shape;
+}
+
+function shape32(terms: Term[], disp: Expr | null, nosplit: boolean, span: Span): AddressShape {
+  const bad = () => new EvalError(span, 'invalid effective address');
+  const isScale = (c: bigint) => c === 1n || c === 2n || c === 4n || c === 8n;
+  if (terms.length > 2) throw bad();
+  if (terms.length === 0) return { base: null, index: null, scale: 1, disp, adsize: 32 };
+  if (terms.length === 1) {
+    const [t] = terms;
+    if (t.coef === 1n && (!t.scaled || !nosplit)) return { base: t.reg, index: null, scale: 1, disp, adsize: 32 };
+    if (!nosplit && (t.coef === 2n || t.coef === 3n || t.coef === 5n || t.coef === 9n)) {
+      if (t.reg.name === 'esp') throw bad();
+      return { base: t.reg, index: t.reg, scale: Number(t.coef - 1n) as 1 | 2 | 4 | 8, disp, adsize: 32 };
+    }
+    if (!isScale(t.coef) || t.reg.name === 'esp') throw bad();
+    return { base: null, index: t.reg, scale: Number(t.coef) as 1 | 2 | 4 | 8, disp, adsize: 32 };
+  }
+  let [a, b] = terms;
+  // The index is the scaled one; with neither scaled, the second written.
+  if (a.coef !== 1n || (a.scaled && !b.scaled && b.coef === 1n)) [a, b] = [b, a];
+  if (a.coef !== 1n || !isScale(b.coef)) throw bad();
+  if (b.reg.name === 'esp') {
+    if (b.coef !== 1n || a.reg.name === 'esp') throw bad();
+    [a, b] = [b, a];
+  }
+  return { base: a.reg, index: b.reg, scale: Number(b.coef) as 1 | 2 | 4 | 8, disp, adsize: 32 };
+}
+
+function shape16(terms: Term[], disp: Expr | null, span: Span): AddressShape {
+  const names = terms.map((t) => t.reg.name).sort().join('+');
+  const valid = ['', 'bx', 'bp', 'si', 'di', 'bx+si', 'bx+di', 'bp+si', 'bp+di'];
+  if (terms.some((t) => t.coef !== 1n) || !valid.includes(names)) throw new EvalError(span, 'invalid 16-bit effective address');
+  const base = terms.find((t) => t.reg.name === 'bx' || t.reg.name === 'bp')?.reg ?? null;
+  const index = terms.find((t) => t.reg.name === 'si' || t.reg.name === 'di')?.reg ?? null;
+  return { base, index, scale: 1, disp, adsize: 16 };
+}
+
+const RM16: Record<string, number> = { 'bx+si': 0, 'bx+di': 1, 'bp+si': 2, 'bp+di': 3, si: 4, di: 5, bp: 6, bx: 7 };
+
+/**
+ * Encodes an address as ModRM (with `regField`), SIB and displacement bytes.
+ * `disp` is the displacement value (undefined while still unknown, which is encoded
+ * as the widest form), `forced` a width written inside the brackets.
+ */
+export function encodeAddress(shape: AddressShape, regField: number, disp: Value | undefined, forced: number): number[] {
+  const hasDisp = shape.disp !== null;
+  const dv = disp ? Number(BigInt.asIntN(32, disp.n)) : 0;
+  const small = disp !== undefined && disp.sect === null && dv >= -128 && dv <= 127;
+  const zero = !hasDisp || (disp !== undefined && disp.sect === null && dv === 0);
+  const le = (v: number, n: number) => Array.from({ length: n }, (_, i) => (v >>> (8 * i)) & 0xff);
+  const reg = (regField & 7) << 3;
+  if (shape.adsize === 16) {
+    const key = [shape.base?.name, shape.index?.name].filter(Boolean).join('+');
+    if (!key) return [0x06 | reg, ...le(dv, 2)];
+    const rm = RM16[key];
+    const mod = forced === 8 ? 1 : forced === 16 || forced === 32 ? 2 : zero && key !== 'bp' ? 0 : small ? 1 : 2;
+    return [(mod << 6) | reg | rm, ...(mod === 1 ? le(dv, 1) : mod === 2 ? le(dv, 2) : [])];
+  }
+  const { base, index, scale } = shape;
+  if (!base && !index) return [0x05 | reg, ...le(dv, 4)];
+  const needsDisp = base === null || base.name === 'ebp';
+  let mod = forced === 8 ? 1 : forced === 32 || forced === 16 ? 2 : zero && !needsDisp ? 0 : small ? 1 : 2;
+  if (base === null) mod = 0;
+  const dispBytes = base === null ? le(dv, 4) : mod === 1 ? le(dv, 1) : mod === 2 ? le(dv, 4) : [];
+  if (!index && base && base.name !== 'esp') return [(mod << 6) | reg | base.num, ...dispBytes];
+  const ss = scale === 1 ? 0 : scale === 2 ? 1 : scale === 4 ? 2 : 3;
+  const sib = (ss << 6) | ((index ? index.num : 4) << 3) | (base ? base.num : 5);
+  return [(mod << 6) | reg | 4, sib, ...dispBytes];
+}

@@ -1,0 +1,682 @@
+// The assembler: runs the preprocessor, then passes over the expanded lines until every
+// label address and instruction size is stable (jumps and displacements start long and
+// shrink, as NASM's optimizer does), then a final pass emits bytes, symbols, the line
+// table and the listing. Sections are laid out like `nasm -f bin`: .text first at
+// `org`, other progbits sections in order of appearance, nobits sections last.
+
+import { addressShape } from './address.js';
+import { encodeInstruction, type ResolvedOperand } from './encoder.js';
+import { evaluate, EvalError, type EvalEnv, type Value } from './expr.js';
+import { locate, preprocess, type ExpandedLine, type Frame } from './preprocessor.js';
+import type { Diagnostic, Severity } from './diagnostics.js';
+import type { Image, ImageSection, ImageSymbol, LineRow } from './image.js';
+import { lineColumn, type SourceFile, type SourceProvider } from './source.js';
+import type { DataItem, Expr, LineNode, OperandNode, Span, Statement } from './syntax.js';
+import type { Token } from './lexer.js';
+
+export interface AssembleOptions {
+  /** Path of the root file (used in messages and the line table). */
+  path: string;
+  text: string;
+  /** Reads %include and incbin files; none by default. */
+  provider?: SourceProvider;
+  /** Single-line macros defined before the source (like nasm -D). */
+  predefined?: Record<string, string>;
+}
+
+export interface ListingRow {
+  /** The expanded line. */
+  line: ExpandedLine;
+  address: number;
+  bytes: Uint8Array;
+  /** Size of reserved space (resb, times with nobits), shown as ?? in the listing. */
+  reserved: number;
+}
+
+export interface AssembleResult {
+  /** True when there are no errors. */
+  ok: boolean;
+  image: Image;
+  diagnostics: Diagnostic[];
+  files: SourceFile[];
+  listing: ListingRow[];
+  /** Each file's own lines as parsed before expansion (for the language server). */
+  trees: Map<number, LineNode[]>;
+  /** How many passes it took. */
+  passes: number;
+}
+
+interface SectionState {
+  name: string;
+  kind: 'progbits' | 'nobits';
+  align: number;
+  write: boolean;
+  exec: boolean;
+  /** First-appearance order (after .text). */
+  order: number;
+  offset: number;
+  vaddr: number;
+  bytes: number[];
+}
+
+interface SymbolState {
+  value: Value;
+  pass: number;
+  span: Span;
+  section: string | null;
+  isLabel: boolean;
+}
+
+const MAX_PASSES = 40;
+/** After this many passes instruction sizes may only grow, which guarantees an end. */
+const GROW_ONLY_AFTER = 12;
+const NOP = 0x90;
+
+const NO_PROVIDER: SourceProvider = { read: () => null };
+
+function defaultAttributes(name: string): Pick<SectionState, 'kind' | 'write' | 'exec'> {
+  if (name === '.text' || name.startsWith('.text.')) return { kind: 'progbits', write: false, exec: true };
+  if (name === '.bss' || name.startsWith('.bss.')) return { kind: 'nobits', write: true, exec: false };
+  if (name === '.rodata' || name.startsWith('.rodata.') || name.startsWith('.note')) return { kind: 'progbits', write: false, exec: false };
+  return { kind: 'progbits', write: true, exec: false };
+}
+
+class Pass implements EvalEnv {
+  readonly sections = new Map<string, SectionState>();
+  section!: SectionState;
+  /** Non-null inside struc/absolute: the absolute location counter. */
+  absolute: { offset: number; struc: string | null; saved: SectionState } | null = null;
+  istruc: { name: string; base: number; start: number } | null = null;
+  lastGlobal = '';
+  org: number | null = null;
+  orgSpan: Span | null = null;
+  readonly diagnostics: Diagnostic[] = [];
+  readonly lines: LineRow[] = [];
+  readonly listing: ListingRow[] = [];
+  readonly globals = new Map<string, Span>();
+  /** Instruction sizes of this pass by statement key, to detect convergence. */
+  readonly sizes: number[] = [];
+  sizeIndex = 0;
+  changed = false;
+  stack: readonly Frame[] = [];
+  current: ExpandedLine | null = null;
+  lineStart = 0;
+
+  constructor(
+    readonly number: number,
+    readonly final: boolean,
+    readonly symbols: Map<string, SymbolState>,
+    readonly layout: Map<string, number>,
+    readonly previousSizes: readonly number[],
+    readonly growOnly: boolean,
+    readonly files: SourceFile[],
+    readonly provider: SourceProvider,
+  ) {
+    this.switchSection('.text', null);
+  }
+
+  // ---- EvalEnv ----
+  symbol(name: string): Value | undefined {
+    const s = this.symbols.get(this.qualify(name));
+    return s ? s.value : undefined;
+  }
+  here(): Value {
+    if (this.absolute) return { n: BigInt(this.absolute.offset), sect: null };
+    return { n: BigInt(this.section.vaddr + this.section.offset), sect: this.section.name };
+  }
+  sectionStart(): Value {
+    if (this.absolute) return { n: 0n, sect: null };
+    return { n: BigInt(this.section.vaddr), sect: this.section.name };
+  }
+
+  qualify(name: string): string {
+    return name.startsWith('.') && !name.startsWith('..') ? this.lastGlobal + name : name;
+  }
+
+  report(severity: Severity, code: string, message: string, span: Span): void {
+    if (!this.final) return;
+    this.diagnostics.push(locate({ severity, code, message, span, related: [] }, this.stack));
+  }
+
+  switchSection(name: string, span: Span | null, attrs: Token[] = []): void {
+    let s = this.sections.get(name);
+    if (!s) {
+      s = {
+        name, ...defaultAttributes(name), align: name === '.text' ? 1 : 4, order: this.sections.size, offset: 0,
+        vaddr: this.layout.get(name) ?? 0, bytes: [],
+      };
+      this.sections.set(name, s);
+    }
+    for (const a of attrs) {
+      const t = a.text.toLowerCase();
+      if (t === 'nobits') s.kind = 'nobits';
+      else if (t === 'progbits') s.kind = 'progbits';
+      else if (t === 'exec') s.exec = true;
+      else if (t === 'noexec') s.exec = false;
+      else if (t === 'write') s.write = true;
+      else if (t === 'nowrite') s.write = false;
+      else if (t.startsWith('align=')) {
+        const n = Number(t.slice(6));
+        if (!Number.isInteger(n) || n <= 0 || (n & (n - 1)) !== 0) this.report('error', 'directive', `section alignment must be a power of two, not '${t.slice(6)}'`, spanOfToken(a));
+        else s.align = Math.max(s.align, n);
+      } else if (t !== 'alloc' && t !== 'noalloc' && t !== 'align' && t !== '=' && !/^\d+$/.test(t) && span) {
+        this.report('warning', 'directive', `section attribute '${a.text}' is ignored`, spanOfToken(a));
+      }
+    }
+    this.section = s;
+    this.absolute = null;
+  }
+
+  /** Appends bytes at the location counter (or just advances it outside the final pass). */
+  emit(bytes: ArrayLike<number>, span: Span): void {
+    if (this.absolute) {
+      if (bytes.length) this.report('warning', 'absolute-data', 'data in an absolute section (struc/absolute) is not emitted', span);
+      this.absolute.offset += bytes.length;
+      return;
+    }
+    const s = this.section;
+    if (s.kind === 'nobits' && bytes.length) {
+      this.report('warning', 'nobits-data', `initialized data in nobits section '${s.name}' is ignored`, span);
+    } else if (this.final) {
+      for (let i = 0; i < bytes.length; i++) s.bytes.push(bytes[i]);
+    }
+    s.offset += bytes.length;
+  }
+
+  reserve(n: number, span: Span): void {
+    if (this.absolute) {
+      this.absolute.offset += n;
+      return;
+    }
+    const s = this.section;
+    if (s.kind === 'progbits') {
+      if (this.final) for (let i = 0; i < n; i++) s.bytes.push(0);
+    }
+    s.offset += n;
+    void span;
+  }
+
+  location(): number {
+    return this.absolute ? this.absolute.offset : this.section.vaddr + this.section.offset;
+  }
+}
+
+function spanOfToken(t: Token): Span {
+  return { file: t.file, start: t.start, end: t.start + t.text.length };
+}
+
+export function assemble(opts: AssembleOptions): AssembleResult {
+  const provider = opts.provider ?? NO_PROVIDER;
+  const pre = preprocess(opts.path, opts.text, provider, opts.predefined);
+  const symbols = new Map<string, SymbolState>();
+  let layout = new Map<string, number>();
+  let previousSizes: number[] = [];
+  let pass: Pass | null = null;
+  let passes = 0;
+  let stable = false;
+  for (let n = 1; n <= MAX_PASSES && !stable; n++) {
+    passes = n;
+    pass = new Pass(n, false, symbols, layout, previousSizes, n > GROW_ONLY_AFTER, pre.files, provider);
+    runPass(pass, pre.lines);
+    const newLayout = computeLayout(pass);
+    stable = n > 1 && !pass.changed && sameLayout(layout, newLayout);
+    layout = newLayout;
+    previousSizes = pass.sizes;
+  }
+  const final = new Pass(passes + 1, true, symbols, layout, previousSizes, passes > GROW_ONLY_AFTER, pre.files, provider);
+  runPass(final, pre.lines);
+  const diagnostics = [...pre.diagnostics, ...final.diagnostics];
+  if (!stable) {
+    diagnostics.push({ severity: 'error', code: 'no-convergence', message: `label addresses did not settle after ${MAX_PASSES} passes`, span: { file: 0, start: 0, end: 0 }, related: [] });
+  }
+  const image = buildImage(final, layout);
+  return {
+    ok: !diagnostics.some((d) => d.severity === 'error'),
+    image, diagnostics, files: pre.files, listing: final.listing, trees: pre.trees, passes: passes + 1,
+  };
+}
+
+function sameLayout(a: Map<string, number>, b: Map<string, number>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
+}
+
+/** Section start addresses the way `nasm -f bin` places them. */
+function computeLayout(pass: Pass): Map<string, number> {
+  const out = new Map<string, number>();
+  let at = pass.org ?? 0;
+  const ordered = orderedSections(pass);
+  let first = true;
+  for (const s of ordered) {
+    if (!first) at = alignUp(at, s.align);
+    first = false;
+    out.set(s.name, at);
+    at += s.offset;
+  }
+  return out;
+}
+
+function orderedSections(pass: Pass): SectionState[] {
+  const all = [...pass.sections.values()];
+  const text = all.filter((s) => s.name === '.text' && (s.offset > 0 || all.length === 1 || true));
+  const rest = all.filter((s) => s.name !== '.text').sort((a, b) => a.order - b.order);
+  const progbits = [...text, ...rest].filter((s) => s.kind === 'progbits');
+  const nobits = [...text, ...rest].filter((s) => s.kind === 'nobits');
+  return [...progbits, ...nobits];
+}
+
+function alignUp(v: number, a: number): number {
+  return a <= 1 ? v : Math.ceil(v / a) * a;
+}
+
+function runPass(pass: Pass, lines: readonly ExpandedLine[]): void {
+  for (const line of lines) {
+    pass.stack = line.stack;
+    pass.current = line;
+    const node = line.node;
+    if (pass.final) for (const e of node.errors) pass.report('error', e.code, e.message, e.span);
+    if (node.errors.length) {
+      // Still define the label so one typo doesn't cascade into undefined-symbol errors.
+      if (node.label && !(node.statement && node.statement.kind === 'equ')) defineLabel(pass, node);
+      continue;
+    }
+    const startLoc = pass.location();
+    const startSection = pass.section;
+    const startLen = startSection.bytes.length;
+    const startAbs = pass.absolute;
+    if (node.label && !(node.statement && node.statement.kind === 'equ')) defineLabel(pass, node);
+    if (node.statement) {
+      const nRows = pass.lines.length;
+      statement(pass, node.statement, node);
+      if (pass.final && node.statement.kind !== 'directive' && node.statement.kind !== 'equ') {
+        recordListing(pass, line, startLoc, startSection, startLen, startAbs);
+        void nRows;
+      }
+    }
+  }
+  if (pass.absolute && pass.absolute.struc) {
+    pass.report('error', 'directive', `struc '${pass.absolute.struc}' has no endstruc`, { file: 0, start: 0, end: 0 });
+  }
+}
+
+function recordListing(pass: Pass, line: ExpandedLine, startLoc: number, section: SectionState, startLen: number, abs: Pass['absolute']): void {
+  if (abs || pass.absolute) {
+    pass.listing.push({ line, address: startLoc, bytes: new Uint8Array(0), reserved: pass.location() - startLoc });
+    return;
+  }
+  const bytes = Uint8Array.from(section.bytes.slice(startLen));
+  const reserved = section === pass.section && section.kind === 'nobits' ? pass.location() - startLoc : 0;
+  pass.listing.push({ line, address: startLoc, bytes, reserved });
+}
+
+function defineLabel(pass: Pass, node: LineNode, value?: Value): void {
+  const label = node.label!;
+  let name = label.name;
+  if (name.startsWith('..@')) {
+    // macro-local labels: unique already, and they don't open a new local scope
+  } else if (name.startsWith('.') && !name.startsWith('..')) {
+    if (!pass.lastGlobal && !pass.absolute?.struc) pass.report('warning', 'orphan-local', `local label '${name}' has no preceding non-local label`, label.span);
+    name = pass.lastGlobal + name;
+  } else {
+    pass.lastGlobal = name;
+  }
+  if (!label.colon && !node.statement) {
+    pass.report('warning', 'orphan-label', `label '${name}' alone on a line without a colon`, label.span);
+  }
+  const v = value ?? pass.here();
+  const prev = pass.symbols.get(name);
+  if (prev && prev.pass === pass.number) {
+    pass.report('error', 'duplicate-label', `symbol '${name}' is already defined`, label.span);
+    return;
+  }
+  if (prev && (prev.value.n !== v.n || prev.value.sect !== v.sect)) pass.changed = true;
+  if (!prev) pass.changed = true;
+  pass.symbols.set(name, {
+    value: v, pass: pass.number, span: label.span,
+    section: v.sect, isLabel: value === undefined && !pass.absolute,
+  });
+}
+
+/** Evaluates an expression; unknown symbols yield undefined before the final pass. */
+function tryEval(pass: Pass, e: Expr): Value | undefined {
+  try {
+    return evaluate(e, pass);
+  } catch (err) {
+    if (!(err instanceof EvalError)) throw err;
+    if (!err.unknown || pass.final) pass.report('error', err.unknown ? 'undefined-symbol' : 'expression', err.message, err.span);
+    return undefined;
+  }
+}
+
+/** Evaluates an expression that must be known now (counts, alignments, org). */
+function critical(pass: Pass, e: Expr, what: string): number | undefined {
+  try {
+    const v = evaluate(e, pass);
+    return Number(v.n);
+  } catch (err) {
+    if (!(err instanceof EvalError)) throw err;
+    const msg = err.unknown ? `${err.message}: ${what} must be computable when the line is reached (no forward references)` : err.message;
+    if (pass.final || !err.unknown) pass.report('error', err.unknown ? 'undefined-symbol' : 'expression', msg, err.span);
+    return undefined;
+  }
+}
+
+function statement(pass: Pass, st: Statement, node: LineNode): void {
+  switch (st.kind) {
+    case 'instruction': return instruction(pass, st);
+    case 'data': return data(pass, st.unit, st.items, st.span);
+    case 'reserve': {
+      const n = critical(pass, st.count, 'a reservation size');
+      if (n === undefined) return;
+      if (n < 0) return pass.report('error', 'directive', `negative reservation size ${n}`, st.count.span);
+      if (pass.final && !pass.absolute && pass.section.kind === 'progbits') {
+        pass.report('warning', 'zeroing', `uninitialized space declared in progbits section '${pass.section.name}': zeroing`, st.span);
+      }
+      return pass.reserve(n * st.unit, st.span);
+    }
+    case 'times': {
+      const n = critical(pass, st.count, 'the times count');
+      if (n === undefined || !st.body) return;
+      if (n < 0) return pass.report('error', 'directive', `times count ${n} is negative`, st.count.span);
+      if (n > 64 * 1024 * 1024) return pass.report('error', 'directive', `times count ${n} is too large`, st.count.span);
+      for (let i = 0; i < n; i++) statement(pass, st.body, node);
+      return;
+    }
+    case 'equ': {
+      if (!node.label) return pass.report('error', 'directive', "'equ' needs a label before it", st.span);
+      const v = tryEval(pass, st.value);
+      // Unknown yet: left undefined; later references get a located error in the final pass.
+      if (v === undefined) return;
+      return defineLabel(pass, node, v);
+    }
+    case 'directive':
+      return directive(pass, st, node);
+  }
+}
+
+function resolveOperand(pass: Pass, op: OperandNode): ResolvedOperand | null {
+  switch (op.kind) {
+    case 'reg':
+      return { kind: 'reg', reg: op.reg };
+    case 'imm':
+      return { kind: 'imm', value: tryEval(pass, op.expr), size: op.size, strict: op.strict, distance: op.distance };
+    case 'farptr':
+      return { kind: 'farptr', seg: tryEval(pass, op.seg), offset: tryEval(pass, op.offset) };
+    case 'mem': {
+      let shape;
+      try {
+        shape = addressShape(op.addr, op.nosplit, op.span);
+      } catch (err) {
+        if (!(err instanceof EvalError)) throw err;
+        pass.report('error', 'address', err.message, err.span);
+        return null;
+      }
+      const disp = shape.disp ? tryEval(pass, shape.disp) : { n: 0n, sect: null };
+      return { kind: 'mem', size: op.size, far: op.far, seg: op.seg, shape, disp, dispSize: op.dispSize };
+    }
+  }
+}
+
+function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>): void {
+  const operands: ResolvedOperand[] = [];
+  for (const o of st.operands) {
+    const r = resolveOperand(pass, o);
+    if (!r) return;
+    operands.push(r);
+  }
+  const address = pass.location();
+  const res = encodeInstruction({
+    mnemonic: st.mnemonic.text,
+    prefixes: st.prefixes.map((p) => p.text),
+    operands,
+    address,
+    section: pass.absolute ? '' : pass.section.name,
+  }, pass.final);
+  const key = pass.sizeIndex++;
+  if (!res.ok) {
+    const span = res.operand !== undefined ? st.operands[res.operand].span : res.code === 'unknown-instruction' ? st.mnemonic.span : st.span;
+    pass.report('error', res.code, res.message, span);
+    pass.sizes[key] = 0;
+    return;
+  }
+  let bytes = res.bytes;
+  const prev = pass.previousSizes[key];
+  if (pass.growOnly && prev !== undefined && bytes.length < prev) {
+    // Pad with NOPs rather than shrink, so the passes settle.
+    bytes = [...bytes, ...new Array(prev - bytes.length).fill(NOP)];
+  }
+  if (prev !== bytes.length) pass.changed = true;
+  pass.sizes[key] = bytes.length;
+  for (const w of res.warnings) pass.report('warning', 'overflow', w, st.span);
+  if (pass.final && !pass.absolute) addLineRow(pass, address, st.mnemonic.span);
+  pass.emit(bytes, st.span);
+}
+
+function addLineRow(pass: Pass, address: number, span: Span): void {
+  const file = pass.files[span.file];
+  if (!file) return;
+  const { line, column } = lineColumn(file, span.start);
+  const rows = pass.lines;
+  if (rows.length && rows[rows.length - 1].address === address) rows.pop();
+  rows.push({ address, file: file.path, line, column });
+}
+
+function data(pass: Pass, unit: number, items: DataItem[], span: Span): void {
+  const start = pass.location();
+  const out: number[] = [];
+  for (const item of items) {
+    if (item.kind === 'string') {
+      for (const b of item.bytes) out.push(b);
+      const pad = (unit - (item.bytes.length % unit)) % unit;
+      for (let i = 0; i < pad; i++) out.push(0);
+    } else if (item.kind === 'uninit') {
+      for (let i = 0; i < unit; i++) out.push(0);
+    } else {
+      if (unit === 10) {
+        pass.report('error', 'data', 'dt (80-bit) integers are not supported', item.span);
+        continue;
+      }
+      const v = tryEval(pass, item.expr);
+      const n = v?.n ?? 0n;
+      if (v && v.sect === null && pass.final && unit < 8) {
+        const bits = BigInt(unit * 8);
+        if (n >= 1n << bits || n < -(1n << (bits - 1n))) {
+          pass.report('warning', 'overflow', `${unit === 1 ? 'byte' : unit === 2 ? 'word' : 'dword'} data exceeds bounds`, item.span);
+        }
+      }
+      if (v && v.sect !== null && unit < 4) pass.report('error', 'data', 'an address does not fit in a byte or word: use dd', item.span);
+      const u = BigInt.asUintN(64, n);
+      for (let i = 0; i < unit; i++) out.push(Number((u >> BigInt(8 * i)) & 0xffn));
+    }
+  }
+  if (pass.final && !pass.absolute && pass.section.kind === 'progbits') addLineRow(pass, start, span);
+  pass.emit(out, span);
+}
+
+function directive(pass: Pass, st: Extract<Statement, { kind: 'directive' }>, node: LineNode): void {
+  const name = st.name.text;
+  const sig = st.args;
+  switch (name) {
+    case 'bits': case 'use32': case 'use16': {
+      const bits = name === 'use32' ? '32' : name === 'use16' ? '16' : sig.map((t) => t.text).join('');
+      if (bits !== '32') pass.report('error', 'directive', `only 32-bit code is supported (bits ${bits})`, st.span);
+      return;
+    }
+    case 'section': case 'segment': {
+      const nameTok = sig[0];
+      if (!nameTok) return pass.report('error', 'directive', 'section needs a name', st.span);
+      const attrs = mergeAttributeTokens(sig.slice(1));
+      return pass.switchSection(nameTok.text, st.span, attrs);
+    }
+    case 'org': {
+      const v = critical(pass, st.exprs![0], 'the origin');
+      if (v === undefined) return;
+      if (pass.org !== null && pass.org !== v) return pass.report('error', 'directive', 'program origin redefined', st.span);
+      pass.org = v >>> 0;
+      return;
+    }
+    case 'align': case 'alignb': {
+      const n = critical(pass, st.exprs![0], 'the alignment');
+      if (n === undefined) return;
+      if (n <= 0 || (n & (n - 1)) !== 0) return pass.report('error', 'directive', `alignment must be a power of two, not ${n}`, st.exprs![0].span);
+      const base = pass.absolute ? 0 : pass.section.vaddr;
+      const pad = (n - ((pass.location() - base) % n)) % n;
+      if (!pass.absolute) pass.section.align = Math.max(pass.section.align, n);
+      if (name === 'alignb') return pass.reserve(pad, st.span);
+      if (st.body) {
+        const target = pass.location() + pad;
+        while (pass.location() < target) {
+          const before = pass.location();
+          statement(pass, st.body, node);
+          if (pass.location() === before) break;
+        }
+        return;
+      }
+      return pass.emit(new Array(pad).fill(NOP), st.span);
+    }
+    case 'global': case 'static':
+      for (const t of sig) if (t.kind === 'ident') pass.globals.set(t.text, spanOfToken(t));
+      return;
+    case 'extern': case 'common':
+      return pass.report('error', 'directive', `'${name}' is not supported: xenolab links one source file into a flat executable`, st.span);
+    case 'struc': {
+      const nameTok = sig[0];
+      if (!nameTok || nameTok.kind !== 'ident') return pass.report('error', 'directive', 'struc needs a name', st.span);
+      if (pass.absolute?.struc) return pass.report('error', 'directive', `struc '${nameTok.text}' inside struc '${pass.absolute.struc}'`, st.span);
+      const saved = pass.section;
+      pass.lastGlobal = nameTok.text;
+      defineSymbol(pass, nameTok.text, { n: 0n, sect: null }, spanOfToken(nameTok));
+      pass.absolute = { offset: 0, struc: nameTok.text, saved };
+      return;
+    }
+    case 'endstruc': {
+      const abs = pass.absolute;
+      if (!abs || !abs.struc) return pass.report('error', 'directive', 'endstruc without struc', st.span);
+      defineSymbol(pass, `${abs.struc}_size`, { n: BigInt(abs.offset), sect: null }, st.span);
+      pass.section = abs.saved;
+      pass.absolute = null;
+      return;
+    }
+    case 'absolute': {
+      const v = critical(pass, st.exprs![0], 'the absolute address');
+      if (v === undefined) return;
+      pass.absolute = { offset: v, struc: null, saved: pass.absolute?.saved ?? pass.section };
+      return;
+    }
+    case 'istruc': {
+      const nameTok = sig[0];
+      if (!nameTok) return pass.report('error', 'directive', 'istruc needs a structure name', st.span);
+      pass.istruc = { name: nameTok.text, base: pass.location(), start: pass.location() };
+      return;
+    }
+    case 'at': {
+      const ist = pass.istruc;
+      if (!ist) return pass.report('error', 'directive', "'at' outside istruc", st.span);
+      const off = critical(pass, st.exprs![0], 'the field offset');
+      if (off === undefined) return;
+      const pad = ist.base + off - pass.location();
+      if (pad < 0) return pass.report('error', 'directive', 'istruc fields out of order or overlapping', st.exprs![0].span);
+      pass.emit(new Array(pad).fill(0), st.span);
+      if (st.body) {
+        statement(pass, st.body, node);
+        if (pass.final) recordListingForBody(pass);
+      }
+      return;
+    }
+    case 'iend': {
+      const ist = pass.istruc;
+      if (!ist) return pass.report('error', 'directive', 'iend without istruc', st.span);
+      const size = pass.symbols.get(`${ist.name}_size`);
+      if (!size) return pass.report('error', 'undefined-symbol', `structure '${ist.name}' is not defined`, st.span);
+      const pad = ist.base + Number(size.value.n) - pass.location();
+      if (pad < 0) return pass.report('error', 'directive', `istruc data is larger than ${ist.name}_size`, st.span);
+      pass.emit(new Array(pad).fill(0), st.span);
+      pass.istruc = null;
+      return;
+    }
+    case 'incbin':
+      return incbin(pass, st);
+    case 'default': case 'cpu': case 'warning': case 'map':
+      return;
+    default:
+      return pass.report('error', 'directive', `unknown directive '${name}'`, st.name.span);
+  }
+}
+
+function recordListingForBody(pass: Pass): void {
+  void pass;
+}
+
+/** `align=16` arrives as three tokens; glue `name=value` back together. */
+function mergeAttributeTokens(tokens: Token[]): Token[] {
+  const out: Token[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (tokens[i + 1]?.text === '=' && tokens[i + 2]) {
+      out.push({ ...t, text: `${t.text}=${tokens[i + 2].text}` });
+      i += 2;
+    } else out.push(t);
+  }
+  return out;
+}
+
+function defineSymbol(pass: Pass, name: string, v: Value, span: Span): void {
+  const prev = pass.symbols.get(name);
+  if (prev && prev.pass === pass.number) return pass.report('error', 'duplicate-label', `symbol '${name}' is already defined`, span);
+  if (!prev || prev.value.n !== v.n) pass.changed = true;
+  pass.symbols.set(name, { value: v, pass: pass.number, span, section: null, isLabel: false });
+}
+
+function incbin(pass: Pass, st: Extract<Statement, { kind: 'directive' }>): void {
+  const fileTok = st.args[0];
+  if (!fileTok || fileTok.kind !== 'string') return pass.report('error', 'directive', 'incbin expects a quoted file name', st.span);
+  const nums = st.args.slice(1).filter((t) => t.kind === 'number').map((t) => Number(t.text));
+  const from = pass.files[fileTok.file]?.path ?? '';
+  const got = pass.provider.readBinary?.(fileTok.text.slice(1, -1), from);
+  if (!got) return pass.report('error', 'include', `unable to open incbin file '${fileTok.text.slice(1, -1)}'`, spanOfToken(fileTok));
+  const skip = nums[0] ?? 0;
+  const len = nums[1] ?? got.bytes.length - skip;
+  pass.emit(got.bytes.subarray(skip, skip + Math.max(0, len)), st.span);
+}
+
+function buildImage(pass: Pass, layout: Map<string, number>): Image {
+  const sections: ImageSection[] = [];
+  for (const s of orderedSections(pass)) {
+    if (s.offset === 0 && s.name !== '.text') continue;
+    sections.push({
+      name: s.name, kind: s.kind, vaddr: layout.get(s.name) ?? 0, size: s.offset,
+      bytes: s.kind === 'progbits' ? Uint8Array.from(s.bytes) : new Uint8Array(0),
+      align: s.align, write: s.write, exec: s.exec, alloc: true,
+    });
+  }
+  const symbols: ImageSymbol[] = [];
+  for (const [name, s] of pass.symbols) {
+    if (name.startsWith('..@') || s.pass !== pass.number) continue;
+    const global = pass.globals.has(name);
+    const sec = s.section ? pass.sections.get(s.section) : undefined;
+    symbols.push({
+      name, value: Number(BigInt.asUintN(32, s.value.n)), size: 0, section: s.section, global,
+      kind: sec ? (sec.exec ? 'func' : 'object') : 'notype',
+    });
+  }
+  for (const [name, span] of pass.globals) {
+    if (!pass.symbols.has(name)) pass.report('error', 'undefined-symbol', `global symbol '${name}' is not defined`, span);
+  }
+  const start = pass.symbols.get('_start');
+  const text = sections.find((s) => s.exec) ?? sections[0];
+  const entry = start ? Number(BigInt.asUintN(32, start.value.n)) : text ? text.vaddr : 0;
+  const lines = [...pass.lines].sort((a, b) => a.address - b.address);
+  return { entry, sections, symbols, lines, notes: [] };
+}
+
+/** The flat binary `nasm -f bin` writes: progbits sections from `org`, gaps zero-filled. */
+export function flatBinary(image: Image): Uint8Array {
+  const prog = image.sections.filter((s) => s.kind === 'progbits');
+  if (prog.length === 0) return new Uint8Array(0);
+  const base = Math.min(...prog.map((s) => s.vaddr));
+  const end = Math.max(...prog.map((s) => s.vaddr + s.size));
+  const out = new Uint8Array(end - base);
+  for (const s of prog) out.set(s.bytes, s.vaddr - base);
+  return out;
+}

@@ -1,0 +1,265 @@
+// Instruction encoder: matches resolved operands against the forms of the isa/ table and
+// emits the shortest encoding, taking the first form on ties — the choice NASM makes.
+
+import {
+  formsOf, IMMEDIATE_KINDS, kindBits, PREFIXES, SEGMENT_PREFIX,
+  type InstructionForm, type OperandKind, type Register,
+} from '../../isa/src/index.js';
+import { encodeAddress, type AddressShape } from './address.js';
+import type { Value } from './expr.js';
+
+/** An operand whose expressions have been evaluated (values undefined while unknown). */
+export type ResolvedOperand =
+  | { kind: 'reg'; reg: Register }
+  | {
+      kind: 'mem';
+      size: number;
+      far: boolean;
+      seg: Register | null;
+      shape: AddressShape;
+      disp: Value | undefined;
+      dispSize: number;
+    }
+  | { kind: 'imm'; value: Value | undefined; size: number; strict: boolean; distance: '' | 'short' | 'near' | 'far' }
+  | { kind: 'farptr'; seg: Value | undefined; offset: Value | undefined };
+
+export interface EncodeRequest {
+  mnemonic: string;
+  prefixes: readonly string[];
+  operands: readonly ResolvedOperand[];
+  /** Address of the instruction's first byte (for relative branches). */
+  address: number;
+  /** Section of the instruction (branch targets in another section are never short). */
+  section: string;
+}
+
+export type EncodeResult =
+  | { ok: true; bytes: number[]; form: InstructionForm; warnings: string[] }
+  | { ok: false; message: string; code: string; operand?: number };
+
+function fitsSigned(v: number, bits: number): boolean {
+  const lim = 2 ** (bits - 1);
+  return v >= -lim && v < lim;
+}
+
+/** The value as a signed number of `bits` bits. */
+function asSigned(n: bigint, bits: number): number {
+  return Number(BigInt.asIntN(bits, n));
+}
+
+function known(v: Value | undefined): v is Value {
+  return v !== undefined;
+}
+
+function matchOperand(kind: OperandKind, op: ResolvedOperand, form: InstructionForm, req: EncodeRequest): boolean {
+  switch (op.kind) {
+    case 'reg': {
+      const r = op.reg;
+      switch (kind) {
+        case 'r8': case 'rm8': return r.cls === 'r8';
+        case 'r16': case 'rm16': return r.cls === 'r16';
+        case 'r32': case 'rm32': return r.cls === 'r32';
+        case 'sreg': case 'creg': case 'dreg': return r.cls === kind;
+        case 'al': case 'ax': case 'eax': case 'cl': case 'dx':
+        case 'es': case 'cs': case 'ss': case 'ds': case 'fs': case 'gs':
+          return r.name === kind;
+        default: return false;
+      }
+    }
+    case 'mem': {
+      if (op.far) return kind === 'mfar';
+      switch (kind) {
+        case 'rm8': case 'rm16': case 'rm32': case 'm16': case 'm32': case 'm64':
+          return op.size === 0 || op.size === kindBits(kind);
+        case 'm': return true;
+        case 'moffs8': case 'moffs16': case 'moffs32':
+          return (op.size === 0 || op.size === kindBits(kind)) && op.shape.base === null && op.shape.index === null
+            && op.shape.adsize === 32 && op.dispSize !== 8;
+        default: return false;
+      }
+    }
+    case 'imm': {
+      const size = op.size;
+      const v = op.value;
+      // `push 5` is a dword push: a 16-bit form needs `word` unless another operand is 16-bit.
+      if (form.opsize === 16 && size !== 16 && !form.operands.some((k) => kindBits(k) === 16 && !IMMEDIATE_KINDS.has(k))) return false;
+      if (op.distance === 'short' && kind !== 'rel8') return false;
+      if (op.distance === 'near' && kind !== 'rel32') return false;
+      switch (kind) {
+        case 'imm8': return size === 0 || size === 8;
+        case 'imm16': return size === 0 || size === 16;
+        case 'imm32': return size === 0 || size === 32;
+        case 'simm8': {
+          if (!(size === 0 || size === 8 || (size === form.opsize && !op.strict))) return false;
+          if (op.strict && size !== 8) return false;
+          return known(v) && v.sect === null && fitsSigned(asSigned(v.n, form.opsize || 32), 8);
+        }
+        case 'one': return (size === 0 || size === 8) && !op.strict && known(v) && v.sect === null && v.n === 1n;
+        case 'rel8': {
+          if (size !== 0 && size !== 8 && op.distance !== 'short') return false;
+          if (op.distance === 'short') return true;
+          if (!known(v) || op.strict) return false;
+          return v.sect === null || v.sect === req.section;
+        }
+        case 'rel32': return size === 0 || size === 32;
+        default: return false;
+      }
+    }
+    case 'farptr':
+      return kind === 'ptr16:32';
+  }
+}
+
+/** Which operands go in ModRM.reg and ModRM.r/m (-1: none). */
+export function modrmRoles(form: InstructionForm): { reg: number; rm: number } {
+  const k = form.operands;
+  const special = k.findIndex((x) => x === 'sreg' || x === 'creg' || x === 'dreg');
+  const memLike = k.findIndex((x) => x.startsWith('rm') || x === 'm' || x === 'm16' || x === 'm32' || x === 'm64' || x === 'mfar');
+  const gpr = (from: number) => k.findIndex((x, i) => i >= from && (x === 'r8' || x === 'r16' || x === 'r32'));
+  if (form.modrm === undefined) return { reg: -1, rm: -1 };
+  if (form.modrm !== 'r') return { reg: -1, rm: memLike >= 0 ? memLike : gpr(0) };
+  if (special >= 0) return { reg: special, rm: memLike >= 0 ? memLike : gpr(0) };
+  const reg = k.findIndex((x, i) => i !== memLike && (x === 'r8' || x === 'r16' || x === 'r32'));
+  return { reg, rm: form.dup ? reg : memLike };
+}
+
+const le = (v: number, n: number) => Array.from({ length: n }, (_, i) => (v >>> (8 * i)) & 0xff);
+
+interface Built {
+  bytes: number[];
+  warnings: string[];
+}
+
+function build(form: InstructionForm, req: EncodeRequest, finalPass: boolean): Built | string {
+  const ops = req.operands;
+  const warnings: string[] = [];
+  const prefix: number[] = [];
+  const mem = ops.find((o): o is Extract<ResolvedOperand, { kind: 'mem' }> => o.kind === 'mem');
+  let seg = mem?.seg ? SEGMENT_PREFIX[mem.seg.name] : undefined;
+  let rep: number | undefined;
+  let opsize16 = form.opsize === 16;
+  let adsize16 = form.adsize === 16 || mem?.shape.adsize === 16;
+  for (const p of req.prefixes) {
+    if (p === 'lock' || p.startsWith('rep')) rep = rep ?? PREFIXES[p];
+    else if (p === 'o16') opsize16 = true;
+    else if (p === 'a16') adsize16 = true;
+    else if (p in SEGMENT_PREFIX) seg = seg ?? SEGMENT_PREFIX[p];
+  }
+  if (rep !== undefined) prefix.push(rep);
+  if (seg !== undefined) prefix.push(seg);
+  if (opsize16) prefix.push(0x66);
+  if (adsize16) prefix.push(0x67);
+  const opcode = [...form.opcode];
+  if (form.plusReg >= 0) {
+    const r = ops[form.plusReg];
+    if (r.kind === 'reg') opcode[opcode.length - 1] += r.reg.num;
+  }
+  const body: number[] = [];
+  if (form.modrm !== undefined) {
+    const roles = modrmRoles(form);
+    const regOp = roles.reg >= 0 ? ops[roles.reg] : undefined;
+    const regField = form.modrm === 'r' ? (regOp && regOp.kind === 'reg' ? regOp.reg.num : 0) : form.modrm;
+    const rmOp = ops[roles.rm];
+    if (rmOp && rmOp.kind === 'reg') body.push(0xc0 | (regField << 3) | rmOp.reg.num);
+    else if (rmOp && rmOp.kind === 'mem') body.push(...encodeAddress(rmOp.shape, regField, rmOp.disp, rmOp.dispSize));
+    else return 'internal: ModRM operand missing';
+  }
+  // Tail fields take the non-ModRM value operands in order.
+  const valueOps = ops.filter((o, i) => {
+    const k = form.operands[i];
+    return o.kind === 'imm' && k !== 'one' || o.kind === 'farptr' || k.startsWith('moffs');
+  });
+  let vi = 0;
+  const length = prefix.length + opcode.length + body.length + form.tail.reduce((n, t) => n + tailSize(t), 0);
+  for (const field of form.tail) {
+    const op = valueOps[vi++];
+    if (field.kind === 'imm' && op?.kind === 'imm') {
+      const v = op.value?.n ?? 0n;
+      const signExtended = form.operands[ops.indexOf(op)] === 'simm8';
+      if (op.value && op.value.sect === null && !signExtended) {
+        const bits = field.bytes * 8;
+        const n = Number(BigInt.asIntN(64, v));
+        if (finalPass && (n < -(2 ** (bits - 1)) || n >= 2 ** bits) && !(bits === 32 && n >= -(2 ** 31))) {
+          warnings.push(`${bits === 8 ? 'byte' : bits === 16 ? 'word' : 'dword'} value exceeds bounds`);
+        }
+      }
+      body.push(...le(Number(BigInt.asUintN(32, v)), field.bytes));
+    } else if (field.kind === 'rel' && op?.kind === 'imm') {
+      const target = op.value ? Number(BigInt.asUintN(32, op.value.n)) : req.address;
+      const delta = ((target - (req.address + length)) | 0);
+      if (field.bytes === 1 && !fitsSigned(delta, 8)) {
+        if (op.value || finalPass) return op.distance === 'short' ? 'short jump is out of range' : 'jump target out of range for a short jump';
+      }
+      body.push(...le(delta >>> 0, field.bytes));
+    } else if (field.kind === 'moffs' && op?.kind === 'mem') {
+      body.push(...le(op.disp ? Number(BigInt.asUintN(32, op.disp.n)) : 0, 4));
+    } else if (field.kind === 'farptr' && op?.kind === 'farptr') {
+      body.push(...le(op.offset ? Number(BigInt.asUintN(32, op.offset.n)) : 0, 4));
+      body.push(...le(op.seg ? Number(BigInt.asUintN(16, op.seg.n)) : 0, 2));
+    } else return 'internal: tail operand mismatch';
+  }
+  return { bytes: [...prefix, ...opcode, ...body], warnings };
+}
+
+function tailSize(t: InstructionForm['tail'][number]): number {
+  return t.kind === 'imm' || t.kind === 'rel' ? t.bytes : t.kind === 'moffs' ? 4 : 6;
+}
+
+/** Encodes one instruction; `finalPass` turns range problems into errors and warnings. */
+export function encodeInstruction(req: EncodeRequest, finalPass: boolean): EncodeResult {
+  const forms = formsOf(req.mnemonic);
+  if (forms.length === 0) return { ok: false, message: `unknown instruction '${req.mnemonic}'`, code: 'unknown-instruction' };
+  const matched: InstructionForm[] = [];
+  for (const f of forms) {
+    if (f.decodeOnly || f.operands.length !== req.operands.length) continue;
+    if (f.operands.every((k, i) => matchOperand(k, req.operands[i], f, req))) matched.push(f);
+  }
+  if (matched.length === 0) return noMatch(req, forms);
+  const sizeProblem = ambiguousSize(matched, req.operands);
+  if (sizeProblem) return sizeProblem;
+  let best: { bytes: number[]; form: InstructionForm; warnings: string[] } | undefined;
+  let lastError = '';
+  for (const f of matched) {
+    const b = build(f, req, finalPass);
+    if (typeof b === 'string') {
+      lastError = b;
+      continue;
+    }
+    if (!best || b.bytes.length < best.bytes.length) best = { ...b, form: f };
+  }
+  if (!best) return { ok: false, message: lastError, code: 'out-of-range' };
+  return { ok: true, ...best };
+}
+
+/** An unsized memory operand that several forms of different widths accept. */
+function ambiguousSize(matched: InstructionForm[], ops: readonly ResolvedOperand[]): EncodeResult | null {
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i];
+    if (op.kind !== 'mem' || op.size !== 0) continue;
+    const widths = new Set(matched.map((f) => kindBits(f.operands[i])).filter((b) => b !== 0));
+    if (widths.size > 1) return { ok: false, message: 'operation size not specified: write byte, word or dword before the memory operand', code: 'operand-size', operand: i };
+  }
+  return null;
+}
+
+function noMatch(req: EncodeRequest, forms: readonly InstructionForm[]): EncodeResult {
+  const counts = new Set(forms.filter((f) => !f.decodeOnly).map((f) => f.operands.length));
+  if (!counts.has(req.operands.length)) {
+    const want = [...counts].sort().join(' or ');
+    return { ok: false, message: `'${req.mnemonic}' takes ${want} operand(s), not ${req.operands.length}`, code: 'operand-count' };
+  }
+  const shortJump = req.operands.find((o) => o.kind === 'imm' && o.distance === 'short');
+  if (shortJump) return { ok: false, message: `'${req.mnemonic}' has no short form`, code: 'invalid-operands' };
+  const desc = req.operands.map(describe).join(', ');
+  const valid = forms.filter((f) => !f.decodeOnly && f.operands.length === req.operands.length).map((f) => f.operands.join(',')).filter((v, i, a) => a.indexOf(v) === i);
+  return { ok: false, message: `invalid operands for '${req.mnemonic}': ${desc} (valid forms: ${valid.slice(0, 8).join('; ')}${valid.length > 8 ? '; ...' : ''})`, code: 'invalid-operands' };
+}
+
+function describe(o: ResolvedOperand): string {
+  switch (o.kind) {
+    case 'reg': return o.reg.name;
+    case 'mem': return o.size ? `${o.size}-bit memory` : 'memory';
+    case 'imm': return o.size ? `${o.size}-bit immediate` : 'immediate';
+    case 'farptr': return 'far pointer';
+  }
+}

@@ -1,0 +1,136 @@
+// Constant-expression evaluation with NASM's semantics: 64-bit two's-complement
+// integers, `/` and `%` unsigned, `//` and `%%` signed, and relocatable values
+// (addresses of labels) kept apart from plain numbers because NASM never shortens an
+// encoding whose value is an address.
+
+import type { Expr, Span } from './syntax.js';
+
+export interface Value {
+  n: bigint;
+  /** Section whose address this value depends on, or null for a plain number. */
+  sect: string | null;
+}
+
+export class EvalError {
+  constructor(
+    readonly span: Span,
+    readonly message: string,
+    /** The expression refers to something not (yet) defined. */
+    readonly unknown = false,
+  ) {}
+}
+
+export interface EvalEnv {
+  /** The value of a symbol, or undefined when it is not defined (yet). */
+  symbol(name: string, span: Span): Value | undefined;
+  /** `$`: the address of the current line; undefined where there is none. */
+  here(): Value | undefined;
+  /** `$$`: the start of the current section. */
+  sectionStart(): Value | undefined;
+}
+
+const wrap = (n: bigint) => BigInt.asIntN(64, n);
+const u64 = (n: bigint) => BigInt.asUintN(64, n);
+const bool = (b: boolean): bigint => (b ? 1n : 0n);
+
+/** Little-endian number from the bytes of a string constant (NASM: 'ab' = 0x6261). */
+export function bytesValue(bytes: Uint8Array): bigint {
+  let n = 0n;
+  for (let i = Math.min(bytes.length, 8) - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]);
+  return wrap(n);
+}
+
+/** Evaluates `e`; throws EvalError for errors and for references to unknown symbols. */
+export function evaluate(e: Expr, env: EvalEnv): Value {
+  switch (e.kind) {
+    case 'num':
+      return { n: wrap(e.value), sect: null };
+    case 'str':
+      return { n: bytesValue(e.bytes), sect: null };
+    case 'sym': {
+      const v = env.symbol(e.name, e.span);
+      if (!v) throw new EvalError(e.span, `symbol '${e.name}' is not defined`, true);
+      return v;
+    }
+    case 'reg':
+      throw new EvalError(e.span, `register '${e.reg.name}' cannot be used here`);
+    case 'here': {
+      const v = env.here();
+      if (!v) throw new EvalError(e.span, "'$' is not allowed here");
+      return v;
+    }
+    case 'sectstart': {
+      const v = env.sectionStart();
+      if (!v) throw new EvalError(e.span, "'$$' is not allowed here");
+      return v;
+    }
+    case 'unary': {
+      const a = evaluate(e.arg, env);
+      if (e.op === '+') return a;
+      scalar(a, e.op, e.span);
+      if (e.op === '-') return { n: wrap(-a.n), sect: null };
+      if (e.op === '~') return { n: wrap(~a.n), sect: null };
+      return { n: bool(a.n === 0n), sect: null };
+    }
+    case 'cond': {
+      const t = evaluate(e.test, env);
+      scalar(t, '?', e.span);
+      return t.n !== 0n ? evaluate(e.then, env) : evaluate(e.else, env);
+    }
+    case 'binary':
+      return binary(e.op, evaluate(e.left, env), evaluate(e.right, env), e.span);
+  }
+}
+
+function scalar(v: Value, op: string, span: Span): void {
+  if (v.sect !== null) throw new EvalError(span, `'${op}' operator may only be applied to scalar values, not to an address`);
+}
+
+function binary(op: string, a: Value, b: Value, span: Span): Value {
+  if (op === '+') {
+    if (a.sect !== null && b.sect !== null) throw new EvalError(span, 'cannot add two addresses');
+    return { n: wrap(a.n + b.n), sect: a.sect ?? b.sect };
+  }
+  if (op === '-') {
+    if (b.sect !== null && a.sect === null) throw new EvalError(span, 'cannot subtract an address from a number');
+    // Two addresses: a distance, a plain number.
+    return { n: wrap(a.n - b.n), sect: b.sect !== null ? null : a.sect };
+  }
+  scalar(a, op, span);
+  scalar(b, op, span);
+  const x = a.n;
+  const y = b.n;
+  let n: bigint;
+  switch (op) {
+    case '*': n = x * y; break;
+    case '/': case '%': case '//': case '%%':
+      if (y === 0n) throw new EvalError(span, 'division by zero');
+      n = op === '/' ? u64(x) / u64(y) : op === '%' ? u64(x) % u64(y) : op === '//' ? x / y : x % y;
+      break;
+    case '<<': case '<<<': n = y >= 64n || y < 0n ? 0n : x << y; break;
+    case '>>': n = y >= 64n || y < 0n ? 0n : u64(x) >> y; break;
+    case '>>>': n = y >= 64n || y < 0n ? (x < 0n ? -1n : 0n) : x >> y; break;
+    case '&': n = x & y; break;
+    case '|': n = x | y; break;
+    case '^': n = x ^ y; break;
+    case '=': case '==': n = bool(x === y); break;
+    case '!=': case '<>': n = bool(x !== y); break;
+    case '<': n = bool(x < y); break;
+    case '>': n = bool(x > y); break;
+    case '<=': n = bool(x <= y); break;
+    case '>=': n = bool(x >= y); break;
+    case '<=>': n = x < y ? -1n : x > y ? 1n : 0n; break;
+    case '&&': n = bool(x !== 0n && y !== 0n); break;
+    case '||': n = bool(x !== 0n || y !== 0n); break;
+    case '^^': n = bool((x !== 0n) !== (y !== 0n)); break;
+    default: throw new EvalError(span, `unknown operator '${op}'`);
+  }
+  return { n: wrap(n), sect: null };
+}
+
+/** An environment with no symbols, for preprocessor conditions and counts. */
+export const NO_SYMBOLS: EvalEnv = {
+  symbol: () => undefined,
+  here: () => undefined,
+  sectionStart: () => undefined,
+};

@@ -1,0 +1,770 @@
+// NASM's preprocessor: %define/%xdefine/%idefine/%undef/%assign, %macro/%endmacro
+// with parameter ranges, defaults, greedy parameters and %% local labels, %rep,
+// %include, %if/%elif/%else/%endif with their %ifdef/%ifidn/... variants, %error.
+// It turns a root file into a stream of parsed lines, each remembering the chain of
+// %include and macro invocations it came from so errors land in the user's file.
+
+import { tokenize, type Token } from './lexer.js';
+import { parseLine } from './parser.js';
+import { makeSourceFile, type SourceFile, type SourceProvider } from './source.js';
+import type { Diagnostic } from './diagnostics.js';
+import type { LineNode, Span } from './syntax.js';
+import { evaluate, EvalError, NO_SYMBOLS } from './expr.js';
+import { ParseFailure } from './parser.js';
+
+/** One step in the chain that produced a line: an %include or a macro call site. */
+export interface Frame {
+  kind: 'include' | 'macro';
+  /** The %include line or the macro invocation line. */
+  span: Span;
+  /** The included path or the macro name. */
+  name: string;
+}
+
+export interface ExpandedLine {
+  node: LineNode;
+  /** Outermost first; empty for a line written directly in the root file. */
+  stack: readonly Frame[];
+}
+
+export interface PreprocessResult {
+  files: SourceFile[];
+  lines: ExpandedLine[];
+  diagnostics: Diagnostic[];
+  /** Per file: its lines as parsed before expansion (for editors). */
+  trees: Map<number, LineNode[]>;
+}
+
+interface Define {
+  params: string[] | null;
+  body: Token[];
+  caseless: boolean;
+}
+
+interface Macro {
+  name: string;
+  min: number;
+  max: number; // Infinity for '*'
+  greedy: boolean;
+  defaults: Token[][];
+  body: Token[][];
+  span: Span;
+}
+
+interface Cond {
+  /** Lines in this branch are processed. */
+  active: boolean;
+  /** Some branch of this %if was already taken. */
+  taken: boolean;
+  /** The enclosing context was active. */
+  parent: boolean;
+  elseSeen: boolean;
+  span: Span;
+}
+
+/** A source of raw lines: a file, a macro body or a %rep body. */
+interface LineSource {
+  lines: Token[][];
+  index: number;
+  stack: readonly Frame[];
+  /** Macro call bindings, when this source is a macro body. */
+  call?: MacroCall;
+  /** Remaining %rep iterations, when this source is a %rep body. */
+  repeat?: number;
+  condDepth: number;
+}
+
+interface MacroCall {
+  macro: Macro;
+  args: Token[][];
+  unique: number;
+}
+
+const MAX_INCLUDE_DEPTH = 64;
+const MAX_MACRO_DEPTH = 256;
+/** Stops runaway %rep and recursive macros instead of hanging. */
+const MAX_OUTPUT_LINES = 2_000_000;
+
+function spanOf(t: Token): Span {
+  return { file: t.file, start: t.start, end: t.start + t.text.length };
+}
+
+function isTrivia(t: Token): boolean {
+  return t.kind === 'ws' || t.kind === 'comment' || t.kind === 'newline';
+}
+
+/** Splits a token stream into logical lines (newline tokens removed). */
+export function splitLines(tokens: Token[]): Token[][] {
+  const lines: Token[][] = [];
+  let cur: Token[] = [];
+  for (const t of tokens) {
+    if (t.kind === 'newline') {
+      lines.push(cur);
+      cur = [];
+    } else cur.push(t);
+  }
+  lines.push(cur);
+  return lines;
+}
+
+export class Preprocessor {
+  readonly files: SourceFile[] = [];
+  readonly diagnostics: Diagnostic[] = [];
+  readonly trees = new Map<number, LineNode[]>();
+  private readonly defines = new Map<string, Define>();
+  private readonly caselessDefines = new Map<string, Define>();
+  private readonly macros = new Map<string, Macro[]>();
+  private readonly conds: Cond[] = [];
+  private readonly out: ExpandedLine[] = [];
+  private uniqueCounter = 0;
+  private sources: LineSource[] = [];
+
+  constructor(private readonly provider: SourceProvider, predefined: Record<string, string> = {}) {
+    for (const [name, value] of Object.entries(predefined)) {
+      this.defines.set(name, { params: null, body: tokenize(value, -1), caseless: false });
+    }
+  }
+
+  run(path: string, text: string): PreprocessResult {
+    const root = this.addFile(path, text);
+    this.sources.push({ lines: this.linesOf(root), index: 0, stack: [], condDepth: 0 });
+    this.loop();
+    for (const c of this.conds) this.error(c.span, 'unterminated %if: missing %endif', 'preproc');
+    return { files: this.files, lines: this.out, diagnostics: this.diagnostics, trees: this.trees };
+  }
+
+  private addFile(path: string, text: string): SourceFile {
+    const file = makeSourceFile(this.files.length, path, text);
+    this.files.push(file);
+    return file;
+  }
+
+  private linesOf(file: SourceFile): Token[][] {
+    const lines = splitLines(tokenize(file.text, file.id));
+    this.trees.set(file.id, lines.map((l) => parseLine(l)));
+    return lines;
+  }
+
+  private error(span: Span, message: string, code: string, severity: 'error' | 'warning' = 'error', stack: readonly Frame[] = this.currentStack()): void {
+    this.diagnostics.push(locate({ severity, code, message, span, related: [] }, stack));
+  }
+
+  private currentStack(): readonly Frame[] {
+    return this.sources.length ? this.sources[this.sources.length - 1].stack : [];
+  }
+
+  private loop(): void {
+    let guard = 0;
+    while (this.sources.length) {
+      const src = this.sources[this.sources.length - 1];
+      if (src.index >= src.lines.length) {
+        if (src.repeat !== undefined && src.repeat > 1) {
+          src.repeat--;
+          src.index = 0;
+          continue;
+        }
+        this.sources.pop();
+        continue;
+      }
+      const raw = src.lines[src.index++];
+      if (++guard > MAX_OUTPUT_LINES) {
+        const t = raw.find((x) => !isTrivia(x));
+        this.error(t ? spanOf(t) : { file: 0, start: 0, end: 0 }, 'preprocessor output too large: runaway %rep or recursive macro?', 'preproc-limit');
+        this.sources = [];
+        return;
+      }
+      this.processLine(src, raw);
+    }
+  }
+
+  private active(): boolean {
+    return this.conds.length === 0 || this.conds[this.conds.length - 1].active;
+  }
+
+  private processLine(src: LineSource, raw: Token[]): void {
+    const sig = raw.filter((t) => !isTrivia(t));
+    const head = sig[0];
+    if (head && head.kind === 'pp' && /^%[a-z]/i.test(head.text)) {
+      this.directive(src, head, sig.slice(1), raw);
+      return;
+    }
+    if (!this.active()) return;
+    let tokens = src.call ? this.substituteParams(raw, src.call) : raw;
+    tokens = this.expandDefines(tokens);
+    const lineSig = tokens.filter((t) => !isTrivia(t));
+    if (this.tryInvokeMacro(src, tokens, lineSig)) return;
+    this.emit(tokens, lineSig, src.stack);
+  }
+
+  private emit(tokens: Token[], sig: Token[], stack: readonly Frame[]): void {
+    const node = parseLine(tokens, sig);
+    this.out.push({ node, stack });
+  }
+
+  // ---- directives ----
+  private directive(src: LineSource, head: Token, args: Token[], raw: Token[]): void {
+    const name = head.text.toLowerCase();
+    const span = spanOf(head);
+    if (this.conditional(name, args, span, src)) return;
+    if (!this.active()) return;
+    const argsSub = src.call ? this.substituteParams(args, src.call) : args;
+    switch (name) {
+      case '%define': case '%xdefine': case '%idefine': case '%xidefine':
+        return this.define(name, argsSub, span);
+      case '%undef':
+        if (argsSub[0]) {
+          this.defines.delete(argsSub[0].text);
+          this.caselessDefines.delete(argsSub[0].text.toLowerCase());
+        }
+        return;
+      case '%assign': case '%iassign':
+        return this.assign(argsSub, span, name === '%iassign');
+      case '%strlen':
+        return this.strlen(argsSub, span);
+      case '%macro': case '%imacro':
+        return this.defineMacro(src, argsSub, span);
+      case '%endmacro': case '%endm':
+        return this.error(span, '%endmacro without %macro', 'preproc');
+      case '%unmacro':
+        if (argsSub[0]) this.macros.delete(argsSub[0].text.toLowerCase());
+        return;
+      case '%rep':
+        return this.rep(src, argsSub, span);
+      case '%endrep':
+        return this.error(span, '%endrep without %rep', 'preproc');
+      case '%exitrep':
+        return this.exitRep(span);
+      case '%include':
+        return this.include(src, argsSub, span);
+      case '%error': case '%fatal':
+        this.error(span, `${textOf(this.expandDefines(argsSub))}`, 'user-error');
+        if (name === '%fatal') this.sources = [];
+        return;
+      case '%warning':
+        return this.error(span, textOf(this.expandDefines(argsSub)), 'user-warning', 'warning');
+      case '%rotate':
+        return this.rotate(src, argsSub, span);
+      case '%line': case '%pragma': case '%use': case '%clear':
+        return;
+      default:
+        void raw;
+        this.error(span, `unknown preprocessor directive '${head.text}'`, 'preproc');
+    }
+  }
+
+  private conditional(name: string, args: Token[], span: Span, src: LineSource): boolean {
+    const m = /^%(if|elif)(n?)(def|macro|idni|idn|id|num|str|empty|ctx)?$/.exec(name);
+    if (m) {
+      const isElif = m[1] === 'elif';
+      if (isElif) {
+        const top = this.conds[this.conds.length - 1];
+        if (!top || this.conds.length <= src.condDepth) {
+          this.error(span, `${name} without %if`, 'preproc');
+          return true;
+        }
+        if (top.elseSeen) this.error(span, `${name} after %else`, 'preproc');
+        if (top.taken || !top.parent) {
+          top.active = false;
+          return true;
+        }
+        const ok = this.test(m[3] ?? '', args, span, src) !== (m[2] === 'n');
+        top.active = ok;
+        top.taken = ok;
+        return true;
+      }
+      const parent = this.active();
+      const ok = parent && this.test(m[3] ?? '', args, span, src) !== (m[2] === 'n');
+      this.conds.push({ active: ok, taken: ok, parent, elseSeen: false, span });
+      return true;
+    }
+    if (name === '%else') {
+      const top = this.conds[this.conds.length - 1];
+      if (!top || this.conds.length <= src.condDepth) {
+        this.error(span, '%else without %if', 'preproc');
+        return true;
+      }
+      if (top.elseSeen) this.error(span, 'more than one %else', 'preproc');
+      top.elseSeen = true;
+      top.active = top.parent && !top.taken;
+      top.taken = true;
+      return true;
+    }
+    if (name === '%endif') {
+      if (this.conds.length <= src.condDepth) this.error(span, '%endif without %if', 'preproc');
+      else this.conds.pop();
+      return true;
+    }
+    return false;
+  }
+
+  private test(kind: string, rawArgs: Token[], span: Span, src: LineSource): boolean {
+    const args = src.call ? this.substituteParams(rawArgs, src.call) : rawArgs;
+    switch (kind) {
+      case '': {
+        const v = this.constant(this.expandDefines(args), span);
+        return v !== null && v !== 0n;
+      }
+      case 'def':
+        return args.length > 0 && (this.defines.has(args[0].text) || this.caselessDefines.has(args[0].text.toLowerCase()));
+      case 'macro':
+        return args.length > 0 && this.macros.has(args[0].text.toLowerCase());
+      case 'idn': case 'idni': {
+        const parts = splitArgs(this.expandDefines(args));
+        if (parts.length !== 2) {
+          this.error(span, `%if${kind} expects two comma-separated token sequences`, 'preproc');
+          return false;
+        }
+        const [a, b] = parts.map(textOf);
+        return kind === 'idn' ? a === b : a.toLowerCase() === b.toLowerCase();
+      }
+      case 'id': case 'num': case 'str': {
+        const sig = this.expandDefines(args).filter((t) => !isTrivia(t));
+        const want = kind === 'id' ? 'ident' : kind === 'num' ? 'number' : 'string';
+        return sig.length === 1 && sig[0].kind === want;
+      }
+      case 'empty':
+        return this.expandDefines(args).filter((t) => !isTrivia(t)).length === 0;
+      default:
+        this.error(span, `%if${kind} is not supported`, 'preproc');
+        return false;
+    }
+  }
+
+  /** Evaluates a preprocessor expression (numbers only). */
+  private constant(tokens: Token[], span: Span): bigint | null {
+    const sig = tokens.filter((t) => !isTrivia(t));
+    if (sig.length === 0) {
+      this.error(span, 'expected an expression', 'preproc');
+      return null;
+    }
+    const node = parseLine([{ kind: 'ident', text: 'dd', start: sig[0].start, file: sig[0].file }, ...sig]);
+    const st = node.statement;
+    if (node.errors.length || !st || st.kind !== 'data' || st.items.length !== 1 || st.items[0].kind !== 'expr') {
+      this.error(node.errors[0]?.span ?? span, node.errors[0]?.message ?? 'expected one expression', 'preproc');
+      return null;
+    }
+    try {
+      return evaluate(st.items[0].expr, NO_SYMBOLS).n;
+    } catch (e) {
+      if (!(e instanceof EvalError)) throw e;
+      this.error(e.span, e.unknown ? `${e.message} (preprocessor expressions can only use numbers and %define/%assign values)` : e.message, 'preproc');
+      return null;
+    }
+  }
+
+  private define(kind: string, args: Token[], span: Span): void {
+    const sig = args.filter((t) => !isTrivia(t));
+    const nameTok = sig[0];
+    if (!nameTok || (nameTok.kind !== 'ident' && nameTok.kind !== 'pp')) {
+      this.error(span, `${kind} needs a macro name`, 'preproc');
+      return;
+    }
+    let rest = args.slice(args.indexOf(nameTok) + 1);
+    let params: string[] | null = null;
+    if (rest[0] && rest[0].kind === 'op' && rest[0].text === '(') {
+      const close = rest.findIndex((t) => t.kind === 'op' && t.text === ')');
+      if (close < 0) {
+        this.error(spanOf(rest[0]), 'missing ) in macro parameter list', 'preproc');
+        return;
+      }
+      params = rest.slice(1, close).filter((t) => t.kind === 'ident').map((t) => t.text);
+      rest = rest.slice(close + 1);
+    }
+    let body = trimTrivia(rest);
+    if (kind.startsWith('%x')) body = this.expandDefines(body);
+    const caseless = kind === '%idefine' || kind === '%xidefine';
+    const def: Define = { params, body, caseless };
+    if (caseless) this.caselessDefines.set(nameTok.text.toLowerCase(), def);
+    else this.defines.set(nameTok.text, def);
+  }
+
+  private assign(args: Token[], span: Span, caseless: boolean): void {
+    const sig = args.filter((t) => !isTrivia(t));
+    const nameTok = sig[0];
+    if (!nameTok || nameTok.kind !== 'ident') {
+      this.error(span, '%assign needs a name', 'preproc');
+      return;
+    }
+    const v = this.constant(this.expandDefines(args.slice(args.indexOf(nameTok) + 1)), spanOf(nameTok));
+    if (v === null) return;
+    const body = tokenize(v.toString(), nameTok.file).map((t) => ({ ...t, start: nameTok.start }));
+    const def: Define = { params: null, body, caseless };
+    if (caseless) this.caselessDefines.set(nameTok.text.toLowerCase(), def);
+    else this.defines.set(nameTok.text, def);
+  }
+
+  private strlen(args: Token[], span: Span): void {
+    const sig = this.expandDefines(args).filter((t) => !isTrivia(t));
+    if (sig.length !== 2 || sig[0].kind !== 'ident' || sig[1].kind !== 'string') {
+      this.error(span, "%strlen expects a name and a string: %strlen len 'text'", 'preproc');
+      return;
+    }
+    const body: Token[] = [{ kind: 'number', text: String(sig[1].text.length - 2), start: sig[0].start, file: sig[0].file }];
+    this.defines.set(sig[0].text, { params: null, body, caseless: false });
+  }
+
+  private defineMacro(src: LineSource, args: Token[], span: Span): void {
+    const sig = args.filter((t) => !isTrivia(t));
+    const body: Token[][] = [];
+    // Collect the body up to the matching %endmacro (definitions may nest).
+    let depth = 1;
+    while (src.index < src.lines.length) {
+      const line = src.lines[src.index++];
+      const h = line.find((t) => !isTrivia(t));
+      const w = h && h.kind === 'pp' ? h.text.toLowerCase() : '';
+      if (w === '%macro' || w === '%imacro') depth++;
+      if (w === '%endmacro' || w === '%endm') {
+        if (--depth === 0) break;
+      }
+      body.push(line);
+    }
+    if (depth !== 0) {
+      this.error(span, '%macro without %endmacro', 'preproc');
+      return;
+    }
+    const nameTok = sig[0];
+    if (!nameTok || nameTok.kind !== 'ident') {
+      this.error(span, '%macro needs a name and a parameter count', 'preproc');
+      return;
+    }
+    const spec = textOf(sig.slice(1, 4)).replace(/\s+/g, '');
+    const m = /^(\d+)(?:-(\d+|\*))?(\+)?/.exec(spec);
+    if (!m) {
+      this.error(spanOf(sig[1] ?? nameTok), 'expected a parameter count such as 2, 1-3, 0-* or 1+', 'preproc');
+      return;
+    }
+    // Defaults follow the count spec: find where the spec tokens end.
+    let k = 1;
+    let consumed = '';
+    while (k < sig.length && consumed.length < m[0].length) consumed += sig[k++].text;
+    const defaults = splitArgs(sig.slice(k));
+    const macro: Macro = {
+      name: nameTok.text,
+      min: Number(m[1]),
+      max: m[2] === '*' ? Infinity : m[2] !== undefined ? Number(m[2]) : Number(m[1]),
+      greedy: m[3] === '+',
+      defaults,
+      body,
+      span: spanOf(nameTok),
+    };
+    const key = nameTok.text.toLowerCase();
+    const list = (this.macros.get(key) ?? []).filter((x) => x.min !== macro.min || x.max !== macro.max);
+    list.push(macro);
+    this.macros.set(key, list);
+  }
+
+  private rep(src: LineSource, args: Token[], span: Span): void {
+    const body: Token[][] = [];
+    let depth = 1;
+    while (src.index < src.lines.length) {
+      const line = src.lines[src.index++];
+      const h = line.find((t) => !isTrivia(t));
+      const w = h && h.kind === 'pp' ? h.text.toLowerCase() : '';
+      if (w === '%rep') depth++;
+      if (w === '%endrep' && --depth === 0) break;
+      body.push(line);
+    }
+    if (depth !== 0) {
+      this.error(span, '%rep without %endrep', 'preproc');
+      return;
+    }
+    const count = this.constant(this.expandDefines(args), span);
+    if (count === null || count <= 0n) return;
+    if (count > BigInt(MAX_OUTPUT_LINES)) {
+      this.error(span, `%rep count ${count} is too large`, 'preproc-limit');
+      return;
+    }
+    this.sources.push({ lines: body, index: 0, stack: src.stack, call: src.call, repeat: Number(count), condDepth: this.conds.length });
+  }
+
+  private exitRep(span: Span): void {
+    for (let i = this.sources.length - 1; i >= 0; i--) {
+      const s = this.sources[i];
+      if (s.repeat !== undefined) {
+        this.sources.length = i;
+        return;
+      }
+    }
+    this.error(span, '%exitrep outside %rep', 'preproc');
+  }
+
+  private rotate(src: LineSource, args: Token[], span: Span): void {
+    const call = this.innermostCall(src);
+    if (!call) {
+      this.error(span, '%rotate outside a macro', 'preproc');
+      return;
+    }
+    const n = this.constant(this.expandDefines(args), span);
+    if (n === null || call.args.length === 0) return;
+    const len = call.args.length;
+    const k = ((Number(n % BigInt(len)) % len) + len) % len;
+    call.args = [...call.args.slice(k), ...call.args.slice(0, k)];
+  }
+
+  private innermostCall(src: LineSource): MacroCall | undefined {
+    return src.call;
+  }
+
+  private include(src: LineSource, args: Token[], span: Span): void {
+    const sig = this.expandDefines(args).filter((t) => !isTrivia(t));
+    const t = sig[0];
+    if (!t || t.kind !== 'string' || sig.length !== 1) {
+      this.error(span, '%include expects a quoted file name', 'preproc');
+      return;
+    }
+    const name = t.text.slice(1, -1);
+    if (src.stack.filter((f) => f.kind === 'include').length >= MAX_INCLUDE_DEPTH) {
+      this.error(spanOf(t), `%include nested more than ${MAX_INCLUDE_DEPTH} deep (recursive include?)`, 'include');
+      return;
+    }
+    const from = this.files[t.file]?.path ?? '';
+    const found = this.provider.read(name, from);
+    if (!found) {
+      this.error(spanOf(t), `unable to open include file '${name}'`, 'include');
+      return;
+    }
+    const file = this.addFile(found.path, found.text);
+    const stack = [...src.stack, { kind: 'include' as const, span: { ...spanOf(t), start: span.start }, name: found.path }];
+    this.sources.push({ lines: this.linesOf(file), index: 0, stack, condDepth: this.conds.length });
+  }
+
+  // ---- single-line macros ----
+  private lookupDefine(name: string): Define | undefined {
+    return this.defines.get(name) ?? this.caselessDefines.get(name.toLowerCase());
+  }
+
+  /** Expands %define macros (and %+ pasting) until nothing changes. */
+  expandDefines(tokens: Token[], active: ReadonlySet<string> = new Set()): Token[] {
+    if (this.defines.size === 0 && this.caselessDefines.size === 0) return pasteTokens(tokens);
+    let changed = false;
+    const out: Token[] = [];
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i];
+      const def = t.kind === 'ident' && !active.has(t.text) ? this.lookupDefine(t.text) : undefined;
+      if (!def) {
+        out.push(t);
+        continue;
+      }
+      let body = def.body;
+      if (def.params) {
+        // Parameterised: needs (args) right after the name.
+        let j = i + 1;
+        while (tokens[j] && tokens[j].kind === 'ws') j++;
+        if (!tokens[j] || tokens[j].kind !== 'op' || tokens[j].text !== '(') {
+          out.push(t);
+          continue;
+        }
+        const close = matchingParen(tokens, j);
+        if (close < 0) {
+          out.push(t);
+          continue;
+        }
+        const args = splitArgs(tokens.slice(j + 1, close));
+        const params = def.params;
+        body = body.flatMap((b) => {
+          const k = b.kind === 'ident' ? params.indexOf(b.text) : -1;
+          return k >= 0 ? (args[k] ?? []) : [b];
+        });
+        i = close;
+      }
+      const inner = new Set(active);
+      inner.add(t.text);
+      // Re-locate the expansion at the use site so errors point at the user's text.
+      const placed = body.map((b) => (b.file === -1 ? { ...b, start: t.start, file: t.file } : b));
+      out.push(...this.expandDefines(placed, inner));
+      changed = true;
+    }
+    return pasteTokens(changed ? out : tokens);
+  }
+
+  // ---- multi-line macros ----
+  private tryInvokeMacro(src: LineSource, tokens: Token[], sig: Token[]): boolean {
+    if (this.macros.size === 0 || sig.length === 0) return false;
+    // An optional label precedes the macro name: `lbl: MACRO args` or `lbl MACRO args`.
+    let k = 0;
+    if (sig.length > 1 && sig[1].kind === 'op' && sig[1].text === ':') k = 2;
+    let nameTok = sig[k];
+    if (!nameTok || nameTok.kind !== 'ident') return false;
+    let candidates = this.macros.get(nameTok.text.toLowerCase());
+    if (!candidates && k === 0 && sig[1] && sig[1].kind === 'ident' && this.macros.has(sig[1].text.toLowerCase())) {
+      k = 1;
+      nameTok = sig[1];
+      candidates = this.macros.get(nameTok.text.toLowerCase());
+    }
+    if (!candidates) return false;
+    const nameIndex = tokens.indexOf(nameTok);
+    const argTokens = tokens.slice(nameIndex + 1);
+    const hasArgs = argTokens.some((t) => !isTrivia(t));
+    let args = hasArgs ? splitArgs(argTokens) : [];
+    const macro = candidates.find((m) => args.length >= m.min && (args.length <= m.max || m.greedy))
+      ?? candidates.find((m) => m.greedy && args.length >= m.min);
+    const callSpan: Span = { ...spanOf(nameTok), end: spanOf(sig[sig.length - 1]).end };
+    if (!macro) {
+      const want = candidates.map((m) => (m.max === m.min ? `${m.min}` : m.max === Infinity ? `${m.min} or more` : `${m.min}-${m.max}`)).join(' or ');
+      this.error(spanOf(nameTok), `macro '${nameTok.text}' expects ${want} parameter(s), got ${args.length}`, 'macro-args');
+      return true;
+    }
+    if (macro.greedy && args.length > macro.max) {
+      // The last parameter takes the rest of the line, commas included.
+      const rest = argTokens.slice(indexAfterCommas(argTokens, macro.max - 1));
+      args = [...args.slice(0, macro.max - 1), trimTrivia(rest)];
+    }
+    for (let i = args.length; i < macro.max && i - macro.min < macro.defaults.length; i++) {
+      args.push(macro.defaults[i - macro.min] ?? []);
+    }
+    if (src.stack.filter((f) => f.kind === 'macro').length >= MAX_MACRO_DEPTH) {
+      this.error(spanOf(nameTok), `macro '${macro.name}' nested more than ${MAX_MACRO_DEPTH} deep (infinite recursion?)`, 'macro-depth');
+      return true;
+    }
+    if (k > 0) {
+      // Emit the label on its own line before the expansion.
+      const labelToks = tokens.slice(0, tokens.indexOf(sig[k - 1]) + 1);
+      this.emit(labelToks, labelToks.filter((t) => !isTrivia(t)), src.stack);
+    }
+    const stack = [...src.stack, { kind: 'macro' as const, span: callSpan, name: macro.name }];
+    const call: MacroCall = { macro, args, unique: ++this.uniqueCounter };
+    this.sources.push({ lines: macro.body, index: 0, stack, call, condDepth: this.conds.length });
+    return true;
+  }
+
+  /** Replaces %1, %0, %{n}, %%label inside a macro body line. */
+  private substituteParams(tokens: Token[], call: MacroCall): Token[] {
+    const out: Token[] = [];
+    for (const t of tokens) {
+      if (t.kind !== 'pp') {
+        out.push(t);
+        continue;
+      }
+      const text = t.text;
+      let m: RegExpExecArray | null;
+      if ((m = /^%\{?(-?\d+)\}?$/.exec(text))) {
+        const n = Number(m[1]);
+        if (n === 0) out.push({ ...t, kind: 'number', text: String(call.args.length) });
+        else if (n > 0) out.push(...(call.args[n - 1] ?? []));
+        else out.push(t);
+      } else if ((m = /^%%(.+)$/.exec(text))) {
+        out.push({ ...t, kind: 'ident', text: `..@${call.unique}.${m[1]}` });
+      } else out.push(t);
+    }
+    return out;
+  }
+}
+
+/** Moves each diagnostic to the user's file, keeping where it really happened as related info. */
+export function locate(d: Diagnostic, stack: readonly Frame[]): Diagnostic {
+  if (stack.length === 0) return d;
+  const rootFile = stack[0].span.file;
+  if (d.span.file === rootFile && !stack.some((f) => f.kind === 'macro')) return d;
+  const related = [...d.related];
+  // Every frame after the first is a location inside an include or a macro body.
+  for (let i = stack.length - 1; i >= 1; i--) {
+    const f = stack[i];
+    related.push({ span: f.span, message: f.kind === 'macro' ? `in expansion of macro '${f.name}'` : `included from here (${f.name})` });
+  }
+  if (d.span.file !== rootFile || stack.some((f) => f.kind === 'macro')) {
+    related.unshift({ span: d.span, message: d.message });
+  }
+  const primary = d.span.file === rootFile && stack.every((f) => f.kind === 'include') ? d.span : stack[0].span;
+  const macroFrame = stack.find((f) => f.kind === 'macro');
+  const message = macroFrame ? `${d.message} (in macro '${macroFrame.name}')` : d.message;
+  return { ...d, span: primary, message, related: dedupe(related, primary) };
+}
+
+function dedupe(related: Diagnostic['related'], primary: Span): Diagnostic['related'] {
+  const seen = new Set<string>([`${primary.file}:${primary.start}`]);
+  return related.filter((r) => {
+    const key = `${r.span.file}:${r.span.start}`;
+    if (seen.has(key) && r.message.startsWith('in expansion')) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function trimTrivia(tokens: Token[]): Token[] {
+  let a = 0;
+  let b = tokens.length;
+  while (a < b && isTrivia(tokens[a])) a++;
+  while (b > a && isTrivia(tokens[b - 1])) b--;
+  return tokens.slice(a, b);
+}
+
+/** Splits a token list at top-level commas (braces and parentheses group). */
+export function splitArgs(tokens: Token[]): Token[][] {
+  const out: Token[][] = [];
+  let cur: Token[] = [];
+  let depth = 0;
+  for (const t of tokens) {
+    if (t.kind === 'op' && (t.text === '(' || t.text === '{')) depth++;
+    if (t.kind === 'op' && (t.text === ')' || t.text === '}')) depth--;
+    if (depth === 0 && t.kind === 'op' && t.text === ',') {
+      out.push(unbrace(trimTrivia(cur)));
+      cur = [];
+    } else cur.push(t);
+  }
+  const last = trimTrivia(cur);
+  if (last.length || out.length) out.push(unbrace(last));
+  return out;
+}
+
+function unbrace(tokens: Token[]): Token[] {
+  if (tokens.length >= 2 && tokens[0].text === '{' && tokens[tokens.length - 1].text === '}') return tokens.slice(1, -1);
+  return tokens;
+}
+
+function indexAfterCommas(tokens: Token[], commas: number): number {
+  let seen = 0;
+  let depth = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (t.kind === 'op' && (t.text === '(' || t.text === '{')) depth++;
+    if (t.kind === 'op' && (t.text === ')' || t.text === '}')) depth--;
+    if (depth === 0 && t.kind === 'op' && t.text === ',' && ++seen === commas) return i + 1;
+  }
+  return commas === 0 ? 0 : tokens.length;
+}
+
+function matchingParen(tokens: Token[], open: number): number {
+  let depth = 0;
+  for (let i = open; i < tokens.length; i++) {
+    if (tokens[i].kind !== 'op') continue;
+    if (tokens[i].text === '(') depth++;
+    if (tokens[i].text === ')' && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/** Joins tokens around `%+` into one identifier/number token. */
+function pasteTokens(tokens: Token[]): Token[] {
+  if (!tokens.some((t) => t.kind === 'pp' && t.text === '%+')) return tokens;
+  const out: Token[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (t.kind === 'pp' && t.text === '%+') {
+      let j = i + 1;
+      while (tokens[j] && tokens[j].kind === 'ws') j++;
+      while (out.length && out[out.length - 1].kind === 'ws') out.pop();
+      const prev = out.pop();
+      const next = tokens[j];
+      if (prev && next) {
+        out.push({ ...prev, kind: prev.kind === 'number' ? 'number' : 'ident', text: prev.text + next.text });
+        i = j;
+        continue;
+      }
+      if (prev) out.push(prev);
+      continue;
+    }
+    out.push(t);
+  }
+  return out;
+}
+
+function textOf(tokens: Token[]): string {
+  return tokens.map((t) => t.text).join('').trim();
+}
+
+/** Convenience: preprocess a root file. */
+export function preprocess(path: string, text: string, provider: SourceProvider, predefined?: Record<string, string>): PreprocessResult {
+  return new Preprocessor(provider, predefined).run(path, text);
+}
+
+export { ParseFailure };

@@ -1,0 +1,48 @@
+// Source files known to one assembly, and conversions between offsets and line:column.
+
+import type { Span } from './syntax.js';
+
+export interface SourceFile {
+  /** Index in the assembly's file table; tokens and spans refer to it. */
+  id: number;
+  /** Path as given by the caller or resolved by %include. */
+  path: string;
+  text: string;
+  /** Offset at which each line starts (line 1 is index 0). */
+  lineStarts: number[];
+}
+
+export function makeSourceFile(id: number, path: string, text: string): SourceFile {
+  const lineStarts = [0];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) lineStarts.push(i + 1);
+    else if (c === 13) {
+      if (text.charCodeAt(i + 1) === 10) i++;
+      lineStarts.push(i + 1);
+    }
+  }
+  return { id, path, text, lineStarts };
+}
+
+/** 1-based line and column of an offset. */
+export function lineColumn(file: SourceFile, offset: number): { line: number; column: number } {
+  const starts = file.lineStarts;
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo + 1, column: offset - starts[lo] + 1 };
+}
+
+/** Reads include files. `from` is the path of the including file. */
+export interface SourceProvider {
+  read(path: string, from: string): { path: string; text: string } | null;
+  /** Binary files for `incbin`. */
+  readBinary?(path: string, from: string): { path: string; bytes: Uint8Array } | null;
+}
+
+export type { Span };

@@ -1,0 +1,5 @@
+// isa: the machine's facts as data. Imports nothing.
+export * from './registers.js';
+export * from './conditions.js';
+export * from './operands.js';
+export * from './instructions.js';
