@@ -9,7 +9,9 @@ import { encodeInstruction, type ResolvedOperand } from './encoder.js';
 import { evaluate, EvalError, type EvalEnv, type Value } from './expr.js';
 import { locate, preprocess, type ExpandedLine, type Frame } from './preprocessor.js';
 import type { Diagnostic, Severity } from './diagnostics.js';
-import type { Image, ImageSection, ImageSymbol, LineRow } from './image.js';
+import type { Image, ImageNote, ImageSection, ImageSymbol, LineRow } from './image.js';
+import { decodeNotes } from './elf/notes.js';
+import { isDecodeError } from './elf/bytes.js';
 import { lineColumn, type SourceFile, type SourceProvider } from './source.js';
 import type { DataItem, Expr, LineNode, OperandNode, Span, Statement } from './syntax.js';
 import type { Token } from './lexer.js';
@@ -57,6 +59,8 @@ interface SectionState {
   offset: number;
   vaddr: number;
   bytes: number[];
+  /** Where the section was first named, for messages about the whole section. */
+  firstSpan: Span | null;
 }
 
 interface SymbolState {
@@ -143,7 +147,7 @@ class Pass implements EvalEnv {
     if (!s) {
       s = {
         name, ...defaultAttributes(name), align: name === '.text' ? 1 : 4, order: this.sections.size, offset: 0,
-        vaddr: this.layout.get(name) ?? 0, bytes: [],
+        vaddr: this.layout.get(name) ?? 0, bytes: [], firstSpan: span,
       };
       this.sections.set(name, s);
     }
@@ -225,11 +229,12 @@ export function assemble(opts: AssembleOptions): AssembleResult {
   }
   const final = new Pass(passes + 1, true, symbols, layout, previousSizes, passes > GROW_ONLY_AFTER, pre.files, provider);
   runPass(final, pre.lines);
+  final.stack = [];
+  const image = buildImage(final, layout);
   const diagnostics = [...pre.diagnostics, ...final.diagnostics];
   if (!stable) {
     diagnostics.push({ severity: 'error', code: 'no-convergence', message: `label addresses did not settle after ${MAX_PASSES} passes`, span: { file: 0, start: 0, end: 0 }, related: [] });
   }
-  const image = buildImage(final, layout);
   return {
     ok: !diagnostics.some((d) => d.severity === 'error'),
     image, diagnostics, files: pre.files, listing: final.listing, trees: pre.trees, passes: passes + 1,
@@ -667,7 +672,16 @@ function buildImage(pass: Pass, layout: Map<string, number>): Image {
   const text = sections.find((s) => s.exec) ?? sections[0];
   const entry = start ? Number(BigInt.asUintN(32, start.value.n)) : text ? text.vaddr : 0;
   const lines = [...pass.lines].sort((a, b) => a.address - b.address);
-  return { entry, sections, symbols, lines, notes: [] };
+  const notes: ImageNote[] = [];
+  for (const s of sections) {
+    if (!s.name.startsWith('.note')) continue;
+    const got = decodeNotes(s.bytes);
+    if (isDecodeError(got)) {
+      const at = pass.sections.get(s.name)?.firstSpan ?? { file: 0, start: 0, end: 0 };
+      pass.report('error', 'elf-note', `section ${s.name} is not a valid ELF note list: ${got.message} (at byte ${got.offset})`, at);
+    } else notes.push(...got);
+  }
+  return { entry, sections, symbols, lines, notes };
 }
 
 /** The flat binary `nasm -f bin` writes: progbits sections from `org`, gaps zero-filled. */

@@ -126,6 +126,7 @@ export class Preprocessor {
   }
 
   run(path: string, text: string): PreprocessResult {
+    this.setSect('.text');
     const root = this.addFile(path, text);
     this.sources.push({ lines: this.linesOf(root), index: 0, stack: [], condDepth: 0 });
     this.loop();
@@ -199,6 +200,17 @@ export class Preprocessor {
   private emit(tokens: Token[], sig: Token[], stack: readonly Frame[]): void {
     const node = parseLine(tokens, sig);
     this.out.push({ node, stack });
+    const st = node.statement;
+    if (st && st.kind === 'directive' && (st.name.text === 'section' || st.name.text === 'segment') && sig[0]?.text !== '[') {
+      // NASM's __SECT__: the last section chosen with the user-level directive.
+      this.setSect(st.args.map((t) => t.text).join(' '));
+    }
+  }
+
+  private setSect(section: string): void {
+    const body = tokenize(`[section ${section}]`, -1);
+    this.defines.set('__SECT__', { params: null, body, caseless: false });
+    this.defines.set('__?SECT?__', { params: null, body, caseless: false });
   }
 
   // ---- directives ----
@@ -627,24 +639,32 @@ export class Preprocessor {
     return true;
   }
 
-  /** Replaces %1, %0, %{n}, %%label inside a macro body line. */
+  /**
+   * Replaces %1, %0, %{n}, %%label inside a macro body line. A parameter written
+   * against other text (`__HYPERVISOR_%1`) is pasted onto it, as NASM does.
+   */
   private substituteParams(tokens: Token[], call: MacroCall): Token[] {
     const out: Token[] = [];
-    for (const t of tokens) {
-      if (t.kind !== 'pp') {
-        out.push(t);
-        continue;
-      }
-      const text = t.text;
+    let glueNext = false;
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i];
+      let repl: Token[];
       let m: RegExpExecArray | null;
-      if ((m = /^%\{?(-?\d+)\}?$/.exec(text))) {
+      if (t.kind !== 'pp') repl = [t];
+      else if ((m = /^%\{?(-?\d+)\}?$/.exec(t.text))) {
         const n = Number(m[1]);
-        if (n === 0) out.push({ ...t, kind: 'number', text: String(call.args.length) });
-        else if (n > 0) out.push(...(call.args[n - 1] ?? []));
-        else out.push(t);
-      } else if ((m = /^%%(.+)$/.exec(text))) {
-        out.push({ ...t, kind: 'ident', text: `..@${call.unique}.${m[1]}` });
-      } else out.push(t);
+        repl = n === 0 ? [{ ...t, kind: 'number', text: String(call.args.length) }] : n > 0 ? (call.args[n - 1] ?? []) : [t];
+      } else if ((m = /^%%(.+)$/.exec(t.text))) repl = [{ ...t, kind: 'ident', text: `..@${call.unique}.${m[1]}` }];
+      else repl = [t];
+      const isParam = t.kind === 'pp' && repl !== undefined && !(repl.length === 1 && repl[0] === t);
+      const prev = out[out.length - 1];
+      const prevTok = tokens[i - 1];
+      const touchesPrev = prevTok !== undefined && adjacent(prevTok, t);
+      if (repl.length && prev && touchesPrev && (isParam || glueNext) && gluable(prev) && gluable(repl[0])) {
+        out[out.length - 1] = { ...prev, kind: prev.kind === 'number' ? 'number' : 'ident', text: prev.text + repl[0].text };
+        out.push(...repl.slice(1));
+      } else out.push(...repl);
+      glueNext = isParam && tokens[i + 1] !== undefined && adjacent(t, tokens[i + 1]);
     }
     return out;
   }
@@ -678,6 +698,14 @@ function dedupe(related: Diagnostic['related'], primary: Span): Diagnostic['rela
     seen.add(key);
     return true;
   });
+}
+
+function adjacent(a: Token, b: Token): boolean {
+  return a.file === b.file && a.start + a.text.length === b.start;
+}
+
+function gluable(t: Token): boolean {
+  return t.kind === 'ident' || t.kind === 'number';
 }
 
 function trimTrivia(tokens: Token[]): Token[] {

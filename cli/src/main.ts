@@ -1,0 +1,186 @@
+// The `xenolab` command: assemble and disassemble guest kernels, print the built-in
+// xen.inc, and a demo on the default seed guest.
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { assemble, flatBinary, type AssembleResult } from '../../asm/src/assembler.js';
+import { builtinInclude } from '../../asm/src/builtins.js';
+import { formatDiagnostic } from '../../asm/src/diagnostics.js';
+import { writeElf32 } from '../../asm/src/elf/elf32.js';
+import { formatListing } from '../../asm/src/listing.js';
+import { XEN_INCLUDE_NAME } from '../../asm/src/xenInclude.js';
+import { disassembleFile, describeImage } from './inspect.js';
+import { nodeProvider } from './nodeProvider.js';
+
+const USAGE = `usage: xenolab <command> [options]
+
+commands:
+  demo [FILE]            assemble the default seed guest (or FILE), show its ELF
+                         summary and its disassembly with source lines
+  asm FILE [options]     assemble a NASM-syntax guest kernel
+      -f elf32|bin       output format (default elf32: an EM_386 executable with
+                         .note.Xen, symbols and a DWARF line table)
+      -o OUT             output file (default: FILE without extension, .elf/.bin)
+      -l LISTFILE        write a listing (like nasm -l); --listing prints it
+      -I DIR             add an include directory (repeatable)
+      -D NAME[=VALUE]    predefine a single-line macro (repeatable)
+  disasm FILE [--org ADDR]
+                         disassemble an ELF32 executable (or a flat binary loaded
+                         at ADDR) in NASM syntax
+  xen-inc [-o OUT]       print the built-in ${XEN_INCLUDE_NAME} (so nasm can use it)
+`;
+
+class UsageError extends Error {}
+
+interface AsmArgs {
+  file: string;
+  format: 'elf32' | 'bin';
+  out: string | null;
+  listFile: string | null;
+  listing: boolean;
+  includeDirs: string[];
+  defines: Record<string, string>;
+}
+
+function parseAsmArgs(argv: string[]): AsmArgs {
+  const a: AsmArgs = { file: '', format: 'elf32', out: null, listFile: null, listing: false, includeDirs: [], defines: {} };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = (): string => {
+      // nasm style: -fbin and -f bin are both accepted
+      if (arg.length > 2 && !arg.startsWith('--')) return arg.slice(2);
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${arg} needs a value`);
+      return v;
+    };
+    if (arg.startsWith('-f')) {
+      const f = value();
+      if (f !== 'elf32' && f !== 'bin' && f !== 'elf') throw new UsageError(`unknown output format '${f}' (use elf32 or bin)`);
+      a.format = f === 'bin' ? 'bin' : 'elf32';
+    } else if (arg.startsWith('-o')) a.out = value();
+    else if (arg === '--listing') a.listing = true;
+    else if (arg.startsWith('-l')) a.listFile = value();
+    else if (arg.startsWith('-I')) a.includeDirs.push(value());
+    else if (arg.startsWith('-D')) {
+      const d = value();
+      const eq = d.indexOf('=');
+      a.defines[eq < 0 ? d : d.slice(0, eq)] = eq < 0 ? '' : d.slice(eq + 1);
+    } else if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option '${arg}'`);
+    else if (a.file) throw new UsageError('more than one input file');
+    else a.file = arg;
+  }
+  if (!a.file) throw new UsageError('asm needs an input file');
+  return a;
+}
+
+function readSource(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read '${path}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+}
+
+function printDiagnostics(result: AssembleResult): void {
+  for (const d of result.diagnostics) process.stderr.write(formatDiagnostic(d, result.files) + '\n');
+}
+
+export function assembleFile(path: string, includeDirs: string[] = [], defines: Record<string, string> = {}): AssembleResult {
+  return assemble({ path, text: readSource(path), provider: nodeProvider(includeDirs), predefined: defines });
+}
+
+function cmdAsm(argv: string[]): number {
+  const a = parseAsmArgs(argv);
+  const result = assembleFile(a.file, a.includeDirs, a.defines);
+  printDiagnostics(result);
+  if (!result.ok) return 1;
+  const out = a.out ?? a.file.replace(/\.[^./]*$/, '') + (a.format === 'bin' ? '.bin' : '.elf');
+  const bytes = a.format === 'bin' ? flatBinary(result.image) : writeElf32(result.image, { compDir: process.cwd() });
+  writeFileSync(out, bytes);
+  const listing = a.listFile || a.listing ? formatListing(result) : '';
+  if (a.listFile) writeFileSync(a.listFile, listing);
+  if (a.listing) process.stdout.write(listing);
+  return 0;
+}
+
+function cmdDisasm(argv: string[]): number {
+  let file = '';
+  let org = 0;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--org') {
+      const v = Number(argv[++i]);
+      if (!Number.isFinite(v)) throw new UsageError('--org needs a number, e.g. --org 0xc0000000');
+      org = v;
+    } else if (argv[i].startsWith('-')) throw new UsageError(`unknown option '${argv[i]}'`);
+    else file = argv[i];
+  }
+  if (!file) throw new UsageError('disasm needs an input file');
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(file));
+  } catch (e) {
+    throw new UsageError(`cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  const text = disassembleFile(bytes, org, file);
+  if (typeof text !== 'string') {
+    process.stderr.write(`${file}: error: ${text.error}\n`);
+    return 1;
+  }
+  process.stdout.write(text);
+  return 0;
+}
+
+/** Where the built-in seed guests live (next to the bundle's package root). */
+export function seedsDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return resolve(here, '..', 'seeds');
+}
+
+function cmdDemo(argv: string[]): number {
+  const file = argv[0] ?? join(seedsDir(), 'hello.xasm');
+  const result = assembleFile(file);
+  printDiagnostics(result);
+  if (!result.ok) return 1;
+  const elf = writeElf32(result.image, { compDir: dirname(file) });
+  process.stdout.write(`xenolab: assembled ${file}\n\n`);
+  process.stdout.write(describeImage(result.image, elf.length));
+  process.stdout.write('\n');
+  const text = disassembleFile(elf, 0, file);
+  process.stdout.write(typeof text === 'string' ? text : `error: ${text.error}\n`);
+  return 0;
+}
+
+function cmdXenInc(argv: string[]): number {
+  const text = builtinInclude(XEN_INCLUDE_NAME) ?? '';
+  const o = argv.indexOf('-o');
+  if (o >= 0) {
+    const out = argv[o + 1];
+    if (!out) throw new UsageError('-o needs a file name');
+    writeFileSync(out, text);
+  } else process.stdout.write(text);
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'asm': return cmdAsm(rest);
+      case 'disasm': return cmdDisasm(rest);
+      case 'demo': case undefined: return cmdDemo(rest);
+      case 'xen-inc': return cmdXenInc(rest);
+      case 'help': case '--help': case '-h':
+        process.stdout.write(USAGE);
+        return 0;
+      default:
+        throw new UsageError(`unknown command '${cmd}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`xenolab: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+}

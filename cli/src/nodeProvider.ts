@@ -1,0 +1,29 @@
+// Include files from the file system, searched like nasm: the including file's
+// directory, the current directory, then each -I directory; built-ins last.
+
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { withBuiltins } from '../../asm/src/builtins.js';
+import type { SourceProvider } from '../../asm/src/source.js';
+
+function candidates(path: string, from: string, includeDirs: readonly string[]): string[] {
+  if (isAbsolute(path)) return [path];
+  return [join(dirname(from), path), resolve(path), ...includeDirs.map((d) => join(d, path))];
+}
+
+function firstFile(paths: string[]): string | undefined {
+  return paths.find((p) => existsSync(p) && statSync(p).isFile());
+}
+
+export function nodeProvider(includeDirs: readonly string[] = []): SourceProvider {
+  return withBuiltins({
+    read(path, from) {
+      const found = firstFile(candidates(path, from, includeDirs));
+      return found ? { path: found, text: readFileSync(found, 'utf8') } : null;
+    },
+    readBinary(path, from) {
+      const found = firstFile(candidates(path, from, includeDirs));
+      return found ? { path: found, bytes: new Uint8Array(readFileSync(found)) } : null;
+    },
+  });
+}

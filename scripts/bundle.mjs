@@ -1,0 +1,26 @@
+// Bundles the entry points with esbuild. Used by `npm run build` and, on demand, by
+// bin/xenolab.mjs so that `npx xenolab` works in a fresh checkout after `npm ci`.
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export const ENTRIES = [
+  { in: join(root, 'cli/src/main.ts'), out: join(root, 'dist/xenolab.mjs') },
+];
+
+export async function bundle() {
+  await Promise.all(ENTRIES.map((e) => build({
+    entryPoints: [e.in],
+    outfile: e.out,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    sourcemap: true,
+    logLevel: 'warning',
+  })));
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await bundle();
