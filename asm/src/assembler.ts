@@ -72,6 +72,8 @@ interface SymbolState {
 }
 
 const MAX_PASSES = 40;
+/** No section may grow past this: a guest image is a few MiB, and a typo must not exhaust memory. */
+export const MAX_SECTION_BYTES = 256 * 1024 * 1024;
 /** After this many passes instruction sizes may only grow, which guarantees an end. */
 const GROW_ONLY_AFTER = 12;
 const NOP = 0x90;
@@ -171,8 +173,21 @@ class Pass implements EvalEnv {
     this.absolute = null;
   }
 
+  /** False (with an error) when growing the current section by `n` bytes would pass the limit. */
+  room(n: number, span: Span): boolean {
+    const used = this.absolute ? this.absolute.offset : this.section.offset;
+    if (n >= 0 && used + n <= MAX_SECTION_BYTES) return true;
+    if (!this.tooLarge) {
+      this.tooLarge = true;
+      this.diagnostics.push(locate({ severity: 'error', code: 'too-large', message: `section would exceed ${MAX_SECTION_BYTES / 1024 / 1024} MiB`, span, related: [] }, this.stack));
+    }
+    return false;
+  }
+  tooLarge = false;
+
   /** Appends bytes at the location counter (or just advances it outside the final pass). */
   emit(bytes: ArrayLike<number>, span: Span): void {
+    if (!this.room(bytes.length, span)) return;
     if (this.absolute) {
       if (bytes.length) this.report('warning', 'absolute-data', 'data in an absolute section (struc/absolute) is not emitted', span);
       this.absolute.offset += bytes.length;
@@ -188,6 +203,7 @@ class Pass implements EvalEnv {
   }
 
   reserve(n: number, span: Span): void {
+    if (!this.room(n, span)) return;
     if (this.absolute) {
       this.absolute.offset += n;
       return;
@@ -384,8 +400,8 @@ function statement(pass: Pass, st: Statement, node: LineNode): void {
       const n = critical(pass, st.count, 'the times count');
       if (n === undefined || !st.body) return;
       if (n < 0) return pass.report('error', 'directive', `times count ${n} is negative`, st.count.span);
-      if (n > 64 * 1024 * 1024) return pass.report('error', 'directive', `times count ${n} is too large`, st.count.span);
-      for (let i = 0; i < n; i++) statement(pass, st.body, node);
+      if (n > MAX_SECTION_BYTES) return pass.report('error', 'too-large', `times count ${n} is too large`, st.count.span);
+      for (let i = 0; i < n && !pass.tooLarge; i++) statement(pass, st.body, node);
       return;
     }
     case 'equ': {
@@ -528,6 +544,7 @@ function directive(pass: Pass, st: Extract<Statement, { kind: 'directive' }>, no
       const base = pass.absolute ? 0 : pass.section.vaddr;
       const pad = (n - ((pass.location() - base) % n)) % n;
       if (!pass.absolute) pass.section.align = Math.max(pass.section.align, n);
+      if (!pass.room(pad, st.span)) return;
       if (name === 'alignb') return pass.reserve(pad, st.span);
       if (st.body) {
         const target = pass.location() + pad;
@@ -582,6 +599,7 @@ function directive(pass: Pass, st: Extract<Statement, { kind: 'directive' }>, no
       if (off === undefined) return;
       const pad = ist.base + off - pass.location();
       if (pad < 0) return pass.report('error', 'directive', 'istruc fields out of order or overlapping', st.exprs![0].span);
+      if (!pass.room(pad, st.span)) return;
       pass.emit(new Array(pad).fill(0), st.span);
       if (st.body) {
         statement(pass, st.body, node);
@@ -596,6 +614,7 @@ function directive(pass: Pass, st: Extract<Statement, { kind: 'directive' }>, no
       if (!size) return pass.report('error', 'undefined-symbol', `structure '${ist.name}' is not defined`, st.span);
       const pad = ist.base + Number(size.value.n) - pass.location();
       if (pad < 0) return pass.report('error', 'directive', `istruc data is larger than ${ist.name}_size`, st.span);
+      if (!pass.room(pad, st.span)) return;
       pass.emit(new Array(pad).fill(0), st.span);
       pass.istruc = null;
       return;

@@ -251,7 +251,14 @@ function noMatch(req: EncodeRequest, forms: readonly InstructionForm[]): EncodeR
   const shortJump = req.operands.find((o) => o.kind === 'imm' && o.distance === 'short');
   if (shortJump) return { ok: false, message: `'${req.mnemonic}' has no short form`, code: 'invalid-operands' };
   const desc = req.operands.map(describe).join(', ');
-  const valid = forms.filter((f) => !f.decodeOnly && f.operands.length === req.operands.length).map((f) => f.operands.join(',')).filter((v, i, a) => a.indexOf(v) === i);
+  // Show the forms closest to what was written: most operands matching first.
+  const score = (f: InstructionForm) => f.operands.filter((k, i) => matchOperand(k, req.operands[i], f, req)).length;
+  const valid = forms
+    .filter((f) => !f.decodeOnly && f.operands.length === req.operands.length)
+    .map((f) => ({ text: f.operands.join(','), score: score(f) }))
+    .sort((a, b) => b.score - a.score)
+    .map((x) => x.text)
+    .filter((v, i, a) => a.indexOf(v) === i);
   return { ok: false, message: `invalid operands for '${req.mnemonic}': ${desc} (valid forms: ${valid.slice(0, 8).join('; ')}${valid.length > 8 ? '; ...' : ''})`, code: 'invalid-operands' };
 }
 

@@ -186,7 +186,9 @@ export class Preprocessor {
     const sig = raw.filter((t) => !isTrivia(t));
     const head = sig[0];
     if (head && head.kind === 'pp' && /^%[a-z]/i.test(head.text)) {
-      this.directive(src, head, sig.slice(1), raw);
+      // Directives see whitespace (`%define F(x)` differs from `%define F (x)`), not comments.
+      const args = raw.slice(raw.indexOf(head) + 1).filter((t) => t.kind !== 'comment');
+      this.directive(src, head, args);
       return;
     }
     if (!this.active()) return;
@@ -214,7 +216,7 @@ export class Preprocessor {
   }
 
   // ---- directives ----
-  private directive(src: LineSource, head: Token, args: Token[], raw: Token[]): void {
+  private directive(src: LineSource, head: Token, args: Token[]): void {
     const name = head.text.toLowerCase();
     const span = spanOf(head);
     if (this.conditional(name, args, span, src)) return;
@@ -223,12 +225,14 @@ export class Preprocessor {
     switch (name) {
       case '%define': case '%xdefine': case '%idefine': case '%xidefine':
         return this.define(name, argsSub, span);
-      case '%undef':
-        if (argsSub[0]) {
-          this.defines.delete(argsSub[0].text);
-          this.caselessDefines.delete(argsSub[0].text.toLowerCase());
+      case '%undef': {
+        const t = firstToken(argsSub);
+        if (t) {
+          this.defines.delete(t.text);
+          this.caselessDefines.delete(t.text.toLowerCase());
         }
         return;
+      }
       case '%assign': case '%iassign':
         return this.assign(argsSub, span, name === '%iassign');
       case '%strlen':
@@ -237,9 +241,11 @@ export class Preprocessor {
         return this.defineMacro(src, argsSub, span);
       case '%endmacro': case '%endm':
         return this.error(span, '%endmacro without %macro', 'preproc');
-      case '%unmacro':
-        if (argsSub[0]) this.macros.delete(argsSub[0].text.toLowerCase());
+      case '%unmacro': {
+        const t = firstToken(argsSub);
+        if (t) this.macros.delete(t.text.toLowerCase());
         return;
+      }
       case '%rep':
         return this.rep(src, argsSub, span);
       case '%endrep':
@@ -259,7 +265,6 @@ export class Preprocessor {
       case '%line': case '%pragma': case '%use': case '%clear':
         return;
       default:
-        void raw;
         this.error(span, `unknown preprocessor directive '${head.text}'`, 'preproc');
     }
   }
@@ -316,10 +321,14 @@ export class Preprocessor {
         const v = this.constant(this.expandDefines(args), span);
         return v !== null && v !== 0n;
       }
-      case 'def':
-        return args.length > 0 && (this.defines.has(args[0].text) || this.caselessDefines.has(args[0].text.toLowerCase()));
-      case 'macro':
-        return args.length > 0 && this.macros.has(args[0].text.toLowerCase());
+      case 'def': {
+        const t = firstToken(args);
+        return t !== undefined && (this.defines.has(t.text) || this.caselessDefines.has(t.text.toLowerCase()));
+      }
+      case 'macro': {
+        const t = firstToken(args);
+        return t !== undefined && this.macros.has(t.text.toLowerCase());
+      }
       case 'idn': case 'idni': {
         const parts = splitArgs(this.expandDefines(args));
         if (parts.length !== 2) {
@@ -536,7 +545,7 @@ export class Preprocessor {
       return;
     }
     const file = this.addFile(found.path, found.text);
-    const stack = [...src.stack, { kind: 'include' as const, span: { ...spanOf(t), start: span.start }, name: found.path }];
+    const stack = [...src.stack, { kind: 'include' as const, span: spanOf(t), name: found.path }];
     this.sources.push({ lines: this.linesOf(file), index: 0, stack, condDepth: this.conds.length });
   }
 
@@ -698,6 +707,10 @@ function dedupe(related: Diagnostic['related'], primary: Span): Diagnostic['rela
     seen.add(key);
     return true;
   });
+}
+
+function firstToken(tokens: Token[]): Token | undefined {
+  return tokens.find((t) => !isTrivia(t));
 }
 
 function adjacent(a: Token, b: Token): boolean {

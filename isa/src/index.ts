@@ -3,3 +3,4 @@ export * from './registers.js';
 export * from './conditions.js';
 export * from './operands.js';
 export * from './instructions.js';
+export * from './xen/index.js';

@@ -1,0 +1,127 @@
+// Every bad input gets a clear error at the right place, and one error does not stop
+// the rest of the file from being assembled.
+
+import { describe, expect, it } from 'vitest';
+import { assemble, type AssembleResult } from '../src/assembler.js';
+import { formatDiagnostic } from '../src/diagnostics.js';
+import type { SourceProvider } from '../src/source.js';
+
+function asm(text: string, files: Record<string, string> = {}): AssembleResult {
+  const provider: SourceProvider = { read: (p) => (p in files ? { path: p, text: files[p] } : null) };
+  return assemble({ path: 'main.asm', text, provider });
+}
+
+/** `file:line:col: severity: message` of every diagnostic. */
+function messages(r: AssembleResult): string[] {
+  return r.diagnostics.map((d) => formatDiagnostic(d, r.files).split('\n')[0]);
+}
+
+describe('located errors', () => {
+  it('unknown instruction, at the mnemonic', () => {
+    const r = asm('bits 32\n  nop\n  frobnicate eax\n');
+    expect(r.ok).toBe(false);
+    expect(messages(r)).toEqual(["main.asm:3:3: error: unknown instruction 'frobnicate'"]);
+  });
+
+  it('undefined symbol, at the symbol', () => {
+    const r = asm('mov eax, [ebx + missing]\n');
+    expect(messages(r)).toEqual(["main.asm:1:17: error: symbol 'missing' is not defined"]);
+  });
+
+  it('duplicate label', () => {
+    const r = asm('a: nop\na: nop\n');
+    expect(messages(r)).toEqual(["main.asm:2:1: error: symbol 'a' is already defined"]);
+  });
+
+  it('operation size not specified', () => {
+    const r = asm('inc [eax]\n');
+    expect(r.diagnostics[0].code).toBe('operand-size');
+    expect(messages(r)[0]).toMatch(/^main\.asm:1:5: error: operation size not specified/);
+  });
+
+  it('invalid operand combination names the valid forms', () => {
+    const r = asm('mov cr0, 5\n');
+    expect(r.diagnostics[0].code).toBe('invalid-operands');
+    expect(r.diagnostics[0].message).toContain('creg,r32');
+  });
+
+  it('short jump out of range', () => {
+    const r = asm('jmp short far_label\ntimes 200 nop\nfar_label:\n');
+    expect(messages(r)).toEqual(['main.asm:1:1: error: short jump is out of range']);
+  });
+
+  it('loop out of range has no long form', () => {
+    const r = asm('top: times 300 nop\nloop top\n');
+    expect(r.ok).toBe(false);
+    expect(messages(r)[0]).toMatch(/^main\.asm:2:1: error: /);
+  });
+
+  it('syntax errors at the offending token, and recovery on the next line', () => {
+    const r = asm('mov eax, (1 + \nmov ebx, 2\nlabel: ret\n');
+    expect(messages(r)).toEqual(["main.asm:1:14: error: expected an expression"]);
+    const sym = r.image.symbols.find((s) => s.name === 'label');
+    expect(sym?.value).toBe(5); // mov ebx, 2 was still assembled (5 bytes)
+    expect(Array.from(r.image.sections[0].bytes)).toEqual([0xbb, 2, 0, 0, 0, 0xc3]);
+  });
+
+  it('error inside a macro body: reported at the call, with the body line related', () => {
+    const r = asm('%macro bad 1\n  mov %1, [nowhere]\n%endmacro\nstart:\n  bad eax\n');
+    expect(r.diagnostics).toHaveLength(1);
+    const d = r.diagnostics[0];
+    expect(formatDiagnostic(d, r.files).split('\n')).toEqual([
+      "main.asm:5:3: error: symbol 'nowhere' is not defined (in macro 'bad')",
+      "main.asm:2:12: note: symbol 'nowhere' is not defined",
+    ]);
+  });
+
+  it('error in an included file: reported at the %include, with the file line related', () => {
+    const r = asm('nop\n%include "lib.inc"\n', { 'lib.inc': 'ret\nbogus_op eax\n' });
+    const lines = formatDiagnostic(r.diagnostics[0], r.files).split('\n');
+    expect(lines[0]).toBe("main.asm:2:10: error: unknown instruction 'bogus_op'");
+    expect(lines[1]).toBe("lib.inc:2:1: note: unknown instruction 'bogus_op'");
+  });
+
+  it('missing include file', () => {
+    const r = asm('%include "nope.inc"\n');
+    expect(messages(r)).toEqual(["main.asm:1:10: error: unable to open include file 'nope.inc'"]);
+  });
+
+  it('macro with the wrong number of parameters', () => {
+    const r = asm('%macro two 2\n  db %1, %2\n%endmacro\n  two 1\n');
+    expect(messages(r)).toEqual(["main.asm:4:3: error: macro 'two' expects 2 parameter(s), got 1"]);
+  });
+
+  it('unterminated %if and stray %endif', () => {
+    expect(messages(asm('%if 1\nnop\n'))).toEqual(['main.asm:1:1: error: unterminated %if: missing %endif']);
+    expect(messages(asm('%endif\n'))).toEqual(['main.asm:1:1: error: %endif without %if']);
+  });
+
+  it('%error reports its text', () => {
+    expect(messages(asm('%error "stop here"\n'))).toEqual(['main.asm:1:1: error: "stop here"']);
+  });
+
+  it('recursive include and runaway macro recursion end with an error, not a hang', () => {
+    const inc = asm('%include "self.inc"\n', { 'self.inc': '%include "self.inc"\n' });
+    expect(inc.diagnostics.some((d) => d.code === 'include')).toBe(true);
+    const rec = asm('%macro again 0\n again\n%endmacro\n again\n');
+    expect(rec.diagnostics.some((d) => d.code === 'macro-depth')).toBe(true);
+  });
+
+  it('huge sizes are refused, not allocated', () => {
+    const r = asm('resb 0x7fffffff\nalign 0x40000000\ntimes 0x7fffffff db 0\n');
+    expect(r.ok).toBe(false);
+    expect(r.diagnostics.every((d) => d.code === 'too-large' || d.code === 'zeroing')).toBe(true);
+  });
+
+  it('16-bit code is refused with a reason', () => {
+    expect(messages(asm('bits 16\n'))).toEqual(['main.asm:1:1: error: only 32-bit code is supported (bits 16)']);
+  });
+});
+
+describe('warnings', () => {
+  it('byte data out of bounds', () => {
+    const r = asm('db 300\n');
+    expect(r.ok).toBe(true);
+    expect(messages(r)).toEqual(['main.asm:1:4: warning: byte data exceeds bounds']);
+  });
+});

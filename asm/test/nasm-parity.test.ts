@@ -1,0 +1,27 @@
+// Acceptance: xenolab's bytes are nasm's bytes, for the seeds and for a file using every
+// supported preprocessor and assembler feature.
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { mismatches, nasmBin, xenolabBin } from './nasm.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const seeds = readdirSync(join(root, 'seeds')).filter((f) => f.endsWith('.xasm'));
+
+function expectSameAsNasm(path: string): void {
+  const source = readFileSync(path, 'utf8');
+  const ref = nasmBin(source);
+  const { result, bytes } = xenolabBin(source, path);
+  expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  expect(mismatches(result, bytes, ref)).toEqual([]);
+  expect(Buffer.from(bytes).equals(ref)).toBe(true);
+}
+
+describe('byte-identical to nasm -f bin', () => {
+  it('has seeds to check', () => expect(seeds.length).toBeGreaterThan(0));
+  for (const seed of seeds) {
+    it(`seed ${seed}`, () => expectSameAsNasm(join(root, 'seeds', seed)));
+  }
+  it('preprocessor and directive features', () => expectSameAsNasm(join(import.meta.dirname, 'fixtures', 'features.asm')));
+});
