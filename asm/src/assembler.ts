@@ -479,7 +479,10 @@ function addLineRow(pass: Pass, address: number, span: Span): void {
   if (!file) return;
   const { line, column } = lineColumn(file, span.start);
   const rows = pass.lines;
-  if (rows.length && rows[rows.length - 1].address === address) rows.pop();
+  const last = rows[rows.length - 1];
+  // One row per run of the same line (times, data): the range simply continues.
+  if (last && last.file === file.path && last.line === line && last.column === column && last.address <= address) return;
+  if (last && last.address === address) rows.pop();
   rows.push({ address, file: file.path, line, column });
 }
 

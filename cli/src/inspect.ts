@@ -1,0 +1,149 @@
+// Human-readable views of assembled guests: an ELF summary (sections, Xen notes) and a
+// disassembly with symbols and the source lines from the DWARF line table.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { BUILTIN_PREFIX, builtinInclude } from '../../asm/src/builtins.js';
+import { disassemble } from '../../asm/src/disasm.js';
+import { readElf32, isElfError } from '../../asm/src/elf/elf32.js';
+import { isDecodeError } from '../../asm/src/elf/bytes.js';
+import { noteNumber, noteString } from '../../asm/src/elf/notes.js';
+import type { Image, ImageSymbol, LineRow } from '../../asm/src/image.js';
+import { XEN_ELFNOTES, XEN_ELFNOTE_NAME } from '../../isa/src/index.js';
+
+const hex = (n: number, width = 8) => `0x${(n >>> 0).toString(16).padStart(width, '0')}`;
+
+function symbolAt(symbols: readonly ImageSymbol[], address: number): string | undefined {
+  return symbols.find((s) => s.value === address && s.section !== null && !s.name.includes('.'))?.name
+    ?? symbols.find((s) => s.value === address && s.section !== null)?.name;
+}
+
+function noteType(short: string): number {
+  return XEN_ELFNOTES.find((d) => d.name === `XEN_ELFNOTE_${short}`)?.value ?? -1;
+}
+
+/** The label at or before `address` in the same section, as name+offset. */
+function nearestSymbol(sorted: readonly ImageSymbol[], address: number): { name: string; offset: number } | undefined {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  let best: ImageSymbol | undefined;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid].value <= address) {
+      best = sorted[mid];
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return best ? { name: best.name, offset: address - best.value } : undefined;
+}
+
+/** One line per Xen note: its name and decoded value. */
+export function describeNotes(image: Image): string[] {
+  const out: string[] = [];
+  for (const n of image.notes) {
+    if (n.name !== XEN_ELFNOTE_NAME) continue;
+    const def = XEN_ELFNOTES.find((d) => d.value === n.type);
+    const label = (def?.name.replace('XEN_ELFNOTE_', '') ?? `type ${n.type}`).padEnd(16);
+    if (def?.desc === 'string') {
+      out.push(`  ${label} "${noteString(n.desc)}"`);
+      continue;
+    }
+    const v = noteNumber(n.desc);
+    if (isDecodeError(v)) out.push(`  ${label} <${v.message}>`);
+    else {
+      // ENTRY and HYPERCALL_PAGE are addresses of code: name them.
+      const isCode = n.type === noteType('ENTRY') || n.type === noteType('HYPERCALL_PAGE');
+      const sym = isCode ? symbolAt(image.symbols, v) : undefined;
+      out.push(`  ${label} ${hex(v)}${sym ? ` (${sym})` : ''}`);
+    }
+  }
+  return out;
+}
+
+export function describeImage(image: Image, fileSize: number): string {
+  const entrySym = symbolAt(image.symbols, image.entry);
+  const lines = [`ELF32 EM_386 executable, ${fileSize} bytes, entry ${hex(image.entry)}${entrySym ? ` (${entrySym})` : ''}`, 'sections:'];
+  for (const s of image.sections) {
+    const flags = `r${s.write ? 'w' : '-'}${s.exec ? 'x' : '-'}`;
+    lines.push(`  ${s.name.padEnd(12)} ${hex(s.vaddr)}  ${String(s.size).padStart(7)} bytes  ${flags}  ${s.kind}`);
+  }
+  const notes = describeNotes(image);
+  lines.push(notes.length ? 'Xen notes (.note.Xen):' : 'Xen notes: none (a domain builder needs at least GUEST_OS, XEN_VERSION and LOADER)');
+  lines.push(...notes);
+  lines.push(`symbols: ${image.symbols.length}, line table: ${image.lines.length} rows`);
+  return lines.join('\n') + '\n';
+}
+
+/** Source text of file:line, when the file can be read. */
+function sourceLine(cache: Map<string, string[] | null>, row: LineRow): string | undefined {
+  if (!cache.has(row.file)) {
+    const builtin = row.file.startsWith(BUILTIN_PREFIX) ? builtinInclude(row.file.slice(BUILTIN_PREFIX.length)) : undefined;
+    const text = builtin ?? (existsSync(row.file) ? readFileSync(row.file, 'utf8') : undefined);
+    cache.set(row.file, text === undefined ? null : text.split(/\r?\n/));
+  }
+  return cache.get(row.file)?.[row.line - 1]?.trim();
+}
+
+/** Zero runs at least this long are shown as `...`, as objdump does. */
+const ZERO_RUN = 16;
+
+function disassembleSection(bytes: Uint8Array, base: number, symbols: readonly ImageSymbol[], rows: readonly LineRow[]): string[] {
+  const out: string[] = [];
+  const byAddress = new Map(rows.map((r) => [r.address, r]));
+  const cache = new Map<string, string[] | null>();
+  const labels = symbols.filter((x) => x.section !== null).sort((a, b) => a.value - b.value);
+  const symbol = (address: number) => {
+    const exact = symbolAt(symbols, address);
+    return exact ? { name: exact, offset: 0 } : nearestSymbol(labels, address);
+  };
+  let off = 0;
+  while (off < bytes.length) {
+    let zeros = 0;
+    while (off + zeros < bytes.length && bytes[off + zeros] === 0) zeros++;
+    if (zeros >= ZERO_RUN && !symbolAt(symbols, base + off + 1)) {
+      const name = symbolAt(symbols, base + off);
+      if (name) out.push(`\n${hex(base + off)} <${name}>:`);
+      out.push(`  ... ${zeros} zero bytes`);
+      off += zeros;
+      continue;
+    }
+    const chunkEnd = Math.min(bytes.length, off + Math.max(1, nextZeroRun(bytes, off)));
+    for (const line of disassemble(bytes.subarray(off, chunkEnd), base + off, { symbol })) {
+      const name = symbolAt(symbols, line.address);
+      if (name) out.push(`\n${hex(line.address)} <${name}>:`);
+      const row = byAddress.get(line.address);
+      if (row) {
+        const text = sourceLine(cache, row);
+        out.push(`                                        ; ${row.file.split('/').pop()}:${row.line}${text ? `  ${text}` : ''}`);
+      }
+      const raw = Array.from(line.bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
+      out.push(`  ${(line.address >>> 0).toString(16).padStart(8, '0')}:  ${raw.padEnd(24)} ${line.text}`);
+    }
+    off = chunkEnd;
+  }
+  return out;
+}
+
+/** Offset (relative to `from`) where the next run of ZERO_RUN zero bytes starts. */
+function nextZeroRun(bytes: Uint8Array, from: number): number {
+  let run = 0;
+  for (let i = from; i < bytes.length; i++) {
+    run = bytes[i] === 0 ? run + 1 : 0;
+    if (run >= ZERO_RUN) return i - ZERO_RUN + 1 - from;
+  }
+  return bytes.length - from;
+}
+
+/** Disassembles an ELF32 file's executable sections, or a flat binary loaded at `org`. */
+export function disassembleFile(bytes: Uint8Array, org: number, name: string): string | { error: string } {
+  const isElf = bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46;
+  if (!isElf) return `${name}: flat binary at ${hex(org)}\n${disassembleSection(bytes, org, [], []).join('\n')}\n`;
+  const elf = readElf32(bytes);
+  if (isElfError(elf)) return { error: `not a valid ELF32 file: ${elf.message} (at byte ${elf.offset})` };
+  const out = [`${name}: ELF32, entry ${hex(elf.entry)}`];
+  for (const s of elf.sections) {
+    if (!s.exec || s.kind !== 'progbits') continue;
+    out.push('', `Disassembly of section ${s.name}:`);
+    out.push(...disassembleSection(s.bytes, s.vaddr, elf.symbols, elf.lines ?? []));
+  }
+  return out.join('\n') + '\n';
+}
