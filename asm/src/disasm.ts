@@ -37,6 +37,7 @@ const hex = (n: number): string => `0x${n.toString(16)}`;
 const SIZE_WORD: Readonly<Record<number, string>> = { 8: 'byte', 16: 'word', 32: 'dword', 64: 'qword' };
 
 const MEMORY_KINDS: ReadonlySet<OperandKind> = new Set<OperandKind>(['rm8', 'rm16', 'rm32', 'm', 'm16', 'm32', 'm64']);
+const IMM_KINDS: ReadonlySet<OperandKind> = new Set<OperandKind>(['imm8', 'imm16', 'imm32', 'simm8', 'one']);
 const MOFFS_KINDS: ReadonlySet<OperandKind> = new Set<OperandKind>(['moffs8', 'moffs16', 'moffs32']);
 
 function kindMemBits(kind: OperandKind): number {
@@ -64,6 +65,8 @@ interface TextView {
   readonly imm?: number;
   /** Memory printed with its size keyword (or `far`). */
   readonly sized: boolean;
+  /** Accept any immediate kind: NASM never sizes a memory operand from an immediate's value. */
+  readonly anyImm?: boolean;
 }
 
 function acceptsRegister(kind: OperandKind, op: Extract<DecodedOperand, { type: 'reg' }>): boolean {
@@ -96,6 +99,7 @@ function accepts(kind: OperandKind, v: TextView, width: number): boolean {
     case 'rel': return kind === 'rel8' || kind === 'rel32';
     case 'far': return kind === 'ptr16:32';
     case 'imm': {
+      if (v.anyImm) return IMM_KINDS.has(kind);
       const n = v.imm ?? op.value;
       if (kind === 'one') return n === 1;
       if (kind === 'simm8') return fitsSimm8(n, width);
@@ -122,7 +126,8 @@ function memoryNeedsSize(insn: DecodedInstruction, views: TextView[], i: number)
   const m = insn.operands[i] as MemoryOperand;
   if (m.bits === 0 || m.kind === 'mfar' || MOFFS_KINDS.has(m.kind) || insn.form.noSize) return false;
   const widths = new Set<number>();
-  for (const f of rivals(insn, views, i)) {
+  const loose = views.map((v) => (v.op.type === 'imm' ? { ...v, anyImm: true } : v));
+  for (const f of rivals(insn, loose, i)) {
     if (acceptsMemory(f.operands[i], m, false)) widths.add(kindMemBits(f.operands[i]));
   }
   return widths.size > 1;
@@ -174,9 +179,10 @@ function relText(insn: DecodedInstruction, op: RelativeOperand, opts: FormatOpti
   const target = targetText(op.target, opts);
   if (op.bits === 16) return `near word ${target}`;
   if (needsNear(insn, op)) return `near ${target}`;
+  // NASM widens a branch whose distance it cannot settle early (forward targets, `times`),
+  // so a rel8 encoding of jmp/jcc always says `short`.
   const hasNear = formsOf(insn.form.mnemonic).some((f) => f.operands[0] === 'rel32');
-  // Under o16 NASM would widen a short branch, so keep it short explicitly.
-  return op.bits === 8 && insn.opsize === 16 && hasNear ? `short ${target}` : target;
+  return op.bits === 8 && hasNear ? `short ${target}` : target;
 }
 
 /** Printed number of an immediate: sign-extended simm8 as the instruction sees it. */
