@@ -1,0 +1,113 @@
+// The `xenolab` command end to end, as a user runs it.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { xenIncludeSource } from '../asm/src/xenInclude.js';
+import { nasmBin } from '../asm/test/nasm.js';
+
+const root = join(import.meta.dirname, '..');
+const bin = join(root, 'bin', 'xenolab.mjs');
+const hello = join(root, 'seeds', 'hello.xasm');
+const work = mkdtempSync(join(tmpdir(), 'xenolab-cli-'));
+
+function xenolab(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: work });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+beforeAll(async () => {
+  // Build the bundle once so parallel runs don't race to rebuild it.
+  const { bundle } = await import(join(root, 'scripts', 'bundle.mjs'));
+  await bundle();
+});
+
+describe('xenolab asm', () => {
+  it('-f bin output is byte-identical to nasm', () => {
+    const out = join(work, 'hello.bin');
+    const r = xenolab('asm', hello, '-f', 'bin', '-o', out);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(readFileSync(out).equals(nasmBin(readFileSync(hello, 'utf8')))).toBe(true);
+  });
+
+  it('writes an ELF32 i386 executable by default', () => {
+    const out = join(work, 'hello.elf');
+    expect(xenolab('asm', hello, '-o', out).code).toBe(0);
+    const elf = readFileSync(out);
+    expect(elf.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
+    expect(elf[4]).toBe(1); // ELFCLASS32
+    expect(elf.readUInt16LE(16)).toBe(2); // ET_EXEC
+    expect(elf.readUInt16LE(18)).toBe(3); // EM_386
+  });
+
+  it('reports errors as file:line:col with a non-zero exit', () => {
+    const src = join(work, 'bad.xasm');
+    writeFileSync(src, 'bits 32\nstart:\n    mov eax, [ebx + nowhere]\n    bogus eax\n');
+    const r = xenolab('asm', src);
+    expect(r.code).toBe(1);
+    expect(r.err.trim().split('\n')).toEqual([
+      `${src}:3:21: error: symbol 'nowhere' is not defined`,
+      `${src}:4:5: error: unknown instruction 'bogus'`,
+    ]);
+  });
+
+  it('prints a listing with addresses and bytes', () => {
+    const src = join(work, 'small.xasm');
+    writeFileSync(src, 'bits 32\norg 0x1000\nstart: mov eax, 1\n  jmp start\n');
+    const r = xenolab('asm', src, '-f', 'bin', '--listing', '-o', join(work, 'small.bin'));
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('00001000 B801000000');
+    expect(r.out).toContain('00001005 EBF9');
+  });
+
+  it('refuses bad usage with exit status 2', () => {
+    expect(xenolab('asm').code).toBe(2);
+    expect(xenolab('asm', hello, '-f', 'coff').err).toContain("unknown output format 'coff'");
+    expect(xenolab('frobnicate').code).toBe(2);
+    expect(xenolab('asm', join(work, 'missing.xasm')).err).toContain('cannot read');
+  });
+});
+
+describe('xenolab disasm and demo', () => {
+  it('disassembles an ELF with symbols and source lines', () => {
+    const out = join(work, 'd.elf');
+    expect(xenolab('asm', hello, '-o', out).code).toBe(0);
+    const r = xenolab('disasm', out);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/<_start>:/);
+    expect(r.out).toMatch(/; hello\.xasm:\d+ {2}cld/);
+    expect(r.out).toMatch(/fc\s+cld/);
+    expect(r.out).toMatch(/cd 82\s+int 0x82/);
+  });
+
+  it('disassembles a flat binary at --org', () => {
+    const f = join(work, 'flat.bin');
+    writeFileSync(f, Buffer.from([0xb8, 1, 0, 0, 0, 0xeb, 0xf9]));
+    const r = xenolab('disasm', f, '--org', '0x1000');
+    expect(r.out).toContain('mov eax, 0x1');
+    expect(r.out).toMatch(/eb f9\s+jmp (short )?0x1000/);
+  });
+
+  it('rejects a corrupt ELF with a clear error', () => {
+    const f = join(work, 'corrupt.elf');
+    writeFileSync(f, Buffer.from('\x7fELF\x01\x01\x01\x00garbage', 'latin1'));
+    const r = xenolab('disasm', f);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/not a valid ELF32 file/);
+  });
+
+  it('demo assembles and disassembles the default seed', () => {
+    const r = xenolab('demo');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('GUEST_OS         "xenolab-hello"');
+    expect(r.out).toMatch(/HYPERCALL_PAGE\s+0xc0001000 \(hypercall_page\)/);
+    expect(r.out).toMatch(/<_start>:/);
+  });
+
+  it('xen-inc prints the generated include', () => {
+    expect(xenolab('xen-inc').out).toBe(xenIncludeSource());
+  });
+});
