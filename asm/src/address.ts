@@ -164,33 +164,57 @@ function shape16(terms: Term[], disp: Expr | null, span: Span): AddressShape {
 
 const RM16: Record<string, number> = { 'bx+si': 0, 'bx+di': 1, 'bp+si': 2, 'bp+di': 3, si: 4, di: 5, bp: 6, bx: 7 };
 
+/** How an address is encoded: ModRM.mod and r/m, an optional SIB byte, displacement width. */
+export interface AddressMode {
+  mod: number;
+  rm: number;
+  /** The SIB byte, or -1 for none. */
+  sib: number;
+  dispBytes: 0 | 1 | 2 | 4;
+  /** The displacement as a signed 32-bit number. */
+  disp: number;
+}
+
 /**
- * Encodes an address as ModRM (with `regField`), SIB and displacement bytes.
- * `disp` is the displacement value (undefined while still unknown, which is encoded
- * as the widest form), `forced` a width written inside the brackets.
+ * Chooses the encoding of an address. `disp` is the displacement value (undefined while
+ * still unknown: it then starts short and later passes grow it), `forced` a width written
+ * inside the brackets (`[byte ebx+0]`).
  */
-export function encodeAddress(shape: AddressShape, regField: number, disp: Value | undefined, forced: number): number[] {
-  const hasDisp = shape.disp !== null;
+export function addressMode(shape: AddressShape, disp: Value | undefined, forced: number): AddressMode {
   const dv = disp ? Number(BigInt.asIntN(32, disp.n)) : 0;
-  const small = disp !== undefined && disp.sect === null && dv >= -128 && dv <= 127;
-  const zero = !hasDisp || (disp !== undefined && disp.sect === null && dv === 0);
-  const le = (v: number, n: number) => Array.from({ length: n }, (_, i) => (v >>> (8 * i)) & 0xff);
-  const reg = (regField & 7) << 3;
-  if (shape.adsize === 16) {
-    const key = [shape.base?.name, shape.index?.name].filter(Boolean).join('+');
-    if (!key) return [0x06 | reg, ...le(dv, 2)];
-    const rm = RM16[key];
-    const mod = forced === 8 ? 1 : forced === 16 || forced === 32 ? 2 : zero && key !== 'bp' ? 0 : small ? 1 : 2;
-    return [(mod << 6) | reg | rm, ...(mod === 1 ? le(dv, 1) : mod === 2 ? le(dv, 2) : [])];
-  }
+  const small = disp === undefined || (disp.sect === null && dv >= -128 && dv <= 127);
+  const zero = shape.disp === null || (disp !== undefined && disp.sect === null && dv === 0);
   const { base, index, scale } = shape;
-  if (!base && !index) return [0x05 | reg, ...le(dv, 4)];
-  const needsDisp = base === null || base.name === 'ebp';
-  let mod = forced === 8 ? 1 : forced === 32 || forced === 16 ? 2 : zero && !needsDisp ? 0 : small ? 1 : 2;
-  if (base === null) mod = 0;
-  const dispBytes = base === null ? le(dv, 4) : mod === 1 ? le(dv, 1) : mod === 2 ? le(dv, 4) : [];
-  if (!index && base && base.name !== 'esp') return [(mod << 6) | reg | base.num, ...dispBytes];
-  const ss = scale === 1 ? 0 : scale === 2 ? 1 : scale === 4 ? 2 : 3;
-  const sib = (ss << 6) | ((index ? index.num : 4) << 3) | (base ? base.num : 5);
-  return [(mod << 6) | reg | 4, sib, ...dispBytes];
+  if (shape.adsize === 16) {
+    if (!base && !index) return { mod: 0, rm: 6, sib: -1, dispBytes: 2, disp: dv };
+    const rm = RM16[[base?.name, index?.name].filter(Boolean).join('+')];
+    const bpOnly = base?.name === 'bp' && !index;
+    const mod = forced === 8 ? 1 : forced === 16 || forced === 32 ? 2 : zero && !bpOnly ? 0 : small ? 1 : 2;
+    return { mod, rm, sib: -1, dispBytes: mod === 1 ? 1 : mod === 2 ? 2 : 0, disp: dv };
+  }
+  if (!base && !index) return { mod: 0, rm: 5, sib: -1, dispBytes: 4, disp: dv };
+  if (!base) {
+    // index only: SIB with no base always carries a 32-bit displacement
+    return { mod: 0, rm: 4, sib: (ssOf(scale) << 6) | (index!.num << 3) | 5, dispBytes: 4, disp: dv };
+  }
+  const mod = forced === 8 ? 1 : forced === 32 || forced === 16 ? 2 : zero && base.name !== 'ebp' ? 0 : small ? 1 : 2;
+  const dispBytes = mod === 1 ? 1 : mod === 2 ? 4 : 0;
+  if (!index && base.name !== 'esp') return { mod, rm: base.num, sib: -1, dispBytes, disp: dv };
+  return { mod, rm: 4, sib: (ssOf(scale) << 6) | ((index ? index.num : 4) << 3) | base.num, dispBytes, disp: dv };
+}
+
+function ssOf(scale: 1 | 2 | 4 | 8): number {
+  return scale === 1 ? 0 : scale === 2 ? 1 : scale === 4 ? 2 : 3;
+}
+
+/** Bytes the address occupies after the opcode (ModRM, SIB, displacement). */
+export function addressLength(m: AddressMode): number {
+  return 1 + (m.sib >= 0 ? 1 : 0) + m.dispBytes;
+}
+
+/** Appends ModRM (with `regField`), SIB and displacement bytes to `out`. */
+export function writeAddress(out: number[], m: AddressMode, regField: number): void {
+  out.push((m.mod << 6) | ((regField & 7) << 3) | m.rm);
+  if (m.sib >= 0) out.push(m.sib);
+  for (let i = 0; i < m.dispBytes; i++) out.push((m.disp >>> (8 * i)) & 0xff);
 }

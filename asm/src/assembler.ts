@@ -64,6 +64,9 @@ interface SectionState {
 }
 
 interface SymbolState {
+  /** For labels: the address is section start + offset, recomputed on every lookup so a
+   *  label defined later in the file never carries a stale section address. */
+  offset: number;
   value: Value;
   pass: number;
   span: Span;
@@ -124,7 +127,10 @@ class Pass implements EvalEnv {
   // ---- EvalEnv ----
   symbol(name: string): Value | undefined {
     const s = this.symbols.get(this.qualify(name));
-    return s ? s.value : undefined;
+    if (!s) return undefined;
+    if (!s.isLabel || s.section === null) return s.value;
+    const base = this.sections.get(s.section)?.vaddr ?? this.layout.get(s.section) ?? 0;
+    return { n: BigInt(base + s.offset), sect: s.section };
   }
   here(): Value {
     if (this.absolute) return { n: BigInt(this.absolute.offset), sect: null };
@@ -200,6 +206,12 @@ class Pass implements EvalEnv {
       for (let i = 0; i < bytes.length; i++) s.bytes.push(bytes[i]);
     }
     s.offset += bytes.length;
+  }
+
+  /** Moves the location counter without producing bytes (layout passes). */
+  advance(n: number): void {
+    if (this.absolute) this.absolute.offset += n;
+    else this.section.offset += n;
   }
 
   reserve(n: number, span: Span): void {
@@ -351,12 +363,10 @@ function defineLabel(pass: Pass, node: LineNode, value?: Value): void {
     pass.report('error', 'duplicate-label', `symbol '${name}' is already defined`, label.span);
     return;
   }
-  if (prev && (prev.value.n !== v.n || prev.value.sect !== v.sect)) pass.changed = true;
-  if (!prev) pass.changed = true;
-  pass.symbols.set(name, {
-    value: v, pass: pass.number, span: label.span,
-    section: v.sect, isLabel: value === undefined && !pass.absolute,
-  });
+  const isLabel = value === undefined && !pass.absolute;
+  const offset = isLabel ? pass.section.offset : 0;
+  if (!prev || prev.value.n !== v.n || prev.value.sect !== v.sect || prev.offset !== offset) pass.changed = true;
+  pass.symbols.set(name, { value: v, offset, pass: pass.number, span: label.span, section: v.sect, isLabel });
 }
 
 /** Evaluates an expression; unknown symbols yield undefined before the final pass. */
@@ -453,7 +463,8 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
     operands,
     address,
     section: pass.absolute ? '' : pass.section.name,
-  }, pass.final);
+    final: pass.final,
+  });
   const key = pass.sizeIndex++;
   if (!res.ok) {
     const span = res.operand !== undefined ? st.operands[res.operand].span : res.code === 'unknown-instruction' ? st.mnemonic.span : st.span;
@@ -461,17 +472,21 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
     pass.sizes[key] = 0;
     return;
   }
-  let bytes = res.bytes;
+  let length = res.length;
   const prev = pass.previousSizes[key];
-  if (pass.growOnly && prev !== undefined && bytes.length < prev) {
-    // Pad with NOPs rather than shrink, so the passes settle.
-    bytes = [...bytes, ...new Array(prev - bytes.length).fill(NOP)];
+  // After many passes, pad with NOPs rather than shrink, so the passes settle.
+  const pad = pass.growOnly && prev !== undefined && length < prev ? prev - length : 0;
+  length += pad;
+  if (prev !== length) pass.changed = true;
+  pass.sizes[key] = length;
+  if (!pass.final) {
+    pass.advance(length);
+    return;
   }
-  if (prev !== bytes.length) pass.changed = true;
-  pass.sizes[key] = bytes.length;
   for (const w of res.warnings) pass.report('warning', 'overflow', w, st.span);
-  if (pass.final && !pass.absolute) addLineRow(pass, address, st.mnemonic.span);
-  pass.emit(bytes, st.span);
+  if (!pass.absolute) addLineRow(pass, address, st.mnemonic.span);
+  for (let i = 0; i < pad; i++) res.bytes.push(NOP);
+  pass.emit(res.bytes, st.span);
 }
 
 function addLineRow(pass: Pass, address: number, span: Span): void {
@@ -652,7 +667,7 @@ function defineSymbol(pass: Pass, name: string, v: Value, span: Span): void {
   const prev = pass.symbols.get(name);
   if (prev && prev.pass === pass.number) return pass.report('error', 'duplicate-label', `symbol '${name}' is already defined`, span);
   if (!prev || prev.value.n !== v.n) pass.changed = true;
-  pass.symbols.set(name, { value: v, pass: pass.number, span, section: null, isLabel: false });
+  pass.symbols.set(name, { value: v, offset: 0, pass: pass.number, span, section: null, isLabel: false });
 }
 
 function incbin(pass: Pass, st: Extract<Statement, { kind: 'directive' }>): void {

@@ -5,7 +5,7 @@ import {
   formsOf, IMMEDIATE_KINDS, kindBits, PREFIXES, SEGMENT_PREFIX,
   type InstructionForm, type OperandKind, type Register,
 } from '../../isa/src/index.js';
-import { encodeAddress, type AddressShape } from './address.js';
+import { addressLength, addressMode, writeAddress, type AddressMode, type AddressShape } from './address.js';
 import type { Value } from './expr.js';
 
 /** An operand whose expressions have been evaluated (values undefined while unknown). */
@@ -31,10 +31,12 @@ export interface EncodeRequest {
   address: number;
   /** Section of the instruction (branch targets in another section are never short). */
   section: string;
+  /** The last pass: every value must be known, and range problems are errors. */
+  final: boolean;
 }
 
 export type EncodeResult =
-  | { ok: true; bytes: number[]; form: InstructionForm; warnings: string[] }
+  | { ok: true; length: number; bytes: number[]; form: InstructionForm; warnings: string[] }
   | { ok: false; message: string; code: string; operand?: number };
 
 function fitsSigned(v: number, bits: number): boolean {
@@ -92,13 +94,16 @@ function matchOperand(kind: OperandKind, op: ResolvedOperand, form: InstructionF
         case 'simm8': {
           if (!(size === 0 || size === 8 || (size === form.opsize && !op.strict))) return false;
           if (op.strict && size !== 8) return false;
-          return known(v) && v.sect === null && fitsSigned(asSigned(v.n, form.opsize || 32), 8);
+          // Not known yet (a forward reference): assume it fits, as NASM does; later passes grow it.
+          if (!known(v)) return !req.final;
+          return v.sect === null && fitsSigned(asSigned(v.n, form.opsize || 32), 8);
         }
         case 'one': return (size === 0 || size === 8) && !op.strict && known(v) && v.sect === null && v.n === 1n;
         case 'rel8': {
           if (size !== 0 && size !== 8 && op.distance !== 'short') return false;
           if (op.distance === 'short') return true;
-          if (!known(v) || op.strict) return false;
+          if (op.strict) return false;
+          if (!known(v)) return !req.final;
           return v.sect === null || v.sect === req.section;
         }
         case 'rel32': return size === 0 || size === 32;
@@ -123,18 +128,9 @@ export function modrmRoles(form: InstructionForm): { reg: number; rm: number } {
   return { reg, rm: form.dup ? reg : memLike };
 }
 
-const le = (v: number, n: number) => Array.from({ length: n }, (_, i) => (v >>> (8 * i)) & 0xff);
-
-interface Built {
-  bytes: number[];
-  warnings: string[];
-}
-
-function build(form: InstructionForm, req: EncodeRequest, finalPass: boolean): Built | string {
-  const ops = req.operands;
-  const warnings: string[] = [];
-  const prefix: number[] = [];
-  const mem = ops.find((o): o is Extract<ResolvedOperand, { kind: 'mem' }> => o.kind === 'mem');
+/** Prefix bytes of an encoding, in NASM's order: lock/rep, segment, 0x66, 0x67. */
+function prefixBytes(form: InstructionForm, req: EncodeRequest): number[] {
+  const mem = req.operands.find((o): o is Extract<ResolvedOperand, { kind: 'mem' }> => o.kind === 'mem');
   let seg = mem?.seg ? SEGMENT_PREFIX[mem.seg.name] : undefined;
   let rep: number | undefined;
   let opsize16 = form.opsize === 16;
@@ -145,90 +141,148 @@ function build(form: InstructionForm, req: EncodeRequest, finalPass: boolean): B
     else if (p === 'a16') adsize16 = true;
     else if (p in SEGMENT_PREFIX) seg = seg ?? SEGMENT_PREFIX[p];
   }
-  if (rep !== undefined) prefix.push(rep);
-  if (seg !== undefined) prefix.push(seg);
-  if (opsize16) prefix.push(0x66);
-  if (adsize16) prefix.push(0x67);
-  const opcode = [...form.opcode];
-  if (form.plusReg >= 0) {
-    const r = ops[form.plusReg];
-    if (r.kind === 'reg') opcode[opcode.length - 1] += r.reg.num;
-  }
-  const body: number[] = [];
-  if (form.modrm !== undefined) {
-    const roles = modrmRoles(form);
-    const regOp = roles.reg >= 0 ? ops[roles.reg] : undefined;
-    const regField = form.modrm === 'r' ? (regOp && regOp.kind === 'reg' ? regOp.reg.num : 0) : form.modrm;
-    const rmOp = ops[roles.rm];
-    if (rmOp && rmOp.kind === 'reg') body.push(0xc0 | (regField << 3) | rmOp.reg.num);
-    else if (rmOp && rmOp.kind === 'mem') body.push(...encodeAddress(rmOp.shape, regField, rmOp.disp, rmOp.dispSize));
-    else return 'internal: ModRM operand missing';
-  }
-  // Tail fields take the non-ModRM value operands in order.
-  const valueOps = ops.filter((o, i) => {
-    const k = form.operands[i];
-    return o.kind === 'imm' && k !== 'one' || o.kind === 'farptr' || k.startsWith('moffs');
-  });
-  let vi = 0;
-  const length = prefix.length + opcode.length + body.length + form.tail.reduce((n, t) => n + tailSize(t), 0);
-  for (const field of form.tail) {
-    const op = valueOps[vi++];
-    if (field.kind === 'imm' && op?.kind === 'imm') {
-      const v = op.value?.n ?? 0n;
-      const signExtended = form.operands[ops.indexOf(op)] === 'simm8';
-      if (op.value && op.value.sect === null && !signExtended) {
-        const bits = field.bytes * 8;
-        const n = Number(BigInt.asIntN(64, v));
-        if (finalPass && (n < -(2 ** (bits - 1)) || n >= 2 ** bits) && !(bits === 32 && n >= -(2 ** 31))) {
-          warnings.push(`${bits === 8 ? 'byte' : bits === 16 ? 'word' : 'dword'} value exceeds bounds`);
-        }
-      }
-      body.push(...le(Number(BigInt.asUintN(32, v)), field.bytes));
-    } else if (field.kind === 'rel' && op?.kind === 'imm') {
-      const target = op.value ? Number(BigInt.asUintN(32, op.value.n)) : req.address;
-      const delta = ((target - (req.address + length)) | 0);
-      if (field.bytes === 1 && !fitsSigned(delta, 8)) {
-        if (op.value || finalPass) return op.distance === 'short' ? 'short jump is out of range' : 'jump target out of range for a short jump';
-      }
-      body.push(...le(delta >>> 0, field.bytes));
-    } else if (field.kind === 'moffs' && op?.kind === 'mem') {
-      body.push(...le(op.disp ? Number(BigInt.asUintN(32, op.disp.n)) : 0, 4));
-    } else if (field.kind === 'farptr' && op?.kind === 'farptr') {
-      body.push(...le(op.offset ? Number(BigInt.asUintN(32, op.offset.n)) : 0, 4));
-      body.push(...le(op.seg ? Number(BigInt.asUintN(16, op.seg.n)) : 0, 2));
-    } else return 'internal: tail operand mismatch';
-  }
-  return { bytes: [...prefix, ...opcode, ...body], warnings };
+  const out: number[] = [];
+  if (rep !== undefined) out.push(rep);
+  if (seg !== undefined) out.push(seg);
+  if (opsize16) out.push(0x66);
+  if (adsize16) out.push(0x67);
+  return out;
+}
+
+/** The operand in ModRM.r/m and how a memory operand there is encoded. */
+function rmOperand(form: InstructionForm, req: EncodeRequest): { op: ResolvedOperand | undefined; mode: AddressMode | null } {
+  const op = req.operands[modrmRoles(form).rm];
+  return { op, mode: op && op.kind === 'mem' ? addressMode(op.shape, op.disp, op.dispSize) : null };
 }
 
 function tailSize(t: InstructionForm['tail'][number]): number {
   return t.kind === 'imm' || t.kind === 'rel' ? t.bytes : t.kind === 'moffs' ? 4 : 6;
 }
 
-/** Encodes one instruction; `finalPass` turns range problems into errors and warnings. */
-export function encodeInstruction(req: EncodeRequest, finalPass: boolean): EncodeResult {
+/** The operands that fill the tail fields, in order (immediates, targets, moffs, far pointers). */
+function tailOperands(form: InstructionForm, ops: readonly ResolvedOperand[]): ResolvedOperand[] {
+  return ops.filter((o, i) => {
+    const k = form.operands[i];
+    return (o.kind === 'imm' && k !== 'one') || o.kind === 'farptr' || k.startsWith('moffs');
+  });
+}
+
+/** Length of the encoding with `form`, or a message when it cannot encode these operands. */
+function measure(form: InstructionForm, req: EncodeRequest): number | string {
+  let n = prefixBytes(form, req).length + form.opcode.length;
+  if (form.modrm !== undefined) {
+    const { op, mode } = rmOperand(form, req);
+    if (!op) return 'internal: ModRM operand missing';
+    n += mode ? addressLength(mode) : 1;
+  }
+  for (const t of form.tail) n += tailSize(t);
+  const tail = tailOperands(form, req.operands);
+  form.tail.forEach((t, i) => {
+    const op = tail[i];
+    if (t.kind === 'rel' && t.bytes === 1 && op?.kind === 'imm' && op.value) {
+      const delta = (Number(BigInt.asUintN(32, op.value.n)) - (req.address + n)) | 0;
+      if (!fitsSigned(delta, 8)) n = -1;
+    }
+  });
+  if (n < 0) {
+    const short = req.operands.some((o) => o.kind === 'imm' && o.distance === 'short');
+    return short ? 'short jump is out of range' : 'jump target out of range for a short jump';
+  }
+  return n;
+}
+
+const le = (out: number[], v: number, n: number) => {
+  for (let i = 0; i < n; i++) out.push((v >>> (8 * i)) & 0xff);
+};
+
+/** The bytes of the encoding with `form` (after measure() accepted it). */
+function write(form: InstructionForm, req: EncodeRequest, length: number, warnings: string[]): number[] {
+  const ops = req.operands;
+  const out = prefixBytes(form, req);
+  for (const b of form.opcode) out.push(b);
+  if (form.plusReg >= 0) {
+    const r = ops[form.plusReg];
+    if (r.kind === 'reg') out[out.length - 1] += r.reg.num;
+  }
+  if (form.modrm !== undefined) {
+    const roles = modrmRoles(form);
+    const regOp = roles.reg >= 0 ? ops[roles.reg] : undefined;
+    const regField = form.modrm === 'r' ? (regOp && regOp.kind === 'reg' ? regOp.reg.num : 0) : form.modrm;
+    const { op, mode } = rmOperand(form, req);
+    if (mode) writeAddress(out, mode, regField);
+    else if (op && op.kind === 'reg') out.push(0xc0 | (regField << 3) | op.reg.num);
+  }
+  const tail = tailOperands(form, ops);
+  form.tail.forEach((field, i) => {
+    const op = tail[i];
+    if (field.kind === 'imm' && op?.kind === 'imm') {
+      const v = op.value?.n ?? 0n;
+      const signExtended = form.operands[ops.indexOf(op)] === 'simm8';
+      if (op.value && op.value.sect === null && !signExtended) {
+        const bits = field.bytes * 8;
+        const n = Number(BigInt.asIntN(64, v));
+        if ((n < -(2 ** (bits - 1)) || n >= 2 ** bits) && !(bits === 32 && n >= -(2 ** 31))) {
+          warnings.push(`${bits === 8 ? 'byte' : bits === 16 ? 'word' : 'dword'} value exceeds bounds`);
+        }
+      }
+      le(out, Number(BigInt.asUintN(32, v)), field.bytes);
+    } else if (field.kind === 'rel' && op?.kind === 'imm') {
+      const target = op.value ? Number(BigInt.asUintN(32, op.value.n)) : req.address + length;
+      le(out, (target - (req.address + length)) >>> 0, field.bytes);
+    } else if (field.kind === 'moffs' && op?.kind === 'mem') {
+      le(out, op.disp ? Number(BigInt.asUintN(32, op.disp.n)) : 0, 4);
+    } else if (field.kind === 'farptr' && op?.kind === 'farptr') {
+      le(out, op.offset ? Number(BigInt.asUintN(32, op.offset.n)) : 0, 4);
+      le(out, op.seg ? Number(BigInt.asUintN(16, op.seg.n)) : 0, 2);
+    }
+  });
+  return out;
+}
+
+const CANDIDATES = new Map<string, InstructionForm[][]>();
+
+/** Encodable forms of a mnemonic, by operand count. */
+function candidates(mnemonic: string, count: number): readonly InstructionForm[] | undefined {
+  let byCount = CANDIDATES.get(mnemonic);
+  if (!byCount) {
+    byCount = [];
+    for (const f of formsOf(mnemonic)) if (!f.decodeOnly) (byCount[f.operands.length] ??= []).push(f);
+    CANDIDATES.set(mnemonic, byCount);
+  }
+  return byCount[count];
+}
+
+/**
+ * Encodes one instruction. Outside the final pass only the length is computed (`bytes`
+ * is then empty), which is all the layout passes need.
+ */
+export function encodeInstruction(req: EncodeRequest): EncodeResult {
   const forms = formsOf(req.mnemonic);
   if (forms.length === 0) return { ok: false, message: `unknown instruction '${req.mnemonic}'`, code: 'unknown-instruction' };
   const matched: InstructionForm[] = [];
-  for (const f of forms) {
-    if (f.decodeOnly || f.operands.length !== req.operands.length) continue;
-    if (f.operands.every((k, i) => matchOperand(k, req.operands[i], f, req))) matched.push(f);
+  for (const f of candidates(req.mnemonic, req.operands.length) ?? []) {
+    let ok = true;
+    for (let i = 0; i < f.operands.length && ok; i++) ok = matchOperand(f.operands[i], req.operands[i], f, req);
+    if (ok) matched.push(f);
   }
   if (matched.length === 0) return noMatch(req, forms);
   const sizeProblem = ambiguousSize(matched, req.operands);
   if (sizeProblem) return sizeProblem;
-  let best: { bytes: number[]; form: InstructionForm; warnings: string[] } | undefined;
+  let best: InstructionForm | undefined;
+  let bestLength = Infinity;
   let lastError = '';
   for (const f of matched) {
-    const b = build(f, req, finalPass);
-    if (typeof b === 'string') {
-      lastError = b;
-      continue;
+    const n = measure(f, req);
+    if (typeof n === 'string') lastError = n;
+    else if (n < bestLength) {
+      best = f;
+      bestLength = n;
     }
-    if (!best || b.bytes.length < best.bytes.length) best = { ...b, form: f };
   }
   if (!best) return { ok: false, message: lastError, code: 'out-of-range' };
-  return { ok: true, ...best };
+  const warnings: string[] = [];
+  const bytes = req.final ? write(best, req, bestLength, warnings) : [];
+  return { ok: true, length: bestLength, bytes, form: best, warnings };
 }
 
 /** An unsized memory operand that several forms of different widths accept. */
