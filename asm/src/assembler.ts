@@ -11,7 +11,7 @@ import { locate, preprocess, type ExpandedLine, type Frame } from './preprocesso
 import type { Diagnostic, Severity } from './diagnostics.js';
 import type { Image, ImageNote, ImageSection, ImageSymbol, LineRow } from './image.js';
 import { decodeNotes } from './elf/notes.js';
-import { isDecodeError } from './elf/bytes.js';
+import { ByteWriter, isDecodeError } from './elf/bytes.js';
 import { lineColumn, type SourceFile, type SourceProvider } from './source.js';
 import type { DataItem, Expr, LineNode, OperandNode, Span, Statement } from './syntax.js';
 import type { Token } from './lexer.js';
@@ -58,7 +58,8 @@ interface SectionState {
   order: number;
   offset: number;
   vaddr: number;
-  bytes: number[];
+  /** Contents, filled in the final pass only. */
+  bytes: ByteWriter;
   /** Where the section was first named, for messages about the whole section. */
   firstSpan: Span | null;
 }
@@ -76,7 +77,7 @@ interface SymbolState {
 
 const MAX_PASSES = 40;
 /** No section may grow past this: a guest image is a few MiB, and a typo must not exhaust memory. */
-export const MAX_SECTION_BYTES = 256 * 1024 * 1024;
+export const MAX_SECTION_BYTES = 64 * 1024 * 1024;
 /** After this many passes instruction sizes may only grow, which guarantees an end. */
 const GROW_ONLY_AFTER = 12;
 const NOP = 0x90;
@@ -155,7 +156,7 @@ class Pass implements EvalEnv {
     if (!s) {
       s = {
         name, ...defaultAttributes(name), align: name === '.text' ? 1 : 4, order: this.sections.size, offset: 0,
-        vaddr: this.layout.get(name) ?? 0, bytes: [], firstSpan: span,
+        vaddr: this.layout.get(name) ?? 0, bytes: new ByteWriter(), firstSpan: span,
       };
       this.sections.set(name, s);
     }
@@ -190,6 +191,8 @@ class Pass implements EvalEnv {
     return false;
   }
   tooLarge = false;
+  /** The last instruction encoded had a relative branch operand (its bytes depend on its address). */
+  lastRelative = false;
 
   /** Appends bytes at the location counter (or just advances it outside the final pass). */
   emit(bytes: ArrayLike<number>, span: Span): void {
@@ -203,7 +206,7 @@ class Pass implements EvalEnv {
     if (s.kind === 'nobits' && bytes.length) {
       this.report('warning', 'nobits-data', `initialized data in nobits section '${s.name}' is ignored`, span);
     } else if (this.final) {
-      for (let i = 0; i < bytes.length; i++) s.bytes.push(bytes[i]);
+      s.bytes.append(bytes);
     }
     s.offset += bytes.length;
   }
@@ -222,7 +225,7 @@ class Pass implements EvalEnv {
     }
     const s = this.section;
     if (s.kind === 'progbits') {
-      if (this.final) for (let i = 0; i < n; i++) s.bytes.push(0);
+      if (this.final) s.bytes.zeros(n);
     }
     s.offset += n;
     void span;
@@ -338,7 +341,7 @@ function recordListing(pass: Pass, line: ExpandedLine, startLoc: number, section
     pass.listing.push({ line, address: startLoc, bytes: new Uint8Array(0), reserved: pass.location() - startLoc });
     return;
   }
-  const bytes = Uint8Array.from(section.bytes.slice(startLen));
+  const bytes = section.bytes.slice(startLen);
   const reserved = section === pass.section && section.kind === 'nobits' ? pass.location() - startLoc : 0;
   pass.listing.push({ line, address: startLoc, bytes, reserved });
 }
@@ -411,8 +414,7 @@ function statement(pass: Pass, st: Statement, node: LineNode): void {
       if (n === undefined || !st.body) return;
       if (n < 0) return pass.report('error', 'directive', `times count ${n} is negative`, st.count.span);
       if (n > MAX_SECTION_BYTES) return pass.report('error', 'too-large', `times count ${n} is too large`, st.count.span);
-      for (let i = 0; i < n && !pass.tooLarge; i++) statement(pass, st.body, node);
-      return;
+      return times(pass, n, st.body, node);
     }
     case 'equ': {
       if (!node.label) return pass.report('error', 'directive', "'equ' needs a label before it", st.span);
@@ -424,6 +426,58 @@ function statement(pass: Pass, st: Statement, node: LineNode): void {
     case 'directive':
       return directive(pass, st, node);
   }
+}
+
+/** Does the statement refer to `$` (so each repetition differs)? */
+function usesHere(st: Statement): boolean {
+  const inExpr = (e: Expr | null): boolean => {
+    if (!e) return false;
+    switch (e.kind) {
+      case 'here': case 'sectstart': return true;
+      case 'unary': return inExpr(e.arg);
+      case 'binary': return inExpr(e.left) || inExpr(e.right);
+      case 'cond': return inExpr(e.test) || inExpr(e.then) || inExpr(e.else);
+      default: return false;
+    }
+  };
+  switch (st.kind) {
+    case 'data': return st.items.some((i) => i.kind === 'expr' && inExpr(i.expr));
+    case 'reserve': return inExpr(st.count);
+    case 'instruction': return st.operands.some((o) => o.kind === 'mem' ? inExpr(o.addr) : o.kind === 'imm' ? inExpr(o.expr) : o.kind === 'farptr' && (inExpr(o.seg) || inExpr(o.offset)));
+    default: return true;
+  }
+}
+
+/**
+ * `times n stmt`. When every repetition is the same (no `$`, no relative branch), the
+ * statement is assembled once and its bytes repeated, so `times 65536 db 0` is cheap.
+ */
+function times(pass: Pass, n: number, body: Statement, node: LineNode): void {
+  if (n === 0) return;
+  const repeatable = (body.kind === 'data' || body.kind === 'reserve' || body.kind === 'instruction') && !usesHere(body);
+  if (!repeatable) {
+    for (let i = 0; i < n && !pass.tooLarge; i++) statement(pass, body, node);
+    return;
+  }
+  const before = pass.location();
+  const section = pass.section;
+  const startLen = section.bytes.length;
+  pass.lastRelative = false;
+  statement(pass, body, node);
+  const size = pass.location() - before;
+  if (pass.lastRelative || pass.section !== section) {
+    for (let i = 1; i < n && !pass.tooLarge; i++) statement(pass, body, node);
+    return;
+  }
+  const rest = size * (n - 1);
+  if (size === 0 || !pass.room(rest, body.span)) return;
+  if (pass.final && !pass.absolute && section.kind === 'progbits') {
+    const once = section.bytes.slice(startLen);
+    if (once.length === size) {
+      for (let i = 1; i < n; i++) section.bytes.bytes(once);
+    } else section.bytes.zeros(rest);
+  }
+  pass.advance(rest);
 }
 
 function resolveOperand(pass: Pass, op: OperandNode): ResolvedOperand | null {
@@ -472,6 +526,7 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
     pass.sizes[key] = 0;
     return;
   }
+  pass.lastRelative = res.form.tail.some((t) => t.kind === 'rel');
   let length = res.length;
   const prev = pass.previousSizes[key];
   // After many passes, pad with NOPs rather than shrink, so the passes settle.
@@ -501,7 +556,19 @@ function addLineRow(pass: Pass, address: number, span: Span): void {
   rows.push({ address, file: file.path, line, column });
 }
 
+function dataSize(unit: number, items: DataItem[]): number {
+  let n = 0;
+  for (const item of items) n += item.kind === 'string' ? Math.ceil(item.bytes.length / unit) * unit : unit;
+  return n;
+}
+
 function data(pass: Pass, unit: number, items: DataItem[], span: Span): void {
+  if (!pass.final) {
+    // Layout passes only need the size, which does not depend on any value.
+    const n = dataSize(unit, items);
+    if (pass.room(n, span)) pass.advance(n);
+    return;
+  }
   const start = pass.location();
   const out: number[] = [];
   for (const item of items) {
@@ -688,7 +755,7 @@ function buildImage(pass: Pass, layout: Map<string, number>): Image {
     if (s.offset === 0 && s.name !== '.text') continue;
     sections.push({
       name: s.name, kind: s.kind, vaddr: layout.get(s.name) ?? 0, size: s.offset,
-      bytes: s.kind === 'progbits' ? Uint8Array.from(s.bytes) : new Uint8Array(0),
+      bytes: s.kind === 'progbits' ? s.bytes.finish() : new Uint8Array(0),
       align: s.align, write: s.write, exec: s.exec, alloc: true,
     });
   }

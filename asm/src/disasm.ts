@@ -261,11 +261,23 @@ function hasAddressRegisters(insn: DecodedInstruction): boolean {
   return insn.operands.some((op) => op.type === 'mem' && op.addrBits === 16 && (op.base !== null || op.index !== null));
 }
 
+/** Near branches where NASM reads F2 as the MPX `bnd` prefix and refuses `repne`. */
+function bndBranch(insn: DecodedInstruction): boolean {
+  const f = insn.form;
+  if (f.mnemonic === 'ret' || f.mnemonic === 'retn') return true;
+  if (f.mnemonic === 'jmp' || f.mnemonic === 'call') return ['rel32', 'rm32', 'rm16'].includes(f.operands[0]);
+  return isJcc(f);
+}
+
+function isJcc(f: InstructionForm): boolean {
+  return f.mnemonic.startsWith('j') && f.mnemonic !== 'jmp' && f.mnemonic !== 'jecxz' && f.mnemonic !== 'jcxz';
+}
+
 function prefixWords(insn: DecodedInstruction, d: Decorations): string[] {
   const p = insn.prefixes;
   const words: string[] = [];
   if (p.lock) words.push('lock');
-  if (p.rep === 'repne') words.push('repne');
+  if (p.rep === 'repne') words.push(bndBranch(insn) ? 'bnd' : 'repne');
   if (p.rep === 'rep') words.push(MNEMONICS[insn.form.mnemonic]?.rep === 'repe' ? 'repe' : 'rep');
   if (p.segment && !insn.operands.some((op) => op.type === 'mem')) words.push(p.segment);
   if (p.opsize && !d.o16Implied) words.push('o16');
@@ -273,8 +285,10 @@ function prefixWords(insn: DecodedInstruction, d: Decorations): string[] {
   return words;
 }
 
-/** Prefix bytes NASM cannot write twice (a repeated group) force a `db` line. */
+/** Prefix bytes NASM cannot write twice (a repeated group), or F2 on a short jmp (NASM
+ *  allows neither `bnd` nor `repne` there), force a `db` line. */
 function expressible(insn: DecodedInstruction): boolean {
+  if (insn.prefixes.rep === 'repne' && insn.form.mnemonic === 'jmp' && insn.form.operands[0] === 'rel8') return false;
   const groups = new Set<number>();
   for (const b of insn.prefixes.bytes) {
     const g = b === 0xf2 || b === 0xf3 ? 1 : b === 0xf0 ? 0 : b === 0x66 ? 2 : b === 0x67 ? 3 : 4;

@@ -24,21 +24,64 @@ export interface Token {
   file: number;
 }
 
-const OPERATORS = [
-  '<<<', '>>>', '<=>', '//', '%%', '<<', '>>', '==', '!=', '<>', '<=', '>=', '&&', '||', '^^',
-  '+', '-', '*', '/', '%', '&', '|', '^', '~', '!', '(', ')', '[', ']', ',', ':', '=', '<', '>', '?', '{', '}',
-];
+// Character classes, indexed by char code (ASCII only; everything else is 'bad').
+const IDENT_START = 1;
+const IDENT_CHAR = 2;
+const DIGIT = 4;
+const BLANK = 8;
+const CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  if (/[A-Za-z_.?@]/.test(ch)) CLASS[c] |= IDENT_START | IDENT_CHAR;
+  if (/[0-9$#~]/.test(ch)) CLASS[c] |= IDENT_CHAR;
+  if (/[0-9]/.test(ch)) CLASS[c] |= DIGIT;
+  if (c === 32 || c === 9 || c === 11 || c === 12) CLASS[c] |= BLANK;
+}
+
+function is(c: number, cls: number): boolean {
+  return c < 128 && (CLASS[c] & cls) !== 0;
+}
 
 function isIdentStart(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 /* _ */ || c === 46 /* . */ || c === 63 /* ? */ || c === 64 /* @ */;
+  return is(c, IDENT_START);
 }
 
 function isIdentChar(c: number): boolean {
-  return isIdentStart(c) || (c >= 48 && c <= 57) || c === 36 /* $ */ || c === 35 /* # */ || c === 126 /* ~ */;
+  return is(c, IDENT_CHAR);
 }
 
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
+}
+
+function isBlank(c: number): boolean {
+  return is(c, BLANK);
+}
+
+/** Length of the operator starting at `i` (0 if none). Longest match wins. */
+function operatorLength(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  const n = text.charCodeAt(i + 1);
+  switch (c) {
+    case 60: // <
+      if (n === 60) return text.charCodeAt(i + 2) === 60 ? 3 : 2; // <<< <<
+      if (n === 61) return text.charCodeAt(i + 2) === 62 ? 3 : 2; // <=> <=
+      return n === 62 ? 2 : 1; // <> <
+    case 62: // >
+      if (n === 62) return text.charCodeAt(i + 2) === 62 ? 3 : 2; // >>> >>
+      return n === 61 ? 2 : 1; // >= >
+    case 47: return n === 47 ? 2 : 1; // // /
+    case 37: return n === 37 ? 2 : 1; // %% %
+    case 61: return n === 61 ? 2 : 1; // == =
+    case 33: return n === 61 ? 2 : 1; // != !
+    case 38: return n === 38 ? 2 : 1; // && &
+    case 124: return n === 124 ? 2 : 1; // || |
+    case 94: return n === 94 ? 2 : 1; // ^^ ^
+    case 43: case 45: case 42: case 126: case 40: case 41: case 91: case 93: case 44: case 58: case 63: case 123: case 125:
+      return 1;
+    default:
+      return 0;
+  }
 }
 
 /**
@@ -51,66 +94,63 @@ export function tokenize(text: string, file = 0, start = 0, end = text.length): 
   while (i < end) {
     const c = text.charCodeAt(i);
     const s = i;
+    let kind: TokenKind;
     if (c === 10 || c === 13) {
       i += c === 13 && text.charCodeAt(i + 1) === 10 ? 2 : 1;
-      out.push({ kind: 'newline', text: text.slice(s, i), start: s, file });
-    } else if (c === 32 || c === 9 || c === 12 || c === 11) {
+      kind = 'newline';
+    } else if (isBlank(c)) {
+      i++;
       while (i < end && isBlank(text.charCodeAt(i))) i++;
-      out.push({ kind: 'ws', text: text.slice(s, i), start: s, file });
+      kind = 'ws';
+    } else if (is(c, IDENT_START)) {
+      i++;
+      while (i < end && is(text.charCodeAt(i), IDENT_CHAR)) i++;
+      kind = 'ident';
+    } else if (isDigit(c)) {
+      i = scanNumber(text, i, end);
+      kind = 'number';
+    } else if (c === 59 /* ; */) {
+      while (i < end && text.charCodeAt(i) !== 10 && text.charCodeAt(i) !== 13) i++;
+      kind = 'comment';
+    } else if (c === 39 || c === 34 || c === 96) {
+      i = scanString(text, i, end);
+      kind = text.charCodeAt(i - 1) === c && i - s >= 2 ? 'string' : 'bad';
+    } else if (c === 44 /* , */) {
+      i++;
+      kind = 'op';
+    } else if (c === 36 /* $ */) {
+      const n = text.charCodeAt(i + 1);
+      if (n === 36) {
+        i += 2;
+        kind = 'sectstart';
+      } else if (i + 1 < end && isDigit(n)) {
+        i = scanNumber(text, i + 1, end);
+        kind = 'number';
+      } else if (i + 1 < end && isIdentStart(n)) {
+        // $name: an identifier escaped from being a register or keyword
+        i++;
+        while (i < end && isIdentChar(text.charCodeAt(i))) i++;
+        kind = 'ident';
+      } else {
+        i++;
+        kind = 'here';
+      }
     } else if (c === 92 /* \ */ && isContinuation(text, i, end)) {
       i++;
       while (i < end && isBlank(text.charCodeAt(i))) i++;
       i += text.charCodeAt(i) === 13 && text.charCodeAt(i + 1) === 10 ? 2 : 1;
-      out.push({ kind: 'ws', text: text.slice(s, i), start: s, file });
-    } else if (c === 59 /* ; */) {
-      while (i < end && text.charCodeAt(i) !== 10 && text.charCodeAt(i) !== 13) i++;
-      out.push({ kind: 'comment', text: text.slice(s, i), start: s, file });
-    } else if (c === 39 || c === 34 || c === 96) {
-      i = scanString(text, i, end);
-      const closed = text.charCodeAt(i - 1) === c && i - s >= 2;
-      out.push({ kind: closed ? 'string' : 'bad', text: text.slice(s, i), start: s, file });
-    } else if (isDigit(c)) {
-      i = scanNumber(text, i, end);
-      out.push({ kind: 'number', text: text.slice(s, i), start: s, file });
-    } else if (c === 36 /* $ */) {
-      if (text.charCodeAt(i + 1) === 36) {
-        i += 2;
-        out.push({ kind: 'sectstart', text: '$$', start: s, file });
-      } else if (i + 1 < end && isDigit(text.charCodeAt(i + 1))) {
-        i = scanNumber(text, i + 1, end);
-        out.push({ kind: 'number', text: text.slice(s, i), start: s, file });
-      } else if (i + 1 < end && isIdentStart(text.charCodeAt(i + 1))) {
-        // $name: an identifier escaped from being a register or keyword
-        i++;
-        while (i < end && isIdentChar(text.charCodeAt(i))) i++;
-        out.push({ kind: 'ident', text: text.slice(s, i), start: s, file });
-      } else {
-        i++;
-        out.push({ kind: 'here', text: '$', start: s, file });
-      }
+      kind = 'ws';
     } else if (c === 37 /* % */ && isPreprocStart(text, i, end)) {
       i = scanPreproc(text, i, end);
-      out.push({ kind: 'pp', text: text.slice(s, i), start: s, file });
-    } else if (isIdentStart(c)) {
-      i++;
-      while (i < end && isIdentChar(text.charCodeAt(i))) i++;
-      out.push({ kind: 'ident', text: text.slice(s, i), start: s, file });
+      kind = 'pp';
     } else {
-      const op = OPERATORS.find((o) => text.startsWith(o, i));
-      if (op) {
-        i += op.length;
-        out.push({ kind: 'op', text: op, start: s, file });
-      } else {
-        i++;
-        out.push({ kind: 'bad', text: text.slice(s, i), start: s, file });
-      }
+      const n = operatorLength(text, i);
+      i += n || 1;
+      kind = n ? 'op' : 'bad';
     }
+    out.push({ kind, text: text.slice(s, i), start: s, file });
   }
   return out;
-}
-
-function isBlank(c: number): boolean {
-  return c === 32 || c === 9 || c === 12 || c === 11;
 }
 
 function isContinuation(text: string, i: number, end: number): boolean {
@@ -132,25 +172,30 @@ function scanString(text: string, i: number, end: number): number {
     i++;
     if (c === quote) return i;
   }
-  return i;
+  return Math.min(i, end);
 }
 
+/** Digits, letters (radix prefixes/suffixes, hex), underscores, a fraction and an exponent. */
 function scanNumber(text: string, i: number, end: number): number {
-  // Digits, letters (hex digits, radix prefixes/suffixes), underscores and a fraction/exponent.
+  const first = i;
+  let decimal = true; // only digits (and a '.') so far: an 'e' may start an exponent
   while (i < end) {
     const c = text.charCodeAt(i);
-    if (isDigit(c) || (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95) i++;
-    else if (c === 46 && isDigit(text.charCodeAt(i + 1))) i++;
-    else if ((c === 43 || c === 45) && /[eE]/.test(text[i - 1]) && /^[0-9.]+[eE]$/.test(leadingNumber(text, i))) i++;
+    if (isDigit(c) || c === 95) i++;
+    else if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) {
+      if (decimal && (c === 101 || c === 69)) {
+        const n = text.charCodeAt(i + 1);
+        if ((n === 43 || n === 45) && isDigit(text.charCodeAt(i + 2))) {
+          i += 2;
+          continue;
+        }
+      }
+      decimal = false;
+      i++;
+    } else if (c === 46 && isDigit(text.charCodeAt(i + 1)) && i > first) i++;
     else break;
   }
   return i;
-}
-
-function leadingNumber(text: string, i: number): string {
-  let j = i;
-  while (j > 0 && /[0-9a-zA-Z._]/.test(text[j - 1])) j--;
-  return text.slice(j, i);
 }
 
 function isPreprocStart(text: string, i: number, end: number): boolean {

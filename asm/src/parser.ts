@@ -359,6 +359,7 @@ class LineParser {
       }
       if (this.atEnd()) return items;
       this.expectOp(',');
+      if (this.atEnd()) this.fail("expected data after ','");
     }
   }
 

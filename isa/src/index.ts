@@ -4,3 +4,4 @@ export * from './conditions.js';
 export * from './operands.js';
 export * from './instructions.js';
 export * from './xen/index.js';
+export * from './decoder.js';

@@ -218,6 +218,7 @@ bsr      rv,rmv          ov 0f bd /r
 jmp      rel8            eb rb
 jmp      rel32           e9 rd
 jmp      rm32            ff /4      !nosize
+jmp      rm16            o16 ff /4  !decode
 jmp      ptr16:32        ea pd
 jmp      mfar            ff /5
 j$cc     rel8            70+cc rb
@@ -231,6 +232,7 @@ loopne   rel8            e0 rb
 loopnz   rel8            e0 rb
 call     rel32           e8 rd
 call     rm32            ff /2      !nosize
+call     rm16            o16 ff /2  !decode
 call     ptr16:32        9a pd
 call     mfar            ff /3
 ret      -               c3
@@ -334,9 +336,10 @@ function alu(m: string, base: number, digit: number): string {
     `${m} r8,rm8 ${h(base + 2)} /r`,
     `${m} rv,rmv ov ${h(base + 3)} /r`,
     `${m} al,imm8 ${h(base + 4)} ib`,
+    // NASM prefers 83 /digit ib over the accumulator form when both are 4 bytes (ax, imm)
+    `${m} rmv,simm8 ov 83 /${digit} ib`,
     `${m} accv,immv ov ${h(base + 5)} iv`,
     `${m} rm8,imm8 80 /${digit} ib`,
-    `${m} rmv,simm8 ov 83 /${digit} ib`,
     `${m} rmv,immv ov 81 /${digit} iv`,
     `${m} rm8,imm8 82 /${digit} ib !decode`,
   ].join('\n');

@@ -105,6 +105,18 @@ export class ByteWriter {
     return this.u16(v & 0xffff).u16(v >>> 16);
   }
 
+  /** Appends bytes given as any array-like of numbers. */
+  append(data: ArrayLike<number>): this {
+    this.reserve(data.length);
+    for (let i = 0; i < data.length; i++) this.buf[this.len++] = data[i] & 0xff;
+    return this;
+  }
+
+  /** A copy of bytes [from, to). */
+  slice(from: number, to = this.len): Uint8Array {
+    return this.buf.slice(from, Math.min(to, this.len));
+  }
+
   bytes(data: Uint8Array): this {
     this.reserve(data.length);
     this.buf.set(data, this.len);
