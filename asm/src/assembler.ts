@@ -518,6 +518,7 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
     address,
     section: pass.absolute ? '' : pass.section.name,
     final: pass.final,
+    key: st,
   });
   const key = pass.sizeIndex++;
   if (!res.ok) {

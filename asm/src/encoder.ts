@@ -2,7 +2,7 @@
 // emits the shortest encoding, taking the first form on ties — the choice NASM makes.
 
 import {
-  formsOf, IMMEDIATE_KINDS, kindBits, PREFIXES, SEGMENT_PREFIX,
+  FORMS, formsOf, IMMEDIATE_KINDS, kindBits, PREFIXES, SEGMENT_PREFIX,
   type InstructionForm, type OperandKind, type Register,
 } from '../../isa/src/index.js';
 import { addressLength, addressMode, writeAddress, type AddressMode, type AddressShape } from './address.js';
@@ -33,7 +33,14 @@ export interface EncodeRequest {
   section: string;
   /** The last pass: every value must be known, and range problems are errors. */
   final: boolean;
+  /**
+   * Identifies the source statement: operand shapes (registers, sizes, keywords) never
+   * change between passes, so the forms they allow are computed once per key.
+   */
+  key?: object;
 }
+
+const SHAPE_CACHE = new WeakMap<object, InstructionForm[]>();
 
 export type EncodeResult =
   | { ok: true; length: number; bytes: number[]; form: InstructionForm; warnings: string[] }
@@ -53,7 +60,11 @@ function known(v: Value | undefined): v is Value {
   return v !== undefined;
 }
 
-function matchOperand(kind: OperandKind, op: ResolvedOperand, form: InstructionForm, req: EncodeRequest): boolean {
+/**
+ * Whether `op` can be an operand of `kind` in `form`, judged on what does not change
+ * between passes: registers, sizes and keywords (values are checked by valueMatch).
+ */
+function shapeMatch(kind: OperandKind, op: ResolvedOperand, form: InstructionForm): boolean {
   switch (op.kind) {
     case 'reg': {
       const r = op.reg;
@@ -82,30 +93,21 @@ function matchOperand(kind: OperandKind, op: ResolvedOperand, form: InstructionF
     }
     case 'imm': {
       const size = op.size;
-      const v = op.value;
       // `push 5` is a dword push: a 16-bit form needs `word` unless another operand is 16-bit.
-      if (form.opsize === 16 && size !== 16 && !form.operands.some((k) => kindBits(k) === 16 && !IMMEDIATE_KINDS.has(k))) return false;
+      if (form.opsize === 16 && size !== 16 && !FACTS[form.index].sized16) return false;
       if (op.distance === 'short' && kind !== 'rel8') return false;
       if (op.distance === 'near' && kind !== 'rel32') return false;
       switch (kind) {
         case 'imm8': return size === 0 || size === 8;
         case 'imm16': return size === 0 || size === 16;
         case 'imm32': return size === 0 || size === 32;
-        case 'simm8': {
-          if (!(size === 0 || size === 8 || (size === form.opsize && !op.strict))) return false;
+        case 'simm8':
           if (op.strict && size !== 8) return false;
-          // Not known yet (a forward reference): assume it fits, as NASM does; later passes grow it.
-          if (!known(v)) return !req.final;
-          return v.sect === null && fitsSigned(asSigned(v.n, form.opsize || 32), 8);
-        }
-        case 'one': return (size === 0 || size === 8) && !op.strict && known(v) && v.sect === null && v.n === 1n;
-        case 'rel8': {
-          if (size !== 0 && size !== 8 && op.distance !== 'short') return false;
+          return size === 0 || size === 8 || size === form.opsize;
+        case 'one': return (size === 0 || size === 8) && !op.strict;
+        case 'rel8':
           if (op.distance === 'short') return true;
-          if (op.strict) return false;
-          if (!known(v)) return !req.final;
-          return v.sect === null || v.sect === req.section;
-        }
+          return (size === 0 || size === 8) && !op.strict;
         case 'rel32': return size === 0 || size === 32;
         default: return false;
       }
@@ -114,6 +116,51 @@ function matchOperand(kind: OperandKind, op: ResolvedOperand, form: InstructionF
       return kind === 'ptr16:32';
   }
 }
+
+/** The value-dependent part of matching: short immediates and short branches. */
+function valueMatch(kind: OperandKind, op: ResolvedOperand, form: InstructionForm, req: EncodeRequest): boolean {
+  if (op.kind !== 'imm') return true;
+  const v = op.value;
+  switch (kind) {
+    case 'simm8':
+      // Not known yet (a forward reference): assume it fits, as NASM does; later passes grow it.
+      if (!known(v)) return !req.final;
+      return v.sect === null && fitsSigned(asSigned(v.n, form.opsize || 32), 8);
+    case 'one':
+      return known(v) && v.sect === null && v.n === 1n;
+    case 'rel8':
+      if (op.distance === 'short') return true;
+      if (!known(v)) return !req.final;
+      return v.sect === null || v.sect === req.section;
+    default:
+      return true;
+  }
+}
+
+function matchOperand(kind: OperandKind, op: ResolvedOperand, form: InstructionForm, req: EncodeRequest): boolean {
+  return shapeMatch(kind, op, form) && valueMatch(kind, op, form, req);
+}
+
+const VALUE_KINDS: ReadonlySet<OperandKind> = new Set<OperandKind>(['simm8', 'one', 'rel8']);
+
+/** Facts about each form that the encoder needs on every instruction, computed once. */
+interface FormFacts {
+  reg: number;
+  rm: number;
+  /** Indices of the operands that fill the tail fields, in order. */
+  tail: number[];
+  /** Some non-immediate operand is 16-bit (so an unsized immediate may be 16-bit). */
+  sized16: boolean;
+  /** Some operand kind is value-dependent (simm8, one, rel8). */
+  valueDependent: boolean;
+}
+
+const FACTS: FormFacts[] = FORMS.map((f) => ({
+  ...modrmRoles(f),
+  tail: f.operands.flatMap((k, i) => (IMMEDIATE_KINDS.has(k) && k !== 'one') || k === 'rel8' || k === 'rel32' || k === 'ptr16:32' || k.startsWith('moffs') ? [i] : []),
+  sized16: f.operands.some((k) => kindBits(k) === 16 && !IMMEDIATE_KINDS.has(k)),
+  valueDependent: f.operands.some((k) => VALUE_KINDS.has(k)),
+}));
 
 /** Which operands go in ModRM.reg and ModRM.r/m (-1: none). */
 export function modrmRoles(form: InstructionForm): { reg: number; rm: number } {
@@ -126,6 +173,19 @@ export function modrmRoles(form: InstructionForm): { reg: number; rm: number } {
   if (special >= 0) return { reg: special, rm: memLike >= 0 ? memLike : gpr(0) };
   const reg = k.findIndex((x, i) => i !== memLike && (x === 'r8' || x === 'r16' || x === 'r32'));
   return { reg, rm: form.dup ? reg : memLike };
+}
+
+/** How many prefix bytes prefixBytes() gives, without building them. */
+function prefixCount(form: InstructionForm, req: EncodeRequest): number {
+  if (req.prefixes.length === 0) {
+    let n = form.opsize === 16 ? 1 : 0;
+    let mem: Extract<ResolvedOperand, { kind: 'mem' }> | undefined;
+    for (const o of req.operands) if (o.kind === 'mem') mem = o;
+    if (mem?.seg) n++;
+    if (form.adsize === 16 || mem?.shape.adsize === 16) n++;
+    return n;
+  }
+  return prefixBytes(form, req).length;
 }
 
 /** Prefix bytes of an encoding, in NASM's order: lock/rep, segment, 0x66, 0x67. */
@@ -151,7 +211,7 @@ function prefixBytes(form: InstructionForm, req: EncodeRequest): number[] {
 
 /** The operand in ModRM.r/m and how a memory operand there is encoded. */
 function rmOperand(form: InstructionForm, req: EncodeRequest): { op: ResolvedOperand | undefined; mode: AddressMode | null } {
-  const op = req.operands[modrmRoles(form).rm];
+  const op = req.operands[FACTS[form.index].rm];
   return { op, mode: op && op.kind === 'mem' ? addressMode(op.shape, op.disp, op.dispSize) : null };
 }
 
@@ -161,15 +221,12 @@ function tailSize(t: InstructionForm['tail'][number]): number {
 
 /** The operands that fill the tail fields, in order (immediates, targets, moffs, far pointers). */
 function tailOperands(form: InstructionForm, ops: readonly ResolvedOperand[]): ResolvedOperand[] {
-  return ops.filter((o, i) => {
-    const k = form.operands[i];
-    return (o.kind === 'imm' && k !== 'one') || o.kind === 'farptr' || k.startsWith('moffs');
-  });
+  return FACTS[form.index].tail.map((i) => ops[i]);
 }
 
 /** Length of the encoding with `form`, or a message when it cannot encode these operands. */
 function measure(form: InstructionForm, req: EncodeRequest): number | string {
-  let n = prefixBytes(form, req).length + form.opcode.length;
+  let n = prefixCount(form, req) + form.opcode.length;
   if (form.modrm !== undefined) {
     const { op, mode } = rmOperand(form, req);
     if (!op) return 'internal: ModRM operand missing';
@@ -205,7 +262,7 @@ function write(form: InstructionForm, req: EncodeRequest, length: number, warnin
     if (r.kind === 'reg') out[out.length - 1] += r.reg.num;
   }
   if (form.modrm !== undefined) {
-    const roles = modrmRoles(form);
+    const roles = FACTS[form.index];
     const regOp = roles.reg >= 0 ? ops[roles.reg] : undefined;
     const regField = form.modrm === 'r' ? (regOp && regOp.kind === 'reg' ? regOp.reg.num : 0) : form.modrm;
     const { op, mode } = rmOperand(form, req);
@@ -257,15 +314,27 @@ function candidates(mnemonic: string, count: number): readonly InstructionForm[]
  * is then empty), which is all the layout passes need.
  */
 export function encodeInstruction(req: EncodeRequest): EncodeResult {
-  const forms = formsOf(req.mnemonic);
-  if (forms.length === 0) return { ok: false, message: `unknown instruction '${req.mnemonic}'`, code: 'unknown-instruction' };
+  let shaped = req.key ? SHAPE_CACHE.get(req.key) : undefined;
+  if (!shaped) {
+    const forms = formsOf(req.mnemonic);
+    if (forms.length === 0) return { ok: false, message: `unknown instruction '${req.mnemonic}'`, code: 'unknown-instruction' };
+    shaped = [];
+    for (const f of candidates(req.mnemonic, req.operands.length) ?? []) {
+      let ok = true;
+      for (let i = 0; i < f.operands.length && ok; i++) ok = shapeMatch(f.operands[i], req.operands[i], f);
+      if (ok) shaped.push(f);
+    }
+    if (req.key) SHAPE_CACHE.set(req.key, shaped);
+  }
   const matched: InstructionForm[] = [];
-  for (const f of candidates(req.mnemonic, req.operands.length) ?? []) {
+  for (const f of shaped) {
     let ok = true;
-    for (let i = 0; i < f.operands.length && ok; i++) ok = matchOperand(f.operands[i], req.operands[i], f, req);
+    if (FACTS[f.index].valueDependent) {
+      for (let i = 0; i < f.operands.length && ok; i++) ok = valueMatch(f.operands[i], req.operands[i], f, req);
+    }
     if (ok) matched.push(f);
   }
-  if (matched.length === 0) return noMatch(req, forms);
+  if (matched.length === 0) return noMatch(req, formsOf(req.mnemonic));
   const sizeProblem = ambiguousSize(matched, req.operands);
   if (sizeProblem) return sizeProblem;
   let best: InstructionForm | undefined;

@@ -1,6 +1,7 @@
-// Lossless tokenizer for NASM-syntax source. Every character of the input belongs to
-// exactly one token (whitespace and comments included), so the tree built on top can
-// give every node a source range and the language server can reproduce the text.
+// Lossless tokenizer for NASM-syntax source: every character of the input is in exactly
+// one token, except whitespace (and `\` line continuations), which lies between tokens
+// and is recovered from their offsets. Comments are tokens. So every node of the tree
+// has a source range and the language server can reproduce the text.
 
 export type TokenKind =
   | 'ident' // names: labels, mnemonics, registers, directives; may start with . or ..@ or $
@@ -11,7 +12,7 @@ export type TokenKind =
   | 'here' // $
   | 'sectstart' // $$
   | 'comment'
-  | 'ws'
+  | 'ws' // not produced by tokenize(); trivia inserted by other tools may use it
   | 'newline'
   | 'bad'; // a character or unterminated literal that cannot start a token
 
@@ -85,8 +86,8 @@ function operatorLength(text: string, i: number): number {
 }
 
 /**
- * Tokenizes `text` from `start` to `end` (exclusive). Newlines become 'newline' tokens
- * (a backslash before the newline continues the line and is kept inside a 'ws' token).
+ * Tokenizes `text` from `start` to `end` (exclusive). Newlines become 'newline' tokens;
+ * a backslash before a newline continues the line.
  */
 export function tokenize(text: string, file = 0, start = 0, end = text.length): Token[] {
   const out: Token[] = [];
@@ -101,7 +102,7 @@ export function tokenize(text: string, file = 0, start = 0, end = text.length): 
     } else if (isBlank(c)) {
       i++;
       while (i < end && isBlank(text.charCodeAt(i))) i++;
-      kind = 'ws';
+      continue;
     } else if (is(c, IDENT_START)) {
       i++;
       while (i < end && is(text.charCodeAt(i), IDENT_CHAR)) i++;
@@ -136,10 +137,11 @@ export function tokenize(text: string, file = 0, start = 0, end = text.length): 
         kind = 'here';
       }
     } else if (c === 92 /* \ */ && isContinuation(text, i, end)) {
+      // `\` at the end of a line joins the next line to it
       i++;
       while (i < end && isBlank(text.charCodeAt(i))) i++;
       i += text.charCodeAt(i) === 13 && text.charCodeAt(i + 1) === 10 ? 2 : 1;
-      kind = 'ws';
+      continue;
     } else if (c === 37 /* % */ && isPreprocStart(text, i, end)) {
       i = scanPreproc(text, i, end);
       kind = 'pp';

@@ -2,7 +2,7 @@
 // input yields a LineNode with errors and as much structure as could be recovered, so
 // the language server can keep analysing the rest of the file.
 
-import { PREFIXES, formsOf, registerByName } from '../../isa/src/index.js';
+import { FORMS, PREFIXES, registerByName } from '../../isa/src/index.js';
 import type { Token } from './lexer.js';
 import {
   DATA_DIRECTIVES, DIRECTIVES, RESERVE_DIRECTIVES, SIZE_KEYWORDS,
@@ -83,6 +83,14 @@ export function stringBytes(text: string): Uint8Array {
   return Uint8Array.from(out);
 }
 
+/** Binary operators by precedence level, loosest first. */
+const BINARY_LEVEL: ReadonlyMap<string, number> = new Map(
+  [
+    ['||'], ['^^'], ['&&'], ['=', '==', '!=', '<>', '<', '>', '<=', '>=', '<=>'],
+    ['|'], ['^'], ['&'], ['<<', '>>', '<<<', '>>>'], ['+', '-'], ['*', '/', '//', '%', '%%'],
+  ].flatMap((ops, level) => ops.map((op) => [op, level] as const)),
+);
+
 /** Recursive-descent parser over the significant tokens of one line. */
 class LineParser {
   private pos = 0;
@@ -141,21 +149,16 @@ class LineParser {
     return test;
   }
 
-  private static readonly LEVELS: readonly (readonly string[])[] = [
-    ['||'], ['^^'], ['&&'], ['=', '==', '!=', '<>', '<', '>', '<=', '>=', '<=>'],
-    ['|'], ['^'], ['&'], ['<<', '>>', '<<<', '>>>'], ['+', '-'], ['*', '/', '//', '%', '%%'],
-  ];
-
-  binary(level: number): Expr {
-    if (level >= LineParser.LEVELS.length) return this.unary();
-    let left = this.binary(level + 1);
-    const ops = LineParser.LEVELS[level];
+  /** Precedence climbing over NASM's binary operators (all left-associative). */
+  binary(minLevel: number): Expr {
+    let left = this.unary();
     for (;;) {
       const t = this.peek();
-      if (!t || t.kind !== 'op' || !ops.includes(t.text)) return left;
+      const level = t !== undefined && t.kind === 'op' ? BINARY_LEVEL.get(t.text) : undefined;
+      if (level === undefined || level < minLevel) return left;
       this.next();
       const right = this.binary(level + 1);
-      left = { kind: 'binary', op: t.text, left, right, span: this.join(left.span, right.span) };
+      left = { kind: 'binary', op: t!.text, left, right, span: this.join(left.span, right.span) };
     }
   }
 
@@ -397,10 +400,13 @@ function containsRegister(e: Expr): boolean {
 
 /** Words that start a statement, so an identifier before them is a label even without a colon. */
 export function isStatementKeyword(word: string): boolean {
-  const w = word.toLowerCase();
-  return w === 'times' || w === 'equ' || w in DATA_DIRECTIVES || w in RESERVE_DIRECTIVES || DIRECTIVES.has(w)
-    || w in PREFIXES || formsOf(w).length > 0;
+  return KEYWORDS.has(word) || KEYWORDS.has(word.toLowerCase());
 }
+
+const KEYWORDS: ReadonlySet<string> = new Set([
+  'times', 'equ', ...Object.keys(DATA_DIRECTIVES), ...Object.keys(RESERVE_DIRECTIVES), ...DIRECTIVES,
+  ...Object.keys(PREFIXES), ...FORMS.map((f) => f.mnemonic),
+]);
 
 /**
  * Parses one logical line. `tokens` is every token of the line (trivia included, no

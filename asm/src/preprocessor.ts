@@ -65,6 +65,8 @@ interface Cond {
 /** A source of raw lines: a file, a macro body or a %rep body. */
 interface LineSource {
   lines: Token[][];
+  /** For a file: its lines already parsed, reused when expansion changes nothing. */
+  parsed?: LineNode[];
   index: number;
   stack: readonly Frame[];
   /** Macro call bindings, when this source is a macro body. */
@@ -81,6 +83,10 @@ interface MacroCall {
 }
 
 const MAX_INCLUDE_DEPTH = 64;
+
+/** Tokens and trees of recently read files, keyed by file id and path, checked by text. */
+const FILE_CACHE = new Map<string, { text: string; lines: Token[][]; parsed: LineNode[] }>();
+const FILE_CACHE_LIMIT = 64;
 const MAX_MACRO_DEPTH = 256;
 /** Stops runaway %rep and recursive macros instead of hanging. */
 const MAX_OUTPUT_LINES = 2_000_000;
@@ -128,7 +134,7 @@ export class Preprocessor {
   run(path: string, text: string): PreprocessResult {
     this.setSect('.text');
     const root = this.addFile(path, text);
-    this.sources.push({ lines: this.linesOf(root), index: 0, stack: [], condDepth: 0 });
+    this.sources.push(this.fileSource(root, []));
     this.loop();
     for (const c of this.conds) this.error(c.span, 'unterminated %if: missing %endif', 'preproc');
     return { files: this.files, lines: this.out, diagnostics: this.diagnostics, trees: this.trees };
@@ -140,10 +146,18 @@ export class Preprocessor {
     return file;
   }
 
-  private linesOf(file: SourceFile): Token[][] {
-    const lines = splitLines(tokenize(file.text, file.id));
-    this.trees.set(file.id, lines.map((l) => parseLine(l)));
-    return lines;
+  /** A file's lines as tokens and as parse trees (cached across runs for unchanged files). */
+  private fileSource(file: SourceFile, stack: readonly Frame[]): LineSource {
+    const key = `${file.id}\0${file.path}`;
+    let hit = FILE_CACHE.get(key);
+    if (!hit || hit.text !== file.text) {
+      const lines = splitLines(tokenize(file.text, file.id));
+      hit = { text: file.text, lines, parsed: lines.map((l) => parseLine(l)) };
+      if (FILE_CACHE.size >= FILE_CACHE_LIMIT) FILE_CACHE.delete(FILE_CACHE.keys().next().value!);
+      FILE_CACHE.set(key, hit);
+    }
+    this.trees.set(file.id, hit.parsed);
+    return { lines: hit.lines, parsed: hit.parsed, index: 0, stack, condDepth: this.conds.length };
   }
 
   private error(span: Span, message: string, code: string, severity: 'error' | 'warning' = 'error', stack: readonly Frame[] = this.currentStack()): void {
@@ -194,13 +208,15 @@ export class Preprocessor {
     if (!this.active()) return;
     let tokens = src.call ? this.substituteParams(raw, src.call) : raw;
     tokens = this.expandDefines(tokens);
-    const lineSig = tokens.filter((t) => !isTrivia(t));
+    const lineSig = tokens === raw ? sig : tokens.filter((t) => !isTrivia(t));
     if (this.tryInvokeMacro(src, tokens, lineSig)) return;
-    this.emit(tokens, lineSig, src.stack);
+    // An unchanged line of a file was parsed already.
+    const node = tokens === raw && src.parsed ? src.parsed[src.index - 1] : undefined;
+    this.emit(tokens, lineSig, src.stack, node);
   }
 
-  private emit(tokens: Token[], sig: Token[], stack: readonly Frame[]): void {
-    const node = parseLine(tokens, sig);
+  private emit(tokens: Token[], sig: Token[], stack: readonly Frame[], parsed?: LineNode): void {
+    const node = parsed ?? parseLine(tokens, sig);
     this.out.push({ node, stack });
     const st = node.statement;
     if (st && st.kind === 'directive' && (st.name.text === 'section' || st.name.text === 'segment') && sig[0]?.text !== '[') {
@@ -382,7 +398,8 @@ export class Preprocessor {
     }
     let rest = args.slice(args.indexOf(nameTok) + 1);
     let params: string[] | null = null;
-    if (rest[0] && rest[0].kind === 'op' && rest[0].text === '(') {
+    // `%define F(x)` takes parameters; `%define F (x)` is a body starting with '('.
+    if (rest[0] && rest[0].kind === 'op' && rest[0].text === '(' && adjacent(nameTok, rest[0])) {
       const close = rest.findIndex((t) => t.kind === 'op' && t.text === ')');
       if (close < 0) {
         this.error(spanOf(rest[0]), 'missing ) in macro parameter list', 'preproc');
@@ -546,7 +563,7 @@ export class Preprocessor {
     }
     const file = this.addFile(found.path, found.text);
     const stack = [...src.stack, { kind: 'include' as const, span: spanOf(t), name: found.path }];
-    this.sources.push({ lines: this.linesOf(file), index: 0, stack, condDepth: this.conds.length });
+    this.sources.push(this.fileSource(file, stack));
   }
 
   // ---- single-line macros ----

@@ -77,7 +77,16 @@ describe('the parser is lossless', () => {
   it('keeps every character of every line', () => {
     fc.assert(fc.property(fc.string({ maxLength: 200 }), (s) => {
       const tokens = tokenize(s);
-      expect(tokens.map((t) => t.text).join('')).toBe(s);
+      // Tokens are in order, each is the text at its offset, and only whitespace or a
+      // `\` line continuation lies between them.
+      let at = 0;
+      for (const t of tokens) {
+        expect(t.start).toBeGreaterThanOrEqual(at);
+        expect(s.slice(at, t.start)).toMatch(/^([ \t\v\f]|\\[ \t\v\f]*(\r\n|\r|\n))*$/);
+        expect(s.slice(t.start, t.start + t.text.length)).toBe(t.text);
+        at = t.start + t.text.length;
+      }
+      expect(s.slice(at)).toMatch(/^[ \t\v\f]*$/);
       const line = parseLine(tokens.filter((t) => t.kind !== 'newline'));
       expect(line.tokens.length).toBeLessThanOrEqual(tokens.length);
     }), { numRuns: RUNS * 5 });

@@ -35,7 +35,8 @@ const BY_NAME = new Map(REGISTERS.map((r) => [r.name, r]));
 
 /** Looks a register up by its (case-insensitive) name. */
 export function registerByName(name: string): Register | undefined {
-  return BY_NAME.get(name.toLowerCase());
+  // Most names are already lower case: try them as written first.
+  return BY_NAME.get(name) ?? (name.length <= 3 ? BY_NAME.get(name.toLowerCase()) : undefined);
 }
 
 /** The register of `cls` with encoding `num` (e.g. for the disassembler). */
