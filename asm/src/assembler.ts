@@ -246,20 +246,19 @@ export function assemble(opts: AssembleOptions): AssembleResult {
   const symbols = new Map<string, SymbolState>();
   let layout = new Map<string, number>();
   let previousSizes: number[] = [];
-  let pass: Pass | null = null;
-  let passes = 0;
+  let final!: Pass;
   let stable = false;
+  // Pass 1 only lays out (forward references unknown). Every later pass also emits bytes
+  // and diagnostics; the first one that changes nothing is the result.
   for (let n = 1; n <= MAX_PASSES && !stable; n++) {
-    passes = n;
-    pass = new Pass(n, false, symbols, layout, previousSizes, n > GROW_ONLY_AFTER, pre.files, provider);
-    runPass(pass, pre.lines);
-    const newLayout = computeLayout(pass);
-    stable = n > 1 && !pass.changed && sameLayout(layout, newLayout);
+    final = new Pass(n, n > 1, symbols, layout, previousSizes, n > GROW_ONLY_AFTER, pre.files, provider);
+    runPass(final, pre.lines);
+    const newLayout = computeLayout(final);
+    stable = n > 1 && !final.changed && sameLayout(layout, newLayout);
     layout = newLayout;
-    previousSizes = pass.sizes;
+    previousSizes = final.sizes;
   }
-  const final = new Pass(passes + 1, true, symbols, layout, previousSizes, passes > GROW_ONLY_AFTER, pre.files, provider);
-  runPass(final, pre.lines);
+  const passes = final.number;
   final.stack = [];
   const image = buildImage(final, layout);
   const diagnostics = [...pre.diagnostics, ...final.diagnostics];
@@ -268,7 +267,7 @@ export function assemble(opts: AssembleOptions): AssembleResult {
   }
   return {
     ok: !diagnostics.some((d) => d.severity === 'error'),
-    image, diagnostics, files: pre.files, listing: final.listing, trees: pre.trees, passes: passes + 1,
+    image, diagnostics, files: pre.files, listing: final.listing, trees: pre.trees, passes,
   };
 }
 
@@ -503,24 +502,56 @@ function resolveOperand(pass: Pass, op: OperandNode): ResolvedOperand | null {
   }
 }
 
+/**
+ * Lengths of instructions whose encoding cannot change between passes: no symbol, no
+ * `$`, no relative branch (-1 for the others). Layout passes reuse them.
+ */
+const FIXED_LENGTH = new WeakMap<Statement, number>();
+
+function refersToLocation(e: Expr | null): boolean {
+  if (!e) return false;
+  switch (e.kind) {
+    case 'sym': case 'here': case 'sectstart': return true;
+    case 'unary': return refersToLocation(e.arg);
+    case 'binary': return refersToLocation(e.left) || refersToLocation(e.right);
+    case 'cond': return refersToLocation(e.test) || refersToLocation(e.then) || refersToLocation(e.else);
+    default: return false;
+  }
+}
+
+function isFixed(st: Extract<Statement, { kind: 'instruction' }>): boolean {
+  return st.operands.every((o) => (o.kind === 'mem' ? !refersToLocation(o.addr)
+    : o.kind === 'imm' ? !refersToLocation(o.expr)
+      : o.kind === 'farptr' ? !refersToLocation(o.seg) && !refersToLocation(o.offset) : true));
+}
+
 function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>): void {
+  const key = pass.sizeIndex++;
+  const fixed = pass.final ? undefined : FIXED_LENGTH.get(st);
+  if (fixed !== undefined && fixed >= 0) {
+    pass.lastRelative = false;
+    place(pass, key, fixed);
+    return;
+  }
   const operands: ResolvedOperand[] = [];
   for (const o of st.operands) {
     const r = resolveOperand(pass, o);
-    if (!r) return;
+    if (!r) {
+      pass.sizes[key] = 0;
+      return;
+    }
     operands.push(r);
   }
   const address = pass.location();
   const res = encodeInstruction({
     mnemonic: st.mnemonic.text,
-    prefixes: st.prefixes.map((p) => p.text),
+    prefixes: st.prefixes.length ? st.prefixes.map((p) => p.text) : NO_PREFIXES,
     operands,
     address,
     section: pass.absolute ? '' : pass.section.name,
     final: pass.final,
     key: st,
   });
-  const key = pass.sizeIndex++;
   if (!res.ok) {
     const span = res.operand !== undefined ? st.operands[res.operand].span : res.code === 'unknown-instruction' ? st.mnemonic.span : st.span;
     pass.report('error', res.code, res.message, span);
@@ -528,21 +559,32 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
     return;
   }
   pass.lastRelative = res.form.tail.some((t) => t.kind === 'rel');
-  let length = res.length;
-  const prev = pass.previousSizes[key];
-  // After many passes, pad with NOPs rather than shrink, so the passes settle.
-  const pad = pass.growOnly && prev !== undefined && length < prev ? prev - length : 0;
-  length += pad;
-  if (prev !== length) pass.changed = true;
-  pass.sizes[key] = length;
   if (!pass.final) {
-    pass.advance(length);
+    if (fixed === undefined) FIXED_LENGTH.set(st, !pass.lastRelative && isFixed(st) ? res.length : -1);
+    place(pass, key, res.length);
     return;
   }
+  const length = place(pass, key, res.length);
   for (const w of res.warnings) pass.report('warning', 'overflow', w, st.span);
   if (!pass.absolute) addLineRow(pass, address, st.mnemonic.span);
-  for (let i = 0; i < pad; i++) res.bytes.push(NOP);
+  for (let i = res.length; i < length; i++) res.bytes.push(NOP);
   pass.emit(res.bytes, st.span);
+}
+
+const NO_PREFIXES: readonly string[] = [];
+
+/**
+ * Records an instruction's size for convergence and, outside the final pass, moves the
+ * location counter. After many passes an instruction may only grow (NOP padding), so
+ * the passes always settle. Returns the size used.
+ */
+function place(pass: Pass, key: number, length: number): number {
+  const prev = pass.previousSizes[key];
+  const size = pass.growOnly && prev !== undefined && length < prev ? prev : length;
+  if (prev !== size) pass.changed = true;
+  pass.sizes[key] = size;
+  if (!pass.final) pass.advance(size);
+  return size;
 }
 
 function addLineRow(pass: Pass, address: number, span: Span): void {
