@@ -460,7 +460,13 @@ function parseLabel(p: LineParser, sig: Token[]): Label | null {
 }
 
 function significantOf(tokens: Token[]): Token[] {
-  const out: Token[] = [];
-  for (const t of tokens) if (t.kind !== 'ws' && t.kind !== 'comment' && t.kind !== 'newline') out.push(t);
-  return out;
+  // The lexer's only trivia inside a line is a trailing comment.
+  let n = tokens.length;
+  while (n > 0 && (tokens[n - 1].kind === 'comment' || tokens[n - 1].kind === 'ws')) n--;
+  for (let i = 0; i < n; i++) {
+    if (tokens[i].kind === 'ws' || tokens[i].kind === 'comment' || tokens[i].kind === 'newline') {
+      return tokens.filter((t) => t.kind !== 'ws' && t.kind !== 'comment' && t.kind !== 'newline');
+    }
+  }
+  return n === tokens.length ? tokens : tokens.slice(0, n);
 }

@@ -197,7 +197,7 @@ export class Preprocessor {
   }
 
   private processLine(src: LineSource, raw: Token[]): void {
-    const sig = raw.filter((t) => !isTrivia(t));
+    const sig = withoutComment(raw);
     const head = sig[0];
     if (head && head.kind === 'pp' && /^%[a-z]/i.test(head.text)) {
       // Directives see whitespace (`%define F(x)` differs from `%define F (x)`), not comments.
@@ -568,7 +568,7 @@ export class Preprocessor {
 
   // ---- single-line macros ----
   private lookupDefine(name: string): Define | undefined {
-    return this.defines.get(name) ?? this.caselessDefines.get(name.toLowerCase());
+    return this.defines.get(name) ?? (this.caselessDefines.size ? this.caselessDefines.get(name.toLowerCase()) : undefined);
   }
 
   /** Expands %define macros (and %+ pasting) until nothing changes. */
@@ -724,6 +724,12 @@ function dedupe(related: Diagnostic['related'], primary: Span): Diagnostic['rela
     seen.add(key);
     return true;
   });
+}
+
+/** The line without its trailing comment (the only trivia the lexer produces). */
+function withoutComment(line: Token[]): Token[] {
+  const last = line[line.length - 1];
+  return last !== undefined && last.kind === 'comment' ? line.slice(0, -1) : line;
 }
 
 function firstToken(tokens: Token[]): Token | undefined {
