@@ -15,6 +15,7 @@ import { ByteWriter, isDecodeError } from './elf/bytes.js';
 import { lineColumn, type SourceFile, type SourceProvider } from './source.js';
 import type { DataItem, Expr, LineNode, OperandNode, Span, Statement } from './syntax.js';
 import type { Token } from './lexer.js';
+import type { Register } from '../../isa/src/index.js';
 
 export interface AssembleOptions {
   /** Path of the root file (used in messages and the line table). */
@@ -48,6 +49,16 @@ export interface AssembleResult {
   passes: number;
 }
 
+/** A listing row whose bytes are still in the section buffer. */
+interface PendingRow {
+  line: ExpandedLine;
+  address: number;
+  section: SectionState | null;
+  from: number;
+  to: number;
+  reserved: number;
+}
+
 interface SectionState {
   name: string;
   kind: 'progbits' | 'nobits';
@@ -65,6 +76,9 @@ interface SectionState {
 }
 
 interface SymbolState {
+  /** The label's address as computed in pass `cachePass`. */
+  cache?: Value;
+  cachePass?: number;
   /** For labels: the address is section start + offset, recomputed on every lookup so a
    *  label defined later in the file never carries a stale section address. */
   offset: number;
@@ -81,6 +95,7 @@ export const MAX_SECTION_BYTES = 64 * 1024 * 1024;
 /** After this many passes instruction sizes may only grow, which guarantees an end. */
 const GROW_ONLY_AFTER = 12;
 const NOP = 0x90;
+const ZERO: Value = { n: 0n, sect: null };
 
 const NO_PROVIDER: SourceProvider = { read: () => null };
 
@@ -102,7 +117,7 @@ class Pass implements EvalEnv {
   orgSpan: Span | null = null;
   readonly diagnostics: Diagnostic[] = [];
   readonly lines: LineRow[] = [];
-  readonly listing: ListingRow[] = [];
+  readonly listing: PendingRow[] = [];
   readonly globals = new Map<string, Span>();
   /** Instruction sizes of this pass by statement key, to detect convergence. */
   readonly sizes: number[] = [];
@@ -127,11 +142,15 @@ class Pass implements EvalEnv {
 
   // ---- EvalEnv ----
   symbol(name: string): Value | undefined {
-    const s = this.symbols.get(this.qualify(name));
+    const s = this.symbols.get(name.charCodeAt(0) === 46 ? this.qualify(name) : name);
     if (!s) return undefined;
     if (!s.isLabel || s.section === null) return s.value;
-    const base = this.sections.get(s.section)?.vaddr ?? this.layout.get(s.section) ?? 0;
-    return { n: BigInt(base + s.offset), sect: s.section };
+    if (s.cachePass !== this.number) {
+      const base = this.sections.get(s.section)?.vaddr ?? this.layout.get(s.section) ?? 0;
+      s.cache = { n: BigInt(base + s.offset), sect: s.section };
+      s.cachePass = this.number;
+    }
+    return s.cache;
   }
   here(): Value {
     if (this.absolute) return { n: BigInt(this.absolute.offset), sect: null };
@@ -260,14 +279,15 @@ export function assemble(opts: AssembleOptions): AssembleResult {
   }
   const passes = final.number;
   final.stack = [];
-  const image = buildImage(final, layout);
+  const contents = new Map<SectionState, Uint8Array>();
+  const image = buildImage(final, layout, contents);
   const diagnostics = [...pre.diagnostics, ...final.diagnostics];
   if (!stable) {
     diagnostics.push({ severity: 'error', code: 'no-convergence', message: `label addresses did not settle after ${MAX_PASSES} passes`, span: { file: 0, start: 0, end: 0 }, related: [] });
   }
   return {
     ok: !diagnostics.some((d) => d.severity === 'error'),
-    image, diagnostics, files: pre.files, listing: final.listing, trees: pre.trees, passes,
+    image, diagnostics, files: pre.files, listing: listingRows(final, contents), trees: pre.trees, passes,
   };
 }
 
@@ -337,12 +357,19 @@ function runPass(pass: Pass, lines: readonly ExpandedLine[]): void {
 
 function recordListing(pass: Pass, line: ExpandedLine, startLoc: number, section: SectionState, startLen: number, abs: Pass['absolute']): void {
   if (abs || pass.absolute) {
-    pass.listing.push({ line, address: startLoc, bytes: new Uint8Array(0), reserved: pass.location() - startLoc });
+    pass.listing.push({ line, address: startLoc, section: null, from: 0, to: 0, reserved: pass.location() - startLoc });
     return;
   }
-  const bytes = section.bytes.slice(startLen);
   const reserved = section === pass.section && section.kind === 'nobits' ? pass.location() - startLoc : 0;
-  pass.listing.push({ line, address: startLoc, bytes, reserved });
+  pass.listing.push({ line, address: startLoc, section, from: startLen, to: section.bytes.length, reserved });
+}
+
+/** Listing rows with their bytes, cut from the finished section contents. */
+function listingRows(pass: Pass, contents: Map<SectionState, Uint8Array>): ListingRow[] {
+  return pass.listing.map((r) => ({
+    line: r.line, address: r.address, reserved: r.reserved,
+    bytes: r.section ? (contents.get(r.section)?.subarray(r.from, r.to) ?? new Uint8Array(0)) : new Uint8Array(0),
+  }));
 }
 
 function defineLabel(pass: Pass, node: LineNode, value?: Value): void {
@@ -479,10 +506,22 @@ function times(pass: Pass, n: number, body: Statement, node: LineNode): void {
   pass.advance(rest);
 }
 
+const REGISTER_OPERANDS = new Map<string, ResolvedOperand>();
+
+/** Register operands never change: one shared object per register. */
+function registerOperand(reg: Register): ResolvedOperand {
+  let r = REGISTER_OPERANDS.get(reg.name);
+  if (!r) {
+    r = { kind: 'reg', reg };
+    REGISTER_OPERANDS.set(reg.name, r);
+  }
+  return r;
+}
+
 function resolveOperand(pass: Pass, op: OperandNode): ResolvedOperand | null {
   switch (op.kind) {
     case 'reg':
-      return { kind: 'reg', reg: op.reg };
+      return registerOperand(op.reg);
     case 'imm':
       return { kind: 'imm', value: tryEval(pass, op.expr), size: op.size, strict: op.strict, distance: op.distance };
     case 'farptr':
@@ -496,7 +535,7 @@ function resolveOperand(pass: Pass, op: OperandNode): ResolvedOperand | null {
         pass.report('error', 'address', err.message, err.span);
         return null;
       }
-      const disp = shape.disp ? tryEval(pass, shape.disp) : { n: 0n, sect: null };
+      const disp = shape.disp ? tryEval(pass, shape.disp) : ZERO;
       return { kind: 'mem', size: op.size, far: op.far, seg: op.seg, shape, disp, dispSize: op.dispSize };
     }
   }
@@ -587,10 +626,18 @@ function place(pass: Pass, key: number, length: number): number {
   return size;
 }
 
+/** Where each statement starts, as file:line:column (computed once). */
+const LINE_OF = new WeakMap<Span, { line: number; column: number }>();
+
 function addLineRow(pass: Pass, address: number, span: Span): void {
   const file = pass.files[span.file];
   if (!file) return;
-  const { line, column } = lineColumn(file, span.start);
+  let at = LINE_OF.get(span);
+  if (!at) {
+    at = lineColumn(file, span.start);
+    LINE_OF.set(span, at);
+  }
+  const { line, column } = at;
   const rows = pass.lines;
   const last = rows[rows.length - 1];
   // One row per run of the same line (times, data): the range simply continues.
@@ -792,14 +839,15 @@ function incbin(pass: Pass, st: Extract<Statement, { kind: 'directive' }>): void
   pass.emit(got.bytes.subarray(skip, skip + Math.max(0, len)), st.span);
 }
 
-function buildImage(pass: Pass, layout: Map<string, number>): Image {
+function buildImage(pass: Pass, layout: Map<string, number>, contents: Map<SectionState, Uint8Array>): Image {
   const sections: ImageSection[] = [];
   for (const s of orderedSections(pass)) {
+    const bytes = s.kind === 'progbits' ? s.bytes.finish() : new Uint8Array(0);
+    contents.set(s, bytes);
     if (s.offset === 0 && s.name !== '.text') continue;
     sections.push({
       name: s.name, kind: s.kind, vaddr: layout.get(s.name) ?? 0, size: s.offset,
-      bytes: s.kind === 'progbits' ? s.bytes.finish() : new Uint8Array(0),
-      align: s.align, write: s.write, exec: s.exec, alloc: true,
+      bytes, align: s.align, write: s.write, exec: s.exec, alloc: true,
     });
   }
   const symbols: ImageSymbol[] = [];

@@ -44,7 +44,8 @@ export function bytesValue(bytes: Uint8Array): bigint {
 export function evaluate(e: Expr, env: EvalEnv): Value {
   switch (e.kind) {
     case 'num':
-      return { n: wrap(e.value), sect: null };
+      // Numbers are the commonest leaf: build their value once.
+      return (e.v ??= { n: wrap(e.value), sect: null });
     case 'str':
       return { n: bytesValue(e.bytes), sect: null };
     case 'sym': {

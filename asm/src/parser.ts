@@ -16,6 +16,12 @@ export class ParseFailure {
 
 /** Parses a NASM numeric literal (without sign); returns null if it is not one. */
 export function parseNumber(text: string): bigint | null {
+  // Fast path: plain decimal, and 0x hex without underscores.
+  if (/^(?:[0-9]+|0[xX][0-9a-fA-F]+)$/.test(text)) return BigInt(text);
+  return parseNumberSlow(text);
+}
+
+function parseNumberSlow(text: string): bigint | null {
   let t = text.toLowerCase().replace(/_/g, '');
   const digits = (s: string, radix: number): bigint | null => {
     if (!s) return null;
@@ -82,6 +88,23 @@ export function stringBytes(text: string): Uint8Array {
   }
   return Uint8Array.from(out);
 }
+
+/** Lower-cased text, without allocating when it already is (the common case). */
+function lower(text: string): string {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 65 && c <= 90) return text.toLowerCase();
+  }
+  return text;
+}
+
+/** Words that start a statement other than an instruction. */
+const STATEMENT_WORD: ReadonlyMap<string, 'times' | 'equ' | 'data' | 'reserve' | 'directive'> = new Map([
+  ['times', 'times'], ['equ', 'equ'],
+  ...Object.keys(DATA_DIRECTIVES).map((w) => [w, 'data'] as const),
+  ...Object.keys(RESERVE_DIRECTIVES).map((w) => [w, 'reserve'] as const),
+  ...[...DIRECTIVES].map((w) => [w, 'directive'] as const),
+]);
 
 /** Binary operators by precedence level, loosest first. */
 const BINARY_LEVEL: ReadonlyMap<string, number> = new Map(
@@ -219,7 +242,7 @@ class LineParser {
     for (;;) {
       const t = this.peek();
       if (!t || t.kind !== 'ident') break;
-      const w = t.text.toLowerCase();
+      const w = lower(t.text);
       if (w in SIZE_KEYWORDS) size = SIZE_KEYWORDS[w];
       else if (w === 'strict') strict = true;
       else if (w === 'short' || w === 'near' || w === 'far') distance = w;
@@ -276,33 +299,28 @@ class LineParser {
     if (!t) return null;
     if (t.kind === 'op' && t.text === '[') return this.bracketDirective();
     if (t.kind !== 'ident') this.fail(`expected an instruction or directive, found '${t.text}'`);
-    const word = t.text.toLowerCase();
+    const word = lower(t.text);
+    const what = STATEMENT_WORD.get(word);
+    if (what === undefined) return this.instruction();
     const name: Name = { text: word, span: this.spanOf(t) };
-    if (word === 'times') {
-      this.next();
-      const count = this.expr();
-      const body = this.statement();
-      return { kind: 'times', count, body, span: this.restSpan(name.span) };
+    this.next();
+    switch (what) {
+      case 'times': {
+        const count = this.expr();
+        const body = this.statement();
+        return { kind: 'times', count, body, span: this.restSpan(name.span) };
+      }
+      case 'equ':
+        return { kind: 'equ', value: this.expr(), span: this.restSpan(name.span) };
+      case 'data':
+        return { kind: 'data', directive: name, unit: DATA_DIRECTIVES[word], items: this.dataItems(), span: this.restSpan(name.span) };
+      case 'reserve': {
+        const count = this.expr();
+        return { kind: 'reserve', directive: name, unit: RESERVE_DIRECTIVES[word], count, span: this.restSpan(name.span) };
+      }
+      case 'directive':
+        return this.directive(name);
     }
-    if (word === 'equ') {
-      this.next();
-      const value = this.expr();
-      return { kind: 'equ', value, span: this.restSpan(name.span) };
-    }
-    if (word in DATA_DIRECTIVES) {
-      this.next();
-      return { kind: 'data', directive: name, unit: DATA_DIRECTIVES[word], items: this.dataItems(), span: this.restSpan(name.span) };
-    }
-    if (word in RESERVE_DIRECTIVES) {
-      this.next();
-      const count = this.expr();
-      return { kind: 'reserve', directive: name, unit: RESERVE_DIRECTIVES[word], count, span: this.restSpan(name.span) };
-    }
-    if (DIRECTIVES.has(word)) {
-      this.next();
-      return this.directive(name);
-    }
-    return this.instruction();
   }
 
   bracketDirective(): Statement {
@@ -369,12 +387,12 @@ class LineParser {
   instruction(): Statement {
     const prefixes: Name[] = [];
     let t = this.next()!;
-    while (t.text.toLowerCase() in PREFIXES && this.peek() && this.peek()!.kind === 'ident' && !this.isOp(':', 0)) {
-      prefixes.push({ text: t.text.toLowerCase(), span: this.spanOf(t) });
+    while (lower(t.text) in PREFIXES && this.peek() && this.peek()!.kind === 'ident' && !this.isOp(':', 0)) {
+      prefixes.push({ text: lower(t.text), span: this.spanOf(t) });
       t = this.next()!;
     }
     if (t.kind !== 'ident') this.fail(`expected an instruction, found '${t.text}'`, this.spanOf(t));
-    const mnemonic: Name = { text: t.text.toLowerCase(), span: this.spanOf(t) };
+    const mnemonic: Name = { text: lower(t.text), span: this.spanOf(t) };
     const operands: OperandNode[] = [];
     if (!this.atEnd()) {
       for (;;) {
@@ -400,7 +418,7 @@ function containsRegister(e: Expr): boolean {
 
 /** Words that start a statement, so an identifier before them is a label even without a colon. */
 export function isStatementKeyword(word: string): boolean {
-  return KEYWORDS.has(word) || KEYWORDS.has(word.toLowerCase());
+  return KEYWORDS.has(lower(word));
 }
 
 const KEYWORDS: ReadonlySet<string> = new Set([

@@ -11,7 +11,8 @@ export interface Span {
 }
 
 export type Expr =
-  | { kind: 'num'; value: bigint; span: Span }
+  /** `v` caches the evaluated value (numbers never change). */
+  | { kind: 'num'; value: bigint; span: Span; v?: { n: bigint; sect: null } }
   /** A quoted string used as a number: its bytes, little-endian. */
   | { kind: 'str'; bytes: Uint8Array; span: Span }
   | { kind: 'sym'; name: string; span: Span }
