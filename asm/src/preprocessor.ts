@@ -443,20 +443,8 @@ export class Preprocessor {
 
   private defineMacro(src: LineSource, args: Token[], span: Span): void {
     const sig = args.filter((t) => !isTrivia(t));
-    const body: Token[][] = [];
-    // Collect the body up to the matching %endmacro (definitions may nest).
-    let depth = 1;
-    while (src.index < src.lines.length) {
-      const line = src.lines[src.index++];
-      const h = line.find((t) => !isTrivia(t));
-      const w = h && h.kind === 'pp' ? h.text.toLowerCase() : '';
-      if (w === '%macro' || w === '%imacro') depth++;
-      if (w === '%endmacro' || w === '%endm') {
-        if (--depth === 0) break;
-      }
-      body.push(line);
-    }
-    if (depth !== 0) {
+    const body = collectBlock(src, ['%macro', '%imacro'], ['%endmacro', '%endm']);
+    if (!body) {
       this.error(span, '%macro without %endmacro', 'preproc');
       return;
     }
@@ -492,17 +480,8 @@ export class Preprocessor {
   }
 
   private rep(src: LineSource, args: Token[], span: Span): void {
-    const body: Token[][] = [];
-    let depth = 1;
-    while (src.index < src.lines.length) {
-      const line = src.lines[src.index++];
-      const h = line.find((t) => !isTrivia(t));
-      const w = h && h.kind === 'pp' ? h.text.toLowerCase() : '';
-      if (w === '%rep') depth++;
-      if (w === '%endrep' && --depth === 0) break;
-      body.push(line);
-    }
-    if (depth !== 0) {
+    const body = collectBlock(src, ['%rep'], ['%endrep']);
+    if (!body) {
       this.error(span, '%rep without %endrep', 'preproc');
       return;
     }
@@ -724,6 +703,24 @@ function dedupe(related: Diagnostic['related'], primary: Span): Diagnostic['rela
     seen.add(key);
     return true;
   });
+}
+
+/**
+ * Takes the lines of `src` up to the directive in `close` that matches (blocks of the same
+ * kind may nest); null when the block never closes.
+ */
+function collectBlock(src: LineSource, open: readonly string[], close: readonly string[]): Token[][] | null {
+  const body: Token[][] = [];
+  let depth = 1;
+  while (src.index < src.lines.length) {
+    const line = src.lines[src.index++];
+    const h = line.find((t) => !isTrivia(t));
+    const w = h && h.kind === 'pp' ? h.text.toLowerCase() : '';
+    if (open.includes(w)) depth++;
+    if (close.includes(w) && --depth === 0) return body;
+    body.push(line);
+  }
+  return null;
 }
 
 /** The line without its trailing comment (the only trivia the lexer produces). */
