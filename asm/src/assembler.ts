@@ -256,7 +256,7 @@ class Pass implements EvalEnv {
 }
 
 function spanOfToken(t: Token): Span {
-  return { file: t.file, start: t.start, end: t.start + t.text.length };
+  return t;
 }
 
 export function assemble(opts: AssembleOptions): AssembleResult {

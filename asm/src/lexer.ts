@@ -16,11 +16,18 @@ export type TokenKind =
   | 'newline'
   | 'bad'; // a character or unterminated literal that cannot start a token
 
+/**
+ * A token is also the span of its source text (`file`, `start`, `end`), so a node built
+ * from one token needs no span of its own. `text` may differ from the source (a macro
+ * parameter replaced, a token pasted) while the span stays where it came from.
+ */
 export interface Token {
   kind: TokenKind;
   text: string;
   /** Offset of the first character in its file. */
   start: number;
+  /** Offset just past the token's source text. */
+  end: number;
   /** Which file the token was read from (an index the caller assigns). */
   file: number;
 }
@@ -150,7 +157,7 @@ export function tokenize(text: string, file = 0, start = 0, end = text.length): 
       i += n || 1;
       kind = n ? 'op' : 'bad';
     }
-    out.push({ kind, text: text.slice(s, i), start: s, file });
+    out.push({ kind, text: text.slice(s, i), start: s, end: i, file });
   }
   return out;
 }

@@ -117,7 +117,14 @@ const BINARY_LEVEL: ReadonlyMap<string, number> = new Map(
 /** Recursive-descent parser over the significant tokens of one line. */
 class LineParser {
   private pos = 0;
-  constructor(private readonly toks: Token[]) {}
+  private toks: Token[] = [];
+
+  /** Parsing is per line and never re-entrant: one parser serves every line. */
+  reset(toks: Token[]): this {
+    this.toks = toks;
+    this.pos = 0;
+    return this;
+  }
 
   peek(k = 0): Token | undefined {
     return this.toks[this.pos + k];
@@ -137,12 +144,12 @@ class LineParser {
     return t !== undefined && t.kind === 'ident' && t.text.toLowerCase() === word;
   }
   spanOf(t: Token): Span {
-    return { file: t.file, start: t.start, end: t.start + t.text.length };
+    return t;
   }
   here(): Span {
     const t = this.peek() ?? this.toks[this.toks.length - 1];
     if (!t) return { file: 0, start: 0, end: 0 };
-    return this.atEnd() ? { file: t.file, start: t.start + t.text.length, end: t.start + t.text.length } : this.spanOf(t);
+    return this.atEnd() ? { file: t.file, start: t.end, end: t.end } : t;
   }
   fail(message: string, span: Span = this.here()): never {
     throw new ParseFailure(span, message);
@@ -235,7 +242,7 @@ class LineParser {
 
   // ---- operands ----
   operand(): OperandNode {
-    const start = this.here();
+    const start: Span = this.peek() ?? this.here();
     let size = 0;
     let strict = false;
     let distance: '' | 'short' | 'near' | 'far' = '';
@@ -406,6 +413,8 @@ class LineParser {
   }
 }
 
+const PARSER = new LineParser();
+
 function containsRegister(e: Expr): boolean {
   switch (e.kind) {
     case 'reg': return true;
@@ -434,19 +443,19 @@ export function parseLine(tokens: Token[], sig: Token[] = significantOf(tokens))
   const first = tokens[0];
   const last = tokens[tokens.length - 1];
   const span: Span = first
-    ? { file: first.file, start: first.start, end: last.start + last.text.length }
+    ? { file: first.file, start: first.start, end: last.end }
     : { file: 0, start: 0, end: 0 };
   const node: LineNode = { tokens, span, label: null, statement: null, preproc: null, errors: [] };
   if (sig.length === 0) return node;
   const head = sig[0];
   if (head.kind === 'pp' && /^%[a-z]/i.test(head.text)) {
     node.preproc = {
-      name: { text: head.text.toLowerCase(), span: { file: head.file, start: head.start, end: head.start + head.text.length } },
+      name: { text: head.text.toLowerCase(), span: head },
       args: sig.slice(1),
     };
     return node;
   }
-  const p = new LineParser(sig);
+  const p = PARSER.reset(sig);
   try {
     node.label = parseLabel(p, sig);
     node.statement = p.statement();
@@ -474,7 +483,7 @@ function parseLabel(p: LineParser, sig: Token[]): Label | null {
   p.next();
   if (colon) p.next();
   const name = t.text.startsWith('$') ? t.text.slice(1) : t.text;
-  return { name, colon, span: { file: t.file, start: t.start, end: t.start + t.text.length } };
+  return { name, colon, span: t };
 }
 
 function significantOf(tokens: Token[]): Token[] {

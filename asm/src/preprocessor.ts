@@ -92,7 +92,7 @@ const MAX_MACRO_DEPTH = 256;
 const MAX_OUTPUT_LINES = 2_000_000;
 
 function spanOf(t: Token): Span {
-  return { file: t.file, start: t.start, end: t.start + t.text.length };
+  return t;
 }
 
 function isTrivia(t: Token): boolean {
@@ -374,7 +374,7 @@ export class Preprocessor {
       this.error(span, 'expected an expression', 'preproc');
       return null;
     }
-    const node = parseLine([{ kind: 'ident', text: 'dd', start: sig[0].start, file: sig[0].file }, ...sig]);
+    const node = parseLine([{ kind: 'ident', text: 'dd', start: sig[0].start, end: sig[0].start, file: sig[0].file }, ...sig]);
     const st = node.statement;
     if (node.errors.length || !st || st.kind !== 'data' || st.items.length !== 1 || st.items[0].kind !== 'expr') {
       this.error(node.errors[0]?.span ?? span, node.errors[0]?.message ?? 'expected one expression', 'preproc');
@@ -425,7 +425,7 @@ export class Preprocessor {
     }
     const v = this.constant(this.expandDefines(args.slice(args.indexOf(nameTok) + 1)), spanOf(nameTok));
     if (v === null) return;
-    const body = tokenize(v.toString(), nameTok.file).map((t) => ({ ...t, start: nameTok.start }));
+    const body = tokenize(v.toString(), nameTok.file).map((t) => ({ ...t, start: nameTok.start, end: nameTok.end }));
     const def: Define = { params: null, body, caseless };
     if (caseless) this.caselessDefines.set(nameTok.text.toLowerCase(), def);
     else this.defines.set(nameTok.text, def);
@@ -437,7 +437,7 @@ export class Preprocessor {
       this.error(span, "%strlen expects a name and a string: %strlen len 'text'", 'preproc');
       return;
     }
-    const body: Token[] = [{ kind: 'number', text: String(sig[1].text.length - 2), start: sig[0].start, file: sig[0].file }];
+    const body: Token[] = [{ kind: 'number', text: String(sig[1].text.length - 2), start: sig[0].start, end: sig[0].end, file: sig[0].file }];
     this.defines.set(sig[0].text, { params: null, body, caseless: false });
   }
 
@@ -587,7 +587,7 @@ export class Preprocessor {
       const inner = new Set(active);
       inner.add(t.text);
       // Re-locate the expansion at the use site so errors point at the user's text.
-      const placed = body.map((b) => (b.file === -1 ? { ...b, start: t.start, file: t.file } : b));
+      const placed = body.map((b) => (b.file === -1 ? { ...b, start: t.start, end: t.end, file: t.file } : b));
       out.push(...this.expandDefines(placed, inner));
       changed = true;
     }
@@ -666,7 +666,8 @@ export class Preprocessor {
       const prevTok = tokens[i - 1];
       const touchesPrev = prevTok !== undefined && adjacent(prevTok, t);
       if (repl.length && prev && touchesPrev && (isParam || glueNext) && gluable(prev) && gluable(repl[0])) {
-        out[out.length - 1] = { ...prev, kind: prev.kind === 'number' ? 'number' : 'ident', text: prev.text + repl[0].text };
+        const end = prev.file === repl[0].file ? Math.max(prev.end, repl[0].end) : prev.end;
+        out[out.length - 1] = { ...prev, kind: prev.kind === 'number' ? 'number' : 'ident', text: prev.text + repl[0].text, end };
         out.push(...repl.slice(1));
       } else out.push(...repl);
       glueNext = isParam && tokens[i + 1] !== undefined && adjacent(t, tokens[i + 1]);
@@ -734,7 +735,7 @@ function firstToken(tokens: Token[]): Token | undefined {
 }
 
 function adjacent(a: Token, b: Token): boolean {
-  return a.file === b.file && a.start + a.text.length === b.start;
+  return a.file === b.file && a.end === b.start;
 }
 
 function gluable(t: Token): boolean {
@@ -807,7 +808,7 @@ function pasteTokens(tokens: Token[]): Token[] {
       const prev = out.pop();
       const next = tokens[j];
       if (prev && next) {
-        out.push({ ...prev, kind: prev.kind === 'number' ? 'number' : 'ident', text: prev.text + next.text });
+        out.push({ ...prev, kind: prev.kind === 'number' ? 'number' : 'ident', text: prev.text + next.text, end: prev.file === next.file ? Math.max(prev.end, next.end) : prev.end });
         i = j;
         continue;
       }
