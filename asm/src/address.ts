@@ -3,7 +3,7 @@
 // ModRM (+SIB) (+displacement).
 
 import type { Register } from '../../isa/src/index.js';
-import { evaluate, EvalError, NO_SYMBOLS, type Value } from './expr.js';
+import { evaluate, EvalError, low32, NO_SYMBOLS, type Value } from './expr.js';
 import type { Expr, Span } from './syntax.js';
 
 export interface AddressShape {
@@ -181,7 +181,7 @@ export interface AddressMode {
  * inside the brackets (`[byte ebx+0]`).
  */
 export function addressMode(shape: AddressShape, disp: Value | undefined, forced: number): AddressMode {
-  const dv = disp ? Number(BigInt.asIntN(32, disp.n)) : 0;
+  const dv = disp ? low32(disp) : 0;
   const small = disp === undefined || (disp.sect === null && dv >= -128 && dv <= 127);
   const zero = shape.disp === null || (disp !== undefined && disp.sect === null && dv === 0);
   const { base, index, scale } = shape;

@@ -6,7 +6,7 @@ import {
   type InstructionForm, type OperandKind, type Register,
 } from '../../isa/src/index.js';
 import { addressLength, addressMode, writeAddress, type AddressMode, type AddressShape } from './address.js';
-import type { Value } from './expr.js';
+import { low32, type Value } from './expr.js';
 
 /** An operand whose expressions have been evaluated (values undefined while unknown). */
 export type ResolvedOperand =
@@ -49,11 +49,6 @@ export type EncodeResult =
 function fitsSigned(v: number, bits: number): boolean {
   const lim = 2 ** (bits - 1);
   return v >= -lim && v < lim;
-}
-
-/** The value as a signed number of `bits` bits. */
-function asSigned(n: bigint, bits: number): number {
-  return Number(BigInt.asIntN(bits, n));
 }
 
 function known(v: Value | undefined): v is Value {
@@ -125,7 +120,7 @@ function valueMatch(kind: OperandKind, op: ResolvedOperand, form: InstructionFor
     case 'simm8':
       // Not known yet (a forward reference): assume it fits, as NASM does; later passes grow it.
       if (!known(v)) return !req.final;
-      return v.sect === null && fitsSigned(asSigned(v.n, form.opsize || 32), 8);
+      return v.sect === null && fitsSigned(form.opsize === 16 ? (low32(v) << 16) >> 16 : low32(v), 8);
     case 'one':
       return known(v) && v.sect === null && v.n === 1n;
     case 'rel8':
@@ -237,7 +232,7 @@ function measure(form: InstructionForm, req: EncodeRequest): number | string {
   form.tail.forEach((t, i) => {
     const op = tail[i];
     if (t.kind === 'rel' && t.bytes === 1 && op?.kind === 'imm' && op.value) {
-      const delta = (Number(BigInt.asUintN(32, op.value.n)) - (req.address + n)) | 0;
+      const delta = (low32(op.value) - (req.address + n)) | 0;
       if (!fitsSigned(delta, 8)) n = -1;
     }
   });
@@ -247,6 +242,11 @@ function measure(form: InstructionForm, req: EncodeRequest): number | string {
   }
   return n;
 }
+
+/** Values an immediate field of 1, 2 or 4 bytes holds without warning (signed or unsigned). */
+const FIELD_RANGE: Record<number, [bigint, bigint]> = {
+  1: [-0x80n, 0xffn], 2: [-0x8000n, 0xffffn], 4: [-0x80000000n, 0xffffffffn],
+};
 
 const le = (out: number[], v: number, n: number) => {
   for (let i = 0; i < n; i++) out.push((v >>> (8 * i)) & 0xff);
@@ -273,24 +273,21 @@ function write(form: InstructionForm, req: EncodeRequest, length: number, warnin
   form.tail.forEach((field, i) => {
     const op = tail[i];
     if (field.kind === 'imm' && op?.kind === 'imm') {
-      const v = op.value?.n ?? 0n;
       const signExtended = form.operands[ops.indexOf(op)] === 'simm8';
       if (op.value && op.value.sect === null && !signExtended) {
-        const bits = field.bytes * 8;
-        const n = Number(BigInt.asIntN(64, v));
-        if ((n < -(2 ** (bits - 1)) || n >= 2 ** bits) && !(bits === 32 && n >= -(2 ** 31))) {
-          warnings.push(`${bits === 8 ? 'byte' : bits === 16 ? 'word' : 'dword'} value exceeds bounds`);
-        }
+        const n = op.value.n;
+        const [min, max] = FIELD_RANGE[field.bytes];
+        if (n < min || n > max) warnings.push(`${field.bytes === 1 ? 'byte' : field.bytes === 2 ? 'word' : 'dword'} value exceeds bounds`);
       }
-      le(out, Number(BigInt.asUintN(32, v)), field.bytes);
+      le(out, op.value ? low32(op.value) : 0, field.bytes);
     } else if (field.kind === 'rel' && op?.kind === 'imm') {
-      const target = op.value ? Number(BigInt.asUintN(32, op.value.n)) : req.address + length;
+      const target = op.value ? low32(op.value) : req.address + length;
       le(out, (target - (req.address + length)) >>> 0, field.bytes);
     } else if (field.kind === 'moffs' && op?.kind === 'mem') {
-      le(out, op.disp ? Number(BigInt.asUintN(32, op.disp.n)) : 0, 4);
+      le(out, op.disp ? low32(op.disp) : 0, 4);
     } else if (field.kind === 'farptr' && op?.kind === 'farptr') {
-      le(out, op.offset ? Number(BigInt.asUintN(32, op.offset.n)) : 0, 4);
-      le(out, op.seg ? Number(BigInt.asUintN(16, op.seg.n)) : 0, 2);
+      le(out, op.offset ? low32(op.offset) : 0, 4);
+      le(out, op.seg ? low32(op.seg) : 0, 2);
     }
   });
   return out;

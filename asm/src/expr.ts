@@ -9,6 +9,13 @@ export interface Value {
   n: bigint;
   /** Section whose address this value depends on, or null for a plain number. */
   sect: string | null;
+  /** Memo of low32(): the low 32 bits as a signed number. */
+  lo?: number;
+}
+
+/** The low 32 bits of a value as a signed number (what an instruction field holds). */
+export function low32(v: Value): number {
+  return (v.lo ??= Number(BigInt.asIntN(32, v.n)));
 }
 
 export class EvalError {

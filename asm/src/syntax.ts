@@ -12,7 +12,7 @@ export interface Span {
 
 export type Expr =
   /** `v` caches the evaluated value (numbers never change). */
-  | { kind: 'num'; value: bigint; span: Span; v?: { n: bigint; sect: null } }
+  | { kind: 'num'; value: bigint; span: Span; v?: { n: bigint; sect: null; lo?: number } }
   /** A quoted string used as a number: its bytes, little-endian. */
   | { kind: 'str'; bytes: Uint8Array; span: Span }
   | { kind: 'sym'; name: string; span: Span }
