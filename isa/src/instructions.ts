@@ -105,6 +105,11 @@ movzx    r32,rm16        o32 0f b7 /r
 movsx    rv,rm8          ov 0f be /r
 movsx    r32,rm16        o32 0f bf /r
 lea      rv,m            ov 8d /r
+lss      rv,m            ov 0f b2 /r
+lfs      rv,m            ov 0f b4 /r
+lgs      rv,m            ov 0f b5 /r
+lds      rv,m            ov c5 /r
+les      rv,m            ov c4 /r
 xchg     accv,rv         ov 90+r
 xchg     rv,accv         ov 90+r
 xchg     r8,rm8          86 /r
@@ -385,6 +390,11 @@ const INFO: Record<string, MnemonicInfo> = {
   movzx: { group: 'data', cls: 'normal', doc: 'Move with zero-extension.' },
   movsx: { group: 'data', cls: 'normal', doc: 'Move with sign-extension.' },
   lea: { group: 'data', cls: 'normal', doc: 'Load effective address (computes the address, does not access memory).' },
+  lss: { group: 'data', cls: 'normal', doc: 'Load a far pointer (offset, then a 16-bit selector) into SS and a register; sets the stack atomically (lss esp, [stack_start]).' },
+  lfs: { group: 'data', cls: 'normal', doc: 'Load a far pointer (offset, then a 16-bit selector) into FS and a register.' },
+  lgs: { group: 'data', cls: 'normal', doc: 'Load a far pointer (offset, then a 16-bit selector) into GS and a register.' },
+  lds: { group: 'data', cls: 'normal', doc: 'Load a far pointer (offset, then a 16-bit selector) into DS and a register.' },
+  les: { group: 'data', cls: 'normal', doc: 'Load a far pointer (offset, then a 16-bit selector) into ES and a register.' },
   xchg: { group: 'atomic', cls: 'normal', doc: 'Exchange operands; with a memory operand it is implicitly locked (atomic).', lockable: true },
   push: { group: 'data', cls: 'normal', doc: 'Push onto the stack (ESP -= size, then store).' },
   pop: { group: 'data', cls: 'normal', doc: 'Pop from the stack (load, then ESP += size).' },
