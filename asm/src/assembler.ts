@@ -124,8 +124,6 @@ class Pass implements EvalEnv {
   sizeIndex = 0;
   changed = false;
   stack: readonly Frame[] = [];
-  current: ExpandedLine | null = null;
-  lineStart = 0;
 
   constructor(
     readonly number: number,
@@ -328,7 +326,6 @@ function alignUp(v: number, a: number): number {
 function runPass(pass: Pass, lines: readonly ExpandedLine[]): void {
   for (const line of lines) {
     pass.stack = line.stack;
-    pass.current = line;
     const node = line.node;
     if (pass.final) for (const e of node.errors) pass.report('error', e.code, e.message, e.span);
     if (node.errors.length) {
@@ -342,12 +339,11 @@ function runPass(pass: Pass, lines: readonly ExpandedLine[]): void {
     const startAbs = pass.absolute;
     if (node.label && !(node.statement && node.statement.kind === 'equ')) defineLabel(pass, node);
     if (node.statement) {
-      const nRows = pass.lines.length;
       statement(pass, node.statement, node);
-      if (pass.final && node.statement.kind !== 'directive' && node.statement.kind !== 'equ') {
-        recordListing(pass, line, startLoc, startSection, startLen, startAbs);
-        void nRows;
-      }
+      // Directives are listed when they produced bytes (align, at, incbin).
+      const kind = node.statement.kind;
+      const produced = kind !== 'directive' || (pass.section === startSection && pass.location() !== startLoc);
+      if (pass.final && kind !== 'equ' && produced) recordListing(pass, line, startLoc, startSection, startLen, startAbs);
     }
   }
   if (pass.absolute && pass.absolute.struc) {
@@ -776,10 +772,7 @@ function directive(pass: Pass, st: Extract<Statement, { kind: 'directive' }>, no
       if (pad < 0) return pass.report('error', 'directive', 'istruc fields out of order or overlapping', st.exprs![0].span);
       if (!pass.room(pad, st.span)) return;
       pass.emit(new Array(pad).fill(0), st.span);
-      if (st.body) {
-        statement(pass, st.body, node);
-        if (pass.final) recordListingForBody(pass);
-      }
+      if (st.body) statement(pass, st.body, node);
       return;
     }
     case 'iend': {
@@ -801,10 +794,6 @@ function directive(pass: Pass, st: Extract<Statement, { kind: 'directive' }>, no
     default:
       return pass.report('error', 'directive', `unknown directive '${name}'`, st.name.span);
   }
-}
-
-function recordListingForBody(pass: Pass): void {
-  void pass;
 }
 
 /** `align=16` arrives as three tokens; glue `name=value` back together. */
