@@ -6,7 +6,7 @@
 
 import { addressShape } from './address.js';
 import { encodeInstruction, type ResolvedOperand } from './encoder.js';
-import { evaluate, EvalError, type EvalEnv, type Value } from './expr.js';
+import { evaluate, EvalError, low32, type EvalEnv, type Value } from './expr.js';
 import { locate, preprocess, type ExpandedLine, type Frame } from './preprocessor.js';
 import type { Diagnostic, Severity } from './diagnostics.js';
 import type { Image, ImageNote, ImageSection, ImageSymbol, LineRow } from './image.js';
@@ -678,8 +678,12 @@ function data(pass: Pass, unit: number, items: DataItem[], span: Span): void {
         }
       }
       if (v && v.sect !== null && unit < 4) pass.report('error', 'data', 'an address does not fit in a byte or word: use dd', item.span);
-      const u = BigInt.asUintN(64, n);
-      for (let i = 0; i < unit; i++) out.push(Number((u >> BigInt(8 * i)) & 0xffn));
+      const lo = v ? low32(v) : 0;
+      for (let i = 0; i < Math.min(unit, 4); i++) out.push((lo >>> (8 * i)) & 0xff);
+      if (unit === 8) {
+        const hi = Number(BigInt.asIntN(32, n >> 32n));
+        for (let i = 0; i < 4; i++) out.push((hi >>> (8 * i)) & 0xff);
+      }
     }
   }
   if (pass.final && !pass.absolute && pass.section.kind === 'progbits') addLineRow(pass, start, span);

@@ -66,6 +66,8 @@ function isBlank(c: number): boolean {
   return is(c, BLANK);
 }
 
+const SINGLE: readonly string[] = Array.from({ length: 128 }, (_, c) => String.fromCharCode(c));
+
 /** Length of the operator starting at `i` (0 if none). Longest match wins. */
 function operatorLength(text: string, i: number): number {
   const c = text.charCodeAt(i);
@@ -125,7 +127,8 @@ export function tokenize(text: string, file = 0, start = 0, end = text.length): 
       kind = text.charCodeAt(i - 1) === c && i - s >= 2 ? 'string' : 'bad';
     } else if (c === 44 /* , */) {
       i++;
-      kind = 'op';
+      out.push({ kind: 'op', text: ',', start: s, end: i, file });
+      continue;
     } else if (c === 36 /* $ */) {
       const n = text.charCodeAt(i + 1);
       if (n === 36) {
@@ -154,6 +157,12 @@ export function tokenize(text: string, file = 0, start = 0, end = text.length): 
       kind = 'pp';
     } else {
       const n = operatorLength(text, i);
+      if (n === 1) {
+        // Single-character operators share one string each instead of a slice per token.
+        i++;
+        out.push({ kind: 'op', text: SINGLE[c], start: s, end: i, file });
+        continue;
+      }
       i += n || 1;
       kind = n ? 'op' : 'bad';
     }
