@@ -2,12 +2,11 @@
 // disassembly with symbols and the source lines from the DWARF line table.
 
 import { existsSync, readFileSync } from 'node:fs';
-import { BUILTIN_PREFIX, builtinInclude } from '../../asm/src/builtins.js';
-import { disassemble } from '../../asm/src/disasm.js';
-import { readElf32, isElfError } from '../../asm/src/elf/elf32.js';
+import {
+  BUILTIN_PREFIX, builtinInclude, disassemble, isElfError, noteNumber, noteString, readElf32,
+  type Image, type ImageSymbol, type LineRow,
+} from '../../asm/src/index.js';
 import { isDecodeError } from '../../asm/src/elf/bytes.js';
-import { noteNumber, noteString } from '../../asm/src/elf/notes.js';
-import type { Image, ImageSymbol, LineRow } from '../../asm/src/image.js';
 import { XEN_ELFNOTES, XEN_ELFNOTE_NAME } from '../../isa/src/index.js';
 
 const hex = (n: number, width = 8) => `0x${(n >>> 0).toString(16).padStart(width, '0')}`;

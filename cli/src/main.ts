@@ -4,12 +4,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assemble, flatBinary, type AssembleResult } from '../../asm/src/assembler.js';
-import { builtinInclude } from '../../asm/src/builtins.js';
-import { formatDiagnostic } from '../../asm/src/diagnostics.js';
-import { writeElf32 } from '../../asm/src/elf/elf32.js';
-import { formatListing } from '../../asm/src/listing.js';
-import { XEN_INCLUDE_NAME } from '../../asm/src/xenInclude.js';
+import {
+  assemble, builtinInclude, flatBinary, formatDiagnostic, formatListing, writeElf32, XEN_INCLUDE_NAME,
+  type AssembleResult,
+} from '../../asm/src/index.js';
 import { disassembleFile, describeImage } from './inspect.js';
 import { nodeProvider } from './nodeProvider.js';
 

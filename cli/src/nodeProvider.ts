@@ -3,8 +3,7 @@
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { withBuiltins } from '../../asm/src/builtins.js';
-import type { SourceProvider } from '../../asm/src/source.js';
+import { withBuiltins, type SourceProvider } from '../../asm/src/index.js';
 
 function candidates(path: string, from: string, includeDirs: readonly string[]): string[] {
   if (isAbsolute(path)) return [path];
