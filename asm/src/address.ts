@@ -23,9 +23,15 @@ interface Term {
   scaled: boolean;
 }
 
+/** A displacement term, added or subtracted. */
+interface Part {
+  expr: Expr;
+  neg: boolean;
+}
+
 interface Linear {
   terms: Term[];
-  disp: Expr[];
+  disp: Part[];
 }
 
 function regFree(e: Expr): boolean {
@@ -38,16 +44,12 @@ function regFree(e: Expr): boolean {
   }
 }
 
-function negate(e: Expr): Expr {
-  return { kind: 'unary', op: '-', arg: e, span: e.span };
-}
-
 function scaleExpr(e: Expr, k: bigint): Expr {
   return k === 1n ? e : { kind: 'binary', op: '*', left: e, right: { kind: 'num', value: k, span: e.span }, span: e.span };
 }
 
 function linearize(e: Expr): Linear {
-  if (regFree(e)) return { terms: [], disp: [e] };
+  if (regFree(e)) return { terms: [], disp: [{ expr: e, neg: false }] };
   switch (e.kind) {
     case 'reg':
       return { terms: [{ reg: e.reg, coef: 1n, scaled: false }], disp: [] };
@@ -81,15 +83,25 @@ function linearize(e: Expr): Linear {
 }
 
 function mul(l: Linear, k: bigint, scaled: boolean): Linear {
+  const flip = k < 0n;
+  const abs = flip ? -k : k;
   return {
     terms: l.terms.map((t) => ({ reg: t.reg, coef: t.coef * k, scaled: t.scaled || scaled })),
-    disp: l.disp.map((d) => (k === -1n ? negate(d) : scaleExpr(d, k))),
+    disp: l.disp.map((d) => ({ expr: scaleExpr(d.expr, abs), neg: d.neg !== flip })),
   };
 }
 
-function sumOf(parts: Expr[]): Expr | null {
+/** The displacement as one expression: added terms first, so `-L0 + L1` is `L1 - L0`. */
+function sumOf(parts: Part[]): Expr | null {
   if (parts.length === 0) return null;
-  return parts.reduce((a, b) => ({ kind: 'binary', op: '+', left: a, right: b, span: { ...a.span, end: Math.max(a.span.end, b.span.end) } }));
+  const ordered = [...parts.filter((p) => !p.neg), ...parts.filter((p) => p.neg)];
+  const first = ordered[0];
+  let acc: Expr = first.neg ? { kind: 'unary', op: '-', arg: first.expr, span: first.expr.span } : first.expr;
+  for (const p of ordered.slice(1)) {
+    const span = { ...acc.span, start: Math.min(acc.span.start, p.expr.span.start), end: Math.max(acc.span.end, p.expr.span.end) };
+    acc = { kind: 'binary', op: p.neg ? '-' : '+', left: acc, right: p.expr, span };
+  }
+  return acc;
 }
 
 const cache = new WeakMap<Expr, AddressShape>();

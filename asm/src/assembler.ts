@@ -600,6 +600,9 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
     return;
   }
   const length = place(pass, key, res.length);
+  if (length > res.length) {
+    pass.report('warning', 'padded', `padded with ${length - res.length} NOP byte(s): this instruction's size and the labels it depends on never settle otherwise (nasm gives up on such programs)`, st.span);
+  }
   for (const w of res.warnings) pass.report('warning', 'overflow', w, st.span);
   if (!pass.absolute) addLineRow(pass, address, st.mnemonic.span);
   for (let i = res.length; i < length; i++) res.bytes.push(NOP);
