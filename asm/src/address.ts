@@ -104,8 +104,6 @@ function sumOf(parts: Part[]): Expr | null {
   return acc;
 }
 
-const cache = new WeakMap<Expr, AddressShape>();
-
 /**
  * The base/index/scale/displacement of `[addr]`. NASM's choices: registers written
  * with a multiplication are the index; `eax*2`, `*3`, `*5`, `*9` split into base+index
@@ -113,9 +111,6 @@ const cache = new WeakMap<Expr, AddressShape>();
  */
 export function addressShape(addr: Expr | null, nosplit: boolean, span: Span): AddressShape {
   if (!addr) return { base: null, index: null, scale: 1, disp: null, adsize: 32 };
-  const key = addr;
-  const hit = nosplit ? undefined : cache.get(key);
-  if (hit) return hit;
   const lin = linearize(addr);
   // Merge repeated registers: [eax+eax] is eax*2.
   const merged: Term[] = [];
@@ -135,7 +130,6 @@ export function addressShape(addr: Expr | null, nosplit: boolean, span: Span): A
   }
   if (sizes.size > 1) throw new EvalError(span, 'cannot mix 16-bit and 32-bit registers in an address');
   const shape = sizes.has('r16') ? shape16(terms, disp, span) : shape32(terms, disp, nosplit, span);
-  if (!nosplit) cache.set(key, shape);
   return shape;
 }
 

@@ -49,6 +49,11 @@ export interface AssembleResult {
   passes: number;
 }
 
+interface LineStarts {
+  offsets: Float64Array;
+  sections: string[];
+}
+
 /** A listing row whose bytes are still in the section buffer. */
 interface PendingRow {
   line: ExpandedLine;
@@ -125,6 +130,10 @@ class Pass implements EvalEnv {
   changed = false;
   stack: readonly Frame[] = [];
 
+  /** Where each expanded line started in this pass (section name and offset). */
+  readonly lineStarts: LineStarts;
+  lineIndex = 0;
+
   constructor(
     readonly number: number,
     readonly final: boolean,
@@ -134,7 +143,11 @@ class Pass implements EvalEnv {
     readonly growOnly: boolean,
     readonly files: SourceFile[],
     readonly provider: SourceProvider,
+    lineCount: number,
+    /** The previous pass's line starts, to estimate forward references. */
+    readonly previousLines: LineStarts | null,
   ) {
+    this.lineStarts = { offsets: new Float64Array(lineCount), sections: new Array<string>(lineCount) };
     this.switchSection('.text', null);
   }
 
@@ -143,6 +156,12 @@ class Pass implements EvalEnv {
     const s = this.symbols.get(name.charCodeAt(0) === 46 ? this.qualify(name) : name);
     if (!s) return undefined;
     if (!s.isLabel || s.section === null) return s.value;
+    if (s.pass !== this.number && s.section === this.section.name && !this.absolute) {
+      // A label further down, known from the previous pass: assume everything between
+      // here and there keeps its size, so it moved by as much as this line did.
+      const base = this.section.vaddr;
+      return { n: BigInt(base + s.offset + this.shift()), sect: s.section };
+    }
     if (s.cachePass !== this.number) {
       const base = this.sections.get(s.section)?.vaddr ?? this.layout.get(s.section) ?? 0;
       s.cache = { n: BigInt(base + s.offset), sect: s.section };
@@ -150,6 +169,14 @@ class Pass implements EvalEnv {
     }
     return s.cache;
   }
+  /** How far the current line moved since the previous pass (0 when unknown). */
+  shift(): number {
+    const prev = this.previousLines;
+    const i = this.lineIndex;
+    if (!prev || i >= prev.offsets.length || prev.sections[i] !== this.section.name) return 0;
+    return this.section.offset - prev.offsets[i];
+  }
+
   here(): Value {
     if (this.absolute) return { n: BigInt(this.absolute.offset), sect: null };
     return { n: BigInt(this.section.vaddr + this.section.offset), sect: this.section.name };
@@ -263,17 +290,19 @@ export function assemble(opts: AssembleOptions): AssembleResult {
   const symbols = new Map<string, SymbolState>();
   let layout = new Map<string, number>();
   let previousSizes: number[] = [];
+  let previousLines: LineStarts | null = null;
   let final!: Pass;
   let stable = false;
   // Pass 1 only lays out (forward references unknown). Every later pass also emits bytes
   // and diagnostics; the first one that changes nothing is the result.
   for (let n = 1; n <= MAX_PASSES && !stable; n++) {
-    final = new Pass(n, n > 1, symbols, layout, previousSizes, n > GROW_ONLY_AFTER, pre.files, provider);
+    final = new Pass(n, n > 1, symbols, layout, previousSizes, n > GROW_ONLY_AFTER, pre.files, provider, pre.lines.length, previousLines);
     runPass(final, pre.lines);
     const newLayout = computeLayout(final);
     stable = n > 1 && !final.changed && sameLayout(layout, newLayout);
     layout = newLayout;
     previousSizes = final.sizes;
+    previousLines = final.lineStarts;
   }
   const passes = final.number;
   final.stack = [];
@@ -324,7 +353,12 @@ function alignUp(v: number, a: number): number {
 }
 
 function runPass(pass: Pass, lines: readonly ExpandedLine[]): void {
-  for (const line of lines) {
+  const starts = pass.lineStarts;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    pass.lineIndex = i;
+    starts.offsets[i] = pass.absolute ? -1 : pass.section.offset;
+    starts.sections[i] = pass.absolute ? '' : pass.section.name;
     pass.stack = line.stack;
     const node = line.node;
     if (pass.final) for (const e of node.errors) pass.report('error', e.code, e.message, e.span);
@@ -523,9 +557,9 @@ function resolveOperand(pass: Pass, op: OperandNode): ResolvedOperand | null {
     case 'farptr':
       return { kind: 'farptr', seg: tryEval(pass, op.seg), offset: tryEval(pass, op.offset) };
     case 'mem': {
-      let shape;
+      let shape = op.shape;
       try {
-        shape = addressShape(op.addr, op.nosplit, op.span);
+        shape ??= op.shape = addressShape(op.addr, op.nosplit, op.span);
       } catch (err) {
         if (!(err instanceof EvalError)) throw err;
         pass.report('error', 'address', err.message, err.span);
@@ -536,12 +570,6 @@ function resolveOperand(pass: Pass, op: OperandNode): ResolvedOperand | null {
     }
   }
 }
-
-/**
- * Lengths of instructions whose encoding cannot change between passes: no symbol, no
- * `$`, no relative branch (-1 for the others). Layout passes reuse them.
- */
-const FIXED_LENGTH = new WeakMap<Statement, number>();
 
 function refersToLocation(e: Expr | null): boolean {
   if (!e) return false;
@@ -562,7 +590,9 @@ function isFixed(st: Extract<Statement, { kind: 'instruction' }>): boolean {
 
 function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>): void {
   const key = pass.sizeIndex++;
-  const fixed = pass.final ? undefined : FIXED_LENGTH.get(st);
+  // An instruction with no symbol, `$` or branch has the same length in every pass.
+  const memo = (st.memo ??= {});
+  const fixed = pass.final ? undefined : memo.fixed;
   if (fixed !== undefined && fixed >= 0) {
     pass.lastRelative = false;
     place(pass, key, fixed);
@@ -585,7 +615,7 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
     address,
     section: pass.absolute ? '' : pass.section.name,
     final: pass.final,
-    key: st,
+    memo,
   });
   if (!res.ok) {
     const span = res.operand !== undefined ? st.operands[res.operand].span : res.code === 'unknown-instruction' ? st.mnemonic.span : st.span;
@@ -595,7 +625,7 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
   }
   pass.lastRelative = res.form.tail.some((t) => t.kind === 'rel');
   if (!pass.final) {
-    if (fixed === undefined) FIXED_LENGTH.set(st, !pass.lastRelative && isFixed(st) ? res.length : -1);
+    if (fixed === undefined) memo.fixed = !pass.lastRelative && isFixed(st) ? res.length : -1;
     place(pass, key, res.length);
     return;
   }
@@ -604,7 +634,7 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
     pass.report('warning', 'padded', `padded with ${length - res.length} NOP byte(s): this instruction's size and the labels it depends on never settle otherwise (nasm gives up on such programs)`, st.span);
   }
   for (const w of res.warnings) pass.report('warning', 'overflow', w, st.span);
-  if (!pass.absolute) addLineRow(pass, address, st.mnemonic.span);
+  if (!pass.absolute) addLineRow(pass, address, st.mnemonic.span, memo);
   for (let i = res.length; i < length; i++) res.bytes.push(NOP);
   pass.emit(res.bytes, st.span);
 }
@@ -625,18 +655,17 @@ function place(pass: Pass, key: number, length: number): number {
   return size;
 }
 
-/** Where each statement starts, as file:line:column (computed once). */
-const LINE_OF = new WeakMap<Span, { line: number; column: number }>();
-
-function addLineRow(pass: Pass, address: number, span: Span): void {
+function addLineRow(pass: Pass, address: number, span: Span, memo?: { line?: number; column?: number }): void {
   const file = pass.files[span.file];
   if (!file) return;
-  let at = LINE_OF.get(span);
-  if (!at) {
-    at = lineColumn(file, span.start);
-    LINE_OF.set(span, at);
+  if (!memo || memo.line === undefined) {
+    const at = lineColumn(file, span.start);
+    memo ??= {};
+    memo.line = at.line;
+    memo.column = at.column;
   }
-  const { line, column } = at;
+  const line = memo.line!;
+  const column = memo.column!;
   const rows = pass.lines;
   const last = rows[rows.length - 1];
   // One row per run of the same line (times, data): the range simply continues.

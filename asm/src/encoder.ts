@@ -34,13 +34,11 @@ export interface EncodeRequest {
   /** The last pass: every value must be known, and range problems are errors. */
   final: boolean;
   /**
-   * Identifies the source statement: operand shapes (registers, sizes, keywords) never
-   * change between passes, so the forms they allow are computed once per key.
+   * The source statement's memo: operand shapes (registers, sizes, keywords) never
+   * change between passes, so the forms they allow are kept there.
    */
-  key?: object;
+  memo?: { forms?: readonly InstructionForm[] };
 }
-
-const SHAPE_CACHE = new WeakMap<object, InstructionForm[]>();
 
 export type EncodeResult =
   | { ok: true; length: number; bytes: number[]; form: InstructionForm; warnings: string[] }
@@ -122,7 +120,8 @@ function valueMatch(kind: OperandKind, op: ResolvedOperand, form: InstructionFor
       if (!known(v)) return !req.final;
       return v.sect === null && fitsSigned(form.opsize === 16 ? (low32(v) << 16) >> 16 : low32(v), 8);
     case 'one':
-      return known(v) && v.sect === null && v.n === 1n;
+      if (!known(v)) return !req.final;
+      return v.sect === null && v.n === 1n;
     case 'rel8':
       if (op.distance === 'short') return true;
       if (!known(v)) return !req.final;
@@ -311,17 +310,18 @@ function candidates(mnemonic: string, count: number): readonly InstructionForm[]
  * is then empty), which is all the layout passes need.
  */
 export function encodeInstruction(req: EncodeRequest): EncodeResult {
-  let shaped = req.key ? SHAPE_CACHE.get(req.key) : undefined;
+  let shaped = req.memo?.forms;
   if (!shaped) {
     const forms = formsOf(req.mnemonic);
     if (forms.length === 0) return { ok: false, message: `unknown instruction '${req.mnemonic}'`, code: 'unknown-instruction' };
-    shaped = [];
+    const list: InstructionForm[] = [];
     for (const f of candidates(req.mnemonic, req.operands.length) ?? []) {
       let ok = true;
       for (let i = 0; i < f.operands.length && ok; i++) ok = shapeMatch(f.operands[i], req.operands[i], f);
-      if (ok) shaped.push(f);
+      if (ok) list.push(f);
     }
-    if (req.key) SHAPE_CACHE.set(req.key, shaped);
+    shaped = list;
+    if (req.memo) req.memo.forms = list;
   }
   const matched: InstructionForm[] = [];
   for (const f of shaped) {

@@ -1,7 +1,8 @@
 // The syntax tree of one NASM-syntax line. Every node carries a span (file + offsets)
 // so diagnostics, hovers and the debugger's line table point at real source text.
 
-import type { Register } from '../../isa/src/index.js';
+import type { InstructionForm, Register } from '../../isa/src/index.js';
+import type { AddressShape } from './address.js';
 import type { Token } from './lexer.js';
 
 export interface Span {
@@ -38,6 +39,8 @@ export type OperandNode =
       dispSize: number;
       nosplit: boolean;
       span: Span;
+      /** The address's base/index/displacement, derived once. */
+      shape?: AddressShape;
     }
   | {
       kind: 'imm';
@@ -61,8 +64,22 @@ export type DataItem =
   | { kind: 'string'; bytes: Uint8Array; span: Span }
   | { kind: 'uninit'; span: Span };
 
+/**
+ * What the assembler derives once from an instruction statement and keeps on it (the
+ * statement itself never changes; see ARCHITECTURE.md).
+ */
+export interface InstructionMemo {
+  /** Forms whose operand kinds accept these operands' shapes (registers, sizes, keywords). */
+  forms?: readonly InstructionForm[];
+  /** Encoded length when it cannot depend on labels or the address; -1 when it can. */
+  fixed?: number;
+  /** 1-based line and column of the mnemonic. */
+  line?: number;
+  column?: number;
+}
+
 export type Statement =
-  | { kind: 'instruction'; prefixes: Name[]; mnemonic: Name; operands: OperandNode[]; span: Span }
+  | { kind: 'instruction'; prefixes: Name[]; mnemonic: Name; operands: OperandNode[]; span: Span; memo?: InstructionMemo }
   | { kind: 'data'; directive: Name; unit: number; items: DataItem[]; span: Span }
   | { kind: 'reserve'; directive: Name; unit: number; count: Expr; span: Span }
   | { kind: 'times'; count: Expr; body: Statement | null; span: Span }
