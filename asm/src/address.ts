@@ -183,12 +183,14 @@ export interface AddressMode {
 
 /**
  * Chooses the encoding of an address. `disp` is the displacement value (undefined while
- * still unknown: it then starts short and later passes grow it), `forced` a width written
+ * still unknown: see below), `forced` a width written
  * inside the brackets (`[byte ebx+0]`).
  */
 export function addressMode(shape: AddressShape, disp: Value | undefined, forced: number): AddressMode {
   const dv = disp ? low32(disp) : 0;
-  const small = disp === undefined || (disp.sect === null && dv >= -128 && dv <= 127);
+  // An unknown displacement (a forward reference) is first taken as 32-bit, as nasm does
+  // (unlike branches and short immediates, which start short); later passes shrink it.
+  const small = disp !== undefined && disp.sect === null && dv >= -128 && dv <= 127;
   const zero = shape.disp === null || (disp !== undefined && disp.sect === null && dv === 0);
   const { base, index, scale } = shape;
   if (shape.adsize === 16) {

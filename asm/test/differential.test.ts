@@ -30,7 +30,10 @@ function nasm(source: string): Buffer | 'rejected' | 'gave-up' {
 }
 
 const label = fc.integer({ min: 0, max: LABELS - 1 }).map((i) => `L${i}`);
-const equ = fc.integer({ min: 0, max: EQUS - 1 }).map((i) => `E${i}`);
+// E0, E1 are numbers (used anywhere, defined anywhere); E2, E3 may be label distances
+// (defined at the end, used only in data, so sizes never depend on them).
+const equ = fc.integer({ min: 0, max: 1 }).map((i) => `E${i}`);
+const anyEqu = fc.integer({ min: 0, max: EQUS - 1 }).map((i) => `E${i}`);
 const small = fc.oneof(fc.integer({ min: -130, max: 130 }), fc.integer({ min: -70000, max: 70000 }), fc.constantFrom(0, 1, 127, 128, -128, -129, 255, 256));
 const reg = fc.constantFrom('eax', 'ebx', 'ecx', 'esi', 'ebp', 'esp');
 
@@ -38,9 +41,12 @@ const line: fc.Arbitrary<string> = fc.oneof(
   fc.tuple(fc.constantFrom('jmp', 'jz', 'jnc', 'jg', 'call'), label).map(([op, l]) => `${op} ${l}`),
   fc.tuple(fc.constantFrom('add', 'sub', 'cmp', 'and', 'mov', 'push'), reg, fc.oneof(small.map(String), equ, label))
     .map(([op, r, v]) => (op === 'push' ? `push ${v}` : `${op} ${r}, ${v}`)),
-  fc.tuple(fc.constantFrom('mov', 'lea', 'add'), reg, reg, fc.oneof(small.map(String), equ, label, fc.tuple(label, label).map(([a, b]) => `${a} - ${b}`)))
+  // Displacements: numbers, constant equs, or a label (an address: always 32-bit). A label
+  // *distance* as a displacement can admit two consistent layouts; nasm's choice between
+  // them is not specified, so it is left out.
+  fc.tuple(fc.constantFrom('mov', 'lea', 'add'), reg, reg, fc.oneof(small.map(String), equ, label))
     .map(([op, r, b, d]) => `${op} ${r}, [${b} + ${d}]`),
-  fc.tuple(fc.constantFrom('db', 'dw', 'dd'), fc.oneof(small.map(String), equ, fc.tuple(label, label).map(([a, b]) => `${a} - ${b}`)))
+  fc.tuple(fc.constantFrom('db', 'dw', 'dd'), fc.oneof(small.map(String), anyEqu, fc.tuple(label, label).map(([a, b]) => `${a} - ${b}`)))
     .map(([d, v]) => `${d} ${v}`),
   fc.integer({ min: 0, max: 300 }).map((n) => `times ${n} nop`),
   fc.constantFrom(1, 2, 4, 16, 64).map((n) => `align ${n}`),
@@ -50,18 +56,22 @@ const line: fc.Arbitrary<string> = fc.oneof(
 const program = fc.record({
   lines: fc.array(line, { minLength: 1, maxLength: 40 }),
   labelAt: fc.array(fc.nat(), { minLength: LABELS, maxLength: LABELS }),
-  equs: fc.array(fc.oneof(small.map(String), fc.tuple(label, label).map(([a, b]) => `${a} - ${b}`), fc.constant('E0 + 1')), { minLength: EQUS, maxLength: EQUS }),
+  equs: fc.tuple(
+    small.map(String), small.map(String).map((v) => `${v} + E0`),
+    fc.oneof(small.map(String), fc.tuple(label, label).map(([a, b]) => `${a} - ${b}`)),
+    fc.oneof(fc.constant('E2 + 1'), fc.tuple(label, label).map(([a, b]) => `${a} - ${b}`)),
+  ),
   equAt: fc.array(fc.nat(), { minLength: EQUS, maxLength: EQUS }),
 }).map(({ lines, labelAt, equs, equAt }) => {
   const out = [...lines];
-  // Place each label and constant equ anywhere (forward and backward references). An equ
-  // of a label distance goes after the labels: a forward one that feeds back into the
-  // sizes in between can have several consistent layouts, and nasm and xenolab may
-  // settle on different ones (or nasm on none).
+  // Place each label and the numeric equs anywhere (forward and backward references).
+  // A label distance that feeds back into instruction sizes through a forward equ can
+  // admit several consistent layouts (nasm's pick is unspecified), so those equs come
+  // last and only data uses them.
   labelAt.forEach((at, i) => out.splice(at % (out.length + 1), 0, `L${i}:`));
   equs.forEach((e, i) => {
-    const text = `E${i} equ ${i === 0 ? e.replace('E0 + 1', '3') : e}`;
-    if (/L\d/.test(e)) out.push(text);
+    const text = `E${i} equ ${e}`;
+    if (i >= 2) out.push(text);
     else out.splice(equAt[i] % (out.length + 1), 0, text);
   });
   return ['bits 32', 'org 0x1000', ...out].join('\n') + '\n';
