@@ -80,7 +80,8 @@ describe('xenolab disasm and demo', () => {
     expect(r.out).toMatch(/<_start>:/);
     expect(r.out).toMatch(/; hello\.xasm:\d+ {2}cld/);
     expect(r.out).toMatch(/fc\s+cld/);
-    expect(r.out).toMatch(/cd 82\s+int 0x82/);
+    expect(r.out).toMatch(/cd 82\s+int 0x82 {2}; hypercall console_io/);
+    expect(r.out).toMatch(/call hypercall_page\+0x60 {2}; hypercall stack_switch/);
   });
 
   it('disassembles a flat binary at --org', () => {

@@ -7,7 +7,9 @@ import {
   type Image, type ImageSymbol, type LineRow,
 } from '../../asm/src/index.js';
 import { isDecodeError } from '../../asm/src/elf/bytes.js';
-import { XEN_ELFNOTES, XEN_ELFNOTE_NAME } from '../../isa/src/index.js';
+import {
+  hypercallByNumber, xenConstant, XEN_ELFNOTES, XEN_ELFNOTE_NAME, type DecodedInstruction,
+} from '../../isa/src/index.js';
 
 const hex = (n: number, width = 8) => `0x${(n >>> 0).toString(16).padStart(width, '0')}`;
 
@@ -82,6 +84,33 @@ function sourceLine(cache: Map<string, string[] | null>, row: LineRow): string |
   return cache.get(row.file)?.[row.line - 1]?.trim();
 }
 
+/**
+ * Names the hypercall an instruction makes: `int 0x82` after `mov eax, N`, or a call into
+ * the hypercall page (`hypercall_page + N*32`).
+ */
+function hypercallNotes(symbols: readonly ImageSymbol[]) {
+  const page = symbols.find((s) => s.name === 'hypercall_page')?.value;
+  const stub = xenConstant('HYPERCALL_STUB_SIZE')?.value ?? 32;
+  const vector = xenConstant('HYPERCALL_VECTOR')?.value ?? 0x82;
+  let eax: number | undefined;
+  const name = (n: number) => `hypercall ${hypercallByNumber(n)?.name ?? `#${n} (unknown: -ENOSYS)`}`;
+  return {
+    note(insn: DecodedInstruction | null): string | undefined {
+      if (!insn) return undefined;
+      const [a, b] = insn.operands;
+      const m = insn.form.mnemonic;
+      if (m === 'int' && a?.type === 'imm' && a.value === vector) return eax === undefined ? 'hypercall (eax not set just before)' : name(eax);
+      if (m === 'call' && a?.type === 'rel' && page !== undefined && a.target >= page && a.target < page + 4096 && (a.target - page) % stub === 0) {
+        return name((a.target - page) / stub);
+      }
+      // Track eax through `mov eax, imm`; anything else that writes eax forgets it.
+      if (m === 'mov' && a?.type === 'reg' && a.reg.name === 'eax') eax = b?.type === 'imm' ? b.value : undefined;
+      else if (a?.type === 'reg' && a.reg.name === 'eax') eax = undefined;
+      return undefined;
+    },
+  };
+}
+
 /** Zero runs at least this long are shown as `...`, as objdump does. */
 const ZERO_RUN = 16;
 
@@ -94,6 +123,7 @@ function disassembleSection(bytes: Uint8Array, base: number, symbols: readonly I
     const exact = symbolAt(symbols, address);
     return exact ? { name: exact, offset: 0 } : nearestSymbol(labels, address);
   };
+  const hypercalls = hypercallNotes(symbols);
   let off = 0;
   while (off < bytes.length) {
     let zeros = 0;
@@ -115,7 +145,8 @@ function disassembleSection(bytes: Uint8Array, base: number, symbols: readonly I
         out.push(`                                        ; ${row.file.split('/').pop()}:${row.line}${text ? `  ${text}` : ''}`);
       }
       const raw = Array.from(line.bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
-      out.push(`  ${(line.address >>> 0).toString(16).padStart(8, '0')}:  ${raw.padEnd(24)} ${line.text}`);
+      const note = hypercalls.note(line.insn);
+      out.push(`  ${(line.address >>> 0).toString(16).padStart(8, '0')}:  ${raw.padEnd(24)} ${line.text}${note ? `  ; ${note}` : ''}`);
     }
     off = chunkEnd;
   }
