@@ -1,8 +1,9 @@
 // The assembler: runs the preprocessor, then passes over the expanded lines until every
-// label address and instruction size is stable (jumps and displacements start long and
-// shrink, as NASM's optimizer does), then a final pass emits bytes, symbols, the line
-// table and the listing. Sections are laid out like `nasm -f bin`: .text first at
-// `org`, other progbits sections in order of appearance, nobits sections last.
+// label address and instruction size is stable. Pass 1 lays out with NASM's assumptions
+// for values not known yet; each later pass also emits bytes, symbols, the line table
+// and the listing, and the first that changes nothing is the result. Sections are laid
+// out like `nasm -f bin`: .text first at `org`, other progbits sections in order of
+// appearance, nobits sections last.
 
 import { addressShape } from './address.js';
 import { encodeInstruction, type ResolvedOperand } from './encoder.js';
@@ -119,7 +120,6 @@ class Pass implements EvalEnv {
   istruc: { name: string; base: number; start: number } | null = null;
   lastGlobal = '';
   org: number | null = null;
-  orgSpan: Span | null = null;
   readonly diagnostics: Diagnostic[] = [];
   readonly lines: LineRow[] = [];
   readonly listing: PendingRow[] = [];
