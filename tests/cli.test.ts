@@ -1,7 +1,7 @@
 // The `xenolab` command end to end, as a user runs it.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -61,6 +61,19 @@ describe('xenolab asm', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('00001000 B801000000');
     expect(r.out).toContain('00001005 EBF9');
+  });
+
+  it('finds includes on -I paths and takes -D definitions', () => {
+    const inc = join(work, 'inc');
+    mkdirSync(inc, { recursive: true });
+    writeFileSync(join(inc, 'consts.inc'), 'ANSWER equ 42\n');
+    const src = join(work, 'uses.xasm');
+    writeFileSync(src, 'bits 32\n%include "consts.inc"\nmov eax, ANSWER\nmov ebx, EXTRA\n');
+    const out = join(work, 'uses.bin');
+    expect(xenolab('asm', src, '-f', 'bin', '-o', out).code).toBe(1); // EXTRA undefined, consts.inc not found
+    const r = xenolab('asm', src, '-f', 'bin', '-I', inc, '-D', 'EXTRA=7', '-o', out);
+    expect(r.err).toBe('');
+    expect(Array.from(readFileSync(out))).toEqual([0xb8, 42, 0, 0, 0, 0xbb, 7, 0, 0, 0]);
   });
 
   it('refuses bad usage with exit status 2', () => {

@@ -117,7 +117,7 @@ class Pass implements EvalEnv {
   section!: SectionState;
   /** Non-null inside struc/absolute: the absolute location counter. */
   absolute: { offset: number; struc: string | null; saved: SectionState } | null = null;
-  istruc: { name: string; base: number; start: number } | null = null;
+  istruc: { name: string; base: number } | null = null;
   lastGlobal = '';
   org: number | null = null;
   readonly diagnostics: Diagnostic[] = [];
@@ -796,7 +796,7 @@ function directive(pass: Pass, st: Extract<Statement, { kind: 'directive' }>, no
     case 'istruc': {
       const nameTok = sig[0];
       if (!nameTok) return pass.report('error', 'directive', 'istruc needs a structure name', st.span);
-      pass.istruc = { name: nameTok.text, base: pass.location(), start: pass.location() };
+      pass.istruc = { name: nameTok.text, base: pass.location() };
       return;
     }
     case 'at': {
