@@ -14,7 +14,7 @@ import type { Image, ImageNote, ImageSection, ImageSymbol, LineRow } from './ima
 import { decodeNotes } from './elf/notes.js';
 import { ByteWriter, isDecodeError } from './elf/bytes.js';
 import { lineColumn, type SourceFile, type SourceProvider } from './source.js';
-import type { DataItem, Expr, LineNode, OperandNode, Span, Statement } from './syntax.js';
+import type { DataItem, Expr, InstructionMemo, LineNode, OperandNode, Span, Statement } from './syntax.js';
 import type { Token } from './lexer.js';
 import type { Register } from '../../isa/src/index.js';
 
@@ -592,10 +592,11 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
   const key = pass.sizeIndex++;
   // An instruction with no symbol, `$` or branch has the same length in every pass.
   const memo = (st.memo ??= {});
-  const fixed = pass.final ? undefined : memo.fixed;
-  if (fixed !== undefined && fixed >= 0) {
+  const fixed = memo.fixed;
+  if (fixed !== undefined && fixed >= 0 && (!pass.final || memo.bytes)) {
     pass.lastRelative = false;
-    place(pass, key, fixed);
+    const length = place(pass, key, fixed);
+    if (pass.final) emitInstruction(pass, st, pass.location(), memo.bytes!, memo.warnings ?? [], length, memo);
     return;
   }
   const operands: ResolvedOperand[] = [];
@@ -624,19 +625,29 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
     return;
   }
   pass.lastRelative = res.form.tail.some((t) => t.kind === 'rel');
-  if (!pass.final) {
-    if (fixed === undefined) memo.fixed = !pass.lastRelative && isFixed(st) ? res.length : -1;
-    place(pass, key, res.length);
-    return;
-  }
+  if (fixed === undefined) memo.fixed = !pass.lastRelative && isFixed(st) ? res.length : -1;
   const length = place(pass, key, res.length);
-  if (length > res.length) {
-    pass.report('warning', 'padded', `padded with ${length - res.length} NOP byte(s): this instruction's size and the labels it depends on never settle otherwise (nasm gives up on such programs)`, st.span);
+  if (!pass.final) return;
+  if (memo.fixed === res.length) {
+    // Same bytes in every later pass: keep them.
+    memo.bytes = res.bytes;
+    memo.warnings = res.warnings;
   }
-  for (const w of res.warnings) pass.report('warning', 'overflow', w, st.span);
+  emitInstruction(pass, st, address, res.bytes, res.warnings, length, memo);
+}
+
+/** Final-pass output of one instruction: bytes (NOP-padded to `length`), line row, warnings. */
+function emitInstruction(
+  pass: Pass, st: Extract<Statement, { kind: 'instruction' }>, address: number,
+  bytes: readonly number[], warnings: readonly string[], length: number, memo: InstructionMemo,
+): void {
+  if (length > bytes.length) {
+    pass.report('warning', 'padded', `padded with ${length - bytes.length} NOP byte(s): this instruction's size and the labels it depends on never settle otherwise (nasm gives up on such programs)`, st.span);
+  }
+  for (const w of warnings) pass.report('warning', 'overflow', w, st.span);
   if (!pass.absolute) addLineRow(pass, address, st.mnemonic.span, memo);
-  for (let i = res.length; i < length; i++) res.bytes.push(NOP);
-  pass.emit(res.bytes, st.span);
+  pass.emit(bytes, st.span);
+  if (length > bytes.length) pass.emit(new Array(length - bytes.length).fill(NOP), st.span);
 }
 
 const NO_PREFIXES: readonly string[] = [];

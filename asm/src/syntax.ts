@@ -73,6 +73,9 @@ export interface InstructionMemo {
   forms?: readonly InstructionForm[];
   /** Encoded length when it cannot depend on labels or the address; -1 when it can. */
   fixed?: number;
+  /** Bytes and warnings of a fixed instruction, once encoded in a final pass. */
+  bytes?: number[];
+  warnings?: string[];
   /** 1-based line and column of the mnemonic. */
   line?: number;
   column?: number;
