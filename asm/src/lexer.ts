@@ -99,7 +99,23 @@ function operatorLength(text: string, i: number): number {
  * a backslash before a newline continues the line.
  */
 export function tokenize(text: string, file = 0, start = 0, end = text.length): Token[] {
-  const out: Token[] = [];
+  return scan(text, file, start, end, null);
+}
+
+/**
+ * Tokenizes a whole file into its logical lines (newline tokens left out), without an
+ * intermediate flat array.
+ */
+export function tokenizeLines(text: string, file = 0): Token[][] {
+  const lines: Token[][] = [];
+  scan(text, file, 0, text.length, lines);
+  return lines;
+}
+
+/** The scanner behind both: tokens go to one array, or to one array per line. */
+function scan(text: string, file: number, start: number, end: number, lines: Token[][] | null): Token[] {
+  let out: Token[] = [];
+  if (lines) lines.push(out);
   let i = start;
   while (i < end) {
     const c = text.charCodeAt(i);
@@ -107,6 +123,11 @@ export function tokenize(text: string, file = 0, start = 0, end = text.length): 
     let kind: TokenKind;
     if (c === 10 || c === 13) {
       i += c === 13 && text.charCodeAt(i + 1) === 10 ? 2 : 1;
+      if (lines) {
+        out = [];
+        lines.push(out);
+        continue;
+      }
       kind = 'newline';
     } else if (isBlank(c)) {
       i++;

@@ -267,7 +267,7 @@ class LineParser {
       return { kind: 'farptr', seg: first, offset, span: this.join(start, offset.span) };
     }
     if (first.kind === 'reg' && size === 0 && !strict && distance === '') {
-      return { kind: 'reg', reg: first.reg, span: first.span };
+      return first; // a register expression is already a register operand
     }
     if (containsRegister(first)) this.fail('a register cannot be used in an immediate expression', first.span);
     return { kind: 'imm', expr: first, size, strict, distance, span: this.join(start, first.span) };
@@ -415,6 +415,9 @@ class LineParser {
 
 const PARSER = new LineParser();
 
+/** Shared by every line without errors (most of them), which never adds to it. */
+const NO_ERRORS: SyntaxError[] = [];
+
 function containsRegister(e: Expr): boolean {
   switch (e.kind) {
     case 'reg': return true;
@@ -445,7 +448,7 @@ export function parseLine(tokens: Token[], sig: Token[] = significantOf(tokens))
   const span: Span = first
     ? { file: first.file, start: first.start, end: last.end }
     : { file: 0, start: 0, end: 0 };
-  const node: LineNode = { tokens, span, label: null, statement: null, preproc: null, errors: [] };
+  const node: LineNode = { tokens, span, label: null, statement: null, preproc: null, errors: NO_ERRORS };
   if (sig.length === 0) return node;
   const head = sig[0];
   if (head.kind === 'pp' && /^%[a-z]/i.test(head.text)) {
@@ -462,7 +465,7 @@ export function parseLine(tokens: Token[], sig: Token[] = significantOf(tokens))
     if (!p.atEnd()) p.fail(`unexpected '${p.peek()!.text}'`);
   } catch (e) {
     if (!(e instanceof ParseFailure)) throw e;
-    node.errors.push({ span: e.span, message: e.message, code: e.code } satisfies SyntaxError);
+    node.errors = [{ span: e.span, message: e.message, code: e.code } satisfies SyntaxError];
   }
   return node;
 }

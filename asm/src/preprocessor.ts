@@ -4,7 +4,7 @@
 // It turns a root file into a stream of parsed lines, each remembering the chain of
 // %include and macro invocations it came from so errors land in the user's file.
 
-import { tokenize, type Token } from './lexer.js';
+import { tokenize, tokenizeLines, type Token } from './lexer.js';
 import { parseLine } from './parser.js';
 import { makeSourceFile, type SourceFile, type SourceProvider } from './source.js';
 import type { Diagnostic } from './diagnostics.js';
@@ -99,20 +99,6 @@ function isTrivia(t: Token): boolean {
   return t.kind === 'ws' || t.kind === 'comment' || t.kind === 'newline';
 }
 
-/** Splits a token stream into logical lines (newline tokens removed). */
-export function splitLines(tokens: Token[]): Token[][] {
-  const lines: Token[][] = [];
-  let cur: Token[] = [];
-  for (const t of tokens) {
-    if (t.kind === 'newline') {
-      lines.push(cur);
-      cur = [];
-    } else cur.push(t);
-  }
-  lines.push(cur);
-  return lines;
-}
-
 export class Preprocessor {
   readonly files: SourceFile[] = [];
   readonly diagnostics: Diagnostic[] = [];
@@ -151,7 +137,7 @@ export class Preprocessor {
     const key = `${file.id}\0${file.path}`;
     let hit = FILE_CACHE.get(key);
     if (!hit || hit.text !== file.text) {
-      const lines = splitLines(tokenize(file.text, file.id));
+      const lines = tokenizeLines(file.text, file.id);
       hit = { text: file.text, lines, parsed: lines.map((l) => parseLine(l)) };
       if (FILE_CACHE.size >= FILE_CACHE_LIMIT) FILE_CACHE.delete(FILE_CACHE.keys().next().value!);
       FILE_CACHE.set(key, hit);

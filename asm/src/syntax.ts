@@ -105,7 +105,8 @@ export interface LineNode {
   statement: Statement | null;
   /** Preprocessor directive (`%define`, `%macro`, ...) when the line is one. */
   preproc: { name: Name; args: Token[] } | null;
-  errors: SyntaxError[];
+  /** Empty for most lines (a shared array: never push to it, replace it). */
+  errors: readonly SyntaxError[];
 }
 
 export interface SyntaxError {

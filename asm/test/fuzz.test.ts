@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assemble, type AssembleResult } from '../src/assembler.js';
 import { formatDiagnostic } from '../src/diagnostics.js';
-import { tokenize } from '../src/lexer.js';
+import { tokenize, tokenizeLines } from '../src/lexer.js';
 import { parseLine } from '../src/parser.js';
 import { dirProvider } from './nasm.js';
 
@@ -89,6 +89,20 @@ describe('the parser is lossless', () => {
       expect(s.slice(at)).toMatch(/^[ \t\v\f]*$/);
       const line = parseLine(tokens.filter((t) => t.kind !== 'newline'));
       expect(line.tokens.length).toBeLessThanOrEqual(tokens.length);
+    }), { numRuns: RUNS * 5 });
+  });
+});
+
+describe('tokenizeLines', () => {
+  it('gives the lines of tokenize, split at newlines', () => {
+    fc.assert(fc.property(fc.string({ maxLength: 200 }), (s) => {
+      const flat = tokenize(s);
+      const lines: typeof flat[] = [[]];
+      for (const t of flat) {
+        if (t.kind === 'newline') lines.push([]);
+        else lines[lines.length - 1].push(t);
+      }
+      expect(tokenizeLines(s)).toEqual(lines);
     }), { numRuns: RUNS * 5 });
   });
 });

@@ -8,9 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assemble } from '../../asm/src/assembler.js';
 import { withBuiltins } from '../../asm/src/builtins.js';
-import { tokenize } from '../../asm/src/lexer.js';
+import { tokenizeLines } from '../../asm/src/lexer.js';
 import { parseLine } from '../../asm/src/parser.js';
-import { splitLines } from '../../asm/src/preprocessor.js';
 import { xenIncludeSource } from '../../asm/src/xenInclude.js';
 import { guestSource } from './workload.js';
 
@@ -50,7 +49,7 @@ export function run(): void {
     const file = join(dir, `guest${round + 2}.asm`);
     writeFileSync(file, text);
     const parse = time(() => {
-      for (const line of splitLines(tokenize(text))) parseLine(line);
+      for (const line of tokenizeLines(text)) parseLine(line);
     });
     let ok = true;
     const asm = time(() => {
