@@ -258,7 +258,9 @@ class LineParser {
     }
     if (this.isOp('[')) {
       const mem = this.memory(size, distance === 'far');
-      return { ...mem, span: this.join(start, mem.span) };
+      // With a size keyword in front, the operand starts at the keyword.
+      if (mem.span.start !== start.start) mem.span = this.join(start, mem.span);
+      return mem;
     }
     const first = this.expr();
     if (this.isOp(':')) {
@@ -270,7 +272,8 @@ class LineParser {
       return first; // a register expression is already a register operand
     }
     if (containsRegister(first)) this.fail('a register cannot be used in an immediate expression', first.span);
-    return { kind: 'imm', expr: first, size, strict, distance, span: this.join(start, first.span) };
+    const span = first.span.start === start.start ? first.span : this.join(start, first.span);
+    return { kind: 'imm', expr: first, size, strict, distance, span };
   }
 
   memory(size: number, far: boolean): Extract<OperandNode, { kind: 'mem' }> {
