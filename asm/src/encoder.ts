@@ -110,6 +110,27 @@ function shapeMatch(kind: OperandKind, op: ResolvedOperand, form: InstructionFor
   }
 }
 
+const BY_SIGNATURE = new Map<string, readonly InstructionForm[]>();
+
+/** Everything shapeMatch() looks at, as a string. */
+function shapeSignature(req: EncodeRequest): string {
+  let sig = req.mnemonic;
+  for (const o of req.operands) {
+    switch (o.kind) {
+      case 'reg': sig += `|${o.reg.name}`; break;
+      case 'mem': {
+        const sh = o.shape;
+        const bare = sh.base === null && sh.index === null && sh.adsize === 32 ? 'o' : '';
+        sig += `|m${o.size}${o.far ? 'f' : ''}${bare}${o.dispSize}`;
+        break;
+      }
+      case 'imm': sig += `|i${o.size}${o.strict ? 's' : ''}${o.distance}`; break;
+      case 'farptr': sig += '|p'; break;
+    }
+  }
+  return sig;
+}
+
 /** The value-dependent part of matching: short immediates and short branches. */
 function valueMatch(kind: OperandKind, op: ResolvedOperand, form: InstructionForm, req: EncodeRequest): boolean {
   if (op.kind !== 'imm') return true;
@@ -314,14 +335,20 @@ export function encodeInstruction(req: EncodeRequest): EncodeResult {
   if (!shaped) {
     const forms = formsOf(req.mnemonic);
     if (forms.length === 0) return { ok: false, message: `unknown instruction '${req.mnemonic}'`, code: 'unknown-instruction' };
-    const list: InstructionForm[] = [];
-    for (const f of candidates(req.mnemonic, req.operands.length) ?? []) {
-      let ok = true;
-      for (let i = 0; i < f.operands.length && ok; i++) ok = shapeMatch(f.operands[i], req.operands[i], f);
-      if (ok) list.push(f);
+    // Statements with the same mnemonic and operand shapes allow the same forms.
+    const signature = shapeSignature(req);
+    shaped = BY_SIGNATURE.get(signature);
+    if (!shaped) {
+      const list: InstructionForm[] = [];
+      for (const f of candidates(req.mnemonic, req.operands.length) ?? []) {
+        let ok = true;
+        for (let i = 0; i < f.operands.length && ok; i++) ok = shapeMatch(f.operands[i], req.operands[i], f);
+        if (ok) list.push(f);
+      }
+      shaped = list;
+      BY_SIGNATURE.set(signature, list);
     }
-    shaped = list;
-    if (req.memo) req.memo.forms = list;
+    if (req.memo) req.memo.forms = shaped;
   }
   const matched: InstructionForm[] = [];
   for (const f of shaped) {
