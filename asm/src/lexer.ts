@@ -267,6 +267,13 @@ function scanPreproc(text: string, i: number, end: number): number {
   return i;
 }
 
+/** A preprocessor directive word such as `%define` (not `%1`, `%%x` or `%+`). */
+export function isDirectiveToken(t: Token): boolean {
+  if (t.kind !== 'pp') return false;
+  const c = t.text.charCodeAt(1) | 0x20;
+  return c >= 97 && c <= 122;
+}
+
 /** Non-trivia tokens only (what the parser consumes). */
 export function significant(tokens: readonly Token[]): Token[] {
   return tokens.filter((t) => t.kind !== 'ws' && t.kind !== 'comment' && t.kind !== 'newline');

@@ -3,7 +3,7 @@
 // the language server can keep analysing the rest of the file.
 
 import { FORMS, PREFIXES, registerByName } from '../../isa/src/index.js';
-import type { Token } from './lexer.js';
+import { isDirectiveToken, type Token } from './lexer.js';
 import {
   DATA_DIRECTIVES, DIRECTIVES, RESERVE_DIRECTIVES, SIZE_KEYWORDS,
   type DataItem, type Expr, type Label, type LineNode, type Name, type OperandNode, type Span, type Statement,
@@ -454,7 +454,7 @@ export function parseLine(tokens: Token[], sig: Token[] = significantOf(tokens))
   const node: LineNode = { tokens, span, label: null, statement: null, preproc: null, errors: NO_ERRORS };
   if (sig.length === 0) return node;
   const head = sig[0];
-  if (head.kind === 'pp' && /^%[a-z]/i.test(head.text)) {
+  if (isDirectiveToken(head)) {
     node.preproc = {
       name: { text: head.text.toLowerCase(), span: head },
       args: sig.slice(1),

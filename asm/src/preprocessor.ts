@@ -4,7 +4,7 @@
 // It turns a root file into a stream of parsed lines, each remembering the chain of
 // %include and macro invocations it came from so errors land in the user's file.
 
-import { tokenize, tokenizeLines, type Token } from './lexer.js';
+import { isDirectiveToken, tokenize, tokenizeLines, type Token } from './lexer.js';
 import { parseLine } from './parser.js';
 import { makeSourceFile, type SourceFile, type SourceProvider } from './source.js';
 import type { Diagnostic } from './diagnostics.js';
@@ -185,7 +185,7 @@ export class Preprocessor {
   private processLine(src: LineSource, raw: Token[]): void {
     const sig = withoutComment(raw);
     const head = sig[0];
-    if (head && head.kind === 'pp' && /^%[a-z]/i.test(head.text)) {
+    if (head && isDirectiveToken(head)) {
       // Directives see whitespace (`%define F(x)` differs from `%define F (x)`), not comments.
       const args = raw.slice(raw.indexOf(head) + 1).filter((t) => t.kind !== 'comment');
       this.directive(src, head, args);
