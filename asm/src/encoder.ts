@@ -160,8 +160,6 @@ const VALUE_KINDS: ReadonlySet<OperandKind> = new Set<OperandKind>(['simm8', 'on
 
 /** Facts about each form that the encoder needs on every instruction, computed once. */
 interface FormFacts {
-  reg: number;
-  rm: number;
   /** Indices of the operands that fill the tail fields, in order. */
   tail: number[];
   /** Some non-immediate operand is 16-bit (so an unsized immediate may be 16-bit). */
@@ -171,24 +169,10 @@ interface FormFacts {
 }
 
 const FACTS: FormFacts[] = FORMS.map((f) => ({
-  ...modrmRoles(f),
   tail: f.operands.flatMap((k, i) => (IMMEDIATE_KINDS.has(k) && k !== 'one') || k === 'rel8' || k === 'rel32' || k === 'ptr16:32' || k.startsWith('moffs') ? [i] : []),
   sized16: f.operands.some((k) => kindBits(k) === 16 && !IMMEDIATE_KINDS.has(k)),
   valueDependent: f.operands.some((k) => VALUE_KINDS.has(k)),
 }));
-
-/** Which operands go in ModRM.reg and ModRM.r/m (-1: none). */
-export function modrmRoles(form: InstructionForm): { reg: number; rm: number } {
-  const k = form.operands;
-  const special = k.findIndex((x) => x === 'sreg' || x === 'creg' || x === 'dreg');
-  const memLike = k.findIndex((x) => x.startsWith('rm') || x === 'm' || x === 'm16' || x === 'm32' || x === 'm64' || x === 'mfar');
-  const gpr = (from: number) => k.findIndex((x, i) => i >= from && (x === 'r8' || x === 'r16' || x === 'r32'));
-  if (form.modrm === undefined) return { reg: -1, rm: -1 };
-  if (form.modrm !== 'r') return { reg: -1, rm: memLike >= 0 ? memLike : gpr(0) };
-  if (special >= 0) return { reg: special, rm: memLike >= 0 ? memLike : gpr(0) };
-  const reg = k.findIndex((x, i) => i !== memLike && (x === 'r8' || x === 'r16' || x === 'r32'));
-  return { reg, rm: form.dup ? reg : memLike };
-}
 
 /** How many prefix bytes prefixBytes() gives, without building them. */
 function prefixCount(form: InstructionForm, req: EncodeRequest): number {
@@ -226,17 +210,12 @@ function prefixBytes(form: InstructionForm, req: EncodeRequest): number[] {
 
 /** The operand in ModRM.r/m and how a memory operand there is encoded. */
 function rmOperand(form: InstructionForm, req: EncodeRequest): { op: ResolvedOperand | undefined; mode: AddressMode | null } {
-  const op = req.operands[FACTS[form.index].rm];
+  const op = req.operands[form.rmOperand];
   return { op, mode: op && op.kind === 'mem' ? addressMode(op.shape, op.disp, op.dispSize) : null };
 }
 
 function tailSize(t: InstructionForm['tail'][number]): number {
   return t.kind === 'imm' || t.kind === 'rel' ? t.bytes : t.kind === 'moffs' ? 4 : 6;
-}
-
-/** The operands that fill the tail fields, in order (immediates, targets, moffs, far pointers). */
-function tailOperands(form: InstructionForm, ops: readonly ResolvedOperand[]): ResolvedOperand[] {
-  return FACTS[form.index].tail.map((i) => ops[i]);
 }
 
 /** Length of the encoding with `form`, or a message when it cannot encode these operands. */
@@ -248,17 +227,13 @@ function measure(form: InstructionForm, req: EncodeRequest): number | string {
     n += mode ? addressLength(mode) : 1;
   }
   for (const t of form.tail) n += tailSize(t);
-  const tail = tailOperands(form, req.operands);
-  form.tail.forEach((t, i) => {
-    const op = tail[i];
-    if (t.kind === 'rel' && t.bytes === 1 && op?.kind === 'imm' && op.value) {
-      const delta = (low32(op.value) - (req.address + n)) | 0;
-      if (!fitsSigned(delta, 8)) n = -1;
+  const tail = FACTS[form.index].tail;
+  for (let i = 0; i < tail.length; i++) {
+    const t = form.tail[i];
+    const op = req.operands[tail[i]];
+    if (t.kind === 'rel' && t.bytes === 1 && op.kind === 'imm' && op.value && !fitsSigned((low32(op.value) - (req.address + n)) | 0, 8)) {
+      return op.distance === 'short' ? 'short jump is out of range' : 'jump target out of range for a short jump';
     }
-  });
-  if (n < 0) {
-    const short = req.operands.some((o) => o.kind === 'imm' && o.distance === 'short');
-    return short ? 'short jump is out of range' : 'jump target out of range for a short jump';
   }
   return n;
 }
@@ -282,18 +257,17 @@ function write(form: InstructionForm, req: EncodeRequest, length: number, warnin
     if (r.kind === 'reg') out[out.length - 1] += r.reg.num;
   }
   if (form.modrm !== undefined) {
-    const roles = FACTS[form.index];
-    const regOp = roles.reg >= 0 ? ops[roles.reg] : undefined;
+    const regOp = form.regOperand >= 0 ? ops[form.regOperand] : undefined;
     const regField = form.modrm === 'r' ? (regOp && regOp.kind === 'reg' ? regOp.reg.num : 0) : form.modrm;
     const { op, mode } = rmOperand(form, req);
     if (mode) writeAddress(out, mode, regField);
     else if (op && op.kind === 'reg') out.push(0xc0 | (regField << 3) | op.reg.num);
   }
-  const tail = tailOperands(form, ops);
+  const tail = FACTS[form.index].tail;
   form.tail.forEach((field, i) => {
-    const op = tail[i];
+    const op = ops[tail[i]];
     if (field.kind === 'imm' && op?.kind === 'imm') {
-      const signExtended = form.operands[ops.indexOf(op)] === 'simm8';
+      const signExtended = form.operands[tail[i]] === 'simm8';
       if (op.value && op.value.sect === null && !signExtended) {
         const n = op.value.n;
         const [min, max] = FIELD_RANGE[field.bytes];

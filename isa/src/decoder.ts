@@ -5,8 +5,8 @@
 // Register operands and constant operands are shared, immutable objects.
 // Shared by the disassembler and the CPU interpreter (which raises #UD on `ok: false`).
 
-import { FORMS, MNEMONICS, type InstructionForm } from './instructions.js';
-import { FIXED_REGISTER_KINDS, IMMEDIATE_KINDS, RM_KINDS, type OperandKind } from './operands.js';
+import { FORMS, MNEMONICS, PREFIXES, type InstructionForm } from './instructions.js';
+import { FIXED_REGISTER_KINDS, IMMEDIATE_KINDS, REGISTER_KINDS, type OperandKind } from './operands.js';
 import { REGISTERS, type Register, type RegisterClass } from './registers.js';
 
 export type SegmentName = 'es' | 'cs' | 'ss' | 'ds' | 'fs' | 'gs';
@@ -196,14 +196,7 @@ interface Slot {
   readonly entries: readonly Entry[];
 }
 
-const GPR_KINDS: ReadonlySet<OperandKind> = new Set<OperandKind>(['r8', 'r16', 'r32']);
 const MEM_ONLY: ReadonlySet<OperandKind> = new Set<OperandKind>(['m', 'm16', 'm32', 'm64', 'mfar']);
-
-function rmIndex(form: InstructionForm): number {
-  if (form.modrm === undefined) return -1;
-  const i = form.operands.findIndex((k) => RM_KINDS.has(k));
-  return i >= 0 ? i : form.operands.findIndex((k) => GPR_KINDS.has(k));
-}
 
 function roleOf(form: InstructionForm, k: OperandKind, i: number, rm: number): Role {
   if (i === rm) return 'rm';
@@ -224,7 +217,7 @@ function constantOperand(kind: OperandKind): DecodedOperand {
 
 /** Tail fields are in operand order: the n-th imm/rel operand owns the n-th such field. */
 function plansOf(form: InstructionForm): OperandPlan[] {
-  const rm = rmIndex(form);
+  const rm = form.rmOperand;
   const fields = form.tail.filter((t) => t.kind === 'imm' || t.kind === 'rel');
   let next = 0;
   return form.operands.map((kind, i) => {
@@ -243,12 +236,13 @@ function modOf(form: InstructionForm, plans: readonly OperandPlan[]): Mod {
   const rm = plans.find((p) => p.role === 'rm');
   if (!rm) return Mod.Any;
   if (MEM_ONLY.has(rm.kind)) return Mod.MemOnly;
-  if (!GPR_KINDS.has(rm.kind)) return Mod.Any;
+  if (!REGISTER_KINDS.has(rm.kind)) return Mod.Any;
   // mov to/from control and debug registers ignores the mod bits (always a register).
   return form.operands.some((o) => o === 'creg' || o === 'dreg') ? Mod.Ignored : Mod.RegOnly;
 }
 
-const PREFIX_BYTES: ReadonlySet<number> = new Set([0xf0, 0xf2, 0xf3, 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67]);
+/** Every legacy prefix byte (the instruction table's prefix words; o32/a32 have none). */
+const PREFIX_BYTES: ReadonlySet<number> = new Set(Object.values(PREFIXES).filter((b) => b !== 0));
 
 /** Splits a form's opcode bytes into mandatory prefix, map (0: one-byte, 1: 0F) and key bytes. */
 function placeForm(form: InstructionForm): { mandatory: number; key: number; literal: number } {

@@ -18,7 +18,8 @@
 // the first, which is the order NASM prefers.
 
 import { CONDITIONS } from './conditions.js';
-import type { OperandKind } from './operands.js';
+import { SREG_NAMES } from './registers.js';
+import { REGISTER_KINDS, RM_KINDS, type OperandKind } from './operands.js';
 
 /** How an instruction behaves when a paravirtualized guest kernel runs it in ring 1. */
 export type PrivilegeClass =
@@ -67,6 +68,10 @@ export interface InstructionForm {
   readonly decodeOnly: boolean;
   readonly dup: boolean;
   readonly noSize: boolean;
+  /** Operand encoded in ModRM.reg (-1: none, or the /digit is there). */
+  readonly regOperand: number;
+  /** Operand encoded in ModRM.r/m (-1: no ModRM); for `dup` forms the same as regOperand. */
+  readonly rmOperand: number;
   /** Index of this form in FORMS. */
   readonly index: number;
 }
@@ -606,7 +611,24 @@ function buildForm(
   return {
     mnemonic, operands, opsize, adsize, opcode, modrm, plusReg, cc: ccAdd, tail, cls,
     decodeOnly: flags.has('decode'), dup: flags.has('dup'), noSize: flags.has('nosize'), index,
+    ...modrmOperands(operands, modrm, flags.has('dup')),
   };
+}
+
+/**
+ * Which operands ModRM carries. Segment, control and debug registers always sit in
+ * ModRM.reg; otherwise the r/m-kind operand goes in r/m and a general register in reg;
+ * with two registers and no r/m kind (`mov r32, cr0`, `lldt r32`) the general register is r/m.
+ */
+function modrmOperands(operands: readonly OperandKind[], modrm: 'r' | number | undefined, dup: boolean): { regOperand: number; rmOperand: number } {
+  if (modrm === undefined) return { regOperand: -1, rmOperand: -1 };
+  const rmKind = operands.findIndex((k) => RM_KINDS.has(k));
+  const firstGpr = operands.findIndex((k) => REGISTER_KINDS.has(k));
+  if (modrm !== 'r') return { regOperand: -1, rmOperand: rmKind >= 0 ? rmKind : firstGpr };
+  const special = operands.findIndex((k) => k === 'sreg' || k === 'creg' || k === 'dreg');
+  if (special >= 0) return { regOperand: special, rmOperand: rmKind >= 0 ? rmKind : firstGpr };
+  const reg = operands.findIndex((k, i) => i !== rmKind && REGISTER_KINDS.has(k));
+  return { regOperand: reg, rmOperand: dup ? reg : rmKind };
 }
 
 /** Every encoding form, in the encoder's order of preference. */
@@ -635,4 +657,4 @@ export const PREFIXES: Readonly<Record<string, number>> = {
 };
 
 /** Segment-override prefix byte for each segment register. */
-export const SEGMENT_PREFIX: Readonly<Record<string, number>> = { es: 0x26, cs: 0x2e, ss: 0x36, ds: 0x3e, fs: 0x64, gs: 0x65 };
+export const SEGMENT_PREFIX: Readonly<Record<string, number>> = Object.fromEntries(SREG_NAMES.map((r) => [r, PREFIXES[r]]));
