@@ -4,7 +4,7 @@
 
 import type { Register } from '../../isa/src/index.js';
 import { evaluate, EvalError, low32, NO_SYMBOLS, type Value } from './expr.js';
-import type { Expr, Span } from './syntax.js';
+import { someLeaf, type Expr, type Span } from './syntax.js';
 
 export interface AddressShape {
   base: Register | null;
@@ -34,14 +34,10 @@ interface Linear {
   disp: Part[];
 }
 
+const isRegister = (leaf: Expr) => leaf.kind === 'reg';
+
 function regFree(e: Expr): boolean {
-  switch (e.kind) {
-    case 'reg': return false;
-    case 'unary': return regFree(e.arg);
-    case 'binary': return regFree(e.left) && regFree(e.right);
-    case 'cond': return regFree(e.test) && regFree(e.then) && regFree(e.else);
-    default: return true;
-  }
+  return !someLeaf(e, isRegister);
 }
 
 function scaleExpr(e: Expr, k: bigint): Expr {

@@ -14,7 +14,7 @@ import type { Image, ImageNote, ImageSection, ImageSymbol, LineRow } from './ima
 import { decodeNotes } from './elf/notes.js';
 import { ByteWriter, isDecodeError } from './elf/bytes.js';
 import { lineColumn, type SourceFile, type SourceProvider } from './source.js';
-import type { DataItem, Expr, InstructionMemo, LineNode, OperandNode, Span, Statement } from './syntax.js';
+import { operandExprs, someLeaf, type DataItem, type Expr, type InstructionMemo, type LineNode, type OperandNode, type Span, type Statement } from './syntax.js';
 import type { Token } from './lexer.js';
 import type { Register } from '../../isa/src/index.js';
 
@@ -214,10 +214,10 @@ class Pass implements EvalEnv {
       else if (t === 'nowrite') s.write = false;
       else if (t.startsWith('align=')) {
         const n = Number(t.slice(6));
-        if (!Number.isInteger(n) || n <= 0 || (n & (n - 1)) !== 0) this.report('error', 'directive', `section alignment must be a power of two, not '${t.slice(6)}'`, spanOfToken(a));
+        if (!Number.isInteger(n) || n <= 0 || (n & (n - 1)) !== 0) this.report('error', 'directive', `section alignment must be a power of two, not '${t.slice(6)}'`, a);
         else s.align = Math.max(s.align, n);
       } else if (t !== 'alloc' && t !== 'noalloc' && t !== 'align' && t !== '=' && !/^\d+$/.test(t) && span) {
-        this.report('warning', 'directive', `section attribute '${a.text}' is ignored`, spanOfToken(a));
+        this.report('warning', 'directive', `section attribute '${a.text}' is ignored`, a);
       }
     }
     this.section = s;
@@ -228,10 +228,8 @@ class Pass implements EvalEnv {
   room(n: number, span: Span): boolean {
     const used = this.absolute ? this.absolute.offset : this.section.offset;
     if (n >= 0 && used + n <= MAX_SECTION_BYTES) return true;
-    if (!this.tooLarge) {
-      this.tooLarge = true;
-      this.diagnostics.push(locate({ severity: 'error', code: 'too-large', message: `section would exceed ${MAX_SECTION_BYTES / 1024 / 1024} MiB`, span, related: [] }, this.stack));
-    }
+    if (!this.tooLarge) this.report('error', 'too-large', `section would exceed ${MAX_SECTION_BYTES / 1024 / 1024} MiB`, span);
+    this.tooLarge = true;
     return false;
   }
   tooLarge = false;
@@ -272,16 +270,11 @@ class Pass implements EvalEnv {
       if (this.final) s.bytes.zeros(n);
     }
     s.offset += n;
-    void span;
   }
 
   location(): number {
     return this.absolute ? this.absolute.offset : this.section.vaddr + this.section.offset;
   }
-}
-
-function spanOfToken(t: Token): Span {
-  return t;
 }
 
 export function assemble(opts: AssembleOptions): AssembleResult {
@@ -341,7 +334,7 @@ function computeLayout(pass: Pass): Map<string, number> {
 
 function orderedSections(pass: Pass): SectionState[] {
   const all = [...pass.sections.values()];
-  const text = all.filter((s) => s.name === '.text' && (s.offset > 0 || all.length === 1 || true));
+  const text = all.filter((s) => s.name === '.text');
   const rest = all.filter((s) => s.name !== '.text').sort((a, b) => a.order - b.order);
   const progbits = [...text, ...rest].filter((s) => s.kind === 'progbits');
   const nobits = [...text, ...rest].filter((s) => s.kind === 'nobits');
@@ -484,22 +477,15 @@ function statement(pass: Pass, st: Statement, node: LineNode): void {
   }
 }
 
+const isHere = (leaf: Expr) => leaf.kind === 'here' || leaf.kind === 'sectstart';
+const isLocation = (leaf: Expr) => leaf.kind === 'sym' || isHere(leaf);
+
 /** Does the statement refer to `$` (so each repetition differs)? */
 function usesHere(st: Statement): boolean {
-  const inExpr = (e: Expr | null): boolean => {
-    if (!e) return false;
-    switch (e.kind) {
-      case 'here': case 'sectstart': return true;
-      case 'unary': return inExpr(e.arg);
-      case 'binary': return inExpr(e.left) || inExpr(e.right);
-      case 'cond': return inExpr(e.test) || inExpr(e.then) || inExpr(e.else);
-      default: return false;
-    }
-  };
   switch (st.kind) {
-    case 'data': return st.items.some((i) => i.kind === 'expr' && inExpr(i.expr));
-    case 'reserve': return inExpr(st.count);
-    case 'instruction': return st.operands.some((o) => o.kind === 'mem' ? inExpr(o.addr) : o.kind === 'imm' ? inExpr(o.expr) : o.kind === 'farptr' && (inExpr(o.seg) || inExpr(o.offset)));
+    case 'data': return st.items.some((i) => i.kind === 'expr' && someLeaf(i.expr, isHere));
+    case 'reserve': return someLeaf(st.count, isHere);
+    case 'instruction': return st.operands.some((o) => operandExprs(o).some((e) => someLeaf(e, isHere)));
     default: return true;
   }
 }
@@ -571,21 +557,9 @@ function resolveOperand(pass: Pass, op: OperandNode): ResolvedOperand | null {
   }
 }
 
-function refersToLocation(e: Expr | null): boolean {
-  if (!e) return false;
-  switch (e.kind) {
-    case 'sym': case 'here': case 'sectstart': return true;
-    case 'unary': return refersToLocation(e.arg);
-    case 'binary': return refersToLocation(e.left) || refersToLocation(e.right);
-    case 'cond': return refersToLocation(e.test) || refersToLocation(e.then) || refersToLocation(e.else);
-    default: return false;
-  }
-}
-
+/** No symbol and no `$`: the encoding cannot depend on labels or the address. */
 function isFixed(st: Extract<Statement, { kind: 'instruction' }>): boolean {
-  return st.operands.every((o) => (o.kind === 'mem' ? !refersToLocation(o.addr)
-    : o.kind === 'imm' ? !refersToLocation(o.expr)
-      : o.kind === 'farptr' ? !refersToLocation(o.seg) && !refersToLocation(o.offset) : true));
+  return !st.operands.some((o) => operandExprs(o).some((e) => someLeaf(e, isLocation)));
 }
 
 function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>): void {
@@ -776,7 +750,7 @@ function directive(pass: Pass, st: Extract<Statement, { kind: 'directive' }>, no
       return pass.emit(new Array(pad).fill(NOP), st.span);
     }
     case 'global': case 'static':
-      for (const t of sig) if (t.kind === 'ident') pass.globals.set(t.text, spanOfToken(t));
+      for (const t of sig) if (t.kind === 'ident') pass.globals.set(t.text, t);
       return;
     case 'extern': case 'common':
       return pass.report('error', 'directive', `'${name}' is not supported: xenolab links one source file into a flat executable`, st.span);
@@ -786,7 +760,7 @@ function directive(pass: Pass, st: Extract<Statement, { kind: 'directive' }>, no
       if (pass.absolute?.struc) return pass.report('error', 'directive', `struc '${nameTok.text}' inside struc '${pass.absolute.struc}'`, st.span);
       const saved = pass.section;
       pass.lastGlobal = nameTok.text;
-      defineSymbol(pass, nameTok.text, { n: 0n, sect: null }, spanOfToken(nameTok));
+      defineSymbol(pass, nameTok.text, { n: 0n, sect: null }, nameTok);
       pass.absolute = { offset: 0, struc: nameTok.text, saved };
       return;
     }
@@ -869,7 +843,7 @@ function incbin(pass: Pass, st: Extract<Statement, { kind: 'directive' }>): void
   const nums = st.args.slice(1).filter((t) => t.kind === 'number').map((t) => Number(t.text));
   const from = pass.files[fileTok.file]?.path ?? '';
   const got = pass.provider.readBinary?.(fileTok.text.slice(1, -1), from);
-  if (!got) return pass.report('error', 'include', `unable to open incbin file '${fileTok.text.slice(1, -1)}'`, spanOfToken(fileTok));
+  if (!got) return pass.report('error', 'include', `unable to open incbin file '${fileTok.text.slice(1, -1)}'`, fileTok);
   const skip = nums[0] ?? 0;
   const len = nums[1] ?? got.bytes.length - skip;
   pass.emit(got.bytes.subarray(skip, skip + Math.max(0, len)), st.span);

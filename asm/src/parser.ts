@@ -5,7 +5,7 @@
 import { FORMS, PREFIXES, registerByName } from '../../isa/src/index.js';
 import { isDirectiveToken, type Token } from './lexer.js';
 import {
-  DATA_DIRECTIVES, DIRECTIVES, RESERVE_DIRECTIVES, SIZE_KEYWORDS,
+  DATA_DIRECTIVES, DIRECTIVES, RESERVE_DIRECTIVES, SIZE_KEYWORDS, someLeaf,
   type DataItem, type Expr, type Label, type LineNode, type Name, type OperandNode, type Span, type Statement,
   type SyntaxError,
 } from './syntax.js';
@@ -271,7 +271,7 @@ class LineParser {
     if (first.kind === 'reg' && size === 0 && !strict && distance === '') {
       return first; // a register expression is already a register operand
     }
-    if (containsRegister(first)) this.fail('a register cannot be used in an immediate expression', first.span);
+    if (someLeaf(first, (leaf) => leaf.kind === 'reg')) this.fail('a register cannot be used in an immediate expression', first.span);
     const span = first.span.start === start.start ? first.span : this.join(start, first.span);
     return { kind: 'imm', expr: first, size, strict, distance, span };
   }
@@ -421,15 +421,6 @@ const PARSER = new LineParser();
 /** Shared by every line without errors (most of them), which never adds to it. */
 const NO_ERRORS: SyntaxError[] = [];
 
-function containsRegister(e: Expr): boolean {
-  switch (e.kind) {
-    case 'reg': return true;
-    case 'unary': return containsRegister(e.arg);
-    case 'binary': return containsRegister(e.left) || containsRegister(e.right);
-    case 'cond': return containsRegister(e.test) || containsRegister(e.then) || containsRegister(e.else);
-    default: return false;
-  }
-}
 
 /** Words that start a statement, so an identifier before them is a label even without a colon. */
 export function isStatementKeyword(word: string): boolean {

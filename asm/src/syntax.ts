@@ -129,3 +129,24 @@ export const DIRECTIVES: ReadonlySet<string> = new Set([
   'bits', 'use16', 'use32', 'section', 'segment', 'org', 'align', 'alignb', 'global', 'extern', 'common',
   'struc', 'endstruc', 'istruc', 'at', 'iend', 'incbin', 'absolute', 'default', 'cpu', 'static', 'warning', 'map',
 ]);
+
+/** Whether some leaf of `e` (a number, string, symbol, register, `$` or `$$`) passes `test`. */
+export function someLeaf(e: Expr | null, test: (leaf: Expr) => boolean): boolean {
+  if (!e) return false;
+  switch (e.kind) {
+    case 'unary': return someLeaf(e.arg, test);
+    case 'binary': return someLeaf(e.left, test) || someLeaf(e.right, test);
+    case 'cond': return someLeaf(e.test, test) || someLeaf(e.then, test) || someLeaf(e.else, test);
+    default: return test(e);
+  }
+}
+
+/** The expressions an instruction operand holds. */
+export function operandExprs(op: OperandNode): (Expr | null)[] {
+  switch (op.kind) {
+    case 'reg': return [];
+    case 'mem': return [op.addr];
+    case 'imm': return [op.expr];
+    case 'farptr': return [op.seg, op.offset];
+  }
+}
