@@ -12,7 +12,6 @@ export type TokenKind =
   | 'here' // $
   | 'sectstart' // $$
   | 'comment'
-  | 'ws' // not produced by tokenize(); trivia inserted by other tools may use it
   | 'newline'
   | 'bad'; // a character or unterminated literal that cannot start a token
 
@@ -274,7 +273,18 @@ export function isDirectiveToken(t: Token): boolean {
   return c >= 97 && c <= 122;
 }
 
-/** Non-trivia tokens only (what the parser consumes). */
-export function significant(tokens: readonly Token[]): Token[] {
-  return tokens.filter((t) => t.kind !== 'ws' && t.kind !== 'comment' && t.kind !== 'newline');
+/** Comments and line ends: kept for losslessness, skipped by the parser. */
+export function isTrivia(t: Token): boolean {
+  return t.kind === 'comment' || t.kind === 'newline';
+}
+
+/**
+ * The tokens without trivia (what the parser consumes). The same array when there is
+ * none, and a shorter copy for the usual case of a trailing comment.
+ */
+export function significant(tokens: Token[]): Token[] {
+  let n = tokens.length;
+  while (n > 0 && isTrivia(tokens[n - 1])) n--;
+  for (let i = 0; i < n; i++) if (isTrivia(tokens[i])) return tokens.filter((t) => !isTrivia(t));
+  return n === tokens.length ? tokens : tokens.slice(0, n);
 }

@@ -3,7 +3,7 @@
 // the language server can keep analysing the rest of the file.
 
 import { FORMS, PREFIXES, registerByName } from '../../isa/src/index.js';
-import { isDirectiveToken, type Token } from './lexer.js';
+import { isDirectiveToken, significant, type Token } from './lexer.js';
 import {
   DATA_DIRECTIVES, DIRECTIVES, RESERVE_DIRECTIVES, SIZE_KEYWORDS, someLeaf,
   type DataItem, type Expr, type Label, type LineNode, type Name, type OperandNode, type Span, type Statement,
@@ -436,7 +436,7 @@ const KEYWORDS: ReadonlySet<string> = new Set([
  * Parses one logical line. `tokens` is every token of the line (trivia included, no
  * trailing newline); the result keeps them for losslessness.
  */
-export function parseLine(tokens: Token[], sig: Token[] = significantOf(tokens)): LineNode {
+export function parseLine(tokens: Token[], sig: Token[] = significant(tokens)): LineNode {
   const first = tokens[0];
   const last = tokens[tokens.length - 1];
   const span: Span = first
@@ -483,14 +483,3 @@ function parseLabel(p: LineParser, sig: Token[]): Label | null {
   return { name, colon, span: t };
 }
 
-function significantOf(tokens: Token[]): Token[] {
-  // The lexer's only trivia inside a line is a trailing comment.
-  let n = tokens.length;
-  while (n > 0 && (tokens[n - 1].kind === 'comment' || tokens[n - 1].kind === 'ws')) n--;
-  for (let i = 0; i < n; i++) {
-    if (tokens[i].kind === 'ws' || tokens[i].kind === 'comment' || tokens[i].kind === 'newline') {
-      return tokens.filter((t) => t.kind !== 'ws' && t.kind !== 'comment' && t.kind !== 'newline');
-    }
-  }
-  return n === tokens.length ? tokens : tokens.slice(0, n);
-}

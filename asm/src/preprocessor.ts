@@ -4,7 +4,7 @@
 // It turns a root file into a stream of parsed lines, each remembering the chain of
 // %include and macro invocations it came from so errors land in the user's file.
 
-import { isDirectiveToken, tokenize, tokenizeLines, type Token } from './lexer.js';
+import { isDirectiveToken, isTrivia, significant, tokenize, tokenizeLines, type Token } from './lexer.js';
 import { parseLine } from './parser.js';
 import { makeSourceFile, type SourceFile, type SourceProvider } from './source.js';
 import type { Diagnostic } from './diagnostics.js';
@@ -95,9 +95,6 @@ function spanOf(t: Token): Span {
   return t;
 }
 
-function isTrivia(t: Token): boolean {
-  return t.kind === 'ws' || t.kind === 'comment' || t.kind === 'newline';
-}
 
 export class Preprocessor {
   readonly files: SourceFile[] = [];
@@ -183,7 +180,7 @@ export class Preprocessor {
   }
 
   private processLine(src: LineSource, raw: Token[]): void {
-    const sig = withoutComment(raw);
+    const sig = significant(raw);
     const head = sig[0];
     if (head && isDirectiveToken(head)) {
       // Directives see whitespace (`%define F(x)` differs from `%define F (x)`), not comments.
@@ -194,7 +191,7 @@ export class Preprocessor {
     if (!this.active()) return;
     let tokens = src.call ? this.substituteParams(raw, src.call) : raw;
     tokens = this.expandDefines(tokens);
-    const lineSig = tokens === raw ? sig : tokens.filter((t) => !isTrivia(t));
+    const lineSig = tokens === raw ? sig : significant(tokens);
     if (this.tryInvokeMacro(src, tokens, lineSig)) return;
     // An unchanged line of a file was parsed already.
     const node = tokens === raw && src.parsed ? src.parsed[src.index - 1] : undefined;
@@ -341,12 +338,12 @@ export class Preprocessor {
         return kind === 'idn' ? a === b : a.toLowerCase() === b.toLowerCase();
       }
       case 'id': case 'num': case 'str': {
-        const sig = this.expandDefines(args).filter((t) => !isTrivia(t));
+        const sig = significant(this.expandDefines(args));
         const want = kind === 'id' ? 'ident' : kind === 'num' ? 'number' : 'string';
         return sig.length === 1 && sig[0].kind === want;
       }
       case 'empty':
-        return this.expandDefines(args).filter((t) => !isTrivia(t)).length === 0;
+        return significant(this.expandDefines(args)).length === 0;
       default:
         this.error(span, `%if${kind} is not supported`, 'preproc');
         return false;
@@ -355,7 +352,7 @@ export class Preprocessor {
 
   /** Evaluates a preprocessor expression (numbers only). */
   private constant(tokens: Token[], span: Span): bigint | null {
-    const sig = tokens.filter((t) => !isTrivia(t));
+    const sig = significant(tokens);
     if (sig.length === 0) {
       this.error(span, 'expected an expression', 'preproc');
       return null;
@@ -376,7 +373,7 @@ export class Preprocessor {
   }
 
   private define(kind: string, args: Token[], span: Span): void {
-    const sig = args.filter((t) => !isTrivia(t));
+    const sig = significant(args);
     const nameTok = sig[0];
     if (!nameTok || (nameTok.kind !== 'ident' && nameTok.kind !== 'pp')) {
       this.error(span, `${kind} needs a macro name`, 'preproc');
@@ -403,7 +400,7 @@ export class Preprocessor {
   }
 
   private assign(args: Token[], span: Span, caseless: boolean): void {
-    const sig = args.filter((t) => !isTrivia(t));
+    const sig = significant(args);
     const nameTok = sig[0];
     if (!nameTok || nameTok.kind !== 'ident') {
       this.error(span, '%assign needs a name', 'preproc');
@@ -418,7 +415,7 @@ export class Preprocessor {
   }
 
   private strlen(args: Token[], span: Span): void {
-    const sig = this.expandDefines(args).filter((t) => !isTrivia(t));
+    const sig = significant(this.expandDefines(args));
     if (sig.length !== 2 || sig[0].kind !== 'ident' || sig[1].kind !== 'string') {
       this.error(span, "%strlen expects a name and a string: %strlen len 'text'", 'preproc');
       return;
@@ -428,7 +425,7 @@ export class Preprocessor {
   }
 
   private defineMacro(src: LineSource, args: Token[], span: Span): void {
-    const sig = args.filter((t) => !isTrivia(t));
+    const sig = significant(args);
     const body = collectBlock(src, ['%macro', '%imacro'], ['%endmacro', '%endm']);
     if (!body) {
       this.error(span, '%macro without %endmacro', 'preproc');
@@ -509,7 +506,7 @@ export class Preprocessor {
   }
 
   private include(src: LineSource, args: Token[], span: Span): void {
-    const sig = this.expandDefines(args).filter((t) => !isTrivia(t));
+    const sig = significant(this.expandDefines(args));
     const t = sig[0];
     if (!t || t.kind !== 'string' || sig.length !== 1) {
       this.error(span, '%include expects a quoted file name', 'preproc');
@@ -551,8 +548,7 @@ export class Preprocessor {
       let body = def.body;
       if (def.params) {
         // Parameterised: needs (args) right after the name.
-        let j = i + 1;
-        while (tokens[j] && tokens[j].kind === 'ws') j++;
+        const j = i + 1;
         if (!tokens[j] || tokens[j].kind !== 'op' || tokens[j].text !== '(') {
           out.push(t);
           continue;
@@ -622,7 +618,7 @@ export class Preprocessor {
     if (k > 0) {
       // Emit the label on its own line before the expansion.
       const labelToks = tokens.slice(0, tokens.indexOf(sig[k - 1]) + 1);
-      this.emit(labelToks, labelToks.filter((t) => !isTrivia(t)), src.stack);
+      this.emit(labelToks, significant(labelToks), src.stack);
     }
     const stack = [...src.stack, { kind: 'macro' as const, span: callSpan, name: macro.name }];
     const call: MacroCall = { macro, args, unique: ++this.uniqueCounter };
@@ -710,12 +706,6 @@ function collectBlock(src: LineSource, open: readonly string[], close: readonly 
   return null;
 }
 
-/** The line without its trailing comment (the only trivia the lexer produces). */
-function withoutComment(line: Token[]): Token[] {
-  const last = line[line.length - 1];
-  return last !== undefined && last.kind === 'comment' ? line.slice(0, -1) : line;
-}
-
 function firstToken(tokens: Token[]): Token | undefined {
   return tokens.find((t) => !isTrivia(t));
 }
@@ -788,9 +778,7 @@ function pasteTokens(tokens: Token[]): Token[] {
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
     if (t.kind === 'pp' && t.text === '%+') {
-      let j = i + 1;
-      while (tokens[j] && tokens[j].kind === 'ws') j++;
-      while (out.length && out[out.length - 1].kind === 'ws') out.pop();
+      const j = i + 1;
       const prev = out.pop();
       const next = tokens[j];
       if (prev && next) {
