@@ -10,7 +10,6 @@ import { makeSourceFile, type SourceFile, type SourceProvider } from './source.j
 import type { Diagnostic } from './diagnostics.js';
 import type { LineNode, Span } from './syntax.js';
 import { evaluate, EvalError, NO_SYMBOLS } from './expr.js';
-import { ParseFailure } from './parser.js';
 
 /** One step in the chain that produced a line: an %include or a macro call site. */
 export interface Frame {
@@ -489,7 +488,7 @@ export class Preprocessor {
   }
 
   private rotate(src: LineSource, args: Token[], span: Span): void {
-    const call = this.innermostCall(src);
+    const call = src.call;
     if (!call) {
       this.error(span, '%rotate outside a macro', 'preproc');
       return;
@@ -499,10 +498,6 @@ export class Preprocessor {
     const len = call.args.length;
     const k = ((Number(n % BigInt(len)) % len) + len) % len;
     call.args = [...call.args.slice(k), ...call.args.slice(0, k)];
-  }
-
-  private innermostCall(src: LineSource): MacroCall | undefined {
-    return src.call;
   }
 
   private include(src: LineSource, args: Token[], span: Span): void {
@@ -663,16 +658,14 @@ export function locate(d: Diagnostic, stack: readonly Frame[]): Diagnostic {
   if (stack.length === 0) return d;
   const rootFile = stack[0].span.file;
   if (d.span.file === rootFile && !stack.some((f) => f.kind === 'macro')) return d;
-  const related = [...d.related];
-  // Every frame after the first is a location inside an include or a macro body.
+  // The problem is in an include or a macro body: report it at the root file's line
+  // that led there, with where it really is and every step between as related info.
+  const related = [{ span: d.span, message: d.message }, ...d.related];
   for (let i = stack.length - 1; i >= 1; i--) {
     const f = stack[i];
     related.push({ span: f.span, message: f.kind === 'macro' ? `in expansion of macro '${f.name}'` : `included from here (${f.name})` });
   }
-  if (d.span.file !== rootFile || stack.some((f) => f.kind === 'macro')) {
-    related.unshift({ span: d.span, message: d.message });
-  }
-  const primary = d.span.file === rootFile && stack.every((f) => f.kind === 'include') ? d.span : stack[0].span;
+  const primary = stack[0].span;
   const macroFrame = stack.find((f) => f.kind === 'macro');
   const message = macroFrame ? `${d.message} (in macro '${macroFrame.name}')` : d.message;
   return { ...d, span: primary, message, related: dedupe(related, primary) };
@@ -803,4 +796,3 @@ export function preprocess(path: string, text: string, provider: SourceProvider,
   return new Preprocessor(provider, predefined).run(path, text);
 }
 
-export { ParseFailure };
