@@ -139,13 +139,6 @@ class LineParser {
     const t = this.peek(k);
     return t !== undefined && t.kind === 'op' && t.text === text;
   }
-  isWord(word: string, k = 0): boolean {
-    const t = this.peek(k);
-    return t !== undefined && t.kind === 'ident' && t.text.toLowerCase() === word;
-  }
-  spanOf(t: Token): Span {
-    return t;
-  }
   here(): Span {
     const t = this.peek() ?? this.toks[this.toks.length - 1];
     if (!t) return { file: 0, start: 0, end: 0 };
@@ -163,7 +156,7 @@ class LineParser {
   }
   restSpan(from: Span): Span {
     const last = this.toks[this.pos - 1];
-    return last ? this.join(from, this.spanOf(last)) : from;
+    return last ? this.join(from, last) : from;
   }
 
   // ---- expressions, lowest precedence first ----
@@ -197,7 +190,7 @@ class LineParser {
     if (t && t.kind === 'op' && (t.text === '-' || t.text === '+' || t.text === '~' || t.text === '!')) {
       this.next();
       const arg = this.unary();
-      return { kind: 'unary', op: t.text, arg, span: this.join(this.spanOf(t), arg.span) };
+      return { kind: 'unary', op: t.text, arg, span: this.join(t, arg.span) };
     }
     return this.primary();
   }
@@ -205,7 +198,7 @@ class LineParser {
   primary(): Expr {
     const t = this.next();
     if (!t) this.fail('expected an expression');
-    const span = this.spanOf(t);
+    const span = t;
     switch (t.kind) {
       case 'number': {
         const value = parseNumber(t.text);
@@ -231,7 +224,7 @@ class LineParser {
         if (t.text === '(') {
           const inner = this.expr();
           const close = this.expectOp(')');
-          return { ...inner, span: this.join(span, this.spanOf(close)) } as Expr;
+          return { ...inner, span: this.join(span, close) } as Expr;
         }
         break;
       case 'bad':
@@ -293,14 +286,14 @@ class LineParser {
     const t0 = this.peek();
     if (t0 && t0.kind === 'ident' && this.isOp(':', 1)) {
       const reg = registerByName(t0.text);
-      if (!reg || reg.cls !== 'sreg') this.fail(`'${t0.text}' is not a segment register`, this.spanOf(t0));
+      if (!reg || reg.cls !== 'sreg') this.fail(`'${t0.text}' is not a segment register`, t0);
       seg = reg;
       this.next();
       this.next();
     }
     const addr = this.isOp(']') ? null : this.expr();
     const close = this.expectOp(']');
-    return { kind: 'mem', size, far, seg, addr, dispSize, nosplit, span: this.join(this.spanOf(open), this.spanOf(close)) };
+    return { kind: 'mem', size, far, seg, addr, dispSize, nosplit, span: this.join(open, close) };
   }
 
   // ---- statements ----
@@ -312,7 +305,7 @@ class LineParser {
     const word = lower(t.text);
     const what = STATEMENT_WORD.get(word);
     if (what === undefined) return this.instruction();
-    const name: Name = { text: word, span: this.spanOf(t) };
+    const name: Name = { text: word, span: t };
     this.next();
     switch (what) {
       case 'times': {
@@ -337,11 +330,11 @@ class LineParser {
     const open = this.next()!;
     const t = this.next();
     if (!t || t.kind !== 'ident') this.fail('expected a directive after [');
-    const name: Name = { text: t.text.toLowerCase(), span: this.spanOf(t) };
+    const name: Name = { text: t.text.toLowerCase(), span: t };
     const args: Token[] = [];
     while (!this.atEnd() && !this.isOp(']')) args.push(this.next()!);
     this.expectOp(']');
-    return { kind: 'directive', name, args, span: this.restSpan(this.spanOf(open)) };
+    return { kind: 'directive', name, args, span: this.restSpan(open) };
   }
 
   directive(name: Name): Statement {
@@ -380,10 +373,10 @@ class LineParser {
       const alone = !after || (after.kind === 'op' && after.text === ',');
       if (t.kind === 'string' && alone) {
         this.next();
-        items.push({ kind: 'string', bytes: stringBytes(t.text), span: this.spanOf(t) });
+        items.push({ kind: 'string', bytes: stringBytes(t.text), span: t });
       } else if (t.kind === 'op' && t.text === '?' && alone) {
         this.next();
-        items.push({ kind: 'uninit', span: this.spanOf(t) });
+        items.push({ kind: 'uninit', span: t });
       } else {
         const expr = this.expr();
         items.push({ kind: 'expr', expr, span: expr.span });
@@ -398,11 +391,11 @@ class LineParser {
     const prefixes: Name[] = [];
     let t = this.next()!;
     while (lower(t.text) in PREFIXES && this.peek() && this.peek()!.kind === 'ident' && !this.isOp(':', 0)) {
-      prefixes.push({ text: lower(t.text), span: this.spanOf(t) });
+      prefixes.push({ text: lower(t.text), span: t });
       t = this.next()!;
     }
-    if (t.kind !== 'ident') this.fail(`expected an instruction, found '${t.text}'`, this.spanOf(t));
-    const mnemonic: Name = { text: lower(t.text), span: this.spanOf(t) };
+    if (t.kind !== 'ident') this.fail(`expected an instruction, found '${t.text}'`, t);
+    const mnemonic: Name = { text: lower(t.text), span: t };
     const operands: OperandNode[] = [];
     if (!this.atEnd()) {
       for (;;) {
@@ -427,10 +420,7 @@ export function isStatementKeyword(word: string): boolean {
   return KEYWORDS.has(lower(word));
 }
 
-const KEYWORDS: ReadonlySet<string> = new Set([
-  'times', 'equ', ...Object.keys(DATA_DIRECTIVES), ...Object.keys(RESERVE_DIRECTIVES), ...DIRECTIVES,
-  ...Object.keys(PREFIXES), ...FORMS.map((f) => f.mnemonic),
-]);
+const KEYWORDS: ReadonlySet<string> = new Set([...STATEMENT_WORD.keys(), ...Object.keys(PREFIXES), ...FORMS.map((f) => f.mnemonic)]);
 
 /**
  * Parses one logical line. `tokens` is every token of the line (trivia included, no

@@ -90,10 +90,6 @@ const MAX_MACRO_DEPTH = 256;
 /** Stops runaway %rep and recursive macros instead of hanging. */
 const MAX_OUTPUT_LINES = 2_000_000;
 
-function spanOf(t: Token): Span {
-  return t;
-}
-
 
 export class Preprocessor {
   readonly files: SourceFile[] = [];
@@ -166,7 +162,7 @@ export class Preprocessor {
       const raw = src.lines[src.index++];
       if (++guard > MAX_OUTPUT_LINES) {
         const t = raw.find((x) => !isTrivia(x));
-        this.error(t ? spanOf(t) : { file: 0, start: 0, end: 0 }, 'preprocessor output too large: runaway %rep or recursive macro?', 'preproc-limit');
+        this.error(t ? t : { file: 0, start: 0, end: 0 }, 'preprocessor output too large: runaway %rep or recursive macro?', 'preproc-limit');
         this.sources = [];
         return;
       }
@@ -216,7 +212,7 @@ export class Preprocessor {
   // ---- directives ----
   private directive(src: LineSource, head: Token, args: Token[]): void {
     const name = head.text.toLowerCase();
-    const span = spanOf(head);
+    const span = head;
     if (this.conditional(name, args, span, src)) return;
     if (!this.active()) return;
     const argsSub = src.call ? this.substituteParams(args, src.call) : args;
@@ -384,7 +380,7 @@ export class Preprocessor {
     if (rest[0] && rest[0].kind === 'op' && rest[0].text === '(' && adjacent(nameTok, rest[0])) {
       const close = rest.findIndex((t) => t.kind === 'op' && t.text === ')');
       if (close < 0) {
-        this.error(spanOf(rest[0]), 'missing ) in macro parameter list', 'preproc');
+        this.error(rest[0], 'missing ) in macro parameter list', 'preproc');
         return;
       }
       params = rest.slice(1, close).filter((t) => t.kind === 'ident').map((t) => t.text);
@@ -405,7 +401,7 @@ export class Preprocessor {
       this.error(span, '%assign needs a name', 'preproc');
       return;
     }
-    const v = this.constant(this.expandDefines(args.slice(args.indexOf(nameTok) + 1)), spanOf(nameTok));
+    const v = this.constant(this.expandDefines(args.slice(args.indexOf(nameTok) + 1)), nameTok);
     if (v === null) return;
     const body = tokenize(v.toString(), nameTok.file).map((t) => ({ ...t, start: nameTok.start, end: nameTok.end }));
     const def: Define = { params: null, body, caseless };
@@ -438,7 +434,7 @@ export class Preprocessor {
     const spec = textOf(sig.slice(1, 4)).replace(/\s+/g, '');
     const m = /^(\d+)(?:-(\d+|\*))?(\+)?/.exec(spec);
     if (!m) {
-      this.error(spanOf(sig[1] ?? nameTok), 'expected a parameter count such as 2, 1-3, 0-* or 1+', 'preproc');
+      this.error(sig[1] ?? nameTok, 'expected a parameter count such as 2, 1-3, 0-* or 1+', 'preproc');
       return;
     }
     // Defaults follow the count spec: find where the spec tokens end.
@@ -453,7 +449,7 @@ export class Preprocessor {
       greedy: m[3] === '+',
       defaults,
       body,
-      span: spanOf(nameTok),
+      span: nameTok,
     };
     const key = nameTok.text.toLowerCase();
     const list = (this.macros.get(key) ?? []).filter((x) => x.min !== macro.min || x.max !== macro.max);
@@ -509,17 +505,17 @@ export class Preprocessor {
     }
     const name = t.text.slice(1, -1);
     if (src.stack.filter((f) => f.kind === 'include').length >= MAX_INCLUDE_DEPTH) {
-      this.error(spanOf(t), `%include nested more than ${MAX_INCLUDE_DEPTH} deep (recursive include?)`, 'include');
+      this.error(t, `%include nested more than ${MAX_INCLUDE_DEPTH} deep (recursive include?)`, 'include');
       return;
     }
     const from = this.files[t.file]?.path ?? '';
     const found = this.provider.read(name, from);
     if (!found) {
-      this.error(spanOf(t), `unable to open include file '${name}'`, 'include');
+      this.error(t, `unable to open include file '${name}'`, 'include');
       return;
     }
     const file = this.addFile(found.path, found.text);
-    const stack = [...src.stack, { kind: 'include' as const, span: spanOf(t), name: found.path }];
+    const stack = [...src.stack, { kind: 'include' as const, span: t, name: found.path }];
     this.sources.push(this.fileSource(file, stack));
   }
 
@@ -592,10 +588,10 @@ export class Preprocessor {
     let args = hasArgs ? splitArgs(argTokens) : [];
     const macro = candidates.find((m) => args.length >= m.min && (args.length <= m.max || m.greedy))
       ?? candidates.find((m) => m.greedy && args.length >= m.min);
-    const callSpan: Span = { ...spanOf(nameTok), end: spanOf(sig[sig.length - 1]).end };
+    const callSpan: Span = { ...nameTok, end: sig[sig.length - 1].end };
     if (!macro) {
       const want = candidates.map((m) => (m.max === m.min ? `${m.min}` : m.max === Infinity ? `${m.min} or more` : `${m.min}-${m.max}`)).join(' or ');
-      this.error(spanOf(nameTok), `macro '${nameTok.text}' expects ${want} parameter(s), got ${args.length}`, 'macro-args');
+      this.error(nameTok, `macro '${nameTok.text}' expects ${want} parameter(s), got ${args.length}`, 'macro-args');
       return true;
     }
     if (macro.greedy && args.length > macro.max) {
@@ -607,7 +603,7 @@ export class Preprocessor {
       args.push(macro.defaults[i - macro.min] ?? []);
     }
     if (src.stack.filter((f) => f.kind === 'macro').length >= MAX_MACRO_DEPTH) {
-      this.error(spanOf(nameTok), `macro '${macro.name}' nested more than ${MAX_MACRO_DEPTH} deep (infinite recursion?)`, 'macro-depth');
+      this.error(nameTok, `macro '${macro.name}' nested more than ${MAX_MACRO_DEPTH} deep (infinite recursion?)`, 'macro-depth');
       return true;
     }
     if (k > 0) {
