@@ -41,7 +41,7 @@ const u64 = (n: bigint) => BigInt.asUintN(64, n);
 const bool = (b: boolean): bigint => (b ? 1n : 0n);
 
 /** Little-endian number from the bytes of a string constant (NASM: 'ab' = 0x6261). */
-export function bytesValue(bytes: Uint8Array): bigint {
+function bytesValue(bytes: Uint8Array): bigint {
   let n = 0n;
   for (let i = Math.min(bytes.length, 8) - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]);
   return wrap(n);

@@ -94,11 +94,11 @@ function operatorLength(text: string, i: number): number {
 }
 
 /**
- * Tokenizes `text` from `start` to `end` (exclusive). Newlines become 'newline' tokens;
- * a backslash before a newline continues the line.
+ * Tokenizes `text`. Newlines become 'newline' tokens; a backslash before a newline
+ * continues the line.
  */
-export function tokenize(text: string, file = 0, start = 0, end = text.length): Token[] {
-  return scan(text, file, start, end, null);
+export function tokenize(text: string, file = 0): Token[] {
+  return scan(text, file, null);
 }
 
 /**
@@ -107,15 +107,16 @@ export function tokenize(text: string, file = 0, start = 0, end = text.length): 
  */
 export function tokenizeLines(text: string, file = 0): Token[][] {
   const lines: Token[][] = [];
-  scan(text, file, 0, text.length, lines);
+  scan(text, file, lines);
   return lines;
 }
 
 /** The scanner behind both: tokens go to one array, or to one array per line. */
-function scan(text: string, file: number, start: number, end: number, lines: Token[][] | null): Token[] {
+function scan(text: string, file: number, lines: Token[][] | null): Token[] {
   let out: Token[] = [];
   if (lines) lines.push(out);
-  let i = start;
+  const end = text.length;
+  let i = 0;
   while (i < end) {
     const c = text.charCodeAt(i);
     const s = i;
