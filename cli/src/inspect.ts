@@ -8,37 +8,48 @@ import {
 } from '../../asm/src/index.js';
 import { isDecodeError } from '../../asm/src/elf/bytes.js';
 import {
-  hypercallByNumber, xenConstant, XEN_ELFNOTES, XEN_ELFNOTE_NAME, type DecodedInstruction,
+  hypercallByNumber, xenConstant, xenElfNote, XEN_ELFNOTES, XEN_ELFNOTE_NAME, type DecodedInstruction,
 } from '../../isa/src/index.js';
 
 const hex = (n: number, width = 8) => `0x${(n >>> 0).toString(16).padStart(width, '0')}`;
 
-function symbolAt(symbols: readonly ImageSymbol[], address: number): string | undefined {
-  return symbols.find((s) => s.value === address && s.section !== null && !s.name.includes('.'))?.name
-    ?? symbols.find((s) => s.value === address && s.section !== null)?.name;
-}
+/** Labels by address: the name to show at an address, and the nearest one before it. */
+class Labels {
+  private readonly byAddress = new Map<number, string>();
+  private readonly sorted: readonly ImageSymbol[];
 
-function noteType(short: string): number {
-  return XEN_ELFNOTES.find((d) => d.name === `XEN_ELFNOTE_${short}`)?.value ?? -1;
-}
-
-/** The label at or before `address` in the same section, as name+offset. */
-function nearestSymbol(sorted: readonly ImageSymbol[], address: number): { name: string; offset: number } | undefined {
-  let lo = 0;
-  let hi = sorted.length - 1;
-  let best: ImageSymbol | undefined;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid].value <= address) {
-      best = sorted[mid];
-      lo = mid + 1;
-    } else hi = mid - 1;
+  constructor(symbols: readonly ImageSymbol[]) {
+    this.sorted = symbols.filter((s) => s.section !== null).sort((a, b) => a.value - b.value);
+    for (const s of this.sorted) {
+      // Prefer `func` over `func.local` where both name one address.
+      const had = this.byAddress.get(s.value);
+      if (had === undefined || (had.includes('.') && !s.name.includes('.'))) this.byAddress.set(s.value, s.name);
+    }
   }
-  return best ? { name: best.name, offset: address - best.value } : undefined;
+
+  at(address: number): string | undefined {
+    return this.byAddress.get(address);
+  }
+
+  /** The label at or before `address`, as name + offset. */
+  nearest(address: number): { name: string; offset: number } | undefined {
+    let lo = 0;
+    let hi = this.sorted.length - 1;
+    let best: ImageSymbol | undefined;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.sorted[mid].value <= address) {
+        best = this.sorted[mid];
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return best ? { name: this.at(best.value) ?? best.name, offset: address - best.value } : undefined;
+  }
 }
 
 /** One line per Xen note: its name and decoded value. */
 export function describeNotes(image: Image): string[] {
+  const labels = new Labels(image.symbols);
   const out: string[] = [];
   for (const n of image.notes) {
     if (n.name !== XEN_ELFNOTE_NAME) continue;
@@ -52,8 +63,8 @@ export function describeNotes(image: Image): string[] {
     if (isDecodeError(v)) out.push(`  ${label} <${v.message}>`);
     else {
       // ENTRY and HYPERCALL_PAGE are addresses of code: name them.
-      const isCode = n.type === noteType('ENTRY') || n.type === noteType('HYPERCALL_PAGE');
-      const sym = isCode ? symbolAt(image.symbols, v) : undefined;
+      const isCode = n.type === xenElfNote('ENTRY')?.value || n.type === xenElfNote('HYPERCALL_PAGE')?.value;
+      const sym = isCode ? labels.at(v) : undefined;
       out.push(`  ${label} ${hex(v)}${sym ? ` (${sym})` : ''}`);
     }
   }
@@ -61,7 +72,7 @@ export function describeNotes(image: Image): string[] {
 }
 
 export function describeImage(image: Image, fileSize: number): string {
-  const entrySym = symbolAt(image.symbols, image.entry);
+  const entrySym = new Labels(image.symbols).at(image.entry);
   const lines = [`ELF32 EM_386 executable, ${fileSize} bytes, entry ${hex(image.entry)}${entrySym ? ` (${entrySym})` : ''}`, 'sections:'];
   for (const s of image.sections) {
     const flags = `r${s.write ? 'w' : '-'}${s.exec ? 'x' : '-'}`;
@@ -118,18 +129,15 @@ function disassembleSection(bytes: Uint8Array, base: number, symbols: readonly I
   const out: string[] = [];
   const byAddress = new Map(rows.map((r) => [r.address, r]));
   const cache = new Map<string, string[] | null>();
-  const labels = symbols.filter((x) => x.section !== null).sort((a, b) => a.value - b.value);
-  const symbol = (address: number) => {
-    const exact = symbolAt(symbols, address);
-    return exact ? { name: exact, offset: 0 } : nearestSymbol(labels, address);
-  };
+  const labels = new Labels(symbols);
+  const symbol = (address: number) => labels.nearest(address);
   const hypercalls = hypercallNotes(symbols);
   let off = 0;
   while (off < bytes.length) {
     let zeros = 0;
     while (off + zeros < bytes.length && bytes[off + zeros] === 0) zeros++;
-    if (zeros >= ZERO_RUN && !symbolAt(symbols, base + off + 1)) {
-      const name = symbolAt(symbols, base + off);
+    if (zeros >= ZERO_RUN && !labels.at(base + off + 1)) {
+      const name = labels.at(base + off);
       if (name) out.push(`\n${hex(base + off)} <${name}>:`);
       out.push(`  ... ${zeros} zero bytes`);
       off += zeros;
@@ -137,7 +145,7 @@ function disassembleSection(bytes: Uint8Array, base: number, symbols: readonly I
     }
     const chunkEnd = Math.min(bytes.length, off + Math.max(1, nextZeroRun(bytes, off)));
     for (const line of disassemble(bytes.subarray(off, chunkEnd), base + off, { symbol })) {
-      const name = symbolAt(symbols, line.address);
+      const name = labels.at(line.address);
       if (name) out.push(`\n${hex(line.address)} <${name}>:`);
       const row = byAddress.get(line.address);
       if (row) {
