@@ -4,9 +4,9 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { assemble, flatBinary, type AssembleResult } from '../src/assembler.js';
-import { withBuiltins } from '../src/builtins.js';
+import { nodeProvider } from '../../cli/src/nodeProvider.js';
 import { xenIncludeSource } from '../src/xenInclude.js';
 import type { SourceProvider } from '../src/source.js';
 
@@ -31,21 +31,9 @@ export function nasmBin(source: string, name = 'input.asm'): Buffer {
   return readFileSync(out);
 }
 
-/** Reads includes relative to `dir`, then the built-ins. */
+/** Reads includes the way the CLI does, with `dir` on the include path. */
 export function dirProvider(dir: string): SourceProvider {
-  return withBuiltins({
-    read(path, from) {
-      for (const base of [dirname(from), dir]) {
-        try {
-          const p = join(base, path);
-          return { path: p, text: readFileSync(p, 'utf8') };
-        } catch {
-          // try the next directory
-        }
-      }
-      return null;
-    },
-  });
+  return nodeProvider([dir]);
 }
 
 export function xenolabBin(source: string, path = 'input.asm', dir = '.'): { result: AssembleResult; bytes: Uint8Array } {
