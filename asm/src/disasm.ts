@@ -4,6 +4,7 @@
 // matching the text against the other forms of the same mnemonic in the instruction table.
 
 import { MNEMONICS, formsOf, type InstructionForm, type OperandKind } from '../../isa/src/index.js';
+import { SIZE_NAME } from './syntax.js';
 import {
   decode,
   type DecodeErrorReason, type DecodedInstruction, type DecodedOperand, type ImmediateOperand,
@@ -34,7 +35,6 @@ export interface DisasmLine {
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
 
-const SIZE_WORD: Readonly<Record<number, string>> = { 8: 'byte', 16: 'word', 32: 'dword', 64: 'qword' };
 
 const MEMORY_KINDS: ReadonlySet<OperandKind> = new Set<OperandKind>(['rm8', 'rm16', 'rm32', 'm', 'm16', 'm32', 'm64']);
 const IMM_KINDS: ReadonlySet<OperandKind> = new Set<OperandKind>(['imm8', 'imm16', 'imm32', 'simm8', 'one']);
@@ -147,7 +147,7 @@ function addressText(m: MemoryOperand): string {
   const regs: string[] = [];
   if (m.base) regs.push(m.base.name);
   if (m.index) regs.push(m.base && m.scale === 1 ? m.index.name : `${m.index.name}*${m.scale}`);
-  const forced = m.dispBytes !== naturalDispBytes(m) ? `${SIZE_WORD[m.dispBytes * 8]} ` : '';
+  const forced = m.dispBytes !== naturalDispBytes(m) ? `${SIZE_NAME[m.dispBytes * 8]} ` : '';
   // Without a base NASM would turn ecx*1 into [ecx] and ecx*2 into [ecx+ecx].
   const nosplit = !m.base && m.index && m.scale <= 2 ? 'nosplit ' : '';
   if (regs.length === 0) return hex(m.addrBits === 16 ? m.disp & 0xffff : m.disp >>> 0);
@@ -215,12 +215,12 @@ function sizeKeywords(insn: DecodedInstruction, views: TextView[]): string[] {
   const keywords = ops.map(() => '');
   ops.forEach((op, i) => {
     if (op.type === 'mem' && memoryNeedsSize(insn, views, i)) {
-      keywords[i] = `${SIZE_WORD[op.bits]} `;
+      keywords[i] = `${SIZE_NAME[op.bits]} `;
       views[i] = { ...views[i], sized: true };
     }
   });
   ops.forEach((op, i) => {
-    if (op.type === 'imm' && immNeedsStrict(insn, views, i)) keywords[i] = `strict ${SIZE_WORD[op.bits]} `;
+    if (op.type === 'imm' && immNeedsStrict(insn, views, i)) keywords[i] = `strict ${SIZE_NAME[op.bits]} `;
   });
   return keywords;
 }

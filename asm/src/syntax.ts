@@ -120,6 +120,11 @@ export const SIZE_KEYWORDS: Readonly<Record<string, number>> = {
   byte: 8, word: 16, dword: 32, fword: 48, pword: 48, qword: 64, tword: 80, oword: 128,
 };
 
+/** The size keyword for each width (the first of SIZE_KEYWORDS with it). */
+export const SIZE_NAME: Readonly<Record<number, string>> = Object.fromEntries(
+  Object.entries(SIZE_KEYWORDS).reverse().map(([word, bits]) => [bits, word]),
+);
+
 /** Data definition directives and their unit sizes in bytes. */
 export const DATA_DIRECTIVES: Readonly<Record<string, number>> = { db: 1, dw: 2, dd: 4, dq: 8, dt: 10 };
 export const RESERVE_DIRECTIVES: Readonly<Record<string, number>> = { resb: 1, resw: 2, resd: 4, resq: 8, rest: 10 };

@@ -3,7 +3,8 @@
 // Each line is one instruction in `bits 32` code; relative targets are `$`-relative so the
 // lines can be laid out at any address.
 
-import { FORMS, type InstructionForm, type OperandKind } from '../../isa/src/index.js';
+import { FORMS, kindBits, type InstructionForm, type OperandKind } from '../../isa/src/index.js';
+import { SIZE_NAME } from '../src/syntax.js';
 
 export interface CorpusLine {
   /** The form the line was generated for (NASM may pick an equivalent encoding). */
@@ -36,12 +37,6 @@ const IMM32 = ['0x0', '0x7f', '0x80', '0x7fff', '0xffffffff', '0x12345678', '-0x
 const SIMM8 = ['0x0', '0x1', '0x7f', '-0x1', '-0x80'];
 const SREGS = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'];
 
-const SIZE: Readonly<Record<number, string>> = { 8: 'byte', 16: 'word', 32: 'dword', 64: 'qword' };
-
-function memBits(kind: OperandKind): number {
-  return kind === 'rm8' ? 8 : kind === 'rm16' || kind === 'm16' ? 16 : kind === 'rm32' || kind === 'm32' ? 32 : kind === 'm64' ? 64 : 0;
-}
-
 function regBits(kind: OperandKind): number {
   if (['r8', 'al'].includes(kind)) return 8; // not cl: a shift count says nothing of the size
   if (['r16', 'ax', 'sreg'].includes(kind)) return 16;
@@ -52,9 +47,9 @@ function regBits(kind: OperandKind): number {
 /** Memory operands, with a size keyword unless another operand fixes the size. */
 function memories(form: InstructionForm, kind: OperandKind): string[] {
   if (kind === 'mfar') return ADDRESSES.slice(0, 8).map((a) => `far ${a}`);
-  const bits = memBits(kind);
+  const bits = kindBits(kind);
   const implied = bits === 0 || form.operands.some((k) => k !== kind && regBits(k) === bits);
-  return ADDRESSES.map((a) => (implied ? a : `${SIZE[bits]} ${a}`));
+  return ADDRESSES.map((a) => (implied ? a : `${SIZE_NAME[bits]} ${a}`));
 }
 
 /** Branch targets `$+n` giving displacements 0, max and min for a `len`-byte instruction. */
