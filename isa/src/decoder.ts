@@ -6,7 +6,7 @@
 // Shared by the disassembler and the CPU interpreter (which raises #UD on `ok: false`).
 
 import { FORMS, MNEMONICS, PREFIXES, type InstructionForm } from './instructions.js';
-import { FIXED_REGISTER_KINDS, IMMEDIATE_KINDS, REGISTER_KINDS, type OperandKind } from './operands.js';
+import { FIXED_REGISTER_KINDS, IMMEDIATE_KINDS, kindBits, REGISTER_KINDS, type OperandKind } from './operands.js';
 import { REGISTERS, type Register, type RegisterClass } from './registers.js';
 
 export type SegmentName = 'es' | 'cs' | 'ss' | 'ds' | 'fs' | 'gs';
@@ -452,14 +452,9 @@ function readAddress(e: Entry, asz: 16 | 32): DecodeErrorReason | null {
 }
 
 function memBits(kind: OperandKind, osz: 16 | 32): MemoryOperand['bits'] {
-  switch (kind) {
-    case 'rm8': case 'moffs8': return 8;
-    case 'rm16': case 'm16': case 'moffs16': return 16;
-    case 'rm32': case 'm32': case 'moffs32': return 32;
-    case 'm64': return 64;
-    case 'mfar': return osz === 16 ? 32 : 48;
-    default: return 0;
-  }
+  // A far pointer is an offset and a selector; every other width is the kind's own.
+  if (kind === 'mfar') return osz === 16 ? 32 : 48;
+  return kindBits(kind) as MemoryOperand['bits'];
 }
 
 function memoryOperand(kind: OperandKind, osz: 16 | 32, asz: 16 | 32): MemoryOperand {
