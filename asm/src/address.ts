@@ -41,7 +41,7 @@ function regFree(e: Expr): boolean {
 }
 
 function scaleExpr(e: Expr, k: bigint): Expr {
-  return k === 1n ? e : { kind: 'binary', op: '*', left: e, right: { kind: 'num', value: k, span: e.span }, span: e.span };
+  return k === 1n ? e : { kind: 'binary', op: '*', left: e, right: { kind: 'num', value: k, file: e.file, start: e.start, end: e.end }, file: e.file, start: e.start, end: e.end };
 }
 
 function linearize(e: Expr): Linear {
@@ -67,7 +67,7 @@ function linearize(e: Expr): Linear {
         try {
           k = evaluate(constSide, NO_SYMBOLS);
         } catch (err) {
-          if (err instanceof EvalError) throw new EvalError(constSide.span, 'a register can only be multiplied by a number');
+          if (err instanceof EvalError) throw new EvalError(constSide, 'a register can only be multiplied by a number');
           throw err;
         }
         return mul(linearize(regSide), k.n, true);
@@ -75,7 +75,7 @@ function linearize(e: Expr): Linear {
       break;
     }
   }
-  throw new EvalError(e.span, 'invalid effective address');
+  throw new EvalError(e, 'invalid effective address');
 }
 
 function mul(l: Linear, k: bigint, scaled: boolean): Linear {
@@ -92,10 +92,9 @@ function sumOf(parts: Part[]): Expr | null {
   if (parts.length === 0) return null;
   const ordered = [...parts.filter((p) => !p.neg), ...parts.filter((p) => p.neg)];
   const first = ordered[0];
-  let acc: Expr = first.neg ? { kind: 'unary', op: '-', arg: first.expr, span: first.expr.span } : first.expr;
+  let acc: Expr = first.neg ? { kind: 'unary', op: '-', arg: first.expr, file: first.expr.file, start: first.expr.start, end: first.expr.end } : first.expr;
   for (const p of ordered.slice(1)) {
-    const span = { ...acc.span, start: Math.min(acc.span.start, p.expr.span.start), end: Math.max(acc.span.end, p.expr.span.end) };
-    acc = { kind: 'binary', op: p.neg ? '-' : '+', left: acc, right: p.expr, span };
+    acc = { kind: 'binary', op: p.neg ? '-' : '+', left: acc, right: p.expr, file: acc.file, start: Math.min(acc.start, p.expr.start), end: Math.max(acc.end, p.expr.end) };
   }
   return acc;
 }

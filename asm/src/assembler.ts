@@ -14,7 +14,7 @@ import type { Image, ImageNote, ImageSection, ImageSymbol, LineRow } from './ima
 import { decodeNotes } from './elf/notes.js';
 import { ByteWriter, isDecodeError } from './elf/bytes.js';
 import { lineColumn, type SourceFile, type SourceProvider } from './source.js';
-import { operandExprs, someLeaf, type DataItem, type Expr, type InstructionMemo, type LineNode, type OperandNode, type Span, type Statement } from './syntax.js';
+import { operandExprs, someLeaf, spanOf, type DataItem, type Expr, type InstructionMemo, type LineNode, type OperandNode, type Span, type Statement } from './syntax.js';
 import type { Token } from './lexer.js';
 import type { Register } from '../../isa/src/index.js';
 
@@ -192,7 +192,7 @@ class Pass implements EvalEnv {
 
   report(severity: Severity, code: string, message: string, span: Span): void {
     if (!this.final) return;
-    this.diagnostics.push(locate({ severity, code, message, span, related: [] }, this.stack));
+    this.diagnostics.push(locate({ severity, code, message, span: spanOf(span), related: [] }, this.stack));
   }
 
   switchSection(name: string, span: Span | null, attrs: Token[] = []): void {
@@ -401,24 +401,24 @@ function defineLabel(pass: Pass, node: LineNode, value?: Value): void {
   if (name.startsWith('..@')) {
     // macro-local labels: unique already, and they don't open a new local scope
   } else if (name.startsWith('.') && !name.startsWith('..')) {
-    if (!pass.lastGlobal && !pass.absolute?.struc) pass.report('warning', 'orphan-local', `local label '${name}' has no preceding non-local label`, label.span);
+    if (!pass.lastGlobal && !pass.absolute?.struc) pass.report('warning', 'orphan-local', `local label '${name}' has no preceding non-local label`, label);
     name = pass.lastGlobal + name;
   } else {
     pass.lastGlobal = name;
   }
   if (!label.colon && !node.statement) {
-    pass.report('warning', 'orphan-label', `label '${name}' alone on a line without a colon`, label.span);
+    pass.report('warning', 'orphan-label', `label '${name}' alone on a line without a colon`, label);
   }
   const v = value ?? pass.here();
   const prev = pass.symbols.get(name);
   if (prev && prev.pass === pass.number) {
-    pass.report('error', 'duplicate-label', `symbol '${name}' is already defined`, label.span);
+    pass.report('error', 'duplicate-label', `symbol '${name}' is already defined`, label);
     return;
   }
   const isLabel = value === undefined && !pass.absolute;
   const offset = isLabel ? pass.section.offset : 0;
   if (!prev || prev.value.n !== v.n || prev.value.sect !== v.sect || prev.offset !== offset) pass.changed = true;
-  pass.symbols.set(name, { value: v, offset, pass: pass.number, span: label.span, section: v.sect, isLabel });
+  pass.symbols.set(name, { value: v, offset, pass: pass.number, span: spanOf(label), section: v.sect, isLabel });
 }
 
 /** Evaluates an expression; unknown symbols yield undefined before the final pass. */
@@ -448,25 +448,25 @@ function critical(pass: Pass, e: Expr, what: string): number | undefined {
 function statement(pass: Pass, st: Statement, node: LineNode): void {
   switch (st.kind) {
     case 'instruction': return instruction(pass, st);
-    case 'data': return data(pass, st.unit, st.items, st.span);
+    case 'data': return data(pass, st.unit, st.items, st);
     case 'reserve': {
       const n = critical(pass, st.count, 'a reservation size');
       if (n === undefined) return;
-      if (n < 0) return pass.report('error', 'directive', `negative reservation size ${n}`, st.count.span);
+      if (n < 0) return pass.report('error', 'directive', `negative reservation size ${n}`, st.count);
       if (pass.final && !pass.absolute && pass.section.kind === 'progbits') {
-        pass.report('warning', 'zeroing', `uninitialized space declared in progbits section '${pass.section.name}': zeroing`, st.span);
+        pass.report('warning', 'zeroing', `uninitialized space declared in progbits section '${pass.section.name}': zeroing`, st);
       }
-      return pass.reserve(n * st.unit, st.span);
+      return pass.reserve(n * st.unit, st);
     }
     case 'times': {
       const n = critical(pass, st.count, 'the times count');
       if (n === undefined || !st.body) return;
-      if (n < 0) return pass.report('error', 'directive', `times count ${n} is negative`, st.count.span);
-      if (n > MAX_SECTION_BYTES) return pass.report('error', 'too-large', `times count ${n} is too large`, st.count.span);
+      if (n < 0) return pass.report('error', 'directive', `times count ${n} is negative`, st.count);
+      if (n > MAX_SECTION_BYTES) return pass.report('error', 'too-large', `times count ${n} is too large`, st.count);
       return times(pass, n, st.body, node);
     }
     case 'equ': {
-      if (!node.label) return pass.report('error', 'directive', "'equ' needs a label before it", st.span);
+      if (!node.label) return pass.report('error', 'directive', "'equ' needs a label before it", st);
       const v = tryEval(pass, st.value);
       // Unknown yet: left undefined; later references get a located error in the final pass.
       if (v === undefined) return;
@@ -512,7 +512,7 @@ function times(pass: Pass, n: number, body: Statement, node: LineNode): void {
     return;
   }
   const rest = size * (n - 1);
-  if (size === 0 || !pass.room(rest, body.span)) return;
+  if (size === 0 || !pass.room(rest, body)) return;
   if (pass.final && !pass.absolute && section.kind === 'progbits') {
     const once = section.bytes.slice(startLen);
     if (once.length === size) {
@@ -545,7 +545,7 @@ function resolveOperand(pass: Pass, op: OperandNode): ResolvedOperand | null {
     case 'mem': {
       let shape = op.shape;
       try {
-        shape ??= op.shape = addressShape(op.addr, op.nosplit, op.span);
+        shape ??= op.shape = addressShape(op.addr, op.nosplit, op);
       } catch (err) {
         if (!(err instanceof EvalError)) throw err;
         pass.report('error', 'address', err.message, err.span);
@@ -593,7 +593,7 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
     memo,
   });
   if (!res.ok) {
-    const span = res.operand !== undefined ? st.operands[res.operand].span : res.code === 'unknown-instruction' ? st.mnemonic.span : st.span;
+    const span = res.operand !== undefined ? st.operands[res.operand] : res.code === 'unknown-instruction' ? st.mnemonic : st;
     pass.report('error', res.code, res.message, span);
     pass.sizes[key] = 0;
     return;
@@ -616,12 +616,12 @@ function emitInstruction(
   bytes: readonly number[], warnings: readonly string[], length: number, memo: InstructionMemo,
 ): void {
   if (length > bytes.length) {
-    pass.report('warning', 'padded', `padded with ${length - bytes.length} NOP byte(s): this instruction's size and the labels it depends on never settle otherwise (nasm gives up on such programs)`, st.span);
+    pass.report('warning', 'padded', `padded with ${length - bytes.length} NOP byte(s): this instruction's size and the labels it depends on never settle otherwise (nasm gives up on such programs)`, st);
   }
-  for (const w of warnings) pass.report('warning', 'overflow', w, st.span);
-  if (!pass.absolute) addLineRow(pass, address, st.mnemonic.span, memo);
-  pass.emit(bytes, st.span);
-  if (length > bytes.length) pass.emit(new Array(length - bytes.length).fill(NOP), st.span);
+  for (const w of warnings) pass.report('warning', 'overflow', w, st);
+  if (!pass.absolute) addLineRow(pass, address, st.mnemonic, memo);
+  pass.emit(bytes, st);
+  if (length > bytes.length) pass.emit(new Array(length - bytes.length).fill(NOP), st);
 }
 
 const NO_PREFIXES: readonly string[] = [];
@@ -683,7 +683,7 @@ function data(pass: Pass, unit: number, items: DataItem[], span: Span): void {
       for (let i = 0; i < unit; i++) out.push(0);
     } else {
       if (unit === 10) {
-        pass.report('error', 'data', 'dt (80-bit) integers are not supported', item.span);
+        pass.report('error', 'data', 'dt (80-bit) integers are not supported', item);
         continue;
       }
       const v = tryEval(pass, item.expr);
@@ -691,10 +691,10 @@ function data(pass: Pass, unit: number, items: DataItem[], span: Span): void {
       if (v && v.sect === null && pass.final && unit < 8) {
         const bits = BigInt(unit * 8);
         if (n >= 1n << bits || n < -(1n << (bits - 1n))) {
-          pass.report('warning', 'overflow', `${unit === 1 ? 'byte' : unit === 2 ? 'word' : 'dword'} data exceeds bounds`, item.span);
+          pass.report('warning', 'overflow', `${unit === 1 ? 'byte' : unit === 2 ? 'word' : 'dword'} data exceeds bounds`, item);
         }
       }
-      if (v && v.sect !== null && unit < 4) pass.report('error', 'data', 'an address does not fit in a byte or word: use dd', item.span);
+      if (v && v.sect !== null && unit < 4) pass.report('error', 'data', 'an address does not fit in a byte or word: use dd', item);
       const lo = v ? low32(v) : 0;
       for (let i = 0; i < Math.min(unit, 4); i++) out.push((lo >>> (8 * i)) & 0xff);
       if (unit === 8) {
@@ -713,31 +713,31 @@ function directive(pass: Pass, st: Extract<Statement, { kind: 'directive' }>, no
   switch (name) {
     case 'bits': case 'use32': case 'use16': {
       const bits = name === 'use32' ? '32' : name === 'use16' ? '16' : sig.map((t) => t.text).join('');
-      if (bits !== '32') pass.report('error', 'directive', `only 32-bit code is supported (bits ${bits})`, st.span);
+      if (bits !== '32') pass.report('error', 'directive', `only 32-bit code is supported (bits ${bits})`, st);
       return;
     }
     case 'section': case 'segment': {
       const nameTok = sig[0];
-      if (!nameTok) return pass.report('error', 'directive', 'section needs a name', st.span);
+      if (!nameTok) return pass.report('error', 'directive', 'section needs a name', st);
       const attrs = mergeAttributeTokens(sig.slice(1));
-      return pass.switchSection(nameTok.text, st.span, attrs);
+      return pass.switchSection(nameTok.text, st, attrs);
     }
     case 'org': {
       const v = critical(pass, st.exprs![0], 'the origin');
       if (v === undefined) return;
-      if (pass.org !== null && pass.org !== v) return pass.report('error', 'directive', 'program origin redefined', st.span);
+      if (pass.org !== null && pass.org !== v) return pass.report('error', 'directive', 'program origin redefined', st);
       pass.org = v >>> 0;
       return;
     }
     case 'align': case 'alignb': {
       const n = critical(pass, st.exprs![0], 'the alignment');
       if (n === undefined) return;
-      if (n <= 0 || (n & (n - 1)) !== 0) return pass.report('error', 'directive', `alignment must be a power of two, not ${n}`, st.exprs![0].span);
+      if (n <= 0 || (n & (n - 1)) !== 0) return pass.report('error', 'directive', `alignment must be a power of two, not ${n}`, st.exprs![0]);
       const base = pass.absolute ? 0 : pass.section.vaddr;
       const pad = (n - ((pass.location() - base) % n)) % n;
       if (!pass.absolute) pass.section.align = Math.max(pass.section.align, n);
-      if (!pass.room(pad, st.span)) return;
-      if (name === 'alignb') return pass.reserve(pad, st.span);
+      if (!pass.room(pad, st)) return;
+      if (name === 'alignb') return pass.reserve(pad, st);
       if (st.body) {
         const target = pass.location() + pad;
         while (pass.location() < target) {
@@ -747,17 +747,17 @@ function directive(pass: Pass, st: Extract<Statement, { kind: 'directive' }>, no
         }
         return;
       }
-      return pass.emit(new Array(pad).fill(NOP), st.span);
+      return pass.emit(new Array(pad).fill(NOP), st);
     }
     case 'global': case 'static':
       for (const t of sig) if (t.kind === 'ident') pass.globals.set(t.text, t);
       return;
     case 'extern': case 'common':
-      return pass.report('error', 'directive', `'${name}' is not supported: xenolab links one source file into a flat executable`, st.span);
+      return pass.report('error', 'directive', `'${name}' is not supported: xenolab links one source file into a flat executable`, st);
     case 'struc': {
       const nameTok = sig[0];
-      if (!nameTok || nameTok.kind !== 'ident') return pass.report('error', 'directive', 'struc needs a name', st.span);
-      if (pass.absolute?.struc) return pass.report('error', 'directive', `struc '${nameTok.text}' inside struc '${pass.absolute.struc}'`, st.span);
+      if (!nameTok || nameTok.kind !== 'ident') return pass.report('error', 'directive', 'struc needs a name', st);
+      if (pass.absolute?.struc) return pass.report('error', 'directive', `struc '${nameTok.text}' inside struc '${pass.absolute.struc}'`, st);
       const saved = pass.section;
       pass.lastGlobal = nameTok.text;
       defineSymbol(pass, nameTok.text, { n: 0n, sect: null }, nameTok);
@@ -766,8 +766,8 @@ function directive(pass: Pass, st: Extract<Statement, { kind: 'directive' }>, no
     }
     case 'endstruc': {
       const abs = pass.absolute;
-      if (!abs || !abs.struc) return pass.report('error', 'directive', 'endstruc without struc', st.span);
-      defineSymbol(pass, `${abs.struc}_size`, { n: BigInt(abs.offset), sect: null }, st.span);
+      if (!abs || !abs.struc) return pass.report('error', 'directive', 'endstruc without struc', st);
+      defineSymbol(pass, `${abs.struc}_size`, { n: BigInt(abs.offset), sect: null }, st);
       pass.section = abs.saved;
       pass.absolute = null;
       return;
@@ -780,31 +780,31 @@ function directive(pass: Pass, st: Extract<Statement, { kind: 'directive' }>, no
     }
     case 'istruc': {
       const nameTok = sig[0];
-      if (!nameTok) return pass.report('error', 'directive', 'istruc needs a structure name', st.span);
+      if (!nameTok) return pass.report('error', 'directive', 'istruc needs a structure name', st);
       pass.istruc = { name: nameTok.text, base: pass.location() };
       return;
     }
     case 'at': {
       const ist = pass.istruc;
-      if (!ist) return pass.report('error', 'directive', "'at' outside istruc", st.span);
+      if (!ist) return pass.report('error', 'directive', "'at' outside istruc", st);
       const off = critical(pass, st.exprs![0], 'the field offset');
       if (off === undefined) return;
       const pad = ist.base + off - pass.location();
-      if (pad < 0) return pass.report('error', 'directive', 'istruc fields out of order or overlapping', st.exprs![0].span);
-      if (!pass.room(pad, st.span)) return;
-      pass.emit(new Array(pad).fill(0), st.span);
+      if (pad < 0) return pass.report('error', 'directive', 'istruc fields out of order or overlapping', st.exprs![0]);
+      if (!pass.room(pad, st)) return;
+      pass.emit(new Array(pad).fill(0), st);
       if (st.body) statement(pass, st.body, node);
       return;
     }
     case 'iend': {
       const ist = pass.istruc;
-      if (!ist) return pass.report('error', 'directive', 'iend without istruc', st.span);
+      if (!ist) return pass.report('error', 'directive', 'iend without istruc', st);
       const size = pass.symbols.get(`${ist.name}_size`);
-      if (!size) return pass.report('error', 'undefined-symbol', `structure '${ist.name}' is not defined`, st.span);
+      if (!size) return pass.report('error', 'undefined-symbol', `structure '${ist.name}' is not defined`, st);
       const pad = ist.base + Number(size.value.n) - pass.location();
-      if (pad < 0) return pass.report('error', 'directive', `istruc data is larger than ${ist.name}_size`, st.span);
-      if (!pass.room(pad, st.span)) return;
-      pass.emit(new Array(pad).fill(0), st.span);
+      if (pad < 0) return pass.report('error', 'directive', `istruc data is larger than ${ist.name}_size`, st);
+      if (!pass.room(pad, st)) return;
+      pass.emit(new Array(pad).fill(0), st);
       pass.istruc = null;
       return;
     }
@@ -813,7 +813,7 @@ function directive(pass: Pass, st: Extract<Statement, { kind: 'directive' }>, no
     case 'default': case 'cpu': case 'warning': case 'map':
       return;
     default:
-      return pass.report('error', 'directive', `unknown directive '${name}'`, st.name.span);
+      return pass.report('error', 'directive', `unknown directive '${name}'`, st.name);
   }
 }
 
@@ -839,14 +839,14 @@ function defineSymbol(pass: Pass, name: string, v: Value, span: Span): void {
 
 function incbin(pass: Pass, st: Extract<Statement, { kind: 'directive' }>): void {
   const fileTok = st.args[0];
-  if (!fileTok || fileTok.kind !== 'string') return pass.report('error', 'directive', 'incbin expects a quoted file name', st.span);
+  if (!fileTok || fileTok.kind !== 'string') return pass.report('error', 'directive', 'incbin expects a quoted file name', st);
   const nums = st.args.slice(1).filter((t) => t.kind === 'number').map((t) => Number(t.text));
   const from = pass.files[fileTok.file]?.path ?? '';
   const got = pass.provider.readBinary?.(fileTok.text.slice(1, -1), from);
   if (!got) return pass.report('error', 'include', `unable to open incbin file '${fileTok.text.slice(1, -1)}'`, fileTok);
   const skip = nums[0] ?? 0;
   const len = nums[1] ?? got.bytes.length - skip;
-  pass.emit(got.bytes.subarray(skip, skip + Math.max(0, len)), st.span);
+  pass.emit(got.bytes.subarray(skip, skip + Math.max(0, len)), st);
 }
 
 function buildImage(pass: Pass, layout: Map<string, number>, contents: Map<SectionState, Uint8Array>): Image {

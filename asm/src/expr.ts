@@ -19,12 +19,15 @@ export function low32(v: Value): number {
 }
 
 export class EvalError {
+  readonly span: Span;
   constructor(
-    readonly span: Span,
+    span: Span,
     readonly message: string,
     /** The expression refers to something not (yet) defined. */
     readonly unknown = false,
-  ) {}
+  ) {
+    this.span = { file: span.file, start: span.start, end: span.end };
+  }
 }
 
 export interface EvalEnv {
@@ -56,37 +59,37 @@ export function evaluate(e: Expr, env: EvalEnv): Value {
     case 'str':
       return { n: bytesValue(e.bytes), sect: null };
     case 'sym': {
-      const v = env.symbol(e.name, e.span);
-      if (!v) throw new EvalError(e.span, `symbol '${e.name}' is not defined`, true);
+      const v = env.symbol(e.name, e);
+      if (!v) throw new EvalError(e, `symbol '${e.name}' is not defined`, true);
       return v;
     }
     case 'reg':
-      throw new EvalError(e.span, `register '${e.reg.name}' cannot be used here`);
+      throw new EvalError(e, `register '${e.reg.name}' cannot be used here`);
     case 'here': {
       const v = env.here();
-      if (!v) throw new EvalError(e.span, "'$' is not allowed here");
+      if (!v) throw new EvalError(e, "'$' is not allowed here");
       return v;
     }
     case 'sectstart': {
       const v = env.sectionStart();
-      if (!v) throw new EvalError(e.span, "'$$' is not allowed here");
+      if (!v) throw new EvalError(e, "'$$' is not allowed here");
       return v;
     }
     case 'unary': {
       const a = evaluate(e.arg, env);
       if (e.op === '+') return a;
-      scalar(a, e.op, e.span);
+      scalar(a, e.op, e);
       if (e.op === '-') return { n: wrap(-a.n), sect: null };
       if (e.op === '~') return { n: wrap(~a.n), sect: null };
       return { n: bool(a.n === 0n), sect: null };
     }
     case 'cond': {
       const t = evaluate(e.test, env);
-      scalar(t, '?', e.span);
+      scalar(t, '?', e);
       return t.n !== 0n ? evaluate(e.then, env) : evaluate(e.else, env);
     }
     case 'binary':
-      return binary(e.op, evaluate(e.left, env), evaluate(e.right, env), e.span);
+      return binary(e.op, evaluate(e.left, env), evaluate(e.right, env), e);
   }
 }
 

@@ -15,11 +15,7 @@ export type TokenKind =
   | 'newline'
   | 'bad'; // a character or unterminated literal that cannot start a token
 
-/**
- * A token is also the span of its source text (`file`, `start`, `end`), so a node built
- * from one token needs no span of its own. `text` may differ from the source (a macro
- * parameter replaced, a token pasted) while the span stays where it came from.
- */
+/** A token as an object: what the preprocessor rewrites (a parameter replaced, a token pasted). */
 export interface Token {
   kind: TokenKind;
   text: string;
@@ -29,6 +25,116 @@ export interface Token {
   end: number;
   /** Which file the token was read from (an index the caller assigns). */
   file: number;
+}
+
+/** Token kinds by their code in a TokenStream. */
+export const KINDS: readonly TokenKind[] = ['ident', 'number', 'string', 'op', 'pp', 'here', 'sectstart', 'comment', 'newline', 'bad'];
+const K: Readonly<Record<TokenKind, number>> = Object.fromEntries(KINDS.map((k, i) => [k, i])) as Record<TokenKind, number>;
+export const K_IDENT = K.ident;
+export const K_NUMBER = K.number;
+export const K_STRING = K.string;
+export const K_OP = K.op;
+export const K_PP = K.pp;
+export const K_HERE = K.here;
+export const K_SECTSTART = K.sectstart;
+export const K_COMMENT = K.comment;
+export const K_NEWLINE = K.newline;
+export const K_BAD = K.bad;
+
+/**
+ * Tokens as parallel arrays, one entry per token: a 10k-line file is a handful of
+ * arrays instead of tens of thousands of objects the garbage collector must copy.
+ * Identifier, number and operator texts are interned, so equal words share a string.
+ */
+export class TokenStream {
+  count = 0;
+  kind: Uint8Array;
+  start: Int32Array;
+  end: Int32Array;
+  file: Int32Array;
+  /** Token text; '' for comments (recovered from `source` when asked for). Appended
+   *  to, never pre-sized, so the array stays packed. */
+  text: string[] = [];
+  /** Token index at which each logical line starts; newline tokens end lines. */
+  lineStart: number[] = [0];
+
+  constructor(readonly source: string, capacity = 16) {
+    this.kind = new Uint8Array(capacity);
+    this.start = new Int32Array(capacity);
+    this.end = new Int32Array(capacity);
+    this.file = new Int32Array(capacity);
+  }
+
+  get lines(): number {
+    return this.lineStart.length;
+  }
+
+  /** One past the last token of line `l` (its newline excluded). */
+  lineEnd(l: number): number {
+    return l + 1 < this.lineStart.length ? this.lineStart[l + 1] - 1 : this.count;
+  }
+
+  push(kind: number, text: string, start: number, end: number, file: number): void {
+    const i = this.count;
+    if (i === this.kind.length) this.grow();
+    this.kind[i] = kind;
+    this.text[i] = text;
+    this.start[i] = start;
+    this.end[i] = end;
+    this.file[i] = file;
+    this.count = i + 1;
+  }
+
+  /** Empties the stream for reuse (the parser's scratch input). */
+  reset(): void {
+    this.count = 0;
+    this.text.length = 0;
+    this.lineStart.length = 1;
+  }
+
+  /** Doubles the capacity (the scanner calls it when full). */
+  grow(): void {
+    const n = this.kind.length * 2;
+    const kind = new Uint8Array(n);
+    kind.set(this.kind);
+    const start = new Int32Array(n);
+    start.set(this.start);
+    const end = new Int32Array(n);
+    end.set(this.end);
+    const file = new Int32Array(n);
+    file.set(this.file);
+    this.kind = kind;
+    this.start = start;
+    this.end = end;
+    this.file = file;
+  }
+
+  textAt(i: number): string {
+    return this.kind[i] === K_COMMENT ? this.source.slice(this.start[i], this.end[i]) : this.text[i];
+  }
+
+  token(i: number): Token {
+    return { kind: KINDS[this.kind[i]], text: this.textAt(i), start: this.start[i], end: this.end[i], file: this.file[i] };
+  }
+
+  /** The tokens of line `l` as objects (comments included). */
+  lineTokens(l: number): Token[] {
+    const out: Token[] = [];
+    for (let i = this.lineStart[l], e = this.lineEnd(l); i < e; i++) out.push(this.token(i));
+    return out;
+  }
+}
+
+/** Interned token texts. Bounded: a long editing session must not grow it forever. */
+const ATOMS = new Map<string, string>();
+const MAX_ATOMS = 1 << 20;
+
+export function intern(s: string): string {
+  const a = ATOMS.get(s);
+  if (a !== undefined) return a;
+  if (ATOMS.size >= MAX_ATOMS) ATOMS.clear();
+  ATOMS.set(s, s);
+  return s;
 }
 
 // Character classes, indexed by char code (ASCII only; everything else is 'bad').
@@ -93,80 +199,98 @@ function operatorLength(text: string, i: number): number {
   }
 }
 
-/**
- * Tokenizes `text`. Newlines become 'newline' tokens; a backslash before a newline
- * continues the line.
- */
-export function tokenize(text: string, file = 0): Token[] {
-  return scan(text, file, null);
+/** Tokenizes `text` into a stream; a backslash before a newline continues the line. */
+export function lex(text: string, file = 0): TokenStream {
+  const out = new TokenStream(text, Math.max(16, (text.length / 3) | 0));
+  scan(text, file, out);
+  return out;
 }
 
-/**
- * Tokenizes a whole file into its logical lines (newline tokens left out), without an
- * intermediate flat array.
- */
+/** Tokenizes `text` into objects, newline tokens included. */
+export function tokenize(text: string, file = 0): Token[] {
+  const s = lex(text, file);
+  const out: Token[] = [];
+  for (let i = 0; i < s.count; i++) out.push(s.token(i));
+  return out;
+}
+
+/** Tokenizes a whole file into its logical lines (newline tokens left out). */
 export function tokenizeLines(text: string, file = 0): Token[][] {
+  const s = lex(text, file);
   const lines: Token[][] = [];
-  scan(text, file, lines);
+  for (let l = 0; l < s.lines; l++) lines.push(s.lineTokens(l));
   return lines;
 }
 
-/** The scanner behind both: tokens go to one array, or to one array per line. */
-function scan(text: string, file: number, lines: Token[][] | null): Token[] {
-  let out: Token[] = [];
-  if (lines) lines.push(out);
+function scan(text: string, file: number, out: TokenStream): void {
   const end = text.length;
+  // The stream's arrays in locals: this loop runs once per character of every file.
+  let kinds = out.kind;
+  let starts = out.start;
+  let ends = out.end;
+  const texts = out.text;
+  const atoms = ATOMS;
+  let n = out.count;
   let i = 0;
   while (i < end) {
     const c = text.charCodeAt(i);
     const s = i;
-    let kind: TokenKind;
-    if (c === 10 || c === 13) {
-      i += c === 13 && text.charCodeAt(i + 1) === 10 ? 2 : 1;
-      if (lines) {
-        out = [];
-        lines.push(out);
-        continue;
-      }
-      kind = 'newline';
-    } else if (isBlank(c)) {
+    let kind: number;
+    let t: string;
+    if (c === 32 || c === 9) {
       i++;
-      while (i < end && isBlank(text.charCodeAt(i))) i++;
       continue;
-    } else if (is(c, IDENT_START)) {
+    }
+    if (c < 128 && (CLASS[c] & IDENT_START) !== 0) {
       i++;
-      while (i < end && is(text.charCodeAt(i), IDENT_CHAR)) i++;
-      kind = 'ident';
-    } else if (isDigit(c)) {
+      for (;;) {
+        const d = text.charCodeAt(i);
+        if (d < 128 && (CLASS[d] & IDENT_CHAR) !== 0) i++;
+        else break;
+      }
+      kind = K_IDENT;
+      t = text.slice(s, i);
+    } else if (c === 10 || c === 13) {
+      i += c === 13 && text.charCodeAt(i + 1) === 10 ? 2 : 1;
+      kind = K_NEWLINE;
+      t = i - s === 2 ? '\r\n' : SINGLE[c];
+    } else if (c >= 48 && c <= 57) {
       i = scanNumber(text, i, end);
-      kind = 'number';
-    } else if (c === 59 /* ; */) {
-      while (i < end && text.charCodeAt(i) !== 10 && text.charCodeAt(i) !== 13) i++;
-      kind = 'comment';
-    } else if (c === 39 || c === 34 || c === 96) {
-      i = scanString(text, i, end);
-      kind = text.charCodeAt(i - 1) === c && i - s >= 2 ? 'string' : 'bad';
+      kind = K_NUMBER;
+      t = text.slice(s, i);
     } else if (c === 44 /* , */) {
       i++;
-      out.push({ kind: 'op', text: ',', start: s, end: i, file });
+      kind = K_OP;
+      t = ',';
+    } else if (c === 59 /* ; */) {
+      while (i < end && text.charCodeAt(i) !== 10 && text.charCodeAt(i) !== 13) i++;
+      kind = K_COMMENT;
+      t = '';
+    } else if (isBlank(c)) {
+      i++;
       continue;
+    } else if (c === 39 || c === 34 || c === 96) {
+      i = scanString(text, i, end);
+      kind = text.charCodeAt(i - 1) === c && i - s >= 2 ? K_STRING : K_BAD;
+      t = text.slice(s, i);
     } else if (c === 36 /* $ */) {
-      const n = text.charCodeAt(i + 1);
-      if (n === 36) {
+      const d = text.charCodeAt(i + 1);
+      if (d === 36) {
         i += 2;
-        kind = 'sectstart';
-      } else if (i + 1 < end && isDigit(n)) {
+        kind = K_SECTSTART;
+      } else if (i + 1 < end && isDigit(d)) {
         i = scanNumber(text, i + 1, end);
-        kind = 'number';
-      } else if (i + 1 < end && isIdentStart(n)) {
+        kind = K_NUMBER;
+      } else if (i + 1 < end && isIdentStart(d)) {
         // $name: an identifier escaped from being a register or keyword
         i++;
         while (i < end && isIdentChar(text.charCodeAt(i))) i++;
-        kind = 'ident';
+        kind = K_IDENT;
       } else {
         i++;
-        kind = 'here';
+        kind = K_HERE;
       }
+      t = text.slice(s, i);
     } else if (c === 92 /* \ */ && isContinuation(text, i, end)) {
       // `\` at the end of a line joins the next line to it
       i++;
@@ -175,21 +299,39 @@ function scan(text: string, file: number, lines: Token[][] | null): Token[] {
       continue;
     } else if (c === 37 /* % */ && isPreprocStart(text, i, end)) {
       i = scanPreproc(text, i, end);
-      kind = 'pp';
+      kind = K_PP;
+      t = text.slice(s, i);
     } else {
-      const n = operatorLength(text, i);
-      if (n === 1) {
-        // Single-character operators share one string each instead of a slice per token.
-        i++;
-        out.push({ kind: 'op', text: SINGLE[c], start: s, end: i, file });
-        continue;
-      }
-      i += n || 1;
-      kind = n ? 'op' : 'bad';
+      const len = operatorLength(text, i);
+      i += len || 1;
+      kind = len ? K_OP : K_BAD;
+      // Single-character operators share one string each.
+      t = len === 1 ? SINGLE[c] : text.slice(s, i);
     }
-    out.push({ kind, text: text.slice(s, i), start: s, end: i, file });
+    if (kind !== K_COMMENT && t.length > 1) {
+      // Intern: equal words share one string, so the stream keeps one copy of each.
+      const a = atoms.get(t);
+      if (a === undefined) {
+        if (atoms.size >= MAX_ATOMS) atoms.clear();
+        atoms.set(t, t);
+      } else t = a;
+    }
+    if (n === kinds.length) {
+      out.count = n;
+      out.grow();
+      kinds = out.kind;
+      starts = out.start;
+      ends = out.end;
+    }
+    kinds[n] = kind;
+    starts[n] = s;
+    ends[n] = i;
+    texts.push(t);
+    n++;
+    if (kind === K_NEWLINE) out.lineStart.push(n);
   }
-  return out;
+  out.count = n;
+  out.file.fill(file, 0, n);
 }
 
 function isContinuation(text: string, i: number, end: number): boolean {
@@ -269,8 +411,12 @@ function scanPreproc(text: string, i: number, end: number): number {
 
 /** A preprocessor directive word such as `%define` (not `%1`, `%%x` or `%+`). */
 export function isDirectiveToken(t: Token): boolean {
-  if (t.kind !== 'pp') return false;
-  const c = t.text.charCodeAt(1) | 0x20;
+  return t.kind === 'pp' && isDirectiveText(t.text);
+}
+
+/** Whether a 'pp' token's text is a directive word. */
+export function isDirectiveText(text: string): boolean {
+  const c = text.charCodeAt(1) | 0x20;
   return c >= 97 && c <= 122;
 }
 

@@ -15,7 +15,7 @@ function hex(bytes: Uint8Array, from: number, to: number): string {
 export function formatListing(result: AssembleResult): string {
   const out: string[] = [];
   for (const row of result.listing) {
-    const span = row.line.node.span;
+    const span = row.line.node;
     const file = result.files[span.file];
     if (!file) continue;
     const { line } = lineColumn(file, span.start);

@@ -2,12 +2,12 @@
 // input yields a LineNode with errors and as much structure as could be recovered, so
 // the language server can keep analysing the rest of the file.
 
-import { FORMS, PREFIXES, registerByName } from '../../isa/src/index.js';
-import { isDirectiveToken, significant, type Token } from './lexer.js';
+import { FORMS, PREFIXES, registerByName, type Register } from '../../isa/src/index.js';
+import { isDirectiveText, K_BAD, K_COMMENT, K_HERE, K_IDENT, K_NUMBER, K_OP, K_PP, K_SECTSTART, K_STRING, KINDS, TokenStream, type Token } from './lexer.js';
 import {
-  DATA_DIRECTIVES, DIRECTIVES, RESERVE_DIRECTIVES, SIZE_KEYWORDS, someLeaf,
-  type DataItem, type Expr, type Label, type LineNode, type Name, type OperandNode, type Span, type Statement,
-  type SyntaxError,
+  DATA_DIRECTIVES, DIRECTIVES, RESERVE_DIRECTIVES, SIZE_KEYWORDS, someLeaf, spanOf,
+  type DataItem, type Expr, type Label, type LineNode, type MemoryOperand, type Name, type OperandNode, type Span,
+  type Statement, type SyntaxError,
 } from './syntax.js';
 
 export class ParseFailure {
@@ -106,6 +106,45 @@ const STATEMENT_WORD: ReadonlyMap<string, 'times' | 'equ' | 'data' | 'reserve' |
   ...[...DIRECTIVES].map((w) => [w, 'directive'] as const),
 ]);
 
+const KEYWORDS: ReadonlySet<string> = new Set([...STATEMENT_WORD.keys(), ...Object.keys(PREFIXES), ...FORMS.map((f) => f.mnemonic)]);
+
+/** Words that start a statement, so an identifier before them is a label even without a colon. */
+export function isStatementKeyword(word: string): boolean {
+  return KEYWORDS.has(lower(word));
+}
+
+/** What the parser needs to know about a word, worked out once per distinct spelling. */
+interface Word {
+  lower: string;
+  reg: Register | undefined;
+  statement: 'times' | 'equ' | 'data' | 'reserve' | 'directive' | undefined;
+  keyword: boolean;
+  prefix: boolean;
+  /** Width of a size keyword (`dword`: 32), 0 otherwise. */
+  size: number;
+}
+
+const WORDS = new Map<string, Word>();
+
+function word(text: string): Word {
+  let w = WORDS.get(text);
+  if (w === undefined) {
+    const l = lower(text);
+    w = {
+      lower: l, reg: registerByName(l), statement: STATEMENT_WORD.get(l), keyword: KEYWORDS.has(l),
+      prefix: l in PREFIXES, size: SIZE_KEYWORDS[l] ?? 0,
+    };
+    if (WORDS.size > 1 << 16) WORDS.clear();
+    WORDS.set(text, w);
+  }
+  return w;
+}
+
+/** Lower-cased word, remembered per spelling. */
+export function wordLower(text: string): string {
+  return word(text).lower;
+}
+
 /** Binary operators by precedence level, loosest first. */
 const BINARY_LEVEL: ReadonlyMap<string, number> = new Map(
   [
@@ -114,60 +153,83 @@ const BINARY_LEVEL: ReadonlyMap<string, number> = new Map(
   ].flatMap((ops, level) => ops.map((op) => [op, level] as const)),
 );
 
-/** Recursive-descent parser over the significant tokens of one line. */
+const NUMBERS = new Map<string, bigint | null>();
+
+/** parseNumber, remembered per spelling (interned token texts repeat). */
+function numberValue(text: string): bigint | null {
+  let v = NUMBERS.get(text);
+  if (v === undefined) {
+    v = parseNumber(text);
+    if (NUMBERS.size > 1 << 16) NUMBERS.clear();
+    NUMBERS.set(text, v);
+  }
+  return v;
+}
+
+/** Recursive-descent parser over the significant tokens of one line of a TokenStream. */
 class LineParser {
   private pos = 0;
-  private toks: Token[] = [];
+  private end = 0;
+  private from = 0;
+  private s!: TokenStream;
 
   /** Parsing is per line and never re-entrant: one parser serves every line. */
-  reset(toks: Token[]): this {
-    this.toks = toks;
-    this.pos = 0;
+  reset(s: TokenStream, from: number, end: number): this {
+    this.s = s;
+    this.pos = from;
+    this.from = from;
+    this.end = end;
     return this;
   }
 
-  peek(k = 0): Token | undefined {
-    return this.toks[this.pos + k];
-  }
-  next(): Token | undefined {
-    return this.toks[this.pos++];
-  }
   atEnd(): boolean {
-    return this.pos >= this.toks.length;
+    return this.pos >= this.end;
+  }
+  kindAt(k = 0): number {
+    const i = this.pos + k;
+    return i < this.end ? this.s.kind[i] : -1;
+  }
+  textAt(k = 0): string {
+    return this.s.text[this.pos + k];
   }
   isOp(text: string, k = 0): boolean {
-    const t = this.peek(k);
-    return t !== undefined && t.kind === 'op' && t.text === text;
+    const i = this.pos + k;
+    return i < this.end && this.s.kind[i] === K_OP && this.s.text[i] === text;
+  }
+  /** The span of token `i`. */
+  tok(i: number): Span {
+    return { file: this.s.file[i], start: this.s.start[i], end: this.s.end[i] };
   }
   here(): Span {
-    const t = this.peek() ?? this.toks[this.toks.length - 1];
-    if (!t) return { file: 0, start: 0, end: 0 };
-    return this.atEnd() ? { file: t.file, start: t.end, end: t.end } : t;
+    if (this.end === this.from) return { file: 0, start: 0, end: 0 };
+    if (this.atEnd()) {
+      const last = this.end - 1;
+      return { file: this.s.file[last], start: this.s.end[last], end: this.s.end[last] };
+    }
+    return this.tok(this.pos);
   }
   fail(message: string, span: Span = this.here()): never {
-    throw new ParseFailure(span, message);
+    throw new ParseFailure(spanOf(span), message);
   }
-  expectOp(text: string): Token {
+  expectOp(text: string): number {
     if (!this.isOp(text)) this.fail(`expected '${text}'`);
-    return this.next()!;
+    return this.pos++;
   }
-  join(a: Span, b: Span): Span {
-    return { file: a.file, start: a.start, end: Math.max(a.end, b.end) };
-  }
-  restSpan(from: Span): Span {
-    const last = this.toks[this.pos - 1];
-    return last ? this.join(from, last) : from;
+  /** End offset of the last token consumed, at least `min`. */
+  lastEnd(min: number): number {
+    const last = this.pos - 1;
+    return last >= this.from ? Math.max(min, this.s.end[last]) : min;
   }
 
   // ---- expressions, lowest precedence first ----
   expr(): Expr {
     const test = this.binary(0);
     if (this.isOp('?')) {
-      this.next();
+      this.pos++;
       const then = this.expr();
       this.expectOp(':');
       const otherwise = this.expr();
-      return { kind: 'cond', test, then, else: otherwise, span: this.join(test.span, otherwise.span) };
+      return { kind: 'cond', test, then, else: otherwise, file: test.file, start: test.start, end: Math.max(test.end, otherwise.end) };
     }
     return test;
   }
@@ -176,210 +238,226 @@ class LineParser {
   binary(minLevel: number): Expr {
     let left = this.unary();
     for (;;) {
-      const t = this.peek();
-      const level = t !== undefined && t.kind === 'op' ? BINARY_LEVEL.get(t.text) : undefined;
+      if (this.kindAt() !== K_OP) return left;
+      const op = this.textAt();
+      const level = BINARY_LEVEL.get(op);
       if (level === undefined || level < minLevel) return left;
-      this.next();
+      this.pos++;
       const right = this.binary(level + 1);
-      left = { kind: 'binary', op: t!.text, left, right, span: this.join(left.span, right.span) };
+      left = { kind: 'binary', op, left, right, file: left.file, start: left.start, end: Math.max(left.end, right.end) };
     }
   }
 
   unary(): Expr {
-    const t = this.peek();
-    if (t && t.kind === 'op' && (t.text === '-' || t.text === '+' || t.text === '~' || t.text === '!')) {
-      this.next();
-      const arg = this.unary();
-      return { kind: 'unary', op: t.text, arg, span: this.join(t, arg.span) };
+    if (this.kindAt() === K_OP) {
+      const op = this.textAt();
+      if (op === '-' || op === '+' || op === '~' || op === '!') {
+        const i = this.pos++;
+        const arg = this.unary();
+        return { kind: 'unary', op, arg, file: this.s.file[i], start: this.s.start[i], end: Math.max(this.s.end[i], arg.end) };
+      }
     }
     return this.primary();
   }
 
   primary(): Expr {
-    const t = this.next();
-    if (!t) this.fail('expected an expression');
-    const span = t;
-    switch (t.kind) {
-      case 'number': {
-        const value = parseNumber(t.text);
+    if (this.atEnd()) this.fail('expected an expression');
+    const s = this.s;
+    const i = this.pos++;
+    const text = s.text[i];
+    const file = s.file[i];
+    const start = s.start[i];
+    const end = s.end[i];
+    switch (s.kind[i]) {
+      case K_NUMBER: {
+        const value = numberValue(text);
         if (value === null) {
-          const float = /^[0-9][0-9_]*(\.[0-9_]*)?(e[+-]?[0-9]+)?$/i.test(t.text) && /[.e]/i.test(t.text);
-          this.fail(float ? `floating-point constant '${t.text}' is not supported` : `invalid number '${t.text}'`, span);
+          const float = /^[0-9][0-9_]*(\.[0-9_]*)?(e[+-]?[0-9]+)?$/i.test(text) && /[.e]/i.test(text);
+          this.fail(float ? `floating-point constant '${text}' is not supported` : `invalid number '${text}'`, this.tok(i));
         }
-        return { kind: 'num', value, span };
+        return { kind: 'num', value, file, start, end };
       }
-      case 'string':
-        return { kind: 'str', bytes: stringBytes(t.text), span };
-      case 'here':
-        return { kind: 'here', span };
-      case 'sectstart':
-        return { kind: 'sectstart', span };
-      case 'ident': {
-        const reg = registerByName(t.text);
-        if (reg) return { kind: 'reg', reg, span };
-        const name = t.text.startsWith('$') ? t.text.slice(1) : t.text;
-        return { kind: 'sym', name, span };
+      case K_STRING:
+        return { kind: 'str', bytes: stringBytes(text), file, start, end };
+      case K_HERE:
+        return { kind: 'here', file, start, end };
+      case K_SECTSTART:
+        return { kind: 'sectstart', file, start, end };
+      case K_IDENT: {
+        const reg = word(text).reg;
+        if (reg) return { kind: 'reg', reg, file, start, end };
+        const name = text.charCodeAt(0) === 36 /* $ */ ? text.slice(1) : text;
+        return { kind: 'sym', name, file, start, end };
       }
-      case 'op':
-        if (t.text === '(') {
+      case K_OP:
+        if (text === '(') {
           const inner = this.expr();
           const close = this.expectOp(')');
-          return { ...inner, span: this.join(span, close) } as Expr;
+          return { ...inner, file, start, end: s.end[close] };
         }
         break;
-      case 'bad':
-        this.fail(t.text.length > 1 ? 'unterminated string' : `unexpected character '${t.text}'`, span);
+      case K_BAD:
+        this.fail(text.length > 1 ? 'unterminated string' : `unexpected character '${text}'`, this.tok(i));
     }
-    this.fail(`unexpected '${t.text}' in expression`, span);
+    this.fail(`unexpected '${text}' in expression`, this.tok(i));
   }
 
   // ---- operands ----
   operand(): OperandNode {
-    const start: Span = this.peek() ?? this.here();
+    const s = this.s;
+    const first0 = this.pos;
     let size = 0;
     let strict = false;
     let distance: '' | 'short' | 'near' | 'far' = '';
-    for (;;) {
-      const t = this.peek();
-      if (!t || t.kind !== 'ident') break;
-      const w = lower(t.text);
-      if (w in SIZE_KEYWORDS) size = SIZE_KEYWORDS[w];
-      else if (w === 'strict') strict = true;
-      else if (w === 'short' || w === 'near' || w === 'far') distance = w;
+    while (this.kindAt() === K_IDENT) {
+      const w = word(this.textAt());
+      if (w.size) size = w.size;
+      else if (w.lower === 'strict') strict = true;
+      else if (w.lower === 'short' || w.lower === 'near' || w.lower === 'far') distance = w.lower;
       else break;
-      this.next();
+      this.pos++;
     }
+    const file = first0 < this.end ? s.file[first0] : 0;
+    const start = first0 < this.end ? s.start[first0] : 0;
     if (this.isOp('[')) {
       const mem = this.memory(size, distance === 'far');
       // With a size keyword in front, the operand starts at the keyword.
-      if (mem.span.start !== start.start) mem.span = this.join(start, mem.span);
+      mem.file = file;
+      mem.start = start;
       return mem;
     }
     const first = this.expr();
     if (this.isOp(':')) {
-      this.next();
+      this.pos++;
       const offset = this.expr();
-      return { kind: 'farptr', seg: first, offset, span: this.join(start, offset.span) };
+      return { kind: 'farptr', seg: first, offset, file, start, end: offset.end };
     }
     if (first.kind === 'reg' && size === 0 && !strict && distance === '') {
       return first; // a register expression is already a register operand
     }
-    if (someLeaf(first, (leaf) => leaf.kind === 'reg')) this.fail('a register cannot be used in an immediate expression', first.span);
-    const span = first.span.start === start.start ? first.span : this.join(start, first.span);
-    return { kind: 'imm', expr: first, size, strict, distance, span };
+    if (first.kind !== 'num' && someLeaf(first, (leaf) => leaf.kind === 'reg')) this.fail('a register cannot be used in an immediate expression', first);
+    return { kind: 'imm', expr: first, size, strict, distance, file, start, end: first.end };
   }
 
-  memory(size: number, far: boolean): Extract<OperandNode, { kind: 'mem' }> {
+  memory(size: number, far: boolean): MemoryOperand {
     const open = this.expectOp('[');
     let dispSize = 0;
     let nosplit = false;
-    for (;;) {
-      const t = this.peek();
-      if (!t || t.kind !== 'ident') break;
-      const w = t.text.toLowerCase();
+    while (this.kindAt() === K_IDENT) {
+      const w = word(this.textAt()).lower;
       if (w === 'byte' || w === 'word' || w === 'dword') dispSize = SIZE_KEYWORDS[w];
       else if (w === 'nosplit') nosplit = true;
       else if (w === 'rel' || w === 'abs') { /* 64-bit only: accepted and ignored */ } else break;
-      this.next();
+      this.pos++;
     }
     let seg = null;
-    const t0 = this.peek();
-    if (t0 && t0.kind === 'ident' && this.isOp(':', 1)) {
-      const reg = registerByName(t0.text);
-      if (!reg || reg.cls !== 'sreg') this.fail(`'${t0.text}' is not a segment register`, t0);
+    if (this.kindAt() === K_IDENT && this.isOp(':', 1)) {
+      const reg = word(this.textAt()).reg;
+      if (!reg || reg.cls !== 'sreg') this.fail(`'${this.textAt()}' is not a segment register`, this.tok(this.pos));
       seg = reg;
-      this.next();
-      this.next();
+      this.pos += 2;
     }
     const addr = this.isOp(']') ? null : this.expr();
     const close = this.expectOp(']');
-    return { kind: 'mem', size, far, seg, addr, dispSize, nosplit, span: this.join(open, close) };
+    const s = this.s;
+    return { kind: 'mem', size, far, seg, addr, dispSize, nosplit, file: s.file[open], start: s.start[open], end: s.end[close] };
+  }
+
+  /** A Name node for token `i`, with its text as given. */
+  name(i: number, text: string): Name {
+    return { text, file: this.s.file[i], start: this.s.start[i], end: this.s.end[i] };
   }
 
   // ---- statements ----
   statement(): Statement | null {
-    const t = this.peek();
-    if (!t) return null;
-    if (t.kind === 'op' && t.text === '[') return this.bracketDirective();
-    if (t.kind !== 'ident') this.fail(`expected an instruction or directive, found '${t.text}'`);
-    const word = lower(t.text);
-    const what = STATEMENT_WORD.get(word);
+    if (this.atEnd()) return null;
+    const k = this.kindAt();
+    if (k === K_OP && this.textAt() === '[') return this.bracketDirective();
+    if (k !== K_IDENT) this.fail(`expected an instruction or directive, found '${this.textAt()}'`);
+    const w = word(this.textAt());
+    const what = w.statement;
     if (what === undefined) return this.instruction();
-    const name: Name = { text: word, span: t };
-    this.next();
+    const at = this.pos++;
+    const name = this.name(at, w.lower);
+    const { file, start } = name;
     switch (what) {
       case 'times': {
         const count = this.expr();
         const body = this.statement();
-        return { kind: 'times', count, body, span: this.restSpan(name.span) };
+        return { kind: 'times', count, body, file, start, end: this.lastEnd(name.end) };
       }
-      case 'equ':
-        return { kind: 'equ', value: this.expr(), span: this.restSpan(name.span) };
-      case 'data':
-        return { kind: 'data', directive: name, unit: DATA_DIRECTIVES[word], items: this.dataItems(), span: this.restSpan(name.span) };
+      case 'equ': {
+        const value = this.expr();
+        return { kind: 'equ', value, file, start, end: this.lastEnd(name.end) };
+      }
+      case 'data': {
+        const items = this.dataItems();
+        return { kind: 'data', directive: name, unit: DATA_DIRECTIVES[w.lower], items, file, start, end: this.lastEnd(name.end) };
+      }
       case 'reserve': {
         const count = this.expr();
-        return { kind: 'reserve', directive: name, unit: RESERVE_DIRECTIVES[word], count, span: this.restSpan(name.span) };
+        return { kind: 'reserve', directive: name, unit: RESERVE_DIRECTIVES[w.lower], count, file, start, end: this.lastEnd(name.end) };
       }
       case 'directive':
         return this.directive(name);
     }
   }
 
-  bracketDirective(): Statement {
-    const open = this.next()!;
-    const t = this.next();
-    if (!t || t.kind !== 'ident') this.fail('expected a directive after [');
-    const name: Name = { text: t.text.toLowerCase(), span: t };
+  /** The remaining tokens of the line as objects (directive arguments). */
+  rest(until?: string): Token[] {
     const args: Token[] = [];
-    while (!this.atEnd() && !this.isOp(']')) args.push(this.next()!);
+    while (!this.atEnd() && !(until !== undefined && this.isOp(until))) args.push(this.s.token(this.pos++));
+    return args;
+  }
+
+  bracketDirective(): Statement {
+    const open = this.pos++;
+    if (this.kindAt() !== K_IDENT) this.fail('expected a directive after [');
+    const at = this.pos++;
+    const name = this.name(at, this.s.text[at].toLowerCase());
+    const args = this.rest(']');
     this.expectOp(']');
-    return { kind: 'directive', name, args, span: this.restSpan(open) };
+    const s = this.s;
+    return { kind: 'directive', name, args, file: s.file[open], start: s.start[open], end: this.lastEnd(s.end[open]) };
   }
 
   directive(name: Name): Statement {
-    if (name.text === 'at') {
-      const field = this.expr();
-      let body: Statement | null = null;
-      if (this.isOp(',')) {
-        this.next();
-        body = this.statement();
-      }
-      return { kind: 'directive', name, args: [], exprs: [field], body, span: this.restSpan(name.span) };
-    }
-    if (name.text === 'align' || name.text === 'alignb') {
+    const { file, start } = name;
+    const n = name.text;
+    if (n === 'at' || n === 'align' || n === 'alignb') {
       const exprs = [this.expr()];
       let body: Statement | null = null;
       if (this.isOp(',')) {
-        this.next();
+        this.pos++;
         body = this.statement();
       }
-      return { kind: 'directive', name, args: [], exprs, body, span: this.restSpan(name.span) };
+      return { kind: 'directive', name, args: [], exprs, body, file, start, end: this.lastEnd(name.end) };
     }
-    if (name.text === 'org' || name.text === 'absolute') {
-      return { kind: 'directive', name, args: [], exprs: [this.expr()], span: this.restSpan(name.span) };
+    if (n === 'org' || n === 'absolute') {
+      const exprs = [this.expr()];
+      return { kind: 'directive', name, args: [], exprs, file, start, end: this.lastEnd(name.end) };
     }
-    const args: Token[] = [];
-    while (!this.atEnd()) args.push(this.next()!);
-    return { kind: 'directive', name, args, span: this.restSpan(name.span) };
+    const args = this.rest();
+    return { kind: 'directive', name, args, file, start, end: this.lastEnd(name.end) };
   }
 
   dataItems(): DataItem[] {
     const items: DataItem[] = [];
     if (this.atEnd()) this.fail('expected data after the directive');
+    const s = this.s;
     for (;;) {
-      const t = this.peek()!;
-      const after = this.peek(1);
-      const alone = !after || (after.kind === 'op' && after.text === ',');
-      if (t.kind === 'string' && alone) {
-        this.next();
-        items.push({ kind: 'string', bytes: stringBytes(t.text), span: t });
-      } else if (t.kind === 'op' && t.text === '?' && alone) {
-        this.next();
-        items.push({ kind: 'uninit', span: t });
+      const i = this.pos;
+      const k = s.kind[i];
+      const alone = i + 1 >= this.end || (s.kind[i + 1] === K_OP && s.text[i + 1] === ',');
+      if (k === K_STRING && alone) {
+        this.pos++;
+        items.push({ kind: 'string', bytes: stringBytes(s.text[i]), file: s.file[i], start: s.start[i], end: s.end[i] });
+      } else if (k === K_OP && s.text[i] === '?' && alone) {
+        this.pos++;
+        items.push({ kind: 'uninit', file: s.file[i], start: s.start[i], end: s.end[i] });
       } else {
         const expr = this.expr();
-        items.push({ kind: 'expr', expr, span: expr.span });
+        items.push({ kind: 'expr', expr, file: expr.file, start: expr.start, end: expr.end });
       }
       if (this.atEnd()) return items;
       this.expectOp(',');
@@ -389,13 +467,15 @@ class LineParser {
 
   instruction(): Statement {
     const prefixes: Name[] = [];
-    let t = this.next()!;
-    while (lower(t.text) in PREFIXES && this.peek() && this.peek()!.kind === 'ident' && !this.isOp(':', 0)) {
-      prefixes.push({ text: lower(t.text), span: t });
-      t = this.next()!;
+    let at = this.pos++;
+    let w = word(this.s.text[at]);
+    while (w.prefix && this.kindAt() === K_IDENT) {
+      prefixes.push(this.name(at, w.lower));
+      at = this.pos++;
+      w = word(this.s.text[at]);
     }
-    if (t.kind !== 'ident') this.fail(`expected an instruction, found '${t.text}'`, t);
-    const mnemonic: Name = { text: lower(t.text), span: t };
+    if (this.s.kind[at] !== K_IDENT) this.fail(`expected an instruction, found '${this.s.text[at]}'`, this.tok(at));
+    const mnemonic = this.name(at, w.lower);
     const operands: OperandNode[] = [];
     if (!this.atEnd()) {
       for (;;) {
@@ -404,8 +484,25 @@ class LineParser {
         this.expectOp(',');
       }
     }
-    const first = prefixes[0]?.span ?? mnemonic.span;
-    return { kind: 'instruction', prefixes, mnemonic, operands, span: this.restSpan(first) };
+    const first = prefixes.length ? prefixes[0] : mnemonic;
+    return { kind: 'instruction', prefixes, mnemonic, operands, file: first.file, start: first.start, end: this.lastEnd(mnemonic.end) };
+  }
+
+  label(): Label | null {
+    const s = this.s;
+    const i = this.pos;
+    if (s.kind[i] !== K_IDENT) return null;
+    const text = s.text[i];
+    const colon = i + 1 < this.end && s.kind[i + 1] === K_OP && s.text[i + 1] === ':';
+    const w = word(text);
+    if (!colon) {
+      if (w.keyword || w.reg) return null;
+      // `name equ 1`, `name db 0`, `name:`-less label alone on its line
+      if (i + 1 < this.end && !(s.kind[i + 1] === K_IDENT && word(s.text[i + 1]).keyword)) return null;
+    }
+    this.pos += colon ? 2 : 1;
+    const name = text.charCodeAt(0) === 36 /* $ */ ? text.slice(1) : text;
+    return { name, colon, file: s.file[i], start: s.start[i], end: s.end[i] };
   }
 }
 
@@ -414,39 +511,31 @@ const PARSER = new LineParser();
 /** Shared by every line without errors (most of them), which never adds to it. */
 const NO_ERRORS: SyntaxError[] = [];
 
-
-/** Words that start a statement, so an identifier before them is a label even without a colon. */
-export function isStatementKeyword(word: string): boolean {
-  return KEYWORDS.has(lower(word));
+/** Line `l` of a token stream, parsed. */
+export function parseStreamLine(s: TokenStream, l: number): LineNode {
+  return parseRange(s, s.lineStart[l], s.lineEnd(l));
 }
 
-const KEYWORDS: ReadonlySet<string> = new Set([...STATEMENT_WORD.keys(), ...Object.keys(PREFIXES), ...FORMS.map((f) => f.mnemonic)]);
-
-/**
- * Parses one logical line. `tokens` is every token of the line (trivia included, no
- * trailing newline); the result keeps them for losslessness.
- */
-export function parseLine(tokens: Token[], sig: Token[] = significant(tokens)): LineNode {
-  const first = tokens[0];
-  const last = tokens[tokens.length - 1];
-  const span: Span = first
-    ? { file: first.file, start: first.start, end: last.end }
-    : { file: 0, start: 0, end: 0 };
-  const node: LineNode = { tokens, span, label: null, statement: null, preproc: null, errors: NO_ERRORS };
-  if (sig.length === 0) return node;
-  const head = sig[0];
-  if (isDirectiveToken(head)) {
-    node.preproc = {
-      name: { text: head.text.toLowerCase(), span: head },
-      args: sig.slice(1),
-    };
+/** Parses the tokens `from`..`to` of a stream (one logical line, comments allowed). */
+export function parseRange(s: TokenStream, from: number, to: number): LineNode {
+  const node: LineNode = {
+    file: to > from ? s.file[from] : 0, start: to > from ? s.start[from] : 0, end: to > from ? s.end[to - 1] : 0,
+    label: null, statement: null, preproc: null, errors: NO_ERRORS,
+  };
+  // A comment can only be the last token of a line.
+  const end = to > from && s.kind[to - 1] === K_COMMENT ? to - 1 : to;
+  if (end === from) return node;
+  if (s.kind[from] === K_PP && isDirectiveText(s.text[from])) {
+    const args: Token[] = [];
+    for (let i = from + 1; i < end; i++) args.push(s.token(i));
+    node.preproc = { name: { text: s.text[from].toLowerCase(), file: s.file[from], start: s.start[from], end: s.end[from] }, args };
     return node;
   }
-  const p = PARSER.reset(sig);
+  const p = PARSER.reset(s, from, end);
   try {
-    node.label = parseLabel(p, sig);
+    node.label = p.label();
     node.statement = p.statement();
-    if (!p.atEnd()) p.fail(`unexpected '${p.peek()!.text}'`);
+    if (!p.atEnd()) p.fail(`unexpected '${p.textAt()}'`);
   } catch (e) {
     if (!(e instanceof ParseFailure)) throw e;
     node.errors = [{ span: e.span, message: e.message, code: e.code } satisfies SyntaxError];
@@ -454,22 +543,23 @@ export function parseLine(tokens: Token[], sig: Token[] = significant(tokens)): 
   return node;
 }
 
-function parseLabel(p: LineParser, sig: Token[]): Label | null {
-  const t = sig[0];
-  if (t.kind !== 'ident') return null;
-  const second = sig[1];
-  const colon = second !== undefined && second.kind === 'op' && second.text === ':';
-  const word = t.text.toLowerCase();
-  const isReg = registerByName(word) !== undefined;
-  if (!colon) {
-    if (isStatementKeyword(word) || isReg) return null;
-    // `name equ 1`, `name db 0`, `name:`-less label alone on its line
-    if (second !== undefined && !(second.kind === 'ident' && isStatementKeyword(second.text))) return null;
-  }
-  if (isReg && !colon) return null;
-  p.next();
-  if (colon) p.next();
-  const name = t.text.startsWith('$') ? t.text.slice(1) : t.text;
-  return { name, colon, span: t };
-}
+/** Scratch stream for parsing token objects (macro expansions); never kept by a tree. */
+const SCRATCH = new TokenStream('');
 
+/**
+ * Parses one logical line given as token objects (trivia allowed, no newline tokens):
+ * the lines the preprocessor rewrote.
+ */
+export function parseLine(tokens: readonly Token[]): LineNode {
+  const s = SCRATCH;
+  s.reset();
+  let last = -1; // a trailing comment belongs to the line's span
+  for (const t of tokens) {
+    if (t.kind === 'comment') last = s.count;
+    else if (t.kind === 'newline') continue;
+    s.push(KINDS.indexOf(t.kind), t.text, t.start, t.end, t.file);
+  }
+  // parseRange allows a comment only at the end; drop any other.
+  if (last >= 0 && last !== s.count - 1) return parseLine(tokens.filter((t) => t.kind !== 'comment'));
+  return parseRange(s, 0, s.count);
+}

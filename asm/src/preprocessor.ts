@@ -4,11 +4,11 @@
 // It turns a root file into a stream of parsed lines, each remembering the chain of
 // %include and macro invocations it came from so errors land in the user's file.
 
-import { isDirectiveToken, isTrivia, significant, tokenize, tokenizeLines, type Token } from './lexer.js';
-import { parseLine } from './parser.js';
+import { isDirectiveToken, isTrivia, K_IDENT, K_PP, lex, significant, tokenize, type Token, type TokenStream } from './lexer.js';
+import { parseLine, parseStreamLine, wordLower } from './parser.js';
 import { makeSourceFile, type SourceFile, type SourceProvider } from './source.js';
 import type { Diagnostic } from './diagnostics.js';
-import type { LineNode, Span } from './syntax.js';
+import { spanOf, type LineNode, type Span, type Statement } from './syntax.js';
 import { evaluate, EvalError, NO_SYMBOLS } from './expr.js';
 
 /** One step in the chain that produced a line: an %include or a macro call site. */
@@ -61,11 +61,23 @@ interface Cond {
   span: Span;
 }
 
-/** A source of raw lines: a file, a macro body or a %rep body. */
+/** A file's tokens and parse trees, kept across runs while its text is unchanged. */
+interface FileLines {
+  text: string;
+  stream: TokenStream;
+  parsed: LineNode[];
+  /** Per line: 1 when it has no preprocessor token (`%...`), so only defines and macros can change it. */
+  plain: Uint8Array;
+}
+
+/** A source of raw lines: a file (as a stream), a macro body or a %rep body (as token lists). */
 interface LineSource {
-  lines: Token[][];
-  /** For a file: its lines already parsed, reused when expansion changes nothing. */
-  parsed?: LineNode[];
+  /** Token lists, for a macro or %rep body. */
+  lines: Token[][] | null;
+  /** The file, for a file source. */
+  file: FileLines | null;
+  /** Number of lines. */
+  count: number;
   index: number;
   stack: readonly Frame[];
   /** Macro call bindings, when this source is a macro body. */
@@ -83,8 +95,13 @@ interface MacroCall {
 
 const MAX_INCLUDE_DEPTH = 64;
 
+/** Line `i` of a source as token objects. */
+function lineAt(src: LineSource, i: number): Token[] {
+  return src.lines ? src.lines[i] : src.file!.stream.lineTokens(i);
+}
+
 /** Tokens and trees of recently read files, keyed by file id and path, checked by text. */
-const FILE_CACHE = new Map<string, { text: string; lines: Token[][]; parsed: LineNode[] }>();
+const FILE_CACHE = new Map<string, FileLines>();
 const FILE_CACHE_LIMIT = 64;
 const MAX_MACRO_DEPTH = 256;
 /** Stops runaway %rep and recursive macros instead of hanging. */
@@ -129,17 +146,25 @@ export class Preprocessor {
     const key = `${file.id}\0${file.path}`;
     let hit = FILE_CACHE.get(key);
     if (!hit || hit.text !== file.text) {
-      const lines = tokenizeLines(file.text, file.id);
-      hit = { text: file.text, lines, parsed: lines.map((l) => parseLine(l)) };
+      const stream = lex(file.text, file.id);
+      const parsed: LineNode[] = new Array(stream.lines);
+      const plain = new Uint8Array(stream.lines);
+      for (let l = 0; l < stream.lines; l++) {
+        parsed[l] = parseStreamLine(stream, l);
+        let p = 1;
+        for (let i = stream.lineStart[l], e = stream.lineEnd(l); i < e; i++) if (stream.kind[i] === K_PP) p = 0;
+        plain[l] = p;
+      }
+      hit = { text: file.text, stream, parsed, plain };
       if (FILE_CACHE.size >= FILE_CACHE_LIMIT) FILE_CACHE.delete(FILE_CACHE.keys().next().value!);
       FILE_CACHE.set(key, hit);
     }
     this.trees.set(file.id, hit.parsed);
-    return { lines: hit.lines, parsed: hit.parsed, index: 0, stack, condDepth: this.conds.length };
+    return { lines: null, file: hit, count: hit.parsed.length, index: 0, stack, condDepth: this.conds.length };
   }
 
   private error(span: Span, message: string, code: string, severity: 'error' | 'warning' = 'error', stack: readonly Frame[] = this.currentStack()): void {
-    this.diagnostics.push(locate({ severity, code, message, span, related: [] }, stack));
+    this.diagnostics.push(locate({ severity, code, message, span: spanOf(span), related: [] }, stack));
   }
 
   private currentStack(): readonly Frame[] {
@@ -150,7 +175,7 @@ export class Preprocessor {
     let guard = 0;
     while (this.sources.length) {
       const src = this.sources[this.sources.length - 1];
-      if (src.index >= src.lines.length) {
+      if (src.index >= src.count) {
         if (src.repeat !== undefined && src.repeat > 1) {
           src.repeat--;
           src.index = 0;
@@ -159,15 +184,42 @@ export class Preprocessor {
         this.sources.pop();
         continue;
       }
-      const raw = src.lines[src.index++];
+      const l = src.index++;
       if (++guard > MAX_OUTPUT_LINES) {
-        const t = raw.find((x) => !isTrivia(x));
+        const t = lineAt(src, l).find((x) => !isTrivia(x));
         this.error(t ? t : { file: 0, start: 0, end: 0 }, 'preprocessor output too large: runaway %rep or recursive macro?', 'preproc-limit');
         this.sources = [];
         return;
       }
-      this.processLine(src, raw);
+      if (src.file && this.plainLine(src, src.file, l)) continue;
+      this.processLine(src, lineAt(src, l));
     }
+  }
+
+  /**
+   * The fast path for a line of a file that no define or macro touches: its tree from
+   * the cache. False when the line needs the general path.
+   */
+  private plainLine(src: LineSource, file: FileLines, l: number): boolean {
+    if (!file.plain[l]) return false;
+    if (!this.active()) return true;
+    const s = file.stream;
+    const from = s.lineStart[l];
+    const end = s.lineEnd(l);
+    const caseless = this.caselessDefines.size > 0;
+    let idents = 0;
+    for (let i = from; i < end; i++) {
+      if (s.kind[i] !== K_IDENT) continue;
+      const text = s.text[i];
+      if (this.defines.has(text) || (caseless && this.caselessDefines.has(text.toLowerCase()))) return false;
+      // A macro is called by the line's first word, or its second after a label.
+      if (idents++ < 2 && this.macros.size && this.macros.has(wordLower(text))) return false;
+    }
+    const node = file.parsed[l];
+    this.out.push({ node, stack: src.stack });
+    const st = node.statement;
+    if (st && st.kind === 'directive' && st.start === st.name.start) this.sectionChosen(st);
+    return true;
   }
 
   private active(): boolean {
@@ -189,18 +241,21 @@ export class Preprocessor {
     const lineSig = tokens === raw ? sig : significant(tokens);
     if (this.tryInvokeMacro(src, tokens, lineSig)) return;
     // An unchanged line of a file was parsed already.
-    const node = tokens === raw && src.parsed ? src.parsed[src.index - 1] : undefined;
-    this.emit(tokens, lineSig, src.stack, node);
+    const node = tokens === raw && src.file ? src.file.parsed[src.index - 1] : undefined;
+    this.emit(tokens, src.stack, node);
   }
 
-  private emit(tokens: Token[], sig: Token[], stack: readonly Frame[], parsed?: LineNode): void {
-    const node = parsed ?? parseLine(tokens, sig);
+  private emit(tokens: Token[], stack: readonly Frame[], parsed?: LineNode): void {
+    const node = parsed ?? parseLine(tokens);
     this.out.push({ node, stack });
     const st = node.statement;
-    if (st && st.kind === 'directive' && (st.name.text === 'section' || st.name.text === 'segment') && sig[0]?.text !== '[') {
-      // NASM's __SECT__: the last section chosen with the user-level directive.
-      this.setSect(st.args.map((t) => t.text).join(' '));
-    }
+    // The user-level form, not the primitive `[section ...]`.
+    if (st && st.kind === 'directive' && st.start === st.name.start) this.sectionChosen(st);
+  }
+
+  /** NASM's __SECT__: the last section chosen with the user-level directive. */
+  private sectionChosen(st: Extract<Statement, { kind: 'directive' }>): void {
+    if (st.name.text === 'section' || st.name.text === 'segment') this.setSect(st.args.map((t) => t.text).join(' '));
   }
 
   private setSect(section: string): void {
@@ -469,7 +524,7 @@ export class Preprocessor {
       this.error(span, `%rep count ${count} is too large`, 'preproc-limit');
       return;
     }
-    this.sources.push({ lines: body, index: 0, stack: src.stack, call: src.call, repeat: Number(count), condDepth: this.conds.length });
+    this.sources.push({ lines: body, file: null, count: body.length, index: 0, stack: src.stack, call: src.call, repeat: Number(count), condDepth: this.conds.length });
   }
 
   private exitRep(span: Span): void {
@@ -609,11 +664,11 @@ export class Preprocessor {
     if (k > 0) {
       // Emit the label on its own line before the expansion.
       const labelToks = tokens.slice(0, tokens.indexOf(sig[k - 1]) + 1);
-      this.emit(labelToks, significant(labelToks), src.stack);
+      this.emit(labelToks, src.stack);
     }
     const stack = [...src.stack, { kind: 'macro' as const, span: callSpan, name: macro.name }];
     const call: MacroCall = { macro, args, unique: ++this.uniqueCounter };
-    this.sources.push({ lines: macro.body, index: 0, stack, call, condDepth: this.conds.length });
+    this.sources.push({ lines: macro.body, file: null, count: macro.body.length, index: 0, stack, call, condDepth: this.conds.length });
     return true;
   }
 
@@ -684,8 +739,8 @@ function dedupe(related: Diagnostic['related'], primary: Span): Diagnostic['rela
 function collectBlock(src: LineSource, open: readonly string[], close: readonly string[]): Token[][] | null {
   const body: Token[][] = [];
   let depth = 1;
-  while (src.index < src.lines.length) {
-    const line = src.lines[src.index++];
+  while (src.index < src.count) {
+    const line = lineAt(src, src.index++);
     const h = line.find((t) => !isTrivia(t));
     const w = h && h.kind === 'pp' ? h.text.toLowerCase() : '';
     if (open.includes(w)) depth++;

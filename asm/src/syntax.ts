@@ -11,38 +11,42 @@ export interface Span {
   end: number;
 }
 
+// Every node is its own span (`file`, `start`, `end` fields): no separate span object
+// per node. Code that keeps a location beyond the tree copies it with `spanOf`.
+
 export type Expr =
   /** `v` caches the evaluated value (numbers never change). */
-  | { kind: 'num'; value: bigint; span: Span; v?: { n: bigint; sect: null; lo?: number } }
+  | (Span & { kind: 'num'; value: bigint; v?: { n: bigint; sect: null; lo?: number } })
   /** A quoted string used as a number: its bytes, little-endian. */
-  | { kind: 'str'; bytes: Uint8Array; span: Span }
-  | { kind: 'sym'; name: string; span: Span }
+  | (Span & { kind: 'str'; bytes: Uint8Array })
+  | (Span & { kind: 'sym'; name: string })
   /** A register inside a memory reference. */
-  | { kind: 'reg'; reg: Register; span: Span }
-  | { kind: 'here'; span: Span }
-  | { kind: 'sectstart'; span: Span }
-  | { kind: 'unary'; op: string; arg: Expr; span: Span }
-  | { kind: 'binary'; op: string; left: Expr; right: Expr; span: Span }
-  | { kind: 'cond'; test: Expr; then: Expr; else: Expr; span: Span };
+  | (Span & { kind: 'reg'; reg: Register })
+  | (Span & { kind: 'here' })
+  | (Span & { kind: 'sectstart' })
+  | (Span & { kind: 'unary'; op: string; arg: Expr })
+  | (Span & { kind: 'binary'; op: string; left: Expr; right: Expr })
+  | (Span & { kind: 'cond'; test: Expr; then: Expr; else: Expr });
+
+export type MemoryOperand = Span & {
+  kind: 'mem';
+  /** Declared width in bits (byte=8 ... tword=80), 0 when not given. */
+  size: number;
+  far: boolean;
+  seg: Register | null;
+  /** The address expression; registers appear as 'reg' leaves. */
+  addr: Expr | null;
+  /** Displacement width forced inside the brackets (`[byte ebx+0]`), 0 when not given. */
+  dispSize: number;
+  nosplit: boolean;
+  /** The address's base/index/displacement, derived once. */
+  shape?: AddressShape;
+};
 
 export type OperandNode =
-  | { kind: 'reg'; reg: Register; span: Span }
-  | {
-      kind: 'mem';
-      /** Declared width in bits (byte=8 ... tword=80), 0 when not given. */
-      size: number;
-      far: boolean;
-      seg: Register | null;
-      /** The address expression; registers appear as 'reg' leaves. */
-      addr: Expr | null;
-      /** Displacement width forced inside the brackets (`[byte ebx+0]`), 0 when not given. */
-      dispSize: number;
-      nosplit: boolean;
-      span: Span;
-      /** The address's base/index/displacement, derived once. */
-      shape?: AddressShape;
-    }
-  | {
+  | (Span & { kind: 'reg'; reg: Register })
+  | MemoryOperand
+  | (Span & {
       kind: 'imm';
       expr: Expr;
       /** Declared width in bits, 0 when not given. */
@@ -50,19 +54,17 @@ export type OperandNode =
       strict: boolean;
       /** Jump distance keyword. */
       distance: '' | 'short' | 'near' | 'far';
-      span: Span;
-    }
-  | { kind: 'farptr'; seg: Expr; offset: Expr; span: Span };
+    })
+  | (Span & { kind: 'farptr'; seg: Expr; offset: Expr });
 
-export interface Name {
+export interface Name extends Span {
   text: string;
-  span: Span;
 }
 
 export type DataItem =
-  | { kind: 'expr'; expr: Expr; span: Span }
-  | { kind: 'string'; bytes: Uint8Array; span: Span }
-  | { kind: 'uninit'; span: Span };
+  | (Span & { kind: 'expr'; expr: Expr })
+  | (Span & { kind: 'string'; bytes: Uint8Array })
+  | (Span & { kind: 'uninit' });
 
 /**
  * What the assembler derives once from an instruction statement and keeps on it (the
@@ -82,31 +84,32 @@ export interface InstructionMemo {
 }
 
 export type Statement =
-  | { kind: 'instruction'; prefixes: Name[]; mnemonic: Name; operands: OperandNode[]; span: Span; memo?: InstructionMemo }
-  | { kind: 'data'; directive: Name; unit: number; items: DataItem[]; span: Span }
-  | { kind: 'reserve'; directive: Name; unit: number; count: Expr; span: Span }
-  | { kind: 'times'; count: Expr; body: Statement | null; span: Span }
-  | { kind: 'equ'; value: Expr; span: Span }
+  | (Span & { kind: 'instruction'; prefixes: Name[]; mnemonic: Name; operands: OperandNode[]; memo?: InstructionMemo })
+  | (Span & { kind: 'data'; directive: Name; unit: number; items: DataItem[] })
+  | (Span & { kind: 'reserve'; directive: Name; unit: number; count: Expr })
+  | (Span & { kind: 'times'; count: Expr; body: Statement | null })
+  | (Span & { kind: 'equ'; value: Expr })
   /** Assembler directives: bits, section, org, align, global, struc, at, incbin, ... */
-  | { kind: 'directive'; name: Name; args: Token[]; span: Span; body?: Statement | null; exprs?: Expr[] };
+  | (Span & { kind: 'directive'; name: Name; args: Token[]; body?: Statement | null; exprs?: Expr[] });
 
-export interface Label {
+export interface Label extends Span {
   name: string;
-  span: Span;
   colon: boolean;
 }
 
-/** One logical source line after parsing (a preprocessor line is kept as raw tokens). */
-export interface LineNode {
-  /** All tokens of the line, trivia included (lossless). */
-  tokens: Token[];
-  span: Span;
+/** One logical source line after parsing (its own span: first to last token). */
+export interface LineNode extends Span {
   label: Label | null;
   statement: Statement | null;
   /** Preprocessor directive (`%define`, `%macro`, ...) when the line is one. */
   preproc: { name: Name; args: Token[] } | null;
   /** Empty for most lines (a shared array: never push to it, replace it). */
   errors: readonly SyntaxError[];
+}
+
+/** A plain copy of a node's location, for diagnostics that outlive the tree. */
+export function spanOf(s: Span): Span {
+  return { file: s.file, start: s.start, end: s.end };
 }
 
 export interface SyntaxError {

@@ -69,7 +69,7 @@ describe.each(seeds)('ELF of seed %s', (seed) => {
       if (row.bytes.length === 0 || row.line.stack.length > 0) continue;
       const st = row.line.node.statement;
       if (!st || st.kind !== 'instruction') continue;
-      const { line } = lineColumn(file, row.line.node.span.start);
+      const { line } = lineColumn(file, row.line.node.start);
       expect(table.get(row.address), `address 0x${row.address.toString(16)}`).toBe(`${seed}:${line}`);
       checked++;
     }

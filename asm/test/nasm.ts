@@ -51,7 +51,7 @@ export function mismatches(result: AssembleResult, ours: Uint8Array, ref: Uint8A
     const want = Buffer.from(ref.subarray(off, off + row.bytes.length));
     const got = Buffer.from(row.bytes);
     if (!got.equals(want)) {
-      const span = row.line.node.span;
+      const span = row.line.node;
       const text = result.files[span.file]?.text.slice(span.start, span.end).trim();
       out.push(`${text}: xenolab ${got.toString('hex')} nasm ${want.toString('hex')}`);
     }

@@ -14,7 +14,7 @@ import type { Expr } from '../src/syntax.js';
 const RUNS = Number(process.env['XENOLAB_FUZZ_RUNS'] ?? 3000);
 const ADDRESS = 0x00400000;
 const SPAN = { file: 0, start: 0, end: 0 };
-const num = (n: number): Expr => ({ kind: 'num', value: BigInt(n), span: SPAN });
+const num = (n: number): Expr => ({ kind: 'num', value: BigInt(n), ...SPAN });
 const value = (n: number) => ({ n: BigInt(n), sect: null });
 const regs = (cls: Register['cls']) => REGISTERS.filter((r) => r.cls === cls);
 const reg = (name: string) => registerByName(name)!;

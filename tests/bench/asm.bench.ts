@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assemble } from '../../asm/src/assembler.js';
 import { withBuiltins } from '../../asm/src/builtins.js';
-import { tokenizeLines } from '../../asm/src/lexer.js';
-import { parseLine } from '../../asm/src/parser.js';
+import { lex } from '../../asm/src/lexer.js';
+import { parseStreamLine } from '../../asm/src/parser.js';
 import { xenIncludeSource } from '../../asm/src/xenInclude.js';
 import { guestSource } from './workload.js';
 
@@ -49,7 +49,8 @@ export function run(): void {
     const file = join(dir, `guest${round + 2}.asm`);
     writeFileSync(file, text);
     const parse = time(() => {
-      for (const line of tokenizeLines(text)) parseLine(line);
+      const tokens = lex(text);
+      for (let l = 0; l < tokens.lines; l++) parseStreamLine(tokens, l);
     });
     let ok = true;
     const asm = time(() => {
