@@ -47,6 +47,9 @@ interface Macro {
   greedy: boolean;
   defaults: Token[][];
   body: Token[][];
+  /** Which body lines have no `%` token, and their trees once parsed (shared by every call). */
+  plain: Uint8Array;
+  parsed: (LineNode | undefined)[];
   span: Span;
 }
 
@@ -78,6 +81,10 @@ interface LineSource {
   file: FileLines | null;
   /** Number of lines. */
   count: number;
+  /** Per line: 1 when it has no `%` token, so only defines and macros can change it. */
+  plain: Uint8Array;
+  /** Trees of plain lines, parsed once and reused while no define or macro touches them. */
+  parsed: (LineNode | undefined)[];
   index: number;
   stack: readonly Frame[];
   /** Macro call bindings, when this source is a macro body. */
@@ -160,7 +167,7 @@ export class Preprocessor {
       FILE_CACHE.set(key, hit);
     }
     this.trees.set(file.id, hit.parsed);
-    return { lines: null, file: hit, count: hit.parsed.length, index: 0, stack, condDepth: this.conds.length };
+    return { lines: null, file: hit, count: hit.parsed.length, plain: hit.plain, parsed: hit.parsed, index: 0, stack, condDepth: this.conds.length };
   }
 
   private error(span: Span, message: string, code: string, severity: 'error' | 'warning' = 'error', stack: readonly Frame[] = this.currentStack()): void {
@@ -191,7 +198,7 @@ export class Preprocessor {
         this.sources = [];
         return;
       }
-      if (src.file && this.plainLine(src, src.file, l)) continue;
+      if (src.plain[l] && this.plainLine(src, l)) continue;
       this.processLine(src, lineAt(src, l));
     }
   }
@@ -200,22 +207,19 @@ export class Preprocessor {
    * The fast path for a line of a file that no define or macro touches: its tree from
    * the cache. False when the line needs the general path.
    */
-  private plainLine(src: LineSource, file: FileLines, l: number): boolean {
-    if (!file.plain[l]) return false;
+  private plainLine(src: LineSource, l: number): boolean {
     if (!this.active()) return true;
-    const s = file.stream;
-    const from = s.lineStart[l];
-    const end = s.lineEnd(l);
-    const caseless = this.caselessDefines.size > 0;
-    let idents = 0;
-    for (let i = from; i < end; i++) {
-      if (s.kind[i] !== K_IDENT) continue;
-      const text = s.text[i];
-      if (this.defines.has(text) || (caseless && this.caselessDefines.has(text.toLowerCase()))) return false;
-      // A macro is called by the line's first word, or its second after a label.
-      if (idents++ < 2 && this.macros.size && this.macros.has(wordLower(text))) return false;
+    if (src.file) {
+      const s = src.file.stream;
+      let idents = 0;
+      for (let i = s.lineStart[l], end = s.lineEnd(l); i < end; i++) {
+        if (s.kind[i] === K_IDENT && this.expandable(s.text[i], idents++)) return false;
+      }
+    } else {
+      let idents = 0;
+      for (const t of src.lines![l]) if (t.kind === 'ident' && this.expandable(t.text, idents++)) return false;
     }
-    const node = file.parsed[l];
+    const node = (src.parsed[l] ??= parseLine(src.lines![l]));
     this.out.push({ node, stack: src.stack });
     const st = node.statement;
     if (st && st.kind === 'directive' && st.start === st.name.start) this.sectionChosen(st);
@@ -251,6 +255,14 @@ export class Preprocessor {
     const st = node.statement;
     // The user-level form, not the primitive `[section ...]`.
     if (st && st.kind === 'directive' && st.start === st.name.start) this.sectionChosen(st);
+  }
+
+  /** Whether the `index`th identifier of a line is a define, or (first or second) a macro name. */
+  private expandable(text: string, index: number): boolean {
+    if (this.defines.has(text)) return true;
+    if (this.caselessDefines.size && this.caselessDefines.has(text.toLowerCase())) return true;
+    // A macro is called by the line's first word, or by its second after a label.
+    return index < 2 && this.macros.size > 0 && this.macros.has(wordLower(text));
   }
 
   /** NASM's __SECT__: the last section chosen with the user-level directive. */
@@ -504,7 +516,9 @@ export class Preprocessor {
       greedy: m[3] === '+',
       defaults,
       body,
-      span: nameTok,
+      plain: plainLines(body),
+      parsed: [],
+      span: spanOf(nameTok),
     };
     const key = nameTok.text.toLowerCase();
     const list = (this.macros.get(key) ?? []).filter((x) => x.min !== macro.min || x.max !== macro.max);
@@ -524,7 +538,10 @@ export class Preprocessor {
       this.error(span, `%rep count ${count} is too large`, 'preproc-limit');
       return;
     }
-    this.sources.push({ lines: body, file: null, count: body.length, index: 0, stack: src.stack, call: src.call, repeat: Number(count), condDepth: this.conds.length });
+    this.sources.push({
+      lines: body, file: null, count: body.length, plain: plainLines(body), parsed: [], index: 0, stack: src.stack, call: src.call,
+      repeat: Number(count), condDepth: this.conds.length,
+    });
   }
 
   private exitRep(span: Span): void {
@@ -668,7 +685,10 @@ export class Preprocessor {
     }
     const stack = [...src.stack, { kind: 'macro' as const, span: callSpan, name: macro.name }];
     const call: MacroCall = { macro, args, unique: ++this.uniqueCounter };
-    this.sources.push({ lines: macro.body, file: null, count: macro.body.length, index: 0, stack, call, condDepth: this.conds.length });
+    this.sources.push({
+      lines: macro.body, file: null, count: macro.body.length, plain: macro.plain, parsed: macro.parsed, index: 0, stack, call,
+      condDepth: this.conds.length,
+    });
     return true;
   }
 
@@ -748,6 +768,13 @@ function collectBlock(src: LineSource, open: readonly string[], close: readonly 
     body.push(line);
   }
   return null;
+}
+
+/** Per line: 1 when no token is a `%` word (parameter, directive, local label, paste). */
+function plainLines(lines: Token[][]): Uint8Array {
+  const plain = new Uint8Array(lines.length);
+  for (let l = 0; l < lines.length; l++) plain[l] = lines[l].some((t) => t.kind === 'pp') ? 0 : 1;
+  return plain;
 }
 
 function firstToken(tokens: Token[]): Token | undefined {

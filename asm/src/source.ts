@@ -8,11 +8,21 @@ export interface SourceFile {
   /** Path as given by the caller or resolved by %include. */
   path: string;
   text: string;
-  /** Offset at which each line starts (line 1 is index 0). */
-  lineStarts: number[];
+  /** Offset at which each line starts (line 1 is index 0); computed when first asked for. */
+  readonly lineStarts: readonly number[];
 }
 
 export function makeSourceFile(id: number, path: string, text: string): SourceFile {
+  let starts: number[] | null = null;
+  return {
+    id, path, text,
+    get lineStarts() {
+      return (starts ??= lineStartsOf(text));
+    },
+  };
+}
+
+function lineStartsOf(text: string): number[] {
   const lineStarts = [0];
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -22,7 +32,7 @@ export function makeSourceFile(id: number, path: string, text: string): SourceFi
       lineStarts.push(i + 1);
     }
   }
-  return { id, path, text, lineStarts };
+  return lineStarts;
 }
 
 /** 1-based line and column of an offset. */
