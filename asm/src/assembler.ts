@@ -417,8 +417,24 @@ function defineLabel(pass: Pass, node: LineNode, value?: Value): void {
   }
   const isLabel = value === undefined && !pass.absolute;
   const offset = isLabel ? pass.section.offset : 0;
-  if (!prev || prev.value.n !== v.n || prev.value.sect !== v.sect || prev.offset !== offset) pass.changed = true;
-  pass.symbols.set(name, { value: v, offset, pass: pass.number, span: spanOf(label), section: v.sect, isLabel });
+  if (!prev) {
+    pass.changed = true;
+    pass.symbols.set(name, { value: v, offset, pass: pass.number, span: spanOf(label), section: v.sect, isLabel });
+    return;
+  }
+  // A label is its section and offset: the section's address is checked with the layout,
+  // so a label whose section moved (pass 1 cannot place sections) does not force a pass.
+  const same = isLabel
+    ? prev.isLabel && prev.section === v.sect && prev.offset === offset
+    : !prev.isLabel && prev.value.n === v.n && prev.value.sect === v.sect;
+  if (!same) pass.changed = true;
+  prev.value = v;
+  prev.offset = offset;
+  prev.pass = pass.number;
+  prev.section = v.sect;
+  prev.isLabel = isLabel;
+  prev.cachePass = undefined;
+  if (prev.span.start !== label.start || prev.span.file !== label.file) prev.span = spanOf(label);
 }
 
 /** Evaluates an expression; unknown symbols yield undefined before the final pass. */
