@@ -6,7 +6,7 @@
 // appearance, nobits sections last.
 
 import { addressShape } from './address.js';
-import { encodeInstruction, type ResolvedOperand } from './encoder.js';
+import { encodeInstruction, type EncodeRequest, type ResolvedOperand } from './encoder.js';
 import { evaluate, EvalError, low32, type EvalEnv, type Value } from './expr.js';
 import { locate, preprocess, type ExpandedLine, type Frame } from './preprocessor.js';
 import type { Diagnostic, Severity } from './diagnostics.js';
@@ -43,7 +43,8 @@ export interface AssembleResult {
   image: Image;
   diagnostics: Diagnostic[];
   files: SourceFile[];
-  listing: ListingRow[];
+  /** The listing (nasm -l), built when first read. */
+  readonly listing: ListingRow[];
   /** Each file's own lines as parsed before expansion (for the language server). */
   trees: Map<number, LineNode[]>;
   /** How many passes it took. */
@@ -55,15 +56,12 @@ interface LineStarts {
   sections: string[];
 }
 
-/** A listing row whose bytes are still in the section buffer. */
-interface PendingRow {
-  line: ExpandedLine;
-  address: number;
-  section: SectionState | null;
-  from: number;
-  to: number;
-  reserved: number;
-}
+/**
+ * Listing rows whose bytes are still in the section buffers, as a flat list of numbers
+ * (ROW_FIELDS per row: line index, address, section order or -1, from, to, reserved);
+ * rows become objects only when the listing is asked for.
+ */
+const ROW_FIELDS = 6;
 
 interface SectionState {
   name: string;
@@ -118,11 +116,19 @@ class Pass implements EvalEnv {
   /** Non-null inside struc/absolute: the absolute location counter. */
   absolute: { offset: number; struc: string | null; saved: SectionState } | null = null;
   istruc: { name: string; base: number } | null = null;
+  /** The last non-local label: the scope of `.local` names. Set it with setScope(). */
   lastGlobal = '';
+  /** Local names qualified under lastGlobal, so each is built and hashed once per scope. */
+  private readonly locals = new Map<string, string>();
+
+  setScope(name: string): void {
+    if (name !== this.lastGlobal) this.locals.clear();
+    this.lastGlobal = name;
+  }
   org: number | null = null;
   readonly diagnostics: Diagnostic[] = [];
   readonly lines: LineRow[] = [];
-  readonly listing: PendingRow[] = [];
+  readonly listing: number[] = [];
   readonly globals = new Map<string, Span>();
   /** Instruction sizes of this pass by statement key, to detect convergence. */
   readonly sizes: number[] = [];
@@ -187,7 +193,13 @@ class Pass implements EvalEnv {
   }
 
   qualify(name: string): string {
-    return name.startsWith('.') && !name.startsWith('..') ? this.lastGlobal + name : name;
+    if (name.charCodeAt(0) !== 46 || name.charCodeAt(1) === 46) return name;
+    let q = this.locals.get(name);
+    if (q === undefined) {
+      q = this.lastGlobal + name;
+      this.locals.set(name, q);
+    }
+    return q;
   }
 
   report(severity: Severity, code: string, message: string, span: Span): void {
@@ -305,9 +317,13 @@ export function assemble(opts: AssembleOptions): AssembleResult {
   if (!stable) {
     diagnostics.push({ severity: 'error', code: 'no-convergence', message: `label addresses did not settle after ${MAX_PASSES} passes`, span: { file: 0, start: 0, end: 0 }, related: [] });
   }
+  let listing: ListingRow[] | null = null;
   return {
     ok: !diagnostics.some((d) => d.severity === 'error'),
-    image, diagnostics, files: pre.files, listing: listingRows(final, contents), trees: pre.trees, passes,
+    image, diagnostics, files: pre.files, trees: pre.trees, passes,
+    get listing() {
+      return (listing ??= listingRows(final, pre.lines, contents));
+    },
   };
 }
 
@@ -370,7 +386,7 @@ function runPass(pass: Pass, lines: readonly ExpandedLine[]): void {
       // Directives are listed when they produced bytes (align, at, incbin).
       const kind = node.statement.kind;
       const produced = kind !== 'directive' || (pass.section === startSection && pass.location() !== startLoc);
-      if (pass.final && kind !== 'equ' && produced) recordListing(pass, line, startLoc, startSection, startLen, startAbs);
+      if (pass.final && kind !== 'equ' && produced) recordListing(pass, i, startLoc, startSection, startLen, startAbs);
     }
   }
   if (pass.absolute && pass.absolute.struc) {
@@ -378,21 +394,26 @@ function runPass(pass: Pass, lines: readonly ExpandedLine[]): void {
   }
 }
 
-function recordListing(pass: Pass, line: ExpandedLine, startLoc: number, section: SectionState, startLen: number, abs: Pass['absolute']): void {
+function recordListing(pass: Pass, line: number, startLoc: number, section: SectionState, startLen: number, abs: Pass['absolute']): void {
   if (abs || pass.absolute) {
-    pass.listing.push({ line, address: startLoc, section: null, from: 0, to: 0, reserved: pass.location() - startLoc });
+    pass.listing.push(line, startLoc, -1, 0, 0, pass.location() - startLoc);
     return;
   }
   const reserved = section === pass.section && section.kind === 'nobits' ? pass.location() - startLoc : 0;
-  pass.listing.push({ line, address: startLoc, section, from: startLen, to: section.bytes.length, reserved });
+  pass.listing.push(line, startLoc, section.order, startLen, section.bytes.length, reserved);
 }
 
 /** Listing rows with their bytes, cut from the finished section contents. */
-function listingRows(pass: Pass, contents: Map<SectionState, Uint8Array>): ListingRow[] {
-  return pass.listing.map((r) => ({
-    line: r.line, address: r.address, reserved: r.reserved,
-    bytes: r.section ? (contents.get(r.section)?.subarray(r.from, r.to) ?? new Uint8Array(0)) : new Uint8Array(0),
-  }));
+function listingRows(pass: Pass, lines: readonly ExpandedLine[], contents: Map<SectionState, Uint8Array>): ListingRow[] {
+  const byOrder = new Map<number, Uint8Array>();
+  for (const [s, bytes] of contents) byOrder.set(s.order, bytes);
+  const rows: ListingRow[] = [];
+  const r = pass.listing;
+  for (let k = 0; k < r.length; k += ROW_FIELDS) {
+    const bytes = r[k + 2] >= 0 ? byOrder.get(r[k + 2])?.subarray(r[k + 3], r[k + 4]) : undefined;
+    rows.push({ line: lines[r[k]], address: r[k + 1], reserved: r[k + 5], bytes: bytes ?? new Uint8Array(0) });
+  }
+  return rows;
 }
 
 function defineLabel(pass: Pass, node: LineNode, value?: Value): void {
@@ -402,9 +423,9 @@ function defineLabel(pass: Pass, node: LineNode, value?: Value): void {
     // macro-local labels: unique already, and they don't open a new local scope
   } else if (name.startsWith('.') && !name.startsWith('..')) {
     if (!pass.lastGlobal && !pass.absolute?.struc) pass.report('warning', 'orphan-local', `local label '${name}' has no preceding non-local label`, label);
-    name = pass.lastGlobal + name;
+    name = pass.qualify(name);
   } else {
-    pass.lastGlobal = name;
+    pass.setScope(name);
   }
   if (!label.colon && !node.statement) {
     pass.report('warning', 'orphan-label', `label '${name}' alone on a line without a colon`, label);
@@ -573,6 +594,16 @@ function resolveOperand(pass: Pass, op: OperandNode): ResolvedOperand | null {
   }
 }
 
+/** New values for an operand resolved in an earlier pass (its shape never changes). */
+function refreshOperand(pass: Pass, op: OperandNode, r: ResolvedOperand): void {
+  if (r.kind === 'imm' && op.kind === 'imm') r.value = tryEval(pass, op.expr);
+  else if (r.kind === 'mem' && r.shape.disp) r.disp = tryEval(pass, r.shape.disp);
+  else if (r.kind === 'farptr' && op.kind === 'farptr') {
+    r.seg = tryEval(pass, op.seg);
+    r.offset = tryEval(pass, op.offset);
+  }
+}
+
 /** No symbol and no `$`: the encoding cannot depend on labels or the address. */
 function isFixed(st: Extract<Statement, { kind: 'instruction' }>): boolean {
   return !st.operands.some((o) => operandExprs(o).some((e) => someLeaf(e, isLocation)));
@@ -589,25 +620,32 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
     if (pass.final) emitInstruction(pass, st, pass.location(), memo.bytes!, memo.warnings ?? [], length, memo);
     return;
   }
-  const operands: ResolvedOperand[] = [];
-  for (const o of st.operands) {
-    const r = resolveOperand(pass, o);
-    if (!r) {
-      pass.sizes[key] = 0;
-      return;
+  // The resolved operands live on the memo; each pass only refreshes their values.
+  let operands = memo.operands;
+  if (!operands) {
+    const list: ResolvedOperand[] = [];
+    for (const o of st.operands) {
+      const r = resolveOperand(pass, o);
+      if (!r) {
+        pass.sizes[key] = 0;
+        return;
+      }
+      list.push(r);
     }
-    operands.push(r);
+    operands = memo.operands = list;
+  } else {
+    for (let i = 0; i < operands.length; i++) refreshOperand(pass, st.operands[i], operands[i]);
   }
   const address = pass.location();
-  const res = encodeInstruction({
-    mnemonic: st.mnemonic.text,
-    prefixes: st.prefixes.length ? st.prefixes.map((p) => p.text) : NO_PREFIXES,
-    operands,
-    address,
-    section: pass.absolute ? '' : pass.section.name,
-    final: pass.final,
-    memo,
-  });
+  const req = REQUEST;
+  req.mnemonic = st.mnemonic.text;
+  req.prefixes = st.prefixes.length ? st.prefixes.map((p) => p.text) : NO_PREFIXES;
+  req.operands = operands;
+  req.address = address;
+  req.section = pass.absolute ? '' : pass.section.name;
+  req.final = pass.final;
+  req.memo = memo;
+  const res = encodeInstruction(req);
   if (!res.ok) {
     const span = res.operand !== undefined ? st.operands[res.operand] : res.code === 'unknown-instruction' ? st.mnemonic : st;
     pass.report('error', res.code, res.message, span);
@@ -641,6 +679,8 @@ function emitInstruction(
 }
 
 const NO_PREFIXES: readonly string[] = [];
+/** One request object serves every encoding (the encoder keeps no reference to it). */
+const REQUEST: EncodeRequest = { mnemonic: '', prefixes: NO_PREFIXES, operands: [], address: 0, section: '', final: false };
 
 /**
  * Records an instruction's size for convergence and, outside the final pass, moves the
@@ -775,7 +815,7 @@ function directive(pass: Pass, st: Extract<Statement, { kind: 'directive' }>, no
       if (!nameTok || nameTok.kind !== 'ident') return pass.report('error', 'directive', 'struc needs a name', st);
       if (pass.absolute?.struc) return pass.report('error', 'directive', `struc '${nameTok.text}' inside struc '${pass.absolute.struc}'`, st);
       const saved = pass.section;
-      pass.lastGlobal = nameTok.text;
+      pass.setScope(nameTok.text);
       defineSymbol(pass, nameTok.text, { n: 0n, sect: null }, nameTok);
       pass.absolute = { offset: 0, struc: nameTok.text, saved };
       return;

@@ -111,6 +111,10 @@ function shapeMatch(kind: OperandKind, op: ResolvedOperand, form: InstructionFor
 }
 
 const BY_SIGNATURE = new Map<string, readonly InstructionForm[]>();
+/** Per form list of BY_SIGNATURE: some form's match depends on values. */
+const VALUE_DEPENDENT = new WeakMap<readonly InstructionForm[], boolean>();
+/** Per form list of BY_SIGNATURE: an unsized memory operand fits forms of several widths. */
+const AMBIGUOUS = new WeakMap<readonly InstructionForm[], boolean>();
 
 /** Everything shapeMatch() looks at, as a string. */
 function shapeSignature(req: EncodeRequest): string {
@@ -321,20 +325,30 @@ export function encodeInstruction(req: EncodeRequest): EncodeResult {
       }
       shaped = list;
       BY_SIGNATURE.set(signature, list);
+      VALUE_DEPENDENT.set(list, list.some((f) => FACTS[f.index].valueDependent));
+      AMBIGUOUS.set(list, ambiguousSize(list, req.operands) !== null);
     }
     if (req.memo) req.memo.forms = shaped;
   }
-  const matched: InstructionForm[] = [];
-  for (const f of shaped) {
-    let ok = true;
-    if (FACTS[f.index].valueDependent) {
-      for (let i = 0; i < f.operands.length && ok; i++) ok = valueMatch(f.operands[i], req.operands[i], f, req);
+  let matched = shaped;
+  if (VALUE_DEPENDENT.get(shaped) !== false) {
+    const list: InstructionForm[] = [];
+    matched = list;
+    for (const f of shaped) {
+      let ok = true;
+      if (FACTS[f.index].valueDependent) {
+        for (let i = 0; i < f.operands.length && ok; i++) ok = valueMatch(f.operands[i], req.operands[i], f, req);
+      }
+      if (ok) list.push(f);
     }
-    if (ok) matched.push(f);
   }
   if (matched.length === 0) return noMatch(req, formsOf(req.mnemonic));
-  const sizeProblem = ambiguousSize(matched, req.operands);
-  if (sizeProblem) return sizeProblem;
+  // Dropping forms for their values can only remove ambiguity: look closer only when the
+  // shape alone is ambiguous.
+  if (AMBIGUOUS.get(shaped) !== false) {
+    const sizeProblem = ambiguousSize(matched, req.operands);
+    if (sizeProblem) return sizeProblem;
+  }
   let best: InstructionForm | undefined;
   let bestLength = Infinity;
   let lastError = '';
@@ -353,7 +367,7 @@ export function encodeInstruction(req: EncodeRequest): EncodeResult {
 }
 
 /** An unsized memory operand that several forms of different widths accept. */
-function ambiguousSize(matched: InstructionForm[], ops: readonly ResolvedOperand[]): EncodeResult | null {
+function ambiguousSize(matched: readonly InstructionForm[], ops: readonly ResolvedOperand[]): EncodeResult | null {
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i];
     if (op.kind !== 'mem' || op.size !== 0) continue;

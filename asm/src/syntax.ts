@@ -3,6 +3,7 @@
 
 import type { InstructionForm, Register } from '../../isa/src/index.js';
 import type { AddressShape } from './address.js';
+import type { ResolvedOperand } from './encoder.js';
 import type { Token } from './lexer.js';
 
 export interface Span {
@@ -78,6 +79,8 @@ export interface InstructionMemo {
   /** Bytes and warnings of a fixed instruction, once encoded in a final pass. */
   bytes?: number[];
   warnings?: string[];
+  /** The operands as the encoder takes them; each pass refreshes their values. */
+  operands?: ResolvedOperand[];
   /** 1-based line and column of the mnemonic. */
   line?: number;
   column?: number;
