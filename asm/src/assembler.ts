@@ -128,7 +128,9 @@ class Pass implements EvalEnv {
   org: number | null = null;
   readonly diagnostics: Diagnostic[] = [];
   readonly lines: LineRow[] = [];
-  readonly listing: number[] = [];
+  /** Listing rows (ROW_FIELDS numbers each), at most one per line. */
+  readonly listing: Float64Array;
+  listed = 0;
   readonly globals = new Map<string, Span>();
   /** Instruction sizes of this pass by statement key, to detect convergence. */
   readonly sizes: number[] = [];
@@ -154,6 +156,7 @@ class Pass implements EvalEnv {
     readonly previousLines: LineStarts | null,
   ) {
     this.lineStarts = { offsets: new Float64Array(lineCount), sections: new Array<string>(lineCount) };
+    this.listing = new Float64Array(final ? lineCount * ROW_FIELDS : 0);
     this.switchSection('.text', null);
   }
 
@@ -395,12 +398,20 @@ function runPass(pass: Pass, lines: readonly ExpandedLine[]): void {
 }
 
 function recordListing(pass: Pass, line: number, startLoc: number, section: SectionState, startLen: number, abs: Pass['absolute']): void {
+  const r = pass.listing;
+  const k = pass.listed++ * ROW_FIELDS;
+  r[k] = line;
+  r[k + 1] = startLoc;
   if (abs || pass.absolute) {
-    pass.listing.push(line, startLoc, -1, 0, 0, pass.location() - startLoc);
+    r[k + 2] = -1;
+    r[k + 3] = r[k + 4] = 0;
+    r[k + 5] = pass.location() - startLoc;
     return;
   }
-  const reserved = section === pass.section && section.kind === 'nobits' ? pass.location() - startLoc : 0;
-  pass.listing.push(line, startLoc, section.order, startLen, section.bytes.length, reserved);
+  r[k + 2] = section.order;
+  r[k + 3] = startLen;
+  r[k + 4] = section.bytes.length;
+  r[k + 5] = section === pass.section && section.kind === 'nobits' ? pass.location() - startLoc : 0;
 }
 
 /** Listing rows with their bytes, cut from the finished section contents. */
@@ -409,7 +420,7 @@ function listingRows(pass: Pass, lines: readonly ExpandedLine[], contents: Map<S
   for (const [s, bytes] of contents) byOrder.set(s.order, bytes);
   const rows: ListingRow[] = [];
   const r = pass.listing;
-  for (let k = 0; k < r.length; k += ROW_FIELDS) {
+  for (let k = 0; k < pass.listed * ROW_FIELDS; k += ROW_FIELDS) {
     const bytes = r[k + 2] >= 0 ? byOrder.get(r[k + 2])?.subarray(r[k + 3], r[k + 4]) : undefined;
     rows.push({ line: lines[r[k]], address: r[k + 1], reserved: r[k + 5], bytes: bytes ?? new Uint8Array(0) });
   }
@@ -643,7 +654,10 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
   req.operands = operands;
   req.address = address;
   req.section = pass.absolute ? '' : pass.section.name;
-  req.final = pass.final;
+  // An instruction with no symbol and no `$` is encoded for good the first time: every
+  // value is known, so the layout pass can keep its bytes too.
+  const constant = fixed === undefined && isFixed(st);
+  req.final = pass.final || constant;
   req.memo = memo;
   const res = encodeInstruction(req);
   if (!res.ok) {
@@ -653,15 +667,14 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
     return;
   }
   pass.lastRelative = res.form.tail.some((t) => t.kind === 'rel');
-  if (fixed === undefined) memo.fixed = !pass.lastRelative && isFixed(st) ? res.length : -1;
-  const length = place(pass, key, res.length);
-  if (!pass.final) return;
-  if (memo.fixed === res.length) {
+  if (fixed === undefined) memo.fixed = !pass.lastRelative && constant ? res.length : -1;
+  if (memo.fixed === res.length && req.final) {
     // Same bytes in every later pass: keep them.
     memo.bytes = res.bytes;
     memo.warnings = res.warnings;
   }
-  emitInstruction(pass, st, address, res.bytes, res.warnings, length, memo);
+  const length = place(pass, key, res.length);
+  if (pass.final) emitInstruction(pass, st, address, res.bytes, res.warnings, length, memo);
 }
 
 /** Final-pass output of one instruction: bytes (NOP-padded to `length`), line row, warnings. */
@@ -932,7 +945,11 @@ function buildImage(pass: Pass, layout: Map<string, number>, contents: Map<Secti
   const start = pass.symbols.get('_start');
   const text = sections.find((s) => s.exec) ?? sections[0];
   const entry = start ? Number(BigInt.asUintN(32, start.value.n)) : text ? text.vaddr : 0;
-  const lines = [...pass.lines].sort((a, b) => a.address - b.address);
+  const lines = pass.lines;
+  // Rows come in address order within a section; sort only when sections interleave.
+  let sorted = true;
+  for (let i = 1; i < lines.length && sorted; i++) sorted = lines[i - 1].address <= lines[i].address;
+  if (!sorted) lines.sort((a, b) => a.address - b.address);
   const notes: ImageNote[] = [];
   for (const s of sections) {
     if (!s.name.startsWith('.note')) continue;

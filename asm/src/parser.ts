@@ -275,7 +275,7 @@ class LineParser {
           const float = /^[0-9][0-9_]*(\.[0-9_]*)?(e[+-]?[0-9]+)?$/i.test(text) && /[.e]/i.test(text);
           this.fail(float ? `floating-point constant '${text}' is not supported` : `invalid number '${text}'`, this.tok(i));
         }
-        return { kind: 'num', value, file, start, end };
+        return { kind: 'num', value, file, start, end, v: undefined }; // v: a memo, present from the start so nodes keep one shape
       }
       case K_STRING:
         return { kind: 'str', bytes: stringBytes(text), file, start, end };
@@ -360,7 +360,7 @@ class LineParser {
     const addr = this.isOp(']') ? null : this.expr();
     const close = this.expectOp(']');
     const s = this.s;
-    return { kind: 'mem', size, far, seg, addr, dispSize, nosplit, file: s.file[open], start: s.start[open], end: s.end[close] };
+    return { kind: 'mem', size, far, seg, addr, dispSize, nosplit, file: s.file[open], start: s.start[open], end: s.end[close], shape: undefined };
   }
 
   /** A Name node for token `i`, with its text as given. */
@@ -466,10 +466,11 @@ class LineParser {
   }
 
   instruction(): Statement {
-    const prefixes: Name[] = [];
+    let prefixes: Name[] = NO_PREFIXES;
     let at = this.pos++;
     let w = word(this.s.text[at]);
     while (w.prefix && this.kindAt() === K_IDENT) {
+      if (prefixes === NO_PREFIXES) prefixes = [];
       prefixes.push(this.name(at, w.lower));
       at = this.pos++;
       w = word(this.s.text[at]);
@@ -485,7 +486,7 @@ class LineParser {
       }
     }
     const first = prefixes.length ? prefixes[0] : mnemonic;
-    return { kind: 'instruction', prefixes, mnemonic, operands, file: first.file, start: first.start, end: this.lastEnd(mnemonic.end) };
+    return { kind: 'instruction', prefixes, mnemonic, operands, file: first.file, start: first.start, end: this.lastEnd(mnemonic.end), memo: undefined };
   }
 
   label(): Label | null {
@@ -507,6 +508,9 @@ class LineParser {
 }
 
 const PARSER = new LineParser();
+
+/** Shared by every instruction without prefixes (a tree is never modified). */
+const NO_PREFIXES: Name[] = [];
 
 /** Shared by every line without errors (most of them), which never adds to it. */
 const NO_ERRORS: SyntaxError[] = [];
