@@ -617,7 +617,11 @@ function refreshOperand(pass: Pass, op: OperandNode, r: ResolvedOperand): void {
 
 /** No symbol and no `$`: the encoding cannot depend on labels or the address. */
 function isFixed(st: Extract<Statement, { kind: 'instruction' }>): boolean {
-  return !st.operands.some((o) => operandExprs(o).some((e) => someLeaf(e, isLocation)));
+  for (const o of st.operands) {
+    if (o.kind === 'reg') continue;
+    for (const e of operandExprs(o)) if (someLeaf(e, isLocation)) return false;
+  }
+  return true;
 }
 
 function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>): void {
@@ -628,7 +632,7 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
   if (fixed !== undefined && fixed >= 0 && (!pass.final || memo.bytes)) {
     pass.lastRelative = false;
     const length = place(pass, key, fixed);
-    if (pass.final) emitInstruction(pass, st, pass.location(), memo.bytes!, memo.warnings ?? [], length, memo);
+    if (pass.final) emitInstruction(pass, st, pass.location(), memo.bytes!, memo.warnings ?? NO_WARNINGS, length, memo);
     return;
   }
   // The resolved operands live on the memo; each pass only refreshes their values.
@@ -666,7 +670,7 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
     pass.sizes[key] = 0;
     return;
   }
-  pass.lastRelative = res.form.tail.some((t) => t.kind === 'rel');
+  pass.lastRelative = res.relative;
   if (fixed === undefined) memo.fixed = !pass.lastRelative && constant ? res.length : -1;
   if (memo.fixed === res.length && req.final) {
     // Same bytes in every later pass: keep them.
@@ -692,6 +696,7 @@ function emitInstruction(
 }
 
 const NO_PREFIXES: readonly string[] = [];
+const NO_WARNINGS: readonly string[] = [];
 /** One request object serves every encoding (the encoder keeps no reference to it). */
 const REQUEST: EncodeRequest = { mnemonic: '', prefixes: NO_PREFIXES, operands: [], address: 0, section: '', final: false };
 

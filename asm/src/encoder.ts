@@ -41,7 +41,17 @@ export interface EncodeRequest {
 }
 
 export type EncodeResult =
-  | { ok: true; length: number; bytes: number[]; form: InstructionForm; warnings: string[] }
+  | {
+      ok: true;
+      length: number;
+      /** Empty outside the final pass. */
+      bytes: number[];
+      form: InstructionForm;
+      /** The encoding has a relative branch field (its bytes depend on its address). */
+      relative: boolean;
+      /** Usually the shared empty list. */
+      warnings: readonly string[];
+    }
   | { ok: false; message: string; code: string; operand?: number };
 
 function fitsSigned(v: number, bits: number): boolean {
@@ -170,13 +180,19 @@ interface FormFacts {
   sized16: boolean;
   /** Some operand kind is value-dependent (simm8, one, rel8). */
   valueDependent: boolean;
+  /** A tail field is a relative branch displacement. */
+  relative: boolean;
 }
 
 const FACTS: FormFacts[] = FORMS.map((f) => ({
   tail: f.operands.flatMap((k, i) => (IMMEDIATE_KINDS.has(k) && k !== 'one') || k === 'rel8' || k === 'rel32' || k === 'ptr16:32' || k.startsWith('moffs') ? [i] : []),
   sized16: f.operands.some((k) => kindBits(k) === 16 && !IMMEDIATE_KINDS.has(k)),
   valueDependent: f.operands.some((k) => VALUE_KINDS.has(k)),
+  relative: f.tail.some((t) => t.kind === 'rel'),
 }));
+
+const NO_WARNINGS: readonly string[] = [];
+const NO_BYTES: number[] = [];
 
 /** How many prefix bytes prefixBytes() gives, without building them. */
 function prefixCount(form: InstructionForm, req: EncodeRequest): number {
@@ -212,10 +228,13 @@ function prefixBytes(form: InstructionForm, req: EncodeRequest): number[] {
   return out;
 }
 
-/** The operand in ModRM.r/m and how a memory operand there is encoded. */
-function rmOperand(form: InstructionForm, req: EncodeRequest): { op: ResolvedOperand | undefined; mode: AddressMode | null } {
-  const op = req.operands[form.rmOperand];
-  return { op, mode: op && op.kind === 'mem' ? addressMode(op.shape, op.disp, op.dispSize) : null };
+/**
+ * How the request's memory operand is encoded (null without one). An instruction has at
+ * most one memory operand, so every form shares this.
+ */
+function memoryMode(req: EncodeRequest): AddressMode | null {
+  for (const op of req.operands) if (op.kind === 'mem') return addressMode(op.shape, op.disp, op.dispSize);
+  return null;
 }
 
 function tailSize(t: InstructionForm['tail'][number]): number {
@@ -223,12 +242,12 @@ function tailSize(t: InstructionForm['tail'][number]): number {
 }
 
 /** Length of the encoding with `form`, or a message when it cannot encode these operands. */
-function measure(form: InstructionForm, req: EncodeRequest): number | string {
+function measure(form: InstructionForm, req: EncodeRequest, mode: AddressMode | null): number | string {
   let n = prefixCount(form, req) + form.opcode.length;
   if (form.modrm !== undefined) {
-    const { op, mode } = rmOperand(form, req);
+    const op = req.operands[form.rmOperand];
     if (!op) return 'internal: ModRM operand missing';
-    n += mode ? addressLength(mode) : 1;
+    n += op.kind === 'mem' && mode ? addressLength(mode) : 1;
   }
   for (const t of form.tail) n += tailSize(t);
   const tail = FACTS[form.index].tail;
@@ -252,7 +271,7 @@ const le = (out: number[], v: number, n: number) => {
 };
 
 /** The bytes of the encoding with `form` (after measure() accepted it). */
-function write(form: InstructionForm, req: EncodeRequest, length: number, warnings: string[]): number[] {
+function write(form: InstructionForm, req: EncodeRequest, length: number, mode: AddressMode | null, warnings: string[]): number[] {
   const ops = req.operands;
   const out = prefixBytes(form, req);
   for (const b of form.opcode) out.push(b);
@@ -263,12 +282,13 @@ function write(form: InstructionForm, req: EncodeRequest, length: number, warnin
   if (form.modrm !== undefined) {
     const regOp = form.regOperand >= 0 ? ops[form.regOperand] : undefined;
     const regField = form.modrm === 'r' ? (regOp && regOp.kind === 'reg' ? regOp.reg.num : 0) : form.modrm;
-    const { op, mode } = rmOperand(form, req);
-    if (mode) writeAddress(out, mode, regField);
+    const op = ops[form.rmOperand];
+    if (op && op.kind === 'mem' && mode) writeAddress(out, mode, regField);
     else if (op && op.kind === 'reg') out.push(0xc0 | (regField << 3) | op.reg.num);
   }
   const tail = FACTS[form.index].tail;
-  form.tail.forEach((field, i) => {
+  for (let i = 0; i < form.tail.length; i++) {
+    const field = form.tail[i];
     const op = ops[tail[i]];
     if (field.kind === 'imm' && op?.kind === 'imm') {
       const signExtended = form.operands[tail[i]] === 'simm8';
@@ -287,7 +307,7 @@ function write(form: InstructionForm, req: EncodeRequest, length: number, warnin
       le(out, op.offset ? low32(op.offset) : 0, 4);
       le(out, op.seg ? low32(op.seg) : 0, 2);
     }
-  });
+  }
   return out;
 }
 
@@ -352,8 +372,9 @@ export function encodeInstruction(req: EncodeRequest): EncodeResult {
   let best: InstructionForm | undefined;
   let bestLength = Infinity;
   let lastError = '';
+  const mode = memoryMode(req);
   for (const f of matched) {
-    const n = measure(f, req);
+    const n = measure(f, req, mode);
     if (typeof n === 'string') lastError = n;
     else if (n < bestLength) {
       best = f;
@@ -361,9 +382,10 @@ export function encodeInstruction(req: EncodeRequest): EncodeResult {
     }
   }
   if (!best) return { ok: false, message: lastError, code: 'out-of-range' };
+  if (!req.final) return { ok: true, length: bestLength, bytes: NO_BYTES, form: best, relative: FACTS[best.index].relative, warnings: NO_WARNINGS };
   const warnings: string[] = [];
-  const bytes = req.final ? write(best, req, bestLength, warnings) : [];
-  return { ok: true, length: bestLength, bytes, form: best, warnings };
+  const bytes = write(best, req, bestLength, mode, warnings);
+  return { ok: true, length: bestLength, bytes, form: best, relative: FACTS[best.index].relative, warnings: warnings.length ? warnings : NO_WARNINGS };
 }
 
 /** An unsized memory operand that several forms of different widths accept. */

@@ -101,6 +101,7 @@ interface MacroCall {
 }
 
 const MAX_INCLUDE_DEPTH = 64;
+const NONE_ACTIVE: ReadonlySet<string> = new Set();
 
 /** Line `i` of a source as token objects. */
 function lineAt(src: LineSource, i: number): Token[] {
@@ -597,7 +598,7 @@ export class Preprocessor {
   }
 
   /** Expands %define macros (and %+ pasting) until nothing changes. */
-  expandDefines(tokens: Token[], active: ReadonlySet<string> = new Set()): Token[] {
+  expandDefines(tokens: Token[], active: ReadonlySet<string> = NONE_ACTIVE): Token[] {
     if (this.defines.size === 0 && this.caselessDefines.size === 0) return pasteTokens(tokens);
     let changed = false;
     const out: Token[] = [];
@@ -647,11 +648,11 @@ export class Preprocessor {
     if (sig.length > 1 && sig[1].kind === 'op' && sig[1].text === ':') k = 2;
     let nameTok = sig[k];
     if (!nameTok || nameTok.kind !== 'ident') return false;
-    let candidates = this.macros.get(nameTok.text.toLowerCase());
-    if (!candidates && k === 0 && sig[1] && sig[1].kind === 'ident' && this.macros.has(sig[1].text.toLowerCase())) {
+    let candidates = this.macros.get(wordLower(nameTok.text));
+    if (!candidates && k === 0 && sig[1] && sig[1].kind === 'ident' && this.macros.has(wordLower(sig[1].text))) {
       k = 1;
       nameTok = sig[1];
-      candidates = this.macros.get(nameTok.text.toLowerCase());
+      candidates = this.macros.get(wordLower(nameTok.text));
     }
     if (!candidates) return false;
     const nameIndex = tokens.indexOf(nameTok);

@@ -76,9 +76,9 @@ export interface InstructionMemo {
   forms?: readonly InstructionForm[];
   /** Encoded length when it cannot depend on labels or the address; -1 when it can. */
   fixed?: number;
-  /** Bytes and warnings of a fixed instruction, once encoded in a final pass. */
+  /** Bytes and warnings of a fixed instruction, kept from its first encoding. */
   bytes?: number[];
-  warnings?: string[];
+  warnings?: readonly string[];
   /** The operands as the encoder takes them; each pass refreshes their values. */
   operands?: ResolvedOperand[];
   /** 1-based line and column of the mnemonic. */
