@@ -52,9 +52,8 @@ export class TokenStream {
   start: Int32Array;
   end: Int32Array;
   file: Int32Array;
-  /** Token text; '' for comments (recovered from `source` when asked for). Appended
-   *  to, never pre-sized, so the array stays packed. */
-  text: string[] = [];
+  /** Token text; '' for comments (recovered from `source` when asked for). */
+  text: string[];
   /** Token index at which each logical line starts; newline tokens end lines. */
   lineStart: number[] = [0];
 
@@ -63,6 +62,7 @@ export class TokenStream {
     this.start = new Int32Array(capacity);
     this.end = new Int32Array(capacity);
     this.file = new Int32Array(capacity);
+    this.text = new Array<string>(capacity);
   }
 
   get lines(): number {
@@ -88,7 +88,6 @@ export class TokenStream {
   /** Empties the stream for reuse (the parser's scratch input). */
   reset(): void {
     this.count = 0;
-    this.text.length = 0;
     this.lineStart.length = 1;
   }
 
@@ -107,6 +106,7 @@ export class TokenStream {
     this.start = start;
     this.end = end;
     this.file = file;
+    this.text.length = n;
   }
 
   textAt(i: number): string {
@@ -228,7 +228,7 @@ function scan(text: string, file: number, out: TokenStream): void {
   let kinds = out.kind;
   let starts = out.start;
   let ends = out.end;
-  const texts = out.text;
+  let texts = out.text;
   const atoms = ATOMS;
   let n = out.count;
   let i = 0;
@@ -322,11 +322,12 @@ function scan(text: string, file: number, out: TokenStream): void {
       kinds = out.kind;
       starts = out.start;
       ends = out.end;
+      texts = out.text;
     }
     kinds[n] = kind;
     starts[n] = s;
     ends[n] = i;
-    texts.push(t);
+    texts[n] = t;
     n++;
     if (kind === K_NEWLINE) out.lineStart.push(n);
   }

@@ -702,24 +702,31 @@ export class Preprocessor {
     let glueNext = false;
     for (let i = 0; i < tokens.length; i++) {
       const t = tokens[i];
-      let repl: Token[];
-      let m: RegExpExecArray | null;
-      if (t.kind !== 'pp') repl = [t];
-      else if ((m = /^%\{?(-?\d+)\}?$/.exec(t.text))) {
-        const n = Number(m[1]);
-        repl = n === 0 ? [{ ...t, kind: 'number', text: String(call.args.length) }] : n > 0 ? (call.args[n - 1] ?? []) : [t];
-      } else if ((m = /^%%(.+)$/.exec(t.text))) repl = [{ ...t, kind: 'ident', text: `..@${call.unique}.${m[1]}` }];
-      else repl = [t];
-      const isParam = t.kind === 'pp' && repl !== undefined && !(repl.length === 1 && repl[0] === t);
+      let repl: Token[] | Token = t;
+      if (t.kind === 'pp') {
+        const n = paramNumber(t.text);
+        if (n === 0) repl = [{ ...t, kind: 'number', text: String(call.args.length) }];
+        else if (n > 0) repl = call.args[n - 1] ?? [];
+        else if (t.text.length > 2 && t.text.charCodeAt(1) === 37 /* %%label */) repl = [{ ...t, kind: 'ident', text: `..@${call.unique}.${t.text.slice(2)}` }];
+      }
+      if (!Array.isArray(repl)) {
+        // The common case: a token that is not a parameter.
+        const prev = out[out.length - 1];
+        if (glueNext && prev && adjacent(tokens[i - 1], t) && gluable(prev) && gluable(t)) {
+          out[out.length - 1] = { ...prev, kind: prev.kind === 'number' ? 'number' : 'ident', text: prev.text + t.text, end: prev.file === t.file ? Math.max(prev.end, t.end) : prev.end };
+        } else out.push(t);
+        glueNext = false;
+        continue;
+      }
+      // A parameter written against the text before it is pasted onto it.
       const prev = out[out.length - 1];
       const prevTok = tokens[i - 1];
-      const touchesPrev = prevTok !== undefined && adjacent(prevTok, t);
-      if (repl.length && prev && touchesPrev && (isParam || glueNext) && gluable(prev) && gluable(repl[0])) {
+      if (repl.length && prev && prevTok !== undefined && adjacent(prevTok, t) && gluable(prev) && gluable(repl[0])) {
         const end = prev.file === repl[0].file ? Math.max(prev.end, repl[0].end) : prev.end;
         out[out.length - 1] = { ...prev, kind: prev.kind === 'number' ? 'number' : 'ident', text: prev.text + repl[0].text, end };
-        out.push(...repl.slice(1));
-      } else out.push(...repl);
-      glueNext = isParam && tokens[i + 1] !== undefined && adjacent(t, tokens[i + 1]);
+        for (let k = 1; k < repl.length; k++) out.push(repl[k]);
+      } else for (const r of repl) out.push(r);
+      glueNext = tokens[i + 1] !== undefined && adjacent(t, tokens[i + 1]);
     }
     return out;
   }
@@ -769,6 +776,25 @@ function collectBlock(src: LineSource, open: readonly string[], close: readonly 
     body.push(line);
   }
   return null;
+}
+
+/** The number of a macro parameter token (`%1`, `%{2}`, `%0`), or -1 for anything else. */
+function paramNumber(text: string): number {
+  let i = 1;
+  const braced = text.charCodeAt(1) === 123; // %{n}
+  if (braced) i++;
+  if (i >= text.length) return -1;
+  let n = 0;
+  const negative = text.charCodeAt(i) === 45;
+  if (negative) i++;
+  const first = i;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    n = n * 10 + (c - 48);
+  }
+  if (i === first || (braced ? text.charCodeAt(i) !== 125 || i + 1 !== text.length : i !== text.length)) return -1;
+  return negative ? -1 : n;
 }
 
 /** Per line: 1 when no token is a `%` word (parameter, directive, local label, paste). */
