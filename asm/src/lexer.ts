@@ -44,7 +44,7 @@ export const K_BAD = K.bad;
 /**
  * Tokens as parallel arrays, one entry per token: a 10k-line file is a handful of
  * arrays instead of tens of thousands of objects the garbage collector must copy.
- * Identifier, number and operator texts are interned, so equal words share a string.
+ * Identifier and number texts are interned (see AtomTable), so equal words share a string.
  */
 export class TokenStream {
   count = 0;
@@ -52,6 +52,8 @@ export class TokenStream {
   start: Int32Array;
   end: Int32Array;
   file: Int32Array;
+  /** Identifier and number tokens: the id of their spelling in ATOMS (-1 for others). */
+  atom: Int32Array;
   /** Token text; '' for comments (recovered from `source` when asked for). */
   text: string[];
   /** Token index at which each logical line starts; newline tokens end lines. */
@@ -62,6 +64,7 @@ export class TokenStream {
     this.start = new Int32Array(capacity);
     this.end = new Int32Array(capacity);
     this.file = new Int32Array(capacity);
+    this.atom = new Int32Array(capacity);
     this.text = new Array<string>(capacity);
   }
 
@@ -78,6 +81,7 @@ export class TokenStream {
     const i = this.count;
     if (i === this.kind.length) this.grow();
     this.kind[i] = kind;
+    this.atom[i] = -1;
     this.text[i] = text;
     this.start[i] = start;
     this.end[i] = end;
@@ -102,6 +106,9 @@ export class TokenStream {
     end.set(this.end);
     const file = new Int32Array(n);
     file.set(this.file);
+    const atom = new Int32Array(n);
+    atom.set(this.atom);
+    this.atom = atom;
     this.kind = kind;
     this.start = start;
     this.end = end;
@@ -125,16 +132,75 @@ export class TokenStream {
   }
 }
 
-/** Interned token texts. Bounded: a long editing session must not grow it forever. */
-const ATOMS = new Map<string, string>();
-const MAX_ATOMS = 1 << 20;
+/**
+ * Interned identifier and number spellings, each with a small integer id, looked up
+ * by a hash computed while scanning: a repeated word costs no string and no Map lookup,
+ * and the parser keeps what it knows about a word in an array indexed by its id.
+ */
+class AtomTable {
+  /** Bumped when the table is emptied: ids from before are meaningless. */
+  epoch = 0;
+  strings: string[] = [];
+  private slots = new Int32Array(1 << 12); // id + 1, 0 for empty
+  private hashes = new Int32Array(1 << 12);
 
-export function intern(s: string): string {
-  const a = ATOMS.get(s);
-  if (a !== undefined) return a;
-  if (ATOMS.size >= MAX_ATOMS) ATOMS.clear();
-  ATOMS.set(s, s);
-  return s;
+  /** The id of `text.slice(s, e)`, whose hash is `h`. */
+  find(text: string, s: number, e: number, h: number): number {
+    const mask = this.slots.length - 1;
+    const len = e - s;
+    for (let j = h & mask; ; j = (j + 1) & mask) {
+      const slot = this.slots[j];
+      if (slot === 0) return this.add(text.slice(s, e), h, j);
+      if (this.hashes[j] !== h) continue;
+      const a = this.strings[slot - 1];
+      if (a.length !== len) continue;
+      let k = 0;
+      while (k < len && a.charCodeAt(k) === text.charCodeAt(s + k)) k++;
+      if (k === len) return slot - 1;
+    }
+  }
+
+  private add(str: string, h: number, j: number): number {
+    const id = this.strings.length;
+    this.strings.push(str);
+    this.slots[j] = id + 1;
+    this.hashes[j] = h;
+    if (this.strings.length * 2 > this.slots.length) this.rehash();
+    return id;
+  }
+
+  private rehash(): void {
+    const oldSlots = this.slots;
+    const oldHashes = this.hashes;
+    this.slots = new Int32Array(oldSlots.length * 2);
+    this.hashes = new Int32Array(oldSlots.length * 2);
+    const mask = this.slots.length - 1;
+    for (let i = 0; i < oldSlots.length; i++) {
+      if (oldSlots[i] === 0) continue;
+      let j = oldHashes[i] & mask;
+      while (this.slots[j] !== 0) j = (j + 1) & mask;
+      this.slots[j] = oldSlots[i];
+      this.hashes[j] = oldHashes[i];
+    }
+  }
+
+  /** Bounded: a long editing session must not grow the table forever. */
+  trim(): void {
+    if (this.strings.length < MAX_ATOMS) return;
+    this.strings = [];
+    this.slots = new Int32Array(1 << 12);
+    this.hashes = new Int32Array(1 << 12);
+    this.epoch++;
+  }
+}
+
+const MAX_ATOMS = 1 << 20;
+export const ATOMS = new AtomTable();
+
+function hashOf(text: string, s: number, e: number): number {
+  let h = 0;
+  for (let i = s; i < e; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
+  return h;
 }
 
 // Character classes, indexed by char code (ASCII only; everything else is 'bad').
@@ -201,6 +267,7 @@ function operatorLength(text: string, i: number): number {
 
 /** Tokenizes `text` into a stream; a backslash before a newline continues the line. */
 export function lex(text: string, file = 0): TokenStream {
+  ATOMS.trim();
   const out = new TokenStream(text, Math.max(16, (text.length / 3) | 0));
   scan(text, file, out);
   return out;
@@ -229,7 +296,9 @@ function scan(text: string, file: number, out: TokenStream): void {
   let starts = out.start;
   let ends = out.end;
   let texts = out.text;
+  let atomIds = out.atom;
   const atoms = ATOMS;
+  const strings = atoms.strings;
   let n = out.count;
   let i = 0;
   while (i < end) {
@@ -237,19 +306,24 @@ function scan(text: string, file: number, out: TokenStream): void {
     const s = i;
     let kind: number;
     let t: string;
+    let atom = -1;
     if (c === 32 || c === 9) {
       i++;
       continue;
     }
     if (c < 128 && (CLASS[c] & IDENT_START) !== 0) {
+      let h = c;
       i++;
       for (;;) {
         const d = text.charCodeAt(i);
-        if (d < 128 && (CLASS[d] & IDENT_CHAR) !== 0) i++;
-        else break;
+        if (d < 128 && (CLASS[d] & IDENT_CHAR) !== 0) {
+          h = (Math.imul(h, 31) + d) | 0;
+          i++;
+        } else break;
       }
       kind = K_IDENT;
-      t = text.slice(s, i);
+      atom = atoms.find(text, s, i, h);
+      t = strings[atom];
     } else if (c === 10 || c === 13) {
       i += c === 13 && text.charCodeAt(i + 1) === 10 ? 2 : 1;
       kind = K_NEWLINE;
@@ -257,7 +331,8 @@ function scan(text: string, file: number, out: TokenStream): void {
     } else if (c >= 48 && c <= 57) {
       i = scanNumber(text, i, end);
       kind = K_NUMBER;
-      t = text.slice(s, i);
+      atom = atoms.find(text, s, i, hashOf(text, s, i));
+      t = strings[atom];
     } else if (c === 44 /* , */) {
       i++;
       kind = K_OP;
@@ -308,14 +383,6 @@ function scan(text: string, file: number, out: TokenStream): void {
       // Single-character operators share one string each.
       t = len === 1 ? SINGLE[c] : text.slice(s, i);
     }
-    if (kind !== K_COMMENT && t.length > 1) {
-      // Intern: equal words share one string, so the stream keeps one copy of each.
-      const a = atoms.get(t);
-      if (a === undefined) {
-        if (atoms.size >= MAX_ATOMS) atoms.clear();
-        atoms.set(t, t);
-      } else t = a;
-    }
     if (n === kinds.length) {
       out.count = n;
       out.grow();
@@ -323,8 +390,10 @@ function scan(text: string, file: number, out: TokenStream): void {
       starts = out.start;
       ends = out.end;
       texts = out.text;
+      atomIds = out.atom;
     }
     kinds[n] = kind;
+    atomIds[n] = atom;
     starts[n] = s;
     ends[n] = i;
     texts[n] = t;

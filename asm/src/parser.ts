@@ -3,7 +3,7 @@
 // the language server can keep analysing the rest of the file.
 
 import { FORMS, PREFIXES, registerByName, type Register } from '../../isa/src/index.js';
-import { isDirectiveText, K_BAD, K_COMMENT, K_HERE, K_IDENT, K_NUMBER, K_OP, K_PP, K_SECTSTART, K_STRING, KINDS, TokenStream, type Token } from './lexer.js';
+import { ATOMS, isDirectiveText, K_BAD, K_COMMENT, K_HERE, K_IDENT, K_NUMBER, K_OP, K_PP, K_SECTSTART, K_STRING, KINDS, TokenStream, type Token } from './lexer.js';
 import {
   DATA_DIRECTIVES, DIRECTIVES, RESERVE_DIRECTIVES, SIZE_KEYWORDS, someLeaf, spanOf,
   type DataItem, type Expr, type Label, type LineNode, type MemoryOperand, type Name, type OperandNode, type Span,
@@ -153,6 +153,11 @@ const BINARY_LEVEL: ReadonlyMap<string, number> = new Map(
   ].flatMap((ops, level) => ops.map((op) => [op, level] as const)),
 );
 
+/** What the parser knows about each atom (ATOMS id), valid for one ATOMS epoch. */
+let WORD_BY_ATOM: (Word | undefined)[] = [];
+let NUMBER_BY_ATOM: (bigint | null | undefined)[] = [];
+let atomEpoch = -1;
+
 const NUMBERS = new Map<string, bigint | null>();
 
 /** parseNumber, remembered per spelling (interned token texts repeat). */
@@ -184,6 +189,12 @@ class LineParser {
 
   atEnd(): boolean {
     return this.pos >= this.end;
+  }
+  /** Word facts for token `i`, by its atom when it has one. */
+  wordAt(i: number): Word {
+    const a = this.s.atom[i];
+    if (a < 0) return word(this.s.text[i]);
+    return (WORD_BY_ATOM[a] ??= word(this.s.text[i]));
   }
   kindAt(k = 0): number {
     const i = this.pos + k;
@@ -270,7 +281,12 @@ class LineParser {
     const end = s.end[i];
     switch (s.kind[i]) {
       case K_NUMBER: {
-        const value = numberValue(text);
+        const a = s.atom[i];
+        let value = a >= 0 ? NUMBER_BY_ATOM[a] : undefined;
+        if (value === undefined) {
+          value = numberValue(text);
+          if (a >= 0) NUMBER_BY_ATOM[a] = value;
+        }
         if (value === null) {
           const float = /^[0-9][0-9_]*(\.[0-9_]*)?(e[+-]?[0-9]+)?$/i.test(text) && /[.e]/i.test(text);
           this.fail(float ? `floating-point constant '${text}' is not supported` : `invalid number '${text}'`, this.tok(i));
@@ -284,7 +300,7 @@ class LineParser {
       case K_SECTSTART:
         return { kind: 'sectstart', file, start, end };
       case K_IDENT: {
-        const reg = word(text).reg;
+        const reg = this.wordAt(i).reg;
         if (reg) return { kind: 'reg', reg, file, start, end };
         const name = text.charCodeAt(0) === 36 /* $ */ ? text.slice(1) : text;
         return { kind: 'sym', name, file, start, end };
@@ -310,7 +326,7 @@ class LineParser {
     let strict = false;
     let distance: '' | 'short' | 'near' | 'far' = '';
     while (this.kindAt() === K_IDENT) {
-      const w = word(this.textAt());
+      const w = this.wordAt(this.pos);
       if (w.size) size = w.size;
       else if (w.lower === 'strict') strict = true;
       else if (w.lower === 'short' || w.lower === 'near' || w.lower === 'far') distance = w.lower;
@@ -344,7 +360,7 @@ class LineParser {
     let dispSize = 0;
     let nosplit = false;
     while (this.kindAt() === K_IDENT) {
-      const w = word(this.textAt()).lower;
+      const w = this.wordAt(this.pos).lower;
       if (w === 'byte' || w === 'word' || w === 'dword') dispSize = SIZE_KEYWORDS[w];
       else if (w === 'nosplit') nosplit = true;
       else if (w === 'rel' || w === 'abs') { /* 64-bit only: accepted and ignored */ } else break;
@@ -352,7 +368,7 @@ class LineParser {
     }
     let seg = null;
     if (this.kindAt() === K_IDENT && this.isOp(':', 1)) {
-      const reg = word(this.textAt()).reg;
+      const reg = this.wordAt(this.pos).reg;
       if (!reg || reg.cls !== 'sreg') this.fail(`'${this.textAt()}' is not a segment register`, this.tok(this.pos));
       seg = reg;
       this.pos += 2;
@@ -374,7 +390,7 @@ class LineParser {
     const k = this.kindAt();
     if (k === K_OP && this.textAt() === '[') return this.bracketDirective();
     if (k !== K_IDENT) this.fail(`expected an instruction or directive, found '${this.textAt()}'`);
-    const w = word(this.textAt());
+    const w = this.wordAt(this.pos);
     const what = w.statement;
     if (what === undefined) return this.instruction();
     const at = this.pos++;
@@ -468,12 +484,12 @@ class LineParser {
   instruction(): Statement {
     let prefixes: Name[] = NO_PREFIXES;
     let at = this.pos++;
-    let w = word(this.s.text[at]);
+    let w = this.wordAt(at);
     while (w.prefix && this.kindAt() === K_IDENT) {
       if (prefixes === NO_PREFIXES) prefixes = [];
       prefixes.push(this.name(at, w.lower));
       at = this.pos++;
-      w = word(this.s.text[at]);
+      w = this.wordAt(at);
     }
     if (this.s.kind[at] !== K_IDENT) this.fail(`expected an instruction, found '${this.s.text[at]}'`, this.tok(at));
     const mnemonic = this.name(at, w.lower);
@@ -495,11 +511,11 @@ class LineParser {
     if (s.kind[i] !== K_IDENT) return null;
     const text = s.text[i];
     const colon = i + 1 < this.end && s.kind[i + 1] === K_OP && s.text[i + 1] === ':';
-    const w = word(text);
+    const w = this.wordAt(i);
     if (!colon) {
       if (w.keyword || w.reg) return null;
       // `name equ 1`, `name db 0`, `name:`-less label alone on its line
-      if (i + 1 < this.end && !(s.kind[i + 1] === K_IDENT && word(s.text[i + 1]).keyword)) return null;
+      if (i + 1 < this.end && !(s.kind[i + 1] === K_IDENT && this.wordAt(i + 1).keyword)) return null;
     }
     this.pos += colon ? 2 : 1;
     const name = text.charCodeAt(0) === 36 /* $ */ ? text.slice(1) : text;
@@ -522,6 +538,16 @@ export function parseStreamLine(s: TokenStream, l: number): LineNode {
 
 /** Parses the tokens `from`..`to` of a stream (one logical line, comments allowed). */
 export function parseRange(s: TokenStream, from: number, to: number): LineNode {
+  if (atomEpoch !== ATOMS.epoch) {
+    WORD_BY_ATOM = [];
+    NUMBER_BY_ATOM = [];
+    atomEpoch = ATOMS.epoch;
+  }
+  // Dense arrays: grown in step with the atom table, never written past their end.
+  for (let n = ATOMS.strings.length; WORD_BY_ATOM.length < n; ) {
+    WORD_BY_ATOM.push(undefined);
+    NUMBER_BY_ATOM.push(undefined);
+  }
   const node: LineNode = {
     file: to > from ? s.file[from] : 0, start: to > from ? s.start[from] : 0, end: to > from ? s.end[to - 1] : 0,
     label: null, statement: null, preproc: null, errors: NO_ERRORS,
