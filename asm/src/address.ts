@@ -106,6 +106,15 @@ function sumOf(parts: Part[]): Expr | null {
  */
 export function addressShape(addr: Expr | null, nosplit: boolean, span: Span): AddressShape {
   if (!addr) return { base: null, index: null, scale: 1, disp: null, adsize: 32 };
+  // The forms nearly every program writes, without the general algorithm's lists:
+  // [reg], [constant], [reg + constant], [reg - constant]. Same results as below.
+  if (addr.kind === 'reg' && addr.reg.cls === 'r32') return { base: addr.reg, index: null, scale: 1, disp: null, adsize: 32 };
+  if (regFree(addr)) return { base: null, index: null, scale: 1, disp: addr, adsize: 32 };
+  if (addr.kind === 'binary' && (addr.op === '+' || addr.op === '-') && addr.left.kind === 'reg' && addr.left.reg.cls === 'r32' && regFree(addr.right)) {
+    const r = addr.right;
+    const disp: Expr = addr.op === '+' ? r : { kind: 'unary', op: '-', arg: r, file: r.file, start: r.start, end: r.end };
+    return { base: addr.left.reg, index: null, scale: 1, disp, adsize: 32 };
+  }
   const lin = linearize(addr);
   // Merge repeated registers: [eax+eax] is eax*2.
   const merged: Term[] = [];

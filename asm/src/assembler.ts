@@ -253,19 +253,24 @@ class Pass implements EvalEnv {
 
   /** Appends bytes at the location counter (or just advances it outside the final pass). */
   emit(bytes: ArrayLike<number>, span: Span): void {
-    if (!this.room(bytes.length, span)) return;
+    this.emitRange(bytes, 0, bytes.length, span);
+  }
+
+  /** emit() of `count` bytes of `buf` from `at`. */
+  emitRange(buf: ArrayLike<number>, at: number, count: number, span: Span): void {
+    if (!this.room(count, span)) return;
     if (this.absolute) {
-      if (bytes.length) this.report('warning', 'absolute-data', 'data in an absolute section (struc/absolute) is not emitted', span);
-      this.absolute.offset += bytes.length;
+      if (count) this.report('warning', 'absolute-data', 'data in an absolute section (struc/absolute) is not emitted', span);
+      this.absolute.offset += count;
       return;
     }
     const s = this.section;
-    if (s.kind === 'nobits' && bytes.length) {
+    if (s.kind === 'nobits' && count) {
       this.report('warning', 'nobits-data', `initialized data in nobits section '${s.name}' is ignored`, span);
     } else if (this.final) {
-      s.bytes.append(bytes);
+      s.bytes.append(buf, at, count);
     }
-    s.offset += bytes.length;
+    s.offset += count;
   }
 
   /** Moves the location counter without producing bytes (layout passes). */
@@ -627,25 +632,25 @@ function isFixed(st: Extract<Statement, { kind: 'instruction' }>): boolean {
 function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>): void {
   const key = pass.sizeIndex++;
   // An instruction with no symbol, `$` or branch has the same length in every pass.
-  const memo = (st.memo ??= {});
+  const memo = (st.memo ??= newMemo());
   const fixed = memo.fixed;
-  if (fixed !== undefined && fixed >= 0 && (!pass.final || memo.bytes)) {
+  if (fixed !== undefined && fixed >= 0 && (!pass.final || memo.pool)) {
     pass.lastRelative = false;
     const length = place(pass, key, fixed);
-    if (pass.final) emitInstruction(pass, st, pass.location(), memo.bytes!, memo.warnings ?? NO_WARNINGS, length, memo);
+    if (pass.final) emitInstruction(pass, st, pass.location(), memo.pool!, memo.at!, fixed, memo.warnings ?? NO_WARNINGS, length, memo);
     return;
   }
   // The resolved operands live on the memo; each pass only refreshes their values.
   let operands = memo.operands;
   if (!operands) {
-    const list: ResolvedOperand[] = [];
-    for (const o of st.operands) {
-      const r = resolveOperand(pass, o);
+    const list = new Array<ResolvedOperand>(st.operands.length);
+    for (let i = 0; i < list.length; i++) {
+      const r = resolveOperand(pass, st.operands[i]);
       if (!r) {
         pass.sizes[key] = 0;
         return;
       }
-      list.push(r);
+      list[i] = r;
     }
     operands = memo.operands = list;
   } else {
@@ -674,25 +679,47 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
   if (fixed === undefined) memo.fixed = !pass.lastRelative && constant ? res.length : -1;
   if (memo.fixed === res.length && req.final) {
     // Same bytes in every later pass: keep them.
-    memo.bytes = res.bytes;
+    keepBytes(memo, res.bytes);
     memo.warnings = res.warnings;
   }
   const length = place(pass, key, res.length);
-  if (pass.final) emitInstruction(pass, st, address, res.bytes, res.warnings, length, memo);
+  if (pass.final) emitInstruction(pass, st, address, res.bytes, 0, res.bytes.length, res.warnings, length, memo);
 }
 
-/** Final-pass output of one instruction: bytes (NOP-padded to `length`), line row, warnings. */
+/** A memo as one object of fixed shape (fields added later would each cost a transition). */
+function newMemo(): InstructionMemo {
+  return { forms: undefined, fixed: undefined, pool: undefined, at: undefined, warnings: undefined, operands: undefined, line: undefined, column: undefined };
+}
+
+/**
+ * Kept instruction bytes live in shared chunks rather than an array each: a 10k-line
+ * program keeps thousands, and small arrays are what the garbage collector copies.
+ */
+let bytePool = new Uint8Array(1 << 16);
+let bytePoolUsed = 0;
+
+function keepBytes(memo: InstructionMemo, bytes: readonly number[]): void {
+  if (bytePoolUsed + bytes.length > bytePool.length) {
+    bytePool = new Uint8Array(1 << 16);
+    bytePoolUsed = 0;
+  }
+  memo.pool = bytePool;
+  memo.at = bytePoolUsed;
+  for (let i = 0; i < bytes.length; i++) bytePool[bytePoolUsed++] = bytes[i];
+}
+
+/** Final-pass output of one instruction: `count` bytes of `buf` from `at` (NOP-padded to `length`), line row, warnings. */
 function emitInstruction(
   pass: Pass, st: Extract<Statement, { kind: 'instruction' }>, address: number,
-  bytes: readonly number[], warnings: readonly string[], length: number, memo: InstructionMemo,
+  buf: ArrayLike<number>, at: number, count: number, warnings: readonly string[], length: number, memo: InstructionMemo,
 ): void {
-  if (length > bytes.length) {
-    pass.report('warning', 'padded', `padded with ${length - bytes.length} NOP byte(s): this instruction's size and the labels it depends on never settle otherwise (nasm gives up on such programs)`, st);
+  if (length > count) {
+    pass.report('warning', 'padded', `padded with ${length - count} NOP byte(s): this instruction's size and the labels it depends on never settle otherwise (nasm gives up on such programs)`, st);
   }
   for (const w of warnings) pass.report('warning', 'overflow', w, st);
   if (!pass.absolute) addLineRow(pass, address, st.mnemonic, memo);
-  pass.emit(bytes, st);
-  if (length > bytes.length) pass.emit(new Array(length - bytes.length).fill(NOP), st);
+  pass.emitRange(buf, at, count, st);
+  if (length > count) pass.emit(new Array(length - count).fill(NOP), st);
 }
 
 const NO_PREFIXES: readonly string[] = [];

@@ -493,16 +493,30 @@ class LineParser {
     }
     if (this.s.kind[at] !== K_IDENT) this.fail(`expected an instruction, found '${this.s.text[at]}'`, this.tok(at));
     const mnemonic = this.name(at, w.lower);
-    const operands: OperandNode[] = [];
-    if (!this.atEnd()) {
-      for (;;) {
-        operands.push(this.operand());
-        if (this.atEnd()) break;
-        this.expectOp(',');
-      }
-    }
+    const operands = this.atEnd() ? NO_OPERANDS : this.operands();
     const first = prefixes.length ? prefixes[0] : mnemonic;
     return { kind: 'instruction', prefixes, mnemonic, operands, file: first.file, start: first.start, end: this.lastEnd(mnemonic.end), memo: undefined };
+  }
+
+  /**
+   * The operand list, in an array of its exact length: a list grown by push carries
+   * spare capacity, and every tree keeps its lists for as long as it lives.
+   */
+  operands(): OperandNode[] {
+    const a = this.operand();
+    if (this.atEnd()) return [a];
+    this.expectOp(',');
+    const b = this.operand();
+    if (this.atEnd()) return [a, b];
+    this.expectOp(',');
+    const c = this.operand();
+    if (this.atEnd()) return [a, b, c];
+    const list = [a, b, c];
+    while (!this.atEnd()) {
+      this.expectOp(',');
+      list.push(this.operand());
+    }
+    return list;
   }
 
   label(): Label | null {
@@ -525,8 +539,9 @@ class LineParser {
 
 const PARSER = new LineParser();
 
-/** Shared by every instruction without prefixes (a tree is never modified). */
+/** Shared by every instruction without prefixes or operands (a tree is never modified). */
 const NO_PREFIXES: Name[] = [];
+const NO_OPERANDS: OperandNode[] = [];
 
 /** Shared by every line without errors (most of them), which never adds to it. */
 const NO_ERRORS: SyntaxError[] = [];

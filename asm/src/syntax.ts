@@ -76,8 +76,9 @@ export interface InstructionMemo {
   forms?: readonly InstructionForm[];
   /** Encoded length when it cannot depend on labels or the address; -1 when it can. */
   fixed?: number;
-  /** Bytes and warnings of a fixed instruction, kept from its first encoding. */
-  bytes?: number[];
+  /** A fixed instruction's bytes, kept from its first encoding: `fixed` bytes of `pool` from `at`. */
+  pool?: Uint8Array;
+  at?: number;
   warnings?: readonly string[];
   /** The operands as the encoder takes them; each pass refreshes their values. */
   operands?: ResolvedOperand[];

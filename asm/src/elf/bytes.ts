@@ -105,10 +105,10 @@ export class ByteWriter {
     return this.u16(v & 0xffff).u16(v >>> 16);
   }
 
-  /** Appends bytes given as any array-like of numbers. */
-  append(data: ArrayLike<number>): this {
-    this.reserve(data.length);
-    for (let i = 0; i < data.length; i++) this.buf[this.len++] = data[i] & 0xff;
+  /** Appends bytes given as any array-like of numbers (`count` of them from `at`). */
+  append(data: ArrayLike<number>, at = 0, count = data.length - at): this {
+    this.reserve(count);
+    for (let i = at; i < at + count; i++) this.buf[this.len++] = data[i] & 0xff;
     return this;
   }
 
