@@ -7,7 +7,7 @@
 
 import { addressShape } from './address.js';
 import { encodeInstruction, type EncodeRequest, type ResolvedOperand } from './encoder.js';
-import { evaluate, EvalError, low32, type EvalEnv, type Value } from './expr.js';
+import { evaluate, evaluatePartial, EvalError, low32, unknownSymbol, type EvalEnv, type Value } from './expr.js';
 import { locate, preprocess, type ExpandedLine, type Frame } from './preprocessor.js';
 import type { Diagnostic, Severity } from './diagnostics.js';
 import type { Image, ImageNote, ImageSection, ImageSymbol, LineRow } from './image.js';
@@ -477,7 +477,9 @@ function defineLabel(pass: Pass, node: LineNode, value?: Value): void {
 /** Evaluates an expression; unknown symbols yield undefined before the final pass. */
 function tryEval(pass: Pass, e: Expr): Value | undefined {
   try {
-    return evaluate(e, pass);
+    const v = evaluatePartial(e, pass);
+    if (v === undefined && pass.final) throw unknownSymbol();
+    return v;
   } catch (err) {
     if (!(err instanceof EvalError)) throw err;
     if (!err.unknown || pass.final) pass.report('error', err.unknown ? 'undefined-symbol' : 'expression', err.message, err.span);

@@ -52,6 +52,26 @@ function bytesValue(bytes: Uint8Array): bigint {
 
 /** Evaluates `e`; throws EvalError for errors and for references to unknown symbols. */
 export function evaluate(e: Expr, env: EvalEnv): Value {
+  const v = evaluatePartial(e, env);
+  if (v === undefined) throw unknownSymbol();
+  return v;
+}
+
+/** The symbol whose absence made the last evaluatePartial() return undefined. */
+let unknown: (Expr & { kind: 'sym' }) | null = null;
+
+/** The error for the last undefined result of evaluatePartial(). */
+export function unknownSymbol(): EvalError {
+  const e = unknown!;
+  return new EvalError(e, `symbol '${e.name}' is not defined`, true);
+}
+
+/**
+ * evaluate(), but a reference to an unknown symbol gives undefined instead of an
+ * exception: before the last pass forward references are common, and throwing for
+ * each is slow. Other errors still throw.
+ */
+export function evaluatePartial(e: Expr, env: EvalEnv): Value | undefined {
   switch (e.kind) {
     case 'num':
       // Numbers are the commonest leaf: build their value once.
@@ -60,7 +80,7 @@ export function evaluate(e: Expr, env: EvalEnv): Value {
       return { n: bytesValue(e.bytes), sect: null };
     case 'sym': {
       const v = env.symbol(e.name, e);
-      if (!v) throw new EvalError(e, `symbol '${e.name}' is not defined`, true);
+      if (!v) unknown = e;
       return v;
     }
     case 'reg':
@@ -76,20 +96,27 @@ export function evaluate(e: Expr, env: EvalEnv): Value {
       return v;
     }
     case 'unary': {
-      const a = evaluate(e.arg, env);
-      if (e.op === '+') return a;
+      const a = evaluatePartial(e.arg, env);
+      if (a === undefined || e.op === '+') return a;
       scalar(a, e.op, e);
       if (e.op === '-') return { n: wrap(-a.n), sect: null };
       if (e.op === '~') return { n: wrap(~a.n), sect: null };
       return { n: bool(a.n === 0n), sect: null };
     }
     case 'cond': {
-      const t = evaluate(e.test, env);
+      const t = evaluatePartial(e.test, env);
+      if (t === undefined) return undefined;
       scalar(t, '?', e);
-      return t.n !== 0n ? evaluate(e.then, env) : evaluate(e.else, env);
+      return evaluatePartial(t.n !== 0n ? e.then : e.else, env);
     }
-    case 'binary':
-      return binary(e.op, evaluate(e.left, env), evaluate(e.right, env), e);
+    case 'binary': {
+      // Left to right: an unknown left operand ends it before the right is looked at.
+      const a = evaluatePartial(e.left, env);
+      if (a === undefined) return undefined;
+      const b = evaluatePartial(e.right, env);
+      if (b === undefined) return undefined;
+      return binary(e.op, a, b, e);
+    }
   }
 }
 
