@@ -2,7 +2,7 @@
 // emits the shortest encoding, taking the first form on ties — the choice NASM makes.
 
 import {
-  FORMS, formsOf, IMMEDIATE_KINDS, kindBits, PREFIXES, SEGMENT_PREFIX,
+  FORMS, formsOf, IMMEDIATE_KINDS, kindBits, PREFIXES, REGISTERS, SEGMENT_PREFIX,
   type InstructionForm, type OperandKind, type Register,
 } from '../../isa/src/index.js';
 import { addressLength, addressMode, writeAddress, type AddressMode, type AddressShape } from './address.js';
@@ -120,29 +120,36 @@ function shapeMatch(kind: OperandKind, op: ResolvedOperand, form: InstructionFor
   }
 }
 
-const BY_SIGNATURE = new Map<string, readonly InstructionForm[]>();
-/** Per form list of BY_SIGNATURE: some form's match depends on values. */
+/** Forms by mnemonic, then by the operands' shapes packed in a number (shapeKey). */
+const BY_SHAPE = new Map<string, Map<number, readonly InstructionForm[]>>();
+/** Per form list of BY_SHAPE: some form's match depends on values. */
 const VALUE_DEPENDENT = new WeakMap<readonly InstructionForm[], boolean>();
-/** Per form list of BY_SIGNATURE: an unsized memory operand fits forms of several widths. */
+/** Per form list of BY_SHAPE: an unsized memory operand fits forms of several widths. */
 const AMBIGUOUS = new WeakMap<readonly InstructionForm[], boolean>();
 
-/** Everything shapeMatch() looks at, as a string. */
-function shapeSignature(req: EncodeRequest): string {
-  let sig = req.mnemonic;
-  for (const o of req.operands) {
-    switch (o.kind) {
-      case 'reg': sig += `|${o.reg.name}`; break;
-      case 'mem': {
-        const sh = o.shape;
-        const bare = sh.base === null && sh.index === null && sh.adsize === 32 ? 'o' : '';
-        sig += `|m${o.size}${o.far ? 'f' : ''}${bare}${o.dispSize}`;
-        break;
-      }
-      case 'imm': sig += `|i${o.size}${o.strict ? 's' : ''}${o.distance}`; break;
-      case 'farptr': sig += '|p'; break;
+const REGISTER_CODE = new Map(REGISTERS.map((r, i) => [r, i]));
+const WIDTH_CODE: Readonly<Record<number, number>> = { 0: 0, 8: 1, 16: 2, 32: 3, 48: 4, 64: 5, 80: 6, 128: 7 };
+const DISTANCE_CODE = { '': 0, short: 1, near: 2, far: 3 } as const;
+
+/** Everything shapeMatch() looks at in one operand, as a number below 512. */
+function operandShape(o: ResolvedOperand): number {
+  switch (o.kind) {
+    case 'reg': return 1 + REGISTER_CODE.get(o.reg)!;
+    case 'mem': {
+      const sh = o.shape;
+      const bare = sh.base === null && sh.index === null && sh.adsize === 32 ? 1 : 0;
+      return 64 + ((WIDTH_CODE[o.size] ?? 7) << 4 | (o.far ? 8 : 0) | bare << 2 | (WIDTH_CODE[o.dispSize] ?? 3) & 3);
     }
+    case 'imm': return 256 + ((WIDTH_CODE[o.size] ?? 7) << 3 | (o.strict ? 4 : 0) | DISTANCE_CODE[o.distance]);
+    case 'farptr': return 511;
   }
-  return sig;
+}
+
+/** The operands' shapes packed in one number (no instruction has more than three operands). */
+function shapeKey(req: EncodeRequest): number {
+  let key = req.operands.length;
+  for (const o of req.operands) key = key * 512 + operandShape(o);
+  return key;
 }
 
 /** The value-dependent part of matching: short immediates and short branches. */
@@ -334,8 +341,10 @@ export function encodeInstruction(req: EncodeRequest): EncodeResult {
     const forms = formsOf(req.mnemonic);
     if (forms.length === 0) return { ok: false, message: `unknown instruction '${req.mnemonic}'`, code: 'unknown-instruction' };
     // Statements with the same mnemonic and operand shapes allow the same forms.
-    const signature = shapeSignature(req);
-    shaped = BY_SIGNATURE.get(signature);
+    let byShape = BY_SHAPE.get(req.mnemonic);
+    if (!byShape) BY_SHAPE.set(req.mnemonic, (byShape = new Map()));
+    const key = shapeKey(req);
+    shaped = byShape.get(key);
     if (!shaped) {
       const list: InstructionForm[] = [];
       for (const f of candidates(req.mnemonic, req.operands.length) ?? []) {
@@ -344,7 +353,7 @@ export function encodeInstruction(req: EncodeRequest): EncodeResult {
         if (ok) list.push(f);
       }
       shaped = list;
-      BY_SIGNATURE.set(signature, list);
+      byShape.set(key, list);
       VALUE_DEPENDENT.set(list, list.some((f) => FACTS[f.index].valueDependent));
       AMBIGUOUS.set(list, ambiguousSize(list, req.operands) !== null);
     }
