@@ -53,7 +53,8 @@ export interface AssembleResult {
 
 interface LineStarts {
   offsets: Float64Array;
-  sections: string[];
+  /** The section's order number (-1 inside struc/absolute). */
+  sections: Int32Array;
 }
 
 /**
@@ -155,7 +156,7 @@ class Pass implements EvalEnv {
     /** The previous pass's line starts, to estimate forward references. */
     readonly previousLines: LineStarts | null,
   ) {
-    this.lineStarts = { offsets: new Float64Array(lineCount), sections: new Array<string>(lineCount) };
+    this.lineStarts = { offsets: new Float64Array(lineCount), sections: new Int32Array(lineCount) };
     this.listing = new Float64Array(final ? lineCount * ROW_FIELDS : 0);
     this.switchSection('.text', null);
   }
@@ -182,7 +183,8 @@ class Pass implements EvalEnv {
   shift(): number {
     const prev = this.previousLines;
     const i = this.lineIndex;
-    if (!prev || i >= prev.offsets.length || prev.sections[i] !== this.section.name) return 0;
+    // Only an estimate: a section numbered differently in the previous pass just gives 0.
+    if (!prev || i >= prev.offsets.length || prev.sections[i] !== this.section.order) return 0;
     return this.section.offset - prev.offsets[i];
   }
 
@@ -375,11 +377,11 @@ function runPass(pass: Pass, lines: readonly ExpandedLine[]): void {
     const line = lines[i];
     pass.lineIndex = i;
     starts.offsets[i] = pass.absolute ? -1 : pass.section.offset;
-    starts.sections[i] = pass.absolute ? '' : pass.section.name;
+    starts.sections[i] = pass.absolute ? -1 : pass.section.order;
     pass.stack = line.stack;
     const node = line.node;
-    if (pass.final) for (const e of node.errors) pass.report('error', e.code, e.message, e.span);
     if (node.errors.length) {
+      if (pass.final) for (const e of node.errors) pass.report('error', e.code, e.message, e.span);
       // Still define the label so one typo doesn't cascade into undefined-symbol errors.
       if (node.label && !(node.statement && node.statement.kind === 'equ')) defineLabel(pass, node);
       continue;

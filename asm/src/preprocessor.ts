@@ -577,7 +577,7 @@ export class Preprocessor {
       return;
     }
     const name = t.text.slice(1, -1);
-    if (src.stack.filter((f) => f.kind === 'include').length >= MAX_INCLUDE_DEPTH) {
+    if (depth(src.stack, 'include') >= MAX_INCLUDE_DEPTH) {
       this.error(t, `%include nested more than ${MAX_INCLUDE_DEPTH} deep (recursive include?)`, 'include');
       return;
     }
@@ -661,7 +661,7 @@ export class Preprocessor {
     let args = hasArgs ? splitArgs(argTokens) : [];
     const macro = candidates.find((m) => args.length >= m.min && (args.length <= m.max || m.greedy))
       ?? candidates.find((m) => m.greedy && args.length >= m.min);
-    const callSpan: Span = { ...nameTok, end: sig[sig.length - 1].end };
+    const callSpan: Span = { file: nameTok.file, start: nameTok.start, end: sig[sig.length - 1].end };
     if (!macro) {
       const want = candidates.map((m) => (m.max === m.min ? `${m.min}` : m.max === Infinity ? `${m.min} or more` : `${m.min}-${m.max}`)).join(' or ');
       this.error(nameTok, `macro '${nameTok.text}' expects ${want} parameter(s), got ${args.length}`, 'macro-args');
@@ -675,7 +675,7 @@ export class Preprocessor {
     for (let i = args.length; i < macro.max && i - macro.min < macro.defaults.length; i++) {
       args.push(macro.defaults[i - macro.min] ?? []);
     }
-    if (src.stack.filter((f) => f.kind === 'macro').length >= MAX_MACRO_DEPTH) {
+    if (depth(src.stack, 'macro') >= MAX_MACRO_DEPTH) {
       this.error(nameTok, `macro '${macro.name}' nested more than ${MAX_MACRO_DEPTH} deep (infinite recursion?)`, 'macro-depth');
       return true;
     }
@@ -802,6 +802,13 @@ function plainLines(lines: Token[][]): Uint8Array {
   const plain = new Uint8Array(lines.length);
   for (let l = 0; l < lines.length; l++) plain[l] = lines[l].some((t) => t.kind === 'pp') ? 0 : 1;
   return plain;
+}
+
+/** How many frames of a kind the stack holds. */
+function depth(stack: readonly Frame[], kind: Frame['kind']): number {
+  let n = 0;
+  for (const f of stack) if (f.kind === kind) n++;
+  return n;
 }
 
 function firstToken(tokens: Token[]): Token | undefined {

@@ -24,6 +24,11 @@ export function makeSourceFile(id: number, path: string, text: string): SourceFi
 
 function lineStartsOf(text: string): number[] {
   const lineStarts = [0];
+  if (text.indexOf('\r') < 0) {
+    // Only \n line ends (the usual case): let indexOf find them.
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+    return lineStarts;
+  }
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 10) lineStarts.push(i + 1);
