@@ -71,6 +71,8 @@ interface FileLines {
   parsed: LineNode[];
   /** Per line: 1 when it has no preprocessor token (`%...`), so only defines and macros can change it. */
   plain: Uint8Array;
+  /** Per line: 1 when it is a user-level `section` directive (which sets __SECT__). */
+  sectionLine: Uint8Array;
 }
 
 /** A source of raw lines: a file (as a stream), a macro body or a %rep body (as token lists). */
@@ -157,13 +159,15 @@ export class Preprocessor {
       const stream = lex(file.text, file.id);
       const parsed: LineNode[] = new Array(stream.lines);
       const plain = new Uint8Array(stream.lines);
+      const sectionLine = new Uint8Array(stream.lines);
       for (let l = 0; l < stream.lines; l++) {
-        parsed[l] = parseStreamLine(stream, l);
+        const node = (parsed[l] = parseStreamLine(stream, l));
         let p = 1;
         for (let i = stream.lineStart[l], e = stream.lineEnd(l); i < e; i++) if (stream.kind[i] === K_PP) p = 0;
         plain[l] = p;
+        sectionLine[l] = isSectionChoice(node.statement) ? 1 : 0;
       }
-      hit = { text: file.text, stream, parsed, plain };
+      hit = { text: file.text, stream, parsed, plain, sectionLine };
       if (FILE_CACHE.size >= FILE_CACHE_LIMIT) FILE_CACHE.delete(FILE_CACHE.keys().next().value!);
       FILE_CACHE.set(key, hit);
     }
@@ -222,8 +226,8 @@ export class Preprocessor {
     }
     const node = (src.parsed[l] ??= parseLine(src.lines![l]));
     this.out.push({ node, stack: src.stack });
-    const st = node.statement;
-    if (st && st.kind === 'directive' && st.start === st.name.start) this.sectionChosen(st);
+    // A file's lines say so in a flag, so the loop need not touch their trees.
+    if (src.file ? src.file.sectionLine[l] : isSectionChoice(node.statement)) this.sectionChosen(node.statement!);
     return true;
   }
 
@@ -253,9 +257,7 @@ export class Preprocessor {
   private emit(tokens: Token[], stack: readonly Frame[], parsed?: LineNode): void {
     const node = parsed ?? parseLine(tokens);
     this.out.push({ node, stack });
-    const st = node.statement;
-    // The user-level form, not the primitive `[section ...]`.
-    if (st && st.kind === 'directive' && st.start === st.name.start) this.sectionChosen(st);
+    if (isSectionChoice(node.statement)) this.sectionChosen(node.statement!);
   }
 
   /** Whether the `index`th identifier of a line is a define, or (first or second) a macro name. */
@@ -267,8 +269,8 @@ export class Preprocessor {
   }
 
   /** NASM's __SECT__: the last section chosen with the user-level directive. */
-  private sectionChosen(st: Extract<Statement, { kind: 'directive' }>): void {
-    if (st.name.text === 'section' || st.name.text === 'segment') this.setSect(st.args.map((t) => t.text).join(' '));
+  private sectionChosen(st: Statement): void {
+    if (st.kind === 'directive') this.setSect(st.args.map((t) => t.text).join(' '));
   }
 
   private setSect(section: string): void {
@@ -802,6 +804,11 @@ function plainLines(lines: Token[][]): Uint8Array {
   const plain = new Uint8Array(lines.length);
   for (let l = 0; l < lines.length; l++) plain[l] = lines[l].some((t) => t.kind === 'pp') ? 0 : 1;
   return plain;
+}
+
+/** A user-level `section`/`segment` directive (not the primitive `[section ...]`). */
+function isSectionChoice(st: Statement | null): boolean {
+  return st !== null && st.kind === 'directive' && st.start === st.name.start && (st.name.text === 'section' || st.name.text === 'segment');
 }
 
 /** How many frames of a kind the stack holds. */
