@@ -29,7 +29,9 @@ export interface Token {
 
 /** Token kinds by their code in a TokenStream. */
 export const KINDS: readonly TokenKind[] = ['ident', 'number', 'string', 'op', 'pp', 'here', 'sectstart', 'comment', 'newline', 'bad'];
-const K: Readonly<Record<TokenKind, number>> = Object.fromEntries(KINDS.map((k, i) => [k, i])) as Record<TokenKind, number>;
+/** The code of each token kind in a TokenStream. */
+export const KIND_CODE: Readonly<Record<TokenKind, number>> = Object.fromEntries(KINDS.map((k, i) => [k, i])) as Record<TokenKind, number>;
+const K = KIND_CODE;
 export const K_IDENT = K.ident;
 export const K_NUMBER = K.number;
 export const K_STRING = K.string;

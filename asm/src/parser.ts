@@ -3,7 +3,7 @@
 // the language server can keep analysing the rest of the file.
 
 import { FORMS, PREFIXES, registerByName, type Register } from '../../isa/src/index.js';
-import { ATOMS, isDirectiveText, K_BAD, K_COMMENT, K_HERE, K_IDENT, K_NUMBER, K_OP, K_PP, K_SECTSTART, K_STRING, KINDS, TokenStream, type Token } from './lexer.js';
+import { ATOMS, isDirectiveText, K_BAD, K_COMMENT, K_HERE, K_IDENT, K_NUMBER, K_OP, K_PP, K_SECTSTART, K_STRING, KIND_CODE, TokenStream, type Token } from './lexer.js';
 import {
   DATA_DIRECTIVES, DIRECTIVES, RESERVE_DIRECTIVES, SIZE_KEYWORDS, someLeaf, spanOf,
   type DataItem, type Expr, type Label, type LineNode, type MemoryOperand, type Name, type OperandNode, type Span,
@@ -602,7 +602,7 @@ export function parseLine(tokens: readonly Token[]): LineNode {
   for (const t of tokens) {
     if (t.kind === 'comment') last = s.count;
     else if (t.kind === 'newline') continue;
-    s.push(KINDS.indexOf(t.kind), t.text, t.start, t.end, t.file);
+    s.push(KIND_CODE[t.kind], t.text, t.start, t.end, t.file);
   }
   // parseRange allows a comment only at the end; drop any other.
   if (last >= 0 && last !== s.count - 1) return parseLine(tokens.filter((t) => t.kind !== 'comment'));
