@@ -94,7 +94,7 @@ export class TokenStream {
   /** Empties the stream for reuse (the parser's scratch input). */
   reset(): void {
     this.count = 0;
-    this.lineStart.length = 1;
+    if (this.lineStart.length !== 1) this.lineStart.length = 1;
   }
 
   /** Doubles the capacity (the scanner calls it when full). */
@@ -303,6 +303,7 @@ function scan(text: string, file: number, out: TokenStream): void {
   const strings = atoms.strings;
   let n = out.count;
   let i = 0;
+  const hasCR = text.indexOf('\r') >= 0;
   while (i < end) {
     const c = text.charCodeAt(i);
     const s = i;
@@ -340,7 +341,11 @@ function scan(text: string, file: number, out: TokenStream): void {
       kind = K_OP;
       t = ',';
     } else if (c === 59 /* ; */) {
-      while (i < end && text.charCodeAt(i) !== 10 && text.charCodeAt(i) !== 13) i++;
+      // To the line end: indexOf finds the newline; a \r before it ends the comment too.
+      const nl = text.indexOf('\n', i);
+      const stop = nl < 0 ? end : nl;
+      const cr = hasCR ? text.indexOf('\r', i) : -1;
+      i = cr >= 0 && cr < stop ? cr : stop;
       kind = K_COMMENT;
       t = '';
     } else if (isBlank(c)) {
