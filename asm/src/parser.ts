@@ -426,15 +426,24 @@ class LineParser {
     return args;
   }
 
+  /** `[name args]`: NASM's primitive form of a directive, parsed like the user-level one. */
   bracketDirective(): Statement {
     const open = this.pos++;
     if (this.kindAt() !== K_IDENT) this.fail('expected a directive after [');
+    // The directive's tokens end at the line's last ']'.
+    let close = this.end - 1;
+    while (close > this.pos && !(this.s.kind[close] === K_OP && this.s.text[close] === ']')) close--;
+    if (close <= this.pos) this.fail("expected ']'", this.here());
     const at = this.pos++;
     const name = this.name(at, this.s.text[at].toLowerCase());
-    const args = this.rest(']');
-    this.expectOp(']');
+    const lineEnd = this.end;
+    this.end = close;
+    const inner = this.directive(name);
+    if (!this.atEnd()) this.fail(`unexpected '${this.textAt()}'`);
+    this.end = lineEnd;
+    this.pos = close + 1;
     const s = this.s;
-    return { kind: 'directive', name, args, file: s.file[open], start: s.start[open], end: this.lastEnd(s.end[open]) };
+    return { ...inner, file: s.file[open], start: s.start[open], end: s.end[close] };
   }
 
   directive(name: Name): Statement {

@@ -56,6 +56,15 @@ describe('located errors', () => {
     expect(messages(r)[0]).toMatch(/^main\.asm:2:1: error: /);
   });
 
+  it('the bracketed form of a directive takes the same arguments as the plain one', () => {
+    // `[org]` once reached the assembler without its expression and crashed it (found by the fuzz test).
+    expect(messages(asm('[org]\nnop\n'))).toEqual(['main.asm:1:5: error: expected an expression']);
+    expect(messages(asm('[org 5\n'))).toEqual(["main.asm:1:2: error: expected ']'"]);
+    const r = asm('[org 0x100]\nx: jmp x\n');
+    expect(r.ok).toBe(true);
+    expect(r.image.symbols.find((s) => s.name === 'x')?.value).toBe(0x100);
+  });
+
   it('syntax errors at the offending token, and recovery on the next line', () => {
     const r = asm('mov eax, (1 + \nmov ebx, 2\nlabel: ret\n');
     expect(messages(r)).toEqual(["main.asm:1:14: error: expected an expression"]);

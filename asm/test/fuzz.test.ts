@@ -52,7 +52,8 @@ describe('the assembler never throws or hangs', () => {
 
   it('on token soup', () => {
     const soup = fc.array(fc.constantFrom(...VOCAB), { maxLength: 120 }).map((ts) => ts.join(' '));
-    fc.assert(fc.property(soup, (s) => run(s)), { numRuns: RUNS * 3 });
+    // Cheap per case, so many: `[org]` crashed the assembler only once in ~15,000 cases.
+    fc.assert(fc.property(soup, (s) => run(s)), { numRuns: RUNS * 25 });
   });
 
   it('on mutated real programs', () => {
