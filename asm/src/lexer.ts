@@ -25,6 +25,8 @@ export interface Token {
   end: number;
   /** Which file the token was read from (an index the caller assigns). */
   file: number;
+  /** Its spelling's id in ATOMS when read from a stream (a hint: valid only while ATOMS.strings[atom] === text). */
+  atom?: number;
 }
 
 /** Token kinds by their code in a TokenStream. */
@@ -60,6 +62,8 @@ export class TokenStream {
   text: string[];
   /** Token index at which each logical line starts; newline tokens end lines. */
   lineStart: number[] = [0];
+  /** The ATOMS epoch the atom ids belong to; ids of another epoch are meaningless. */
+  epoch = ATOMS.epoch;
 
   constructor(readonly source: string, capacity = 16) {
     this.kind = new Uint8Array(capacity);
@@ -79,11 +83,11 @@ export class TokenStream {
     return l + 1 < this.lineStart.length ? this.lineStart[l + 1] - 1 : this.count;
   }
 
-  push(kind: number, text: string, start: number, end: number, file: number): void {
+  push(kind: number, text: string, start: number, end: number, file: number, atom = -1): void {
     const i = this.count;
     if (i === this.kind.length) this.grow();
     this.kind[i] = kind;
-    this.atom[i] = -1;
+    this.atom[i] = atom;
     this.text[i] = text;
     this.start[i] = start;
     this.end[i] = end;
@@ -94,6 +98,7 @@ export class TokenStream {
   /** Empties the stream for reuse (the parser's scratch input). */
   reset(): void {
     this.count = 0;
+    this.epoch = ATOMS.epoch;
     if (this.lineStart.length !== 1) this.lineStart.length = 1;
   }
 
@@ -123,7 +128,13 @@ export class TokenStream {
   }
 
   token(i: number): Token {
-    return { kind: KINDS[this.kind[i]], text: this.textAt(i), start: this.start[i], end: this.end[i], file: this.file[i] };
+    const atom = this.epoch === ATOMS.epoch ? this.atom[i] : -1;
+    return { kind: KINDS[this.kind[i]], text: this.textAt(i), start: this.start[i], end: this.end[i], file: this.file[i], atom };
+  }
+
+  /** Ids usable now: the stream was lexed in the current ATOMS epoch. */
+  atomsValid(): boolean {
+    return this.epoch === ATOMS.epoch;
   }
 
   /** The tokens of line `l` as objects (comments included). */
@@ -186,7 +197,10 @@ class AtomTable {
     }
   }
 
-  /** Bounded: a long editing session must not grow the table forever. */
+  /**
+   * Bounded: a long editing session must not grow the table forever. Called between
+   * assemblies (Preprocessor.run), so one run's ids all belong to one epoch.
+   */
   trim(): void {
     if (this.strings.length < MAX_ATOMS) return;
     this.strings = [];
@@ -269,7 +283,6 @@ function operatorLength(text: string, i: number): number {
 
 /** Tokenizes `text` into a stream; a backslash before a newline continues the line. */
 export function lex(text: string, file = 0): TokenStream {
-  ATOMS.trim();
   const out = new TokenStream(text, Math.max(16, (text.length / 3) | 0));
   scan(text, file, out);
   return out;

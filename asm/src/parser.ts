@@ -177,10 +177,13 @@ class LineParser {
   private end = 0;
   private from = 0;
   private s!: TokenStream;
+  /** The stream's atom ids are of the current epoch. */
+  private atoms = false;
 
   /** Parsing is per line and never re-entrant: one parser serves every line. */
   reset(s: TokenStream, from: number, end: number): this {
     this.s = s;
+    this.atoms = s.atomsValid();
     this.pos = from;
     this.from = from;
     this.end = end;
@@ -192,7 +195,7 @@ class LineParser {
   }
   /** Word facts for token `i`, by its atom when it has one. */
   wordAt(i: number): Word {
-    const a = this.s.atom[i];
+    const a = this.atoms ? this.s.atom[i] : -1;
     if (a < 0) return word(this.s.text[i]);
     return (WORD_BY_ATOM[a] ??= word(this.s.text[i]));
   }
@@ -281,7 +284,7 @@ class LineParser {
     const end = s.end[i];
     switch (s.kind[i]) {
       case K_NUMBER: {
-        const a = s.atom[i];
+        const a = this.atoms ? s.atom[i] : -1;
         let value = a >= 0 ? NUMBER_BY_ATOM[a] : undefined;
         if (value === undefined) {
           value = numberValue(text);
@@ -611,7 +614,10 @@ export function parseLine(tokens: readonly Token[]): LineNode {
   for (const t of tokens) {
     if (t.kind === 'comment') last = s.count;
     else if (t.kind === 'newline') continue;
-    s.push(KIND_CODE[t.kind], t.text, t.start, t.end, t.file);
+    // A token's atom is trusted only while it still names its text (a pasted or
+    // rewritten token keeps the field of the token it was copied from).
+    const a = t.atom;
+    s.push(KIND_CODE[t.kind], t.text, t.start, t.end, t.file, a !== undefined && a >= 0 && ATOMS.strings[a] === t.text ? a : -1);
   }
   // parseRange allows a comment only at the end; drop any other.
   if (last >= 0 && last !== s.count - 1) return parseLine(tokens.filter((t) => t.kind !== 'comment'));

@@ -4,7 +4,7 @@
 // It turns a root file into a stream of parsed lines, each remembering the chain of
 // %include and macro invocations it came from so errors land in the user's file.
 
-import { isDirectiveToken, isTrivia, K_IDENT, K_PP, lex, significant, tokenize, type Token, type TokenStream } from './lexer.js';
+import { ATOMS, isDirectiveToken, isTrivia, K_IDENT, K_PP, lex, significant, tokenize, type Token, type TokenStream } from './lexer.js';
 import { parseLine, parseStreamLine, wordLower } from './parser.js';
 import { makeSourceFile, type SourceFile, type SourceProvider } from './source.js';
 import type { Diagnostic } from './diagnostics.js';
@@ -137,6 +137,7 @@ export class Preprocessor {
   }
 
   run(path: string, text: string): PreprocessResult {
+    ATOMS.trim();
     this.setSect('.text');
     const root = this.addFile(path, text);
     this.sources.push(this.fileSource(root, []));
@@ -599,12 +600,21 @@ export class Preprocessor {
     return this.defines.get(name) ?? (this.caselessDefines.size ? this.caselessDefines.get(name.toLowerCase()) : undefined);
   }
 
+  /** Whether `t` names a define that is not being expanded already. */
+  private definedAt(t: Token, active: ReadonlySet<string>): boolean {
+    if (t.kind !== 'ident' || active.has(t.text)) return false;
+    return this.defines.has(t.text) || (this.caselessDefines.size > 0 && this.caselessDefines.has(t.text.toLowerCase()));
+  }
+
   /** Expands %define macros (and %+ pasting) until nothing changes. */
   expandDefines(tokens: Token[], active: ReadonlySet<string> = NONE_ACTIVE): Token[] {
-    if (this.defines.size === 0 && this.caselessDefines.size === 0) return pasteTokens(tokens);
+    let first = 0;
+    while (first < tokens.length && !this.definedAt(tokens[first], active)) first++;
+    // Most lines name no define: nothing to copy.
+    if (first === tokens.length) return pasteTokens(tokens);
     let changed = false;
-    const out: Token[] = [];
-    for (let i = 0; i < tokens.length; i++) {
+    const out: Token[] = tokens.slice(0, first);
+    for (let i = first; i < tokens.length; i++) {
       const t = tokens[i];
       const def = t.kind === 'ident' && !active.has(t.text) ? this.lookupDefine(t.text) : undefined;
       if (!def) {
@@ -885,7 +895,9 @@ function matchingParen(tokens: Token[], open: number): number {
 
 /** Joins tokens around `%+` into one identifier/number token. */
 function pasteTokens(tokens: Token[]): Token[] {
-  if (!tokens.some((t) => t.kind === 'pp' && t.text === '%+')) return tokens;
+  let paste = false;
+  for (const t of tokens) if (t.kind === 'pp' && t.text === '%+') paste = true;
+  if (!paste) return tokens;
   const out: Token[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
