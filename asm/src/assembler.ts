@@ -683,11 +683,12 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
   if (fixed === undefined) memo.fixed = !pass.lastRelative && constant ? res.length : -1;
   if (memo.fixed === res.length && req.final) {
     // Same bytes in every later pass: keep them.
-    keepBytes(memo, res.bytes);
+    keepBytes(memo, res.bytes, res.at);
     memo.warnings = res.warnings;
   }
   const length = place(pass, key, res.length);
-  if (pass.final) emitInstruction(pass, st, address, res.bytes, 0, res.bytes.length, res.warnings, length, memo);
+  if (pass.final) emitInstruction(pass, st, address, res.bytes, res.at, res.length, res.warnings, length, memo);
+  if (scratch.length > 4096) scratch.length = 0;
 }
 
 /** A memo as one object of fixed shape (fields added later would each cost a transition). */
@@ -702,14 +703,15 @@ function newMemo(): InstructionMemo {
 let bytePool = new Uint8Array(1 << 16);
 let bytePoolUsed = 0;
 
-function keepBytes(memo: InstructionMemo, bytes: readonly number[]): void {
-  if (bytePoolUsed + bytes.length > bytePool.length) {
+function keepBytes(memo: InstructionMemo, bytes: readonly number[], at: number): void {
+  const n = memo.fixed!;
+  if (bytePoolUsed + n > bytePool.length) {
     bytePool = new Uint8Array(1 << 16);
     bytePoolUsed = 0;
   }
   memo.pool = bytePool;
   memo.at = bytePoolUsed;
-  for (let i = 0; i < bytes.length; i++) bytePool[bytePoolUsed++] = bytes[i];
+  for (let i = at; i < at + n; i++) bytePool[bytePoolUsed++] = bytes[i];
 }
 
 /** Final-pass output of one instruction: `count` bytes of `buf` from `at` (NOP-padded to `length`), line row, warnings. */
@@ -729,7 +731,8 @@ function emitInstruction(
 const NO_PREFIXES: readonly string[] = [];
 const NO_WARNINGS: readonly string[] = [];
 /** One request object serves every encoding (the encoder keeps no reference to it). */
-const REQUEST: EncodeRequest = { mnemonic: '', prefixes: NO_PREFIXES, operands: [], address: 0, section: '', final: false };
+const scratch: number[] = [];
+const REQUEST: EncodeRequest = { mnemonic: '', prefixes: NO_PREFIXES, operands: [], address: 0, section: '', final: false, out: scratch };
 
 /**
  * Records an instruction's size for convergence and, outside the final pass, moves the

@@ -34,6 +34,12 @@ export interface EncodeRequest {
   /** The last pass: every value must be known, and range problems are errors. */
   final: boolean;
   /**
+   * Where the bytes go, appended: the assembler passes one array for every instruction
+   * (it copies or emits the bytes at once, and empties the array now and then).
+   * Default: a new array.
+   */
+  out?: number[];
+  /**
    * The source statement's memo: operand shapes (registers, sizes, keywords) never
    * change between passes, so the forms they allow are kept there.
    */
@@ -44,8 +50,9 @@ export type EncodeResult =
   | {
       ok: true;
       length: number;
-      /** Empty outside the final pass. */
+      /** The encoding is `length` entries of this from `at` (empty outside the final pass). */
       bytes: number[];
+      at: number;
       form: InstructionForm;
       /** The encoding has a relative branch field (its bytes depend on its address). */
       relative: boolean;
@@ -215,7 +222,7 @@ function prefixCount(form: InstructionForm, req: EncodeRequest): number {
 }
 
 /** Prefix bytes of an encoding, in NASM's order: lock/rep, segment, 0x66, 0x67. */
-function prefixBytes(form: InstructionForm, req: EncodeRequest): number[] {
+function prefixBytes(form: InstructionForm, req: EncodeRequest, out: number[] = []): number[] {
   const mem = req.operands.find((o): o is Extract<ResolvedOperand, { kind: 'mem' }> => o.kind === 'mem');
   let seg = mem?.seg ? SEGMENT_PREFIX[mem.seg.name] : undefined;
   let rep: number | undefined;
@@ -227,7 +234,6 @@ function prefixBytes(form: InstructionForm, req: EncodeRequest): number[] {
     else if (p === 'a16') adsize16 = true;
     else if (p in SEGMENT_PREFIX) seg = seg ?? SEGMENT_PREFIX[p];
   }
-  const out: number[] = [];
   if (rep !== undefined) out.push(rep);
   if (seg !== undefined) out.push(seg);
   if (opsize16) out.push(0x66);
@@ -280,7 +286,8 @@ const le = (out: number[], v: number, n: number) => {
 /** The bytes of the encoding with `form` (after measure() accepted it). */
 function write(form: InstructionForm, req: EncodeRequest, length: number, mode: AddressMode | null, warnings: string[]): number[] {
   const ops = req.operands;
-  const out = prefixBytes(form, req);
+  const out = req.out ?? [];
+  prefixBytes(form, req, out);
   for (const b of form.opcode) out.push(b);
   if (form.plusReg >= 0) {
     const r = ops[form.plusReg];
@@ -391,10 +398,11 @@ export function encodeInstruction(req: EncodeRequest): EncodeResult {
     }
   }
   if (!best) return { ok: false, message: lastError, code: 'out-of-range' };
-  if (!req.final) return { ok: true, length: bestLength, bytes: NO_BYTES, form: best, relative: FACTS[best.index].relative, warnings: NO_WARNINGS };
+  if (!req.final) return { ok: true, length: bestLength, bytes: NO_BYTES, at: 0, form: best, relative: FACTS[best.index].relative, warnings: NO_WARNINGS };
   const warnings: string[] = [];
+  const at = req.out ? req.out.length : 0;
   const bytes = write(best, req, bestLength, mode, warnings);
-  return { ok: true, length: bestLength, bytes, form: best, relative: FACTS[best.index].relative, warnings: warnings.length ? warnings : NO_WARNINGS };
+  return { ok: true, length: bestLength, bytes, at, form: best, relative: FACTS[best.index].relative, warnings: warnings.length ? warnings : NO_WARNINGS };
 }
 
 /** An unsized memory operand that several forms of different widths accept. */
