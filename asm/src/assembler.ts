@@ -7,7 +7,7 @@
 
 import { addressShape } from './address.js';
 import { encodeInstruction, type EncodeRequest, type ResolvedOperand } from './encoder.js';
-import { evaluate, evaluatePartial, EvalError, low32, unknownSymbol, type EvalEnv, type Value } from './expr.js';
+import { evaluate, evaluatePartial, EvalError, low32, makeValue, unknownSymbol, type EvalEnv, type Value } from './expr.js';
 import { locate, preprocess, type ExpandedLine, type Frame } from './preprocessor.js';
 import type { Diagnostic, Severity } from './diagnostics.js';
 import type { Image, ImageNote, ImageSection, ImageSymbol, LineRow } from './image.js';
@@ -100,7 +100,7 @@ export const MAX_SECTION_BYTES = 64 * 1024 * 1024;
 /** After this many passes instruction sizes may only grow, which guarantees an end. */
 const GROW_ONLY_AFTER = 12;
 const NOP = 0x90;
-const ZERO: Value = { n: 0n, sect: null };
+const ZERO: Value = makeValue(0n, null);
 
 const NO_PROVIDER: SourceProvider = { read: () => null };
 
@@ -170,11 +170,11 @@ class Pass implements EvalEnv {
       // A label further down, known from the previous pass: assume everything between
       // here and there keeps its size, so it moved by as much as this line did.
       const base = this.section.vaddr;
-      return { n: BigInt(base + s.offset + this.shift()), sect: s.section };
+      return makeValue(BigInt(base + s.offset + this.shift()), s.section);
     }
     if (s.cachePass !== this.number) {
       const base = this.sections.get(s.section)?.vaddr ?? this.layout.get(s.section) ?? 0;
-      s.cache = { n: BigInt(base + s.offset), sect: s.section };
+      s.cache = makeValue(BigInt(base + s.offset), s.section);
       s.cachePass = this.number;
     }
     return s.cache;
@@ -189,12 +189,12 @@ class Pass implements EvalEnv {
   }
 
   here(): Value {
-    if (this.absolute) return { n: BigInt(this.absolute.offset), sect: null };
-    return { n: BigInt(this.section.vaddr + this.section.offset), sect: this.section.name };
+    if (this.absolute) return makeValue(BigInt(this.absolute.offset), null);
+    return makeValue(BigInt(this.section.vaddr + this.section.offset), this.section.name);
   }
   sectionStart(): Value {
-    if (this.absolute) return { n: 0n, sect: null };
-    return { n: BigInt(this.section.vaddr), sect: this.section.name };
+    if (this.absolute) return makeValue(0n, null);
+    return makeValue(BigInt(this.section.vaddr), this.section.name);
   }
 
   qualify(name: string): string {
@@ -868,14 +868,14 @@ function directive(pass: Pass, st: Extract<Statement, { kind: 'directive' }>, no
       if (pass.absolute?.struc) return pass.report('error', 'directive', `struc '${nameTok.text}' inside struc '${pass.absolute.struc}'`, st);
       const saved = pass.section;
       pass.setScope(nameTok.text);
-      defineSymbol(pass, nameTok.text, { n: 0n, sect: null }, nameTok);
+      defineSymbol(pass, nameTok.text, makeValue(0n, null), nameTok);
       pass.absolute = { offset: 0, struc: nameTok.text, saved };
       return;
     }
     case 'endstruc': {
       const abs = pass.absolute;
       if (!abs || !abs.struc) return pass.report('error', 'directive', 'endstruc without struc', st);
-      defineSymbol(pass, `${abs.struc}_size`, { n: BigInt(abs.offset), sect: null }, st);
+      defineSymbol(pass, `${abs.struc}_size`, makeValue(BigInt(abs.offset), null), st);
       pass.section = abs.saved;
       pass.absolute = null;
       return;

@@ -13,6 +13,11 @@ export interface Value {
   lo?: number;
 }
 
+/** A value; every one is made here, so all have one shape (with the `lo` memo slot). */
+export function makeValue(n: bigint, sect: string | null): Value {
+  return { n, sect, lo: undefined };
+}
+
 /** The low 32 bits of a value as a signed number (what an instruction field holds). */
 export function low32(v: Value): number {
   return (v.lo ??= Number(BigInt.asIntN(32, v.n)));
@@ -75,9 +80,9 @@ export function evaluatePartial(e: Expr, env: EvalEnv): Value | undefined {
   switch (e.kind) {
     case 'num':
       // Numbers are the commonest leaf: build their value once.
-      return (e.v ??= { n: wrap(e.value), sect: null });
+      return (e.v ??= makeValue(wrap(e.value), null));
     case 'str':
-      return { n: bytesValue(e.bytes), sect: null };
+      return makeValue(bytesValue(e.bytes), null);
     case 'sym': {
       const v = env.symbol(e.name, e);
       if (!v) unknown = e;
@@ -99,9 +104,9 @@ export function evaluatePartial(e: Expr, env: EvalEnv): Value | undefined {
       const a = evaluatePartial(e.arg, env);
       if (a === undefined || e.op === '+') return a;
       scalar(a, e.op, e);
-      if (e.op === '-') return { n: wrap(-a.n), sect: null };
-      if (e.op === '~') return { n: wrap(~a.n), sect: null };
-      return { n: bool(a.n === 0n), sect: null };
+      if (e.op === '-') return makeValue(wrap(-a.n), null);
+      if (e.op === '~') return makeValue(wrap(~a.n), null);
+      return makeValue(bool(a.n === 0n), null);
     }
     case 'cond': {
       const t = evaluatePartial(e.test, env);
@@ -127,12 +132,12 @@ function scalar(v: Value, op: string, span: Span): void {
 function binary(op: string, a: Value, b: Value, span: Span): Value {
   if (op === '+') {
     if (a.sect !== null && b.sect !== null) throw new EvalError(span, 'cannot add two addresses');
-    return { n: wrap(a.n + b.n), sect: a.sect ?? b.sect };
+    return makeValue(wrap(a.n + b.n), a.sect ?? b.sect);
   }
   if (op === '-') {
     if (b.sect !== null && a.sect === null) throw new EvalError(span, 'cannot subtract an address from a number');
     // Two addresses: a distance, a plain number.
-    return { n: wrap(a.n - b.n), sect: b.sect !== null ? null : a.sect };
+    return makeValue(wrap(a.n - b.n), b.sect !== null ? null : a.sect);
   }
   scalar(a, op, span);
   scalar(b, op, span);
@@ -163,7 +168,7 @@ function binary(op: string, a: Value, b: Value, span: Span): Value {
     case '^^': n = bool((x !== 0n) !== (y !== 0n)); break;
     default: throw new EvalError(span, `unknown operator '${op}'`);
   }
-  return { n: wrap(n), sect: null };
+  return makeValue(wrap(n), null);
 }
 
 /** An environment with no symbols, for preprocessor conditions and counts. */

@@ -4,6 +4,7 @@
 import type { InstructionForm, Register } from '../../isa/src/index.js';
 import type { AddressShape } from './address.js';
 import type { ResolvedOperand } from './encoder.js';
+import type { Value } from './expr.js';
 import type { Token } from './lexer.js';
 
 export interface Span {
@@ -17,7 +18,7 @@ export interface Span {
 
 export type Expr =
   /** `v` caches the evaluated value (numbers never change). */
-  | (Span & { kind: 'num'; value: bigint; v?: { n: bigint; sect: null; lo?: number } })
+  | (Span & { kind: 'num'; value: bigint; v?: Value })
   /** A quoted string used as a number: its bytes, little-endian. */
   | (Span & { kind: 'str'; bytes: Uint8Array })
   | (Span & { kind: 'sym'; name: string })
