@@ -4,7 +4,7 @@
 
 import type { Register } from '../../isa/src/index.js';
 import { evaluate, EvalError, low32, NO_SYMBOLS, type Value } from './expr.js';
-import { someLeaf, type Expr, type Span } from './syntax.js';
+import { reach, someLeaf, type Expr, type Span } from './syntax.js';
 
 export interface AddressShape {
   base: Register | null;
@@ -94,7 +94,8 @@ function sumOf(parts: Part[]): Expr | null {
   const first = ordered[0];
   let acc: Expr = first.neg ? { kind: 'unary', op: '-', arg: first.expr, file: first.expr.file, start: first.expr.start, end: first.expr.end } : first.expr;
   for (const p of ordered.slice(1)) {
-    acc = { kind: 'binary', op: p.neg ? '-' : '+', left: acc, right: p.expr, file: acc.file, start: Math.min(acc.start, p.expr.start), end: Math.max(acc.end, p.expr.end) };
+    const start = p.expr.file === acc.file ? Math.min(acc.start, p.expr.start) : acc.start;
+    acc = { kind: 'binary', op: p.neg ? '-' : '+', left: acc, right: p.expr, file: acc.file, start, end: reach(acc, p.expr) };
   }
   return acc;
 }

@@ -5,7 +5,7 @@
 import { FORMS, PREFIXES, registerByName, type Register } from '../../isa/src/index.js';
 import { ATOMS, isDirectiveText, K_BAD, K_COMMENT, K_HERE, K_IDENT, K_NUMBER, K_OP, K_PP, K_SECTSTART, K_STRING, KIND_CODE, TokenStream, type Token } from './lexer.js';
 import {
-  DATA_DIRECTIVES, DIRECTIVES, RESERVE_DIRECTIVES, SIZE_KEYWORDS, someLeaf, spanOf,
+  DATA_DIRECTIVES, DIRECTIVES, RESERVE_DIRECTIVES, reach, SIZE_KEYWORDS, someLeaf, spanOf,
   type DataItem, type Expr, type Label, type LineNode, type MemoryOperand, type Name, type OperandNode, type Span,
   type Statement, type SyntaxError,
 } from './syntax.js';
@@ -229,10 +229,14 @@ class LineParser {
     if (!this.isOp(text)) this.fail(`expected '${text}'`);
     return this.pos++;
   }
-  /** End offset of the last token consumed, at least `min`. */
-  lastEnd(min: number): number {
+  /** The end of a span in `from`'s file reaching to token `i` (see reach()). */
+  reachToken(from: Span, i: number): number {
+    return this.s.file[i] === from.file ? Math.max(from.end, this.s.end[i]) : from.end;
+  }
+  /** The end of a span from `from` reaching to the last token consumed. */
+  lastEnd(from: Span): number {
     const last = this.pos - 1;
-    return last >= this.from ? Math.max(min, this.s.end[last]) : min;
+    return last >= this.from ? this.reachToken(from, last) : from.end;
   }
 
   // ---- expressions, lowest precedence first ----
@@ -243,7 +247,7 @@ class LineParser {
       const then = this.expr();
       this.expectOp(':');
       const otherwise = this.expr();
-      return { kind: 'cond', test, then, else: otherwise, file: test.file, start: test.start, end: Math.max(test.end, otherwise.end) };
+      return { kind: 'cond', test, then, else: otherwise, file: test.file, start: test.start, end: reach(test, otherwise) };
     }
     return test;
   }
@@ -258,7 +262,7 @@ class LineParser {
       if (level === undefined || level < minLevel) return left;
       this.pos++;
       const right = this.binary(level + 1);
-      left = { kind: 'binary', op, left, right, file: left.file, start: left.start, end: Math.max(left.end, right.end) };
+      left = { kind: 'binary', op, left, right, file: left.file, start: left.start, end: reach(left, right) };
     }
   }
 
@@ -268,7 +272,8 @@ class LineParser {
       if (op === '-' || op === '+' || op === '~' || op === '!') {
         const i = this.pos++;
         const arg = this.unary();
-        return { kind: 'unary', op, arg, file: this.s.file[i], start: this.s.start[i], end: Math.max(this.s.end[i], arg.end) };
+        const at = this.tok(i);
+        return { kind: 'unary', op, arg, file: at.file, start: at.start, end: reach(at, arg) };
       }
     }
     return this.primary();
@@ -312,7 +317,7 @@ class LineParser {
         if (text === '(') {
           const inner = this.expr();
           const close = this.expectOp(')');
-          return { ...inner, file, start, end: s.end[close] };
+          return { ...inner, file, start, end: this.reachToken({ file, start, end }, close) };
         }
         break;
       case K_BAD:
@@ -323,7 +328,6 @@ class LineParser {
 
   // ---- operands ----
   operand(): OperandNode {
-    const s = this.s;
     const first0 = this.pos;
     let size = 0;
     let strict = false;
@@ -336,26 +340,29 @@ class LineParser {
       else break;
       this.pos++;
     }
-    const file = first0 < this.end ? s.file[first0] : 0;
-    const start = first0 < this.end ? s.start[first0] : 0;
+    const head: Span = first0 < this.end ? this.tok(first0) : { file: 0, start: 0, end: 0 };
+    const { file, start } = head;
     if (this.isOp('[')) {
       const mem = this.memory(size, distance === 'far');
       // With a size keyword in front, the operand starts at the keyword.
-      mem.file = file;
-      mem.start = start;
+      if (mem.start !== start || mem.file !== file) {
+        mem.end = reach(head, mem);
+        mem.file = file;
+        mem.start = start;
+      }
       return mem;
     }
     const first = this.expr();
     if (this.isOp(':')) {
       this.pos++;
       const offset = this.expr();
-      return { kind: 'farptr', seg: first, offset, file, start, end: offset.end };
+      return { kind: 'farptr', seg: first, offset, file, start, end: reach(head, offset) };
     }
     if (first.kind === 'reg' && size === 0 && !strict && distance === '') {
       return first; // a register expression is already a register operand
     }
     if (first.kind !== 'num' && someLeaf(first, (leaf) => leaf.kind === 'reg')) this.fail('a register cannot be used in an immediate expression', first);
-    return { kind: 'imm', expr: first, size, strict, distance, file, start, end: first.end };
+    return { kind: 'imm', expr: first, size, strict, distance, file, start, end: reach(head, first) };
   }
 
   memory(size: number, far: boolean): MemoryOperand {
@@ -378,8 +385,8 @@ class LineParser {
     }
     const addr = this.isOp(']') ? null : this.expr();
     const close = this.expectOp(']');
-    const s = this.s;
-    return { kind: 'mem', size, far, seg, addr, dispSize, nosplit, file: s.file[open], start: s.start[open], end: s.end[close], shape: undefined };
+    const at = this.tok(open);
+    return { kind: 'mem', size, far, seg, addr, dispSize, nosplit, file: at.file, start: at.start, end: this.reachToken(at, close), shape: undefined };
   }
 
   /** A Name node for token `i`, with its text as given. */
@@ -403,19 +410,19 @@ class LineParser {
       case 'times': {
         const count = this.expr();
         const body = this.statement();
-        return { kind: 'times', count, body, file, start, end: this.lastEnd(name.end) };
+        return { kind: 'times', count, body, file, start, end: this.lastEnd(name) };
       }
       case 'equ': {
         const value = this.expr();
-        return { kind: 'equ', value, file, start, end: this.lastEnd(name.end) };
+        return { kind: 'equ', value, file, start, end: this.lastEnd(name) };
       }
       case 'data': {
         const items = this.dataItems();
-        return { kind: 'data', directive: name, unit: DATA_DIRECTIVES[w.lower], items, file, start, end: this.lastEnd(name.end) };
+        return { kind: 'data', directive: name, unit: DATA_DIRECTIVES[w.lower], items, file, start, end: this.lastEnd(name) };
       }
       case 'reserve': {
         const count = this.expr();
-        return { kind: 'reserve', directive: name, unit: RESERVE_DIRECTIVES[w.lower], count, file, start, end: this.lastEnd(name.end) };
+        return { kind: 'reserve', directive: name, unit: RESERVE_DIRECTIVES[w.lower], count, file, start, end: this.lastEnd(name) };
       }
       case 'directive':
         return this.directive(name);
@@ -437,16 +444,16 @@ class LineParser {
     let close = this.end - 1;
     while (close > this.pos && !(this.s.kind[close] === K_OP && this.s.text[close] === ']')) close--;
     if (close <= this.pos) this.fail("expected ']'", this.here());
-    const at = this.pos++;
-    const name = this.name(at, this.s.text[at].toLowerCase());
+    const word = this.pos++;
+    const name = this.name(word, this.s.text[word].toLowerCase());
     const lineEnd = this.end;
     this.end = close;
     const inner = this.directive(name);
     if (!this.atEnd()) this.fail(`unexpected '${this.textAt()}'`);
     this.end = lineEnd;
     this.pos = close + 1;
-    const s = this.s;
-    return { ...inner, file: s.file[open], start: s.start[open], end: s.end[close] };
+    const at = this.tok(open);
+    return { ...inner, file: at.file, start: at.start, end: this.reachToken(at, close) };
   }
 
   directive(name: Name): Statement {
@@ -459,14 +466,14 @@ class LineParser {
         this.pos++;
         body = this.statement();
       }
-      return { kind: 'directive', name, args: [], exprs, body, file, start, end: this.lastEnd(name.end) };
+      return { kind: 'directive', name, args: [], exprs, body, file, start, end: this.lastEnd(name) };
     }
     if (n === 'org' || n === 'absolute') {
       const exprs = [this.expr()];
-      return { kind: 'directive', name, args: [], exprs, file, start, end: this.lastEnd(name.end) };
+      return { kind: 'directive', name, args: [], exprs, file, start, end: this.lastEnd(name) };
     }
     const args = this.rest();
-    return { kind: 'directive', name, args, file, start, end: this.lastEnd(name.end) };
+    return { kind: 'directive', name, args, file, start, end: this.lastEnd(name) };
   }
 
   dataItems(): DataItem[] {
@@ -507,7 +514,7 @@ class LineParser {
     const mnemonic = this.name(at, w.lower);
     const operands = this.atEnd() ? NO_OPERANDS : this.operands();
     const first = prefixes.length ? prefixes[0] : mnemonic;
-    return { kind: 'instruction', prefixes, mnemonic, operands, file: first.file, start: first.start, end: this.lastEnd(mnemonic.end), memo: undefined };
+    return { kind: 'instruction', prefixes, mnemonic, operands, file: first.file, start: first.start, end: this.lastEnd(first), memo: undefined };
   }
 
   /**
@@ -575,8 +582,15 @@ export function parseRange(s: TokenStream, from: number, to: number): LineNode {
     WORD_BY_ATOM.push(undefined);
     NUMBER_BY_ATOM.push(undefined);
   }
+  let lineEnd = 0;
+  if (to > from) {
+    // The line's span runs to its last token in the first token's file.
+    let last = to - 1;
+    while (last > from && s.file[last] !== s.file[from]) last--;
+    lineEnd = s.end[last];
+  }
   const node: LineNode = {
-    file: to > from ? s.file[from] : 0, start: to > from ? s.start[from] : 0, end: to > from ? s.end[to - 1] : 0,
+    file: to > from ? s.file[from] : 0, start: to > from ? s.start[from] : 0, end: lineEnd,
     label: null, statement: null, preproc: null, errors: NO_ERRORS,
   };
   // A comment can only be the last token of a line.

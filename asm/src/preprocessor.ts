@@ -8,7 +8,7 @@ import { ATOMS, isDirectiveToken, isTrivia, K_IDENT, K_PP, lex, significant, tok
 import { parseLine, parseStreamLine, wordLower } from './parser.js';
 import { makeSourceFile, type SourceFile, type SourceProvider } from './source.js';
 import type { Diagnostic } from './diagnostics.js';
-import { spanOf, type LineNode, type Span, type Statement } from './syntax.js';
+import { reach, spanOf, type LineNode, type Span, type Statement } from './syntax.js';
 import { evaluate, EvalError, NO_SYMBOLS } from './expr.js';
 
 /** One step in the chain that produced a line: an %include or a macro call site. */
@@ -673,7 +673,7 @@ export class Preprocessor {
     let args = hasArgs ? splitArgs(argTokens) : [];
     const macro = candidates.find((m) => args.length >= m.min && (args.length <= m.max || m.greedy))
       ?? candidates.find((m) => m.greedy && args.length >= m.min);
-    const callSpan: Span = { file: nameTok.file, start: nameTok.start, end: sig[sig.length - 1].end };
+    const callSpan: Span = { file: nameTok.file, start: nameTok.start, end: reach(nameTok, sig[sig.length - 1]) };
     if (!macro) {
       const want = candidates.map((m) => (m.max === m.min ? `${m.min}` : m.max === Infinity ? `${m.min} or more` : `${m.min}-${m.max}`)).join(' or ');
       this.error(nameTok, `macro '${nameTok.text}' expects ${want} parameter(s), got ${args.length}`, 'macro-args');

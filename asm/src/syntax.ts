@@ -112,6 +112,15 @@ export interface LineNode extends Span {
   errors: readonly SyntaxError[];
 }
 
+/**
+ * Where a span starting at `from` ends when it should reach to `to`. Tokens of one line
+ * can come from different files (a macro argument, a define's body); a span stays in
+ * its first file, so only a part in that file extends it.
+ */
+export function reach(from: Span, to: Span): number {
+  return to.file === from.file ? Math.max(from.end, to.end) : from.end;
+}
+
 /** A plain copy of a node's location, for diagnostics that outlive the tree. */
 export function spanOf(s: Span): Span {
   return { file: s.file, start: s.start, end: s.end };

@@ -65,6 +65,21 @@ describe('located errors', () => {
     expect(r.image.symbols.find((s) => s.name === 'x')?.value).toBe(0x100);
   });
 
+  it('a span stays inside its file when a line mixes tokens from several files', () => {
+    // The call's last token comes from a define in another, longer file: the call span
+    // once took that token's end offset (found by the fuzz test).
+    const defs = `${';'.repeat(500)}\n%define ARGS 1, 2\n`;
+    const r = asm('%include "defs.inc"\n%macro M 2\n  frob %1, %2\n%endmacro\nM ARGS\n', { 'defs.inc': defs });
+    const main = r.files[0].text;
+    expect(r.ok).toBe(false);
+    for (const d of r.diagnostics) {
+      for (const span of [d.span, ...d.related.map((x) => x.span)]) expect(span.end).toBeLessThanOrEqual(r.files[span.file].text.length);
+    }
+    expect(messages(r)[0]).toMatch(/^main\.asm:5:1: error: unknown instruction 'frob'/);
+    // At the call, which ends where its last token from this file does.
+    expect(r.diagnostics[0].span).toEqual({ file: 0, start: main.indexOf('M ARGS'), end: main.indexOf('M ARGS') + 1 });
+  });
+
   it('syntax errors at the offending token, and recovery on the next line', () => {
     const r = asm('mov eax, (1 + \nmov ebx, 2\nlabel: ret\n');
     expect(messages(r)).toEqual(["main.asm:1:14: error: expected an expression"]);
