@@ -188,7 +188,11 @@ class Pass implements EvalEnv {
     return this.section.offset - prev.offsets[i];
   }
 
+  /** While a `times` line repeats its statement: `$`, which stays the line's start (as in nasm). */
+  lineHere: Value | null = null;
+
   here(): Value {
+    if (this.lineHere) return this.lineHere;
     if (this.absolute) return makeValue(BigInt(this.absolute.offset), null);
     return makeValue(BigInt(this.section.vaddr + this.section.offset), this.section.name);
   }
@@ -207,7 +211,11 @@ class Pass implements EvalEnv {
     return q;
   }
 
+  /** Errors met in this pass, reported or not (only the final pass reports). */
+  problems = 0;
+
   report(severity: Severity, code: string, message: string, span: Span): void {
+    if (severity === 'error') this.problems++;
     if (!this.final) return;
     this.diagnostics.push(locate({ severity, code, message, span: spanOf(span), related: [] }, this.stack));
   }
@@ -537,27 +545,20 @@ function statement(pass: Pass, st: Statement, node: LineNode): void {
 const isHere = (leaf: Expr) => leaf.kind === 'here' || leaf.kind === 'sectstart';
 const isLocation = (leaf: Expr) => leaf.kind === 'sym' || isHere(leaf);
 
-/** Does the statement refer to `$` (so each repetition differs)? */
-function usesHere(st: Statement): boolean {
-  switch (st.kind) {
-    case 'data': return st.items.some((i) => i.kind === 'expr' && someLeaf(i.expr, isHere));
-    case 'reserve': return someLeaf(st.count, isHere);
-    case 'instruction': return st.operands.some((o) => operandExprs(o).some((e) => someLeaf(e, isHere)));
-    default: return true;
-  }
-}
-
 /**
- * `times n stmt`. When every repetition is the same (no `$`, no relative branch), the
- * statement is assembled once and its bytes repeated, so `times 65536 db 0` is cheap.
+ * `times n stmt`. `$` is the line's start in every repetition (as in nasm), so all
+ * repetitions are the same unless the statement is a relative branch: it is assembled
+ * once and its bytes repeated, so `times 65536 db 0` is cheap.
  */
 function times(pass: Pass, n: number, body: Statement, node: LineNode): void {
   if (n === 0) return;
-  const repeatable = (body.kind === 'data' || body.kind === 'reserve' || body.kind === 'instruction') && !usesHere(body);
-  if (!repeatable) {
-    for (let i = 0; i < n && !pass.tooLarge; i++) statement(pass, body, node);
-    return;
-  }
+  const outer = pass.lineHere;
+  pass.lineHere = pass.here();
+  repeatBody(pass, n, body, node);
+  pass.lineHere = outer;
+}
+
+function repeatBody(pass: Pass, n: number, body: Statement, node: LineNode): void {
   const before = pass.location();
   const section = pass.section;
   const startLen = section.bytes.length;
@@ -565,7 +566,7 @@ function times(pass: Pass, n: number, body: Statement, node: LineNode): void {
   statement(pass, body, node);
   const size = pass.location() - before;
   if (pass.lastRelative || pass.section !== section) {
-    for (let i = 1; i < n && !pass.tooLarge; i++) statement(pass, body, node);
+    repeat(pass, n - 1, body, node);
     return;
   }
   const rest = size * (n - 1);
@@ -577,6 +578,12 @@ function times(pass: Pass, n: number, body: Statement, node: LineNode): void {
     } else section.bytes.zeros(rest);
   }
   pass.advance(rest);
+}
+
+/** `n` repetitions one by one, stopping at the first error: its repetitions would say nothing new. */
+function repeat(pass: Pass, n: number, body: Statement, node: LineNode): void {
+  const problems = pass.problems;
+  for (let i = 0; i < n && !pass.tooLarge && pass.problems === problems; i++) statement(pass, body, node);
 }
 
 const REGISTER_OPERANDS = new Map<string, ResolvedOperand>();
@@ -847,12 +854,16 @@ function directive(pass: Pass, st: Extract<Statement, { kind: 'directive' }>, no
       if (!pass.room(pad, st)) return;
       if (name === 'alignb') return pass.reserve(pad, st);
       if (st.body) {
+        // nasm's align is `times` of the body: `$` stays the line's start.
         const target = pass.location() + pad;
+        const outer = pass.lineHere;
+        pass.lineHere = pass.here();
         while (pass.location() < target) {
           const before = pass.location();
           statement(pass, st.body, node);
           if (pass.location() === before) break;
         }
+        pass.lineHere = outer;
         return;
       }
       return pass.emit(new Array(pad).fill(NOP), st);

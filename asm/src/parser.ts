@@ -106,12 +106,8 @@ const STATEMENT_WORD: ReadonlyMap<string, 'times' | 'equ' | 'data' | 'reserve' |
   ...[...DIRECTIVES].map((w) => [w, 'directive'] as const),
 ]);
 
-const KEYWORDS: ReadonlySet<string> = new Set([...STATEMENT_WORD.keys(), ...Object.keys(PREFIXES), ...FORMS.map((f) => f.mnemonic)]);
-
 /** Words that start a statement, so an identifier before them is a label even without a colon. */
-export function isStatementKeyword(word: string): boolean {
-  return KEYWORDS.has(lower(word));
-}
+const KEYWORDS: ReadonlySet<string> = new Set([...STATEMENT_WORD.keys(), ...Object.keys(PREFIXES), ...FORMS.map((f) => f.mnemonic)]);
 
 /** What the parser needs to know about a word, worked out once per distinct spelling. */
 interface Word {
@@ -409,7 +405,14 @@ class LineParser {
     switch (what) {
       case 'times': {
         const count = this.expr();
+        const at = this.pos;
         const body = this.statement();
+        // nasm repeats instructions and data only; a directive there is a mistake.
+        if (!body || (body.kind !== 'instruction' && body.kind !== 'data' && body.kind !== 'reserve' && body.kind !== 'times')) {
+          this.fail("'times' must be followed by an instruction or data", at < this.end ? this.tok(at) : this.here());
+        }
+        // Of nested prefixes the innermost count wins, as in nasm (`times 2 times 3 nop` is 3 nops).
+        if (body.kind === 'times') return { ...body, file, start, end: this.lastEnd(name) };
         return { kind: 'times', count, body, file, start, end: this.lastEnd(name) };
       }
       case 'equ': {
