@@ -179,13 +179,15 @@ class Pass implements EvalEnv {
     }
     return s.cache;
   }
-  /** How far the current line moved since the previous pass (0 when unknown). */
+  /** How far the current line's start moved since the previous pass (0 when unknown). */
   shift(): number {
     const prev = this.previousLines;
     const i = this.lineIndex;
     // Only an estimate: a section numbered differently in the previous pass just gives 0.
     if (!prev || i >= prev.offsets.length || prev.sections[i] !== this.section.order) return 0;
-    return this.section.offset - prev.offsets[i];
+    // From the line's start: the repetitions of a `times` line before this one were in
+    // the previous pass's layout too, so they do not move a label further down.
+    return this.lineStarts.offsets[i] - prev.offsets[i];
   }
 
   /** While a `times` line repeats its statement: `$`, which stays the line's start (as in nasm). */

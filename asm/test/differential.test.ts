@@ -49,6 +49,10 @@ const line: fc.Arbitrary<string> = fc.oneof(
   fc.tuple(fc.constantFrom('db', 'dw', 'dd'), fc.oneof(small.map(String), anyEqu, fc.tuple(label, label).map(([a, b]) => `${a} - ${b}`)))
     .map(([d, v]) => `${d} ${v}`),
   fc.integer({ min: 0, max: 300 }).map((n) => `times ${n} nop`),
+  // In a repeated statement `$` is the line's start every time; branches repeat at their own addresses.
+  fc.tuple(fc.integer({ min: 1, max: 5 }), fc.constantFrom('dd $ - $$', 'db ($ - $$) & 0x7f', 'jmp $', 'jz $ + 2', 'mov eax, $'))
+    .map(([n, st]) => `times ${n} ${st}`),
+  fc.tuple(fc.integer({ min: 1, max: 4 }), label).map(([n, l]) => `times ${n} jmp ${l}`),
   fc.constantFrom(1, 2, 4, 16, 64).map((n) => `align ${n}`),
   fc.tuple(reg, fc.oneof(equ, small.map(String))).map(([r, v]) => `shl ${r}, ${v} & 31`),
 );
