@@ -105,21 +105,11 @@ export class TokenStream {
   /** Doubles the capacity (the scanner calls it when full). */
   grow(): void {
     const n = this.kind.length * 2;
-    const kind = new Uint8Array(n);
-    kind.set(this.kind);
-    const start = new Int32Array(n);
-    start.set(this.start);
-    const end = new Int32Array(n);
-    end.set(this.end);
-    const file = new Int32Array(n);
-    file.set(this.file);
-    const atom = new Int32Array(n);
-    atom.set(this.atom);
-    this.atom = atom;
-    this.kind = kind;
-    this.start = start;
-    this.end = end;
-    this.file = file;
+    this.kind = widened(this.kind, new Uint8Array(n));
+    this.start = widened(this.start, new Int32Array(n));
+    this.end = widened(this.end, new Int32Array(n));
+    this.file = widened(this.file, new Int32Array(n));
+    this.atom = widened(this.atom, new Int32Array(n));
     this.text.length = n;
   }
 
@@ -143,6 +133,12 @@ export class TokenStream {
     for (let i = this.lineStart[l], e = this.lineEnd(l); i < e; i++) out.push(this.token(i));
     return out;
   }
+}
+
+/** `to`, holding `from`'s contents at its start. */
+function widened<A extends Uint8Array | Int32Array>(from: A, to: A): A {
+  to.set(from);
+  return to;
 }
 
 /**

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assemble, type AssembleResult } from '../src/assembler.js';
 import { formatDiagnostic } from '../src/diagnostics.js';
-import { tokenize, tokenizeLines } from '../src/lexer.js';
+import { lex, tokenize, tokenizeLines } from '../src/lexer.js';
 import { parseLine } from '../src/parser.js';
 import { dirProvider } from './nasm.js';
 
@@ -93,6 +93,17 @@ describe('the parser is lossless', () => {
       const line = parseLine(firstLine);
       if (firstLine.length) expect([line.start, line.end]).toEqual([firstLine[0].start, firstLine[firstLine.length - 1].end]);
     }), { numRuns: RUNS * 5 });
+  });
+});
+
+describe('lex', () => {
+  it('keeps every token of a text denser than its first guess of the token count', () => {
+    const text = 'a,'.repeat(3000) + '\n' + ',;c\n'.repeat(500);
+    const s = lex(text);
+    expect(s.count).toBe(7501);
+    expect(s.lines).toBe(502);
+    expect([s.token(5999), s.token(6001)]).toMatchObject([{ kind: 'op', text: ',', start: 5999 }, { kind: 'op', text: ',', start: 6001 }]);
+    expect(s.textAt(6002)).toBe(';c');
   });
 });
 
