@@ -553,10 +553,14 @@ const isLocation = (leaf: Expr) => leaf.kind === 'sym' || isHere(leaf);
  * once and its bytes repeated, so `times 65536 db 0` is cheap.
  */
 function times(pass: Pass, n: number, body: Statement, node: LineNode): void {
-  if (n === 0) return;
+  if (n > 0) withLineHere(pass, () => repeatBody(pass, n, body, node));
+}
+
+/** Runs `f` with `$` held at the current location, for a statement repeated on one line. */
+function withLineHere(pass: Pass, f: () => void): void {
   const outer = pass.lineHere;
   pass.lineHere = pass.here();
-  repeatBody(pass, n, body, node);
+  f();
   pass.lineHere = outer;
 }
 
@@ -857,16 +861,15 @@ function directive(pass: Pass, st: Extract<Statement, { kind: 'directive' }>, no
       if (name === 'alignb') return pass.reserve(pad, st);
       if (st.body) {
         // nasm's align is `times` of the body: `$` stays the line's start.
+        const body = st.body;
         const target = pass.location() + pad;
-        const outer = pass.lineHere;
-        pass.lineHere = pass.here();
-        while (pass.location() < target) {
-          const before = pass.location();
-          statement(pass, st.body, node);
-          if (pass.location() === before) break;
-        }
-        pass.lineHere = outer;
-        return;
+        return withLineHere(pass, () => {
+          while (pass.location() < target) {
+            const before = pass.location();
+            statement(pass, body, node);
+            if (pass.location() === before) break;
+          }
+        });
       }
       return pass.emit(new Array(pad).fill(NOP), st);
     }

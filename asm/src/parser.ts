@@ -89,15 +89,6 @@ export function stringBytes(text: string): Uint8Array {
   return Uint8Array.from(out);
 }
 
-/** Lower-cased text, without allocating when it already is (the common case). */
-function lower(text: string): string {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 65 && c <= 90) return text.toLowerCase();
-  }
-  return text;
-}
-
 /** Words that start a statement other than an instruction. */
 const STATEMENT_WORD: ReadonlyMap<string, 'times' | 'equ' | 'data' | 'reserve' | 'directive'> = new Map([
   ['times', 'times'], ['equ', 'equ'],
@@ -125,7 +116,7 @@ const WORDS = new Map<string, Word>();
 function word(text: string): Word {
   let w = WORDS.get(text);
   if (w === undefined) {
-    const l = lower(text);
+    const l = text.toLowerCase();
     w = {
       lower: l, reg: registerByName(l), statement: STATEMENT_WORD.get(l), keyword: KEYWORDS.has(l),
       prefix: l in PREFIXES, size: SIZE_KEYWORDS[l] ?? 0,

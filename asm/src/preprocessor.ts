@@ -263,8 +263,7 @@ export class Preprocessor {
 
   /** Whether the `index`th identifier of a line is a define, or (first or second) a macro name. */
   private expandable(text: string, index: number): boolean {
-    if (this.defines.has(text)) return true;
-    if (this.caselessDefines.size && this.caselessDefines.has(text.toLowerCase())) return true;
+    if (this.lookupDefine(text)) return true;
     // A macro is called by the line's first word, or by its second after a label.
     return index < 2 && this.macros.size > 0 && this.macros.has(wordLower(text));
   }
@@ -602,8 +601,7 @@ export class Preprocessor {
 
   /** Whether `t` names a define that is not being expanded already. */
   private definedAt(t: Token, active: ReadonlySet<string>): boolean {
-    if (t.kind !== 'ident' || active.has(t.text)) return false;
-    return this.defines.has(t.text) || (this.caselessDefines.size > 0 && this.caselessDefines.has(t.text.toLowerCase()));
+    return t.kind === 'ident' && !active.has(t.text) && this.lookupDefine(t.text) !== undefined;
   }
 
   /** Expands %define macros (and %+ pasting) until nothing changes. */

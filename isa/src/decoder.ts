@@ -7,7 +7,7 @@
 
 import { FORMS, MNEMONICS, PREFIXES, type InstructionForm } from './instructions.js';
 import { FIXED_REGISTER_KINDS, IMMEDIATE_KINDS, kindBits, REGISTER_KINDS, type OperandKind } from './operands.js';
-import { REGISTERS, type Register, type RegisterClass } from './registers.js';
+import { registerByName, REGISTERS_BY_NUMBER, type Register, type RegisterClass } from './registers.js';
 
 export type SegmentName = 'es' | 'cs' | 'ss' | 'ds' | 'fs' | 'gs';
 
@@ -120,15 +120,8 @@ export function defaultSegment(mem: MemoryOperand): SegmentName {
 // ---------------------------------------------------------------------------------------
 // Registers and prebuilt register operands (register operands never allocate).
 
-function regs(cls: RegisterClass): (Register | undefined)[] {
-  const out: (Register | undefined)[] = new Array(8).fill(undefined);
-  for (const r of REGISTERS) if (r.cls === cls) out[r.num] = r;
-  return out;
-}
-
-const R16 = regs('r16') as Register[];
-const R32 = regs('r32') as Register[];
-const BY_NAME = new Map(REGISTERS.map((r) => [r.name, r]));
+const R16 = REGISTERS_BY_NUMBER.r16 as Register[];
+const R32 = REGISTERS_BY_NUMBER.r32 as Register[];
 /** 16-bit ModRM r/m field: base and index registers ([si]/[di] are bases here). */
 const MODRM16_BASE: readonly (Register | null)[] = [R16[3], R16[3], R16[5], R16[5], R16[6], R16[7], R16[5], R16[3]];
 const MODRM16_INDEX: readonly (Register | null)[] = [R16[6], R16[7], R16[6], R16[7], null, null, null, null];
@@ -148,7 +141,7 @@ const REGISTER_OPERANDS = new Map<OperandKind, readonly (RegisterOperand | null)
 function registerOperands(kind: OperandKind): readonly (RegisterOperand | null)[] {
   let ops = REGISTER_OPERANDS.get(kind);
   if (!ops) {
-    ops = regs(regClassOf(kind)).map((reg) => (reg ? { type: 'reg', kind, reg } : null));
+    ops = REGISTERS_BY_NUMBER[regClassOf(kind)].map((reg) => (reg ? { type: 'reg', kind, reg } : null));
     REGISTER_OPERANDS.set(kind, ops);
   }
   return ops;
@@ -212,7 +205,7 @@ function roleOf(form: InstructionForm, k: OperandKind, i: number, rm: number): R
 
 function constantOperand(kind: OperandKind): DecodedOperand {
   if (kind === 'one') return { type: 'imm', kind, bits: 8, value: 1, extended: 1 };
-  return { type: 'reg', kind, reg: BY_NAME.get(kind)! };
+  return { type: 'reg', kind, reg: registerByName(kind)! };
 }
 
 /** Tail fields are in operand order: the n-th imm/rel operand owns the n-th such field. */

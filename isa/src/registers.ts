@@ -39,12 +39,11 @@ export function registerByName(name: string): Register | undefined {
   return BY_NAME.get(name) ?? (name.length <= 3 ? BY_NAME.get(name.toLowerCase()) : undefined);
 }
 
-/** The register of `cls` with encoding `num` (e.g. for the disassembler). */
-export function registerByNumber(cls: RegisterClass, num: number): Register | undefined {
-  return REGISTERS.find((r) => r.cls === cls && r.num === num);
-}
+/** The registers of each class by encoding number (ModRM reg/rm field, +r offset); holes are undefined. */
+export const REGISTERS_BY_NUMBER: Readonly<Record<RegisterClass, readonly (Register | undefined)[]>> = (() => {
+  const out = {} as Record<RegisterClass, (Register | undefined)[]>;
+  for (const r of REGISTERS) (out[r.cls] ??= new Array<Register | undefined>(8).fill(undefined))[r.num] = r;
+  return out;
+})();
 
-export const GPR32_NAMES = GPR32;
-export const GPR16_NAMES = GPR16;
-export const GPR8_NAMES = GPR8;
 export const SREG_NAMES = SREG;

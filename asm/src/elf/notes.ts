@@ -113,8 +113,3 @@ export function noteString(desc: Uint8Array): string {
   const nul = desc.indexOf(0);
   return utf8Decode(nul < 0 ? desc : desc.subarray(0, nul));
 }
-
-/** True when the descriptor is a properly NUL-terminated string (useful for lint checks). */
-export function isTerminatedString(desc: Uint8Array): boolean {
-  return desc.indexOf(0) >= 0;
-}
