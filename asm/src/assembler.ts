@@ -92,6 +92,8 @@ interface SymbolState {
   span: Span;
   section: string | null;
   isLabel: boolean;
+  /** An `equ` of numbers and other constants only: the same value in every pass. */
+  constant: boolean;
 }
 
 const MAX_PASSES = 40;
@@ -103,6 +105,8 @@ const NOP = 0x90;
 const ZERO: Value = makeValue(0n, null);
 
 const NO_PROVIDER: SourceProvider = { read: () => null };
+/** Numbers each assembly, so memos that depend on its `equ` constants are not reused by another. */
+let assemblies = 0;
 
 function defaultAttributes(name: string): Pick<SectionState, 'kind' | 'write' | 'exec'> {
   if (name === '.text' || name.startsWith('.text.')) return { kind: 'progbits', write: false, exec: true };
@@ -155,6 +159,8 @@ class Pass implements EvalEnv {
     lineCount: number,
     /** The previous pass's line starts, to estimate forward references. */
     readonly previousLines: LineStarts | null,
+    /** Which assembly this pass belongs to. */
+    readonly assembly: number,
   ) {
     this.lineStarts = { offsets: new Float64Array(lineCount), sections: new Int32Array(lineCount) };
     this.listing = new Float64Array(final ? lineCount * ROW_FIELDS : 0);
@@ -313,6 +319,7 @@ export function assemble(opts: AssembleOptions): AssembleResult {
   const provider = opts.provider ?? NO_PROVIDER;
   const pre = preprocess(opts.path, opts.text, provider, opts.predefined);
   const symbols = new Map<string, SymbolState>();
+  const assembly = ++assemblies;
   let layout = new Map<string, number>();
   let previousSizes: number[] = [];
   let previousLines: LineStarts | null = null;
@@ -321,7 +328,7 @@ export function assemble(opts: AssembleOptions): AssembleResult {
   // Pass 1 only lays out (forward references unknown). Every later pass also emits bytes
   // and diagnostics; the first one that changes nothing is the result.
   for (let n = 1; n <= MAX_PASSES && !stable; n++) {
-    final = new Pass(n, n > 1, symbols, layout, previousSizes, n > GROW_ONLY_AFTER, pre.files, provider, pre.lines.length, previousLines);
+    final = new Pass(n, n > 1, symbols, layout, previousSizes, n > GROW_ONLY_AFTER, pre.files, provider, pre.lines.length, previousLines, assembly);
     runPass(final, pre.lines);
     const newLayout = computeLayout(final);
     stable = n > 1 && !final.changed && sameLayout(layout, newLayout);
@@ -444,7 +451,7 @@ function listingRows(pass: Pass, lines: readonly ExpandedLine[], contents: Map<S
   return rows;
 }
 
-function defineLabel(pass: Pass, node: LineNode, value?: Value): void {
+function defineLabel(pass: Pass, node: LineNode, value?: Value, constant = false): void {
   const label = node.label!;
   let name = label.name;
   if (name.startsWith('..@')) {
@@ -468,7 +475,7 @@ function defineLabel(pass: Pass, node: LineNode, value?: Value): void {
   const offset = isLabel ? pass.section.offset : 0;
   if (!prev) {
     pass.changed = true;
-    pass.symbols.set(name, { value: v, offset, pass: pass.number, span: spanOf(label), section: v.sect, isLabel });
+    pass.symbols.set(name, { value: v, offset, pass: pass.number, span: spanOf(label), section: v.sect, isLabel, constant });
     return;
   }
   // A label is its section and offset: the section's address is checked with the layout,
@@ -482,6 +489,7 @@ function defineLabel(pass: Pass, node: LineNode, value?: Value): void {
   prev.pass = pass.number;
   prev.section = v.sect;
   prev.isLabel = isLabel;
+  prev.constant = constant;
   prev.cachePass = undefined;
   if (prev.span.start !== label.start || prev.span.file !== label.file) prev.span = spanOf(label);
 }
@@ -537,7 +545,7 @@ function statement(pass: Pass, st: Statement, node: LineNode): void {
       const v = tryEval(pass, st.value);
       // Unknown yet: left undefined; later references get a located error in the final pass.
       if (v === undefined) return;
-      return defineLabel(pass, node, v);
+      return defineLabel(pass, node, v, !someLeaf(st.value, (leaf) => !isConstant(pass, leaf)));
     }
     case 'directive':
       return directive(pass, st, node);
@@ -545,7 +553,17 @@ function statement(pass: Pass, st: Statement, node: LineNode): void {
 }
 
 const isHere = (leaf: Expr) => leaf.kind === 'here' || leaf.kind === 'sectstart';
-const isLocation = (leaf: Expr) => leaf.kind === 'sym' || isHere(leaf);
+
+/**
+ * A leaf whose value is the same in every pass: a number, or an `equ` constant already
+ * defined. Looked up unqualified on purpose: a local name can mean another symbol under
+ * another label, and one tree may serve several places (macro lines are shared between
+ * expansions), so local names never count as constant.
+ */
+function isConstant(pass: Pass, leaf: Expr): boolean {
+  if (leaf.kind !== 'sym') return !isHere(leaf);
+  return pass.symbols.get(leaf.name)?.constant === true;
+}
 
 /**
  * `times n stmt`. `$` is the line's start in every repetition (as in nasm), so all
@@ -637,19 +655,31 @@ function refreshOperand(pass: Pass, op: OperandNode, r: ResolvedOperand): void {
   }
 }
 
-/** No symbol and no `$`: the encoding cannot depend on labels or the address. */
-function isFixed(st: Extract<Statement, { kind: 'instruction' }>): boolean {
+/**
+ * The operands' values are known and the same in every pass (no label, no `$`), so the
+ * encoding cannot depend on the layout. FIXED_NOW when that holds only through `equ`
+ * constants of this assembly.
+ */
+function fixedness(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>): number {
+  let how = FIXED;
   for (const o of st.operands) {
     if (o.kind === 'reg') continue;
-    for (const e of operandExprs(o)) if (someLeaf(e, isLocation)) return false;
+    for (const e of operandExprs(o)) {
+      if (!someLeaf(e, isSymbolic)) continue;
+      if (someLeaf(e, (leaf) => !isConstant(pass, leaf))) return NOT_FIXED;
+      how = FIXED_NOW;
+    }
   }
-  return true;
+  return how;
 }
+const FIXED = 0, FIXED_NOW = 1, NOT_FIXED = 2;
+const isSymbolic = (leaf: Expr) => leaf.kind === 'sym' || isHere(leaf);
 
 function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>): void {
   const key = pass.sizeIndex++;
   // An instruction with no symbol, `$` or branch has the same length in every pass.
   const memo = (st.memo ??= newMemo());
+  if (memo.assembly !== undefined && memo.assembly !== pass.assembly) forgetBytes(memo);
   const fixed = memo.fixed;
   if (fixed !== undefined && fixed >= 0 && (!pass.final || memo.pool)) {
     pass.lastRelative = false;
@@ -680,9 +710,10 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
   req.operands = operands;
   req.address = address;
   req.section = pass.absolute ? '' : pass.section.name;
-  // An instruction with no symbol and no `$` is encoded for good the first time: every
-  // value is known, so the layout pass can keep its bytes too.
-  const constant = fixed === undefined && isFixed(st);
+  // An instruction whose values are all known for good is encoded for good the first
+  // time, so the layout pass can keep its bytes too.
+  const how = fixed === undefined ? fixedness(pass, st) : NOT_FIXED;
+  const constant = how !== NOT_FIXED;
   req.final = pass.final || constant;
   req.memo = memo;
   const res = encodeInstruction(req);
@@ -693,7 +724,10 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
     return;
   }
   pass.lastRelative = res.relative;
-  if (fixed === undefined) memo.fixed = !pass.lastRelative && constant ? res.length : -1;
+  if (fixed === undefined) {
+    memo.fixed = !pass.lastRelative && constant ? res.length : -1;
+    if (how === FIXED_NOW) memo.assembly = pass.assembly;
+  }
   if (memo.fixed === res.length && req.final) {
     // Same bytes in every later pass: keep them.
     keepBytes(memo, res.bytes, res.at);
@@ -706,7 +740,12 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
 
 /** A memo as one object of fixed shape (fields added later would each cost a transition). */
 function newMemo(): InstructionMemo {
-  return { forms: undefined, fixed: undefined, pool: undefined, at: undefined, warnings: undefined, operands: undefined, line: undefined, column: undefined };
+  return { forms: undefined, fixed: undefined, assembly: undefined, pool: undefined, at: undefined, warnings: undefined, operands: undefined, line: undefined, column: undefined };
+}
+
+/** Drops kept bytes that relied on another assembly's `equ` constants (a cached tree met again). */
+function forgetBytes(memo: InstructionMemo): void {
+  memo.fixed = memo.assembly = memo.pool = memo.at = memo.warnings = undefined;
 }
 
 /**
@@ -958,7 +997,7 @@ function defineSymbol(pass: Pass, name: string, v: Value, span: Span): void {
   const prev = pass.symbols.get(name);
   if (prev && prev.pass === pass.number) return pass.report('error', 'duplicate-label', `symbol '${name}' is already defined`, span);
   if (!prev || prev.value.n !== v.n) pass.changed = true;
-  pass.symbols.set(name, { value: v, offset: 0, pass: pass.number, span, section: null, isLabel: false });
+  pass.symbols.set(name, { value: v, offset: 0, pass: pass.number, span, section: null, isLabel: false, constant: false });
 }
 
 function incbin(pass: Pass, st: Extract<Statement, { kind: 'directive' }>): void {

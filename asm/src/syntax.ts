@@ -77,6 +77,8 @@ export interface InstructionMemo {
   forms?: readonly InstructionForm[];
   /** Encoded length when it cannot depend on labels or the address; -1 when it can. */
   fixed?: number;
+  /** Set when `fixed` relies on `equ` constants: the assembly whose constants they were. */
+  assembly?: number;
   /** A fixed instruction's bytes, kept from its first encoding: `fixed` bytes of `pool` from `at`. */
   pool?: Uint8Array;
   at?: number;

@@ -1,7 +1,8 @@
 // Acceptance: xenolab's bytes are nasm's bytes, for the seeds and for a file using every
 // supported preprocessor and assembler feature.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mismatches, nasmBin, xenolabBin } from './nasm.js';
@@ -24,4 +25,18 @@ describe('byte-identical to nasm -f bin', () => {
     it(`seed ${seed}`, () => expectSameAsNasm(join(root, 'seeds', seed)));
   }
   it('preprocessor and directive features', () => expectSameAsNasm(join(import.meta.dirname, 'fixtures', 'features.asm')));
+
+  it('an include kept from an earlier assembly is encoded anew when the constants it uses change', () => {
+    // The include's trees are reused across assemblies; bytes kept because LIMIT was an
+    // `equ` constant belong to the assembly that had that LIMIT.
+    const dir = mkdtempSync(join(tmpdir(), 'xenolab-const-'));
+    const inc = join(dir, 'lim.inc');
+    writeFileSync(inc, 'add eax, LIMIT\nmov ebx, LIMIT * 2\n');
+    for (const limit of [1, 300, 2]) {
+      const source = `bits 32\nLIMIT equ ${limit}\n%include "${inc}"\n`;
+      const { result, bytes } = xenolabBin(source, 'main.asm', dir);
+      expect(result.ok).toBe(true);
+      expect(Buffer.from(bytes).toString('hex')).toBe(nasmBin(source).toString('hex'));
+    }
+  });
 });
