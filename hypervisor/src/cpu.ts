@@ -1,0 +1,1494 @@
+// The IA-32 CPU: executes guest machine code from PhysicalMemory in protected mode with
+// flat segments, rings 0-3 (CPL = CS.RPL), two-level 4 KiB paging with a software TLB,
+// and lazily computed arithmetic flags. Exceptions and software interrupts do not vector
+// through an IDT: run() stops and reports them, and the hypervisor layer above decides
+// what the guest sees (Xen bounces them to the guest's trap table). Deterministic: no
+// clocks, no randomness; time is the cycle counter.
+
+import { decode, MAX_INSTRUCTION_LENGTH } from '../../isa/src/index.js';
+import {
+  ALU_ADC, ALU_ADD, ALU_AND, ALU_CMP, ALU_OR, ALU_SBB, ALU_SUB, BT_BT, BT_BTR, BT_BTS,
+  CLS_IOPL, CLS_PRIV, compile, CS, DS, ES, Insn, K_CREG, K_IMM, K_MEM, K_REG, K_SREG, Op,
+  SH_RCL, SH_RCR, SH_ROL, SH_ROR, SH_SHL, SH_SHR, SS,
+} from './compile.js';
+import { AC, AF, CF, DF, FIXED1, ID, IF, IOPL, IOPL_SHIFT, KNOWN, NT, OF, PARITY, PF, RF, SF, STATUS, TF, ZF } from './flags.js';
+import { PAGE_MASK, PAGE_SHIFT, PhysicalMemory } from './memory.js';
+
+/** General register numbers. */
+export const EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7;
+
+/** Exception vectors. */
+export const DE = 0, DB = 1, BP = 3, OFV = 4, UD = 6, GP = 13, PFV = 14;
+
+/** Control register bits used. */
+export const CR0_PE = 1, CR0_TS = 1 << 3, CR0_WP = 1 << 16, CR0_PG = 1 << 31;
+export const CR4_TSD = 1 << 2, CR4_PCE = 1 << 8;
+
+/** Page-table entry bits. */
+export const PTE_P = 1, PTE_W = 2, PTE_U = 4, PTE_A = 1 << 5, PTE_D = 1 << 6;
+
+/** Page-fault error code bits. */
+export const PFEC_P = 1, PFEC_W = 2, PFEC_U = 4;
+
+/** Vector of the Xen hypercall software interrupt on x86_32. */
+export const HYPERCALL_VECTOR = 0x82;
+
+export type StopReason =
+  /** The cycle budget ran out (the next instruction has not started). */
+  | { kind: 'budget' }
+  /** EIP is at a breakpoint address; the instruction there has not run. */
+  | { kind: 'breakpoint'; address: number }
+  /** `int 0x82` ran: EIP is past it, the hypercall's registers are the guest's. */
+  | { kind: 'hypercall' }
+  /**
+   * An exception or software interrupt for the hypervisor to deliver. Faults leave EIP at
+   * the faulting instruction; traps (int n, int3, into, single-step) after it.
+   * errorCode is -1 when the vector has none; CR2 holds a page fault's address.
+   */
+  | { kind: 'exception'; vector: number; errorCode: number; software: boolean }
+  /** `hlt` at CPL 0. */
+  | { kind: 'halt' };
+
+/** A fault raised inside an instruction; run() turns it into a stop. */
+export class CpuFault {
+  constructor(readonly vector: number, readonly errorCode: number = -1) {}
+}
+
+/** Lazy-flag operations: which instruction last set the status flags. */
+const L_NONE = 0, L_ADD = 1, L_SUB = 2, L_LOGIC = 3, L_INC = 4, L_DEC = 5;
+
+const TLB_BITS = 8;
+const TLB_SIZE = 1 << TLB_BITS;
+/** TLB permission bits: user may read, user may write, supervisor may write, dirty already set. */
+const T_UR = 1, T_UW = 2, T_SW = 4, T_D = 8;
+
+const MASK = [0, 0xff, 0xffff, 0, 0xffffffff];
+const SIGN = [0, 0x80, 0x8000, 0, 0x80000000];
+
+export interface DescriptorTableRegister {
+  base: number;
+  limit: number;
+}
+
+/** Everything architectural, as plain data (snapshots, the debugger's views). */
+export interface CpuState {
+  regs: number[];
+  eip: number;
+  eflags: number;
+  sregs: number[];
+  cr0: number;
+  cr2: number;
+  cr3: number;
+  cr4: number;
+  dr: number[];
+  gdtr: DescriptorTableRegister;
+  idtr: DescriptorTableRegister;
+  ldtr: number;
+  tr: number;
+  instructions: number;
+  cycles: number;
+}
+
+export class Cpu {
+  readonly regs = new Int32Array(8);
+  eip = 0;
+  /** EFLAGS; the status bits are stale while a lazy operation is pending (use getFlags()). */
+  private fl = FIXED1;
+  private lop = L_NONE;
+  private lres = 0;
+  private la = 0;
+  private lb = 0;
+  /** Carry into the last add/sub (adc/sbb), or the CF kept by inc/dec. */
+  private lc = 0;
+  private lsize = 4;
+
+  /** Segment selectors by sreg number (es, cs, ss, ds, fs, gs). Bases are 0, limits 4 GiB. */
+  readonly sregs = new Uint16Array(6);
+  cpl = 0;
+  cr0 = CR0_PE | CR0_WP;
+  cr2 = 0;
+  private cr3v = 0;
+  cr4 = 0;
+  readonly dr = new Int32Array(8);
+  gdtr: DescriptorTableRegister = { base: 0, limit: 0 };
+  idtr: DescriptorTableRegister = { base: 0, limit: 0 };
+  ldtr = 0;
+  tr = 0;
+  /** Gate DPL of each interrupt vector: `int n` from a CPL above it raises #GP. */
+  readonly gateDpl = new Uint8Array(256);
+
+  /** Retired instructions, and cycles (instructions plus repeated string iterations). */
+  instructions = 0;
+  cycles = 0;
+
+  // Software TLB, direct-mapped by virtual page number.
+  private readonly tlbTag = new Int32Array(TLB_SIZE).fill(-1);
+  private readonly tlbFrame = new Int32Array(TLB_SIZE);
+  private readonly tlbPerm = new Uint8Array(TLB_SIZE);
+  /** Permission bits a read / write needs at the current CPL. */
+  private readNeed = 0;
+  private writeNeed = T_SW | T_D;
+
+  // Decoded instructions by physical frame, then by offset in the frame.
+  private readonly code: (Insn[] | undefined)[];
+  /** The page instructions were last fetched from: virtual page number (-1: none) and its frame base. */
+  private fetchPage = -1;
+  private fetchBase = 0;
+  private fetchHasBreakpoint = false;
+
+  private readonly breakpoints = new Set<number>();
+  private readonly breakpointPages = new Map<number, number>();
+  /** Set by a breakpoint stop: the next run executes that instruction instead of stopping again. */
+  private resumeAt = -1;
+  private readonly fetchBytes = new Uint8Array(MAX_INSTRUCTION_LENGTH);
+  private readonly mem8: Uint8Array;
+
+  constructor(readonly mem: PhysicalMemory) {
+    this.mem8 = mem.bytes;
+    this.code = new Array(mem.frames);
+    mem.onCodeWrite = (f) => this.dropCode(f);
+    // Xen's IDT: int3 and into may be used from any ring, the hypercall gate from ring 1.
+    this.gateDpl[BP] = 3;
+    this.gateDpl[OFV] = 3;
+    this.gateDpl[HYPERCALL_VECTOR] = 1;
+  }
+
+  // ---- Architectural state ------------------------------------------------------------
+
+  get cr3(): number {
+    return this.cr3v;
+  }
+  set cr3(v: number) {
+    this.cr3v = v >>> 0;
+    this.flushTlb();
+  }
+
+  getFlags(): number {
+    if (this.lop !== L_NONE) this.materialize();
+    return this.fl >>> 0;
+  }
+
+  setFlags(v: number): void {
+    this.lop = L_NONE;
+    this.fl = (v & KNOWN) | FIXED1;
+  }
+
+  /** Sets CS (and with it the CPL) and SS for the ring the guest runs in. */
+  setSegments(cs: number, ss: number, data = ss): void {
+    this.sregs[CS] = cs;
+    this.sregs[SS] = ss;
+    this.sregs[DS] = this.sregs[ES] = this.sregs[4] = this.sregs[5] = data;
+    this.setCpl(cs & 3);
+  }
+
+  private setCpl(cpl: number): void {
+    this.cpl = cpl;
+    this.readNeed = cpl === 3 ? T_UR : 0;
+    this.writeNeed = cpl === 3 ? T_UW | T_D : T_SW | T_D;
+    this.fetchPage = -1;
+  }
+
+  get iopl(): number {
+    return (this.fl & IOPL) >>> IOPL_SHIFT;
+  }
+
+  state(): CpuState {
+    return {
+      regs: Array.from(this.regs, (r) => r >>> 0), eip: this.eip >>> 0, eflags: this.getFlags(),
+      sregs: Array.from(this.sregs), cr0: this.cr0 >>> 0, cr2: this.cr2 >>> 0, cr3: this.cr3v, cr4: this.cr4 >>> 0,
+      dr: Array.from(this.dr, (r) => r >>> 0), gdtr: { ...this.gdtr }, idtr: { ...this.idtr }, ldtr: this.ldtr, tr: this.tr,
+      instructions: this.instructions, cycles: this.cycles,
+    };
+  }
+
+  setState(s: CpuState): void {
+    this.regs.set(s.regs.map((r) => r | 0));
+    this.eip = s.eip >>> 0;
+    this.setFlags(s.eflags);
+    this.sregs.set(s.sregs);
+    this.cr0 = s.cr0 | 0;
+    this.cr2 = s.cr2 >>> 0;
+    this.cr3 = s.cr3;
+    this.cr4 = s.cr4 | 0;
+    this.dr.set(s.dr.map((r) => r | 0));
+    this.gdtr = { ...s.gdtr };
+    this.idtr = { ...s.idtr };
+    this.ldtr = s.ldtr;
+    this.tr = s.tr;
+    this.instructions = s.instructions;
+    this.cycles = s.cycles;
+    this.setCpl(this.sregs[CS] & 3);
+    this.resumeAt = -1;
+  }
+
+  // ---- Breakpoints --------------------------------------------------------------------
+
+  addBreakpoint(linear: number): void {
+    linear >>>= 0;
+    if (this.breakpoints.has(linear)) return;
+    this.breakpoints.add(linear);
+    const page = linear >>> PAGE_SHIFT;
+    this.breakpointPages.set(page, (this.breakpointPages.get(page) ?? 0) + 1);
+    this.fetchPage = -1;
+  }
+
+  removeBreakpoint(linear: number): void {
+    linear >>>= 0;
+    if (!this.breakpoints.delete(linear)) return;
+    const page = linear >>> PAGE_SHIFT;
+    const n = (this.breakpointPages.get(page) ?? 1) - 1;
+    if (n) this.breakpointPages.set(page, n);
+    else this.breakpointPages.delete(page);
+    this.fetchPage = -1;
+  }
+
+  clearBreakpoints(): void {
+    this.breakpoints.clear();
+    this.breakpointPages.clear();
+    this.fetchPage = -1;
+  }
+
+  // ---- TLB and paging -------------------------------------------------------------------
+
+  flushTlb(): void {
+    this.tlbTag.fill(-1);
+    this.fetchPage = -1;
+  }
+
+  invalidatePage(linear: number): void {
+    const vpn = linear >>> PAGE_SHIFT;
+    const slot = vpn & (TLB_SIZE - 1);
+    if (this.tlbTag[slot] === vpn) this.tlbTag[slot] = -1;
+    this.fetchPage = -1;
+  }
+
+  /** Linear → physical for an access by the current CPL; raises #PF. */
+  translate(linear: number, write: boolean): number {
+    if (this.cr0 >= 0) return linear >>> 0; // CR0.PG (bit 31) clear
+    const vpn = linear >>> PAGE_SHIFT;
+    const slot = vpn & (TLB_SIZE - 1);
+    if (this.tlbTag[slot] === vpn) {
+      const need = write ? this.writeNeed : this.readNeed;
+      if ((this.tlbPerm[slot] & need) === need) return ((this.tlbFrame[slot] << PAGE_SHIFT) | (linear & PAGE_MASK)) >>> 0;
+    }
+    return this.walk(linear >>> 0, write, this.cpl === 3);
+  }
+
+  /** Walks the page tables from CR3, setting accessed/dirty bits, and fills the TLB. */
+  private walk(linear: number, write: boolean, user: boolean): number {
+    const mem = this.mem;
+    const pdeAddr = ((this.cr3v & ~PAGE_MASK) + ((linear >>> 22) << 2)) >>> 0;
+    const pde = mem.read32(pdeAddr);
+    const code = (write ? PFEC_W : 0) | (user ? PFEC_U : 0);
+    if (!(pde & PTE_P)) return this.pageFault(linear, code);
+    const pteAddr = ((pde & ~PAGE_MASK) + (((linear >>> PAGE_SHIFT) & 0x3ff) << 2)) >>> 0;
+    const pte = mem.read32(pteAddr);
+    if (!(pte & PTE_P)) return this.pageFault(linear, code);
+    const userOk = (pde & pte & PTE_U) !== 0;
+    const writable = (pde & pte & PTE_W) !== 0;
+    const wp = (this.cr0 & CR0_WP) !== 0;
+    if (user && !userOk) return this.pageFault(linear, code | PFEC_P);
+    if (write && !writable && (user || wp)) return this.pageFault(linear, code | PFEC_P);
+    if (!(pde & PTE_A)) mem.write32(pdeAddr, pde | PTE_A);
+    const newPte = pte | PTE_A | (write ? PTE_D : 0);
+    if (newPte !== pte) mem.write32(pteAddr, newPte);
+    const vpn = linear >>> PAGE_SHIFT;
+    const slot = vpn & (TLB_SIZE - 1);
+    this.tlbTag[slot] = vpn;
+    this.tlbFrame[slot] = pte >>> PAGE_SHIFT;
+    this.tlbPerm[slot] = (userOk ? T_UR : 0) | (userOk && writable ? T_UW : 0) | (writable || !wp ? T_SW : 0) | (newPte & PTE_D ? T_D : 0);
+    return (((pte >>> PAGE_SHIFT) << PAGE_SHIFT) | (linear & PAGE_MASK)) >>> 0;
+  }
+
+  private pageFault(linear: number, code: number): never {
+    this.cr2 = linear >>> 0;
+    throw new CpuFault(PFV, code);
+  }
+
+  // ---- Memory access by linear address ----------------------------------------------------
+
+  read8(lin: number): number {
+    return this.mem8[this.translate(lin, false)] | 0;
+  }
+
+  read16(lin: number): number {
+    if ((lin & PAGE_MASK) === PAGE_MASK) return this.read8(lin) | (this.read8(lin + 1) << 8);
+    const p = this.translate(lin, false);
+    const m = this.mem8;
+    return (m[p] | (m[p + 1] << 8)) & 0xffff;
+  }
+
+  read32(lin: number): number {
+    if ((lin & PAGE_MASK) > PAGE_SIZE_MINUS_4) return (this.read16(lin) | (this.read16(lin + 2) << 16)) >>> 0;
+    const p = this.translate(lin, false);
+    const m = this.mem8;
+    return (m[p] | (m[p + 1] << 8) | (m[p + 2] << 16) | (m[p + 3] << 24)) >>> 0;
+  }
+
+  write8(lin: number, v: number): void {
+    const p = this.translate(lin, true);
+    if (this.mem.codeFrame[p >>> PAGE_SHIFT]) this.dropCode(p >>> PAGE_SHIFT);
+    this.mem8[p] = v;
+  }
+
+  write16(lin: number, v: number): void {
+    if ((lin & PAGE_MASK) === PAGE_MASK) {
+      this.checkWritable(lin + 1);
+      this.write8(lin, v);
+      this.write8(lin + 1, v >>> 8);
+      return;
+    }
+    const p = this.translate(lin, true);
+    if (this.mem.codeFrame[p >>> PAGE_SHIFT]) this.dropCode(p >>> PAGE_SHIFT);
+    const m = this.mem8;
+    m[p] = v;
+    m[p + 1] = v >>> 8;
+  }
+
+  write32(lin: number, v: number): void {
+    if ((lin & PAGE_MASK) > PAGE_SIZE_MINUS_4) {
+      // Both pages must be writable before either is written.
+      this.checkWritable(lin + 3);
+      this.write16(lin, v);
+      this.write16(lin + 2, v >>> 16);
+      return;
+    }
+    const p = this.translate(lin, true);
+    if (this.mem.codeFrame[p >>> PAGE_SHIFT]) this.dropCode(p >>> PAGE_SHIFT);
+    const m = this.mem8;
+    m[p] = v;
+    m[p + 1] = v >>> 8;
+    m[p + 2] = v >>> 16;
+    m[p + 3] = v >>> 24;
+  }
+
+  private checkWritable(lin: number): void {
+    this.translate(lin, true);
+  }
+
+  private readSize(lin: number, size: number): number {
+    return size === 4 ? this.read32(lin) : size === 2 ? this.read16(lin) : this.read8(lin);
+  }
+
+  private writeSize(lin: number, size: number, v: number): void {
+    if (size === 4) this.write32(lin, v);
+    else if (size === 2) this.write16(lin, v);
+    else this.write8(lin, v);
+  }
+
+  // ---- Decoded-instruction cache ------------------------------------------------------
+
+  private dropCode(frame: number): void {
+    this.code[frame] = undefined;
+    this.mem.codeFrame[frame] = 0;
+  }
+
+  /** Drops every decoded instruction (after a restore). */
+  dropAllCode(): void {
+    this.code.fill(undefined);
+    this.mem.codeFrame.fill(0);
+    this.fetchPage = -1;
+  }
+
+  private fetch(): Insn {
+    const eip = this.eip;
+    const vpn = eip >>> PAGE_SHIFT;
+    if (vpn !== this.fetchPage) {
+      const base = this.translate(eip & ~PAGE_MASK, false);
+      this.fetchPage = vpn;
+      this.fetchBase = base;
+      this.fetchHasBreakpoint = this.breakpointPages.has(vpn);
+    }
+    const pa = this.fetchBase + (eip & PAGE_MASK);
+    const cached = this.code[pa >>> PAGE_SHIFT];
+    if (cached !== undefined) {
+      const insn = cached[pa & PAGE_MASK];
+      if (insn !== undefined) return insn;
+    }
+    return this.decodeAt(eip, pa);
+  }
+
+  private decodeAt(eip: number, pa: number): Insn {
+    const buf = this.fetchBytes;
+    const inPage = Math.min(MAX_INSTRUCTION_LENGTH, PAGE_SIZE - (eip & PAGE_MASK));
+    for (let k = 0; k < inPage; k++) buf[k] = this.mem8[pa + k] | 0;
+    let n = inPage;
+    let r = decode(buf.subarray(0, n), 0, eip);
+    if (!r.ok && r.reason === 'truncated' && n < MAX_INSTRUCTION_LENGTH) {
+      // The instruction goes on in the next page: fetch from there too (it may fault).
+      const next = this.translate((eip + n) >>> 0, false);
+      for (let k = 0; n < MAX_INSTRUCTION_LENGTH; k++, n++) buf[n] = this.mem8[next + k] | 0;
+      r = decode(buf, 0, eip);
+    }
+    if (!r.ok) throw new CpuFault(UD);
+    const insn = compile(r.insn);
+    if (insn.len <= inPage) {
+      // Instructions that cross a page are decoded every time: their two halves may be
+      // in unrelated frames, and only one frame's writes would drop them.
+      const frame = pa >>> PAGE_SHIFT;
+      if (frame < this.code.length) {
+        let page = this.code[frame];
+        if (page === undefined) page = this.code[frame] = new Array<Insn>(PAGE_SIZE);
+        page[pa & PAGE_MASK] = insn;
+        this.mem.codeFrame[frame] = 1;
+      }
+    }
+    return insn;
+  }
+
+  // ---- Flags --------------------------------------------------------------------------
+
+  private materialize(): void {
+    const res = this.lres, size = this.lsize;
+    let f = this.fl & ~STATUS;
+    f |= PARITY[res & 0xff];
+    if (res === 0) f |= ZF;
+    if (res & SIGN[size]) f |= SF;
+    const a = this.la, b = this.lb;
+    switch (this.lop) {
+      case L_ADD:
+        if (a + b + this.lc > MASK[size]) f |= CF;
+        if ((a ^ res) & (b ^ res) & SIGN[size]) f |= OF;
+        f |= (a ^ b ^ res) & AF;
+        break;
+      case L_SUB:
+        if (a < b + this.lc) f |= CF;
+        if ((a ^ b) & (a ^ res) & SIGN[size]) f |= OF;
+        f |= (a ^ b ^ res) & AF;
+        break;
+      case L_INC:
+        f |= this.lc;
+        if (res === SIGN[size]) f |= OF;
+        if ((res & 0xf) === 0) f |= AF;
+        break;
+      case L_DEC:
+        f |= this.lc;
+        if (res === SIGN[size] - 1) f |= OF;
+        if ((res & 0xf) === 0xf) f |= AF;
+        break;
+      case L_LOGIC:
+        break;
+    }
+    this.fl = f;
+    this.lop = L_NONE;
+  }
+
+  private cf(): boolean {
+    switch (this.lop) {
+      case L_ADD: return this.la + this.lb + this.lc > MASK[this.lsize];
+      case L_SUB: return this.la < this.lb + this.lc;
+      case L_LOGIC: return false;
+      case L_INC: case L_DEC: return this.lc !== 0;
+      default: return (this.fl & CF) !== 0;
+    }
+  }
+
+  private zf(): boolean {
+    return this.lop !== L_NONE ? this.lres === 0 : (this.fl & ZF) !== 0;
+  }
+
+  private sf(): boolean {
+    return this.lop !== L_NONE ? (this.lres & SIGN[this.lsize]) !== 0 : (this.fl & SF) !== 0;
+  }
+
+  private of(): boolean {
+    if (this.lop === L_NONE || this.lop === L_INC || this.lop === L_DEC) return (this.getFlags() & OF) !== 0;
+    if (this.lop === L_LOGIC) return false;
+    const a = this.la, b = this.lb, r = this.lres, s = SIGN[this.lsize];
+    return this.lop === L_ADD ? ((a ^ r) & (b ^ r) & s) !== 0 : ((a ^ b) & (a ^ r) & s) !== 0;
+  }
+
+  private pf(): boolean {
+    return this.lop !== L_NONE ? PARITY[this.lres & 0xff] !== 0 : (this.fl & PF) !== 0;
+  }
+
+  /** Condition code (the tttn nibble of jcc/setcc/cmovcc). */
+  private cond(cc: number): boolean {
+    let r: boolean;
+    switch (cc >> 1) {
+      case 0: r = this.of(); break;
+      case 1: r = this.cf(); break;
+      case 2: r = this.zf(); break;
+      case 3: r = this.cf() || this.zf(); break;
+      case 4: r = this.sf(); break;
+      case 5: r = this.pf(); break;
+      case 6: r = this.sf() !== this.of(); break;
+      default: r = this.zf() || this.sf() !== this.of(); break;
+    }
+    return (cc & 1) !== 0 ? !r : r;
+  }
+
+  /** Replaces the status flags with `bits` (only those in `which`). */
+  private setStatus(which: number, bits: number): void {
+    if (this.lop !== L_NONE) this.materialize();
+    this.fl = (this.fl & ~which) | (bits & which);
+  }
+
+  /** Status flags from a result: ZF, SF and PF; CF, OF, AF as given. */
+  private resultFlags(res: number, size: number, cfOfAf: number): void {
+    let f = PARITY[res & 0xff] | cfOfAf;
+    if (res === 0) f |= ZF;
+    if (res & SIGN[size]) f |= SF;
+    this.lop = L_NONE;
+    this.fl = (this.fl & ~STATUS) | f;
+  }
+
+  // ---- Registers and operands -----------------------------------------------------------
+
+  getReg(r: number, size: number): number {
+    if (size === 4) return this.regs[r] >>> 0;
+    if (size === 2) return this.regs[r] & 0xffff;
+    return r < 4 ? this.regs[r] & 0xff : (this.regs[r - 4] >>> 8) & 0xff;
+  }
+
+  setReg(r: number, size: number, v: number): void {
+    if (size === 4) this.regs[r] = v;
+    else if (size === 2) this.regs[r] = (this.regs[r] & ~0xffff) | (v & 0xffff);
+    else if (r < 4) this.regs[r] = (this.regs[r] & ~0xff) | (v & 0xff);
+    else this.regs[r - 4] = (this.regs[r - 4] & ~0xff00) | ((v & 0xff) << 8);
+  }
+
+  /** The memory operand's linear address (segment bases are 0). */
+  private ea(i: Insn): number {
+    if (i.a16 === 0) {
+      let a = i.disp;
+      if (i.base >= 0) a += this.regs[i.base];
+      if (i.index >= 0) a += this.regs[i.index] << i.scale;
+      return a >>> 0;
+    }
+    let a = i.disp;
+    if (i.base >= 0) a += this.regs[i.base] & 0xffff;
+    if (i.index >= 0) a += this.regs[i.index] & 0xffff;
+    return a & 0xffff;
+  }
+
+  private get0(i: Insn, ea: number): number {
+    return i.k0 === K_REG ? this.getReg(i.r0, i.s0) : i.k0 === K_MEM ? this.readSize(ea, i.s0) : i.imm;
+  }
+
+  private get1(i: Insn, ea: number): number {
+    return i.k1 === K_REG ? this.getReg(i.r1, i.s1) : i.k1 === K_MEM ? this.readSize(ea, i.s1) : i.k1 === K_IMM ? i.imm : 0;
+  }
+
+  private set0(i: Insn, ea: number, v: number): void {
+    if (i.k0 === K_REG) this.setReg(i.r0, i.s0, v);
+    else this.writeSize(ea, i.s0, v);
+  }
+
+  private set1(i: Insn, ea: number, v: number): void {
+    if (i.k1 === K_REG) this.setReg(i.r1, i.s1, v);
+    else this.writeSize(ea, i.s1, v);
+  }
+
+  /** For a read-modify-write memory destination: check it is writable before reading it. */
+  private checkRmw(i: Insn, ea: number): void {
+    if (i.k0 === K_MEM) {
+      this.translate(ea, true);
+      if (((ea & PAGE_MASK) + i.s0) > PAGE_SIZE_C) this.translate(ea + i.s0 - 1, true);
+    }
+  }
+
+  // ---- Stack ----------------------------------------------------------------------------
+
+  push(v: number, size: number): void {
+    const sp = (this.regs[ESP] - size) >>> 0;
+    this.writeSize(sp, size, v);
+    this.regs[ESP] = sp;
+  }
+
+  pop(size: number): number {
+    const sp = this.regs[ESP] >>> 0;
+    const v = this.readSize(sp, size);
+    this.regs[ESP] = sp + size;
+    return v;
+  }
+
+  // ---- Running ---------------------------------------------------------------------------
+
+  /**
+   * Runs until `budget` cycles are used or something stops it. A breakpoint at the EIP the
+   * previous run stopped on for that breakpoint does not stop it again.
+   */
+  run(budget: number): StopReason {
+    const end = this.cycles + Math.max(0, Math.floor(budget));
+    while (this.cycles < end) {
+      const start = this.eip;
+      try {
+        const insn = this.fetch();
+        if (this.fetchHasBreakpoint && this.breakpoints.has(start) && this.resumeAt !== start) {
+          this.resumeAt = start;
+          return { kind: 'breakpoint', address: start };
+        }
+        this.resumeAt = -1;
+        const trap = (this.fl & TF) !== 0;
+        const stop = this.step(insn, end);
+        if (stop !== null) return stop;
+        if (trap) return this.exception(DB, -1, true);
+      } catch (e) {
+        if (!(e instanceof CpuFault)) throw e;
+        this.eip = start;
+        this.resumeAt = -1;
+        return this.exception(e.vector, e.errorCode, false);
+      }
+    }
+    return { kind: 'budget' };
+  }
+
+  /** Stops for an exception; `trap`: EIP already points past the instruction. */
+  private exception(vector: number, errorCode: number, software: boolean): StopReason {
+    return { kind: 'exception', vector, errorCode, software };
+  }
+
+  /** Executes one instruction; returns a stop reason or null to go on. */
+  private step(i: Insn, end: number): StopReason | null {
+    if (i.cls === CLS_PRIV ? this.cpl > 0 : i.cls === CLS_IOPL && this.cpl > this.iopl) throw new CpuFault(GP, 0);
+    const next = (this.eip + i.len) >>> 0;
+    /** Where execution goes on: the next instruction unless this one branches. */
+    let target = next;
+    const ea = i.mem !== 0 ? this.ea(i) : 0;
+    const size = i.size;
+    switch (i.op) {
+      case Op.MOV: {
+        if (i.k0 === K_SREG) this.loadSegment(i.r0, this.get1(i, ea) & 0xffff);
+        else if (i.k1 === K_SREG) {
+          // To a register the selector is zero-extended; to memory it is 16 bits.
+          const sel = this.sregs[i.r1];
+          if (i.k0 === K_REG) this.setReg(i.r0, i.s0, sel);
+          else this.write16(ea, sel);
+        } else this.set0(i, ea, this.get1(i, ea));
+        break;
+      }
+      case Op.MOVZX:
+        this.setReg(i.r0, i.s0, this.get1(i, ea));
+        break;
+      case Op.MOVSX: {
+        const v = this.get1(i, ea);
+        this.setReg(i.r0, i.s0, i.s1 === 1 ? (v << 24) >> 24 : (v << 16) >> 16);
+        break;
+      }
+      case Op.LEA:
+        this.setReg(i.r0, i.s0, ea);
+        break;
+      case Op.XCHG: {
+        this.checkRmw(i, ea);
+        const a = this.get0(i, ea), b = this.get1(i, ea);
+        if (i.k1 === K_MEM) {
+          this.set1(i, ea, a);
+          this.set0(i, ea, b);
+        } else {
+          this.set0(i, ea, b);
+          this.set1(i, ea, a);
+        }
+        break;
+      }
+      case Op.PUSH: {
+        if (i.k0 === K_SREG) {
+          // Recent Intel processors write 16 bits, leaving the rest of the slot alone.
+          const sp = (this.regs[ESP] - size) >>> 0;
+          this.write16(sp, this.sregs[i.r0]);
+          this.regs[ESP] = sp;
+        } else {
+          // push esp pushes the value before the push
+          this.push(this.get0(i, ea), size);
+        }
+        break;
+      }
+      case Op.POP: {
+        if (i.k0 === K_SREG) {
+          const sp = this.regs[ESP] >>> 0;
+          const v = this.read16(sp);
+          this.loadSegment(i.r0, v);
+          this.regs[ESP] = sp + size;
+        } else if (i.k0 === K_MEM) {
+          // pop [esp+d] computes the address with ESP already incremented
+          const sp = this.regs[ESP] >>> 0;
+          const v = this.readSize(sp, size);
+          this.regs[ESP] = sp + size;
+          try {
+            this.writeSize(this.ea(i), size, v);
+          } catch (e) {
+            this.regs[ESP] = sp;
+            throw e;
+          }
+        } else {
+          const v = this.readSize(this.regs[ESP] >>> 0, size);
+          this.regs[ESP] = (this.regs[ESP] >>> 0) + size;
+          this.setReg(i.r0, size, v);
+        }
+        break;
+      }
+      case Op.PUSHA: {
+        const sp = this.regs[ESP] >>> 0;
+        this.checkWritable((sp - size * 8) >>> 0);
+        for (let r = 0; r < 8; r++) this.writeSize((sp - size * (r + 1)) >>> 0, size, r === ESP ? sp : this.regs[r]);
+        this.setReg(ESP, 4, (sp - size * 8) >>> 0);
+        break;
+      }
+      case Op.POPA: {
+        const sp = this.regs[ESP] >>> 0;
+        const vals: number[] = [];
+        for (let r = 7; r >= 0; r--) vals[r] = this.readSize((sp + size * (7 - r)) >>> 0, size);
+        for (let r = 0; r < 8; r++) if (r !== ESP) this.setReg(r, size, vals[r]);
+        this.regs[ESP] = sp + size * 8;
+        break;
+      }
+      case Op.PUSHF:
+        // Sensitive: at any CPL this shows the real IF and IOPL. VM and RF read as 0.
+        this.push(this.getFlags() & ~(RF | (1 << 17)) & MASK[size], size);
+        break;
+      case Op.POPF: {
+        const v = this.readSize(this.regs[ESP] >>> 0, size);
+        this.regs[ESP] = (this.regs[ESP] >>> 0) + size;
+        this.writeFlags(v, size, 0);
+        break;
+      }
+      case Op.BSWAP: {
+        const v = this.regs[i.r0];
+        this.regs[i.r0] = ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | ((v >>> 24) & 0xff);
+        break;
+      }
+      case Op.CMOV: {
+        // The source is read (and may fault) whether or not the condition holds.
+        const v = this.get1(i, ea);
+        if (this.cond(i.cc)) this.setReg(i.r0, i.s0, v);
+        break;
+      }
+      case Op.SETCC:
+        this.set0(i, ea, this.cond(i.cc) ? 1 : 0);
+        break;
+      case Op.CBW:
+        if (size === 2) this.setReg(EAX, 2, (this.regs[EAX] << 24) >> 24);
+        else this.regs[EAX] = (this.regs[EAX] << 16) >> 16;
+        break;
+      case Op.CWD:
+        if (size === 2) this.setReg(EDX, 2, this.regs[EAX] & 0x8000 ? 0xffff : 0);
+        else this.regs[EDX] = this.regs[EAX] >> 31;
+        break;
+      case Op.LAHF:
+        this.setReg(4, 1, (this.getFlags() & (SF | ZF | AF | PF | CF)) | FIXED1);
+        break;
+      case Op.SAHF:
+        this.setStatus(SF | ZF | AF | PF | CF, this.getReg(4, 1));
+        break;
+      case Op.XLAT: {
+        const a = i.a16 ? (this.regs[EBX] + (this.regs[EAX] & 0xff)) & 0xffff : (this.regs[EBX] + (this.regs[EAX] & 0xff)) >>> 0;
+        this.setReg(EAX, 1, this.read8(a));
+        break;
+      }
+      case Op.ALU: {
+        this.checkRmw(i, ea);
+        const a = this.get0(i, ea), b = (this.get1(i, ea) & MASK[size]) >>> 0;
+        const r = this.alu(i.sub, a, b, size);
+        if (i.sub !== ALU_CMP) this.set0(i, ea, r);
+        break;
+      }
+      case Op.TEST: {
+        const r = (this.get0(i, ea) & this.get1(i, ea)) >>> 0;
+        this.logic(r, size);
+        break;
+      }
+      case Op.INC: case Op.DEC: {
+        this.checkRmw(i, ea);
+        const a = this.get0(i, ea);
+        const c = this.cf() ? CF : 0;
+        const r = ((i.op === Op.INC ? a + 1 : a - 1) & MASK[size]) >>> 0;
+        this.set0(i, ea, r);
+        this.lop = i.op === Op.INC ? L_INC : L_DEC;
+        this.lres = r; this.la = a; this.lb = 1; this.lc = c; this.lsize = size;
+        break;
+      }
+      case Op.NOT:
+        this.checkRmw(i, ea);
+        this.set0(i, ea, ~this.get0(i, ea) & MASK[size]);
+        break;
+      case Op.NEG: {
+        this.checkRmw(i, ea);
+        const b = this.get0(i, ea);
+        const r = this.alu(ALU_SUB, 0, b, size);
+        this.set0(i, ea, r);
+        break;
+      }
+      case Op.MUL: this.mul(i, ea, false); break;
+      case Op.IMUL1: this.mul(i, ea, true); break;
+      case Op.IMUL: {
+        const a = signed(this.get1(i, ea), size), b = signed(i.k2 === K_IMM ? i.imm : i.k2 === K_REG ? this.getReg(i.r2, i.s2) : this.readSize(ea, i.s2), size);
+        const full = BigInt(a) * BigInt(b);
+        const r = Number(BigInt.asUintN(size * 8, full));
+        const overflow = BigInt.asIntN(size * 8, full) !== full;
+        this.setReg(i.r0, size, r);
+        this.resultFlags(r, size, overflow ? CF | OF : 0);
+        break;
+      }
+      case Op.DIV: this.div(i, ea, false); break;
+      case Op.IDIV: this.div(i, ea, true); break;
+      case Op.XADD: {
+        this.checkRmw(i, ea);
+        const a = this.get0(i, ea), b = this.get1(i, ea);
+        const r = this.alu(ALU_ADD, a, b, size);
+        this.set1(i, ea, a);
+        this.set0(i, ea, r);
+        break;
+      }
+      case Op.CMPXCHG: {
+        this.checkRmw(i, ea);
+        const dst = this.get0(i, ea);
+        const acc = this.getReg(EAX, size);
+        this.alu(ALU_CMP, acc, dst, size);
+        // The destination is always written (with its own value when unequal), as on hardware.
+        if (acc === dst) this.set0(i, ea, this.get1(i, ea));
+        else {
+          this.set0(i, ea, dst);
+          this.setReg(EAX, size, dst);
+        }
+        break;
+      }
+      case Op.CMPXCHG8B: {
+        this.checkWritable(ea);
+        this.checkWritable(ea + 7);
+        const lo = this.read32(ea), hi = this.read32(ea + 4);
+        if (lo === this.regs[EAX] >>> 0 && hi === this.regs[EDX] >>> 0) {
+          this.write32(ea, this.regs[EBX]);
+          this.write32(ea + 4, this.regs[ECX]);
+          this.setStatus(ZF, ZF);
+        } else {
+          this.write32(ea, lo);
+          this.write32(ea + 4, hi);
+          this.regs[EAX] = lo;
+          this.regs[EDX] = hi;
+          this.setStatus(ZF, 0);
+        }
+        break;
+      }
+      case Op.SHIFT: this.shift(i, ea); break;
+      case Op.SHLD: case Op.SHRD: this.doubleShift(i, ea); break;
+      case Op.BT: this.bitTest(i, ea); break;
+      case Op.BSF: case Op.BSR: {
+        const v = this.get1(i, ea);
+        if (v === 0) {
+          // The destination is left unchanged (what Intel and AMD processors do).
+          this.setStatus(ZF, ZF);
+        } else {
+          const bit = i.op === Op.BSF ? 31 - Math.clz32(v & -v) : 31 - Math.clz32(v);
+          this.setReg(i.r0, i.s0, bit);
+          this.setStatus(ZF, 0);
+        }
+        break;
+      }
+      case Op.JMP:
+        target = i.o16 ? (next + i.rel) & 0xffff : (next + i.rel) >>> 0;
+        break;
+      case Op.JMP_RM:
+        target = this.get0(i, ea) >>> 0;
+        break;
+      case Op.JCC:
+        if (this.cond(i.cc)) target = i.o16 ? (next + i.rel) & 0xffff : (next + i.rel) >>> 0;
+        break;
+      case Op.JCXZ: {
+        const c = i.sub === 2 ? this.regs[ECX] & 0xffff : this.regs[ECX];
+        if (c === 0) target = (next + i.rel) >>> 0;
+        break;
+      }
+      case Op.LOOP: {
+        const c = i.a16 ? (this.regs[ECX] - 1) & 0xffff : (this.regs[ECX] - 1) | 0;
+        const taken = c !== 0 && (i.sub === 0 || (i.sub === 1 ? this.zf() : !this.zf()));
+        if (i.a16) this.setReg(ECX, 2, c);
+        else this.regs[ECX] = c;
+        if (taken) target = (next + i.rel) >>> 0;
+        break;
+      }
+      case Op.CALL:
+        this.push(next, 4);
+        target = (next + i.rel) >>> 0;
+        break;
+      case Op.CALL_RM: {
+        const to = this.get0(i, ea) >>> 0;
+        this.push(next, 4);
+        target = to;
+        break;
+      }
+      case Op.RET: {
+        target = this.read32(this.regs[ESP] >>> 0);
+        this.regs[ESP] = (this.regs[ESP] >>> 0) + 4 + (i.k0 === K_IMM ? i.imm : 0);
+        break;
+      }
+      case Op.ENTER: {
+        const frame = i.imm & 0xffff, level = i.imm2 & 31;
+        const ebp = this.regs[EBP];
+        this.push(ebp, 4);
+        const frameTemp = this.regs[ESP];
+        for (let l = 1; l < level; l++) this.push(this.read32((ebp - 4 * l) >>> 0), 4);
+        if (level > 0) this.push(frameTemp, 4);
+        this.regs[EBP] = frameTemp;
+        this.regs[ESP] = this.regs[ESP] - frame;
+        break;
+      }
+      case Op.LEAVE: {
+        const v = this.read32(this.regs[EBP] >>> 0);
+        this.regs[ESP] = this.regs[EBP] + 4;
+        this.regs[EBP] = v;
+        break;
+      }
+      case Op.INT: return this.softInterrupt(i.imm & 0xff, next);
+      case Op.INT3: return this.softInterrupt(BP, next);
+      case Op.INT1:
+        this.eip = next;
+        return this.exception(DB, -1, true);
+      case Op.INTO:
+        if (!this.of()) break;
+        return this.softInterrupt(OFV, next);
+      case Op.IRET: target = this.iret(size); break;
+      case Op.RETF: target = this.retf(i.k0 === K_IMM ? i.imm : 0); break;
+      case Op.JMP_FAR: case Op.CALL_FAR: target = this.farTransfer(i, ea, next); break;
+      case Op.MOVS: case Op.STOS: case Op.LODS: case Op.CMPS: case Op.SCAS:
+        return this.string(i, next, end);
+      case Op.INS: case Op.OUTS:
+        // No devices: an allowed port read gives all ones and writes go nowhere.
+        if (this.cpl > this.iopl) throw new CpuFault(GP, 0);
+        return this.string(i, next, end);
+      case Op.CLC: this.setStatus(CF, 0); break;
+      case Op.STC: this.setStatus(CF, CF); break;
+      case Op.CMC: this.setStatus(CF, this.cf() ? 0 : CF); break;
+      case Op.CLD: this.fl &= ~DF; break;
+      case Op.STD: this.fl |= DF; break;
+      case Op.CLI: this.fl &= ~IF; break;
+      case Op.STI: this.fl |= IF; break;
+      case Op.NOP: break;
+      case Op.CPUID: this.cpuid(); break;
+      case Op.RDTSC:
+        if (this.cr4 & CR4_TSD && this.cpl > 0) throw new CpuFault(GP, 0);
+        this.regs[EAX] = this.cycles;
+        this.regs[EDX] = Math.floor(this.cycles / 0x100000000);
+        break;
+      case Op.RDPMC:
+        if (!(this.cr4 & CR4_PCE) && this.cpl > 0) throw new CpuFault(GP, 0);
+        this.regs[EAX] = this.regs[EDX] = 0;
+        break;
+      case Op.HLT:
+        this.eip = next;
+        this.instructions++;
+        this.cycles++;
+        return { kind: 'halt' };
+      case Op.SGDT: case Op.SIDT: {
+        // Sensitive: reveals the real table registers at any CPL.
+        const t = i.op === Op.SGDT ? this.gdtr : this.idtr;
+        this.checkWritable(ea);
+        this.checkWritable(ea + 5);
+        this.write16(ea, t.limit);
+        this.write32(ea + 2, t.base);
+        break;
+      }
+      case Op.SLDT: case Op.STR: case Op.SMSW: {
+        const v = i.op === Op.SLDT ? this.ldtr : i.op === Op.STR ? this.tr : this.cr0 & 0xffff;
+        if (i.k0 === K_MEM) this.write16(ea, v);
+        else this.setReg(i.r0, i.s0, i.op === Op.SMSW && i.s0 === 4 ? this.cr0 : v);
+        break;
+      }
+      case Op.LGDT: case Op.LIDT: {
+        const limit = this.read16(ea), base = this.read32(ea + 2);
+        const t = { base: i.o16 ? base & 0xffffff : base, limit };
+        if (i.op === Op.LGDT) this.gdtr = t;
+        else this.idtr = t;
+        break;
+      }
+      case Op.LLDT: this.ldtr = this.get0(i, ea) & 0xffff; break;
+      case Op.LTR: this.tr = this.get0(i, ea) & 0xffff; break;
+      case Op.LMSW: {
+        // lmsw sets PE, MP, EM, TS and cannot clear PE.
+        const v = this.get0(i, ea);
+        this.cr0 = (this.cr0 & ~0xe) | (v & 0xf) | (this.cr0 & CR0_PE);
+        break;
+      }
+      case Op.CLTS: this.cr0 &= ~CR0_TS; break;
+      case Op.LAR: case Op.LSL: case Op.VERR: case Op.VERW:
+        // No descriptor table is modelled yet: every selector is invalid for these checks.
+        this.get0(i, ea);
+        if (i.op === Op.LAR || i.op === Op.LSL) this.get1(i, ea);
+        this.setStatus(ZF, 0);
+        break;
+      case Op.INVLPG: this.invalidatePage(ea); break;
+      case Op.RDMSR: case Op.WRMSR:
+        // No model-specific registers.
+        throw new CpuFault(GP, 0);
+      case Op.MOV_CR: {
+        if (i.k0 === K_CREG) this.writeCr(i.r0, this.regs[i.r1]);
+        else this.regs[i.r0] = this.readCr(i.r1);
+        break;
+      }
+      case Op.MOV_DR:
+        if (i.k0 === K_REG) this.regs[i.r0] = this.dr[i.r1];
+        else this.dr[i.r0] = this.regs[i.r1];
+        break;
+      case Op.LSEG: {
+        const off = this.readSize(ea, size);
+        const sel = this.read16(ea + size);
+        this.loadSegment(i.sub, sel);
+        this.setReg(i.r0, size, off);
+        break;
+      }
+      case Op.IN: case Op.OUT: {
+        if (this.cpl > this.iopl) throw new CpuFault(GP, 0);
+        if (i.op === Op.IN) this.setReg(EAX, i.s0, MASK[i.s0]);
+        break;
+      }
+      default:
+        throw new CpuFault(UD);
+    }
+    this.eip = target;
+    this.instructions++;
+    this.cycles++;
+    return null;
+  }
+
+  /** Retires a control-transfer instruction (they set EIP themselves). */
+  private retire(): void {
+    this.instructions++;
+    this.cycles++;
+  }
+
+  private softInterrupt(vector: number, next: number): StopReason {
+    if (this.gateDpl[vector] < this.cpl) throw new CpuFault(GP, (vector << 3) | 2);
+    this.eip = next;
+    this.retire();
+    if (vector === HYPERCALL_VECTOR) return { kind: 'hypercall' };
+    return this.exception(vector, -1, true);
+  }
+
+  // ---- Arithmetic helpers ------------------------------------------------------------
+
+  /** The eight classic ALU operations; sets the status flags (lazily where it can). */
+  private alu(op: number, a: number, b: number, size: number): number {
+    const m = MASK[size];
+    let r: number;
+    switch (op) {
+      case ALU_ADD: case ALU_ADC: {
+        const c = op === ALU_ADC && this.cf() ? 1 : 0;
+        r = ((a + b + c) & m) >>> 0;
+        this.lop = L_ADD; this.lc = c;
+        break;
+      }
+      case ALU_SUB: case ALU_SBB: case ALU_CMP: {
+        const c = op === ALU_SBB && this.cf() ? 1 : 0;
+        r = ((a - b - c) & m) >>> 0;
+        this.lop = L_SUB; this.lc = c;
+        break;
+      }
+      case ALU_AND: r = (a & b) >>> 0; this.lop = L_LOGIC; break;
+      case ALU_OR: r = (a | b) >>> 0; this.lop = L_LOGIC; break;
+      default: r = (a ^ b) >>> 0; this.lop = L_LOGIC; break; // ALU_XOR
+    }
+    this.lres = r; this.la = a; this.lb = b; this.lsize = size;
+    return r;
+  }
+
+  private logic(r: number, size: number): void {
+    this.lop = L_LOGIC;
+    this.lres = r;
+    this.lsize = size;
+  }
+
+  private mul(i: Insn, ea: number, signedMul: boolean): void {
+    const size = i.size;
+    const src = this.get0(i, ea);
+    const acc = this.getReg(EAX, size);
+    const bits = size * 8;
+    let lo: number, hi: number, overflow: boolean;
+    if (signedMul) {
+      const full = BigInt(signed(acc, size)) * BigInt(signed(src, size));
+      lo = Number(BigInt.asUintN(bits, full));
+      hi = Number(BigInt.asUintN(bits, full >> BigInt(bits)));
+      overflow = BigInt.asIntN(bits, full) !== full;
+    } else {
+      const full = BigInt(acc) * BigInt(src);
+      lo = Number(BigInt.asUintN(bits, full));
+      hi = Number(full >> BigInt(bits));
+      overflow = hi !== 0;
+    }
+    if (size === 1) this.setReg(EAX, 2, (hi << 8) | lo);
+    else {
+      this.setReg(EAX, size, lo);
+      this.setReg(EDX, size, hi);
+    }
+    // SF, ZF, PF from the low half and AF clear: undefined by Intel, modelled so.
+    this.resultFlags(lo, size, overflow ? CF | OF : 0);
+  }
+
+  private div(i: Insn, ea: number, signedDiv: boolean): void {
+    const size = i.size;
+    const bits = BigInt(size * 8);
+    const divisor = this.get0(i, ea);
+    if (divisor === 0) throw new CpuFault(DE);
+    let dividend: bigint;
+    if (size === 1) dividend = BigInt(this.regs[EAX] & 0xffff);
+    else dividend = (BigInt(this.getReg(EDX, size)) << bits) | BigInt(this.getReg(EAX, size));
+    let q: bigint, r: bigint;
+    if (signedDiv) {
+      const n = BigInt.asIntN(size * 16, dividend);
+      const d = BigInt(signed(divisor, size));
+      q = n / d;
+      r = n % d;
+      if (q !== BigInt.asIntN(size * 8, q)) throw new CpuFault(DE);
+    } else {
+      const d = BigInt(divisor);
+      q = dividend / d;
+      r = dividend % d;
+      if (q >> bits !== 0n) throw new CpuFault(DE);
+    }
+    const qn = Number(BigInt.asUintN(size * 8, q)), rn = Number(BigInt.asUintN(size * 8, r));
+    if (size === 1) this.setReg(EAX, 2, (rn << 8) | qn);
+    else {
+      this.setReg(EAX, size, qn);
+      this.setReg(EDX, size, rn);
+    }
+    // All status flags are undefined after div; they are left as they were.
+  }
+
+  private shift(i: Insn, ea: number): void {
+    const size = i.size, bits = size * 8, m = MASK[size];
+    const count = (i.k1 === K_IMM ? i.imm : this.regs[ECX]) & 31;
+    if (count === 0) {
+      // Nothing changes, not even the flags; a memory operand is still checked.
+      if (i.k0 === K_MEM) this.checkRmw(i, ea);
+      return;
+    }
+    this.checkRmw(i, ea);
+    const v = this.get0(i, ea);
+    const f = this.getFlags();
+    let r: number, cf: number, of: number;
+    switch (i.sub) {
+      case SH_ROL: {
+        const n = count % bits;
+        r = n === 0 ? v : ((v << n) | (v >>> (bits - n))) & m;
+        cf = r & 1;
+        of = (cf ^ (r >>> (bits - 1))) & 1;
+        this.set0(i, ea, r >>> 0);
+        this.fl = (f & ~(CF | OF)) | (cf ? CF : 0) | (of ? OF : 0);
+        return;
+      }
+      case SH_ROR: {
+        const n = count % bits;
+        r = n === 0 ? v : ((v >>> n) | (v << (bits - n))) & m;
+        cf = (r >>> (bits - 1)) & 1;
+        of = (cf ^ (r >>> (bits - 2))) & 1;
+        this.set0(i, ea, r >>> 0);
+        this.fl = (f & ~(CF | OF)) | (cf ? CF : 0) | (of ? OF : 0);
+        return;
+      }
+      case SH_RCL: case SH_RCR: {
+        const n = count % (bits + 1);
+        let c = f & CF;
+        r = v;
+        for (let k = 0; k < n; k++) {
+          if (i.sub === SH_RCL) {
+            const out = (r >>> (bits - 1)) & 1;
+            r = ((r << 1) | c) & m;
+            c = out;
+          } else {
+            const out = r & 1;
+            r = (r >>> 1) | (c << (bits - 1));
+            c = out;
+          }
+        }
+        r >>>= 0;
+        of = i.sub === SH_RCL ? (c ^ (r >>> (bits - 1))) & 1 : ((r >>> (bits - 1)) ^ (r >>> (bits - 2))) & 1;
+        this.set0(i, ea, r);
+        this.fl = (f & ~(CF | OF)) | (c ? CF : 0) | (of ? OF : 0);
+        return;
+      }
+      case SH_SHL: {
+        r = count < 32 ? (v << count) & m : 0;
+        cf = count <= bits ? (v >>> (bits - count)) & 1 : 0;
+        of = ((r >>> (bits - 1)) & 1) ^ cf;
+        break;
+      }
+      case SH_SHR: {
+        r = count < bits ? v >>> count : 0;
+        cf = count <= bits ? (v >>> (count - 1)) & 1 : 0;
+        of = (v >>> (bits - 1)) & 1;
+        break;
+      }
+      default: { // SH_SAR
+        const s = signed(v, size);
+        r = (count < bits ? s >> count : s >> (bits - 1)) & m;
+        cf = (count < bits ? s >> (count - 1) : s >> (bits - 1)) & 1;
+        of = 0;
+        break;
+      }
+    }
+    r >>>= 0;
+    this.set0(i, ea, r);
+    // AF is undefined after a shift by a non-zero count: modelled as clear.
+    this.resultFlags(r, size, (cf ? CF : 0) | (of ? OF : 0));
+  }
+
+  private doubleShift(i: Insn, ea: number): void {
+    const size = i.size, bits = size * 8, m = MASK[size];
+    const count = (i.k2 === K_IMM ? i.imm : this.regs[ECX]) & 31;
+    if (count === 0) return;
+    this.checkRmw(i, ea);
+    const dst = this.get0(i, ea), src = this.getReg(i.r1, size);
+    let r: number, cf: number;
+    if (size === 4 || count <= 16) {
+      // A 16-bit shift by more than 16 is undefined; it is modelled as shifting the
+      // 32-bit concatenation (what recent Intel processors do).
+      if (i.op === Op.SHLD) {
+        const wide = (BigInt(dst) << BigInt(bits)) | BigInt(src);
+        const shifted = wide << BigInt(count);
+        r = Number(BigInt.asUintN(bits, shifted >> BigInt(bits)));
+        cf = Number((wide >> BigInt(2 * bits - count)) & 1n);
+      } else {
+        const wide = (BigInt(src) << BigInt(bits)) | BigInt(dst);
+        r = Number(BigInt.asUintN(bits, wide >> BigInt(count)));
+        cf = Number((wide >> BigInt(count - 1)) & 1n);
+      }
+    } else {
+      const n = count;
+      const pattern = i.op === Op.SHLD ? (BigInt(dst) << 32n) | (BigInt(src) << 16n) | BigInt(dst) : (BigInt(dst) << 32n) | (BigInt(src) << 16n) | BigInt(dst);
+      if (i.op === Op.SHLD) {
+        r = Number(BigInt.asUintN(16, pattern >> BigInt(32 - n)));
+        cf = Number((pattern >> BigInt(48 - n)) & 1n);
+      } else {
+        r = Number(BigInt.asUintN(16, pattern >> BigInt(n)));
+        cf = Number((pattern >> BigInt(n - 1)) & 1n);
+      }
+    }
+    r = (r & m) >>> 0;
+    const of = ((r ^ dst) >>> (bits - 1)) & 1;
+    this.set0(i, ea, r);
+    this.resultFlags(r, size, (cf ? CF : 0) | (of ? OF : 0));
+  }
+
+  private bitTest(i: Insn, ea: number): void {
+    const size = i.size, bits = size * 8;
+    let offset: number, v: number, addr = ea;
+    if (i.k1 === K_IMM) {
+      offset = i.imm & (bits - 1);
+    } else {
+      const raw = this.getReg(i.r1, size);
+      if (i.k0 === K_MEM) {
+        // A register bit offset reaches outside the operand: signed, in units of the size.
+        const sOff = signed(raw, size);
+        addr = (ea + size * Math.floor(sOff / bits)) >>> 0;
+        offset = ((sOff % bits) + bits) % bits;
+      } else offset = raw & (bits - 1);
+    }
+    if (i.k0 === K_MEM) {
+      if (i.sub !== BT_BT) {
+        this.translate(addr, true);
+        if ((addr & PAGE_MASK) + size > PAGE_SIZE_C) this.translate(addr + size - 1, true);
+      }
+      v = this.readSize(addr, size);
+    } else v = this.getReg(i.r0, size);
+    const bit = (v >>> offset) & 1;
+    this.setStatus(CF, bit ? CF : 0);
+    if (i.sub === BT_BT) return;
+    const mask = (1 << offset) >>> 0;
+    const r = (i.sub === BT_BTS ? v | mask : i.sub === BT_BTR ? v & ~mask : v ^ mask) >>> 0;
+    if (i.k0 === K_MEM) this.writeSize(addr, size, r);
+    else this.setReg(i.r0, size, r);
+
+  }
+
+  // ---- Strings -----------------------------------------------------------------------
+
+  /** One string instruction, repeated under rep; stops at the cycle budget mid-way. */
+  private string(i: Insn, next: number, end: number): StopReason | null {
+    const size = i.size;
+    const delta = this.fl & DF ? -size : size;
+    const a16 = i.a16 !== 0;
+    const rep = i.rep;
+    const counted = rep !== 0;
+    for (;;) {
+      if (counted) {
+        const c = a16 ? this.regs[ECX] & 0xffff : this.regs[ECX];
+        if (c === 0) break;
+      }
+      const si = a16 ? this.regs[ESI] & 0xffff : this.regs[ESI] >>> 0;
+      const di = a16 ? this.regs[EDI] & 0xffff : this.regs[EDI] >>> 0;
+      let stopOnFlags = false;
+      switch (i.op) {
+        case Op.MOVS: this.writeSize(di, size, this.readSize(si, size)); break;
+        case Op.STOS: this.writeSize(di, size, this.getReg(EAX, size)); break;
+        case Op.LODS: this.setReg(EAX, size, this.readSize(si, size)); break;
+        case Op.CMPS: {
+          const a = this.readSize(si, size), b = this.readSize(di, size);
+          this.alu(ALU_CMP, a, b, size);
+          stopOnFlags = true;
+          break;
+        }
+        case Op.SCAS: {
+          const b = this.readSize(di, size);
+          this.alu(ALU_CMP, this.getReg(EAX, size), b, size);
+          stopOnFlags = true;
+          break;
+        }
+        case Op.INS: this.writeSize(di, size, MASK[size]); break;
+        case Op.OUTS: this.readSize(si, size); break;
+      }
+      const usesSi = i.op === Op.MOVS || i.op === Op.LODS || i.op === Op.CMPS || i.op === Op.OUTS;
+      const usesDi = i.op !== Op.LODS && i.op !== Op.OUTS;
+      if (usesSi) this.setIndex(ESI, si + delta, a16);
+      if (usesDi) this.setIndex(EDI, di + delta, a16);
+      if (!counted) break;
+      this.setIndex(ECX, (a16 ? this.regs[ECX] & 0xffff : this.regs[ECX] >>> 0) - 1, a16);
+      if (stopOnFlags && (rep === 1 ? !this.zf() : this.zf())) break;
+      const left = a16 ? this.regs[ECX] & 0xffff : this.regs[ECX];
+      if (left === 0) break;
+      this.cycles++;
+      if (this.cycles >= end) return { kind: 'budget' }; // EIP stays: the rest runs on resume
+    }
+    this.eip = next;
+    this.retire();
+    return null;
+  }
+
+  private setIndex(r: number, v: number, a16: boolean): void {
+    if (a16) this.setReg(r, 2, v);
+    else this.regs[r] = v;
+  }
+
+  // ---- System -------------------------------------------------------------------------
+
+  /** popf/iret: which flags the CPL may change (IOPL at CPL 0 only, IF at CPL <= IOPL). */
+  private writeFlags(v: number, size: number, cplOverride: number): void {
+    const cpl = cplOverride || this.cpl;
+    let changeable = STATUS | TF | DF | NT | AC | ID;
+    if (size === 2) changeable &= 0xffff;
+    if (cpl === 0) changeable |= IOPL;
+    if (cpl <= this.iopl) changeable |= IF;
+    const f = this.getFlags();
+    this.setFlags((f & ~changeable) | (v & changeable));
+  }
+
+  private loadSegment(seg: number, sel: number): void {
+    if (seg === SS) {
+      if ((sel & ~3) === 0) throw new CpuFault(GP, 0);
+      if ((sel & 3) !== this.cpl) throw new CpuFault(GP, sel & ~3);
+    } else if (seg === CS) {
+      throw new CpuFault(UD);
+    } else if ((sel & ~3) !== 0 && (sel & 3) < this.cpl) {
+      // A data segment's RPL below CPL: DPL >= max(CPL, RPL) holds for flat ring-specific
+      // descriptors only when the selector names the current ring or an outer one.
+    }
+    this.sregs[seg] = sel;
+  }
+
+  /** iret within protected mode: to the same ring, or out to an outer ring. */
+  private iret(size: number): number {
+    if (this.fl & NT) throw new CpuFault(GP, 0); // no task switches
+    const sp = this.regs[ESP] >>> 0;
+    const eip = this.readSize(sp, size);
+    const cs = this.readSize(sp + size, size) & 0xffff;
+    const flags = this.readSize(sp + 2 * size, size);
+    const rpl = cs & 3;
+    if ((cs & ~3) === 0) throw new CpuFault(GP, 0);
+    if (rpl < this.cpl) throw new CpuFault(GP, cs & ~3);
+    if (rpl === this.cpl) {
+      this.writeFlags(flags, size, 0);
+      this.regs[ESP] = sp + 3 * size;
+    } else {
+      const esp = this.readSize(sp + 3 * size, size);
+      const ss = this.readSize(sp + 4 * size, size) & 0xffff;
+      if ((ss & ~3) === 0 || (ss & 3) !== rpl) throw new CpuFault(GP, ss & ~3);
+      this.writeFlags(flags, size, 0);
+      this.sregs[SS] = ss;
+      this.regs[ESP] = esp;
+    }
+    this.sregs[CS] = cs;
+    this.setCpl(rpl);
+    return size === 2 ? eip & 0xffff : eip;
+  }
+
+  private retf(release: number): number {
+    const sp = this.regs[ESP] >>> 0;
+    const eip = this.read32(sp);
+    const cs = this.read32(sp + 4) & 0xffff;
+    const rpl = cs & 3;
+    if ((cs & ~3) === 0) throw new CpuFault(GP, 0);
+    if (rpl < this.cpl) throw new CpuFault(GP, cs & ~3);
+    if (rpl === this.cpl) this.regs[ESP] = sp + 8 + release;
+    else {
+      const esp = this.read32(sp + 8 + release);
+      const ss = this.read32(sp + 12 + release) & 0xffff;
+      if ((ss & ~3) === 0 || (ss & 3) !== rpl) throw new CpuFault(GP, ss & ~3);
+      this.sregs[SS] = ss;
+      this.regs[ESP] = esp + release;
+    }
+    this.sregs[CS] = cs;
+    this.setCpl(rpl);
+    return eip;
+  }
+
+  /** Far jmp/call: only to a code segment of the current ring (no call gates). */
+  private farTransfer(i: Insn, ea: number, next: number): number {
+    let sel: number, off: number;
+    if (i.k0 === K_MEM) {
+      off = this.read32(ea);
+      sel = this.read16(ea + 4);
+    } else {
+      off = i.imm;
+      sel = i.imm2;
+    }
+    if ((sel & ~3) === 0) throw new CpuFault(GP, 0);
+    if ((sel & 3) !== this.cpl) throw new CpuFault(GP, sel & ~3);
+    if (i.op === Op.CALL_FAR) {
+      const sp = this.regs[ESP] >>> 0;
+      this.checkWritable((sp - 8) >>> 0);
+      this.write32((sp - 4) >>> 0, this.sregs[CS]);
+      this.write32((sp - 8) >>> 0, next);
+      this.regs[ESP] = sp - 8;
+    }
+    this.sregs[CS] = sel;
+    return off >>> 0;
+  }
+
+  private readCr(n: number): number {
+    switch (n) {
+      case 0: return this.cr0;
+      case 2: return this.cr2;
+      case 3: return this.cr3v;
+      default: return this.cr4;
+    }
+  }
+
+  private writeCr(n: number, v: number): void {
+    switch (n) {
+      case 0: {
+        const changed = (this.cr0 ^ v) & (CR0_PG | CR0_WP | CR0_PE);
+        this.cr0 = v | 0;
+        if (changed) this.flushTlb();
+        break;
+      }
+      case 2: this.cr2 = v >>> 0; break;
+      case 3: this.cr3 = v; break;
+      default: this.cr4 = v | 0; this.flushTlb(); break;
+    }
+  }
+
+  private cpuid(): void {
+    const leaf = this.regs[EAX] >>> 0;
+    const r = this.regs;
+    const text = (s: string) => s.charCodeAt(0) | (s.charCodeAt(1) << 8) | (s.charCodeAt(2) << 16) | (s.charCodeAt(3) << 24);
+    if (leaf === 0) {
+      r[EAX] = 1; r[EBX] = text('Genu'); r[EDX] = text('ineI'); r[ECX] = text('ntel');
+    } else if (leaf === 1) {
+      // Family 6; TSC, CX8, CMOV; ECX bit 31: running under a hypervisor.
+      r[EAX] = 0x00000630; r[EBX] = 0; r[ECX] = 1 << 31; r[EDX] = (1 << 4) | (1 << 8) | (1 << 15);
+    } else if (leaf === 0x40000000) {
+      // The hypervisor leaf, as Xen answers it.
+      r[EAX] = 0x40000002; r[EBX] = text('XenV'); r[ECX] = text('MMXe'); r[EDX] = text('nVMM');
+    } else {
+      r[EAX] = r[EBX] = r[ECX] = r[EDX] = 0;
+    }
+  }
+}
+
+const PAGE_SIZE_C = 1 << PAGE_SHIFT;
+const PAGE_SIZE = PAGE_SIZE_C;
+const PAGE_SIZE_MINUS_4 = PAGE_SIZE - 4;
+
+/** A value of `size` bytes as a signed number. */
+function signed(v: number, size: number): number {
+  return size === 4 ? v | 0 : size === 2 ? (v << 16) >> 16 : (v << 24) >> 24;
+}
+
+
