@@ -89,6 +89,13 @@ export interface CpuState {
   cycles: number;
 }
 
+/** A saved machine: the CPU's state, its TLB (a stale entry is architecturally visible) and memory. */
+export interface Snapshot {
+  readonly cpu: CpuState;
+  readonly tlb: { tag: Int32Array; frame: Int32Array; perm: Uint8Array };
+  readonly memory: Uint8Array;
+}
+
 export class Cpu {
   readonly regs = new Int32Array(8);
   eip = 0;
@@ -219,6 +226,43 @@ export class Cpu {
     this.cycles = s.cycles;
     this.setCpl(this.sregs[CS] & 3);
     this.resumeAt = -1;
+  }
+
+  // ---- Snapshots ------------------------------------------------------------------------
+
+  /** The whole machine (CPU and memory) as it is now. */
+  snapshot(): Snapshot {
+    return {
+      cpu: this.state(),
+      tlb: { tag: this.tlbTag.slice(), frame: this.tlbFrame.slice(), perm: this.tlbPerm.slice() },
+      memory: this.mem.bytes.slice(),
+    };
+  }
+
+  /** Puts the machine back as it was at `s`; running on from here repeats what followed. */
+  restore(s: Snapshot): void {
+    if (s.memory.length !== this.mem.bytes.length) throw new RangeError('snapshot of a machine with another memory size');
+    this.mem.bytes.set(s.memory);
+    this.dropAllCode();
+    this.setState(s.cpu);
+    this.tlbTag.set(s.tlb.tag);
+    this.tlbFrame.set(s.tlb.frame);
+    this.tlbPerm.set(s.tlb.perm);
+  }
+
+  /** FNV-1a over every architectural register, the TLB and memory: equal states, equal hashes. */
+  stateHash(): number {
+    let h = 0x811c9dc5;
+    const word = (v: number) => {
+      for (let k = 0; k < 4; k++) h = Math.imul(h ^ ((v >>> (8 * k)) & 0xff), 0x01000193);
+    };
+    const s = this.state();
+    for (const v of [...s.regs, s.eip, s.eflags, ...s.sregs, s.cr0, s.cr2, s.cr3, s.cr4, ...s.dr]) word(v);
+    for (const v of [s.gdtr.base, s.gdtr.limit, s.idtr.base, s.idtr.limit, s.ldtr, s.tr, s.instructions, s.cycles]) word(v);
+    for (let k = 0; k < TLB_SIZE; k++) if (this.tlbTag[k] !== -1) word(k), word(this.tlbTag[k]), word(this.tlbFrame[k]), word(this.tlbPerm[k]);
+    const words = new Int32Array(this.mem.bytes.buffer, this.mem.bytes.byteOffset, this.mem.bytes.length >>> 2);
+    for (let k = 0; k < words.length; k++) h = Math.imul(h ^ words[k], 0x01000193);
+    return h >>> 0;
   }
 
   // ---- Breakpoints --------------------------------------------------------------------

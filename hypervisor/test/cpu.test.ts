@@ -1,0 +1,295 @@
+// The CPU's protection, paging, exception and snapshot behaviour: what a paravirtualized
+// kernel in ring 1 and its applications in ring 3 see.
+
+import { describe, expect, it } from 'vitest';
+import { MNEMONICS } from '../../isa/src/index.js';
+import { CR0_WP, DB, DE, EAX, EBX, ECX, EDX, ESP, GP, PFV, PTE_A, PTE_D, PTE_P, PTE_U, PTE_W, UD } from '../src/cpu.js';
+import { AF, CF, IF, IOPL, OF, SF, ZF } from '../src/flags.js';
+import { CODE, DATA, labelAddress, machine, STACK_TOP } from './machine.js';
+
+/** One instruction of every privileged mnemonic (every form class `privileged` in isa/). */
+const PRIVILEGED: Record<string, string[]> = {
+  cli: ['cli'], sti: ['sti'], hlt: ['hlt'], clts: ['clts'], invd: ['invd'], wbinvd: ['wbinvd'], rdmsr: ['rdmsr'], wrmsr: ['wrmsr'], rdpmc: ['rdpmc'],
+  lgdt: [`lgdt [${DATA}]`], lidt: [`lidt [${DATA}]`], lldt: ['lldt ax'], ltr: ['ltr ax'], lmsw: ['lmsw ax'], invlpg: [`invlpg [${DATA}]`],
+  mov: ['mov cr3, eax', 'mov eax, cr0', 'mov cr0, eax', 'mov eax, cr2', 'mov cr4, eax', 'mov eax, dr7', 'mov dr0, eax'],
+  in: ['in al, 0x60', 'in ax, dx', 'in eax, dx'], out: ['out 0x80, al', 'out dx, ax', 'out dx, eax'],
+  insb: ['insb'], insw: ['insw'], insd: ['insd'], outsb: ['outsb'], outsw: ['outsw'], outsd: ['outsd'],
+};
+const IOPL_SENSITIVE = new Set(['cli', 'sti', 'in', 'out', 'insb', 'insw', 'insd', 'outsb', 'outsw', 'outsd']);
+
+describe('privileged instructions', () => {
+  it('the list covers every privileged mnemonic of the instruction table', () => {
+    const table = Object.keys(MNEMONICS).filter((m) => m === 'mov' || MNEMONICS[m].cls === 'privileged').sort();
+    expect(Object.keys(PRIVILEGED).sort()).toEqual(table);
+  });
+
+  for (const ring of [1, 3]) {
+    for (const [mnemonic, lines] of Object.entries(PRIVILEGED)) {
+      for (const line of lines) {
+        it(`${line} at CPL ${ring} raises #GP(0) and changes nothing`, () => {
+          const src = `mov eax, 0x1234\nmov edx, 0x60\nmov esi, ${DATA}\nmov edi, ${DATA}\npriv: ${line}\nnop`;
+          const m = machine(src, { ring });
+          const at = labelAddress(src, 'priv');
+          m.cpu.addBreakpoint(at);
+          expect(m.run()).toEqual({ kind: 'breakpoint', address: at });
+          const before = m.cpu.stateHash();
+          expect(m.run()).toEqual({ kind: 'exception', vector: GP, errorCode: 0, software: false });
+          expect(m.cpu.eip).toBe(at);
+          expect(m.cpu.stateHash()).toBe(before); // nothing retired, nothing changed
+          if (mnemonic !== 'mov') expect(MNEMONICS[mnemonic].cls).toBe('privileged');
+        });
+      }
+    }
+  }
+
+  it('I/O and interrupt-flag instructions are allowed when CPL <= IOPL', () => {
+    const m = machine('cli\nmov eax, 0\nin al, 0x60\nout 0x80, al\nsti\nnop', { ring: 3, iopl: 3 });
+    m.cpu.addBreakpoint(CODE + 1);
+    m.run();
+    expect(m.cpu.getFlags() & IF).toBe(0); // cli took effect
+    const stop = m.run(4);
+    expect(stop.kind).toBe('budget');
+    expect(m.cpu.regs[EAX] & 0xff).toBe(0xff); // no device: the port reads all ones
+    expect(m.cpu.getFlags() & IF).toBe(IF);
+    for (const name of IOPL_SENSITIVE) expect(MNEMONICS[name].iopl).toBe(true);
+  });
+});
+
+describe('sensitive instructions at CPL 1 behave as on hardware, silently', () => {
+  it('popf keeps IF and IOPL but changes the status flags', () => {
+    // The popped value clears IF and asks for IOPL 3; ring 1 with IOPL 0 gets neither.
+    const m = machine('push dword 0x38d5\npopfd\nnop', { ring: 1 });
+    m.run(2);
+    const f = m.cpu.getFlags();
+    expect(f & IF).toBe(IF);
+    expect(f & IOPL).toBe(0);
+    expect(f & (CF | ZF | SF | OF | AF)).toBe(CF | ZF | SF | OF | AF);
+  });
+
+  it('popf changes IF when CPL <= IOPL, and IOPL only at CPL 0', () => {
+    const m = machine('push dword 0x3000\npopfd', { ring: 1, iopl: 1 });
+    m.run(2);
+    expect(m.cpu.getFlags() & (IF | IOPL)).toBe(1 << 12);
+    const k = machine('push dword 0x3000\npopfd', { ring: 0 });
+    k.run(2);
+    expect(k.cpu.getFlags() & (IF | IOPL)).toBe(IOPL);
+  });
+
+  it('popf at CPL 1 with IOPL 0 cannot clear IF', () => {
+    const m = machine('push dword 0\npopfd', { ring: 1 });
+    m.run(2);
+    expect(m.cpu.getFlags() & IF).toBe(IF);
+  });
+
+  it('pushf shows the real IF and IOPL', () => {
+    const m = machine('pushfd\npop eax', { ring: 1 });
+    m.cpu.setFlags(0x202 | (1 << 12));
+    m.run(2);
+    expect(m.cpu.regs[EAX] & (IF | IOPL)).toBe(IF | (1 << 12));
+  });
+
+  it('sgdt, sidt, sldt, str and smsw reveal the real registers', () => {
+    const m = machine(`sgdt [${DATA}]\nsidt [${DATA + 8}]\nsldt ax\nstr bx\nsmsw ecx`, { ring: 3 });
+    m.cpu.gdtr = { base: 0xfc003000, limit: 0xe7ff };
+    m.cpu.idtr = { base: 0xfc005000, limit: 0x7ff };
+    m.cpu.ldtr = 0x28;
+    m.cpu.tr = 0xe040;
+    m.run(5);
+    expect(m.mem.read16(DATA)).toBe(0xe7ff);
+    expect(m.mem.read32(DATA + 2)).toBe(0xfc003000);
+    expect(m.mem.read16(DATA + 8)).toBe(0x7ff);
+    expect(m.mem.read32(DATA + 10)).toBe(0xfc005000);
+    expect(m.cpu.regs[EAX] & 0xffff).toBe(0x28);
+    expect(m.cpu.regs[EBX] & 0xffff).toBe(0xe040);
+    expect(m.cpu.regs[ECX] >>> 0).toBe(m.cpu.cr0 >>> 0);
+  });
+});
+
+describe('software interrupts', () => {
+  it('int 0x82 from ring 1 is a hypercall and leaves EIP past it', () => {
+    const m = machine('mov eax, 17\nint 0x82\nnop', { ring: 1 });
+    expect(m.run()).toEqual({ kind: 'hypercall' });
+    expect(m.cpu.eip).toBe(CODE + 7);
+  });
+
+  it('int 0x82 from ring 3 raises #GP with the IDT error code (the gate is DPL 1)', () => {
+    const m = machine('int 0x82', { ring: 3 });
+    expect(m.run()).toEqual({ kind: 'exception', vector: GP, errorCode: (0x82 << 3) | 2, software: false });
+    expect(m.cpu.eip).toBe(CODE);
+  });
+
+  it('int n reports the vector when the gate allows the ring; int3 and into trap after the instruction', () => {
+    const m = machine('int 0x80\nint3\nmov al, 0x7f\nadd al, 1\ninto\nnop', { ring: 3 });
+    m.cpu.gateDpl[0x80] = 3;
+    expect(m.run()).toEqual({ kind: 'exception', vector: 0x80, errorCode: -1, software: true });
+    expect(m.run()).toEqual({ kind: 'exception', vector: 3, errorCode: -1, software: true });
+    expect(m.cpu.eip).toBe(CODE + 3);
+    expect(m.run()).toEqual({ kind: 'exception', vector: 4, errorCode: -1, software: true });
+  });
+
+  it('#DE, #UD and single-step #DB', () => {
+    const de = machine('xor ecx, ecx\ndiv ecx');
+    expect(de.run()).toMatchObject({ kind: 'exception', vector: DE });
+    expect(de.cpu.eip).toBe(CODE + 2);
+    const ud = machine('ud2');
+    expect(ud.run()).toMatchObject({ kind: 'exception', vector: UD });
+    const tf = machine('nop\nnop\nnop');
+    tf.cpu.setFlags(tf.cpu.getFlags() | (1 << 8));
+    expect(tf.run()).toEqual({ kind: 'exception', vector: DB, errorCode: -1, software: true });
+    expect(tf.cpu.eip).toBe(CODE + 1);
+  });
+});
+
+describe('paging', () => {
+  const ADDR = 0x400000;
+
+  it('not present: #PF with the error code and CR2, EIP and registers unchanged', () => {
+    for (const [ring, line, code] of [[1, 'mov eax, [ebx]', 0], [3, 'mov eax, [ebx]', 4], [3, 'mov [ebx], eax', 6], [1, 'push eax', 2]] as const) {
+      const m = machine(`mov ebx, ${ADDR + 0x10}\n${line === 'push eax' ? `mov esp, ${ADDR + 0x14}\n` : ''}${line}`, { ring });
+      const stop = m.run();
+      expect(stop).toEqual({ kind: 'exception', vector: PFV, errorCode: code, software: false });
+      expect(m.cpu.cr2).toBe(line === 'push eax' ? ADDR + 0x10 : ADDR + 0x10);
+      if (line === 'push eax') expect(m.cpu.regs[ESP]).toBe(ADDR + 0x14);
+    }
+  });
+
+  it('ring 1 cannot write a read-only page when CR0.WP is set (what protects Xen page tables)', () => {
+    const m = machine(`mov dword [${ADDR}], 1`, { ring: 1 });
+    m.map(ADDR, DATA, PTE_P | PTE_U);
+    expect(m.run()).toEqual({ kind: 'exception', vector: PFV, errorCode: 3, software: false });
+    expect(m.mem.read32(DATA)).toBe(0);
+    // Without WP a supervisor write goes through (Xen always sets WP).
+    const n = machine(`mov dword [${ADDR}], 1`, { ring: 1 });
+    n.map(ADDR, DATA, PTE_P | PTE_U);
+    n.cpu.cr0 &= ~CR0_WP;
+    n.run(1);
+    expect(n.mem.read32(DATA)).toBe(1);
+  });
+
+  it('ring 3 cannot touch a supervisor page', () => {
+    const m = machine(`mov eax, [${ADDR}]`, { ring: 3 });
+    m.map(ADDR, DATA, PTE_P | PTE_W);
+    expect(m.run()).toEqual({ kind: 'exception', vector: PFV, errorCode: 5, software: false });
+    const k = machine(`mov eax, [${ADDR}]`, { ring: 1 });
+    k.map(ADDR, DATA, PTE_P | PTE_W);
+    expect(k.run(1).kind).toBe('budget');
+  });
+
+  it('accessed and dirty bits are set by reads and writes', () => {
+    const m = machine(`mov eax, [${ADDR}]\nmov [${ADDR + 0x1000}], eax`);
+    m.map(ADDR, DATA);
+    m.map(ADDR + 0x1000, DATA + 0x1000);
+    m.run(2);
+    const pte = (lin: number) => m.mem.read32((m.mem.read32(0x80000 + (lin >>> 22) * 4) & ~0xfff) + ((lin >>> 12) & 0x3ff) * 4);
+    expect(pte(ADDR) & (PTE_A | PTE_D)).toBe(PTE_A);
+    expect(pte(ADDR + 0x1000) & (PTE_A | PTE_D)).toBe(PTE_A | PTE_D);
+  });
+
+  it('the TLB keeps a stale translation until invlpg or a CR3 load, as hardware does', () => {
+    const src = `mov eax, [${ADDR}]\nmov ebx, [${ADDR}]\ninvlpg [${ADDR}]\nmov ecx, [${ADDR}]\nnop`;
+    const m = machine(src, { ring: 0 });
+    m.map(ADDR, DATA);
+    m.mem.write32(DATA, 111);
+    m.mem.write32(DATA + 0x1000, 222);
+    m.run(1);
+    m.map(ADDR, DATA + 0x1000); // the guest changed the PTE without flushing
+    m.run(3);
+    expect([m.cpu.regs[EAX], m.cpu.regs[EBX], m.cpu.regs[ECX]]).toEqual([111, 111, 222]);
+    const r = machine(`mov eax, [${ADDR}]\nmov ebx, cr3\nmov cr3, ebx\nmov ecx, [${ADDR}]`, { ring: 0 });
+    r.map(ADDR, DATA);
+    r.mem.write32(DATA, 1);
+    r.mem.write32(DATA + 0x1000, 2);
+    r.run(1);
+    r.map(ADDR, DATA + 0x1000);
+    r.run(3);
+    expect([r.cpu.regs[EAX], r.cpu.regs[ECX]]).toEqual([1, 2]);
+  });
+
+  it('a write faults before anything is written when the second page of an unaligned store is read-only', () => {
+    const m = machine(`mov dword [${ADDR + 0xffe}], 0x11223344`, { ring: 1 });
+    m.map(ADDR, DATA);
+    m.map(ADDR + 0x1000, DATA + 0x1000, PTE_P | PTE_U);
+    expect(m.run()).toMatchObject({ kind: 'exception', vector: PFV, errorCode: 3 });
+    expect(m.cpu.cr2).toBe(ADDR + 0x1000 + 1);
+    expect(m.mem.read16(DATA + 0xffe)).toBe(0);
+  });
+});
+
+describe('self-modifying code', () => {
+  it('a store into code that already ran is seen the next time it runs', () => {
+    const src = [
+      'mov ecx, 2',
+      'again: mov eax, 1', // B8 01 00 00 00: the immediate is at again + 1
+      'mov byte [again + 1], 7',
+      'dec ecx',
+      'jnz again',
+      'nop',
+    ].join('\n');
+    const m = machine(src, { ring: 0 });
+    m.cpu.addBreakpoint(labelAddress(src, 'again') + 17);
+    m.run();
+    expect(m.cpu.regs[EAX]).toBe(7);
+  });
+
+  it('a store through another virtual address of the same frame is seen too', () => {
+    const src = ['mov ecx, 2', 'again: mov eax, 1', 'mov byte [0x500000 + (again - 0x10000) + 1], 9', 'dec ecx', 'jnz again', 'nop'].join('\n');
+    const m = machine(src, { ring: 0 });
+    m.map(0x500000, CODE);
+    m.cpu.addBreakpoint(labelAddress(src, 'again') + 17);
+    m.run();
+    expect(m.cpu.regs[EAX]).toBe(9);
+  });
+});
+
+describe('snapshots and determinism', () => {
+  const PROGRAM = [
+    'mov ecx, 300', 'mov edi, 0x20000', 'xor eax, eax',
+    'l: imul eax, eax, 1103515245', 'add eax, 12345', 'stosd', 'mov edx, eax', 'and edx, 0xff',
+    'push edx', 'call f', 'pop edx', 'loop l', 'mov esi, 0x20000', 'mov edi, 0x21000', 'mov ecx, 300', 'rep movsd', 'hlt_here: jmp hlt_here',
+    'f: rol eax, 5', 'xor eax, [esp + 4]', 'ret',
+  ].join('\n');
+
+  it('restoring a snapshot and running on gives a bit-identical state', () => {
+    const m = machine(PROGRAM, { ring: 0 });
+    m.run(1000);
+    const snap = m.cpu.snapshot();
+    m.run(2345);
+    const first = m.cpu.stateHash();
+    m.cpu.restore(snap);
+    m.run(2345);
+    expect(m.cpu.stateHash()).toBe(first);
+  });
+
+  it('the same cycles in any slicing give the same state, rep string instructions included', () => {
+    const a = machine(PROGRAM, { ring: 0 });
+    a.run(4000);
+    const b = machine(PROGRAM, { ring: 0 });
+    for (let used = 0; used < 4000; used += 7) b.run(Math.min(7, 4000 - used));
+    expect(b.cpu.cycles).toBe(4000);
+    expect(b.cpu.stateHash()).toBe(a.cpu.stateHash());
+  });
+
+  it('a different state has a different hash', () => {
+    const m = machine(PROGRAM, { ring: 0 });
+    m.run(500);
+    const h = m.cpu.stateHash();
+    m.cpu.regs[EDX] ^= 1;
+    expect(m.cpu.stateHash()).not.toBe(h);
+  });
+});
+
+describe('breakpoints', () => {
+  it('stop before the instruction, and continuing runs it', () => {
+    const m = machine('mov eax, 1\nmov eax, 2\nmov eax, 3\nnop');
+    m.cpu.addBreakpoint(CODE + 5);
+    expect(m.run()).toEqual({ kind: 'breakpoint', address: CODE + 5 });
+    expect(m.cpu.regs[EAX]).toBe(1);
+    m.cpu.addBreakpoint(CODE + 10);
+    expect(m.run()).toEqual({ kind: 'breakpoint', address: CODE + 10 });
+    expect(m.cpu.regs[EAX]).toBe(2);
+    m.cpu.removeBreakpoint(CODE + 10);
+    expect(m.run(2).kind).toBe('budget');
+    expect(m.cpu.regs[EAX]).toBe(3);
+    void STACK_TOP;
+  });
+});
