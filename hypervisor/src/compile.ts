@@ -28,6 +28,15 @@ export const enum Op {
   MOV_CR, MOV_DR, LSEG, IN, OUT,
 }
 
+/**
+ * The commonest 32-bit forms, which the interpreter runs inline without the general
+ * operand machinery (R: register, I: immediate, M: memory).
+ */
+export const enum Fast {
+  NONE, MOV_RR, MOV_RI, MOV_RM, MOV_MR, MOV_MI, ALU_RR, ALU_RI, ALU_RM, ALU_MR, ALU_MI, TEST_RR, TEST_RI,
+  INC_R, DEC_R, LEA, JCC, JMP, CALL, RET, PUSH_R, PUSH_I, POP_R,
+}
+
 export const ALU_ADD = 0, ALU_OR = 1, ALU_ADC = 2, ALU_SBB = 3, ALU_AND = 4, ALU_SUB = 5, ALU_XOR = 6, ALU_CMP = 7;
 export const SH_ROL = 0, SH_ROR = 1, SH_RCL = 2, SH_RCR = 3, SH_SHL = 4, SH_SHR = 5, SH_SAR = 7;
 export const BT_BT = 0, BT_BTS = 1, BT_BTR = 2, BT_BTC = 3;
@@ -71,6 +80,8 @@ const SEMANTICS: Record<string, [Op, number]> = {
 /** One decoded instruction, ready to execute. All fields are numbers so every Insn has one shape. */
 export class Insn {
   op: Op = Op.UD;
+  /** The inline fast path for this instruction, or Fast.NONE. */
+  fast: Fast = Fast.NONE;
   sub = 0;
   /** Operation size in bytes (1, 2, 4): of the destination, or the instruction's operand size. */
   size = 4;
@@ -101,6 +112,9 @@ export class Insn {
   cc = -1;
   /** The form, for tools (disassembly, docs); the interpreter never reads it. */
   form: InstructionForm | null = null;
+  /** The instruction after this one, and a relative branch's target, once seen in the same page. */
+  next: Insn | null = null;
+  jump: Insn | null = null;
 }
 
 function operandSize(op: DecodedOperand): number {
@@ -180,7 +194,34 @@ export function compile(d: DecodedInstruction, into: Insn = new Insn()): Insn {
   if (i.k0 === K_REG || i.k0 === K_MEM) i.size = i.s0 || i.size;
   else if (i.k0 === K_NONE && i.k1 === K_NONE) i.size = d.opsize >>> 3;
   refine(i, d);
+  i.fast = fastPath(i);
   return i;
+}
+
+function fastPath(i: Insn): Fast {
+  if (i.cls !== CLS_NORMAL || i.a16 || i.o16 || i.rep) return Fast.NONE;
+  const r0 = i.k0 === K_REG && i.s0 === 4, m0 = i.k0 === K_MEM && i.s0 === 4;
+  const r1 = i.k1 === K_REG && i.s1 === 4, m1 = i.k1 === K_MEM && i.s1 === 4, i1 = i.k1 === K_IMM;
+  const two = i.k2 === K_NONE;
+  switch (i.op) {
+    case Op.MOV:
+      if (!two) return Fast.NONE;
+      return r0 && r1 ? Fast.MOV_RR : r0 && i1 ? Fast.MOV_RI : r0 && m1 ? Fast.MOV_RM : m0 && r1 ? Fast.MOV_MR : m0 && i1 ? Fast.MOV_MI : Fast.NONE;
+    case Op.ALU:
+      return r0 && r1 ? Fast.ALU_RR : r0 && i1 ? Fast.ALU_RI : r0 && m1 ? Fast.ALU_RM : m0 && r1 ? Fast.ALU_MR : m0 && i1 ? Fast.ALU_MI : Fast.NONE;
+    case Op.TEST:
+      return r0 && r1 ? Fast.TEST_RR : r0 && i1 ? Fast.TEST_RI : Fast.NONE;
+    case Op.INC: return r0 ? Fast.INC_R : Fast.NONE;
+    case Op.DEC: return r0 ? Fast.DEC_R : Fast.NONE;
+    case Op.LEA: return r0 ? Fast.LEA : Fast.NONE;
+    case Op.JCC: return Fast.JCC;
+    case Op.JMP: return Fast.JMP;
+    case Op.CALL: return Fast.CALL;
+    case Op.RET: return i.k0 === K_NONE ? Fast.RET : Fast.NONE;
+    case Op.PUSH: return r0 ? Fast.PUSH_R : i.k0 === K_IMM && i.size === 4 ? Fast.PUSH_I : Fast.NONE;
+    case Op.POP: return r0 ? Fast.POP_R : Fast.NONE;
+    default: return Fast.NONE;
+  }
 }
 
 function ccSemantics(mnemonic: string): [Op, number] | undefined {

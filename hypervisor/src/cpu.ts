@@ -7,8 +7,8 @@
 
 import { decode, MAX_INSTRUCTION_LENGTH } from '../../isa/src/index.js';
 import {
-  ALU_ADC, ALU_ADD, ALU_AND, ALU_CMP, ALU_OR, ALU_SBB, ALU_SUB, BT_BT, BT_BTR, BT_BTS,
-  CLS_IOPL, CLS_PRIV, compile, CS, DS, ES, Insn, K_CREG, K_IMM, K_MEM, K_REG, K_SREG, Op,
+  ALU_ADC, ALU_ADD, ALU_AND, ALU_CMP, ALU_OR, ALU_SBB, ALU_SUB, ALU_XOR, BT_BT, BT_BTR, BT_BTS,
+  CLS_IOPL, CLS_PRIV, compile, CS, DS, ES, Fast, Insn, K_CREG, K_IMM, K_MEM, K_REG, K_SREG, Op,
   SH_RCL, SH_RCR, SH_ROL, SH_ROR, SH_SHL, SH_SHR, SS,
 } from './compile.js';
 import { AC, AF, CF, DF, FIXED1, ID, IF, IOPL, IOPL_SHIFT, KNOWN, NT, OF, PARITY, PF, RF, SF, STATUS, TF, ZF } from './flags.js';
@@ -140,6 +140,12 @@ export class Cpu {
   private readonly code: (Insn[] | undefined)[];
   /** The page instructions were last fetched from: virtual page number (-1: none) and its frame base. */
   private fetchPage = -1;
+  /**
+   * Changes whenever cached code or the fetch translation may have changed (a write to a
+   * code frame, a TLB flush, a CPL change, a breakpoint): links between instructions are
+   * only followed while it stays the same.
+   */
+  private codeGen = 0;
   private fetchBase = 0;
   private fetchHasBreakpoint = false;
 
@@ -149,9 +155,12 @@ export class Cpu {
   private resumeAt = -1;
   private readonly fetchBytes = new Uint8Array(MAX_INSTRUCTION_LENGTH);
   private readonly mem8: Uint8Array;
+  /** The same bytes as little-endian words, for aligned accesses (every host that runs this is little-endian). */
+  private readonly mem32: Int32Array;
 
   constructor(readonly mem: PhysicalMemory) {
     this.mem8 = mem.bytes;
+    this.mem32 = new Int32Array(mem.bytes.buffer, mem.bytes.byteOffset, mem.bytes.length >>> 2);
     this.code = new Array(mem.frames);
     mem.onCodeWrite = (f) => this.dropCode(f);
     // Xen's IDT: int3 and into may be used from any ring, the hypercall gate from ring 1.
@@ -192,7 +201,7 @@ export class Cpu {
     this.cpl = cpl;
     this.readNeed = cpl === 3 ? T_UR : 0;
     this.writeNeed = cpl === 3 ? T_UW | T_D : T_SW | T_D;
-    this.fetchPage = -1;
+    this.forgetFetch();
   }
 
   get iopl(): number {
@@ -273,7 +282,7 @@ export class Cpu {
     this.breakpoints.add(linear);
     const page = linear >>> PAGE_SHIFT;
     this.breakpointPages.set(page, (this.breakpointPages.get(page) ?? 0) + 1);
-    this.fetchPage = -1;
+    this.forgetFetch();
   }
 
   removeBreakpoint(linear: number): void {
@@ -283,27 +292,27 @@ export class Cpu {
     const n = (this.breakpointPages.get(page) ?? 1) - 1;
     if (n) this.breakpointPages.set(page, n);
     else this.breakpointPages.delete(page);
-    this.fetchPage = -1;
+    this.forgetFetch();
   }
 
   clearBreakpoints(): void {
     this.breakpoints.clear();
     this.breakpointPages.clear();
-    this.fetchPage = -1;
+    this.forgetFetch();
   }
 
   // ---- TLB and paging -------------------------------------------------------------------
 
   flushTlb(): void {
     this.tlbTag.fill(-1);
-    this.fetchPage = -1;
+    this.forgetFetch();
   }
 
   invalidatePage(linear: number): void {
     const vpn = linear >>> PAGE_SHIFT;
     const slot = vpn & (TLB_SIZE - 1);
     if (this.tlbTag[slot] === vpn) this.tlbTag[slot] = -1;
-    this.fetchPage = -1;
+    this.forgetFetch();
   }
 
   /** Linear → physical for an access by the current CPL; raises #PF. */
@@ -365,6 +374,7 @@ export class Cpu {
   read32(lin: number): number {
     if ((lin & PAGE_MASK) > PAGE_SIZE_MINUS_4) return (this.read16(lin) | (this.read16(lin + 2) << 16)) >>> 0;
     const p = this.translate(lin, false);
+    if ((p & 3) === 0) return this.mem32[p >>> 2] >>> 0;
     const m = this.mem8;
     return (m[p] | (m[p + 1] << 8) | (m[p + 2] << 16) | (m[p + 3] << 24)) >>> 0;
   }
@@ -399,6 +409,10 @@ export class Cpu {
     }
     const p = this.translate(lin, true);
     if (this.mem.codeFrame[p >>> PAGE_SHIFT]) this.dropCode(p >>> PAGE_SHIFT);
+    if ((p & 3) === 0) {
+      this.mem32[p >>> 2] = v;
+      return;
+    }
     const m = this.mem8;
     m[p] = v;
     m[p + 1] = v >>> 8;
@@ -425,13 +439,19 @@ export class Cpu {
   private dropCode(frame: number): void {
     this.code[frame] = undefined;
     this.mem.codeFrame[frame] = 0;
+    this.codeGen++;
+  }
+
+  private forgetFetch(): void {
+    this.fetchPage = -1;
+    this.codeGen++;
   }
 
   /** Drops every decoded instruction (after a restore). */
   dropAllCode(): void {
     this.code.fill(undefined);
     this.mem.codeFrame.fill(0);
-    this.fetchPage = -1;
+    this.forgetFetch();
   }
 
   private fetch(): Insn {
@@ -655,27 +675,162 @@ export class Cpu {
    */
   run(budget: number): StopReason {
     const end = this.cycles + Math.max(0, Math.floor(budget));
-    while (this.cycles < end) {
-      const start = this.eip;
-      try {
-        const insn = this.fetch();
+    const regs = this.regs;
+    // EIP and the counters live in locals while instructions run inline, and are written
+    // back before anything else looks at them (step(), a stop, a fault).
+    let eip = this.eip;
+    let cycles = this.cycles;
+    let retired = 0;
+    // The instruction run last and where it started: the next one is usually reached
+    // through its links (fall-through, or a relative branch's target in the same page).
+    let prev: Insn | null = null;
+    let prevStart = 0;
+    let gen = -1;
+    let start = eip;
+    let inStep = false;
+    try {
+      while (cycles < end) {
+        start = eip;
+        let insn: Insn;
+        if (prev !== null && gen === this.codeGen && ((start ^ prevStart) >>> PAGE_SHIFT) === 0) {
+          const fall = start === ((prevStart + prev.len) >>> 0);
+          const link = fall ? prev.next : start === ((prevStart + prev.len + prev.rel) >>> 0) ? prev.jump : null;
+          if (link !== null) insn = link;
+          else {
+            this.eip = start;
+            insn = this.fetch();
+            gen = this.codeGen;
+            if ((start & PAGE_MASK) + insn.len <= PAGE_SIZE) {
+              if (fall) prev.next = insn;
+              else if (start === ((prevStart + prev.len + prev.rel) >>> 0)) prev.jump = insn;
+            }
+          }
+        } else {
+          this.eip = start;
+          insn = this.fetch();
+          gen = this.codeGen;
+        }
+        prev = insn;
+        prevStart = start;
         if (this.fetchHasBreakpoint && this.breakpoints.has(start) && this.resumeAt !== start) {
           this.resumeAt = start;
+          this.eip = start;
+          this.cycles = cycles;
+          this.instructions += retired;
           return { kind: 'breakpoint', address: start };
         }
-        this.resumeAt = -1;
+        if (this.resumeAt !== -1) this.resumeAt = -1;
         const trap = (this.fl & TF) !== 0;
+        if (insn.fast !== Fast.NONE && !trap) {
+          // The commonest forms, inline (same semantics as step()).
+          const i = insn;
+          let next = (start + i.len) >>> 0;
+          switch (i.fast) {
+            case Fast.MOV_RR: regs[i.r0] = regs[i.r1]; break;
+            case Fast.MOV_RI: regs[i.r0] = i.imm; break;
+            case Fast.MOV_RM: regs[i.r0] = this.read32(this.ea(i)); break;
+            case Fast.MOV_MR: this.write32(this.ea(i), regs[i.r1]); break;
+            case Fast.MOV_MI: this.write32(this.ea(i), i.imm); break;
+            case Fast.ALU_RR: {
+              const r = this.alu32(i.sub, regs[i.r0] >>> 0, regs[i.r1] >>> 0);
+              if (i.sub !== ALU_CMP) regs[i.r0] = r;
+              break;
+            }
+            case Fast.ALU_RI: {
+              const r = this.alu32(i.sub, regs[i.r0] >>> 0, i.imm);
+              if (i.sub !== ALU_CMP) regs[i.r0] = r;
+              break;
+            }
+            case Fast.ALU_RM: {
+              const r = this.alu32(i.sub, regs[i.r0] >>> 0, this.read32(this.ea(i)));
+              if (i.sub !== ALU_CMP) regs[i.r0] = r;
+              break;
+            }
+            case Fast.ALU_MR: case Fast.ALU_MI: {
+              const ea = this.ea(i);
+              if (i.sub !== ALU_CMP) this.checkRmw(i, ea);
+              const r = this.alu32(i.sub, this.read32(ea), i.fast === Fast.ALU_MR ? regs[i.r1] >>> 0 : i.imm);
+              if (i.sub !== ALU_CMP) this.write32(ea, r);
+              break;
+            }
+            case Fast.TEST_RR: this.logic((regs[i.r0] & regs[i.r1]) >>> 0, 4); break;
+            case Fast.TEST_RI: this.logic((regs[i.r0] & i.imm) >>> 0, 4); break;
+            case Fast.INC_R: case Fast.DEC_R: {
+              const a = regs[i.r0] >>> 0;
+              const c = this.cf() ? CF : 0;
+              const r = (i.fast === Fast.INC_R ? a + 1 : a - 1) >>> 0;
+              regs[i.r0] = r;
+              this.lop = i.fast === Fast.INC_R ? L_INC : L_DEC;
+              this.lres = r; this.la = a; this.lb = 1; this.lc = c; this.lsize = 4;
+              break;
+            }
+            case Fast.LEA: regs[i.r0] = this.ea(i); break;
+            case Fast.JCC: if (this.cond(i.cc)) next = (next + i.rel) >>> 0; break;
+            case Fast.JMP: next = (next + i.rel) >>> 0; break;
+            case Fast.CALL: this.push(next, 4); next = (next + i.rel) >>> 0; break;
+            case Fast.RET: {
+              const sp = regs[ESP] >>> 0;
+              next = this.read32(sp);
+              regs[ESP] = sp + 4;
+              break;
+            }
+            case Fast.PUSH_R: this.push(regs[i.r0], 4); break;
+            case Fast.PUSH_I: this.push(i.imm, 4); break;
+            case Fast.POP_R: {
+              const sp = regs[ESP] >>> 0;
+              const v = this.read32(sp);
+              regs[ESP] = sp + 4;
+              regs[i.r0] = v;
+              break;
+            }
+          }
+          eip = next;
+          retired++;
+          cycles++;
+          continue;
+        }
+        // Everything else: the general interpreter, which keeps EIP and the counters itself.
+        this.eip = start;
+        this.cycles = cycles;
+        this.instructions += retired;
+        retired = 0;
+        inStep = true;
         const stop = this.step(insn, end);
+        inStep = false;
+        eip = this.eip;
+        cycles = this.cycles;
         if (stop !== null) return stop;
         if (trap) return this.exception(DB, -1, true);
-      } catch (e) {
-        if (!(e instanceof CpuFault)) throw e;
-        this.eip = start;
-        this.resumeAt = -1;
-        return this.exception(e.vector, e.errorCode, false);
       }
+    } catch (e) {
+      if (!(e instanceof CpuFault)) throw e;
+      this.eip = start;
+      if (!inStep) {
+        this.cycles = cycles;
+        this.instructions += retired;
+      }
+      this.resumeAt = -1;
+      return this.exception(e.vector, e.errorCode, false);
     }
+    this.eip = eip;
+    this.cycles = cycles;
+    this.instructions += retired;
     return { kind: 'budget' };
+  }
+
+  /** alu() for 32-bit operands, the common case. */
+  private alu32(op: number, a: number, b: number): number {
+    let r: number;
+    switch (op) {
+      case ALU_ADD: r = (a + b) >>> 0; this.lop = L_ADD; this.lc = 0; break;
+      case ALU_SUB: case ALU_CMP: r = (a - b) >>> 0; this.lop = L_SUB; this.lc = 0; break;
+      case ALU_AND: r = (a & b) >>> 0; this.lop = L_LOGIC; break;
+      case ALU_OR: r = (a | b) >>> 0; this.lop = L_LOGIC; break;
+      case ALU_XOR: r = (a ^ b) >>> 0; this.lop = L_LOGIC; break;
+      default: return this.alu(op, a, b, 4); // adc, sbb
+    }
+    this.lres = r; this.la = a; this.lb = b; this.lsize = 4;
+    return r;
   }
 
   /** Stops for an exception; `trap`: EIP already points past the instruction. */
