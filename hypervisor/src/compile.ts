@@ -5,6 +5,7 @@
 // privilege classes, this file only says which behaviour each mnemonic has.
 
 import { MNEMONICS, type DecodedInstruction, type DecodedOperand, type InstructionForm } from '../../isa/src/index.js';
+import type { Block } from './jit.js';
 
 /** Operand kinds of an Insn. */
 export const K_NONE = 0, K_REG = 1, K_MEM = 2, K_IMM = 3, K_SREG = 4, K_CREG = 5, K_DREG = 6;
@@ -115,6 +116,13 @@ export class Insn {
   /** The instruction after this one, and a relative branch's target, once seen in the same page. */
   next: Insn | null = null;
   jump: Insn | null = null;
+  /** Where it went last otherwise (ret, indirect jumps), as an offset in the page, and that instruction. */
+  dynAt = -1;
+  dyn: Insn | null = null;
+  /** The compiled block starting here, once this instruction has run often enough. */
+  block: Block | null = null;
+  /** Times run through the interpreter (towards compiling a block). */
+  hits = 0;
 }
 
 function operandSize(op: DecodedOperand): number {

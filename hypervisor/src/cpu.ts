@@ -13,6 +13,7 @@ import {
 } from './compile.js';
 import { AC, AF, CF, DF, FIXED1, ID, IF, IOPL, IOPL_SHIFT, KNOWN, NT, OF, PARITY, PF, RF, SF, STATUS, TF, ZF } from './flags.js';
 import { PAGE_MASK, PAGE_SHIFT, PhysicalMemory } from './memory.js';
+import { blockable, canCompile, compileBlock, endsBlock, MAX_BLOCK, type Block, type BlockHost, type BlockItem } from './jit.js';
 
 /** General register numbers. */
 export const EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7;
@@ -55,7 +56,7 @@ export class CpuFault {
 }
 
 /** Lazy-flag operations: which instruction last set the status flags. */
-const L_NONE = 0, L_ADD = 1, L_SUB = 2, L_LOGIC = 3, L_INC = 4, L_DEC = 5;
+import { L_ADD, L_DEC, L_INC, L_LOGIC, L_NONE, L_SUB } from './jit.js';
 
 const TLB_BITS = 8;
 const TLB_SIZE = 1 << TLB_BITS;
@@ -96,18 +97,19 @@ export interface Snapshot {
   readonly memory: Uint8Array;
 }
 
-export class Cpu {
+export class Cpu implements BlockHost {
   readonly regs = new Int32Array(8);
   eip = 0;
   /** EFLAGS; the status bits are stale while a lazy operation is pending (use getFlags()). */
   private fl = FIXED1;
-  private lop = L_NONE;
-  private lres = 0;
-  private la = 0;
-  private lb = 0;
+  /** Lazy status flags: the last flag-setting operation (L_*), its result, operands and size. */
+  lop = L_NONE;
+  lres = 0;
+  la = 0;
+  lb = 0;
   /** Carry into the last add/sub (adc/sbb), or the CF kept by inc/dec. */
-  private lc = 0;
-  private lsize = 4;
+  lc = 0;
+  lsize = 4;
 
   /** Segment selectors by sreg number (es, cs, ss, ds, fs, gs). Bases are 0, limits 4 GiB. */
   readonly sregs = new Uint16Array(6);
@@ -145,7 +147,13 @@ export class Cpu {
    * code frame, a TLB flush, a CPL change, a breakpoint): links between instructions are
    * only followed while it stays the same.
    */
-  private codeGen = 0;
+  codeGen = 0;
+  /** Compiled blocks (see jit.ts): on where the platform allows generating code. */
+  jit = canCompile();
+  /** Runs of an instruction through the interpreter before a block is compiled from it. */
+  jitThreshold = 32;
+  blockAt = 0;
+  blockDone = 0;
   private fetchBase = 0;
   private fetchHasBreakpoint = false;
 
@@ -424,6 +432,21 @@ export class Cpu {
     this.translate(lin, true);
   }
 
+  /** Faults unless all four bytes at `lin` may be written (before a read-modify-write). */
+  checkWritable32(lin: number): void {
+    this.translate(lin, true);
+    if ((lin & PAGE_MASK) > PAGE_SIZE_MINUS_4) this.translate(lin + 3, true);
+  }
+
+  /** inc/dec of a 32-bit value: CF is kept. */
+  incDec32(a: number, inc: boolean): number {
+    const c = this.cf() ? CF : 0;
+    const r = (inc ? a + 1 : a - 1) >>> 0;
+    this.lop = inc ? L_INC : L_DEC;
+    this.lres = r; this.la = a; this.lb = 1; this.lc = c; this.lsize = 4;
+    return r;
+  }
+
   private readSize(lin: number, size: number): number {
     return size === 4 ? this.read32(lin) : size === 2 ? this.read16(lin) : this.read8(lin);
   }
@@ -567,7 +590,7 @@ export class Cpu {
   }
 
   /** Condition code (the tttn nibble of jcc/setcc/cmovcc). */
-  private cond(cc: number): boolean {
+  cond(cc: number): boolean {
     let r: boolean;
     switch (cc >> 1) {
       case 0: r = this.of(); break;
@@ -688,13 +711,21 @@ export class Cpu {
     let gen = -1;
     let start = eip;
     let inStep = false;
+    /** The compiled block running, if any (a fault inside it is located by blockAt). */
+    let running: Block | null = null;
+    // A breakpoint the previous run stopped at is passed over once; TF is only ever set
+    // by the general interpreter, so it is read again after each step() only.
+    let skip = this.resumeAt;
+    this.resumeAt = -1;
+    let tf = (this.fl & TF) !== 0;
     try {
       while (cycles < end) {
         start = eip;
         let insn: Insn;
         if (prev !== null && gen === this.codeGen && ((start ^ prevStart) >>> PAGE_SHIFT) === 0) {
           const fall = start === ((prevStart + prev.len) >>> 0);
-          const link = fall ? prev.next : start === ((prevStart + prev.len + prev.rel) >>> 0) ? prev.jump : null;
+          const jump = !fall && start === ((prevStart + prev.len + prev.rel) >>> 0);
+          const link = fall ? prev.next : jump ? prev.jump : prev.dynAt === (start & PAGE_MASK) ? prev.dyn : null;
           if (link !== null) insn = link;
           else {
             this.eip = start;
@@ -702,7 +733,11 @@ export class Cpu {
             gen = this.codeGen;
             if ((start & PAGE_MASK) + insn.len <= PAGE_SIZE) {
               if (fall) prev.next = insn;
-              else if (start === ((prevStart + prev.len + prev.rel) >>> 0)) prev.jump = insn;
+              else if (jump) prev.jump = insn;
+              else {
+                prev.dynAt = start & PAGE_MASK;
+                prev.dyn = insn;
+              }
             }
           }
         } else {
@@ -712,16 +747,34 @@ export class Cpu {
         }
         prev = insn;
         prevStart = start;
-        if (this.fetchHasBreakpoint && this.breakpoints.has(start) && this.resumeAt !== start) {
+        if (this.fetchHasBreakpoint && start !== skip && this.breakpoints.has(start)) {
           this.resumeAt = start;
           this.eip = start;
           this.cycles = cycles;
           this.instructions += retired;
           return { kind: 'breakpoint', address: start };
         }
-        if (this.resumeAt !== -1) this.resumeAt = -1;
-        const trap = (this.fl & TF) !== 0;
-        if (insn.fast !== Fast.NONE && !trap) {
+        skip = -1;
+        if (insn.fast !== Fast.NONE && !tf && this.jit && !this.fetchHasBreakpoint) {
+          let block = insn.block;
+          if (block === null && ++insn.hits >= this.jitThreshold) block = insn.block = this.buildBlock(start, insn);
+          if (block !== null && cycles + block.count <= end) {
+            running = block;
+            const to = block.run(this, regs, start);
+            running = null;
+            const n = this.blockDone;
+            retired += n;
+            cycles += n;
+            eip = to;
+            // Go on through the last instruction's links, unless the block stopped early.
+            if (n === block.count) {
+              prev = block.last;
+              prevStart = (start + block.offsets[n - 1]) >>> 0;
+            } else prev = null;
+            continue;
+          }
+        }
+        if (insn.fast !== Fast.NONE && !tf) {
           // The commonest forms, inline (same semantics as step()).
           const i = insn;
           let next = (start + i.len) >>> 0;
@@ -755,27 +808,31 @@ export class Cpu {
             }
             case Fast.TEST_RR: this.logic((regs[i.r0] & regs[i.r1]) >>> 0, 4); break;
             case Fast.TEST_RI: this.logic((regs[i.r0] & i.imm) >>> 0, 4); break;
-            case Fast.INC_R: case Fast.DEC_R: {
-              const a = regs[i.r0] >>> 0;
-              const c = this.cf() ? CF : 0;
-              const r = (i.fast === Fast.INC_R ? a + 1 : a - 1) >>> 0;
-              regs[i.r0] = r;
-              this.lop = i.fast === Fast.INC_R ? L_INC : L_DEC;
-              this.lres = r; this.la = a; this.lb = 1; this.lc = c; this.lsize = 4;
-              break;
-            }
+            case Fast.INC_R: regs[i.r0] = this.incDec32(regs[i.r0] >>> 0, true); break;
+            case Fast.DEC_R: regs[i.r0] = this.incDec32(regs[i.r0] >>> 0, false); break;
             case Fast.LEA: regs[i.r0] = this.ea(i); break;
             case Fast.JCC: if (this.cond(i.cc)) next = (next + i.rel) >>> 0; break;
             case Fast.JMP: next = (next + i.rel) >>> 0; break;
-            case Fast.CALL: this.push(next, 4); next = (next + i.rel) >>> 0; break;
+            case Fast.CALL: {
+              const sp = (regs[ESP] - 4) >>> 0;
+              this.write32(sp, next);
+              regs[ESP] = sp;
+              next = (next + i.rel) >>> 0;
+              break;
+            }
             case Fast.RET: {
               const sp = regs[ESP] >>> 0;
               next = this.read32(sp);
               regs[ESP] = sp + 4;
               break;
             }
-            case Fast.PUSH_R: this.push(regs[i.r0], 4); break;
-            case Fast.PUSH_I: this.push(i.imm, 4); break;
+            case Fast.PUSH_R: case Fast.PUSH_I: {
+              const v = i.fast === Fast.PUSH_R ? regs[i.r0] : i.imm;
+              const sp = (regs[ESP] - 4) >>> 0;
+              this.write32(sp, v);
+              regs[ESP] = sp;
+              break;
+            }
             case Fast.POP_R: {
               const sp = regs[ESP] >>> 0;
               const v = this.read32(sp);
@@ -800,10 +857,17 @@ export class Cpu {
         eip = this.eip;
         cycles = this.cycles;
         if (stop !== null) return stop;
-        if (trap) return this.exception(DB, -1, true);
+        if (tf) return this.exception(DB, -1, true);
+        tf = (this.fl & TF) !== 0;
       }
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;
+      if (running !== null) {
+        // Instructions before the faulting one completed.
+        start = (start + running.offsets[this.blockAt]) >>> 0;
+        retired += this.blockAt;
+        cycles += this.blockAt;
+      }
       this.eip = start;
       if (!inStep) {
         this.cycles = cycles;
@@ -819,7 +883,7 @@ export class Cpu {
   }
 
   /** alu() for 32-bit operands, the common case. */
-  private alu32(op: number, a: number, b: number): number {
+  alu32(op: number, a: number, b: number): number {
     let r: number;
     switch (op) {
       case ALU_ADD: r = (a + b) >>> 0; this.lop = L_ADD; this.lc = 0; break;
@@ -831,6 +895,73 @@ export class Cpu {
     }
     this.lres = r; this.la = a; this.lb = b; this.lsize = 4;
     return r;
+  }
+
+  /**
+   * A block of the instructions from `insn` (at linear `start`) on: consecutive, with
+   * fast paths, in one page, up to the first branch. Null when it would be one instruction.
+   */
+  private buildBlock(start: number, insn: Insn): Block | null {
+    const items: BlockItem[] = [{ insn, offset: 0, follow: false }];
+    const seen = new Set<number>([start]);
+    // Stack words pushed since the block's start (NaN once ESP is written otherwise), and
+    // the calls followed into, so that a ret to one of them can be followed back.
+    let depth = 0;
+    const calls: { returnTo: number; depth: number }[] = [];
+    let at = start;
+    let cur = insn;
+    while (items.length < MAX_BLOCK) {
+      let to = (at + cur.len) >>> 0;
+      const f = cur.fast;
+      if (f === Fast.PUSH_R || f === Fast.PUSH_I) depth++;
+      else if (f === Fast.POP_R) depth = cur.r0 === ESP ? NaN : depth - 1;
+      else if (f !== Fast.CALL && f !== Fast.RET && cur.k0 === K_REG && cur.r0 === ESP) depth = NaN;
+      if (endsBlock(cur)) {
+        if (f === Fast.RET) {
+          // Back to the instruction after a call this block followed, if the stack is as
+          // that call left it (checked again when it runs: the return address may differ).
+          const top = calls.pop();
+          if (top === undefined || top.depth !== depth) break;
+          depth--;
+          to = top.returnTo;
+        } else {
+          // A direct jmp or call to the same page: the block goes on there.
+          const target = (to + cur.rel) >>> 0;
+          if ((f !== Fast.JMP && f !== Fast.CALL) || (target ^ start) >>> PAGE_SHIFT !== 0 || seen.has(target)) break;
+          if (f === Fast.CALL) {
+            depth++;
+            calls.push({ returnTo: to, depth });
+          }
+          to = target;
+        }
+        items[items.length - 1].follow = true;
+      }
+      at = to;
+      if ((at ^ start) >>> PAGE_SHIFT !== 0) break;
+      const page = this.code[(this.fetchBase + (at & PAGE_MASK)) >>> PAGE_SHIFT];
+      let next = page?.[at & PAGE_MASK];
+      if (next === undefined) {
+        try {
+          const saved = this.eip;
+          this.eip = at;
+          next = this.fetch();
+          this.eip = saved;
+        } catch (e) {
+          if (e instanceof CpuFault) break; // undecodable or unmapped: the interpreter will say so
+          throw e;
+        }
+        if ((at & PAGE_MASK) + next.len > PAGE_SIZE) break;
+      }
+      if (!blockable(next)) break;
+      if (seen.has(at) && cur.fast !== Fast.RET) break;
+      seen.add(at);
+      items.push({ insn: next, offset: (at - start) | 0, follow: false });
+      cur = next;
+    }
+    // A followed jmp/call at the end would leave the block without a way out.
+    const last = items[items.length - 1];
+    if (last.follow) last.follow = false;
+    return items.length > 1 || endsBlock(insn) ? compileBlock(items) : null;
   }
 
   /** Stops for an exception; `trap`: EIP already points past the instruction. */
@@ -1279,7 +1410,7 @@ export class Cpu {
     return r;
   }
 
-  private logic(r: number, size: number): void {
+  logic(r: number, size: number): void {
     this.lop = L_LOGIC;
     this.lres = r;
     this.lsize = size;

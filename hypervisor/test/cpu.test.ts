@@ -216,6 +216,17 @@ describe('paging', () => {
 });
 
 describe('self-modifying code', () => {
+  it('a store into the block that is running ends it, and the new code runs', () => {
+    // Ends with a hypercall rather than a breakpoint: a page with breakpoints is never compiled.
+    const src = ['xor eax, eax', 'mov dword [patch + 1], 5', 'patch: mov ebx, 2', 'add eax, ebx', 'int 0x82'].join('\n');
+    for (const threshold of [1, 1000]) {
+      const m = machine(src, { ring: 1 });
+      m.cpu.jitThreshold = threshold;
+      expect(m.run()).toEqual({ kind: 'hypercall' });
+      expect([m.cpu.regs[EAX], m.cpu.regs[EBX]]).toEqual([5, 5]);
+    }
+  });
+
   it('a store into code that already ran is seen the next time it runs', () => {
     const src = [
       'mov ecx, 2',
@@ -267,6 +278,19 @@ describe('snapshots and determinism', () => {
     for (let used = 0; used < 4000; used += 7) b.run(Math.min(7, 4000 - used));
     expect(b.cpu.cycles).toBe(4000);
     expect(b.cpu.stateHash()).toBe(a.cpu.stateHash());
+  });
+
+  it('compiled blocks and the interpreter reach the same state, at every budget slicing', () => {
+    const interpreted = machine(PROGRAM, { ring: 0 });
+    interpreted.cpu.jit = false;
+    interpreted.run(6000);
+    for (const slice of [1, 3, 17, 6000]) {
+      const compiled = machine(PROGRAM, { ring: 0 });
+      compiled.cpu.jit = true;
+      compiled.cpu.jitThreshold = 1;
+      for (let used = 0; used < 6000; used += slice) compiled.run(Math.min(slice, 6000 - used));
+      expect(compiled.cpu.stateHash()).toBe(interpreted.cpu.stateHash());
+    }
   });
 
   it('a different state has a different hash', () => {

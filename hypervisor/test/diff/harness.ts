@@ -77,8 +77,14 @@ export function runNative(exe: string, how: string[]): Uint8Array {
   return new Uint8Array(res.stdout);
 }
 
-/** Runs the executable on our CPU at CPL 3 (paging on: the ELF's pages mapped as a user's). */
-export function runOurs(exe: string, opts: { paging: boolean } = { paging: true }): Uint8Array {
+export interface RunOptions {
+  paging: boolean;
+  /** Compiled blocks from the first run of an instruction (true), or the interpreter only. */
+  jit: boolean;
+}
+
+/** Runs the executable on our CPU at CPL 3 (with paging: the ELF's pages mapped as a user's). */
+export function runOurs(exe: string, opts: RunOptions = { paging: true, jit: true }): Uint8Array {
   const elf = readElf32(new Uint8Array(readFileSync(exe)));
   if (isElfError(elf)) throw new Error(elf.message);
   const file = readFileSync(exe);
@@ -90,6 +96,8 @@ export function runOurs(exe: string, opts: { paging: boolean } = { paging: true 
     top = Math.max(top, ph.vaddr + ph.memsz);
   }
   const cpu = new Cpu(mem);
+  cpu.jit = opts.jit;
+  cpu.jitThreshold = 1;
   if (opts.paging) identityMap(mem, cpu, top);
   cpu.setSegments(0x23, 0x2b);
   cpu.gateDpl[0x80] = 3;
@@ -99,7 +107,7 @@ export function runOurs(exe: string, opts: { paging: boolean } = { paging: true 
   const out: number[] = [];
   for (let guard = 0; guard < 1000; guard++) {
     const stop = cpu.run(50_000_000);
-    if (stop.kind !== 'exception' || stop.vector !== 0x80) throw new Error(`stopped: ${JSON.stringify(stop)} at ${cpu.eip.toString(16)}`);
+    if (stop.kind !== "exception" || stop.vector !== 0x80) throw new Error(`stopped: ${JSON.stringify(stop)} at ${cpu.eip.toString(16)} (cr2 ${cpu.cr2.toString(16)}, esp ${(cpu.regs[ESP] >>> 0).toString(16)})`);
     const [eax, , , ebx] = cpu.regs;
     if (eax === 1) return new Uint8Array(out);
     if (eax === 4 && ebx === 1) {
@@ -164,10 +172,19 @@ export function compare(cases: readonly Case[], native: Uint8Array, ours: Uint8A
 
 const hex = (n: number) => '0x' + (n >>> 0).toString(16);
 
-/** One batch end to end; returns its differences. */
+/**
+ * One batch end to end, on the interpreter alone (paging off) and with compiled blocks
+ * (paging on); returns the differences of both, labelled.
+ */
 export function runBatch(cases: readonly Case[], dir = mkdtempSync(join(tmpdir(), 'xenolab-cpu-')), name = 'batch'): Difference[] {
   const how = nativeRunner(dir);
   if (!how) throw new Error('this machine can run neither 32-bit executables nor qemu-i386');
   const exe = buildExecutable(dir, name, programSource(cases));
-  return compare(cases, runNative(exe, how), runOurs(exe));
+  const native = runNative(exe, how);
+  const out: Difference[] = [];
+  for (const opts of [{ paging: false, jit: false }, { paging: true, jit: true }]) {
+    const label = opts.jit ? 'compiled blocks, paging' : 'interpreter, no paging';
+    for (const d of compare(cases, native, runOurs(exe, opts))) out.push({ index: d.index, what: `[${label}] ${d.what}` });
+  }
+  return out;
 }
