@@ -60,7 +60,10 @@ import { L_ADD, L_DEC, L_INC, L_LOGIC, L_NONE, L_SUB } from './jit.js';
 
 const TLB_BITS = 8;
 const TLB_SIZE = 1 << TLB_BITS;
-/** TLB permission bits: user may read, user may write, supervisor may write, dirty already set. */
+/**
+ * TLB permission bits: user may read, user may write, supervisor may write, and T_D: a
+ * write needs no other work (the dirty bit is set and the frame holds no cached code).
+ */
 const T_UR = 1, T_UW = 2, T_SW = 4, T_D = 8;
 
 const MASK = [0, 0xff, 0xffff, 0, 0xffffffff];
@@ -357,7 +360,8 @@ export class Cpu implements BlockHost {
     const slot = vpn & (TLB_SIZE - 1);
     this.tlbTag[slot] = vpn;
     this.tlbFrame[slot] = pte >>> PAGE_SHIFT;
-    this.tlbPerm[slot] = (userOk ? T_UR : 0) | (userOk && writable ? T_UW : 0) | (writable || !wp ? T_SW : 0) | (newPte & PTE_D ? T_D : 0);
+    const plain = (newPte & PTE_D) !== 0 && !this.mem.codeFrame[pte >>> PAGE_SHIFT];
+    this.tlbPerm[slot] = (userOk ? T_UR : 0) | (userOk && writable ? T_UW : 0) | (writable || !wp ? T_SW : 0) | (plain ? T_D : 0);
     return (((pte >>> PAGE_SHIFT) << PAGE_SHIFT) | (linear & PAGE_MASK)) >>> 0;
   }
 
@@ -380,6 +384,18 @@ export class Cpu implements BlockHost {
   }
 
   read32(lin: number): number {
+    // The common case inline: paging on, a TLB hit, an aligned word.
+    if (this.cr0 < 0 && (lin & 3) === 0) {
+      const vpn = lin >>> PAGE_SHIFT;
+      const slot = vpn & (TLB_SIZE - 1);
+      if (this.tlbTag[slot] === vpn && (this.tlbPerm[slot] & this.readNeed) === this.readNeed) {
+        return this.mem32[(this.tlbFrame[slot] << 10) | ((lin & PAGE_MASK) >>> 2)] >>> 0;
+      }
+    }
+    return this.read32Slow(lin);
+  }
+
+  private read32Slow(lin: number): number {
     if ((lin & PAGE_MASK) > PAGE_SIZE_MINUS_4) return (this.read16(lin) | (this.read16(lin + 2) << 16)) >>> 0;
     const p = this.translate(lin, false);
     if ((p & 3) === 0) return this.mem32[p >>> 2] >>> 0;
@@ -408,6 +424,19 @@ export class Cpu implements BlockHost {
   }
 
   write32(lin: number, v: number): void {
+    // The common case inline: paging on, a TLB hit that needs no dirty bit and drops no code, aligned.
+    if (this.cr0 < 0 && (lin & 3) === 0) {
+      const vpn = lin >>> PAGE_SHIFT;
+      const slot = vpn & (TLB_SIZE - 1);
+      if (this.tlbTag[slot] === vpn && (this.tlbPerm[slot] & this.writeNeed) === this.writeNeed) {
+        this.mem32[(this.tlbFrame[slot] << 10) | ((lin & PAGE_MASK) >>> 2)] = v;
+        return;
+      }
+    }
+    this.write32Slow(lin, v);
+  }
+
+  private write32Slow(lin: number, v: number): void {
     if ((lin & PAGE_MASK) > PAGE_SIZE_MINUS_4) {
       // Both pages must be writable before either is written.
       this.checkWritable(lin + 3);
@@ -517,7 +546,11 @@ export class Cpu implements BlockHost {
         let page = this.code[frame];
         if (page === undefined) page = this.code[frame] = new Array<Insn>(PAGE_SIZE);
         page[pa & PAGE_MASK] = insn;
-        this.mem.codeFrame[frame] = 1;
+        if (!this.mem.codeFrame[frame]) {
+          this.mem.codeFrame[frame] = 1;
+          // Writes to this frame must now take the slow path, which drops its code.
+          for (let k = 0; k < TLB_SIZE; k++) if (this.tlbFrame[k] === frame) this.tlbPerm[k] &= ~T_D;
+        }
       }
     }
     return insn;
@@ -558,6 +591,11 @@ export class Cpu implements BlockHost {
     }
     this.fl = f;
     this.lop = L_NONE;
+  }
+
+  /** CF (compiled blocks call it when they do not know the flags). */
+  carry(): boolean {
+    return this.cf();
   }
 
   private cf(): boolean {

@@ -35,6 +35,7 @@ export interface BlockHost {
   logic(r: number, size: number): void;
   incDec32(a: number, inc: boolean): number;
   cond(cc: number): boolean;
+  carry(): boolean;
   checkWritable32(lin: number): void;
 }
 
@@ -225,7 +226,7 @@ export function compileBlock(items: readonly BlockItem[]): Block {
           lines.push(`const ${carry} = ${cond} ? 1 : 0;`);
         } else {
           carry = fresh();
-          lines.push(`const ${carry} = c.cond(2) ? 1 : 0;`);
+          lines.push(`const ${carry} = c.carry() ? 1 : 0;`);
         }
         const a = fresh(), x = fresh();
         const inc = i.fast === Fast.INC_R;
