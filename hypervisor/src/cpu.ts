@@ -403,10 +403,16 @@ export class Cpu implements BlockHost {
     return (m[p] | (m[p + 1] << 8) | (m[p + 2] << 16) | (m[p + 3] << 24)) >>> 0;
   }
 
-  write8(lin: number, v: number): void {
+  /** The physical address a write goes to; drops the frame's decoded code, if any. */
+  private writeTarget(lin: number): number {
     const p = this.translate(lin, true);
-    if (this.mem.codeFrame[p >>> PAGE_SHIFT]) this.dropCode(p >>> PAGE_SHIFT);
-    this.mem8[p] = v;
+    const frame = p >>> PAGE_SHIFT;
+    if (this.mem.codeFrame[frame]) this.dropCode(frame);
+    return p;
+  }
+
+  write8(lin: number, v: number): void {
+    this.mem8[this.writeTarget(lin)] = v;
   }
 
   write16(lin: number, v: number): void {
@@ -416,8 +422,7 @@ export class Cpu implements BlockHost {
       this.write8(lin + 1, v >>> 8);
       return;
     }
-    const p = this.translate(lin, true);
-    if (this.mem.codeFrame[p >>> PAGE_SHIFT]) this.dropCode(p >>> PAGE_SHIFT);
+    const p = this.writeTarget(lin);
     const m = this.mem8;
     m[p] = v;
     m[p + 1] = v >>> 8;
@@ -444,8 +449,7 @@ export class Cpu implements BlockHost {
       this.write16(lin + 2, v >>> 16);
       return;
     }
-    const p = this.translate(lin, true);
-    if (this.mem.codeFrame[p >>> PAGE_SHIFT]) this.dropCode(p >>> PAGE_SHIFT);
+    const p = this.writeTarget(lin);
     if ((p & 3) === 0) {
       this.mem32[p >>> 2] = v;
       return;
