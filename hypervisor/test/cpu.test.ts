@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { MNEMONICS } from '../../isa/src/index.js';
 import { CR0_WP, DB, DE, EAX, EBX, ECX, EDX, ESP, GP, PFV, PTE_A, PTE_D, PTE_P, PTE_U, PTE_W, UD } from '../src/cpu.js';
 import { AF, CF, IF, IOPL, OF, SF, ZF } from '../src/flags.js';
-import { CODE, DATA, labelAddress, machine, STACK_TOP } from './machine.js';
+import { CODE, DATA, labelAddress, machine, RING_CS, RING_SS, STACK_TOP } from './machine.js';
 
 /** One instruction of every privileged mnemonic (every form class `privileged` in isa/). */
 const PRIVILEGED: Record<string, string[]> = {
@@ -102,6 +102,73 @@ describe('sensitive instructions at CPL 1 behave as on hardware, silently', () =
     expect(m.cpu.regs[EAX] & 0xffff).toBe(0x28);
     expect(m.cpu.regs[EBX] & 0xffff).toBe(0xe040);
     expect(m.cpu.regs[ECX] >>> 0).toBe(m.cpu.cr0 >>> 0);
+  });
+});
+
+/** What each sensitive instruction does at CPL 1 and 3: runs without a trap, as on hardware. */
+const SENSITIVE: Record<string, { src: string; check: (m: ReturnType<typeof machine>, ring: number) => void }> = {
+  pushf: { src: 'pushf\npop ax', check: (m) => expect(m.cpu.regs[EAX] & IF).toBe(IF) },
+  pushfd: { src: 'pushfd\npop eax', check: (m) => expect(m.cpu.regs[EAX] & (IF | IOPL)).toBe(IF | (1 << 12)) },
+  pushfw: { src: 'pushfw\npop ax', check: (m) => expect(m.cpu.regs[EAX] & (IF | IOPL)).toBe(IF | (1 << 12)) },
+  popf: { src: 'push word 0x00d5\npopf', check: (m, ring) => expect(m.cpu.getFlags() & (IF | CF)).toBe(ring <= 1 ? CF : IF | CF) },
+  popfd: { src: 'push dword 0x30d5\npopfd', check: (m, ring) => expect(m.cpu.getFlags() & (IF | IOPL | ZF)).toBe((ring <= 1 ? 0 : IF) | (1 << 12) | ZF) },
+  popfw: { src: 'push word 0x00d5\npopfw', check: (m, ring) => expect(m.cpu.getFlags() & IF).toBe(ring <= 1 ? 0 : IF) },
+  // iret to the same ring; IF only changes where CPL <= IOPL (IOPL is 1 here)
+  iret: { src: 'pushfd\nand dword [esp], ~0x200\npush cs\npush dword done\niret\nnop\ndone:', check: (m, ring) => {
+    expect(m.cpu.eip).toBe(labelAddress(SENSITIVE.iret.src, 'done'));
+    expect(m.cpu.getFlags() & IF).toBe(ring <= 1 ? 0 : IF);
+  } },
+  iretd: { src: 'pushfd\npush cs\npush dword done\niretd\nnop\ndone:', check: (m) => expect(m.cpu.eip).toBe(labelAddress(SENSITIVE.iretd.src, 'done')) },
+  // 16-bit: IP, CS and FLAGS are words, and EIP is the zero-extended IP (an int3 waits at 0xfff0)
+  iretw: { src: 'pushfw\nmov ax, cs\npush ax\npush word 0xfff0\niretw', check: (m) => expect(m.cpu.eip).toBe(0xfff0) },
+  cpuid: { src: 'mov eax, 0x40000000\ncpuid', check: (m) => expect(m.cpu.regs[EBX]).toBe(0x566e6558) }, // "XenV"
+  sgdt: { src: `sgdt [${DATA}]`, check: (m) => expect(m.mem.read32(DATA + 2)).toBe(0xfc003000) },
+  sidt: { src: `sidt [${DATA}]`, check: (m) => expect(m.mem.read32(DATA + 2)).toBe(0xfc005000) },
+  sldt: { src: 'sldt ax', check: (m) => expect(m.cpu.regs[EAX] & 0xffff).toBe(0x28) },
+  str: { src: 'str ax', check: (m) => expect(m.cpu.regs[EAX] & 0xffff).toBe(0xe040) },
+  smsw: { src: 'smsw eax', check: (m) => expect(m.cpu.regs[EAX] >>> 0).toBe(m.cpu.cr0 >>> 0) },
+  lar: { src: 'mov ebx, 0x2b\nlar eax, ebx', check: (m) => expect(m.cpu.getFlags() & ZF).toBe(0) },
+  lsl: { src: 'mov ebx, 0x2b\nlsl eax, ebx', check: (m) => expect(m.cpu.getFlags() & ZF).toBe(0) },
+  verr: { src: 'mov bx, 0x2b\nverr bx', check: (m) => expect(m.cpu.getFlags() & ZF).toBe(0) },
+  verw: { src: 'mov bx, 0x2b\nverw bx', check: (m) => expect(m.cpu.getFlags() & ZF).toBe(0) },
+};
+
+describe('every sensitive instruction runs at CPL 1 and 3 without a trap', () => {
+  it('the list covers every sensitive mnemonic of the instruction table', () => {
+    expect(Object.keys(SENSITIVE).sort()).toEqual(Object.keys(MNEMONICS).filter((m) => MNEMONICS[m].cls === 'sensitive').sort());
+  });
+  for (const ring of [1, 3]) {
+    for (const [name, t] of Object.entries(SENSITIVE)) {
+      it(`${name} at CPL ${ring}`, () => {
+        const m = machine(t.src + '\nint3', { ring, iopl: 1 });
+        m.mem.write8(0xfff0, 0xcc);
+        m.cpu.gdtr = { base: 0xfc003000, limit: 0xe7ff };
+        m.cpu.idtr = { base: 0xfc005000, limit: 0x7ff };
+        m.cpu.ldtr = 0x28;
+        m.cpu.tr = 0xe040;
+        m.cpu.setFlags(m.cpu.getFlags() | ZF);
+        const stop = m.run();
+        expect(stop).toEqual({ kind: 'exception', vector: 3, errorCode: -1, software: true });
+        m.cpu.eip -= 1; // before the int3
+        t.check(m, ring);
+      });
+    }
+  }
+});
+
+describe('ring transitions', () => {
+  it('iret from ring 1 to ring 3 loads CS, SS and ESP, and user code then runs at CPL 3', () => {
+    const src = `push dword ${RING_SS[3]}\npush dword 0x2f000\npushfd\npush dword ${RING_CS[3]}\npush dword user\niret\nuser: mov eax, 7\ncli`;
+    const m = machine(src, { ring: 1 });
+    expect(m.run()).toEqual({ kind: 'exception', vector: GP, errorCode: 0, software: false }); // the cli, at CPL 3
+    expect(m.cpu.cpl).toBe(3);
+    expect([m.cpu.sregs[1], m.cpu.sregs[2], m.cpu.regs[ESP], m.cpu.regs[EAX]]).toEqual([RING_CS[3], RING_SS[3], 0x2f000, 7]);
+  });
+
+  it('iret cannot return to an inner ring', () => {
+    const m = machine(`pushfd\npush dword ${RING_CS[0]}\npush dword 0\niret`, { ring: 1 });
+    expect(m.run()).toEqual({ kind: 'exception', vector: GP, errorCode: RING_CS[0] & ~3, software: false });
+    expect(m.cpu.cpl).toBe(1);
   });
 });
 
