@@ -156,6 +156,7 @@ export class Cpu implements BlockHost {
   /** Runs of an instruction through the interpreter before a block is compiled from it. */
   jitThreshold = 32;
   blockAt = 0;
+  blockBase = 0;
   blockDone = 0;
   private fetchBase = 0;
   private fetchHasBreakpoint = false;
@@ -802,14 +803,15 @@ export class Cpu implements BlockHost {
           if (block === null && ++insn.hits >= this.jitThreshold) block = insn.block = this.buildBlock(start, insn);
           if (block !== null && cycles + block.count <= end) {
             running = block;
-            const to = block.run(this, regs, start);
+            this.blockBase = 0;
+            const to = block.run(this, regs, start, end - cycles);
             running = null;
             const n = this.blockDone;
             retired += n;
             cycles += n;
             eip = to;
             // Go on through the last instruction's links, unless the block stopped early.
-            if (n === block.count) {
+            if (n % block.count === 0) {
               prev = block.last;
               prevStart = (start + block.offsets[n - 1]) >>> 0;
             } else prev = null;
@@ -907,8 +909,8 @@ export class Cpu implements BlockHost {
       if (running !== null) {
         // Instructions before the faulting one completed.
         start = (start + running.offsets[this.blockAt]) >>> 0;
-        retired += this.blockAt;
-        cycles += this.blockAt;
+        retired += this.blockBase + this.blockAt;
+        cycles += this.blockBase + this.blockAt;
       }
       this.eip = start;
       if (!inStep) {

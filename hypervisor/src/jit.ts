@@ -21,6 +21,8 @@ export interface BlockHost {
   codeGen: number;
   /** Index of the instruction a block is at (set before each memory access). */
   blockAt: number;
+  /** Instructions a looping block completed in its earlier rounds (see blockAt). */
+  blockBase: number;
   /** How many instructions the block that just returned completed. */
   blockDone: number;
   lop: number;
@@ -39,8 +41,11 @@ export interface BlockHost {
   checkWritable32(lin: number): void;
 }
 
-/** Runs the block starting at linear address `start`; returns the next EIP. */
-export type BlockFn = (c: BlockHost, r: Int32Array, start: number) => number;
+/**
+ * Runs the block starting at linear address `start`; returns the next EIP. A block that
+ * branches back to its own start goes round again while `budget` cycles allow.
+ */
+export type BlockFn = (c: BlockHost, r: Int32Array, start: number, budget: number) => number;
 
 export interface Block {
   readonly run: BlockFn;
@@ -132,7 +137,15 @@ export interface BlockItem {
 /** Compiles a block's instructions (all blockable, in execution order) into one function. */
 export function compileBlock(items: readonly BlockItem[]): Block {
   const insns = items.map((x) => x.insn);
+  const count = items.length;
+  const last = items[count - 1];
+  const lastTarget = last.offset + last.insn.len + last.insn.rel;
+  // A loop: the block ends with a branch back to its first instruction.
+  const loops = (last.insn.fast === Fast.JCC || last.insn.fast === Fast.JMP) && !last.follow && lastTarget === 0;
   const lines: string[] = ['const g = c.codeGen;'];
+  if (loops) lines.push('let n = 0;', 'for (;;) {', 'c.blockBase = n;');
+  /** Instructions completed when leaving after instruction k (its index) completes. */
+  const completed = (k: number) => (loops ? `n + ${k + 1}` : String(k + 1));
   const offsets = new Int32Array(insns.length);
   let off = 0;
   let temp = 0;
@@ -151,7 +164,7 @@ export function compileBlock(items: readonly BlockItem[]): Block {
     lines.push(`c.blockAt = ${k};`);
   };
   /** After a memory access: stop if code changed (the next instruction is k + 1). */
-  const guard = (k: number, next: number) => lines.push(`if (c.codeGen !== g) { c.blockDone = ${k + 1}; return (s + ${next}) >>> 0; }`);
+  const guard = (k: number, next: number) => lines.push(`if (c.codeGen !== g) { c.blockDone = ${completed(k)}; return (s + ${next}) >>> 0; }`);
   /** An ALU operation on 32-bit values `a` and `b` (expressions); returns the result's local. */
   const alu = (sub: number, a: string, b: string): string => {
     const lazy = ALU_LAZY[sub];
@@ -166,6 +179,10 @@ export function compileBlock(items: readonly BlockItem[]): Block {
     pending = { op: lazy, res: x, a: av, b: bv, c: '0' };
     return x;
   };
+  /** The branch back: another round if the budget holds a whole one and the code is unchanged. */
+  const again = (k: number) => {
+    lines.push(`n += ${k + 1};`, `if (n + ${count} > b || c.codeGen !== g) { c.blockDone = n; return s >>> 0; }`, '}');
+  };
   let ended = false;
   insns.forEach((i, k) => {
     off = items[k].offset;
@@ -174,7 +191,7 @@ export function compileBlock(items: readonly BlockItem[]): Block {
     const next = off + i.len;
     const nextEip = `((s + ${next}) >>> 0)`;
     const target = `((s + ${next + i.rel}) >>> 0)`;
-    const done = `c.blockDone = ${k + 1};`;
+    const done = `c.blockDone = ${completed(k)};`;
     const imm = String(i.imm | 0);
     switch (i.fast) {
       case Fast.MOV_RR: lines.push(`r[${i.r0}] = r[${i.r1}];`); break;
@@ -258,14 +275,18 @@ export function compileBlock(items: readonly BlockItem[]): Block {
           flush();
           lines.push(`const ${t} = c.cond(${i.cc});`);
         }
-        lines.push(done, `return ${t} ? ${target} : ${nextEip};`);
+        if (loops && k === count - 1) {
+          lines.push(`if (!${t}) { ${done} return ${nextEip}; }`);
+          again(k);
+        } else lines.push(done, `return ${t} ? ${target} : ${nextEip};`);
         ended = true;
         break;
       }
       case Fast.JMP:
         if (follow) break;
         flush();
-        lines.push(done, `return ${target};`);
+        if (loops && k === count - 1) again(k);
+        else lines.push(done, `return ${target};`);
         ended = true;
         break;
       case Fast.CALL:
@@ -296,9 +317,8 @@ export function compileBlock(items: readonly BlockItem[]): Block {
   });
   if (!ended) {
     flush();
-    const last = insns[insns.length - 1];
-    lines.push(`c.blockDone = ${insns.length};`, `return (s + ${off + last.len}) >>> 0;`);
+    lines.push(`c.blockDone = ${insns.length};`, `return (s + ${off + last.insn.len}) >>> 0;`);
   }
-  const run = new Function('c', 'r', 's', lines.join('\n')) as BlockFn;
+  const run = new Function('c', 'r', 's', 'b', lines.join('\n')) as BlockFn;
   return { run, count: insns.length, offsets, last: insns[insns.length - 1] };
 }

@@ -360,6 +360,25 @@ describe('snapshots and determinism', () => {
     }
   });
 
+  it('a compiled loop stops at the budget and at a fault exactly where the interpreter does', () => {
+    // Walks a pointer up until it reaches an unmapped page: a #PF in some round of the loop.
+    const LOOP = ['mov esi, 0x7f000', 'xor eax, eax', 'l: add eax, [esi]', 'mov [esi], eax', 'add esi, 4', 'inc ecx', 'cmp ecx, 0x7fffffff', 'jnz l'].join('\n');
+    const runTo = (jit: boolean, slice: number) => {
+      const m = machine(LOOP, { ring: 1 });
+      m.map(0x80000, null);
+      m.cpu.jit = jit;
+      m.cpu.jitThreshold = 1;
+      for (;;) {
+        const stop = m.run(slice);
+        if (stop.kind !== 'budget') return { stop, eip: m.cpu.eip, esi: m.cpu.regs[6], ecx: m.cpu.regs[ECX], n: m.cpu.instructions, hash: m.cpu.stateHash() };
+      }
+    };
+    const want = runTo(false, 1_000_000);
+    expect(want.stop).toMatchObject({ kind: 'exception', vector: PFV });
+    expect(want.esi).toBe(0x80000);
+    for (const slice of [1, 7, 1000, 1_000_000]) expect(runTo(true, slice)).toEqual(want);
+  });
+
   it('a different state has a different hash', () => {
     const m = machine(PROGRAM, { ring: 0 });
     m.run(500);
