@@ -11,7 +11,7 @@ import {
   CLS_IOPL, CLS_PRIV, compile, CS, DS, ES, Fast, Insn, K_CREG, K_IMM, K_MEM, K_REG, K_SREG, Op,
   SH_RCL, SH_RCR, SH_ROL, SH_ROR, SH_SHL, SH_SHR, SS,
 } from './compile.js';
-import { AC, AF, CF, DF, FIXED1, ID, IF, IOPL, IOPL_SHIFT, KNOWN, NT, OF, PARITY, PF, RF, SF, STATUS, TF, ZF } from './flags.js';
+import { AC, AF, CF, DF, FIXED1, ID, IF, IOPL, IOPL_SHIFT, KNOWN, NT, OF, PARITY, PF, RF, SF, STATUS, TF, VM, ZF } from './flags.js';
 import { PAGE_MASK, PAGE_SHIFT, PhysicalMemory } from './memory.js';
 import { blockable, canCompile, compileBlock, endsBlock, MAX_BLOCK, type Block, type BlockHost, type BlockItem } from './jit.js';
 
@@ -1108,7 +1108,7 @@ export class Cpu implements BlockHost {
       }
       case Op.PUSHF:
         // Sensitive: at any CPL this shows the real IF and IOPL. VM and RF read as 0.
-        this.push(this.getFlags() & ~(RF | (1 << 17)) & MASK[size], size);
+        this.push(this.getFlags() & ~(RF | VM) & MASK[size], size);
         break;
       case Op.POPF: {
         const v = this.readSize(this.regs[ESP] >>> 0, size);

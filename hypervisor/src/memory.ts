@@ -30,8 +30,9 @@ export class PhysicalMemory {
     return addr >= 0 && n >= 0 && addr + n <= this.bytes.length;
   }
 
+  /** Where there is no memory, reads give 0 and writes go nowhere (as the CPU's accesses do). */
   read8(a: number): number {
-    return a < this.bytes.length ? this.bytes[a] : 0xff;
+    return a < this.bytes.length ? this.bytes[a] : 0;
   }
 
   read16(a: number): number {
