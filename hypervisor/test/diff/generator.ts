@@ -261,7 +261,7 @@ const GENERATORS: Gen[] = [
     b.lines.push(`${l}:`);
   },
   (b) => {
-    const op = b.rng.pick(['loop', 'loope', 'loopne', 'jecxz']);
+    const op = b.rng.pick(['loop', 'loope', 'loopne', 'jecxz', 'jcxz']);
     const l = b.label();
     b.emit(`mov ecx, ${b.rng.pick([0, 1, 2, 0x10000, b.rng.u32()])}`);
     b.emit(`${op} ${l}`, op === 'loope' || op === 'loopne' ? F_ZF : 0);
@@ -317,6 +317,42 @@ const GENERATORS: Gen[] = [
       b.emit(b.rng.int(2) ? `pop ${b.reg(32)}` : `pop ${b.mem('dword')}`);
       b.depth--;
     }
+  },
+  // 16-bit pushes and pops, in pairs so the stack stays dword-aligned for the rest
+  (b) => {
+    b.emit(b.rng.int(2) ? `push ${b.reg(16)}` : b.rng.int(2) ? `push word ${b.imm(16)}` : `push ${b.mem('word')}`);
+    b.emit(b.rng.int(2) ? `pop ${b.reg(16)}` : `pop ${b.mem('word')}`);
+  },
+  // enter/leave, with nesting levels that copy frame pointers from the buffer
+  (b) => {
+    if (b.depth > 6) return;
+    b.emit(`mov ebp, buf + ${128 + 4 * b.rng.int(8)}`);
+    b.emit(`enter ${b.rng.pick([0, 4, 8, 12, 0x100])}, ${b.rng.pick([0, 1, 2, 3])}`);
+    b.emit(b.rng.pick(['mov eax, [ebp - 4]', 'mov [ebp - 8], ecx', 'not edx']));
+    b.emit('leave');
+  },
+  // calls and returns: direct, through a register or memory, and ret imm16
+  (b) => {
+    if (b.depth > 8) return;
+    const f = b.label(), after = b.label();
+    const form = b.rng.int(4);
+    const release = form === 3;
+    if (release) b.emit(`push dword ${b.rng.u32()}`);
+    if (form === 1) {
+      b.emit(`mov edi, ${f}`);
+      b.emit('call edi');
+    } else if (form === 2) {
+      b.emit(`mov dword [buf + 72], ${f}`);
+      b.emit('call [buf + 72]');
+    } else b.emit(`call ${f}`);
+    b.emit(`jmp ${after}`);
+    b.lines.push(`${f}:`);
+    const body = b.rng.int(3);
+    if (body === 0) b.emit('mov eax, [esp]');
+    else if (body === 1) b.emit('add ecx, 3', 0, ALL);
+    else b.emit('xor edx, esi', 0, ALL, F_AF);
+    b.emit(release ? 'ret 4' : 'ret');
+    b.lines.push(`${after}:`);
   },
   (b) => {
     if (b.depth > 9) return;
