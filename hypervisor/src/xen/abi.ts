@@ -1,0 +1,43 @@
+// The Xen ABI values the hypervisor uses, read from isa/'s tables by Xen's own names (one
+// source of truth): a name missing there fails at load, not at a guest's first hypercall.
+
+import { xenConstant, xenErrnoByName } from '../../../isa/src/index.js';
+
+/** The value of a Xen constant, e.g. k('MMUEXT_PIN_L2_TABLE'). */
+export function k(name: string): number {
+  const c = xenConstant(name);
+  if (!c) throw new Error(`no Xen constant ${name} in isa/`);
+  return c.value;
+}
+
+/** A hypercall's return value for a Xen errno, e.g. err('EINVAL') === -22. */
+export function err(name: string): number {
+  const e = xenErrnoByName(name);
+  if (!e) throw new Error(`no Xen errno ${name} in isa/`);
+  return -e.value;
+}
+
+export const EPERM = err('EPERM');
+export const ESRCH = err('ESRCH');
+export const EFAULT = err('EFAULT');
+export const EBUSY = err('EBUSY');
+export const EINVAL = err('EINVAL');
+export const ENOSYS = err('ENOSYS');
+export const ENOMEM = err('ENOMEM');
+
+export const HYPERVISOR_VIRT_START = k('HYPERVISOR_VIRT_START');
+export const MACH2PHYS_VIRT_START = k('MACH2PHYS_VIRT_START');
+export const MACH2PHYS_VIRT_END = k('MACH2PHYS_VIRT_END');
+export const DOMID_SELF = k('DOMID_SELF');
+export const DOMID_XEN = k('DOMID_XEN');
+
+export const PAGE_PRESENT = k('_PAGE_PRESENT');
+export const PAGE_RW = k('_PAGE_RW');
+export const PAGE_USER = k('_PAGE_USER');
+export const PAGE_ACCESSED = k('_PAGE_ACCESSED');
+export const PAGE_DIRTY = k('_PAGE_DIRTY');
+export const PAGE_PSE = k('_PAGE_PSE');
+export const PAGE_GLOBAL = k('_PAGE_GLOBAL');
+
+/** First page-directory slot of the hypervisor hole (slots from here on are Xen's). */
+export const HYPERVISOR_L2_SLOT = HYPERVISOR_VIRT_START >>> 22;

@@ -1,0 +1,354 @@
+// Validated page tables, as Xen's mm.c keeps them (non-PAE two-level, x86_32 PV):
+// type references with validation on first use, the rules for each page-table entry a
+// guest may install, and the mmu_update / mmuext_op / update_va_mapping operations.
+// Every refusal returns Xen's errno (negative, as the guest sees it in EAX).
+
+import type { Cpu } from '../cpu.js';
+import type { PhysicalMemory } from '../memory.js';
+import {
+  EBUSY, EINVAL, ENOSYS, EPERM, HYPERVISOR_L2_SLOT, HYPERVISOR_VIRT_START, k,
+  PAGE_ACCESSED, PAGE_DIRTY, PAGE_GLOBAL, PAGE_PRESENT, PAGE_PSE, PAGE_RW,
+} from './abi.js';
+import { FrameTable, PGT_L1, PGT_L2, PGT_NONE, PGT_SEG_DESC, PGT_WRITABLE } from './frames.js';
+
+const ENTRIES = 1024;
+/** Entry bits a guest may not set: global and PAT in page tables, global and 4 MiB pages in
+ *  page directories (the 2-level ABI's rules, as Xen 1.0 had them). */
+const L1_DISALLOW = PAGE_GLOBAL | 0x80;
+const L2_DISALLOW = PAGE_GLOBAL | PAGE_PSE;
+/** Bits that may change without re-checking the entry (same frame, same rights). */
+const L1_FAST_BITS = PAGE_ACCESSED | PAGE_DIRTY;
+
+export const MMU_NORMAL_PT_UPDATE = k('MMU_NORMAL_PT_UPDATE');
+export const MMU_MACHPHYS_UPDATE = k('MMU_MACHPHYS_UPDATE');
+export const MMU_PT_UPDATE_PRESERVE_AD = k('MMU_PT_UPDATE_PRESERVE_AD');
+export const MMU_PT_UPDATE_NO_TRANSLATE = k('MMU_PT_UPDATE_NO_TRANSLATE');
+export const MMUEXT = {
+  PIN_L1_TABLE: k('MMUEXT_PIN_L1_TABLE'),
+  PIN_L2_TABLE: k('MMUEXT_PIN_L2_TABLE'),
+  UNPIN_TABLE: k('MMUEXT_UNPIN_TABLE'),
+  NEW_BASEPTR: k('MMUEXT_NEW_BASEPTR'),
+  TLB_FLUSH_LOCAL: k('MMUEXT_TLB_FLUSH_LOCAL'),
+  INVLPG_LOCAL: k('MMUEXT_INVLPG_LOCAL'),
+  TLB_FLUSH_MULTI: k('MMUEXT_TLB_FLUSH_MULTI'),
+  INVLPG_MULTI: k('MMUEXT_INVLPG_MULTI'),
+  TLB_FLUSH_ALL: k('MMUEXT_TLB_FLUSH_ALL'),
+  INVLPG_ALL: k('MMUEXT_INVLPG_ALL'),
+} as const;
+export const UVMF_TLB_FLUSH = k('UVMF_TLB_FLUSH');
+export const UVMF_INVLPG = k('UVMF_INVLPG');
+export const UVMF_FLUSHTYPE_MASK = k('UVMF_FLUSHTYPE_MASK');
+
+export interface MmuUpdate {
+  /** Machine address of the entry, with the command in its low 2 bits. */
+  ptr: number;
+  val: number;
+}
+
+export interface MmuextOp {
+  cmd: number;
+  arg1: number;
+  arg2: number;
+}
+
+/** Result of a batch: the first error (or 0) and how many requests succeeded before it. */
+export interface BatchResult {
+  rc: number;
+  done: number;
+}
+
+/** The vCPU a memory operation acts for: its CPU (TLB, CR3) and its domain. */
+export interface VcpuContext {
+  domain: number;
+  cpu: Cpu;
+  /** The frame of the page directory in CR3, or -1 (it holds a PGT_L2 type reference). */
+  baseMfn: number;
+}
+
+export class MemoryManager {
+  /** Page-directory entries Xen puts in the hole slots of every validated page directory. */
+  readonly xenL2Entries = new Uint32Array(ENTRIES - HYPERVISOR_L2_SLOT);
+
+  constructor(readonly mem: PhysicalMemory, readonly frames: FrameTable) {}
+
+  private entry(mfn: number, index: number): number {
+    return this.mem.read32(mfn * 4096 + index * 4);
+  }
+
+  // ---- Type references --------------------------------------------------------------------
+
+  /**
+   * Takes a reference of `type` on a frame of `domain` (it must hold a general reference
+   * already). The 0 → 1 transition may change the type and validates page tables.
+   */
+  getPageType(mfn: number, type: number, domain: number): number {
+    const f = this.frames;
+    if (f.typeRefs[mfn] === 0) {
+      if (f.type[mfn] !== type) {
+        f.type[mfn] = type;
+        f.setValidated(mfn, false);
+      }
+    } else if (f.type[mfn] !== type) {
+      return EINVAL; // in use as another type
+    }
+    // Counted before validating, so that an entry of the table itself cannot take the
+    // frame as another type (a page table mapping itself writable).
+    f.typeRefs[mfn]++;
+    if (!f.isValidated(mfn)) {
+      const rc = type === PGT_L1 ? this.promoteL1(mfn, domain) : type === PGT_L2 ? this.promoteL2(mfn, domain) : 0;
+      if (rc !== 0) {
+        f.typeRefs[mfn]--;
+        f.type[mfn] = PGT_NONE;
+        return rc;
+      }
+      f.setValidated(mfn, true);
+    }
+    return 0;
+  }
+
+  /** Drops a type reference; the last one of a page table releases what its entries hold. */
+  putPageType(mfn: number): void {
+    const f = this.frames;
+    if (--f.typeRefs[mfn] > 0) return;
+    const type = f.type[mfn];
+    if (type === PGT_L1 || type === PGT_L2) {
+      if (type === PGT_L1) for (let i = 0; i < ENTRIES; i++) this.putPageFromL1e(this.entry(mfn, i));
+      else for (let i = 0; i < HYPERVISOR_L2_SLOT; i++) this.putPageFromL2e(this.entry(mfn, i));
+      f.setValidated(mfn, false);
+    }
+  }
+
+  private promoteL1(mfn: number, domain: number): number {
+    for (let i = 0; i < ENTRIES; i++) {
+      const rc = this.getPageFromL1e(this.entry(mfn, i), domain);
+      if (rc !== 0) {
+        for (let j = 0; j < i; j++) this.putPageFromL1e(this.entry(mfn, j));
+        return rc;
+      }
+    }
+    return 0;
+  }
+
+  private promoteL2(mfn: number, domain: number): number {
+    for (let i = 0; i < HYPERVISOR_L2_SLOT; i++) {
+      const rc = this.getPageFromL2e(this.entry(mfn, i), domain, mfn);
+      if (rc !== 0) {
+        for (let j = 0; j < i; j++) this.putPageFromL2e(this.entry(mfn, j));
+        return rc;
+      }
+    }
+    // Xen's own mappings fill the hole, whatever the guest wrote there.
+    for (let i = HYPERVISOR_L2_SLOT; i < ENTRIES; i++) this.mem.write32(mfn * 4096 + i * 4, this.xenL2Entries[i - HYPERVISOR_L2_SLOT]);
+    return 0;
+  }
+
+  // ---- Entries ----------------------------------------------------------------------------
+
+  /** The references a present page-table entry holds: its frame, and a writable type if RW. */
+  getPageFromL1e(pte: number, domain: number): number {
+    if (!(pte & PAGE_PRESENT)) return 0;
+    if (pte & L1_DISALLOW) return EINVAL;
+    const target = pte >>> 12;
+    if (target >= this.frames.count) return EPERM; // not RAM: I/O memory needs a permission guests lack
+    if (!this.frames.getPage(target, domain)) return EBUSY; // another domain's frame
+    if (pte & PAGE_RW) {
+      const rc = this.getPageType(target, PGT_WRITABLE, domain);
+      if (rc !== 0) {
+        this.frames.putPage(target);
+        return EBUSY; // a writable mapping of a page table or descriptor page
+      }
+    }
+    return 0;
+  }
+
+  putPageFromL1e(pte: number): void {
+    if (!(pte & PAGE_PRESENT)) return;
+    const target = pte >>> 12;
+    if (target >= this.frames.count) return;
+    if (pte & PAGE_RW) this.putPageType(target);
+    this.frames.putPage(target);
+  }
+
+  /** A present page-directory entry holds its frame as a (validated) page table. */
+  getPageFromL2e(pde: number, domain: number, self = -1): number {
+    if (!(pde & PAGE_PRESENT)) return 0;
+    if (pde & L2_DISALLOW) return EINVAL;
+    const target = pde >>> 12;
+    if (target === self) return EINVAL; // no linear (self-mapping) page tables
+    if (!this.frames.getPage(target, domain)) return EINVAL;
+    const rc = this.getPageType(target, PGT_L1, domain);
+    if (rc !== 0) {
+      this.frames.putPage(target);
+      return rc;
+    }
+    return 0;
+  }
+
+  putPageFromL2e(pde: number): void {
+    if (!(pde & PAGE_PRESENT)) return;
+    const target = pde >>> 12;
+    this.putPageType(target);
+    this.frames.putPage(target);
+  }
+
+  /** Replaces an entry of a page table (machine address `pa`), keeping the counts right. */
+  modL1Entry(pa: number, val: number, domain: number, preserveAD: boolean): number {
+    const old = this.mem.read32(pa);
+    if (preserveAD) val = (val | (old & (PAGE_ACCESSED | PAGE_DIRTY))) >>> 0;
+    if (val & PAGE_PRESENT && old & PAGE_PRESENT && ((old ^ val) & ~L1_FAST_BITS) === 0) {
+      this.mem.write32(pa, val);
+      return 0;
+    }
+    const rc = this.getPageFromL1e(val, domain);
+    if (rc !== 0) return rc;
+    this.mem.write32(pa, val);
+    this.putPageFromL1e(old);
+    return 0;
+  }
+
+  modL2Entry(pa: number, val: number, domain: number): number {
+    const index = (pa & 0xfff) >>> 2;
+    if (index >= HYPERVISOR_L2_SLOT) return EINVAL; // the hole is Xen's
+    const old = this.mem.read32(pa);
+    const rc = this.getPageFromL2e(val, domain, pa >>> 12);
+    if (rc !== 0) return rc;
+    this.mem.write32(pa, val);
+    this.putPageFromL2e(old);
+    return 0;
+  }
+
+  // ---- Hypercalls -------------------------------------------------------------------------
+
+  /**
+   * mmu_update for `domain`: each request in order; the first failure stops the batch.
+   * L1 changes flush nothing (the guest must); L2 changes flush the vCPU's TLB.
+   */
+  mmuUpdate(reqs: readonly MmuUpdate[], v: VcpuContext): BatchResult {
+    const f = this.frames;
+    let flush = false;
+    let done = 0;
+    let rc = 0;
+    for (const req of reqs) {
+      const cmd = req.ptr & 3;
+      const pa = (req.ptr & ~3) >>> 0;
+      const mfn = pa >>> 12;
+      if (cmd === MMU_NORMAL_PT_UPDATE || cmd === MMU_PT_UPDATE_PRESERVE_AD || cmd === MMU_PT_UPDATE_NO_TRANSLATE) {
+        if (!f.getPage(mfn, v.domain)) {
+          rc = EINVAL; // not a frame of this domain
+          break;
+        }
+        const type = f.typeRefs[mfn] > 0 ? f.type[mfn] : PGT_NONE;
+        if (type === PGT_L1) rc = this.modL1Entry(pa, req.val >>> 0, v.domain, cmd === MMU_PT_UPDATE_PRESERVE_AD);
+        else if (type === PGT_L2) {
+          rc = this.modL2Entry(pa, req.val >>> 0, v.domain);
+          if (rc === 0) flush = true;
+        } else if (type === PGT_SEG_DESC) rc = EINVAL;
+        else {
+          // An ordinary page (in use as one, or not in use): a plain write under a writable type reference.
+          rc = this.getPageType(mfn, PGT_WRITABLE, v.domain);
+          if (rc === 0) {
+            this.mem.write32(pa, req.val >>> 0);
+            this.putPageType(mfn);
+          }
+        }
+        f.putPage(mfn);
+      } else if (cmd === MMU_MACHPHYS_UPDATE) {
+        if (!(mfn < f.count) || f.owner[mfn] !== v.domain) rc = EINVAL;
+        else f.m2p[mfn] = req.val | 0;
+      } else rc = ENOSYS;
+      if (rc !== 0) break;
+      done++;
+    }
+    if (flush) v.cpu.flushTlb();
+    return { rc, done };
+  }
+
+  /** mmuext_op for one vCPU's domain: in order, the first failure stops the batch. */
+  mmuextOp(ops: readonly MmuextOp[], v: VcpuContext): BatchResult {
+    let done = 0;
+    let rc = 0;
+    for (const op of ops) {
+      rc = this.mmuextOne(op, v);
+      if (rc !== 0) break;
+      done++;
+    }
+    return { rc, done };
+  }
+
+  private mmuextOne(op: MmuextOp, v: VcpuContext): number {
+    const f = this.frames;
+    switch (op.cmd) {
+      case MMUEXT.PIN_L1_TABLE: case MMUEXT.PIN_L2_TABLE: {
+        const mfn = op.arg1 >>> 0;
+        if (!f.getPage(mfn, v.domain)) return EINVAL;
+        if (f.isPinned(mfn)) {
+          f.putPage(mfn);
+          return EINVAL;
+        }
+        const rc = this.getPageType(mfn, op.cmd === MMUEXT.PIN_L1_TABLE ? PGT_L1 : PGT_L2, v.domain);
+        if (rc !== 0) {
+          f.putPage(mfn);
+          return rc;
+        }
+        f.setPinned(mfn, true);
+        return 0;
+      }
+      case MMUEXT.UNPIN_TABLE: {
+        const mfn = op.arg1 >>> 0;
+        if (!(mfn < f.count) || f.owner[mfn] !== v.domain || !f.isPinned(mfn)) return EINVAL;
+        f.setPinned(mfn, false);
+        this.putPageType(mfn);
+        f.putPage(mfn);
+        return 0;
+      }
+      case MMUEXT.NEW_BASEPTR: return this.newBaseptr(op.arg1 >>> 0, v);
+      case MMUEXT.TLB_FLUSH_LOCAL: case MMUEXT.TLB_FLUSH_MULTI: case MMUEXT.TLB_FLUSH_ALL:
+        // One vCPU per domain so far: every flush is this vCPU's.
+        v.cpu.flushTlb();
+        return 0;
+      case MMUEXT.INVLPG_LOCAL: case MMUEXT.INVLPG_MULTI: case MMUEXT.INVLPG_ALL:
+        v.cpu.invalidatePage(op.arg1 >>> 0);
+        return 0;
+      default:
+        return ENOSYS;
+    }
+  }
+
+  /** Switches the vCPU's page directory: a PGT_L2 reference on the new one, the old one's dropped. */
+  newBaseptr(mfn: number, v: VcpuContext): number {
+    const f = this.frames;
+    if (!f.getPage(mfn, v.domain)) return EINVAL;
+    const rc = this.getPageType(mfn, PGT_L2, v.domain);
+    if (rc !== 0) {
+      f.putPage(mfn);
+      return rc;
+    }
+    const old = v.baseMfn;
+    v.baseMfn = mfn;
+    v.cpu.cr3 = mfn * 4096;
+    if (old >= 0) {
+      this.putPageType(old);
+      f.putPage(old);
+    }
+    return 0;
+  }
+
+  /**
+   * update_va_mapping: replaces the page-table entry that maps `va` in the current page
+   * directory, then flushes as `flags` say.
+   */
+  updateVaMapping(va: number, val: number, flags: number, v: VcpuContext): number {
+    va >>>= 0;
+    if (va >= HYPERVISOR_VIRT_START || v.baseMfn < 0) return EINVAL;
+    const pde = this.entry(v.baseMfn, va >>> 22);
+    if (!(pde & PAGE_PRESENT)) return EINVAL;
+    const l1 = pde >>> 12;
+    if (this.frames.type[l1] !== PGT_L1 || this.frames.typeRefs[l1] === 0) return EINVAL;
+    const rc = this.modL1Entry(l1 * 4096 + ((va >>> 12) & 0x3ff) * 4, val >>> 0, v.domain, false);
+    if (rc !== 0) return rc;
+    const flush = flags & UVMF_FLUSHTYPE_MASK;
+    if (flush === UVMF_TLB_FLUSH) v.cpu.flushTlb();
+    else if (flush === UVMF_INVLPG) v.cpu.invalidatePage(va);
+    return 0;
+  }
+}
