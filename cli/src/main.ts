@@ -1,5 +1,5 @@
-// The `xenolab` command: assemble and disassemble guest kernels, print the built-in
-// xen.inc, and a demo on the default seed guest.
+// The `xenolab` command: run guest kernels on the simulated Xen, assemble and disassemble
+// them, print the built-in xen.inc; with no command it boots the default seed guest.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -10,10 +10,17 @@ import {
 } from '../../asm/src/index.js';
 import { disassembleFile, describeImage } from './inspect.js';
 import { nodeProvider } from './nodeProvider.js';
+import { guestImage, readElfImage, runImage, type RunArgs } from './run.js';
 
 const USAGE = `usage: xenolab <command> [options]
 
 commands:
+  run [FILE] [options]   boot a guest kernel (.xasm/.asm source or ELF; default: the
+                         hello seed) as a domain on the simulated Xen, stream its
+                         console; exit status: its shutdown reason, 3 if it crashed
+      --max-cycles N     stop after N cycles (default 100000000; exit status 124)
+      --memory KIB       the domain's memory (default 16384)
+      --trace hypercalls print each hypercall and its result on stderr
   demo [FILE]            assemble the default seed guest (or FILE), show its ELF
                          summary and its disassembly with source lines
   asm FILE [options]     assemble a NASM-syntax guest kernel
@@ -149,6 +156,44 @@ function cmdDemo(argv: string[]): number {
   return 0;
 }
 
+function cmdRun(argv: string[]): number {
+  const args: RunArgs = { maxCycles: 100_000_000, memoryKiB: 16384, traceHypercalls: false };
+  let file: string | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined || !/^\d+$/.test(v)) throw new UsageError(`${a} needs a number`);
+      return Number(v);
+    };
+    if (a === '--max-cycles') args.maxCycles = value();
+    else if (a === '--memory') args.memoryKiB = value();
+    else if (a === '--trace') {
+      if (argv[++i] !== 'hypercalls') throw new UsageError('--trace takes: hypercalls');
+      args.traceHypercalls = true;
+    } else if (a.startsWith('-')) throw new UsageError(`unknown option '${a}'`);
+    else if (file === null) file = a;
+    else throw new UsageError(`unexpected argument '${a}'`);
+  }
+  const path = file ?? join(seedsDir(), 'hello.xasm');
+  let image;
+  if (/\.(xasm|asm|s|nasm)$/i.test(path)) {
+    const result = assembleFile(path);
+    printDiagnostics(result);
+    if (!result.ok) return 1;
+    image = result.image;
+  } else {
+    const read = readElfImage(path);
+    if (typeof read === 'string') {
+      process.stderr.write(`xenolab: ${read}\n`);
+      return 1;
+    }
+    image = read;
+  }
+  const name = path.replace(/^.*[\\/]/, '').replace(/\.[^.]*$/, '');
+  return runImage(guestImage(image), name, args, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+}
+
 function cmdXenInc(argv: string[]): number {
   const text = builtinInclude(XEN_INCLUDE_NAME) ?? '';
   const o = argv.indexOf('-o');
@@ -166,7 +211,8 @@ export async function main(argv: string[]): Promise<number> {
     switch (cmd) {
       case 'asm': return cmdAsm(rest);
       case 'disasm': return cmdDisasm(rest);
-      case 'demo': case undefined: return cmdDemo(rest);
+      case 'run': case undefined: return cmdRun(rest);
+      case 'demo': return cmdDemo(rest);
       case 'xen-inc': return cmdXenInc(rest);
       case 'help': case '--help': case '-h':
         process.stdout.write(USAGE);

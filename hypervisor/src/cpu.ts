@@ -216,6 +216,21 @@ export class Cpu implements BlockHost {
     this.forgetFetch();
   }
 
+  /**
+   * Runs `f` with the access rights of ring 1 whatever the CPL (the hypervisor reading or
+   * writing guest memory through the guest's page tables), then restores the CPL.
+   */
+  asKernel<T>(f: () => T): T {
+    const cpl = this.cpl;
+    if (cpl !== 3) return f();
+    this.setCpl(1);
+    try {
+      return f();
+    } finally {
+      this.setCpl(cpl);
+    }
+  }
+
   get iopl(): number {
     return (this.fl & IOPL) >>> IOPL_SHIFT;
   }

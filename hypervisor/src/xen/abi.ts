@@ -41,3 +41,8 @@ export const PAGE_GLOBAL = k('_PAGE_GLOBAL');
 
 /** First page-directory slot of the hypervisor hole (slots from here on are Xen's). */
 export const HYPERVISOR_L2_SLOT = HYPERVISOR_VIRT_START >>> 22;
+
+/** The bytes of an ASCII string (Xen's strings: magic, version, command line). */
+export function ascii(s: string): Uint8Array {
+  return Uint8Array.from(s, (ch) => ch.charCodeAt(0) & 0xff);
+}

@@ -24,13 +24,14 @@ export class FrameTable {
   /** The machine-to-physical table (M2P): each frame's pseudo-physical number in its domain. */
   readonly m2p: Int32Array;
 
-  constructor(readonly count: number) {
+  /** `m2p`: where the machine-to-physical table lives (Xen keeps it in machine memory). */
+  constructor(readonly count: number, m2p: Int32Array = new Int32Array(count)) {
     this.owner = new Int32Array(count).fill(NO_OWNER);
     this.refs = new Int32Array(count);
     this.type = new Uint8Array(count);
     this.typeRefs = new Int32Array(count);
     this.flags = new Uint8Array(count);
-    this.m2p = new Int32Array(count).fill(-1);
+    this.m2p = m2p.fill(-1);
   }
 
   isPinned(mfn: number): boolean {

@@ -1,0 +1,101 @@
+// A domain: its frames (the pseudo-physical to machine map), one vCPU, the virtual IDT
+// and kernel stack it registered, its console output, how it ended, and the counters the
+// debugger and profiler show. Guest memory is read and written the way Xen does it:
+// through the guest's own page tables, failing (EFAULT) on a bad pointer.
+
+import { Cpu, CpuFault } from '../cpu.js';
+import type { PhysicalMemory } from '../memory.js';
+import type { VcpuContext } from './mm.js';
+
+export interface TrapEntry {
+  /** DPL (which rings may raise it with `int n`) and flag 4: mask events on entry. */
+  flags: number;
+  cs: number;
+  address: number;
+}
+
+export type DomainState =
+  | { kind: 'running' }
+  | { kind: 'shutdown'; reason: number }
+  | { kind: 'crashed'; why: string; eip: number };
+
+export interface DomainCounters {
+  hypercalls: Map<number, number>;
+  /** Guest → hypervisor entries (hypercalls and traps taken by the hypervisor). */
+  transitions: number;
+  /** Page-table entries changed by hypercalls (mmu_update, update_va_mapping). */
+  ptUpdates: number;
+  trapsByVector: Map<number, number>;
+}
+
+export class Domain implements VcpuContext {
+  readonly cpu: Cpu;
+  /** Pseudo-physical frame number → machine frame. */
+  readonly p2m: number[];
+  baseMfn = -1;
+  readonly traps = new Map<number, TrapEntry>();
+  kernelSs = 0;
+  kernelSp = 0;
+  /** Machine frame of the shared_info page. */
+  sharedInfoMfn = -1;
+  state: DomainState = { kind: 'running' };
+  readonly console: string[] = [];
+  readonly counters: DomainCounters = { hypercalls: new Map(), transitions: 0, ptUpdates: 0, trapsByVector: new Map() };
+
+  constructor(readonly domain: number, readonly name: string, mem: PhysicalMemory, p2m: number[]) {
+    this.cpu = new Cpu(mem);
+    this.p2m = p2m;
+  }
+
+  get consoleText(): string {
+    return this.console.join('');
+  }
+
+  /** Guest bytes at virtual `va` (supervisor access through its page tables), or null if unmapped. */
+  read(va: number, n: number): Uint8Array | null {
+    const out = new Uint8Array(n);
+    return this.access(() => {
+      for (let i = 0; i < n; i++) out[i] = this.cpu.read8((va + i) >>> 0);
+    }) ? out : null;
+  }
+
+  read32(va: number): number | null {
+    const b = this.read(va, 4);
+    return b ? (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0 : null;
+  }
+
+  /** Writes guest memory; false (nothing written) if any byte is not writable. */
+  write(va: number, data: Uint8Array): boolean {
+    return this.access(() => {
+      for (let i = 0; i < data.length; i++) this.cpu.translate((va + i) >>> 0, true);
+      for (let i = 0; i < data.length; i++) this.cpu.write8((va + i) >>> 0, data[i]);
+    });
+  }
+
+  write32(va: number, v: number): boolean {
+    return this.write(va, new Uint8Array([v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff]));
+  }
+
+  /** Runs a guest-memory access as the hypervisor: a fault is a failed copy, and CR2 stays the guest's. */
+  private access(f: () => void): boolean {
+    const cpu = this.cpu;
+    const cr2 = cpu.cr2;
+    try {
+      cpu.asKernel(f);
+      return true;
+    } catch (e) {
+      if (!(e instanceof CpuFault)) throw e;
+      return false;
+    } finally {
+      cpu.cr2 = cr2;
+    }
+  }
+
+  crash(why: string): void {
+    if (this.state.kind === 'running') this.state = { kind: 'crashed', why, eip: this.cpu.eip };
+  }
+
+  count(map: Map<number, number>, key: number): void {
+    map.set(key, (map.get(key) ?? 0) + 1);
+  }
+}

@@ -1,0 +1,92 @@
+// The simulated Xen: machine memory with its frame table, Xen's own frames (the read-only
+// machine-to-physical table guests see at MACH2PHYS_VIRT_START), the page-table rules,
+// the domains, and the loop that runs a domain's vCPU and handles what stops it
+// (hypercalls, exceptions). Deterministic like the CPU under it.
+
+import { PhysicalMemory } from '../memory.js';
+import { HYPERVISOR_L2_SLOT, MACH2PHYS_VIRT_END, MACH2PHYS_VIRT_START, PAGE_ACCESSED, PAGE_PRESENT } from './abi.js';
+import { buildDomain, type BootLayout, type BuildOptions } from './builder.js';
+import type { Domain } from './domain.js';
+import { FrameTable } from './frames.js';
+import { hypercall } from './hypercalls.js';
+import type { GuestImage } from './image.js';
+import { MemoryManager } from './mm.js';
+import { bounce } from './traps.js';
+
+/**
+ * Cycles charged for each guest → hypervisor → guest round trip (a hypercall or a trap
+ * the hypervisor handles), so that batching shows in time as on hardware, where a round
+ * trip costs hundreds of instructions' worth.
+ */
+export const TRANSITION_CYCLES = 500;
+
+export type RunResult =
+  | { kind: 'budget' }
+  | { kind: 'breakpoint'; address: number }
+  | { kind: 'ended' };
+
+export class Xen {
+  readonly mem: PhysicalMemory;
+  readonly frames: FrameTable;
+  readonly mm: MemoryManager;
+  readonly domains = new Map<number, Domain>();
+  private nextId = 1;
+  /** Called after each hypercall (for tracing): domain, number, arguments, result. */
+  onHypercall: ((d: Domain, n: number, args: number[], result: number) => void) | null = null;
+
+  constructor(machineFrames = 8192) {
+    this.mem = new PhysicalMemory(machineFrames);
+    // The M2P table lives in machine memory (4 bytes per frame), mapped read-only into every
+    // guest's hole by one page table of Xen's.
+    const m2pFrames = Math.ceil((machineFrames * 4) / 4096);
+    const m2pBytes = this.mem.bytes.subarray(0, m2pFrames * 4096);
+    this.frames = new FrameTable(machineFrames, new Int32Array(m2pBytes.buffer, m2pBytes.byteOffset, machineFrames));
+    const xenFrames = Array.from({ length: m2pFrames + 1 }, (_, i) => i);
+    this.frames.reserveForXen(xenFrames);
+    this.frames.m2p.fill(-1);
+    const l1 = m2pFrames; // the page table mapping the M2P
+    for (let i = 0; i < m2pFrames && i * 4096 < MACH2PHYS_VIRT_END - MACH2PHYS_VIRT_START; i++) {
+      this.mem.write32(l1 * 4096 + i * 4, (i * 4096) | PAGE_PRESENT | PAGE_ACCESSED);
+    }
+    this.mm = new MemoryManager(this.mem, this.frames);
+    this.mm.xenL2Entries[(MACH2PHYS_VIRT_START >>> 22) - HYPERVISOR_L2_SLOT] = (l1 * 4096) | PAGE_PRESENT | PAGE_ACCESSED;
+  }
+
+  /** Builds a domain from a guest image; an error says why it could not be. */
+  createDomain(image: GuestImage, opts: BuildOptions): { domain: Domain; layout: BootLayout } | { error: string } {
+    const id = this.nextId;
+    const built = buildDomain(this, id, image, opts);
+    if ('error' in built) return built;
+    this.nextId++;
+    this.domains.set(id, built.domain);
+    return built;
+  }
+
+  /** Runs a domain until it shuts down or crashes, a breakpoint stops it, or `budget` cycles pass. */
+  run(d: Domain, budget: number): RunResult {
+    const cpu = d.cpu;
+    const end = cpu.cycles + budget;
+    while (d.state.kind === 'running') {
+      if (cpu.cycles >= end) return { kind: 'budget' };
+      const stop = cpu.run(end - cpu.cycles);
+      switch (stop.kind) {
+        case 'budget': return { kind: 'budget' };
+        case 'breakpoint': return stop;
+        case 'hypercall':
+          d.counters.transitions++;
+          cpu.cycles += TRANSITION_CYCLES;
+          hypercall(this, d, this.onHypercall);
+          break;
+        case 'exception':
+          d.counters.transitions++;
+          cpu.cycles += TRANSITION_CYCLES;
+          bounce(d, stop.vector, stop.errorCode);
+          break;
+        case 'halt':
+          d.crash('hlt in ring 0'); // a guest never runs in ring 0
+          break;
+      }
+    }
+    return { kind: 'ended' };
+  }
+}
