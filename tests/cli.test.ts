@@ -121,6 +121,37 @@ describe('xenolab disasm and demo', () => {
     expect(r.out).toMatch(/<_start>:/);
   });
 
+  it('with no command, boots the default seed and shows its console (the quick start)', () => {
+    const r = xenolab();
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('Hello from a xenolab PV guest!\n');
+    expect(r.err).toMatch(/hello shut down \(poweroff\)/);
+  });
+
+  it('run boots a source or an ELF, traces hypercalls, and exits with the shutdown reason', () => {
+    const elf = join(work, 'hello.elf');
+    expect(xenolab('asm', hello, '-o', elf).code).toBe(0);
+    const r = xenolab('run', elf, '--trace', 'hypercalls');
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('Hello from a xenolab PV guest!\n');
+    expect(r.err).toMatch(/\[dom1\] hypercall 18\(0x0, 0x1f, /); // console_io(CONSOLEIO_write, 31, ...)
+    expect(r.err).toMatch(/\[dom1\] hypercall 29\(0x2, /); // sched_op(SCHEDOP_shutdown, ...)
+  });
+
+  it('run reports a crash with its reason and registers (exit 3), and a cycle limit (exit 124)', () => {
+    const crash = join(work, 'crash.xasm');
+    writeFileSync(crash, 'bits 32\n%include "xen.inc"\norg 0xc0000000\nXEN_ELFNOTE VIRT_BASE, 0xc0000000\nsection .text\nglobal _start\n_start: mov eax, 0x1234\n  cli\n');
+    const r = xenolab('run', crash);
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/crashed: general protection fault \(error code 0x0\) at 0xc0000005 with no handler registered/);
+    expect(r.err).toMatch(/eax=00001234/);
+    const spin = join(work, 'spin.xasm');
+    writeFileSync(spin, 'bits 32\n%include "xen.inc"\norg 0xc0000000\nXEN_ELFNOTE VIRT_BASE, 0xc0000000\nsection .text\nglobal _start\n_start: jmp _start\n');
+    const s = xenolab('run', spin, '--max-cycles', '5000');
+    expect(s.code).toBe(124);
+    expect(xenolab('run', spin, '--max-cycles').code).toBe(2);
+  });
+
   it('xen-inc prints the generated include', () => {
     expect(xenolab('xen-inc').out).toBe(xenIncludeSource());
   });

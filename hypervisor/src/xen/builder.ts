@@ -7,7 +7,7 @@
 
 import { xenField } from '../../../isa/src/index.js';
 import { CR0_PG, ESI, ESP } from '../cpu.js';
-import { ascii, HYPERVISOR_VIRT_START, k, PAGE_ACCESSED, PAGE_DIRTY, PAGE_PRESENT, PAGE_RW } from './abi.js';
+import { ascii, HYPERVISOR_VIRT_START, k, PAGE_ACCESSED, PAGE_DIRTY, PAGE_PRESENT, PAGE_RW, PAGE_USER } from './abi.js';
 import { Domain } from './domain.js';
 import { numericNote, type GuestImage } from './image.js';
 import { MMUEXT } from './mm.js';
@@ -110,7 +110,8 @@ export function buildDomain(xen: Xen, id: number, image: GuestImage, opts: Build
     const isTable = va >= pageTables && va < pageTables + ptFrames * PAGE;
     const flags = PAGE_PRESENT | PAGE_ACCESSED | (isTable ? 0 : PAGE_RW | PAGE_DIRTY);
     mem.write32(l1 * PAGE + ((va >>> 12) & 0x3ff) * 4, (frames[(va - virtBase) >>> 12] * PAGE) | flags);
-    mem.write32(l2 * PAGE + (va >>> 22) * 4, (l1 * PAGE) | PAGE_PRESENT | PAGE_RW | PAGE_ACCESSED);
+    // Directory entries allow everything (as Xen's L2_PROT): the page-table entries decide.
+    mem.write32(l2 * PAGE + (va >>> 22) * 4, (l1 * PAGE) | PAGE_PRESENT | PAGE_RW | PAGE_ACCESSED | PAGE_DIRTY | PAGE_USER);
   }
   let rc = xen.mm.mmuextOp([{ cmd: MMUEXT.PIN_L2_TABLE, arg1: l2, arg2: 0 }], domain).rc;
   if (rc === 0) rc = xen.mm.newBaseptr(l2, domain);

@@ -1,0 +1,208 @@
+// Domains on the simulated Xen: the seeds boot to their transcripts, the isolation
+// invariants hold after every hypercall, exceptions reach the guest's handlers through
+// bounce frames, and what a guest may not do is refused.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { assemble } from '../../asm/src/assembler.js';
+import { withBuiltins } from '../../asm/src/builtins.js';
+import { guestImage } from '../../cli/src/run.js';
+import { EBP, EDI, ESI } from '../src/cpu.js';
+import { EFAULT, EINVAL, ENOSYS } from '../src/xen/abi.js';
+import type { Domain } from '../src/xen/domain.js';
+import { checkInvariants } from '../src/xen/invariants.js';
+import { Xen } from '../src/xen/xen.js';
+
+const seeds = join(import.meta.dirname, '..', '..', 'seeds');
+
+function boot(source: string, path = 'guest.xasm'): { xen: Xen; d: Domain; violations: string[]; symbol: (name: string) => number } {
+  const r = assemble({ path, text: source, provider: withBuiltins({ read: () => null }) });
+  if (!r.ok) throw new Error(r.diagnostics.map((x) => x.message).join('\n'));
+  const xen = new Xen(4096);
+  const built = xen.createDomain(guestImage(r.image), { name: 'test', memoryKiB: 8192 });
+  if ('error' in built) throw new Error(built.error);
+  const violations: string[] = [];
+  // The invariants, after every hypercall.
+  xen.onHypercall = (d) => violations.push(...checkInvariants(xen.mm, [d.baseMfn]));
+  violations.push(...checkInvariants(xen.mm, [built.domain.baseMfn]));
+  const symbol = (name: string) => r.image.symbols.find((x) => x.name === name)!.value;
+  return { xen, d: built.domain, violations, symbol };
+}
+
+/** A kernel source with the usual preamble; `body` runs at the entry with ESI = start_info. */
+function kernel(body: string, data = ''): string {
+  return `bits 32
+%include "xen.inc"
+org 0xC0000000
+XEN_ELFNOTE VIRT_BASE, 0xC0000000
+XEN_ELFNOTE HYPERCALL_PAGE, hypercall_page
+section .text
+global _start
+_start:
+${body}
+poweroff:
+    mov ebx, SCHEDOP_shutdown
+    mov ecx, reason
+    HYPERCALL sched_op
+    jmp $
+align 4096, db 0
+hypercall_page: times 4096 db 0
+section .data
+reason: dd 0
+${data}
+`;
+}
+
+describe('seeds boot to their transcripts', () => {
+  it('hello: a console line, then poweroff', () => {
+    const { xen, d, violations } = boot(readFileSync(join(seeds, 'hello.xasm'), 'utf8'), join(seeds, 'hello.xasm'));
+    expect(xen.run(d, 1_000_000)).toEqual({ kind: 'ended' });
+    expect(d.consoleText).toBe('Hello from a xenolab PV guest!\n');
+    expect(d.state).toEqual({ kind: 'shutdown', reason: 0 });
+    expect(violations).toEqual([]);
+  });
+
+  it('pagetables: 1024 single-entry mmu_update calls, each validated', () => {
+    const { xen, d, violations } = boot(readFileSync(join(seeds, 'pagetables.xasm'), 'utf8'), join(seeds, 'pagetables.xasm'));
+    expect(xen.run(d, 10_000_000)).toEqual({ kind: 'ended' });
+    expect(d.consoleText).toBe('mapped 4 MiB with 1024 mmu_update calls\n');
+    expect(d.state).toEqual({ kind: 'shutdown', reason: 0 });
+    // 1024 PTEs one call each, one more to hook the table into the directory, one update_va_mapping
+    // (making the new table read-only) and one mmuext_op (pinning it).
+    expect([d.counters.hypercalls.get(1), d.counters.hypercalls.get(14), d.counters.hypercalls.get(26)]).toEqual([1025, 1, 1]);
+    expect(d.counters.ptUpdates).toBe(1026);
+    expect(violations).toEqual([]);
+  });
+});
+
+describe('the start-of-day state', () => {
+  it('start_info, selectors, stack and the M2P table are where a PV guest expects them', () => {
+    const { d, xen } = boot(kernel('nop'));
+    const si = d.cpu.regs[ESI];
+    expect(String.fromCharCode(...d.read(si, 14)!)).toBe('xen-3.0-x86_32');
+    expect(d.read32(si + 32)).toBe(2048); // nr_pages
+    expect(d.cpu.sregs[1]).toBe(0xe019);
+    expect(d.cpu.sregs[2]).toBe(0xe021);
+    expect(d.cpu.cpl).toBe(1);
+    // The P2M list the guest sees and the M2P table it can read at 0xFC000000 agree.
+    const mfnList = d.read32(si + 68)!;
+    for (const pfn of [0, 1, 7, 2047]) {
+      const mfn = d.read32(mfnList + pfn * 4)!;
+      expect(mfn).toBe(d.p2m[pfn]);
+      expect(d.read32(0xfc000000 + mfn * 4)).toBe(pfn);
+      expect(xen.frames.owner[mfn]).toBe(d.domain);
+    }
+    // The bootstrap page tables are mapped read-only: a write faults.
+    const ptBase = d.read32(si + 60)!;
+    expect(d.write32(ptBase, 0)).toBe(false);
+  });
+});
+
+describe('exceptions go to the guest', () => {
+  it('a privileged instruction in ring 1 is #GP(0) to the guest handler, with the native frame', () => {
+    const { xen, d, symbol } = boot(kernel(`
+    mov ebx, traps
+    HYPERCALL set_trap_table
+    mov eax, 0x77
+fault: cli
+    jmp poweroff
+gp_handler:
+    pop esi                 ; error code
+    pop edi                 ; EIP of the cli
+    pop ebp                 ; CS
+    jmp poweroff`, `traps: dd 0x0000000d | (FLAT_KERNEL_CS << 16), gp_handler
+       dd 0, 0`));
+    expect(xen.run(d, 100_000)).toEqual({ kind: 'ended' });
+    const r = d.cpu.regs;
+    expect([r[ESI], r[EDI] >>> 0, r[EBP] & 0xffff]).toEqual([0, symbol('fault'), 0xe019]);
+    expect(d.counters.trapsByVector.get(13)).toBe(1);
+  });
+
+  it('with no handler the domain crashes, saying what, where and why', () => {
+    const { xen, d } = boot(kernel('mov eax, [0x00001000]'));
+    expect(xen.run(d, 100_000)).toEqual({ kind: 'ended' });
+    expect(d.state).toEqual({ kind: 'crashed', why: 'page fault (error code 0x0) at 0xc0000000, address 0x1000 with no handler registered', eip: 0xc0000000 });
+  });
+
+  it('a hypercall from ring 3 is refused (#GP through the hypercall gate) and the kernel handles it on its own stack', () => {
+    const { xen, d, violations, symbol } = boot(kernel(`
+    mov ebx, traps
+    HYPERCALL set_trap_table
+    mov ebx, FLAT_KERNEL_DS
+    mov ecx, kstack_top
+    HYPERCALL stack_switch
+    ; make the page holding user code and its stack accessible from ring 3
+    mov esi, [esi + 68]                  ; start_info.mfn_list
+    mov eax, user_page - 0xC0000000
+    shr eax, 12
+    mov eax, [esi + eax * 4]             ; its machine frame
+    shl eax, 12
+    or eax, 7                            ; present, writable, user
+    mov ecx, eax
+    mov ebx, user_page
+    xor edx, edx
+    mov esi, UVMF_INVLPG
+    HYPERCALL update_va_mapping
+    test eax, eax
+    jnz poweroff
+    push dword FLAT_USER_SS
+    push dword user_page + 4096
+    push dword 0x202
+    push dword FLAT_USER_CS
+    push dword user_code
+    iret
+gp_handler:
+    pop esi                              ; error code
+    pop edi                              ; EIP in ring 3
+    pop ebp                              ; CS of ring 3
+    jmp poweroff
+align 4096, db 0
+user_page:
+user_code:
+    mov eax, __HYPERVISOR_console_io
+    int 0x82
+    jmp $
+align 4096, db 0`, `traps: dd 0x0000000d | (FLAT_KERNEL_CS << 16), gp_handler
+       dd 0, 0
+       times 1024 dd 0
+kstack_top:`));
+    expect(xen.run(d, 1_000_000)).toEqual({ kind: 'ended' });
+    const r = d.cpu.regs;
+    expect(d.state).toEqual({ kind: 'shutdown', reason: 0 });
+    expect([r[ESI], r[EDI] >>> 0, r[EBP] & 0xffff]).toEqual([(0x82 << 3) | 2, symbol('user_code') + 5, 0xe02b]);
+    expect(d.counters.hypercalls.get(18)).toBeUndefined(); // the console_io never happened
+    expect(violations).toEqual([]);
+  });
+});
+
+describe('hypercalls', () => {
+  it('unknown numbers are ENOSYS; bad arguments are Xen\'s errno; a bad pointer is EFAULT', () => {
+    const { xen, d, symbol } = boot(kernel(`
+    mov eax, 200
+    int 0x82
+    mov [r1], eax
+    mov ebx, 99                          ; no such console_io command
+    HYPERCALL console_io
+    mov [r2], eax
+    mov ebx, CONSOLEIO_write
+    mov ecx, 4
+    mov edx, 0x00002000                  ; not mapped
+    HYPERCALL console_io
+    mov [r3], eax
+    mov ebx, 0xFC000000                  ; in the hole
+    xor ecx, ecx
+    xor edx, edx
+    xor esi, esi
+    HYPERCALL update_va_mapping
+    mov [r4], eax
+    mov ebx, 7
+    mov ecx, 3
+    HYPERCALL vm_assist
+    mov [r5], eax`, 'r1: dd 0\nr2: dd 0\nr3: dd 0\nr4: dd 0\nr5: dd 0'));
+    expect(xen.run(d, 100_000)).toEqual({ kind: 'ended' });
+    const r = (name: string) => d.read32(symbol(name));
+    expect([r('r1'), r('r2'), r('r3'), r('r4'), r('r5')]).toEqual([ENOSYS, EINVAL, EFAULT, EINVAL, EINVAL].map((x) => x >>> 0));
+  });
+});
+
