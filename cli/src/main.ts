@@ -17,7 +17,8 @@ const USAGE = `usage: xenolab <command> [options]
 commands:
   run [FILE] [options]   boot a guest kernel (.xasm/.asm source or ELF; default: the
                          hello seed) as a domain on the simulated Xen, stream its
-                         console; exit status: its shutdown reason, 3 if it crashed
+                         console; exit status: its shutdown reason, 3 if it crashed,
+                         125 if it blocks with nothing left to wake it
       --max-cycles N     stop after N cycles (default 100000000; exit status 124)
       --memory KIB       the domain's memory (default 16384)
       --trace hypercalls print each hypercall and its result on stderr

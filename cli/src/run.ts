@@ -1,6 +1,6 @@
 // `xenolab run`: boots one guest kernel as a domain on the simulated Xen, streams its
 // console to stdout and exits with the shutdown reason (or 3 for a crash, 124 when the
-// cycle limit ends it first).
+// cycle limit ends it first, 125 when it blocks with nothing left to wake it).
 
 import { readFileSync } from 'node:fs';
 import { elfToImage, isElfError, readElf32, type Image } from '../../asm/src/index.js';
@@ -33,6 +33,7 @@ export function readElfImage(path: string): Image | string {
 const SHUTDOWN_NAMES = new Map((xenConstantGroup('SHUTDOWN')?.constants ?? []).map((c) => [c.value, c.name.replace('SHUTDOWN_', '')]));
 const CRASH_EXIT = 3;
 const LIMIT_EXIT = 124;
+const IDLE_EXIT = 125;
 
 /** Boots the image, writes its console as it runs, and returns the exit code. */
 export function runImage(image: GuestImage, name: string, args: RunArgs, out: (s: string) => void, err: (s: string) => void): number {
@@ -51,10 +52,14 @@ export function runImage(image: GuestImage, name: string, args: RunArgs, out: (s
     for (; shown < d.console.length; shown++) out(d.console[shown]);
   };
   const slice = 100_000;
+  let idle = false;
   for (let used = 0; d.state.kind === 'running' && used < args.maxCycles; used += slice) {
     const r = xen.run(d, Math.min(slice, args.maxCycles - used));
     flush();
-    if (r.kind === 'breakpoint') break;
+    if (r.kind === 'idle') {
+      idle = true;
+      break;
+    }
   }
   flush();
   const s = d.state;
@@ -67,6 +72,10 @@ export function runImage(image: GuestImage, name: string, args: RunArgs, out: (s
     const reg = (n: string, i: number) => `${n}=${(r[i] >>> 0).toString(16).padStart(8, '0')}`;
     err(`xenolab: ${name} crashed: ${s.why}\n  eip=${s.eip.toString(16).padStart(8, '0')} ${[['eax', EAX], ['ebx', EBX], ['ecx', ECX], ['edx', EDX], ['esi', ESI], ['edi', EDI], ['ebp', EBP], ['esp', ESP]].map(([n, i]) => reg(n as string, i as number)).join(' ')}\n`);
     return CRASH_EXIT;
+  }
+  if (idle) {
+    err(`xenolab: ${name} is blocked with no event pending and no timer set: nothing can wake it\n`);
+    return IDLE_EXIT;
   }
   err(`xenolab: ${name} still running after ${args.maxCycles} cycles\n`);
   return LIMIT_EXIT;

@@ -176,6 +176,68 @@ kstack_top:`));
   });
 });
 
+describe('events and time', () => {
+  it('VIRQ_TIMER wakes a blocked guest through its event callback, three times', () => {
+    const { xen, d, violations } = boot(kernel(`
+    mov eax, [esi + start_info.shared_info]
+    or eax, 7
+    mov ecx, eax
+    mov ebx, shared
+    xor edx, edx
+    mov esi, UVMF_INVLPG
+    HYPERCALL update_va_mapping
+    test eax, eax
+    jnz poweroff
+    mov ebx, FLAT_KERNEL_CS
+    mov ecx, on_event
+    mov edx, FLAT_KERNEL_CS
+    mov esi, on_event
+    HYPERCALL set_callbacks
+    mov ebx, EVTCHNOP_bind_virq
+    mov ecx, bind
+    HYPERCALL event_channel_op
+    test eax, eax
+    jnz poweroff
+tick:
+    mov ebx, [shared + shared_info.vcpu_info + vcpu_info.time + vcpu_time_info.system_time]
+    add ebx, 100000                      ; 100 us from now
+    xor ecx, ecx
+    HYPERCALL set_timer_op
+    mov ebx, SCHEDOP_block
+    xor ecx, ecx
+    HYPERCALL sched_op                   ; enables events and sleeps until one comes
+    cmp dword [ticks], 3
+    jb tick
+    mov ebx, CONSOLEIO_write
+    mov ecx, 8
+    mov edx, msg
+    HYPERCALL console_io
+    jmp poweroff
+on_event:
+    mov byte [shared + vcpu_info.evtchn_upcall_pending], 0
+    mov dword [shared + vcpu_info.evtchn_pending_sel], 0
+    mov dword [shared + shared_info.evtchn_pending], 0
+    inc dword [ticks]
+    HYPERCALL_PAGE_JMP iret              ; back, re-enabling events with the frame's IF
+align 4096, db 0
+shared: times 4096 db 0`, `bind: dd VIRQ_TIMER, 0, 0
+ticks: dd 0
+msg: db "3 ticks", 10`));
+    expect(xen.run(d, 10_000_000)).toEqual({ kind: 'ended' });
+    expect(d.consoleText).toBe('3 ticks\n');
+    expect(d.counters.eventsDelivered).toBe(3);
+    // Blocked time passes: three 100 us sleeps are at least 300,000 cycles of virtual time.
+    expect(d.cpu.cycles).toBeGreaterThan(300_000);
+    expect(d.cpu.instructions).toBeLessThan(1000);
+    expect(violations).toEqual([]);
+  });
+
+  it('a domain blocked with nothing to wake it is idle, not spinning', () => {
+    const { xen, d } = boot(kernel('mov ebx, SCHEDOP_block\n    xor ecx, ecx\n    HYPERCALL sched_op'));
+    expect(xen.run(d, 1_000_000)).toEqual({ kind: 'idle' });
+  });
+});
+
 describe('hypercalls', () => {
   it('unknown numbers are ENOSYS; bad arguments are Xen\'s errno; a bad pointer is EFAULT', () => {
     const { xen, d, symbol } = boot(kernel(`

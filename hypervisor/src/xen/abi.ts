@@ -24,6 +24,9 @@ export const EBUSY = err('EBUSY');
 export const EINVAL = err('EINVAL');
 export const ENOSYS = err('ENOSYS');
 export const ENOMEM = err('ENOMEM');
+export const ENOENT = err('ENOENT');
+export const EEXIST = err('EEXIST');
+export const ENOSPC = err('ENOSPC');
 
 export const HYPERVISOR_VIRT_START = k('HYPERVISOR_VIRT_START');
 export const MACH2PHYS_VIRT_START = k('MACH2PHYS_VIRT_START');

@@ -5,6 +5,7 @@
 
 import { Cpu, CpuFault } from '../cpu.js';
 import type { PhysicalMemory } from '../memory.js';
+import { EventChannels } from './events.js';
 import type { VcpuContext } from './mm.js';
 
 export interface TrapEntry {
@@ -26,6 +27,14 @@ export interface DomainCounters {
   /** Page-table entries changed by hypercalls (mmu_update, update_va_mapping). */
   ptUpdates: number;
   trapsByVector: Map<number, number>;
+  eventsSent: number;
+  /** Upcalls into the guest's event callback. */
+  eventsDelivered: number;
+}
+
+export interface Callback {
+  cs: number;
+  address: number;
 }
 
 export class Domain implements VcpuContext {
@@ -40,11 +49,21 @@ export class Domain implements VcpuContext {
   sharedInfoMfn = -1;
   state: DomainState = { kind: 'running' };
   readonly console: string[] = [];
-  readonly counters: DomainCounters = { hypercalls: new Map(), transitions: 0, ptUpdates: 0, trapsByVector: new Map() };
+  readonly counters: DomainCounters = { hypercalls: new Map(), transitions: 0, ptUpdates: 0, trapsByVector: new Map(), eventsSent: 0, eventsDelivered: 0 };
+  readonly events: EventChannels;
+  eventCallback: Callback | null = null;
+  failsafeCallback: Callback | null = null;
+  /** Cycle count at which the one-shot timer of set_timer_op fires, or -1. */
+  timerDeadline = -1;
+  /** Blocked in SCHEDOP_block until an event is pending. */
+  blocked = false;
+  /** The virtual CR0.TS of fpu_taskswitch. */
+  fpuTaskSwitched = false;
 
   constructor(readonly domain: number, readonly name: string, mem: PhysicalMemory, p2m: number[]) {
     this.cpu = new Cpu(mem);
     this.p2m = p2m;
+    this.events = new EventChannels(this);
   }
 
   get consoleText(): string {

@@ -3,10 +3,11 @@
 // (EFAULT on a bad one). Numbers come from isa/'s hypercall table; a number without an
 // implementation here is ENOSYS, as an unknown one is.
 
-import { hypercallByName } from '../../../isa/src/index.js';
-import { EAX, EBX, ECX, EDI, EDX, ESI } from '../cpu.js';
-import { ascii, DOMID_SELF, EFAULT, EINVAL, ENOSYS, EPERM, k } from './abi.js';
+import { hypercallByName, xenField } from '../../../isa/src/index.js';
+import { EAX, EBX, ECX, EDI, EDX, ESI, ESP } from '../cpu.js';
+import { ascii, DOMID_SELF, EEXIST, EFAULT, EINVAL, ENOENT, ENOSPC, ENOSYS, EPERM, ESRCH, k } from './abi.js';
 import type { Domain } from './domain.js';
+import { NR_PORTS, NS_PER_CYCLE } from './events.js';
 import type { MmuextOp, MmuUpdate } from './mm.js';
 import type { Xen } from './xen.js';
 
@@ -74,7 +75,13 @@ const HANDLERS = new Map<number, Handler>([
     return 0;
   }],
   [num('sched_op'), (_x, d, [cmd, arg]) => {
-    if (cmd === SCHEDOP_yield || cmd === SCHEDOP_block) return 0;
+    if (cmd === SCHEDOP_yield) return 0;
+    if (cmd === SCHEDOP_block) {
+      // Events are enabled atomically with blocking; an event already pending ends the block at once.
+      d.events.upcallMasked = false;
+      if (!d.events.upcallPending) d.blocked = true;
+      return 0;
+    }
     if (cmd === SCHEDOP_shutdown) {
       const reason = d.read32(arg);
       if (reason === null) return EFAULT;
@@ -126,6 +133,41 @@ const HANDLERS = new Map<number, Handler>([
     if (pdone !== 0 && !d.write32(pdone, r.done)) return EFAULT;
     return r.rc;
   }],
+  [num('set_callbacks'), (_x, d, [evCs, evAddr, fsCs, fsAddr]) => {
+    d.eventCallback = { cs: (evCs & 3) === 0 ? evCs | 1 : evCs, address: evAddr };
+    d.failsafeCallback = { cs: (fsCs & 3) === 0 ? fsCs | 1 : fsCs, address: fsAddr };
+    return 0;
+  }],
+  [num('fpu_taskswitch'), (_x, d, [set]) => {
+    d.fpuTaskSwitched = set !== 0;
+    return 0;
+  }],
+  [num('set_timer_op'), (_x, d, [lo, hi]) => {
+    const ns = hi * 0x100000000 + lo;
+    // 0 cancels; a time already past fires at once (on the way back to the guest).
+    d.timerDeadline = ns === 0 ? -1 : Math.max(d.cpu.cycles, Math.ceil(ns / NS_PER_CYCLE));
+    return 0;
+  }],
+  [num('iret'), (_x, d) => iret(d)],
+  [num('event_channel_op'), (x, d, [cmd, arg]) => eventChannelOp(x, d, cmd, arg)],
+  [num('multicall'), (x, d, [list, count]) => {
+    if (count > MAX_BATCH) return EINVAL;
+    for (let i = 0; i < count; i++) {
+      const at = list + i * 32;
+      const entry = d.read(at, 32);
+      if (!entry) return EFAULT;
+      const v = new DataView(entry.buffer);
+      const op = v.getUint32(0, true);
+      const args = [0, 1, 2, 3, 4].map((j) => v.getUint32(8 + 4 * j, true));
+      // A failing call does not stop the batch; a multicall inside one is refused.
+      const handler = op === MULTICALL ? null : HANDLERS.get(op);
+      const result = op === MULTICALL ? EINVAL : handler ? handler(x, d, args) : ENOSYS;
+      d.count(d.counters.hypercalls, op);
+      if (result !== NO_RESULT && !d.write32(at + 4, result)) return EFAULT;
+      if (op === IRET || d.state.kind !== 'running') break;
+    }
+    return 0;
+  }],
   [num('update_va_mapping'), (x, d, [va, lo, hi, flags]) => {
     if (hi !== 0) return EINVAL;
     const rc = x.mm.updateVaMapping(va, lo, flags, d);
@@ -133,6 +175,168 @@ const HANDLERS = new Map<number, Handler>([
     return rc;
   }],
 ]);
+
+const MULTICALL = num('multicall');
+const IRET = num('iret');
+/** Returned by a hypercall that sets EAX itself (iret restores the guest's); no int32 result equals it. */
+const NO_RESULT = -0x100000000;
+
+/**
+ * The iret hypercall: the stub pushed EAX on the frame {EAX, EIP, CS, EFLAGS[, ESP, SS]}.
+ * EFLAGS.IF becomes the virtual interrupt flag (evtchn_upcall_mask = !IF).
+ */
+function iret(d: Domain): number {
+  const cpu = d.cpu;
+  const sp = cpu.regs[ESP] >>> 0;
+  const f = d.read(sp, 24) ?? d.read(sp, 16);
+  if (!f) {
+    d.crash(`iret with an unreadable stack at 0x${sp.toString(16)}`);
+    return NO_RESULT;
+  }
+  const w = (i: number) => (f[4 * i] | (f[4 * i + 1] << 8) | (f[4 * i + 2] << 16) | (f[4 * i + 3] << 24)) >>> 0;
+  const cs = w(2) & 0xffff;
+  const rpl = cs & 3;
+  if (rpl === 0) {
+    d.crash('iret to ring 0');
+    return NO_RESULT;
+  }
+  if (rpl !== 1 && f.length < 24) {
+    d.crash(`iret to ring ${rpl} with an unreadable stack at 0x${sp.toString(16)}`);
+    return NO_RESULT;
+  }
+  const flags = w(3);
+  d.events.upcallMasked = (flags & 0x200) === 0;
+  cpu.regs[EAX] = w(0);
+  cpu.setFlags((cpu.getFlags() & 0x3000) | (flags & ~0x3000) | 0x200); // the real IF stays on; IOPL is Xen's
+  if (rpl === 1) {
+    cpu.setSegments(cs, cpu.sregs[2], cpu.sregs[3]);
+    cpu.regs[ESP] = sp + 16;
+  } else {
+    cpu.setSegments(cs, w(5) & 0xffff, cpu.sregs[3]);
+    cpu.regs[ESP] = w(4);
+  }
+  cpu.eip = w(1);
+  return NO_RESULT;
+}
+
+const EVTCHNOP_bind_interdomain = k('EVTCHNOP_bind_interdomain');
+const EVTCHNOP_bind_virq = k('EVTCHNOP_bind_virq');
+const EVTCHNOP_close = k('EVTCHNOP_close');
+const EVTCHNOP_send = k('EVTCHNOP_send');
+const EVTCHNOP_status = k('EVTCHNOP_status');
+const EVTCHNOP_alloc_unbound = k('EVTCHNOP_alloc_unbound');
+const EVTCHNOP_bind_ipi = k('EVTCHNOP_bind_ipi');
+const EVTCHNOP_unmask = k('EVTCHNOP_unmask');
+const STAT = { closed: k('EVTCHNSTAT_closed'), unbound: k('EVTCHNSTAT_unbound'), interdomain: k('EVTCHNSTAT_interdomain'), virq: k('EVTCHNSTAT_virq'), ipi: k('EVTCHNSTAT_ipi') };
+/** VIRQs a domain may bind (the per-vCPU and global ones Xen defines up to VIRQ_ENOMEM). */
+const NR_VIRQS = 24;
+
+const field = (struct: string, name: string) => xenField(struct, name)!.offset;
+
+function eventChannelOp(x: Xen, d: Domain, cmd: number, arg: number): number {
+  const ev = d.events;
+  const read32 = (off: number) => d.read32(arg + off);
+  const port = (p: number | null) => (p !== null && p < NR_PORTS ? p : -1);
+  switch (cmd) {
+    case EVTCHNOP_bind_virq: {
+      const virq = read32(field('evtchn_bind_virq', 'virq'));
+      const vcpu = read32(field('evtchn_bind_virq', 'vcpu'));
+      if (virq === null || vcpu === null) return EFAULT;
+      if (virq >= NR_VIRQS) return EINVAL;
+      if (vcpu !== 0) return ENOENT; // one vCPU per domain
+      if (ev.virqPort[virq] >= 0) return EEXIST;
+      const p = ev.allocate();
+      if (p < 0) return ENOSPC;
+      if (!d.write32(arg + field('evtchn_bind_virq', 'port'), p)) return EFAULT;
+      ev.ports[p] = { kind: 'virq', virq };
+      ev.virqPort[virq] = p;
+      return 0;
+    }
+    case EVTCHNOP_bind_ipi: {
+      const vcpu = read32(field('evtchn_bind_ipi', 'vcpu'));
+      if (vcpu === null) return EFAULT;
+      if (vcpu !== 0) return ENOENT;
+      const p = ev.allocate();
+      if (p < 0) return ENOSPC;
+      if (!d.write32(arg + field('evtchn_bind_ipi', 'port'), p)) return EFAULT;
+      ev.ports[p] = { kind: 'ipi' };
+      return 0;
+    }
+    case EVTCHNOP_alloc_unbound: {
+      const raw = d.read(arg, 4);
+      if (!raw) return EFAULT;
+      const dom = raw[0] | (raw[1] << 8), remote = raw[2] | (raw[3] << 8);
+      if (dom !== DOMID_SELF && dom !== d.domain) return EPERM;
+      const p = ev.allocate();
+      if (p < 0) return ENOSPC;
+      if (!d.write32(arg + field('evtchn_alloc_unbound', 'port'), p)) return EFAULT;
+      ev.ports[p] = { kind: 'unbound', remoteDom: remote === DOMID_SELF ? d.domain : remote };
+      return 0;
+    }
+    case EVTCHNOP_bind_interdomain: {
+      const raw = d.read(arg, 8);
+      if (!raw) return EFAULT;
+      const remoteDom = (raw[0] | (raw[1] << 8)) === DOMID_SELF ? d.domain : raw[0] | (raw[1] << 8);
+      const remotePort = port(read32(field('evtchn_bind_interdomain', 'remote_port')));
+      const other = x.domains.get(remoteDom);
+      if (!other) return ESRCH;
+      const target = remotePort >= 0 ? other.events.ports[remotePort] : null;
+      if (!target || target.kind !== 'unbound' || target.remoteDom !== d.domain) return EINVAL;
+      const p = ev.allocate();
+      if (p < 0) return ENOSPC;
+      if (!d.write32(arg + field('evtchn_bind_interdomain', 'local_port'), p)) return EFAULT;
+      ev.ports[p] = { kind: 'interdomain', remoteDom, remotePort };
+      other.events.ports[remotePort] = { kind: 'interdomain', remoteDom: d.domain, remotePort: p };
+      return 0;
+    }
+    case EVTCHNOP_send: {
+      const p = port(read32(0));
+      const b = p >= 0 ? ev.ports[p] : null;
+      if (!b || b.kind === 'free') return EINVAL;
+      if (b.kind === 'interdomain') x.domains.get(b.remoteDom)?.events.raise(b.remotePort);
+      else if (b.kind === 'ipi') ev.raise(p);
+      // Sending on an unbound or VIRQ port is allowed and goes nowhere.
+      return 0;
+    }
+    case EVTCHNOP_close: {
+      const p = port(read32(0));
+      const b = p >= 0 ? ev.ports[p] : null;
+      if (!b || b.kind === 'free') return EINVAL;
+      if (b.kind === 'virq') ev.virqPort[b.virq] = -1;
+      if (b.kind === 'interdomain') {
+        const other = x.domains.get(b.remoteDom);
+        if (other) other.events.ports[b.remotePort] = { kind: 'unbound', remoteDom: d.domain };
+      }
+      ev.ports[p] = { kind: 'free' };
+      return 0;
+    }
+    case EVTCHNOP_unmask: {
+      const p = port(read32(0));
+      if (p < 0) return EINVAL;
+      ev.unmask(p);
+      return 0;
+    }
+    case EVTCHNOP_status: {
+      const raw = d.read(arg, 8);
+      if (!raw) return EFAULT;
+      const p = port(read32(field('evtchn_status', 'port')));
+      if (p < 0) return EINVAL;
+      const b = ev.ports[p];
+      const out = new Uint8Array(16);
+      const dv = new DataView(out.buffer);
+      dv.setUint32(0, b.kind === 'free' ? STAT.closed : STAT[b.kind], true);
+      if (b.kind === 'unbound') dv.setUint16(8, b.remoteDom, true);
+      if (b.kind === 'interdomain') {
+        dv.setUint16(8, b.remoteDom, true);
+        dv.setUint32(12, b.remotePort, true);
+      }
+      if (b.kind === 'virq') dv.setUint32(8, b.virq, true);
+      return d.write(arg + field('evtchn_status', 'status'), out) ? 0 : EFAULT;
+    }
+    default:
+      return ENOSYS;
+  }
+}
 
 /** Runs the hypercall the vCPU stopped for and puts its result in EAX. */
 export function hypercall(xen: Xen, d: Domain, trace: ((d: Domain, n: number, args: number[], result: number) => void) | null = null): void {
@@ -142,6 +346,6 @@ export function hypercall(xen: Xen, d: Domain, trace: ((d: Domain, n: number, ar
   const args = [r[EBX] >>> 0, r[ECX] >>> 0, r[EDX] >>> 0, r[ESI] >>> 0, r[EDI] >>> 0];
   const handler = HANDLERS.get(n);
   const result = handler ? handler(xen, d, args) : ENOSYS;
-  r[EAX] = result;
-  trace?.(d, n, args, result);
+  if (result !== NO_RESULT) r[EAX] = result;
+  trace?.(d, n, args, result === NO_RESULT ? r[EAX] : result);
 }

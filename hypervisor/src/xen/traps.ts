@@ -30,32 +30,53 @@ export function bounce(d: Domain, vector: number, errorCode: number): boolean {
     d.crash(`${vectorName(vector)}${errorCode >= 0 ? ` (error code ${hex(errorCode)})` : ''} at ${hex(cpu.eip)}${vector === 14 ? `, address ${hex(cpu.cr2)}` : ''} with no handler registered`);
     return false;
   }
+  if (vector === 14) cpu.mem.write32(d.sharedInfoMfn * 4096 + CR2, cpu.cr2);
+  if (!enter(d, trap.cs, trap.address, WITH_ERROR_CODE.has(vector) ? errorCode : -1, (trap.flags & MASK_EVENTS) !== 0, vectorName(vector))) return false;
+  d.count(d.counters.trapsByVector, vector);
+  return true;
+}
+
+/** Enters the guest's event callback with events masked (the upcall); false if the domain crashed. */
+export function upcall(d: Domain): boolean {
+  const cb = d.eventCallback;
+  if (!cb || (cb.cs & ~3) === 0) {
+    d.crash('an event is pending and no event callback is registered');
+    return false;
+  }
+  if (!enter(d, cb.cs, cb.address, -1, true, 'an event upcall')) return false;
+  d.counters.eventsDelivered++;
+  return true;
+}
+
+/**
+ * Builds the frame {[error code,] EIP, CS | saved mask << 16, EFLAGS with IF = events
+ * enabled [, ESP, SS]} on the kernel stack and continues at cs:address in ring 1.
+ */
+function enter(d: Domain, cs: number, address: number, errorCode: number, maskEvents: boolean, what: string): boolean {
+  const cpu = d.cpu;
   const mem = cpu.mem;
   const shared = d.sharedInfoMfn * 4096;
   const mask = mem.read8(shared + UPCALL_MASK);
-  if (vector === 14) mem.write32(shared + CR2, cpu.cr2);
   const fromUser = cpu.cpl === 3;
   const frame: number[] = [];
   if (fromUser) frame.push(cpu.sregs[2], cpu.regs[ESP] >>> 0);
   const flags = (cpu.getFlags() & ~0x200) | (mask ? 0 : 0x200);
   frame.push(flags >>> 0, (cpu.sregs[1] | (mask << 16)) >>> 0, cpu.eip >>> 0);
-  if (WITH_ERROR_CODE.has(vector)) frame.push(errorCode >>> 0);
+  if (errorCode >= 0) frame.push(errorCode >>> 0);
   const sp = ((fromUser ? d.kernelSp : cpu.regs[ESP]) - 4 * frame.length) >>> 0;
   const bytes = new Uint8Array(4 * frame.length);
-  // Pushed first = highest address: the frame reads upwards from SP in reverse push order.
+  // The first value pushed is at the highest address.
   frame.reverse().forEach((v, i) => {
     for (let b = 0; b < 4; b++) bytes[4 * i + b] = (v >>> (8 * b)) & 0xff;
   });
   if (!d.write(sp, bytes)) {
-    d.crash(`cannot deliver ${vectorName(vector)}: the kernel stack at ${hex(sp)} is not writable`);
+    d.crash(`cannot deliver ${what}: the kernel stack at ${hex(sp)} is not writable`);
     return false;
   }
-  if (fromUser) cpu.setSegments((trap.cs & ~3) | 1, d.kernelSs, cpu.sregs[3]);
-  else cpu.setSegments((trap.cs & ~3) | 1, cpu.sregs[2], cpu.sregs[3]);
+  cpu.setSegments((cs & ~3) | 1, fromUser ? d.kernelSs : cpu.sregs[2], cpu.sregs[3]);
   cpu.regs[ESP] = sp;
-  cpu.eip = trap.address;
-  if (trap.flags & MASK_EVENTS) mem.write8(shared + UPCALL_MASK, 1);
-  d.count(d.counters.trapsByVector, vector);
+  cpu.eip = address;
+  if (maskEvents) mem.write8(shared + UPCALL_MASK, 1);
   return true;
 }
 

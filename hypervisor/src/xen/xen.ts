@@ -4,14 +4,16 @@
 // (hypercalls, exceptions). Deterministic like the CPU under it.
 
 import { PhysicalMemory } from '../memory.js';
-import { HYPERVISOR_L2_SLOT, MACH2PHYS_VIRT_END, MACH2PHYS_VIRT_START, PAGE_ACCESSED, PAGE_PRESENT } from './abi.js';
+import { HYPERVISOR_L2_SLOT, k, MACH2PHYS_VIRT_END, MACH2PHYS_VIRT_START, PAGE_ACCESSED, PAGE_PRESENT } from './abi.js';
 import { buildDomain, type BootLayout, type BuildOptions } from './builder.js';
 import type { Domain } from './domain.js';
 import { FrameTable } from './frames.js';
 import { hypercall } from './hypercalls.js';
 import type { GuestImage } from './image.js';
 import { MemoryManager } from './mm.js';
-import { bounce } from './traps.js';
+import { bounce, upcall } from './traps.js';
+
+const VIRQ_TIMER = k('VIRQ_TIMER');
 
 /**
  * Cycles charged for each guest → hypervisor → guest round trip (a hypercall or a trap
@@ -23,7 +25,9 @@ export const TRANSITION_CYCLES = 500;
 export type RunResult =
   | { kind: 'budget' }
   | { kind: 'breakpoint'; address: number }
-  | { kind: 'ended' };
+  | { kind: 'ended' }
+  /** Blocked with no event pending and no timer set: nothing will ever wake it. */
+  | { kind: 'idle' };
 
 export class Xen {
   readonly mem: PhysicalMemory;
@@ -67,8 +71,24 @@ export class Xen {
     const cpu = d.cpu;
     const end = cpu.cycles + budget;
     while (d.state.kind === 'running') {
+      if (d.timerDeadline >= 0 && cpu.cycles >= d.timerDeadline) this.fireTimer(d);
+      if (d.blocked) {
+        if (d.events.upcallPending) d.blocked = false;
+        else if (d.timerDeadline < 0) return { kind: 'idle' };
+        else {
+          // Time passes while the vCPU is blocked: on to the timer (or the end of the budget).
+          cpu.cycles = Math.min(d.timerDeadline, end);
+          if (cpu.cycles >= end) return { kind: 'budget' };
+          continue;
+        }
+      }
+      if (d.events.deliverable) {
+        d.events.publishTime();
+        if (!upcall(d)) continue;
+      }
       if (cpu.cycles >= end) return { kind: 'budget' };
-      const stop = cpu.run(end - cpu.cycles);
+      const until = d.timerDeadline >= 0 ? Math.min(end, d.timerDeadline) : end;
+      const stop = cpu.run(Math.max(1, until - cpu.cycles));
       switch (stop.kind) {
         case 'budget': return { kind: 'budget' };
         case 'breakpoint': return stop;
@@ -76,6 +96,7 @@ export class Xen {
           d.counters.transitions++;
           cpu.cycles += TRANSITION_CYCLES;
           hypercall(this, d, this.onHypercall);
+          d.events.publishTime();
           break;
         case 'exception':
           d.counters.transitions++;
@@ -88,5 +109,12 @@ export class Xen {
       }
     }
     return { kind: 'ended' };
+  }
+
+  /** The one-shot timer fired: VIRQ_TIMER, if the domain bound it. */
+  private fireTimer(d: Domain): void {
+    d.timerDeadline = -1;
+    const port = d.events.virqPort[VIRQ_TIMER];
+    if (port >= 0) d.events.raise(port);
   }
 }

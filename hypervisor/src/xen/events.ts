@@ -1,0 +1,127 @@
+// Event channels with the two-level delivery of Xen's event_2l.c, the upcall to the
+// guest's event callback, and virtual time. Pending and mask bits live in the domain's
+// shared_info page, exactly where the guest reads them: evtchn_pending[] and
+// evtchn_mask[] (1024 ports), and in vcpu_info[0] evtchn_upcall_pending,
+// evtchn_upcall_mask (the virtual interrupt flag) and evtchn_pending_sel.
+
+import { xenField } from '../../../isa/src/index.js';
+import type { Domain } from './domain.js';
+
+const SI_PENDING = xenField('shared_info', 'evtchn_pending')!.offset;
+const SI_MASK = xenField('shared_info', 'evtchn_mask')!.offset;
+const VI_UPCALL_PENDING = xenField('vcpu_info', 'evtchn_upcall_pending')!.offset;
+const VI_UPCALL_MASK = xenField('vcpu_info', 'evtchn_upcall_mask')!.offset;
+const VI_PENDING_SEL = xenField('vcpu_info', 'evtchn_pending_sel')!.offset;
+const VI_TIME = xenField('vcpu_info', 'time')!.offset;
+export const NR_PORTS = 1024;
+
+/** Nanoseconds of virtual time per CPU cycle: the guest's clock is its cycle count. */
+export const NS_PER_CYCLE = 1;
+
+export type PortBinding =
+  | { kind: 'free' }
+  | { kind: 'unbound'; remoteDom: number }
+  | { kind: 'interdomain'; remoteDom: number; remotePort: number }
+  | { kind: 'virq'; virq: number }
+  | { kind: 'ipi' };
+
+export class EventChannels {
+  readonly ports: PortBinding[] = Array.from({ length: NR_PORTS }, () => ({ kind: 'free' }));
+  /** The port each VIRQ is bound to (-1: none). */
+  readonly virqPort = new Int32Array(24).fill(-1);
+
+  constructor(private readonly d: Domain) {}
+
+  private get shared(): number {
+    return this.d.sharedInfoMfn * 4096;
+  }
+
+  /** A free port (port 0 is never allocated, as in Xen), or -1. */
+  allocate(): number {
+    for (let p = 1; p < NR_PORTS; p++) if (this.ports[p].kind === 'free') return p;
+    return -1;
+  }
+
+  private bit(base: number, port: number): boolean {
+    return (this.d.cpu.mem.read8(this.shared + base + (port >>> 3)) & (1 << (port & 7))) !== 0;
+  }
+
+  private setBit(base: number, port: number, on: boolean): void {
+    const a = this.shared + base + (port >>> 3);
+    const mem = this.d.cpu.mem;
+    const b = mem.read8(a);
+    mem.write8(a, on ? b | (1 << (port & 7)) : b & ~(1 << (port & 7)));
+  }
+
+  isPending(port: number): boolean {
+    return this.bit(SI_PENDING, port);
+  }
+
+  isMasked(port: number): boolean {
+    return this.bit(SI_MASK, port);
+  }
+
+  /** Raises a port (evtchn_2l_set_pending): pending bit, then selector and upcall unless masked. */
+  raise(port: number): void {
+    if (this.isPending(port)) return;
+    this.setBit(SI_PENDING, port, true);
+    this.d.counters.eventsSent++;
+    if (this.isMasked(port)) return;
+    this.select(port);
+  }
+
+  /** The pending_sel bit of the port's word and the vCPU's upcall flag. */
+  private select(port: number): void {
+    const mem = this.d.cpu.mem;
+    const sel = this.shared + VI_PENDING_SEL;
+    const word = port >>> 5;
+    const v = mem.read32(sel);
+    if (v & (1 << word)) return;
+    mem.write32(sel, (v | (1 << word)) >>> 0);
+    mem.write8(this.shared + VI_UPCALL_PENDING, 1);
+  }
+
+  /** evtchn_unmask: clear the mask; a port pending meanwhile raises the upcall now. */
+  unmask(port: number): void {
+    this.setBit(SI_MASK, port, false);
+    if (this.isPending(port)) this.select(port);
+  }
+
+  /** The vCPU's virtual interrupt flag is clear. */
+  get upcallMasked(): boolean {
+    return this.d.cpu.mem.read8(this.shared + VI_UPCALL_MASK) !== 0;
+  }
+
+  set upcallMasked(on: boolean) {
+    this.d.cpu.mem.write8(this.shared + VI_UPCALL_MASK, on ? 1 : 0);
+  }
+
+  get upcallPending(): boolean {
+    return this.d.cpu.mem.read8(this.shared + VI_UPCALL_PENDING) !== 0;
+  }
+
+  /** Whether the guest should be entered through its event callback now. */
+  get deliverable(): boolean {
+    return this.upcallPending && !this.upcallMasked;
+  }
+
+  /** Publishes the current system time in vcpu_info.time (the version protocol: odd while updating). */
+  publishTime(): void {
+    const mem = this.d.cpu.mem;
+    const t = this.shared + VI_TIME;
+    const version = mem.read32(t);
+    const cycles = this.d.cpu.cycles;
+    mem.write32(t, (version + 1) >>> 0);
+    writeU64(mem, t + 8, cycles); // tsc_timestamp: rdtsc counts cycles
+    writeU64(mem, t + 16, cycles * NS_PER_CYCLE); // system_time
+    // ns = ((tsc - tsc_timestamp) << 1) * 0x80000000 >> 32 = cycles: one cycle per ns.
+    mem.write32(t + 24, 0x80000000);
+    mem.write8(t + 28, 1);
+    mem.write32(t, (version + 2) >>> 0);
+  }
+}
+
+function writeU64(mem: Domain['cpu']['mem'], at: number, v: number): void {
+  mem.write32(at, v >>> 0);
+  mem.write32(at + 4, Math.floor(v / 0x100000000) >>> 0);
+}
