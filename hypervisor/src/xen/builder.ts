@@ -130,6 +130,9 @@ export function buildDomain(xen: Xen, id: number, image: GuestImage, opts: Build
   // shared_info: events masked on vCPU 0 until the guest unmasks them.
   mem.write8(shared[0] * PAGE + xenField('vcpu_info', 'evtchn_upcall_mask')!.offset, 1);
 
+  // Time as of now; the guest extrapolates with rdtsc, and Xen republishes on timer events.
+  domain.events.publishTime();
+
   const cpu = domain.cpu;
   cpu.cr0 |= CR0_PG;
   cpu.setSegments(FLAT_KERNEL_CS, FLAT_KERNEL_DS);

@@ -73,8 +73,16 @@ export class Domain implements VcpuContext {
   /** Guest bytes at virtual `va` (supervisor access through its page tables), or null if unmapped. */
   read(va: number, n: number): Uint8Array | null {
     const out = new Uint8Array(n);
+    const bytes = this.cpu.mem.bytes;
+    // A page at a time: one translation per page, then a plain copy.
     return this.access(() => {
-      for (let i = 0; i < n; i++) out[i] = this.cpu.read8((va + i) >>> 0);
+      for (let done = 0; done < n; ) {
+        const at = (va + done) >>> 0;
+        const chunk = Math.min(n - done, 4096 - (at & 4095));
+        const pa = this.cpu.translate(at, false);
+        out.set(bytes.subarray(pa, pa + chunk), done);
+        done += chunk;
+      }
     }) ? out : null;
   }
 
@@ -86,8 +94,19 @@ export class Domain implements VcpuContext {
   /** Writes guest memory; false (nothing written) if any byte is not writable. */
   write(va: number, data: Uint8Array): boolean {
     return this.access(() => {
-      for (let i = 0; i < data.length; i++) this.cpu.translate((va + i) >>> 0, true);
-      for (let i = 0; i < data.length; i++) this.cpu.write8((va + i) >>> 0, data[i]);
+      const targets: number[] = [];
+      for (let done = 0; done < data.length; ) {
+        const at = (va + done) >>> 0;
+        targets.push(this.cpu.translate(at, true));
+        done += Math.min(data.length - done, 4096 - (at & 4095));
+      }
+      // Every page was writable: now write (through PhysicalMemory, which drops cached code).
+      for (let done = 0, k = 0; done < data.length; k++) {
+        const at = (va + done) >>> 0;
+        const chunk = Math.min(data.length - done, 4096 - (at & 4095));
+        this.cpu.mem.load(targets[k], data.subarray(done, done + chunk));
+        done += chunk;
+      }
     });
   }
 

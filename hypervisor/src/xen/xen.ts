@@ -78,6 +78,7 @@ export class Xen {
         else {
           // Time passes while the vCPU is blocked: on to the timer (or the end of the budget).
           cpu.cycles = Math.min(d.timerDeadline, end);
+          d.events.publishTime();
           if (cpu.cycles >= end) return { kind: 'budget' };
           continue;
         }
@@ -96,7 +97,6 @@ export class Xen {
           d.counters.transitions++;
           cpu.cycles += TRANSITION_CYCLES;
           hypercall(this, d, this.onHypercall);
-          d.events.publishTime();
           break;
         case 'exception':
           d.counters.transitions++;
