@@ -14,6 +14,8 @@ import { TRANSITION_CYCLES, Xen } from '../../hypervisor/src/xen/xen.js';
 const ROUNDS = 9;
 /** Times the guest refills the table, so that boot and warm-up do not decide the result. */
 const REFILLS = 16;
+/** Iterations of the null-hypercall loop (long enough for compiled blocks to pay off). */
+const CALLS = 200_000;
 
 /** Builds an L1 of 1024 entries, pinned and read-only, batched or not (BATCHED defined to 1 or 0). */
 const BUILD = `bits 32
@@ -109,7 +111,7 @@ XEN_ELFNOTE VIRT_BASE, 0xC0000000
 section .text
 global _start
 _start:
-    mov edi, 20000
+    mov edi, CALLS
 again:
 ${withCall ? '    xor ebx, ebx\n    HYPERCALL xen_version' : '    xor ebx, ebx\n    mov eax, 17'}
     dec edi
@@ -144,8 +146,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 export function run(): void {
   const unbatched = image(BUILD, { BATCHED: '0', REFILLS: String(REFILLS) });
   const batched = image(BUILD, { BATCHED: '1', REFILLS: String(REFILLS) });
-  const plain = image(NULL_CALLS(false));
-  const calls = image(NULL_CALLS(true));
+  const plain = image(NULL_CALLS(false), { CALLS: String(CALLS) });
+  const calls = image(NULL_CALLS(true), { CALLS: String(CALLS) });
   const t: Record<string, number[]> = { unbatched: [], batched: [], plain: [], calls: [] };
   let transitions = { unbatched: 0, batched: 0 };
   let cycles = { unbatched: 0, batched: 0 };
@@ -173,7 +175,7 @@ export function run(): void {
   // Host time of one guest instruction, from the loop without hypercalls; what the
   // hypercalls add per call, in those units.
   const perInsn = median(t.plain) / insns.plain;
-  const perCall = (median(t.calls) - median(t.plain)) / 20000;
+  const perCall = (median(t.calls) - median(t.plain)) / CALLS;
   const equivalents = perCall / perInsn;
   console.log(
     `  null hypercall (xen_version)     ${(perCall * 1e6).toFixed(0)} ns per round trip = ${equivalents.toFixed(1)} guest-instruction equivalents` +
