@@ -8,6 +8,7 @@
 import { xenField } from '../../../isa/src/index.js';
 import { CR0_PG, ESI, ESP } from '../cpu.js';
 import { ascii, HYPERVISOR_VIRT_START, k, PAGE_ACCESSED, PAGE_DIRTY, PAGE_PRESENT, PAGE_RW, PAGE_USER } from './abi.js';
+import { BACKEND_DOMAIN, ConsoleBackend } from './console.js';
 import { Domain } from './domain.js';
 import { numericNote, type GuestImage } from './image.js';
 import { MMUEXT } from './mm.js';
@@ -129,6 +130,12 @@ export function buildDomain(xen: Xen, id: number, image: GuestImage, opts: Build
 
   // shared_info: events masked on vCPU 0 until the guest unmasks them.
   mem.write8(shared[0] * PAGE + xenField('vcpu_info', 'evtchn_upcall_mask')!.offset, 1);
+
+  // The console: a port connected to the built-in backend, its number in start_info.
+  const consolePort = domain.events.allocate();
+  domain.events.ports[consolePort] = { kind: 'interdomain', remoteDom: BACKEND_DOMAIN, remotePort: consolePort };
+  domain.consoleBackend = new ConsoleBackend(domain, frames[(consolePage - virtBase) >>> 12], consolePort);
+  write32(si('console.domU.evtchn'), consolePort);
 
   // Time as of now; the guest extrapolates with rdtsc, and Xen republishes on timer events.
   domain.events.publishTime();

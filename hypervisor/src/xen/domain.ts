@@ -5,6 +5,7 @@
 
 import { Cpu, CpuFault } from '../cpu.js';
 import type { PhysicalMemory } from '../memory.js';
+import type { ConsoleBackend } from './console.js';
 import { EventChannels } from './events.js';
 import type { VcpuContext } from './mm.js';
 
@@ -59,6 +60,8 @@ export class Domain implements VcpuContext {
   blocked = false;
   /** The virtual CR0.TS of fpu_taskswitch. */
   fpuTaskSwitched = false;
+  /** The built-in console backend (set by the builder). */
+  consoleBackend: ConsoleBackend | null = null;
 
   constructor(readonly domain: number, readonly name: string, mem: PhysicalMemory, p2m: number[]) {
     this.cpu = new Cpu(mem);

@@ -7,6 +7,7 @@ import { hypercallByName, xenField } from '../../../isa/src/index.js';
 import { EAX, EBX, ECX, EDI, EDX, ESI, ESP } from '../cpu.js';
 import { ascii, DOMID_SELF, EEXIST, EFAULT, EINVAL, ENOENT, ENOSPC, ENOSYS, EPERM, ESRCH, k } from './abi.js';
 import type { Domain } from './domain.js';
+import { BACKEND_DOMAIN } from './console.js';
 import { NR_PORTS, NS_PER_CYCLE } from './events.js';
 import type { MmuextOp, MmuUpdate } from './mm.js';
 import type { Xen } from './xen.js';
@@ -293,7 +294,10 @@ function eventChannelOp(x: Xen, d: Domain, cmd: number, arg: number): number {
       const p = port(read32(0));
       const b = p >= 0 ? ev.ports[p] : null;
       if (!b || b.kind === 'free') return EINVAL;
-      if (b.kind === 'interdomain') x.domains.get(b.remoteDom)?.events.raise(b.remotePort);
+      if (b.kind === 'interdomain') {
+        if (b.remoteDom === BACKEND_DOMAIN && d.consoleBackend?.port === p) d.consoleBackend.drain();
+        else x.domains.get(b.remoteDom)?.events.raise(b.remotePort);
+      }
       else if (b.kind === 'ipi') ev.raise(p);
       // Sending on an unbound or VIRQ port is allowed and goes nowhere.
       return 0;
