@@ -19,8 +19,9 @@ const seeds = join(import.meta.dirname, '..', '..', 'seeds');
 function boot(source: string, path = 'guest.xasm'): { xen: Xen; d: Domain; violations: string[]; symbol: (name: string) => number } {
   const r = assemble({ path, text: source, provider: withBuiltins({ read: () => null }) });
   if (!r.ok) throw new Error(r.diagnostics.map((x) => x.message).join('\n'));
-  const xen = new Xen(4096);
-  const built = xen.createDomain(guestImage(r.image), { name: 'test', memoryKiB: 8192 });
+  // The memory `xenolab run` gives a domain by default, so transcripts match the CLI's.
+  const xen = new Xen(8192);
+  const built = xen.createDomain(guestImage(r.image), { name: 'test', memoryKiB: 16384 });
   if ('error' in built) throw new Error(built.error);
   const violations: string[] = [];
   // The invariants, after every hypercall.
@@ -86,13 +87,13 @@ describe('the start-of-day state', () => {
     const { d, xen } = boot(kernel('nop'));
     const si = d.cpu.regs[ESI];
     expect(String.fromCharCode(...d.read(si, 14)!)).toBe('xen-3.0-x86_32');
-    expect(d.read32(si + 32)).toBe(2048); // nr_pages
+    expect(d.read32(si + 32)).toBe(4096); // nr_pages
     expect(d.cpu.sregs[1]).toBe(0xe019);
     expect(d.cpu.sregs[2]).toBe(0xe021);
     expect(d.cpu.cpl).toBe(1);
     // The P2M list the guest sees and the M2P table it can read at 0xFC000000 agree.
     const mfnList = d.read32(si + 68)!;
-    for (const pfn of [0, 1, 7, 2047]) {
+    for (const pfn of [0, 1, 7, 4095]) {
       const mfn = d.read32(mfnList + pfn * 4)!;
       expect(mfn).toBe(d.p2m[pfn]);
       expect(d.read32(0xfc000000 + mfn * 4)).toBe(pfn);

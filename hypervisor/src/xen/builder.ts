@@ -79,6 +79,7 @@ export function buildDomain(xen: Xen, id: number, image: GuestImage, opts: Build
   const mem = xen.mem;
   const domain = new Domain(id, opts.name, mem, frames);
   domain.sharedInfoMfn = shared[0];
+  domain.pages = domain.maxPages = nrPages;
   frames.forEach((mfn, pfn) => (xen.frames.m2p[mfn] = pfn));
   const pa = (va: number) => frames[(va - virtBase) >>> 12] * PAGE + (va & (PAGE - 1));
   const write32 = (va: number, v: number) => mem.write32(pa(va), v >>> 0);

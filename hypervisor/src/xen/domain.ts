@@ -60,6 +60,9 @@ export class Domain implements VcpuContext {
   blocked = false;
   /** The virtual CR0.TS of fpu_taskswitch. */
   fpuTaskSwitched = false;
+  /** Pages the domain holds now, and the most it may hold (ballooning moves between them). */
+  pages = 0;
+  maxPages = 0;
   /** The built-in console backend (set by the builder). */
   consoleBackend: ConsoleBackend | null = null;
 

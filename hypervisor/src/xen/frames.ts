@@ -65,6 +65,16 @@ export class FrameTable {
     return out;
   }
 
+  /** Takes a frame back from its domain (it must hold no references but the allocation's). */
+  free(mfn: number): void {
+    this.owner[mfn] = NO_OWNER;
+    this.refs[mfn] = 0;
+    this.type[mfn] = PGT_NONE;
+    this.typeRefs[mfn] = 0;
+    this.flags[mfn] = 0;
+    this.m2p[mfn] = -1;
+  }
+
   /** Frames of Xen itself (the M2P table, the hypervisor's page tables). */
   reserveForXen(mfns: readonly number[]): void {
     for (const mfn of mfns) {
