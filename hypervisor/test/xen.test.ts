@@ -86,6 +86,7 @@ describe('the start-of-day state', () => {
   it('start_info, selectors, stack and the M2P table are where a PV guest expects them', () => {
     const { d, xen } = boot(kernel('nop'));
     const si = d.cpu.regs[ESI];
+
     expect(String.fromCharCode(...d.read(si, 14)!)).toBe('xen-3.0-x86_32');
     expect(d.read32(si + 32)).toBe(4096); // nr_pages
     expect(d.cpu.sregs[1]).toBe(0xe019);
@@ -179,6 +180,67 @@ kstack_top:`));
     expect([r[ESI], r[EDI] >>> 0, r[EBP] & 0xffff]).toEqual([(0x82 << 3) | 2, symbol('user_code') + 5, 0xe02b]);
     expect(d.counters.hypercalls.get(18)).toBeUndefined(); // the console_io never happened
     expect(violations).toEqual([]);
+  });
+});
+
+describe('privileged instructions Xen emulates in ring 1, and the rest', () => {
+  it('reading CR0 and CR3 gives the virtual values; loading CR3 is validated like NEW_BASEPTR', () => {
+    const { xen, d, symbol } = boot(kernel(`
+    mov eax, cr0
+    mov [cr0_seen], eax
+    mov eax, cr3
+    mov [cr3_seen], eax
+    mov cr3, eax                         ; the same directory again: allowed
+    clts
+    mov ebx, [bad_cr3]
+    mov cr3, ebx                         ; not a page directory: #GP, and no handler`, 'cr0_seen: dd 0\ncr3_seen: dd 0\nbad_cr3: dd 0'));
+    // a frame of the domain in use as an ordinary writable page
+
+    const writable = d.p2m[(symbol('cr0_seen') - 0xc0000000) >>> 12];
+    expect(d.write32(symbol('bad_cr3'), writable * 4096)).toBe(true);
+    expect(xen.run(d, 100_000)).toEqual({ kind: 'ended' });
+    expect((d.read32(symbol('cr0_seen'))! & 0x80010001) >>> 0).toBe(0x80010001); // PG, WP, PE
+    expect(d.read32(symbol('cr3_seen'))).toBe(d.baseMfn * 4096);
+    expect(d.state).toMatchObject({ kind: 'crashed', why: expect.stringMatching(/^general protection fault \(error code 0x0\)/) });
+    expect(xen.frames.type[writable]).not.toBe(2);
+
+  });
+});
+
+describe('isolation between domains', () => {
+  it("a domain cannot map another domain's frame (EBUSY), and the other is unharmed", () => {
+    const attacker = kernel(`
+    mov eax, [esi + start_info.pt_base]  ; our page directory's virtual address
+    mov ebx, [esi + start_info.mfn_list]
+    sub eax, 0xC0000000
+    shr eax, 12
+    mov eax, [ebx + eax * 4]             ; ... its machine frame
+    shl eax, 12
+    add eax, 4 * 1                       ; entry 1 of the directory: a fresh 4 MiB slot (below our base)
+    mov [req], eax
+    mov eax, [target]
+    shl eax, 12
+    or eax, 7
+    mov [req + 8], eax                   ; map the victim's frame as a page table
+    mov ebx, req
+    mov ecx, 1
+    mov edx, done
+    mov esi, DOMID_SELF
+    HYPERCALL mmu_update
+    mov [result], eax`, 'req: dd 0, 0, 0, 0\ndone: dd 99\nresult: dd 0\ntarget: dd 0');
+    const r = assemble({ path: 'a.xasm', text: attacker, provider: withBuiltins({ read: () => null }) });
+    const xen = new Xen(8192);
+    const victim = xen.createDomain(guestImage(r.image), { name: 'victim', memoryKiB: 8192 });
+    const bad = xen.createDomain(guestImage(r.image), { name: 'attacker', memoryKiB: 8192 });
+    if ('error' in victim || 'error' in bad) throw new Error('build');
+    const sym = (n: string) => r.image.symbols.find((x) => x.name === n)!.value;
+    const stolen = victim.domain.p2m[5];
+    expect(bad.domain.write32(sym('target'), stolen)).toBe(true);
+    const before = [xen.frames.refs[stolen], xen.frames.typeRefs[stolen], xen.frames.type[stolen]];
+    expect(xen.run(bad.domain, 100_000)).toEqual({ kind: 'ended' });
+    expect([bad.domain.read32(sym('result')), bad.domain.read32(sym('done'))]).toEqual([EINVAL >>> 0, 0]);
+    expect([xen.frames.refs[stolen], xen.frames.typeRefs[stolen], xen.frames.type[stolen]]).toEqual(before);
+    expect(checkInvariants(xen.mm, [victim.domain.baseMfn, bad.domain.baseMfn])).toEqual([]);
   });
 });
 

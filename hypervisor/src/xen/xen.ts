@@ -11,7 +11,10 @@ import { FrameTable } from './frames.js';
 import { hypercall } from './hypercalls.js';
 import type { GuestImage } from './image.js';
 import { MemoryManager } from './mm.js';
+import { emulatePrivileged } from './emulate.js';
 import { bounce, upcall } from './traps.js';
+
+const GP_VECTOR = 13;
 
 const VIRQ_TIMER = k('VIRQ_TIMER');
 
@@ -101,6 +104,8 @@ export class Xen {
         case 'exception':
           d.counters.transitions++;
           cpu.cycles += TRANSITION_CYCLES;
+          // A #GP(0) from ring 1 may be one of the few privileged instructions Xen emulates.
+          if (stop.vector === GP_VECTOR && stop.errorCode === 0 && !stop.software && emulatePrivileged(d, this.mm)) break;
           bounce(d, stop.vector, stop.errorCode);
           break;
         case 'halt':
