@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { elfToImage, isElfError, readElf32, type Image } from '../../asm/src/index.js';
-import { xenConstantGroup } from '../../isa/src/index.js';
+import { hypercallByNumber, xenConstantGroup, xenErrnoByValue } from '../../isa/src/index.js';
 import { EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP } from '../../hypervisor/src/cpu.js';
 import type { GuestImage } from '../../hypervisor/src/xen/image.js';
 import { Xen } from '../../hypervisor/src/xen/xen.js';
@@ -45,7 +45,12 @@ export function runImage(image: GuestImage, name: string, args: RunArgs, out: (s
   }
   const d = built.domain;
   if (args.traceHypercalls) {
-    xen.onHypercall = (dom, n, a, rc) => err(`[dom${dom.domain}] hypercall ${n}(${a.map((x) => '0x' + x.toString(16)).join(', ')}) = ${rc}\n`);
+    xen.onHypercall = (dom, n, a, rc) => {
+      const h = hypercallByNumber(n);
+      const args = a.slice(0, h ? h.args.length : 5).map((x) => '0x' + x.toString(16)).join(', ');
+      const result = rc < 0 && xenErrnoByValue(-rc) ? `-${xenErrnoByValue(-rc)!.name}` : String(rc);
+      err(`[dom${dom.domain}] ${h ? h.name : `hypercall ${n}`}(${args}) = ${result}\n`);
+    };
   }
   let shown = 0;
   const flush = () => {
@@ -64,7 +69,10 @@ export function runImage(image: GuestImage, name: string, args: RunArgs, out: (s
   flush();
   const s = d.state;
   if (s.kind === 'shutdown') {
-    err(`xenolab: ${name} shut down (${SHUTDOWN_NAMES.get(s.reason) ?? s.reason}) after ${d.cpu.instructions} instructions, ${d.counters.transitions} hypervisor entries\n`);
+    const c = d.counters;
+    const calls = [...c.hypercalls.values()].reduce((a, b) => a + b, 0);
+    err(`xenolab: ${name} shut down (${SHUTDOWN_NAMES.get(s.reason) ?? s.reason}) after ${d.cpu.instructions} instructions, ${c.transitions} hypervisor entries ` +
+      `(${calls} hypercalls, ${c.ptUpdates} page-table entries updated: ${(c.ptUpdates / Math.max(1, c.transitions)).toFixed(1)} per entry)\n`);
     return s.reason;
   }
   if (s.kind === 'crashed') {
