@@ -9,7 +9,7 @@ import { assemble } from '../../asm/src/assembler.js';
 import { withBuiltins } from '../../asm/src/builtins.js';
 import { guestImage } from '../../cli/src/run.js';
 import { EBP, EDI, ESI } from '../src/cpu.js';
-import { EFAULT, EINVAL, ENOSYS } from '../src/xen/abi.js';
+import { EBUSY, EFAULT, EINVAL, ENOSYS } from '../src/xen/abi.js';
 import type { Domain } from '../src/xen/domain.js';
 import { checkInvariants } from '../src/xen/invariants.js';
 import { Xen } from '../src/xen/xen.js';
@@ -25,7 +25,7 @@ function boot(source: string, path = 'guest.xasm'): { xen: Xen; d: Domain; viola
   if ('error' in built) throw new Error(built.error);
   const violations: string[] = [];
   // The invariants, after every hypercall.
-  xen.onHypercall = (d) => violations.push(...checkInvariants(xen.mm, [d.baseMfn]));
+  xen.onHypercall = (d) => violations.push(...checkInvariants(xen.mm, [d.baseMfn, ...d.gdtFrames]));
   violations.push(...checkInvariants(xen.mm, [built.domain.baseMfn]));
   const symbol = (name: string) => r.image.symbols.find((x) => x.name === name)!.value;
   return { xen, d: built.domain, violations, symbol };
@@ -204,6 +204,84 @@ describe('privileged instructions Xen emulates in ring 1, and the rest', () => {
     expect(d.state).toMatchObject({ kind: 'crashed', why: expect.stringMatching(/^general protection fault \(error code 0x0\)/) });
     expect(xen.frames.type[writable]).not.toBe(2);
 
+  });
+});
+
+describe('descriptor tables', () => {
+  it('set_gdt types read-only frames as descriptor pages and checks every descriptor; update_descriptor checks one', () => {
+    const { xen, d, symbol, violations } = boot(kernel(`
+    ; descriptors first, while the page is still writable
+    mov dword [gdt + 8], 0x0000ffff      ; 1: ring-1 code, base 0, limit 0xfbfff pages (below the hole)
+    mov dword [gdt + 12], 0x00cbba00
+    mov dword [gdt + 16], 0x0000ffff     ; 2: ring-0 data: Xen makes it ring 1
+    mov dword [gdt + 20], 0x00cb9200
+    mov ebx, list
+    mov ecx, 4
+    HYPERCALL set_gdt                    ; still mapped writable: refused
+    mov [r_writable], eax
+    mov esi, [esi + start_info.mfn_list]
+    mov eax, gdt - 0xC0000000
+    shr eax, 12
+    mov eax, [esi + eax * 4]
+    mov [list], eax
+    mov [gdt_mfn], eax
+    shl eax, 12
+    or eax, 0x21                         ; present, accessed: read-only
+    mov ecx, eax
+    mov ebx, gdt
+    xor edx, edx
+    mov esi, UVMF_INVLPG
+    HYPERCALL update_va_mapping
+    mov ebx, list
+    mov ecx, 4
+    HYPERCALL set_gdt
+    mov [r_ok], eax
+    mov ebx, [gdt_mfn]
+    shl ebx, 12
+    add ebx, 24                          ; entry 3
+    xor ecx, ecx
+    mov edx, 0x0000ffff
+    mov esi, 0x00cff200                  ; a flat 4 GiB data segment reaches into the hole
+    HYPERCALL update_descriptor
+    mov [r_hole], eax
+    mov ebx, [gdt_mfn]
+    shl ebx, 12
+    add ebx, 24
+    xor ecx, ecx
+    mov edx, 0x00080000
+    mov esi, 0x0000ec00                  ; a call gate: a system descriptor
+    HYPERCALL update_descriptor
+    mov [r_gate], eax
+    mov ebx, [gdt_mfn]
+    shl ebx, 12
+    add ebx, 24
+    xor ecx, ecx
+    mov edx, 0x0000ffff
+    mov esi, 0x00cbb200
+    HYPERCALL update_descriptor
+    mov [r_update], eax
+    mov eax, [gdt_mfn]
+    shl eax, 12
+    or eax, 0x23                         ; and now writable: refused, it is a descriptor page
+    mov ecx, eax
+    mov ebx, gdt
+    xor edx, edx
+    mov esi, UVMF_INVLPG
+    HYPERCALL update_va_mapping
+    mov [r_rw], eax
+    jmp poweroff
+align 4096, db 0
+gdt: times 4096 db 0`, 'list: dd 0\ngdt_mfn: dd 0\nr_writable: dd 1\nr_ok: dd 1\nr_hole: dd 1\nr_gate: dd 1\nr_update: dd 1\nr_rw: dd 1'));
+    // the frame holding `gdt` goes in the list first, while it is mapped writable
+    expect(d.write32(symbol('list'), d.p2m[(symbol('gdt') - 0xc0000000) >>> 12])).toBe(true);
+    expect(xen.run(d, 100_000)).toEqual({ kind: 'ended' });
+    const r = (name: string) => d.read32(symbol(name))! | 0;
+    expect([r('r_writable'), r('r_ok'), r('r_hole'), r('r_gate'), r('r_update'), r('r_rw')]).toEqual([EINVAL, 0, EINVAL, EINVAL, 0, EBUSY]);
+    const mfn = d.gdtFrames[0];
+    expect(xen.frames.type[mfn]).toBe(5);
+    expect(xen.mem.read32(mfn * 4096 + 20) & (3 << 13)).toBe(1 << 13); // the ring-0 descriptor, now ring 1
+    expect(xen.mem.read32(mfn * 4096 + 28)).toBe(0x00cbb200);
+    expect(violations).toEqual([]);
   });
 });
 

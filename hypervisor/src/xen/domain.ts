@@ -60,6 +60,8 @@ export class Domain implements VcpuContext {
   blocked = false;
   /** The virtual CR0.TS of fpu_taskswitch. */
   fpuTaskSwitched = false;
+  /** The frames of the GDT installed with set_gdt (each holds a PGT_SEG_DESC type reference). */
+  gdtFrames: number[] = [];
   /** Pages the domain holds now, and the most it may hold (ballooning moves between them). */
   pages = 0;
   maxPages = 0;

@@ -8,6 +8,8 @@ import { EAX, EBX, ECX, EDI, EDX, ESI, ESP } from '../cpu.js';
 import { ascii, DOMID_SELF, EEXIST, EFAULT, EINVAL, ENOENT, ENOSPC, ENOSYS, EPERM, ESRCH, k } from './abi.js';
 import type { Domain } from './domain.js';
 import { BACKEND_DOMAIN } from './console.js';
+import { checkDescriptor } from './descriptors.js';
+import { PGT_SEG_DESC, PGT_WRITABLE } from './frames.js';
 import { NR_PORTS, NS_PER_CYCLE } from './events.js';
 import type { MmuextOp, MmuUpdate } from './mm.js';
 import type { Xen } from './xen.js';
@@ -21,6 +23,7 @@ const num = (name: string) => {
 };
 
 const CONSOLEIO_write = k('CONSOLEIO_write');
+const FIRST_RESERVED_GDT_ENTRY = k('FIRST_RESERVED_GDT_ENTRY');
 const CONSOLEIO_read = k('CONSOLEIO_read');
 const SCHEDOP_yield = k('SCHEDOP_yield');
 const SCHEDOP_block = k('SCHEDOP_block');
@@ -170,6 +173,54 @@ const HANDLERS = new Map<number, Handler>([
     return 0;
   }],
   [num('memory_op'), (x, d, [cmd, arg]) => memoryOp(x, d, cmd, arg)],
+  [num('set_gdt'), (x, d, [list, entries]) => {
+    if (entries > FIRST_RESERVED_GDT_ENTRY) return EINVAL;
+    const n = Math.ceil(entries / 512);
+    const raw = n ? d.read(list, 4 * n) : new Uint8Array(0);
+    if (!raw) return EFAULT;
+    const f = x.frames;
+    const taken: number[] = [];
+    const undo = () => taken.forEach((m) => (x.mm.putPageType(m), f.putPage(m)));
+    for (let i = 0; i < n; i++) {
+      const mfn = new DataView(raw.buffer).getUint32(4 * i, true);
+      if (!f.getPage(mfn, d.domain)) {
+        undo();
+        return EINVAL;
+      }
+      if (x.mm.getPageType(mfn, PGT_SEG_DESC, d.domain) !== 0) {
+        f.putPage(mfn);
+        undo();
+        return EINVAL; // mapped writable, in use as another type, or a descriptor Xen refuses
+      }
+      taken.push(mfn);
+    }
+    for (const m of d.gdtFrames) {
+      x.mm.putPageType(m);
+      f.putPage(m);
+    }
+    d.gdtFrames = taken;
+    return 0;
+  }],
+  [num('update_descriptor'), (x, d, [paLo, paHi, lo, hi]) => {
+    if (paHi !== 0 || paLo & 7) return EINVAL;
+    const mfn = paLo >>> 12;
+    const f = x.frames;
+    if (!f.getPage(mfn, d.domain)) return EINVAL;
+    const desc = checkDescriptor(lo, hi);
+    let rc = desc ? 0 : EINVAL;
+    if (rc === 0) {
+      // Into a descriptor page in use, or into an ordinary page (under a writable type reference).
+      const inUse = f.typeRefs[mfn] > 0 && f.type[mfn] === PGT_SEG_DESC;
+      if (!inUse) rc = x.mm.getPageType(mfn, PGT_WRITABLE, d.domain);
+      if (rc === 0) {
+        x.mem.write32(paLo, desc!.lo);
+        x.mem.write32(paLo + 4, desc!.hi);
+        if (!inUse) x.mm.putPageType(mfn);
+      } else rc = EINVAL;
+    }
+    f.putPage(mfn);
+    return rc;
+  }],
   [num('update_va_mapping'), (x, d, [va, lo, hi, flags]) => {
     if (hi !== 0) return EINVAL;
     const rc = x.mm.updateVaMapping(va, lo, flags, d);

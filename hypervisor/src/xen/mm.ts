@@ -9,6 +9,7 @@ import {
   EBUSY, EINVAL, ENOSYS, EPERM, HYPERVISOR_L2_SLOT, HYPERVISOR_VIRT_START, k,
   PAGE_ACCESSED, PAGE_DIRTY, PAGE_GLOBAL, PAGE_PRESENT, PAGE_PSE, PAGE_RW,
 } from './abi.js';
+import { checkDescriptor } from './descriptors.js';
 import { FrameTable, PGT_L1, PGT_L2, PGT_NONE, PGT_SEG_DESC, PGT_WRITABLE } from './frames.js';
 
 const ENTRIES = 1024;
@@ -95,7 +96,7 @@ export class MemoryManager {
     // frame as another type (a page table mapping itself writable).
     f.typeRefs[mfn]++;
     if (!f.isValidated(mfn)) {
-      const rc = type === PGT_L1 ? this.promoteL1(mfn, domain) : type === PGT_L2 ? this.promoteL2(mfn, domain) : 0;
+      const rc = type === PGT_L1 ? this.promoteL1(mfn, domain) : type === PGT_L2 ? this.promoteL2(mfn, domain) : type === PGT_SEG_DESC ? this.promoteSegDesc(mfn) : 0;
       if (rc !== 0) {
         f.typeRefs[mfn]--;
         f.type[mfn] = PGT_NONE;
@@ -139,6 +140,22 @@ export class MemoryManager {
     }
     // Xen's own mappings fill the hole, whatever the guest wrote there.
     for (let i = HYPERVISOR_L2_SLOT; i < ENTRIES; i++) this.mem.write32(mfn * 4096 + i * 4, this.xenL2Entries[i - HYPERVISOR_L2_SLOT]);
+    return 0;
+  }
+
+  /** Every descriptor of the page must pass Xen's check (DPL 0 is raised to 1 in place). */
+  private promoteSegDesc(mfn: number): number {
+    const fixed: [number, number, number][] = [];
+    for (let i = 0; i < 512; i++) {
+      const lo = this.entry(mfn, 2 * i), hi = this.entry(mfn, 2 * i + 1);
+      const ok = checkDescriptor(lo, hi);
+      if (!ok) return EINVAL;
+      if (ok.hi !== hi) fixed.push([i, ok.lo, ok.hi]);
+    }
+    for (const [i, lo, hi] of fixed) {
+      this.mem.write32(mfn * 4096 + 8 * i, lo);
+      this.mem.write32(mfn * 4096 + 8 * i + 4, hi);
+    }
     return 0;
   }
 
