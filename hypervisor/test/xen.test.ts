@@ -285,6 +285,105 @@ gdt: times 4096 db 0`, 'list: dd 0\ngdt_mfn: dd 0\nr_writable: dd 1\nr_ok: dd 1\
   });
 });
 
+describe('more hypercalls, positive and negative', () => {
+  it('multicall runs every entry (a failing one does not stop it), refuses a nested multicall, and stores each result', () => {
+    const { xen, d, symbol } = boot(kernel(`
+    mov ebx, calls
+    mov ecx, 4
+    HYPERCALL multicall
+    mov [r_multi], eax`, `calls:
+    dd __HYPERVISOR_xen_version, 0x11111111, XENVER_version, 0, 0, 0, 0, 0
+    dd __HYPERVISOR_console_io, 0x11111111, 99, 0, 0, 0, 0, 0
+    dd __HYPERVISOR_multicall, 0x11111111, 0, 0, 0, 0, 0, 0
+    dd __HYPERVISOR_fpu_taskswitch, 0x11111111, 1, 0, 0, 0, 0, 0
+r_multi: dd 1`));
+    expect(xen.run(d, 100_000)).toEqual({ kind: 'ended' });
+    const results = [0, 1, 2, 3].map((i) => d.read32(symbol('calls') + 32 * i + 4)! | 0);
+    expect(results).toEqual([(3 << 16) | 0, EINVAL, EINVAL, 0]);
+    expect(d.read32(symbol('r_multi'))).toBe(0);
+    expect(d.fpuTaskSwitched).toBe(true);
+  });
+
+  it('set_trap_table with a bad pointer is EFAULT; xen_version copies strings out', () => {
+    const { xen, d, symbol } = boot(kernel(`
+    mov ebx, 0x1000
+    HYPERCALL set_trap_table
+    mov [r_bad], eax
+    mov ebx, XENVER_capabilities
+    mov ecx, caps
+    HYPERCALL xen_version
+    mov [r_caps], eax`, 'r_bad: dd 1\nr_caps: dd 1\ncaps: times 1024 db 0xff'));
+    expect(xen.run(d, 100_000)).toEqual({ kind: 'ended' });
+    expect([d.read32(symbol('r_bad'))! | 0, d.read32(symbol('r_caps'))]).toEqual([EFAULT, 0]);
+    expect(String.fromCharCode(...d.read(symbol('caps'), 15)!)).toBe('xen-3.0-x86_32\0');
+  });
+
+  it('event channels between two domains: alloc_unbound, bind_interdomain, send, status, close', () => {
+    // One guest image, two domains: the first offers a port to the second, which binds it and sends.
+    const source = kernel(`
+    cmp dword [role], 1
+    je .connect
+    mov ebx, EVTCHNOP_alloc_unbound
+    mov ecx, unbound
+    HYPERCALL event_channel_op
+    mov [r1], eax
+    jmp poweroff
+.connect:
+    mov ebx, EVTCHNOP_bind_interdomain
+    mov ecx, interdomain
+    HYPERCALL event_channel_op
+    mov [r1], eax
+    mov eax, [interdomain + evtchn_bind_interdomain.local_port]
+    mov [send], eax
+    mov [status + evtchn_status.port], eax
+    mov ebx, EVTCHNOP_send
+    mov ecx, send
+    HYPERCALL event_channel_op
+    mov [r2], eax
+    mov ebx, EVTCHNOP_status
+    mov ecx, status
+    HYPERCALL event_channel_op
+    mov [r3], eax
+    mov ebx, EVTCHNOP_close
+    mov ecx, send
+    HYPERCALL event_channel_op
+    mov [r4], eax
+    mov ebx, EVTCHNOP_send               ; closed now
+    mov ecx, send
+    HYPERCALL event_channel_op
+    mov [r5], eax`, `role: dd 0
+unbound: dw DOMID_SELF, 2
+         dd 0
+interdomain: dw 1, 0
+         dd 0, 0
+send: dd 0
+status: dw DOMID_SELF, 0
+        dd 0, 0, 0, 0, 0
+r1: dd 1
+r2: dd 1
+r3: dd 1
+r4: dd 1
+r5: dd 1`);
+    const r = assemble({ path: 'e.xasm', text: source, provider: withBuiltins({ read: () => null }) });
+    const sym = (n: string) => r.image.symbols.find((x) => x.name === n)!.value;
+    const xen = new Xen(8192);
+    const a = xen.createDomain(guestImage(r.image), { name: 'a', memoryKiB: 8192 });
+    const b = xen.createDomain(guestImage(r.image), { name: 'b', memoryKiB: 8192 });
+    if ('error' in a || 'error' in b) throw new Error('build');
+    expect(xen.run(a.domain, 100_000)).toEqual({ kind: 'ended' });
+    const offered = a.domain.read32(sym('unbound') + 4)!;
+    expect([a.domain.read32(sym('r1')), offered > 0]).toEqual([0, true]);
+    expect(b.domain.write32(sym('role'), 1)).toBe(true);
+    expect(b.domain.write32(sym('interdomain') + 4, offered)).toBe(true);
+    expect(xen.run(b.domain, 100_000)).toEqual({ kind: 'ended' });
+    const res = ['r1', 'r2', 'r3', 'r4', 'r5'].map((n) => b.domain.read32(sym(n))! | 0);
+    expect(res).toEqual([0, 0, 0, 0, EINVAL]);
+    expect(b.domain.read32(sym('status') + 8)).toBe(2); // EVTCHNSTAT_interdomain
+    expect(a.domain.events.isPending(offered)).toBe(true); // the send reached the other domain
+    expect(a.domain.events.ports[offered]).toEqual({ kind: 'unbound', remoteDom: 2 }); // back to unbound after the close
+  });
+});
+
 describe('isolation between domains', () => {
   it("a domain cannot map another domain's frame (EBUSY), and the other is unharmed", () => {
     const attacker = kernel(`
