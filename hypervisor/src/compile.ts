@@ -35,7 +35,7 @@ export const enum Op {
  */
 export const enum Fast {
   NONE, MOV_RR, MOV_RI, MOV_RM, MOV_MR, MOV_MI, ALU_RR, ALU_RI, ALU_RM, ALU_MR, ALU_MI, TEST_RR, TEST_RI,
-  INC_R, DEC_R, LEA, JCC, JMP, CALL, RET, PUSH_R, PUSH_I, POP_R,
+  INC_R, DEC_R, LEA, JCC, JMP, CALL, RET, PUSH_R, PUSH_I, POP_R, SHIFT_RI,
 }
 
 export const ALU_ADD = 0, ALU_OR = 1, ALU_ADC = 2, ALU_SBB = 3, ALU_AND = 4, ALU_SUB = 5, ALU_XOR = 6, ALU_CMP = 7;
@@ -228,6 +228,7 @@ function fastPath(i: Insn): Fast {
     case Op.RET: return i.k0 === K_NONE ? Fast.RET : Fast.NONE;
     case Op.PUSH: return r0 ? Fast.PUSH_R : i.k0 === K_IMM && i.size === 4 ? Fast.PUSH_I : Fast.NONE;
     case Op.POP: return r0 ? Fast.POP_R : Fast.NONE;
+    case Op.SHIFT: return r0 && i1 && (i.sub === SH_SHL || i.sub === SH_SHR || i.sub === SH_SAR) ? Fast.SHIFT_RI : Fast.NONE;
     default: return Fast.NONE;
   }
 }

@@ -487,6 +487,28 @@ export class Cpu implements BlockHost {
     if ((lin & PAGE_MASK) > PAGE_SIZE_MINUS_4) this.translate(lin + 3, true);
   }
 
+  /** shl/shr/sar of a 32-bit value by an immediate count (as shift() does; compiled blocks call it). */
+  shift32(op: number, v: number, count: number): number {
+    count &= 31;
+    if (count === 0) return v; // nothing changes, not even the flags
+    let r: number, cf: number, of: number;
+    if (op === SH_SHL) {
+      r = (v << count) >>> 0;
+      cf = (v >>> (32 - count)) & 1;
+      of = (r >>> 31) ^ cf;
+    } else if (op === SH_SHR) {
+      r = v >>> count;
+      cf = (v >>> (count - 1)) & 1;
+      of = v >>> 31;
+    } else {
+      r = (v | 0) >> count >>> 0;
+      cf = ((v | 0) >> (count - 1)) & 1;
+      of = 0;
+    }
+    this.resultFlags(r, 4, (cf ? CF : 0) | (of ? OF : 0));
+    return r;
+  }
+
   /** inc/dec of a 32-bit value: CF is kept. */
   incDec32(a: number, inc: boolean): number {
     const c = this.cf() ? CF : 0;
@@ -899,6 +921,7 @@ export class Cpu implements BlockHost {
               regs[i.r0] = v;
               break;
             }
+            case Fast.SHIFT_RI: regs[i.r0] = this.shift32(i.sub, regs[i.r0] >>> 0, i.imm); break;
           }
           eip = next;
           retired++;

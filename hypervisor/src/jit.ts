@@ -39,6 +39,7 @@ export interface BlockHost {
   cond(cc: number): boolean;
   carry(): boolean;
   checkWritable32(lin: number): void;
+  shift32(op: number, v: number, count: number): number;
 }
 
 /**
@@ -252,6 +253,11 @@ export function compileBlock(items: readonly BlockItem[]): Block {
         break;
       }
       case Fast.LEA: lines.push(`r[${i.r0}] = ${ea(i)};`); break;
+      case Fast.SHIFT_RI:
+        if ((i.imm & 31) === 0) break; // a shift by 0 changes nothing
+        flush(); // the CPU's helper sets the flags itself
+        lines.push(`r[${i.r0}] = c.shift32(${i.sub}, r[${i.r0}] >>> 0, ${i.imm & 31});`);
+        break;
       case Fast.PUSH_R: case Fast.PUSH_I: {
         const v = i.fast === Fast.PUSH_R ? `r[${i.r0}]` : imm;
         at(k);
