@@ -13,6 +13,7 @@ import { EBUSY, EFAULT, EINVAL, ENOSYS } from '../src/xen/abi.js';
 import type { Domain } from '../src/xen/domain.js';
 import { checkInvariants } from '../src/xen/invariants.js';
 import { Xen } from '../src/xen/xen.js';
+import { kernel } from './guest.js';
 
 const seeds = join(import.meta.dirname, '..', '..', 'seeds');
 
@@ -29,30 +30,6 @@ function boot(source: string, path = 'guest.xasm'): { xen: Xen; d: Domain; viola
   violations.push(...checkInvariants(xen.mm, [built.domain.baseMfn]));
   const symbol = (name: string) => r.image.symbols.find((x) => x.name === name)!.value;
   return { xen, d: built.domain, violations, symbol };
-}
-
-/** A kernel source with the usual preamble; `body` runs at the entry with ESI = start_info. */
-function kernel(body: string, data = ''): string {
-  return `bits 32
-%include "xen.inc"
-org 0xC0000000
-XEN_ELFNOTE VIRT_BASE, 0xC0000000
-XEN_ELFNOTE HYPERCALL_PAGE, hypercall_page
-section .text
-global _start
-_start:
-${body}
-poweroff:
-    mov ebx, SCHEDOP_shutdown
-    mov ecx, reason
-    HYPERCALL sched_op
-    jmp $
-align 4096, db 0
-hypercall_page: times 4096 db 0
-section .data
-reason: dd 0
-${data}
-`;
 }
 
 describe('seeds boot to their transcripts', () => {

@@ -10,6 +10,7 @@ import { assemble } from '../../asm/src/assembler.js';
 import { withBuiltins } from '../../asm/src/builtins.js';
 import { guestImage } from '../../cli/src/run.js';
 import { TRANSITION_CYCLES, Xen } from '../../hypervisor/src/xen/xen.js';
+import { kernel } from '../../hypervisor/test/guest.js';
 
 const ROUNDS = 9;
 /** Times the guest refills the table, so that boot and warm-up do not decide the result. */
@@ -18,15 +19,7 @@ const REFILLS = 16;
 const CALLS = 200_000;
 
 /** Builds an L1 of 1024 entries, pinned and read-only, batched or not (BATCHED defined to 1 or 0). */
-const BUILD = `bits 32
-%include "xen.inc"
-org 0xC0000000
-XEN_ELFNOTE VIRT_BASE, 0xC0000000
-XEN_ELFNOTE HYPERCALL_PAGE, hypercall_page
-section .text
-global _start
-_start:
-    mov [si_ptr], esi
+const BUILD = kernel(`    mov [si_ptr], esi
     mov eax, new_l1 - 0xC0000000
     shr eax, 12
     mov ebx, [esi + start_info.mfn_list]
@@ -89,19 +82,12 @@ fill:
 %endif
     dec ebp
     jnz refill
-    mov ebx, SCHEDOP_shutdown
-    mov ecx, reason
-    HYPERCALL sched_op
+    jmp poweroff
 align 4096, db 0
-hypercall_page: times 4096 db 0
-new_l1: times 4096 db 0
-section .data
-si_ptr: dd 0
+new_l1: times 4096 db 0`, `si_ptr: dd 0
 l1_mfn: dd 0
-reason: dd 0
 pin: dd MMUEXT_PIN_L1_TABLE, 0, 0
-requests: times 1024 * 16 db 0
-`;
+requests: times 1024 * 16 db 0`);
 
 /** N iterations of a short loop, with or without a null hypercall (xen_version) in each. */
 const NULL_CALLS = (withCall: boolean) => `bits 32

@@ -11,7 +11,7 @@ import { BACKEND_DOMAIN } from './console.js';
 import { checkDescriptor } from './descriptors.js';
 import { PGT_SEG_DESC, PGT_WRITABLE } from './frames.js';
 import { NR_PORTS, NS_PER_CYCLE } from './events.js';
-import type { MmuextOp, MmuUpdate } from './mm.js';
+import type { BatchResult, MmuextOp, MmuUpdate } from './mm.js';
 import type { Xen } from './xen.js';
 
 type Handler = (xen: Xen, d: Domain, a: number[]) => number;
@@ -42,6 +42,20 @@ const VERSION = (3 << 16) | 0;
 function foreignOk(d: Domain, dom: number): boolean {
   const id = dom & 0xffff;
   return id === DOMID_SELF || id === d.domain;
+}
+
+/** The `count` records of `size` bytes a batched call passes at `ptr`, or its errno. */
+function readBatch(d: Domain, foreign: number, ptr: number, count: number, size: number): DataView | number {
+  if (!foreignOk(d, foreign)) return EPERM;
+  if (count > MAX_BATCH) return EINVAL;
+  const raw = d.read(ptr, count * size);
+  return raw ? new DataView(raw.buffer) : EFAULT;
+}
+
+/** Writes a batch's `done` count where the guest asked (if it did); the batch's result. */
+function finishBatch(d: Domain, pdone: number, r: BatchResult): number {
+  if (pdone !== 0 && !d.write32(pdone, r.done)) return EFAULT;
+  return r.rc;
 }
 
 const HANDLERS = new Map<number, Handler>([
@@ -107,35 +121,24 @@ const HANDLERS = new Map<number, Handler>([
     return type < 32 ? 0 : EINVAL;
   }],
   [num('mmu_update'), (x, d, [reqs, count, pdone, foreign]) => {
-    if (!foreignOk(d, foreign)) return EPERM;
-    if (count > MAX_BATCH) return EINVAL;
-    const raw = d.read(reqs, count * 16);
-    if (!raw) return EFAULT;
+    const v = readBatch(d, foreign, reqs, count, 16);
+    if (typeof v === 'number') return v;
     const list: MmuUpdate[] = [];
-    for (let i = 0; i < count; i++) {
-      const v = new DataView(raw.buffer, i * 16, 16);
+    for (let at = 0; at < count * 16; at += 16) {
       // 64-bit fields; a non-PAE machine address fits in the low half.
-      if (v.getUint32(4, true) !== 0 || v.getUint32(12, true) !== 0) return EINVAL;
-      list.push({ ptr: v.getUint32(0, true), val: v.getUint32(8, true) });
+      if (v.getUint32(at + 4, true) !== 0 || v.getUint32(at + 12, true) !== 0) return EINVAL;
+      list.push({ ptr: v.getUint32(at, true), val: v.getUint32(at + 8, true) });
     }
     const r = x.mm.mmuUpdate(list, d);
     d.counters.ptUpdates += r.done;
-    if (pdone !== 0 && !d.write32(pdone, r.done)) return EFAULT;
-    return r.rc;
+    return finishBatch(d, pdone, r);
   }],
   [num('mmuext_op'), (x, d, [ops, count, pdone, foreign]) => {
-    if (!foreignOk(d, foreign)) return EPERM;
-    if (count > MAX_BATCH) return EINVAL;
-    const raw = d.read(ops, count * 12);
-    if (!raw) return EFAULT;
+    const v = readBatch(d, foreign, ops, count, 12);
+    if (typeof v === 'number') return v;
     const list: MmuextOp[] = [];
-    for (let i = 0; i < count; i++) {
-      const v = new DataView(raw.buffer, i * 12, 12);
-      list.push({ cmd: v.getUint32(0, true), arg1: v.getUint32(4, true), arg2: v.getUint32(8, true) });
-    }
-    const r = x.mm.mmuextOp(list, d);
-    if (pdone !== 0 && !d.write32(pdone, r.done)) return EFAULT;
-    return r.rc;
+    for (let at = 0; at < count * 12; at += 12) list.push({ cmd: v.getUint32(at, true), arg1: v.getUint32(at + 4, true), arg2: v.getUint32(at + 8, true) });
+    return finishBatch(d, pdone, x.mm.mmuextOp(list, d));
   }],
   [num('set_callbacks'), (_x, d, [evCs, evAddr, fsCs, fsAddr]) => {
     d.eventCallback = { cs: (evCs & 3) === 0 ? evCs | 1 : evCs, address: evAddr };

@@ -1,0 +1,26 @@
+// Test guests: kernel sources with the usual preamble, for the hypervisor's tests and benchmarks.
+
+/** A kernel source with the usual preamble; `body` runs at the entry with ESI = start_info. */
+export function kernel(body: string, data = ''): string {
+  return `bits 32
+%include "xen.inc"
+org 0xC0000000
+XEN_ELFNOTE VIRT_BASE, 0xC0000000
+XEN_ELFNOTE HYPERCALL_PAGE, hypercall_page
+section .text
+global _start
+_start:
+${body}
+poweroff:
+    mov ebx, SCHEDOP_shutdown
+    mov ecx, reason
+    HYPERCALL sched_op
+    jmp $
+align 4096, db 0
+hypercall_page: times 4096 db 0
+section .data
+reason: dd 0
+${data}
+`;
+}
+
