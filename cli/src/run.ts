@@ -70,7 +70,7 @@ export function runImage(image: GuestImage, name: string, args: RunArgs, out: (s
   const s = d.state;
   if (s.kind === 'shutdown') {
     const c = d.counters;
-    const calls = [...c.hypercalls.values()].reduce((a, b) => a + b, 0);
+    const calls = c.hypercalls.reduce((a, b) => a + b, 0);
     err(`xenolab: ${name} shut down (${SHUTDOWN_NAMES.get(s.reason) ?? s.reason}) after ${d.cpu.instructions} instructions, ${c.transitions} hypervisor entries ` +
       `(${calls} hypercalls, ${c.ptUpdates} page-table entries updated: ${(c.ptUpdates / Math.max(1, c.transitions)).toFixed(1)} per entry)\n`);
     return s.reason;

@@ -50,6 +50,10 @@ export type StopReason =
   /** `hlt` at CPL 0. */
   | { kind: 'halt' };
 
+/** The stops that carry nothing, shared (a scheduler meets them millions of times). */
+const BUDGET_STOP: StopReason = Object.freeze({ kind: 'budget' });
+const HYPERCALL_STOP: StopReason = Object.freeze({ kind: 'hypercall' });
+
 /** A fault raised inside an instruction; run() turns it into a stop. */
 export class CpuFault {
   constructor(readonly vector: number, readonly errorCode: number = -1) {}
@@ -961,7 +965,7 @@ export class Cpu implements BlockHost {
     this.eip = eip;
     this.cycles = cycles;
     this.instructions += retired;
-    return { kind: 'budget' };
+    return BUDGET_STOP;
   }
 
   /** alu() for 32-bit operands, the common case. */
@@ -1461,7 +1465,7 @@ export class Cpu implements BlockHost {
     if (this.gateDpl[vector] < this.cpl) throw new CpuFault(GP, (vector << 3) | 2);
     this.eip = next;
     this.retire();
-    if (vector === HYPERCALL_VECTOR) return { kind: 'hypercall' };
+    if (vector === HYPERCALL_VECTOR) return HYPERCALL_STOP;
     return this.exception(vector, -1, true);
   }
 
@@ -1746,7 +1750,7 @@ export class Cpu implements BlockHost {
       const left = a16 ? this.regs[ECX] & 0xffff : this.regs[ECX];
       if (left === 0) break;
       this.cycles++;
-      if (this.cycles >= end) return { kind: 'budget' }; // EIP stays: the rest runs on resume
+      if (this.cycles >= end) return BUDGET_STOP; // EIP stays: the rest runs on resume
     }
     this.eip = next;
     this.retire();

@@ -21,8 +21,12 @@ export type DomainState =
   | { kind: 'shutdown'; reason: number }
   | { kind: 'crashed'; why: string; eip: number };
 
+/** Hypercall numbers counted one by one (Xen's go up to 63); others are counted together. */
+export const COUNTED_HYPERCALLS = 64;
+
 export interface DomainCounters {
-  hypercalls: Map<number, number>;
+  /** By hypercall number; index COUNTED_HYPERCALLS counts every larger number. */
+  hypercalls: Float64Array;
   /** Guest → hypervisor entries (hypercalls and traps taken by the hypervisor). */
   transitions: number;
   /** Page-table entries changed by hypercalls (mmu_update, update_va_mapping). */
@@ -50,7 +54,7 @@ export class Domain implements VcpuContext {
   sharedInfoMfn = -1;
   state: DomainState = { kind: 'running' };
   readonly console: string[] = [];
-  readonly counters: DomainCounters = { hypercalls: new Map(), transitions: 0, ptUpdates: 0, trapsByVector: new Map(), eventsSent: 0, eventsDelivered: 0 };
+  readonly counters: DomainCounters = { hypercalls: new Float64Array(COUNTED_HYPERCALLS + 1), transitions: 0, ptUpdates: 0, trapsByVector: new Map(), eventsSent: 0, eventsDelivered: 0 };
   readonly events: EventChannels;
   eventCallback: Callback | null = null;
   failsafeCallback: Callback | null = null;
@@ -143,5 +147,9 @@ export class Domain implements VcpuContext {
 
   count(map: Map<number, number>, key: number): void {
     map.set(key, (map.get(key) ?? 0) + 1);
+  }
+
+  countHypercall(n: number): void {
+    this.counters.hypercalls[n < COUNTED_HYPERCALLS ? n : COUNTED_HYPERCALLS]++;
   }
 }

@@ -169,7 +169,7 @@ const HANDLERS = new Map<number, Handler>([
       // A failing call does not stop the batch; a multicall inside one is refused.
       const handler = op === MULTICALL ? null : HANDLERS.get(op);
       const result = op === MULTICALL ? EINVAL : handler ? handler(x, d, args) : ENOSYS;
-      d.count(d.counters.hypercalls, op);
+      d.countHypercall(op);
       if (result !== NO_RESULT && !d.write32(at + 4, result)) return EFAULT;
       if (op === IRET || d.state.kind !== 'running') break;
     }
@@ -451,12 +451,26 @@ function memoryOp(x: Xen, d: Domain, cmd: number, arg: number): number {
 }
 
 /** Runs the hypercall the vCPU stopped for and puts its result in EAX. */
+/** Handlers by number, for a lookup without hashing. */
+const BY_NUMBER: (Handler | undefined)[] = (() => {
+  const table: (Handler | undefined)[] = [];
+  for (const [n, h] of HANDLERS) table[n] = h;
+  return table;
+})();
+/** The arguments of the hypercall being handled (handlers do not keep them). */
+const ARGS = [0, 0, 0, 0, 0];
+
 export function hypercall(xen: Xen, d: Domain, trace: ((d: Domain, n: number, args: number[], result: number) => void) | null = null): void {
   const r = d.cpu.regs;
   const n = r[EAX] >>> 0;
-  d.count(d.counters.hypercalls, n);
-  const args = [r[EBX] >>> 0, r[ECX] >>> 0, r[EDX] >>> 0, r[ESI] >>> 0, r[EDI] >>> 0];
-  const handler = HANDLERS.get(n);
+  d.countHypercall(n);
+  const args = ARGS;
+  args[0] = r[EBX] >>> 0;
+  args[1] = r[ECX] >>> 0;
+  args[2] = r[EDX] >>> 0;
+  args[3] = r[ESI] >>> 0;
+  args[4] = r[EDI] >>> 0;
+  const handler = n < BY_NUMBER.length ? BY_NUMBER[n] : undefined;
   const result = handler ? handler(xen, d, args) : ENOSYS;
   if (result !== NO_RESULT) r[EAX] = result;
   trace?.(d, n, args, result === NO_RESULT ? r[EAX] : result);
