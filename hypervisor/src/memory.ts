@@ -8,6 +8,8 @@ export const PAGE_MASK = PAGE_SIZE - 1;
 
 export class PhysicalMemory {
   readonly bytes: Uint8Array;
+  /** The same bytes as little-endian words, for aligned accesses. */
+  private readonly words: Int32Array;
   readonly frames: number;
   /** Per frame: 1 when the CPU holds decoded instructions from it. */
   readonly codeFrame: Uint8Array;
@@ -18,6 +20,7 @@ export class PhysicalMemory {
     if (!Number.isInteger(frames) || frames <= 0 || frames > 1 << 20) throw new RangeError(`frame count ${frames} out of range (1..${1 << 20})`);
     this.frames = frames;
     this.bytes = new Uint8Array(frames * PAGE_SIZE);
+    this.words = new Int32Array(this.bytes.buffer);
     this.codeFrame = new Uint8Array(frames);
   }
 
@@ -40,6 +43,7 @@ export class PhysicalMemory {
   }
 
   read32(a: number): number {
+    if ((a & 3) === 0 && a < this.bytes.length) return this.words[a >>> 2] >>> 0;
     return (this.read8(a) | (this.read8(a + 1) << 8) | (this.read8(a + 2) << 16) | (this.read8(a + 3) << 24)) >>> 0;
   }
 
@@ -56,6 +60,12 @@ export class PhysicalMemory {
   }
 
   write32(a: number, v: number): void {
+    if ((a & 3) === 0 && a < this.bytes.length) {
+      const f = a >>> PAGE_SHIFT;
+      if (this.codeFrame[f]) this.onCodeWrite(f);
+      this.words[a >>> 2] = v;
+      return;
+    }
     this.write8(a, v & 0xff);
     this.write8(a + 1, (v >>> 8) & 0xff);
     this.write8(a + 2, (v >>> 16) & 0xff);

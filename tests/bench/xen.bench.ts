@@ -12,14 +12,14 @@ import { guestImage } from '../../cli/src/run.js';
 import { TRANSITION_CYCLES, Xen } from '../../hypervisor/src/xen/xen.js';
 import { kernel } from '../../hypervisor/test/guest.js';
 
-const ROUNDS = 9;
+const ROUNDS = 5;
 /** Times the guest refills the table, so that boot and warm-up do not decide the result. */
-const REFILLS = 16;
+const REFILLS = 64;
 /** Iterations of the null-hypercall loop (long enough for compiled blocks to pay off). */
 const CALLS = 200_000;
 
 /** Builds an L1 of 1024 entries, pinned and read-only, batched or not (BATCHED defined to 1 or 0). */
-const BUILD = kernel(`    mov [si_ptr], esi
+export const BUILD = kernel(`    mov [si_ptr], esi
     mov eax, new_l1 - 0xC0000000
     shr eax, 12
     mov ebx, [esi + start_info.mfn_list]
