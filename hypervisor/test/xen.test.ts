@@ -454,6 +454,38 @@ msg: db "3 ticks", 10`));
     expect(violations).toEqual([]);
   });
 
+  it('SCHEDOP_poll waits for one of its ports or its timeout, with events masked', () => {
+    const { xen, d, symbol } = boot(kernel(`
+    mov ebx, EVTCHNOP_bind_ipi
+    mov ecx, ipi
+    HYPERCALL event_channel_op
+    mov eax, [ipi + evtchn_bind_ipi.port]
+    mov [port], eax
+    mov ebx, SCHEDOP_poll                ; nothing pending: sleeps until the timeout
+    mov ecx, poll
+    HYPERCALL sched_op
+    mov [r1], eax
+    rdtsc
+    mov [t1], eax
+    mov ebx, EVTCHNOP_send               ; now the port is pending
+    mov ecx, port
+    HYPERCALL event_channel_op
+    mov dword [poll + sched_poll.timeout], 0
+    mov ebx, SCHEDOP_poll                ; returns at once
+    mov ecx, poll
+    HYPERCALL sched_op
+    mov [r2], eax`, `ipi: dd 0, 0
+port: dd 0
+poll: dd port, 1, 200000, 0            ; ports, nr_ports, timeout (ns)
+r1: dd 1
+r2: dd 1
+t1: dd 0`));
+    expect(xen.run(d, 10_000_000)).toEqual({ kind: 'ended' });
+    expect([d.read32(symbol('r1')), d.read32(symbol('r2'))]).toEqual([0, 0]);
+    expect(d.read32(symbol('t1'))).toBeGreaterThanOrEqual(200_000); // time passed in the poll
+    expect(d.cpu.cycles).toBeLessThan(210_000 + 10 * 500);
+  });
+
   it('a domain blocked with nothing to wake it is idle, not spinning', () => {
     const { xen, d } = boot(kernel('mov ebx, SCHEDOP_block\n    xor ecx, ecx\n    HYPERCALL sched_op'));
     expect(xen.run(d, 1_000_000)).toEqual({ kind: 'idle' });

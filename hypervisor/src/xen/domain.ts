@@ -60,8 +60,10 @@ export class Domain implements VcpuContext {
   failsafeCallback: Callback | null = null;
   /** Cycle count at which the one-shot timer of set_timer_op fires, or -1. */
   timerDeadline = -1;
-  /** Blocked in SCHEDOP_block until an event is pending. */
+  /** Blocked in SCHEDOP_block until an event is pending (or in SCHEDOP_poll: see poll). */
   blocked = false;
+  /** While blocked in SCHEDOP_poll: the ports it waits for, and its timeout in cycles (-1: none). */
+  poll: { ports: number[]; deadline: number } | null = null;
   /** The virtual CR0.TS of fpu_taskswitch. */
   fpuTaskSwitched = false;
   /** The frames of the GDT installed with set_gdt (each holds a PGT_SEG_DESC type reference). */

@@ -28,6 +28,7 @@ const CONSOLEIO_read = k('CONSOLEIO_read');
 const SCHEDOP_yield = k('SCHEDOP_yield');
 const SCHEDOP_block = k('SCHEDOP_block');
 const SCHEDOP_shutdown = k('SCHEDOP_shutdown');
+const SCHEDOP_poll = k('SCHEDOP_poll');
 const XENVER_version = k('XENVER_version');
 const XENVER_extraversion = k('XENVER_extraversion');
 const XENVER_capabilities = k('XENVER_capabilities');
@@ -98,6 +99,24 @@ const HANDLERS = new Map<number, Handler>([
       // Events are enabled atomically with blocking; an event already pending ends the block at once.
       d.events.upcallMasked = false;
       if (!d.events.upcallPending) d.blocked = true;
+      return 0;
+    }
+    if (cmd === SCHEDOP_poll) {
+      const a = d.read(arg, 16);
+      if (!a) return EFAULT;
+      const v = new DataView(a.buffer);
+      const n = v.getUint32(field('sched_poll', 'nr_ports'), true);
+      if (n > 128) return EINVAL;
+      const list = d.read(v.getUint32(field('sched_poll', 'ports'), true), 4 * n);
+      if (!list) return EFAULT;
+      const ports = Array.from({ length: n }, (_, i) => new DataView(list.buffer).getUint32(4 * i, true));
+      if (ports.some((p) => p >= NR_PORTS)) return EINVAL;
+      // Already pending: no wait.
+      if (ports.some((p) => d.events.isPending(p))) return 0;
+      const t = field('sched_poll', 'timeout');
+      const ns = v.getUint32(t + 4, true) * 0x100000000 + v.getUint32(t, true);
+      d.poll = { ports, deadline: ns === 0 ? -1 : Math.ceil(ns / NS_PER_CYCLE) };
+      d.blocked = true;
       return 0;
     }
     if (cmd === SCHEDOP_shutdown) {

@@ -76,11 +76,17 @@ export class Xen {
     while (d.state.kind === 'running') {
       if (d.timerDeadline >= 0 && cpu.cycles >= d.timerDeadline) this.fireTimer(d);
       if (d.blocked) {
-        if (d.events.upcallPending) d.blocked = false;
-        else if (d.timerDeadline < 0) return { kind: 'idle' };
-        else {
-          // Time passes while the vCPU is blocked: on to the timer (or the end of the budget).
-          cpu.cycles = Math.min(d.timerDeadline, end);
+        const poll = d.poll;
+        // SCHEDOP_block wakes on any upcall; SCHEDOP_poll on one of its ports (masked or not) or its timeout.
+        const woken = poll ? poll.ports.some((p) => d.events.isPending(p)) || (poll.deadline >= 0 && cpu.cycles >= poll.deadline) : d.events.upcallPending;
+        if (woken) {
+          d.blocked = false;
+          d.poll = null;
+        } else {
+          const wake = Math.min(d.timerDeadline < 0 ? Infinity : d.timerDeadline, poll && poll.deadline >= 0 ? poll.deadline : Infinity);
+          if (wake === Infinity) return { kind: 'idle' };
+          // Time passes while the vCPU is blocked: on to the next timer (or the end of the budget).
+          cpu.cycles = Math.min(wake, end);
           d.events.publishTime();
           if (cpu.cycles >= end) return { kind: 'budget' };
           continue;
