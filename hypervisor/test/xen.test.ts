@@ -12,6 +12,7 @@ import { EBP, EDI, ESI } from '../src/cpu.js';
 import { EBUSY, EFAULT, EINVAL, ENOSYS } from '../src/xen/abi.js';
 import type { Domain } from '../src/xen/domain.js';
 import { checkInvariants } from '../src/xen/invariants.js';
+import { WALL_CLOCK_EPOCH } from '../src/xen/builder.js';
 import { Xen } from '../src/xen/xen.js';
 import { kernel } from './guest.js';
 
@@ -484,6 +485,43 @@ t1: dd 0`));
     expect([d.read32(symbol('r1')), d.read32(symbol('r2'))]).toEqual([0, 0]);
     expect(d.read32(symbol('t1'))).toBeGreaterThanOrEqual(200_000); // time passed in the poll
     expect(d.cpu.cycles).toBeLessThan(210_000 + 10 * 500);
+  });
+
+  it('host input reaches console_io reads, the console ring and VIRQ_CONSOLE; the wall clock is fixed', () => {
+    const { xen, d, symbol } = boot(kernel(`
+    mov eax, [esi + start_info.shared_info]
+    or eax, 3
+    mov ecx, eax
+    mov ebx, shared
+    xor edx, edx
+    mov esi, UVMF_INVLPG
+    HYPERCALL update_va_mapping
+    mov eax, [shared + shared_info.wc_sec]
+    mov [wall], eax
+    mov ebx, EVTCHNOP_bind_virq
+    mov ecx, bind
+    HYPERCALL event_channel_op
+    mov ebx, SCHEDOP_poll                ; wait for the console VIRQ (events stay masked)
+    mov ecx, poll
+    HYPERCALL sched_op
+    mov ebx, CONSOLEIO_read
+    mov ecx, 16
+    mov edx, got
+    HYPERCALL console_io
+    mov [n], eax
+    jmp poweroff
+align 4096, db 0
+shared: times 4096 db 0`, `bind: dd VIRQ_CONSOLE, 0, 0
+poll: dd bind + 8, 1, 0, 0
+wall: dd 0
+n: dd 0
+got: times 16 db 0`));
+    expect(xen.run(d, 100_000)).toEqual({ kind: 'idle' }); // polling, and nothing typed yet
+    xen.input(d, 'hi!');
+    expect(xen.run(d, 100_000)).toEqual({ kind: 'ended' });
+    expect(d.read32(symbol('n'))).toBe(3);
+    expect(String.fromCharCode(...d.read(symbol('got'), 3)!)).toBe('hi!');
+    expect(d.read32(symbol('wall'))).toBe(WALL_CLOCK_EPOCH);
   });
 
   it('a domain blocked with nothing to wake it is idle, not spinning', () => {

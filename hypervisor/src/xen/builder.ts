@@ -21,6 +21,8 @@ const FLAT_KERNEL_DS = k('FLAT_KERNEL_DS');
 const STUB = k('HYPERCALL_STUB_SIZE');
 const IRET = 23;
 const START_INFO_MAGIC = 'xen-3.0-x86_32';
+/** 2003-10-20 00:00:00 UTC: a fixed date (the week of SOSP 2003), so that runs repeat exactly. */
+export const WALL_CLOCK_EPOCH = 1066608000;
 
 export interface BuildOptions {
   name: string;
@@ -128,6 +130,12 @@ export function buildDomain(xen: Xen, id: number, image: GuestImage, opts: Build
       writeBytes(hp + n * STUB, new Uint8Array(stub));
     }
   }
+
+  // The wall clock at system time 0 (WALL_CLOCK_EPOCH).
+  const sh = shared[0] * PAGE;
+  mem.write32(sh + xenField('shared_info', 'wc_version')!.offset, 2);
+  mem.write32(sh + xenField('shared_info', 'wc_sec')!.offset, WALL_CLOCK_EPOCH);
+  mem.write32(sh + xenField('shared_info', 'wc_nsec')!.offset, 0);
 
   // shared_info: events masked on vCPU 0 until the guest unmasks them.
   mem.write8(shared[0] * PAGE + xenField('vcpu_info', 'evtchn_upcall_mask')!.offset, 1);

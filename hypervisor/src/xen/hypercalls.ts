@@ -68,7 +68,14 @@ const HANDLERS = new Map<number, Handler>([
       d.console.push(String.fromCharCode(...bytes));
       return 0;
     }
-    if (cmd === CONSOLEIO_read) return 0; // no input queued
+    if (cmd === CONSOLEIO_read) {
+      // Input the host typed at the emergency console, as much as fits.
+      const n = Math.min(count, d.consoleInput.length);
+      if (n === 0) return 0;
+      if (!d.write(buf, ascii(d.consoleInput.slice(0, n)))) return EFAULT;
+      d.consoleInput = d.consoleInput.slice(n);
+      return n;
+    }
     return EINVAL;
   }],
   [num('set_trap_table'), (_x, d, [table]) => {

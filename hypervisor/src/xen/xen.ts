@@ -17,6 +17,7 @@ import { bounce, upcall } from './traps.js';
 const GP_VECTOR = 13;
 
 const VIRQ_TIMER = k('VIRQ_TIMER');
+const VIRQ_CONSOLE = k('VIRQ_CONSOLE');
 
 /**
  * Cycles charged for each guest → hypervisor → guest round trip (a hypercall or a trap
@@ -120,6 +121,17 @@ export class Xen {
       }
     }
     return { kind: 'ended' };
+  }
+
+  /**
+   * Host input for a domain: into its console ring (the PV console driver's path), and
+   * for console_io reads, with VIRQ_CONSOLE raised if the domain bound it.
+   */
+  input(d: Domain, text: string): void {
+    d.consoleBackend?.input(text);
+    d.consoleInput += text;
+    const port = d.events.virqPort[VIRQ_CONSOLE];
+    if (port >= 0) d.events.raise(port);
   }
 
   /** The one-shot timer fired: VIRQ_TIMER, if the domain bound it. */
