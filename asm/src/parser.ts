@@ -539,6 +539,8 @@ class LineParser {
     const text = s.text[i];
     const colon = i + 1 < this.end && s.kind[i + 1] === K_OP && s.text[i + 1] === ':';
     const w = this.wordAt(i);
+    // As in nasm, a register name is no label (`$si:` is, the `$` marking it as a name).
+    if (colon && w.reg) this.fail(`'${text}' is a register, not a label (write $${text} to use it as a name)`, this.tok(i));
     if (!colon) {
       if (w.keyword || w.reg) return null;
       // `name equ 1`, `name db 0`, `name:`-less label alone on its line

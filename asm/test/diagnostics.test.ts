@@ -144,6 +144,11 @@ describe('located errors', () => {
     expect(r.diagnostics.every((d) => d.code === 'too-large' || d.code === 'zeroing')).toBe(true);
   });
 
+  it('a register name is not a label (nasm refuses it too); $name is', () => {
+    expect(messages(asm('si: dd 0\n'))).toEqual(["main.asm:1:1: error: 'si' is a register, not a label (write $si to use it as a name)"]);
+    expect(asm('$si: dd 0\nmov eax, [$si]\n').ok).toBe(true);
+  });
+
   it('16-bit code is refused with a reason', () => {
     expect(messages(asm('bits 16\n'))).toEqual(['main.asm:1:1: error: only 32-bit code is supported (bits 16)']);
   });

@@ -185,6 +185,59 @@ describe('privileged instructions Xen emulates in ring 1, and the rest', () => {
   });
 });
 
+describe('writable page tables (vm_assist)', () => {
+  const guest = (enable: boolean) => kernel(`
+    mov [sinfo], esi
+${enable ? '    mov ebx, VMASST_CMD_enable\n    mov ecx, VMASST_TYPE_writable_pagetables\n    HYPERCALL vm_assist' : ''}
+    mov esi, [sinfo]
+    mov ebx, [esi + start_info.pt_base]
+    add ebx, 4096                        ; the first page table, mapped read-only
+    mov edx, [esi + start_info.mfn_list]
+    mov eax, [edx]                       ; machine frame of pseudo-physical frame 0
+    shl eax, 12
+    or eax, _PAGE_PRESENT | _PAGE_ACCESSED
+    mov [ebx + 1023 * 4], eax            ; a direct store into a page table
+    mov ebx, flush
+    mov ecx, 1
+    xor edx, edx
+    mov esi, DOMID_SELF
+    HYPERCALL mmuext_op
+    mov eax, [0xC03FF000]                ; now an alias of the kernel's first page
+    cmp eax, [0xC0000000]
+    jne poweroff
+    mov dword [aliased], 1
+    mov esi, [sinfo]
+    mov ebx, [esi + start_info.pt_base]
+    mov eax, [esi + start_info.mfn_list]
+    sub ebx, 0xC0000000 - 4096
+    shr ebx, 12
+    mov eax, [eax + ebx * 4]             ; the page table's own frame...
+    shl eax, 12
+    or eax, _PAGE_PRESENT | _PAGE_RW     ; ...mapped writable: refused, so the fault stands
+    mov ebx, [esi + start_info.pt_base]
+    add ebx, 4096
+bad: mov [ebx + 1022 * 4], eax`, `sinfo: dd 0
+aliased: dd 0
+flush: dd MMUEXT_INVLPG_LOCAL, 0xC03FF000, 0`);
+
+  it('with the assist, a valid direct store into a page table is emulated; an invalid one stays a #PF', () => {
+    const src = guest(true);
+    const { xen, d, symbol, violations } = boot(src);
+    expect(xen.run(d, 100_000)).toEqual({ kind: 'ended' });
+    expect(d.read32(symbol('aliased'))).toBe(1);
+    expect(d.state).toMatchObject({ kind: 'crashed', eip: symbol('bad') });
+    expect((d.state as { why: string }).why).toMatch(/^page fault \(error code 0x3\)/);
+    expect(violations).toEqual([]);
+    expect(checkInvariants(xen.mm, [d.baseMfn])).toEqual([]);
+  });
+
+  it('without it, the first direct store is a #PF', () => {
+    const { xen, d } = boot(guest(false));
+    expect(xen.run(d, 100_000)).toEqual({ kind: 'ended' });
+    expect(d.state).toMatchObject({ kind: 'crashed', why: expect.stringMatching(/^page fault \(error code 0x3\)/) });
+  });
+});
+
 describe('descriptor tables', () => {
   it('set_gdt types read-only frames as descriptor pages and checks every descriptor; update_descriptor checks one', () => {
     const { xen, d, symbol, violations } = boot(kernel(`

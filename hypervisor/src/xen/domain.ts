@@ -71,6 +71,8 @@ export class Domain implements VcpuContext {
   /** Pages the domain holds now, and the most it may hold (ballooning moves between them). */
   pages = 0;
   maxPages = 0;
+  /** vm_assist types enabled (bit n: VMASST_TYPE n). */
+  vmAssist = 0;
   /** Host input for the emergency console (console_io CONSOLEIO_read), not yet read. */
   consoleInput = '';
   /** The built-in console backend (set by the builder). */

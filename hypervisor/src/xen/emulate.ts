@@ -8,8 +8,15 @@
 //   clts                      clears the virtual TS
 //   wbinvd, invd              nothing to do for a guest without cache control: skipped
 // I/O instructions, MSRs, cli/sti, hlt and the descriptor-table loads are not emulated.
+//
+// With VMASST_TYPE_writable_pagetables enabled, a ring-1 store that faults on a
+// read-only page-table entry page is emulated too (xen/arch/x86/pv/ro-page-fault.c):
+// a 32-bit aligned mov into an L1 page table in use, validated like an mmu_update.
+// Page directories are never written this way.
 
-import { decode, MAX_INSTRUCTION_LENGTH } from '../../../isa/src/index.js';
+import { decode, MAX_INSTRUCTION_LENGTH, type DecodedInstruction } from '../../../isa/src/index.js';
+import { k, PAGE_PRESENT } from './abi.js';
+import { PGT_L1 } from './frames.js';
 import { CR0_PE, CR0_PG, CR0_TS, CR0_WP } from '../cpu.js';
 import type { Domain } from './domain.js';
 import type { MemoryManager } from './mm.js';
@@ -19,15 +26,52 @@ function virtualCr0(d: Domain): number {
   return (CR0_PE | CR0_WP | CR0_PG | (d.fpuTaskSwitched ? CR0_TS : 0) | 0x10) >>> 0; // ET is always set
 }
 
+/** The instruction at the vCPU's EIP, decoded, or null. */
+function instructionAt(d: Domain): DecodedInstruction | null {
+  const bytes = d.read(d.cpu.eip, MAX_INSTRUCTION_LENGTH) ?? d.read(d.cpu.eip, 1);
+  if (!bytes) return null;
+  const r = decode(bytes, 0, d.cpu.eip);
+  return r.ok ? r.insn : null;
+}
+
+const WRITABLE_PAGETABLES = 1 << k('VMASST_TYPE_writable_pagetables');
+const PFEC_PRESENT_WRITE = 3;
+
+/**
+ * A #PF from a store into a page-table page, emulated when the guest enabled the
+ * writable-page-table assist; true when done (the entry written, EIP past the store).
+ */
+export function emulatePageTableWrite(d: Domain, mm: MemoryManager, errorCode: number): boolean {
+  const cpu = d.cpu;
+  if (!(d.vmAssist & WRITABLE_PAGETABLES) || cpu.cpl !== 1 || errorCode !== PFEC_PRESENT_WRITE || d.baseMfn < 0) return false;
+  const va = cpu.cr2 >>> 0;
+  if (va & 3) return false;
+  // The frame written, through the guest's own tables.
+  const pde = mm.mem.read32(d.baseMfn * 4096 + (va >>> 22) * 4);
+  if (!(pde & PAGE_PRESENT)) return false;
+  const pte = mm.mem.read32((pde & ~0xfff) + ((va >>> 12) & 0x3ff) * 4);
+  if (!(pte & PAGE_PRESENT)) return false;
+  const frame = pte >>> 12;
+  const f = mm.frames;
+  if (!(frame < f.count) || f.owner[frame] !== d.domain || f.type[frame] !== PGT_L1 || f.typeRefs[frame] === 0) return false;
+  const i = instructionAt(d);
+  if (!i || i.form.mnemonic !== 'mov' || i.operands.length !== 2) return false;
+  const [dst, src] = i.operands;
+  if (dst.type !== 'mem' || dst.bits !== 32) return false;
+  const value = src.type === 'reg' && src.reg.cls === 'r32' ? cpu.regs[src.reg.num] >>> 0 : src.type === 'imm' ? src.extended >>> 0 : null;
+  if (value === null) return false;
+  if (mm.modL1Entry(frame * 4096 + (va & 0xfff), value, d.domain, false) !== 0) return false;
+  d.counters.ptUpdates++;
+  cpu.eip = (cpu.eip + i.length) >>> 0;
+  return true;
+}
+
 /** Emulates the instruction at EIP if Xen would; true when done (EIP moved past it). */
 export function emulatePrivileged(d: Domain, mm: MemoryManager): boolean {
   const cpu = d.cpu;
   if (cpu.cpl !== 1) return false;
-  const bytes = d.read(cpu.eip, MAX_INSTRUCTION_LENGTH) ?? d.read(cpu.eip, 1);
-  if (!bytes) return false;
-  const r = decode(bytes, 0, cpu.eip);
-  if (!r.ok) return false;
-  const i = r.insn;
+  const i = instructionAt(d);
+  if (!i) return false;
   const m = i.form.mnemonic;
   const ops = i.operands;
   const reg = (k: number) => (ops[k].type === 'reg' ? ops[k].reg : null);

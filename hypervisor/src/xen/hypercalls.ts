@@ -142,9 +142,11 @@ const HANDLERS = new Map<number, Handler>([
     out.set(ascii(text[0]));
     return d.write(arg, out) ? 0 : EFAULT;
   }],
-  [num('vm_assist'), (_x, _d, [cmd, type]) => {
+  [num('vm_assist'), (_x, d, [cmd, type]) => {
     if (cmd !== VMASST_CMD_enable && cmd !== VMASST_CMD_disable) return EINVAL;
-    return type < 32 ? 0 : EINVAL;
+    if (type >= 32) return EINVAL;
+    d.vmAssist = cmd === VMASST_CMD_enable ? d.vmAssist | (1 << type) : d.vmAssist & ~(1 << type);
+    return 0;
   }],
   [num('mmu_update'), (x, d, [reqs, count, pdone, foreign]) => {
     const v = readBatch(d, foreign, reqs, count, 16);

@@ -11,10 +11,11 @@ import { FrameTable } from './frames.js';
 import { hypercall } from './hypercalls.js';
 import type { GuestImage } from './image.js';
 import { MemoryManager } from './mm.js';
-import { emulatePrivileged } from './emulate.js';
+import { emulatePageTableWrite, emulatePrivileged } from './emulate.js';
 import { bounce, upcall } from './traps.js';
 
 const GP_VECTOR = 13;
+const PF_VECTOR = 14;
 
 const VIRQ_TIMER = k('VIRQ_TIMER');
 const VIRQ_CONSOLE = k('VIRQ_CONSOLE');
@@ -113,6 +114,7 @@ export class Xen {
           cpu.cycles += TRANSITION_CYCLES;
           // A #GP(0) from ring 1 may be one of the few privileged instructions Xen emulates.
           if (stop.vector === GP_VECTOR && stop.errorCode === 0 && !stop.software && emulatePrivileged(d, this.mm)) break;
+          if (stop.vector === PF_VECTOR && emulatePageTableWrite(d, this.mm, stop.errorCode)) break;
           bounce(d, stop.vector, stop.errorCode);
           break;
         case 'halt':
