@@ -1782,8 +1782,10 @@ export class Cpu implements BlockHost {
     } else if (seg === CS) {
       throw new CpuFault(UD);
     } else if ((sel & ~3) !== 0 && (sel & 3) < this.cpl) {
-      // A data segment's RPL below CPL: DPL >= max(CPL, RPL) holds for flat ring-specific
-      // descriptors only when the selector names the current ring or an outer one.
+      // Segments are flat and a descriptor's DPL is taken to be its selector's RPL (so it
+      // is for Xen's flat selectors): an inner ring's data segment is refused, as
+      // DPL >= CPL requires.
+      throw new CpuFault(GP, sel & ~3);
     }
     this.sregs[seg] = sel;
   }

@@ -156,6 +156,17 @@ describe('every sensitive instruction runs at CPL 1 and 3 without a trap', () =>
   }
 });
 
+describe('segment loads', () => {
+  it("ring 3 cannot load ring 1's data segment; ring 1 may load ring 3's; SS must match the CPL", () => {
+    const user = machine('mov ax, 0xe021\nmov ds, ax', { ring: 3 });
+    expect(user.run()).toEqual({ kind: 'exception', vector: GP, errorCode: 0xe020, software: false });
+    const kernel = machine('mov ax, 0xe033\nmov ds, ax\nmov ax, 0xe033\nmov ss, ax', { ring: 1 });
+    expect(kernel.run(2).kind).toBe('budget');
+    expect(kernel.cpu.sregs[3]).toBe(0xe033);
+    expect(kernel.run()).toEqual({ kind: 'exception', vector: GP, errorCode: 0xe030, software: false });
+  });
+});
+
 describe('ring transitions', () => {
   it('iret from ring 1 to ring 3 loads CS, SS and ESP, and user code then runs at CPL 3', () => {
     const src = `push dword ${RING_SS[3]}\npush dword 0x2f000\npushfd\npush dword ${RING_CS[3]}\npush dword user\niret\nuser: mov eax, 7\ncli`;
