@@ -159,6 +159,60 @@ kstack_top:`));
     expect(d.counters.hypercalls[18]).toBe(0); // the console_io never happened
     expect(violations).toEqual([]);
   });
+
+  it("int 0x80 from ring 3 goes straight to the kernel's handler (the fast system-call path), with no hypervisor transition", () => {
+    const { xen, d, violations, symbol } = boot(kernel(`
+    mov ebx, traps
+    HYPERCALL set_trap_table
+    mov ebx, FLAT_KERNEL_DS
+    mov ecx, kstack_top
+    HYPERCALL stack_switch
+    ; make the page holding user code and its stack accessible from ring 3
+    mov esi, [esi + 68]                  ; start_info.mfn_list
+    mov eax, user_page - 0xC0000000
+    shr eax, 12
+    mov eax, [esi + eax * 4]             ; its machine frame
+    shl eax, 12
+    or eax, 7                            ; present, writable, user
+    mov ecx, eax
+    mov ebx, user_page
+    xor edx, edx
+    mov esi, UVMF_INVLPG
+    HYPERCALL update_va_mapping
+    test eax, eax
+    jnz poweroff
+    push dword FLAT_USER_SS
+    push dword user_page + 4096
+    push dword 0x202
+    push dword FLAT_USER_CS
+    push dword user_code
+    iret
+gp_handler:
+    pop esi                              ; error code
+    pop edi                              ; EIP in ring 3
+    pop ebp                              ; CS of ring 3
+    jmp poweroff
+align 4096, db 0
+user_page:
+user_code:
+    mov eax, 42
+    int 0x80
+    jmp $
+align 4096, db 0`, `traps: dd 0x00000380 | (FLAT_KERNEL_CS << 16), gp_handler   ; vector 0x80, DPL 3
+       dd 0, 0
+       times 1024 dd 0
+kstack_top:`));
+    expect(xen.run(d, 1_000_000)).toEqual({ kind: 'ended' });
+    const r = d.cpu.regs;
+    expect(d.state).toEqual({ kind: 'shutdown', reason: 0 });
+    // no error code for int n: the frame is EIP, CS, EFLAGS, ESP, SS
+    // EFLAGS.IF in the frame is the virtual one: events are still masked from boot
+    expect([r[ESI] >>> 0, r[EDI] & 0xffff, r[EBP] & 0x200]).toEqual([symbol("user_code") + 7, 0xe02b, 0]);
+    expect(d.counters.trapsByVector.get(0x80)).toBe(1);
+    const hypercalls = d.counters.hypercalls.reduce((a, b) => a + b, 0);
+    expect(d.counters.transitions).toBe(hypercalls); // only the hypercalls entered Xen
+    expect(violations).toEqual([]);
+  });
 });
 
 describe('privileged instructions Xen emulates in ring 1, and the rest', () => {

@@ -15,6 +15,8 @@ import { emulatePageTableWrite, emulatePrivileged } from './emulate.js';
 import { bounce, upcall } from './traps.js';
 
 const GP_VECTOR = 13;
+/** The system-call vector whose gate Xen gives straight to the guest (x86_32 PV). */
+const SYSCALL_VECTOR = 0x80;
 const PF_VECTOR = 14;
 
 const VIRQ_TIMER = k('VIRQ_TIMER');
@@ -110,6 +112,12 @@ export class Xen {
           hypercall(this, d, this.onHypercall);
           break;
         case 'exception':
+          if (stop.software && stop.vector === SYSCALL_VECTOR && d.traps.has(SYSCALL_VECTOR)) {
+            // The fast system-call path: Xen installs the guest's int 0x80 gate in the real
+            // IDT, so the kernel is entered without a hypervisor transition.
+            bounce(d, stop.vector, stop.errorCode);
+            break;
+          }
           d.counters.transitions++;
           cpu.cycles += TRANSITION_CYCLES;
           // A #GP(0) from ring 1 may be one of the few privileged instructions Xen emulates.
