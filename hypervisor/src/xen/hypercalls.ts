@@ -34,6 +34,8 @@ const XENVER_extraversion = k('XENVER_extraversion');
 const XENVER_capabilities = k('XENVER_capabilities');
 const VMASST_CMD_enable = k('VMASST_CMD_enable');
 const VMASST_CMD_disable = k('VMASST_CMD_disable');
+/** Entries set_trap_table reads before giving up on finding the terminating one (16 per vector). */
+const MAX_TRAP_ENTRIES = 4096;
 /** Largest batch read in one go (Xen preempts long batches; here they simply run). */
 const MAX_BATCH = 4096;
 
@@ -83,7 +85,10 @@ const HANDLERS = new Map<number, Handler>([
       d.traps.clear();
       return 0;
     }
-    for (let at = table >>> 0; ; at += 8) {
+    for (let at = table >>> 0, n = 0; ; at += 8, n++) {
+      // Bounded: a guest can map one page over its whole address space, and the walk for
+      // the terminating entry must still end (Xen would preempt it; this refuses it).
+      if (n >= MAX_TRAP_ENTRIES) return EINVAL;
       const e = d.read(at, 8);
       if (!e) return EFAULT;
       const address = (e[4] | (e[5] << 8) | (e[6] << 16) | (e[7] << 24)) >>> 0;
