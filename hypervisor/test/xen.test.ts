@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { assemble } from '../../asm/src/assembler.js';
 import { withBuiltins } from '../../asm/src/builtins.js';
 import { guestImage } from '../../cli/src/run.js';
-import { EBP, EDI, ESI } from '../src/cpu.js';
+import { EAX, EBP, EBX, EDI, ESI } from '../src/cpu.js';
+import { hypercall } from '../src/xen/hypercalls.js';
 import { EBUSY, EFAULT, EINVAL, ENOSYS } from '../src/xen/abi.js';
 import type { Domain } from '../src/xen/domain.js';
 import { checkInvariants } from '../src/xen/invariants.js';
@@ -387,6 +388,14 @@ r_multi: dd 1`));
     expect(results).toEqual([(3 << 16) | 0, EINVAL, EINVAL, 0]);
     expect(d.read32(symbol('r_multi'))).toBe(0);
     expect(d.fpuTaskSwitched).toBe(true);
+  });
+
+  it('set_trap_table gives up on a table with no end (EINVAL) instead of reading forever', () => {
+    const { d, symbol, xen } = boot(kernel('nop', 'table: times 5000 dd 0x0000e019, 0x1234'));
+    d.cpu.regs[EAX] = 0;
+    d.cpu.regs[EBX] = symbol('table');
+    hypercall(xen, d);
+    expect(d.cpu.regs[EAX]).toBe(EINVAL);
   });
 
   it('set_trap_table with a bad pointer is EFAULT; xen_version copies strings out', () => {
