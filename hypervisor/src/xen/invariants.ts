@@ -6,7 +6,11 @@ import { HYPERVISOR_L2_SLOT, PAGE_PRESENT, PAGE_RW } from './abi.js';
 import { NO_OWNER, PGT_L1, PGT_L2, PGT_WRITABLE } from './frames.js';
 import type { MemoryManager } from './mm.js';
 
-export function checkInvariants(mm: MemoryManager, bases: readonly number[]): string[] {
+/**
+ * `held`: frames the vCPUs hold a general and a type reference on outside any table
+ * (the page directories in CR3, the frames of GDTs installed with set_gdt).
+ */
+export function checkInvariants(mm: MemoryManager, held: readonly number[]): string[] {
   const f = mm.frames;
   const out: string[] = [];
   const refs = new Int32Array(f.count);
@@ -19,10 +23,10 @@ export function checkInvariants(mm: MemoryManager, bases: readonly number[]): st
       typeRefs[mfn]++;
     }
   }
-  for (const base of bases) {
-    if (base < 0) continue;
-    refs[base]++;
-    typeRefs[base]++;
+  for (const mfn of held) {
+    if (mfn < 0) continue;
+    refs[mfn]++;
+    typeRefs[mfn]++;
   }
   for (let mfn = 0; mfn < f.count; mfn++) {
     if (f.typeRefs[mfn] === 0) continue;
