@@ -1,7 +1,7 @@
 // The Xen ABI values the hypervisor uses, read from isa/'s tables by Xen's own names (one
 // source of truth): a name missing there fails at load, not at a guest's first hypercall.
 
-import { xenConstant, xenErrnoByName } from '../../../isa/src/index.js';
+import { xenConstant, xenErrnoByName, xenField } from '../../../isa/src/index.js';
 
 /** The value of a Xen constant, e.g. k('MMUEXT_PIN_L2_TABLE'). */
 export function k(name: string): number {
@@ -42,10 +42,20 @@ export const PAGE_DIRTY = k('_PAGE_DIRTY');
 export const PAGE_PSE = k('_PAGE_PSE');
 export const PAGE_GLOBAL = k('_PAGE_GLOBAL');
 
+/** Largest batch a hypercall reads in one go (Xen preempts long batches; here they are refused). */
+export const MAX_BATCH = 4096;
+
 /** First page-directory slot of the hypervisor hole (slots from here on are Xen's). */
 export const HYPERVISOR_L2_SLOT = HYPERVISOR_VIRT_START >>> 22;
 
 /** The bytes of an ASCII string (Xen's strings: magic, version, command line). */
 export function ascii(s: string): Uint8Array {
   return Uint8Array.from(s, (ch) => ch.charCodeAt(0) & 0xff);
+}
+
+/** The offset of a field of one of Xen's structs, e.g. field('sched_poll', 'timeout'). */
+export function field(struct: string, name: string): number {
+  const f = xenField(struct, name);
+  if (!f) throw new Error(`no field ${struct}.${name} in isa/`);
+  return f.offset;
 }

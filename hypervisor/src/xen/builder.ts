@@ -5,9 +5,8 @@
 // frames, up to a 4 MiB boundary with at least 512 KiB to spare. Ring 1 at the entry,
 // ESI = start_info, flat kernel selectors, events masked, the hypercall page filled.
 
-import { xenField } from '../../../isa/src/index.js';
 import { CR0_PG, ESI, ESP } from '../cpu.js';
-import { ascii, HYPERVISOR_VIRT_START, k, PAGE_ACCESSED, PAGE_DIRTY, PAGE_PRESENT, PAGE_RW, PAGE_USER } from './abi.js';
+import { ascii, field, HYPERVISOR_VIRT_START, k, PAGE_ACCESSED, PAGE_DIRTY, PAGE_PRESENT, PAGE_RW, PAGE_USER } from './abi.js';
 import { BACKEND_DOMAIN, ConsoleBackend } from './console.js';
 import { Domain } from './domain.js';
 import { numericNote, type GuestImage } from './image.js';
@@ -93,7 +92,7 @@ export function buildDomain(xen: Xen, id: number, image: GuestImage, opts: Build
   for (let pfn = 0; pfn < nrPages; pfn++) write32(p2mList + pfn * 4, frames[pfn]);
 
   // start_info
-  const si = (field: string) => startInfo + xenField('start_info', field)!.offset;
+  const si = (name: string) => startInfo + field('start_info', name);
   writeBytes(si('magic'), ascii(START_INFO_MAGIC));
   write32(si('nr_pages'), nrPages);
   write32(si('shared_info'), shared[0] * PAGE);
@@ -133,12 +132,12 @@ export function buildDomain(xen: Xen, id: number, image: GuestImage, opts: Build
 
   // The wall clock at system time 0 (WALL_CLOCK_EPOCH).
   const sh = shared[0] * PAGE;
-  mem.write32(sh + xenField('shared_info', 'wc_version')!.offset, 2);
-  mem.write32(sh + xenField('shared_info', 'wc_sec')!.offset, WALL_CLOCK_EPOCH);
-  mem.write32(sh + xenField('shared_info', 'wc_nsec')!.offset, 0);
+  mem.write32(sh + field('shared_info', 'wc_version'), 2);
+  mem.write32(sh + field('shared_info', 'wc_sec'), WALL_CLOCK_EPOCH);
+  mem.write32(sh + field('shared_info', 'wc_nsec'), 0);
 
   // shared_info: events masked on vCPU 0 until the guest unmasks them.
-  mem.write8(shared[0] * PAGE + xenField('vcpu_info', 'evtchn_upcall_mask')!.offset, 1);
+  mem.write8(shared[0] * PAGE + field('vcpu_info', 'evtchn_upcall_mask'), 1);
 
   // The console: a port connected to the built-in backend, its number in start_info.
   const consolePort = domain.events.allocate();

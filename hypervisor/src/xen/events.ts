@@ -4,15 +4,15 @@
 // evtchn_mask[] (1024 ports), and in vcpu_info[0] evtchn_upcall_pending,
 // evtchn_upcall_mask (the virtual interrupt flag) and evtchn_pending_sel.
 
-import { xenField } from '../../../isa/src/index.js';
+import { field } from './abi.js';
 import type { Domain } from './domain.js';
 
-const SI_PENDING = xenField('shared_info', 'evtchn_pending')!.offset;
-const SI_MASK = xenField('shared_info', 'evtchn_mask')!.offset;
-const VI_UPCALL_PENDING = xenField('vcpu_info', 'evtchn_upcall_pending')!.offset;
-const VI_UPCALL_MASK = xenField('vcpu_info', 'evtchn_upcall_mask')!.offset;
-const VI_PENDING_SEL = xenField('vcpu_info', 'evtchn_pending_sel')!.offset;
-const VI_TIME = xenField('vcpu_info', 'time')!.offset;
+const SI_PENDING = field('shared_info', 'evtchn_pending');
+const SI_MASK = field('shared_info', 'evtchn_mask');
+const VI_UPCALL_PENDING = field('vcpu_info', 'evtchn_upcall_pending');
+const VI_UPCALL_MASK = field('vcpu_info', 'evtchn_upcall_mask');
+const VI_PENDING_SEL = field('vcpu_info', 'evtchn_pending_sel');
+const VI_TIME = field('vcpu_info', 'time');
 export const NR_PORTS = 1024;
 
 /** Nanoseconds of virtual time per CPU cycle: the guest's clock is its cycle count. */

@@ -3,14 +3,15 @@
 // (EFAULT on a bad one). Numbers come from isa/'s hypercall table; a number without an
 // implementation here is ENOSYS, as an unknown one is.
 
-import { hypercallByName, xenField } from '../../../isa/src/index.js';
+import { hypercallByName } from '../../../isa/src/index.js';
 import { EAX, EBX, ECX, EDI, EDX, ESI, ESP } from '../cpu.js';
-import { ascii, DOMID_SELF, EEXIST, EFAULT, EINVAL, ENOENT, ENOSPC, ENOSYS, EPERM, ESRCH, k } from './abi.js';
+import { ascii, DOMID_SELF, EFAULT, EINVAL, ENOSYS, EPERM, field, k, MAX_BATCH } from './abi.js';
 import type { Domain } from './domain.js';
-import { BACKEND_DOMAIN } from './console.js';
 import { checkDescriptor } from './descriptors.js';
 import { PGT_SEG_DESC, PGT_WRITABLE } from './frames.js';
+import { eventChannelOp } from './evtchn-op.js';
 import { NR_PORTS, NS_PER_CYCLE } from './events.js';
+import { memoryOp } from './memory-op.js';
 import type { BatchResult, MmuextOp, MmuUpdate } from './mm.js';
 import type { Xen } from './xen.js';
 
@@ -36,8 +37,6 @@ const VMASST_CMD_enable = k('VMASST_CMD_enable');
 const VMASST_CMD_disable = k('VMASST_CMD_disable');
 /** Entries set_trap_table reads before giving up on finding the terminating one (16 per vector). */
 const MAX_TRAP_ENTRIES = 4096;
-/** Largest batch read in one go (Xen preempts long batches; here they simply run). */
-const MAX_BATCH = 4096;
 
 /** What the guest sees as xen_version: 3.0, the ABI this hypervisor speaks. */
 const VERSION = (3 << 16) | 0;
@@ -306,181 +305,6 @@ function iret(d: Domain): number {
   }
   cpu.eip = w(1);
   return NO_RESULT;
-}
-
-const EVTCHNOP_bind_interdomain = k('EVTCHNOP_bind_interdomain');
-const EVTCHNOP_bind_virq = k('EVTCHNOP_bind_virq');
-const EVTCHNOP_close = k('EVTCHNOP_close');
-const EVTCHNOP_send = k('EVTCHNOP_send');
-const EVTCHNOP_status = k('EVTCHNOP_status');
-const EVTCHNOP_alloc_unbound = k('EVTCHNOP_alloc_unbound');
-const EVTCHNOP_bind_ipi = k('EVTCHNOP_bind_ipi');
-const EVTCHNOP_unmask = k('EVTCHNOP_unmask');
-const STAT = { closed: k('EVTCHNSTAT_closed'), unbound: k('EVTCHNSTAT_unbound'), interdomain: k('EVTCHNSTAT_interdomain'), virq: k('EVTCHNSTAT_virq'), ipi: k('EVTCHNSTAT_ipi') };
-/** VIRQs a domain may bind (the per-vCPU and global ones Xen defines up to VIRQ_ENOMEM). */
-const NR_VIRQS = 24;
-
-const field = (struct: string, name: string) => xenField(struct, name)!.offset;
-
-function eventChannelOp(x: Xen, d: Domain, cmd: number, arg: number): number {
-  const ev = d.events;
-  const read32 = (off: number) => d.read32(arg + off);
-  const port = (p: number | null) => (p !== null && p < NR_PORTS ? p : -1);
-  switch (cmd) {
-    case EVTCHNOP_bind_virq: {
-      const virq = read32(field('evtchn_bind_virq', 'virq'));
-      const vcpu = read32(field('evtchn_bind_virq', 'vcpu'));
-      if (virq === null || vcpu === null) return EFAULT;
-      if (virq >= NR_VIRQS) return EINVAL;
-      if (vcpu !== 0) return ENOENT; // one vCPU per domain
-      if (ev.virqPort[virq] >= 0) return EEXIST;
-      const p = ev.allocate();
-      if (p < 0) return ENOSPC;
-      if (!d.write32(arg + field('evtchn_bind_virq', 'port'), p)) return EFAULT;
-      ev.ports[p] = { kind: 'virq', virq };
-      ev.virqPort[virq] = p;
-      return 0;
-    }
-    case EVTCHNOP_bind_ipi: {
-      const vcpu = read32(field('evtchn_bind_ipi', 'vcpu'));
-      if (vcpu === null) return EFAULT;
-      if (vcpu !== 0) return ENOENT;
-      const p = ev.allocate();
-      if (p < 0) return ENOSPC;
-      if (!d.write32(arg + field('evtchn_bind_ipi', 'port'), p)) return EFAULT;
-      ev.ports[p] = { kind: 'ipi' };
-      return 0;
-    }
-    case EVTCHNOP_alloc_unbound: {
-      const raw = d.read(arg, 4);
-      if (!raw) return EFAULT;
-      const dom = raw[0] | (raw[1] << 8), remote = raw[2] | (raw[3] << 8);
-      if (dom !== DOMID_SELF && dom !== d.domain) return EPERM;
-      const p = ev.allocate();
-      if (p < 0) return ENOSPC;
-      if (!d.write32(arg + field('evtchn_alloc_unbound', 'port'), p)) return EFAULT;
-      ev.ports[p] = { kind: 'unbound', remoteDom: remote === DOMID_SELF ? d.domain : remote };
-      return 0;
-    }
-    case EVTCHNOP_bind_interdomain: {
-      const raw = d.read(arg, 8);
-      if (!raw) return EFAULT;
-      const remoteDom = (raw[0] | (raw[1] << 8)) === DOMID_SELF ? d.domain : raw[0] | (raw[1] << 8);
-      const remotePort = port(read32(field('evtchn_bind_interdomain', 'remote_port')));
-      const other = x.domains.get(remoteDom);
-      if (!other) return ESRCH;
-      const target = remotePort >= 0 ? other.events.ports[remotePort] : null;
-      if (!target || target.kind !== 'unbound' || target.remoteDom !== d.domain) return EINVAL;
-      const p = ev.allocate();
-      if (p < 0) return ENOSPC;
-      if (!d.write32(arg + field('evtchn_bind_interdomain', 'local_port'), p)) return EFAULT;
-      ev.ports[p] = { kind: 'interdomain', remoteDom, remotePort };
-      other.events.ports[remotePort] = { kind: 'interdomain', remoteDom: d.domain, remotePort: p };
-      return 0;
-    }
-    case EVTCHNOP_send: {
-      const p = port(read32(0));
-      const b = p >= 0 ? ev.ports[p] : null;
-      if (!b || b.kind === 'free') return EINVAL;
-      if (b.kind === 'interdomain') {
-        if (b.remoteDom === BACKEND_DOMAIN && d.consoleBackend?.port === p) d.consoleBackend.drain();
-        else x.domains.get(b.remoteDom)?.events.raise(b.remotePort);
-      }
-      else if (b.kind === 'ipi') ev.raise(p);
-      // Sending on an unbound or VIRQ port is allowed and goes nowhere.
-      return 0;
-    }
-    case EVTCHNOP_close: {
-      const p = port(read32(0));
-      const b = p >= 0 ? ev.ports[p] : null;
-      if (!b || b.kind === 'free') return EINVAL;
-      if (b.kind === 'virq') ev.virqPort[b.virq] = -1;
-      if (b.kind === 'interdomain') {
-        const other = x.domains.get(b.remoteDom);
-        if (other) other.events.ports[b.remotePort] = { kind: 'unbound', remoteDom: d.domain };
-      }
-      ev.ports[p] = { kind: 'free' };
-      return 0;
-    }
-    case EVTCHNOP_unmask: {
-      const p = port(read32(0));
-      if (p < 0) return EINVAL;
-      ev.unmask(p);
-      return 0;
-    }
-    case EVTCHNOP_status: {
-      const raw = d.read(arg, 8);
-      if (!raw) return EFAULT;
-      const p = port(read32(field('evtchn_status', 'port')));
-      if (p < 0) return EINVAL;
-      const b = ev.ports[p];
-      const out = new Uint8Array(16);
-      const dv = new DataView(out.buffer);
-      dv.setUint32(0, b.kind === 'free' ? STAT.closed : STAT[b.kind], true);
-      if (b.kind === 'unbound') dv.setUint16(8, b.remoteDom, true);
-      if (b.kind === 'interdomain') {
-        dv.setUint16(8, b.remoteDom, true);
-        dv.setUint32(12, b.remotePort, true);
-      }
-      if (b.kind === 'virq') dv.setUint32(8, b.virq, true);
-      return d.write(arg + field('evtchn_status', 'status'), out) ? 0 : EFAULT;
-    }
-    default:
-      return ENOSYS;
-  }
-}
-
-const XENMEM_increase_reservation = k('XENMEM_increase_reservation');
-const XENMEM_decrease_reservation = k('XENMEM_decrease_reservation');
-const XENMEM_current_reservation = k('XENMEM_current_reservation');
-const XENMEM_maximum_reservation = k('XENMEM_maximum_reservation');
-
-/**
- * memory_op: ballooning. decrease_reservation gives frames back (a PV guest names them by
- * machine frame; one still mapped or in use as a table stops the batch there);
- * increase_reservation takes frames up to the domain's maximum and writes their numbers
- * back. Both return how many extents they did.
- */
-function memoryOp(x: Xen, d: Domain, cmd: number, arg: number): number {
-  if (cmd === XENMEM_current_reservation || cmd === XENMEM_maximum_reservation) {
-    const dom = d.read(arg, 2);
-    if (!dom) return EFAULT;
-    const id = dom[0] | (dom[1] << 8);
-    if (id !== DOMID_SELF && id !== d.domain) return EPERM;
-    return cmd === XENMEM_current_reservation ? d.pages : d.maxPages;
-  }
-  if (cmd !== XENMEM_increase_reservation && cmd !== XENMEM_decrease_reservation) return ENOSYS;
-  const r = d.read(arg, 20);
-  if (!r) return EFAULT;
-  const v = new DataView(r.buffer);
-  const list = v.getUint32(field('xen_memory_reservation', 'extent_start'), true);
-  const count = v.getUint32(field('xen_memory_reservation', 'nr_extents'), true);
-  const order = v.getUint32(field('xen_memory_reservation', 'extent_order'), true);
-  const dom = v.getUint16(field('xen_memory_reservation', 'domid'), true);
-  if (dom !== DOMID_SELF && dom !== d.domain) return EPERM;
-  if (order !== 0 || count > MAX_BATCH) return EINVAL; // single pages only
-  const f = x.frames;
-  let done = 0;
-  for (; done < count; done++) {
-    const at = list + done * 4;
-    if (cmd === XENMEM_decrease_reservation) {
-      const mfn = d.read32(at);
-      if (mfn === null) return done === 0 ? EFAULT : done;
-      if (!(mfn < f.count) || f.owner[mfn] !== d.domain || f.refs[mfn] !== 1 || f.typeRefs[mfn] !== 0 || mfn === d.sharedInfoMfn) break;
-      f.free(mfn);
-      d.pages--;
-    } else {
-      if (d.pages >= d.maxPages) break;
-      const got = f.allocate(d.domain, 1);
-      if (!got) break;
-      if (!d.write32(at, got[0])) {
-        f.free(got[0]);
-        return done === 0 ? EFAULT : done;
-      }
-      d.pages++;
-    }
-  }
-  return done;
 }
 
 /** Runs the hypercall the vCPU stopped for and puts its result in EAX. */

@@ -4,15 +4,15 @@
 // CS (bits 16-23: the saved upcall mask), EIP and the error code if the vector has one.
 // With no handler, or a kernel stack that cannot take the frame, the domain crashes.
 
-import { xenField } from '../../../isa/src/index.js';
 import { ESP } from '../cpu.js';
+import { field } from './abi.js';
 import type { Domain } from './domain.js';
 
 /** Vectors whose exceptions push an error code. */
 const WITH_ERROR_CODE = new Set([8, 10, 11, 12, 13, 14, 17]);
 const MASK_EVENTS = 4;
-const UPCALL_MASK = xenField('vcpu_info', 'evtchn_upcall_mask')!.offset;
-const CR2 = xenField('vcpu_info', 'arch')!.offset + xenField('arch_vcpu_info', 'cr2')!.offset;
+const UPCALL_MASK = field('vcpu_info', 'evtchn_upcall_mask');
+const CR2 = field('vcpu_info', 'arch') + field('arch_vcpu_info', 'cr2');
 
 const NAMES: Record<number, string> = {
   0: 'divide error', 1: 'debug', 3: 'breakpoint', 4: 'overflow', 6: 'invalid opcode', 13: 'general protection fault', 14: 'page fault',
