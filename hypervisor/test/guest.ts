@@ -24,3 +24,13 @@ ${data}
 `;
 }
 
+
+/** Guest code mapping shared_info (machine address from start_info in ESI) over the page at label `shared`. */
+export const MAP_SHARED_INFO = `
+    mov eax, [esi + start_info.shared_info]
+    or eax, 3                            ; present, writable
+    mov ecx, eax
+    mov ebx, shared
+    xor edx, edx
+    mov esi, UVMF_INVLPG
+    HYPERCALL update_va_mapping`;

@@ -15,7 +15,7 @@ import type { Domain } from '../src/xen/domain.js';
 import { checkInvariants } from '../src/xen/invariants.js';
 import { WALL_CLOCK_EPOCH } from '../src/xen/builder.js';
 import { Xen } from '../src/xen/xen.js';
-import { kernel } from './guest.js';
+import { kernel, MAP_SHARED_INFO } from './guest.js';
 
 const seeds = join(import.meta.dirname, '..', '..', 'seeds');
 
@@ -111,15 +111,19 @@ gp_handler:
     expect(d.state).toEqual({ kind: 'crashed', why: 'page fault (error code 0x0) at 0xc0000000, address 0x1000 with no handler registered', eip: 0xc0000000 });
   });
 
-  it('a hypercall from ring 3 is refused (#GP through the hypercall gate) and the kernel handles it on its own stack', () => {
-    const { xen, d, violations, symbol } = boot(kernel(`
+  /**
+   * A kernel that registers `handler` for `vector` (with `dpl`), gives ring 3 a page and
+   * irets to `userCode` there. The handler pops the top three words of its frame into
+   * ESI, EDI and EBP and powers off.
+   */
+  const toRing3 = (vector: number, dpl: number, userCode: string) => kernel(`
     mov ebx, traps
     HYPERCALL set_trap_table
     mov ebx, FLAT_KERNEL_DS
     mov ecx, kstack_top
     HYPERCALL stack_switch
     ; make the page holding user code and its stack accessible from ring 3
-    mov esi, [esi + 68]                  ; start_info.mfn_list
+    mov esi, [esi + start_info.mfn_list]
     mov eax, user_page - 0xC0000000
     shr eax, 12
     mov eax, [esi + eax * 4]             ; its machine frame
@@ -138,77 +142,42 @@ gp_handler:
     push dword FLAT_USER_CS
     push dword user_code
     iret
-gp_handler:
-    pop esi                              ; error code
-    pop edi                              ; EIP in ring 3
-    pop ebp                              ; CS of ring 3
+handler:
+    pop esi
+    pop edi
+    pop ebp
     jmp poweroff
 align 4096, db 0
 user_page:
 user_code:
-    mov eax, __HYPERVISOR_console_io
-    int 0x82
+${userCode}
     jmp $
-align 4096, db 0`, `traps: dd 0x0000000d | (FLAT_KERNEL_CS << 16), gp_handler
+align 4096, db 0`, `traps: db ${vector}, ${dpl}
+       dw FLAT_KERNEL_CS
+       dd handler
        dd 0, 0
        times 1024 dd 0
-kstack_top:`));
+kstack_top:`);
+
+  it('a hypercall from ring 3 is refused (#GP through the hypercall gate) and the kernel handles it on its own stack', () => {
+    const { xen, d, violations, symbol } = boot(toRing3(13, 0, '    mov eax, __HYPERVISOR_console_io\n    int 0x82'));
     expect(xen.run(d, 1_000_000)).toEqual({ kind: 'ended' });
     const r = d.cpu.regs;
     expect(d.state).toEqual({ kind: 'shutdown', reason: 0 });
+    // error code, EIP of the int, CS of ring 3
     expect([r[ESI], r[EDI] >>> 0, r[EBP] & 0xffff]).toEqual([(0x82 << 3) | 2, symbol('user_code') + 5, 0xe02b]);
     expect(d.counters.hypercalls[18]).toBe(0); // the console_io never happened
     expect(violations).toEqual([]);
   });
 
   it("int 0x80 from ring 3 goes straight to the kernel's handler (the fast system-call path), with no hypervisor transition", () => {
-    const { xen, d, violations, symbol } = boot(kernel(`
-    mov ebx, traps
-    HYPERCALL set_trap_table
-    mov ebx, FLAT_KERNEL_DS
-    mov ecx, kstack_top
-    HYPERCALL stack_switch
-    ; make the page holding user code and its stack accessible from ring 3
-    mov esi, [esi + 68]                  ; start_info.mfn_list
-    mov eax, user_page - 0xC0000000
-    shr eax, 12
-    mov eax, [esi + eax * 4]             ; its machine frame
-    shl eax, 12
-    or eax, 7                            ; present, writable, user
-    mov ecx, eax
-    mov ebx, user_page
-    xor edx, edx
-    mov esi, UVMF_INVLPG
-    HYPERCALL update_va_mapping
-    test eax, eax
-    jnz poweroff
-    push dword FLAT_USER_SS
-    push dword user_page + 4096
-    push dword 0x202
-    push dword FLAT_USER_CS
-    push dword user_code
-    iret
-gp_handler:
-    pop esi                              ; error code
-    pop edi                              ; EIP in ring 3
-    pop ebp                              ; CS of ring 3
-    jmp poweroff
-align 4096, db 0
-user_page:
-user_code:
-    mov eax, 42
-    int 0x80
-    jmp $
-align 4096, db 0`, `traps: dd 0x00000380 | (FLAT_KERNEL_CS << 16), gp_handler   ; vector 0x80, DPL 3
-       dd 0, 0
-       times 1024 dd 0
-kstack_top:`));
+    const { xen, d, violations, symbol } = boot(toRing3(0x80, 3, '    mov eax, 42\n    int 0x80'));
     expect(xen.run(d, 1_000_000)).toEqual({ kind: 'ended' });
     const r = d.cpu.regs;
     expect(d.state).toEqual({ kind: 'shutdown', reason: 0 });
-    // no error code for int n: the frame is EIP, CS, EFLAGS, ESP, SS
-    // EFLAGS.IF in the frame is the virtual one: events are still masked from boot
-    expect([r[ESI] >>> 0, r[EDI] & 0xffff, r[EBP] & 0x200]).toEqual([symbol("user_code") + 7, 0xe02b, 0]);
+    // no error code for int n: EIP after the int, CS of ring 3, EFLAGS with the virtual IF
+    // (events are still masked from boot)
+    expect([r[ESI] >>> 0, r[EDI] & 0xffff, r[EBP] & 0x200]).toEqual([symbol('user_code') + 7, 0xe02b, 0]);
     expect(d.counters.trapsByVector.get(0x80)).toBe(1);
     const hypercalls = d.counters.hypercalls.reduce((a, b) => a + b, 0);
     expect(d.counters.transitions).toBe(hypercalls); // only the hypercalls entered Xen
@@ -517,14 +486,7 @@ describe('isolation between domains', () => {
 
 describe('events and time', () => {
   it('VIRQ_TIMER wakes a blocked guest through its event callback, three times', () => {
-    const { xen, d, violations } = boot(kernel(`
-    mov eax, [esi + start_info.shared_info]
-    or eax, 7
-    mov ecx, eax
-    mov ebx, shared
-    xor edx, edx
-    mov esi, UVMF_INVLPG
-    HYPERCALL update_va_mapping
+    const { xen, d, violations } = boot(kernel(`${MAP_SHARED_INFO}
     test eax, eax
     jnz poweroff
     mov ebx, FLAT_KERNEL_CS
@@ -604,14 +566,7 @@ t1: dd 0`));
   });
 
   it('host input reaches console_io reads, the console ring and VIRQ_CONSOLE; the wall clock is fixed', () => {
-    const { xen, d, symbol } = boot(kernel(`
-    mov eax, [esi + start_info.shared_info]
-    or eax, 3
-    mov ecx, eax
-    mov ebx, shared
-    xor edx, edx
-    mov esi, UVMF_INVLPG
-    HYPERCALL update_va_mapping
+    const { xen, d, symbol } = boot(kernel(`${MAP_SHARED_INFO}
     mov eax, [shared + shared_info.wc_sec]
     mov [wall], eax
     mov ebx, EVTCHNOP_bind_virq
