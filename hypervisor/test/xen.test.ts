@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { assemble } from '../../asm/src/assembler.js';
 import { withBuiltins } from '../../asm/src/builtins.js';
 import { guestImage } from '../../cli/src/run.js';
-import { EAX, EBP, EBX, EDI, ESI } from '../src/cpu.js';
+import { EAX, EBP, EBX, ECX, EDI, EDX, ESI } from '../src/cpu.js';
 import { hypercall } from '../src/xen/hypercalls.js';
 import { EBUSY, EFAULT, EINVAL, ENOSYS } from '../src/xen/abi.js';
 import type { Domain } from '../src/xen/domain.js';
@@ -365,6 +365,21 @@ r_multi: dd 1`));
     d.cpu.regs[EBX] = symbol('table');
     hypercall(xen, d);
     expect(d.cpu.regs[EAX]).toBe(EINVAL);
+  });
+
+  it('xen_version reports the page size and the feature submap; MMUEXT_SET_LDT checks its arguments', () => {
+    const { d, symbol, xen } = boot(kernel('nop', 'info: dd 0, 0xffffffff\nldt: dd MMUEXT_SET_LDT, 0xC0001000, 8192, MMUEXT_SET_LDT, 0xC0001004, 1, MMUEXT_SET_LDT, 0xFBFFF000, 1024'));
+    const call = (n: number, ...args: number[]) => {
+      d.cpu.regs[EAX] = n;
+      [EBX, ECX, EDX, ESI].forEach((r, i) => (d.cpu.regs[r] = args[i] ?? 0));
+      hypercall(xen, d);
+      return d.cpu.regs[EAX];
+    };
+    expect(call(17, 7)).toBe(4096); // XENVER_pagesize
+    expect(call(17, 6, symbol('info'))).toBe(0); // XENVER_get_features, submap 0
+    expect(d.read32(symbol('info') + 4)).toBe(1 << 5); // XENFEAT_mmu_pt_update_preserve_ad
+    const ldt = symbol('ldt');
+    expect([call(26, ldt, 1, 0, 0x7ff0), call(26, ldt + 12, 1, 0, 0x7ff0), call(26, ldt + 24, 1, 0, 0x7ff0)]).toEqual([0, EINVAL, EINVAL]);
   });
 
   it('set_trap_table with a bad pointer is EFAULT; xen_version copies strings out', () => {

@@ -33,6 +33,10 @@ const SCHEDOP_poll = k('SCHEDOP_poll');
 const XENVER_version = k('XENVER_version');
 const XENVER_extraversion = k('XENVER_extraversion');
 const XENVER_capabilities = k('XENVER_capabilities');
+const XENVER_get_features = k('XENVER_get_features');
+const XENVER_pagesize = k('XENVER_pagesize');
+/** What this Xen offers a PV guest: MMU_PT_UPDATE_PRESERVE_AD (writable page tables need the vm_assist). */
+const FEATURES = 1 << k('XENFEAT_mmu_pt_update_preserve_ad');
 const VMASST_CMD_enable = k('VMASST_CMD_enable');
 const VMASST_CMD_disable = k('VMASST_CMD_disable');
 /** Entries set_trap_table reads before giving up on finding the terminating one (16 per vector). */
@@ -140,6 +144,13 @@ const HANDLERS = new Map<number, Handler>([
   }],
   [num('xen_version'), (_x, d, [cmd, arg]) => {
     if (cmd === XENVER_version) return VERSION;
+    if (cmd === XENVER_pagesize) return 4096;
+    if (cmd === XENVER_get_features) {
+      // struct xen_feature_info { submap_idx, submap }: only submap 0 has bits.
+      const idx = d.read32(arg);
+      if (idx === null) return EFAULT;
+      return d.write32(arg + 4, idx === 0 ? FEATURES : 0) ? 0 : EFAULT;
+    }
     const text = cmd === XENVER_extraversion ? ['.0-xenolab', 16] as const : cmd === XENVER_capabilities ? ['xen-3.0-x86_32', 1024] as const : null;
     if (!text) return ENOSYS;
     const out = new Uint8Array(text[1]);

@@ -35,6 +35,7 @@ export const MMUEXT = {
   INVLPG_MULTI: k('MMUEXT_INVLPG_MULTI'),
   TLB_FLUSH_ALL: k('MMUEXT_TLB_FLUSH_ALL'),
   INVLPG_ALL: k('MMUEXT_INVLPG_ALL'),
+  SET_LDT: k('MMUEXT_SET_LDT'),
 } as const;
 export const UVMF_TLB_FLUSH = k('UVMF_TLB_FLUSH');
 export const UVMF_INVLPG = k('UVMF_INVLPG');
@@ -326,6 +327,13 @@ export class MemoryManager {
       case MMUEXT.INVLPG_LOCAL: case MMUEXT.INVLPG_MULTI: case MMUEXT.INVLPG_ALL:
         v.cpu.invalidatePage(op.arg1 >>> 0);
         return 0;
+      case MMUEXT.SET_LDT: {
+        // Xen's checks; the LDT's pages would be typed when first used, and the CPU's
+        // segments are flat, so nothing more is kept.
+        const base = op.arg1 >>> 0, entries = op.arg2 >>> 0;
+        if (base & 0xfff || entries > 8192 || base + entries * 8 > HYPERVISOR_VIRT_START) return EINVAL;
+        return 0;
+      }
       default:
         return ENOSYS;
     }
