@@ -7,16 +7,17 @@
 
 import { decode, MAX_INSTRUCTION_LENGTH } from '../../isa/src/index.js';
 import {
-  ALU_ADC, ALU_ADD, ALU_AND, ALU_CMP, ALU_OR, ALU_SBB, ALU_SUB, ALU_XOR, BT_BT, BT_BTR, BT_BTS,
+  ALU_ADD, ALU_CMP, ALU_SUB, BT_BT, BT_BTR, BT_BTS,
   CLS_IOPL, CLS_PRIV, compile, CS, DS, ES, Fast, Insn, K_CREG, K_IMM, K_MEM, K_REG, K_SREG, Op,
   SH_RCL, SH_RCR, SH_ROL, SH_ROR, SH_SHL, SH_SHR, SS,
 } from './compile.js';
-import { AC, AF, CF, DF, FIXED1, ID, IF, IOPL, IOPL_SHIFT, KNOWN, NT, OF, PARITY, PF, RF, SF, STATUS, TF, VM, ZF } from './flags.js';
+import { AC, AF, CF, DF, FIXED1, ID, IF, IOPL, IOPL_SHIFT, NT, OF, PF, RF, SF, STATUS, TF, VM, ZF } from './flags.js';
 import { PAGE_MASK, PAGE_SHIFT, PhysicalMemory } from './memory.js';
+import { Alu, EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP, MASK, signed } from './alu.js';
 import { blockable, canCompile, compileBlock, endsBlock, MAX_BLOCK, type Block, type BlockHost, type BlockItem } from './jit.js';
 
 /** General register numbers. */
-export const EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7;
+export { EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP } from './alu.js';
 
 /** Exception vectors. */
 export const DE = 0, DB = 1, BP = 3, OFV = 4, UD = 6, GP = 13, PFV = 14;
@@ -59,8 +60,7 @@ export class CpuFault {
   constructor(readonly vector: number, readonly errorCode: number = -1) {}
 }
 
-/** Lazy-flag operations: which instruction last set the status flags. */
-import { L_ADD, L_DEC, L_INC, L_LOGIC, L_NONE, L_SUB } from './jit.js';
+import { L_DEC, L_INC } from './jit.js';
 
 const TLB_BITS = 8;
 const TLB_SIZE = 1 << TLB_BITS;
@@ -70,8 +70,6 @@ const TLB_SIZE = 1 << TLB_BITS;
  */
 const T_UR = 1, T_UW = 2, T_SW = 4, T_D = 8;
 
-const MASK = [0, 0xff, 0xffff, 0, 0xffffffff];
-const SIGN = [0, 0x80, 0x8000, 0, 0x80000000];
 
 export interface DescriptorTableRegister {
   base: number;
@@ -104,19 +102,8 @@ export interface Snapshot {
   readonly memory: Uint8Array;
 }
 
-export class Cpu implements BlockHost {
-  readonly regs = new Int32Array(8);
+export class Cpu extends Alu implements BlockHost {
   eip = 0;
-  /** EFLAGS; the status bits are stale while a lazy operation is pending (use getFlags()). */
-  private fl = FIXED1;
-  /** Lazy status flags: the last flag-setting operation (L_*), its result, operands and size. */
-  lop = L_NONE;
-  lres = 0;
-  la = 0;
-  lb = 0;
-  /** Carry into the last add/sub (adc/sbb), or the CF kept by inc/dec. */
-  lc = 0;
-  lsize = 4;
 
   /** Segment selectors by sreg number (es, cs, ss, ds, fs, gs). Bases are 0, limits 4 GiB. */
   readonly sregs = new Uint16Array(6);
@@ -175,6 +162,7 @@ export class Cpu implements BlockHost {
   private readonly mem32: Int32Array;
 
   constructor(readonly mem: PhysicalMemory) {
+    super();
     this.mem8 = mem.bytes;
     this.mem32 = new Int32Array(mem.bytes.buffer, mem.bytes.byteOffset, mem.bytes.length >>> 2);
     this.code = new Array(mem.frames);
@@ -195,15 +183,7 @@ export class Cpu implements BlockHost {
     this.flushTlb();
   }
 
-  getFlags(): number {
-    if (this.lop !== L_NONE) this.materialize();
-    return this.fl >>> 0;
-  }
 
-  setFlags(v: number): void {
-    this.lop = L_NONE;
-    this.fl = (v & KNOWN) | FIXED1;
-  }
 
   /** Sets CS (and with it the CPL) and SS for the ring the guest runs in. */
   setSegments(cs: number, ss: number, data = ss): void {
@@ -491,36 +471,7 @@ export class Cpu implements BlockHost {
     if ((lin & PAGE_MASK) > PAGE_SIZE_MINUS_4) this.translate(lin + 3, true);
   }
 
-  /** shl/shr/sar of a 32-bit value by an immediate count (as shift() does; compiled blocks call it). */
-  shift32(op: number, v: number, count: number): number {
-    count &= 31;
-    if (count === 0) return v; // nothing changes, not even the flags
-    let r: number, cf: number, of: number;
-    if (op === SH_SHL) {
-      r = (v << count) >>> 0;
-      cf = (v >>> (32 - count)) & 1;
-      of = (r >>> 31) ^ cf;
-    } else if (op === SH_SHR) {
-      r = v >>> count;
-      cf = (v >>> (count - 1)) & 1;
-      of = v >>> 31;
-    } else {
-      r = (v | 0) >> count >>> 0;
-      cf = ((v | 0) >> (count - 1)) & 1;
-      of = 0;
-    }
-    this.resultFlags(r, 4, (cf ? CF : 0) | (of ? OF : 0));
-    return r;
-  }
 
-  /** inc/dec of a 32-bit value: CF is kept. */
-  incDec32(a: number, inc: boolean): number {
-    const c = this.cf() ? CF : 0;
-    const r = (inc ? a + 1 : a - 1) >>> 0;
-    this.lop = inc ? L_INC : L_DEC;
-    this.lres = r; this.la = a; this.lb = 1; this.lc = c; this.lsize = 4;
-    return r;
-  }
 
   private readSize(lin: number, size: number): number {
     return size === 4 ? this.read32(lin) : size === 2 ? this.read16(lin) : this.read8(lin);
@@ -604,120 +555,19 @@ export class Cpu implements BlockHost {
 
   // ---- Flags --------------------------------------------------------------------------
 
-  private materialize(): void {
-    const res = this.lres, size = this.lsize;
-    let f = this.fl & ~STATUS;
-    f |= PARITY[res & 0xff];
-    if (res === 0) f |= ZF;
-    if (res & SIGN[size]) f |= SF;
-    const a = this.la, b = this.lb;
-    switch (this.lop) {
-      case L_ADD:
-        if (a + b + this.lc > MASK[size]) f |= CF;
-        if ((a ^ res) & (b ^ res) & SIGN[size]) f |= OF;
-        f |= (a ^ b ^ res) & AF;
-        break;
-      case L_SUB:
-        if (a < b + this.lc) f |= CF;
-        if ((a ^ b) & (a ^ res) & SIGN[size]) f |= OF;
-        f |= (a ^ b ^ res) & AF;
-        break;
-      case L_INC:
-        f |= this.lc;
-        if (res === SIGN[size]) f |= OF;
-        if ((res & 0xf) === 0) f |= AF;
-        break;
-      case L_DEC:
-        f |= this.lc;
-        if (res === SIGN[size] - 1) f |= OF;
-        if ((res & 0xf) === 0xf) f |= AF;
-        break;
-      case L_LOGIC:
-        break;
-    }
-    this.fl = f;
-    this.lop = L_NONE;
-  }
 
-  /** CF (compiled blocks call it when they do not know the flags). */
-  carry(): boolean {
-    return this.cf();
-  }
 
-  private cf(): boolean {
-    switch (this.lop) {
-      case L_ADD: return this.la + this.lb + this.lc > MASK[this.lsize];
-      case L_SUB: return this.la < this.lb + this.lc;
-      case L_LOGIC: return false;
-      case L_INC: case L_DEC: return this.lc !== 0;
-      default: return (this.fl & CF) !== 0;
-    }
-  }
 
-  private zf(): boolean {
-    return this.lop !== L_NONE ? this.lres === 0 : (this.fl & ZF) !== 0;
-  }
 
-  private sf(): boolean {
-    return this.lop !== L_NONE ? (this.lres & SIGN[this.lsize]) !== 0 : (this.fl & SF) !== 0;
-  }
 
-  private of(): boolean {
-    if (this.lop === L_NONE || this.lop === L_INC || this.lop === L_DEC) return (this.getFlags() & OF) !== 0;
-    if (this.lop === L_LOGIC) return false;
-    const a = this.la, b = this.lb, r = this.lres, s = SIGN[this.lsize];
-    return this.lop === L_ADD ? ((a ^ r) & (b ^ r) & s) !== 0 : ((a ^ b) & (a ^ r) & s) !== 0;
-  }
 
-  private pf(): boolean {
-    return this.lop !== L_NONE ? PARITY[this.lres & 0xff] !== 0 : (this.fl & PF) !== 0;
-  }
 
-  /** Condition code (the tttn nibble of jcc/setcc/cmovcc). */
-  cond(cc: number): boolean {
-    let r: boolean;
-    switch (cc >> 1) {
-      case 0: r = this.of(); break;
-      case 1: r = this.cf(); break;
-      case 2: r = this.zf(); break;
-      case 3: r = this.cf() || this.zf(); break;
-      case 4: r = this.sf(); break;
-      case 5: r = this.pf(); break;
-      case 6: r = this.sf() !== this.of(); break;
-      default: r = this.zf() || this.sf() !== this.of(); break;
-    }
-    return (cc & 1) !== 0 ? !r : r;
-  }
 
-  /** Replaces the status flags with `bits` (only those in `which`). */
-  private setStatus(which: number, bits: number): void {
-    if (this.lop !== L_NONE) this.materialize();
-    this.fl = (this.fl & ~which) | (bits & which);
-  }
 
-  /** Status flags from a result: ZF, SF and PF; CF, OF, AF as given. */
-  private resultFlags(res: number, size: number, cfOfAf: number): void {
-    let f = PARITY[res & 0xff] | cfOfAf;
-    if (res === 0) f |= ZF;
-    if (res & SIGN[size]) f |= SF;
-    this.lop = L_NONE;
-    this.fl = (this.fl & ~STATUS) | f;
-  }
 
   // ---- Registers and operands -----------------------------------------------------------
 
-  getReg(r: number, size: number): number {
-    if (size === 4) return this.regs[r] >>> 0;
-    if (size === 2) return this.regs[r] & 0xffff;
-    return r < 4 ? this.regs[r] & 0xff : (this.regs[r - 4] >>> 8) & 0xff;
-  }
 
-  setReg(r: number, size: number, v: number): void {
-    if (size === 4) this.regs[r] = v;
-    else if (size === 2) this.regs[r] = (this.regs[r] & ~0xffff) | (v & 0xffff);
-    else if (r < 4) this.regs[r] = (this.regs[r] & ~0xff) | (v & 0xff);
-    else this.regs[r - 4] = (this.regs[r - 4] & ~0xff00) | ((v & 0xff) << 8);
-  }
 
   /** The memory operand's linear address (segment bases are 0). */
   private ea(i: Insn): number {
@@ -968,20 +818,6 @@ export class Cpu implements BlockHost {
     return BUDGET_STOP;
   }
 
-  /** alu() for 32-bit operands, the common case. */
-  alu32(op: number, a: number, b: number): number {
-    let r: number;
-    switch (op) {
-      case ALU_ADD: r = (a + b) >>> 0; this.lop = L_ADD; this.lc = 0; break;
-      case ALU_SUB: case ALU_CMP: r = (a - b) >>> 0; this.lop = L_SUB; this.lc = 0; break;
-      case ALU_AND: r = (a & b) >>> 0; this.lop = L_LOGIC; break;
-      case ALU_OR: r = (a | b) >>> 0; this.lop = L_LOGIC; break;
-      case ALU_XOR: r = (a ^ b) >>> 0; this.lop = L_LOGIC; break;
-      default: return this.alu(op, a, b, 4); // adc, sbb
-    }
-    this.lres = r; this.la = a; this.lb = b; this.lsize = 4;
-    return r;
-  }
 
   /**
    * A block of the instructions from `insn` (at linear `start`) on: consecutive, with
@@ -1471,36 +1307,7 @@ export class Cpu implements BlockHost {
 
   // ---- Arithmetic helpers ------------------------------------------------------------
 
-  /** The eight classic ALU operations; sets the status flags (lazily where it can). */
-  private alu(op: number, a: number, b: number, size: number): number {
-    const m = MASK[size];
-    let r: number;
-    switch (op) {
-      case ALU_ADD: case ALU_ADC: {
-        const c = op === ALU_ADC && this.cf() ? 1 : 0;
-        r = ((a + b + c) & m) >>> 0;
-        this.lop = L_ADD; this.lc = c;
-        break;
-      }
-      case ALU_SUB: case ALU_SBB: case ALU_CMP: {
-        const c = op === ALU_SBB && this.cf() ? 1 : 0;
-        r = ((a - b - c) & m) >>> 0;
-        this.lop = L_SUB; this.lc = c;
-        break;
-      }
-      case ALU_AND: r = (a & b) >>> 0; this.lop = L_LOGIC; break;
-      case ALU_OR: r = (a | b) >>> 0; this.lop = L_LOGIC; break;
-      default: r = (a ^ b) >>> 0; this.lop = L_LOGIC; break; // ALU_XOR
-    }
-    this.lres = r; this.la = a; this.lb = b; this.lsize = size;
-    return r;
-  }
 
-  logic(r: number, size: number): void {
-    this.lop = L_LOGIC;
-    this.lres = r;
-    this.lsize = size;
-  }
 
   private mul(i: Insn, ea: number, signedMul: boolean): void {
     const size = i.size;
@@ -1904,9 +1711,5 @@ const PAGE_SIZE_C = 1 << PAGE_SHIFT;
 const PAGE_SIZE = PAGE_SIZE_C;
 const PAGE_SIZE_MINUS_4 = PAGE_SIZE - 4;
 
-/** A value of `size` bytes as a signed number. */
-function signed(v: number, size: number): number {
-  return size === 4 ? v | 0 : size === 2 ? (v << 16) >> 16 : (v << 24) >> 24;
-}
 
 
