@@ -1,36 +1,26 @@
-// The IA-32 CPU: executes guest machine code from PhysicalMemory in protected mode with
-// flat segments, rings 0-3 (CPL = CS.RPL), two-level 4 KiB paging with a software TLB,
-// and lazily computed arithmetic flags. Exceptions and software interrupts do not vector
-// through an IDT: run() stops and reports them, and the hypervisor layer above decides
-// what the guest sees (Xen bounces them to the guest's trap table). Deterministic: no
-// clocks, no randomness; time is the cycle counter.
+// The IA-32 CPU: executes guest machine code in protected mode with flat segments and
+// rings 0-3 (CPL = CS.RPL), on top of its registers and lazy flags (alu.ts) and its view
+// of memory through paging (mmu.ts): the run loop with its inline fast paths and compiled
+// blocks, the semantics of every instruction, and the system state. Exceptions and
+// software interrupts do not vector through an IDT: run() stops and reports them, and
+// the hypervisor layer above decides what the guest sees (Xen bounces them to the
+// guest's trap table). Deterministic: no clocks, no randomness; time is the cycle counter.
 
-import { decode, MAX_INSTRUCTION_LENGTH } from '../../isa/src/index.js';
 import {
   ALU_ADD, ALU_CMP, ALU_SUB, BT_BT, BT_BTR, BT_BTS,
-  CLS_IOPL, CLS_PRIV, compile, CS, DS, ES, Fast, Insn, K_CREG, K_IMM, K_MEM, K_REG, K_SREG, Op,
+  CLS_IOPL, CLS_PRIV, CS, DS, ES, Fast, Insn, K_CREG, K_IMM, K_MEM, K_REG, K_SREG, Op,
   SH_RCL, SH_RCR, SH_ROL, SH_ROR, SH_SHL, SH_SHR, SS,
 } from './compile.js';
 import { AC, AF, CF, DF, FIXED1, ID, IF, IOPL, IOPL_SHIFT, NT, OF, PF, RF, SF, STATUS, TF, VM, ZF } from './flags.js';
 import { PAGE_MASK, PAGE_SHIFT, PhysicalMemory } from './memory.js';
-import { Alu, EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP, MASK, signed } from './alu.js';
+import { EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP, MASK, signed } from './alu.js';
+import { BP, CpuFault, CR0_PE, CR0_PG, CR0_TS, CR0_WP, CR4_PCE, CR4_TSD, DB, DE, GP, OFV, UD } from './arch.js';
+import { Mmu, TLB_SIZE } from './mmu.js';
 import { blockable, canCompile, compileBlock, endsBlock, MAX_BLOCK, type Block, type BlockHost, type BlockItem } from './jit.js';
 
 /** General register numbers. */
 export { EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP } from './alu.js';
-
-/** Exception vectors. */
-export const DE = 0, DB = 1, BP = 3, OFV = 4, UD = 6, GP = 13, PFV = 14;
-
-/** Control register bits used. */
-export const CR0_PE = 1, CR0_TS = 1 << 3, CR0_WP = 1 << 16, CR0_PG = 1 << 31;
-export const CR4_TSD = 1 << 2, CR4_PCE = 1 << 8;
-
-/** Page-table entry bits. */
-export const PTE_P = 1, PTE_W = 2, PTE_U = 4, PTE_A = 1 << 5, PTE_D = 1 << 6;
-
-/** Page-fault error code bits. */
-export const PFEC_P = 1, PFEC_W = 2, PFEC_U = 4;
+export * from './arch.js';
 
 /** Vector of the Xen hypercall software interrupt on x86_32. */
 export const HYPERCALL_VECTOR = 0x82;
@@ -55,20 +45,9 @@ export type StopReason =
 const BUDGET_STOP: StopReason = Object.freeze({ kind: 'budget' });
 const HYPERCALL_STOP: StopReason = Object.freeze({ kind: 'hypercall' });
 
-/** A fault raised inside an instruction; run() turns it into a stop. */
-export class CpuFault {
-  constructor(readonly vector: number, readonly errorCode: number = -1) {}
-}
 
 import { L_DEC, L_INC } from './jit.js';
 
-const TLB_BITS = 8;
-const TLB_SIZE = 1 << TLB_BITS;
-/**
- * TLB permission bits: user may read, user may write, supervisor may write, and T_D: a
- * write needs no other work (the dirty bit is set and the frame holds no cached code).
- */
-const T_UR = 1, T_UW = 2, T_SW = 4, T_D = 8;
 
 
 export interface DescriptorTableRegister {
@@ -102,16 +81,9 @@ export interface Snapshot {
   readonly memory: Uint8Array;
 }
 
-export class Cpu extends Alu implements BlockHost {
-  eip = 0;
-
+export class Cpu extends Mmu implements BlockHost {
   /** Segment selectors by sreg number (es, cs, ss, ds, fs, gs). Bases are 0, limits 4 GiB. */
   readonly sregs = new Uint16Array(6);
-  cpl = 0;
-  cr0 = CR0_PE | CR0_WP;
-  cr2 = 0;
-  private cr3v = 0;
-  cr4 = 0;
   readonly dr = new Int32Array(8);
   gdtr: DescriptorTableRegister = { base: 0, limit: 0 };
   idtr: DescriptorTableRegister = { base: 0, limit: 0 };
@@ -124,24 +96,6 @@ export class Cpu extends Alu implements BlockHost {
   instructions = 0;
   cycles = 0;
 
-  // Software TLB, direct-mapped by virtual page number.
-  private readonly tlbTag = new Int32Array(TLB_SIZE).fill(-1);
-  private readonly tlbFrame = new Int32Array(TLB_SIZE);
-  private readonly tlbPerm = new Uint8Array(TLB_SIZE);
-  /** Permission bits a read / write needs at the current CPL. */
-  private readNeed = 0;
-  private writeNeed = T_SW | T_D;
-
-  // Decoded instructions by physical frame, then by offset in the frame.
-  private readonly code: (Insn[] | undefined)[];
-  /** The page instructions were last fetched from: virtual page number (-1: none) and its frame base. */
-  private fetchPage = -1;
-  /**
-   * Changes whenever cached code or the fetch translation may have changed (a write to a
-   * code frame, a TLB flush, a CPL change, a breakpoint): links between instructions are
-   * only followed while it stays the same.
-   */
-  codeGen = 0;
   /** Compiled blocks (see jit.ts): on where the platform allows generating code. */
   jit = canCompile();
   /** Runs of an instruction through the interpreter before a block is compiled from it. */
@@ -149,24 +103,10 @@ export class Cpu extends Alu implements BlockHost {
   blockAt = 0;
   blockBase = 0;
   blockDone = 0;
-  private fetchBase = 0;
-  private fetchHasBreakpoint = false;
-
-  private readonly breakpoints = new Set<number>();
-  private readonly breakpointPages = new Map<number, number>();
   /** Set by a breakpoint stop: the next run executes that instruction instead of stopping again. */
   private resumeAt = -1;
-  private readonly fetchBytes = new Uint8Array(MAX_INSTRUCTION_LENGTH);
-  private readonly mem8: Uint8Array;
-  /** The same bytes as little-endian words, for aligned accesses (every host that runs this is little-endian). */
-  private readonly mem32: Int32Array;
-
-  constructor(readonly mem: PhysicalMemory) {
-    super();
-    this.mem8 = mem.bytes;
-    this.mem32 = new Int32Array(mem.bytes.buffer, mem.bytes.byteOffset, mem.bytes.length >>> 2);
-    this.code = new Array(mem.frames);
-    mem.onCodeWrite = (f) => this.dropCode(f);
+  constructor(mem: PhysicalMemory) {
+    super(mem);
     // Xen's IDT: int3 and into may be used from any ring, the hypercall gate from ring 1.
     this.gateDpl[BP] = 3;
     this.gateDpl[OFV] = 3;
@@ -175,13 +115,6 @@ export class Cpu extends Alu implements BlockHost {
 
   // ---- Architectural state ------------------------------------------------------------
 
-  get cr3(): number {
-    return this.cr3v;
-  }
-  set cr3(v: number) {
-    this.cr3v = v >>> 0;
-    this.flushTlb();
-  }
 
 
 
@@ -193,12 +126,6 @@ export class Cpu extends Alu implements BlockHost {
     this.setCpl(cs & 3);
   }
 
-  private setCpl(cpl: number): void {
-    this.cpl = cpl;
-    this.readNeed = cpl === 3 ? T_UR : 0;
-    this.writeNeed = cpl === 3 ? T_UW | T_D : T_SW | T_D;
-    this.forgetFetch();
-  }
 
   /**
    * Runs `f` with the access rights of ring 1 whatever the CPL (the hypervisor reading or
@@ -287,271 +214,39 @@ export class Cpu extends Alu implements BlockHost {
 
   // ---- Breakpoints --------------------------------------------------------------------
 
-  addBreakpoint(linear: number): void {
-    linear >>>= 0;
-    if (this.breakpoints.has(linear)) return;
-    this.breakpoints.add(linear);
-    const page = linear >>> PAGE_SHIFT;
-    this.breakpointPages.set(page, (this.breakpointPages.get(page) ?? 0) + 1);
-    this.forgetFetch();
-  }
 
-  removeBreakpoint(linear: number): void {
-    linear >>>= 0;
-    if (!this.breakpoints.delete(linear)) return;
-    const page = linear >>> PAGE_SHIFT;
-    const n = (this.breakpointPages.get(page) ?? 1) - 1;
-    if (n) this.breakpointPages.set(page, n);
-    else this.breakpointPages.delete(page);
-    this.forgetFetch();
-  }
 
-  clearBreakpoints(): void {
-    this.breakpoints.clear();
-    this.breakpointPages.clear();
-    this.forgetFetch();
-  }
 
   // ---- TLB and paging -------------------------------------------------------------------
 
-  flushTlb(): void {
-    this.tlbTag.fill(-1);
-    this.forgetFetch();
-  }
 
-  invalidatePage(linear: number): void {
-    const vpn = linear >>> PAGE_SHIFT;
-    const slot = vpn & (TLB_SIZE - 1);
-    if (this.tlbTag[slot] === vpn) this.tlbTag[slot] = -1;
-    this.forgetFetch();
-  }
 
-  /** Linear → physical for an access by the current CPL; raises #PF. */
-  translate(linear: number, write: boolean): number {
-    if (this.cr0 >= 0) return linear >>> 0; // CR0.PG (bit 31) clear
-    const vpn = linear >>> PAGE_SHIFT;
-    const slot = vpn & (TLB_SIZE - 1);
-    if (this.tlbTag[slot] === vpn) {
-      const need = write ? this.writeNeed : this.readNeed;
-      if ((this.tlbPerm[slot] & need) === need) return ((this.tlbFrame[slot] << PAGE_SHIFT) | (linear & PAGE_MASK)) >>> 0;
-    }
-    return this.walk(linear >>> 0, write, this.cpl === 3);
-  }
 
-  /** Walks the page tables from CR3, setting accessed/dirty bits, and fills the TLB. */
-  private walk(linear: number, write: boolean, user: boolean): number {
-    const mem = this.mem;
-    const pdeAddr = ((this.cr3v & ~PAGE_MASK) + ((linear >>> 22) << 2)) >>> 0;
-    const pde = mem.read32(pdeAddr);
-    const code = (write ? PFEC_W : 0) | (user ? PFEC_U : 0);
-    if (!(pde & PTE_P)) return this.pageFault(linear, code);
-    const pteAddr = ((pde & ~PAGE_MASK) + (((linear >>> PAGE_SHIFT) & 0x3ff) << 2)) >>> 0;
-    const pte = mem.read32(pteAddr);
-    if (!(pte & PTE_P)) return this.pageFault(linear, code);
-    const userOk = (pde & pte & PTE_U) !== 0;
-    const writable = (pde & pte & PTE_W) !== 0;
-    const wp = (this.cr0 & CR0_WP) !== 0;
-    if (user && !userOk) return this.pageFault(linear, code | PFEC_P);
-    if (write && !writable && (user || wp)) return this.pageFault(linear, code | PFEC_P);
-    if (!(pde & PTE_A)) mem.write32(pdeAddr, pde | PTE_A);
-    const newPte = pte | PTE_A | (write ? PTE_D : 0);
-    if (newPte !== pte) mem.write32(pteAddr, newPte);
-    const vpn = linear >>> PAGE_SHIFT;
-    const slot = vpn & (TLB_SIZE - 1);
-    this.tlbTag[slot] = vpn;
-    this.tlbFrame[slot] = pte >>> PAGE_SHIFT;
-    const plain = (newPte & PTE_D) !== 0 && !this.mem.codeFrame[pte >>> PAGE_SHIFT];
-    this.tlbPerm[slot] = (userOk ? T_UR : 0) | (userOk && writable ? T_UW : 0) | (writable || !wp ? T_SW : 0) | (plain ? T_D : 0);
-    return (((pte >>> PAGE_SHIFT) << PAGE_SHIFT) | (linear & PAGE_MASK)) >>> 0;
-  }
 
-  private pageFault(linear: number, code: number): never {
-    this.cr2 = linear >>> 0;
-    throw new CpuFault(PFV, code);
-  }
 
   // ---- Memory access by linear address ----------------------------------------------------
 
-  read8(lin: number): number {
-    return this.mem8[this.translate(lin, false)] | 0;
-  }
-
-  read16(lin: number): number {
-    if ((lin & PAGE_MASK) === PAGE_MASK) return this.read8(lin) | (this.read8(lin + 1) << 8);
-    const p = this.translate(lin, false);
-    const m = this.mem8;
-    return (m[p] | (m[p + 1] << 8)) & 0xffff;
-  }
-
-  read32(lin: number): number {
-    // The common case inline: paging on, a TLB hit, an aligned word.
-    if (this.cr0 < 0 && (lin & 3) === 0) {
-      const vpn = lin >>> PAGE_SHIFT;
-      const slot = vpn & (TLB_SIZE - 1);
-      if (this.tlbTag[slot] === vpn && (this.tlbPerm[slot] & this.readNeed) === this.readNeed) {
-        return this.mem32[(this.tlbFrame[slot] << 10) | ((lin & PAGE_MASK) >>> 2)] >>> 0;
-      }
-    }
-    return this.read32Slow(lin);
-  }
-
-  private read32Slow(lin: number): number {
-    if ((lin & PAGE_MASK) > PAGE_SIZE_MINUS_4) return (this.read16(lin) | (this.read16(lin + 2) << 16)) >>> 0;
-    const p = this.translate(lin, false);
-    if ((p & 3) === 0) return this.mem32[p >>> 2] >>> 0;
-    const m = this.mem8;
-    return (m[p] | (m[p + 1] << 8) | (m[p + 2] << 16) | (m[p + 3] << 24)) >>> 0;
-  }
-
-  /** The physical address a write goes to; drops the frame's decoded code, if any. */
-  private writeTarget(lin: number): number {
-    const p = this.translate(lin, true);
-    const frame = p >>> PAGE_SHIFT;
-    if (this.mem.codeFrame[frame]) this.dropCode(frame);
-    return p;
-  }
-
-  write8(lin: number, v: number): void {
-    this.mem8[this.writeTarget(lin)] = v;
-  }
-
-  write16(lin: number, v: number): void {
-    if ((lin & PAGE_MASK) === PAGE_MASK) {
-      this.checkWritable(lin + 1);
-      this.write8(lin, v);
-      this.write8(lin + 1, v >>> 8);
-      return;
-    }
-    const p = this.writeTarget(lin);
-    const m = this.mem8;
-    m[p] = v;
-    m[p + 1] = v >>> 8;
-  }
-
-  write32(lin: number, v: number): void {
-    // The common case inline: paging on, a TLB hit that needs no dirty bit and drops no code, aligned.
-    if (this.cr0 < 0 && (lin & 3) === 0) {
-      const vpn = lin >>> PAGE_SHIFT;
-      const slot = vpn & (TLB_SIZE - 1);
-      if (this.tlbTag[slot] === vpn && (this.tlbPerm[slot] & this.writeNeed) === this.writeNeed) {
-        this.mem32[(this.tlbFrame[slot] << 10) | ((lin & PAGE_MASK) >>> 2)] = v;
-        return;
-      }
-    }
-    this.write32Slow(lin, v);
-  }
-
-  private write32Slow(lin: number, v: number): void {
-    if ((lin & PAGE_MASK) > PAGE_SIZE_MINUS_4) {
-      // Both pages must be writable before either is written.
-      this.checkWritable(lin + 3);
-      this.write16(lin, v);
-      this.write16(lin + 2, v >>> 16);
-      return;
-    }
-    const p = this.writeTarget(lin);
-    if ((p & 3) === 0) {
-      this.mem32[p >>> 2] = v;
-      return;
-    }
-    const m = this.mem8;
-    m[p] = v;
-    m[p + 1] = v >>> 8;
-    m[p + 2] = v >>> 16;
-    m[p + 3] = v >>> 24;
-  }
-
-  private checkWritable(lin: number): void {
-    this.translate(lin, true);
-  }
-
-  /** Faults unless all four bytes at `lin` may be written (before a read-modify-write). */
-  checkWritable32(lin: number): void {
-    this.translate(lin, true);
-    if ((lin & PAGE_MASK) > PAGE_SIZE_MINUS_4) this.translate(lin + 3, true);
-  }
 
 
 
-  private readSize(lin: number, size: number): number {
-    return size === 4 ? this.read32(lin) : size === 2 ? this.read16(lin) : this.read8(lin);
-  }
 
-  private writeSize(lin: number, size: number, v: number): void {
-    if (size === 4) this.write32(lin, v);
-    else if (size === 2) this.write16(lin, v);
-    else this.write8(lin, v);
-  }
+
+
+
+
+
+
+
+
+
+
 
   // ---- Decoded-instruction cache ------------------------------------------------------
 
-  private dropCode(frame: number): void {
-    this.code[frame] = undefined;
-    this.mem.codeFrame[frame] = 0;
-    this.codeGen++;
-  }
 
-  private forgetFetch(): void {
-    this.fetchPage = -1;
-    this.codeGen++;
-  }
 
-  /** Drops every decoded instruction (after a restore). */
-  dropAllCode(): void {
-    this.code.fill(undefined);
-    this.mem.codeFrame.fill(0);
-    this.forgetFetch();
-  }
 
-  private fetch(): Insn {
-    const eip = this.eip;
-    const vpn = eip >>> PAGE_SHIFT;
-    if (vpn !== this.fetchPage) {
-      const base = this.translate(eip & ~PAGE_MASK, false);
-      this.fetchPage = vpn;
-      this.fetchBase = base;
-      this.fetchHasBreakpoint = this.breakpointPages.has(vpn);
-    }
-    const pa = this.fetchBase + (eip & PAGE_MASK);
-    const cached = this.code[pa >>> PAGE_SHIFT];
-    if (cached !== undefined) {
-      const insn = cached[pa & PAGE_MASK];
-      if (insn !== undefined) return insn;
-    }
-    return this.decodeAt(eip, pa);
-  }
 
-  private decodeAt(eip: number, pa: number): Insn {
-    const buf = this.fetchBytes;
-    const inPage = Math.min(MAX_INSTRUCTION_LENGTH, PAGE_SIZE - (eip & PAGE_MASK));
-    for (let k = 0; k < inPage; k++) buf[k] = this.mem8[pa + k] | 0;
-    let n = inPage;
-    let r = decode(buf.subarray(0, n), 0, eip);
-    if (!r.ok && r.reason === 'truncated' && n < MAX_INSTRUCTION_LENGTH) {
-      // The instruction goes on in the next page: fetch from there too (it may fault).
-      const next = this.translate((eip + n) >>> 0, false);
-      for (let k = 0; n < MAX_INSTRUCTION_LENGTH; k++, n++) buf[n] = this.mem8[next + k] | 0;
-      r = decode(buf, 0, eip);
-    }
-    if (!r.ok) throw new CpuFault(UD);
-    const insn = compile(r.insn);
-    if (insn.len <= inPage) {
-      // Instructions that cross a page are decoded every time: their two halves may be
-      // in unrelated frames, and only one frame's writes would drop them.
-      const frame = pa >>> PAGE_SHIFT;
-      if (frame < this.code.length) {
-        let page = this.code[frame];
-        if (page === undefined) page = this.code[frame] = new Array<Insn>(PAGE_SIZE);
-        page[pa & PAGE_MASK] = insn;
-        if (!this.mem.codeFrame[frame]) {
-          this.mem.codeFrame[frame] = 1;
-          // Writes to this frame must now take the slow path, which drops its code.
-          for (let k = 0; k < TLB_SIZE; k++) if (this.tlbFrame[k] === frame) this.tlbPerm[k] &= ~T_D;
-        }
-      }
-    }
-    return insn;
-  }
 
   // ---- Flags --------------------------------------------------------------------------
 
@@ -1709,7 +1404,6 @@ export class Cpu extends Alu implements BlockHost {
 
 const PAGE_SIZE_C = 1 << PAGE_SHIFT;
 const PAGE_SIZE = PAGE_SIZE_C;
-const PAGE_SIZE_MINUS_4 = PAGE_SIZE - 4;
 
 
 
