@@ -45,10 +45,7 @@ export type StopReason =
 const BUDGET_STOP: StopReason = Object.freeze({ kind: 'budget' });
 const HYPERCALL_STOP: StopReason = Object.freeze({ kind: 'hypercall' });
 
-
 import { L_DEC, L_INC } from './jit.js';
-
-
 
 export interface DescriptorTableRegister {
   base: number;
@@ -115,9 +112,6 @@ export class Cpu extends Mmu implements BlockHost {
 
   // ---- Architectural state ------------------------------------------------------------
 
-
-
-
   /** Sets CS (and with it the CPL) and SS for the ring the guest runs in. */
   setSegments(cs: number, ss: number, data = ss): void {
     this.sregs[CS] = cs;
@@ -125,7 +119,6 @@ export class Cpu extends Mmu implements BlockHost {
     this.sregs[DS] = this.sregs[ES] = this.sregs[4] = this.sregs[5] = data;
     this.setCpl(cs & 3);
   }
-
 
   /**
    * Runs `f` with the access rights of ring 1 whatever the CPL (the hypervisor reading or
@@ -212,57 +205,7 @@ export class Cpu extends Mmu implements BlockHost {
     return h >>> 0;
   }
 
-  // ---- Breakpoints --------------------------------------------------------------------
-
-
-
-
-  // ---- TLB and paging -------------------------------------------------------------------
-
-
-
-
-
-
-  // ---- Memory access by linear address ----------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-  // ---- Decoded-instruction cache ------------------------------------------------------
-
-
-
-
-
-
-  // ---- Flags --------------------------------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-
   // ---- Registers and operands -----------------------------------------------------------
-
-
 
   /** The memory operand's linear address (segment bases are 0). */
   private ea(i: Insn): number {
@@ -512,7 +455,6 @@ export class Cpu extends Mmu implements BlockHost {
     this.instructions += retired;
     return BUDGET_STOP;
   }
-
 
   /**
    * A block of the instructions from `insn` (at linear `start`) on: consecutive, with
@@ -1002,8 +944,6 @@ export class Cpu extends Mmu implements BlockHost {
 
   // ---- Arithmetic helpers ------------------------------------------------------------
 
-
-
   private mul(i: Insn, ea: number, signedMul: boolean): void {
     const size = i.size;
     const src = this.get0(i, ea);
@@ -1404,6 +1344,4 @@ export class Cpu extends Mmu implements BlockHost {
 
 const PAGE_SIZE_C = 1 << PAGE_SHIFT;
 const PAGE_SIZE = PAGE_SIZE_C;
-
-
 
