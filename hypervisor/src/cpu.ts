@@ -10,15 +10,15 @@ import { ALU_CMP, CS, DS, ES, Fast, Insn, K_REG, SS } from './compile.js';
 import { TF } from './flags.js';
 import { PAGE_MASK, PAGE_SHIFT, PhysicalMemory } from './memory.js';
 import { ESP } from './alu.js';
-import { CpuFault, DB } from './arch.js';
+import { CpuFault, DB, GP, HYPERCALL_VECTOR } from './arch.js';
 import { TLB_SIZE } from './mmu.js';
-import { BUDGET_STOP, Exec, type DescriptorTableRegister, type StopReason } from './exec.js';
+import { BUDGET_STOP, Exec, HYPERCALL_HANDLED_STOP, HYPERCALL_STOP, type DescriptorTableRegister, type StopReason } from './exec.js';
 import { blockable, canCompile, compileBlock, endsBlock, MAX_BLOCK, type Block, type BlockHost, type BlockItem } from './jit.js';
 
 /** General register numbers. */
 export { EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP } from './alu.js';
 export * from './arch.js';
-export { BUDGET_STOP, HYPERCALL_STOP, HYPERCALL_VECTOR, type DescriptorTableRegister, type StopReason } from './exec.js';
+export { BUDGET_STOP, HYPERCALL_STOP, type DescriptorTableRegister, type StopReason } from './exec.js';
 
 /** Everything architectural, as plain data (snapshots, the debugger's views). */
 export interface CpuState {
@@ -55,8 +55,20 @@ export class Cpu extends Exec implements BlockHost {
   blockAt = 0;
   blockBase = 0;
   blockDone = 0;
+  /** Cycles the hypervisor charged for hypercalls made inside the running block. */
+  blockExtra = 0;
+  /** The counters as they were when the running block started (run() holds them in locals). */
+  private blockCycles = 0;
+  private blockInstructions = 0;
+  /** Set when a hypercall inside a block ends run(). */
+  private blockStop: StopReason | null = null;
   /** Set by a breakpoint stop: the next run executes that instruction instead of stopping again. */
   private resumeAt = -1;
+  /** The instruction the last run() stopped after (a hypercall's int 0x82), its address and
+   *  the code generation it was fetched in: the next run() starts through its links. */
+  private lastInsn: Insn | null = null;
+  private lastStart = 0;
+  private lastGen = -1;
   constructor(mem: PhysicalMemory) {
     super(mem);
   }
@@ -69,21 +81,6 @@ export class Cpu extends Exec implements BlockHost {
     this.sregs[SS] = ss;
     this.sregs[DS] = this.sregs[ES] = this.sregs[4] = this.sregs[5] = data;
     this.setCpl(cs & 3);
-  }
-
-  /**
-   * Runs `f` with the access rights of ring 1 whatever the CPL (the hypervisor reading or
-   * writing guest memory through the guest's page tables), then restores the CPL.
-   */
-  asKernel<T>(f: () => T): T {
-    const cpl = this.cpl;
-    if (cpl !== 3) return f();
-    this.setCpl(1);
-    try {
-      return f();
-    } finally {
-      this.setCpl(cpl);
-    }
   }
 
   state(): CpuState {
@@ -113,6 +110,7 @@ export class Cpu extends Exec implements BlockHost {
     this.cycles = s.cycles;
     this.setCpl(this.sregs[CS] & 3);
     this.resumeAt = -1;
+    this.lastInsn = null;
   }
 
   // ---- Snapshots ------------------------------------------------------------------------
@@ -168,9 +166,10 @@ export class Cpu extends Exec implements BlockHost {
     let retired = 0;
     // The instruction run last and where it started: the next one is usually reached
     // through its links (fall-through, or a relative branch's target in the same page).
-    let prev: Insn | null = null;
-    let prevStart = 0;
-    let gen = -1;
+    let prev = this.lastInsn;
+    let prevStart = this.lastStart;
+    let gen = this.lastGen;
+    this.lastInsn = null;
     let start = eip;
     let inStep = false;
     /** The compiled block running, if any (a fault inside it is located by blockAt). */
@@ -223,12 +222,23 @@ export class Cpu extends Exec implements BlockHost {
           if (block !== null && cycles + block.count <= end) {
             running = block;
             this.blockBase = 0;
+            this.blockExtra = 0;
+            this.blockCycles = cycles;
+            this.blockInstructions = this.instructions + retired;
             const to = block.run(this, regs, start, end - cycles);
             running = null;
             const n = this.blockDone;
             retired += n;
-            cycles += n;
+            cycles += n + this.blockExtra;
             eip = to;
+            if (this.blockStop !== null) {
+              const stop = this.blockStop;
+              this.blockStop = null;
+              this.eip = eip;
+              this.cycles = cycles;
+              this.instructions += retired;
+              return stop;
+            }
             // Go on through the last instruction's links, unless the block stopped early.
             if (n % block.count === 0) {
               prev = block.last;
@@ -320,7 +330,12 @@ export class Cpu extends Exec implements BlockHost {
         inStep = false;
         eip = this.eip;
         cycles = this.cycles;
-        if (stop !== null) return stop;
+        if (stop !== null) {
+          this.lastInsn = insn;
+          this.lastStart = start;
+          this.lastGen = gen;
+          return stop;
+        }
         if (tf) return this.exception(DB, -1, true);
         tf = (this.fl & TF) !== 0;
       }
@@ -330,7 +345,7 @@ export class Cpu extends Exec implements BlockHost {
         // Instructions before the faulting one completed.
         start = (start + running.offsets[this.blockAt]) >>> 0;
         retired += this.blockBase + this.blockAt;
-        cycles += this.blockBase + this.blockAt;
+        cycles += this.blockBase + this.blockAt + this.blockExtra;
       }
       this.eip = start;
       if (!inStep) {
@@ -344,6 +359,37 @@ export class Cpu extends Exec implements BlockHost {
     this.cycles = cycles;
     this.instructions += retired;
     return BUDGET_STOP;
+  }
+
+  /**
+   * `int 0x82` inside a compiled block, `done` of whose instructions (the int included)
+   * have completed: the gate check, then the hypercall handler, which sees EIP and the
+   * counters as the interpreter would show them. Returns the cycles the hypervisor
+   * charged, or -1 when the block must end here: the handler changed EIP or the code
+   * mappings, or asked run() to stop (blockStop), or there is no handler.
+   */
+  blockHypercall(done: number, next: number): number {
+    if (this.gateDpl[HYPERCALL_VECTOR] < this.cpl) throw new CpuFault(GP, (HYPERCALL_VECTOR << 3) | 2);
+    this.eip = next;
+    const handler = this.hypercallHandler;
+    if (handler === null) {
+      this.blockStop = HYPERCALL_STOP;
+      return -1;
+    }
+    const before = this.blockCycles + this.blockExtra + done;
+    const instructions = this.instructions;
+    const gen = this.codeGen;
+    this.cycles = before;
+    this.instructions = this.blockInstructions + done;
+    const go = handler();
+    const extra = this.cycles - before;
+    this.blockExtra += extra;
+    this.instructions = instructions;
+    if (!go) {
+      this.blockStop = HYPERCALL_HANDLED_STOP;
+      return -1;
+    }
+    return this.eip === next && this.codeGen === gen ? extra : -1;
   }
 
   /**
@@ -415,6 +461,5 @@ export class Cpu extends Exec implements BlockHost {
 
 }
 
-const PAGE_SIZE_C = 1 << PAGE_SHIFT;
-const PAGE_SIZE = PAGE_SIZE_C;
+const PAGE_SIZE = 1 << PAGE_SHIFT;
 

@@ -8,20 +8,20 @@ import { ALU_ADD, ALU_CMP, ALU_SUB, BT_BT, BT_BTR, BT_BTS, CLS_IOPL, CLS_PRIV, C
 import { AC, AF, CF, DF, FIXED1, ID, IF, IOPL, IOPL_SHIFT, NT, OF, PF, RF, SF, STATUS, TF, VM, ZF } from './flags.js';
 import { PAGE_MASK, PAGE_SHIFT, type PhysicalMemory } from './memory.js';
 import { EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP, MASK, signed } from './alu.js';
-import { BP, CpuFault, CR0_PE, CR0_PG, CR0_TS, CR0_WP, CR4_PCE, CR4_TSD, DB, DE, GP, OFV, UD } from './arch.js';
+import { BP, CpuFault, CR0_PE, HYPERCALL_VECTOR, CR0_PG, CR0_TS, CR0_WP, CR4_PCE, CR4_TSD, DB, DE, GP, OFV, UD } from './arch.js';
 import { Mmu } from './mmu.js';
 import { L_DEC, L_INC } from './jit.js';
-
-/** Vector of the Xen hypercall software interrupt on x86_32. */
-export const HYPERCALL_VECTOR = 0x82;
 
 export type StopReason =
   /** The cycle budget ran out (the next instruction has not started). */
   | { kind: 'budget' }
   /** EIP is at a breakpoint address; the instruction there has not run. */
   | { kind: 'breakpoint'; address: number }
-  /** `int 0x82` ran: EIP is past it, the hypercall's registers are the guest's. */
-  | { kind: 'hypercall' }
+  /**
+   * `int 0x82` ran: EIP is past it. Not handled: the hypercall's registers are the guest's.
+   * Handled (by `hypercallHandler`, which asked for the run to end): its result is in EAX.
+   */
+  | { kind: 'hypercall'; handled: boolean }
   /**
    * An exception or software interrupt for the hypervisor to deliver. Faults leave EIP at
    * the faulting instruction; traps (int n, int3, into, single-step) after it.
@@ -33,7 +33,8 @@ export type StopReason =
 
 /** The stops that carry nothing, shared (a scheduler meets them millions of times). */
 export const BUDGET_STOP: StopReason = Object.freeze({ kind: 'budget' });
-export const HYPERCALL_STOP: StopReason = Object.freeze({ kind: 'hypercall' });
+export const HYPERCALL_STOP: StopReason = Object.freeze({ kind: 'hypercall', handled: false });
+export const HYPERCALL_HANDLED_STOP: StopReason = Object.freeze({ kind: 'hypercall', handled: true });
 
 export interface DescriptorTableRegister {
   base: number;
@@ -56,6 +57,13 @@ export class Exec extends Mmu {
   /** Retired instructions, and cycles (instructions plus repeated string iterations). */
   instructions = 0;
   cycles = 0;
+  /**
+   * The hypervisor's hypercall handler, called at the `int 0x82` itself (EIP past it), so
+   * that a hypercall needs no trip out of run(): true to run on, false to end run() with
+   * a handled 'hypercall' stop (the hypervisor has something to look at). Without one,
+   * run() stops before anything handles the hypercall.
+   */
+  hypercallHandler: (() => boolean) | null = null;
 
   constructor(mem: PhysicalMemory) {
     super(mem);
@@ -533,11 +541,14 @@ export class Exec extends Mmu {
     this.cycles++;
   }
 
-  protected softInterrupt(vector: number, next: number): StopReason {
+  protected softInterrupt(vector: number, next: number): StopReason | null {
     if (this.gateDpl[vector] < this.cpl) throw new CpuFault(GP, (vector << 3) | 2);
     this.eip = next;
     this.retire();
-    if (vector === HYPERCALL_VECTOR) return HYPERCALL_STOP;
+    if (vector === HYPERCALL_VECTOR) {
+      const handler = this.hypercallHandler;
+      return handler === null ? HYPERCALL_STOP : handler() ? null : HYPERCALL_HANDLED_STOP;
+    }
     return this.exception(vector, -1, true);
   }
 

@@ -9,7 +9,8 @@
 // records which instruction it is at (cpu.blockAt), so the fault is precise. After each
 // memory access it checks cpu.codeGen, so a write into its own code ends it there.
 
-import { ALU_CMP, Fast, type Insn } from './compile.js';
+import { HYPERCALL_VECTOR } from './arch.js';
+import { ALU_CMP, Fast, Op, type Insn } from './compile.js';
 
 export const MAX_BLOCK = 48;
 
@@ -18,6 +19,7 @@ export const L_NONE = 0, L_ADD = 1, L_SUB = 2, L_LOGIC = 3, L_INC = 4, L_DEC = 5
 
 /** The part of the CPU compiled blocks use. */
 export interface BlockHost {
+  eip: number;
   codeGen: number;
   /** Index of the instruction a block is at (set before each memory access). */
   blockAt: number;
@@ -40,6 +42,7 @@ export interface BlockHost {
   carry(): boolean;
   checkWritable32(lin: number): void;
   shift32(op: number, v: number, count: number): number;
+  blockHypercall(done: number, next: number): number;
 }
 
 /**
@@ -72,9 +75,14 @@ export function canCompile(): boolean {
   return available;
 }
 
+/** `int 0x82`: a block calls the hypervisor there and goes on (see Cpu.blockHypercall). */
+function isHypercall(i: Insn): boolean {
+  return i.op === Op.INT && (i.imm & 0xff) === HYPERCALL_VECTOR;
+}
+
 /** Whether an instruction may be part of a block, and whether it ends one. */
 export function blockable(i: Insn): boolean {
-  return i.fast !== Fast.NONE;
+  return i.fast !== Fast.NONE || isHypercall(i);
 }
 
 export function endsBlock(i: Insn): boolean {
@@ -144,6 +152,10 @@ export function compileBlock(items: readonly BlockItem[]): Block {
   // A loop: the block ends with a branch back to its first instruction.
   const loops = (last.insn.fast === Fast.JCC || last.insn.fast === Fast.JMP) && !last.follow && lastTarget === 0;
   const lines: string[] = ['const g = c.codeGen;'];
+  // Cycles the hypervisor charged for the block's hypercalls count against its budget.
+  const calls = insns.some(isHypercall);
+  const E = calls ? ' + e' : '';
+  if (calls) lines.push('let e = 0;');
   if (loops) lines.push('let n = 0;', 'for (;;) {', 'c.blockBase = n;');
   /** Instructions completed when leaving after instruction k (its index) completes. */
   const completed = (k: number) => (loops ? `n + ${k + 1}` : String(k + 1));
@@ -182,7 +194,7 @@ export function compileBlock(items: readonly BlockItem[]): Block {
   };
   /** The branch back: another round if the budget holds a whole one and the code is unchanged. */
   const again = (k: number) => {
-    lines.push(`n += ${k + 1};`, `if (n + ${count} > b || c.codeGen !== g) { c.blockDone = n; return s >>> 0; }`, '}');
+    lines.push(`n += ${k + 1};`, `if (n${E} + ${count} > b || c.codeGen !== g) { c.blockDone = n; return s >>> 0; }`, '}');
   };
   let ended = false;
   insns.forEach((i, k) => {
@@ -317,8 +329,14 @@ export function compileBlock(items: readonly BlockItem[]): Block {
         lines.push(`{ const sp = r[4] >>> 0, t = c.read32(sp); r[4] = sp + 4;`, done, 'return t; }');
         ended = true;
         break;
-      default:
-        throw new Error(`instruction ${k} of a block has no fast path`);
+      default: {
+        if (!isHypercall(i)) throw new Error(`instruction ${k} of a block has no fast path`);
+        // Ends the block when the hypervisor changed its course or the rest no longer fits the budget.
+        at(k);
+        const rest = loops ? `n + ${count}` : String(count);
+        lines.push(`{ const x = c.blockHypercall(${completed(k)}, ${nextEip}); if (x < 0 || ${rest} + (e += x) > b) { ${done} return c.eip >>> 0; } }`);
+        break;
+      }
     }
   });
   if (!ended) {

@@ -9,7 +9,7 @@ export const PAGE_MASK = PAGE_SIZE - 1;
 export class PhysicalMemory {
   readonly bytes: Uint8Array;
   /** The same bytes as little-endian words, for aligned accesses. */
-  private readonly words: Int32Array;
+  readonly words: Int32Array;
   readonly frames: number;
   /** Per frame: 1 when the CPU holds decoded instructions from it. */
   readonly codeFrame: Uint8Array;

@@ -118,6 +118,28 @@ export class Mmu extends Alu {
     }
     return this.walk(linear >>> 0, write, this.cpl === 3);
   }
+  /**
+   * Linear → physical for a supervisor access whatever the CPL (the hypervisor copying to
+   * or from the guest, as Xen's copy_to/from_guest do): -1 where that faults, with CR2
+   * left as it was.
+   */
+  supervisorTranslate(linear: number, write: boolean): number {
+    if (this.cr0 >= 0) return linear >>> 0;
+    const vpn = linear >>> PAGE_SHIFT;
+    const slot = vpn & (TLB_SIZE - 1);
+    if (this.tlbTag[slot] === vpn) {
+      const need = write ? T_SW | T_D : 0;
+      if ((this.tlbPerm[slot] & need) === need) return ((this.tlbFrame[slot] << PAGE_SHIFT) | (linear & PAGE_MASK)) >>> 0;
+    }
+    const cr2 = this.cr2;
+    try {
+      return this.walk(linear >>> 0, write, false);
+    } catch (e) {
+      if (!(e instanceof CpuFault)) throw e;
+      this.cr2 = cr2;
+      return -1;
+    }
+  }
   /** Walks the page tables from CR3, setting accessed/dirty bits, and fills the TLB. */
   protected walk(linear: number, write: boolean, user: boolean): number {
     const mem = this.mem;

@@ -186,7 +186,7 @@ describe('ring transitions', () => {
 describe('software interrupts', () => {
   it('int 0x82 from ring 1 is a hypercall and leaves EIP past it', () => {
     const m = machine('mov eax, 17\nint 0x82\nnop', { ring: 1 });
-    expect(m.run()).toEqual({ kind: 'hypercall' });
+    expect(m.run()).toEqual({ kind: 'hypercall', handled: false });
     expect(m.cpu.eip).toBe(CODE + 7);
   });
 
@@ -300,7 +300,7 @@ describe('self-modifying code', () => {
     for (const threshold of [1, 1000]) {
       const m = machine(src, { ring: 1 });
       m.cpu.jitThreshold = threshold;
-      expect(m.run()).toEqual({ kind: 'hypercall' });
+      expect(m.run()).toEqual({ kind: 'hypercall', handled: false });
       expect([m.cpu.regs[EAX], m.cpu.regs[EBX]]).toEqual([5, 5]);
     }
   });

@@ -50,6 +50,22 @@ describe('seeds boot to their transcripts', () => {
     });
   }
 
+  for (const seed of withTranscripts) {
+    it(`${seed}: hypercalls made inside compiled blocks leave the machine as the interpreter does, cycle for cycle`, () => {
+      const path = join(seeds, seed);
+      const runs = [false, true].map((jit) => {
+        const { xen, d } = boot(readFileSync(path, 'utf8'), path);
+        d.cpu.jit = jit;
+        d.cpu.jitThreshold = 1;
+        const stops: number[] = [];
+        // Odd slices, so that budgets end everywhere: inside blocks, after hypercalls, at timers.
+        while (xen.run(d, 997).kind === 'budget') stops.push(d.cpu.cycles);
+        return { stops, hash: d.cpu.stateHash(), instructions: d.cpu.instructions, console: d.consoleText, state: d.state, counters: { ...d.counters, hypercalls: Array.from(d.counters.hypercalls) } };
+      });
+      expect(runs[1]).toEqual(runs[0]);
+    });
+  }
+
   it('pagetables: 1024 single-entry mmu_update calls, then one call of 1024, each entry validated', () => {
     const path = join(seeds, 'pagetables.xasm');
     const { xen, d } = boot(readFileSync(path, 'utf8'), path);
@@ -159,8 +175,9 @@ align 4096, db 0`, `traps: db ${vector}, ${dpl}
        times 1024 dd 0
 kstack_top:`);
 
-  it('a hypercall from ring 3 is refused (#GP through the hypercall gate) and the kernel handles it on its own stack', () => {
+  it.each([['the interpreter', 1e9], ['a compiled block', 1]])('a hypercall from ring 3 is refused (#GP through the hypercall gate, in %s) and the kernel handles it on its own stack', (_, threshold) => {
     const { xen, d, violations, symbol } = boot(toRing3(13, 0, '    mov eax, __HYPERVISOR_console_io\n    int 0x82'));
+    d.cpu.jitThreshold = threshold;
     expect(xen.run(d, 1_000_000)).toEqual({ kind: 'ended' });
     const r = d.cpu.regs;
     expect(d.state).toEqual({ kind: 'shutdown', reason: 0 });
@@ -617,6 +634,37 @@ got: times 16 db 0`));
 });
 
 describe('hypercalls', () => {
+  it('a batch whose requests run into an unmapped page stops there: EFAULT, and done counts the ones before', () => {
+    const { xen, d, symbol } = boot(kernel(`
+    mov eax, [esi + start_info.mfn_list]
+    mov eax, [eax]                       ; frame of pseudo-physical page 0
+    shl eax, 12
+    or eax, MMU_MACHPHYS_UPDATE
+    mov [request], eax                   ; M2P[that frame] := 0, as it is
+    mov ebx, unmapped
+    xor ecx, ecx
+    xor edx, edx
+    mov esi, UVMF_INVLPG
+    HYPERCALL update_va_mapping
+    mov [r_unmap], eax
+    mov ebx, request
+    mov ecx, 2
+    mov edx, done
+    mov esi, DOMID_SELF
+    HYPERCALL mmu_update
+    mov [r_batch], eax`, `r_unmap: dd 1
+r_batch: dd 0
+done: dd 99
+align 4096, db 0
+    times 4096 - 16 db 0
+request: dd 0, 0, 0, 0
+unmapped: times 4096 db 0`));
+    expect(xen.run(d, 100_000)).toEqual({ kind: 'ended' });
+    const r = (name: string) => d.read32(symbol(name));
+    expect([r('r_unmap'), r('r_batch'), r('done')]).toEqual([0, EFAULT >>> 0, 1]);
+    expect(d.counters.ptUpdates).toBe(2); // the unmapping, and the batch's first request
+  });
+
   it('unknown numbers are ENOSYS; bad arguments are Xen\'s errno; a bad pointer is EFAULT', () => {
     const { xen, d, symbol } = boot(kernel(`
     mov eax, 200

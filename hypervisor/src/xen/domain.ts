@@ -3,7 +3,7 @@
 // debugger and profiler show. Guest memory is read and written the way Xen does it:
 // through the guest's own page tables, failing (EFAULT) on a bad pointer.
 
-import { Cpu, CpuFault } from '../cpu.js';
+import { Cpu } from '../cpu.js';
 import type { PhysicalMemory } from '../memory.js';
 import type { ConsoleBackend } from './console.js';
 import { EventChannels } from './events.js';
@@ -20,6 +20,9 @@ export type DomainState =
   | { kind: 'running' }
   | { kind: 'shutdown'; reason: number }
   | { kind: 'crashed'; why: string; eip: number };
+
+/** The most one copyIn copies: larger than any one request of a batched hypercall. */
+export const SCRATCH_BYTES = 256;
 
 /** Hypercall numbers counted one by one (Xen's go up to 63); others are counted together. */
 export const COUNTED_HYPERCALLS = 64;
@@ -56,6 +59,12 @@ export class Domain implements VcpuContext {
   readonly console: string[] = [];
   readonly counters: DomainCounters = { hypercalls: new Float64Array(COUNTED_HYPERCALLS + 1), transitions: 0, ptUpdates: 0, trapsByVector: new Map(), eventsSent: 0, eventsDelivered: 0 };
   readonly events: EventChannels;
+  /** Where copyIn puts what it copies from the guest (valid until the next copy). */
+  readonly scratch = new Uint8Array(SCRATCH_BYTES);
+  readonly scratch32 = new Int32Array(this.scratch.buffer);
+  /** A word for write32's unaligned case. */
+  private readonly word = new Uint8Array(4);
+  private readonly word32 = new Int32Array(this.word.buffer);
   eventCallback: Callback | null = null;
   failsafeCallback: Callback | null = null;
   /** Cycle count at which the one-shot timer of set_timer_op fires, or -1. */
@@ -91,60 +100,69 @@ export class Domain implements VcpuContext {
   /** Guest bytes at virtual `va` (supervisor access through its page tables), or null if unmapped. */
   read(va: number, n: number): Uint8Array | null {
     const out = new Uint8Array(n);
-    const bytes = this.cpu.mem.bytes;
-    // A page at a time: one translation per page, then a plain copy.
-    return this.access(() => {
-      for (let done = 0; done < n; ) {
-        const at = (va + done) >>> 0;
-        const chunk = Math.min(n - done, 4096 - (at & 4095));
-        const pa = this.cpu.translate(at, false);
-        out.set(bytes.subarray(pa, pa + chunk), done);
-        done += chunk;
-      }
-    }) ? out : null;
+    return this.copy(va, n, out, null) ? out : null;
+  }
+
+  /**
+   * Copies `n` (at most SCRATCH_BYTES) guest bytes at virtual `va` into `scratch`, as
+   * Xen's copy_from_guest does; false when any of them is not mapped. Allocates nothing:
+   * hypercalls read their requests with it one at a time.
+   */
+  copyIn(va: number, n: number): boolean {
+    return n <= SCRATCH_BYTES && this.copy(va, n, this.scratch, this.scratch32);
+  }
+
+  /** A page at a time, a word at a time where both sides are aligned. */
+  private copy(va: number, n: number, out: Uint8Array, out32: Int32Array | null): boolean {
+    const cpu = this.cpu;
+    const bytes = cpu.mem.bytes;
+    for (let done = 0; done < n; ) {
+      const at = (va + done) >>> 0;
+      const pa = cpu.supervisorTranslate(at, false);
+      if (pa < 0) return false;
+      const chunk = Math.min(n - done, 4096 - (at & 4095));
+      if (out32 !== null && ((pa | done | chunk) & 3) === 0) {
+        const words = cpu.mem.words;
+        for (let k = 0, from = pa >>> 2, to = done >>> 2; k < chunk >>> 2; k++) out32[to + k] = words[from + k];
+      } else for (let k = 0; k < chunk; k++) out[done + k] = bytes[pa + k];
+      done += chunk;
+    }
+    return true;
   }
 
   read32(va: number): number | null {
-    const b = this.read(va, 4);
-    return b ? (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0 : null;
+    return this.copyIn(va, 4) ? this.scratch32[0] >>> 0 : null;
   }
 
   /** Writes guest memory; false (nothing written) if any byte is not writable. */
   write(va: number, data: Uint8Array): boolean {
-    return this.access(() => {
-      const targets: number[] = [];
-      for (let done = 0; done < data.length; ) {
-        const at = (va + done) >>> 0;
-        targets.push(this.cpu.translate(at, true));
-        done += Math.min(data.length - done, 4096 - (at & 4095));
-      }
-      // Every page was writable: now write (through PhysicalMemory, which drops cached code).
-      for (let done = 0, k = 0; done < data.length; k++) {
-        const at = (va + done) >>> 0;
-        const chunk = Math.min(data.length - done, 4096 - (at & 4095));
-        this.cpu.mem.load(targets[k], data.subarray(done, done + chunk));
-        done += chunk;
-      }
-    });
+    const cpu = this.cpu;
+    const targets: number[] = [];
+    for (let done = 0; done < data.length; ) {
+      const at = (va + done) >>> 0;
+      const pa = cpu.supervisorTranslate(at, true);
+      if (pa < 0) return false;
+      targets.push(pa);
+      done += Math.min(data.length - done, 4096 - (at & 4095));
+    }
+    // Every page was writable: now write (through PhysicalMemory, which drops cached code).
+    for (let done = 0, k = 0; done < data.length; k++) {
+      const at = (va + done) >>> 0;
+      const chunk = Math.min(data.length - done, 4096 - (at & 4095));
+      cpu.mem.load(targets[k], data.subarray(done, done + chunk));
+      done += chunk;
+    }
+    return true;
   }
 
   write32(va: number, v: number): boolean {
-    return this.write(va, new Uint8Array([v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff]));
-  }
-
-  /** Runs a guest-memory access as the hypervisor: a fault is a failed copy, and CR2 stays the guest's. */
-  private access(f: () => void): boolean {
-    const cpu = this.cpu;
-    const cr2 = cpu.cr2;
-    try {
-      cpu.asKernel(f);
+    const pa = (va & 3) === 0 ? this.cpu.supervisorTranslate(va >>> 0, true) : -1;
+    if (pa >= 0) {
+      this.cpu.mem.write32(pa, v); // one aligned word is in one page
       return true;
-    } catch (e) {
-      if (!(e instanceof CpuFault)) throw e;
-      return false;
-    } finally {
-      cpu.cr2 = cr2;
     }
+    this.word32[0] = v;
+    return this.write(va, this.word);
   }
 
   crash(why: string): void {

@@ -12,7 +12,7 @@ import { PGT_SEG_DESC, PGT_WRITABLE } from './frames.js';
 import { eventChannelOp } from './evtchn-op.js';
 import { NR_PORTS, NS_PER_CYCLE } from './events.js';
 import { memoryOp } from './memory-op.js';
-import type { BatchResult, MmuextOp, MmuUpdate } from './mm.js';
+import type { BatchResult, MmuextOp, MmuUpdate, RequestSource } from './mm.js';
 import type { Xen } from './xen.js';
 
 type Handler = (xen: Xen, d: Domain, a: number[]) => number;
@@ -50,12 +50,35 @@ function foreignOk(d: Domain, dom: number): boolean {
   return id === DOMID_SELF || id === d.domain;
 }
 
-/** The `count` records of `size` bytes a batched call passes at `ptr`, or its errno. */
-function readBatch(d: Domain, foreign: number, ptr: number, count: number, size: number): DataView | number {
-  if (!foreignOk(d, foreign)) return EPERM;
-  if (count > MAX_BATCH) return EINVAL;
-  const raw = d.read(ptr, count * size);
-  return raw ? new DataView(raw.buffer) : EFAULT;
+/** mmu_update requests (16 bytes: 64-bit ptr and val) where the guest put them. */
+function updatesAt(d: Domain, ptr: number, count: number): RequestSource<MmuUpdate> {
+  return {
+    count,
+    fetch: (i, into) => {
+      if (!d.copyIn(ptr + i * 16, 16)) return EFAULT;
+      const w = d.scratch32;
+      // 64-bit fields; a non-PAE machine address fits in the low half.
+      if (w[1] !== 0 || w[3] !== 0) return EINVAL;
+      into.ptr = w[0] >>> 0;
+      into.val = w[2] >>> 0;
+      return 0;
+    },
+  };
+}
+
+/** mmuext_op requests (12 bytes: cmd, arg1, arg2) where the guest put them. */
+function extOpsAt(d: Domain, ptr: number, count: number): RequestSource<MmuextOp> {
+  return {
+    count,
+    fetch: (i, into) => {
+      if (!d.copyIn(ptr + i * 12, 12)) return EFAULT;
+      const w = d.scratch32;
+      into.cmd = w[0] >>> 0;
+      into.arg1 = w[1] >>> 0;
+      into.arg2 = w[2] >>> 0;
+      return 0;
+    },
+  };
 }
 
 /** Writes a batch's `done` count where the guest asked (if it did); the batch's result. */
@@ -164,24 +187,16 @@ const HANDLERS = new Map<number, Handler>([
     return 0;
   }],
   [num('mmu_update'), (x, d, [reqs, count, pdone, foreign]) => {
-    const v = readBatch(d, foreign, reqs, count, 16);
-    if (typeof v === 'number') return v;
-    const list: MmuUpdate[] = [];
-    for (let at = 0; at < count * 16; at += 16) {
-      // 64-bit fields; a non-PAE machine address fits in the low half.
-      if (v.getUint32(at + 4, true) !== 0 || v.getUint32(at + 12, true) !== 0) return EINVAL;
-      list.push({ ptr: v.getUint32(at, true), val: v.getUint32(at + 8, true) });
-    }
-    const r = x.mm.mmuUpdate(list, d);
+    if (!foreignOk(d, foreign)) return EPERM;
+    if (count > MAX_BATCH) return EINVAL;
+    const r = x.mm.mmuUpdate(updatesAt(d, reqs, count), d);
     d.counters.ptUpdates += r.done;
     return finishBatch(d, pdone, r);
   }],
   [num('mmuext_op'), (x, d, [ops, count, pdone, foreign]) => {
-    const v = readBatch(d, foreign, ops, count, 12);
-    if (typeof v === 'number') return v;
-    const list: MmuextOp[] = [];
-    for (let at = 0; at < count * 12; at += 12) list.push({ cmd: v.getUint32(at, true), arg1: v.getUint32(at + 4, true), arg2: v.getUint32(at + 8, true) });
-    return finishBatch(d, pdone, x.mm.mmuextOp(list, d));
+    if (!foreignOk(d, foreign)) return EPERM;
+    if (count > MAX_BATCH) return EINVAL;
+    return finishBatch(d, pdone, x.mm.mmuextOp(extOpsAt(d, ops, count), d));
   }],
   [num('set_callbacks'), (_x, d, [evCs, evAddr, fsCs, fsAddr]) => {
     d.eventCallback = { cs: (evCs & 3) === 0 ? evCs | 1 : evCs, address: evAddr };

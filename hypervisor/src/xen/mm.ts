@@ -53,6 +53,25 @@ export interface MmuextOp {
   arg2: number;
 }
 
+/**
+ * A batch's requests where they are: `fetch` copies request `i` into `into` and returns 0,
+ * or the errno that stops the batch there (EFAULT for a bad guest pointer). Xen copies
+ * a batch from the guest one request at a time.
+ */
+export interface RequestSource<T> {
+  count: number;
+  fetch(i: number, into: T): number;
+}
+
+/** Requests given as a list (the domain builder, tests) or where they are. */
+export type Requests<T> = readonly T[] | RequestSource<T>;
+
+function source<T extends object>(reqs: Requests<T>): RequestSource<T> {
+  if (!Array.isArray(reqs)) return reqs as RequestSource<T>;
+  const list = reqs as readonly T[];
+  return { count: list.length, fetch: (i, into) => (Object.assign(into, list[i]), 0) };
+}
+
 /** Result of a batch: the first error (or 0) and how many requests succeeded before it. */
 export interface BatchResult {
   rc: number;
@@ -70,6 +89,9 @@ export interface VcpuContext {
 export class MemoryManager {
   /** Page-directory entries Xen puts in the hole slots of every validated page directory. */
   readonly xenL2Entries = new Uint32Array(ENTRIES - HYPERVISOR_L2_SLOT);
+  /** The request being handled (fetched into, one at a time). */
+  private readonly update: MmuUpdate = { ptr: 0, val: 0 };
+  private readonly extOp: MmuextOp = { cmd: 0, arg1: 0, arg2: 0 };
 
   constructor(readonly mem: PhysicalMemory, readonly frames: FrameTable) {}
 
@@ -241,12 +263,16 @@ export class MemoryManager {
    * mmu_update for `domain`: each request in order; the first failure stops the batch.
    * L1 changes flush nothing (the guest must); L2 changes flush the vCPU's TLB.
    */
-  mmuUpdate(reqs: readonly MmuUpdate[], v: VcpuContext): BatchResult {
+  mmuUpdate(reqs: Requests<MmuUpdate>, v: VcpuContext): BatchResult {
     const f = this.frames;
+    const { count, fetch } = source(reqs);
+    const req = this.update;
     let flush = false;
     let done = 0;
     let rc = 0;
-    for (const req of reqs) {
+    for (; done < count; done++) {
+      rc = fetch(done, req);
+      if (rc !== 0) break;
       const cmd = req.ptr & 3;
       const pa = (req.ptr & ~3) >>> 0;
       const mfn = pa >>> 12;
@@ -275,20 +301,21 @@ export class MemoryManager {
         else f.m2p[mfn] = req.val | 0;
       } else rc = ENOSYS;
       if (rc !== 0) break;
-      done++;
     }
     if (flush) v.cpu.flushTlb();
     return { rc, done };
   }
 
   /** mmuext_op for one vCPU's domain: in order, the first failure stops the batch. */
-  mmuextOp(ops: readonly MmuextOp[], v: VcpuContext): BatchResult {
+  mmuextOp(ops: Requests<MmuextOp>, v: VcpuContext): BatchResult {
+    const { count, fetch } = source(ops);
+    const op = this.extOp;
     let done = 0;
     let rc = 0;
-    for (const op of ops) {
-      rc = this.mmuextOne(op, v);
+    for (; done < count; done++) {
+      rc = fetch(done, op);
+      if (rc === 0) rc = this.mmuextOne(op, v);
       if (rc !== 0) break;
-      done++;
     }
     return { rc, done };
   }

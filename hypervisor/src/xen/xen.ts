@@ -70,6 +70,7 @@ export class Xen {
     if ('error' in built) return built;
     this.nextId++;
     this.domains.set(id, built.domain);
+    this.handleHypercallsInline(built.domain);
     return built;
   }
 
@@ -104,12 +105,12 @@ export class Xen {
       const until = d.timerDeadline >= 0 ? Math.min(end, d.timerDeadline) : end;
       const stop = cpu.run(Math.max(1, until - cpu.cycles));
       switch (stop.kind) {
-        case 'budget': return { kind: 'budget' };
+        case 'budget':
+          if (cpu.cycles >= end) return { kind: 'budget' };
+          break; // a timer is due first
         case 'breakpoint': return stop;
         case 'hypercall':
-          d.counters.transitions++;
-          cpu.cycles += TRANSITION_CYCLES;
-          hypercall(this, d, this.onHypercall);
+          if (!stop.handled) this.service(d);
           break;
         case 'exception':
           if (stop.software && stop.vector === SYSCALL_VECTOR && d.traps.has(SYSCALL_VECTOR)) {
@@ -131,6 +132,26 @@ export class Xen {
       }
     }
     return { kind: 'ended' };
+  }
+
+  /** A hypercall of the domain's vCPU: the transition charged, the handler, the trace. */
+  private service(d: Domain): void {
+    d.counters.transitions++;
+    d.cpu.cycles += TRANSITION_CYCLES;
+    hypercall(this, d, this.onHypercall);
+  }
+
+  /**
+   * Hypercalls are handled where the vCPU makes them, without leaving the CPU's run loop;
+   * it goes back to run() only when what run() decides has changed: the domain stopped,
+   * blocked, has an upcall to take, or set another timer.
+   */
+  private handleHypercallsInline(d: Domain): void {
+    d.cpu.hypercallHandler = () => {
+      const deadline = d.timerDeadline;
+      this.service(d);
+      return d.state.kind === 'running' && !d.blocked && d.timerDeadline === deadline && !d.events.deliverable;
+    };
   }
 
   /**
