@@ -8,7 +8,7 @@ import { PhysicalMemory } from '../src/memory.js';
 import { EBUSY, EINVAL, ENOSYS, EPERM, HYPERVISOR_L2_SLOT } from '../src/xen/abi.js';
 import { FrameTable, PGT_L1, PGT_L2, PGT_WRITABLE } from '../src/xen/frames.js';
 import { checkInvariants } from '../src/xen/invariants.js';
-import { MemoryManager, MMU_MACHPHYS_UPDATE, MMU_NORMAL_PT_UPDATE, MMU_PT_UPDATE_PRESERVE_AD, MMUEXT, UVMF_INVLPG, type VcpuContext } from '../src/xen/mm.js';
+import { extOpWords, MemoryManager, MMU_MACHPHYS_UPDATE, MMU_NORMAL_PT_UPDATE, MMU_PT_UPDATE_PRESERVE_AD, MMUEXT, updateWords, UVMF_INVLPG, type VcpuContext } from '../src/xen/mm.js';
 
 const P = 1, RW = 2, U = 4, A = 0x20, D = 0x40;
 
@@ -23,7 +23,7 @@ function setup() {
   const entry = (mfn: number, flags: number) => ((mfn << 12) | flags) >>> 0;
   const write = (table: number, i: number, val: number) => mem.write32(table * 4096 + i * 4, val);
   const invariants = () => expect(checkInvariants(mm, [v.baseMfn])).toEqual([]);
-  const pin = (mfn: number, level: 1 | 2) => mm.mmuextOp([{ cmd: level === 1 ? MMUEXT.PIN_L1_TABLE : MMUEXT.PIN_L2_TABLE, arg1: mfn, arg2: 0 }], v);
+  const pin = (mfn: number, level: 1 | 2) => mm.mmuextOp(extOpWords([{ cmd: level === 1 ? MMUEXT.PIN_L1_TABLE : MMUEXT.PIN_L2_TABLE, arg1: mfn, arg2: 0 }]), v);
   const update = (table: number, i: number, val: number, cmd = MMU_NORMAL_PT_UPDATE) => ({ ptr: table * 4096 + i * 4 + cmd, val });
   return { mem, frames, mm, mine, theirs, cpu, v, entry, write, invariants, pin, update };
 }
@@ -95,7 +95,7 @@ describe('page-table validation (pinning)', () => {
     const t = setup();
     expect(t.pin(10, 1).rc).toBe(0);
     expect(t.pin(10, 1)).toEqual({ rc: EINVAL, done: 0 });
-    expect(t.mm.mmuextOp([{ cmd: MMUEXT.UNPIN_TABLE, arg1: 12, arg2: 0 }], t.v).rc).toBe(EINVAL);
+    expect(t.mm.mmuextOp(extOpWords([{ cmd: MMUEXT.UNPIN_TABLE, arg1: 12, arg2: 0 }]), t.v).rc).toBe(EINVAL);
     expect(t.pin(t.theirs[1], 1).rc).toBe(EINVAL);
     t.invariants();
   });
@@ -111,7 +111,7 @@ describe('page-table validation (pinning)', () => {
     expect(t.mem.read32(12 * 4096 + HYPERVISOR_L2_SLOT * 4)).toBe(0x12345001);
     expect(t.mem.read32(12 * 4096 + (HYPERVISOR_L2_SLOT + 1) * 4)).toBe(0);
     t.invariants();
-    expect(t.mm.mmuextOp([{ cmd: MMUEXT.UNPIN_TABLE, arg1: 12, arg2: 0 }], t.v)).toEqual({ rc: 0, done: 1 });
+    expect(t.mm.mmuextOp(extOpWords([{ cmd: MMUEXT.UNPIN_TABLE, arg1: 12, arg2: 0 }]), t.v)).toEqual({ rc: 0, done: 1 });
     expect([t.frames.typeRefs[10], t.frames.typeRefs[12], t.frames.refs[3], t.frames.refs[10]]).toEqual([0, 0, 1, 1]);
     t.invariants();
   });
@@ -140,21 +140,21 @@ describe('mmu_update', () => {
 
   it('installs, changes and removes page-table entries, with the counts following', () => {
     const t = withTables();
-    expect(t.mm.mmuUpdate([t.update(10, 0, t.entry(3, P | RW)), t.update(10, 1, t.entry(3, P))], t.v)).toEqual({ rc: 0, done: 2 });
+    expect(t.mm.mmuUpdate(updateWords([t.update(10, 0, t.entry(3, P | RW)), t.update(10, 1, t.entry(3, P))]), t.v)).toEqual({ rc: 0, done: 2 });
     expect([t.frames.refs[3], t.frames.type[3], t.frames.typeRefs[3]]).toEqual([3, PGT_WRITABLE, 1]);
     t.invariants();
-    expect(t.mm.mmuUpdate([t.update(10, 0, 0)], t.v).rc).toBe(0);
+    expect(t.mm.mmuUpdate(updateWords([t.update(10, 0, 0)]), t.v).rc).toBe(0);
     expect([t.frames.refs[3], t.frames.typeRefs[3]]).toEqual([2, 0]);
     t.invariants();
   });
 
   it('stops at the first failing entry and reports how many succeeded', () => {
     const t = withTables();
-    const r = t.mm.mmuUpdate([
+    const r = t.mm.mmuUpdate(updateWords([
       t.update(10, 0, t.entry(3, P)),
       t.update(10, 1, t.entry(t.theirs[0], P)), // another domain's frame
       t.update(10, 2, t.entry(4, P)),
-    ], t.v);
+    ]), t.v);
     expect(r).toEqual({ rc: EBUSY, done: 1 });
     expect(t.mem.read32(10 * 4096 + 8)).toBe(0); // the third was never processed
     t.invariants();
@@ -162,33 +162,33 @@ describe('mmu_update', () => {
 
   it('refuses to map a page table writable (EBUSY), and a table of another domain (EINVAL)', () => {
     const t = withTables();
-    expect(t.mm.mmuUpdate([t.update(10, 0, t.entry(10, P | RW))], t.v).rc).toBe(EBUSY);
-    expect(t.mm.mmuUpdate([t.update(10, 0, t.entry(12, P | RW))], t.v).rc).toBe(EBUSY);
-    expect(t.mm.mmuUpdate([t.update(t.theirs[0], 0, 0)], t.v)).toEqual({ rc: EINVAL, done: 0 });
+    expect(t.mm.mmuUpdate(updateWords([t.update(10, 0, t.entry(10, P | RW))]), t.v).rc).toBe(EBUSY);
+    expect(t.mm.mmuUpdate(updateWords([t.update(10, 0, t.entry(12, P | RW))]), t.v).rc).toBe(EBUSY);
+    expect(t.mm.mmuUpdate(updateWords([t.update(t.theirs[0], 0, 0)]), t.v)).toEqual({ rc: EINVAL, done: 0 });
     t.invariants();
   });
 
   it('page-directory entries: the hole refuses (EINVAL), a writable frame cannot become a page table', () => {
     const t = withTables();
-    expect(t.mm.mmuUpdate([t.update(12, HYPERVISOR_L2_SLOT, t.entry(10, P))], t.v).rc).toBe(EINVAL);
-    expect(t.mm.mmuUpdate([t.update(10, 0, t.entry(5, P | RW))], t.v).rc).toBe(0);
-    expect(t.mm.mmuUpdate([t.update(12, 1, t.entry(5, P | RW))], t.v).rc).toBe(EINVAL);
-    expect(t.mm.mmuUpdate([t.update(12, 1, t.entry(6, P | RW))], t.v).rc).toBe(0); // frame 6: validated as an empty L1
+    expect(t.mm.mmuUpdate(updateWords([t.update(12, HYPERVISOR_L2_SLOT, t.entry(10, P))]), t.v).rc).toBe(EINVAL);
+    expect(t.mm.mmuUpdate(updateWords([t.update(10, 0, t.entry(5, P | RW))]), t.v).rc).toBe(0);
+    expect(t.mm.mmuUpdate(updateWords([t.update(12, 1, t.entry(5, P | RW))]), t.v).rc).toBe(EINVAL);
+    expect(t.mm.mmuUpdate(updateWords([t.update(12, 1, t.entry(6, P | RW))]), t.v).rc).toBe(0); // frame 6: validated as an empty L1
     expect(t.frames.type[6]).toBe(PGT_L1);
     t.invariants();
   });
 
   it('writes ordinary memory, preserves A/D on request, updates the M2P of own frames only, and refuses unknown commands', () => {
     const t = withTables();
-    expect(t.mm.mmuUpdate([t.update(7, 3, 0xdeadbeef)], t.v).rc).toBe(0);
+    expect(t.mm.mmuUpdate(updateWords([t.update(7, 3, 0xdeadbeef)]), t.v).rc).toBe(0);
     expect(t.mem.read32(7 * 4096 + 12)).toBe(0xdeadbeef);
-    expect(t.mm.mmuUpdate([t.update(10, 0, t.entry(3, P | A | D))], t.v).rc).toBe(0);
-    expect(t.mm.mmuUpdate([t.update(10, 0, t.entry(3, P), MMU_PT_UPDATE_PRESERVE_AD)], t.v).rc).toBe(0);
+    expect(t.mm.mmuUpdate(updateWords([t.update(10, 0, t.entry(3, P | A | D))]), t.v).rc).toBe(0);
+    expect(t.mm.mmuUpdate(updateWords([t.update(10, 0, t.entry(3, P), MMU_PT_UPDATE_PRESERVE_AD)]), t.v).rc).toBe(0);
     expect(t.mem.read32(10 * 4096) & (A | D)).toBe(A | D);
-    expect(t.mm.mmuUpdate([{ ptr: 7 * 4096 + MMU_MACHPHYS_UPDATE, val: 42 }], t.v).rc).toBe(0);
+    expect(t.mm.mmuUpdate(updateWords([{ ptr: 7 * 4096 + MMU_MACHPHYS_UPDATE, val: 42 }]), t.v).rc).toBe(0);
     expect(t.frames.m2p[7]).toBe(42);
-    expect(t.mm.mmuUpdate([{ ptr: t.theirs[0] * 4096 + MMU_MACHPHYS_UPDATE, val: 42 }], t.v).rc).toBe(EINVAL);
-    expect(t.mm.mmuextOp([{ cmd: 99, arg1: 0, arg2: 0 }], t.v)).toEqual({ rc: ENOSYS, done: 0 });
+    expect(t.mm.mmuUpdate(updateWords([{ ptr: t.theirs[0] * 4096 + MMU_MACHPHYS_UPDATE, val: 42 }]), t.v).rc).toBe(EINVAL);
+    expect(t.mm.mmuextOp(extOpWords([{ cmd: 99, arg1: 0, arg2: 0 }]), t.v)).toEqual({ rc: ENOSYS, done: 0 });
     t.invariants();
   });
 });
@@ -240,7 +240,7 @@ describe('the guest on validated page tables', () => {
 
   it('switching page directories moves the reference; unpinning the one in CR3 keeps it valid', () => {
     const t = booted([0x90]);
-    expect(t.mm.mmuextOp([{ cmd: MMUEXT.UNPIN_TABLE, arg1: 12, arg2: 0 }], t.v).rc).toBe(0);
+    expect(t.mm.mmuextOp(extOpWords([{ cmd: MMUEXT.UNPIN_TABLE, arg1: 12, arg2: 0 }]), t.v).rc).toBe(0);
     expect([t.frames.type[12], t.frames.typeRefs[12]]).toEqual([PGT_L2, 1]); // CR3's reference
     t.invariants();
     t.write(13, 1, t.entry(10, P | RW | U));

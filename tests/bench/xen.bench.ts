@@ -15,7 +15,7 @@ import { kernel } from '../../hypervisor/test/guest.js';
 
 const ROUNDS = 7;
 /** Times the guest applies a set, so that boot and warm-up do not decide the result. */
-const REFILLS = 64;
+const REFILLS = 512;
 /** Iterations of the null-hypercall loop (long enough for compiled blocks to pay off). */
 const CALLS = 1_000_000;
 

@@ -10,7 +10,7 @@ import { ascii, field, HYPERVISOR_VIRT_START, k, PAGE_ACCESSED, PAGE_DIRTY, PAGE
 import { BACKEND_DOMAIN, ConsoleBackend } from './console.js';
 import { Domain } from './domain.js';
 import { numericNote, type GuestImage } from './image.js';
-import { MMUEXT } from './mm.js';
+import { extOpWords, MMUEXT } from './mm.js';
 import type { Xen } from './xen.js';
 
 const PAGE = 4096;
@@ -116,7 +116,7 @@ export function buildDomain(xen: Xen, id: number, image: GuestImage, opts: Build
     // Directory entries allow everything (as Xen's L2_PROT): the page-table entries decide.
     mem.write32(l2 * PAGE + (va >>> 22) * 4, (l1 * PAGE) | PAGE_PRESENT | PAGE_RW | PAGE_ACCESSED | PAGE_DIRTY | PAGE_USER);
   }
-  let rc = xen.mm.mmuextOp([{ cmd: MMUEXT.PIN_L2_TABLE, arg1: l2, arg2: 0 }], domain).rc;
+  let rc = xen.mm.mmuextOp(extOpWords([{ cmd: MMUEXT.PIN_L2_TABLE, arg1: l2, arg2: 0 }]), domain).rc;
   if (rc === 0) rc = xen.mm.newBaseptr(l2, domain);
   if (rc !== 0) return { error: `the bootstrap page tables did not validate (${rc})` };
 

@@ -21,9 +21,6 @@ export type DomainState =
   | { kind: 'shutdown'; reason: number }
   | { kind: 'crashed'; why: string; eip: number };
 
-/** The most one copyIn copies: larger than any one request of a batched hypercall. */
-export const SCRATCH_BYTES = 256;
-
 /** Hypercall numbers counted one by one (Xen's go up to 63); others are counted together. */
 export const COUNTED_HYPERCALLS = 64;
 
@@ -59,10 +56,7 @@ export class Domain implements VcpuContext {
   readonly console: string[] = [];
   readonly counters: DomainCounters = { hypercalls: new Float64Array(COUNTED_HYPERCALLS + 1), transitions: 0, ptUpdates: 0, trapsByVector: new Map(), eventsSent: 0, eventsDelivered: 0 };
   readonly events: EventChannels;
-  /** Where copyIn puts what it copies from the guest (valid until the next copy). */
-  readonly scratch = new Uint8Array(SCRATCH_BYTES);
-  readonly scratch32 = new Int32Array(this.scratch.buffer);
-  /** A word for write32's unaligned case. */
+  /** A word for read32 and write32. */
   private readonly word = new Uint8Array(4);
   private readonly word32 = new Int32Array(this.word.buffer);
   eventCallback: Callback | null = null;
@@ -100,38 +94,33 @@ export class Domain implements VcpuContext {
   /** Guest bytes at virtual `va` (supervisor access through its page tables), or null if unmapped. */
   read(va: number, n: number): Uint8Array | null {
     const out = new Uint8Array(n);
-    return this.copy(va, n, out, null) ? out : null;
+    return this.copyIn(va, n, out) === n ? out : null;
   }
 
   /**
-   * Copies `n` (at most SCRATCH_BYTES) guest bytes at virtual `va` into `scratch`, as
-   * Xen's copy_from_guest does; false when any of them is not mapped. Allocates nothing:
-   * hypercalls read their requests with it one at a time.
+   * Copies up to `n` guest bytes at virtual `va` into `out` (from 0) a page at a time, as
+   * Xen's copy_from_guest does; returns how many were copied before the first page that
+   * is not mapped (`n` when all were).
    */
-  copyIn(va: number, n: number): boolean {
-    return n <= SCRATCH_BYTES && this.copy(va, n, this.scratch, this.scratch32);
-  }
-
-  /** A page at a time, a word at a time where both sides are aligned. */
-  private copy(va: number, n: number, out: Uint8Array, out32: Int32Array | null): boolean {
+  copyIn(va: number, n: number, out: Uint8Array): number {
     const cpu = this.cpu;
     const bytes = cpu.mem.bytes;
-    for (let done = 0; done < n; ) {
+    let done = 0;
+    while (done < n) {
       const at = (va + done) >>> 0;
       const pa = cpu.supervisorTranslate(at, false);
-      if (pa < 0) return false;
+      if (pa < 0) break;
       const chunk = Math.min(n - done, 4096 - (at & 4095));
-      if (out32 !== null && ((pa | done | chunk) & 3) === 0) {
-        const words = cpu.mem.words;
-        for (let k = 0, from = pa >>> 2, to = done >>> 2; k < chunk >>> 2; k++) out32[to + k] = words[from + k];
-      } else for (let k = 0; k < chunk; k++) out[done + k] = bytes[pa + k];
+      // set() pays for a view and a call: worth it only for longer copies.
+      if (chunk > 64) out.set(bytes.subarray(pa, pa + chunk), done);
+      else for (let k = 0; k < chunk; k++) out[done + k] = bytes[pa + k];
       done += chunk;
     }
-    return true;
+    return done;
   }
 
   read32(va: number): number | null {
-    return this.copyIn(va, 4) ? this.scratch32[0] >>> 0 : null;
+    return this.copyIn(va, 4, this.word) === 4 ? this.word32[0] >>> 0 : null;
   }
 
   /** Writes guest memory; false (nothing written) if any byte is not writable. */

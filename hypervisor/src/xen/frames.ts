@@ -83,9 +83,14 @@ export class FrameTable {
     }
   }
 
+  /** Whether `mfn` is a frame of `domain`. */
+  owns(mfn: number, domain: number): boolean {
+    return mfn >= 0 && mfn < this.count && this.owner[mfn] === domain;
+  }
+
   /** Takes a general reference for `domain`; false when the frame is not that domain's. */
   getPage(mfn: number, domain: number): boolean {
-    if (!(mfn >= 0 && mfn < this.count) || this.owner[mfn] !== domain) return false;
+    if (!this.owns(mfn, domain)) return false;
     this.refs[mfn]++;
     return true;
   }

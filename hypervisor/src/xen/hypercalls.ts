@@ -12,7 +12,7 @@ import { PGT_SEG_DESC, PGT_WRITABLE } from './frames.js';
 import { eventChannelOp } from './evtchn-op.js';
 import { NR_PORTS, NS_PER_CYCLE } from './events.js';
 import { memoryOp } from './memory-op.js';
-import type { BatchResult, MmuextOp, MmuUpdate, RequestSource } from './mm.js';
+import { EXTOP_WORDS, UPDATE_WORDS, type BatchResult } from './mm.js';
 import type { Xen } from './xen.js';
 
 type Handler = (xen: Xen, d: Domain, a: number[]) => number;
@@ -50,35 +50,22 @@ function foreignOk(d: Domain, dom: number): boolean {
   return id === DOMID_SELF || id === d.domain;
 }
 
-/** mmu_update requests (16 bytes: 64-bit ptr and val) where the guest put them. */
-function updatesAt(d: Domain, ptr: number, count: number): RequestSource<MmuUpdate> {
-  return {
-    count,
-    fetch: (i, into) => {
-      if (!d.copyIn(ptr + i * 16, 16)) return EFAULT;
-      const w = d.scratch32;
-      // 64-bit fields; a non-PAE machine address fits in the low half.
-      if (w[1] !== 0 || w[3] !== 0) return EINVAL;
-      into.ptr = w[0] >>> 0;
-      into.val = w[2] >>> 0;
-      return 0;
-    },
-  };
-}
+/** Where a batch's requests are copied from the guest (one machine, one hypercall at a time). */
+const BATCH = new Int32Array(MAX_BATCH * UPDATE_WORDS);
+const BATCH_BYTES = new Uint8Array(BATCH.buffer);
 
-/** mmuext_op requests (12 bytes: cmd, arg1, arg2) where the guest put them. */
-function extOpsAt(d: Domain, ptr: number, count: number): RequestSource<MmuextOp> {
-  return {
-    count,
-    fetch: (i, into) => {
-      if (!d.copyIn(ptr + i * 12, 12)) return EFAULT;
-      const w = d.scratch32;
-      into.cmd = w[0] >>> 0;
-      into.arg1 = w[1] >>> 0;
-      into.arg2 = w[2] >>> 0;
-      return 0;
-    },
-  };
+/**
+ * A batched hypercall's requests copied in and handled. Xen copies them one at a time;
+ * copying all that are mapped first gives the same results (a bad pointer stops the
+ * batch at the first request it reaches, EFAULT, after the ones before it took effect),
+ * because Xen too reads them through the TLB as it was, and page-table updates do not
+ * flush it. Only a batch placed inside one of its own page tables could tell.
+ */
+function runBatch(d: Domain, ptr: number, count: number, words: number, handle: (reqs: Int32Array, n: number) => BatchResult): BatchResult {
+  const size = words * 4;
+  const mapped = Math.floor(d.copyIn(ptr, count * size, BATCH_BYTES) / size);
+  const r = handle(BATCH, mapped);
+  return r.rc === 0 && mapped < count ? { rc: EFAULT, done: r.done } : r;
 }
 
 /** Writes a batch's `done` count where the guest asked (if it did); the batch's result. */
@@ -189,14 +176,14 @@ const HANDLERS = new Map<number, Handler>([
   [num('mmu_update'), (x, d, [reqs, count, pdone, foreign]) => {
     if (!foreignOk(d, foreign)) return EPERM;
     if (count > MAX_BATCH) return EINVAL;
-    const r = x.mm.mmuUpdate(updatesAt(d, reqs, count), d);
+    const r = runBatch(d, reqs, count, UPDATE_WORDS, (w, n) => x.mm.mmuUpdate(w, d, n));
     d.counters.ptUpdates += r.done;
     return finishBatch(d, pdone, r);
   }],
   [num('mmuext_op'), (x, d, [ops, count, pdone, foreign]) => {
     if (!foreignOk(d, foreign)) return EPERM;
     if (count > MAX_BATCH) return EINVAL;
-    return finishBatch(d, pdone, x.mm.mmuextOp(extOpsAt(d, ops, count), d));
+    return finishBatch(d, pdone, runBatch(d, ops, count, EXTOP_WORDS, (w, n) => x.mm.mmuextOp(w, d, n)));
   }],
   [num('set_callbacks'), (_x, d, [evCs, evAddr, fsCs, fsAddr]) => {
     d.eventCallback = { cs: (evCs & 3) === 0 ? evCs | 1 : evCs, address: evAddr };

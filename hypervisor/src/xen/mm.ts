@@ -53,23 +53,25 @@ export interface MmuextOp {
   arg2: number;
 }
 
-/**
- * A batch's requests where they are: `fetch` copies request `i` into `into` and returns 0,
- * or the errno that stops the batch there (EFAULT for a bad guest pointer). Xen copies
- * a batch from the guest one request at a time.
- */
-export interface RequestSource<T> {
-  count: number;
-  fetch(i: number, into: T): number;
+/** 32-bit words of one mmu_update request as the guest lays it out: 64-bit ptr, 64-bit val. */
+export const UPDATE_WORDS = 4;
+/** 32-bit words of one mmuext_op request: cmd, arg1, arg2 (x86_32). */
+export const EXTOP_WORDS = 3;
+
+/** Requests given as a list (the domain builder, tests), in the guest's layout. */
+export function updateWords(list: readonly MmuUpdate[]): Int32Array {
+  const w = new Int32Array(list.length * UPDATE_WORDS);
+  list.forEach((r, i) => {
+    w[i * UPDATE_WORDS] = r.ptr;
+    w[i * UPDATE_WORDS + 2] = r.val;
+  });
+  return w;
 }
 
-/** Requests given as a list (the domain builder, tests) or where they are. */
-export type Requests<T> = readonly T[] | RequestSource<T>;
-
-function source<T extends object>(reqs: Requests<T>): RequestSource<T> {
-  if (!Array.isArray(reqs)) return reqs as RequestSource<T>;
-  const list = reqs as readonly T[];
-  return { count: list.length, fetch: (i, into) => (Object.assign(into, list[i]), 0) };
+export function extOpWords(list: readonly MmuextOp[]): Int32Array {
+  const w = new Int32Array(list.length * EXTOP_WORDS);
+  list.forEach((op, i) => w.set([op.cmd, op.arg1, op.arg2], i * EXTOP_WORDS));
+  return w;
 }
 
 /** Result of a batch: the first error (or 0) and how many requests succeeded before it. */
@@ -89,9 +91,6 @@ export interface VcpuContext {
 export class MemoryManager {
   /** Page-directory entries Xen puts in the hole slots of every validated page directory. */
   readonly xenL2Entries = new Uint32Array(ENTRIES - HYPERVISOR_L2_SLOT);
-  /** The request being handled (fetched into, one at a time). */
-  private readonly update: MmuUpdate = { ptr: 0, val: 0 };
-  private readonly extOp: MmuextOp = { cmd: 0, arg1: 0, arg2: 0 };
 
   constructor(readonly mem: PhysicalMemory, readonly frames: FrameTable) {}
 
@@ -263,42 +262,45 @@ export class MemoryManager {
    * mmu_update for `domain`: each request in order; the first failure stops the batch.
    * L1 changes flush nothing (the guest must); L2 changes flush the vCPU's TLB.
    */
-  mmuUpdate(reqs: Requests<MmuUpdate>, v: VcpuContext): BatchResult {
+  mmuUpdate(reqs: Int32Array, v: VcpuContext, count = reqs.length / UPDATE_WORDS): BatchResult {
     const f = this.frames;
-    const { count, fetch } = source(reqs);
-    const req = this.update;
     let flush = false;
     let done = 0;
     let rc = 0;
-    for (; done < count; done++) {
-      rc = fetch(done, req);
-      if (rc !== 0) break;
-      const cmd = req.ptr & 3;
-      const pa = (req.ptr & ~3) >>> 0;
+    for (let at = 0; done < count; done++, at += UPDATE_WORDS) {
+      // 64-bit fields; a non-PAE machine address fits in the low half.
+      if (reqs[at + 1] !== 0 || reqs[at + 3] !== 0) {
+        rc = EINVAL;
+        break;
+      }
+      const ptr = reqs[at] >>> 0, val = reqs[at + 2] >>> 0;
+      const cmd = ptr & 3;
+      const pa = (ptr & ~3) >>> 0;
       const mfn = pa >>> 12;
       if (cmd === MMU_NORMAL_PT_UPDATE || cmd === MMU_PT_UPDATE_PRESERVE_AD || cmd === MMU_PT_UPDATE_NO_TRANSLATE) {
-        if (!f.getPage(mfn, v.domain)) {
+        // Xen holds a reference on the table for the request's length; with one request
+        // at a time on one CPU, nothing can observe it, so only the ownership is checked.
+        if (!f.owns(mfn, v.domain)) {
           rc = EINVAL; // not a frame of this domain
           break;
         }
         const type = f.typeRefs[mfn] > 0 ? f.type[mfn] : PGT_NONE;
-        if (type === PGT_L1) rc = this.modL1Entry(pa, req.val >>> 0, v.domain, cmd === MMU_PT_UPDATE_PRESERVE_AD);
+        if (type === PGT_L1) rc = this.modL1Entry(pa, val, v.domain, cmd === MMU_PT_UPDATE_PRESERVE_AD);
         else if (type === PGT_L2) {
-          rc = this.modL2Entry(pa, req.val >>> 0, v.domain);
+          rc = this.modL2Entry(pa, val, v.domain);
           if (rc === 0) flush = true;
         } else if (type === PGT_SEG_DESC) rc = EINVAL;
         else {
           // An ordinary page (in use as one, or not in use): a plain write under a writable type reference.
           rc = this.getPageType(mfn, PGT_WRITABLE, v.domain);
           if (rc === 0) {
-            this.mem.write32(pa, req.val >>> 0);
+            this.mem.write32(pa, val);
             this.putPageType(mfn);
           }
         }
-        f.putPage(mfn);
       } else if (cmd === MMU_MACHPHYS_UPDATE) {
-        if (!(mfn < f.count) || f.owner[mfn] !== v.domain) rc = EINVAL;
-        else f.m2p[mfn] = req.val | 0;
+        if (!f.owns(mfn, v.domain)) rc = EINVAL;
+        else f.m2p[mfn] = val | 0;
       } else rc = ENOSYS;
       if (rc !== 0) break;
     }
@@ -307,30 +309,27 @@ export class MemoryManager {
   }
 
   /** mmuext_op for one vCPU's domain: in order, the first failure stops the batch. */
-  mmuextOp(ops: Requests<MmuextOp>, v: VcpuContext): BatchResult {
-    const { count, fetch } = source(ops);
-    const op = this.extOp;
+  mmuextOp(ops: Int32Array, v: VcpuContext, count = ops.length / EXTOP_WORDS): BatchResult {
     let done = 0;
     let rc = 0;
-    for (; done < count; done++) {
-      rc = fetch(done, op);
-      if (rc === 0) rc = this.mmuextOne(op, v);
+    for (let at = 0; done < count; done++, at += EXTOP_WORDS) {
+      rc = this.mmuextOne(ops[at] >>> 0, ops[at + 1] >>> 0, ops[at + 2] >>> 0, v);
       if (rc !== 0) break;
     }
     return { rc, done };
   }
 
-  private mmuextOne(op: MmuextOp, v: VcpuContext): number {
+  private mmuextOne(cmd: number, arg1: number, arg2: number, v: VcpuContext): number {
     const f = this.frames;
-    switch (op.cmd) {
+    switch (cmd) {
       case MMUEXT.PIN_L1_TABLE: case MMUEXT.PIN_L2_TABLE: {
-        const mfn = op.arg1 >>> 0;
+        const mfn = arg1;
         if (!f.getPage(mfn, v.domain)) return EINVAL;
         if (f.isPinned(mfn)) {
           f.putPage(mfn);
           return EINVAL;
         }
-        const rc = this.getPageType(mfn, op.cmd === MMUEXT.PIN_L1_TABLE ? PGT_L1 : PGT_L2, v.domain);
+        const rc = this.getPageType(mfn, cmd === MMUEXT.PIN_L1_TABLE ? PGT_L1 : PGT_L2, v.domain);
         if (rc !== 0) {
           f.putPage(mfn);
           return rc;
@@ -339,25 +338,25 @@ export class MemoryManager {
         return 0;
       }
       case MMUEXT.UNPIN_TABLE: {
-        const mfn = op.arg1 >>> 0;
+        const mfn = arg1;
         if (!(mfn < f.count) || f.owner[mfn] !== v.domain || !f.isPinned(mfn)) return EINVAL;
         f.setPinned(mfn, false);
         this.putPageType(mfn);
         f.putPage(mfn);
         return 0;
       }
-      case MMUEXT.NEW_BASEPTR: return this.newBaseptr(op.arg1 >>> 0, v);
+      case MMUEXT.NEW_BASEPTR: return this.newBaseptr(arg1, v);
       case MMUEXT.TLB_FLUSH_LOCAL: case MMUEXT.TLB_FLUSH_MULTI: case MMUEXT.TLB_FLUSH_ALL:
         // One vCPU per domain so far: every flush is this vCPU's.
         v.cpu.flushTlb();
         return 0;
       case MMUEXT.INVLPG_LOCAL: case MMUEXT.INVLPG_MULTI: case MMUEXT.INVLPG_ALL:
-        v.cpu.invalidatePage(op.arg1 >>> 0);
+        v.cpu.invalidatePage(arg1);
         return 0;
       case MMUEXT.SET_LDT: {
         // Xen's checks; the LDT's pages would be typed when first used, and the CPU's
         // segments are flat, so nothing more is kept.
-        const base = op.arg1 >>> 0, entries = op.arg2 >>> 0;
+        const base = arg1, entries = arg2;
         if (base & 0xfff || entries > 8192 || base + entries * 8 > HYPERVISOR_VIRT_START) return EINVAL;
         return 0;
       }
