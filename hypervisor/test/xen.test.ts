@@ -10,7 +10,7 @@ import { withBuiltins } from '../../asm/src/builtins.js';
 import { guestImage } from '../../cli/src/run.js';
 import { EAX, EBP, EBX, ECX, EDI, EDX, ESI } from '../src/cpu.js';
 import { hypercall } from '../src/xen/hypercalls.js';
-import { EBUSY, EFAULT, EINVAL, ENOSYS } from '../src/xen/abi.js';
+import { EBUSY, EFAULT, EINVAL, ENOSYS, EPERM } from '../src/xen/abi.js';
 import type { Domain } from '../src/xen/domain.js';
 import { checkInvariants } from '../src/xen/invariants.js';
 import { WALL_CLOCK_EPOCH } from '../src/xen/builder.js';
@@ -132,12 +132,13 @@ gp_handler:
    * irets to `userCode` there. The handler pops the top three words of its frame into
    * ESI, EDI and EBP and powers off.
    */
-  const toRing3 = (vector: number, dpl: number, userCode: string) => kernel(`
+  const toRing3 = (vector: number, dpl: number, userCode: string, setup = '', data = '') => kernel(`
     mov ebx, traps
     HYPERCALL set_trap_table
     mov ebx, FLAT_KERNEL_DS
     mov ecx, kstack_top
     HYPERCALL stack_switch
+${setup}
     ; make the page holding user code and its stack accessible from ring 3
     mov esi, [esi + start_info.mfn_list]
     mov eax, user_page - 0xC0000000
@@ -173,7 +174,8 @@ align 4096, db 0`, `traps: db ${vector}, ${dpl}
        dd handler
        dd 0, 0
        times 1024 dd 0
-kstack_top:`);
+kstack_top:
+${data}`);
 
   it.each([['the interpreter', 1e9], ['a compiled block', 1]])('a hypercall from ring 3 is refused (#GP through the hypercall gate, in %s) and the kernel handles it on its own stack', (_, threshold) => {
     const { xen, d, violations, symbol } = boot(toRing3(13, 0, '    mov eax, __HYPERVISOR_console_io\n    int 0x82'));
@@ -185,6 +187,31 @@ kstack_top:`);
     expect([r[ESI], r[EDI] >>> 0, r[EBP] & 0xffff]).toEqual([(0x82 << 3) | 2, symbol('user_code') + 5, 0xe02b]);
     expect(d.counters.hypercalls[18]).toBe(0); // the console_io never happened
     expect(violations).toEqual([]);
+  });
+
+  it("in/out from ring 3 are emulated for the ports the kernel's I/O bitmap allows, #GP for the others", () => {
+    const setup = `
+    push esi
+    mov ebx, PHYSDEVOP_set_iopl
+    mov ecx, iopl
+    HYPERCALL physdev_op                 ; IOPL 1: enough for ring 1, not for ring 3
+    mov ebx, PHYSDEVOP_set_iobitmap
+    mov ecx, iobitmap
+    HYPERCALL physdev_op
+    pop esi`;
+    const data = `iopl: dd 1
+iobitmap: dd bitmap, 128
+bitmap: times 14 db 0xff
+        db 0xfe                          ; port 0x70 allowed
+        db 0xff`;
+    const user = '    xor eax, eax\n    in al, 0x70\n    mov [user_page + 0x800], eax\n    in al, 0x71';
+    const { xen, d, symbol } = boot(toRing3(13, 0, user, setup, data));
+    expect(xen.run(d, 1_000_000)).toEqual({ kind: 'ended' });
+    const r = d.cpu.regs;
+    expect(d.state).toEqual({ kind: 'shutdown', reason: 0 });
+    // the first read all ones; #GP(0) at the second in (EIP of the instruction)
+    expect(d.read32(symbol('user_page') + 0x800)).toBe(0xff);
+    expect([r[ESI], r[EDI] >>> 0]).toEqual([0, symbol('user_code') + 9]);
   });
 
   it("int 0x80 from ring 3 goes straight to the kernel's handler (the fast system-call path), with no hypervisor transition", () => {
@@ -663,6 +690,92 @@ unmapped: times 4096 db 0`));
     const r = (name: string) => d.read32(symbol(name));
     expect([r('r_unmap'), r('r_batch'), r('done')]).toEqual([0, EFAULT >>> 0, 1]);
     expect(d.counters.ptUpdates).toBe(2); // the unmapping, and the batch's first request
+  });
+
+  it("physdev_op: a domain without devices may set its IOPL and I/O bitmap; IRQ and device operations get Xen's errors", () => {
+    const { xen, d, symbol } = boot(kernel(`
+%macro PHYSDEV 2                         ; command, argument -> result at r_%1
+    mov ebx, PHYSDEVOP_%1
+    mov ecx, %2
+    HYPERCALL physdev_op
+    mov [r_%1], eax
+%endmacro
+    PHYSDEV set_iopl, four
+    mov [r_iopl4], eax
+    PHYSDEV irq_status_query, query
+    PHYSDEV eoi, query
+    PHYSDEV map_pirq, query
+    PHYSDEV apic_read, query
+    PHYSDEV set_iobitmap, huge_bitmap
+    mov ebx, PHYSDEVOP_irq_status_query
+    mov ecx, query_big
+    HYPERCALL physdev_op
+    mov [r_query_big], eax
+    mov ebx, PHYSDEVOP_set_iopl
+    mov ecx, 0x00002000                  ; not mapped
+    HYPERCALL physdev_op
+    mov [r_fault], eax`, `four: dd 4
+query: dd 3, 0xffffffff
+query_big: dd 48, 0
+huge_bitmap: dd 0, 65537
+r_set_iopl: dd 1
+r_iopl4: dd 1
+r_irq_status_query: dd 1
+r_eoi: dd 1
+r_map_pirq: dd 1
+r_apic_read: dd 1
+r_set_iobitmap: dd 1
+r_query_big: dd 1
+r_fault: dd 1`));
+    expect(xen.run(d, 100_000)).toEqual({ kind: 'ended' });
+    const r = (name: string) => d.read32(symbol(name))! | 0;
+    expect([r('r_iopl4'), r('r_irq_status_query'), r('r_eoi'), r('r_map_pirq'), r('r_apic_read'), r('r_set_iobitmap'), r('r_query_big'), r('r_fault')])
+      .toEqual([EINVAL, 0, EINVAL, EPERM, EPERM, EINVAL, EINVAL, EFAULT]);
+    expect(d.read32(symbol('query') + 4)).toBe(0); // no flags: the IRQ is neither shared nor waiting for an EOI
+    expect(d.iopl).toBe(0);
+  });
+
+  it('in/out and cli/sti in ring 1 are #GP until the kernel raises its virtual IOPL; then ports read as all ones', () => {
+    const { xen, d, symbol } = boot(kernel(`
+    mov ebx, traps
+    HYPERCALL set_trap_table
+    mov byte [skip], 2
+    in al, 0x60                          ; #GP: the virtual IOPL is 0
+    mov byte [skip], 1
+    cli                                  ; #GP
+    mov ebx, PHYSDEVOP_set_iopl
+    mov ecx, one
+    HYPERCALL physdev_op
+    mov [r_set], eax
+    mov eax, 0x12345678
+    in al, 0x60
+    mov [r_in8], eax
+    mov dx, 0x1f0
+    in eax, dx
+    mov [r_in32], eax
+    out 0x80, al
+    cli                                  ; ignored now
+    sti
+    jmp poweroff
+gp_handler:
+    inc dword [gp_count]
+    add esp, 4                           ; the error code
+    movzx eax, byte [skip]
+    add [esp], eax                       ; past the instruction
+    iret`, `traps: db 13, 0
+       dw FLAT_KERNEL_CS
+       dd gp_handler
+       dd 0, 0
+one: dd 1
+skip: db 0
+gp_count: dd 0
+r_set: dd 1
+r_in8: dd 0
+r_in32: dd 0`));
+    expect(xen.run(d, 100_000)).toEqual({ kind: 'ended' });
+    const r = (name: string) => d.read32(symbol(name));
+    expect([r('gp_count'), r('r_set'), r('r_in8'), r('r_in32')]).toEqual([2, 0, 0x123456ff, 0xffffffff]);
+    expect(d.iopl).toBe(1);
   });
 
   it('unknown numbers are ENOSYS; bad arguments are Xen\'s errno; a bad pointer is EFAULT', () => {

@@ -76,6 +76,10 @@ export class Domain implements VcpuContext {
   maxPages = 0;
   /** vm_assist types enabled (bit n: VMASST_TYPE n). */
   vmAssist = 0;
+  /** The virtual IOPL of PHYSDEVOP_set_iopl (the CPU's own stays 0, so that I/O traps). */
+  iopl = 0;
+  /** The I/O permission bitmap of PHYSDEVOP_set_iobitmap: its guest address, and the ports it covers. */
+  ioBitmap: { address: number; ports: number } | null = null;
   /** Host input for the emergency console (console_io CONSOLEIO_read), not yet read. */
   consoleInput = '';
   /** The built-in console backend (set by the builder). */

@@ -7,7 +7,12 @@
 //   mov to cr3                validated like MMUEXT_NEW_BASEPTR
 //   clts                      clears the virtual TS
 //   wbinvd, invd              nothing to do for a guest without cache control: skipped
-// I/O instructions, MSRs, cli/sti, hlt and the descriptor-table loads are not emulated.
+//   cli, sti                  ignored when the virtual IOPL (PHYSDEVOP_set_iopl) allows
+//                             them; a kernel masks events through vcpu_info instead
+//   in, out                   when the virtual IOPL or the guest's I/O bitmap allows the
+//                             port (ring 1 or 3); no domain here may touch real ports, so
+//                             reads give all ones and writes go nowhere
+// String I/O (ins/outs), MSRs, hlt and the descriptor-table loads are not emulated.
 //
 // With VMASST_TYPE_writable_pagetables enabled, a ring-1 store that faults on a
 // read-only page-table entry page is emulated too (xen/arch/x86/pv/ro-page-fault.c):
@@ -17,7 +22,7 @@
 import { decode, MAX_INSTRUCTION_LENGTH, type DecodedInstruction } from '../../../isa/src/index.js';
 import { k, PAGE_PRESENT } from './abi.js';
 import { PGT_L1 } from './frames.js';
-import { CR0_PE, CR0_PG, CR0_TS, CR0_WP } from '../cpu.js';
+import { CR0_PE, CR0_PG, CR0_TS, CR0_WP, EAX, EDX } from '../cpu.js';
 import type { Domain } from './domain.js';
 import type { MemoryManager } from './mm.js';
 
@@ -66,16 +71,52 @@ export function emulatePageTableWrite(d: Domain, mm: MemoryManager, errorCode: n
   return true;
 }
 
+/** Whether the guest allows itself `bytes` of I/O at `port` (Xen's guest_io_okay). */
+function guestIoOkay(d: Domain, port: number, bytes: number): boolean {
+  // The kernel counts as ring 1, user code as ring 3.
+  if (d.cpu.cpl <= d.iopl) return true;
+  const bitmap = d.ioBitmap;
+  if (bitmap === null || port + bytes > bitmap.ports) return false;
+  // Two bytes of the bitmap cover the access; an unreadable byte refuses its ports.
+  const lo = d.read((bitmap.address + (port >>> 3)) >>> 0, 1)?.[0] ?? 0xff;
+  const hi = d.read((bitmap.address + (port >>> 3) + 1) >>> 0, 1)?.[0] ?? 0xff;
+  return ((lo | (hi << 8)) & (((1 << bytes) - 1) << (port & 7))) === 0;
+}
+
+/** in/out the guest allowed itself: a port no domain here owns (reads all ones, writes dropped). */
+function emulateIo(d: Domain, i: DecodedInstruction): boolean {
+  const ops = i.operands;
+  const isIn = i.form.mnemonic === 'in';
+  const acc = ops[isIn ? 0 : 1], portOp = ops[isIn ? 1 : 0];
+  if (acc.type !== 'reg') return false;
+  const bytes = acc.reg.cls === 'r8' ? 1 : acc.reg.cls === 'r16' ? 2 : 4;
+  const port = portOp.type === 'imm' ? portOp.value : d.cpu.regs[EDX] & 0xffff;
+  if (!guestIoOkay(d, port, bytes)) return false;
+  if (isIn) {
+    const r = d.cpu.regs;
+    r[EAX] = bytes === 4 ? -1 : r[EAX] | ((1 << (bytes * 8)) - 1);
+  }
+  return true;
+}
+
 /** Emulates the instruction at EIP if Xen would; true when done (EIP moved past it). */
 export function emulatePrivileged(d: Domain, mm: MemoryManager): boolean {
   const cpu = d.cpu;
-  if (cpu.cpl !== 1) return false;
+  if (cpu.cpl !== 1 && cpu.cpl !== 3) return false;
   const i = instructionAt(d);
   if (!i) return false;
   const m = i.form.mnemonic;
+  if (m === 'in' || m === 'out') {
+    if (!emulateIo(d, i)) return false;
+    cpu.eip = (cpu.eip + i.length) >>> 0;
+    return true;
+  }
+  if (cpu.cpl !== 1) return false;
   const ops = i.operands;
   const reg = (k: number) => (ops[k].type === 'reg' ? ops[k].reg : null);
-  if (m === 'clts') d.fpuTaskSwitched = false;
+  if (m === 'cli' || m === 'sti') {
+    if (d.iopl < 1) return false; // ignored, not obeyed: events stay as vcpu_info says
+  } else if (m === 'clts') d.fpuTaskSwitched = false;
   else if (m === 'wbinvd' || m === 'invd') {
     // nothing to flush
   } else if (m === 'mov' && reg(0)?.cls === 'r32' && reg(1)?.cls === 'creg') {

@@ -184,3 +184,14 @@ export const PHYSDEVOP: XenConstantGroup = {
     c('PHYSDEVOP_release_msix', 31, 'Release MSI-X of a device.'),
   ],
 };
+
+export const XENIRQSTAT: XenConstantGroup = {
+  id: 'XENIRQSTAT',
+  distinct: false,
+  doc: 'Flags PHYSDEVOP_irq_status_query returns for a physical IRQ.',
+  source: 'xen/include/public/physdev.h',
+  constants: [
+    c('XENIRQSTAT_needs_eoi', 1 << 0, 'The IRQ needs PHYSDEVOP_eoi after handling.'),
+    c('XENIRQSTAT_shared', 1 << 1, 'The IRQ is shared with another domain.'),
+  ],
+};

@@ -34,6 +34,7 @@ export const XEN_CONSTANT_GROUPS: readonly XenConstantGroup[] = [
   ops.CALLBACK,
   ops.XENNMI,
   ops.PHYSDEVOP,
+  ops.XENIRQSTAT,
   events.VIRQ,
   events.EVTCHNOP,
   events.EVTCHNSTAT,

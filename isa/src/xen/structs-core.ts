@@ -244,6 +244,32 @@ export const PHYSDEV_SET_IOPL: StructLayout = {
   ],
 };
 
+export const PHYSDEV_SET_IOBITMAP: StructLayout = {
+  name: 'physdev_set_iobitmap', size: 8, align: 4, header: 'physdev.h',
+  doc: 'Argument of PHYSDEVOP_set_iobitmap: the guest\'s I/O permission bitmap (a set bit refuses the port).',
+  fields: [
+    f('bitmap', 0, 4, 'XEN_GUEST_HANDLE(uint8)', 'Guest virtual address of the bitmap.'),
+    f('nr_ports', 4, 4, 'uint32_t', 'Ports the bitmap covers (at most 65536).'),
+  ],
+};
+
+export const PHYSDEV_EOI: StructLayout = {
+  name: 'physdev_eoi', size: 4, align: 4, header: 'physdev.h',
+  doc: 'Argument of PHYSDEVOP_eoi.',
+  fields: [
+    f('irq', 0, 4, 'uint32_t', 'The physical IRQ (PIRQ) handled.'),
+  ],
+};
+
+export const PHYSDEV_IRQ_STATUS_QUERY: StructLayout = {
+  name: 'physdev_irq_status_query', size: 8, align: 4, header: 'physdev.h',
+  doc: 'Argument of PHYSDEVOP_irq_status_query.',
+  fields: [
+    f('irq', 0, 4, 'uint32_t', 'IN: the physical IRQ (PIRQ).'),
+    f('flags', 4, 4, 'uint32_t', 'OUT: XENIRQSTAT_* flags.'),
+  ],
+};
+
 export const XEN_MEMORY_RESERVATION: StructLayout = {
   name: 'xen_memory_reservation', size: 20, align: 4, header: 'memory.h',
   doc: 'Argument of XENMEM_increase_reservation, decrease_reservation and populate_physmap.',
