@@ -79,6 +79,7 @@ export function buildDomain(xen: Xen, id: number, image: GuestImage, opts: Build
   if (!frames || !shared) return { error: `not enough machine memory for ${opts.memoryKiB} KiB` };
   const mem = xen.mem;
   const domain = new Domain(id, opts.name, mem, frames);
+  domain.cpu.cycles = xen.now; // its clock is the machine's
   domain.sharedInfoMfn = shared[0];
   domain.pages = domain.maxPages = nrPages;
   frames.forEach((mfn, pfn) => (xen.frames.m2p[mfn] = pfn));

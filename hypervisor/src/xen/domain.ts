@@ -8,6 +8,7 @@ import type { PhysicalMemory } from '../memory.js';
 import type { ConsoleBackend } from './console.js';
 import { EventChannels } from './events.js';
 import type { VcpuContext } from './mm.js';
+import { DEFAULT_SCHED_PARAMS, type SchedParams } from './sched.js';
 
 export interface TrapEntry {
   /** DPL (which rings may raise it with `int n`) and flag 4: mask events on entry. */
@@ -27,6 +28,8 @@ export const COUNTED_HYPERCALLS = 64;
 export interface DomainCounters {
   /** By hypercall number; index COUNTED_HYPERCALLS counts every larger number. */
   hypercalls: Float64Array;
+  /** Cycles its vCPU has run. */
+  cycles: number;
   /** Guest → hypervisor entries (hypercalls and traps taken by the hypervisor). */
   transitions: number;
   /** Page-table entries changed by hypercalls (mmu_update, update_va_mapping). */
@@ -54,7 +57,7 @@ export class Domain implements VcpuContext {
   sharedInfoMfn = -1;
   state: DomainState = { kind: 'running' };
   readonly console: string[] = [];
-  readonly counters: DomainCounters = { hypercalls: new Float64Array(COUNTED_HYPERCALLS + 1), transitions: 0, ptUpdates: 0, trapsByVector: new Map(), eventsSent: 0, eventsDelivered: 0 };
+  readonly counters: DomainCounters = { hypercalls: new Float64Array(COUNTED_HYPERCALLS + 1), cycles: 0, transitions: 0, ptUpdates: 0, trapsByVector: new Map(), eventsSent: 0, eventsDelivered: 0 };
   readonly events: EventChannels;
   /** A word for read32 and write32. */
   private readonly word = new Uint8Array(4);
@@ -65,6 +68,12 @@ export class Domain implements VcpuContext {
   timerDeadline = -1;
   /** Blocked in SCHEDOP_block until an event is pending (or in SCHEDOP_poll: see poll). */
   blocked = false;
+  /** Gave up the CPU with SCHEDOP_yield (until the scheduler next decides). */
+  yielded = false;
+  /** Paused by the control interface: not scheduled until unpaused. */
+  paused = false;
+  /** Its share of the CPU, and BVT's warp parameters. */
+  sched: SchedParams = { ...DEFAULT_SCHED_PARAMS };
   /** While blocked in SCHEDOP_poll: the ports it waits for, and its timeout in cycles (-1: none). */
   poll: { ports: number[]; deadline: number } | null = null;
   /** The virtual CR0.TS of fpu_taskswitch. */

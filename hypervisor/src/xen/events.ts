@@ -30,6 +30,9 @@ export class EventChannels {
   /** The port each VIRQ is bound to (-1: none). */
   readonly virqPort = new Int32Array(24).fill(-1);
 
+  /** Called after an event is raised for the domain (the machine may wake it). */
+  onRaise: () => void = () => {};
+
   constructor(private readonly d: Domain) {}
 
   private get shared(): number {
@@ -66,8 +69,8 @@ export class EventChannels {
     if (this.isPending(port)) return;
     this.setBit(SI_PENDING, port, true);
     this.d.counters.eventsSent++;
-    if (this.isMasked(port)) return;
-    this.select(port);
+    if (!this.isMasked(port)) this.select(port);
+    this.onRaise();
   }
 
   /** The pending_sel bit of the port's word and the vCPU's upcall flag. */

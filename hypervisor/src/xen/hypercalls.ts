@@ -120,7 +120,10 @@ const HANDLERS = new Map<number, Handler>([
     return 0;
   }],
   [num('sched_op'), (_x, d, [cmd, arg]) => {
-    if (cmd === SCHEDOP_yield) return 0;
+    if (cmd === SCHEDOP_yield) {
+      d.yielded = true;
+      return 0;
+    }
     if (cmd === SCHEDOP_block) {
       // Events are enabled atomically with blocking; an event already pending ends the block at once.
       d.events.upcallMasked = false;

@@ -1,7 +1,9 @@
 // The simulated Xen: machine memory with its frame table, Xen's own frames (the read-only
 // machine-to-physical table guests see at MACH2PHYS_VIRT_START), the page-table rules,
-// the domains, and the loop that runs a domain's vCPU and handles what stops it
-// (hypercalls, exceptions). Deterministic like the CPU under it.
+// the domains, and the machine's loop: one physical CPU and one clock, the scheduling
+// policy choosing which domain's vCPU runs, each slice handling what stops the vCPU
+// (hypercalls, exceptions, upcalls, timers). Deterministic like the CPU under it: the
+// same domains and inputs give the same interleaving.
 
 import { PhysicalMemory } from '../memory.js';
 import { HYPERVISOR_L2_SLOT, k, MACH2PHYS_VIRT_END, MACH2PHYS_VIRT_START, PAGE_ACCESSED, PAGE_PRESENT } from './abi.js';
@@ -12,6 +14,7 @@ import { hypercall } from './hypercalls.js';
 import type { GuestImage } from './image.js';
 import { MemoryManager } from './mm.js';
 import { emulatePageTableWrite, emulatePrivileged } from './emulate.js';
+import { Bvt, type SchedulerPolicy } from './sched.js';
 import { bounce, upcall } from './traps.js';
 
 const GP_VECTOR = 13;
@@ -31,10 +34,14 @@ export const TRANSITION_CYCLES = 500;
 
 export type RunResult =
   | { kind: 'budget' }
-  | { kind: 'breakpoint'; address: number }
+  | { kind: 'breakpoint'; address: number; domain: Domain }
   | { kind: 'ended' }
-  /** Blocked with no event pending and no timer set: nothing will ever wake it. */
+  /** Every live domain is blocked with no event pending and no timer set: nothing will ever wake one. */
   | { kind: 'idle' };
+
+const BUDGET: RunResult = Object.freeze({ kind: 'budget' });
+const ENDED: RunResult = Object.freeze({ kind: 'ended' });
+const IDLE: RunResult = Object.freeze({ kind: 'idle' });
 
 export class Xen {
   readonly mem: PhysicalMemory;
@@ -44,6 +51,14 @@ export class Xen {
   private nextId = 1;
   /** Called after each hypercall (for tracing): domain, number, arguments, result. */
   onHypercall: ((d: Domain, n: number, args: number[], result: number) => void) | null = null;
+  /** The machine's clock in cycles since boot (one cycle is one nanosecond of system time). */
+  now = 0;
+  /** Which runnable domain runs next, and for how long. */
+  policy: SchedulerPolicy = new Bvt();
+  /** The domain on the CPU while run() runs one, else null. */
+  private current: Domain | null = null;
+  /** Set when a domain that woke should take the CPU from the current one. */
+  private preempt = false;
 
   constructor(machineFrames = 8192) {
     this.mem = new PhysicalMemory(machineFrames);
@@ -74,64 +89,139 @@ export class Xen {
     return built;
   }
 
-  /** Runs a domain until it shuts down or crashes, a breakpoint stops it, or `budget` cycles pass. */
+  /**
+   * Runs the machine for up to `budget` cycles: every domain, as the scheduling policy
+   * decides; early when `d` has ended (shut down or crashed) or a breakpoint stops a vCPU.
+   */
   run(d: Domain, budget: number): RunResult {
-    const cpu = d.cpu;
-    const end = cpu.cycles + budget;
-    while (d.state.kind === 'running') {
-      if (d.timerDeadline >= 0 && cpu.cycles >= d.timerDeadline) this.fireTimer(d);
-      if (d.blocked) {
-        const poll = d.poll;
-        // SCHEDOP_block wakes on any upcall; SCHEDOP_poll on one of its ports (masked or not) or its timeout.
-        const woken = poll ? poll.ports.some((p) => d.events.isPending(p)) || (poll.deadline >= 0 && cpu.cycles >= poll.deadline) : d.events.upcallPending;
-        if (woken) {
-          d.blocked = false;
-          d.poll = null;
-        } else {
-          const wake = Math.min(d.timerDeadline < 0 ? Infinity : d.timerDeadline, poll && poll.deadline >= 0 ? poll.deadline : Infinity);
-          if (wake === Infinity) return { kind: 'idle' };
-          // Time passes while the vCPU is blocked: on to the next timer (or the end of the budget).
-          cpu.cycles = Math.min(wake, end);
-          d.events.publishTime();
-          if (cpu.cycles >= end) return { kind: 'budget' };
-          continue;
-        }
+    return this.runMachine(budget, () => d.state.kind !== 'running');
+  }
+
+  /** Runs the machine for up to `budget` cycles, or until every domain has ended. */
+  runAll(budget: number): RunResult {
+    return this.runMachine(budget, () => {
+      for (const d of this.domains.values()) if (d.state.kind === 'running') return false;
+      return true;
+    });
+  }
+
+  /** The system time as the running vCPU sees it (the clock advances with it). */
+  time(): number {
+    return this.current !== null ? this.current.cpu.cycles : this.now;
+  }
+
+  private runMachine(budget: number, finished: () => boolean): RunResult {
+    const end = this.now + budget;
+    for (;;) {
+      if (finished()) return ENDED;
+      this.fireTimers();
+      const runnable: Domain[] = [];
+      for (const d of this.domains.values()) if (d.state.kind === 'running' && !d.blocked && !d.paused) runnable.push(d);
+      if (runnable.length === 0) {
+        // Time passes with every vCPU blocked: on to the next timer (or the end of the budget).
+        const wake = this.nextDeadline();
+        if (wake === Infinity) return IDLE;
+        this.now = Math.min(wake, end);
+        if (this.now >= end) return BUDGET;
+        continue;
       }
+      if (this.now >= end) return BUDGET;
+      const { next, slice } = this.policy.pick(runnable, this.now);
+      const stop = this.runSlice(next as Domain, Math.min(end, this.now + Math.max(1, slice), this.nextDeadline()));
+      if (stop !== null) return stop;
+    }
+  }
+
+  /**
+   * Runs a domain's vCPU from now until `until`, or until it blocks, yields, ends, stops at
+   * a breakpoint or a woken domain preempts it; the clock advances with it.
+   */
+  private runSlice(d: Domain, until: number): RunResult | null {
+    const cpu = d.cpu;
+    const start = (cpu.cycles = this.now);
+    this.current = d;
+    this.preempt = false;
+    let stopped: RunResult | null = null;
+    while (d.state.kind === 'running' && !d.blocked && !d.yielded && !this.preempt) {
       if (d.events.deliverable) {
         d.events.publishTime();
-        if (!upcall(d)) continue;
+        if (!upcall(d)) break;
       }
-      if (cpu.cycles >= end) return { kind: 'budget' };
-      const until = d.timerDeadline >= 0 ? Math.min(end, d.timerDeadline) : end;
-      const stop = cpu.run(Math.max(1, until - cpu.cycles));
-      switch (stop.kind) {
-        case 'budget':
-          if (cpu.cycles >= end) return { kind: 'budget' };
-          break; // a timer is due first
-        case 'breakpoint': return stop;
-        case 'hypercall':
-          if (!stop.handled) this.service(d);
-          break;
-        case 'exception':
-          if (stop.software && stop.vector === SYSCALL_VECTOR && d.traps.has(SYSCALL_VECTOR)) {
-            // The fast system-call path: Xen installs the guest's int 0x80 gate in the real
-            // IDT, so the kernel is entered without a hypervisor transition.
-            bounce(d, stop.vector, stop.errorCode);
-            break;
-          }
-          d.counters.transitions++;
-          cpu.cycles += TRANSITION_CYCLES;
-          // A #GP(0) from ring 1 may be one of the few privileged instructions Xen emulates.
-          if (stop.vector === GP_VECTOR && stop.errorCode === 0 && !stop.software && emulatePrivileged(d, this.mm)) break;
-          if (stop.vector === PF_VECTOR && emulatePageTableWrite(d, this.mm, stop.errorCode)) break;
-          bounce(d, stop.vector, stop.errorCode);
-          break;
-        case 'halt':
-          d.crash('hlt in ring 0'); // a guest never runs in ring 0
-          break;
+      const limit = d.timerDeadline >= 0 ? Math.min(until, d.timerDeadline) : until;
+      if (cpu.cycles >= limit) break;
+      const stop = cpu.run(limit - cpu.cycles);
+      if (stop.kind === 'breakpoint') {
+        stopped = { kind: 'breakpoint', address: stop.address, domain: d };
+        break;
       }
+      if (stop.kind === 'hypercall') {
+        if (!stop.handled) this.service(d);
+      } else if (stop.kind === 'exception') this.exception(d, stop.vector, stop.errorCode, stop.software);
+      else if (stop.kind === 'halt') d.crash('hlt in ring 0'); // a guest never runs in ring 0
     }
-    return { kind: 'ended' };
+    this.current = null;
+    d.yielded = false;
+    const ran = cpu.cycles - start;
+    this.now = cpu.cycles;
+    d.counters.cycles += ran;
+    this.policy.charge(d, ran, this.now);
+    return stopped;
+  }
+
+  /** An exception the vCPU stopped for: Xen's emulation, the fast system-call path, or the guest's handler. */
+  private exception(d: Domain, vector: number, errorCode: number, software: boolean): void {
+    if (software && vector === SYSCALL_VECTOR && d.traps.has(SYSCALL_VECTOR)) {
+      // The fast system-call path: Xen installs the guest's int 0x80 gate in the real
+      // IDT, so the kernel is entered without a hypervisor transition.
+      bounce(d, vector, errorCode);
+      return;
+    }
+    d.counters.transitions++;
+    d.cpu.cycles += TRANSITION_CYCLES;
+    // A #GP(0) from ring 1 may be one of the few privileged instructions Xen emulates.
+    if (vector === GP_VECTOR && errorCode === 0 && !software && emulatePrivileged(d, this.mm)) return;
+    if (vector === PF_VECTOR && emulatePageTableWrite(d, this.mm, errorCode)) return;
+    bounce(d, vector, errorCode);
+  }
+
+  /** Fires the timers that are due, and wakes the blocked vCPUs that now have what they wait for. */
+  private fireTimers(): void {
+    for (const d of this.domains.values()) {
+      if (d.state.kind !== 'running') continue;
+      if (d.timerDeadline >= 0 && this.now >= d.timerDeadline) this.fireTimer(d);
+      if (d.blocked && this.wakeable(d)) this.wake(d);
+    }
+  }
+
+  /** Whether a blocked vCPU has what it waits for: SCHEDOP_block any upcall, SCHEDOP_poll one of its ports (masked or not) or its timeout. */
+  private wakeable(d: Domain): boolean {
+    const poll = d.poll;
+    if (poll === null) return d.events.upcallPending;
+    return poll.ports.some((p) => d.events.isPending(p)) || (poll.deadline >= 0 && this.time() >= poll.deadline);
+  }
+
+  private wake(d: Domain): void {
+    d.blocked = false;
+    d.poll = null;
+    this.policy.wake(d, this.time());
+    const cur = this.current;
+    if (cur !== null && cur !== d && this.policy.preempts(d, cur, cur.cpu.cycles - this.now, cur.cpu.cycles)) this.preempt = true;
+  }
+
+  /** An event was raised for `d`: it may wake. */
+  private notify(d: Domain): void {
+    if (d.blocked && d.state.kind === 'running' && this.wakeable(d)) this.wake(d);
+  }
+
+  /** The earliest timer or poll timeout of a live domain (Infinity: none). */
+  private nextDeadline(): number {
+    let t = Infinity;
+    for (const d of this.domains.values()) {
+      if (d.state.kind !== 'running') continue;
+      if (d.timerDeadline >= 0 && d.timerDeadline < t) t = d.timerDeadline;
+      if (d.poll !== null && d.poll.deadline >= 0 && d.poll.deadline < t) t = d.poll.deadline;
+    }
+    return t;
   }
 
   /** A hypercall of the domain's vCPU: the transition charged, the handler, the trace. */
@@ -143,15 +233,17 @@ export class Xen {
 
   /**
    * Hypercalls are handled where the vCPU makes them, without leaving the CPU's run loop;
-   * it goes back to run() only when what run() decides has changed: the domain stopped,
-   * blocked, has an upcall to take, or set another timer.
+   * it goes back to runSlice only when what that loop decides has changed: the domain
+   * stopped, blocked or yielded, has an upcall to take, set another timer, or a domain it
+   * woke takes the CPU.
    */
   private handleHypercallsInline(d: Domain): void {
     d.cpu.hypercallHandler = () => {
       const deadline = d.timerDeadline;
       this.service(d);
-      return d.state.kind === 'running' && !d.blocked && d.timerDeadline === deadline && !d.events.deliverable;
+      return d.state.kind === 'running' && !d.blocked && !d.yielded && !this.preempt && d.timerDeadline === deadline && !d.events.deliverable;
     };
+    d.events.onRaise = () => this.notify(d);
   }
 
   /**

@@ -1,0 +1,153 @@
+// Scheduling policies: which runnable domain's vCPU runs next on the physical CPU, and for
+// how long. Time is the machine's cycle clock (one cycle is one nanosecond). The machine
+// (xen.ts) asks `pick` at every scheduling point, reports what ran with `charge`, and a
+// wake-up with `wake`; `preempts` says whether a domain that just woke may take the CPU
+// from the running one before its slice ends.
+
+/** Per-domain scheduling parameters (the control interface sets them). */
+export interface SchedParams {
+  /** Share of the CPU relative to other domains (BVT's mcu_advance is its inverse). */
+  weight: number;
+  /** BVT: virtual time a woken domain may borrow (in MCUs of weight 1), 0 for none. */
+  warp: number;
+  /** BVT: how long a warp may last (cycles), 0 for no limit. */
+  warpLimit: number;
+  /** BVT: how long a domain must run unwarped before it may warp again (cycles). */
+  unwarpRequirement: number;
+}
+
+export const DEFAULT_SCHED_PARAMS: SchedParams = Object.freeze({ weight: 1, warp: 0, warpLimit: 0, unwarpRequirement: 0 });
+
+/** What a policy schedules: a domain's one vCPU, known by its id. */
+export interface Schedulable {
+  readonly domain: number;
+  readonly sched: SchedParams;
+}
+
+export interface SchedulerPolicy {
+  readonly name: string;
+  /** Picks among `runnable` (never empty, in domain-id order) the one to run at `now`, and its slice. */
+  pick(runnable: readonly Schedulable[], now: number): { next: Schedulable; slice: number };
+  /** `d` ran `cycles` (ending at `now`). */
+  charge(d: Schedulable, cycles: number, now: number): void;
+  /** `d` became runnable at `now` (an event or a timer woke it, or it was created). */
+  wake(d: Schedulable, now: number): void;
+  /** Whether `woken` takes the CPU from `running`, which has run `ranFor` cycles of its slice. */
+  preempts(woken: Schedulable, running: Schedulable, ranFor: number, now: number): boolean;
+}
+
+/** 100 µs: BVT's minimum charging unit. */
+export const MCU = 100_000;
+/** 5 ms: the context-switch allowance, Xen 2003's default slice. */
+export const CTX_ALLOW = 5_000_000;
+
+/** Round robin in domain-id order, a fixed slice each, for tests and as a baseline. */
+export class RoundRobin implements SchedulerPolicy {
+  readonly name = 'round-robin';
+  private last = -1;
+
+  constructor(private readonly slice = CTX_ALLOW) {}
+
+  pick(runnable: readonly Schedulable[]): { next: Schedulable; slice: number } {
+    const next = runnable.find((d) => d.domain > this.last) ?? runnable[0];
+    this.last = next.domain;
+    return { next, slice: this.slice };
+  }
+
+  charge(): void {}
+  wake(): void {}
+  preempts(): boolean {
+    return false;
+  }
+}
+
+interface BvtState {
+  /** Actual virtual time, in MCUs of weight 1. */
+  avt: number;
+  /** When the current warp began, and when the domain last stopped warping (cycles). */
+  warpedAt: number;
+  unwarpedAt: number;
+  /** Whether it may warp (set on wake, cleared when a warp runs out). */
+  warpBack: boolean;
+}
+
+/**
+ * Borrowed Virtual Time (Duda & Cheriton, SOSP'99), as Xen 2.0's sched_bvt.c runs it:
+ * each domain's actual virtual time advances by ceil(ran / MCU) / weight; the runnable
+ * domain with the lowest effective virtual time (actual, less its warp while it may warp)
+ * runs, for the difference to the next one in its own time plus the context-switch
+ * allowance (ten allowances when it is alone). A waking domain's time is raised to the
+ * system virtual time so that sleeping banks no credit.
+ */
+export class Bvt implements SchedulerPolicy {
+  readonly name = 'bvt';
+  private readonly state = new Map<number, BvtState>();
+  /** The domains runnable at the last pick: system virtual time is the least of their actual times. */
+  private runnable: readonly Schedulable[] = [];
+
+  constructor(private readonly ctxAllow = CTX_ALLOW) {}
+
+  private of(d: Schedulable): BvtState {
+    let s = this.state.get(d.domain);
+    if (s === undefined) {
+      s = { avt: 0, warpedAt: 0, unwarpedAt: 0, warpBack: false };
+      this.state.set(d.domain, s);
+      s.avt = this.svt(d);
+    }
+    return s;
+  }
+
+  /** System virtual time (as `d` joins or wakes): the least actual virtual time of the others that were runnable. */
+  private svt(d: Schedulable): number {
+    let min = Infinity;
+    for (const r of this.runnable) if (r.domain !== d.domain) min = Math.min(min, this.of(r).avt);
+    return min === Infinity ? 0 : min;
+  }
+
+  /** Effective virtual time: warped while warping is allowed, else the actual time. */
+  private evt(d: Schedulable, now: number): number {
+    const s = this.of(d);
+    const p = d.sched;
+    if (p.warp > 0 && s.warpBack) {
+      const withinLimit = p.warpLimit === 0 || now - s.warpedAt < p.warpLimit;
+      const rested = now - s.unwarpedAt >= p.unwarpRequirement;
+      if (withinLimit && rested) return s.avt - p.warp;
+      s.warpBack = false;
+      s.unwarpedAt = now;
+    }
+    return s.avt;
+  }
+
+  pick(runnable: readonly Schedulable[], now: number): { next: Schedulable; slice: number } {
+    this.runnable = runnable;
+    let best = runnable[0], bestEvt = this.evt(best, now), second = Infinity;
+    for (let i = 1; i < runnable.length; i++) {
+      const e = this.evt(runnable[i], now);
+      if (e < bestEvt) {
+        second = bestEvt;
+        best = runnable[i];
+        bestEvt = e;
+      } else if (e < second) second = e;
+    }
+    // Run until it passes the next one (each MCU run advances its time by 1 / weight), plus
+    // the allowance: whole MCUs, since it is charged by the MCU.
+    const slice = second === Infinity ? 10 * this.ctxAllow : Math.ceil((second - bestEvt) * best.sched.weight) * MCU + this.ctxAllow;
+    return { next: best, slice };
+  }
+
+  charge(d: Schedulable, cycles: number): void {
+    if (cycles <= 0) return;
+    this.of(d).avt += Math.ceil(cycles / MCU) / d.sched.weight;
+  }
+
+  wake(d: Schedulable, now: number): void {
+    const s = this.of(d);
+    s.avt = Math.max(s.avt, this.svt(d));
+    if (!s.warpBack) s.warpedAt = now;
+    s.warpBack = true;
+  }
+
+  preempts(woken: Schedulable, running: Schedulable, ranFor: number, now: number): boolean {
+    return ranFor >= this.ctxAllow && this.evt(woken, now) < this.evt(running, now);
+  }
+}
