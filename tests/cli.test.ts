@@ -12,6 +12,7 @@ const root = join(import.meta.dirname, '..');
 const bin = join(root, 'bin', 'xenolab.mjs');
 const hello = join(root, 'seeds', 'hello.xasm');
 const work = mkdtempSync(join(tmpdir(), 'xenolab-cli-'));
+const dir = () => join(root, 'seeds', 'pingpong');
 
 function xenolab(...args: string[]) {
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: work });
@@ -150,6 +151,31 @@ describe('xenolab disasm and demo', () => {
     const s = xenolab('run', spin, '--max-cycles', '5000');
     expect(s.code).toBe(124);
     expect(xenolab('run', spin, '--max-cycles').code).toBe(2);
+  });
+
+  it('run boots the domains of xl.cfg files together, their consoles interleaved with (dN) prefixes: the pingpong seed', () => {
+    const dir = join(root, 'seeds', 'pingpong');
+    const r = xenolab('run', join(dir, 'ping.cfg'), join(dir, 'pong.cfg'));
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(readFileSync(join(dir, 'pingpong.console'), 'utf8'));
+    expect(r.err).toMatch(/ping shut down \(poweroff\)/);
+    expect(r.err).toMatch(/pong shut down \(poweroff\)/);
+  });
+
+  it('run reports configuration errors with file:line:col, and a missing kernel', () => {
+    const bad = join(work, 'bad.cfg');
+    writeFileSync(bad, 'name = "a"\nkernel = "k.xasm"\nmemory = "lots"\nvcpus = 2\n');
+    const r = xenolab('run', bad);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`${bad}:3:10: error: memory must be a whole number`);
+    expect(r.err).toContain(`${bad}:4:9: error: vcpus = 2: domains have one vCPU in this simulator so far`);
+    const missing = join(work, 'missing.cfg');
+    writeFileSync(missing, 'name = "a"\nkernel = "nowhere.xasm"\n');
+    expect(xenolab('run', missing).err).toMatch(/kernel 'nowhere.xasm' not found/);
+    const alone = join(work, 'alone.cfg');
+    writeFileSync(alone, `name = "alone"\nkernel = "${join(dir(), 'pingpong.xasm')}"\nextra = "pong"\n`);
+    // pong with nobody to bind to yields for ever: the cycle limit ends it
+    expect(xenolab('run', alone, '--max-cycles', '2000000').code).toBe(124);
   });
 
   it('xen-inc prints the generated include', () => {

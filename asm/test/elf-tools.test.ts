@@ -14,14 +14,14 @@ import { dirProvider } from './nasm.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const seedsDir = join(root, 'seeds');
-const seeds = readdirSync(seedsDir).filter((f) => f.endsWith('.xasm'));
+const seeds = readdirSync(seedsDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.xasm')).sort();
 
 function build(seed: string) {
   const path = join(seedsDir, seed);
   const result = assemble({ path, text: readFileSync(path, 'utf8'), provider: dirProvider(seedsDir) });
   expect(result.ok).toBe(true);
   const dir = mkdtempSync(join(tmpdir(), 'xenolab-elf-'));
-  const elf = join(dir, seed.replace(/\.xasm$/, '.elf'));
+  const elf = join(dir, basename(seed).replace(/\.xasm$/, '.elf'));
   writeFileSync(elf, writeElf32(result.image));
   return { path, result, elf };
 }
@@ -70,7 +70,7 @@ describe.each(seeds)('ELF of seed %s', (seed) => {
       const st = row.line.node.statement;
       if (!st || st.kind !== 'instruction') continue;
       const { line } = lineColumn(file, row.line.node.start);
-      expect(table.get(row.address), `address 0x${row.address.toString(16)}`).toBe(`${seed}:${line}`);
+      expect(table.get(row.address), `address 0x${row.address.toString(16)}`).toBe(`${basename(seed)}:${line}`);
       checked++;
     }
     expect(checked).toBeGreaterThan(10);
@@ -80,6 +80,6 @@ describe.each(seeds)('ELF of seed %s', (seed) => {
     const out = execFileSync('addr2line', ['-e', elf, `0x${result.image.entry.toString(16)}`], { encoding: 'utf8' }).trim();
     const first = result.image.lines.find((r) => r.address === result.image.entry);
     expect(first).toBeDefined();
-    expect(out.endsWith(`${seed}:${first!.line}`)).toBe(true);
+    expect(out.endsWith(`${basename(seed)}:${first!.line}`)).toBe(true);
   });
 });

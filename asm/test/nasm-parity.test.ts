@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { mismatches, nasmBin, xenolabBin } from './nasm.js';
 
 const root = join(import.meta.dirname, '..', '..');
-const seeds = readdirSync(join(root, 'seeds')).filter((f) => f.endsWith('.xasm'));
+const seeds = readdirSync(join(root, 'seeds'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.xasm')).sort();
 
 function expectSameAsNasm(path: string): void {
   const source = readFileSync(path, 'utf8');

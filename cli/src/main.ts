@@ -1,8 +1,8 @@
 // The `xenolab` command: run guest kernels on the simulated Xen, assemble and disassemble
 // them, print the built-in xen.inc; with no command it boots the default seed guest.
 
-import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   assemble, builtinInclude, flatBinary, formatDiagnostic, formatListing, writeElf32, XEN_INCLUDE_NAME,
@@ -10,17 +10,21 @@ import {
 } from '../../asm/src/index.js';
 import { disassembleFile, describeImage } from './inspect.js';
 import { nodeProvider } from './nodeProvider.js';
-import { guestImage, readElfImage, runImage, type RunArgs } from './run.js';
+import { parseDomainConfig } from '../../hypervisor/src/xen/xlcfg.js';
+import { guestImage, readElfImage, runDomains, type DomainToRun, type RunArgs } from './run.js';
 
 const USAGE = `usage: xenolab <command> [options]
 
 commands:
-  run [FILE] [options]   boot a guest kernel (.xasm/.asm source or ELF; default: the
-                         hello seed) as a domain on the simulated Xen, stream its
-                         console; exit status: its shutdown reason, 3 if it crashed,
-                         125 if it blocks with nothing left to wake it
+  run [FILE...] [options]
+                         boot guest kernels (.xasm/.asm source or ELF; default: the
+                         hello seed) or xl.cfg domain configurations (.cfg) as domains
+                         on the simulated Xen, stream their consoles (prefixed with
+                         (dN) when there are several); exit status: the shutdown
+                         reason, 3 if one crashed, 125 if all that are left block
+                         with nothing to wake them
       --max-cycles N     stop after N cycles (default 100000000; exit status 124)
-      --memory KIB       the domain's memory (default 16384)
+      --memory KIB       memory of a domain given as a kernel (default 16384)
       --trace hypercalls print each hypercall and its result on stderr
   demo [FILE]            assemble the default seed guest (or FILE), show its ELF
                          summary and its disassembly with source lines
@@ -159,7 +163,7 @@ function cmdDemo(argv: string[]): number {
 
 function cmdRun(argv: string[]): number {
   const args: RunArgs = { maxCycles: 100_000_000, memoryKiB: 16384, traceHypercalls: false };
-  let file: string | null = null;
+  const files: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -173,26 +177,58 @@ function cmdRun(argv: string[]): number {
       if (argv[++i] !== 'hypercalls') throw new UsageError('--trace takes: hypercalls');
       args.traceHypercalls = true;
     } else if (a.startsWith('-')) throw new UsageError(`unknown option '${a}'`);
-    else if (file === null) file = a;
-    else throw new UsageError(`unexpected argument '${a}'`);
+    else files.push(a);
   }
-  const path = file ?? join(seedsDir(), 'hello.xasm');
+  if (files.length === 0) files.push(join(seedsDir(), 'hello.xasm'));
+  const domains: DomainToRun[] = [];
+  for (const file of files) {
+    const d = /\.cfg$/i.test(file) ? domainFromConfig(file) : domainFromKernel(file, basename(file).replace(/\.[^.]*$/, ''), args.memoryKiB);
+    if (d === null) return 1;
+    domains.push(d);
+  }
+  const names = new Set<string>();
+  for (const d of domains) {
+    if (names.has(d.name)) {
+      process.stderr.write(`xenolab: two domains are named '${d.name}'\n`);
+      return 1;
+    }
+    names.add(d.name);
+  }
+  return runDomains(domains, args, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+}
+
+/** A domain from a kernel file (source or ELF), or null after printing why not. */
+function domainFromKernel(path: string, name: string, memoryKiB: number): DomainToRun | null {
   let image;
   if (/\.(xasm|asm|s|nasm)$/i.test(path)) {
     const result = assembleFile(path);
     printDiagnostics(result);
-    if (!result.ok) return 1;
+    if (!result.ok) return null;
     image = result.image;
   } else {
     const read = readElfImage(path);
     if (typeof read === 'string') {
       process.stderr.write(`xenolab: ${read}\n`);
-      return 1;
+      return null;
     }
     image = read;
   }
-  const name = path.replace(/^.*[\\/]/, '').replace(/\.[^.]*$/, '');
-  return runImage(guestImage(image), name, args, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+  return { image: guestImage(image), name, memoryKiB };
+}
+
+/** A domain from an xl.cfg file (its kernel relative to it), or null after printing why not. */
+function domainFromConfig(path: string): DomainToRun | null {
+  const r = parseDomainConfig(readSource(path));
+  for (const d of r.diagnostics) process.stderr.write(`${path}:${d.line}:${d.column}: ${d.severity}: ${d.message}\n`);
+  if (!r.ok) return null;
+  const c = r.config;
+  const kernel = resolve(dirname(path), c.kernel);
+  if (!existsSync(kernel)) {
+    process.stderr.write(`${path}: kernel '${c.kernel}' not found (looked at ${kernel})\n`);
+    return null;
+  }
+  const d = domainFromKernel(kernel, c.name, c.memoryMiB * 1024);
+  return d && { ...d, cmdline: c.extra, weight: c.weight };
 }
 
 function cmdXenInc(argv: string[]): number {

@@ -1,11 +1,12 @@
-// `xenolab run`: boots one guest kernel as a domain on the simulated Xen, streams its
-// console to stdout and exits with the shutdown reason (or 3 for a crash, 124 when the
+// `xenolab run`: boots guest kernels as domains on the simulated Xen, streams their
+// consoles to stdout and exits with the shutdown reason (or 3 for a crash, 124 when the
 // cycle limit ends it first, 125 when it blocks with nothing left to wake it).
 
 import { readFileSync } from 'node:fs';
 import { elfToImage, isElfError, readElf32, type Image } from '../../asm/src/index.js';
 import { hypercallByNumber, xenConstantGroup, xenErrnoByValue } from '../../isa/src/index.js';
 import { EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP } from '../../hypervisor/src/cpu.js';
+import type { Domain } from '../../hypervisor/src/xen/domain.js';
 import type { GuestImage } from '../../hypervisor/src/xen/image.js';
 import { Xen } from '../../hypervisor/src/xen/xen.js';
 
@@ -35,15 +36,39 @@ const CRASH_EXIT = 3;
 const LIMIT_EXIT = 124;
 const IDLE_EXIT = 125;
 
-/** Boots the image, writes its console as it runs, and returns the exit code. */
+/** A domain to boot: its image and how to build it. */
+export interface DomainToRun {
+  image: GuestImage;
+  name: string;
+  memoryKiB: number;
+  cmdline?: string;
+  weight?: number;
+}
+
+/** Boots one image as a domain (see runDomains). */
 export function runImage(image: GuestImage, name: string, args: RunArgs, out: (s: string) => void, err: (s: string) => void): number {
-  const xen = new Xen();
-  const built = xen.createDomain(image, { name, memoryKiB: args.memoryKiB });
-  if ('error' in built) {
-    err(`xenolab: cannot build ${name}: ${built.error}\n`);
-    return 1;
+  return runDomains([{ image, name, memoryKiB: args.memoryKiB }], args, out, err);
+}
+
+/**
+ * Boots the domains (ids 1, 2, ... in order) on one simulated machine, writes their
+ * consoles as they run (line by line, each with Xen's `(dN) ` prefix when there are
+ * several), and returns the exit code: the shutdown reason (the largest, with several),
+ * 3 if one crashed, 124 when the cycle limit came first, 125 when every domain still
+ * running is blocked with nothing left to wake it.
+ */
+export function runDomains(domains: readonly DomainToRun[], args: RunArgs, out: (s: string) => void, err: (s: string) => void): number {
+  const xen = new Xen(Math.max(8192, domains.reduce((a, d) => a + d.memoryKiB / 4 + 16, 64)));
+  const doms = [];
+  for (const spec of domains) {
+    const built = xen.createDomain(spec.image, { name: spec.name, memoryKiB: spec.memoryKiB, cmdline: spec.cmdline });
+    if ('error' in built) {
+      err(`xenolab: cannot build ${spec.name}: ${built.error}\n`);
+      return 1;
+    }
+    if (spec.weight !== undefined) built.domain.sched.weight = spec.weight;
+    doms.push(built.domain);
   }
-  const d = built.domain;
   if (args.traceHypercalls) {
     xen.onHypercall = (dom, n, a, rc) => {
       const h = hypercallByNumber(n);
@@ -52,22 +77,48 @@ export function runImage(image: GuestImage, name: string, args: RunArgs, out: (s
       err(`[dom${dom.domain}] ${h ? h.name : `hypercall ${n}`}(${args}) = ${result}\n`);
     };
   }
-  let shown = 0;
-  const flush = () => {
-    for (; shown < d.console.length; shown++) out(d.console[shown]);
-  };
+  const consoles = doms.map((d) => new ConsoleStream(doms.length > 1 ? `(d${d.domain}) ` : '', out));
+  doms.forEach((d, i) => (d.onConsole = (text) => consoles[i].write(text)));
   const slice = 100_000;
   let idle = false;
-  for (let used = 0; d.state.kind === 'running' && used < args.maxCycles; used += slice) {
-    const r = xen.run(d, Math.min(slice, args.maxCycles - used));
-    flush();
-    if (r.kind === 'idle') {
+  for (let used = 0; doms.some((d) => d.state.kind === 'running') && used < args.maxCycles; used += slice) {
+    if (xen.runAll(Math.min(slice, args.maxCycles - used)).kind === 'idle') {
       idle = true;
       break;
     }
   }
-  flush();
+  for (const c of consoles) c.end();
+  const codes = doms.map((d) => report(d, args, idle, err));
+  return codes.includes(CRASH_EXIT) ? CRASH_EXIT : codes.includes(IDLE_EXIT) ? IDLE_EXIT : codes.includes(LIMIT_EXIT) ? LIMIT_EXIT : Math.max(...codes);
+}
+
+/** A domain's console output, written as it comes: as is, or in whole lines after a prefix. */
+class ConsoleStream {
+  private partial = '';
+
+  constructor(private readonly prefix: string, private readonly out: (s: string) => void) {}
+
+  write(text: string): void {
+    if (this.prefix === '') {
+      this.out(text);
+      return;
+    }
+    const lines = (this.partial + text).split('\n');
+    this.partial = lines.pop()!;
+    for (const l of lines) this.out(`${this.prefix}${l}\n`);
+  }
+
+  /** The last line, if it has no newline. */
+  end(): void {
+    if (this.partial !== '') this.out(`${this.prefix}${this.partial}\n`);
+    this.partial = '';
+  }
+}
+
+/** How a domain ended, on stderr; its exit code. */
+function report(d: Domain, args: RunArgs, idle: boolean, err: (s: string) => void): number {
   const s = d.state;
+  const name = d.name;
   if (s.kind === 'shutdown') {
     const c = d.counters;
     const calls = c.hypercalls.reduce((a, b) => a + b, 0);

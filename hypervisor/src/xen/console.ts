@@ -29,7 +29,7 @@ export class ConsoleBackend {
     const n = Math.min((prod - cons) >>> 0, OUT.size);
     let text = '';
     for (let i = 0; i < n; i++) text += String.fromCharCode(mem.read8(this.base + OUT.offset + ((cons + i) & (OUT.size - 1))));
-    if (n) this.d.console.push(text);
+    if (n) this.d.writeConsole(text);
     mem.write32(this.base + OUT_CONS, (cons + n) >>> 0);
     this.d.events.raise(this.port);
   }

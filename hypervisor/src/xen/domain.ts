@@ -100,6 +100,15 @@ export class Domain implements VcpuContext {
     this.events = new EventChannels(this);
   }
 
+  /** Called with each piece of console output as the domain writes it (the host's view, in order). */
+  onConsole: ((text: string) => void) | null = null;
+
+  /** Console output from the guest (console_io or the console ring). */
+  writeConsole(text: string): void {
+    this.console.push(text);
+    this.onConsole?.(text);
+  }
+
   get consoleText(): string {
     return this.console.join('');
   }

@@ -81,7 +81,7 @@ const HANDLERS = new Map<number, Handler>([
       if (count > 0x10000) return EINVAL;
       const bytes = d.read(buf, count);
       if (!bytes) return EFAULT;
-      d.console.push(String.fromCharCode(...bytes));
+      d.writeConsole(String.fromCharCode(...bytes));
       return 0;
     }
     if (cmd === CONSOLEIO_read) {
