@@ -7,6 +7,7 @@ import { Cpu } from '../cpu.js';
 import type { PhysicalMemory } from '../memory.js';
 import type { ConsoleBackend } from './console.js';
 import { EventChannels } from './events.js';
+import { GrantTable } from './grant-table.js';
 import type { VcpuContext } from './mm.js';
 import { DEFAULT_SCHED_PARAMS, type SchedParams } from './sched.js';
 
@@ -59,6 +60,8 @@ export class Domain implements VcpuContext {
   readonly console: string[] = [];
   readonly counters: DomainCounters = { hypercalls: new Float64Array(COUNTED_HYPERCALLS + 1), cycles: 0, transitions: 0, ptUpdates: 0, trapsByVector: new Map(), eventsSent: 0, eventsDelivered: 0 };
   readonly events: EventChannels;
+  /** Its grant table, and the grants of others it has mapped. */
+  readonly grants = new GrantTable();
   /** A word for read32 and write32. */
   private readonly word = new Uint8Array(4);
   private readonly word32 = new Int32Array(this.word.buffer);

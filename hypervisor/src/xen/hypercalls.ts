@@ -11,6 +11,7 @@ import { checkDescriptor } from './descriptors.js';
 import { PGT_SEG_DESC, PGT_WRITABLE } from './frames.js';
 import { eventChannelOp } from './evtchn-op.js';
 import { NR_PORTS, NS_PER_CYCLE } from './events.js';
+import { grantTableOp } from './grant-table-op.js';
 import { memoryOp } from './memory-op.js';
 import { physdevOp } from './physdev-op.js';
 import { EXTOP_WORDS, UPDATE_WORDS, type BatchResult } from './mm.js';
@@ -189,6 +190,7 @@ const HANDLERS = new Map<number, Handler>([
     if (count > MAX_BATCH) return EINVAL;
     return finishBatch(d, pdone, runBatch(d, ops, count, EXTOP_WORDS, (w, n) => x.mm.mmuextOp(w, d, n)));
   }],
+  [num('grant_table_op'), (x, d, [cmd, uop, count]) => grantTableOp(x, d, cmd, uop, count)],
   [num('physdev_op'), (_x, d, [cmd, arg]) => physdevOp(d, cmd, arg)],
   [num('set_callbacks'), (_x, d, [evCs, evAddr, fsCs, fsAddr]) => {
     d.eventCallback = { cs: (evCs & 3) === 0 ? evCs | 1 : evCs, address: evAddr };

@@ -9,8 +9,12 @@ import type { MemoryManager } from './mm.js';
 /**
  * `held`: frames the vCPUs hold a general and a type reference on outside any table
  * (the page directories in CR3, the frames of GDTs installed with set_gdt).
+ * `granted`: grants mapped for devices only (no page-table entry), which hold a
+ * reference on the frame (and a writable one unless read-only). A grant mapped at a
+ * virtual address is an entry of an L1 (`mm.grantPtes`): the one way a domain's page
+ * table may map another domain's frame.
  */
-export function checkInvariants(mm: MemoryManager, held: readonly number[]): string[] {
+export function checkInvariants(mm: MemoryManager, held: readonly number[], granted: readonly { frame: number; readonly: boolean }[] = []): string[] {
   const f = mm.frames;
   const out: string[] = [];
   const refs = new Int32Array(f.count);
@@ -28,6 +32,10 @@ export function checkInvariants(mm: MemoryManager, held: readonly number[]): str
     refs[mfn]++;
     typeRefs[mfn]++;
   }
+  for (const g of granted) {
+    refs[g.frame]++;
+    if (!g.readonly) typeRefs[g.frame]++;
+  }
   for (let mfn = 0; mfn < f.count; mfn++) {
     if (f.typeRefs[mfn] === 0) continue;
     const owner = f.owner[mfn];
@@ -41,7 +49,7 @@ export function checkInvariants(mm: MemoryManager, held: readonly number[]): str
           continue;
         }
         refs[target]++;
-        if (f.owner[target] !== owner) out.push(`L1 ${mfn}[${i}] of domain ${owner} maps frame ${target} of domain ${f.owner[target]}`);
+        if (f.owner[target] !== owner && mm.grantPtes.get(mfn * 4096 + i * 4) !== target) out.push(`L1 ${mfn}[${i}] of domain ${owner} maps frame ${target} of domain ${f.owner[target]}`);
         if (pte & PAGE_RW) {
           typeRefs[target]++;
           if (f.type[target] !== PGT_WRITABLE) out.push(`L1 ${mfn}[${i}] maps frame ${target} writable, but it is of type ${f.type[target]}`);

@@ -91,6 +91,9 @@ export interface VcpuContext {
 export class MemoryManager {
   /** Page-directory entries Xen puts in the hole slots of every validated page directory. */
   readonly xenL2Entries = new Uint32Array(ENTRIES - HYPERVISOR_L2_SLOT);
+  /** Page-table entries that map a grant (machine address of the entry → the granted frame):
+   *  only unmap_grant_ref may change them. */
+  readonly grantPtes = new Map<number, number>();
 
   constructor(readonly mem: PhysicalMemory, readonly frames: FrameTable) {}
 
@@ -232,6 +235,7 @@ export class MemoryManager {
 
   /** Replaces an entry of a page table (machine address `pa`), keeping the counts right. */
   modL1Entry(pa: number, val: number, domain: number, preserveAD: boolean): number {
+    if (this.grantPtes.has(pa)) return EINVAL; // Xen would crash the domain: an implicit unmap of a grant
     const old = this.mem.read32(pa);
     if (preserveAD) val = (val | (old & (PAGE_ACCESSED | PAGE_DIRTY))) >>> 0;
     if (val & PAGE_PRESENT && old & PAGE_PRESENT && ((old ^ val) & ~L1_FAST_BITS) === 0) {

@@ -105,6 +105,11 @@ export class Xen {
     });
   }
 
+  /** A domain by id (grant operations name them). */
+  domain(id: number): Domain | undefined {
+    return this.domains.get(id);
+  }
+
   /** The system time as the running vCPU sees it (the clock advances with it). */
   time(): number {
     return this.current !== null ? this.current.cpu.cycles : this.now;
