@@ -140,7 +140,12 @@ export function buildDomain(xen: Xen, id: number, image: GuestImage, opts: Build
   // shared_info: events masked on vCPU 0 until the guest unmasks them.
   mem.write8(shared[0] * PAGE + field('vcpu_info', 'evtchn_upcall_mask'), 1);
 
-  // The console: a port connected to the built-in backend, its number in start_info.
+  // The store and the console: ports connected to the built-in backends (in that order,
+  // as xl allocates them), their numbers in start_info.
+  const storePort = domain.events.allocate();
+  domain.events.ports[storePort] = { kind: 'interdomain', remoteDom: BACKEND_DOMAIN, remotePort: storePort };
+  write32(si('store_evtchn'), storePort);
+  xen.xenstored.introduce(domain, frames[(xenstore - virtBase) >>> 12], storePort);
   const consolePort = domain.events.allocate();
   domain.events.ports[consolePort] = { kind: 'interdomain', remoteDom: BACKEND_DOMAIN, remotePort: consolePort };
   domain.consoleBackend = new ConsoleBackend(domain, frames[(consolePage - virtBase) >>> 12], consolePort);

@@ -15,6 +15,8 @@ import type { GuestImage } from './image.js';
 import { MemoryManager } from './mm.js';
 import { emulatePageTableWrite, emulatePrivileged } from './emulate.js';
 import { Bvt, type SchedulerPolicy } from './sched.js';
+import { XenStore } from './xenstore/store.js';
+import { Xenstored } from './xenstore/xenstored.js';
 import { bounce, upcall } from './traps.js';
 
 const GP_VECTOR = 13;
@@ -55,6 +57,8 @@ export class Xen {
   now = 0;
   /** Which runnable domain runs next, and for how long. */
   policy: SchedulerPolicy = new Bvt();
+  /** Dom0's xenstored: the store every domain reaches through its ring. */
+  readonly xenstored = new Xenstored(new XenStore());
   /** The domain on the CPU while run() runs one, else null. */
   private current: Domain | null = null;
   /** Set when a domain that woke should take the CPU from the current one. */
