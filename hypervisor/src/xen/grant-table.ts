@@ -188,6 +188,19 @@ export function unmapGrant(host: GrantHost, d: Domain, hostAddr: number, devBusA
   return GNTST.okay;
 }
 
+/** Unmaps every grant `d` holds (its destruction): entries cleared, references and pins dropped. */
+export function releaseMappings(mm: MemoryManager, d: Domain): void {
+  d.grants.maptrack.forEach((m, handle) => {
+    if (m === null) return;
+    if (m.pte >= 0) {
+      mm.mem.write32(m.pte, 0);
+      mm.grantPtes.delete(m.pte);
+    }
+    release(mm, m);
+    d.grants.maptrack[handle] = null;
+  });
+}
+
 /** Drops what a mapping holds: the references, and its pin of the granter's entry. */
 function release(mm: MemoryManager, m: GrantMapping): void {
   if (!m.readonly) mm.putPageType(m.frame);

@@ -115,6 +115,12 @@ export class Xenstored {
     this.deliver();
   }
 
+  /** Disconnects a destroyed domain: its connection, transactions and watches. */
+  release(d: Domain): void {
+    this.connections.delete(d.domain);
+    this.store.release(d.domain);
+  }
+
   /** Whether `port` of domain `d` is its store channel. */
   isStorePort(d: Domain, port: number): boolean {
     return this.connections.get(d.domain)?.port === port;
