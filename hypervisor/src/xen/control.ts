@@ -6,7 +6,7 @@
 import { EBUSY, EINVAL } from './abi.js';
 import { BACKEND_DOMAIN } from './console.js';
 import type { Domain } from './domain.js';
-import { releaseMappings } from './grant-table.js';
+import { hostUnmapGrant, releaseMappings } from './grant-table.js';
 import type { SchedParams } from './sched.js';
 import { homePath } from './xenstore/store.js';
 import type { Xen } from './xen.js';
@@ -49,6 +49,8 @@ export function destroyDomain(x: Xen, d: Domain): number {
   const mm = x.mm;
   const f = x.frames;
   releaseMappings(mm, d);
+  // Dom0's backends let go of the domain's rings.
+  for (const m of [...x.hostMappings]) if (m.granter === d) hostUnmapGrant(x, m);
   d.events.ports.forEach((b, port) => {
     if (b.kind === 'interdomain' && b.remoteDom !== BACKEND_DOMAIN) {
       const other = x.domains.get(b.remoteDom);
@@ -76,6 +78,7 @@ export function destroyDomain(x: Xen, d: Domain): number {
     }
   }
   for (let mfn = 0; mfn < f.count; mfn++) if (f.owner[mfn] === d.domain) f.free(mfn);
+  x.disconnectDom0(d);
   x.xenstored.release(d);
   x.xenstored.store.rm(0, 0, homePath(d.domain));
   x.xenstored.deliver();

@@ -80,8 +80,7 @@ export function eventChannelOp(x: Xen, d: Domain, cmd: number, arg: number): num
       const b = p >= 0 ? ev.ports[p] : null;
       if (!b || b.kind === 'free') return EINVAL;
       if (b.kind === 'interdomain') {
-        if (b.remoteDom === BACKEND_DOMAIN && d.consoleBackend?.port === p) d.consoleBackend.drain();
-        else if (b.remoteDom === BACKEND_DOMAIN && x.xenstored.isStorePort(d, p)) x.xenstored.notify(d);
+        if (b.remoteDom === BACKEND_DOMAIN) x.notifyDom0(d, p);
         else x.domains.get(b.remoteDom)?.events.raise(b.remotePort);
       }
       else if (b.kind === 'ipi') ev.raise(p);

@@ -82,7 +82,12 @@ export class GrantTable {
 export interface GrantHost {
   readonly mm: MemoryManager;
   domain(id: number): Domain | undefined;
+  /** Grants dom0's built-in backends hold (ring pages), for as long as they are connected. */
+  readonly hostMappings: GrantMapping[];
 }
+
+/** Dom0, where the built-in backends live. */
+const DOM0 = 0;
 
 /** Reads entry `ref` of a domain's table (the caller checked the range). */
 function entry(mm: MemoryManager, g: GrantTable, ref: number): { at: number; flags: number; domid: number; frame: number } {
@@ -233,11 +238,46 @@ function copyFrame(host: GrantHost, d: Domain, s: CopySide, write: boolean): num
   }
   const granter = named(host, d, s.domid);
   if (!granter) return GNTST.bad_domain;
-  if (s.ref >= granter.grants.entries) return GNTST.bad_gntref;
-  const e = entry(mm, granter.grants, s.ref);
-  if ((e.flags & GTF_type_mask) !== GTF_permit_access || e.domid !== d.domain) return GNTST.general_error;
+  return grantedFrame(mm, granter, s.ref, d.domain, write);
+}
+
+/** The frame `granter`'s entry `ref` grants domain `to` (for writing if `write`), or a status. */
+export function grantedFrame(mm: MemoryManager, granter: Domain, ref: number, to: number, write: boolean): number {
+  if (ref >= granter.grants.entries) return GNTST.bad_gntref;
+  const e = entry(mm, granter.grants, ref);
+  if ((e.flags & GTF_type_mask) !== GTF_permit_access || e.domid !== to) return GNTST.general_error;
   if (write && (e.flags & GTF_readonly)) return GNTST.general_error;
   return mm.frames.owns(e.frame, granter.domain) ? e.frame : GNTST.bad_page;
+}
+
+/**
+ * Dom0's backends mapping a grant (a ring page): checked as map_grant_ref checks a
+ * mapping by domain 0, holding a reference on the frame and a pin of the entry until
+ * hostUnmapGrant.
+ */
+export function hostMapGrant(host: GrantHost, granter: Domain, ref: number, readonly: boolean): GrantMapping | number {
+  const mm = host.mm;
+  const frame = grantedFrame(mm, granter, ref, DOM0, !readonly);
+  if (frame < 0) return frame;
+  if (!mm.frames.getPage(frame, granter.domain)) return GNTST.general_error;
+  if (!readonly && mm.getPageType(frame, PGT_WRITABLE, granter.domain) !== 0) {
+    mm.frames.putPage(frame);
+    return GNTST.general_error;
+  }
+  const g = granter.grants;
+  const pins = readonly ? g.readers : g.writers;
+  pins.set(ref, (pins.get(ref) ?? 0) + 1);
+  setFlag(mm, entry(mm, g, ref).at, readonly ? GTF_reading : GTF_writing, true);
+  const m: GrantMapping = { granter, ref, frame, readonly, hostAddr: -1, pte: -1, device: true };
+  host.hostMappings.push(m);
+  return m;
+}
+
+export function hostUnmapGrant(host: GrantHost, m: GrantMapping): void {
+  const i = host.hostMappings.indexOf(m);
+  if (i < 0) return;
+  host.hostMappings.splice(i, 1);
+  release(host.mm, m);
 }
 
 /** GNTTABOP_copy for `d`: a status. */

@@ -6,7 +6,8 @@
 // same domains and inputs give the same interleaving.
 
 import { PhysicalMemory } from '../memory.js';
-import { HYPERVISOR_L2_SLOT, k, MACH2PHYS_VIRT_END, MACH2PHYS_VIRT_START, PAGE_ACCESSED, PAGE_PRESENT } from './abi.js';
+import { BACKEND_DOMAIN } from './console.js';
+import { EINVAL, HYPERVISOR_L2_SLOT, k, MACH2PHYS_VIRT_END, MACH2PHYS_VIRT_START, PAGE_ACCESSED, PAGE_PRESENT } from './abi.js';
 import { buildDomain, type BootLayout, type BuildOptions } from './builder.js';
 import type { Domain } from './domain.js';
 import { FrameTable } from './frames.js';
@@ -14,6 +15,7 @@ import { hypercall } from './hypercalls.js';
 import type { GuestImage } from './image.js';
 import { MemoryManager } from './mm.js';
 import { emulatePageTableWrite, emulatePrivileged } from './emulate.js';
+import type { GrantMapping } from './grant-table.js';
 import { Bvt, type SchedulerPolicy } from './sched.js';
 import { XenStore } from './xenstore/store.js';
 import { Xenstored } from './xenstore/xenstored.js';
@@ -57,6 +59,8 @@ export class Xen {
   now = 0;
   /** Which runnable domain runs next, and for how long. */
   policy: SchedulerPolicy = new Bvt();
+  /** Grants dom0's built-in backends hold. */
+  readonly hostMappings: GrantMapping[] = [];
   /** Dom0's xenstored: the store every domain reaches through its ring. */
   readonly xenstored = new Xenstored(new XenStore());
   /** The domain on the CPU while run() runs one, else null. */
@@ -90,6 +94,10 @@ export class Xen {
     this.nextId++;
     this.domains.set(id, built.domain);
     this.handleHypercallsInline(built.domain);
+    const d = built.domain;
+    const console = d.consoleBackend;
+    if (console) this.connectDom0(d, console.port, () => console.drain());
+    this.connectDom0(d, this.xenstored.portOf(d), () => this.xenstored.notify(d));
     return built;
   }
 
@@ -107,6 +115,38 @@ export class Xen {
       for (const d of this.domains.values()) if (d.state.kind === 'running') return false;
       return true;
     });
+  }
+
+  /** Dom0's ends of event channels (its built-in backends), by domain and port. */
+  private readonly dom0Ports = new Map<number, Map<number, () => void>>();
+
+  /**
+   * Connects a domain's port to a handler in dom0: the port must be unbound for dom0
+   * (EVTCHNOP_alloc_unbound with remote_dom 0), as a backend's bind_interdomain requires.
+   */
+  bindDom0(d: Domain, port: number, handler: () => void): number {
+    const b = port > 0 && port < d.events.ports.length ? d.events.ports[port] : null;
+    if (!b || b.kind !== 'unbound' || b.remoteDom !== BACKEND_DOMAIN) return EINVAL;
+    d.events.ports[port] = { kind: 'interdomain', remoteDom: BACKEND_DOMAIN, remotePort: port };
+    this.connectDom0(d, port, handler);
+    return 0;
+  }
+
+  /** Registers dom0's handler for a port already connected to it (the store and console channels). */
+  connectDom0(d: Domain, port: number, handler: () => void): void {
+    let ports = this.dom0Ports.get(d.domain);
+    if (!ports) this.dom0Ports.set(d.domain, (ports = new Map()));
+    ports.set(port, handler);
+  }
+
+  /** Forgets dom0's ends of a domain's channels (it was destroyed). */
+  disconnectDom0(d: Domain): void {
+    this.dom0Ports.delete(d.domain);
+  }
+
+  /** The domain sent on a port whose other end is dom0. */
+  notifyDom0(d: Domain, port: number): void {
+    this.dom0Ports.get(d.domain)?.get(port)?.();
   }
 
   /** A domain by id (grant operations name them). */

@@ -68,6 +68,10 @@ export class XenStore {
   readonly watches: Watch[] = [];
   /** Watch events not yet delivered, in order. */
   readonly events: WatchEvent[] = [];
+  /** Dom0's own watchers (its backends): absolute path and callback. */
+  readonly dom0Watches: { path: string; changed: (path: string) => void }[] = [];
+  /** Changes dom0's watchers have not been told about yet (absolute paths). */
+  readonly dom0Events: { path: string; changed: (path: string) => void }[] = [];
 
   constructor() {
     for (const p of ['/local', '/local/domain', '/tool', '/vm']) this.writeAs(0, p, new Uint8Array(0), 0);
@@ -270,6 +274,7 @@ export class XenStore {
       return;
     }
     this.generation++;
+    for (const w of this.dom0Watches) if (abs === w.path || abs.startsWith(`${w.path}/`) || w.path.startsWith(`${abs}/`)) this.dom0Events.push({ path: abs, changed: w.changed });
     for (const w of this.watches) {
       if (w.path.startsWith('@')) continue;
       const wabs = this.canonical(w.domain, w.path);

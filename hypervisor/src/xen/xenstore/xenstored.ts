@@ -121,9 +121,9 @@ export class Xenstored {
     this.store.release(d.domain);
   }
 
-  /** Whether `port` of domain `d` is its store channel. */
-  isStorePort(d: Domain, port: number): boolean {
-    return this.connections.get(d.domain)?.port === port;
+  /** The store channel of domain `d` (-1 if it has none). */
+  portOf(d: Domain): number {
+    return this.connections.get(d.domain)?.port ?? -1;
   }
 
   /** The domain notified its store channel: answer every whole request, and deliver watch events. */
@@ -134,8 +134,23 @@ export class Xenstored {
     this.deliver();
   }
 
+  /** Dom0 code (a backend) watching `path` (absolute): `changed` runs after a change at, below or above it. */
+  watchDom0(path: string, changed: (path: string) => void): void {
+    this.store.dom0Watches.push({ path, changed });
+  }
+
+  unwatchDom0(path: string): void {
+    const w = this.store.dom0Watches;
+    for (let i = w.length - 1; i >= 0; i--) if (w[i].path === path) w.splice(i, 1);
+  }
+
   /** Sends the watch events due and what fits of every pending reply, notifying each domain written to. */
   deliver(): void {
+    // Dom0's watchers first: they may write (a backend answering a frontend), which is delivered too.
+    for (let n = 0; n < 10_000 && this.store.dom0Events.length > 0; n++) {
+      const e = this.store.dom0Events.shift()!;
+      e.changed(e.path);
+    }
     for (const e of this.store.events.splice(0)) {
       this.connections.get(e.domain)?.send(XS.watchEvent, 0, 0, bytes(`${e.path}\0${e.token}\0`));
     }
