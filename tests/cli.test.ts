@@ -162,6 +162,27 @@ describe('xenolab disasm and demo', () => {
     expect(r.err).toMatch(/pong shut down \(poweroff\)/);
   });
 
+  it("run serves a domain's disk from its image file: the blkfront seed reads sector 0 and writes sectors 8-15 to the file", () => {
+    const seed = join(root, 'seeds', 'blkfront');
+    const copy = join(work, 'blkfront');
+    mkdirSync(copy, { recursive: true });
+    for (const f of ['blkfront.xasm', 'blkfront.cfg']) writeFileSync(join(copy, f), readFileSync(join(seed, f)));
+    // A fresh image: the text on sector 0, zeros after it.
+    const image = new Uint8Array(256 * 512);
+    image.set(readFileSync(join(seed, 'disk.img')).subarray(0, 512));
+    writeFileSync(join(copy, 'disk.img'), image);
+    const r = xenolab('run', join(copy, 'blkfront.cfg'));
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(readFileSync(join(seed, 'blkfront.console'), 'utf8'));
+    const disk = readFileSync(join(copy, 'disk.img'));
+    const words = new Uint32Array(disk.buffer, disk.byteOffset + 8 * 512, 1024);
+    expect(Array.from(words.subarray(0, 3))).toEqual([0, 0x9e3779b9, (2 * 0x9e3779b9) >>> 0]);
+    expect(disk.subarray(0, 512).equals(Buffer.from(image.subarray(0, 512)))).toBe(true);
+    // The next boot finds what the last one wrote (and writes the same again).
+    expect(xenolab('run', join(copy, 'blkfront.cfg')).out).toBe(r.out);
+    expect(readFileSync(join(copy, 'disk.img')).equals(disk)).toBe(true);
+  });
+
   it('run reports configuration errors with file:line:col, and a missing kernel', () => {
     const bad = join(work, 'bad.cfg');
     writeFileSync(bad, 'name = "a"\nkernel = "k.xasm"\nmemory = "lots"\nvcpus = 2\n');

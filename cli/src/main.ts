@@ -10,6 +10,7 @@ import {
 } from '../../asm/src/index.js';
 import { disassembleFile, describeImage } from './inspect.js';
 import { nodeProvider } from './nodeProvider.js';
+import { SECTOR, type DiskImage } from '../../hypervisor/src/xen/backends/blkback.js';
 import { parseDomainConfig } from '../../hypervisor/src/xen/xlcfg.js';
 import { guestImage, readElfImage, runDomains, type DomainToRun, type RunArgs } from './run.js';
 
@@ -228,7 +229,25 @@ function domainFromConfig(path: string): DomainToRun | null {
     return null;
   }
   const d = domainFromKernel(kernel, c.name, c.memoryMiB * 1024);
-  return d && { ...d, cmdline: c.extra, weight: c.weight };
+  if (!d) return null;
+  const disks: { vdev: string; image: DiskImage }[] = [];
+  for (const spec of c.disks) {
+    const file = resolve(dirname(path), spec.target);
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(readFileSync(file));
+    } catch (e) {
+      process.stderr.write(`${path}: disk '${spec.target}' cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})\n`);
+      return null;
+    }
+    if (bytes.length % SECTOR !== 0) {
+      process.stderr.write(`${path}: disk '${spec.target}' is ${bytes.length} bytes, not a whole number of ${SECTOR}-byte sectors\n`);
+      return null;
+    }
+    // Written back when the guest writes or flushes; a write that does not happen loses nothing.
+    disks.push({ vdev: spec.vdev, image: { bytes, writable: spec.writable, written: () => writeFileSync(file, bytes) } });
+  }
+  return { ...d, cmdline: c.extra, weight: c.weight, disks };
 }
 
 function cmdXenInc(argv: string[]): number {

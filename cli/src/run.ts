@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { elfToImage, isElfError, readElf32, type Image } from '../../asm/src/index.js';
 import { hypercallByNumber, xenConstantGroup, xenErrnoByValue } from '../../isa/src/index.js';
 import { EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP } from '../../hypervisor/src/cpu.js';
+import { BlkBack, type DiskImage } from '../../hypervisor/src/xen/backends/blkback.js';
 import type { Domain } from '../../hypervisor/src/xen/domain.js';
 import type { GuestImage } from '../../hypervisor/src/xen/image.js';
 import { Xen } from '../../hypervisor/src/xen/xen.js';
@@ -43,6 +44,8 @@ export interface DomainToRun {
   memoryKiB: number;
   cmdline?: string;
   weight?: number;
+  /** Virtual disks, served by dom0's block backend. */
+  disks?: { vdev: string; image: DiskImage }[];
 }
 
 /** Boots one image as a domain (see runDomains). */
@@ -67,6 +70,7 @@ export function runDomains(domains: readonly DomainToRun[], args: RunArgs, out: 
       return 1;
     }
     if (spec.weight !== undefined) built.domain.sched.weight = spec.weight;
+    for (const disk of spec.disks ?? []) new BlkBack(xen, built.domain, disk.vdev, disk.image);
     doms.push(built.domain);
   }
   if (args.traceHypercalls) {

@@ -10,7 +10,6 @@ import { withBuiltins } from '../../asm/src/builtins.js';
 import { guestImage } from '../../cli/src/run.js';
 import { field, k } from '../src/xen/abi.js';
 import { BlkBack, SECTOR, vdevNumber } from '../src/xen/backends/blkback.js';
-import type { Domain } from '../src/xen/domain.js';
 import { setupTable } from '../src/xen/grant-table.js';
 import { checkInvariants } from '../src/xen/invariants.js';
 import { ringSize } from '../src/xen/ring.js';
