@@ -27,6 +27,9 @@ commands:
       --max-cycles N     stop after N cycles (default 100000000; exit status 124)
       --memory KIB       memory of a domain given as a kernel (default 16384)
       --trace hypercalls print each hypercall and its result on stderr
+  list [FILE...] [options]
+                         like run, for 10000000 cycles unless --max-cycles says
+                         otherwise, then an xl list table of the domains
   demo [FILE]            assemble the default seed guest (or FILE), show its ELF
                          summary and its disassembly with source lines
   asm FILE [options]     assemble a NASM-syntax guest kernel
@@ -162,8 +165,8 @@ function cmdDemo(argv: string[]): number {
   return 0;
 }
 
-function cmdRun(argv: string[]): number {
-  const args: RunArgs = { maxCycles: 100_000_000, memoryKiB: 16384, traceHypercalls: false };
+function cmdRun(argv: string[], list = false): number {
+  const args: RunArgs = { maxCycles: list ? 10_000_000 : 100_000_000, memoryKiB: 16384, traceHypercalls: false, list };
   const files: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -268,6 +271,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'asm': return cmdAsm(rest);
       case 'disasm': return cmdDisasm(rest);
       case 'run': case undefined: return cmdRun(rest);
+      case 'list': return cmdRun(rest, true);
       case 'demo': return cmdDemo(rest);
       case 'xen-inc': return cmdXenInc(rest);
       case 'help': case '--help': case '-h':

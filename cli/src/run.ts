@@ -15,6 +15,8 @@ export interface RunArgs {
   maxCycles: number;
   memoryKiB: number;
   traceHypercalls: boolean;
+  /** Print an `xl list` table of the domains at the end (on stdout, after their consoles). */
+  list?: boolean;
 }
 
 /** The loadable parts of an assembled or read image, as the domain builder takes them. */
@@ -92,8 +94,21 @@ export function runDomains(domains: readonly DomainToRun[], args: RunArgs, out: 
     }
   }
   for (const c of consoles) c.end();
+  if (args.list) out(listDomains(doms));
   const codes = doms.map((d) => report(d, args, idle, err));
   return codes.includes(CRASH_EXIT) ? CRASH_EXIT : codes.includes(IDLE_EXIT) ? IDLE_EXIT : codes.includes(LIMIT_EXIT) ? LIMIT_EXIT : Math.max(...codes);
+}
+
+/** The domains as `xl list` shows them: name, id, memory (MiB), vCPUs, state flags, CPU time (s). */
+export function listDomains(doms: readonly Domain[]): string {
+  const rows = doms.map((d) => {
+    // xl's state flags: r(unning) b(locked) p(aused) s(hutdown) c(rashed) d(ying)
+    const s = d.state.kind;
+    const flags = [s === 'running' && !d.blocked && !d.paused ? 'r' : '-', s === 'running' && d.blocked ? 'b' : '-', d.paused ? 'p' : '-', s === 'shutdown' ? 's' : '-', s === 'crashed' ? 'c' : '-', '-'].join('');
+    return [d.name.padEnd(40), String(d.domain).padStart(5), String(Math.round((d.pages * 4) / 1024)).padStart(6), '1'.padStart(6), flags.padStart(11), (d.counters.cycles / 1e9).toFixed(3).padStart(10)].join('');
+  });
+  const header = ['Name'.padEnd(40), 'ID'.padStart(5), 'Mem'.padStart(6), 'VCPUs'.padStart(6), 'State'.padStart(11), 'Time(s)'.padStart(10)].join('');
+  return [header, ...rows].join('\n') + '\n';
 }
 
 /** A domain's console output, written as it comes: as is, or in whole lines after a prefix. */
