@@ -143,7 +143,9 @@ export class Bvt implements SchedulerPolicy {
   wake(d: Schedulable, now: number): void {
     const s = this.of(d);
     s.avt = Math.max(s.avt, this.svt(d));
-    if (!s.warpBack) s.warpedAt = now;
+    // Each wake may start a warp (bounded by the warp limit while it lasts, and by the
+    // unwarp requirement since the last one ended).
+    s.warpedAt = now;
     s.warpBack = true;
   }
 
