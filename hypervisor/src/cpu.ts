@@ -433,7 +433,7 @@ export class Cpu extends Exec implements BlockHost {
       }
       at = to;
       if ((at ^ start) >>> PAGE_SHIFT !== 0) break;
-      const page = this.code[(this.fetchBase + (at & PAGE_MASK)) >>> PAGE_SHIFT];
+      const page = this.code.get((this.fetchBase + (at & PAGE_MASK)) >>> PAGE_SHIFT);
       let next = page?.[at & PAGE_MASK];
       if (next === undefined) {
         try {

@@ -1,20 +1,30 @@
 // Machine memory: 4 KiB frames in one byte array, indexed by physical address. Every
-// write from outside the CPU goes through here so that cached decoded code of a written
-// frame is dropped (the CPU's own stores check the same per-frame flag inline).
+// write from outside a CPU goes through here so that cached decoded code of a written
+// frame is dropped (the CPUs' own stores check the same per-frame flag inline). Several
+// CPUs (one per vCPU) share the memory: each keeps its own decoded code, and all of
+// them hear when a frame becomes code and when code is written.
 
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
 export const PAGE_MASK = PAGE_SIZE - 1;
+
+/** What a CPU does about the code it cached (see Mmu). */
+export interface CodeCacheHolder {
+  /** Drops the instructions decoded from `frame`. */
+  dropCode(frame: number): void;
+  /** `frame` now holds cached code: writes to it must no longer take a fast path. */
+  frameBecameCode(frame: number): void;
+}
 
 export class PhysicalMemory {
   readonly bytes: Uint8Array;
   /** The same bytes as little-endian words, for aligned accesses. */
   readonly words: Int32Array;
   readonly frames: number;
-  /** Per frame: 1 when the CPU holds decoded instructions from it. */
+  /** Per frame: 1 when some CPU holds decoded instructions from it. */
   readonly codeFrame: Uint8Array;
-  /** Called with a frame number when a write hits a frame whose code is cached. */
-  onCodeWrite: (frame: number) => void = () => {};
+  /** The CPUs sharing this memory. */
+  private readonly caches: CodeCacheHolder[] = [];
 
   constructor(frames: number) {
     if (!Number.isInteger(frames) || frames <= 0 || frames > 1 << 20) throw new RangeError(`frame count ${frames} out of range (1..${1 << 20})`);
@@ -22,6 +32,24 @@ export class PhysicalMemory {
     this.bytes = new Uint8Array(frames * PAGE_SIZE);
     this.words = new Int32Array(this.bytes.buffer);
     this.codeFrame = new Uint8Array(frames);
+  }
+
+  /** A CPU joins: it will hear of code frames and of writes to them. */
+  attach(cpu: CodeCacheHolder): void {
+    this.caches.push(cpu);
+  }
+
+  /** Some CPU cached code from `frame`: from now on every CPU's writes to it take the slow path. */
+  codeCached(frame: number): void {
+    if (this.codeFrame[frame]) return;
+    this.codeFrame[frame] = 1;
+    for (const c of this.caches) c.frameBecameCode(frame);
+  }
+
+  /** `frame`, which holds cached code, is written: every CPU drops what it decoded from it. */
+  codeWritten(frame: number): void {
+    this.codeFrame[frame] = 0;
+    for (const c of this.caches) c.dropCode(frame);
   }
 
   get size(): number {
@@ -50,7 +78,7 @@ export class PhysicalMemory {
   write8(a: number, v: number): void {
     if (a >= this.bytes.length) return; // no memory there: the write goes nowhere
     const f = a >>> PAGE_SHIFT;
-    if (this.codeFrame[f]) this.onCodeWrite(f);
+    if (this.codeFrame[f]) this.codeWritten(f);
     this.bytes[a] = v;
   }
 
@@ -62,7 +90,7 @@ export class PhysicalMemory {
   write32(a: number, v: number): void {
     if ((a & 3) === 0 && a < this.bytes.length) {
       const f = a >>> PAGE_SHIFT;
-      if (this.codeFrame[f]) this.onCodeWrite(f);
+      if (this.codeFrame[f]) this.codeWritten(f);
       this.words[a >>> 2] = v;
       return;
     }
@@ -75,7 +103,7 @@ export class PhysicalMemory {
   /** Copies `data` to physical address `a` (loaders, the hypervisor writing guest memory). */
   load(a: number, data: Uint8Array): void {
     if (!this.contains(a, data.length)) throw new RangeError(`load of ${data.length} bytes at ${a.toString(16)} is outside memory`);
-    for (let f = a >>> PAGE_SHIFT; f <= (a + data.length - 1) >>> PAGE_SHIFT && data.length; f++) if (this.codeFrame[f]) this.onCodeWrite(f);
+    for (let f = a >>> PAGE_SHIFT; f <= (a + data.length - 1) >>> PAGE_SHIFT && data.length; f++) if (this.codeFrame[f]) this.codeWritten(f);
     this.bytes.set(data, a);
   }
 }

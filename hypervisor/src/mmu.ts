@@ -35,8 +35,8 @@ export class Mmu extends Alu {
   protected readNeed = 0;
   protected writeNeed = T_SW | T_D;
 
-  // Decoded instructions by physical frame, then by offset in the frame.
-  protected readonly code: (Insn[] | undefined)[];
+  // Decoded instructions by physical frame (only frames that hold code), then by offset in the frame.
+  protected readonly code = new Map<number, Insn[]>();
   /** The page instructions were last fetched from: virtual page number (-1: none) and its frame base. */
   protected fetchPage = -1;
   /**
@@ -58,8 +58,7 @@ export class Mmu extends Alu {
     super();
     this.mem8 = mem.bytes;
     this.mem32 = new Int32Array(mem.bytes.buffer, mem.bytes.byteOffset, mem.bytes.length >>> 2);
-    this.code = new Array(mem.frames);
-    mem.onCodeWrite = (f) => this.dropCode(f);
+    mem.attach(this);
   }
 
   get cr3(): number {
@@ -201,7 +200,7 @@ export class Mmu extends Alu {
   protected writeTarget(lin: number): number {
     const p = this.translate(lin, true);
     const frame = p >>> PAGE_SHIFT;
-    if (this.mem.codeFrame[frame]) this.dropCode(frame);
+    if (this.mem.codeFrame[frame]) this.mem.codeWritten(frame);
     return p;
   }
   write8(lin: number, v: number): void {
@@ -266,10 +265,11 @@ export class Mmu extends Alu {
     else if (size === 2) this.write16(lin, v);
     else this.write8(lin, v);
   }
-  protected dropCode(frame: number): void {
-    this.code[frame] = undefined;
-    this.mem.codeFrame[frame] = 0;
-    this.codeGen++;
+  dropCode(frame: number): void {
+    if (this.code.delete(frame)) this.codeGen++;
+  }
+  frameBecameCode(frame: number): void {
+    for (let k = 0; k < TLB_SIZE; k++) if (this.tlbFrame[k] === frame) this.tlbPerm[k] &= ~T_D;
   }
   protected forgetFetch(): void {
     this.fetchPage = -1;
@@ -277,8 +277,8 @@ export class Mmu extends Alu {
   }
   /** Drops every decoded instruction (after a restore). */
   dropAllCode(): void {
-    this.code.fill(undefined);
-    this.mem.codeFrame.fill(0);
+    for (const frame of this.code.keys()) this.mem.codeWritten(frame);
+    this.code.clear();
     this.forgetFetch();
   }
   protected fetch(): Insn {
@@ -291,7 +291,7 @@ export class Mmu extends Alu {
       this.fetchHasBreakpoint = this.breakpointPages.has(vpn);
     }
     const pa = this.fetchBase + (eip & PAGE_MASK);
-    const cached = this.code[pa >>> PAGE_SHIFT];
+    const cached = this.code.get(pa >>> PAGE_SHIFT);
     if (cached !== undefined) {
       const insn = cached[pa & PAGE_MASK];
       if (insn !== undefined) return insn;
@@ -316,15 +316,12 @@ export class Mmu extends Alu {
       // Instructions that cross a page are decoded every time: their two halves may be
       // in unrelated frames, and only one frame's writes would drop them.
       const frame = pa >>> PAGE_SHIFT;
-      if (frame < this.code.length) {
-        let page = this.code[frame];
-        if (page === undefined) page = this.code[frame] = new Array<Insn>(PAGE_SIZE);
+      if (frame < this.mem.frames) {
+        let page = this.code.get(frame);
+        if (page === undefined) this.code.set(frame, (page = new Array<Insn>(PAGE_SIZE)));
         page[pa & PAGE_MASK] = insn;
-        if (!this.mem.codeFrame[frame]) {
-          this.mem.codeFrame[frame] = 1;
-          // Writes to this frame must now take the slow path, which drops its code.
-          for (let k = 0; k < TLB_SIZE; k++) if (this.tlbFrame[k] === frame) this.tlbPerm[k] &= ~T_D;
-        }
+        // Writes to this frame, by any CPU, must now take the slow path, which drops its code.
+        this.mem.codeCached(frame);
       }
     }
     return insn;

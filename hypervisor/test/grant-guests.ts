@@ -3,7 +3,7 @@
 
 import { kernel } from './guest.js';
 
-const PTE = '_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY';
+export const PTE = '_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY';
 
 /** Domain 1: a one-frame grant table mapped at `gtab`; ref 8 grants `page` to domain 2, ref 9 read-only, ref 10 to domain 3. */
 export const GRANTER = kernel(`

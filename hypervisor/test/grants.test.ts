@@ -12,6 +12,9 @@ import { GNTST } from '../src/xen/grant-table.js';
 import { checkInvariants } from '../src/xen/invariants.js';
 import { Xen } from '../src/xen/xen.js';
 import { GRANTER, MAPPER } from './grant-guests.js';
+import { kernel } from './guest.js';
+
+const PTE = '_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY';
 
 function build(xen: Xen, source: string, name: string): Domain {
   const r = assemble({ path: `${name}.xasm`, text: source, provider: withBuiltins({ read: () => null }) });
@@ -70,5 +73,75 @@ describe('grant tables (v1)', () => {
     expect(flags(9)).toBe(k('GTF_permit_access') | k('GTF_readonly') | k('GTF_reading'));
     // The read-only mapping is a read-only PTE of the mapper onto domain 1's frame.
     expect(mapper.grants.maptrack.filter((m) => m !== null).map((m) => ({ ref: m!.ref, readonly: m!.readonly }))).toEqual([{ ref: 9, readonly: true }]);
+  });
+});
+
+describe('code in a granted page', () => {
+  it('a domain runs the new code another domain wrote into a page it granted (decoded code is dropped on every CPU)', () => {
+    const A = kernel(`
+    mov [si_ptr], esi
+    mov ebx, GNTTABOP_setup_table
+    mov ecx, setup
+    mov edx, 1
+    HYPERCALL grant_table_op
+    mov ecx, [gframes]
+    shl ecx, 12
+    or ecx, ${PTE}
+    mov ebx, gtab
+    xor edx, edx
+    mov esi, UVMF_INVLPG
+    HYPERCALL update_va_mapping
+    mov esi, [si_ptr]
+    mov eax, codepage - 0xC0000000
+    shr eax, 12
+    mov ebx, [esi + start_info.mfn_list]
+    mov eax, [ebx + eax * 4]
+    mov [gtab + 8 * 8 + grant_entry_v1.frame], eax
+    mov word [gtab + 8 * 8 + grant_entry_v1.domid], 2
+    mov word [gtab + 8 * 8 + grant_entry_v1.flags], GTF_permit_access
+    mov edi, 100000                      ; give up after this many rounds
+.again:
+    call codepage                        ; hot enough to be compiled
+    cmp eax, 2
+    je poweroff
+    mov ebx, SCHEDOP_yield
+    HYPERCALL sched_op
+    dec edi
+    jnz .again
+    mov dword [reason], SHUTDOWN_crash
+    jmp poweroff
+align 4096, db 0
+gtab: times 4096 db 0
+codepage:
+    mov eax, 1
+    ret
+align 4096, db 0`, `si_ptr: dd 0
+setup: dw DOMID_SELF, 0
+       dd 1
+       dw 0, 0
+       dd gframes
+gframes: dd 0`);
+    const B = kernel(`
+    mov ebx, GNTTABOP_map_grant_ref
+    mov ecx, map
+    mov edx, 1
+    HYPERCALL grant_table_op
+    cmp word [map + 18], 0
+    jne .failed
+    mov byte [window + 1], 2             ; mov eax, 1 becomes mov eax, 2
+    jmp poweroff
+.failed:
+    mov dword [reason], SHUTDOWN_crash
+    jmp poweroff
+align 4096, db 0
+window: times 4096 db 0`, `map: dd window, 0, GNTMAP_host_map, 8
+    dw 1, 0
+    dd 0, 0, 0`);
+    const xen = new Xen(8192);
+    const a = build(xen, A, 'a');
+    const b = build(xen, B, 'b');
+    a.cpu.jitThreshold = 1;
+    expect(xen.runAll(100_000_000)).toEqual({ kind: 'ended' });
+    expect([a.state, b.state]).toEqual([{ kind: 'shutdown', reason: 0 }, { kind: 'shutdown', reason: 0 }]);
   });
 });
