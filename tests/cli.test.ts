@@ -183,6 +183,16 @@ describe('xenolab disasm and demo', () => {
     expect(readFileSync(join(copy, 'disk.img')).equals(disk)).toBe(true);
   });
 
+  it('the many-domains seed: four CPU-bound workers of weights 1-4 finish heaviest first, as BVT shares the CPU', () => {
+    const dir = join(root, 'seeds', 'many');
+    const r = xenolab('run', ...[1, 2, 3, 4].map((w) => join(dir, `w${w}.cfg`)));
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(readFileSync(join(dir, 'many.console'), 'utf8'));
+    const done = [...r.out.matchAll(/weight (\d)\): done at (\d+) ms/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    expect(done.map(([w]) => w)).toEqual([4, 3, 2, 1]);
+    expect(done[3][1]).toBe(36); // 4 x 9 M cycles of work, nothing lost
+  });
+
   it('list runs the domains for a while and prints them as xl list does', () => {
     const spin = join(work, 'listspin.xasm');
     writeFileSync(spin, 'bits 32\n%include "xen.inc"\norg 0xc0000000\nXEN_ELFNOTE VIRT_BASE, 0xc0000000\nsection .text\nglobal _start\n_start: jmp _start\n');
