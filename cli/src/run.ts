@@ -7,6 +7,7 @@ import { elfToImage, isElfError, readElf32, type Image } from '../../asm/src/ind
 import { hypercallByNumber, xenConstantGroup, xenErrnoByValue } from '../../isa/src/index.js';
 import { EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP } from '../../hypervisor/src/cpu.js';
 import { BlkBack, type DiskImage } from '../../hypervisor/src/xen/backends/blkback.js';
+import { Bridge, NetBack } from '../../hypervisor/src/xen/backends/netback.js';
 import type { Domain } from '../../hypervisor/src/xen/domain.js';
 import type { GuestImage } from '../../hypervisor/src/xen/image.js';
 import { Xen } from '../../hypervisor/src/xen/xen.js';
@@ -48,6 +49,8 @@ export interface DomainToRun {
   weight?: number;
   /** Virtual disks, served by dom0's block backend. */
   disks?: { vdev: string; image: DiskImage }[];
+  /** Network interfaces: a MAC address (null: one the toolstack makes up) and a bridge. */
+  vifs?: { mac: number[] | null; bridge: string }[];
 }
 
 /** Boots one image as a domain (see runDomains). */
@@ -65,6 +68,7 @@ export function runImage(image: GuestImage, name: string, args: RunArgs, out: (s
 export function runDomains(domains: readonly DomainToRun[], args: RunArgs, out: (s: string) => void, err: (s: string) => void): number {
   const xen = new Xen(Math.max(8192, domains.reduce((a, d) => a + d.memoryKiB / 4 + 16, 64)));
   const doms = [];
+  const bridges = new Map<string, Bridge>();
   for (const spec of domains) {
     const built = xen.createDomain(spec.image, { name: spec.name, memoryKiB: spec.memoryKiB, cmdline: spec.cmdline });
     if ('error' in built) {
@@ -73,6 +77,12 @@ export function runDomains(domains: readonly DomainToRun[], args: RunArgs, out: 
     }
     if (spec.weight !== undefined) built.domain.sched.weight = spec.weight;
     for (const disk of spec.disks ?? []) new BlkBack(xen, built.domain, disk.vdev, disk.image);
+    (spec.vifs ?? []).forEach((v, handle) => {
+      let br = bridges.get(v.bridge);
+      if (!br) bridges.set(v.bridge, (br = new Bridge(v.bridge)));
+      // As xl does, with Xen's OUI 00:16:3e; made up from the domain and the interface, so runs repeat.
+      new NetBack(xen, built.domain, handle, v.mac ?? [0x00, 0x16, 0x3e, 0x00, built.domain.domain & 0xff, handle & 0xff], br);
+    });
     doms.push(built.domain);
   }
   if (args.traceHypercalls) {

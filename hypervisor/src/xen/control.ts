@@ -48,6 +48,7 @@ export function destroyDomain(x: Xen, d: Domain): number {
   }
   const mm = x.mm;
   const f = x.frames;
+  x.tearDown(d); // dom0's backends first: they stop touching the domain's rings
   releaseMappings(mm, d);
   // Dom0's backends let go of the domain's rings.
   for (const m of [...x.hostMappings]) if (m.granter === d) hostUnmapGrant(x, m);

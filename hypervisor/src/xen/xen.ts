@@ -139,6 +139,22 @@ export class Xen {
     ports.set(port, handler);
   }
 
+  /** Dom0's backends to stop before a domain is destroyed, by domain. */
+  private readonly teardowns = new Map<number, (() => void)[]>();
+
+  /** Runs `stop` when `d` is destroyed, before any of its frames is freed (a backend lets go of it). */
+  onDestroy(d: Domain, stop: () => void): void {
+    const list = this.teardowns.get(d.domain) ?? [];
+    list.push(stop);
+    this.teardowns.set(d.domain, list);
+  }
+
+  /** Stops what dom0 runs for a domain being destroyed. */
+  tearDown(d: Domain): void {
+    for (const stop of this.teardowns.get(d.domain) ?? []) stop();
+    this.teardowns.delete(d.domain);
+  }
+
   /** Forgets dom0's ends of a domain's channels (it was destroyed). */
   disconnectDom0(d: Domain): void {
     this.dom0Ports.delete(d.domain);

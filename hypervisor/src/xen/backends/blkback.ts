@@ -91,6 +91,11 @@ export class BlkBack {
     put(`${this.backendPath}/info`, String(disk.writable ? 0 : VDISK_READONLY));
     put(`${this.backendPath}/state`, String(STATE.initWait));
     x.xenstored.watchDom0(`${this.frontendPath}/state`, () => this.frontendChanged());
+    x.onDestroy(d, () => {
+      this.disconnect();
+      x.xenstored.unwatchDom0(`${this.frontendPath}/state`);
+      x.xenstored.store.rm(0, 0, `${homePath(0)}/backend/vbd/${d.domain}`);
+    });
     x.xenstored.deliver();
   }
 

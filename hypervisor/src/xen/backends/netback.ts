@@ -1,0 +1,233 @@
+// The network backend in dom0 (what Linux's netback does, in its copying mode) and the
+// bridge it plugs virtual interfaces into. A frontend shares a transmit and a receive
+// ring (netif.h) through grants and one event channel. Transmitted frames are copied out
+// of the granted page the request names and handed to the bridge, which forwards by
+// destination MAC address (learnt from the source of the frames each port sent, and
+// known from each interface's configured address) or floods broadcasts and unknowns.
+// A frame for an interface is copied into the next empty page its frontend posted on the
+// receive ring; with none posted, it is dropped and counted.
+
+import { k } from '../abi.js';
+import type { Domain } from '../domain.js';
+import { PGT_WRITABLE } from '../frames.js';
+import { grantedFrame, hostMapGrant, hostUnmapGrant, type GrantMapping } from '../grant-table.js';
+import { BackRing } from '../ring.js';
+import { homePath } from '../xenstore/store.js';
+import type { Xen } from '../xen.js';
+
+const STATE = {
+  initWait: k('XenbusStateInitWait'), initialised: k('XenbusStateInitialised'), connected: k('XenbusStateConnected'),
+  closing: k('XenbusStateClosing'), closed: k('XenbusStateClosed'),
+} as const;
+const RSP_OKAY = k('NETIF_RSP_OKAY'), RSP_ERROR = k('NETIF_RSP_ERROR');
+const NETTXF_more_data = k('NETTXF_more_data'), NETTXF_extra_info = k('NETTXF_extra_info');
+/** Ethernet: a header of 14 bytes, at most 1500 bytes of payload. */
+export const ETH_HEADER = 14;
+export const ETH_MAX = 1514;
+/** Ring slots: a tx request is 12 bytes (its response 4), an rx request and response 8. */
+const TX_ENTRY = 12, RX_ENTRY = 8;
+
+export interface NetCounters {
+  txFrames: number;
+  txErrors: number;
+  rxFrames: number;
+  /** Frames for this interface dropped because its frontend had posted no buffer. */
+  rxDropped: number;
+  bytesSent: number;
+  bytesReceived: number;
+  notifications: number;
+  notificationsAvoided: number;
+}
+
+const isMulticast = (mac: Uint8Array | number[]) => (mac[0] & 1) !== 0;
+const macKey = (b: Uint8Array | number[]) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(':');
+
+/** A learning bridge (xenbr0) joining virtual interfaces. */
+export class Bridge {
+  readonly ports: NetBack[] = [];
+  /** Which port each source MAC was last seen on. */
+  private readonly learnt = new Map<string, NetBack>();
+
+  constructor(readonly name: string) {}
+
+  /** A frame sent by `from`: to the port its destination is on, or to every other port. */
+  forward(from: NetBack, frame: Uint8Array): void {
+    this.learnt.set(macKey(frame.subarray(6, 12)), from);
+    const dst = frame.subarray(0, 6);
+    const known = isMulticast(dst) ? undefined : this.learnt.get(macKey(dst)) ?? this.ports.find((p) => macKey(p.mac) === macKey(dst));
+    if (known) {
+      if (known !== from) known.receive(frame);
+      return;
+    }
+    for (const p of this.ports) if (p !== from) p.receive(frame);
+  }
+}
+
+export class NetBack {
+  readonly frontendPath: string;
+  readonly backendPath: string;
+  readonly counters: NetCounters = { txFrames: 0, txErrors: 0, rxFrames: 0, rxDropped: 0, bytesSent: 0, bytesReceived: 0, notifications: 0, notificationsAvoided: 0 };
+  private tx: BackRing | null = null;
+  private rx: BackRing | null = null;
+  private mappings: GrantMapping[] = [];
+  private port = -1;
+
+  /** Announces the interface (handle `handle`, address `mac`) in xenstore and plugs it into the bridge. */
+  constructor(private readonly x: Xen, readonly d: Domain, readonly handle: number, readonly mac: number[], readonly bridge: Bridge) {
+    const s = x.xenstored.store;
+    this.frontendPath = `${homePath(d.domain)}/device/vif/${handle}`;
+    this.backendPath = `${homePath(0)}/backend/vif/${d.domain}/${handle}`;
+    const put = (path: string, value: string) => s.write(0, 0, path, Uint8Array.from(value, (c) => c.charCodeAt(0)));
+    const macText = macKey(mac);
+    put(this.frontendPath, '');
+    s.setPerms(0, 0, this.frontendPath, [{ id: d.domain, perm: 'n' }]);
+    put(`${this.frontendPath}/backend`, this.backendPath);
+    put(`${this.frontendPath}/backend-id`, '0');
+    put(`${this.frontendPath}/handle`, String(handle));
+    put(`${this.frontendPath}/mac`, macText);
+    put(`${this.frontendPath}/state`, String(k('XenbusStateInitialising')));
+    put(this.backendPath, '');
+    s.setPerms(0, 0, this.backendPath, [{ id: 0, perm: 'n' }, { id: d.domain, perm: 'r' }]);
+    put(`${this.backendPath}/frontend`, this.frontendPath);
+    put(`${this.backendPath}/frontend-id`, String(d.domain));
+    put(`${this.backendPath}/handle`, String(handle));
+    put(`${this.backendPath}/mac`, macText);
+    put(`${this.backendPath}/bridge`, bridge.name);
+    put(`${this.backendPath}/feature-rx-copy`, '1');
+    put(`${this.backendPath}/state`, String(STATE.initWait));
+    bridge.ports.push(this);
+    x.xenstored.watchDom0(`${this.frontendPath}/state`, () => this.frontendChanged());
+    x.onDestroy(d, () => {
+      this.disconnect();
+      bridge.ports.splice(bridge.ports.indexOf(this), 1);
+      x.xenstored.unwatchDom0(`${this.frontendPath}/state`);
+      x.xenstored.store.rm(0, 0, `${homePath(0)}/backend/vif/${d.domain}`);
+    });
+    x.xenstored.deliver();
+  }
+
+  private read(path: string): string | null {
+    const v = this.x.xenstored.store.read(0, 0, path);
+    return typeof v === 'string' ? null : String.fromCharCode(...v);
+  }
+
+  private setState(state: number): void {
+    this.x.xenstored.store.write(0, 0, `${this.backendPath}/state`, Uint8Array.from(String(state), (c) => c.charCodeAt(0)));
+  }
+
+  private fail(why: string): void {
+    this.x.xenstored.store.write(0, 0, `${this.backendPath}/error`, Uint8Array.from(why, (c) => c.charCodeAt(0)));
+    this.disconnect();
+    this.setState(STATE.closing);
+  }
+
+  private frontendChanged(): void {
+    const state = Number(this.read(`${this.frontendPath}/state`) ?? STATE.closed);
+    if ((state === STATE.initialised || state === STATE.connected) && this.tx === null) this.connect();
+    else if ((state === STATE.closing || state === STATE.closed) && this.tx !== null) {
+      this.disconnect();
+      this.setState(STATE.closed);
+    }
+  }
+
+  private connect(): void {
+    const txRef = Number(this.read(`${this.frontendPath}/tx-ring-ref`));
+    const rxRef = Number(this.read(`${this.frontendPath}/rx-ring-ref`));
+    const port = Number(this.read(`${this.frontendPath}/event-channel`));
+    if (![txRef, rxRef, port].every(Number.isInteger)) return this.fail('tx-ring-ref, rx-ring-ref or event-channel missing or not a number');
+    const tx = hostMapGrant(this.x, this.d, txRef, false);
+    if (typeof tx === 'number') return this.fail(`mapping tx-ring-ref ${txRef} failed (${tx})`);
+    const rx = hostMapGrant(this.x, this.d, rxRef, false);
+    if (typeof rx === 'number') {
+      hostUnmapGrant(this.x, tx);
+      return this.fail(`mapping rx-ring-ref ${rxRef} failed (${rx})`);
+    }
+    this.mappings = [tx, rx];
+    if (this.x.bindDom0(this.d, port, () => this.kick()) !== 0) return this.fail(`binding event-channel ${port} failed`);
+    this.tx = new BackRing(this.x.mem, tx.frame * 4096, TX_ENTRY);
+    this.rx = new BackRing(this.x.mem, rx.frame * 4096, RX_ENTRY);
+    this.port = port;
+    this.setState(STATE.connected);
+  }
+
+  disconnect(): void {
+    for (const m of this.mappings) hostUnmapGrant(this.x, m);
+    this.mappings = [];
+    this.tx = this.rx = null;
+    this.port = -1;
+  }
+
+  private notify(ring: BackRing): void {
+    if (ring.pushResponses()) {
+      this.counters.notifications++;
+      this.d.events.raise(this.port);
+    } else this.counters.notificationsAvoided++;
+  }
+
+  /** The frontend notified: transmit every queued frame (rx buffers it posted are used as frames arrive). */
+  kick(): void {
+    const tx = this.tx;
+    if (!tx) return;
+    do {
+      if (tx.overflowed()) return this.fail('the frontend overran the transmit ring');
+      const frames: Uint8Array[] = [];
+      while (tx.unconsumedRequests() > 0) {
+        const req = new DataView(tx.takeRequest().buffer);
+        const rsp = new DataView(new ArrayBuffer(4));
+        rsp.setUint16(0, req.getUint16(8, true), true);
+        const frame = this.transmitted(req);
+        rsp.setInt16(2, frame ? RSP_OKAY : RSP_ERROR, true);
+        tx.putResponse(new Uint8Array(rsp.buffer));
+        if (frame) frames.push(frame);
+      }
+      this.notify(tx);
+      // Frames leave after the responses: a frame to this same domain finds its rx ring as it is.
+      for (const f of frames) this.bridge.forward(this, f);
+    } while (tx.finalCheckForRequests());
+  }
+
+  /** The frame a transmit request names, copied out of the granted page, or null if the request is bad. */
+  private transmitted(req: DataView): Uint8Array | null {
+    const gref = req.getUint32(0, true), offset = req.getUint16(4, true), flags = req.getUint16(6, true), size = req.getUint16(10, true);
+    // One request per frame: fragments and extra-info slots are not offered (no feature-sg, no GSO).
+    const bad = flags & (NETTXF_more_data | NETTXF_extra_info) || size < ETH_HEADER || size > ETH_MAX || offset + size > 4096;
+    const frame = bad ? -1 : grantedFrame(this.x.mm, this.d, gref, 0, false);
+    if (frame < 0) {
+      this.counters.txErrors++;
+      return null;
+    }
+    this.counters.txFrames++;
+    this.counters.bytesSent += size;
+    return this.x.mem.bytes.slice(frame * 4096 + offset, frame * 4096 + offset + size);
+  }
+
+  /** A frame from the bridge: into the next buffer the frontend posted, or dropped. */
+  receive(frame: Uint8Array): void {
+    const rx = this.rx;
+    if (rx?.overflowed()) return this.fail('the frontend overran the receive ring');
+    if (!rx || rx.unconsumedRequests() === 0) {
+      this.counters.rxDropped++;
+      return;
+    }
+    const req = new DataView(rx.takeRequest().buffer);
+    const id = req.getUint16(0, true), gref = req.getUint32(4, true);
+    const mm = this.x.mm;
+    let status = frame.length;
+    const target = grantedFrame(mm, this.d, gref, 0, true);
+    // Copied as a grant copy writes: through a writable type, never into a page table.
+    if (target < 0 || mm.getPageType(target, PGT_WRITABLE, mm.frames.owner[target]) !== 0) status = RSP_ERROR;
+    else {
+      this.x.mem.load(target * 4096, frame);
+      mm.putPageType(target);
+      this.counters.rxFrames++;
+      this.counters.bytesReceived += frame.length;
+    }
+    const rsp = new DataView(new ArrayBuffer(8));
+    rsp.setUint16(0, id, true);
+    rsp.setUint16(2, 0, true); // offset
+    rsp.setUint16(4, 0, true); // flags
+    rsp.setInt16(6, status, true);
+    rx.putResponse(new Uint8Array(rsp.buffer));
+    this.notify(rx);
+  }
+}
