@@ -183,6 +183,13 @@ describe('xenolab disasm and demo', () => {
     expect(readFileSync(join(copy, 'disk.img')).equals(disk)).toBe(true);
   });
 
+  it('the netfront seed: two domains ping each other through dom0\'s bridge', () => {
+    const dir = join(root, 'seeds', 'netfront');
+    const r = xenolab('run', join(dir, 'ping.cfg'), join(dir, 'pong.cfg'));
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(readFileSync(join(dir, 'netfront.console'), 'utf8'));
+  });
+
   it('the many-domains seed: four CPU-bound workers of weights 1-4 finish heaviest first, as BVT shares the CPU', () => {
     const dir = join(root, 'seeds', 'many');
     const r = xenolab('run', ...[1, 2, 3, 4].map((w) => join(dir, `w${w}.cfg`)));
