@@ -8,6 +8,8 @@ import { withBuiltins } from '../../asm/src/builtins.js';
 import { guestImage } from '../../cli/src/run.js';
 import { EAX, EBX, ECX, EDI, EDX, ESI } from '../src/cpu.js';
 import { hypercall } from '../src/xen/hypercalls.js';
+import { destroyDomain } from '../src/xen/control.js';
+import { setupTable } from '../src/xen/grant-table.js';
 import { checkInvariants } from '../src/xen/invariants.js';
 import { Xen } from '../src/xen/xen.js';
 import { Rng } from './diff/generator.js';
@@ -81,5 +83,91 @@ describe('hypercall fuzzing', () => {
       if (i % 50 === 0) expect(checkInvariants(xen.mm, [d.baseMfn, ...d.gdtFrames]), `after call ${i}`).toEqual([]);
     }
     expect(checkInvariants(xen.mm, [d.baseMfn, ...d.gdtFrames])).toEqual([]);
+  });
+});
+
+describe('two adversarial domains', () => {
+  it(`${RUNS} random grant and event operations between them keep both whole, and destroying them frees everything`, () => {
+    const r = assemble({ path: 'f.xasm', text: kernel('nop', 'scratch: times 8192 db 0'), provider: withBuiltins({ read: () => null }) });
+    const xen = new Xen(8192);
+    const free0 = Array.from(xen.frames.owner).filter((o) => o === -1).length;
+    const make = (name: string) => {
+      const b = xen.createDomain(guestImage(r.image), { name, memoryKiB: 8192 });
+      if ('error' in b) throw new Error(b.error);
+      return b.domain;
+    };
+    const a = make('a'), b = make('b');
+    const scratch = r.image.symbols.find((s) => s.name === 'scratch')!.value;
+    const rng = new Rng(777);
+    const table = setupTable(xen, a, 0x7ff0, 2) as number[];
+    const frameOf = (d: typeof a) => rng.pick([d.baseMfn, ...d.grants.frames, d.p2m[rng.int(d.p2m.length)], d.p2m[rng.int(64)]]);
+    const regrant = () => {
+      const ref = rng.int(1100);
+      if (ref >= 1024) return;
+      const at = table[ref >> 9] * 4096 + (ref & 511) * 8;
+      xen.mem.write16(at + 2, rng.pick([b.domain, a.domain, 7, 0]));
+      xen.mem.write32(at + 4, rng.int(5) === 0 ? rng.value() : frameOf(rng.int(3) ? a : b));
+      xen.mem.write16(at, rng.pick([0, 1, 1, 1 | 4, 2, 1 | 8]));
+    };
+    for (let i = 0; i < 400; i++) regrant();
+    const anyDom = () => rng.pick([a.domain, b.domain, 0x7ff0, 99, 0]);
+    const va = () => (rng.int(4) ? 0xc0000000 + rng.int(2048) * 4096 : rng.value());
+    for (let i = 0; i < RUNS; i++) {
+      const who = rng.int(4) ? b : a;
+      const op = new Uint8Array(32);
+      const dv = new DataView(op.buffer);
+      const regs = who.cpu.regs;
+      const kind = rng.int(6);
+      if (kind === 0) regrant();
+      if (kind <= 1) {
+        dv.setUint32(0, va(), true);
+        dv.setUint32(8, rng.int(32), true); // GNTMAP_* flags
+        dv.setUint32(12, rng.int(1100), true);
+        dv.setUint16(16, anyDom(), true);
+        regs[EAX] = 20; regs[ECX] = 0; regs[EDX] = 1 + rng.int(2);
+      } else if (kind === 2) {
+        dv.setUint32(0, va(), true);
+        dv.setUint32(8, rng.int(2) ? 0 : rng.value(), true);
+        dv.setUint32(16, rng.int(12), true);
+        regs[EAX] = 20; regs[ECX] = 1; regs[EDX] = 1;
+      } else if (kind === 3) {
+        for (const at of [0, 8]) {
+          dv.setUint32(at, rng.int(2) ? rng.int(1100) : frameOf(rng.int(2) ? a : b), true);
+          dv.setUint16(at + 4, anyDom(), true);
+          dv.setUint16(at + 6, rng.int(4200), true);
+        }
+        dv.setUint16(16, rng.int(5000), true);
+        dv.setUint16(18, rng.int(4), true);
+        regs[EAX] = 20; regs[ECX] = 5; regs[EDX] = 1;
+      } else if (kind === 4) {
+        // an mmu_update over one of our page-table entries (maybe one that maps a grant)
+        const ptes = [...xen.mm.grantPtes.keys()];
+        const target = ptes.length && rng.int(2) ? rng.pick(ptes) : who.baseMfn * 4096 + rng.int(1024) * 4;
+        dv.setUint32(0, target, true);
+        dv.setUint32(8, rng.int(2) ? 0 : (frameOf(rng.pick([a, b])) << 12) | rng.pick([1, 3, 0x21]), true);
+        regs[EAX] = 1; regs[ECX] = 1; regs[EDX] = 0; regs[ESI] = 0x7ff0;
+      } else {
+        // event channels between the two: offer, bind, send, close
+        dv.setUint16(0, rng.pick([0x7ff0, who.domain]), true);
+        dv.setUint16(2, rng.pick([a.domain, b.domain, 5]), true);
+        dv.setUint32(4, rng.int(8), true);
+        regs[EAX] = 32; regs[EBX] = rng.pick([0, 1, 4, 3, 5]); regs[ECX] = scratch;
+      }
+      if (regs[EAX] !== 32) regs[EBX] = scratch;
+      who.write(scratch, op);
+      expect(() => hypercall(xen, who)).not.toThrow();
+      if (who.state.kind !== 'running' || who.blocked) {
+        who.state = { kind: 'running' };
+        who.blocked = false;
+      }
+      if (i % 25 === 0) {
+        const devices = [a, b].flatMap((d) => d.grants.maptrack.filter((m) => m !== null && m.pte < 0).map((m) => ({ frame: m!.frame, readonly: m!.readonly })));
+        expect(checkInvariants(xen.mm, [a.baseMfn, b.baseMfn], devices), `after call ${i}`).toEqual([]);
+      }
+    }
+    expect(destroyDomain(xen, b)).toBe(0);
+    expect(destroyDomain(xen, a)).toBe(0);
+    expect(checkInvariants(xen.mm, [])).toEqual([]);
+    expect(Array.from(xen.frames.owner).filter((o) => o === -1).length).toBe(free0);
   });
 });
