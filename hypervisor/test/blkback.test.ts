@@ -48,7 +48,7 @@ function setup(opts: { sectors?: number; writable?: boolean; start?: number } = 
   mem.write32(ring + 12, start + 1);
   grant(8, page(0));
   const port = d.events.allocate();
-  d.events.ports[port] = { kind: 'unbound', remoteDom: 0 };
+  d.events.bind(port, { kind: 'unbound', remoteDom: 0 });
   const s = xen.xenstored.store;
   const fe = back.frontendPath;
   const connect = () => {

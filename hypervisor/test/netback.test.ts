@@ -44,7 +44,7 @@ function vif(xen: Xen, bridge: Bridge, mac: number[]) {
   grant(8, page(0));
   grant(9, page(1));
   const port = d.events.allocate();
-  d.events.ports[port] = { kind: 'unbound', remoteDom: 0 };
+  d.events.bind(port, { kind: 'unbound', remoteDom: 0 });
   const s = xen.xenstored.store;
   s.write(d.domain, 0, `${back.frontendPath}/tx-ring-ref`, enc('8'));
   s.write(d.domain, 0, `${back.frontendPath}/rx-ring-ref`, enc('9'));

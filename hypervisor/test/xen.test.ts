@@ -502,7 +502,7 @@ r5: dd 1`);
     expect(res).toEqual([0, 0, 0, 0, EINVAL]);
     expect(b.domain.read32(sym('status') + 8)).toBe(2); // EVTCHNSTAT_interdomain
     expect(a.domain.events.isPending(offered)).toBe(true); // the send reached the other domain
-    expect(a.domain.events.ports[offered]).toEqual({ kind: 'unbound', remoteDom: 2 }); // back to unbound after the close
+    expect(a.domain.events.port(offered)).toEqual({ kind: 'unbound', remoteDom: 2 }); // back to unbound after the close
   });
 });
 

@@ -157,20 +157,21 @@ function yielder(): number {
   return y.counters.cycles / (y.counters.cycles + s.counters.cycles);
 }
 
-/** Heap bytes per domain: just built, and after each ran a while (its decoded code included). */
+/** Host bytes per domain (JS heap and typed arrays): just built, and after each ran a while (its decoded code included). */
 function stateSize(): { built: number; ran: number } {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   const n = 128;
   const xen = machine(n);
   gc();
-  const m0 = process.memoryUsage().heapUsed;
+  const used = () => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  const m0 = used();
   for (let i = 0; i < n; i++) add(xen, SPIN, `d${i}`);
   gc();
-  const m1 = process.memoryUsage().heapUsed;
+  const m1 = used();
   xen.runAll(n * 1_000_000);
   gc();
-  const m2 = process.memoryUsage().heapUsed;
+  const m2 = used();
   return { built: (m1 - m0) / n, ran: (m2 - m0) / n };
 }
 

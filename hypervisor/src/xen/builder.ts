@@ -143,11 +143,11 @@ export function buildDomain(xen: Xen, id: number, image: GuestImage, opts: Build
   // The store and the console: ports connected to the built-in backends (in that order,
   // as xl allocates them), their numbers in start_info.
   const storePort = domain.events.allocate();
-  domain.events.ports[storePort] = { kind: 'interdomain', remoteDom: BACKEND_DOMAIN, remotePort: storePort };
+  domain.events.bind(storePort, { kind: 'interdomain', remoteDom: BACKEND_DOMAIN, remotePort: storePort });
   write32(si('store_evtchn'), storePort);
   xen.xenstored.introduce(domain, frames[(xenstore - virtBase) >>> 12], storePort);
   const consolePort = domain.events.allocate();
-  domain.events.ports[consolePort] = { kind: 'interdomain', remoteDom: BACKEND_DOMAIN, remotePort: consolePort };
+  domain.events.bind(consolePort, { kind: 'interdomain', remoteDom: BACKEND_DOMAIN, remotePort: consolePort });
   domain.consoleBackend = new ConsoleBackend(domain, frames[(consolePage - virtBase) >>> 12], consolePort);
   write32(si('console.domU.evtchn'), consolePort);
 

@@ -52,13 +52,13 @@ export function destroyDomain(x: Xen, d: Domain): number {
   releaseMappings(mm, d);
   // Dom0's backends let go of the domain's rings.
   for (const m of [...x.hostMappings]) if (m.granter === d) hostUnmapGrant(x, m);
-  d.events.ports.forEach((b, port) => {
+  for (const [port, b] of d.events.bound()) {
     if (b.kind === 'interdomain' && b.remoteDom !== BACKEND_DOMAIN) {
       const other = x.domains.get(b.remoteDom);
-      if (other) other.events.ports[b.remotePort] = { kind: 'unbound', remoteDom: d.domain };
+      if (other) other.events.bind(b.remotePort, { kind: 'unbound', remoteDom: d.domain });
     }
-    d.events.ports[port] = { kind: 'free' };
-  });
+    d.events.bind(port, { kind: 'free' });
+  }
   // Page tables: the one in CR3, then the pinned ones; dropping the last type reference
   // of a table drops what its entries hold.
   if (d.baseMfn >= 0) {

@@ -48,8 +48,11 @@ export interface Callback {
 
 export class Domain implements VcpuContext {
   readonly cpu: Cpu;
-  /** Pseudo-physical frame number → machine frame. */
-  readonly p2m: number[];
+  /**
+   * The machine frames the builder gave it, by pseudo-physical frame number. Afterwards the
+   * guest keeps its own P2M list (ballooning changes that one, not this), as Xen keeps none.
+   */
+  readonly p2m: Int32Array;
   baseMfn = -1;
   readonly traps = new Map<number, TrapEntry>();
   kernelSs = 0;
@@ -97,9 +100,9 @@ export class Domain implements VcpuContext {
   /** The built-in console backend (set by the builder). */
   consoleBackend: ConsoleBackend | null = null;
 
-  constructor(readonly domain: number, readonly name: string, mem: PhysicalMemory, p2m: number[]) {
+  constructor(readonly domain: number, readonly name: string, mem: PhysicalMemory, p2m: readonly number[]) {
     this.cpu = new Cpu(mem);
-    this.p2m = p2m;
+    this.p2m = Int32Array.from(p2m);
     this.events = new EventChannels(this);
   }
 

@@ -25,8 +25,11 @@ export type PortBinding =
   | { kind: 'virq'; virq: number }
   | { kind: 'ipi' };
 
+const FREE: PortBinding = Object.freeze({ kind: 'free' });
+
 export class EventChannels {
-  readonly ports: PortBinding[] = Array.from({ length: NR_PORTS }, () => ({ kind: 'free' }));
+  /** Bound ports only (most of the 1,024 are free: Xen too allocates its buckets lazily). */
+  private readonly bindings = new Map<number, PortBinding>();
   /** The port each VIRQ is bound to (-1: none). */
   readonly virqPort = new Int32Array(24).fill(-1);
 
@@ -41,8 +44,24 @@ export class EventChannels {
 
   /** A free port (port 0 is never allocated, as in Xen), or -1. */
   allocate(): number {
-    for (let p = 1; p < NR_PORTS; p++) if (this.ports[p].kind === 'free') return p;
+    for (let p = 1; p < NR_PORTS; p++) if (!this.bindings.has(p)) return p;
     return -1;
+  }
+
+  /** What a port is bound to (free when out of range). */
+  port(p: number): PortBinding {
+    return this.bindings.get(p) ?? FREE;
+  }
+
+  bind(p: number, b: PortBinding): void {
+    if (p <= 0 || p >= NR_PORTS) throw new RangeError(`event channel port ${p} out of range`);
+    if (b.kind === 'free') this.bindings.delete(p);
+    else this.bindings.set(p, b);
+  }
+
+  /** The bound ports, in port order. */
+  bound(): [number, PortBinding][] {
+    return [...this.bindings].sort((a, b) => a[0] - b[0]);
   }
 
   private bit(base: number, port: number): boolean {

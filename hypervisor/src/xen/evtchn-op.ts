@@ -34,7 +34,7 @@ export function eventChannelOp(x: Xen, d: Domain, cmd: number, arg: number): num
       const p = ev.allocate();
       if (p < 0) return ENOSPC;
       if (!d.write32(arg + field('evtchn_bind_virq', 'port'), p)) return EFAULT;
-      ev.ports[p] = { kind: 'virq', virq };
+      ev.bind(p, { kind: 'virq', virq });
       ev.virqPort[virq] = p;
       return 0;
     }
@@ -45,7 +45,7 @@ export function eventChannelOp(x: Xen, d: Domain, cmd: number, arg: number): num
       const p = ev.allocate();
       if (p < 0) return ENOSPC;
       if (!d.write32(arg + field('evtchn_bind_ipi', 'port'), p)) return EFAULT;
-      ev.ports[p] = { kind: 'ipi' };
+      ev.bind(p, { kind: 'ipi' });
       return 0;
     }
     case EVTCHNOP_alloc_unbound: {
@@ -56,7 +56,7 @@ export function eventChannelOp(x: Xen, d: Domain, cmd: number, arg: number): num
       const p = ev.allocate();
       if (p < 0) return ENOSPC;
       if (!d.write32(arg + field('evtchn_alloc_unbound', 'port'), p)) return EFAULT;
-      ev.ports[p] = { kind: 'unbound', remoteDom: remote === DOMID_SELF ? d.domain : remote };
+      ev.bind(p, { kind: 'unbound', remoteDom: remote === DOMID_SELF ? d.domain : remote });
       return 0;
     }
     case EVTCHNOP_bind_interdomain: {
@@ -66,18 +66,18 @@ export function eventChannelOp(x: Xen, d: Domain, cmd: number, arg: number): num
       const remotePort = port(read32(field('evtchn_bind_interdomain', 'remote_port')));
       const other = x.domains.get(remoteDom);
       if (!other) return ESRCH;
-      const target = remotePort >= 0 ? other.events.ports[remotePort] : null;
+      const target = remotePort >= 0 ? other.events.port(remotePort) : null;
       if (!target || target.kind !== 'unbound' || target.remoteDom !== d.domain) return EINVAL;
       const p = ev.allocate();
       if (p < 0) return ENOSPC;
       if (!d.write32(arg + field('evtchn_bind_interdomain', 'local_port'), p)) return EFAULT;
-      ev.ports[p] = { kind: 'interdomain', remoteDom, remotePort };
-      other.events.ports[remotePort] = { kind: 'interdomain', remoteDom: d.domain, remotePort: p };
+      ev.bind(p, { kind: 'interdomain', remoteDom, remotePort });
+      other.events.bind(remotePort, { kind: 'interdomain', remoteDom: d.domain, remotePort: p });
       return 0;
     }
     case EVTCHNOP_send: {
       const p = port(read32(0));
-      const b = p >= 0 ? ev.ports[p] : null;
+      const b = p >= 0 ? ev.port(p) : null;
       if (!b || b.kind === 'free') return EINVAL;
       if (b.kind === 'interdomain') {
         if (b.remoteDom === BACKEND_DOMAIN) x.notifyDom0(d, p);
@@ -89,14 +89,14 @@ export function eventChannelOp(x: Xen, d: Domain, cmd: number, arg: number): num
     }
     case EVTCHNOP_close: {
       const p = port(read32(0));
-      const b = p >= 0 ? ev.ports[p] : null;
+      const b = p >= 0 ? ev.port(p) : null;
       if (!b || b.kind === 'free') return EINVAL;
       if (b.kind === 'virq') ev.virqPort[b.virq] = -1;
       if (b.kind === 'interdomain') {
         const other = x.domains.get(b.remoteDom);
-        if (other) other.events.ports[b.remotePort] = { kind: 'unbound', remoteDom: d.domain };
+        if (other) other.events.bind(b.remotePort, { kind: 'unbound', remoteDom: d.domain });
       }
-      ev.ports[p] = { kind: 'free' };
+      ev.bind(p, { kind: 'free' });
       return 0;
     }
     case EVTCHNOP_unmask: {
@@ -110,7 +110,7 @@ export function eventChannelOp(x: Xen, d: Domain, cmd: number, arg: number): num
       if (!raw) return EFAULT;
       const p = port(read32(field('evtchn_status', 'port')));
       if (p < 0) return EINVAL;
-      const b = ev.ports[p];
+      const b = ev.port(p);
       const out = new Uint8Array(16);
       const dv = new DataView(out.buffer);
       dv.setUint32(0, b.kind === 'free' ? STAT.closed : STAT[b.kind], true);

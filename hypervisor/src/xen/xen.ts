@@ -125,9 +125,9 @@ export class Xen {
    * (EVTCHNOP_alloc_unbound with remote_dom 0), as a backend's bind_interdomain requires.
    */
   bindDom0(d: Domain, port: number, handler: () => void): number {
-    const b = port > 0 && port < d.events.ports.length ? d.events.ports[port] : null;
-    if (!b || b.kind !== 'unbound' || b.remoteDom !== BACKEND_DOMAIN) return EINVAL;
-    d.events.ports[port] = { kind: 'interdomain', remoteDom: BACKEND_DOMAIN, remotePort: port };
+    const b = d.events.port(port);
+    if (b.kind !== 'unbound' || b.remoteDom !== BACKEND_DOMAIN) return EINVAL;
+    d.events.bind(port, { kind: 'interdomain', remoteDom: BACKEND_DOMAIN, remotePort: port });
     this.connectDom0(d, port, handler);
     return 0;
   }
