@@ -343,6 +343,23 @@ export function compileBlock(items: readonly BlockItem[]): Block {
     flush();
     lines.push(`c.blockDone = ${insns.length};`, `return (s + ${off + last.insn.len}) >>> 0;`);
   }
-  const run = new Function('c', 'r', 's', 'b', lines.join('\n')) as BlockFn;
-  return { run, count: insns.length, offsets, last: insns[insns.length - 1] };
+  return { run: blockFunction(lines.join('\n')), count: insns.length, offsets, last: insns[insns.length - 1] };
+}
+
+/**
+ * Generated functions by their source. A block's source depends only on its instructions
+ * (its start address is the parameter `s`), so domains running the same kernel share one
+ * function, and V8 optimizes it once rather than once per domain.
+ */
+const FUNCTIONS = new Map<string, BlockFn>();
+const MAX_FUNCTIONS = 8192;
+
+function blockFunction(source: string): BlockFn {
+  let run = FUNCTIONS.get(source);
+  if (run === undefined) {
+    run = new Function('c', 'r', 's', 'b', source) as BlockFn;
+    if (FUNCTIONS.size >= MAX_FUNCTIONS) FUNCTIONS.delete(FUNCTIONS.keys().next().value!); // the oldest
+    FUNCTIONS.set(source, run);
+  }
+  return run;
 }

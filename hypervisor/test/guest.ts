@@ -1,11 +1,14 @@
 // Test guests: kernel sources with the usual preamble, for the hypervisor's tests and benchmarks.
 
-/** A kernel source with the usual preamble; `body` runs at the entry with ESI = start_info. */
-export function kernel(body: string, data = ''): string {
+/**
+ * A kernel source with the usual preamble; `body` runs at the entry with ESI = start_info.
+ * A base just below a 4 MiB boundary makes the boot area (and so the least memory) small.
+ */
+export function kernel(body: string, data = '', base = 0xc0000000): string {
   return `bits 32
 %include "xen.inc"
-org 0xC0000000
-XEN_ELFNOTE VIRT_BASE, 0xC0000000
+org 0x${base.toString(16)}
+XEN_ELFNOTE VIRT_BASE, 0x${base.toString(16)}
 XEN_ELFNOTE HYPERCALL_PAGE, hypercall_page
 section .text
 global _start

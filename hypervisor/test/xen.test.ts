@@ -99,6 +99,27 @@ describe('the start-of-day state', () => {
     const ptBase = d.read32(si + 60)!;
     expect(d.write32(ptBase, 0)).toBe(false);
   });
+
+  it('the boot area runs from the image base to a 4 MiB boundary with 512 KiB to spare: a base near the boundary needs little memory', () => {
+    const source = (base: number) => {
+      const r = assemble({ path: 'small.xasm', text: kernel('mov eax, 42\n    mov [answer], eax', 'answer: dd 0', base), provider: withBuiltins({ read: () => null }) });
+      if (!r.ok) throw new Error(r.diagnostics.map((x) => x.message).join('\n'));
+      return { image: guestImage(r.image), answer: r.image.symbols.find((s) => s.name === 'answer')!.value };
+    };
+    const xen = new Xen(2048);
+    // At 0xC0000000 the area reaches 0xC0400000: 4 MiB, so 1 MiB is refused.
+    const low = xen.createDomain(source(0xc0000000).image, { name: 'low', memoryKiB: 1024 });
+    expect(low).toEqual({ error: '1024 KiB is too little: the kernel and its boot area need 4096 KiB' });
+    // 3 MiB in, the same guest fits in 1 MiB, and runs.
+    const high = source(0xc0300000);
+    const built = xen.createDomain(high.image, { name: 'high', memoryKiB: 1024 });
+    if ('error' in built) throw new Error(built.error);
+    expect(built.layout.stackTop).toBeLessThanOrEqual(0xc0400000 - 512 * 1024);
+    expect(xen.run(built.domain, 1_000_000)).toEqual({ kind: 'ended' });
+    expect(built.domain.state).toEqual({ kind: 'shutdown', reason: 0 });
+    expect(built.domain.read32(high.answer)).toBe(42);
+    expect(checkInvariants(xen.mm, [built.domain.baseMfn])).toEqual([]);
+  });
 });
 
 describe('exceptions go to the guest', () => {

@@ -23,6 +23,8 @@ export class FrameTable {
   private readonly flags: Uint8Array;
   /** The machine-to-physical table (M2P): each frame's pseudo-physical number in its domain. */
   readonly m2p: Int32Array;
+  /** No frame below this one is free (allocation starts its search here). */
+  private lowestFree = 0;
 
   /** `m2p`: where the machine-to-physical table lives (Xen keeps it in machine memory). */
   constructor(readonly count: number, m2p: Int32Array = new Int32Array(count)) {
@@ -53,8 +55,9 @@ export class FrameTable {
   /** Gives `n` free frames to `domain`, lowest numbers first (deterministic); null if there are not enough. */
   allocate(domain: number, n: number): number[] | null {
     const out: number[] = [];
-    for (let mfn = 0; mfn < this.count && out.length < n; mfn++) if (this.owner[mfn] === NO_OWNER) out.push(mfn);
+    for (let mfn = this.lowestFree; mfn < this.count && out.length < n; mfn++) if (this.owner[mfn] === NO_OWNER) out.push(mfn);
     if (out.length < n) return null;
+    if (n > 0) this.lowestFree = out[n - 1] + 1; // every frame below is owned now
     for (const mfn of out) {
       this.owner[mfn] = domain;
       this.refs[mfn] = 1; // the allocation's own reference
@@ -68,6 +71,7 @@ export class FrameTable {
   /** Takes a frame back from its domain (it must hold no references but the allocation's). */
   free(mfn: number): void {
     this.owner[mfn] = NO_OWNER;
+    this.lowestFree = Math.min(this.lowestFree, mfn);
     this.refs[mfn] = 0;
     this.type[mfn] = PGT_NONE;
     this.typeRefs[mfn] = 0;

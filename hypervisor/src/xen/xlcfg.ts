@@ -215,7 +215,7 @@ export function parseDomainConfig(text: string): ConfigResult {
   else if (name !== null && !/^[A-Za-z0-9_.-]{1,64}$/.test(name)) report('error', byKey.get('name')!.value, `name '${name}' must be 1-64 letters, digits, '.', '_' or '-'`);
   const kernel = str('kernel');
   if (kernel === null && !byKey.has('kernel')) report('error', first, "no kernel: add kernel = \"guest.xasm\" (a source file or an ELF image)");
-  const memoryMiB = num('memory', 4, 4096) ?? DEFAULT_MEMORY_MIB;
+  const memoryMiB = num('memory', 1, 4096) ?? DEFAULT_MEMORY_MIB;
   const vcpus = num('vcpus', 1, 128) ?? 1;
   if (vcpus > 1) report('error', byKey.get('vcpus')!.value, `vcpus = ${vcpus}: domains have one vCPU in this simulator so far`);
   const weight = (num('cpu_weight', 1, 65535) ?? DEFAULT_CPU_WEIGHT) / DEFAULT_CPU_WEIGHT;
