@@ -133,7 +133,9 @@ describe('the block backend', () => {
     expect(t.disk.bytes.subarray(10 * SECTOR, 18 * SECTOR)).toEqual(t.mem.bytes.subarray(a * 4096, a * 4096 + 4096));
     expect(t.disk.bytes.subarray(18 * SECTOR, 20 * SECTOR)).toEqual(t.mem.bytes.subarray(b * 4096 + 1024, b * 4096 + 2048));
     expect(t.disk.saves).toBeGreaterThan(0);
-    expect(t.back.counters).toMatchObject({ requests: 22, errors: 0, bytesWritten: 5120 });
+    expect(t.back.counters).toMatchObject({ requests: 22, errors: 0, bytesWritten: 5120, bytesRead: 4096 + 20 * SECTOR });
+    // The domain's own accounting: every request taken and answered, every byte moved.
+    expect(t.d.counters.io).toMatchObject({ ringRequests: 22, ringResponses: 22, bytesMoved: 5120 + 4096 + 20 * SECTOR });
     expect(checkInvariants(t.xen.mm, [t.d.baseMfn], t.xen.hostMappings)).toEqual([]);
   });
 
@@ -192,7 +194,7 @@ describe('the block backend', () => {
     t.push();
     expect(t.responses()).toEqual([[2, READ, OK]]);
     expect(raised()).toBe(false);
-    expect(t.back.counters).toMatchObject({ notifications: 1, notificationsAvoided: 1 });
+    expect(t.d.counters.io).toMatchObject({ ringRequests: 2, ringResponses: 2, notificationsSent: 1, notificationsAvoided: 1 });
     expect(t.xen.mem.read32(t.ring + 4)).toBe(3); // req_event: the next request after the two it took
   });
 

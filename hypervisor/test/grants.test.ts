@@ -65,6 +65,8 @@ describe('grant tables (v1)', () => {
     expect([0, 1, 2].map((i) => st('unmaps', 24, 20, i))).toEqual([GNTST.bad_handle, GNTST.okay, GNTST.bad_handle]);
     expect([0, 1, 2, 3].map((i) => st('copies', 24, 20, i))).toEqual([GNTST.okay, GNTST.bad_copy_arg, GNTST.permission_denied, GNTST.general_error]);
     expect(mapper.read32(at('copy_dst') + 16)).toBe(0x12345678);
+    // Its accounting: 1 + 6 maps, 3 unmaps, 4 copies, 2 queries (the unknown command is none); 4 bytes copied.
+    expect(mapper.counters.io).toMatchObject({ grantOps: 16, bytesMoved: 4 });
     expect([0, 1].map((i) => st('queries', 16, 12, i))).toEqual([GNTST.okay, GNTST.permission_denied]);
     expect([r32('queries', 4), r32('queries', 8)]).toEqual([0, 32]);
     // Domain 1 sees which grants are in use: ref 8 no longer (unmapped), ref 9 mapped for reading.

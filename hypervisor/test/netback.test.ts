@@ -121,6 +121,10 @@ describe('the network backend and bridge', () => {
     expect(a.received()).toEqual(['to everyone again']); // the first found no buffer: dropped
     expect(a.back.counters.rxDropped).toBe(1);
     expect(b.received()).toEqual([]); // never back to the sender
+    // Each domain's accounting: a sent 1 and took 1 posted buffer; b sent 2 and took 1; c took 2.
+    expect([a, b, c].map((x) => x.d.counters.io.ringRequests)).toEqual([2, 3, 2]);
+    for (const x of [a, b, c]) expect(x.d.counters.io.bytesMoved).toBe(x.back.counters.bytesSent + x.back.counters.bytesReceived);
+    expect(c.d.counters.io.bytesMoved).toBeGreaterThan(0);
     expect(checkInvariants(xen.mm, [a.d.baseMfn, b.d.baseMfn, c.d.baseMfn], xen.hostMappings)).toEqual([]);
   });
 

@@ -26,6 +26,20 @@ export type DomainState =
 /** Hypercall numbers counted one by one (Xen's go up to 63); others are counted together. */
 export const COUNTED_HYPERCALLS = 64;
 
+/** A domain's device I/O, as its backends and grant operations see it. */
+export interface IoCounters {
+  /** Requests dom0's backends took from its rings, and responses they put back. */
+  ringRequests: number;
+  ringResponses: number;
+  /** Responses published with a notification, and without one because the frontend had not asked (rsp_event). */
+  notificationsSent: number;
+  notificationsAvoided: number;
+  /** grant_table_op operations it made (each of a batch). */
+  grantOps: number;
+  /** Bytes its backends and grant copies moved to or from its pages. */
+  bytesMoved: number;
+}
+
 export interface DomainCounters {
   /** By hypercall number; index COUNTED_HYPERCALLS counts every larger number. */
   hypercalls: Float64Array;
@@ -39,6 +53,7 @@ export interface DomainCounters {
   eventsSent: number;
   /** Upcalls into the guest's event callback. */
   eventsDelivered: number;
+  io: IoCounters;
 }
 
 export interface Callback {
@@ -61,7 +76,9 @@ export class Domain implements VcpuContext {
   sharedInfoMfn = -1;
   state: DomainState = { kind: 'running' };
   readonly console: string[] = [];
-  readonly counters: DomainCounters = { hypercalls: new Float64Array(COUNTED_HYPERCALLS + 1), cycles: 0, transitions: 0, ptUpdates: 0, trapsByVector: new Map(), eventsSent: 0, eventsDelivered: 0 };
+  readonly counters: DomainCounters = { hypercalls: new Float64Array(COUNTED_HYPERCALLS + 1), cycles: 0, transitions: 0, ptUpdates: 0, trapsByVector: new Map(), eventsSent: 0, eventsDelivered: 0,
+    io: { ringRequests: 0, ringResponses: 0, notificationsSent: 0, notificationsAvoided: 0, grantOps: 0, bytesMoved: 0 },
+  };
   readonly events: EventChannels;
   /** Its grant table, and the grants of others it has mapped. */
   readonly grants = new GrantTable();

@@ -34,6 +34,7 @@ export function grantTableOp(host: GrantHost, d: Domain, cmd: number, uop: numbe
     const at = (uop + i * size) >>> 0;
     const raw = d.read(at, size);
     if (!raw) return EFAULT;
+    d.counters.io.grantOps++;
     const v = new DataView(raw.buffer);
     const u16 = (s: string, f: string) => v.getUint16(field(s, f), true);
     const u32 = (s: string, f: string) => v.getUint32(field(s, f), true);

@@ -293,6 +293,7 @@ export function copyGrant(host: GrantHost, d: Domain, src: CopySide, dst: CopySi
   if (mm.getPageType(to, PGT_WRITABLE, owner) !== 0) return GNTST.general_error;
   mm.mem.load(to * 4096 + dst.offset, mm.mem.bytes.slice(from * 4096 + src.offset, from * 4096 + src.offset + len));
   mm.putPageType(to);
+  d.counters.io.bytesMoved += len;
   return GNTST.okay;
 }
 

@@ -6,6 +6,7 @@
 
 import { xenField } from '../../../isa/src/index.js';
 import type { PhysicalMemory } from '../memory.js';
+import type { IoCounters } from './domain.js';
 
 const f = (name: string) => xenField('sring', name)!.offset;
 const REQ_PROD = f('req_prod'), REQ_EVENT = f('req_event'), RSP_PROD = f('rsp_prod'), RSP_EVENT = f('rsp_event'), RING = f('ring');
@@ -25,7 +26,8 @@ export class BackRing {
   reqCons: number;
   rspProdPvt: number;
 
-  constructor(private readonly mem: PhysicalMemory, private readonly base: number, readonly entrySize: number) {
+  /** `io`: the frontend domain's counters, which the ring's traffic and notifications go to. */
+  constructor(private readonly mem: PhysicalMemory, private readonly base: number, readonly entrySize: number, private readonly io: IoCounters) {
     this.size = ringSize(entrySize);
     // BACK_RING_ATTACH: start from where the shared indices are.
     this.reqCons = this.rspProdPvt = mem.read32(base + RSP_PROD);
@@ -51,6 +53,7 @@ export class BackRing {
   takeRequest(): Uint8Array {
     const at = this.base + RING + (this.reqCons & (this.size - 1)) * this.entrySize;
     this.reqCons = (this.reqCons + 1) >>> 0;
+    this.io.ringRequests++;
     return this.mem.bytes.slice(at, at + this.entrySize);
   }
 
@@ -59,6 +62,7 @@ export class BackRing {
     const at = this.base + RING + (this.rspProdPvt & (this.size - 1)) * this.entrySize;
     this.mem.load(at, rsp);
     this.rspProdPvt = (this.rspProdPvt + 1) >>> 0;
+    this.io.ringResponses++;
   }
 
   /** RING_PUSH_RESPONSES_AND_CHECK_NOTIFY: publish, and whether the frontend asked to be told. */
@@ -66,7 +70,10 @@ export class BackRing {
     const old = this.mem.read32(this.base + RSP_PROD);
     const now = this.rspProdPvt;
     this.mem.write32(this.base + RSP_PROD, now);
-    return sub(now, this.mem.read32(this.base + RSP_EVENT)) < sub(now, old);
+    const notify = sub(now, this.mem.read32(this.base + RSP_EVENT)) < sub(now, old);
+    if (notify) this.io.notificationsSent++;
+    else if (now !== old) this.io.notificationsAvoided++;
+    return notify;
   }
 
   /** RING_FINAL_CHECK_FOR_REQUESTS: requests left, else ask for a notification on the next one and look again. */

@@ -39,9 +39,6 @@ export interface BlkCounters {
   errors: number;
   bytesRead: number;
   bytesWritten: number;
-  /** Responses pushed with a notification, and without one (the frontend did not ask). */
-  notifications: number;
-  notificationsAvoided: number;
 }
 
 /** xl's device number for a virtual disk name: xvdX is 202 << 8 | index << 4, hdX 3 << 8 | ..., sdX 8 << 8 | .... */
@@ -59,7 +56,7 @@ export class BlkBack {
   readonly devid: number;
   readonly frontendPath: string;
   readonly backendPath: string;
-  readonly counters: BlkCounters = { requests: 0, errors: 0, bytesRead: 0, bytesWritten: 0, notifications: 0, notificationsAvoided: 0 };
+  readonly counters: BlkCounters = { requests: 0, errors: 0, bytesRead: 0, bytesWritten: 0 };
   private ring: BackRing | null = null;
   private ringMapping: GrantMapping | null = null;
   private port = -1;
@@ -135,7 +132,7 @@ export class BlkBack {
       return this.fail(`binding event-channel ${port} failed`);
     }
     this.ringMapping = m;
-    this.ring = new BackRing(this.x.mem, m.frame * 4096, ENTRY);
+    this.ring = new BackRing(this.x.mem, m.frame * 4096, ENTRY, this.d.counters.io);
     this.port = port;
     this.setState(STATE.connected);
   }
@@ -154,10 +151,7 @@ export class BlkBack {
     do {
       if (ring.overflowed()) return this.fail('the frontend overran the request ring');
       while (ring.unconsumedRequests() > 0) ring.putResponse(this.serve(ring.takeRequest()));
-      if (ring.pushResponses()) {
-        this.counters.notifications++;
-        this.d.events.raise(this.port);
-      } else this.counters.notificationsAvoided++;
+      if (ring.pushResponses()) this.d.events.raise(this.port);
     } while (ring.finalCheckForRequests());
   }
 
@@ -215,9 +209,11 @@ export class BlkBack {
       if (writing) {
         this.disk.bytes.set(mem.bytes.subarray(page, page + n), disk);
         this.counters.bytesWritten += n;
+        this.d.counters.io.bytesMoved += n;
       } else {
         mem.load(page, this.disk.bytes.subarray(disk, disk + n));
         this.counters.bytesRead += n;
+        this.d.counters.io.bytesMoved += n;
       }
       sector += s.last - s.first + 1;
     }

@@ -35,8 +35,6 @@ export interface NetCounters {
   rxDropped: number;
   bytesSent: number;
   bytesReceived: number;
-  notifications: number;
-  notificationsAvoided: number;
 }
 
 const isMulticast = (mac: Uint8Array | number[]) => (mac[0] & 1) !== 0;
@@ -66,7 +64,7 @@ export class Bridge {
 export class NetBack {
   readonly frontendPath: string;
   readonly backendPath: string;
-  readonly counters: NetCounters = { txFrames: 0, txErrors: 0, rxFrames: 0, rxDropped: 0, bytesSent: 0, bytesReceived: 0, notifications: 0, notificationsAvoided: 0 };
+  readonly counters: NetCounters = { txFrames: 0, txErrors: 0, rxFrames: 0, rxDropped: 0, bytesSent: 0, bytesReceived: 0 };
   private tx: BackRing | null = null;
   private rx: BackRing | null = null;
   private mappings: GrantMapping[] = [];
@@ -144,8 +142,8 @@ export class NetBack {
     }
     this.mappings = [tx, rx];
     if (this.x.bindDom0(this.d, port, () => this.kick()) !== 0) return this.fail(`binding event-channel ${port} failed`);
-    this.tx = new BackRing(this.x.mem, tx.frame * 4096, TX_ENTRY);
-    this.rx = new BackRing(this.x.mem, rx.frame * 4096, RX_ENTRY);
+    this.tx = new BackRing(this.x.mem, tx.frame * 4096, TX_ENTRY, this.d.counters.io);
+    this.rx = new BackRing(this.x.mem, rx.frame * 4096, RX_ENTRY, this.d.counters.io);
     this.port = port;
     this.setState(STATE.connected);
   }
@@ -158,10 +156,7 @@ export class NetBack {
   }
 
   private notify(ring: BackRing): void {
-    if (ring.pushResponses()) {
-      this.counters.notifications++;
-      this.d.events.raise(this.port);
-    } else this.counters.notificationsAvoided++;
+    if (ring.pushResponses()) this.d.events.raise(this.port);
   }
 
   /** The frontend notified: transmit every queued frame (rx buffers it posted are used as frames arrive). */
@@ -198,6 +193,7 @@ export class NetBack {
     }
     this.counters.txFrames++;
     this.counters.bytesSent += size;
+    this.d.counters.io.bytesMoved += size;
     return this.x.mem.bytes.slice(frame * 4096 + offset, frame * 4096 + offset + size);
   }
 
@@ -221,6 +217,7 @@ export class NetBack {
       mm.putPageType(target);
       this.counters.rxFrames++;
       this.counters.bytesReceived += frame.length;
+      this.d.counters.io.bytesMoved += frame.length;
     }
     const rsp = new DataView(new ArrayBuffer(8));
     rsp.setUint16(0, id, true);
