@@ -121,6 +121,20 @@ export const VCPUOP: XenConstantGroup = {
   ],
 };
 
+export const VGCF: XenConstantGroup = {
+  id: 'VGCF',
+  doc: 'vcpu_guest_context.flags: what the context passed to VCPUOP_initialise holds.',
+  source: 'xen/include/public/arch-x86/xen.h',
+  distinct: true,
+  constants: [
+    c('VGCF_I387_VALID', 1 << 0, 'fpu_ctxt holds a valid FPU state.'),
+    c('VGCF_IN_KERNEL', 1 << 2, 'The vCPU starts in kernel mode (x86_64).'),
+    c('VGCF_failsafe_disables_events', 1 << 3, 'Entering the failsafe callback masks events.'),
+    c('VGCF_syscall_disables_events', 1 << 4, 'Entering the syscall callback masks events (x86_64).'),
+    c('VGCF_online', 1 << 5, 'The vCPU is online (domctl setvcpucontext).'),
+  ],
+};
+
 export const CALLBACK: XenConstantGroup = {
   id: 'CALLBACK',
   doc: 'callback_op commands, callback types and flags.',

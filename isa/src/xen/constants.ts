@@ -31,6 +31,7 @@ export const XEN_CONSTANT_GROUPS: readonly XenConstantGroup[] = [
   ops.SCHEDOP,
   ops.SHUTDOWN,
   ops.VCPUOP,
+  ops.VGCF,
   ops.CALLBACK,
   ops.XENNMI,
   ops.PHYSDEVOP,

@@ -16,6 +16,62 @@ export const TRAP_INFO: StructLayout = {
   ],
 };
 
+export const CPU_USER_REGS: StructLayout = {
+  name: 'cpu_user_regs', size: 68, align: 4, header: 'arch-x86/xen-x86_32.h',
+  doc: 'A vCPU\'s registers (x86_32), as in vcpu_guest_context.user_regs.',
+  fields: [
+    f('ebx', 0, 4, 'uint32_t', 'EBX.'),
+    f('ecx', 4, 4, 'uint32_t', 'ECX.'),
+    f('edx', 8, 4, 'uint32_t', 'EDX.'),
+    f('esi', 12, 4, 'uint32_t', 'ESI.'),
+    f('edi', 16, 4, 'uint32_t', 'EDI.'),
+    f('ebp', 20, 4, 'uint32_t', 'EBP.'),
+    f('eax', 24, 4, 'uint32_t', 'EAX.'),
+    f('error_code', 28, 2, 'uint16_t', 'Private to Xen.'),
+    f('entry_vector', 30, 2, 'uint16_t', 'Private to Xen.'),
+    f('eip', 32, 4, 'uint32_t', 'EIP.'),
+    f('cs', 36, 2, 'uint16_t', 'CS (an RPL of 0 is made 1).'),
+    f('saved_upcall_mask', 38, 1, 'uint8_t', 'evtchn_upcall_mask to restore.'),
+    f('_pad0', 39, 1, 'uint8_t', 'Padding.'),
+    f('eflags', 40, 4, 'uint32_t', 'EFLAGS (IF is the inverse of saved_upcall_mask; IOPL is Xen\'s).'),
+    f('esp', 44, 4, 'uint32_t', 'ESP.'),
+    f('ss', 48, 2, 'uint16_t', 'SS.'),
+    f('_pad1', 50, 2, 'uint16_t', 'Padding.'),
+    f('es', 52, 2, 'uint16_t', 'ES.'),
+    f('_pad2', 54, 2, 'uint16_t', 'Padding.'),
+    f('ds', 56, 2, 'uint16_t', 'DS.'),
+    f('_pad3', 58, 2, 'uint16_t', 'Padding.'),
+    f('fs', 60, 2, 'uint16_t', 'FS.'),
+    f('_pad4', 62, 2, 'uint16_t', 'Padding.'),
+    f('gs', 64, 2, 'uint16_t', 'GS.'),
+    f('_pad5', 66, 2, 'uint16_t', 'Padding.'),
+  ],
+};
+
+export const VCPU_GUEST_CONTEXT: StructLayout = {
+  name: 'vcpu_guest_context', size: 2800, align: 4, header: 'arch-x86/xen.h',
+  doc: 'A vCPU\'s whole state (x86_32): what VCPUOP_initialise starts a secondary vCPU with.',
+  fields: [
+    f('fpu_ctxt.x', 0, 512, 'char[512]', 'FXSAVE area (used when flags has VGCF_I387_VALID).', { count: 512 }),
+    f('flags', 512, 4, 'unsigned long', 'VGCF_* flags.'),
+    f('user_regs', 516, 68, 'struct cpu_user_regs', 'General, segment and flag registers, EIP.', { struct: 'cpu_user_regs' }),
+    f('trap_ctxt', 584, 2048, 'struct trap_info[256]', 'The virtual IDT, by vector (address 0: no handler).', { count: 256, struct: 'trap_info' }),
+    f('ldt_base', 2632, 4, 'unsigned long', 'LDT linear address.'),
+    f('ldt_ents', 2636, 4, 'unsigned long', 'LDT entries.'),
+    f('gdt_frames', 2640, 64, 'unsigned long[16]', 'GDT machine frames (as set_gdt takes them).', { count: 16 }),
+    f('gdt_ents', 2704, 4, 'unsigned long', 'GDT entries.'),
+    f('kernel_ss', 2708, 4, 'unsigned long', 'Kernel stack segment (the virtual TSS SS1).'),
+    f('kernel_sp', 2712, 4, 'unsigned long', 'Kernel stack pointer (the virtual TSS ESP1).'),
+    f('ctrlreg', 2716, 32, 'unsigned long[8]', 'CR0-CR7; ctrlreg[3] is the page directory\'s machine address (xen_pfn_to_cr3).', { count: 8 }),
+    f('debugreg', 2748, 32, 'unsigned long[8]', 'DR0-DR7.', { count: 8 }),
+    f('event_callback_cs', 2780, 4, 'unsigned long', 'Event callback code selector.'),
+    f('event_callback_eip', 2784, 4, 'unsigned long', 'Event callback address.'),
+    f('failsafe_callback_cs', 2788, 4, 'unsigned long', 'Failsafe callback code selector.'),
+    f('failsafe_callback_eip', 2792, 4, 'unsigned long', 'Failsafe callback address.'),
+    f('vm_assist', 2796, 4, 'unsigned long', 'VMASST_TYPE_* bitmap.'),
+  ],
+};
+
 export const MMU_UPDATE: StructLayout = {
   name: 'mmu_update', size: 16, align: 4, header: 'xen.h',
   doc: 'One mmu_update request.',

@@ -8,6 +8,8 @@ import type { StructField, StructLayout } from './types.js';
 
 export const XEN_STRUCTS: readonly StructLayout[] = [
   core.TRAP_INFO,
+  core.CPU_USER_REGS,
+  core.VCPU_GUEST_CONTEXT,
   core.MMU_UPDATE,
   core.MMUEXT_OP,
   core.MULTICALL_ENTRY,
