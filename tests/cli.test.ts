@@ -218,11 +218,11 @@ describe('xenolab disasm and demo', () => {
 
   it('run reports configuration errors with file:line:col, and a missing kernel', () => {
     const bad = join(work, 'bad.cfg');
-    writeFileSync(bad, 'name = "a"\nkernel = "k.xasm"\nmemory = "lots"\nvcpus = 2\n');
+    writeFileSync(bad, 'name = "a"\nkernel = "k.xasm"\nmemory = "lots"\nvcpus = 64\n');
     const r = xenolab('run', bad);
     expect(r.code).toBe(1);
     expect(r.err).toContain(`${bad}:3:10: error: memory must be a whole number`);
-    expect(r.err).toContain(`${bad}:4:9: error: vcpus = 2: domains have one vCPU in this simulator so far`);
+    expect(r.err).toContain(`${bad}:4:9: error: vcpus = 64 is out of range (1-32)`);
     const missing = join(work, 'missing.cfg');
     writeFileSync(missing, 'name = "a"\nkernel = "nowhere.xasm"\n');
     expect(xenolab('run', missing).err).toMatch(/kernel 'nowhere.xasm' not found/);

@@ -250,7 +250,7 @@ function domainFromConfig(path: string): DomainToRun | null {
     // Written back when the guest writes or flushes; a write that does not happen loses nothing.
     disks.push({ vdev: spec.vdev, image: { bytes, writable: spec.writable, written: () => writeFileSync(file, bytes) } });
   }
-  return { ...d, cmdline: c.extra, weight: c.weight, disks, vifs: c.vifs };
+  return { ...d, cmdline: c.extra, weight: c.weight, vcpus: c.vcpus, disks, vifs: c.vifs };
 }
 
 function cmdXenInc(argv: string[]): number {

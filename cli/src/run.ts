@@ -47,6 +47,8 @@ export interface DomainToRun {
   memoryKiB: number;
   cmdline?: string;
   weight?: number;
+  /** vCPUs (1 when not given). */
+  vcpus?: number;
   /** Virtual disks, served by dom0's block backend. */
   disks?: { vdev: string; image: DiskImage }[];
   /** Network interfaces: a MAC address (null: one the toolstack makes up) and a bridge. */
@@ -70,7 +72,7 @@ export function runDomains(domains: readonly DomainToRun[], args: RunArgs, out: 
   const doms = [];
   const bridges = new Map<string, Bridge>();
   for (const spec of domains) {
-    const built = xen.createDomain(spec.image, { name: spec.name, memoryKiB: spec.memoryKiB, cmdline: spec.cmdline });
+    const built = xen.createDomain(spec.image, { name: spec.name, memoryKiB: spec.memoryKiB, cmdline: spec.cmdline, vcpus: spec.vcpus });
     if ('error' in built) {
       err(`xenolab: cannot build ${spec.name}: ${built.error}\n`);
       return 1;
@@ -114,8 +116,10 @@ export function listDomains(doms: readonly Domain[]): string {
   const rows = doms.map((d) => {
     // xl's state flags: r(unning) b(locked) p(aused) s(hutdown) c(rashed) d(ying)
     const s = d.state.kind;
-    const flags = [s === 'running' && !d.blocked && !d.paused ? 'r' : '-', s === 'running' && d.blocked ? 'b' : '-', d.paused ? 'p' : '-', s === 'shutdown' ? 's' : '-', s === 'crashed' ? 'c' : '-', '-'].join('');
-    return [d.name.padEnd(40), String(d.domain).padStart(5), String(Math.round((d.pages * 4) / 1024)).padStart(6), '1'.padStart(6), flags.padStart(11), (d.counters.cycles / 1e9).toFixed(3).padStart(10)].join('');
+    const up = d.vcpus.filter((v) => v.up);
+    const blocked = up.length > 0 && up.every((v) => v.blocked);
+    const flags = [s === 'running' && !blocked && !d.paused ? 'r' : '-', s === 'running' && blocked ? 'b' : '-', d.paused ? 'p' : '-', s === 'shutdown' ? 's' : '-', s === 'crashed' ? 'c' : '-', '-'].join('');
+    return [d.name.padEnd(40), String(d.domain).padStart(5), String(Math.round((d.pages * 4) / 1024)).padStart(6), String(up.length).padStart(6), flags.padStart(11), (d.counters.cycles / 1e9).toFixed(3).padStart(10)].join('');
   });
   const header = ['Name'.padEnd(40), 'ID'.padStart(5), 'Mem'.padStart(6), 'VCPUs'.padStart(6), 'State'.padStart(11), 'Time(s)'.padStart(10)].join('');
   return [header, ...rows].join('\n') + '\n';

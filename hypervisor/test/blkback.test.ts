@@ -110,7 +110,7 @@ describe('the block backend', () => {
     expect(t.backendState()).toBe(k('XenbusStateInitWait'));
     t.connect();
     expect(t.backendState()).toBe(k('XenbusStateConnected'));
-    expect(checkInvariants(t.xen.mm, [t.d.baseMfn], t.xen.hostMappings)).toEqual([]);
+    expect(checkInvariants(t.xen.mm, [t.d.active.baseMfn], t.xen.hostMappings)).toEqual([]);
   });
 
   it('writes and reads sectors through granted pages, several segments and partial pages, and saves the image', () => {
@@ -136,7 +136,7 @@ describe('the block backend', () => {
     expect(t.back.counters).toMatchObject({ requests: 22, errors: 0, bytesWritten: 5120, bytesRead: 4096 + 20 * SECTOR });
     // The domain's own accounting: every request taken and answered, every byte moved.
     expect(t.d.counters.io).toMatchObject({ ringRequests: 22, ringResponses: 22, bytesMoved: 5120 + 4096 + 20 * SECTOR });
-    expect(checkInvariants(t.xen.mm, [t.d.baseMfn], t.xen.hostMappings)).toEqual([]);
+    expect(checkInvariants(t.xen.mm, [t.d.active.baseMfn], t.xen.hostMappings)).toEqual([]);
   });
 
   it('refuses every malformed or forged request with BLKIF_RSP_ERROR and changes nothing', () => {
@@ -146,7 +146,7 @@ describe('the block backend', () => {
     t.grant(9, a);
     t.grant(10, a, k('GTF_permit_access') | k('GTF_readonly'));
     t.grant(11, a, k('GTF_permit_access'), 5); // granted to another domain
-    t.grant(12, t.d.baseMfn); // the page directory: a page table
+    t.grant(12, t.d.active.baseMfn); // the page directory: a page table
     const before = t.disk.bytes.slice();
     const pageBefore = t.mem.bytes.slice(a * 4096, a * 4096 + 4096);
     t.request(READ, 1, 0, [[9, 0, 8]]); // last sector past the page
@@ -167,7 +167,7 @@ describe('the block backend', () => {
     ]);
     expect(t.disk.bytes).toEqual(before);
     expect(t.mem.bytes.slice(a * 4096, a * 4096 + 4096)).toEqual(pageBefore);
-    expect(checkInvariants(t.xen.mm, [t.d.baseMfn], t.xen.hostMappings)).toEqual([]);
+    expect(checkInvariants(t.xen.mm, [t.d.active.baseMfn], t.xen.hostMappings)).toEqual([]);
   });
 
   it('a read-only disk refuses writes', () => {
@@ -205,6 +205,6 @@ describe('the block backend', () => {
     t.xen.notifyDom0(t.d, t.port);
     expect(t.backendState()).toBe(k('XenbusStateClosing'));
     expect(t.xen.hostMappings).toEqual([]);
-    expect(checkInvariants(t.xen.mm, [t.d.baseMfn], t.xen.hostMappings)).toEqual([]);
+    expect(checkInvariants(t.xen.mm, [t.d.active.baseMfn], t.xen.hostMappings)).toEqual([]);
   });
 });

@@ -27,7 +27,7 @@ function build(xen: Xen, source: string, name: string, path = `${name}.xasm`): D
 
 const invariants = (xen: Xen) => {
   const doms = [...xen.domains.values()];
-  return checkInvariants(xen.mm, doms.flatMap((d) => [d.baseMfn, ...d.gdtFrames]));
+  return checkInvariants(xen.mm, doms.flatMap((d) => [d.active.baseMfn, ...d.active.gdtFrames]));
 };
 const framesOf = (xen: Xen, id: number) => Array.from(xen.frames.owner).filter((o) => o === id).length;
 

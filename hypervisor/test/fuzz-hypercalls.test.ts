@@ -57,7 +57,7 @@ describe('hypercall fuzzing', () => {
         const n = 1 + rng.int(4);
         const reqs = new Uint8Array(16 * n);
         const dv = new DataView(reqs.buffer);
-        const tables = [d.baseMfn, ...d.p2m.slice(0, 1100).filter((m) => xen.frames.typeRefs[m] > 0 && xen.frames.type[m] === 1)];
+        const tables = [d.active.baseMfn, ...d.p2m.slice(0, 1100).filter((m) => xen.frames.typeRefs[m] > 0 && xen.frames.type[m] === 1)];
         for (let k = 0; k < n; k++) {
           dv.setUint32(16 * k, ((rng.int(4) ? rng.pick(tables) : own()) * 4096 + rng.int(1024) * 4 + rng.int(3)) >>> 0, true);
           dv.setUint32(16 * k + 8, pte(), true);
@@ -76,13 +76,13 @@ describe('hypercall fuzzing', () => {
       }
       expect(() => hypercall(xen, d)).not.toThrow();
       // a shutdown, crash or block ends the domain's run; start it afresh for the next call
-      if (d.state.kind !== 'running' || d.blocked) {
+      if (d.state.kind !== 'running' || d.active.blocked) {
         d.state = { kind: 'running' };
-        d.blocked = false;
+        d.active.blocked = false;
       }
-      if (i % 50 === 0) expect(checkInvariants(xen.mm, [d.baseMfn, ...d.gdtFrames]), `after call ${i}`).toEqual([]);
+      if (i % 50 === 0) expect(checkInvariants(xen.mm, [d.active.baseMfn, ...d.active.gdtFrames]), `after call ${i}`).toEqual([]);
     }
-    expect(checkInvariants(xen.mm, [d.baseMfn, ...d.gdtFrames])).toEqual([]);
+    expect(checkInvariants(xen.mm, [d.active.baseMfn, ...d.active.gdtFrames])).toEqual([]);
   });
 });
 
@@ -100,7 +100,7 @@ describe('two adversarial domains', () => {
     const scratch = r.image.symbols.find((s) => s.name === 'scratch')!.value;
     const rng = new Rng(777);
     const table = setupTable(xen, a, 0x7ff0, 2) as number[];
-    const frameOf = (d: typeof a) => rng.pick([d.baseMfn, ...d.grants.frames, d.p2m[rng.int(d.p2m.length)], d.p2m[rng.int(64)]]);
+    const frameOf = (d: typeof a) => rng.pick([d.active.baseMfn, ...d.grants.frames, d.p2m[rng.int(d.p2m.length)], d.p2m[rng.int(64)]]);
     const regrant = () => {
       const ref = rng.int(1100);
       if (ref >= 1024) return;
@@ -142,7 +142,7 @@ describe('two adversarial domains', () => {
       } else if (kind === 4) {
         // an mmu_update over one of our page-table entries (maybe one that maps a grant)
         const ptes = [...xen.mm.grantPtes.keys()];
-        const target = ptes.length && rng.int(2) ? rng.pick(ptes) : who.baseMfn * 4096 + rng.int(1024) * 4;
+        const target = ptes.length && rng.int(2) ? rng.pick(ptes) : who.active.baseMfn * 4096 + rng.int(1024) * 4;
         dv.setUint32(0, target, true);
         dv.setUint32(8, rng.int(2) ? 0 : (frameOf(rng.pick([a, b])) << 12) | rng.pick([1, 3, 0x21]), true);
         regs[EAX] = 1; regs[ECX] = 1; regs[EDX] = 0; regs[ESI] = 0x7ff0;
@@ -156,13 +156,13 @@ describe('two adversarial domains', () => {
       if (regs[EAX] !== 32) regs[EBX] = scratch;
       who.write(scratch, op);
       expect(() => hypercall(xen, who)).not.toThrow();
-      if (who.state.kind !== 'running' || who.blocked) {
+      if (who.state.kind !== 'running' || who.active.blocked) {
         who.state = { kind: 'running' };
-        who.blocked = false;
+        who.active.blocked = false;
       }
       if (i % 25 === 0) {
         const devices = [a, b].flatMap((d) => d.grants.maptrack.filter((m) => m !== null && m.pte < 0).map((m) => ({ frame: m!.frame, readonly: m!.readonly })));
-        expect(checkInvariants(xen.mm, [a.baseMfn, b.baseMfn], devices), `after call ${i}`).toEqual([]);
+        expect(checkInvariants(xen.mm, [a.active.baseMfn, b.active.baseMfn], devices), `after call ${i}`).toEqual([]);
       }
     }
     expect(destroyDomain(xen, b)).toBe(0);

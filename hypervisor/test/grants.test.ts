@@ -35,7 +35,7 @@ describe('grant tables (v1)', () => {
     const violations: string[] = [];
     xen.onHypercall = () => {
       const doms = [...xen.domains.values()];
-      const held = doms.flatMap((d) => [d.baseMfn, ...d.gdtFrames]);
+      const held = doms.flatMap((d) => [d.active.baseMfn, ...d.active.gdtFrames]);
       const devices = doms.flatMap((d) => d.grants.maptrack.filter((m) => m !== null && m.pte < 0).map((m) => ({ frame: m!.frame, readonly: m!.readonly })));
       violations.push(...checkInvariants(xen.mm, held, devices));
     };

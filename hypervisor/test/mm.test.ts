@@ -19,7 +19,7 @@ function setup() {
   const mine = frames.allocate(1, 24)!; // frames 0..23
   const theirs = frames.allocate(2, 8)!; // frames 24..31
   const cpu = new Cpu(mem);
-  const v: VcpuContext = { domain: 1, cpu, baseMfn: -1 };
+  const v: VcpuContext = { domain: 1, cpu, baseMfn: -1, siblings: [cpu] };
   const entry = (mfn: number, flags: number) => ((mfn << 12) | flags) >>> 0;
   const write = (table: number, i: number, val: number) => mem.write32(table * 4096 + i * 4, val);
   const invariants = () => expect(checkInvariants(mm, [v.baseMfn])).toEqual([]);

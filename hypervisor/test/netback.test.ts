@@ -125,7 +125,7 @@ describe('the network backend and bridge', () => {
     expect([a, b, c].map((x) => x.d.counters.io.ringRequests)).toEqual([2, 3, 2]);
     for (const x of [a, b, c]) expect(x.d.counters.io.bytesMoved).toBe(x.back.counters.bytesSent + x.back.counters.bytesReceived);
     expect(c.d.counters.io.bytesMoved).toBeGreaterThan(0);
-    expect(checkInvariants(xen.mm, [a.d.baseMfn, b.d.baseMfn, c.d.baseMfn], xen.hostMappings)).toEqual([]);
+    expect(checkInvariants(xen.mm, [a.d.active.baseMfn, b.d.active.baseMfn, c.d.active.baseMfn], xen.hostMappings)).toEqual([]);
   });
 
   it('refuses bad transmit requests and receive buffers it may not write', () => {
@@ -164,7 +164,7 @@ describe('destroying a domain with devices', () => {
     expect(a.txResponses()).toEqual([0, 0]);
     expect(Array.from(xen.frames.owner).filter((o) => o === -1).length).toBe(free0 + owned);
     expect(Array.from(xen.frames.refs).some((r, mfn) => r !== 0 && xen.frames.owner[mfn] === -1)).toBe(false);
-    expect(checkInvariants(xen.mm, [a.d.baseMfn], xen.hostMappings)).toEqual([]);
+    expect(checkInvariants(xen.mm, [a.d.active.baseMfn], xen.hostMappings)).toEqual([]);
     expect(xen.xenstored.store.read(0, 0, `/local/domain/0/backend/vif/${b.d.domain}`)).toBe('ENOENT');
   });
 });

@@ -28,8 +28,8 @@ function boot(source: string, path = 'guest.xasm'): { xen: Xen; d: Domain; viola
   if ('error' in built) throw new Error(built.error);
   const violations: string[] = [];
   // The invariants, after every hypercall.
-  xen.onHypercall = (d) => violations.push(...checkInvariants(xen.mm, [d.baseMfn, ...d.gdtFrames]));
-  violations.push(...checkInvariants(xen.mm, [built.domain.baseMfn]));
+  xen.onHypercall = (d) => violations.push(...checkInvariants(xen.mm, [d.active.baseMfn, ...d.active.gdtFrames]));
+  violations.push(...checkInvariants(xen.mm, [built.domain.active.baseMfn]));
   const symbol = (name: string) => r.image.symbols.find((x) => x.name === name)!.value;
   return { xen, d: built.domain, violations, symbol };
 }
@@ -118,7 +118,7 @@ describe('the start-of-day state', () => {
     expect(xen.run(built.domain, 1_000_000)).toEqual({ kind: 'ended' });
     expect(built.domain.state).toEqual({ kind: 'shutdown', reason: 0 });
     expect(built.domain.read32(high.answer)).toBe(42);
-    expect(checkInvariants(xen.mm, [built.domain.baseMfn])).toEqual([]);
+    expect(checkInvariants(xen.mm, [built.domain.active.baseMfn])).toEqual([]);
   });
 });
 
@@ -145,7 +145,7 @@ gp_handler:
   it('with no handler the domain crashes, saying what, where and why', () => {
     const { xen, d } = boot(kernel('mov eax, [0x00001000]'));
     expect(xen.run(d, 100_000)).toEqual({ kind: 'ended' });
-    expect(d.state).toEqual({ kind: 'crashed', why: 'page fault (error code 0x0) at 0xc0000000, address 0x1000 with no handler registered', eip: 0xc0000000 });
+    expect(d.state).toEqual({ kind: 'crashed', why: 'page fault (error code 0x0) at 0xc0000000, address 0x1000 with no handler registered', eip: 0xc0000000, vcpu: 0 });
   });
 
   /**
@@ -267,7 +267,7 @@ describe('privileged instructions Xen emulates in ring 1, and the rest', () => {
     expect(d.write32(symbol('bad_cr3'), writable * 4096)).toBe(true);
     expect(xen.run(d, 100_000)).toEqual({ kind: 'ended' });
     expect((d.read32(symbol('cr0_seen'))! & 0x80010001) >>> 0).toBe(0x80010001); // PG, WP, PE
-    expect(d.read32(symbol('cr3_seen'))).toBe(d.baseMfn * 4096);
+    expect(d.read32(symbol('cr3_seen'))).toBe(d.active.baseMfn * 4096);
     expect(d.state).toMatchObject({ kind: 'crashed', why: expect.stringMatching(/^general protection fault \(error code 0x0\)/) });
     expect(xen.frames.type[writable]).not.toBe(2);
 
@@ -317,7 +317,7 @@ flush: dd MMUEXT_INVLPG_LOCAL, 0xC03FF000, 0`);
     expect(d.state).toMatchObject({ kind: 'crashed', eip: symbol('bad') });
     expect((d.state as { why: string }).why).toMatch(/^page fault \(error code 0x3\)/);
     expect(violations).toEqual([]);
-    expect(checkInvariants(xen.mm, [d.baseMfn])).toEqual([]);
+    expect(checkInvariants(xen.mm, [d.active.baseMfn])).toEqual([]);
   });
 
   it('without it, the first direct store is a #PF', () => {
@@ -397,7 +397,7 @@ gdt: times 4096 db 0`, 'list: dd 0\ngdt_mfn: dd 0\nr_writable: dd 1\nr_ok: dd 1\
     expect(xen.run(d, 100_000)).toEqual({ kind: 'ended' });
     const r = (name: string) => d.read32(symbol(name))! | 0;
     expect([r('r_writable'), r('r_ok'), r('r_hole'), r('r_gate'), r('r_update'), r('r_rw')]).toEqual([EINVAL, 0, EINVAL, EINVAL, 0, EBUSY]);
-    const mfn = d.gdtFrames[0];
+    const mfn = d.active.gdtFrames[0];
     expect(xen.frames.type[mfn]).toBe(5);
     expect(xen.mem.read32(mfn * 4096 + 20) & (3 << 13)).toBe(1 << 13); // the ring-0 descriptor, now ring 1
     expect(xen.mem.read32(mfn * 4096 + 28)).toBe(0x00cbb200);
@@ -421,7 +421,7 @@ r_multi: dd 1`));
     const results = [0, 1, 2, 3].map((i) => d.read32(symbol('calls') + 32 * i + 4)! | 0);
     expect(results).toEqual([(3 << 16) | 0, EINVAL, EINVAL, 0]);
     expect(d.read32(symbol('r_multi'))).toBe(0);
-    expect(d.fpuTaskSwitched).toBe(true);
+    expect(d.active.fpuTaskSwitched).toBe(true);
   });
 
   it('set_trap_table gives up on a table with no end (EINVAL) instead of reading forever', () => {
@@ -560,7 +560,7 @@ describe('isolation between domains', () => {
     expect(xen.run(bad.domain, 100_000)).toEqual({ kind: 'ended' });
     expect([bad.domain.read32(sym('result')), bad.domain.read32(sym('done'))]).toEqual([EINVAL >>> 0, 0]);
     expect([xen.frames.refs[stolen], xen.frames.typeRefs[stolen], xen.frames.type[stolen]]).toEqual(before);
-    expect(checkInvariants(xen.mm, [victim.domain.baseMfn, bad.domain.baseMfn])).toEqual([]);
+    expect(checkInvariants(xen.mm, [victim.domain.active.baseMfn, bad.domain.active.baseMfn])).toEqual([]);
   });
 });
 
@@ -753,7 +753,7 @@ r_fault: dd 1`));
     expect([r('r_iopl4'), r('r_irq_status_query'), r('r_eoi'), r('r_map_pirq'), r('r_apic_read'), r('r_set_iobitmap'), r('r_query_big'), r('r_fault')])
       .toEqual([EINVAL, 0, EINVAL, EPERM, EPERM, EINVAL, EINVAL, EFAULT]);
     expect(d.read32(symbol('query') + 4)).toBe(0); // no flags: the IRQ is neither shared nor waiting for an EOI
-    expect(d.iopl).toBe(0);
+    expect(d.active.iopl).toBe(0);
   });
 
   it('in/out and cli/sti in ring 1 are #GP until the kernel raises its virtual IOPL; then ports read as all ones', () => {
@@ -796,7 +796,7 @@ r_in32: dd 0`));
     expect(xen.run(d, 100_000)).toEqual({ kind: 'ended' });
     const r = (name: string) => d.read32(symbol(name));
     expect([r('gp_count'), r('r_set'), r('r_in8'), r('r_in32')]).toEqual([2, 0, 0x123456ff, 0xffffffff]);
-    expect(d.iopl).toBe(1);
+    expect(d.active.iopl).toBe(1);
   });
 
   it('unknown numbers are ENOSYS; bad arguments are Xen\'s errno; a bad pointer is EFAULT', () => {

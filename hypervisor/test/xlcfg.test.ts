@@ -47,10 +47,10 @@ vif = [ 'mac=00:16:3e:01:02:03,bridge=xenbr0', '' ]
   });
 
   it('refuses wrong types, ranges and specifications, each at its value', () => {
-    expect(errors('name = "a"\nkernel = 3\nmemory = 0\nvcpus = 2\ndisk = "x"\nvif = [ "mac=01:00:00:00:00:00" ]\ncpu_weight = 0\n')).toEqual([
+    expect(errors('name = "a"\nkernel = 3\nmemory = 0\nvcpus = 33\ndisk = "x"\nvif = [ "mac=01:00:00:00:00:00" ]\ncpu_weight = 0\n')).toEqual([
       '2:10: error: kernel must be a quoted string',
       '3:10: error: memory = 0 is out of range (1-4096)',
-      '4:9: error: vcpus = 2: domains have one vCPU in this simulator so far',
+      '4:9: error: vcpus = 33 is out of range (1-32)',
       '7:14: error: cpu_weight = 0 is out of range (1-65535)',
       "5:8: error: disk must be a list: disk = [ '...', ... ]",
       "6:9: error: vif 'mac=01:00:00:00:00:00': mac '01:00:00:00:00:00' is a multicast address",

@@ -1,7 +1,7 @@
 // The Xen ABI values the hypervisor uses, read from isa/'s tables by Xen's own names (one
 // source of truth): a name missing there fails at load, not at a guest's first hypercall.
 
-import { xenConstant, xenErrnoByName, xenField } from '../../../isa/src/index.js';
+import { xenConstant, xenErrnoByName, xenField, xenStruct } from '../../../isa/src/index.js';
 
 /** The value of a Xen constant, e.g. k('MMUEXT_PIN_L2_TABLE'). */
 export function k(name: string): number {
@@ -51,6 +51,13 @@ export const HYPERVISOR_L2_SLOT = HYPERVISOR_VIRT_START >>> 22;
 /** The bytes of an ASCII string (Xen's strings: magic, version, command line). */
 export function ascii(s: string): Uint8Array {
   return Uint8Array.from(s, (ch) => ch.charCodeAt(0) & 0xff);
+}
+
+/** The size of one of Xen's structs. */
+export function sizeOf(struct: string): number {
+  const s = xenStruct(struct);
+  if (!s) throw new Error(`no struct ${struct} in isa/`);
+  return s.size;
 }
 
 /** The offset of a field of one of Xen's structs, e.g. field('sched_poll', 'timeout'). */

@@ -6,7 +6,7 @@
 // ESI = start_info, flat kernel selectors, events masked, the hypercall page filled.
 
 import { CR0_PG, ESI, ESP } from '../cpu.js';
-import { ascii, field, HYPERVISOR_VIRT_START, k, PAGE_ACCESSED, PAGE_DIRTY, PAGE_PRESENT, PAGE_RW, PAGE_USER } from './abi.js';
+import { ascii, field, sizeOf, HYPERVISOR_VIRT_START, k, PAGE_ACCESSED, PAGE_DIRTY, PAGE_PRESENT, PAGE_RW, PAGE_USER } from './abi.js';
 import { BACKEND_DOMAIN, ConsoleBackend } from './console.js';
 import { Domain } from './domain.js';
 import { numericNote, type GuestImage } from './image.js';
@@ -18,6 +18,7 @@ const MB4 = 4 << 20;
 const FLAT_KERNEL_CS = k('FLAT_KERNEL_CS');
 const FLAT_KERNEL_DS = k('FLAT_KERNEL_DS');
 const STUB = k('HYPERCALL_STUB_SIZE');
+const MAX_VCPUS = k('XEN_LEGACY_MAX_VCPUS');
 const IRET = 23;
 const START_INFO_MAGIC = 'xen-3.0-x86_32';
 /** 2003-10-20 00:00:00 UTC: a fixed date (the week of SOSP 2003), so that runs repeat exactly. */
@@ -27,6 +28,8 @@ export interface BuildOptions {
   name: string;
   memoryKiB: number;
   cmdline?: string;
+  /** vCPUs (xl.cfg `vcpus`, at most XEN_LEGACY_MAX_VCPUS): vCPU 0 boots, the guest brings up the others. */
+  vcpus?: number;
 }
 
 /** Where the builder put things, in the guest's virtual addresses. */
@@ -55,6 +58,8 @@ export function buildDomain(xen: Xen, id: number, image: GuestImage, opts: Build
   const kernelEnd = roundUp(Math.max(...segs.map((s) => s.vaddr + s.memsz)), PAGE);
   if (start < virtBase) return { error: `the image starts at ${hex(start)}, below its virtual base ${hex(virtBase)}` };
   const nrPages = Math.floor(opts.memoryKiB / 4);
+  const vcpus = opts.vcpus ?? 1;
+  if (!(vcpus >= 1 && vcpus <= MAX_VCPUS)) return { error: `${vcpus} vCPUs: a domain has 1 to ${MAX_VCPUS}` };
   // The layout after the kernel; the page tables must map everything up to the end.
   const p2mList = kernelEnd;
   const startInfo = p2mList + roundUp(nrPages * 4, PAGE);
@@ -78,8 +83,8 @@ export function buildDomain(xen: Xen, id: number, image: GuestImage, opts: Build
   const shared = frames ? xen.frames.allocate(id, 1) : null;
   if (!frames || !shared) return { error: `not enough machine memory for ${opts.memoryKiB} KiB` };
   const mem = xen.mem;
-  const domain = new Domain(id, opts.name, mem, frames);
-  domain.cpu.cycles = xen.now; // its clock is the machine's
+  const domain = new Domain(id, opts.name, mem, frames, vcpus);
+  for (const v of domain.vcpus) v.cpu.cycles = xen.now; // their clocks are the machine's
   domain.sharedInfoMfn = shared[0];
   domain.pages = domain.maxPages = nrPages;
   frames.forEach((mfn, pfn) => (xen.frames.m2p[mfn] = pfn));
@@ -117,8 +122,9 @@ export function buildDomain(xen: Xen, id: number, image: GuestImage, opts: Build
     // Directory entries allow everything (as Xen's L2_PROT): the page-table entries decide.
     mem.write32(l2 * PAGE + (va >>> 22) * 4, (l1 * PAGE) | PAGE_PRESENT | PAGE_RW | PAGE_ACCESSED | PAGE_DIRTY | PAGE_USER);
   }
-  let rc = xen.mm.mmuextOp(extOpWords([{ cmd: MMUEXT.PIN_L2_TABLE, arg1: l2, arg2: 0 }]), domain).rc;
-  if (rc === 0) rc = xen.mm.newBaseptr(l2, domain);
+  const boot = domain.vcpus[0];
+  let rc = xen.mm.mmuextOp(extOpWords([{ cmd: MMUEXT.PIN_L2_TABLE, arg1: l2, arg2: 0 }]), boot).rc;
+  if (rc === 0) rc = xen.mm.newBaseptr(l2, boot);
   if (rc !== 0) return { error: `the bootstrap page tables did not validate (${rc})` };
 
   // The hypercall page: `mov eax, N; int 0x82; ret` per stub; iret's pushes EAX first and never returns.
@@ -137,8 +143,8 @@ export function buildDomain(xen: Xen, id: number, image: GuestImage, opts: Build
   mem.write32(sh + field('shared_info', 'wc_sec'), WALL_CLOCK_EPOCH);
   mem.write32(sh + field('shared_info', 'wc_nsec'), 0);
 
-  // shared_info: events masked on vCPU 0 until the guest unmasks them.
-  mem.write8(shared[0] * PAGE + field('vcpu_info', 'evtchn_upcall_mask'), 1);
+  // shared_info: events masked on every vCPU until the guest unmasks them.
+  for (let v = 0; v < vcpus; v++) mem.write8(shared[0] * PAGE + v * sizeOf('vcpu_info') + field('vcpu_info', 'evtchn_upcall_mask'), 1);
 
   // The store and the console: ports connected to the built-in backends (in that order,
   // as xl allocates them), their numbers in start_info.
@@ -152,7 +158,7 @@ export function buildDomain(xen: Xen, id: number, image: GuestImage, opts: Build
   write32(si('console.domU.evtchn'), consolePort);
 
   // Time as of now; the guest extrapolates with rdtsc, and Xen republishes on timer events.
-  domain.events.publishTime();
+  domain.events.publishTime(0);
 
   const cpu = domain.cpu;
   cpu.cr0 |= CR0_PG;
@@ -161,8 +167,9 @@ export function buildDomain(xen: Xen, id: number, image: GuestImage, opts: Build
   cpu.eip = entry;
   cpu.regs[ESI] = startInfo;
   cpu.regs[ESP] = stackTop;
-  domain.kernelSs = FLAT_KERNEL_DS;
-  domain.kernelSp = stackTop;
+  boot.kernelSs = FLAT_KERNEL_DS;
+  boot.kernelSp = stackTop;
+  boot.initialised = boot.up = true;
   return {
     domain,
     layout: { virtBase, kernelEnd, p2mList, startInfo, xenstore, console: consolePage, pageTables, ptFrames, stackTop, end },

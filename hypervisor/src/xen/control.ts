@@ -19,7 +19,7 @@ export function pauseDomain(d: Domain): void {
 export function unpauseDomain(x: Xen, d: Domain): void {
   if (!d.paused) return;
   d.paused = false;
-  x.policy.wake(d, x.now);
+  for (const v of d.vcpus) x.policy.wake(v, x.now);
 }
 
 export function setSchedParams(d: Domain, p: Partial<SchedParams>): number {
@@ -59,18 +59,21 @@ export function destroyDomain(x: Xen, d: Domain): number {
     }
     d.events.bind(port, { kind: 'free' });
   }
-  // Page tables: the one in CR3, then the pinned ones; dropping the last type reference
-  // of a table drops what its entries hold.
-  if (d.baseMfn >= 0) {
-    mm.putPageType(d.baseMfn);
-    f.putPage(d.baseMfn);
-    d.baseMfn = -1;
+  // Page tables: those in the vCPUs' CR3, then the pinned ones; dropping the last type
+  // reference of a table drops what its entries hold.
+  for (const v of d.vcpus) {
+    v.up = false;
+    if (v.baseMfn >= 0) {
+      mm.putPageType(v.baseMfn);
+      f.putPage(v.baseMfn);
+      v.baseMfn = -1;
+    }
+    for (const m of v.gdtFrames) {
+      mm.putPageType(m);
+      f.putPage(m);
+    }
+    v.gdtFrames = [];
   }
-  for (const m of d.gdtFrames) {
-    mm.putPageType(m);
-    f.putPage(m);
-  }
-  d.gdtFrames = [];
   for (let mfn = 0; mfn < f.count; mfn++) {
     if (f.owner[mfn] === d.domain && f.isPinned(mfn)) {
       f.setPinned(mfn, false);
@@ -83,7 +86,7 @@ export function destroyDomain(x: Xen, d: Domain): number {
   x.xenstored.release(d);
   x.xenstored.store.rm(0, 0, homePath(d.domain));
   x.xenstored.deliver();
-  d.state = d.state.kind === 'running' ? { kind: 'crashed', why: 'destroyed by the toolstack', eip: d.cpu.eip } : d.state;
+  d.state = d.state.kind === 'running' ? { kind: 'crashed', why: 'destroyed by the toolstack', eip: d.cpu.eip, vcpu: d.active.id } : d.state;
   x.domains.delete(d.domain);
   return 0;
 }

@@ -1,27 +1,22 @@
-// A domain: its frames (the pseudo-physical to machine map), one vCPU, the virtual IDT
-// and kernel stack it registered, its console output, how it ended, and the counters the
-// debugger and profiler show. Guest memory is read and written the way Xen does it:
-// through the guest's own page tables, failing (EFAULT) on a bad pointer.
+// A domain: its frames (the pseudo-physical to machine map), its vCPUs, its event channels
+// and grant table, its console output, how it ended, and the counters the debugger and
+// profiler show. Guest memory is read and written the way Xen does it: through the page
+// tables of the vCPU the hypervisor is acting for (`active`, Xen's `current`), failing
+// (EFAULT) on a bad pointer.
 
 import { Cpu } from '../cpu.js';
 import type { PhysicalMemory } from '../memory.js';
 import type { ConsoleBackend } from './console.js';
 import { EventChannels } from './events.js';
 import { GrantTable } from './grant-table.js';
-import type { VcpuContext } from './mm.js';
 import { DEFAULT_SCHED_PARAMS, type SchedParams } from './sched.js';
-
-export interface TrapEntry {
-  /** DPL (which rings may raise it with `int n`) and flag 4: mask events on entry. */
-  flags: number;
-  cs: number;
-  address: number;
-}
+import { Vcpu } from './vcpu.js';
 
 export type DomainState =
   | { kind: 'running' }
   | { kind: 'shutdown'; reason: number }
-  | { kind: 'crashed'; why: string; eip: number };
+  /** `vcpu`: the one that crashed it, at `eip`. */
+  | { kind: 'crashed'; why: string; eip: number; vcpu: number };
 
 /** Hypercall numbers counted one by one (Xen's go up to 63); others are counted together. */
 export const COUNTED_HYPERCALLS = 64;
@@ -43,7 +38,7 @@ export interface IoCounters {
 export interface DomainCounters {
   /** By hypercall number; index COUNTED_HYPERCALLS counts every larger number. */
   hypercalls: Float64Array;
-  /** Cycles its vCPU has run. */
+  /** Cycles its vCPUs have run. */
   cycles: number;
   /** Guest → hypervisor entries (hypercalls and traps taken by the hypervisor). */
   transitions: number;
@@ -56,22 +51,16 @@ export interface DomainCounters {
   io: IoCounters;
 }
 
-export interface Callback {
-  cs: number;
-  address: number;
-}
-
-export class Domain implements VcpuContext {
-  readonly cpu: Cpu;
+export class Domain {
+  /** Its vCPUs, by id; vCPU 0 boots, the others wait for VCPUOP_initialise and VCPUOP_up. */
+  readonly vcpus: Vcpu[];
+  /** The vCPU the hypervisor acts for: the one running, or the one that ran last. */
+  active: Vcpu;
   /**
    * The machine frames the builder gave it, by pseudo-physical frame number. Afterwards the
    * guest keeps its own P2M list (ballooning changes that one, not this), as Xen keeps none.
    */
   readonly p2m: Int32Array;
-  baseMfn = -1;
-  readonly traps = new Map<number, TrapEntry>();
-  kernelSs = 0;
-  kernelSp = 0;
   /** Machine frame of the shared_info page. */
   sharedInfoMfn = -1;
   state: DomainState = { kind: 'running' };
@@ -85,42 +74,40 @@ export class Domain implements VcpuContext {
   /** A word for read32 and write32. */
   private readonly word = new Uint8Array(4);
   private readonly word32 = new Int32Array(this.word.buffer);
-  eventCallback: Callback | null = null;
-  failsafeCallback: Callback | null = null;
-  /** Cycle count at which the one-shot timer of set_timer_op fires, or -1. */
-  timerDeadline = -1;
-  /** Blocked in SCHEDOP_block until an event is pending (or in SCHEDOP_poll: see poll). */
-  blocked = false;
-  /** Gave up the CPU with SCHEDOP_yield (until the scheduler next decides). */
-  yielded = false;
   /** Paused by the control interface: not scheduled until unpaused. */
   paused = false;
   /** Its share of the CPU, and BVT's warp parameters. */
   sched: SchedParams = { ...DEFAULT_SCHED_PARAMS };
-  /** While blocked in SCHEDOP_poll: the ports it waits for, and its timeout in cycles (-1: none). */
-  poll: { ports: number[]; deadline: number } | null = null;
-  /** The virtual CR0.TS of fpu_taskswitch. */
-  fpuTaskSwitched = false;
-  /** The frames of the GDT installed with set_gdt (each holds a PGT_SEG_DESC type reference). */
-  gdtFrames: number[] = [];
   /** Pages the domain holds now, and the most it may hold (ballooning moves between them). */
   pages = 0;
   maxPages = 0;
   /** vm_assist types enabled (bit n: VMASST_TYPE n). */
   vmAssist = 0;
-  /** The virtual IOPL of PHYSDEVOP_set_iopl (the CPU's own stays 0, so that I/O traps). */
-  iopl = 0;
-  /** The I/O permission bitmap of PHYSDEVOP_set_iobitmap: its guest address, and the ports it covers. */
-  ioBitmap: { address: number; ports: number } | null = null;
   /** Host input for the emergency console (console_io CONSOLEIO_read), not yet read. */
   consoleInput = '';
   /** The built-in console backend (set by the builder). */
   consoleBackend: ConsoleBackend | null = null;
 
-  constructor(readonly domain: number, readonly name: string, mem: PhysicalMemory, p2m: readonly number[]) {
-    this.cpu = new Cpu(mem);
+  constructor(readonly domain: number, readonly name: string, mem: PhysicalMemory, p2m: readonly number[], vcpus = 1) {
+    this.vcpus = Array.from({ length: vcpus }, (_, id) => new Vcpu(this, id, new Cpu(mem)));
+    this.active = this.vcpus[0];
     this.p2m = Int32Array.from(p2m);
     this.events = new EventChannels(this);
+  }
+
+  /** The CPU of the active vCPU (of the only one, in a uniprocessor domain). */
+  get cpu(): Cpu {
+    return this.active.cpu;
+  }
+
+  /** The frames its vCPUs hold type references on: page directories in CR3 and GDT frames. */
+  get tablesHeld(): number[] {
+    return this.vcpus.flatMap((v) => (v.baseMfn >= 0 ? [v.baseMfn, ...v.gdtFrames] : v.gdtFrames));
+  }
+
+  /** Drops a page from every vCPU's TLB (after a mapping of the domain changed under them all). */
+  invalidatePage(va: number): void {
+    for (const v of this.vcpus) v.cpu.invalidatePage(va);
   }
 
   /** Called with each piece of console output as the domain writes it (the host's view, in order). */
@@ -200,7 +187,7 @@ export class Domain implements VcpuContext {
   }
 
   crash(why: string): void {
-    if (this.state.kind === 'running') this.state = { kind: 'crashed', why, eip: this.cpu.eip };
+    if (this.state.kind === 'running') this.state = { kind: 'crashed', why, eip: this.cpu.eip, vcpu: this.active.id };
   }
 
   count(map: Map<number, number>, key: number): void {

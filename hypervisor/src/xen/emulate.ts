@@ -28,7 +28,7 @@ import type { MemoryManager } from './mm.js';
 
 /** The CR0 a PV kernel sees: protected mode, paging, write protection, and its own TS. */
 function virtualCr0(d: Domain): number {
-  return (CR0_PE | CR0_WP | CR0_PG | (d.fpuTaskSwitched ? CR0_TS : 0) | 0x10) >>> 0; // ET is always set
+  return (CR0_PE | CR0_WP | CR0_PG | (d.active.fpuTaskSwitched ? CR0_TS : 0) | 0x10) >>> 0; // ET is always set
 }
 
 /** The instruction at the vCPU's EIP, decoded, or null. */
@@ -48,11 +48,11 @@ const PFEC_PRESENT_WRITE = 3;
  */
 export function emulatePageTableWrite(d: Domain, mm: MemoryManager, errorCode: number): boolean {
   const cpu = d.cpu;
-  if (!(d.vmAssist & WRITABLE_PAGETABLES) || cpu.cpl !== 1 || errorCode !== PFEC_PRESENT_WRITE || d.baseMfn < 0) return false;
+  if (!(d.vmAssist & WRITABLE_PAGETABLES) || cpu.cpl !== 1 || errorCode !== PFEC_PRESENT_WRITE || d.active.baseMfn < 0) return false;
   const va = cpu.cr2 >>> 0;
   if (va & 3) return false;
   // The frame written, through the guest's own tables.
-  const pde = mm.mem.read32(d.baseMfn * 4096 + (va >>> 22) * 4);
+  const pde = mm.mem.read32(d.active.baseMfn * 4096 + (va >>> 22) * 4);
   if (!(pde & PAGE_PRESENT)) return false;
   const pte = mm.mem.read32((pde & ~0xfff) + ((va >>> 12) & 0x3ff) * 4);
   if (!(pte & PAGE_PRESENT)) return false;
@@ -74,8 +74,8 @@ export function emulatePageTableWrite(d: Domain, mm: MemoryManager, errorCode: n
 /** Whether the guest allows itself `bytes` of I/O at `port` (Xen's guest_io_okay). */
 function guestIoOkay(d: Domain, port: number, bytes: number): boolean {
   // The kernel counts as ring 1, user code as ring 3.
-  if (d.cpu.cpl <= d.iopl) return true;
-  const bitmap = d.ioBitmap;
+  if (d.cpu.cpl <= d.active.iopl) return true;
+  const bitmap = d.active.ioBitmap;
   if (bitmap === null || port + bytes > bitmap.ports) return false;
   // Two bytes of the bitmap cover the access; an unreadable byte refuses its ports.
   const lo = d.read((bitmap.address + (port >>> 3)) >>> 0, 1)?.[0] ?? 0xff;
@@ -115,22 +115,22 @@ export function emulatePrivileged(d: Domain, mm: MemoryManager): boolean {
   const ops = i.operands;
   const reg = (k: number) => (ops[k].type === 'reg' ? ops[k].reg : null);
   if (m === 'cli' || m === 'sti') {
-    if (d.iopl < 1) return false; // ignored, not obeyed: events stay as vcpu_info says
-  } else if (m === 'clts') d.fpuTaskSwitched = false;
+    if (d.active.iopl < 1) return false; // ignored, not obeyed: events stay as vcpu_info says
+  } else if (m === 'clts') d.active.fpuTaskSwitched = false;
   else if (m === 'wbinvd' || m === 'invd') {
     // nothing to flush
   } else if (m === 'mov' && reg(0)?.cls === 'r32' && reg(1)?.cls === 'creg') {
     const n = reg(1)!.num;
-    const v = n === 0 ? virtualCr0(d) : n === 2 ? cpu.cr2 : n === 3 ? d.baseMfn * 4096 : 0;
+    const v = n === 0 ? virtualCr0(d) : n === 2 ? cpu.cr2 : n === 3 ? d.active.baseMfn * 4096 : 0;
     cpu.regs[reg(0)!.num] = v;
   } else if (m === 'mov' && reg(0)?.cls === 'creg' && reg(1)?.cls === 'r32') {
     const n = reg(0)!.num;
     const v = cpu.regs[reg(1)!.num] >>> 0;
     if (n === 0) {
       if (((v ^ virtualCr0(d)) & ~CR0_TS) !== 0) return false; // only TS may change
-      d.fpuTaskSwitched = (v & CR0_TS) !== 0;
+      d.active.fpuTaskSwitched = (v & CR0_TS) !== 0;
     } else if (n === 3) {
-      if (mm.newBaseptr(v >>> 12, d) !== 0) return false;
+      if (mm.newBaseptr(v >>> 12, d.active) !== 0) return false;
     } else return false;
   } else return false;
   cpu.eip = (cpu.eip + i.length) >>> 0;

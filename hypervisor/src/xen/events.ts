@@ -1,10 +1,12 @@
 // Event channels with the two-level delivery of Xen's event_2l.c, the upcall to the
 // guest's event callback, and virtual time. Pending and mask bits live in the domain's
 // shared_info page, exactly where the guest reads them: evtchn_pending[] and
-// evtchn_mask[] (1024 ports), and in vcpu_info[0] evtchn_upcall_pending,
-// evtchn_upcall_mask (the virtual interrupt flag) and evtchn_pending_sel.
+// evtchn_mask[] (1024 ports), and in the vcpu_info of the vCPU a port notifies
+// evtchn_upcall_pending, evtchn_upcall_mask (the virtual interrupt flag) and
+// evtchn_pending_sel. A port notifies vCPU 0 unless bound to another (bind_virq,
+// bind_ipi, bind_vcpu).
 
-import { field } from './abi.js';
+import { field, sizeOf } from './abi.js';
 import type { Domain } from './domain.js';
 
 const SI_PENDING = field('shared_info', 'evtchn_pending');
@@ -13,6 +15,7 @@ const VI_UPCALL_PENDING = field('vcpu_info', 'evtchn_upcall_pending');
 const VI_UPCALL_MASK = field('vcpu_info', 'evtchn_upcall_mask');
 const VI_PENDING_SEL = field('vcpu_info', 'evtchn_pending_sel');
 const VI_TIME = field('vcpu_info', 'time');
+const VI_SIZE = sizeOf('vcpu_info');
 export const NR_PORTS = 1024;
 
 /** Nanoseconds of virtual time per CPU cycle: the guest's clock is its cycle count. */
@@ -30,11 +33,11 @@ const FREE: PortBinding = Object.freeze({ kind: 'free' });
 export class EventChannels {
   /** Bound ports only (most of the 1,024 are free: Xen too allocates its buckets lazily). */
   private readonly bindings = new Map<number, PortBinding>();
-  /** The port each VIRQ is bound to (-1: none). */
-  readonly virqPort = new Int32Array(24).fill(-1);
+  /** The vCPU each port notifies, where it is not vCPU 0. */
+  private readonly notifyVcpu = new Map<number, number>();
 
-  /** Called after an event is raised for the domain (the machine may wake it). */
-  onRaise: () => void = () => {};
+  /** Called after an event is raised for one of the domain's vCPUs (the machine may wake it). */
+  onRaise: (vcpu: number) => void = () => {};
 
   constructor(private readonly d: Domain) {}
 
@@ -53,10 +56,24 @@ export class EventChannels {
     return this.bindings.get(p) ?? FREE;
   }
 
-  bind(p: number, b: PortBinding): void {
+  /** Binds a port; `vcpu` is the one it notifies (unchanged when not given; vCPU 0 once freed). */
+  bind(p: number, b: PortBinding, vcpu?: number): void {
     if (p <= 0 || p >= NR_PORTS) throw new RangeError(`event channel port ${p} out of range`);
     if (b.kind === 'free') this.bindings.delete(p);
     else this.bindings.set(p, b);
+    if (b.kind === 'free') this.setNotifyVcpu(p, 0);
+    else if (vcpu !== undefined) this.setNotifyVcpu(p, vcpu);
+  }
+
+  /** The vCPU a port notifies. */
+  vcpuOf(p: number): number {
+    return this.notifyVcpu.get(p) ?? 0;
+  }
+
+  /** EVTCHNOP_bind_vcpu: later notifications of the port go to `vcpu`. */
+  setNotifyVcpu(p: number, vcpu: number): void {
+    if (vcpu === 0) this.notifyVcpu.delete(p);
+    else this.notifyVcpu.set(p, vcpu);
   }
 
   /** The bound ports, in port order. */
@@ -88,51 +105,61 @@ export class EventChannels {
     if (this.isPending(port)) return;
     this.setBit(SI_PENDING, port, true);
     this.d.counters.eventsSent++;
-    if (!this.isMasked(port)) this.select(port);
-    this.onRaise();
+    const vcpu = this.vcpuOf(port);
+    if (!this.isMasked(port)) this.select(port, vcpu);
+    this.onRaise(vcpu);
   }
 
-  /** The pending_sel bit of the port's word and the vCPU's upcall flag. */
-  private select(port: number): void {
+  /** Where vCPU `v`'s vcpu_info is in machine memory. */
+  private info(v: number): number {
+    return this.shared + v * VI_SIZE;
+  }
+
+  /** The pending_sel bit of the port's word and the upcall flag of vCPU `v`. */
+  private select(port: number, v: number): void {
     const mem = this.d.cpu.mem;
-    const sel = this.shared + VI_PENDING_SEL;
+    const sel = this.info(v) + VI_PENDING_SEL;
     const word = port >>> 5;
-    const v = mem.read32(sel);
-    if (v & (1 << word)) return;
-    mem.write32(sel, (v | (1 << word)) >>> 0);
-    mem.write8(this.shared + VI_UPCALL_PENDING, 1);
+    const bits = mem.read32(sel);
+    if (bits & (1 << word)) return;
+    mem.write32(sel, (bits | (1 << word)) >>> 0);
+    mem.write8(this.info(v) + VI_UPCALL_PENDING, 1);
   }
 
   /** evtchn_unmask: clear the mask; a port pending meanwhile raises the upcall now. */
   unmask(port: number): void {
     this.setBit(SI_MASK, port, false);
-    if (this.isPending(port)) this.select(port);
+    if (this.isPending(port)) {
+      const v = this.vcpuOf(port);
+      this.select(port, v);
+      this.onRaise(v);
+    }
   }
 
-  /** The vCPU's virtual interrupt flag is clear. */
-  get upcallMasked(): boolean {
-    return this.d.cpu.mem.read8(this.shared + VI_UPCALL_MASK) !== 0;
+  /** vCPU `v`'s virtual interrupt flag is clear. */
+  upcallMasked(v: number): boolean {
+    return this.d.cpu.mem.read8(this.info(v) + VI_UPCALL_MASK) !== 0;
   }
 
-  set upcallMasked(on: boolean) {
-    this.d.cpu.mem.write8(this.shared + VI_UPCALL_MASK, on ? 1 : 0);
+  setUpcallMasked(v: number, on: boolean): void {
+    this.d.cpu.mem.write8(this.info(v) + VI_UPCALL_MASK, on ? 1 : 0);
   }
 
-  get upcallPending(): boolean {
-    return this.d.cpu.mem.read8(this.shared + VI_UPCALL_PENDING) !== 0;
+  upcallPending(v: number): boolean {
+    return this.d.cpu.mem.read8(this.info(v) + VI_UPCALL_PENDING) !== 0;
   }
 
-  /** Whether the guest should be entered through its event callback now. */
-  get deliverable(): boolean {
-    return this.upcallPending && !this.upcallMasked;
+  /** Whether vCPU `v` should be entered through its event callback now. */
+  deliverable(v: number): boolean {
+    return this.upcallPending(v) && !this.upcallMasked(v);
   }
 
-  /** Publishes the current system time in vcpu_info.time (the version protocol: odd while updating). */
-  publishTime(): void {
+  /** Publishes vCPU `v`'s system time (its cycle count) in its vcpu_info.time (the version protocol: odd while updating). */
+  publishTime(v: number): void {
     const mem = this.d.cpu.mem;
-    const t = this.shared + VI_TIME;
+    const t = this.info(v) + VI_TIME;
     const version = mem.read32(t);
-    const cycles = this.d.cpu.cycles;
+    const cycles = this.d.vcpus[v].cpu.cycles;
     mem.write32(t, (version + 1) >>> 0);
     writeU64(mem, t + 8, cycles); // tsc_timestamp: rdtsc counts cycles
     writeU64(mem, t + 16, cycles * NS_PER_CYCLE); // system_time

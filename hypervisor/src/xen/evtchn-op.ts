@@ -5,6 +5,7 @@ import { BACKEND_DOMAIN } from './console.js';
 import { DOMID_SELF, EEXIST, EFAULT, EINVAL, ENOENT, ENOSPC, ENOSYS, EPERM, ESRCH, field, k } from './abi.js';
 import type { Domain } from './domain.js';
 import { NR_PORTS } from './events.js';
+import { NR_VIRQS } from './vcpu.js';
 import type { Xen } from './xen.js';
 
 const EVTCHNOP_bind_interdomain = k('EVTCHNOP_bind_interdomain');
@@ -16,8 +17,9 @@ const EVTCHNOP_alloc_unbound = k('EVTCHNOP_alloc_unbound');
 const EVTCHNOP_bind_ipi = k('EVTCHNOP_bind_ipi');
 const EVTCHNOP_unmask = k('EVTCHNOP_unmask');
 const STAT = { closed: k('EVTCHNSTAT_closed'), unbound: k('EVTCHNSTAT_unbound'), interdomain: k('EVTCHNSTAT_interdomain'), virq: k('EVTCHNSTAT_virq'), ipi: k('EVTCHNSTAT_ipi') };
-/** VIRQs a domain may bind (the per-vCPU and global ones Xen defines up to VIRQ_ENOMEM). */
-const NR_VIRQS = 24;
+const EVTCHNOP_bind_vcpu = k('EVTCHNOP_bind_vcpu');
+/** The VIRQs each vCPU has its own of; the rest are global (bound on vCPU 0, Xen's virq_is_global). */
+const PER_VCPU_VIRQS = new Set(['VIRQ_TIMER', 'VIRQ_DEBUG', 'VIRQ_XENOPROF', 'VIRQ_XENPMU'].map(k));
 
 export function eventChannelOp(x: Xen, d: Domain, cmd: number, arg: number): number {
   const ev = d.events;
@@ -29,23 +31,38 @@ export function eventChannelOp(x: Xen, d: Domain, cmd: number, arg: number): num
       const vcpu = read32(field('evtchn_bind_virq', 'vcpu'));
       if (virq === null || vcpu === null) return EFAULT;
       if (virq >= NR_VIRQS) return EINVAL;
-      if (vcpu !== 0) return ENOENT; // one vCPU per domain
-      if (ev.virqPort[virq] >= 0) return EEXIST;
+      if (!PER_VCPU_VIRQS.has(virq) && vcpu !== 0) return EINVAL;
+      const v = vcpu < d.vcpus.length ? d.vcpus[vcpu] : null;
+      if (!v) return ENOENT;
+      if (v.virqPort[virq] >= 0) return EEXIST;
       const p = ev.allocate();
       if (p < 0) return ENOSPC;
       if (!d.write32(arg + field('evtchn_bind_virq', 'port'), p)) return EFAULT;
-      ev.bind(p, { kind: 'virq', virq });
-      ev.virqPort[virq] = p;
+      ev.bind(p, { kind: 'virq', virq }, vcpu);
+      v.virqPort[virq] = p;
       return 0;
     }
     case EVTCHNOP_bind_ipi: {
       const vcpu = read32(field('evtchn_bind_ipi', 'vcpu'));
       if (vcpu === null) return EFAULT;
-      if (vcpu !== 0) return ENOENT;
+      if (vcpu >= d.vcpus.length) return ENOENT;
       const p = ev.allocate();
       if (p < 0) return ENOSPC;
       if (!d.write32(arg + field('evtchn_bind_ipi', 'port'), p)) return EFAULT;
-      ev.bind(p, { kind: 'ipi' });
+      ev.bind(p, { kind: 'ipi' }, vcpu);
+      return 0;
+    }
+    case EVTCHNOP_bind_vcpu: {
+      const p = port(read32(field('evtchn_bind_vcpu', 'port')));
+      const vcpu = read32(field('evtchn_bind_vcpu', 'vcpu'));
+      if (vcpu === null) return EFAULT;
+      if (vcpu >= d.vcpus.length) return ENOENT;
+      if (p < 0) return EINVAL;
+      // Channels from outside the domain and global VIRQs may move; per-vCPU VIRQs and IPIs are bound where they are.
+      const b = ev.port(p);
+      const movable = b.kind === 'unbound' || b.kind === 'interdomain' || (b.kind === 'virq' && !PER_VCPU_VIRQS.has(b.virq));
+      if (!movable) return EINVAL;
+      ev.setNotifyVcpu(p, vcpu);
       return 0;
     }
     case EVTCHNOP_alloc_unbound: {
@@ -91,7 +108,7 @@ export function eventChannelOp(x: Xen, d: Domain, cmd: number, arg: number): num
       const p = port(read32(0));
       const b = p >= 0 ? ev.port(p) : null;
       if (!b || b.kind === 'free') return EINVAL;
-      if (b.kind === 'virq') ev.virqPort[b.virq] = -1;
+      if (b.kind === 'virq') d.vcpus[PER_VCPU_VIRQS.has(b.virq) ? ev.vcpuOf(p) : 0].virqPort[b.virq] = -1;
       if (b.kind === 'interdomain') {
         const other = x.domains.get(b.remoteDom);
         if (other) other.events.bind(b.remotePort, { kind: 'unbound', remoteDom: d.domain });
@@ -114,6 +131,7 @@ export function eventChannelOp(x: Xen, d: Domain, cmd: number, arg: number): num
       const out = new Uint8Array(16);
       const dv = new DataView(out.buffer);
       dv.setUint32(0, b.kind === 'free' ? STAT.closed : STAT[b.kind], true);
+      dv.setUint32(4, ev.vcpuOf(p), true); // vcpu
       if (b.kind === 'unbound') dv.setUint16(8, b.remoteDom, true);
       if (b.kind === 'interdomain') {
         dv.setUint16(8, b.remoteDom, true);

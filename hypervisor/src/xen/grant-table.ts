@@ -124,8 +124,8 @@ export function setupTable(host: GrantHost, d: Domain, dom: number, nr: number):
 
 /** The machine address of the PTE mapping `va` in the vCPU's page tables, or -1. */
 function pteAddress(mm: MemoryManager, d: Domain, va: number): number {
-  if (va >= HYPERVISOR_VIRT_START || d.baseMfn < 0) return -1;
-  const pde = mm.mem.read32(d.baseMfn * 4096 + (va >>> 22) * 4);
+  if (va >= HYPERVISOR_VIRT_START || d.active.baseMfn < 0) return -1;
+  const pde = mm.mem.read32(d.active.baseMfn * 4096 + (va >>> 22) * 4);
   if (!(pde & PAGE_PRESENT)) return -1;
   return (pde & ~0xfff) + ((va >>> 12) & 0x3ff) * 4;
 }
@@ -163,7 +163,7 @@ export function mapGrant(host: GrantHost, d: Domain, hostAddr: number, flags: nu
     mm.mem.write32(pte, ((frame << 12) | GRANT_PTE | (readonly ? 0 : PAGE_RW) | (flags & GNTMAP.application_map ? PAGE_USER : 0)) >>> 0);
     mm.putPageFromL1e(old);
     mm.grantPtes.set(pte, frame);
-    d.cpu.invalidatePage(hostAddr >>> 0);
+    d.invalidatePage(hostAddr >>> 0); // Xen flushes every CPU the domain ran on
   }
   const pins = readonly ? g.readers : g.writers;
   pins.set(ref, (pins.get(ref) ?? 0) + 1);
@@ -186,7 +186,7 @@ export function unmapGrant(host: GrantHost, d: Domain, hostAddr: number, devBusA
     if (pte !== m.pte || mm.mem.read32(pte) >>> 12 !== m.frame) return GNTST.general_error;
     mm.mem.write32(pte, 0);
     mm.grantPtes.delete(pte);
-    d.cpu.invalidatePage(hostAddr >>> 0);
+    d.invalidatePage(hostAddr >>> 0); // Xen flushes every CPU the domain ran on
   }
   release(mm, m);
   d.grants.maptrack[handle] = null;

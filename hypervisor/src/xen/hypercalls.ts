@@ -7,6 +7,7 @@ import { hypercallByName } from '../../../isa/src/index.js';
 import { EAX, EBX, ECX, EDI, EDX, ESI, ESP } from '../cpu.js';
 import { ascii, DOMID_SELF, EFAULT, EINVAL, ENOSYS, EPERM, field, k, MAX_BATCH } from './abi.js';
 import type { Domain } from './domain.js';
+import type { Vcpu } from './vcpu.js';
 import { checkDescriptor } from './descriptors.js';
 import { PGT_SEG_DESC, PGT_WRITABLE } from './frames.js';
 import { eventChannelOp } from './evtchn-op.js';
@@ -97,7 +98,7 @@ const HANDLERS = new Map<number, Handler>([
   }],
   [num('set_trap_table'), (_x, d, [table]) => {
     if (table === 0) {
-      d.traps.clear();
+      d.active.traps.clear();
       return 0;
     }
     for (let at = table >>> 0, n = 0; ; at += 8, n++) {
@@ -110,43 +111,44 @@ const HANDLERS = new Map<number, Handler>([
       if (address === 0) return 0;
       const vector = e[0], flags = e[1], cs = e[2] | (e[3] << 8);
       // A ring-0 code selector is quietly made ring 1, as Xen does.
-      d.traps.set(vector, { flags, cs: (cs & 3) === 0 ? cs | 1 : cs, address });
+      d.active.traps.set(vector, { flags, cs: (cs & 3) === 0 ? cs | 1 : cs, address });
       // `int n` from the rings the entry allows reaches the guest (the hypercall gate stays ring 1).
       if (vector !== 0x82) d.cpu.gateDpl[vector] = flags & 3;
     }
   }],
   [num('stack_switch'), (_x, d, [ss, esp]) => {
-    d.kernelSs = (ss & 3) === 0 ? ss | 1 : ss;
-    d.kernelSp = esp >>> 0;
+    d.active.kernelSs = (ss & 3) === 0 ? ss | 1 : ss;
+    d.active.kernelSp = esp >>> 0;
     return 0;
   }],
   [num('sched_op'), (_x, d, [cmd, arg]) => {
+    const v = d.active;
     if (cmd === SCHEDOP_yield) {
-      d.yielded = true;
+      v.yielded = true;
       return 0;
     }
     if (cmd === SCHEDOP_block) {
       // Events are enabled atomically with blocking; an event already pending ends the block at once.
-      d.events.upcallMasked = false;
-      if (!d.events.upcallPending) d.blocked = true;
+      d.events.setUpcallMasked(v.id, false);
+      if (!d.events.upcallPending(v.id)) v.blocked = true;
       return 0;
     }
     if (cmd === SCHEDOP_poll) {
       const a = d.read(arg, 16);
       if (!a) return EFAULT;
-      const v = new DataView(a.buffer);
-      const n = v.getUint32(field('sched_poll', 'nr_ports'), true);
+      const req = new DataView(a.buffer);
+      const n = req.getUint32(field('sched_poll', 'nr_ports'), true);
       if (n > 128) return EINVAL;
-      const list = d.read(v.getUint32(field('sched_poll', 'ports'), true), 4 * n);
+      const list = d.read(req.getUint32(field('sched_poll', 'ports'), true), 4 * n);
       if (!list) return EFAULT;
       const ports = Array.from({ length: n }, (_, i) => new DataView(list.buffer).getUint32(4 * i, true));
       if (ports.some((p) => p >= NR_PORTS)) return EINVAL;
       // Already pending: no wait.
       if (ports.some((p) => d.events.isPending(p))) return 0;
       const t = field('sched_poll', 'timeout');
-      const ns = v.getUint32(t + 4, true) * 0x100000000 + v.getUint32(t, true);
-      d.poll = { ports, deadline: ns === 0 ? -1 : Math.ceil(ns / NS_PER_CYCLE) };
-      d.blocked = true;
+      const ns = req.getUint32(t + 4, true) * 0x100000000 + req.getUint32(t, true);
+      v.poll = { ports, deadline: ns === 0 ? -1 : Math.ceil(ns / NS_PER_CYCLE) };
+      v.blocked = true;
       return 0;
     }
     if (cmd === SCHEDOP_shutdown) {
@@ -181,30 +183,30 @@ const HANDLERS = new Map<number, Handler>([
   [num('mmu_update'), (x, d, [reqs, count, pdone, foreign]) => {
     if (!foreignOk(d, foreign)) return EPERM;
     if (count > MAX_BATCH) return EINVAL;
-    const r = runBatch(d, reqs, count, UPDATE_WORDS, (w, n) => x.mm.mmuUpdate(w, d, n));
+    const r = runBatch(d, reqs, count, UPDATE_WORDS, (w, n) => x.mm.mmuUpdate(w, d.active, n));
     d.counters.ptUpdates += r.done;
     return finishBatch(d, pdone, r);
   }],
   [num('mmuext_op'), (x, d, [ops, count, pdone, foreign]) => {
     if (!foreignOk(d, foreign)) return EPERM;
     if (count > MAX_BATCH) return EINVAL;
-    return finishBatch(d, pdone, runBatch(d, ops, count, EXTOP_WORDS, (w, n) => x.mm.mmuextOp(w, d, n)));
+    return finishBatch(d, pdone, runBatch(d, ops, count, EXTOP_WORDS, (w, n) => x.mm.mmuextOp(w, d.active, n)));
   }],
   [num('grant_table_op'), (x, d, [cmd, uop, count]) => grantTableOp(x, d, cmd, uop, count)],
   [num('physdev_op'), (_x, d, [cmd, arg]) => physdevOp(d, cmd, arg)],
   [num('set_callbacks'), (_x, d, [evCs, evAddr, fsCs, fsAddr]) => {
-    d.eventCallback = { cs: (evCs & 3) === 0 ? evCs | 1 : evCs, address: evAddr };
-    d.failsafeCallback = { cs: (fsCs & 3) === 0 ? fsCs | 1 : fsCs, address: fsAddr };
+    d.active.eventCallback = { cs: (evCs & 3) === 0 ? evCs | 1 : evCs, address: evAddr };
+    d.active.failsafeCallback = { cs: (fsCs & 3) === 0 ? fsCs | 1 : fsCs, address: fsAddr };
     return 0;
   }],
   [num('fpu_taskswitch'), (_x, d, [set]) => {
-    d.fpuTaskSwitched = set !== 0;
+    d.active.fpuTaskSwitched = set !== 0;
     return 0;
   }],
   [num('set_timer_op'), (_x, d, [lo, hi]) => {
     const ns = hi * 0x100000000 + lo;
     // 0 cancels; a time already past fires at once (on the way back to the guest).
-    d.timerDeadline = ns === 0 ? -1 : Math.max(d.cpu.cycles, Math.ceil(ns / NS_PER_CYCLE));
+    d.active.timerDeadline = ns === 0 ? -1 : Math.max(d.cpu.cycles, Math.ceil(ns / NS_PER_CYCLE));
     return 0;
   }],
   [num('iret'), (_x, d) => iret(d)],
@@ -233,28 +235,7 @@ const HANDLERS = new Map<number, Handler>([
     const n = Math.ceil(entries / 512);
     const raw = n ? d.read(list, 4 * n) : new Uint8Array(0);
     if (!raw) return EFAULT;
-    const f = x.frames;
-    const taken: number[] = [];
-    const undo = () => taken.forEach((m) => (x.mm.putPageType(m), f.putPage(m)));
-    for (let i = 0; i < n; i++) {
-      const mfn = new DataView(raw.buffer).getUint32(4 * i, true);
-      if (!f.getPage(mfn, d.domain)) {
-        undo();
-        return EINVAL;
-      }
-      if (x.mm.getPageType(mfn, PGT_SEG_DESC, d.domain) !== 0) {
-        f.putPage(mfn);
-        undo();
-        return EINVAL; // mapped writable, in use as another type, or a descriptor Xen refuses
-      }
-      taken.push(mfn);
-    }
-    for (const m of d.gdtFrames) {
-      x.mm.putPageType(m);
-      f.putPage(m);
-    }
-    d.gdtFrames = taken;
-    return 0;
+    return setGdt(x, d.active, Array.from({ length: n }, (_, i) => new DataView(raw.buffer).getUint32(4 * i, true)));
   }],
   [num('update_descriptor'), (x, d, [paLo, paHi, lo, hi]) => {
     if (paHi !== 0 || paLo & 7) return EINVAL;
@@ -278,11 +259,39 @@ const HANDLERS = new Map<number, Handler>([
   }],
   [num('update_va_mapping'), (x, d, [va, lo, hi, flags]) => {
     if (hi !== 0) return EINVAL;
-    const rc = x.mm.updateVaMapping(va, lo, flags, d);
+    const rc = x.mm.updateVaMapping(va, lo, flags, d.active);
     if (rc === 0) d.counters.ptUpdates++;
     return rc;
   }],
 ]);
+
+/**
+ * Installs the frames of a vCPU's GDT: each must be the domain's and take the descriptor
+ * type (not mapped writable, every descriptor acceptable); the old ones are let go.
+ */
+export function setGdt(x: Xen, v: Vcpu, mfns: readonly number[]): number {
+  const f = x.frames;
+  const taken: number[] = [];
+  const undo = () => taken.forEach((m) => (x.mm.putPageType(m), f.putPage(m)));
+  for (const mfn of mfns) {
+    if (!f.getPage(mfn, v.domain)) {
+      undo();
+      return EINVAL;
+    }
+    if (x.mm.getPageType(mfn, PGT_SEG_DESC, v.domain) !== 0) {
+      f.putPage(mfn);
+      undo();
+      return EINVAL; // mapped writable, in use as another type, or a descriptor Xen refuses
+    }
+    taken.push(mfn);
+  }
+  for (const m of v.gdtFrames) {
+    x.mm.putPageType(m);
+    f.putPage(m);
+  }
+  v.gdtFrames = taken;
+  return 0;
+}
 
 const MULTICALL = num('multicall');
 const IRET = num('iret');
@@ -313,7 +322,7 @@ function iret(d: Domain): number {
     return NO_RESULT;
   }
   const flags = w(3);
-  d.events.upcallMasked = (flags & 0x200) === 0;
+  d.events.setUpcallMasked(d.active.id, (flags & 0x200) === 0);
   cpu.regs[EAX] = w(0);
   cpu.setFlags((cpu.getFlags() & 0x3000) | (flags & ~0x3000) | 0x200); // the real IF stays on; IOPL is Xen's
   if (rpl === 1) {

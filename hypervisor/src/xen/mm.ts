@@ -86,6 +86,8 @@ export interface VcpuContext {
   cpu: Cpu;
   /** The frame of the page directory in CR3, or -1 (it holds a PGT_L2 type reference). */
   baseMfn: number;
+  /** The CPUs of all its domain's vCPUs (itself included): what an ALL or MULTI flush reaches. */
+  siblings: readonly Cpu[];
 }
 
 export class MemoryManager {
@@ -308,7 +310,7 @@ export class MemoryManager {
       } else rc = ENOSYS;
       if (rc !== 0) break;
     }
-    if (flush) v.cpu.flushTlb();
+    if (flush) for (const c of v.siblings) c.flushTlb(); // a directory may be in several vCPUs' CR3
     return { rc, done };
   }
 
@@ -350,12 +352,18 @@ export class MemoryManager {
         return 0;
       }
       case MMUEXT.NEW_BASEPTR: return this.newBaseptr(arg1, v);
-      case MMUEXT.TLB_FLUSH_LOCAL: case MMUEXT.TLB_FLUSH_MULTI: case MMUEXT.TLB_FLUSH_ALL:
-        // One vCPU per domain so far: every flush is this vCPU's.
+      case MMUEXT.TLB_FLUSH_LOCAL:
         v.cpu.flushTlb();
         return 0;
-      case MMUEXT.INVLPG_LOCAL: case MMUEXT.INVLPG_MULTI: case MMUEXT.INVLPG_ALL:
+      case MMUEXT.INVLPG_LOCAL:
         v.cpu.invalidatePage(arg1);
+        return 0;
+      // A MULTI flush reaches every vCPU, not just those in its bitmap: flushing more is always safe.
+      case MMUEXT.TLB_FLUSH_MULTI: case MMUEXT.TLB_FLUSH_ALL:
+        for (const c of v.siblings) c.flushTlb();
+        return 0;
+      case MMUEXT.INVLPG_MULTI: case MMUEXT.INVLPG_ALL:
+        for (const c of v.siblings) c.invalidatePage(arg1);
         return 0;
       case MMUEXT.SET_LDT: {
         // Xen's checks; the LDT's pages would be typed when first used, and the CPU's
@@ -402,8 +410,12 @@ export class MemoryManager {
     const rc = this.modL1Entry(l1 * 4096 + ((va >>> 12) & 0x3ff) * 4, val >>> 0, v.domain, false);
     if (rc !== 0) return rc;
     const flush = flags & UVMF_FLUSHTYPE_MASK;
-    if (flush === UVMF_TLB_FLUSH) v.cpu.flushTlb();
-    else if (flush === UVMF_INVLPG) v.cpu.invalidatePage(va);
+    // Above the flush type: UVMF_ALL, or a bitmap pointer (MULTI, flushed everywhere too), or 0 (LOCAL).
+    const cpus = flags & ~UVMF_FLUSHTYPE_MASK ? v.siblings : [v.cpu];
+    for (const c of cpus) {
+      if (flush === UVMF_TLB_FLUSH) c.flushTlb();
+      else if (flush === UVMF_INVLPG) c.invalidatePage(va);
+    }
     return 0;
   }
 }

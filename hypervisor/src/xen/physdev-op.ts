@@ -34,14 +34,14 @@ export function physdevOp(d: Domain, cmd: number, arg: number): number {
       const iopl = d.read32(arg);
       if (iopl === null) return EFAULT;
       if (iopl > 3) return EINVAL;
-      d.iopl = iopl;
+      d.active.iopl = iopl;
       return 0;
     }
     case PHYSDEVOP_set_iobitmap: {
       const bitmap = d.read32(arg), ports = d.read32(arg + IOBITMAP_NR_PORTS);
       if (bitmap === null || ports === null) return EFAULT;
       if (ports > MAX_PORTS) return EINVAL;
-      d.ioBitmap = { address: bitmap, ports };
+      d.active.ioBitmap = { address: bitmap, ports };
       return 0;
     }
     case PHYSDEVOP_irq_status_query: {

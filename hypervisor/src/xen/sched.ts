@@ -1,8 +1,9 @@
-// Scheduling policies: which runnable domain's vCPU runs next on the physical CPU, and for
-// how long. Time is the machine's cycle clock (one cycle is one nanosecond). The machine
+// Scheduling policies: which runnable vCPU runs next on the physical CPU, and for how
+// long. Time is the machine's cycle clock (one cycle is one nanosecond). The machine
 // (xen.ts) asks `pick` at every scheduling point, reports what ran with `charge`, and a
-// wake-up with `wake`; `preempts` says whether a domain that just woke may take the CPU
-// from the running one before its slice ends.
+// wake-up with `wake`; `preempts` says whether a vCPU that just woke may take the CPU
+// from the running one before its slice ends. Each vCPU is scheduled with its domain's
+// parameters (as Xen's BVT gave each vCPU the domain's weight).
 
 /** Per-domain scheduling parameters (the control interface sets them). */
 export interface SchedParams {
@@ -18,15 +19,15 @@ export interface SchedParams {
 
 export const DEFAULT_SCHED_PARAMS: SchedParams = Object.freeze({ weight: 1, warp: 0, warpLimit: 0, unwarpRequirement: 0 });
 
-/** What a policy schedules: a domain's one vCPU, known by its id. */
+/** What a policy schedules: a vCPU, with its place in domain-then-vCPU order. */
 export interface Schedulable {
-  readonly domain: number;
+  readonly order: number;
   readonly sched: SchedParams;
 }
 
 export interface SchedulerPolicy {
   readonly name: string;
-  /** Picks among `runnable` (never empty, in domain-id order) the one to run at `now`, and its slice. */
+  /** Picks among `runnable` (never empty, in `order`) the one to run at `now`, and its slice. */
   pick(runnable: readonly Schedulable[], now: number): { next: Schedulable; slice: number };
   /** `d` ran `cycles` (ending at `now`). */
   charge(d: Schedulable, cycles: number, now: number): void;
@@ -41,7 +42,7 @@ export const MCU = 100_000;
 /** 5 ms: the context-switch allowance, Xen 2003's default slice. */
 export const CTX_ALLOW = 5_000_000;
 
-/** Round robin in domain-id order, a fixed slice each, for tests and as a baseline. */
+/** Round robin in vCPU order, a fixed slice each, for tests and as a baseline. */
 export class RoundRobin implements SchedulerPolicy {
   readonly name = 'round-robin';
   private last = -1;
@@ -49,8 +50,8 @@ export class RoundRobin implements SchedulerPolicy {
   constructor(private readonly slice = CTX_ALLOW) {}
 
   pick(runnable: readonly Schedulable[]): { next: Schedulable; slice: number } {
-    const next = runnable.find((d) => d.domain > this.last) ?? runnable[0];
-    this.last = next.domain;
+    const next = runnable.find((d) => d.order > this.last) ?? runnable[0];
+    this.last = next.order;
     return { next, slice: this.slice };
   }
 
@@ -81,17 +82,17 @@ interface BvtState {
  */
 export class Bvt implements SchedulerPolicy {
   readonly name = 'bvt';
-  private readonly state = new Map<number, BvtState>();
+  private readonly state = new Map<Schedulable, BvtState>();
   /** The domains runnable at the last pick: system virtual time is the least of their actual times. */
   private runnable: readonly Schedulable[] = [];
 
   constructor(private readonly ctxAllow = CTX_ALLOW) {}
 
   private of(d: Schedulable): BvtState {
-    let s = this.state.get(d.domain);
+    let s = this.state.get(d);
     if (s === undefined) {
       s = { avt: 0, warpedAt: 0, unwarpedAt: 0, warpBack: false };
-      this.state.set(d.domain, s);
+      this.state.set(d, s);
       s.avt = this.svt(d);
     }
     return s;
@@ -100,7 +101,7 @@ export class Bvt implements SchedulerPolicy {
   /** System virtual time (as `d` joins or wakes): the least actual virtual time of the others that were runnable. */
   private svt(d: Schedulable): number {
     let min = Infinity;
-    for (const r of this.runnable) if (r.domain !== d.domain) min = Math.min(min, this.of(r).avt);
+    for (const r of this.runnable) if (r !== d) min = Math.min(min, this.of(r).avt);
     return min === Infinity ? 0 : min;
   }
 

@@ -1,7 +1,7 @@
 // The simulated Xen: machine memory with its frame table, Xen's own frames (the read-only
 // machine-to-physical table guests see at MACH2PHYS_VIRT_START), the page-table rules,
 // the domains, and the machine's loop: one physical CPU and one clock, the scheduling
-// policy choosing which domain's vCPU runs, each slice handling what stops the vCPU
+// policy choosing which vCPU of which domain runs, each slice handling what stops the vCPU
 // (hypercalls, exceptions, upcalls, timers). Deterministic like the CPU under it: the
 // same domains and inputs give the same interleaving.
 
@@ -20,6 +20,7 @@ import { Bvt, type SchedulerPolicy } from './sched.js';
 import { XenStore } from './xenstore/store.js';
 import { Xenstored } from './xenstore/xenstored.js';
 import { bounce, upcall } from './traps.js';
+import type { Vcpu } from './vcpu.js';
 
 const GP_VECTOR = 13;
 /** The system-call vector whose gate Xen gives straight to the guest (x86_32 PV). */
@@ -38,7 +39,7 @@ export const TRANSITION_CYCLES = 500;
 
 export type RunResult =
   | { kind: 'budget' }
-  | { kind: 'breakpoint'; address: number; domain: Domain }
+  | { kind: 'breakpoint'; address: number; domain: Domain; vcpu: Vcpu }
   | { kind: 'ended' }
   /** Every live domain is blocked with no event pending and no timer set: nothing will ever wake one. */
   | { kind: 'idle' };
@@ -63,8 +64,8 @@ export class Xen {
   readonly hostMappings: GrantMapping[] = [];
   /** Dom0's xenstored: the store every domain reaches through its ring. */
   readonly xenstored = new Xenstored(new XenStore());
-  /** The domain on the CPU while run() runs one, else null. */
-  private current: Domain | null = null;
+  /** The vCPU on the physical CPU while run() runs one, else null. */
+  private current: Vcpu | null = null;
   /** Set when a domain that woke should take the CPU from the current one. */
   private preempt = false;
 
@@ -93,8 +94,9 @@ export class Xen {
     if ('error' in built) return built;
     this.nextId++;
     this.domains.set(id, built.domain);
-    this.handleHypercallsInline(built.domain);
     const d = built.domain;
+    for (const v of d.vcpus) this.handleHypercallsInline(v);
+    d.events.onRaise = (vcpu) => this.notify(d.vcpus[vcpu]);
     const console = d.consoleBackend;
     if (console) this.connectDom0(d, console.port, () => console.drain());
     this.connectDom0(d, this.xenstored.portOf(d), () => this.xenstored.notify(d));
@@ -175,13 +177,18 @@ export class Xen {
     return this.current !== null ? this.current.cpu.cycles : this.now;
   }
 
+  /** Every vCPU of every domain, in scheduling order. */
+  private *allVcpus(): Generator<Vcpu> {
+    for (const d of this.domains.values()) yield* d.vcpus;
+  }
+
   private runMachine(budget: number, finished: () => boolean): RunResult {
     const end = this.now + budget;
     for (;;) {
       if (finished()) return ENDED;
       this.fireTimers();
-      const runnable: Domain[] = [];
-      for (const d of this.domains.values()) if (d.state.kind === 'running' && !d.blocked && !d.paused) runnable.push(d);
+      const runnable: Vcpu[] = [];
+      for (const v of this.allVcpus()) if (v.runnable) runnable.push(v);
       if (runnable.length === 0) {
         // Time passes with every vCPU blocked: on to the next timer (or the end of the budget).
         const wake = this.nextDeadline();
@@ -192,123 +199,128 @@ export class Xen {
       }
       if (this.now >= end) return BUDGET;
       const { next, slice } = this.policy.pick(runnable, this.now);
-      const stop = this.runSlice(next as Domain, Math.min(end, this.now + Math.max(1, slice), this.nextDeadline()));
+      const stop = this.runSlice(next as Vcpu, Math.min(end, this.now + Math.max(1, slice), this.nextDeadline()));
       if (stop !== null) return stop;
     }
   }
 
   /**
-   * Runs a domain's vCPU from now until `until`, or until it blocks, yields, ends, stops at
-   * a breakpoint or a woken domain preempts it; the clock advances with it.
+   * Runs a vCPU from now until `until`, or until it blocks, yields, goes down, its domain
+   * ends, it stops at a breakpoint or a woken vCPU preempts it; the clock advances with it.
    */
-  private runSlice(d: Domain, until: number): RunResult | null {
-    const cpu = d.cpu;
+  private runSlice(v: Vcpu, until: number): RunResult | null {
+    const d = v.d;
+    const cpu = v.cpu;
     const start = (cpu.cycles = this.now);
-    this.current = d;
+    this.current = v;
+    d.active = v;
     this.preempt = false;
     let stopped: RunResult | null = null;
-    while (d.state.kind === 'running' && !d.blocked && !d.yielded && !this.preempt) {
-      if (d.events.deliverable) {
-        d.events.publishTime();
-        if (!upcall(d)) break;
+    while (d.state.kind === 'running' && v.up && !v.blocked && !v.yielded && !this.preempt) {
+      if (d.events.deliverable(v.id)) {
+        d.events.publishTime(v.id);
+        if (!upcall(v)) break;
       }
-      const limit = d.timerDeadline >= 0 ? Math.min(until, d.timerDeadline) : until;
+      const limit = v.timerDeadline >= 0 ? Math.min(until, v.timerDeadline) : until;
       if (cpu.cycles >= limit) break;
       const stop = cpu.run(limit - cpu.cycles);
       if (stop.kind === 'breakpoint') {
-        stopped = { kind: 'breakpoint', address: stop.address, domain: d };
+        stopped = { kind: 'breakpoint', address: stop.address, domain: d, vcpu: v };
         break;
       }
       if (stop.kind === 'hypercall') {
-        if (!stop.handled) this.service(d);
-      } else if (stop.kind === 'exception') this.exception(d, stop.vector, stop.errorCode, stop.software);
+        if (!stop.handled) this.service(v);
+      } else if (stop.kind === 'exception') this.exception(v, stop.vector, stop.errorCode, stop.software);
       else if (stop.kind === 'halt') d.crash('hlt in ring 0'); // a guest never runs in ring 0
     }
     this.current = null;
-    d.yielded = false;
+    v.yielded = false;
     const ran = cpu.cycles - start;
     this.now = cpu.cycles;
+    v.cycles += ran;
     d.counters.cycles += ran;
-    this.policy.charge(d, ran, this.now);
+    this.policy.charge(v, ran, this.now);
     return stopped;
   }
 
   /** An exception the vCPU stopped for: Xen's emulation, the fast system-call path, or the guest's handler. */
-  private exception(d: Domain, vector: number, errorCode: number, software: boolean): void {
-    if (software && vector === SYSCALL_VECTOR && d.traps.has(SYSCALL_VECTOR)) {
+  private exception(v: Vcpu, vector: number, errorCode: number, software: boolean): void {
+    const d = v.d;
+    if (software && vector === SYSCALL_VECTOR && v.traps.has(SYSCALL_VECTOR)) {
       // The fast system-call path: Xen installs the guest's int 0x80 gate in the real
       // IDT, so the kernel is entered without a hypervisor transition.
-      bounce(d, vector, errorCode);
+      bounce(v, vector, errorCode);
       return;
     }
     d.counters.transitions++;
-    d.cpu.cycles += TRANSITION_CYCLES;
+    v.cpu.cycles += TRANSITION_CYCLES;
     // A #GP(0) from ring 1 may be one of the few privileged instructions Xen emulates.
     if (vector === GP_VECTOR && errorCode === 0 && !software && emulatePrivileged(d, this.mm)) return;
     if (vector === PF_VECTOR && emulatePageTableWrite(d, this.mm, errorCode)) return;
-    bounce(d, vector, errorCode);
+    bounce(v, vector, errorCode);
   }
 
   /** Fires the timers that are due, and wakes the blocked vCPUs that now have what they wait for. */
   private fireTimers(): void {
-    for (const d of this.domains.values()) {
-      if (d.state.kind !== 'running') continue;
-      if (d.timerDeadline >= 0 && this.now >= d.timerDeadline) this.fireTimer(d);
-      if (d.blocked && this.wakeable(d)) this.wake(d);
+    for (const v of this.allVcpus()) {
+      if (v.d.state.kind !== 'running' || !v.up) continue;
+      if (v.timerDeadline >= 0 && this.now >= v.timerDeadline) this.fireTimer(v);
+      if (v.blocked && this.wakeable(v)) this.wake(v);
     }
   }
 
   /** Whether a blocked vCPU has what it waits for: SCHEDOP_block any upcall, SCHEDOP_poll one of its ports (masked or not) or its timeout. */
-  private wakeable(d: Domain): boolean {
-    const poll = d.poll;
-    if (poll === null) return d.events.upcallPending;
-    return poll.ports.some((p) => d.events.isPending(p)) || (poll.deadline >= 0 && this.time() >= poll.deadline);
+  private wakeable(v: Vcpu): boolean {
+    const poll = v.poll;
+    const events = v.d.events;
+    if (poll === null) return events.upcallPending(v.id);
+    return poll.ports.some((p) => events.isPending(p)) || (poll.deadline >= 0 && this.time() >= poll.deadline);
   }
 
-  private wake(d: Domain): void {
-    d.blocked = false;
-    d.poll = null;
-    this.policy.wake(d, this.time());
+  private wake(v: Vcpu): void {
+    v.blocked = false;
+    v.poll = null;
+    this.policy.wake(v, this.time());
     const cur = this.current;
-    if (cur !== null && cur !== d && this.policy.preempts(d, cur, cur.cpu.cycles - this.now, cur.cpu.cycles)) this.preempt = true;
+    if (cur !== null && cur !== v && this.policy.preempts(v, cur, cur.cpu.cycles - this.now, cur.cpu.cycles)) this.preempt = true;
   }
 
-  /** An event was raised for `d`: it may wake. */
-  private notify(d: Domain): void {
-    if (d.blocked && d.state.kind === 'running' && this.wakeable(d)) this.wake(d);
+  /** An event was raised for vCPU `v`: it may wake. */
+  private notify(v: Vcpu | undefined): void {
+    if (v !== undefined && v.blocked && v.up && v.d.state.kind === 'running' && this.wakeable(v)) this.wake(v);
   }
 
-  /** The earliest timer or poll timeout of a live domain (Infinity: none). */
+  /** The earliest timer or poll timeout of a live vCPU (Infinity: none). */
   private nextDeadline(): number {
     let t = Infinity;
-    for (const d of this.domains.values()) {
-      if (d.state.kind !== 'running') continue;
-      if (d.timerDeadline >= 0 && d.timerDeadline < t) t = d.timerDeadline;
-      if (d.poll !== null && d.poll.deadline >= 0 && d.poll.deadline < t) t = d.poll.deadline;
+    for (const v of this.allVcpus()) {
+      if (v.d.state.kind !== 'running' || !v.up) continue;
+      if (v.timerDeadline >= 0 && v.timerDeadline < t) t = v.timerDeadline;
+      if (v.poll !== null && v.poll.deadline >= 0 && v.poll.deadline < t) t = v.poll.deadline;
     }
     return t;
   }
 
-  /** A hypercall of the domain's vCPU: the transition charged, the handler, the trace. */
-  private service(d: Domain): void {
-    d.counters.transitions++;
-    d.cpu.cycles += TRANSITION_CYCLES;
-    hypercall(this, d, this.onHypercall);
+  /** A hypercall of a vCPU: the transition charged, the handler, the trace. */
+  private service(v: Vcpu): void {
+    v.d.counters.transitions++;
+    v.cpu.cycles += TRANSITION_CYCLES;
+    hypercall(this, v.d, this.onHypercall);
   }
 
   /**
    * Hypercalls are handled where the vCPU makes them, without leaving the CPU's run loop;
    * it goes back to runSlice only when what that loop decides has changed: the domain
-   * stopped, blocked or yielded, has an upcall to take, set another timer, or a domain it
-   * woke takes the CPU.
+   * stopped, the vCPU blocked, yielded or went down, has an upcall to take, set another
+   * timer, or a vCPU it woke takes the CPU.
    */
-  private handleHypercallsInline(d: Domain): void {
-    d.cpu.hypercallHandler = () => {
-      const deadline = d.timerDeadline;
-      this.service(d);
-      return d.state.kind === 'running' && !d.blocked && !d.yielded && !this.preempt && d.timerDeadline === deadline && !d.events.deliverable;
+  private handleHypercallsInline(v: Vcpu): void {
+    const d = v.d;
+    v.cpu.hypercallHandler = () => {
+      const deadline = v.timerDeadline;
+      this.service(v);
+      return d.state.kind === 'running' && v.up && !v.blocked && !v.yielded && !this.preempt && v.timerDeadline === deadline && !d.events.deliverable(v.id);
     };
-    d.events.onRaise = () => this.notify(d);
   }
 
   /**
@@ -318,14 +330,14 @@ export class Xen {
   input(d: Domain, text: string): void {
     d.consoleBackend?.input(text);
     d.consoleInput += text;
-    const port = d.events.virqPort[VIRQ_CONSOLE];
+    const port = d.vcpus[0].virqPort[VIRQ_CONSOLE]; // a global VIRQ: bound on vCPU 0
     if (port >= 0) d.events.raise(port);
   }
 
-  /** The one-shot timer fired: VIRQ_TIMER, if the domain bound it. */
-  private fireTimer(d: Domain): void {
-    d.timerDeadline = -1;
-    const port = d.events.virqPort[VIRQ_TIMER];
-    if (port >= 0) d.events.raise(port);
+  /** A vCPU's one-shot timer fired: its VIRQ_TIMER, if it bound it. */
+  private fireTimer(v: Vcpu): void {
+    v.timerDeadline = -1;
+    const port = v.virqPort[VIRQ_TIMER];
+    if (port >= 0) v.d.events.raise(port);
   }
 }

@@ -4,6 +4,8 @@
 // know is a warning (xl keeps going too); every problem carries its line and column.
 // Reading the kernel and disk files is the caller's business.
 
+import { k } from './abi.js';
+
 export interface ConfigDiagnostic {
   severity: 'error' | 'warning';
   /** 1-based, in the configuration text. */
@@ -216,8 +218,7 @@ export function parseDomainConfig(text: string): ConfigResult {
   const kernel = str('kernel');
   if (kernel === null && !byKey.has('kernel')) report('error', first, "no kernel: add kernel = \"guest.xasm\" (a source file or an ELF image)");
   const memoryMiB = num('memory', 1, 4096) ?? DEFAULT_MEMORY_MIB;
-  const vcpus = num('vcpus', 1, 128) ?? 1;
-  if (vcpus > 1) report('error', byKey.get('vcpus')!.value, `vcpus = ${vcpus}: domains have one vCPU in this simulator so far`);
+  const vcpus = num('vcpus', 1, k('XEN_LEGACY_MAX_VCPUS')) ?? 1;
   const weight = (num('cpu_weight', 1, 65535) ?? DEFAULT_CPU_WEIGHT) / DEFAULT_CPU_WEIGHT;
   const extra = str('extra') ?? '';
   if (extra.length > MAX_CMDLINE) report('error', byKey.get('extra')!.value, `extra is ${extra.length} characters: the command line holds ${MAX_CMDLINE}`);

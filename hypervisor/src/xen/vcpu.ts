@@ -1,0 +1,90 @@
+// A virtual CPU of a domain: its registers (a CPU of its own on the shared machine memory)
+// and what Xen keeps per vCPU (struct vcpu): the page directory in its CR3, its virtual IDT,
+// kernel stack, callbacks, GDT, virtual IOPL, one-shot timer and VIRQ bindings, and whether
+// it is up, blocked or yielding. Its vcpu_info is slot `id` of the domain's shared_info.
+
+import type { Cpu } from '../cpu.js';
+import type { Domain } from './domain.js';
+import type { VcpuContext } from './mm.js';
+import type { SchedParams } from './sched.js';
+
+export interface TrapEntry {
+  /** DPL (which rings may raise it with `int n`) and flag 4: mask events on entry. */
+  flags: number;
+  cs: number;
+  address: number;
+}
+
+export interface Callback {
+  cs: number;
+  address: number;
+}
+
+/** VIRQs a domain may bind (xen.h NR_VIRQS). */
+export const NR_VIRQS = 24;
+
+export class Vcpu implements VcpuContext {
+  /** The frame of the page directory in CR3, or -1 (it holds a PGT_L2 type reference). */
+  baseMfn = -1;
+  readonly traps = new Map<number, TrapEntry>();
+  kernelSs = 0;
+  kernelSp = 0;
+  eventCallback: Callback | null = null;
+  failsafeCallback: Callback | null = null;
+  /** Cycle count at which the one-shot timer of set_timer_op fires, or -1. */
+  timerDeadline = -1;
+  /** Blocked in SCHEDOP_block until an event is pending (or in SCHEDOP_poll: see poll). */
+  blocked = false;
+  /** Gave up the CPU with SCHEDOP_yield (until the scheduler next decides). */
+  yielded = false;
+  /** While blocked in SCHEDOP_poll: the ports it waits for, and its timeout in cycles (-1: none). */
+  poll: { ports: number[]; deadline: number } | null = null;
+  /** The virtual CR0.TS of fpu_taskswitch. */
+  fpuTaskSwitched = false;
+  /** The frames of the GDT installed with set_gdt (each holds a PGT_SEG_DESC type reference). */
+  gdtFrames: number[] = [];
+  /** The virtual IOPL of PHYSDEVOP_set_iopl (the CPU's own stays 0, so that I/O traps). */
+  iopl = 0;
+  /** The I/O permission bitmap of PHYSDEVOP_set_iobitmap: its guest address, and the ports it covers. */
+  ioBitmap: { address: number; ports: number } | null = null;
+  /** Given a context (the boot vCPU by the builder, the others by VCPUOP_initialise). */
+  initialised = false;
+  /** Up (VCPUOP_up; the boot vCPU from the start): only an up vCPU is scheduled. */
+  up = false;
+  /** The port each VIRQ is bound to on this vCPU (-1: none). */
+  readonly virqPort = new Int32Array(NR_VIRQS).fill(-1);
+  /** Cycles it has run. */
+  cycles = 0;
+
+  constructor(readonly d: Domain, readonly id: number, readonly cpu: Cpu) {}
+
+  /** Its domain's id (what the memory manager checks ownership against). */
+  get domain(): number {
+    return this.d.domain;
+  }
+
+  /** Its domain's share of the CPU: each vCPU is scheduled with it. */
+  get sched(): SchedParams {
+    return this.d.sched;
+  }
+
+  /** Scheduling order: by domain, then vCPU. */
+  get order(): number {
+    return this.d.domain * 64 + this.id;
+  }
+
+  /** Whether the scheduler may run it now. */
+  get runnable(): boolean {
+    return this.up && !this.blocked && !this.d.paused && this.d.state.kind === 'running';
+  }
+
+  /** The CPUs of its domain's vCPUs, which a flush of every vCPU's TLB reaches. */
+  get siblings(): readonly Cpu[] {
+    return this.d.vcpus.map((v) => v.cpu);
+  }
+
+  /** A readable name, as the debugger shows it: `dom1 (web) vcpu0`. */
+  get label(): string {
+    return `dom${this.d.domain} (${this.d.name}) vcpu${this.id}`;
+  }
+}
