@@ -7,7 +7,6 @@ import { hypercallByName } from '../../../isa/src/index.js';
 import { EAX, EBX, ECX, EDI, EDX, ESI, ESP } from '../cpu.js';
 import { ascii, DOMID_SELF, EFAULT, EINVAL, ENOSYS, EPERM, field, k, MAX_BATCH } from './abi.js';
 import type { Domain } from './domain.js';
-import type { Vcpu } from './vcpu.js';
 import { checkDescriptor } from './descriptors.js';
 import { PGT_SEG_DESC, PGT_WRITABLE } from './frames.js';
 import { eventChannelOp } from './evtchn-op.js';
@@ -15,6 +14,7 @@ import { NR_PORTS, NS_PER_CYCLE } from './events.js';
 import { grantTableOp } from './grant-table-op.js';
 import { memoryOp } from './memory-op.js';
 import { physdevOp } from './physdev-op.js';
+import { setGdt, vcpuOp } from './vcpu-op.js';
 import { EXTOP_WORDS, UPDATE_WORDS, type BatchResult } from './mm.js';
 import type { Xen } from './xen.js';
 
@@ -230,6 +230,7 @@ const HANDLERS = new Map<number, Handler>([
     return 0;
   }],
   [num('memory_op'), (x, d, [cmd, arg]) => memoryOp(x, d, cmd, arg)],
+  [num('vcpu_op'), (x, d, [cmd, vcpuid, arg]) => vcpuOp(x, d, cmd, vcpuid, arg)],
   [num('set_gdt'), (x, d, [list, entries]) => {
     if (entries > FIRST_RESERVED_GDT_ENTRY) return EINVAL;
     const n = Math.ceil(entries / 512);
@@ -264,34 +265,6 @@ const HANDLERS = new Map<number, Handler>([
     return rc;
   }],
 ]);
-
-/**
- * Installs the frames of a vCPU's GDT: each must be the domain's and take the descriptor
- * type (not mapped writable, every descriptor acceptable); the old ones are let go.
- */
-export function setGdt(x: Xen, v: Vcpu, mfns: readonly number[]): number {
-  const f = x.frames;
-  const taken: number[] = [];
-  const undo = () => taken.forEach((m) => (x.mm.putPageType(m), f.putPage(m)));
-  for (const mfn of mfns) {
-    if (!f.getPage(mfn, v.domain)) {
-      undo();
-      return EINVAL;
-    }
-    if (x.mm.getPageType(mfn, PGT_SEG_DESC, v.domain) !== 0) {
-      f.putPage(mfn);
-      undo();
-      return EINVAL; // mapped writable, in use as another type, or a descriptor Xen refuses
-    }
-    taken.push(mfn);
-  }
-  for (const m of v.gdtFrames) {
-    x.mm.putPageType(m);
-    f.putPage(m);
-  }
-  v.gdtFrames = taken;
-  return 0;
-}
 
 const MULTICALL = num('multicall');
 const IRET = num('iret');

@@ -1,0 +1,250 @@
+// Domains with several vCPUs: the boot vCPU brings up another with VCPUOP_initialise and
+// VCPUOP_up, both count into shared memory on the one physical CPU, an IPI wakes the
+// second from SCHEDOP_poll and it takes itself down; every misuse gets Xen's errno.
+
+import { describe, expect, it } from 'vitest';
+import { assemble } from '../../asm/src/assembler.js';
+import { withBuiltins } from '../../asm/src/builtins.js';
+import { guestImage } from '../../cli/src/run.js';
+import { EEXIST, EINVAL, ENOENT } from '../src/xen/abi.js';
+import { checkInvariants } from '../src/xen/invariants.js';
+import { RoundRobin } from '../src/xen/sched.js';
+import { Xen } from '../src/xen/xen.js';
+import { kernel } from './guest.js';
+
+const ROUNDS = 1000;
+
+const SMP = kernel(`
+    mov [si_ptr], esi
+    ; ctrlreg[3]: the boot page directory's machine address (its frame from the P2M list)
+    mov eax, [esi + start_info.pt_base]
+    sub eax, 0xC0000000
+    shr eax, 12
+    mov ebx, [esi + start_info.mfn_list]
+    mov eax, [ebx + eax * 4]
+    shl eax, 12
+    mov [ctx + vcpu_guest_context.ctrlreg + 3 * 4], eax
+    mov dword [ctx + vcpu_guest_context.user_regs.eip], secondary
+    mov dword [ctx + vcpu_guest_context.user_regs.esp], stack1_top
+    mov word [ctx + vcpu_guest_context.user_regs.cs], FLAT_KERNEL_CS
+    mov word [ctx + vcpu_guest_context.user_regs.ss], FLAT_KERNEL_DS
+    mov word [ctx + vcpu_guest_context.user_regs.ds], FLAT_KERNEL_DS
+    mov word [ctx + vcpu_guest_context.user_regs.es], FLAT_KERNEL_DS
+    mov dword [ctx + vcpu_guest_context.user_regs.eflags], 0x202
+    mov dword [ctx + vcpu_guest_context.user_regs.eax], 0x5ec0
+    mov dword [ctx + vcpu_guest_context.kernel_ss], FLAT_KERNEL_DS
+    mov dword [ctx + vcpu_guest_context.kernel_sp], stack1_top
+%macro VCPU 3                            ; command, vCPU, argument
+    mov ebx, VCPUOP_%1
+    mov ecx, %2
+    mov edx, %3
+    HYPERCALL vcpu_op
+%endmacro
+%macro SAY 1                             ; a line on the emergency console
+    mov ebx, CONSOLEIO_write
+    mov ecx, %%end - %%text
+    mov edx, %%text
+    HYPERCALL console_io
+    jmp %%end
+%%text: db %1, 10
+%%end:
+%endmacro
+    VCPU is_up, 1, 0
+    mov [r_isup1_before], eax
+    VCPU up, 2, 0                        ; never initialised
+    mov [r_up_uninit], eax
+    VCPU initialise, 5, ctx              ; no such vCPU
+    mov [r_novcpu], eax
+    ; a data page is no page directory: refused, and vCPU 2 stays uninitialised
+    mov eax, [ctx + vcpu_guest_context.ctrlreg + 3 * 4]
+    push eax
+    mov eax, ctx - 0xC0000000
+    shr eax, 12
+    mov ebx, [esi + start_info.mfn_list]
+    mov eax, [ebx + eax * 4]
+    shl eax, 12
+    mov [ctx + vcpu_guest_context.ctrlreg + 3 * 4], eax
+    VCPU initialise, 2, ctx
+    mov [r_badcr3], eax
+    pop eax
+    mov [ctx + vcpu_guest_context.ctrlreg + 3 * 4], eax
+    VCPU initialise, 1, ctx
+    mov [r_init], eax
+    VCPU initialise, 1, ctx
+    mov [r_again], eax
+    ; an IPI to vCPU 1, and one to a vCPU that does not exist
+    mov dword [ipi], 1
+    mov ebx, EVTCHNOP_bind_ipi
+    mov ecx, ipi
+    HYPERCALL event_channel_op
+    mov [r_ipi], eax
+    mov dword [ipi_bad], 7
+    mov ebx, EVTCHNOP_bind_ipi
+    mov ecx, ipi_bad
+    HYPERCALL event_channel_op
+    mov [r_ipi_bad], eax
+    ; VIRQ_TIMER is per vCPU (vCPU 1 may have its own); VIRQ_CONSOLE is global (vCPU 0 only)
+    mov dword [virq + evtchn_bind_virq.virq], VIRQ_TIMER
+    mov dword [virq + evtchn_bind_virq.vcpu], 1
+    mov ebx, EVTCHNOP_bind_virq
+    mov ecx, virq
+    HYPERCALL event_channel_op
+    mov [r_virq1], eax
+    mov dword [virq + evtchn_bind_virq.virq], VIRQ_CONSOLE
+    mov ebx, EVTCHNOP_bind_virq
+    mov ecx, virq
+    HYPERCALL event_channel_op
+    mov [r_virq_global], eax
+    VCPU up, 1, 0
+    mov [r_up], eax
+    VCPU is_up, 1, 0
+    mov [r_isup1], eax
+    SAY "vcpu0: vcpu1 is up"
+    call count
+.wait_count:
+    cmp dword [counter], 2 * ${ROUNDS}
+    je .counted
+    mov ebx, SCHEDOP_yield
+    HYPERCALL sched_op
+    jmp .wait_count
+.counted:
+    SAY "vcpu0: both counted"
+    mov eax, [ipi + evtchn_bind_ipi.port]
+    mov [send], eax
+    mov ebx, EVTCHNOP_send
+    mov ecx, send
+    HYPERCALL event_channel_op
+.wait_down:
+    VCPU is_up, 1, 0
+    test eax, eax
+    jz .down
+    mov ebx, SCHEDOP_yield
+    HYPERCALL sched_op
+    jmp .wait_down
+.down:
+    SAY "vcpu0: vcpu1 is down"
+    jmp poweroff
+
+; Adds 1 to the shared counter ${ROUNDS} times, yielding every 100.
+count:
+    mov ecx, ${ROUNDS}
+.add:
+    lock inc dword [counter]
+    mov eax, ecx
+    xor edx, edx
+    mov ebx, 100
+    div ebx
+    test edx, edx
+    jnz .next
+    push ecx
+    mov ebx, SCHEDOP_yield
+    HYPERCALL sched_op
+    pop ecx
+.next:
+    loop .add
+    ret
+
+secondary:
+    mov [eax_seen], eax                  ; from its context
+    mov eax, [esp - 4]                   ; the stack it was given is mapped
+    SAY "vcpu1: started"
+    call count
+    ; wait for the IPI (events stay masked: SCHEDOP_poll sees the pending port)
+    mov eax, [ipi + evtchn_bind_ipi.port]
+    mov [ports], eax
+    mov ebx, SCHEDOP_poll
+    mov ecx, poll
+    HYPERCALL sched_op
+    SAY "vcpu1: got the IPI"
+    VCPU down, 1, 0
+    mov dword [after_down], 1            ; never runs
+    jmp $
+`, `si_ptr: dd 0
+counter: dd 0
+eax_seen: dd 0
+after_down: dd 0
+r_isup1_before: dd -1
+r_up_uninit: dd 1
+r_novcpu: dd 1
+r_badcr3: dd 1
+r_init: dd 1
+r_again: dd 1
+r_ipi: dd 1
+r_ipi_bad: dd 1
+r_virq1: dd 1
+r_virq_global: dd 1
+r_up: dd 1
+r_isup1: dd -1
+ipi: dd 0, 0
+ipi_bad: dd 0, 0
+virq: dd 0, 0, 0
+send: dd 0
+ports: dd 0
+poll: dd ports, 1, 0, 0
+align 4096, db 0
+ctx: times vcpu_guest_context_size db 0
+align 4096, db 0
+stack1: times 4096 db 0
+stack1_top:`);
+
+function boot(vcpus: number) {
+  const r = assemble({ path: 'smp.xasm', text: SMP, provider: withBuiltins({ read: () => null }) });
+  if (!r.ok) throw new Error(r.diagnostics.map((x) => `${x.line}: ${x.message}`).join('\n'));
+  const xen = new Xen(4096);
+  xen.policy = new RoundRobin(200_000);
+  const violations: string[] = [];
+  const built = xen.createDomain(guestImage(r.image), { name: 'smp', memoryKiB: 4096, vcpus });
+  if ('error' in built) throw new Error(built.error);
+  const d = built.domain;
+  xen.onHypercall = () => violations.push(...checkInvariants(xen.mm, d.tablesHeld));
+  const symbol = (name: string) => r.image.symbols.find((s) => s.name === name)!.value;
+  const word = (name: string) => d.read32(symbol(name))! | 0;
+  return { xen, d, violations, word };
+}
+
+describe('vCPUs', () => {
+  it('the boot vCPU brings up another, both run, an IPI wakes it, it takes itself down', () => {
+    const { xen, d, violations, word } = boot(3);
+    expect(xen.run(d, 200_000_000)).toEqual({ kind: 'ended' });
+    expect(d.state).toEqual({ kind: 'shutdown', reason: 0 });
+    expect(d.consoleText).toBe('vcpu0: vcpu1 is up\nvcpu1: started\nvcpu0: both counted\nvcpu1: got the IPI\nvcpu0: vcpu1 is down\n');
+    expect(word('counter')).toBe(2 * ROUNDS); // lock inc from both, none lost
+    expect(word('eax_seen')).toBe(0x5ec0);
+    expect(word('after_down')).toBe(0);
+    expect({ before: word('r_isup1_before'), after: word('r_isup1') }).toEqual({ before: 0, after: 1 });
+    expect([word('r_up_uninit'), word('r_novcpu'), word('r_badcr3')]).toEqual([EINVAL, ENOENT, EINVAL]);
+    expect([word('r_init'), word('r_again'), word('r_up')]).toEqual([0, EEXIST, 0]);
+    expect([word('r_ipi'), word('r_ipi_bad'), word('r_virq1'), word('r_virq_global')]).toEqual([0, ENOENT, 0, EINVAL]);
+    // Both ran; vCPU 2 never did. The domain's time is theirs together.
+    const [v0, v1, v2] = d.vcpus;
+    expect(v0.cycles).toBeGreaterThan(0);
+    expect(v1.cycles).toBeGreaterThan(0);
+    expect(v2.cycles).toBe(0);
+    expect(v0.cycles + v1.cycles).toBe(d.counters.cycles);
+    expect([v1.initialised, v1.up, v2.initialised, v2.up]).toEqual([true, false, false, false]);
+    // vCPU 1 holds a type reference on the page directory it was given, like vCPU 0.
+    expect(v1.baseMfn).toBe(v0.baseMfn);
+    expect(xen.frames.typeRefs[v0.baseMfn]).toBeGreaterThanOrEqual(2);
+    expect(d.events.vcpuOf(v1.virqPort[0])).toBe(1);
+    expect(violations).toEqual([]);
+  });
+
+  it('the same machine runs the same interleaving twice (deterministic)', () => {
+    const runs = [0, 1].map(() => {
+      const { xen, d } = boot(2);
+      xen.run(d, 200_000_000);
+      return { text: d.consoleText, cycles: d.vcpus.map((v) => v.cycles), now: xen.now };
+    });
+    expect(runs[1]).toEqual(runs[0]);
+  });
+
+  it('a domain has 1 to 32 vCPUs', () => {
+    const r = assemble({ path: 'k.xasm', text: kernel('nop'), provider: withBuiltins({ read: () => null }) });
+    if (!r.ok) throw new Error('assembly failed');
+    const xen = new Xen(8192);
+    expect(xen.createDomain(guestImage(r.image), { name: 'many', memoryKiB: 4096, vcpus: 33 })).toEqual({ error: '33 vCPUs: a domain has 1 to 32' });
+    expect(xen.createDomain(guestImage(r.image), { name: 'none', memoryKiB: 4096, vcpus: 0 })).toEqual({ error: '0 vCPUs: a domain has 1 to 32' });
+    const ok = xen.createDomain(guestImage(r.image), { name: 'max', memoryKiB: 4096, vcpus: 32 });
+    expect('error' in ok ? ok.error : ok.domain.vcpus.map((v) => v.up)).toEqual([true, ...new Array(31).fill(false)]);
+  });
+});
