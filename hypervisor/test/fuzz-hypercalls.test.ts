@@ -21,7 +21,8 @@ describe('hypercall fuzzing', () => {
   it(`${RUNS} random hypercalls keep the hypervisor whole`, () => {
     const r = assemble({ path: 'f.xasm', text: kernel('nop', 'scratch: times 8192 db 0'), provider: withBuiltins({ read: () => null }) });
     const xen = new Xen(4096);
-    const built = xen.createDomain(guestImage(r.image), { name: 'fuzz', memoryKiB: 8192 });
+    const free0 = Array.from(xen.frames.owner).filter((o) => o === -1).length;
+    const built = xen.createDomain(guestImage(r.image), { name: 'fuzz', memoryKiB: 8192, vcpus: 4 });
     if ('error' in built) throw new Error(built.error);
     const d = built.domain;
     const scratch = r.image.symbols.find((s) => s.name === 'scratch')!.value;
@@ -52,7 +53,7 @@ describe('hypercall fuzzing', () => {
       // success paths run too (and their count bookkeeping is checked).
       const own = () => d.p2m[rng.int(d.p2m.length)];
       const pte = () => ((own() << 12) | rng.pick([1, 3, 5, 7, 0x21, 0x23, 0x63, 0x101, 0x83, 0])) >>> 0;
-      const plausible = rng.int(3);
+      const plausible = rng.int(4);
       if (plausible === 0) {
         const n = 1 + rng.int(4);
         const reqs = new Uint8Array(16 * n);
@@ -71,6 +72,20 @@ describe('hypercall fuzzing', () => {
         dv.setUint32(4, rng.int(2) ? own() : rng.int(0x10000) * 4096, true);
         d.write(scratch, op);
         regs[EAX] = 26; regs[EBX] = scratch; regs[ECX] = 1; regs[EDX] = 0; regs[ESI] = 0x7ff0;
+      } else if (plausible === 3) {
+        // vcpu_op on another vCPU: a context with plausible and random parts, or up/down/is_up
+        const ctx = new Uint8Array(2800);
+        const dv = new DataView(ctx.buffer);
+        for (let k = 0; k < 40; k++) dv.setUint32(rng.int(700) * 4, rng.int(2) ? pointerish() : rng.value(), true);
+        const tables = [d.active.baseMfn, ...d.p2m.slice(0, 1100).filter((m) => xen.frames.typeRefs[m] > 0 && xen.frames.type[m] === 2)];
+        dv.setUint32(2716 + 12, (rng.int(3) ? rng.pick(tables) : own()) * 4096 + (rng.int(8) ? 0 : rng.int(4096)), true); // ctrlreg[3]
+        dv.setUint32(2704, rng.pick([0, 0, 1, 512, 513, 14 * 512, rng.value()]), true); // gdt_ents
+        dv.setUint32(2640, own(), true);
+        dv.setUint32(2644, own(), true);
+        dv.setUint32(2632, rng.int(4) ? 0 : rng.value(), true); // ldt_base
+        dv.setUint32(2636, rng.int(4) ? 0 : rng.value(), true); // ldt_ents
+        d.write(scratch, ctx);
+        regs[EAX] = 24; regs[EBX] = rng.pick([0, 0, 1, 2, 3]); regs[ECX] = rng.int(5); regs[EDX] = scratch;
       } else if (rng.int(2)) {
         regs[EAX] = 14; regs[EBX] = 0xc0000000 + rng.int(1024) * 4096; regs[ECX] = pte(); regs[EDX] = 0; regs[ESI] = rng.int(3);
       }
@@ -80,9 +95,13 @@ describe('hypercall fuzzing', () => {
         d.state = { kind: 'running' };
         d.active.blocked = false;
       }
-      if (i % 50 === 0) expect(checkInvariants(xen.mm, [d.active.baseMfn, ...d.active.gdtFrames]), `after call ${i}`).toEqual([]);
+      if (i % 50 === 0) expect(checkInvariants(xen.mm, d.tablesHeld), `after call ${i}`).toEqual([]);
     }
-    expect(checkInvariants(xen.mm, [d.active.baseMfn, ...d.active.gdtFrames])).toEqual([]);
+    expect(checkInvariants(xen.mm, d.tablesHeld)).toEqual([]);
+    expect(d.vcpus.filter((v) => v.initialised).length, 'some vCPUs were initialised').toBeGreaterThan(1);
+    // Destroying it lets go of every vCPU's page directory and GDT: every frame is free again.
+    expect(destroyDomain(xen, d)).toBe(0);
+    expect(Array.from(xen.frames.owner).filter((o) => o === -1).length).toBe(free0);
   });
 });
 
