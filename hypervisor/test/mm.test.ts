@@ -8,7 +8,7 @@ import { PhysicalMemory } from '../src/memory.js';
 import { EBUSY, EINVAL, ENOSYS, EPERM, HYPERVISOR_L2_SLOT } from '../src/xen/abi.js';
 import { FrameTable, PGT_L1, PGT_L2, PGT_WRITABLE } from '../src/xen/frames.js';
 import { checkInvariants } from '../src/xen/invariants.js';
-import { extOpWords, MemoryManager, MMU_MACHPHYS_UPDATE, MMU_NORMAL_PT_UPDATE, MMU_PT_UPDATE_PRESERVE_AD, MMUEXT, updateWords, UVMF_INVLPG, type VcpuContext } from '../src/xen/mm.js';
+import { extOpWords, MemoryManager, MMU_MACHPHYS_UPDATE, MMU_NORMAL_PT_UPDATE, MMU_PT_UPDATE_PRESERVE_AD, MMUEXT, updateWords, UVMF_ALL, UVMF_INVLPG, type VcpuContext } from '../src/xen/mm.js';
 
 const P = 1, RW = 2, U = 4, A = 0x20, D = 0x40;
 
@@ -235,6 +235,37 @@ describe('the guest on validated page tables', () => {
     expect(t.mm.updateVaMapping(0xfc000000, t.entry(4, P), 0, t.v)).toBe(EINVAL);
     expect(t.mm.updateVaMapping(0x800000, t.entry(4, P), 0, t.v)).toBe(EINVAL); // no page table maps it
     expect(t.mm.updateVaMapping(0x403000, t.entry(10, P | RW), 0, t.v)).toBe(EBUSY);
+    t.invariants();
+  });
+
+  it('a flush reaches the other vCPUs only when asked to (UVMF_ALL, the *_ALL and *_MULTI extended ops)', () => {
+    // mov eax, [0x403000] ; three times, on two vCPUs sharing the page directory
+    const code = [0xa1, 0x00, 0x30, 0x40, 0x00, 0xa1, 0x00, 0x30, 0x40, 0x00, 0xa1, 0x00, 0x30, 0x40, 0x00];
+    const t = booted(code);
+    const other = new Cpu(t.mem);
+    other.cr0 |= CR0_PG;
+    other.cr3 = 12 * 4096;
+    other.setSegments(0x19, 0x21);
+    other.eip = 0x400000;
+    const v: VcpuContext = { domain: 1, cpu: t.cpu, baseMfn: 12, siblings: [t.cpu, other] };
+    t.mem.write32(3 * 4096, 111);
+    t.mem.write32(4 * 4096, 222);
+    t.mem.write32(5 * 4096, 333);
+    other.run(1);
+    expect(other.regs[EAX]).toBe(111); // its TLB now holds 0x403000 -> frame 3
+    expect(t.mm.updateVaMapping(0x403000, t.entry(4, P | U), UVMF_INVLPG, v)).toBe(0);
+    other.run(1);
+    expect(other.regs[EAX]).toBe(111); // a local flush left its entry stale, as on hardware
+    expect(t.mm.updateVaMapping(0x403000, t.entry(5, P | U), UVMF_INVLPG | UVMF_ALL, v)).toBe(0);
+    other.run(1);
+    expect(other.regs[EAX]).toBe(333);
+    // MMUEXT_INVLPG_ALL does the same for a mapping changed by mmu_update.
+    other.eip = 0x400000;
+    other.run(1);
+    expect(t.mm.mmuUpdate(updateWords([t.update(10, 3, t.entry(4, P | U))]), v).rc).toBe(0);
+    expect(t.mm.mmuextOp(extOpWords([{ cmd: MMUEXT.INVLPG_ALL, arg1: 0x403000, arg2: 0 }]), v).rc).toBe(0);
+    other.run(1);
+    expect(other.regs[EAX]).toBe(222);
     t.invariants();
   });
 

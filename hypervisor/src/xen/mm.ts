@@ -39,6 +39,7 @@ export const MMUEXT = {
 } as const;
 export const UVMF_TLB_FLUSH = k('UVMF_TLB_FLUSH');
 export const UVMF_INVLPG = k('UVMF_INVLPG');
+export const UVMF_ALL = k('UVMF_ALL');
 export const UVMF_FLUSHTYPE_MASK = k('UVMF_FLUSHTYPE_MASK');
 
 export interface MmuUpdate {
