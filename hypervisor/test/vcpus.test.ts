@@ -189,7 +189,7 @@ stack1_top:`);
 
 function boot(vcpus: number) {
   const r = assemble({ path: 'smp.xasm', text: SMP, provider: withBuiltins({ read: () => null }) });
-  if (!r.ok) throw new Error(r.diagnostics.map((x) => `${x.line}: ${x.message}`).join('\n'));
+  if (!r.ok) throw new Error(r.diagnostics.map((x) => x.message).join('\n'));
   const xen = new Xen(4096);
   xen.policy = new RoundRobin(200_000);
   const violations: string[] = [];
