@@ -200,6 +200,19 @@ describe('xenolab disasm and demo', () => {
     expect(done[3][1]).toBe(36); // 4 x 9 M cycles of work, nothing lost
   });
 
+  it('the smp seed: a four-vCPU domain brings up its secondaries, each sums its share, the total is right', () => {
+    const dir = join(root, 'seeds', 'smp');
+    const r = xenolab('run', join(dir, 'smp.cfg'));
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(readFileSync(join(dir, 'smp.console'), 'utf8'));
+    const shares = [...r.out.matchAll(/^vcpu(\d): \d+\.\.\d+ sum to (\d+)$/gm)].map((m) => [Number(m[1]), Number(m[2])]);
+    expect(shares.map(([v]) => v).sort()).toEqual([0, 1, 2, 3]);
+    expect(shares.reduce((a, [, n]) => a + n, 0)).toBe((60000 * 60001) / 2);
+    // xl list counts the vCPUs that are up.
+    const listed = xenolab('list', join(dir, 'smp.cfg'));
+    expect(listed.out.split('\n').find((l) => l.startsWith('smp'))?.split(/\s+/)[3]).toBe('1'); // all but vCPU 0 are down again
+  });
+
   it('list runs the domains for a while and prints them as xl list does', () => {
     const spin = join(work, 'listspin.xasm');
     writeFileSync(spin, 'bits 32\n%include "xen.inc"\norg 0xc0000000\nXEN_ELFNOTE VIRT_BASE, 0xc0000000\nsection .text\nglobal _start\n_start: jmp _start\n');

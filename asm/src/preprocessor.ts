@@ -124,7 +124,9 @@ export class Preprocessor {
   readonly trees = new Map<number, LineNode[]>();
   private readonly defines = new Map<string, Define>();
   private readonly caselessDefines = new Map<string, Define>();
+  /** Multi-line macros by exact name (%macro), and by lower-cased name (%imacro, matched in any case). */
   private readonly macros = new Map<string, Macro[]>();
+  private readonly caselessMacros = new Map<string, Macro[]>();
   private readonly conds: Cond[] = [];
   private readonly out: ExpandedLine[] = [];
   private uniqueCounter = 0;
@@ -265,7 +267,13 @@ export class Preprocessor {
   private expandable(text: string, index: number): boolean {
     if (this.lookupDefine(text)) return true;
     // A macro is called by the line's first word, or by its second after a label.
-    return index < 2 && this.macros.size > 0 && this.macros.has(wordLower(text));
+    return index < 2 && this.macrosNamed(text) !== undefined;
+  }
+
+  /** The macros a word names: %macro ones by exact spelling, %imacro ones in any case. */
+  private macrosNamed(text: string): Macro[] | undefined {
+    if (this.macros.size === 0 && this.caselessMacros.size === 0) return undefined;
+    return this.macros.get(text) ?? this.caselessMacros.get(wordLower(text));
   }
 
   /** NASM's __SECT__: the last section chosen with the user-level directive. */
@@ -302,12 +310,12 @@ export class Preprocessor {
       case '%strlen':
         return this.strlen(argsSub, span);
       case '%macro': case '%imacro':
-        return this.defineMacro(src, argsSub, span);
+        return this.defineMacro(src, argsSub, span, name === '%imacro');
       case '%endmacro': case '%endm':
         return this.error(span, '%endmacro without %macro', 'preproc');
       case '%unmacro': {
         const t = firstToken(argsSub);
-        if (t) this.macros.delete(t.text.toLowerCase());
+        if (t && !this.macros.delete(t.text)) this.caselessMacros.delete(t.text.toLowerCase());
         return;
       }
       case '%rep':
@@ -391,7 +399,7 @@ export class Preprocessor {
       }
       case 'macro': {
         const t = firstToken(args);
-        return t !== undefined && this.macros.has(t.text.toLowerCase());
+        return t !== undefined && this.macrosNamed(t.text) !== undefined;
       }
       case 'idn': case 'idni': {
         const parts = splitArgs(this.expandDefines(args));
@@ -489,7 +497,7 @@ export class Preprocessor {
     this.defines.set(sig[0].text, { params: null, body, caseless: false });
   }
 
-  private defineMacro(src: LineSource, args: Token[], span: Span): void {
+  private defineMacro(src: LineSource, args: Token[], span: Span, caseless: boolean): void {
     const sig = significant(args);
     const body = collectBlock(src, ['%macro', '%imacro'], ['%endmacro', '%endm']);
     if (!body) {
@@ -523,10 +531,11 @@ export class Preprocessor {
       parsed: [],
       span: spanOf(nameTok),
     };
-    const key = nameTok.text.toLowerCase();
-    const list = (this.macros.get(key) ?? []).filter((x) => x.min !== macro.min || x.max !== macro.max);
+    const table = caseless ? this.caselessMacros : this.macros;
+    const key = caseless ? nameTok.text.toLowerCase() : nameTok.text;
+    const list = (table.get(key) ?? []).filter((x) => x.min !== macro.min || x.max !== macro.max);
     list.push(macro);
-    this.macros.set(key, list);
+    table.set(key, list);
   }
 
   private rep(src: LineSource, args: Token[], span: Span): void {
@@ -652,17 +661,17 @@ export class Preprocessor {
 
   // ---- multi-line macros ----
   private tryInvokeMacro(src: LineSource, tokens: Token[], sig: Token[]): boolean {
-    if (this.macros.size === 0 || sig.length === 0) return false;
+    if (sig.length === 0) return false;
     // An optional label precedes the macro name: `lbl: MACRO args` or `lbl MACRO args`.
     let k = 0;
     if (sig.length > 1 && sig[1].kind === 'op' && sig[1].text === ':') k = 2;
     let nameTok = sig[k];
     if (!nameTok || nameTok.kind !== 'ident') return false;
-    let candidates = this.macros.get(wordLower(nameTok.text));
-    if (!candidates && k === 0 && sig[1] && sig[1].kind === 'ident' && this.macros.has(wordLower(sig[1].text))) {
+    let candidates = this.macrosNamed(nameTok.text);
+    if (!candidates && k === 0 && sig[1] && sig[1].kind === 'ident' && this.macrosNamed(sig[1].text)) {
       k = 1;
       nameTok = sig[1];
-      candidates = this.macros.get(wordLower(nameTok.text));
+      candidates = this.macrosNamed(nameTok.text);
     }
     if (!candidates) return false;
     const nameIndex = tokens.indexOf(nameTok);

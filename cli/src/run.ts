@@ -155,7 +155,7 @@ function report(d: Domain, args: RunArgs, idle: boolean, err: (s: string) => voi
   if (s.kind === 'shutdown') {
     const c = d.counters;
     const calls = c.hypercalls.reduce((a, b) => a + b, 0);
-    err(`xenolab: ${name} shut down (${SHUTDOWN_NAMES.get(s.reason) ?? s.reason}) after ${d.cpu.instructions} instructions, ${c.transitions} hypervisor entries ` +
+    err(`xenolab: ${name} shut down (${SHUTDOWN_NAMES.get(s.reason) ?? s.reason}) after ${d.vcpus.reduce((n, v) => n + v.cpu.instructions, 0)} instructions, ${c.transitions} hypervisor entries ` +
       `(${calls} hypercalls, ${c.ptUpdates} page-table entries updated: ${(c.ptUpdates / Math.max(1, c.transitions)).toFixed(1)} per entry)\n`);
     return s.reason;
   }
