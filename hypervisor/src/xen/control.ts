@@ -87,6 +87,6 @@ export function destroyDomain(x: Xen, d: Domain): number {
   x.xenstored.store.rm(0, 0, homePath(d.domain));
   x.xenstored.deliver();
   d.state = d.state.kind === 'running' ? { kind: 'crashed', why: 'destroyed by the toolstack', eip: d.cpu.eip, vcpu: d.active.id } : d.state;
-  x.domains.delete(d.domain);
+  x.removeDomain(d);
   return 0;
 }

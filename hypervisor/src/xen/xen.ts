@@ -64,6 +64,8 @@ export class Xen {
   readonly hostMappings: GrantMapping[] = [];
   /** Dom0's xenstored: the store every domain reaches through its ring. */
   readonly xenstored = new Xenstored(new XenStore());
+  /** The runnable vCPUs at a scheduling point (one array, reused). */
+  private readonly runnable: Vcpu[] = [];
   /** The vCPU on the physical CPU while run() runs one, else null. */
   private current: Vcpu | null = null;
   /** Set when a domain that woke should take the CPU from the current one. */
@@ -94,6 +96,7 @@ export class Xen {
     if ('error' in built) return built;
     this.nextId++;
     this.domains.set(id, built.domain);
+    this.vcpuList = null;
     const d = built.domain;
     for (const v of d.vcpus) this.handleHypercallsInline(v);
     d.events.onRaise = (vcpu) => this.notify(d.vcpus[vcpu]);
@@ -177,9 +180,18 @@ export class Xen {
     return this.current !== null ? this.current.cpu.cycles : this.now;
   }
 
-  /** Every vCPU of every domain, in scheduling order. */
-  private *allVcpus(): Generator<Vcpu> {
-    for (const d of this.domains.values()) yield* d.vcpus;
+  /** Every vCPU of every domain, in scheduling order (rebuilt when a domain comes or goes). */
+  private vcpuList: Vcpu[] | null = null;
+
+  private allVcpus(): Vcpu[] {
+    if (this.vcpuList === null) this.vcpuList = [...this.domains.values()].flatMap((d) => d.vcpus);
+    return this.vcpuList;
+  }
+
+  /** Takes a destroyed domain off the machine. */
+  removeDomain(d: Domain): void {
+    this.domains.delete(d.domain);
+    this.vcpuList = null;
   }
 
   private runMachine(budget: number, finished: () => boolean): RunResult {
@@ -187,7 +199,8 @@ export class Xen {
     for (;;) {
       if (finished()) return ENDED;
       this.fireTimers();
-      const runnable: Vcpu[] = [];
+      const runnable = this.runnable;
+      runnable.length = 0;
       for (const v of this.allVcpus()) if (v.runnable) runnable.push(v);
       if (runnable.length === 0) {
         // Time passes with every vCPU blocked: on to the next timer (or the end of the budget).
