@@ -95,6 +95,38 @@ const SMP = kernel(`
     mov ecx, virq
     HYPERCALL event_channel_op
     mov [r_virq_global], eax
+    ; EVTCHNOP_bind_vcpu: an unbound port may move to vCPU 1 (status says so); an IPI may
+    ; not move; no vCPU 7
+    mov dword [unbound], DOMID_SELF | (DOMID_SELF << 16)
+    mov ebx, EVTCHNOP_alloc_unbound
+    mov ecx, unbound
+    HYPERCALL event_channel_op
+    mov eax, [unbound + evtchn_alloc_unbound.port]
+    mov [move], eax
+    mov dword [move + 4], 1
+    mov ebx, EVTCHNOP_bind_vcpu
+    mov ecx, move
+    HYPERCALL event_channel_op
+    mov [r_move], eax
+    mov eax, [move]
+    mov [status + evtchn_status.port], eax
+    mov word [status + evtchn_status.dom], DOMID_SELF
+    mov ebx, EVTCHNOP_status
+    mov ecx, status
+    HYPERCALL event_channel_op
+    mov [r_status], eax
+    mov dword [move + 4], 7
+    mov ebx, EVTCHNOP_bind_vcpu
+    mov ecx, move
+    HYPERCALL event_channel_op
+    mov [r_move_novcpu], eax
+    mov eax, [ipi + evtchn_bind_ipi.port]
+    mov [move], eax
+    mov dword [move + 4], 0
+    mov ebx, EVTCHNOP_bind_vcpu
+    mov ecx, move
+    HYPERCALL event_channel_op
+    mov [r_move_ipi], eax
     VCPU up, 1, 0
     mov [r_up], eax
     VCPU is_up, 1, 0
@@ -174,6 +206,13 @@ r_ipi_bad: dd 1
 r_virq1: dd 1
 r_virq_global: dd 1
 r_up: dd 1
+r_move: dd 1
+r_status: dd 1
+r_move_novcpu: dd 1
+r_move_ipi: dd 1
+unbound: dd 0, 0
+move: dd 0, 0
+status: times evtchn_status_size db 0
 r_isup1: dd -1
 ipi: dd 0, 0
 ipi_bad: dd 0, 0
@@ -199,12 +238,12 @@ function boot(vcpus: number) {
   xen.onHypercall = () => violations.push(...checkInvariants(xen.mm, d.tablesHeld));
   const symbol = (name: string) => r.image.symbols.find((s) => s.name === name)!.value;
   const word = (name: string) => d.read32(symbol(name))! | 0;
-  return { xen, d, violations, word };
+  return { xen, d, violations, word, sym: symbol };
 }
 
 describe('vCPUs', () => {
   it('the boot vCPU brings up another, both run, an IPI wakes it, it takes itself down', () => {
-    const { xen, d, violations, word } = boot(3);
+    const { xen, d, violations, word, sym } = boot(3);
     expect(xen.run(d, 200_000_000)).toEqual({ kind: 'ended' });
     expect(d.state).toEqual({ kind: 'shutdown', reason: 0 });
     expect(d.consoleText).toBe('vcpu0: vcpu1 is up\nvcpu1: started\nvcpu0: both counted\nvcpu1: got the IPI\nvcpu0: vcpu1 is down\n');
@@ -215,6 +254,10 @@ describe('vCPUs', () => {
     expect([word('r_up_uninit'), word('r_novcpu'), word('r_badcr3')]).toEqual([EINVAL, ENOENT, EINVAL]);
     expect([word('r_init'), word('r_again'), word('r_up')]).toEqual([0, EEXIST, 0]);
     expect([word('r_ipi'), word('r_ipi_bad'), word('r_virq1'), word('r_virq_global')]).toEqual([0, ENOENT, 0, EINVAL]);
+    expect([word('r_move'), word('r_status'), word('r_move_novcpu'), word('r_move_ipi')]).toEqual([0, 0, ENOENT, EINVAL]);
+    const moved = d.read32(sym('unbound') + 4)!; // evtchn_alloc_unbound.port
+    expect({ status: d.read32(sym('status') + 8), vcpu: d.read32(sym('status') + 12) }).toEqual({ status: 1, vcpu: 1 }); // EVTCHNSTAT_unbound, on vCPU 1
+    expect(d.events.vcpuOf(moved)).toBe(1);
     // Both ran; vCPU 2 never did. The domain's time is theirs together.
     const [v0, v1, v2] = d.vcpus;
     expect(v0.cycles).toBeGreaterThan(0);
