@@ -36,14 +36,14 @@ describe('the control interface', () => {
     const xen = new Xen(8192);
     xen.policy = new RoundRobin(1_000_000);
     const a = build(xen, kernel('    jmp $'), 'a'), b = build(xen, kernel('    jmp $'), 'b');
-    pauseDomain(b);
+    pauseDomain(xen, b);
     xen.runAll(10_000_000);
     expect([a.counters.cycles, b.counters.cycles]).toEqual([10_000_000, 0]);
     unpauseDomain(xen, b);
     xen.runAll(10_000_000);
     expect([a.counters.cycles, b.counters.cycles]).toEqual([15_000_000, 5_000_000]);
-    pauseDomain(a);
-    pauseDomain(b);
+    pauseDomain(xen, a);
+    pauseDomain(xen, b);
     expect(xen.runAll(1000)).toEqual({ kind: 'idle' });
   });
 

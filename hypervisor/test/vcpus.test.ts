@@ -155,6 +155,11 @@ const SMP = kernel(`
     jmp .wait_down
 .down:
     SAY "vcpu0: vcpu1 is down"
+    VCPU get_runstate_info, 0, rs0
+    VCPU get_runstate_info, 1, rs1
+    VCPU get_runstate_info, 2, rs2
+    VCPU get_runstate_info, 3, rs2
+    mov [r_rs_novcpu], eax
     jmp poweroff
 
 ; Adds 1 to the shared counter ${ROUNDS} times, yielding every 100.
@@ -207,6 +212,10 @@ r_virq1: dd 1
 r_virq_global: dd 1
 r_up: dd 1
 r_move: dd 1
+r_rs_novcpu: dd 1
+rs0: times vcpu_runstate_info_size db 0xff
+rs1: times vcpu_runstate_info_size db 0xff
+rs2: times vcpu_runstate_info_size db 0xff
 r_status: dd 1
 r_move_novcpu: dd 1
 r_move_ipi: dd 1
@@ -269,6 +278,23 @@ describe('vCPUs', () => {
     expect(v1.baseMfn).toBe(v0.baseMfn);
     expect(xen.frames.typeRefs[v0.baseMfn]).toBeGreaterThanOrEqual(2);
     expect(d.events.vcpuOf(v1.virqPort[0])).toBe(1);
+    // VCPUOP_get_runstate_info: state, entry time, and time per state (running, runnable, blocked, offline).
+    const runstate = (name: string) => {
+      const b = d.read(sym(name), 44)!;
+      const dv = new DataView(b.buffer);
+      const u64 = (at: number) => dv.getUint32(at + 4, true) * 2 ** 32 + dv.getUint32(at, true);
+      return { state: dv.getInt32(0, true), entry: u64(4), time: [0, 1, 2, 3].map((i) => u64(12 + 8 * i)) };
+    };
+    const rs0 = runstate('rs0'), rs1 = runstate('rs1'), rs2 = runstate('rs2');
+    expect(rs0.state).toBe(0); // running: it asked
+    expect(rs1.state).toBe(3); // offline: down
+    expect(rs1.time[0]).toBe(v1.cycles); // all the time it ran, it was running
+    expect(rs1.time[1]).toBeGreaterThan(0); // and it waited for the CPU while vCPU 0 ran
+    expect(rs1.time[2]).toBeGreaterThan(0); // and it blocked in SCHEDOP_poll until the IPI
+    expect(rs2).toEqual({ state: 3, entry: 0, time: [0, 0, 0, 0] }); // never up
+    expect(word('r_rs_novcpu')).toBe(ENOENT);
+    // Every vCPU's time adds up to the machine's, in one state or another.
+    for (const v of d.vcpus) expect(v.runstateTime.reduce((a, t) => a + t, 0) + (xen.now - v.runstateEntry)).toBe(xen.now);
     expect(violations).toEqual([]);
   });
 

@@ -170,6 +170,10 @@ export function buildDomain(xen: Xen, id: number, image: GuestImage, opts: Build
   boot.kernelSs = FLAT_KERNEL_DS;
   boot.kernelSp = stackTop;
   boot.initialised = boot.up = true;
+  for (const v of domain.vcpus) {
+    v.runstate = v.idleRunstate; // from now: no time in any state before
+    v.runstateEntry = xen.now;
+  }
   return {
     domain,
     layout: { virtBase, kernelEnd, p2mList, startInfo, xenstore, console: consolePage, pageTables, ptFrames, stackTop, end },

@@ -12,14 +12,18 @@ import { homePath } from './xenstore/store.js';
 import type { Xen } from './xen.js';
 
 /** Stops a domain's vCPU from being scheduled (it keeps its state). */
-export function pauseDomain(d: Domain): void {
+export function pauseDomain(x: Xen, d: Domain): void {
   d.paused = true;
+  for (const v of d.vcpus) v.setRunstate(v.idleRunstate, x.time());
 }
 
 export function unpauseDomain(x: Xen, d: Domain): void {
   if (!d.paused) return;
   d.paused = false;
-  for (const v of d.vcpus) x.policy.wake(v, x.now);
+  for (const v of d.vcpus) {
+    v.setRunstate(v.idleRunstate, x.time());
+    x.policy.wake(v, x.now);
+  }
 }
 
 export function setSchedParams(d: Domain, p: Partial<SchedParams>): number {

@@ -13,7 +13,7 @@ import type { Vcpu } from './vcpu.js';
 import type { Xen } from './xen.js';
 
 const OP = {
-  initialise: k('VCPUOP_initialise'), up: k('VCPUOP_up'), down: k('VCPUOP_down'), isUp: k('VCPUOP_is_up'),
+  initialise: k('VCPUOP_initialise'), up: k('VCPUOP_up'), down: k('VCPUOP_down'), isUp: k('VCPUOP_is_up'), runstate: k('VCPUOP_get_runstate_info'),
   setSingleshot: k('VCPUOP_set_singleshot_timer'), stopSingleshot: k('VCPUOP_stop_singleshot_timer'),
 };
 const SSHOTTMR_future = k('VCPU_SSHOTTMR_future');
@@ -44,12 +44,27 @@ export function vcpuOp(x: Xen, d: Domain, cmd: number, vcpuid: number, arg: numb
       if (!v.initialised) return EINVAL;
       if (!v.up) {
         v.up = true;
+        v.setRunstate(v.idleRunstate, x.time());
         x.policy.wake(v, x.time());
       }
       return 0;
     case OP.down:
-      v.up = false; // the caller itself stops at once
+      v.up = false; // the caller itself stops at once (and goes offline as it leaves the CPU)
+      if (v !== d.active) v.setRunstate(v.idleRunstate, x.time());
       return 0;
+    case OP.runstate: {
+      // As Xen keeps it: the state, since when, and the time in each state up to then.
+      const out = new Uint8Array(sizeOf('vcpu_runstate_info'));
+      const w = new DataView(out.buffer);
+      const u64 = (at: number, n: number) => {
+        w.setUint32(at, n >>> 0, true);
+        w.setUint32(at + 4, Math.floor(n / 0x100000000), true);
+      };
+      w.setInt32(field('vcpu_runstate_info', 'state'), v.runstate, true);
+      u64(field('vcpu_runstate_info', 'state_entry_time'), v.runstateEntry);
+      v.runstateTime.forEach((t, i) => u64(field('vcpu_runstate_info', 'time') + 8 * i, t));
+      return d.write(arg, out) ? 0 : EFAULT;
+    }
     case OP.isUp:
       return v.up ? 1 : 0;
     case OP.setSingleshot: {

@@ -4,6 +4,7 @@
 // it is up, blocked or yielding. Its vcpu_info is slot `id` of the domain's shared_info.
 
 import type { Cpu } from '../cpu.js';
+import { k } from './abi.js';
 import type { Domain } from './domain.js';
 import type { VcpuContext } from './mm.js';
 import type { SchedParams } from './sched.js';
@@ -22,6 +23,11 @@ export interface Callback {
 
 /** VIRQs a domain may bind (xen.h NR_VIRQS). */
 export const NR_VIRQS = 24;
+
+/** The run states of vcpu.h: on the CPU, waiting for it, blocked, down or paused. */
+export const RUNSTATE = {
+  running: k('RUNSTATE_running'), runnable: k('RUNSTATE_runnable'), blocked: k('RUNSTATE_blocked'), offline: k('RUNSTATE_offline'),
+} as const;
 
 export class Vcpu implements VcpuContext {
   /** The frame of the page directory in CR3, or -1 (it holds a PGT_L2 type reference). */
@@ -55,6 +61,10 @@ export class Vcpu implements VcpuContext {
   readonly virqPort = new Int32Array(NR_VIRQS).fill(-1);
   /** Cycles it has run. */
   cycles = 0;
+  /** Its RUNSTATE_*, the system time it entered it, and the time it spent in each before (VCPUOP_get_runstate_info). */
+  runstate: number = RUNSTATE.offline;
+  runstateEntry = 0;
+  readonly runstateTime = [0, 0, 0, 0];
 
   constructor(readonly d: Domain, readonly id: number, readonly cpu: Cpu) {}
 
@@ -71,6 +81,19 @@ export class Vcpu implements VcpuContext {
   /** Scheduling order: by domain, then vCPU. */
   get order(): number {
     return this.d.domain * 64 + this.id;
+  }
+
+  /** Enters run state `state` at system time `now`. */
+  setRunstate(state: number, now: number): void {
+    if (state === this.runstate) return;
+    this.runstateTime[this.runstate] += now - this.runstateEntry;
+    this.runstate = state;
+    this.runstateEntry = now;
+  }
+
+  /** The state it is in off the CPU: down or paused, blocked, or waiting for the CPU. */
+  get idleRunstate(): number {
+    return !this.up || this.d.paused || this.d.state.kind !== 'running' ? RUNSTATE.offline : this.blocked ? RUNSTATE.blocked : RUNSTATE.runnable;
   }
 
   /** Whether the scheduler may run it now. */

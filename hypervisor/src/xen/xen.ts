@@ -20,7 +20,7 @@ import { Bvt, type SchedulerPolicy } from './sched.js';
 import { XenStore } from './xenstore/store.js';
 import { Xenstored } from './xenstore/xenstored.js';
 import { bounce, upcall } from './traps.js';
-import type { Vcpu } from './vcpu.js';
+import { RUNSTATE, type Vcpu } from './vcpu.js';
 
 const GP_VECTOR = 13;
 /** The system-call vector whose gate Xen gives straight to the guest (x86_32 PV). */
@@ -225,6 +225,7 @@ export class Xen {
     const d = v.d;
     const cpu = v.cpu;
     const start = (cpu.cycles = this.now);
+    v.setRunstate(RUNSTATE.running, start);
     this.current = v;
     d.active = v;
     this.preempt = false;
@@ -251,6 +252,7 @@ export class Xen {
     const ran = cpu.cycles - start;
     this.now = cpu.cycles;
     v.cycles += ran;
+    v.setRunstate(v.idleRunstate, this.now);
     d.counters.cycles += ran;
     this.policy.charge(v, ran, this.now);
     return stopped;
@@ -293,6 +295,7 @@ export class Xen {
   private wake(v: Vcpu): void {
     v.blocked = false;
     v.poll = null;
+    v.setRunstate(v.idleRunstate, this.time());
     this.policy.wake(v, this.time());
     const cur = this.current;
     if (cur !== null && cur !== v && this.policy.preempts(v, cur, cur.cpu.cycles - this.now, cur.cpu.cycles)) this.preempt = true;

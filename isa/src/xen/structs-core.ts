@@ -265,6 +265,16 @@ export const SCHED_REMOTE_SHUTDOWN: StructLayout = {
   ],
 };
 
+export const VCPU_RUNSTATE_INFO: StructLayout = {
+  name: 'vcpu_runstate_info', size: 44, align: 4, header: 'vcpu.h',
+  doc: 'What VCPUOP_get_runstate_info writes: the vCPU\'s run state, since when, and the time spent in each.',
+  fields: [
+    f('state', 0, 4, 'int', 'RUNSTATE_* the vCPU is in.'),
+    f('state_entry_time', 4, 8, 'uint64_t', 'System time (ns) when it entered that state.'),
+    f('time', 12, 32, 'uint64_t[4]', 'Nanoseconds spent in each RUNSTATE_*, up to state_entry_time.', { count: 4 }),
+  ],
+};
+
 export const VCPU_SET_PERIODIC_TIMER: StructLayout = {
   name: 'vcpu_set_periodic_timer', size: 8, align: 4, header: 'vcpu.h',
   doc: 'Argument of VCPUOP_set_periodic_timer.',

@@ -27,6 +27,7 @@ export const XEN_STRUCTS: readonly StructLayout[] = [
   core.SCHED_SHUTDOWN,
   core.SCHED_POLL,
   core.SCHED_REMOTE_SHUTDOWN,
+  core.VCPU_RUNSTATE_INFO,
   core.VCPU_SET_PERIODIC_TIMER,
   core.VCPU_SET_SINGLESHOT_TIMER,
   core.VCPU_REGISTER_VCPU_INFO,
