@@ -84,6 +84,30 @@ describe('scheduling several domains on one CPU', () => {
     expect(run()).toEqual(a);
   });
 
+  it('running the machine in pieces of any size gives the same machine as running it whole (what stepping a debugger does)', () => {
+    const sleeper = '.again:\n    mov ebx, SCHEDOP_poll\n    mov ecx, poll\n    HYPERCALL sched_op\n    mov ecx, 3000\n.spin:\n    dec ecx\n    jnz .spin\n    jmp .again';
+    const yielder = '.again:\n    mov ecx, 7000\n.spin:\n    dec ecx\n    jnz .spin\n    mov ebx, SCHEDOP_yield\n    HYPERCALL sched_op\n    jmp .again';
+    const state = (pieces: number[]) => {
+      const { xen, doms } = machine(new Bvt(300_000), SPIN, sleeper, yielder, SPIN);
+      doms[3].sched.weight = 3;
+      doms[1].sched.warp = 50;
+      for (const p of pieces) xen.runAll(p);
+      return { now: xen.now, cycles: doms.map((d) => d.counters.cycles), hashes: doms.map((d) => d.cpu.stateHash()) };
+    };
+    const total = 120_000_000;
+    const whole = state([total]);
+    // Pieces from 1 cycle to a few ms, the same total.
+    let seed = 7;
+    const pieces: number[] = [];
+    for (let left = total; left > 0; ) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      const p = Math.min(left, [1, 17, 999, 123_457, 2_000_003][seed % 5]);
+      pieces.push(p);
+      left -= p;
+    }
+    expect(state(pieces)).toEqual(whole);
+  });
+
   it('a domain that yields gets no more than its share', () => {
     const yielder = '    mov ebx, SCHEDOP_yield\n.again:\n    mov ecx, 20000\n.spin:\n    dec ecx\n    jnz .spin\n    HYPERCALL sched_op\n    jmp .again';
     const { xen, doms } = machine(new Bvt(500_000), yielder, SPIN);

@@ -37,6 +37,13 @@ const VIRQ_CONSOLE = k('VIRQ_CONSOLE');
  */
 export const TRANSITION_CYCLES = 500;
 
+/** A vCPU's turn on the CPU: until when, and how long it has run so far. */
+interface Slice {
+  v: Vcpu;
+  end: number;
+  ran: number;
+}
+
 export type RunResult =
   | { kind: 'budget' }
   | { kind: 'breakpoint'; address: number; domain: Domain; vcpu: Vcpu }
@@ -64,6 +71,8 @@ export class Xen {
   readonly hostMappings: GrantMapping[] = [];
   /** Dom0's xenstored: the store every domain reaches through its ring. */
   readonly xenstored = new Xenstored(new XenStore());
+  /** A slice the budget or a breakpoint cut short, to go on with when the machine runs again. */
+  private suspended: Slice | null = null;
   /** The runnable vCPUs at a scheduling point (one array, reused). */
   private readonly runnable: Vcpu[] = [];
   /** The vCPU on the physical CPU while run() runs one, else null. */
@@ -199,37 +208,56 @@ export class Xen {
     for (;;) {
       if (finished()) return ENDED;
       this.fireTimers();
-      const runnable = this.runnable;
-      runnable.length = 0;
-      for (const v of this.allVcpus()) if (v.runnable) runnable.push(v);
-      if (runnable.length === 0) {
-        // Time passes with every vCPU blocked: on to the next timer (or the end of the budget).
-        const wake = this.nextDeadline();
-        if (wake === Infinity) return IDLE;
-        this.now = Math.min(wake, end);
-        if (this.now >= end) return BUDGET;
-        continue;
+      // A slice that a budget or a breakpoint cut short goes on as if nothing had stopped
+      // it: running in pieces must give the machine that running whole does.
+      let slice = this.suspended;
+      this.suspended = null;
+      if (slice !== null && !slice.v.runnable) {
+        // Paused, downed or ended between runs: the slice ends here.
+        this.endSlice(slice);
+        slice = null;
       }
-      if (this.now >= end) return BUDGET;
-      const { next, slice } = this.policy.pick(runnable, this.now);
-      const stop = this.runSlice(next as Vcpu, Math.min(end, this.now + Math.max(1, slice), this.nextDeadline()));
+      if (slice === null) {
+        const runnable = this.runnable;
+        runnable.length = 0;
+        for (const v of this.allVcpus()) if (v.runnable) runnable.push(v);
+        if (runnable.length === 0) {
+          // Time passes with every vCPU blocked: on to the next timer (or the end of the budget).
+          const wake = this.nextDeadline();
+          if (wake === Infinity) return IDLE;
+          this.now = Math.min(wake, end);
+          if (this.now >= end) return BUDGET;
+          continue;
+        }
+        if (this.now >= end) return BUDGET;
+        const picked = this.policy.pick(runnable, this.now);
+        slice = { v: picked.next as Vcpu, end: this.now + Math.max(1, picked.slice), ran: 0 };
+      } else if (this.now >= end) {
+        this.suspended = slice;
+        return BUDGET;
+      }
+      const stop = this.runSlice(slice, end);
       if (stop !== null) return stop;
     }
   }
 
   /**
-   * Runs a vCPU from now until `until`, or until it blocks, yields, goes down, its domain
-   * ends, it stops at a breakpoint or a woken vCPU preempts it; the clock advances with it.
+   * Runs a vCPU from now until its slice ends, or until it blocks, yields, goes down, its
+   * domain ends, or a woken vCPU preempts it; the clock advances with it. The budget's
+   * `end` or a breakpoint only suspends the slice (it is charged when it really ends).
    */
-  private runSlice(v: Vcpu, until: number): RunResult | null {
+  private runSlice(slice: Slice, end: number): RunResult | null {
+    const v = slice.v;
     const d = v.d;
     const cpu = v.cpu;
     const start = (cpu.cycles = this.now);
+    const until = Math.min(slice.end, this.nextDeadline());
     v.setRunstate(RUNSTATE.running, start);
     this.current = v;
     d.active = v;
     this.preempt = false;
     let stopped: RunResult | null = null;
+    let suspend = false;
     while (d.state.kind === 'running' && v.up && !v.blocked && !v.yielded && !this.preempt) {
       if (d.events.deliverable(v.id)) {
         d.events.publishTime(v.id);
@@ -237,9 +265,14 @@ export class Xen {
       }
       const limit = v.timerDeadline >= 0 ? Math.min(until, v.timerDeadline) : until;
       if (cpu.cycles >= limit) break;
-      const stop = cpu.run(limit - cpu.cycles);
+      if (cpu.cycles >= end) {
+        suspend = true;
+        break;
+      }
+      const stop = cpu.run(Math.min(limit, end) - cpu.cycles);
       if (stop.kind === 'breakpoint') {
         stopped = { kind: 'breakpoint', address: stop.address, domain: d, vcpu: v };
+        suspend = true;
         break;
       }
       if (stop.kind === 'hypercall') {
@@ -248,14 +281,25 @@ export class Xen {
       else if (stop.kind === 'halt') d.crash('hlt in ring 0'); // a guest never runs in ring 0
     }
     this.current = null;
-    v.yielded = false;
     const ran = cpu.cycles - start;
     this.now = cpu.cycles;
     v.cycles += ran;
-    v.setRunstate(v.idleRunstate, this.now);
     d.counters.cycles += ran;
-    this.policy.charge(v, ran, this.now);
+    slice.ran += ran;
+    if (suspend && d.state.kind === 'running' && v.up && !v.blocked && !v.yielded && !this.preempt) {
+      this.suspended = slice;
+      return stopped;
+    }
+    this.endSlice(slice);
     return stopped;
+  }
+
+  /** A slice is over: the vCPU leaves the CPU and the policy charges all it ran. */
+  private endSlice(slice: Slice): void {
+    const v = slice.v;
+    v.yielded = false;
+    v.setRunstate(v.idleRunstate, this.now);
+    this.policy.charge(v, slice.ran, this.now);
   }
 
   /** An exception the vCPU stopped for: Xen's emulation, the fast system-call path, or the guest's handler. */
