@@ -208,6 +208,14 @@ describe('xenolab disasm and demo', () => {
     const shares = [...r.out.matchAll(/^vcpu(\d): \d+\.\.\d+ sum to (\d+)$/gm)].map((m) => [Number(m[1]), Number(m[2])]);
     expect(shares.map(([v]) => v).sort()).toEqual([0, 1, 2, 3]);
     expect(shares.reduce((a, [, n]) => a + n, 0)).toBe((60000 * 60001) / 2);
+    // A kernel given directly takes its vCPUs from --vcpus (1 to 32).
+    const three = xenolab('run', join(dir, 'smp.xasm'), '--vcpus', '3', '--memory', '4096');
+    expect(three.code).toBe(0);
+    expect(three.out).toContain('vcpu0: the domain has 3 vCPUs\n');
+    expect(three.out).toContain('the total is 1800030000\n');
+    const many = xenolab('run', join(dir, 'smp.xasm'), '--vcpus', '40');
+    expect(many.code).toBe(1);
+    expect(many.err).toContain('cannot build smp: 40 vCPUs: a domain has 1 to 32');
     // xl list counts the vCPUs that are up.
     const listed = xenolab('list', join(dir, 'smp.cfg'));
     expect(listed.out.split('\n').find((l) => l.startsWith('smp'))?.split(/\s+/)[3]).toBe('1'); // all but vCPU 0 are down again

@@ -26,6 +26,8 @@ commands:
                          with nothing to wake them
       --max-cycles N     stop after N cycles (default 100000000; exit status 124)
       --memory KIB       memory of a domain given as a kernel (default 16384)
+      --vcpus N          vCPUs of a domain given as a kernel (default 1; the guest
+                         brings up all but vCPU 0 with VCPUOP_initialise and _up)
       --trace hypercalls print each hypercall and its result on stderr
   list [FILE...] [options]
                          like run, for 10000000 cycles unless --max-cycles says
@@ -166,7 +168,7 @@ function cmdDemo(argv: string[]): number {
 }
 
 function cmdRun(argv: string[], list = false): number {
-  const args: RunArgs = { maxCycles: list ? 10_000_000 : 100_000_000, memoryKiB: 16384, traceHypercalls: false, list };
+  const args: RunArgs = { maxCycles: list ? 10_000_000 : 100_000_000, memoryKiB: 16384, vcpus: 1, traceHypercalls: false, list };
   const files: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -177,6 +179,7 @@ function cmdRun(argv: string[], list = false): number {
     };
     if (a === '--max-cycles') args.maxCycles = value();
     else if (a === '--memory') args.memoryKiB = value();
+    else if (a === '--vcpus') args.vcpus = value();
     else if (a === '--trace') {
       if (argv[++i] !== 'hypercalls') throw new UsageError('--trace takes: hypercalls');
       args.traceHypercalls = true;
@@ -186,7 +189,7 @@ function cmdRun(argv: string[], list = false): number {
   if (files.length === 0) files.push(join(seedsDir(), 'hello.xasm'));
   const domains: DomainToRun[] = [];
   for (const file of files) {
-    const d = /\.cfg$/i.test(file) ? domainFromConfig(file) : domainFromKernel(file, basename(file).replace(/\.[^.]*$/, ''), args.memoryKiB);
+    const d = /\.cfg$/i.test(file) ? domainFromConfig(file) : domainFromKernel(file, basename(file).replace(/\.[^.]*$/, ''), args.memoryKiB, args.vcpus);
     if (d === null) return 1;
     domains.push(d);
   }
@@ -202,7 +205,7 @@ function cmdRun(argv: string[], list = false): number {
 }
 
 /** A domain from a kernel file (source or ELF), or null after printing why not. */
-function domainFromKernel(path: string, name: string, memoryKiB: number): DomainToRun | null {
+function domainFromKernel(path: string, name: string, memoryKiB: number, vcpus = 1): DomainToRun | null {
   let image;
   if (/\.(xasm|asm|s|nasm)$/i.test(path)) {
     const result = assembleFile(path);
@@ -217,7 +220,7 @@ function domainFromKernel(path: string, name: string, memoryKiB: number): Domain
     }
     image = read;
   }
-  return { image: guestImage(image), name, memoryKiB };
+  return { image: guestImage(image), name, memoryKiB, vcpus };
 }
 
 /** A domain from an xl.cfg file (its kernel relative to it), or null after printing why not. */

@@ -15,6 +15,8 @@ import { Xen } from '../../hypervisor/src/xen/xen.js';
 export interface RunArgs {
   maxCycles: number;
   memoryKiB: number;
+  /** vCPUs of a domain given as a kernel (a .cfg says its own). */
+  vcpus?: number;
   traceHypercalls: boolean;
   /** Print an `xl list` table of the domains at the end (on stdout, after their consoles). */
   list?: boolean;
@@ -57,7 +59,7 @@ export interface DomainToRun {
 
 /** Boots one image as a domain (see runDomains). */
 export function runImage(image: GuestImage, name: string, args: RunArgs, out: (s: string) => void, err: (s: string) => void): number {
-  return runDomains([{ image, name, memoryKiB: args.memoryKiB }], args, out, err);
+  return runDomains([{ image, name, memoryKiB: args.memoryKiB, vcpus: args.vcpus }], args, out, err);
 }
 
 /**
