@@ -2,7 +2,9 @@
 // write from outside a CPU goes through here so that cached decoded code of a written
 // frame is dropped (the CPUs' own stores check the same per-frame flag inline). Several
 // CPUs (one per vCPU) share the memory: each keeps its own decoded code, and all of
-// them hear when a frame becomes code and when code is written.
+// them hear when a frame becomes code and when code is written. A write to a code frame
+// drops its code only if it touches bytes some instruction was decoded from: data next
+// to code (a variable in .text, a stack in the same page) costs nothing.
 
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
@@ -25,6 +27,8 @@ export class PhysicalMemory {
   readonly codeFrame: Uint8Array;
   /** The CPUs sharing this memory. */
   private readonly caches: CodeCacheHolder[] = [];
+  /** Per code frame, 1 for each byte some CPU decoded an instruction from. */
+  private readonly decoded = new Map<number, Uint8Array>();
 
   constructor(frames: number) {
     if (!Number.isInteger(frames) || frames <= 0 || frames > 1 << 20) throw new RangeError(`frame count ${frames} out of range (1..${1 << 20})`);
@@ -39,16 +43,36 @@ export class PhysicalMemory {
     this.caches.push(cpu);
   }
 
-  /** Some CPU cached code from `frame`: from now on every CPU's writes to it take the slow path. */
-  codeCached(frame: number): void {
+  /**
+   * Some CPU cached an instruction of `len` bytes at `offset` in `frame`: from now on
+   * every CPU's writes to the frame take the slow path, which checks them against it.
+   */
+  codeCached(frame: number, offset: number, len: number): void {
+    let bytes = this.decoded.get(frame);
+    if (bytes === undefined) this.decoded.set(frame, (bytes = new Uint8Array(PAGE_SIZE)));
+    bytes.fill(1, offset, offset + len);
     if (this.codeFrame[frame]) return;
     this.codeFrame[frame] = 1;
     for (const c of this.caches) c.frameBecameCode(frame);
   }
 
-  /** `frame`, which holds cached code, is written: every CPU drops what it decoded from it. */
+  /** `n` bytes at `a`, in a frame that holds cached code, are written: its code goes if they touch it. */
+  codeWrite(a: number, n: number): void {
+    const frame = a >>> PAGE_SHIFT;
+    const bytes = this.decoded.get(frame);
+    const end = Math.min((a & PAGE_MASK) + n, PAGE_SIZE);
+    if (bytes !== undefined) {
+      let hit = false;
+      for (let i = a & PAGE_MASK; i < end && !hit; i++) hit = bytes[i] !== 0;
+      if (!hit) return;
+    }
+    this.codeWritten(frame);
+  }
+
+  /** `frame`, which holds cached code, changed: every CPU drops what it decoded from it. */
   codeWritten(frame: number): void {
     this.codeFrame[frame] = 0;
+    this.decoded.delete(frame);
     for (const c of this.caches) c.dropCode(frame);
   }
 
@@ -77,8 +101,7 @@ export class PhysicalMemory {
 
   write8(a: number, v: number): void {
     if (a >= this.bytes.length) return; // no memory there: the write goes nowhere
-    const f = a >>> PAGE_SHIFT;
-    if (this.codeFrame[f]) this.codeWritten(f);
+    if (this.codeFrame[a >>> PAGE_SHIFT]) this.codeWrite(a, 1);
     this.bytes[a] = v;
   }
 
@@ -89,8 +112,7 @@ export class PhysicalMemory {
 
   write32(a: number, v: number): void {
     if ((a & 3) === 0 && a < this.bytes.length) {
-      const f = a >>> PAGE_SHIFT;
-      if (this.codeFrame[f]) this.codeWritten(f);
+      if (this.codeFrame[a >>> PAGE_SHIFT]) this.codeWrite(a, 4);
       this.words[a >>> 2] = v;
       return;
     }
@@ -103,7 +125,11 @@ export class PhysicalMemory {
   /** Copies `data` to physical address `a` (loaders, the hypervisor writing guest memory). */
   load(a: number, data: Uint8Array): void {
     if (!this.contains(a, data.length)) throw new RangeError(`load of ${data.length} bytes at ${a.toString(16)} is outside memory`);
-    for (let f = a >>> PAGE_SHIFT; f <= (a + data.length - 1) >>> PAGE_SHIFT && data.length; f++) if (this.codeFrame[f]) this.codeWritten(f);
+    for (let f = a >>> PAGE_SHIFT; f <= (a + data.length - 1) >>> PAGE_SHIFT && data.length; f++) {
+      if (!this.codeFrame[f]) continue;
+      const from = Math.max(a, f << PAGE_SHIFT);
+      this.codeWrite(from, Math.min(a + data.length, (f + 1) << PAGE_SHIFT) - from);
+    }
     this.bytes.set(data, a);
   }
 }

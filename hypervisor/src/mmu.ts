@@ -196,15 +196,14 @@ export class Mmu extends Alu {
     const m = this.mem8;
     return (m[p] | (m[p + 1] << 8) | (m[p + 2] << 16) | (m[p + 3] << 24)) >>> 0;
   }
-  /** The physical address a write goes to; drops the frame's decoded code, if any. */
-  protected writeTarget(lin: number): number {
+  /** The physical address an `n`-byte write (within a page) goes to; drops the decoded code it touches, if any. */
+  protected writeTarget(lin: number, n: number): number {
     const p = this.translate(lin, true);
-    const frame = p >>> PAGE_SHIFT;
-    if (this.mem.codeFrame[frame]) this.mem.codeWritten(frame);
+    if (this.mem.codeFrame[p >>> PAGE_SHIFT]) this.mem.codeWrite(p, n);
     return p;
   }
   write8(lin: number, v: number): void {
-    this.mem8[this.writeTarget(lin)] = v;
+    this.mem8[this.writeTarget(lin, 1)] = v;
   }
   write16(lin: number, v: number): void {
     if ((lin & PAGE_MASK) === PAGE_MASK) {
@@ -213,7 +212,7 @@ export class Mmu extends Alu {
       this.write8(lin + 1, v >>> 8);
       return;
     }
-    const p = this.writeTarget(lin);
+    const p = this.writeTarget(lin, 2);
     const m = this.mem8;
     m[p] = v;
     m[p + 1] = v >>> 8;
@@ -238,7 +237,7 @@ export class Mmu extends Alu {
       this.write16(lin + 2, v >>> 16);
       return;
     }
-    const p = this.writeTarget(lin);
+    const p = this.writeTarget(lin, 4);
     if ((p & 3) === 0) {
       this.mem32[p >>> 2] = v;
       return;
@@ -321,7 +320,7 @@ export class Mmu extends Alu {
         if (page === undefined) this.code.set(frame, (page = new Array<Insn>(PAGE_SIZE)));
         page[pa & PAGE_MASK] = insn;
         // Writes to this frame, by any CPU, must now take the slow path, which drops its code.
-        this.mem.codeCached(frame);
+        this.mem.codeCached(frame, pa & PAGE_MASK, insn.len);
       }
     }
     return insn;

@@ -320,6 +320,27 @@ describe('self-modifying code', () => {
     expect(m.cpu.regs[EAX]).toBe(7);
   });
 
+  it('a store next to code in its frame leaves the decoded code alone; a store into an instruction does not', () => {
+    // A counter in the same page as the loop: written every round, never executed.
+    const src = ['mov ecx, 1000', 'again: add dword [counter], 3', 'dec ecx', 'jnz again', 'nop', 'counter: dd 0'].join('\n');
+    for (const jit of [false, true]) {
+      const m = machine(src, { ring: 0 });
+      m.cpu.jit = jit;
+      m.cpu.jitThreshold = 1;
+      m.cpu.addBreakpoint(labelAddress(src, 'counter') - 1);
+      m.run();
+      expect(m.cpu.read32(labelAddress(src, 'counter'))).toBe(3000);
+      expect(m.cpu.codeGen).toBeLessThan(10); // not a drop per round: the code was kept
+      // From outside too (the hypervisor writing guest memory): data bytes keep the code, code bytes drop it.
+      const gen = m.cpu.codeGen;
+      const pa = m.cpu.supervisorTranslate(labelAddress(src, 'counter'), true);
+      m.cpu.mem.write32(pa, 7);
+      expect(m.cpu.codeGen).toBe(gen);
+      m.cpu.mem.write8(m.cpu.supervisorTranslate(labelAddress(src, 'again'), true), 0x90);
+      expect(m.cpu.codeGen).toBeGreaterThan(gen);
+    }
+  });
+
   it('a store through another virtual address of the same frame is seen too', () => {
     const src = ['mov ecx, 2', 'again: mov eax, 1', 'mov byte [0x500000 + (again - 0x10000) + 1], 9', 'dec ecx', 'jnz again', 'nop'].join('\n');
     const m = machine(src, { ring: 0 });
