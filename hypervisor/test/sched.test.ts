@@ -108,6 +108,54 @@ describe('scheduling several domains on one CPU', () => {
     expect(state(pieces)).toEqual(whole);
   });
 
+  it('BVT: a vCPU woken by an event takes the CPU at once when its effective virtual time is lower (Xen 2.0 bvt_wake)', () => {
+    // d1 spins 2 ms, then notifies port 10 (bound to d2's port 10) and spins on; d2 waits in
+    // SCHEDOP_poll on its port. Both note the time (rdtsc) of the send and of the wake.
+    const sender = `
+    mov ebx, SCHEDOP_yield               ; let the receiver start waiting first
+    HYPERCALL sched_op
+    mov ecx, 500000
+.spin:
+    dec ecx
+    jnz .spin
+    rdtsc
+    mov [sent], eax
+    mov ebx, EVTCHNOP_send
+    mov ecx, port
+    HYPERCALL event_channel_op
+    jmp $`;
+    const receiver = `
+    mov ebx, SCHEDOP_poll
+    mov ecx, wait
+    HYPERCALL sched_op
+    rdtsc
+    mov [woke], eax
+    jmp poweroff`;
+    const data = `${POLL}
+port: dd 10
+ports: dd 10
+wait: dd ports, 1, 0, 0
+sent: dd 0
+woke: dd 0`;
+    const xen = new Xen(8192);
+    xen.policy = new Bvt();
+    const mk = (body: string, name: string) => {
+      const r = assemble({ path: `${name}.xasm`, text: kernel(body, data), provider: withBuiltins({ read: () => null }) });
+      if (!r.ok) throw new Error(r.diagnostics.map((x) => x.message).join('\n'));
+      const built = xen.createDomain(guestImage(r.image), { name, memoryKiB: 4096 });
+      if ('error' in built) throw new Error(built.error);
+      return { d: built.domain, at: (n: string) => built.domain.read32(r.image.symbols.find((x) => x.name === n)!.value)! };
+    };
+    const a = mk(sender, 'sender'), b = mk(receiver, 'receiver');
+    a.d.events.bind(10, { kind: 'interdomain', remoteDom: b.d.domain, remotePort: 10 });
+    b.d.events.bind(10, { kind: 'interdomain', remoteDom: a.d.domain, remotePort: 10 });
+    xen.runAll(20_000_000);
+    expect(b.d.state).toEqual({ kind: 'shutdown', reason: 0 });
+    expect(a.at('sent')).toBeGreaterThan(1_000_000);
+    // Woken well within the sender's 5 ms allowance: a hypercall's worth of cycles, not milliseconds.
+    expect(b.at('woke') - a.at('sent')).toBeLessThan(5_000);
+  });
+
   it('a domain that yields gets no more than its share', () => {
     const yielder = '    mov ebx, SCHEDOP_yield\n.again:\n    mov ecx, 20000\n.spin:\n    dec ecx\n    jnz .spin\n    HYPERCALL sched_op\n    jmp .again';
     const { xen, doms } = machine(new Bvt(500_000), yielder, SPIN);

@@ -1,8 +1,8 @@
 // Scheduling policies: which runnable vCPU runs next on the physical CPU, and for how
 // long. Time is the machine's cycle clock (one cycle is one nanosecond). The machine
 // (xen.ts) asks `pick` at every scheduling point, reports what ran with `charge`, and a
-// wake-up with `wake`; `preempts` says whether a vCPU that just woke may take the CPU
-// from the running one before its slice ends. Each vCPU is scheduled with its domain's
+// wake-up with `wake`; `preemptAt` says when the running vCPU gives way to one that just
+// woke: at once, earlier than its slice would have ended, or not before. Each vCPU is scheduled with its domain's
 // parameters (as Xen's BVT gave each vCPU the domain's weight).
 
 /** Per-domain scheduling parameters (the control interface sets them). */
@@ -31,10 +31,17 @@ export interface SchedulerPolicy {
   pick(runnable: readonly Schedulable[], now: number): { next: Schedulable; slice: number };
   /** `d` ran `cycles` (ending at `now`). */
   charge(d: Schedulable, cycles: number, now: number): void;
-  /** `d` became runnable at `now` (an event or a timer woke it, or it was created). */
-  wake(d: Schedulable, now: number): void;
-  /** Whether `woken` takes the CPU from `running`, which has run `ranFor` cycles of its slice. */
-  preempts(woken: Schedulable, running: Schedulable, ranFor: number, now: number): boolean;
+  /**
+   * `d` became runnable at `now` (an event or a timer woke it, or it was created), while
+   * `running` (if any) had run `ran` cycles of its slice.
+   */
+  wake(d: Schedulable, now: number, running?: { who: Schedulable; ran: number }): void;
+  /**
+   * `woken` became runnable at `now` while `running` has run `ran` cycles of its slice:
+   * when `running` gives way (`now`: at once; a later time: its slice ends then; Infinity:
+   * its slice is left as it is).
+   */
+  preemptAt(woken: Schedulable, running: Schedulable, ran: number, now: number): number;
 }
 
 /** 100 µs: BVT's minimum charging unit. */
@@ -57,8 +64,8 @@ export class RoundRobin implements SchedulerPolicy {
 
   charge(): void {}
   wake(): void {}
-  preempts(): boolean {
-    return false;
+  preemptAt(): number {
+    return Infinity;
   }
 }
 
@@ -98,10 +105,17 @@ export class Bvt implements SchedulerPolicy {
     return s;
   }
 
-  /** System virtual time (as `d` joins or wakes): the least actual virtual time of the others that were runnable. */
-  private svt(d: Schedulable): number {
+  /**
+   * System virtual time (as `d` joins or wakes): the least actual virtual time of the
+   * others that were runnable, the running one's counting what it has run of its slice.
+   */
+  private svt(d: Schedulable, running?: { who: Schedulable; ran: number }): number {
     let min = Infinity;
-    for (const r of this.runnable) if (r !== d) min = Math.min(min, this.of(r).avt);
+    for (const r of this.runnable) {
+      if (r === d) continue;
+      const extra = running !== undefined && r === running.who ? running.ran / MCU / r.sched.weight : 0;
+      min = Math.min(min, this.of(r).avt + extra);
+    }
     return min === Infinity ? 0 : min;
   }
 
@@ -141,16 +155,24 @@ export class Bvt implements SchedulerPolicy {
     this.of(d).avt += Math.ceil(cycles / MCU) / d.sched.weight;
   }
 
-  wake(d: Schedulable, now: number): void {
+  wake(d: Schedulable, now: number, running?: { who: Schedulable; ran: number }): void {
     const s = this.of(d);
-    s.avt = Math.max(s.avt, this.svt(d));
+    s.avt = Math.max(s.avt, this.svt(d, running));
     // Each wake may start a warp (bounded by the warp limit while it lasts, and by the
     // unwarp requirement since the last one ended).
     s.warpedAt = now;
     s.warpBack = true;
   }
 
-  preempts(woken: Schedulable, running: Schedulable, ranFor: number, now: number): boolean {
-    return ranFor >= this.ctxAllow && this.evt(woken, now) < this.evt(running, now);
+  /**
+   * Xen 2.0's bvt_wake: a woken vCPU whose effective virtual time is no later than the
+   * running one's (counting what it has run of its slice) takes the CPU at once; otherwise
+   * the running one's slice ends when it would pass the woken one, plus the allowance.
+   */
+  preemptAt(woken: Schedulable, running: Schedulable, ran: number, now: number): number {
+    const w = this.evt(woken, now);
+    const c = this.evt(running, now) + ran / MCU / running.sched.weight;
+    if (w <= c) return now;
+    return now - ran + Math.ceil((w - c) * running.sched.weight) * MCU + this.ctxAllow;
   }
 }

@@ -77,8 +77,12 @@ export class Xen {
   private readonly runnable: Vcpu[] = [];
   /** The vCPU on the physical CPU while run() runs one, else null. */
   private current: Vcpu | null = null;
-  /** Set when a domain that woke should take the CPU from the current one. */
+  /** Set when a vCPU that woke should take the CPU from the current one. */
   private preempt = false;
+  /** The running vCPU's slice, while it runs. */
+  private slice: Slice | null = null;
+  /** Set when a wake-up shortened the running slice (the CPU goes back to the slice loop). */
+  private sliceChanged = false;
 
   constructor(machineFrames = 8192) {
     this.mem = new PhysicalMemory(machineFrames);
@@ -251,24 +255,34 @@ export class Xen {
     const d = v.d;
     const cpu = v.cpu;
     const start = (cpu.cycles = this.now);
-    const until = Math.min(slice.end, this.nextDeadline());
     v.setRunstate(RUNSTATE.running, start);
     this.current = v;
+    this.slice = slice;
     d.active = v;
     this.preempt = false;
     let stopped: RunResult | null = null;
     let suspend = false;
+    // The other vCPUs' timers and poll timeouts fire as the clock reaches them, during the
+    // slice; those they wake may take the CPU or shorten the slice, as the policy says.
+    let others = this.nextDeadline(v);
     while (d.state.kind === 'running' && v.up && !v.blocked && !v.yielded && !this.preempt) {
+      const due = v.timerDeadline >= 0 ? Math.min(others, v.timerDeadline) : others;
+      if (cpu.cycles >= due) {
+        this.fireTimers();
+        others = this.nextDeadline(v);
+        continue;
+      }
       if (d.events.deliverable(v.id)) {
         d.events.publishTime(v.id);
         if (!upcall(v)) break;
       }
-      const limit = v.timerDeadline >= 0 ? Math.min(until, v.timerDeadline) : until;
-      if (cpu.cycles >= limit) break;
+      const limit = Math.min(slice.end, due);
+      if (cpu.cycles >= slice.end) break;
       if (cpu.cycles >= end) {
         suspend = true;
         break;
       }
+      this.sliceChanged = false;
       const stop = cpu.run(Math.min(limit, end) - cpu.cycles);
       if (stop.kind === 'breakpoint') {
         stopped = { kind: 'breakpoint', address: stop.address, domain: d, vcpu: v };
@@ -281,6 +295,7 @@ export class Xen {
       else if (stop.kind === 'halt') d.crash('hlt in ring 0'); // a guest never runs in ring 0
     }
     this.current = null;
+    this.slice = null;
     const ran = cpu.cycles - start;
     this.now = cpu.cycles;
     v.cycles += ran;
@@ -321,9 +336,10 @@ export class Xen {
 
   /** Fires the timers that are due, and wakes the blocked vCPUs that now have what they wait for. */
   private fireTimers(): void {
+    const now = this.time();
     for (const v of this.allVcpus()) {
       if (v.d.state.kind !== 'running' || !v.up) continue;
-      if (v.timerDeadline >= 0 && this.now >= v.timerDeadline) this.fireTimer(v);
+      if (v.timerDeadline >= 0 && now >= v.timerDeadline) this.fireTimer(v);
       if (v.blocked && this.wakeable(v)) this.wake(v);
     }
   }
@@ -340,9 +356,21 @@ export class Xen {
     v.blocked = false;
     v.poll = null;
     v.setRunstate(v.idleRunstate, this.time());
-    this.policy.wake(v, this.time());
-    const cur = this.current;
-    if (cur !== null && cur !== v && this.policy.preempts(v, cur, cur.cpu.cycles - this.now, cur.cpu.cycles)) this.preempt = true;
+    const cur = this.current, slice = this.slice;
+    if (cur === null || cur === v || slice === null) {
+      this.policy.wake(v, this.time());
+      return;
+    }
+    // What the running vCPU has run of its slice: earlier pieces, and this one so far.
+    const now = cur.cpu.cycles;
+    const ran = slice.ran + now - this.now;
+    this.policy.wake(v, now, { who: cur, ran });
+    const at = this.policy.preemptAt(v, cur, ran, now);
+    if (at <= now) this.preempt = true;
+    else if (at < slice.end) {
+      slice.end = at;
+      this.sliceChanged = true;
+    }
   }
 
   /** An event was raised for vCPU `v`: it may wake. */
@@ -350,11 +378,11 @@ export class Xen {
     if (v !== undefined && v.blocked && v.up && v.d.state.kind === 'running' && this.wakeable(v)) this.wake(v);
   }
 
-  /** The earliest timer or poll timeout of a live vCPU (Infinity: none). */
-  private nextDeadline(): number {
+  /** The earliest timer or poll timeout of a live vCPU other than `except` (Infinity: none). */
+  private nextDeadline(except: Vcpu | null = null): number {
     let t = Infinity;
     for (const v of this.allVcpus()) {
-      if (v.d.state.kind !== 'running' || !v.up) continue;
+      if (v.d.state.kind !== 'running' || !v.up || v === except) continue;
       if (v.timerDeadline >= 0 && v.timerDeadline < t) t = v.timerDeadline;
       if (v.poll !== null && v.poll.deadline >= 0 && v.poll.deadline < t) t = v.poll.deadline;
     }
@@ -379,7 +407,7 @@ export class Xen {
     v.cpu.hypercallHandler = () => {
       const deadline = v.timerDeadline;
       this.service(v);
-      return d.state.kind === 'running' && v.up && !v.blocked && !v.yielded && !this.preempt && v.timerDeadline === deadline && !d.events.deliverable(v.id);
+      return d.state.kind === 'running' && v.up && !v.blocked && !v.yielded && !this.preempt && !this.sliceChanged && v.timerDeadline === deadline && !d.events.deliverable(v.id);
     };
   }
 
