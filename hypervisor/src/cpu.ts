@@ -133,6 +133,8 @@ export class Cpu extends Exec implements BlockHost {
     this.tlbTag.set(s.tlb.tag);
     this.tlbFrame.set(s.tlb.frame);
     this.tlbPerm.set(s.tlb.perm);
+    this.tlbLow = 0; // the restored entries may hold any frame
+    this.tlbHigh = this.mem.frames;
   }
 
   /** FNV-1a over every architectural register, the TLB and memory: equal states, equal hashes. */

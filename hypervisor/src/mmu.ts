@@ -29,6 +29,12 @@ export class Mmu extends Alu {
   cr4 = 0;
   // Software TLB, direct-mapped by virtual page number.
   protected readonly tlbTag = new Int32Array(TLB_SIZE).fill(-1);
+  /**
+   * The lowest and highest frame the TLB has held since its last flush: a frame outside
+   * them is in no entry, so a frame turning into code elsewhere costs this CPU nothing.
+   */
+  protected tlbLow = Infinity;
+  protected tlbHigh = -1;
   protected readonly tlbFrame = new Int32Array(TLB_SIZE);
   protected readonly tlbPerm = new Uint8Array(TLB_SIZE);
   /** Permission bits a read / write needs at the current CPL. */
@@ -98,6 +104,8 @@ export class Mmu extends Alu {
   }
   flushTlb(): void {
     this.tlbTag.fill(-1);
+    this.tlbLow = Infinity;
+    this.tlbHigh = -1;
     this.forgetFetch();
   }
   invalidatePage(linear: number): void {
@@ -160,7 +168,10 @@ export class Mmu extends Alu {
     const vpn = linear >>> PAGE_SHIFT;
     const slot = vpn & (TLB_SIZE - 1);
     this.tlbTag[slot] = vpn;
-    this.tlbFrame[slot] = pte >>> PAGE_SHIFT;
+    const frame = pte >>> PAGE_SHIFT;
+    this.tlbFrame[slot] = frame;
+    if (frame < this.tlbLow) this.tlbLow = frame;
+    if (frame > this.tlbHigh) this.tlbHigh = frame;
     const plain = (newPte & PTE_D) !== 0 && !this.mem.codeFrame[pte >>> PAGE_SHIFT];
     this.tlbPerm[slot] = (userOk ? T_UR : 0) | (userOk && writable ? T_UW : 0) | (writable || !wp ? T_SW : 0) | (plain ? T_D : 0);
     return (((pte >>> PAGE_SHIFT) << PAGE_SHIFT) | (linear & PAGE_MASK)) >>> 0;
@@ -268,6 +279,7 @@ export class Mmu extends Alu {
     if (this.code.delete(frame)) this.codeGen++;
   }
   frameBecameCode(frame: number): void {
+    if (frame < this.tlbLow || frame > this.tlbHigh) return;
     for (let k = 0; k < TLB_SIZE; k++) if (this.tlbFrame[k] === frame) this.tlbPerm[k] &= ~T_D;
   }
   protected forgetFetch(): void {
