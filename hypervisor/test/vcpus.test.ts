@@ -10,7 +10,7 @@ import { EEXIST, EINVAL, ENOENT } from '../src/xen/abi.js';
 import { checkInvariants } from '../src/xen/invariants.js';
 import { RoundRobin } from '../src/xen/sched.js';
 import { Xen } from '../src/xen/xen.js';
-import { kernel } from './guest.js';
+import { kernel, MAP_SHARED_INFO } from './guest.js';
 
 const ROUNDS = 1000;
 
@@ -305,6 +305,71 @@ describe('vCPUs', () => {
       return { text: d.consoleText, cycles: d.vcpus.map((v) => v.cycles), now: xen.now };
     });
     expect(runs[1]).toEqual(runs[0]);
+  });
+
+  it('VCPUOP_set_periodic_timer ticks VIRQ_TIMER every period (at least 1 ms) until stopped', () => {
+    const src = kernel(`
+    mov ebx, EVTCHNOP_bind_virq
+    mov ecx, bind
+    HYPERCALL event_channel_op
+    mov ebx, VCPUOP_set_periodic_timer
+    xor ecx, ecx
+    mov edx, too_short
+    HYPERCALL vcpu_op
+    mov [r_short], eax
+    mov ebx, VCPUOP_set_periodic_timer
+    xor ecx, ecx
+    mov edx, period
+    HYPERCALL vcpu_op
+    mov [r_set], eax
+    rdtsc
+    mov [t0], eax
+.wait:                                   ; five ticks, each seen as the pending port (events stay masked)
+    mov ebx, SCHEDOP_poll
+    mov ecx, poll
+    HYPERCALL sched_op
+    inc dword [ticks]
+    mov ebx, VCPUOP_stop_periodic_timer
+    cmp dword [ticks], 5
+    je .stop
+    ; acknowledge the tick: clear the port's pending bit in shared_info (mapped at shared)
+    mov eax, [bind + 8]
+    lock btr [shared + shared_info.evtchn_pending], eax
+    jmp .wait
+.stop:
+    rdtsc
+    mov [t1], eax
+    xor ecx, ecx
+    xor edx, edx
+    HYPERCALL vcpu_op
+    mov [r_stop], eax
+    jmp poweroff
+align 4096, db 0
+shared: times 4096 db 0`, `bind: dd VIRQ_TIMER, 0, 0
+poll: dd bind + 8, 1, 0, 0
+too_short: dq 999999
+period: dq 2000000
+ticks: dd 0
+t0: dd 0
+t1: dd 0
+r_short: dd 1
+r_set: dd 1
+r_stop: dd 1`);
+    const withShared = src.replace('_start:\n', `_start:\n${MAP_SHARED_INFO}\n`);
+    const r = assemble({ path: 'periodic.xasm', text: withShared, provider: withBuiltins({ read: () => null }) });
+    if (!r.ok) throw new Error(r.diagnostics.map((x) => x.message).join('\n'));
+    const xen = new Xen(4096);
+    const built = xen.createDomain(guestImage(r.image), { name: 'periodic', memoryKiB: 4096 });
+    if ('error' in built) throw new Error(built.error);
+    const d = built.domain;
+    expect(xen.run(d, 100_000_000)).toEqual({ kind: 'ended' });
+    const word = (n: string) => d.read32(r.image.symbols.find((x) => x.name === n)!.value)! | 0;
+    expect([word('r_short'), word('r_set'), word('r_stop')]).toEqual([EINVAL, 0, 0]);
+    expect(word('ticks')).toBe(5);
+    // Five ticks of 2 ms: 10 ms after it was set (within a hypercall's time).
+    expect(word('t1') - word('t0')).toBeGreaterThanOrEqual(10_000_000 - 2_000);
+    expect(word('t1') - word('t0')).toBeLessThan(10_000_000 + 5_000);
+    expect(d.vcpus[0].periodicNext).toBe(-1);
   });
 
   it('a domain has 1 to 32 vCPUs', () => {

@@ -15,8 +15,11 @@ import type { Xen } from './xen.js';
 const OP = {
   initialise: k('VCPUOP_initialise'), up: k('VCPUOP_up'), down: k('VCPUOP_down'), isUp: k('VCPUOP_is_up'), runstate: k('VCPUOP_get_runstate_info'),
   setSingleshot: k('VCPUOP_set_singleshot_timer'), stopSingleshot: k('VCPUOP_stop_singleshot_timer'),
+  setPeriodic: k('VCPUOP_set_periodic_timer'), stopPeriodic: k('VCPUOP_stop_periodic_timer'),
 };
 const SSHOTTMR_future = k('VCPU_SSHOTTMR_future');
+/** The shortest period VCPUOP_set_periodic_timer accepts (Xen: MILLISECS(1)). */
+const MIN_PERIOD_NS = 1_000_000;
 const ETIME = err('ETIME');
 const FIRST_RESERVED_GDT_ENTRY = k('FIRST_RESERVED_GDT_ENTRY');
 const CTX = 'vcpu_guest_context';
@@ -79,6 +82,21 @@ export function vcpuOp(x: Xen, d: Domain, cmd: number, vcpuid: number, arg: numb
       v.timerDeadline = Math.max(now, at);
       return 0;
     }
+    case OP.setPeriodic: {
+      // A tick of VIRQ_TIMER every period_ns (at least 1 ms, as Xen requires).
+      const a = d.read(arg, sizeOf('vcpu_set_periodic_timer'));
+      if (!a) return EFAULT;
+      const t = new DataView(a.buffer);
+      const ns = t.getUint32(4, true) * 0x100000000 + t.getUint32(0, true);
+      if (ns < MIN_PERIOD_NS || t.getUint32(4, true) > 0x7fffffff) return EINVAL;
+      v.periodicPeriod = Math.ceil(ns / NS_PER_CYCLE);
+      v.periodicNext = x.time() + v.periodicPeriod;
+      return 0;
+    }
+    case OP.stopPeriodic:
+      v.periodicPeriod = 0;
+      v.periodicNext = -1;
+      return 0;
     case OP.stopSingleshot:
       if (v !== d.active) return EINVAL;
       v.timerDeadline = -1;

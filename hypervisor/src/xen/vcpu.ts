@@ -39,6 +39,9 @@ export class Vcpu implements VcpuContext {
   failsafeCallback: Callback | null = null;
   /** Cycle count at which the one-shot timer of set_timer_op fires, or -1. */
   timerDeadline = -1;
+  /** VCPUOP_set_periodic_timer: the period (0: none; Xen's default of 10 ms is not applied) and the next tick, or -1. */
+  periodicPeriod = 0;
+  periodicNext = -1;
   /** Blocked in SCHEDOP_block until an event is pending (or in SCHEDOP_poll: see poll). */
   blocked = false;
   /** Gave up the CPU with SCHEDOP_yield (until the scheduler next decides). */
@@ -81,6 +84,12 @@ export class Vcpu implements VcpuContext {
   /** Scheduling order: by domain, then vCPU. */
   get order(): number {
     return this.d.domain * 64 + this.id;
+  }
+
+  /** When its next timer fires, one-shot or periodic (Infinity: none). */
+  get nextTimer(): number {
+    const a = this.timerDeadline >= 0 ? this.timerDeadline : Infinity;
+    return this.periodicNext >= 0 && this.periodicNext < a ? this.periodicNext : a;
   }
 
   /** Enters run state `state` at system time `now`. */

@@ -266,7 +266,7 @@ export class Xen {
     // slice; those they wake may take the CPU or shorten the slice, as the policy says.
     let others = this.nextDeadline(v);
     while (d.state.kind === 'running' && v.up && !v.blocked && !v.yielded && !this.preempt) {
-      const due = v.timerDeadline >= 0 ? Math.min(others, v.timerDeadline) : others;
+      const due = Math.min(others, v.nextTimer);
       if (cpu.cycles >= due) {
         this.fireTimers();
         others = this.nextDeadline(v);
@@ -340,6 +340,7 @@ export class Xen {
     for (const v of this.allVcpus()) {
       if (v.d.state.kind !== 'running' || !v.up) continue;
       if (v.timerDeadline >= 0 && now >= v.timerDeadline) this.fireTimer(v);
+      if (v.periodicNext >= 0 && now >= v.periodicNext) this.tick(v, now);
       if (v.blocked && this.wakeable(v)) this.wake(v);
     }
   }
@@ -384,6 +385,7 @@ export class Xen {
     for (const v of this.allVcpus()) {
       if (v.d.state.kind !== 'running' || !v.up || v === except) continue;
       if (v.timerDeadline >= 0 && v.timerDeadline < t) t = v.timerDeadline;
+      if (v.periodicNext >= 0 && v.periodicNext < t) t = v.periodicNext;
       if (v.poll !== null && v.poll.deadline >= 0 && v.poll.deadline < t) t = v.poll.deadline;
     }
     return t;
@@ -405,9 +407,9 @@ export class Xen {
   private handleHypercallsInline(v: Vcpu): void {
     const d = v.d;
     v.cpu.hypercallHandler = () => {
-      const deadline = v.timerDeadline;
+      const timer = v.nextTimer;
       this.service(v);
-      return d.state.kind === 'running' && v.up && !v.blocked && !v.yielded && !this.preempt && !this.sliceChanged && v.timerDeadline === deadline && !d.events.deliverable(v.id);
+      return d.state.kind === 'running' && v.up && !v.blocked && !v.yielded && !this.preempt && !this.sliceChanged && v.nextTimer === timer && !d.events.deliverable(v.id);
     };
   }
 
@@ -420,6 +422,13 @@ export class Xen {
     d.consoleInput += text;
     const port = d.vcpus[0].virqPort[VIRQ_CONSOLE]; // a global VIRQ: bound on vCPU 0
     if (port >= 0) d.events.raise(port);
+  }
+
+  /** A vCPU's periodic timer ticked: its VIRQ_TIMER, once however many ticks passed (as Xen). */
+  private tick(v: Vcpu, now: number): void {
+    v.periodicNext += Math.max(1, Math.ceil((now - v.periodicNext + 1) / v.periodicPeriod)) * v.periodicPeriod;
+    const port = v.virqPort[VIRQ_TIMER];
+    if (port >= 0) v.d.events.raise(port);
   }
 
   /** A vCPU's one-shot timer fired: its VIRQ_TIMER, if it bound it. */
