@@ -210,6 +210,74 @@ ${data}`);
     expect(violations).toEqual([]);
   });
 
+  it('rep ins/outs are emulated under the virtual IOPL, in both directions, a bounded batch at a time; a faulting element leaves the #GP', () => {
+    const { xen, d, symbol } = boot(kernel(`
+    mov ebx, traps
+    HYPERCALL set_trap_table
+    mov dx, 0x80
+    mov edi, buf
+    mov ecx, 3
+    rep insb                             ; #GP: the virtual IOPL is 0
+    mov [r_ecx0], ecx
+    mov ebx, PHYSDEVOP_set_iopl
+    mov ecx, one
+    HYPERCALL physdev_op
+    cld
+    mov edi, buf
+    mov ecx, 10000                       ; more than one batch: the instruction goes on
+    rep insb
+    mov [r_edi1], edi
+    mov [r_ecx1], ecx
+    mov esi, buf
+    mov ecx, 3
+    rep outsd
+    mov [r_esi2], esi
+    std
+    mov edi, buf2 + 6
+    mov ecx, 4
+    rep insw                             ; downwards: buf2 + 6, + 4, + 2, + 0
+    cld
+    mov [r_edi3], edi
+    mov edi, buf2 + 16
+    insd                                 ; one element, no rep
+    mov [r_edi4], edi
+    mov edi, 0xFC000000                  ; the hypervisor's: the element faults, so #GP
+    mov ecx, 2
+    rep insb
+    mov [r_ecx5], ecx
+    jmp poweroff
+gp_handler:
+    inc dword [gp_count]
+    add esp, 4                           ; the error code
+    add dword [esp], 2                   ; past the rep ins (f3 6c)
+    iret`, `traps: db 13, 0
+       dw FLAT_KERNEL_CS
+       dd gp_handler
+       dd 0, 0
+one: dd 1
+gp_count: dd 0
+r_ecx0: dd 0
+r_edi1: dd 0
+r_ecx1: dd 1
+r_esi2: dd 0
+r_edi3: dd 0
+r_edi4: dd 0
+r_ecx5: dd 0
+buf: times 10240 db 0
+buf2: times 32 db 0`));
+    expect(xen.run(d, 10_000_000)).toEqual({ kind: 'ended' });
+    const r = (name: string) => d.read32(symbol(name))!;
+    const buf = symbol('buf'), buf2 = symbol('buf2');
+    expect(r('gp_count')).toBe(2);
+    expect([r('r_ecx0'), r('r_ecx5')]).toEqual([3, 2]); // refused whole: nothing moved
+    expect([r('r_edi1') - buf, r('r_ecx1')]).toEqual([10000, 0]);
+    expect(Array.from(d.read(buf, 10001)!).filter((b) => b === 0xff).length).toBe(10000);
+    expect(r('r_esi2') - buf).toBe(12);
+    expect([r('r_edi3') - buf2, Array.from(d.read(buf2, 8)!)]).toEqual([-2, new Array(8).fill(0xff)]);
+    expect([r('r_edi4') - buf2, d.read32(buf2 + 16)]).toEqual([20, 0xffffffff]);
+    expect(d.counters.transitions).toBeGreaterThan(3); // 10000 elements took three emulations
+  });
+
   it("in/out from ring 3 are emulated for the ports the kernel's I/O bitmap allows, #GP for the others", () => {
     const setup = `
     push esi

@@ -22,7 +22,8 @@
 import { decode, MAX_INSTRUCTION_LENGTH, type DecodedInstruction } from '../../../isa/src/index.js';
 import { k, PAGE_PRESENT } from './abi.js';
 import { PGT_L1 } from './frames.js';
-import { CR0_PE, CR0_PG, CR0_TS, CR0_WP, EAX, EDX } from '../cpu.js';
+import { CR0_PE, CR0_PG, CR0_TS, CR0_WP, EAX, ECX, EDI, EDX, ESI } from '../cpu.js';
+import { CpuFault } from '../arch.js';
 import type { Domain } from './domain.js';
 import type { MemoryManager } from './mm.js';
 
@@ -99,7 +100,44 @@ function emulateIo(d: Domain, i: DecodedInstruction): boolean {
   return true;
 }
 
-/** Emulates the instruction at EIP if Xen would; true when done (EIP moved past it). */
+const STRING_IO = new Map([['insb', 1], ['insw', 2], ['insd', 4], ['outsb', 1], ['outsw', 2], ['outsd', 4]]);
+/** Elements a `rep ins/outs` moves per emulation: the instruction runs again for the rest, as Xen's emulator goes on. */
+const STRING_IO_BATCH = 4096;
+const EFLAGS_DF = 0x400;
+
+/**
+ * ins/outs the guest allowed itself, with rep: ins stores all ones at [EDI], outs reads
+ * [ESI] and drops it, each through the guest's own page tables with its privilege.
+ * Returns 'done' (EIP past it), 'again' (EIP left on it: more elements remain), or false
+ * when Xen would refuse (I/O not allowed, or an element faults: the #GP then stands).
+ */
+function emulateStringIo(d: Domain, i: DecodedInstruction, bytes: number): 'done' | 'again' | false {
+  const cpu = d.cpu;
+  const r = cpu.regs;
+  const port = r[EDX] & 0xffff;
+  if (!guestIoOkay(d, port, bytes)) return false;
+  const isIn = i.form.mnemonic.startsWith('ins');
+  const wide = i.adsize === 32;
+  const rep = i.prefixes.rep !== null;
+  const count = rep ? (wide ? r[ECX] >>> 0 : r[ECX] & 0xffff) : 1;
+  const n = Math.min(count, STRING_IO_BATCH);
+  const step = cpu.getFlags() & EFLAGS_DF ? -bytes : bytes;
+  const index = isIn ? EDI : ESI;
+  const addr = (k: number) => (wide ? r[index] + k * step : (r[index] + k * step) & 0xffff) >>> 0;
+  // Every element first, so that a fault leaves the registers as they were.
+  try {
+    for (let k = 0; k < n; k++) for (let b = 0; b < bytes; b++) cpu.translate((addr(k) + b) >>> 0, isIn);
+  } catch (e) {
+    if (e instanceof CpuFault) return false;
+    throw e;
+  }
+  for (let k = 0; k < n; k++) if (isIn) for (let b = 0; b < bytes; b++) cpu.write8((addr(k) + b) >>> 0, 0xff);
+  r[index] = wide ? r[index] + n * step : (r[index] & ~0xffff) | ((r[index] + n * step) & 0xffff);
+  if (rep) r[ECX] = wide ? count - n : (r[ECX] & ~0xffff) | (count - n);
+  return count - n > 0 ? 'again' : 'done';
+}
+
+/** Emulates the instruction at EIP if Xen would; true when done (EIP moved past it, or left on a rep to go on). */
 export function emulatePrivileged(d: Domain, mm: MemoryManager): boolean {
   const cpu = d.cpu;
   if (cpu.cpl !== 1 && cpu.cpl !== 3) return false;
@@ -110,6 +148,12 @@ export function emulatePrivileged(d: Domain, mm: MemoryManager): boolean {
     if (!emulateIo(d, i)) return false;
     cpu.eip = (cpu.eip + i.length) >>> 0;
     return true;
+  }
+  const size = STRING_IO.get(m);
+  if (size !== undefined) {
+    const done = emulateStringIo(d, i, size);
+    if (done === 'done') cpu.eip = (cpu.eip + i.length) >>> 0;
+    return done !== false;
   }
   if (cpu.cpl !== 1) return false;
   const ops = i.operands;
