@@ -208,6 +208,10 @@ describe('xenolab disasm and demo', () => {
     const shares = [...r.out.matchAll(/^vcpu(\d): \d+\.\.\d+ sum to (\d+)$/gm)].map((m) => [Number(m[1]), Number(m[2])]);
     expect(shares.map(([v]) => v).sort()).toEqual([0, 1, 2, 3]);
     expect(shares.reduce((a, [, n]) => a + n, 0)).toBe((60000 * 60001) / 2);
+    // The hypercall trace names the vCPU when a domain has several.
+    const traced = xenolab('run', join(dir, 'smp.cfg'), '--trace', 'hypercalls');
+    expect(traced.err).toContain('[dom1 vcpu0] vcpu_op(0x3, 0x4, 0x0) = -ENOENT\n'); // is_up past the last vCPU
+    expect(traced.err).toMatch(/^\[dom1 vcpu3\] vcpu_op\(0x2, 0x3, 0x0\) = 0$/m); // vCPU 3 takes itself down
     // A kernel given directly takes its vCPUs from --vcpus (1 to 32).
     const three = xenolab('run', join(dir, 'smp.xasm'), '--vcpus', '3', '--memory', '4096');
     expect(three.code).toBe(0);

@@ -94,7 +94,9 @@ export function runDomains(domains: readonly DomainToRun[], args: RunArgs, out: 
       const h = hypercallByNumber(n);
       const args = a.slice(0, h ? h.args.length : 5).map((x) => '0x' + x.toString(16)).join(', ');
       const result = rc < 0 && xenErrnoByValue(-rc) ? `-${xenErrnoByValue(-rc)!.name}` : String(rc);
-      err(`[dom${dom.domain}] ${h ? h.name : `hypercall ${n}`}(${args}) = ${result}\n`);
+      // The vCPU too, when the domain has several.
+      const who = dom.vcpus.length > 1 ? `dom${dom.domain} vcpu${dom.active.id}` : `dom${dom.domain}`;
+      err(`[${who}] ${h ? h.name : `hypercall ${n}`}(${args}) = ${result}\n`);
     };
   }
   const consoles = doms.map((d) => new ConsoleStream(doms.length > 1 ? `(d${d.domain}) ` : '', out));
