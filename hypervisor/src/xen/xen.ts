@@ -407,9 +407,10 @@ export class Xen {
   private handleHypercallsInline(v: Vcpu): void {
     const d = v.d;
     v.cpu.hypercallHandler = () => {
-      const timer = v.nextTimer;
+      const oneShot = v.timerDeadline, periodic = v.periodicNext;
       this.service(v);
-      return d.state.kind === 'running' && v.up && !v.blocked && !v.yielded && !this.preempt && !this.sliceChanged && v.nextTimer === timer && !d.events.deliverable(v.id);
+      return d.state.kind === 'running' && v.up && !v.blocked && !v.yielded && !this.preempt && !this.sliceChanged &&
+        v.timerDeadline === oneShot && v.periodicNext === periodic && !d.events.deliverable(v.id);
     };
   }
 
