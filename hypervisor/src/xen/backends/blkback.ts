@@ -10,17 +10,13 @@ import type { Domain } from '../domain.js';
 import { PGT_WRITABLE } from '../frames.js';
 import { grantedFrame, hostMapGrant, hostUnmapGrant, type GrantMapping } from '../grant-table.js';
 import { BackRing } from '../ring.js';
-import { homePath } from '../xenstore/store.js';
 import type { Xen } from '../xen.js';
+import { XenbusBackend, XENBUS_STATE as STATE } from './xenbus.js';
 
 export const SECTOR = 512;
 const OP = { read: k('BLKIF_OP_READ'), write: k('BLKIF_OP_WRITE'), barrier: k('BLKIF_OP_WRITE_BARRIER'), flush: k('BLKIF_OP_FLUSH_DISKCACHE') } as const;
 const RSP = { okay: k('BLKIF_RSP_OKAY'), error: k('BLKIF_RSP_ERROR'), unsupported: k('BLKIF_RSP_EOPNOTSUPP') } as const;
 const MAX_SEGMENTS = k('BLKIF_MAX_SEGMENTS_PER_REQUEST');
-const STATE = {
-  initialising: k('XenbusStateInitialising'), initWait: k('XenbusStateInitWait'), initialised: k('XenbusStateInitialised'),
-  connected: k('XenbusStateConnected'), closing: k('XenbusStateClosing'), closed: k('XenbusStateClosed'),
-} as const;
 const VDISK_READONLY = k('VDISK_READONLY');
 /** A ring slot holds a request (108 bytes on i386) or a response (12). */
 const ENTRY = 108;
@@ -52,76 +48,31 @@ export function vdevNumber(vdev: string): number {
   return (major << 8) | (index << 4);
 }
 
-export class BlkBack {
-  readonly devid: number;
-  readonly frontendPath: string;
-  readonly backendPath: string;
+export class BlkBack extends XenbusBackend {
   readonly counters: BlkCounters = { requests: 0, errors: 0, bytesRead: 0, bytesWritten: 0 };
   private ring: BackRing | null = null;
   private ringMapping: GrantMapping | null = null;
-  private port = -1;
 
   /** Announces the disk in xenstore (as the toolstack does) and waits for the frontend. */
-  constructor(private readonly x: Xen, readonly d: Domain, readonly vdev: string, readonly disk: DiskImage) {
-    this.devid = vdevNumber(vdev);
+  constructor(x: Xen, d: Domain, readonly vdev: string, readonly disk: DiskImage) {
+    super(x, d, 'vbd', vdevNumber(vdev));
     if (this.devid < 0) throw new Error(`'${vdev}' is not a virtual disk name`);
     if (disk.bytes.length % SECTOR !== 0) throw new Error(`the image of ${vdev} is not a whole number of sectors`);
-    const s = x.xenstored.store;
-    this.frontendPath = `${homePath(d.domain)}/device/vbd/${this.devid}`;
-    this.backendPath = `${homePath(0)}/backend/vbd/${d.domain}/${this.devid}`;
-    const put = (path: string, value: string) => s.write(0, 0, path, Uint8Array.from(value, (c) => c.charCodeAt(0)));
-    put(this.frontendPath, '');
-    s.setPerms(0, 0, this.frontendPath, [{ id: d.domain, perm: 'n' }]);
-    put(`${this.frontendPath}/backend`, this.backendPath);
-    put(`${this.frontendPath}/backend-id`, '0');
-    put(`${this.frontendPath}/virtual-device`, String(this.devid));
-    put(`${this.frontendPath}/device-type`, 'disk');
-    put(`${this.frontendPath}/state`, String(STATE.initialising));
-    put(this.backendPath, '');
-    s.setPerms(0, 0, this.backendPath, [{ id: 0, perm: 'n' }, { id: d.domain, perm: 'r' }]);
-    put(`${this.backendPath}/frontend`, this.frontendPath);
-    put(`${this.backendPath}/frontend-id`, String(d.domain));
-    put(`${this.backendPath}/dev`, vdev);
-    put(`${this.backendPath}/mode`, disk.writable ? 'w' : 'r');
-    put(`${this.backendPath}/sectors`, String(disk.bytes.length / SECTOR));
-    put(`${this.backendPath}/sector-size`, String(SECTOR));
-    put(`${this.backendPath}/info`, String(disk.writable ? 0 : VDISK_READONLY));
-    put(`${this.backendPath}/state`, String(STATE.initWait));
-    x.xenstored.watchDom0(`${this.frontendPath}/state`, () => this.frontendChanged());
-    x.onDestroy(d, () => {
-      this.disconnect();
-      x.xenstored.unwatchDom0(`${this.frontendPath}/state`);
-      x.xenstored.store.rm(0, 0, `${homePath(0)}/backend/vbd/${d.domain}`);
-    });
-    x.xenstored.deliver();
+    this.announce(
+      { 'virtual-device': String(this.devid), 'device-type': 'disk' },
+      {
+        dev: vdev, mode: disk.writable ? 'w' : 'r', sectors: String(disk.bytes.length / SECTOR),
+        'sector-size': String(SECTOR), info: String(disk.writable ? 0 : VDISK_READONLY),
+      },
+    );
   }
 
-  private read(path: string): string | null {
-    const v = this.x.xenstored.store.read(0, 0, path);
-    return typeof v === 'string' ? null : String.fromCharCode(...v);
-  }
-
-  private setState(state: number): void {
-    this.x.xenstored.store.write(0, 0, `${this.backendPath}/state`, Uint8Array.from(String(state), (c) => c.charCodeAt(0)));
-  }
-
-  private fail(why: string): void {
-    this.x.xenstored.store.write(0, 0, `${this.backendPath}/error`, Uint8Array.from(why, (c) => c.charCodeAt(0)));
-    this.disconnect();
-    this.setState(STATE.closing);
-  }
-
-  private frontendChanged(): void {
-    const state = Number(this.read(`${this.frontendPath}/state`) ?? STATE.closed);
-    if ((state === STATE.initialised || state === STATE.connected) && this.ring === null) this.connect();
-    else if ((state === STATE.closing || state === STATE.closed) && this.ring !== null) {
-      this.disconnect();
-      this.setState(STATE.closed);
-    }
+  protected get connected(): boolean {
+    return this.ring !== null;
   }
 
   /** The frontend published its ring and port: map the one, bind the other. */
-  private connect(): void {
+  protected connect(): void {
     const ref = Number(this.read(`${this.frontendPath}/ring-ref`));
     const port = Number(this.read(`${this.frontendPath}/event-channel`));
     if (!Number.isInteger(ref) || !Number.isInteger(port)) return this.fail('ring-ref or event-channel missing or not a number');

@@ -12,13 +12,8 @@ import type { Domain } from '../domain.js';
 import { PGT_WRITABLE } from '../frames.js';
 import { grantedFrame, hostMapGrant, hostUnmapGrant, type GrantMapping } from '../grant-table.js';
 import { BackRing } from '../ring.js';
-import { homePath } from '../xenstore/store.js';
 import type { Xen } from '../xen.js';
-
-const STATE = {
-  initWait: k('XenbusStateInitWait'), initialised: k('XenbusStateInitialised'), connected: k('XenbusStateConnected'),
-  closing: k('XenbusStateClosing'), closed: k('XenbusStateClosed'),
-} as const;
+import { XenbusBackend, XENBUS_STATE as STATE } from './xenbus.js';
 const RSP_OKAY = k('NETIF_RSP_OKAY'), RSP_ERROR = k('NETIF_RSP_ERROR');
 const NETTXF_more_data = k('NETTXF_more_data'), NETTXF_extra_info = k('NETTXF_extra_info');
 /** Ethernet: a header of 14 bytes, at most 1500 bytes of payload. */
@@ -61,74 +56,29 @@ export class Bridge {
   }
 }
 
-export class NetBack {
-  readonly frontendPath: string;
-  readonly backendPath: string;
+export class NetBack extends XenbusBackend {
   readonly counters: NetCounters = { txFrames: 0, txErrors: 0, rxFrames: 0, rxDropped: 0, bytesSent: 0, bytesReceived: 0 };
   private tx: BackRing | null = null;
   private rx: BackRing | null = null;
   private mappings: GrantMapping[] = [];
-  private port = -1;
 
   /** Announces the interface (handle `handle`, address `mac`) in xenstore and plugs it into the bridge. */
-  constructor(private readonly x: Xen, readonly d: Domain, readonly handle: number, readonly mac: number[], readonly bridge: Bridge) {
-    const s = x.xenstored.store;
-    this.frontendPath = `${homePath(d.domain)}/device/vif/${handle}`;
-    this.backendPath = `${homePath(0)}/backend/vif/${d.domain}/${handle}`;
-    const put = (path: string, value: string) => s.write(0, 0, path, Uint8Array.from(value, (c) => c.charCodeAt(0)));
+  constructor(x: Xen, d: Domain, readonly handle: number, readonly mac: number[], readonly bridge: Bridge) {
+    super(x, d, 'vif', handle);
     const macText = macKey(mac);
-    put(this.frontendPath, '');
-    s.setPerms(0, 0, this.frontendPath, [{ id: d.domain, perm: 'n' }]);
-    put(`${this.frontendPath}/backend`, this.backendPath);
-    put(`${this.frontendPath}/backend-id`, '0');
-    put(`${this.frontendPath}/handle`, String(handle));
-    put(`${this.frontendPath}/mac`, macText);
-    put(`${this.frontendPath}/state`, String(k('XenbusStateInitialising')));
-    put(this.backendPath, '');
-    s.setPerms(0, 0, this.backendPath, [{ id: 0, perm: 'n' }, { id: d.domain, perm: 'r' }]);
-    put(`${this.backendPath}/frontend`, this.frontendPath);
-    put(`${this.backendPath}/frontend-id`, String(d.domain));
-    put(`${this.backendPath}/handle`, String(handle));
-    put(`${this.backendPath}/mac`, macText);
-    put(`${this.backendPath}/bridge`, bridge.name);
-    put(`${this.backendPath}/feature-rx-copy`, '1');
-    put(`${this.backendPath}/state`, String(STATE.initWait));
     bridge.ports.push(this);
-    x.xenstored.watchDom0(`${this.frontendPath}/state`, () => this.frontendChanged());
-    x.onDestroy(d, () => {
-      this.disconnect();
-      bridge.ports.splice(bridge.ports.indexOf(this), 1);
-      x.xenstored.unwatchDom0(`${this.frontendPath}/state`);
-      x.xenstored.store.rm(0, 0, `${homePath(0)}/backend/vif/${d.domain}`);
-    });
-    x.xenstored.deliver();
+    this.announce(
+      { handle: String(handle), mac: macText },
+      { handle: String(handle), mac: macText, bridge: bridge.name, 'feature-rx-copy': '1' },
+      () => bridge.ports.splice(bridge.ports.indexOf(this), 1),
+    );
   }
 
-  private read(path: string): string | null {
-    const v = this.x.xenstored.store.read(0, 0, path);
-    return typeof v === 'string' ? null : String.fromCharCode(...v);
+  protected get connected(): boolean {
+    return this.tx !== null;
   }
 
-  private setState(state: number): void {
-    this.x.xenstored.store.write(0, 0, `${this.backendPath}/state`, Uint8Array.from(String(state), (c) => c.charCodeAt(0)));
-  }
-
-  private fail(why: string): void {
-    this.x.xenstored.store.write(0, 0, `${this.backendPath}/error`, Uint8Array.from(why, (c) => c.charCodeAt(0)));
-    this.disconnect();
-    this.setState(STATE.closing);
-  }
-
-  private frontendChanged(): void {
-    const state = Number(this.read(`${this.frontendPath}/state`) ?? STATE.closed);
-    if ((state === STATE.initialised || state === STATE.connected) && this.tx === null) this.connect();
-    else if ((state === STATE.closing || state === STATE.closed) && this.tx !== null) {
-      this.disconnect();
-      this.setState(STATE.closed);
-    }
-  }
-
-  private connect(): void {
+  protected connect(): void {
     const txRef = Number(this.read(`${this.frontendPath}/tx-ring-ref`));
     const rxRef = Number(this.read(`${this.frontendPath}/rx-ring-ref`));
     const port = Number(this.read(`${this.frontendPath}/event-channel`));
