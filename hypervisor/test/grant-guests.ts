@@ -3,10 +3,13 @@
 
 import { kernel } from './guest.js';
 
-export const PTE = '_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY';
+const PTE = '_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY';
 
-/** Domain 1: a one-frame grant table mapped at `gtab`; ref 8 grants `page` to domain 2, ref 9 read-only, ref 10 to domain 3. */
-export const GRANTER = kernel(`
+/**
+ * Guest code setting up a one-frame grant table and mapping it writable at `gtab` (a page
+ * of the guest's); ESI is start_info before and after. GRANT_TABLE_DATA goes with it.
+ */
+export const SETUP_GRANT_TABLE = `
     mov [si_ptr], esi
     mov ebx, GNTTABOP_setup_table
     mov ecx, setup
@@ -19,7 +22,17 @@ export const GRANTER = kernel(`
     xor edx, edx
     mov esi, UVMF_INVLPG
     HYPERCALL update_va_mapping
-    mov esi, [si_ptr]
+    mov esi, [si_ptr]`;
+
+export const GRANT_TABLE_DATA = `si_ptr: dd 0
+setup: dw DOMID_SELF, 0
+       dd 1                              ; nr_frames
+       dw 0, 0                           ; status
+       dd gframes
+gframes: dd 0`;
+
+/** Domain 1: a one-frame grant table mapped at `gtab`; ref 8 grants `page` to domain 2, ref 9 read-only, ref 10 to domain 3. */
+export const GRANTER = kernel(`${SETUP_GRANT_TABLE}
     mov eax, page - 0xC0000000
     shr eax, 12
     mov ebx, [esi + start_info.mfn_list]
@@ -37,13 +50,8 @@ export const GRANTER = kernel(`
 align 4096, db 0
 gtab: times 4096 db 0
 page: dd 0x600dcafe
-      times 4092 db 0`, `si_ptr: dd 0
-page_mfn: dd 0
-setup: dw DOMID_SELF, 0
-       dd 1                              ; nr_frames
-       dw 0, 0                           ; status
-       dd gframes
-gframes: dd 0`);
+      times 4092 db 0`, `${GRANT_TABLE_DATA}
+page_mfn: dd 0`);
 
 /** A map request: host address, flags, ref, granting domain. */
 const MAP = (addr: string, flags: string, ref: number, dom: number) => `dd ${addr}, 0, ${flags}, ${ref}\n    dw ${dom}, 0\n    dd 0, 0, 0`;

@@ -11,10 +11,8 @@ import type { Domain } from '../src/xen/domain.js';
 import { GNTST } from '../src/xen/grant-table.js';
 import { checkInvariants } from '../src/xen/invariants.js';
 import { Xen } from '../src/xen/xen.js';
-import { GRANTER, MAPPER } from './grant-guests.js';
+import { GRANT_TABLE_DATA, GRANTER, MAPPER, SETUP_GRANT_TABLE } from './grant-guests.js';
 import { kernel } from './guest.js';
-
-const PTE = '_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY';
 
 function build(xen: Xen, source: string, name: string): Domain {
   const r = assemble({ path: `${name}.xasm`, text: source, provider: withBuiltins({ read: () => null }) });
@@ -80,20 +78,7 @@ describe('grant tables (v1)', () => {
 
 describe('code in a granted page', () => {
   it('a domain runs the new code another domain wrote into a page it granted (decoded code is dropped on every CPU)', () => {
-    const A = kernel(`
-    mov [si_ptr], esi
-    mov ebx, GNTTABOP_setup_table
-    mov ecx, setup
-    mov edx, 1
-    HYPERCALL grant_table_op
-    mov ecx, [gframes]
-    shl ecx, 12
-    or ecx, ${PTE}
-    mov ebx, gtab
-    xor edx, edx
-    mov esi, UVMF_INVLPG
-    HYPERCALL update_va_mapping
-    mov esi, [si_ptr]
+    const A = kernel(`${SETUP_GRANT_TABLE}
     mov eax, codepage - 0xC0000000
     shr eax, 12
     mov ebx, [esi + start_info.mfn_list]
@@ -117,12 +102,7 @@ gtab: times 4096 db 0
 codepage:
     mov eax, 1
     ret
-align 4096, db 0`, `si_ptr: dd 0
-setup: dw DOMID_SELF, 0
-       dd 1
-       dw 0, 0
-       dd gframes
-gframes: dd 0`);
+align 4096, db 0`, GRANT_TABLE_DATA);
     const B = kernel(`
     mov ebx, GNTTABOP_map_grant_ref
     mov ecx, map

@@ -124,33 +124,29 @@ export class XenStore {
   }
 
   read(domain: number, tx: number, path: string): Uint8Array | XsError {
-    const root = this.rootOf(tx);
-    if (typeof root === 'string') return root;
-    const abs = this.canonical(domain, path);
-    if (abs === null) return 'EINVAL';
-    const n = this.find(root, abs);
-    if (!n) return 'ENOENT';
-    return this.canRead(n, domain) ? n.value : 'EACCES';
+    const n = this.readable(domain, tx, path);
+    return typeof n === 'string' ? n : n.value;
   }
 
   directory(domain: number, tx: number, path: string): string[] | XsError {
-    const root = this.rootOf(tx);
-    if (typeof root === 'string') return root;
-    const abs = this.canonical(domain, path);
-    if (abs === null) return 'EINVAL';
-    const n = this.find(root, abs);
-    if (!n) return 'ENOENT';
-    return this.canRead(n, domain) ? [...n.children.keys()] : 'EACCES';
+    const n = this.readable(domain, tx, path);
+    return typeof n === 'string' ? n : [...n.children.keys()];
   }
 
   getPerms(domain: number, tx: number, path: string): Perm[] | XsError {
+    const n = this.readable(domain, tx, path);
+    return typeof n === 'string' ? n : n.perms.map((p) => ({ ...p }));
+  }
+
+  /** The node at `path` in the transaction's view, if `domain` may read it. */
+  private readable(domain: number, tx: number, path: string): Node | XsError {
     const root = this.rootOf(tx);
     if (typeof root === 'string') return root;
     const abs = this.canonical(domain, path);
     if (abs === null) return 'EINVAL';
     const n = this.find(root, abs);
     if (!n) return 'ENOENT';
-    return this.canRead(n, domain) ? n.perms.map((p) => ({ ...p })) : 'EACCES';
+    return this.canRead(n, domain) ? n : 'EACCES';
   }
 
   /** Writes a node, creating it and missing parents (owned by the writer, with the parent's other permissions). */
