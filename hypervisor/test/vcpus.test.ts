@@ -308,7 +308,7 @@ describe('vCPUs', () => {
   });
 
   it('VCPUOP_set_periodic_timer ticks VIRQ_TIMER every period (at least 1 ms) until stopped', () => {
-    const src = kernel(`
+    const src = kernel(`${MAP_SHARED_INFO}
     mov ebx, EVTCHNOP_bind_virq
     mov ecx, bind
     HYPERCALL event_channel_op
@@ -355,8 +355,7 @@ t1: dd 0
 r_short: dd 1
 r_set: dd 1
 r_stop: dd 1`);
-    const withShared = src.replace('_start:\n', `_start:\n${MAP_SHARED_INFO}\n`);
-    const r = assemble({ path: 'periodic.xasm', text: withShared, provider: withBuiltins({ read: () => null }) });
+    const r = assemble({ path: 'periodic.xasm', text: src, provider: withBuiltins({ read: () => null }) });
     if (!r.ok) throw new Error(r.diagnostics.map((x) => x.message).join('\n'));
     const xen = new Xen(4096);
     const built = xen.createDomain(guestImage(r.image), { name: 'periodic', memoryKiB: 4096 });

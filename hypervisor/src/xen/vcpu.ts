@@ -114,9 +114,4 @@ export class Vcpu implements VcpuContext {
   get siblings(): readonly Cpu[] {
     return this.d.vcpus.map((v) => v.cpu);
   }
-
-  /** A readable name, as the debugger shows it: `dom1 (web) vcpu0`. */
-  get label(): string {
-    return `dom${this.d.domain} (${this.d.name}) vcpu${this.id}`;
-  }
 }
