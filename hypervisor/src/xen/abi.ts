@@ -48,6 +48,16 @@ export const MAX_BATCH = 4096;
 /** First page-directory slot of the hypervisor hole (slots from here on are Xen's). */
 export const HYPERVISOR_L2_SLOT = HYPERVISOR_VIRT_START >>> 22;
 
+/** A little-endian uint64 of a guest struct (a time in ns, say) as a number. */
+export function getU64(v: DataView, at: number): number {
+  return v.getUint32(at + 4, true) * 0x100000000 + v.getUint32(at, true);
+}
+
+export function setU64(v: DataView, at: number, n: number): void {
+  v.setUint32(at, n >>> 0, true);
+  v.setUint32(at + 4, Math.floor(n / 0x100000000) >>> 0, true);
+}
+
 /** The bytes of an ASCII string (Xen's strings: magic, version, command line). */
 export function ascii(s: string): Uint8Array {
   return Uint8Array.from(s, (ch) => ch.charCodeAt(0) & 0xff);

@@ -67,22 +67,15 @@ export function destroyDomain(x: Xen, d: Domain): number {
   // reference of a table drops what its entries hold.
   for (const v of d.vcpus) {
     v.up = false;
-    if (v.baseMfn >= 0) {
-      mm.putPageType(v.baseMfn);
-      f.putPage(v.baseMfn);
-      v.baseMfn = -1;
-    }
-    for (const m of v.gdtFrames) {
-      mm.putPageType(m);
-      f.putPage(m);
-    }
+    if (v.baseMfn >= 0) mm.putPageAndType(v.baseMfn);
+    v.baseMfn = -1;
+    for (const m of v.gdtFrames) mm.putPageAndType(m);
     v.gdtFrames = [];
   }
   for (let mfn = 0; mfn < f.count; mfn++) {
     if (f.owner[mfn] === d.domain && f.isPinned(mfn)) {
       f.setPinned(mfn, false);
-      mm.putPageType(mfn);
-      f.putPage(mfn);
+      mm.putPageAndType(mfn);
     }
   }
   for (let mfn = 0; mfn < f.count; mfn++) if (f.owner[mfn] === d.domain) f.free(mfn);

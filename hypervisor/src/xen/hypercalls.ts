@@ -5,7 +5,7 @@
 
 import { hypercallByName } from '../../../isa/src/index.js';
 import { EAX, EBX, ECX, EDI, EDX, ESI, ESP } from '../cpu.js';
-import { ascii, DOMID_SELF, EFAULT, EINVAL, ENOSYS, EPERM, field, k, MAX_BATCH } from './abi.js';
+import { ascii, DOMID_SELF, getU64, EFAULT, EINVAL, ENOSYS, EPERM, field, k, MAX_BATCH } from './abi.js';
 import type { Domain } from './domain.js';
 import { checkDescriptor } from './descriptors.js';
 import { PGT_SEG_DESC, PGT_WRITABLE } from './frames.js';
@@ -15,6 +15,7 @@ import { grantTableOp } from './grant-table-op.js';
 import { memoryOp } from './memory-op.js';
 import { physdevOp } from './physdev-op.js';
 import { setGdt, vcpuOp } from './vcpu-op.js';
+import { ring1 } from './vcpu.js';
 import { EXTOP_WORDS, UPDATE_WORDS, type BatchResult } from './mm.js';
 import type { Xen } from './xen.js';
 
@@ -113,16 +114,12 @@ const HANDLERS = new Map<number, Handler>([
       if (!e) return EFAULT;
       const address = (e[4] | (e[5] << 8) | (e[6] << 16) | (e[7] << 24)) >>> 0;
       if (address === 0) return 0;
-      const vector = e[0], flags = e[1], cs = e[2] | (e[3] << 8);
-      // A ring-0 code selector is quietly made ring 1, as Xen does.
-      d.active.traps.set(vector, { flags, cs: (cs & 3) === 0 ? cs | 1 : cs, address });
-      // `int n` from the rings the entry allows reaches the guest (the hypercall gate stays ring 1).
-      if (vector !== 0x82) d.cpu.gateDpl[vector] = flags & 3;
+      d.active.setTrap(e[0], e[1], e[2] | (e[3] << 8), address);
     }
   }],
   [num('stack_switch'), (_x, d, a) => {
     const ss = a[0], esp = a[1];
-    d.active.kernelSs = (ss & 3) === 0 ? ss | 1 : ss;
+    d.active.kernelSs = ring1(ss);
     d.active.kernelSp = esp >>> 0;
     return 0;
   }],
@@ -152,7 +149,7 @@ const HANDLERS = new Map<number, Handler>([
       // Already pending: no wait.
       if (ports.some((p) => d.events.isPending(p))) return 0;
       const t = field('sched_poll', 'timeout');
-      const ns = req.getUint32(t + 4, true) * 0x100000000 + req.getUint32(t, true);
+      const ns = getU64(req, t);
       v.poll = { ports, deadline: ns === 0 ? -1 : Math.ceil(ns / NS_PER_CYCLE) };
       v.blocked = true;
       return 0;
@@ -206,8 +203,8 @@ const HANDLERS = new Map<number, Handler>([
   [num('physdev_op'), (_x, d, a) => physdevOp(d, a[0], a[1])],
   [num('set_callbacks'), (_x, d, a) => {
     const evCs = a[0], evAddr = a[1], fsCs = a[2], fsAddr = a[3];
-    d.active.eventCallback = { cs: (evCs & 3) === 0 ? evCs | 1 : evCs, address: evAddr };
-    d.active.failsafeCallback = { cs: (fsCs & 3) === 0 ? fsCs | 1 : fsCs, address: fsAddr };
+    d.active.eventCallback = { cs: ring1(evCs), address: evAddr };
+    d.active.failsafeCallback = { cs: ring1(fsCs), address: fsAddr };
     return 0;
   }],
   [num('fpu_taskswitch'), (_x, d, a) => {

@@ -135,6 +135,12 @@ export class MemoryManager {
     return 0;
   }
 
+  /** Drops a type reference and the general one with it (Xen's put_page_and_type). */
+  putPageAndType(mfn: number): void {
+    this.putPageType(mfn);
+    this.frames.putPage(mfn);
+  }
+
   /** Drops a type reference; the last one of a page table releases what its entries hold. */
   putPageType(mfn: number): void {
     const f = this.frames;
@@ -231,9 +237,7 @@ export class MemoryManager {
 
   putPageFromL2e(pde: number): void {
     if (!(pde & PAGE_PRESENT)) return;
-    const target = pde >>> 12;
-    this.putPageType(target);
-    this.frames.putPage(target);
+    this.putPageAndType(pde >>> 12);
   }
 
   /** Replaces an entry of a page table (machine address `pa`), keeping the counts right. */
@@ -348,8 +352,7 @@ export class MemoryManager {
         const mfn = arg1;
         if (!(mfn < f.count) || f.owner[mfn] !== v.domain || !f.isPinned(mfn)) return EINVAL;
         f.setPinned(mfn, false);
-        this.putPageType(mfn);
-        f.putPage(mfn);
+        this.putPageAndType(mfn);
         return 0;
       }
       case MMUEXT.NEW_BASEPTR: return this.newBaseptr(arg1, v);
@@ -390,10 +393,7 @@ export class MemoryManager {
     const old = v.baseMfn;
     v.baseMfn = mfn;
     v.cpu.cr3 = mfn * 4096;
-    if (old >= 0) {
-      this.putPageType(old);
-      f.putPage(old);
-    }
+    if (old >= 0) this.putPageAndType(old);
     return 0;
   }
 

@@ -5,11 +5,11 @@
 // sets it alone would check it; VCPUOP_up lets it be scheduled, VCPUOP_down stops it.
 
 import { CR0_PG } from '../cpu.js';
-import { EEXIST, EFAULT, EINVAL, ENOENT, ENOSYS, err, field, k, sizeOf } from './abi.js';
+import { EEXIST, EFAULT, EINVAL, ENOENT, ENOSYS, err, field, getU64, k, setU64, sizeOf } from './abi.js';
 import type { Domain } from './domain.js';
 import { NS_PER_CYCLE } from './events.js';
 import { PGT_SEG_DESC } from './frames.js';
-import type { Vcpu } from './vcpu.js';
+import { ring1, type Vcpu } from './vcpu.js';
 import type { Xen } from './xen.js';
 
 const OP = {
@@ -30,8 +30,6 @@ const reg = (name: string) => REGS + field('cpu_user_regs', name);
 const EFLAGS_IOPL = 0x3000;
 const EFLAGS_IF = 0x200;
 
-/** A selector of ring 0 is made ring 1, as Xen's fixup_guest_{code,stack}_selector do. */
-const ring1 = (sel: number) => ((sel & 3) === 0 ? sel | 1 : sel);
 
 export function vcpuOp(x: Xen, d: Domain, cmd: number, vcpuid: number, arg: number): number {
   const v = vcpuid < d.vcpus.length ? d.vcpus[vcpuid] : undefined;
@@ -59,13 +57,9 @@ export function vcpuOp(x: Xen, d: Domain, cmd: number, vcpuid: number, arg: numb
       // As Xen keeps it: the state, since when, and the time in each state up to then.
       const out = new Uint8Array(sizeOf('vcpu_runstate_info'));
       const w = new DataView(out.buffer);
-      const u64 = (at: number, n: number) => {
-        w.setUint32(at, n >>> 0, true);
-        w.setUint32(at + 4, Math.floor(n / 0x100000000), true);
-      };
       w.setInt32(field('vcpu_runstate_info', 'state'), v.runstate, true);
-      u64(field('vcpu_runstate_info', 'state_entry_time'), v.runstateEntry);
-      v.runstateTime.forEach((t, i) => u64(field('vcpu_runstate_info', 'time') + 8 * i, t));
+      setU64(w, field('vcpu_runstate_info', 'state_entry_time'), v.runstateEntry);
+      v.runstateTime.forEach((t, i) => setU64(w, field('vcpu_runstate_info', 'time') + 8 * i, t));
       return d.write(arg, out) ? 0 : EFAULT;
     }
     case OP.isUp:
@@ -75,7 +69,7 @@ export function vcpuOp(x: Xen, d: Domain, cmd: number, vcpuid: number, arg: numb
       const a = d.read(arg, sizeOf('vcpu_set_singleshot_timer'));
       if (!a) return EFAULT;
       const t = new DataView(a.buffer);
-      const ns = t.getUint32(4, true) * 0x100000000 + t.getUint32(0, true);
+      const ns = getU64(t, 0);
       const at = Math.ceil(ns / NS_PER_CYCLE);
       const now = v.cpu.cycles;
       if (t.getUint32(8, true) & SSHOTTMR_future && at < now) return ETIME;
@@ -87,7 +81,7 @@ export function vcpuOp(x: Xen, d: Domain, cmd: number, vcpuid: number, arg: numb
       const a = d.read(arg, sizeOf('vcpu_set_periodic_timer'));
       if (!a) return EFAULT;
       const t = new DataView(a.buffer);
-      const ns = t.getUint32(4, true) * 0x100000000 + t.getUint32(0, true);
+      const ns = getU64(t, 0);
       if (ns < MIN_PERIOD_NS || t.getUint32(4, true) > 0x7fffffff) return EINVAL;
       v.periodicPeriod = Math.ceil(ns / NS_PER_CYCLE);
       v.periodicNext = x.time() + v.periodicPeriod;
@@ -122,8 +116,7 @@ function initialise(x: Xen, v: Vcpu, c: DataView): number {
   if (rc !== 0) return rc;
   const gdt = Array.from({ length: Math.ceil(gdtEnts / 512) }, (_, i) => u32(field(CTX, 'gdt_frames') + 4 * i));
   if (setGdt(x, v, gdt) !== 0) {
-    x.mm.putPageType(v.baseMfn);
-    x.frames.putPage(v.baseMfn);
+    x.mm.putPageAndType(v.baseMfn);
     v.baseMfn = -1;
     return EINVAL;
   }
@@ -145,9 +138,7 @@ function initialise(x: Xen, v: Vcpu, c: DataView): number {
     const at = traps + i * 8;
     const address = u32(at + 4);
     if (address === 0) continue;
-    const vector = c.getUint8(at), flags = c.getUint8(at + 1);
-    v.traps.set(vector, { flags, cs: ring1(u16(at + 2)), address });
-    if (vector !== 0x82) cpu.gateDpl[vector] = flags & 3;
+    v.setTrap(c.getUint8(at), c.getUint8(at + 1), u16(at + 2), address);
   }
   v.kernelSs = ring1(u32(field(CTX, 'kernel_ss')) & 0xffff);
   v.kernelSp = u32(field(CTX, 'kernel_sp'));
@@ -165,7 +156,7 @@ function initialise(x: Xen, v: Vcpu, c: DataView): number {
 export function setGdt(x: Xen, v: Vcpu, mfns: readonly number[]): number {
   const f = x.frames;
   const taken: number[] = [];
-  const undo = () => taken.forEach((m) => (x.mm.putPageType(m), f.putPage(m)));
+  const undo = () => taken.forEach((m) => x.mm.putPageAndType(m));
   for (const mfn of mfns) {
     if (!f.getPage(mfn, v.domain)) {
       undo();
@@ -178,10 +169,7 @@ export function setGdt(x: Xen, v: Vcpu, mfns: readonly number[]): number {
     }
     taken.push(mfn);
   }
-  for (const m of v.gdtFrames) {
-    x.mm.putPageType(m);
-    f.putPage(m);
-  }
+  for (const m of v.gdtFrames) x.mm.putPageAndType(m);
   v.gdtFrames = taken;
   return 0;
 }

@@ -21,6 +21,12 @@ export interface Callback {
   address: number;
 }
 
+/** A guest selector of ring 0 is quietly made ring 1, as Xen's fixup_guest_{code,stack}_selector do. */
+export const ring1 = (sel: number): number => ((sel & 3) === 0 ? sel | 1 : sel);
+
+/** The hypercall vector: its gate stays ring 1 whatever a trap table says. */
+const HYPERCALL_VECTOR = 0x82;
+
 /** VIRQs a domain may bind (xen.h NR_VIRQS). */
 export const NR_VIRQS = 24;
 
@@ -84,6 +90,12 @@ export class Vcpu implements VcpuContext {
   /** Scheduling order: by domain, then vCPU. */
   get order(): number {
     return this.d.domain * 64 + this.id;
+  }
+
+  /** An entry of its virtual IDT: `int vector` then reaches the guest from the rings `flags` allows. */
+  setTrap(vector: number, flags: number, cs: number, address: number): void {
+    this.traps.set(vector, { flags, cs: ring1(cs), address });
+    if (vector !== HYPERCALL_VECTOR) this.cpu.gateDpl[vector] = flags & 3;
   }
 
   /** When its next timer fires, one-shot or periodic (Infinity: none). */

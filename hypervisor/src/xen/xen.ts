@@ -384,8 +384,7 @@ export class Xen {
     let t = Infinity;
     for (const v of this.allVcpus()) {
       if (v.d.state.kind !== 'running' || !v.up || v === except) continue;
-      if (v.timerDeadline >= 0 && v.timerDeadline < t) t = v.timerDeadline;
-      if (v.periodicNext >= 0 && v.periodicNext < t) t = v.periodicNext;
+      t = Math.min(t, v.nextTimer);
       if (v.poll !== null && v.poll.deadline >= 0 && v.poll.deadline < t) t = v.poll.deadline;
     }
     return t;
@@ -425,16 +424,20 @@ export class Xen {
     if (port >= 0) d.events.raise(port);
   }
 
-  /** A vCPU's periodic timer ticked: its VIRQ_TIMER, once however many ticks passed (as Xen). */
+  /** A vCPU's periodic timer ticked: the next tick after `now`, and one VIRQ_TIMER however many passed (as Xen). */
   private tick(v: Vcpu, now: number): void {
-    v.periodicNext += Math.max(1, Math.ceil((now - v.periodicNext + 1) / v.periodicPeriod)) * v.periodicPeriod;
-    const port = v.virqPort[VIRQ_TIMER];
-    if (port >= 0) v.d.events.raise(port);
+    v.periodicNext += Math.ceil((now - v.periodicNext + 1) / v.periodicPeriod) * v.periodicPeriod;
+    this.timerVirq(v);
   }
 
-  /** A vCPU's one-shot timer fired: its VIRQ_TIMER, if it bound it. */
+  /** A vCPU's one-shot timer fired. */
   private fireTimer(v: Vcpu): void {
     v.timerDeadline = -1;
+    this.timerVirq(v);
+  }
+
+  /** VIRQ_TIMER for `v`, if it bound it. */
+  private timerVirq(v: Vcpu): void {
     const port = v.virqPort[VIRQ_TIMER];
     if (port >= 0) v.d.events.raise(port);
   }
