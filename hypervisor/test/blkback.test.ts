@@ -12,7 +12,7 @@ import { field, k } from '../src/xen/abi.js';
 import { BlkBack, SECTOR, vdevNumber } from '../src/xen/backends/blkback.js';
 import { setupTable } from '../src/xen/grant-table.js';
 import { checkInvariants } from '../src/xen/invariants.js';
-import { ringSize } from '../src/xen/ring.js';
+import { ringEntries } from '../../isa/src/index.js';
 import { Xen } from '../src/xen/xen.js';
 import { kernel } from './guest.js';
 
@@ -92,10 +92,10 @@ function setup(opts: { sectors?: number; writable?: boolean; start?: number } = 
 
 describe('shared rings', () => {
   it('hold a power of two of entries: 32 blkif slots, 256 netif slots', () => {
-    expect(ringSize(108)).toBe(32);
-    expect(ringSize(12)).toBe(256);
-    expect(ringSize(8)).toBe(256);
-    expect(ringSize(5000)).toBe(0);
+    expect(ringEntries(108)).toBe(32);
+    expect(ringEntries(12)).toBe(256);
+    expect(ringEntries(8)).toBe(256);
+    expect(ringEntries(5000)).toBe(0);
   });
 });
 

@@ -3,7 +3,7 @@
 // hypercall itself fails only when the array cannot be read or written (EFAULT), or the
 // command is unknown (ENOSYS).
 
-import { EFAULT, EINVAL, ENOSYS, field, k, MAX_BATCH } from './abi.js';
+import { EFAULT, EINVAL, ENOSYS, field, k, MAX_BATCH, sizeOf } from './abi.js';
 import type { Domain } from './domain.js';
 import { copyGrant, GNTST, mapGrant, querySize, setupTable, unmapGrant, type GrantHost } from './grant-table.js';
 
@@ -19,11 +19,11 @@ const GNTCOPY_dest_gref = k('GNTCOPY_dest_gref');
 
 /** The size of each command's struct, from isa/'s layouts. */
 const SIZE = new Map<number, number>([
-  [OP.map, field('gnttab_map_grant_ref', 'dev_bus_addr') + 8],
-  [OP.unmap, field('gnttab_unmap_grant_ref', 'status') + 4],
-  [OP.setup, field('gnttab_setup_table', 'frame_list') + 4],
-  [OP.copy, field('gnttab_copy', 'status') + 4],
-  [OP.query, field('gnttab_query_size', 'status') + 4],
+  [OP.map, sizeOf('gnttab_map_grant_ref')],
+  [OP.unmap, sizeOf('gnttab_unmap_grant_ref')],
+  [OP.setup, sizeOf('gnttab_setup_table')],
+  [OP.copy, sizeOf('gnttab_copy')],
+  [OP.query, sizeOf('gnttab_query_size')],
 ]);
 
 export function grantTableOp(host: GrantHost, d: Domain, cmd: number, uop: number, count: number): number {

@@ -6,7 +6,8 @@
 // out a handle to unmap it with. Copies check the same rights without mapping anything.
 // Every refusal is Xen's GNTST_* status, per operation.
 
-import { DOMID_SELF, field, HYPERVISOR_VIRT_START, k, PAGE_ACCESSED, PAGE_DIRTY, PAGE_PRESENT, PAGE_RW } from './abi.js';
+import { DOMID_SELF, field, HYPERVISOR_VIRT_START, k, PAGE_ACCESSED, PAGE_DIRTY, PAGE_PRESENT, PAGE_RW, PAGE_USER } from './abi.js';
+import { BACKEND_DOMAIN } from './console.js';
 import type { Domain } from './domain.js';
 import { PGT_WRITABLE } from './frames.js';
 import type { MemoryManager } from './mm.js';
@@ -49,7 +50,6 @@ const DOMID = field('grant_entry_v1', 'domid');
 const FRAME = field('grant_entry_v1', 'frame');
 /** Page-table flags of a grant mapping (Xen's GRANT_PTE_FLAGS, less its software bit). */
 const GRANT_PTE = PAGE_PRESENT | PAGE_ACCESSED | PAGE_DIRTY;
-const PAGE_USER = 4;
 
 /** A mapping a domain holds, by handle. */
 export interface GrantMapping {
@@ -86,8 +86,6 @@ export interface GrantHost {
   readonly hostMappings: GrantMapping[];
 }
 
-/** Dom0, where the built-in backends live. */
-const DOM0 = 0;
 
 /** Reads entry `ref` of a domain's table (the caller checked the range). */
 function entry(mm: MemoryManager, g: GrantTable, ref: number): { at: number; flags: number; domid: number; frame: number } {
@@ -257,7 +255,7 @@ export function grantedFrame(mm: MemoryManager, granter: Domain, ref: number, to
  */
 export function hostMapGrant(host: GrantHost, granter: Domain, ref: number, readonly: boolean): GrantMapping | number {
   const mm = host.mm;
-  const frame = grantedFrame(mm, granter, ref, DOM0, !readonly);
+  const frame = grantedFrame(mm, granter, ref, BACKEND_DOMAIN, !readonly);
   if (frame < 0) return frame;
   if (!mm.frames.getPage(frame, granter.domain)) return GNTST.general_error;
   if (!readonly && mm.getPageType(frame, PGT_WRITABLE, granter.domain) !== 0) {
@@ -289,10 +287,7 @@ export function copyGrant(host: GrantHost, d: Domain, src: CopySide, dst: CopySi
   const to = copyFrame(host, d, dst, true);
   if (to < 0) return to;
   // Written through a writable type reference, as Xen does: never into a page table.
-  const owner = mm.frames.owner[to];
-  if (mm.getPageType(to, PGT_WRITABLE, owner) !== 0) return GNTST.general_error;
-  mm.mem.load(to * 4096 + dst.offset, mm.mem.bytes.slice(from * 4096 + src.offset, from * 4096 + src.offset + len));
-  mm.putPageType(to);
+  if (!mm.writeData(to, dst.offset, mm.mem.bytes.slice(from * 4096 + src.offset, from * 4096 + src.offset + len))) return GNTST.general_error;
   d.counters.io.bytesMoved += len;
   return GNTST.okay;
 }

@@ -1,7 +1,7 @@
 // memory_op: ballooning (xen/common/memory.c), for a PV guest that names its frames by
 // machine frame number.
 
-import { DOMID_SELF, EFAULT, EINVAL, ENOSYS, EPERM, field, k, MAX_BATCH } from './abi.js';
+import { DOMID_SELF, EFAULT, EINVAL, ENOSYS, EPERM, field, k, MAX_BATCH, sizeOf } from './abi.js';
 import type { Domain } from './domain.js';
 import type { Xen } from './xen.js';
 
@@ -25,7 +25,7 @@ export function memoryOp(x: Xen, d: Domain, cmd: number, arg: number): number {
     return cmd === XENMEM_current_reservation ? d.pages : d.maxPages;
   }
   if (cmd !== XENMEM_increase_reservation && cmd !== XENMEM_decrease_reservation) return ENOSYS;
-  const r = d.read(arg, 20);
+  const r = d.read(arg, sizeOf('xen_memory_reservation'));
   if (!r) return EFAULT;
   const v = new DataView(r.buffer);
   const list = v.getUint32(field('xen_memory_reservation', 'extent_start'), true);

@@ -135,6 +135,21 @@ export class MemoryManager {
     return 0;
   }
 
+  /** Whether `frame` may be written as data: it can take the writable type (not a page table or descriptor page). */
+  mayWriteData(frame: number): boolean {
+    if (this.getPageType(frame, PGT_WRITABLE, this.frames.owner[frame]) !== 0) return false;
+    this.putPageType(frame);
+    return true;
+  }
+
+  /** Writes `data` at `offset` in `frame` under a writable type reference, as Xen's copies do; false (nothing written) where it may not. */
+  writeData(frame: number, offset: number, data: Uint8Array): boolean {
+    if (this.getPageType(frame, PGT_WRITABLE, this.frames.owner[frame]) !== 0) return false;
+    this.mem.load(frame * 4096 + offset, data);
+    this.putPageType(frame);
+    return true;
+  }
+
   /** Drops a type reference and the general one with it (Xen's put_page_and_type). */
   putPageAndType(mfn: number): void {
     this.putPageType(mfn);

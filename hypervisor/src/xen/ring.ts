@@ -4,31 +4,31 @@
 // (a side is notified only when the producer passes the index the other side asked for).
 // Frontends built on Xen's macros work against it unchanged.
 
-import { xenField } from '../../../isa/src/index.js';
+import { RING_TYPES } from '../../../isa/src/index.js';
 import type { PhysicalMemory } from '../memory.js';
+import { field } from './abi.js';
 import type { IoCounters } from './domain.js';
 
-const f = (name: string) => xenField('sring', name)!.offset;
+const f = (name: string) => field('sring', name);
 const REQ_PROD = f('req_prod'), REQ_EVENT = f('req_event'), RSP_PROD = f('rsp_prod'), RSP_EVENT = f('rsp_event'), RING = f('ring');
-
-/** __RING_SIZE: entries of `entrySize` bytes (the larger of request and response) that fit in a page, rounded down to a power of two. */
-export function ringSize(entrySize: number): number {
-  const fit = Math.floor((4096 - RING) / entrySize);
-  return fit < 1 ? 0 : 2 ** Math.floor(Math.log2(fit));
-}
 
 /** RING_IDX arithmetic: a - b modulo 2^32. */
 const sub = (a: number, b: number) => (a - b) >>> 0;
 
 export class BackRing {
+  /** Slots (isa/'s geometry for the ring type), and the bytes of one. */
   readonly size: number;
+  readonly entrySize: number;
   /** Private indices: the next request to consume, the next response slot. */
   reqCons: number;
   rspProdPvt: number;
 
-  /** `io`: the frontend domain's counters, which the ring's traffic and notifications go to. */
-  constructor(private readonly mem: PhysicalMemory, private readonly base: number, readonly entrySize: number, private readonly io: IoCounters) {
-    this.size = ringSize(entrySize);
+  /** A ring of `type` (`blkif`, `netif_tx`, ...) at `base`; `io`: the frontend domain's counters, which its traffic and notifications go to. */
+  constructor(private readonly mem: PhysicalMemory, private readonly base: number, type: string, private readonly io: IoCounters) {
+    const t = RING_TYPES.find((r) => r.name === type);
+    if (!t) throw new Error(`no ring type ${type} in isa/`);
+    this.size = t.entries;
+    this.entrySize = t.slotSize;
     // BACK_RING_ATTACH: start from where the shared indices are.
     this.reqCons = this.rspProdPvt = mem.read32(base + RSP_PROD);
   }

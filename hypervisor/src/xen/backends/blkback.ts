@@ -5,9 +5,9 @@
 // data segment reached through a grant the frontend made to dom0. A malformed request gets
 // BLKIF_RSP_ERROR and changes nothing; a frontend that overruns the ring is disconnected.
 
-import { k } from '../abi.js';
+import { k, sizeOf } from '../abi.js';
 import type { Domain } from '../domain.js';
-import { PGT_WRITABLE } from '../frames.js';
+import { BACKEND_DOMAIN } from '../console.js';
 import { grantedFrame, hostMapGrant, hostUnmapGrant, type GrantMapping } from '../grant-table.js';
 import { BackRing } from '../ring.js';
 import type { Xen } from '../xen.js';
@@ -18,9 +18,7 @@ const OP = { read: k('BLKIF_OP_READ'), write: k('BLKIF_OP_WRITE'), barrier: k('B
 const RSP = { okay: k('BLKIF_RSP_OKAY'), error: k('BLKIF_RSP_ERROR'), unsupported: k('BLKIF_RSP_EOPNOTSUPP') } as const;
 const MAX_SEGMENTS = k('BLKIF_MAX_SEGMENTS_PER_REQUEST');
 const VDISK_READONLY = k('VDISK_READONLY');
-/** A ring slot holds a request (108 bytes on i386) or a response (12). */
-const ENTRY = 108;
-const RESPONSE = 12;
+const RESPONSE = sizeOf('blkif_response');
 
 /** What a disk is backed by: its bytes (a whole number of sectors). */
 export interface DiskImage {
@@ -83,7 +81,7 @@ export class BlkBack extends XenbusBackend {
       return this.fail(`binding event-channel ${port} failed`);
     }
     this.ringMapping = m;
-    this.ring = new BackRing(this.x.mem, m.frame * 4096, ENTRY, this.d.counters.io);
+    this.ring = new BackRing(this.x.mem, m.frame * 4096, 'blkif', this.d.counters.io);
     this.port = port;
     this.setState(STATE.connected);
   }
@@ -104,14 +102,6 @@ export class BlkBack extends XenbusBackend {
       while (ring.unconsumedRequests() > 0) ring.putResponse(this.serve(ring.takeRequest()));
       if (ring.pushResponses()) this.d.events.raise(this.port);
     } while (ring.finalCheckForRequests());
-  }
-
-  /** Whether a frame may take a writable type (Xen's check before a grant copy writes it). */
-  private writablePage(frame: number): boolean {
-    const mm = this.x.mm;
-    if (mm.getPageType(frame, PGT_WRITABLE, mm.frames.owner[frame]) !== 0) return false;
-    mm.putPageType(frame);
-    return true;
   }
 
   /** One request: checked whole before anything is read or written. */
@@ -144,10 +134,10 @@ export class BlkBack extends XenbusBackend {
       const gref = v.getUint32(at, true), first = req[at + 4], last = req[at + 5];
       if (first > last || last >= 4096 / SECTOR) return answer(RSP.error);
       // Reading the disk writes into the guest's page: that needs a writable grant.
-      const frame = grantedFrame(this.x.mm, this.d, gref, 0, !writing);
+      const frame = grantedFrame(this.x.mm, this.d, gref, BACKEND_DOMAIN, !writing);
       if (frame < 0) return answer(RSP.error);
       // ... and a page that may be written at all: never a page table or descriptor page.
-      if (!writing && !this.writablePage(frame)) return answer(RSP.error);
+      if (!writing && !this.x.mm.mayWriteData(frame)) return answer(RSP.error);
       segments.push({ frame, first, last });
       total += last - first + 1;
     }

@@ -9,7 +9,7 @@
 
 import { k } from '../abi.js';
 import type { Domain } from '../domain.js';
-import { PGT_WRITABLE } from '../frames.js';
+import { BACKEND_DOMAIN } from '../console.js';
 import { grantedFrame, hostMapGrant, hostUnmapGrant, type GrantMapping } from '../grant-table.js';
 import { BackRing } from '../ring.js';
 import type { Xen } from '../xen.js';
@@ -19,8 +19,6 @@ const NETTXF_more_data = k('NETTXF_more_data'), NETTXF_extra_info = k('NETTXF_ex
 /** Ethernet: a header of 14 bytes, at most 1500 bytes of payload. */
 export const ETH_HEADER = 14;
 export const ETH_MAX = 1514;
-/** Ring slots: a tx request is 12 bytes (its response 4), an rx request and response 8. */
-const TX_ENTRY = 12, RX_ENTRY = 8;
 
 export interface NetCounters {
   txFrames: number;
@@ -92,8 +90,8 @@ export class NetBack extends XenbusBackend {
     }
     this.mappings = [tx, rx];
     if (this.x.bindDom0(this.d, port, () => this.kick()) !== 0) return this.fail(`binding event-channel ${port} failed`);
-    this.tx = new BackRing(this.x.mem, tx.frame * 4096, TX_ENTRY, this.d.counters.io);
-    this.rx = new BackRing(this.x.mem, rx.frame * 4096, RX_ENTRY, this.d.counters.io);
+    this.tx = new BackRing(this.x.mem, tx.frame * 4096, 'netif_tx', this.d.counters.io);
+    this.rx = new BackRing(this.x.mem, rx.frame * 4096, 'netif_rx', this.d.counters.io);
     this.port = port;
     this.setState(STATE.connected);
   }
@@ -136,7 +134,7 @@ export class NetBack extends XenbusBackend {
     const gref = req.getUint32(0, true), offset = req.getUint16(4, true), flags = req.getUint16(6, true), size = req.getUint16(10, true);
     // One request per frame: fragments and extra-info slots are not offered (no feature-sg, no GSO).
     const bad = flags & (NETTXF_more_data | NETTXF_extra_info) || size < ETH_HEADER || size > ETH_MAX || offset + size > 4096;
-    const frame = bad ? -1 : grantedFrame(this.x.mm, this.d, gref, 0, false);
+    const frame = bad ? -1 : grantedFrame(this.x.mm, this.d, gref, BACKEND_DOMAIN, false);
     if (frame < 0) {
       this.counters.txErrors++;
       return null;
@@ -157,14 +155,11 @@ export class NetBack extends XenbusBackend {
     }
     const req = new DataView(rx.takeRequest().buffer);
     const id = req.getUint16(0, true), gref = req.getUint32(4, true);
-    const mm = this.x.mm;
     let status = frame.length;
-    const target = grantedFrame(mm, this.d, gref, 0, true);
+    const target = grantedFrame(this.x.mm, this.d, gref, BACKEND_DOMAIN, true);
     // Copied as a grant copy writes: through a writable type, never into a page table.
-    if (target < 0 || mm.getPageType(target, PGT_WRITABLE, mm.frames.owner[target]) !== 0) status = RSP_ERROR;
+    if (target < 0 || !this.x.mm.writeData(target, 0, frame)) status = RSP_ERROR;
     else {
-      this.x.mem.load(target * 4096, frame);
-      mm.putPageType(target);
       this.counters.rxFrames++;
       this.counters.bytesReceived += frame.length;
       this.d.counters.io.bytesMoved += frame.length;

@@ -4,7 +4,7 @@
 // it says Initialised or Connected and letting go when it says Closing or Closed, errors
 // written where the frontend looks for them, and everything undone when the domain goes.
 
-import { k } from '../abi.js';
+import { ascii, k } from '../abi.js';
 import type { Domain } from '../domain.js';
 import { homePath } from '../xenstore/store.js';
 import type { Xen } from '../xen.js';
@@ -14,7 +14,6 @@ export const XENBUS_STATE = {
   connected: k('XenbusStateConnected'), closing: k('XenbusStateClosing'), closed: k('XenbusStateClosed'),
 } as const;
 
-const text = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
 export abstract class XenbusBackend {
   readonly frontendPath: string;
@@ -41,7 +40,7 @@ export abstract class XenbusBackend {
    */
   protected announce(frontend: Record<string, string>, backend: Record<string, string>, unplug: () => void = () => {}): void {
     const x = this.x, d = this.d, s = x.xenstored.store;
-    const put = (path: string, value: string) => s.write(0, 0, path, text(value));
+    const put = (path: string, value: string) => s.write(0, 0, path, ascii(value));
     put(this.frontendPath, '');
     s.setPerms(0, 0, this.frontendPath, [{ id: d.domain, perm: 'n' }]);
     put(`${this.frontendPath}/backend`, this.backendPath);
@@ -71,12 +70,12 @@ export abstract class XenbusBackend {
   }
 
   protected setState(state: number): void {
-    this.x.xenstored.store.write(0, 0, `${this.backendPath}/state`, text(String(state)));
+    this.x.xenstored.store.write(0, 0, `${this.backendPath}/state`, ascii(String(state)));
   }
 
   /** Gives up on the frontend: the reason in `error`, the rings let go, the state Closing. */
   protected fail(why: string): void {
-    this.x.xenstored.store.write(0, 0, `${this.backendPath}/error`, text(why));
+    this.x.xenstored.store.write(0, 0, `${this.backendPath}/error`, ascii(why));
     this.disconnect();
     this.setState(XENBUS_STATE.closing);
   }

@@ -5,7 +5,7 @@
 // in the ring at a time. Dom0's own code (toolstack, backends) uses the store directly.
 
 import { xenField } from '../../../../isa/src/index.js';
-import { k } from '../abi.js';
+import { ascii, k } from '../abi.js';
 import type { Domain } from '../domain.js';
 import { homePath, type Perm, type PermLetter, type XenStore, type XsError } from './store.js';
 
@@ -22,7 +22,6 @@ const XS = {
 /** Operations only a privileged domain may send (the toolstack's). */
 const PRIVILEGED = new Set(['XS_CONTROL', 'XS_INTRODUCE', 'XS_RELEASE', 'XS_IS_DOMAIN_INTRODUCED', 'XS_RESUME', 'XS_SET_TARGET'].map(k));
 
-const bytes = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
 const latin1 = (b: Uint8Array) => String.fromCharCode(...b);
 
 /** One domain's end of the protocol. */
@@ -106,8 +105,8 @@ export class Xenstored {
     // As xl lays it out: the home is dom0's, readable by the domain; these subtrees are the domain's own.
     s.write(0, 0, home, new Uint8Array(0));
     s.setPerms(0, 0, home, [{ id: 0, perm: 'n' }, { id: d.domain, perm: 'r' }]);
-    s.write(0, 0, `${home}/name`, bytes(d.name));
-    s.write(0, 0, `${home}/domid`, bytes(String(d.domain)));
+    s.write(0, 0, `${home}/name`, ascii(d.name));
+    s.write(0, 0, `${home}/domid`, ascii(String(d.domain)));
     for (const sub of ['device', 'data', 'control', 'drivers', 'attr']) {
       s.write(0, 0, `${home}/${sub}`, new Uint8Array(0));
       s.setPerms(0, 0, `${home}/${sub}`, [{ id: d.domain, perm: 'n' }]);
@@ -152,7 +151,7 @@ export class Xenstored {
       e.changed(e.path);
     }
     for (const e of this.store.events.splice(0)) {
-      this.connections.get(e.domain)?.send(XS.watchEvent, 0, 0, bytes(`${e.path}\0${e.token}\0`));
+      this.connections.get(e.domain)?.send(XS.watchEvent, 0, 0, ascii(`${e.path}\0${e.token}\0`));
     }
     for (const c of this.connections.values()) if (!c.broken && c.flush()) c.d.events.raise(c.port);
   }
@@ -160,8 +159,8 @@ export class Xenstored {
   private handle(c: Connection, type: number, reqId: number, txId: number, payload: Uint8Array): void {
     const dom = c.d.domain;
     const s = this.store;
-    const reply = (p: Uint8Array | string) => c.send(type, reqId, txId, typeof p === 'string' ? bytes(p) : p);
-    const fail = (e: XsError) => c.send(XS.error, reqId, txId, bytes(`${e}\0`));
+    const reply = (p: Uint8Array | string) => c.send(type, reqId, txId, typeof p === 'string' ? ascii(p) : p);
+    const fail = (e: XsError) => c.send(XS.error, reqId, txId, ascii(`${e}\0`));
     const done = (r: XsError | null) => (r === null ? reply('OK\0') : fail(r));
     // Arguments are NUL-terminated strings; a write's value is the rest, as bytes.
     const args = (n: number): string[] | null => {
@@ -218,7 +217,7 @@ export class Xenstored {
       }
       case XS.transactionStart:
         if (txId !== 0) return fail('EBUSY'); // no nesting
-        return c.send(type, reqId, 0, bytes(`${s.transactionStart(dom)}\0`));
+        return c.send(type, reqId, 0, ascii(`${s.transactionStart(dom)}\0`));
       case XS.transactionEnd:
         if (!one || (one[0] !== 'T' && one[0] !== 'F')) return fail('EINVAL');
         return done(s.transactionEnd(dom, txId, one[0] === 'T'));
