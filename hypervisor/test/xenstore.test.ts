@@ -87,6 +87,15 @@ describe('the xenstore database', () => {
     expect(dec(s.read(0, 0, '/t/x') as Uint8Array)).toBe('1');
     expect(s.transactionEnd(0, 999, true)).toBe('ENOENT');
     expect(s.read(0, 999, '/t/x')).toBe('ENOENT');
+    // A transaction is its domain's alone: another domain cannot see into it or write in it.
+    s.setPerms(0, 0, '/t', [{ id: 0, perm: 'b' }]);
+    const t4 = s.transactionStart(1);
+    expect(s.write(1, t4, '/t/mine', enc('1'))).toBeNull();
+    expect(s.read(2, t4, '/t/mine')).toBe('ENOENT');
+    expect(s.write(2, t4, '/t/theirs', enc('2'))).toBe('ENOENT');
+    expect(s.transactionEnd(2, t4, true)).toBe('ENOENT');
+    expect(s.transactionEnd(1, t4, true)).toBeNull();
+    expect(s.read(0, 0, '/t/theirs')).toBe('ENOENT');
   });
 
   it('watches fire at once, then on changes at or below their path and on removal above it, with relative paths for relative watches', () => {

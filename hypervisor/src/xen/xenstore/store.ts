@@ -87,10 +87,11 @@ export class XenStore {
     return abs;
   }
 
-  private rootOf(tx: number): Node | XsError {
+  /** The tree a request sees: the store's, or its own transaction's (another domain's is ENOENT, as if it did not exist). */
+  private rootOf(domain: number, tx: number): Node | XsError {
     if (tx === 0) return this.root;
     const t = this.transactions.get(tx);
-    return t ? t.root : 'ENOENT';
+    return t && t.domain === domain ? t.root : 'ENOENT';
   }
 
   private find(root: Node, abs: string): Node | null {
@@ -140,7 +141,7 @@ export class XenStore {
 
   /** The node at `path` in the transaction's view, if `domain` may read it. */
   private readable(domain: number, tx: number, path: string): Node | XsError {
-    const root = this.rootOf(tx);
+    const root = this.rootOf(domain, tx);
     if (typeof root === 'string') return root;
     const abs = this.canonical(domain, path);
     if (abs === null) return 'EINVAL';
@@ -158,7 +159,7 @@ export class XenStore {
 
   /** Creates a node with an empty value if it does not exist. */
   mkdir(domain: number, tx: number, path: string): XsError | null {
-    const root = this.rootOf(tx);
+    const root = this.rootOf(domain, tx);
     if (typeof root === 'string') return root;
     const abs = this.canonical(domain, path);
     if (abs === null) return 'EINVAL';
@@ -168,7 +169,7 @@ export class XenStore {
   }
 
   private writeAs(domain: number, abs: string, value: Uint8Array, tx: number): XsError | null {
-    const root = this.rootOf(tx);
+    const root = this.rootOf(domain, tx);
     if (typeof root === 'string') return root;
     let n = root;
     const parts = abs.split('/').filter(Boolean);
@@ -193,7 +194,7 @@ export class XenStore {
   }
 
   rm(domain: number, tx: number, path: string): XsError | null {
-    const root = this.rootOf(tx);
+    const root = this.rootOf(domain, tx);
     if (typeof root === 'string') return root;
     const abs = this.canonical(domain, path);
     if (abs === null || abs === '/') return 'EINVAL';
@@ -209,7 +210,7 @@ export class XenStore {
   }
 
   setPerms(domain: number, tx: number, path: string, perms: Perm[]): XsError | null {
-    const root = this.rootOf(tx);
+    const root = this.rootOf(domain, tx);
     if (typeof root === 'string') return root;
     const abs = this.canonical(domain, path);
     if (abs === null || perms.length === 0) return 'EINVAL';
