@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../asm/src/assembler.js';
 import { withBuiltins } from '../../asm/src/builtins.js';
+import { hypercallByName } from '../../isa/src/index.js';
 import { guestImage } from '../../cli/src/run.js';
 import { EAX, EBP, EBX, ECX, EDI, EDX, ESI } from '../src/cpu.js';
 import { hypercall } from '../src/xen/hypercalls.js';
-import { EBUSY, EFAULT, EINVAL, ENOSYS, EPERM } from '../src/xen/abi.js';
+import { DOMID_SELF, EBUSY, EFAULT, EINVAL, ENOSYS, EPERM, field, k } from '../src/xen/abi.js';
 import type { Domain } from '../src/xen/domain.js';
 import { checkInvariants } from '../src/xen/invariants.js';
 import { WALL_CLOCK_EPOCH } from '../src/xen/builder.js';
@@ -592,6 +593,46 @@ r5: dd 1`);
     expect(b.domain.read32(sym('status') + 8)).toBe(2); // EVTCHNSTAT_interdomain
     expect(a.domain.events.isPending(offered)).toBe(true); // the send reached the other domain
     expect(a.domain.events.port(offered)).toEqual({ kind: 'unbound', remoteDom: 2 }); // back to unbound after the close
+  });
+});
+
+describe('memory_op (ballooning)', () => {
+  it('a domain gives back frames it does not use, never one Xen or dom0 uses for it, and takes frames back up to its maximum', () => {
+    const { xen, d, symbol } = boot(kernel('nop', 'res: times 5 dd 0\nlist: times 4 dd 0'));
+    const res = symbol('res'), list = symbol('list');
+    const memoryOp = (cmd: number, extents: number[]) => {
+      extents.forEach((m, i) => d.write32(list + 4 * i, m));
+      d.write32(res + field('xen_memory_reservation', 'extent_start'), list);
+      d.write32(res + field('xen_memory_reservation', 'nr_extents'), extents.length);
+      d.write32(res + field('xen_memory_reservation', 'extent_order'), 0);
+      d.write32(res + field('xen_memory_reservation', 'domid'), DOMID_SELF);
+      const r = d.cpu.regs;
+      [r[EAX], r[EBX], r[ECX]] = [hypercallByName('memory_op')!.number, cmd, res];
+      hypercall(xen, d);
+      return r[EAX] | 0;
+    };
+    const [DECREASE, INCREASE] = [k('XENMEM_decrease_reservation'), k('XENMEM_increase_reservation')];
+    const unused = d.p2m[d.p2m.length - 1]; // beyond the boot area: mapped nowhere
+    // The guest unmaps its rings, so that only dom0's use of them could keep them.
+    for (const mfn of d.ringFrames) {
+      const r = d.cpu.regs;
+      [r[EAX], r[EBX], r[ECX], r[EDX], r[ESI]] = [hypercallByName('update_va_mapping')!.number, 0xc0000000 + xen.frames.m2p[mfn] * 4096, 0, 0, 2];
+      hypercall(xen, d);
+      expect(r[EAX]).toBe(0);
+      expect(xen.frames.refs[mfn]).toBe(1);
+    }
+    const pages = d.pages;
+    // The batch stops at the first frame that may not go: here the xenstore ring, which dom0 uses.
+    expect(memoryOp(DECREASE, [unused, d.ringFrames[0]])).toBe(1);
+    expect([xen.frames.owner[unused], d.pages]).toEqual([-1, pages - 1]);
+    for (const kept of [d.ringFrames[0], d.ringFrames[1], d.sharedInfoMfn, d.p2m[0]]) {
+      expect(memoryOp(DECREASE, [kept])).toBe(0);
+      expect(xen.frames.owner[kept]).toBe(d.domain);
+    }
+    // Back up to its maximum: one frame, not two.
+    expect(memoryOp(INCREASE, [0, 0])).toBe(1);
+    expect([xen.frames.owner[d.read32(list)!], d.pages]).toEqual([d.domain, pages]);
+    expect(checkInvariants(xen.mm, d.tablesHeld)).toEqual([]);
   });
 });
 

@@ -151,10 +151,11 @@ export function buildDomain(xen: Xen, id: number, image: GuestImage, opts: Build
   const storePort = domain.events.allocate();
   domain.events.bind(storePort, { kind: 'interdomain', remoteDom: BACKEND_DOMAIN, remotePort: storePort });
   write32(si('store_evtchn'), storePort);
-  xen.xenstored.introduce(domain, frames[(xenstore - virtBase) >>> 12], storePort);
+  domain.ringFrames = [frames[(xenstore - virtBase) >>> 12], frames[(consolePage - virtBase) >>> 12]];
+  xen.xenstored.introduce(domain, domain.ringFrames[0], storePort);
   const consolePort = domain.events.allocate();
   domain.events.bind(consolePort, { kind: 'interdomain', remoteDom: BACKEND_DOMAIN, remotePort: consolePort });
-  domain.consoleBackend = new ConsoleBackend(domain, frames[(consolePage - virtBase) >>> 12], consolePort);
+  domain.consoleBackend = new ConsoleBackend(domain, domain.ringFrames[1], consolePort);
   write32(si('console.domU.evtchn'), consolePort);
 
   // Time as of now; the guest extrapolates with rdtsc, and Xen republishes on timer events.

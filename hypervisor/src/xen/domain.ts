@@ -63,6 +63,8 @@ export class Domain {
   readonly p2m: Int32Array;
   /** Machine frame of the shared_info page. */
   sharedInfoMfn = -1;
+  /** The frames of its xenstore and console rings, which dom0 keeps using. */
+  ringFrames: number[] = [];
   state: DomainState = { kind: 'running' };
   readonly console: string[] = [];
   readonly counters: DomainCounters = { hypercalls: new Float64Array(COUNTED_HYPERCALLS + 1), cycles: 0, transitions: 0, ptUpdates: 0, trapsByVector: new Map(), eventsSent: 0, eventsDelivered: 0,
@@ -93,6 +95,11 @@ export class Domain {
     this.active = this.vcpus[0];
     this.p2m = Int32Array.from(p2m);
     this.events = new EventChannels(this);
+  }
+
+  /** Whether Xen or dom0 uses a frame of the domain's for it (so the domain may not give it back): shared_info, grant table, rings. */
+  inUseByXen(mfn: number): boolean {
+    return mfn === this.sharedInfoMfn || this.grants.frames.includes(mfn) || this.ringFrames.includes(mfn);
   }
 
   /** The CPU of the active vCPU (of the only one, in a uniprocessor domain). */

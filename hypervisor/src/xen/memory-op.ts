@@ -41,7 +41,7 @@ export function memoryOp(x: Xen, d: Domain, cmd: number, arg: number): number {
     if (cmd === XENMEM_decrease_reservation) {
       const mfn = d.read32(at);
       if (mfn === null) return done === 0 ? EFAULT : done;
-      if (!(mfn < f.count) || f.owner[mfn] !== d.domain || f.refs[mfn] !== 1 || f.typeRefs[mfn] !== 0 || mfn === d.sharedInfoMfn || d.grants.frames.includes(mfn)) break;
+      if (!(mfn < f.count) || f.owner[mfn] !== d.domain || f.refs[mfn] !== 1 || f.typeRefs[mfn] !== 0 || d.inUseByXen(mfn)) break;
       f.free(mfn);
       d.pages--;
     } else {
