@@ -153,18 +153,22 @@ describe('destroying a domain with devices', () => {
   it("its backends let go: the bridge no longer delivers to it, and its frames are all freed", () => {
     const xen = new Xen(8192);
     const br = new Bridge('xenbr0');
-    const a = vif(xen, br, MAC_A), b = vif(xen, br, MAC_B);
+    const a = vif(xen, br, MAC_A), b = vif(xen, br, MAC_B), c = vif(xen, br, MAC_C);
     b.post(2);
+    b.send(MAC_A, 'from b'); // the bridge learns where MAC_B is
     const free0 = Array.from(xen.frames.owner).filter((o) => o === -1).length;
     const owned = Array.from(xen.frames.owner).filter((o) => o === b.d.domain).length;
     expect(destroyDomain(xen, b.d)).toBe(0);
-    expect(br.ports).toEqual([a.back]);
+    expect(br.ports).toEqual([a.back, c.back]);
+    c.post(2);
     a.send(BROADCAST, 'anyone?');
     a.send(MAC_B, 'b?');
     expect(a.txResponses()).toEqual([0, 0]);
+    // What the bridge had learnt about b went with it: b's address is unknown again, so flooded.
+    expect(c.received()).toEqual(['anyone?', 'b?']);
     expect(Array.from(xen.frames.owner).filter((o) => o === -1).length).toBe(free0 + owned);
     expect(Array.from(xen.frames.refs).some((r, mfn) => r !== 0 && xen.frames.owner[mfn] === -1)).toBe(false);
-    expect(checkInvariants(xen.mm, [a.d.active.baseMfn], xen.hostMappings)).toEqual([]);
+    expect(checkInvariants(xen.mm, [a.d.active.baseMfn, c.d.active.baseMfn], xen.hostMappings)).toEqual([]);
     expect(xen.xenstored.store.read(0, 0, `/local/domain/0/backend/vif/${b.d.domain}`)).toBe('ENOENT');
   });
 });

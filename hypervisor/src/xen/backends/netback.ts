@@ -41,6 +41,12 @@ export class Bridge {
 
   constructor(readonly name: string) {}
 
+  /** A port goes (its domain was destroyed): with it, what was learnt about it. */
+  unplug(port: NetBack): void {
+    this.ports.splice(this.ports.indexOf(port), 1);
+    for (const [mac, p] of this.learnt) if (p === port) this.learnt.delete(mac);
+  }
+
   /** A frame sent by `from`: to the port its destination is on, or to every other port. */
   forward(from: NetBack, frame: Uint8Array): void {
     this.learnt.set(macKey(frame.subarray(6, 12)), from);
@@ -68,7 +74,7 @@ export class NetBack extends XenbusBackend {
     this.announce(
       { handle: String(handle), mac: macText },
       { handle: String(handle), mac: macText, bridge: bridge.name, 'feature-rx-copy': '1' },
-      () => bridge.ports.splice(bridge.ports.indexOf(this), 1),
+      () => bridge.unplug(this),
     );
   }
 
