@@ -111,6 +111,13 @@ describe('the block backend', () => {
     t.connect();
     expect(t.backendState()).toBe(k('XenbusStateConnected'));
     expect(checkInvariants(t.xen.mm, [t.d.active.baseMfn], t.xen.hostMappings)).toEqual([]);
+    // The frontend closes: the ring and the channel are let go, so it can connect again with them.
+    s.write(t.d.domain, 0, `${t.back.frontendPath}/state`, Uint8Array.from(String(k('XenbusStateClosed')), (c) => c.charCodeAt(0)));
+    t.xen.xenstored.deliver();
+    expect(t.backendState()).toBe(k('XenbusStateClosed'));
+    expect([t.xen.hostMappings, t.d.events.port(t.port)]).toEqual([[], { kind: 'unbound', remoteDom: 0 }]);
+    t.connect();
+    expect(t.backendState()).toBe(k('XenbusStateConnected'));
   });
 
   it('writes and reads sectors through granted pages, several segments and partial pages, and saves the image', () => {

@@ -150,6 +150,13 @@ export class Xen {
     return 0;
   }
 
+  /** Undoes bindDom0: the port is unbound for dom0 again (the frontend may connect anew), its handler gone. */
+  unbindDom0(d: Domain, port: number): void {
+    const b = d.events.port(port);
+    if (b.kind === 'interdomain' && b.remoteDom === BACKEND_DOMAIN) d.events.bind(port, { kind: 'unbound', remoteDom: BACKEND_DOMAIN });
+    this.dom0Ports.get(d.domain)?.delete(port);
+  }
+
   /** Registers dom0's handler for a port already connected to it (the store and console channels). */
   connectDom0(d: Domain, port: number, handler: () => void): void {
     let ports = this.dom0Ports.get(d.domain);

@@ -90,7 +90,7 @@ export class BlkBack extends XenbusBackend {
     if (this.ringMapping) hostUnmapGrant(this.x, this.ringMapping);
     this.ringMapping = null;
     this.ring = null;
-    this.port = -1;
+    this.releasePort();
   }
 
   /** The frontend notified: serve every request, answer, and notify it if it asked. */

@@ -106,7 +106,7 @@ export class NetBack extends XenbusBackend {
     for (const m of this.mappings) hostUnmapGrant(this.x, m);
     this.mappings = [];
     this.tx = this.rx = null;
-    this.port = -1;
+    this.releasePort();
   }
 
   private notify(ring: BackRing): void {

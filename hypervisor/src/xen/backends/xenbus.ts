@@ -63,6 +63,12 @@ export abstract class XenbusBackend {
     x.xenstored.deliver();
   }
 
+  /** Lets go of the frontend's event channel (bound by the subclass's connect). */
+  protected releasePort(): void {
+    if (this.port >= 0) this.x.unbindDom0(this.d, this.port);
+    this.port = -1;
+  }
+
   /** A node the frontend wrote, or null. */
   protected read(path: string): string | null {
     const v = this.x.xenstored.store.read(0, 0, path);
