@@ -233,6 +233,7 @@ export class Cpu extends Exec implements BlockHost {
             retired += n;
             cycles += n + this.blockExtra;
             eip = to;
+            tf = (this.fl & TF) !== 0; // a hypercall in the block may have set it
             if (this.blockStop !== null) {
               const stop = this.blockStop;
               this.blockStop = null;
@@ -391,7 +392,8 @@ export class Cpu extends Exec implements BlockHost {
       this.blockStop = HYPERCALL_HANDLED_STOP;
       return -1;
     }
-    return this.eip === next && this.codeGen === gen ? extra : -1;
+    // The block goes on only if nothing it assumed changed: EIP, the code, and TF (iret may set it).
+    return this.eip === next && this.codeGen === gen && (this.fl & TF) === 0 ? extra : -1;
   }
 
   /**

@@ -190,6 +190,24 @@ describe('software interrupts', () => {
     expect(m.cpu.eip).toBe(CODE + 7);
   });
 
+  it('a hypercall that sets TF (as iret may) traps after the next instruction, compiled or interpreted', () => {
+    // 100 rounds of a hypercall; the handler sets TF on the 50th.
+    const src = 'mov ecx, 100\nagain: inc ebx\nint 0x82\ndec ecx\njnz again\nnop'; // the hypercall mid-block
+    const stops = [false, true].map((jit) => {
+      const m = machine(src, { ring: 1 });
+      m.cpu.jit = jit;
+      m.cpu.jitThreshold = 1;
+      let calls = 0;
+      m.cpu.hypercallHandler = () => {
+        if (++calls === 50) m.cpu.setFlags(m.cpu.getFlags() | 0x100);
+        return true;
+      };
+      return { stop: m.run(), calls, ebx: m.cpu.regs[EBX], eip: m.cpu.eip };
+    });
+    expect(stops[0]).toMatchObject({ stop: { kind: 'exception', vector: 1 }, calls: 50, ebx: 50 });
+    expect(stops[1]).toEqual(stops[0]);
+  });
+
   it('int 0x82 from ring 3 raises #GP with the IDT error code (the gate is DPL 1)', () => {
     const m = machine('int 0x82', { ring: 3 });
     expect(m.run()).toEqual({ kind: 'exception', vector: GP, errorCode: (0x82 << 3) | 2, software: false });
