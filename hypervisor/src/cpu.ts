@@ -18,7 +18,7 @@ import { blockable, canCompile, compileBlock, endsBlock, MAX_BLOCK, type Block, 
 /** General register numbers. */
 export { EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP } from './alu.js';
 export * from './arch.js';
-export { BUDGET_STOP, HYPERCALL_STOP, type DescriptorTableRegister, type StopReason } from './exec.js';
+export type { DescriptorTableRegister, StopReason } from './exec.js';
 
 /** Everything architectural, as plain data (snapshots, the debugger's views). */
 export interface CpuState {
@@ -147,7 +147,7 @@ export class Cpu extends Exec implements BlockHost {
     for (const v of [...s.regs, s.eip, s.eflags, ...s.sregs, s.cr0, s.cr2, s.cr3, s.cr4, ...s.dr]) word(v);
     for (const v of [s.gdtr.base, s.gdtr.limit, s.idtr.base, s.idtr.limit, s.ldtr, s.tr, s.instructions, s.cycles]) word(v);
     for (let k = 0; k < TLB_SIZE; k++) if (this.tlbTag[k] !== -1) word(k), word(this.tlbTag[k]), word(this.tlbFrame[k]), word(this.tlbPerm[k]);
-    const words = new Int32Array(this.mem.bytes.buffer, this.mem.bytes.byteOffset, this.mem.bytes.length >>> 2);
+    const words = this.mem.words;
     for (let k = 0; k < words.length; k++) h = Math.imul(h ^ words[k], 0x01000193);
     return h >>> 0;
   }

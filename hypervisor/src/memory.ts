@@ -4,7 +4,8 @@
 // CPUs (one per vCPU) share the memory: each keeps its own decoded code, and all of
 // them hear when a frame becomes code and when code is written. A write to a code frame
 // drops its code only if it touches bytes some instruction was decoded from: data next
-// to code (a variable in .text, a stack in the same page) costs nothing.
+// to code (a variable in .text, a stack in the same page) keeps the code decoded, though
+// its stores still take the CPUs' slow write path.
 
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
@@ -41,6 +42,12 @@ export class PhysicalMemory {
   /** A CPU joins: it will hear of code frames and of writes to them. */
   attach(cpu: CodeCacheHolder): void {
     this.caches.push(cpu);
+  }
+
+  /** A CPU goes (its domain was destroyed): it hears of nothing more. */
+  detach(cpu: CodeCacheHolder): void {
+    const i = this.caches.indexOf(cpu);
+    if (i >= 0) this.caches.splice(i, 1);
   }
 
   /**

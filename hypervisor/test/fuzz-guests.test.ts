@@ -150,7 +150,7 @@ describe('random guest code', () => {
     const rng = new Rng(99);
     const doms: Domain[] = [];
     const restart = new Map<Domain, { next: number; stack: number }>();
-    let revived = 0;
+    let revived = 0, ended = 0;
     /** An ended domain goes on: every vCPU that is up at the handler, on a fresh stack. */
     const revive = (d: Domain) => {
       const at = restart.get(d)!;
@@ -183,10 +183,14 @@ describe('random guest code', () => {
     for (let round = 0; round < ROUNDS; round++) {
       expect(() => xen.runAll(5_000)).not.toThrow();
       // Ended ones at once; all of them now and then (a chunk may spin or block for good).
-      for (const d of doms) if (d.state.kind !== 'running' || round % 50 === 49) revive(d);
+      for (const d of doms) {
+        if (d.state.kind !== 'running') ended++;
+        if (d.state.kind !== 'running' || round % 50 === 49) revive(d);
+      }
       if (round % 250 === 0) expect(checkInvariants(xen.mm, held(), xen.hostMappings)).toEqual([]);
     }
-    expect(revived).toBeGreaterThan(10);
+    expect(ended, 'the random code did end domains (and they were set going again)').toBeGreaterThan(10);
+    expect(revived).toBeGreaterThanOrEqual(ended);
     expect(calls).toBeGreaterThan(100);
     expect(checkInvariants(xen.mm, held(), xen.hostMappings)).toEqual([]);
     // Chunks did run on more than one vCPU.

@@ -7,7 +7,7 @@ import { assemble } from '../../asm/src/assembler.js';
 import { withBuiltins } from '../../asm/src/builtins.js';
 import { guestImage } from '../../cli/src/run.js';
 import type { Domain } from '../src/xen/domain.js';
-import { Bvt, RoundRobin, type SchedulerPolicy } from '../src/xen/sched.js';
+import { Bvt, MCU, RoundRobin, type SchedulerPolicy } from '../src/xen/sched.js';
 import { Xen } from '../src/xen/xen.js';
 import { kernel } from './guest.js';
 
@@ -156,10 +156,12 @@ woke: dd 0`;
     expect(b.at('woke') - a.at('sent')).toBeLessThan(5_000);
   });
 
-  it('a domain that yields gets no more than its share', () => {
-    const yielder = '    mov ebx, SCHEDOP_yield\n.again:\n    mov ecx, 20000\n.spin:\n    dec ecx\n    jnz .spin\n    HYPERCALL sched_op\n    jmp .again';
+  it('a domain that yields just before each accounting tick gets no more than its share', () => {
+    // Two instructions a round: it spins just under one MCU, then yields.
+    const yielder = `    mov ebx, SCHEDOP_yield\n.again:\n    mov ecx, ${Math.floor((MCU - 600) / 2)}\n.spin:\n    dec ecx\n    jnz .spin\n    HYPERCALL sched_op\n    jmp .again`;
     const { xen, doms } = machine(new Bvt(500_000), yielder, SPIN);
     xen.runAll(100_000_000);
     expect(share(doms)[0]).toBeLessThan(0.5 + 0.02);
+    expect(share(doms)[0]).toBeGreaterThan(0.45); // it did compete for its half
   });
 });

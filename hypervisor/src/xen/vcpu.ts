@@ -3,7 +3,7 @@
 // kernel stack, callbacks, GDT, virtual IOPL, one-shot timer and VIRQ bindings, and whether
 // it is up, blocked or yielding. Its vcpu_info is slot `id` of the domain's shared_info.
 
-import type { Cpu } from '../cpu.js';
+import { HYPERCALL_VECTOR, type Cpu } from '../cpu.js';
 import { k } from './abi.js';
 import type { Domain } from './domain.js';
 import type { VcpuContext } from './mm.js';
@@ -24,8 +24,6 @@ export interface Callback {
 /** A guest selector of ring 0 is quietly made ring 1, as Xen's fixup_guest_{code,stack}_selector do. */
 export const ring1 = (sel: number): number => ((sel & 3) === 0 ? sel | 1 : sel);
 
-/** The hypercall vector: its gate stays ring 1 whatever a trap table says. */
-const HYPERCALL_VECTOR = 0x82;
 
 /** VIRQs a domain may bind (xen.h NR_VIRQS). */
 export const NR_VIRQS = 24;
@@ -95,7 +93,7 @@ export class Vcpu implements VcpuContext {
   /** An entry of its virtual IDT: `int vector` then reaches the guest from the rings `flags` allows. */
   setTrap(vector: number, flags: number, cs: number, address: number): void {
     this.traps.set(vector, { flags, cs: ring1(cs), address });
-    if (vector !== HYPERCALL_VECTOR) this.cpu.gateDpl[vector] = flags & 3;
+    if (vector !== HYPERCALL_VECTOR) this.cpu.gateDpl[vector] = flags & 3; // the hypercall gate stays ring 1
   }
 
   /** When its next timer fires, one-shot or periodic (Infinity: none). */

@@ -212,6 +212,7 @@ export class Xen {
   removeDomain(d: Domain): void {
     this.domains.delete(d.domain);
     this.vcpuList = null;
+    for (const v of d.vcpus) this.mem.detach(v.cpu);
   }
 
   private runMachine(budget: number, finished: () => boolean): RunResult {
