@@ -26,3 +26,21 @@ export function nodeProvider(includeDirs: readonly string[] = []): SourceProvide
     },
   });
 }
+
+/** Launch files from the file system (the debug adapter's `LaunchFiles`). */
+export const nodeFiles = {
+  readText(path: string): string | null {
+    try {
+      return statSync(path).isFile() ? readFileSync(path, 'utf8') : null;
+    } catch {
+      return null;
+    }
+  },
+  readBytes(path: string): Uint8Array | null {
+    try {
+      return statSync(path).isFile() ? new Uint8Array(readFileSync(path)) : null;
+    } catch {
+      return null;
+    }
+  },
+};

@@ -6,11 +6,9 @@ import { readFileSync } from 'node:fs';
 import { elfToImage, isElfError, readElf32, type Image } from '../../asm/src/index.js';
 import { hypercallByNumber, xenConstantGroup, xenErrnoByValue } from '../../isa/src/index.js';
 import { EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP } from '../../hypervisor/src/cpu.js';
-import { BlkBack, type DiskImage } from '../../hypervisor/src/xen/backends/blkback.js';
-import { Bridge, NetBack } from '../../hypervisor/src/xen/backends/netback.js';
+import { bootMachine, type DomainSpec } from '../../hypervisor/src/xen/boot.js';
 import type { Domain } from '../../hypervisor/src/xen/domain.js';
 import type { GuestImage } from '../../hypervisor/src/xen/image.js';
-import { Xen } from '../../hypervisor/src/xen/xen.js';
 
 export interface RunArgs {
   maxCycles: number;
@@ -43,19 +41,7 @@ const LIMIT_EXIT = 124;
 const IDLE_EXIT = 125;
 
 /** A domain to boot: its image and how to build it. */
-export interface DomainToRun {
-  image: GuestImage;
-  name: string;
-  memoryKiB: number;
-  cmdline?: string;
-  weight?: number;
-  /** vCPUs (1 when not given). */
-  vcpus?: number;
-  /** Virtual disks, served by dom0's block backend. */
-  disks?: { vdev: string; image: DiskImage }[];
-  /** Network interfaces: a MAC address (null: one the toolstack makes up) and a bridge. */
-  vifs?: { mac: number[] | null; bridge: string }[];
-}
+export type DomainToRun = DomainSpec;
 
 /** Boots one image as a domain (see runDomains). */
 export function runImage(image: GuestImage, name: string, args: RunArgs, out: (s: string) => void, err: (s: string) => void): number {
@@ -70,25 +56,12 @@ export function runImage(image: GuestImage, name: string, args: RunArgs, out: (s
  * running is blocked with nothing left to wake it.
  */
 export function runDomains(domains: readonly DomainToRun[], args: RunArgs, out: (s: string) => void, err: (s: string) => void): number {
-  const xen = new Xen(Math.max(8192, domains.reduce((a, d) => a + d.memoryKiB / 4 + 16, 64)));
-  const doms = [];
-  const bridges = new Map<string, Bridge>();
-  for (const spec of domains) {
-    const built = xen.createDomain(spec.image, { name: spec.name, memoryKiB: spec.memoryKiB, cmdline: spec.cmdline, vcpus: spec.vcpus });
-    if ('error' in built) {
-      err(`xenolab: cannot build ${spec.name}: ${built.error}\n`);
-      return 1;
-    }
-    if (spec.weight !== undefined) built.domain.sched.weight = spec.weight;
-    for (const disk of spec.disks ?? []) new BlkBack(xen, built.domain, disk.vdev, disk.image);
-    (spec.vifs ?? []).forEach((v, handle) => {
-      let br = bridges.get(v.bridge);
-      if (!br) bridges.set(v.bridge, (br = new Bridge(v.bridge)));
-      // As xl does, with Xen's OUI 00:16:3e; made up from the domain and the interface, so runs repeat.
-      new NetBack(xen, built.domain, handle, v.mac ?? [0x00, 0x16, 0x3e, 0x00, built.domain.domain & 0xff, handle & 0xff], br);
-    });
-    doms.push(built.domain);
+  const machine = bootMachine(domains);
+  if ('error' in machine) {
+    err(`xenolab: ${machine.error}\n`);
+    return 1;
   }
+  const { xen, domains: doms } = machine;
   if (args.traceHypercalls) {
     xen.onHypercall = (dom, n, a, rc) => {
       const h = hypercallByNumber(n);

@@ -13,6 +13,7 @@ import { ESP } from './alu.js';
 import { CpuFault, DB, GP, HYPERCALL_VECTOR } from './arch.js';
 import { TLB_SIZE } from './mmu.js';
 import { BUDGET_STOP, Exec, HYPERCALL_HANDLED_STOP, HYPERCALL_STOP, type DescriptorTableRegister, type StopReason } from './exec.js';
+import { SNAPSHOT, type SavesItself } from './snapshot.js';
 import { blockable, canCompile, compileBlock, endsBlock, MAX_BLOCK, type Block, type BlockHost, type BlockItem } from './jit.js';
 
 /** General register numbers. */
@@ -46,7 +47,7 @@ export interface Snapshot {
   readonly memory: Uint8Array;
 }
 
-export class Cpu extends Exec implements BlockHost {
+export class Cpu extends Exec implements BlockHost, SavesItself {
 
   /** Compiled blocks (see jit.ts): on where the platform allows generating code. */
   jit = canCompile();
@@ -128,6 +129,7 @@ export class Cpu extends Exec implements BlockHost {
   restore(s: Snapshot): void {
     if (s.memory.length !== this.mem.bytes.length) throw new RangeError('snapshot of a machine with another memory size');
     this.mem.bytes.set(s.memory);
+    for (let f = 0; f < this.mem.frames; f++) this.mem.markDirty(f);
     this.dropAllCode();
     this.setState(s.cpu);
     this.tlbTag.set(s.tlb.tag);
@@ -135,6 +137,29 @@ export class Cpu extends Exec implements BlockHost {
     this.tlbPerm.set(s.tlb.perm);
     this.tlbLow = 0; // the restored entries may hold any frame
     this.tlbHigh = this.mem.frames;
+  }
+
+  /**
+   * For machine snapshots (snapshot.ts): the architectural state, the IDT gate levels the
+   * hypervisor set and the TLB; not decoded code or compiled blocks (caches of memory,
+   * dropped as memory is restored) nor breakpoints (the debugger's).
+   */
+  [SNAPSHOT](): () => void {
+    const state = this.state();
+    const gates = this.gateDpl.slice();
+    const tag = this.tlbTag.slice(), frame = this.tlbFrame.slice(), perm = this.tlbPerm.slice();
+    const low = this.tlbLow, high = this.tlbHigh, resumeAt = this.resumeAt;
+    return () => {
+      this.setState(state);
+      this.gateDpl.set(gates);
+      this.tlbTag.set(tag);
+      this.tlbFrame.set(frame);
+      this.tlbPerm.set(perm);
+      this.tlbLow = low;
+      this.tlbHigh = high;
+      this.forgetWriteRights(); // the restored memory is clean: writes must mark it again
+      this.resumeAt = resumeAt;
+    };
   }
 
   /** FNV-1a over every architectural register, the TLB and memory: equal states, equal hashes. */

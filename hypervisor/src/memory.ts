@@ -7,6 +7,8 @@
 // to code (a variable in .text, a stack in the same page) keeps the code decoded, though
 // its stores still take the CPUs' slow write path.
 
+import { SNAPSHOT, type SavesItself } from './snapshot.js';
+
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
 export const PAGE_MASK = PAGE_SIZE - 1;
@@ -17,9 +19,13 @@ export interface CodeCacheHolder {
   dropCode(frame: number): void;
   /** `frame` now holds cached code: writes to it must no longer take a fast path. */
   frameBecameCode(frame: number): void;
+  /** Every frame is clean again: no write may take a fast path until it has marked its frame dirty. */
+  forgetWriteRights(): void;
+  /** Drops every decoded instruction. */
+  dropAllCode(): void;
 }
 
-export class PhysicalMemory {
+export class PhysicalMemory implements SavesItself {
   readonly bytes: Uint8Array;
   /** The same bytes as little-endian words, for aligned accesses. */
   readonly words: Int32Array;
@@ -30,6 +36,13 @@ export class PhysicalMemory {
   private readonly caches: CodeCacheHolder[] = [];
   /** Per code frame, 1 for each byte some CPU decoded an instruction from. */
   private readonly decoded = new Map<number, Uint8Array>();
+  /**
+   * Per frame: 1 when written since the last `takeDirty()` (snapshots store only those).
+   * The CPUs' fast write paths need a frame already marked, so they cost nothing here.
+   */
+  readonly dirty: Uint8Array;
+  /** The frames `dirty` marks. */
+  private dirtyFrames: number[] = [];
 
   constructor(frames: number) {
     if (!Number.isInteger(frames) || frames <= 0 || frames > 1 << 20) throw new RangeError(`frame count ${frames} out of range (1..${1 << 20})`);
@@ -37,11 +50,42 @@ export class PhysicalMemory {
     this.bytes = new Uint8Array(frames * PAGE_SIZE);
     this.words = new Int32Array(this.bytes.buffer);
     this.codeFrame = new Uint8Array(frames);
+    this.dirty = new Uint8Array(frames);
+  }
+
+  markDirty(frame: number): void {
+    if (frame >= this.frames || this.dirty[frame]) return;
+    this.dirty[frame] = 1;
+    this.dirtyFrames.push(frame);
+  }
+
+  /** The frames written since the last call (in no particular order); from now on every frame is clean. */
+  takeDirty(): number[] {
+    const list = this.dirtyFrames;
+    for (const f of list) this.dirty[f] = 0;
+    this.dirtyFrames = [];
+    for (const c of this.caches) c.forgetWriteRights();
+    return list;
   }
 
   /** A CPU joins: it will hear of code frames and of writes to them. */
   attach(cpu: CodeCacheHolder): void {
     this.caches.push(cpu);
+  }
+
+  /**
+   * Snapshots keep which CPUs share the memory; the bytes are kept frame by frame by the
+   * machine's history. A CPU that comes back (its domain's destruction is undone) drops
+   * the code it decoded, which writes made while it was away may have changed.
+   */
+  [SNAPSHOT](): () => void {
+    const caches = this.caches.slice();
+    return () => {
+      const back = caches.filter((c) => !this.caches.includes(c));
+      this.caches.length = 0;
+      this.caches.push(...caches);
+      for (const c of back) c.dropAllCode();
+    };
   }
 
   /** A CPU goes (its domain was destroyed): it hears of nothing more. */
@@ -108,7 +152,9 @@ export class PhysicalMemory {
 
   write8(a: number, v: number): void {
     if (a >= this.bytes.length) return; // no memory there: the write goes nowhere
-    if (this.codeFrame[a >>> PAGE_SHIFT]) this.codeWrite(a, 1);
+    const f = a >>> PAGE_SHIFT;
+    if (this.codeFrame[f]) this.codeWrite(a, 1);
+    if (!this.dirty[f]) this.markDirty(f);
     this.bytes[a] = v;
   }
 
@@ -119,7 +165,9 @@ export class PhysicalMemory {
 
   write32(a: number, v: number): void {
     if ((a & 3) === 0 && a < this.bytes.length) {
-      if (this.codeFrame[a >>> PAGE_SHIFT]) this.codeWrite(a, 4);
+      const f = a >>> PAGE_SHIFT;
+      if (this.codeFrame[f]) this.codeWrite(a, 4);
+      if (!this.dirty[f]) this.markDirty(f);
       this.words[a >>> 2] = v;
       return;
     }
@@ -133,6 +181,7 @@ export class PhysicalMemory {
   load(a: number, data: Uint8Array): void {
     if (!this.contains(a, data.length)) throw new RangeError(`load of ${data.length} bytes at ${a.toString(16)} is outside memory`);
     for (let f = a >>> PAGE_SHIFT; f <= (a + data.length - 1) >>> PAGE_SHIFT && data.length; f++) {
+      this.markDirty(f);
       if (!this.codeFrame[f]) continue;
       const from = Math.max(a, f << PAGE_SHIFT);
       this.codeWrite(from, Math.min(a + data.length, (f + 1) << PAGE_SHIFT) - from);

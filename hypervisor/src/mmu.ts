@@ -14,7 +14,8 @@ const TLB_BITS = 8;
 export const TLB_SIZE = 1 << TLB_BITS;
 /**
  * TLB permission bits: user may read, user may write, supervisor may write, and T_D: a
- * write needs no other work (the dirty bit is set and the frame holds no cached code).
+ * write needs no other work (the dirty bit is set, the frame holds no cached code and is
+ * marked written since the last snapshot).
  */
 const T_UR = 1, T_UW = 2, T_SW = 4, T_D = 8;
 const PAGE_SIZE = 1 << PAGE_SHIFT;
@@ -172,7 +173,8 @@ export class Mmu extends Alu {
     this.tlbFrame[slot] = frame;
     if (frame < this.tlbLow) this.tlbLow = frame;
     if (frame > this.tlbHigh) this.tlbHigh = frame;
-    const plain = (newPte & PTE_D) !== 0 && !this.mem.codeFrame[pte >>> PAGE_SHIFT];
+    if (write) this.mem.markDirty(frame);
+    const plain = (newPte & PTE_D) !== 0 && !this.mem.codeFrame[frame] && this.mem.dirty[frame] === 1;
     this.tlbPerm[slot] = (userOk ? T_UR : 0) | (userOk && writable ? T_UW : 0) | (writable || !wp ? T_SW : 0) | (plain ? T_D : 0);
     return (((pte >>> PAGE_SHIFT) << PAGE_SHIFT) | (linear & PAGE_MASK)) >>> 0;
   }
@@ -281,6 +283,10 @@ export class Mmu extends Alu {
   frameBecameCode(frame: number): void {
     if (frame < this.tlbLow || frame > this.tlbHigh) return;
     for (let k = 0; k < TLB_SIZE; k++) if (this.tlbFrame[k] === frame) this.tlbPerm[k] &= ~T_D;
+  }
+  forgetWriteRights(): void {
+    if (this.tlbHigh < 0) return;
+    for (let k = 0; k < TLB_SIZE; k++) this.tlbPerm[k] &= ~T_D;
   }
   protected forgetFetch(): void {
     this.fetchPage = -1;

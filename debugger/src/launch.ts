@@ -1,0 +1,188 @@
+// What a launch request names, turned into domains to boot: guest sources (assembled on
+// the fly, then written and read back as ELF so that source lines come from the DWARF
+// line table, exactly as for an ELF the user built), ELF files, or xl.cfg domain
+// configurations with their kernels and disks. Files come through `LaunchFiles`, so the
+// same code serves Node (the stdio adapter) and the browser (the playground's worker).
+
+import {
+  assemble, elfToImage, formatDiagnostic, isElfError, lineColumn, readElf32, withBuiltins, writeElf32,
+  type Image, type SourceProvider,
+} from '../../asm/src/index.js';
+import { SECTOR } from '../../hypervisor/src/xen/backends/blkback.js';
+import type { DomainSpec } from '../../hypervisor/src/xen/boot.js';
+import { parseDomainConfig } from '../../hypervisor/src/xen/xlcfg.js';
+
+/** File access for a launch; paths are absolute, '/'-separated. */
+export interface LaunchFiles {
+  readText(path: string): string | null;
+  readBytes(path: string): Uint8Array | null;
+}
+
+export interface LaunchArgs {
+  /** Guest kernels (.xasm/.asm/.s/.nasm source or ELF) or xl.cfg files (.cfg); one domain each. */
+  program: string | string[];
+  /** Memory of a domain given as a kernel, KiB (default 16384). */
+  memoryKiB?: number;
+  /** vCPUs of a domain given as a kernel (default 1). */
+  vcpus?: number;
+  /** The guest's command line (start_info.cmd_line) for domains given as kernels. */
+  args?: string | string[];
+  /** Disk images for domains given as kernels: `target,raw,vdev,rw` specs as in xl.cfg, relative to the kernel. */
+  disks?: string[];
+  /** Include directories for guest sources. */
+  includeDirs?: string[];
+}
+
+/** A located problem that stops the launch. */
+export interface LaunchError {
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+}
+
+export interface LoadedDomain {
+  spec: DomainSpec;
+  /** The program as the debugger sees it: symbols and the line table. */
+  image: Image;
+  /** The kernel file. */
+  kernel: string;
+}
+
+export type LoadResult = { ok: true; domains: LoadedDomain[] } | { ok: false; errors: LaunchError[] };
+
+export function dirName(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i <= 0 ? '/' : path.slice(0, i);
+}
+
+/** `rel` against directory `dir`, with `.` and `..` resolved. */
+export function joinPath(dir: string, rel: string): string {
+  const parts = (rel.startsWith('/') ? rel : `${dir}/${rel}`).split('/');
+  const out: string[] = [];
+  for (const p of parts) {
+    if (p === '' || p === '.') continue;
+    if (p === '..') out.pop();
+    else out.push(p);
+  }
+  return '/' + out.join('/');
+}
+
+const SOURCE = /\.(xasm|asm|s|nasm)$/i;
+
+export function loadLaunch(args: LaunchArgs, files: LaunchFiles): LoadResult {
+  const programs = Array.isArray(args.program) ? args.program : [args.program];
+  if (programs.length === 0 || programs.some((p) => typeof p !== 'string' || p === '')) return fail('', 'launch needs "program": a guest source, an ELF file or an xl.cfg file (or a list of them)');
+  const domains: LoadedDomain[] = [];
+  const errors: LaunchError[] = [];
+  const cmdline = Array.isArray(args.args) ? args.args.join(' ') : args.args;
+  for (const program of programs) {
+    const r = /\.cfg$/i.test(program)
+      ? fromConfig(program, files, args)
+      : fromKernel(program, files, args, {
+        name: baseName(program).replace(/\.[^.]*$/, ''), memoryKiB: args.memoryKiB ?? 16384, vcpus: args.vcpus ?? 1, cmdline,
+        disks: args.disks ?? [],
+      });
+    if (r.ok) domains.push(...r.domains);
+    else errors.push(...r.errors);
+  }
+  const names = new Set<string>();
+  for (const d of domains) {
+    if (names.has(d.spec.name)) errors.push({ file: d.kernel, line: 1, column: 1, message: `two domains are named '${d.spec.name}'` });
+    names.add(d.spec.name);
+  }
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, domains };
+}
+
+function fail(file: string, message: string, line = 1, column = 1): { ok: false; errors: LaunchError[] } {
+  return { ok: false, errors: [{ file, line, column, message }] };
+}
+
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+interface KernelOptions {
+  name: string;
+  memoryKiB: number;
+  vcpus: number;
+  cmdline?: string;
+  weight?: number;
+  disks: string[];
+  vifs?: DomainSpec['vifs'];
+}
+
+function fromKernel(path: string, files: LaunchFiles, args: LaunchArgs, o: KernelOptions, from?: { file: string; line: number; column: number }): LoadResult {
+  const image = SOURCE.test(path) ? assembleSource(path, files, args.includeDirs ?? []) : readElf(path, files);
+  if (!('entry' in image)) {
+    if (from) for (const e of image.errors) e.message = `${e.message} (kernel of ${from.file}:${from.line})`;
+    return image;
+  }
+  const disks: NonNullable<DomainSpec['disks']> = [];
+  for (const spec of o.disks) {
+    const [target, , vdev, mode] = spec.split(',').map((s) => s.trim());
+    const file = joinPath(dirName(path), target ?? '');
+    const bytes = files.readBytes(file);
+    if (bytes === null) return fail(from?.file ?? path, `disk '${target}' cannot be read (looked at ${file})`, from?.line, from?.column);
+    if (bytes.length % SECTOR !== 0) return fail(from?.file ?? path, `disk '${target}' is ${bytes.length} bytes, not a whole number of ${SECTOR}-byte sectors`, from?.line, from?.column);
+    // The debugger works on a copy: going back in time must be able to undo the guest's writes.
+    disks.push({ vdev: vdev ?? 'xvda', image: { bytes: bytes.slice(), writable: mode !== 'ro' && mode !== 'r', written: () => {} } });
+  }
+  const spec: DomainSpec = { image: {
+    entry: image.entry,
+    segments: image.sections.filter((s) => s.alloc).map((s) => ({ vaddr: s.vaddr, data: s.bytes, memsz: s.size })),
+    notes: image.notes.map((n) => ({ type: n.type, desc: n.desc })),
+  }, name: o.name, memoryKiB: o.memoryKiB, vcpus: o.vcpus, cmdline: o.cmdline, weight: o.weight, disks, vifs: o.vifs };
+  return { ok: true, domains: [{ spec, image, kernel: path }] };
+}
+
+function assembleSource(path: string, files: LaunchFiles, includeDirs: readonly string[]): Image | { ok: false; errors: LaunchError[] } {
+  const text = files.readText(path);
+  if (text === null) return fail(path, `cannot read '${path}'`);
+  const provider: SourceProvider = withBuiltins({
+    read(p, fromFile) {
+      for (const c of p.startsWith('/') ? [p] : [joinPath(dirName(fromFile), p), ...includeDirs.map((d) => joinPath(d, p))]) {
+        const t = files.readText(c);
+        if (t !== null) return { path: c, text: t };
+      }
+      return null;
+    },
+    readBinary(p, fromFile) {
+      const c = joinPath(dirName(fromFile), p);
+      const b = files.readBytes(c);
+      return b === null ? null : { path: c, bytes: b };
+    },
+  });
+  const r = assemble({ path, text, provider });
+  const errors = r.diagnostics.filter((d) => d.severity === 'error').map((d): LaunchError => {
+    const f = r.files[d.span.file];
+    const at = f ? lineColumn(f, d.span.start) : { line: 1, column: 1 };
+    const message = formatDiagnostic(d, r.files).split('\n').map((l, i) => (i === 0 ? l.replace(/^.*?: error: /, '') : l)).join('\n');
+    return { file: f?.path ?? path, line: at.line, column: at.column, message };
+  });
+  if (!r.ok || errors.length > 0) return { ok: false, errors: errors.length > 0 ? errors : [{ file: path, line: 1, column: 1, message: 'assembly failed' }] };
+  // Through ELF and back: the debugger reads the same DWARF line table gdb would.
+  const elf = readElf32(writeElf32(r.image, { compDir: dirName(path) }));
+  return isElfError(elf) ? fail(path, `internal: the ELF written for ${path} does not read back: ${elf.message}`) : elfToImage(elf);
+}
+
+function readElf(path: string, files: LaunchFiles): Image | { ok: false; errors: LaunchError[] } {
+  const bytes = files.readBytes(path);
+  if (bytes === null) return fail(path, `cannot read '${path}'`);
+  const elf = readElf32(bytes);
+  return isElfError(elf) ? fail(path, elf.message) : elfToImage(elf);
+}
+
+function fromConfig(path: string, files: LaunchFiles, args: LaunchArgs): LoadResult {
+  const text = files.readText(path);
+  if (text === null) return fail(path, `cannot read '${path}'`);
+  const r = parseDomainConfig(text);
+  const errors = r.diagnostics.filter((d) => d.severity === 'error').map((d) => ({ file: path, line: d.line, column: d.column, message: d.message }));
+  if (!r.ok) return { ok: false, errors };
+  const c = r.config;
+  const kernel = joinPath(dirName(path), c.kernel);
+  const disks = c.disks.map((d) => `${joinPath(dirName(path), d.target)},raw,${d.vdev},${d.writable ? 'rw' : 'ro'}`);
+  return fromKernel(kernel, files, args, {
+    name: c.name, memoryKiB: c.memoryMiB * 1024, vcpus: c.vcpus, cmdline: c.extra, weight: c.weight, disks, vifs: c.vifs,
+  }, { file: path, line: 1, column: 1 });
+}
