@@ -71,6 +71,7 @@ describe('machine history', () => {
         if (i >= history.length) continue;
         history.restore(i);
         expect(fingerprint(m), `snapshot ${i}`).toBe(marks[i]);
+        history.truncate(i);
         // Retaking the later snapshots on the way (as the debugger does) must not disturb anything.
         for (let k = i; k < steps - 1; k++) {
           m.xen.runAll(piece);
@@ -83,6 +84,23 @@ describe('machine history', () => {
       }
     });
   }
+
+  it('restores without dropping later snapshots, and any of them again', () => {
+    const m = bootSeed('pingpong/ping.cfg', 'pingpong/pong.cfg');
+    const history = new History(m.xen, m.backends);
+    const marks: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      history.take();
+      marks.push(fingerprint(m));
+      m.xen.runAll(2_000_000);
+    }
+    for (const i of [5, 1, 4, 0, 2, 5, 3]) {
+      history.restore(i);
+      expect(fingerprint(m)).toBe(marks[i]);
+      m.xen.runAll(1_000_000); // wander off: the next restore must undo this too
+    }
+    expect(history.length).toBe(6);
+  });
 
   it('keeps only the frames written between snapshots', () => {
     const m = bootSeed('events.xasm');

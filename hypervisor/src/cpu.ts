@@ -12,7 +12,7 @@ import { PAGE_MASK, PAGE_SHIFT, PhysicalMemory } from './memory.js';
 import { ESP } from './alu.js';
 import { CpuFault, DB, GP, HYPERCALL_VECTOR } from './arch.js';
 import { TLB_SIZE } from './mmu.js';
-import { BUDGET_STOP, Exec, HYPERCALL_HANDLED_STOP, HYPERCALL_STOP, type DescriptorTableRegister, type StopReason } from './exec.js';
+import { BUDGET_STOP, Exec, HYPERCALL_HANDLED_STOP, HYPERCALL_STOP, REQUESTED_STOP, TARGET_STOP, type DescriptorTableRegister, type StopReason } from './exec.js';
 import { SNAPSHOT, type SavesItself } from './snapshot.js';
 import { blockable, canCompile, compileBlock, endsBlock, MAX_BLOCK, type Block, type BlockHost, type BlockItem } from './jit.js';
 
@@ -70,6 +70,16 @@ export class Cpu extends Exec implements BlockHost, SavesItself {
   private lastInsn: Insn | null = null;
   private lastStart = 0;
   private lastGen = -1;
+  /**
+   * A debugger's stop target: run() stops (kind 'target') between two instructions, where
+   * a breakpoint would, at the first such point with `stopAt` instructions retired and
+   * the cycle counter at least `stopAtCycles` (a faulting instruction leaves the count
+   * alone, so the count alone could name two points). -1: none.
+   */
+  stopAt = -1;
+  stopAtCycles = 0;
+  /** Set by requestStop(): run() stops (kind 'requested') before the next instruction. */
+  private stopRequested = false;
   constructor(mem: PhysicalMemory) {
     super(mem);
   }
@@ -180,11 +190,54 @@ export class Cpu extends Exec implements BlockHost, SavesItself {
   // ---- Running ---------------------------------------------------------------------------
 
   /**
+   * Stops run() before the next instruction (after the one running, if any, completes):
+   * a watched address was accessed, or the hypervisor saw something a debugger stops on.
+   */
+  requestStop(): void {
+    this.stopRequested = true;
+    this.fetchHasBreakpoint = true; // the per-instruction check below looks at it
+    this.forgetFetch(); // a compiled block ends after the current instruction
+  }
+
+  protected override watchHit(): void {
+    this.requestStop();
+  }
+
+  /** Whether a stop is requested and not yet taken. */
+  get stopPending(): boolean {
+    return this.stopRequested;
+  }
+
+  /** Whether the stop target is reached (see stopAt). */
+  private atTarget(retired: number, cycles: number): boolean {
+    return this.stopAt >= 0 && this.instructions + retired >= this.stopAt && cycles >= this.stopAtCycles;
+  }
+
+  /** Cycles to run before looking at the stop target again: at least one, at most to `limit`. */
+  private targetEnd(retired: number, cycles: number, limit: number): number {
+    return this.stopAt < 0 ? limit : Math.min(limit, cycles + Math.max(1, this.stopAt - this.instructions - retired));
+  }
+
+  protected override fetch(): Insn {
+    const insn = super.fetch();
+    if (this.stopRequested) this.fetchHasBreakpoint = true;
+    return insn;
+  }
+
+  /**
    * Runs until `budget` cycles are used or something stops it. A breakpoint at the EIP the
    * previous run stopped on for that breakpoint does not stop it again.
    */
   run(budget: number): StopReason {
-    const end = this.cycles + Math.max(0, Math.floor(budget));
+    const limit = this.cycles + Math.max(0, Math.floor(budget));
+    if (this.stopRequested) {
+      this.stopRequested = false;
+      this.forgetFetch(); // the next fetch sets fetchHasBreakpoint for breakpoints alone again
+      return REQUESTED_STOP;
+    }
+    if (this.atTarget(0, this.cycles)) return TARGET_STOP;
+    // With a stop target, the budget ends at it (each instruction costs at least a cycle).
+    let end = this.targetEnd(0, this.cycles, limit);
     const regs = this.regs;
     // EIP and the counters live in locals while instructions run inline, and are written
     // back before anything else looks at them (step(), a stop, a fault).
@@ -207,6 +260,7 @@ export class Cpu extends Exec implements BlockHost, SavesItself {
     this.resumeAt = -1;
     let tf = (this.fl & TF) !== 0;
     try {
+     for (;;) {
       while (cycles < end) {
         start = eip;
         let insn: Insn;
@@ -235,12 +289,22 @@ export class Cpu extends Exec implements BlockHost, SavesItself {
         }
         prev = insn;
         prevStart = start;
-        if (this.fetchHasBreakpoint && start !== skip && this.breakpoints.has(start)) {
-          this.resumeAt = start;
-          this.eip = start;
-          this.cycles = cycles;
-          this.instructions += retired;
-          return { kind: 'breakpoint', address: start };
+        if (this.fetchHasBreakpoint) {
+          if (this.stopRequested) {
+            this.stopRequested = false;
+            this.forgetFetch();
+            this.eip = start;
+            this.cycles = cycles;
+            this.instructions += retired;
+            return REQUESTED_STOP;
+          }
+          if (start !== skip && this.breakpoints.has(start)) {
+            this.resumeAt = start;
+            this.eip = start;
+            this.cycles = cycles;
+            this.instructions += retired;
+            return { kind: 'breakpoint', address: start };
+          }
         }
         skip = -1;
         if (insn.fast !== Fast.NONE && !tf && this.jit && !this.fetchHasBreakpoint) {
@@ -367,6 +431,17 @@ export class Cpu extends Exec implements BlockHost, SavesItself {
         if (tf) return this.exception(DB, -1, true);
         tf = (this.fl & TF) !== 0;
       }
+      // The budget ran out: at the stop target, or short of it where a hypercall cost more than a cycle.
+      if (this.stopAt < 0) break;
+      if (this.atTarget(retired, cycles)) {
+        this.eip = eip;
+        this.cycles = cycles;
+        this.instructions += retired;
+        return TARGET_STOP;
+      }
+      if (cycles >= limit) break;
+      end = this.targetEnd(retired, cycles, limit);
+     }
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;
       if (running !== null) {

@@ -29,10 +29,18 @@ export type StopReason =
    */
   | { kind: 'exception'; vector: number; errorCode: number; software: boolean }
   /** `hlt` at CPL 0. */
-  | { kind: 'halt' };
+  | { kind: 'halt' }
+  /**
+   * A debugger's stop, between two instructions like a breakpoint's: the stop target
+   * (`Cpu.stopAt`) was reached, or a stop was requested (`Cpu.requestStop`).
+   */
+  | { kind: 'target' }
+  | { kind: 'requested' };
 
 /** The stops that carry nothing, shared (a scheduler meets them millions of times). */
 export const BUDGET_STOP: StopReason = Object.freeze({ kind: 'budget' });
+export const TARGET_STOP: StopReason = Object.freeze({ kind: 'target' });
+export const REQUESTED_STOP: StopReason = Object.freeze({ kind: 'requested' });
 export const HYPERCALL_STOP: StopReason = Object.freeze({ kind: 'hypercall', handled: false });
 export const HYPERCALL_HANDLED_STOP: StopReason = Object.freeze({ kind: 'hypercall', handled: true });
 

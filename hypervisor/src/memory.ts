@@ -21,8 +21,28 @@ export interface CodeCacheHolder {
   frameBecameCode(frame: number): void;
   /** Every frame is clean again: no write may take a fast path until it has marked its frame dirty. */
   forgetWriteRights(): void;
+  /** `frame` is watched: no access to it may take a fast path. */
+  frameWatched(frame: number): void;
   /** Drops every decoded instruction. */
   dropAllCode(): void;
+}
+
+/** A debugger's data breakpoint: machine addresses [start, start + length), on reads, writes or both. */
+export interface Watch {
+  readonly id: number;
+  readonly start: number;
+  readonly length: number;
+  readonly read: boolean;
+  readonly write: boolean;
+}
+
+/** An access a watch saw. */
+export interface WatchHit {
+  readonly watch: Watch;
+  /** The access: machine address, bytes, and whether it wrote. */
+  readonly address: number;
+  readonly size: number;
+  readonly write: boolean;
 }
 
 export class PhysicalMemory implements SavesItself {
@@ -43,6 +63,13 @@ export class PhysicalMemory implements SavesItself {
   readonly dirty: Uint8Array;
   /** The frames `dirty` marks. */
   private dirtyFrames: number[] = [];
+  /** Per frame: 1 when a watch covers part of it (CPUs then take their slow paths there). */
+  readonly watchFrame: Uint8Array;
+  private watches: readonly Watch[] = [];
+  /** The first watch hit the debugger has not taken yet. */
+  watchHit: WatchHit | null = null;
+  /** Told of a hit by a write from outside the CPUs (the hypervisor, dom0's backends). */
+  onWatch: (() => void) | null = null;
 
   constructor(frames: number) {
     if (!Number.isInteger(frames) || frames <= 0 || frames > 1 << 20) throw new RangeError(`frame count ${frames} out of range (1..${1 << 20})`);
@@ -51,6 +78,36 @@ export class PhysicalMemory implements SavesItself {
     this.words = new Int32Array(this.bytes.buffer);
     this.codeFrame = new Uint8Array(frames);
     this.dirty = new Uint8Array(frames);
+    this.watchFrame = new Uint8Array(frames);
+  }
+
+  /** Replaces the watches (the debugger's data breakpoints). */
+  setWatches(watches: readonly Watch[]): void {
+    this.watchFrame.fill(0);
+    this.watches = watches.filter((w) => w.length > 0);
+    for (const w of this.watches) {
+      for (let f = w.start >>> PAGE_SHIFT; f <= (w.start + w.length - 1) >>> PAGE_SHIFT && f < this.frames; f++) {
+        if (this.watchFrame[f]) continue;
+        this.watchFrame[f] = 1;
+        for (const c of this.caches) c.frameWatched(f);
+      }
+    }
+  }
+
+  /** Whether an access of `size` bytes at `a` hits a watch; the first hit is kept for the debugger. */
+  checkWatch(a: number, size: number, write: boolean): boolean {
+    for (const w of this.watches) {
+      if ((write ? w.write : w.read) && a < w.start + w.length && w.start < a + size) {
+        this.watchHit ??= { watch: w, address: a, size, write };
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** A write from outside the CPUs into a watched frame. */
+  private watchedWrite(a: number, size: number): void {
+    if (this.checkWatch(a, size, true)) this.onWatch?.();
   }
 
   markDirty(frame: number): void {
@@ -155,6 +212,7 @@ export class PhysicalMemory implements SavesItself {
     const f = a >>> PAGE_SHIFT;
     if (this.codeFrame[f]) this.codeWrite(a, 1);
     if (!this.dirty[f]) this.markDirty(f);
+    if (this.watchFrame[f]) this.watchedWrite(a, 1);
     this.bytes[a] = v;
   }
 
@@ -168,6 +226,7 @@ export class PhysicalMemory implements SavesItself {
       const f = a >>> PAGE_SHIFT;
       if (this.codeFrame[f]) this.codeWrite(a, 4);
       if (!this.dirty[f]) this.markDirty(f);
+      if (this.watchFrame[f]) this.watchedWrite(a, 4);
       this.words[a >>> 2] = v;
       return;
     }
@@ -177,11 +236,23 @@ export class PhysicalMemory implements SavesItself {
     this.write8(a + 3, (v >>> 24) & 0xff);
   }
 
+  /**
+   * A page-table entry's accessed/dirty bits set by a CPU's page walk: a write as far as
+   * snapshots and decoded code go, but not one a data breakpoint sees (the MMU's, not the program's).
+   */
+  updateEntry(a: number, v: number): void {
+    const f = a >>> PAGE_SHIFT;
+    if (this.codeFrame[f]) this.codeWrite(a, 4);
+    if (!this.dirty[f]) this.markDirty(f);
+    this.words[a >>> 2] = v;
+  }
+
   /** Copies `data` to physical address `a` (loaders, the hypervisor writing guest memory). */
   load(a: number, data: Uint8Array): void {
     if (!this.contains(a, data.length)) throw new RangeError(`load of ${data.length} bytes at ${a.toString(16)} is outside memory`);
     for (let f = a >>> PAGE_SHIFT; f <= (a + data.length - 1) >>> PAGE_SHIFT && data.length; f++) {
       this.markDirty(f);
+      if (this.watchFrame[f]) this.watchedWrite(a, data.length);
       if (!this.codeFrame[f]) continue;
       const from = Math.max(a, f << PAGE_SHIFT);
       this.codeWrite(from, Math.min(a + data.length, (f + 1) << PAGE_SHIFT) - from);

@@ -13,11 +13,14 @@ import { PAGE_MASK, PAGE_SHIFT, PhysicalMemory } from './memory.js';
 const TLB_BITS = 8;
 export const TLB_SIZE = 1 << TLB_BITS;
 /**
- * TLB permission bits: user may read, user may write, supervisor may write, and T_D: a
- * write needs no other work (the dirty bit is set, the frame holds no cached code and is
- * marked written since the last snapshot).
+ * TLB permission bits: user may read, user may write, supervisor may write; T_PD: the
+ * page-table entry's dirty bit was set when the entry was filled. And two bits that only
+ * say the frame needs no attention (an entry without them is still a hit, taken on the
+ * slow path): T_D, a write needs no other work (dirty bit set, no cached code in the
+ * frame, frame marked written since the last snapshot, not watched); T_R, a read needs
+ * none (the frame is not watched).
  */
-const T_UR = 1, T_UW = 2, T_SW = 4, T_D = 8;
+const T_UR = 1, T_UW = 2, T_SW = 4, T_D = 8, T_R = 16, T_PD = 32;
 const PAGE_SIZE = 1 << PAGE_SHIFT;
 const PAGE_SIZE_MINUS_4 = PAGE_SIZE - 4;
 
@@ -39,8 +42,10 @@ export class Mmu extends Alu {
   protected readonly tlbFrame = new Int32Array(TLB_SIZE);
   protected readonly tlbPerm = new Uint8Array(TLB_SIZE);
   /** Permission bits a read / write needs at the current CPL. */
-  protected readNeed = 0;
+  protected readNeed = T_R;
   protected writeNeed = T_SW | T_D;
+  /** Bytes the data access being translated touches (0: an instruction fetch, which watches ignore). */
+  protected accessSize = 0;
 
   // Decoded instructions by physical frame (only frames that hold code), then by offset in the frame.
   protected readonly code = new Map<number, Insn[]>();
@@ -77,7 +82,7 @@ export class Mmu extends Alu {
   }
   protected setCpl(cpl: number): void {
     this.cpl = cpl;
-    this.readNeed = cpl === 3 ? T_UR : 0;
+    this.readNeed = cpl === 3 ? T_UR | T_R : T_R;
     this.writeNeed = cpl === 3 ? T_UW | T_D : T_SW | T_D;
     this.forgetFetch();
   }
@@ -122,9 +127,33 @@ export class Mmu extends Alu {
     const slot = vpn & (TLB_SIZE - 1);
     if (this.tlbTag[slot] === vpn) {
       const need = write ? this.writeNeed : this.readNeed;
-      if ((this.tlbPerm[slot] & need) === need) return ((this.tlbFrame[slot] << PAGE_SHIFT) | (linear & PAGE_MASK)) >>> 0;
+      const perm = this.tlbPerm[slot];
+      if ((perm & need) === need) return ((this.tlbFrame[slot] << PAGE_SHIFT) | (linear & PAGE_MASK)) >>> 0;
+      if (this.slowHit(perm, need, write)) return this.frameAccess(slot, linear, write);
     }
     return this.walk(linear >>> 0, write, this.cpl === 3);
+  }
+  /**
+   * Whether an entry that lacks only T_D or T_R is a hit: it is, on hardware, as long as
+   * the rights are there (and, for a write, the dirty bit is set: setting it needs a walk).
+   * Using the entry rather than walking again keeps a stale entry's translation, as the
+   * TLB would, whatever the debugger and snapshots do to these bits.
+   */
+  private slowHit(perm: number, need: number, write: boolean): boolean {
+    const rights = need & ~(T_D | T_R);
+    return (perm & rights) === rights && (!write || (perm & T_PD) !== 0);
+  }
+  /** A TLB hit that needed attention: the frame marked written, watches checked. */
+  private frameAccess(slot: number, linear: number, write: boolean): number {
+    const frame = this.tlbFrame[slot];
+    const mem = this.mem;
+    const pa = ((frame << PAGE_SHIFT) | (linear & PAGE_MASK)) >>> 0;
+    if (write) {
+      mem.markDirty(frame);
+      if (!mem.codeFrame[frame] && !mem.watchFrame[frame]) this.tlbPerm[slot] |= T_D;
+    }
+    if (mem.watchFrame[frame] && this.accessSize > 0 && mem.checkWatch(pa, this.accessSize, write)) this.watchHit();
+    return pa;
   }
   /**
    * Linear → physical for a supervisor access whatever the CPL (the hypervisor copying to
@@ -135,9 +164,13 @@ export class Mmu extends Alu {
     if (this.cr0 >= 0) return linear >>> 0;
     const vpn = linear >>> PAGE_SHIFT;
     const slot = vpn & (TLB_SIZE - 1);
+    // The hypervisor's own accesses are Xen's, not the guest's: no watch sees them here.
+    this.accessSize = 0;
     if (this.tlbTag[slot] === vpn) {
       const need = write ? T_SW | T_D : 0;
-      if ((this.tlbPerm[slot] & need) === need) return ((this.tlbFrame[slot] << PAGE_SHIFT) | (linear & PAGE_MASK)) >>> 0;
+      const perm = this.tlbPerm[slot];
+      if ((perm & need) === need) return ((this.tlbFrame[slot] << PAGE_SHIFT) | (linear & PAGE_MASK)) >>> 0;
+      if (this.slowHit(perm, need, write)) return this.frameAccess(slot, linear, write);
     }
     const cr2 = this.cr2;
     try {
@@ -163,9 +196,9 @@ export class Mmu extends Alu {
     const wp = (this.cr0 & CR0_WP) !== 0;
     if (user && !userOk) return this.pageFault(linear, code | PFEC_P);
     if (write && !writable && (user || wp)) return this.pageFault(linear, code | PFEC_P);
-    if (!(pde & PTE_A)) mem.write32(pdeAddr, pde | PTE_A);
+    if (!(pde & PTE_A)) mem.updateEntry(pdeAddr, pde | PTE_A);
     const newPte = pte | PTE_A | (write ? PTE_D : 0);
-    if (newPte !== pte) mem.write32(pteAddr, newPte);
+    if (newPte !== pte) mem.updateEntry(pteAddr, newPte);
     const vpn = linear >>> PAGE_SHIFT;
     const slot = vpn & (TLB_SIZE - 1);
     this.tlbTag[slot] = vpn;
@@ -174,19 +207,25 @@ export class Mmu extends Alu {
     if (frame < this.tlbLow) this.tlbLow = frame;
     if (frame > this.tlbHigh) this.tlbHigh = frame;
     if (write) this.mem.markDirty(frame);
-    const plain = (newPte & PTE_D) !== 0 && !this.mem.codeFrame[frame] && this.mem.dirty[frame] === 1;
-    this.tlbPerm[slot] = (userOk ? T_UR : 0) | (userOk && writable ? T_UW : 0) | (writable || !wp ? T_SW : 0) | (plain ? T_D : 0);
-    return (((pte >>> PAGE_SHIFT) << PAGE_SHIFT) | (linear & PAGE_MASK)) >>> 0;
+    const watched = this.mem.watchFrame[frame] !== 0;
+    const dirty = (newPte & PTE_D) !== 0;
+    const plain = dirty && !this.mem.codeFrame[frame] && this.mem.dirty[frame] === 1 && !watched;
+    this.tlbPerm[slot] = (userOk ? T_UR : 0) | (userOk && writable ? T_UW : 0) | (writable || !wp ? T_SW : 0) | (plain ? T_D : 0) | (watched ? 0 : T_R) | (dirty ? T_PD : 0);
+    const pa = (((pte >>> PAGE_SHIFT) << PAGE_SHIFT) | (linear & PAGE_MASK)) >>> 0;
+    if (watched && this.accessSize > 0 && this.mem.checkWatch(pa, this.accessSize, write)) this.watchHit();
+    return pa;
   }
   protected pageFault(linear: number, code: number): never {
     this.cr2 = linear >>> 0;
     throw new CpuFault(PFV, code);
   }
   read8(lin: number): number {
+    this.accessSize = 1;
     return this.mem8[this.translate(lin, false)] | 0;
   }
   read16(lin: number): number {
     if ((lin & PAGE_MASK) === PAGE_MASK) return this.read8(lin) | (this.read8(lin + 1) << 8);
+    this.accessSize = 2;
     const p = this.translate(lin, false);
     const m = this.mem8;
     return (m[p] | (m[p + 1] << 8)) & 0xffff;
@@ -204,6 +243,7 @@ export class Mmu extends Alu {
   }
   protected read32Slow(lin: number): number {
     if ((lin & PAGE_MASK) > PAGE_SIZE_MINUS_4) return (this.read16(lin) | (this.read16(lin + 2) << 16)) >>> 0;
+    this.accessSize = 4;
     const p = this.translate(lin, false);
     if ((p & 3) === 0) return this.mem32[p >>> 2] >>> 0;
     const m = this.mem8;
@@ -211,6 +251,7 @@ export class Mmu extends Alu {
   }
   /** The physical address an `n`-byte write (within a page) goes to; drops the decoded code it touches, if any. */
   protected writeTarget(lin: number, n: number): number {
+    this.accessSize = n;
     const p = this.translate(lin, true);
     if (this.mem.codeFrame[p >>> PAGE_SHIFT]) this.mem.codeWrite(p, n);
     return p;
@@ -262,10 +303,12 @@ export class Mmu extends Alu {
     m[p + 3] = v >>> 24;
   }
   protected checkWritable(lin: number): void {
+    this.accessSize = 0; // a check, not the write (which comes next and is seen then)
     this.translate(lin, true);
   }
   /** Faults unless all four bytes at `lin` may be written (before a read-modify-write). */
   checkWritable32(lin: number): void {
+    this.accessSize = 0;
     this.translate(lin, true);
     if ((lin & PAGE_MASK) > PAGE_SIZE_MINUS_4) this.translate(lin + 3, true);
   }
@@ -286,8 +329,16 @@ export class Mmu extends Alu {
   }
   forgetWriteRights(): void {
     if (this.tlbHigh < 0) return;
-    for (let k = 0; k < TLB_SIZE; k++) this.tlbPerm[k] &= ~T_D;
+    const watched = this.mem.watchFrame;
+    for (let k = 0; k < TLB_SIZE; k++) this.tlbPerm[k] &= watched[this.tlbFrame[k]] ? ~(T_D | T_R) : ~T_D;
   }
+  /** `frame` is watched now: every access to it takes the slow path, which checks the watches. */
+  frameWatched(frame: number): void {
+    if (frame < this.tlbLow || frame > this.tlbHigh) return;
+    for (let k = 0; k < TLB_SIZE; k++) if (this.tlbFrame[k] === frame) this.tlbPerm[k] &= ~(T_D | T_R);
+  }
+  /** This CPU's access hit a watch (see PhysicalMemory.checkWatch): the Cpu stops after the instruction. */
+  protected watchHit(): void {}
   protected forgetFetch(): void {
     this.fetchPage = -1;
     this.codeGen++;
@@ -302,6 +353,7 @@ export class Mmu extends Alu {
     const eip = this.eip;
     const vpn = eip >>> PAGE_SHIFT;
     if (vpn !== this.fetchPage) {
+      this.accessSize = 0;
       const base = this.translate(eip & ~PAGE_MASK, false);
       this.fetchPage = vpn;
       this.fetchBase = base;
@@ -323,6 +375,7 @@ export class Mmu extends Alu {
     let r = decode(buf.subarray(0, n), 0, eip);
     if (!r.ok && r.reason === 'truncated' && n < MAX_INSTRUCTION_LENGTH) {
       // The instruction goes on in the next page: fetch from there too (it may fault).
+      this.accessSize = 0;
       const next = this.translate((eip + n) >>> 0, false);
       for (let k = 0; n < MAX_INSTRUCTION_LENGTH; k++, n++) buf[n] = this.mem8[next + k] | 0;
       r = decode(buf, 0, eip);

@@ -89,22 +89,34 @@ export class History {
     return at;
   }
 
-  /** Puts the machine back as it was at snapshot `i`; later snapshots are dropped (the machine will retake them). */
+  /**
+   * Puts the machine back as it was at snapshot `i`. Later snapshots stay: the machine is
+   * deterministic, so running on as before passes through them again (truncate() them
+   * when it will not).
+   */
   restore(i: number): void {
     if (!(i >= 0 && i < this.snaps.length)) throw new RangeError(`no snapshot ${i}`);
     const mem = this.xen.mem;
+    // What may differ from snapshot i: frames written since the last take or restore, and
+    // frames any later snapshot stored (the machine may be anywhere after i).
     const changed = new Set<number>(mem.takeDirty());
     for (const f of this.untracked) changed.add(f);
     for (let k = i + 1; k < this.snaps.length; k++) for (const f of this.snaps[k].frames) changed.add(f);
-    for (const f of changed) {
-      const list = this.versions.get(f);
-      while (list !== undefined && list.length > 0 && list[list.length - 1].at > i) list.pop();
-      // load() drops decoded code the old bytes replace, on every CPU.
-      mem.load(f << PAGE_SHIFT, this.frameAt(f, i));
-    }
-    this.snaps.length = i + 1;
+    // load() drops decoded code the old bytes replace, on every CPU.
+    for (const f of changed) mem.load(f << PAGE_SHIFT, this.frameAt(f, i));
     this.saver.restore(this.snaps[i].objects);
     mem.takeDirty(); // memory is snapshot i's now: nothing written since
+  }
+
+  /** Drops the snapshots after `i` (the machine will not pass through them again). */
+  truncate(i: number): void {
+    for (let k = i + 1; k < this.snaps.length; k++) {
+      for (const f of this.snaps[k].frames) {
+        const list = this.versions.get(f)!;
+        while (list.length > 0 && list[list.length - 1].at > i) list.pop();
+      }
+    }
+    this.snaps.length = Math.min(this.snaps.length, i + 1);
   }
 
   /** Frame `f` as of snapshot `i`. */

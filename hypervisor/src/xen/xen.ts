@@ -47,11 +47,29 @@ interface Slice {
 export type RunResult =
   | { kind: 'budget' }
   | { kind: 'breakpoint'; address: number; domain: Domain; vcpu: Vcpu }
+  /**
+   * A debugger's stop between two of a vCPU's instructions, where a breakpoint would stop:
+   * its stop target (Cpu.stopAt) was reached, or a stop was requested (a watched address
+   * was accessed; `debugHook` asked for it).
+   */
+  | { kind: 'target' | 'requested'; domain: Domain; vcpu: Vcpu }
+  /** A stop requested while no vCPU ran (a domain ended, dom0 wrote a watched address): at a scheduling point. */
+  | { kind: 'machine' }
   | { kind: 'ended' }
   /** Every live domain is blocked with no event pending and no timer set: nothing will ever wake one. */
   | { kind: 'idle' };
 
+/** What the machine tells a debugger as it happens (`Xen.debugHook`). */
+export type DebugEvent =
+  /** An exception a vCPU raised, before Xen handles it (EIP at a fault's instruction, after a trap's). */
+  | { kind: 'trap'; vcpu: Vcpu; vector: number; errorCode: number; software: boolean }
+  /** A hypercall returned (args are the registers it was made with). */
+  | { kind: 'hypercall'; vcpu: Vcpu; number: number; args: readonly number[]; result: number }
+  /** A domain stopped running: shut down or crashed. */
+  | { kind: 'ended'; domain: Domain };
+
 const BUDGET: RunResult = Object.freeze({ kind: 'budget' });
+const MACHINE_STOP: RunResult = Object.freeze({ kind: 'machine' });
 const ENDED: RunResult = Object.freeze({ kind: 'ended' });
 const IDLE: RunResult = Object.freeze({ kind: 'idle' });
 
@@ -63,6 +81,16 @@ export class Xen {
   private nextId = 1;
   /** Called after each hypercall (for tracing): domain, number, arguments, result. */
   onHypercall: ((d: Domain, n: number, args: number[], result: number) => void) | null = null;
+  /**
+   * A debugger's view of what happens: returning true stops the machine before the vCPU's
+   * next instruction (or, with no vCPU running, at the next scheduling point). The stop is
+   * one a breakpoint could make, so it changes nothing the machine does afterwards.
+   */
+  debugHook: ((e: DebugEvent) => boolean) | null = null;
+  /** When set, only this vCPU runs (a debugger stepping one thread while the others stay paused). */
+  only: Vcpu | null = null;
+  /** A stop asked for while no vCPU ran. */
+  private machineStop = false;
   /** The machine's clock in cycles since boot (one cycle is one nanosecond of system time). */
   now = 0;
   /** Which runnable domain runs next, and for how long. */
@@ -99,6 +127,8 @@ export class Xen {
       this.mem.write32(l1 * 4096 + i * 4, (i * 4096) | PAGE_PRESENT | PAGE_ACCESSED);
     }
     this.mm = new MemoryManager(this.mem, this.frames);
+    // dom0 or Xen wrote a watched address: the vCPU they act for stops before its next instruction.
+    this.mem.onWatch = () => this.requestStop();
     this.mm.xenL2Entries[(MACH2PHYS_VIRT_START >>> 22) - HYPERVISOR_L2_SLOT] = (l1 * 4096) | PAGE_PRESENT | PAGE_ACCESSED;
   }
 
@@ -215,24 +245,37 @@ export class Xen {
     for (const v of d.vcpus) this.mem.detach(v.cpu);
   }
 
+  /** Stops the running vCPU before its next instruction, or the machine at its next scheduling point. */
+  private requestStop(): void {
+    if (this.current !== null) this.current.cpu.requestStop();
+    else this.machineStop = true;
+  }
+
   private runMachine(budget: number, finished: () => boolean): RunResult {
     const end = this.now + budget;
     for (;;) {
       if (finished()) return ENDED;
-      this.fireTimers();
       // A slice that a budget or a breakpoint cut short goes on as if nothing had stopped
-      // it: running in pieces must give the machine that running whole does.
+      // it: running in pieces must give the machine that running whole does. (Its own loop
+      // fires the timers that are due, as it would have had it not stopped.)
       let slice = this.suspended;
       this.suspended = null;
-      if (slice !== null && !slice.v.runnable) {
-        // Paused, downed or ended between runs: the slice ends here.
+      if (slice !== null && (!slice.v.runnable || (this.only !== null && slice.v !== this.only))) {
+        // Paused, downed or ended between runs, or another vCPU is to run alone: the slice ends here.
         this.endSlice(slice);
         slice = null;
       }
       if (slice === null) {
+        this.fireTimers();
+        if (this.machineStop) {
+          this.machineStop = false;
+          return MACHINE_STOP;
+        }
         const runnable = this.runnable;
         runnable.length = 0;
-        for (const v of this.allVcpus()) if (v.runnable) runnable.push(v);
+        if (this.only !== null) {
+          if (this.only.runnable) runnable.push(this.only);
+        } else for (const v of this.allVcpus()) if (v.runnable) runnable.push(v);
         if (runnable.length === 0) {
           // Time passes with every vCPU blocked: on to the next timer (or the end of the budget).
           const wake = this.nextDeadline();
@@ -292,8 +335,8 @@ export class Xen {
       }
       this.sliceChanged = false;
       const stop = cpu.run(Math.min(limit, end) - cpu.cycles);
-      if (stop.kind === 'breakpoint') {
-        stopped = { kind: 'breakpoint', address: stop.address, domain: d, vcpu: v };
+      if (stop.kind === 'breakpoint' || stop.kind === 'target' || stop.kind === 'requested') {
+        stopped = stop.kind === 'breakpoint' ? { kind: 'breakpoint', address: stop.address, domain: d, vcpu: v } : { kind: stop.kind, domain: d, vcpu: v };
         suspend = true;
         break;
       }
@@ -304,6 +347,7 @@ export class Xen {
     }
     this.current = null;
     this.slice = null;
+    if (d.state.kind !== 'running' && this.debugHook?.({ kind: 'ended', domain: d })) this.machineStop = true;
     const ran = cpu.cycles - start;
     this.now = cpu.cycles;
     v.cycles += ran;
@@ -328,6 +372,7 @@ export class Xen {
   /** An exception the vCPU stopped for: Xen's emulation, the fast system-call path, or the guest's handler. */
   private exception(v: Vcpu, vector: number, errorCode: number, software: boolean): void {
     const d = v.d;
+    if (this.debugHook?.({ kind: 'trap', vcpu: v, vector, errorCode, software })) v.cpu.requestStop();
     if (software && vector === SYSCALL_VECTOR && v.traps.has(SYSCALL_VECTOR)) {
       // The fast system-call path: Xen installs the guest's int 0x80 gate in the real
       // IDT, so the kernel is entered without a hypervisor transition.
@@ -402,8 +447,14 @@ export class Xen {
   private service(v: Vcpu): void {
     v.d.counters.transitions++;
     v.cpu.cycles += TRANSITION_CYCLES;
-    hypercall(this, v.d, this.onHypercall);
+    hypercall(this, v.d, this.onHypercall === null && this.debugHook === null ? null : this.traced);
   }
+
+  /** Hypercall results for the tracer and the debugger. */
+  private readonly traced = (d: Domain, n: number, args: number[], result: number): void => {
+    this.onHypercall?.(d, n, args, result);
+    if (this.debugHook?.({ kind: 'hypercall', vcpu: d.active, number: n, args, result })) d.active.cpu.requestStop();
+  };
 
   /**
    * Hypercalls are handled where the vCPU makes them, without leaving the CPU's run loop;
