@@ -6,7 +6,7 @@
 
 import {
   assemble, elfToImage, formatDiagnostic, isElfError, lineColumn, readElf32, withBuiltins, writeElf32,
-  type Image, type SourceProvider,
+  type Image, type LineRow, type SourceProvider,
 } from '../../asm/src/index.js';
 import { SECTOR } from '../../hypervisor/src/xen/backends/blkback.js';
 import type { DomainSpec } from '../../hypervisor/src/xen/boot.js';
@@ -47,6 +47,8 @@ export interface LoadedDomain {
   image: Image;
   /** The kernel file. */
   kernel: string;
+  /** For a program assembled here: each macro invocation line, at the addresses of the code it expanded to. */
+  callSites: LineRow[];
 }
 
 export type LoadResult = { ok: true; domains: LoadedDomain[] } | { ok: false; errors: LaunchError[] };
@@ -113,11 +115,13 @@ interface KernelOptions {
 }
 
 function fromKernel(path: string, files: LaunchFiles, args: LaunchArgs, o: KernelOptions, from?: { file: string; line: number; column: number }): LoadResult {
-  const image = SOURCE.test(path) ? assembleSource(path, files, args.includeDirs ?? []) : readElf(path, files);
-  if (!('entry' in image)) {
+  const assembled = SOURCE.test(path) ? assembleSource(path, files, args.includeDirs ?? []) : readElf(path, files);
+  if (!('image' in assembled)) {
+    const image = assembled;
     if (from) for (const e of image.errors) e.message = `${e.message} (kernel of ${from.file}:${from.line})`;
     return image;
   }
+  const { image, callSites } = assembled;
   const disks: NonNullable<DomainSpec['disks']> = [];
   for (const spec of o.disks) {
     const [target, , vdev, mode] = spec.split(',').map((s) => s.trim());
@@ -133,10 +137,12 @@ function fromKernel(path: string, files: LaunchFiles, args: LaunchArgs, o: Kerne
     segments: image.sections.filter((s) => s.alloc).map((s) => ({ vaddr: s.vaddr, data: s.bytes, memsz: s.size })),
     notes: image.notes.map((n) => ({ type: n.type, desc: n.desc })),
   }, name: o.name, memoryKiB: o.memoryKiB, vcpus: o.vcpus, cmdline: o.cmdline, weight: o.weight, disks, vifs: o.vifs };
-  return { ok: true, domains: [{ spec, image, kernel: path }] };
+  return { ok: true, domains: [{ spec, image, kernel: path, callSites }] };
 }
 
-function assembleSource(path: string, files: LaunchFiles, includeDirs: readonly string[]): Image | { ok: false; errors: LaunchError[] } {
+type Loaded = { image: Image; callSites: LineRow[] } | { ok: false; errors: LaunchError[] };
+
+function assembleSource(path: string, files: LaunchFiles, includeDirs: readonly string[]): Loaded {
   const text = files.readText(path);
   if (text === null) return fail(path, `cannot read '${path}'`);
   const provider: SourceProvider = withBuiltins({
@@ -163,14 +169,25 @@ function assembleSource(path: string, files: LaunchFiles, includeDirs: readonly 
   if (!r.ok || errors.length > 0) return { ok: false, errors: errors.length > 0 ? errors : [{ file: path, line: 1, column: 1, message: 'assembly failed' }] };
   // Through ELF and back: the debugger reads the same DWARF line table gdb would.
   const elf = readElf32(writeElf32(r.image, { compDir: dirName(path) }));
-  return isElfError(elf) ? fail(path, `internal: the ELF written for ${path} does not read back: ${elf.message}`) : elfToImage(elf);
+  if (isElfError(elf)) return fail(path, `internal: the ELF written for ${path} does not read back: ${elf.message}`);
+  const callSites: LineRow[] = [];
+  for (const row of r.listing) {
+    if (row.bytes.length === 0) continue;
+    for (const frame of row.line.stack) {
+      const f = r.files[frame.span.file];
+      if (frame.kind !== 'macro' || !f) continue;
+      const at = lineColumn(f, frame.span.start);
+      callSites.push({ address: row.address, file: f.path, line: at.line, column: at.column });
+    }
+  }
+  return { image: elfToImage(elf), callSites };
 }
 
-function readElf(path: string, files: LaunchFiles): Image | { ok: false; errors: LaunchError[] } {
+function readElf(path: string, files: LaunchFiles): Loaded {
   const bytes = files.readBytes(path);
   if (bytes === null) return fail(path, `cannot read '${path}'`);
   const elf = readElf32(bytes);
-  return isElfError(elf) ? fail(path, elf.message) : elfToImage(elf);
+  return isElfError(elf) ? fail(path, elf.message) : { image: elfToImage(elf), callSites: [] };
 }
 
 function fromConfig(path: string, files: LaunchFiles, args: LaunchArgs): LoadResult {

@@ -11,7 +11,7 @@ import { loadLaunch } from '../src/launch.js';
 
 const SEEDS = join(__dirname, '..', '..', 'seeds');
 
-export function bootSeed(...programs: string[]): Machine {
+export function bootSeedMachine(...programs: string[]): Machine {
   const r = loadLaunch({ program: programs.map((p) => join(SEEDS, p)) }, nodeFiles);
   if (!r.ok) throw new Error(JSON.stringify(r.errors));
   const m = bootMachine(r.domains.map((d) => d.spec));
@@ -53,7 +53,7 @@ const CASES: [string, string[], number][] = [
 describe('machine history', () => {
   for (const [name, programs, cycles] of CASES) {
     it(`${name}: restoring any snapshot and running on repeats the run`, () => {
-      const m = bootSeed(...programs);
+      const m = bootSeedMachine(...programs);
       const history = new History(m.xen, m.backends);
       const steps = 12;
       const piece = Math.ceil(cycles / steps);
@@ -86,7 +86,7 @@ describe('machine history', () => {
   }
 
   it('restores without dropping later snapshots, and any of them again', () => {
-    const m = bootSeed('pingpong/ping.cfg', 'pingpong/pong.cfg');
+    const m = bootSeedMachine('pingpong/ping.cfg', 'pingpong/pong.cfg');
     const history = new History(m.xen, m.backends);
     const marks: string[] = [];
     for (let i = 0; i < 6; i++) {
@@ -103,7 +103,7 @@ describe('machine history', () => {
   });
 
   it('keeps only the frames written between snapshots', () => {
-    const m = bootSeed('events.xasm');
+    const m = bootSeedMachine('events.xasm');
     const history = new History(m.xen, m.backends);
     history.take();
     const base = history.bytes;

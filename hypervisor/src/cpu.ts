@@ -203,6 +203,11 @@ export class Cpu extends Exec implements BlockHost, SavesItself {
     this.requestStop();
   }
 
+  /** Going on from here runs the instruction at EIP even if it has a breakpoint (as after a breakpoint stop). */
+  skipBreakpointHere(): void {
+    this.resumeAt = this.eip >>> 0;
+  }
+
   /** Whether a stop is requested and not yet taken. */
   get stopPending(): boolean {
     return this.stopRequested;

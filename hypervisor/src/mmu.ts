@@ -103,6 +103,9 @@ export class Mmu extends Alu {
     else this.breakpointPages.delete(page);
     this.forgetFetch();
   }
+  hasBreakpoint(linear: number): boolean {
+    return this.breakpoints.has(linear >>> 0);
+  }
   clearBreakpoints(): void {
     this.breakpoints.clear();
     this.breakpointPages.clear();
