@@ -8,6 +8,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 export const ENTRIES = [
   { in: join(root, 'cli/src/main.ts'), out: join(root, 'dist/xenolab.mjs') },
+  { in: join(root, 'cli/src/dap.ts'), out: join(root, 'dist/xenolab-dap.mjs') },
 ];
 
 export async function bundle() {
@@ -20,6 +21,8 @@ export async function bundle() {
     target: 'node20',
     sourcemap: true,
     logLevel: 'warning',
+    // CommonJS dependencies (@vscode/debugadapter) require Node's modules: give them a require.
+    banner: { js: "import { createRequire as __xenolabRequire } from 'node:module'; const require = __xenolabRequire(import.meta.url);" },
   })));
 }
 

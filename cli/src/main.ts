@@ -10,6 +10,7 @@ import {
 } from '../../asm/src/index.js';
 import { disassembleFile, describeImage } from './inspect.js';
 import { nodeProvider } from './nodeProvider.js';
+import { serveDap } from './dap.js';
 import { SECTOR, type DiskImage } from '../../hypervisor/src/xen/backends/blkback.js';
 import { parseDomainConfig } from '../../hypervisor/src/xen/xlcfg.js';
 import { guestImage, readElfImage, runDomains, type DomainToRun, type RunArgs } from './run.js';
@@ -45,6 +46,9 @@ commands:
                          disassemble an ELF32 executable (or a flat binary loaded
                          at ADDR) in NASM syntax
   xen-inc [-o OUT]       print the built-in ${XEN_INCLUDE_NAME} (so nasm can use it)
+  dap                    the debug adapter: speaks the Debug Adapter Protocol on
+                         stdin/stdout (launch with "program": a guest source, ELF or
+                         xl.cfg file, or a list of them)
 `;
 
 class UsageError extends Error {}
@@ -277,6 +281,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'list': return cmdRun(rest, true);
       case 'demo': return cmdDemo(rest);
       case 'xen-inc': return cmdXenInc(rest);
+      case 'dap': return await serveDap();
       case 'help': case '--help': case '-h':
         process.stdout.write(USAGE);
         return 0;

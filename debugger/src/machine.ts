@@ -28,6 +28,8 @@ export type Position =
 interface Run {
   only: Vcpu | null;
   end: Position;
+  /** A change the debugger made to the stopped machine (a register, memory, console input): repeated as made. */
+  edit?: () => void;
 }
 
 /** Why the machine stopped, as the debugger reports it. */
@@ -113,6 +115,19 @@ export class DebugMachine {
 
   pause(): void {
     this.pauseRequested = true;
+  }
+
+  /** Whether the machine is repeating runs for a reverse request (its output was seen already). */
+  get isReplaying(): boolean {
+    return this.replaying;
+  }
+
+  /** Changes the stopped machine; the change joins the timeline (the future is dropped first). */
+  edit(apply: () => void): void {
+    this.beginForward();
+    apply();
+    this.runs.push({ only: null, end: { kind: 'time', now: this.xen.now }, edit: apply });
+    this.cursor = { done: this.runs.length, partial: null };
   }
 
   // ---- Forwards ----------------------------------------------------------------------------
@@ -319,6 +334,10 @@ export class DebugMachine {
     try {
       for (; run <= last; run++) {
         const r = this.runs[run];
+        if (r.edit !== undefined) {
+          r.edit();
+          continue;
+        }
         const end = run < until.done ? r.end : until.partial!;
         // A run that ended at a breakpoint ended where a search must find it (the present excepted).
         const got = this.repeat(r.only, end, target, searching ? (stop, at) => found(stop, run, at) : null, run !== last);

@@ -1,9 +1,11 @@
 // A domain's program as the debugger sees it: symbols and the line table (from the ELF's
 // DWARF .debug_line), plus, for programs assembled on the fly, the lines that invoked a
-// macro (DWARF puts a macro's instructions on the lines of its body; a breakpoint on the
-// invoking line must stop at them too).
+// macro. DWARF puts a macro's instructions on the lines of its body; the debugger shows
+// the built-in xen.inc macros (HYPERCALL, ...) as the line that invoked them, like a
+// library call, and steps through the user's own macros line by line. A breakpoint on an
+// invoking line stops where its expansion starts.
 
-import type { Image, LineRow } from '../../asm/src/index.js';
+import { BUILTIN_PREFIX, type Image, type LineRow } from '../../asm/src/index.js';
 
 export interface Location {
   file: string;
@@ -11,32 +13,71 @@ export interface Location {
   column: number;
 }
 
+const key = (file: string, line: number) => `${line}:${file}`;
+
 export class Program {
-  /** Code rows (in executable sections), by address. */
+  /** Every instruction address the tables know, ascending. */
+  private readonly addresses: number[];
+  /** DWARF rows in code, by address. */
   private readonly rows: LineRow[];
-  /** Labels in allocated sections, by address. */
+  /** Per address: the innermost macro invocation outside the built-in includes. */
+  private readonly site = new Map<number, LineRow>();
+  /** (file, line) → addresses where a run of that line's instructions starts. */
+  private readonly starts = new Map<string, number[]>();
   private readonly labels: { name: string; address: number }[];
   private readonly byName = new Map<string, number>();
   private readonly code: { start: number; end: number }[];
-  /** (file, line) → addresses where a run of that line's instructions starts. */
-  private readonly lineStarts = new Map<string, number[]>();
+  /** Files with macro invocations that made code. */
+  readonly callSiteFiles: string[];
 
   constructor(readonly image: Image, callSites: readonly LineRow[] = []) {
     this.code = image.sections.filter((s) => s.exec && s.alloc).map((s) => ({ start: s.vaddr, end: s.vaddr + s.size }));
     this.rows = image.lines.filter((r) => this.isCode(r.address)).sort((a, b) => a.address - b.address);
+    const sites = callSites.filter((r) => this.isCode(r.address));
+    for (const r of sites) if (!r.file.startsWith(BUILTIN_PREFIX)) this.site.set(r.address, r); // later = inner
+    this.addresses = [...new Set([...this.rows.map((r) => r.address), ...sites.map((r) => r.address)])].sort((a, b) => a - b);
+    this.callSiteFiles = [...new Set(sites.map((r) => r.file))];
+    // Each view of where an instruction is (its own line, the line shown, every invocation
+    // line around it) marks where runs of a line start.
+    const views: Map<number, string>[] = [new Map(), new Map()];
+    for (const a of this.addresses) {
+      const own = this.own(a);
+      if (own) views[0].set(a, key(own.file, own.line));
+      const shown = this.locate(a);
+      if (shown) views[1].set(a, key(shown.file, shown.line));
+    }
+    const bySite = new Map<string, Set<number>>();
+    for (const r of sites) {
+      const k = key(r.file, r.line);
+      if (!bySite.has(k)) bySite.set(k, new Set());
+      bySite.get(k)!.add(r.address);
+    }
+    const add = (k: string, a: number) => {
+      const list = this.starts.get(k) ?? [];
+      if (!list.includes(a)) list.push(a);
+      this.starts.set(k, list);
+    };
+    this.addresses.forEach((a, i) => {
+      const prev = i > 0 ? this.addresses[i - 1] : -1;
+      for (const view of views) {
+        const k = view.get(a);
+        if (k !== undefined && view.get(prev) !== k) add(k, a);
+      }
+    });
+    const index = new Map(this.addresses.map((a, i) => [a, i]));
+    for (const [k, set] of bySite) {
+      for (const a of set) {
+        const i = index.get(a)!;
+        if (i === 0 || !set.has(this.addresses[i - 1])) add(k, a);
+      }
+    }
+    for (const list of this.starts.values()) list.sort((a, b) => a - b);
     for (const s of image.symbols) this.byName.set(s.name, s.value >>> 0);
-    const allocated = image.sections.filter((s) => s.alloc);
+    const allocated = new Set(image.sections.filter((s) => s.alloc).map((s) => s.name));
     this.labels = image.symbols
-      .filter((s) => s.section !== null && allocated.some((x) => x.name === s.section))
+      .filter((s) => s.section !== null && allocated.has(s.section))
       .map((s) => ({ name: s.name, address: s.value >>> 0 }))
       .sort((a, b) => a.address - b.address);
-    for (const r of [...this.rows, ...callSites.filter((r) => this.isCode(r.address))]) {
-      const key = lineKey(r.file, r.line);
-      const list = this.lineStarts.get(key) ?? [];
-      if (!list.includes(r.address)) list.push(r.address);
-      this.lineStarts.set(key, list);
-    }
-    for (const list of this.lineStarts.values()) list.sort((a, b) => a - b);
   }
 
   get entry(): number {
@@ -52,8 +93,8 @@ export class Program {
     return this.code.some((c) => address >= c.start && address < c.end);
   }
 
-  /** The source line of the instruction at `address` (null outside the program's code). */
-  locate(address: number): Location | null {
+  /** The DWARF row of the instruction at `address`. */
+  private own(address: number): Location | null {
     if (!this.isCode(address)) return null;
     const r = this.rows;
     let lo = 0, hi = r.length - 1, found = -1;
@@ -65,20 +106,40 @@ export class Program {
     return found < 0 ? null : { file: r[found].file, line: r[found].line, column: r[found].column };
   }
 
-  /** Whether `address` starts a row of the line table (the first instruction of a line's run). */
+  /** The line shown for the instruction at `address` (null outside the program's code). */
+  locate(address: number): Location | null {
+    const own = this.own(address);
+    if (own === null || !own.file.startsWith(BUILTIN_PREFIX)) return own;
+    const s = this.site.get(this.instructionAt(address));
+    return s ? { file: s.file, line: s.line, column: s.column } : own;
+  }
+
+  /** The known instruction address at or before `address`. */
+  private instructionAt(address: number): number {
+    const a = this.addresses;
+    let lo = 0, hi = a.length - 1, found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (a[mid] <= address) (found = mid), (lo = mid + 1);
+      else hi = mid - 1;
+    }
+    return found < 0 ? -1 : a[found];
+  }
+
+  /** Whether `address` starts a run of the line shown for it (stepping by line stops there). */
   isLineStart(address: number): boolean {
     const l = this.locate(address);
-    return l !== null && (this.lineStarts.get(lineKey(l.file, l.line))?.includes(address) ?? false);
+    return l !== null && (this.starts.get(key(l.file, l.line))?.includes(address) ?? false);
   }
 
   /** Addresses where the instructions of `file`:`line` start (empty: no code there). */
   addressesOf(file: string, line: number): number[] {
-    return this.lineStarts.get(lineKey(file, line)) ?? [];
+    return this.starts.get(key(file, line)) ?? [];
   }
 
   /** The nearest line at or after `line` in `file` with code, within `within` lines. */
   nextCodeLine(file: string, line: number, within = 0): number | null {
-    for (let l = line; l <= line + within; l++) if (this.lineStarts.has(lineKey(file, l))) return l;
+    for (let l = line; l <= line + within; l++) if (this.starts.has(key(file, l))) return l;
     return null;
   }
 
@@ -86,7 +147,7 @@ export class Program {
     return this.byName.get(name);
   }
 
-  /** The label at or before `address`, with the offset from it. */
+  /** The label at or before `address`, with the offset from it (a non-local one where several share the address). */
   labelAt(address: number): { name: string; offset: number } | null {
     const l = this.labels;
     let lo = 0, hi = l.length - 1, found = -1;
@@ -96,7 +157,6 @@ export class Program {
       else hi = mid - 1;
     }
     if (found < 0) return null;
-    // Prefer a non-local label (NASM's `.x` locals belong to the one before them).
     let k = found;
     while (k > 0 && l[k].name.startsWith('.') && l[k - 1].address === l[k].address) k--;
     return { name: l[k].name, offset: address - l[k].address };
@@ -116,8 +176,4 @@ export class Program {
   get labelNames(): string[] {
     return this.labels.map((l) => l.name);
   }
-}
-
-function lineKey(file: string, line: number): string {
-  return `${line}:${file}`;
 }

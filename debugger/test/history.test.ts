@@ -102,6 +102,19 @@ describe('machine history', () => {
     expect(history.length).toBe(6);
   });
 
+  it('leaves the host\'s hooks alone: one installed after a snapshot survives restoring it', () => {
+    const m = bootSeedMachine('hello.xasm');
+    const history = new History(m.xen, m.backends);
+    history.take();
+    const seen: string[] = [];
+    m.domains[0].onConsole = (text) => seen.push(text);
+    m.xen.debugHook = () => false;
+    history.restore(0);
+    expect(m.xen.debugHook).not.toBeNull();
+    m.xen.runAll(2_000_000);
+    expect(seen.join('')).toContain('Hello');
+  });
+
   it('keeps only the frames written between snapshots', () => {
     const m = bootSeedMachine('events.xasm');
     const history = new History(m.xen, m.backends);

@@ -33,7 +33,7 @@ describe('debug machine', () => {
   for (const [name, programs] of [['events', ['events.xasm']], ['pingpong', ['pingpong/ping.cfg', 'pingpong/pong.cfg']], ['smp', ['smp/smp.cfg']]] as const) {
     it(`${name}: step back retraces single steps exactly, across snapshots`, async () => {
       const { m } = boot(...programs);
-      const dm = new DebugMachine(m, Infinity, 400); // snapshots every 400 cycles: steps back cross several
+      const dm = new DebugMachine(m, Infinity, 600); // snapshots every 600 cycles: steps back cross several
       // Get going first (boot, timers), then step one vCPU and remember every state.
       await dm.forward(STOP_ALL, { cycles: 3000 });
       const v = dm.vcpus[0];
@@ -42,7 +42,7 @@ describe('debug machine', () => {
       expect(dm.stepInstruction(v, STOP_ALL).kind).toBe('step');
       const seen: string[] = [state(dm)];
       let last = 'step';
-      for (let i = 0; i < 300 && last === 'step'; i++) {
+      for (let i = 0; i < 160 && last === 'step'; i++) {
         last = dm.stepInstruction(v, STOP_ALL).kind;
         seen.push(state(dm)); // the last may be where the domain ended
       }

@@ -17,6 +17,13 @@ export interface SavesItself {
   [SNAPSHOT](): (() => void) | null;
 }
 
+/**
+ * Fields that hold the host's callbacks into the machine (a tracer, the debugger's hook,
+ * console output): wiring set from outside, not machine state, so never saved or
+ * restored (a hook installed after a snapshot must survive going back to it).
+ */
+const isHostHook = (key: string) => /^on[A-Z]/.test(key) || key.endsWith('Hook');
+
 type TypedArray = Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;
 
 /** One object's saved fields and how to write them back. */
@@ -81,13 +88,13 @@ export class ObjectSaver {
         saved.push({ o, restore: () => { o.clear(); for (const v of items) o.add(v); } });
       } else {
         const rec = o as Record<string, unknown>;
-        const keys = Object.keys(rec);
+        const keys = Object.keys(rec).filter((k) => !isHostHook(k));
         const values = keys.map((k) => rec[k]);
         values.forEach(visit);
         saved.push({
           o,
           restore: () => {
-            for (const k of Object.keys(rec)) if (!keys.includes(k)) delete rec[k];
+            for (const k of Object.keys(rec)) if (!keys.includes(k) && !isHostHook(k)) delete rec[k];
             for (let i = 0; i < keys.length; i++) rec[keys[i]] = values[i];
           },
         });
