@@ -11,7 +11,11 @@ const only = process.argv[2];
 for (const name of readdirSync(benchDir).filter((f) => f.endsWith('.bench.ts')).sort()) {
   if (only && !name.includes(only)) continue;
   const outfile = join(tmpdir(), `xenolab-${name.replace(/\.ts$/, '')}-${process.pid}.mjs`);
-  await build({ entryPoints: [join(benchDir, name)], outfile, bundle: true, platform: 'node', format: 'esm', logLevel: 'warning' });
+  await build({
+    entryPoints: [join(benchDir, name)], outfile, bundle: true, platform: 'node', format: 'esm', logLevel: 'warning',
+    // CommonJS dependencies (the DAP test client) require Node's modules: give them a require.
+    banner: { js: "import { createRequire as __xenolabRequire } from 'node:module'; const require = __xenolabRequire(import.meta.url);" },
+  });
   const mod = await import(pathToFileURL(outfile).href);
-  mod.run();
+  await mod.run();
 }

@@ -11,7 +11,21 @@ export const ENTRIES = [
   { in: join(root, 'cli/src/dap.ts'), out: join(root, 'dist/xenolab-dap.mjs') },
 ];
 
+/** The debug adapter for a browser's web worker (the playground): no Node modules. */
+const WORKER = {
+  entryPoints: [join(root, 'debugger/src/worker.ts')],
+  outfile: join(root, 'dist/xenolab-dap-worker.js'),
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2022',
+  sourcemap: true,
+  logLevel: 'warning',
+  alias: { events: join(root, 'debugger/src/web/events.ts'), url: join(root, 'debugger/src/web/url.ts') },
+};
+
 export async function bundle() {
+  await build(WORKER);
   await Promise.all(ENTRIES.map((e) => build({
     entryPoints: [e.in],
     outfile: e.out,

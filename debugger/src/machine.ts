@@ -98,8 +98,8 @@ export class DebugMachine {
   }
 
   /** Bytes the snapshots hold, and how many there are. */
-  get snapshotStats(): { snapshots: number; bytes: number } {
-    return { snapshots: this.history.length, bytes: this.history.bytes };
+  get snapshotStats(): { snapshots: number; bytes: number; base: number } {
+    return { snapshots: this.history.length, bytes: this.history.bytes, base: this.history.baseBytes };
   }
 
   /** Whether the machine is at the start of its timeline (nothing to go back to). */

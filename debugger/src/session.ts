@@ -788,7 +788,7 @@ export class XenDebugSession extends DebugSession {
         return text_(views.ringText(machine(), rest.join(' ')));
       case 'snapshots': {
         const s = dm().snapshotStats;
-        return `${s.snapshots} snapshots, ${(s.bytes / 1048576).toFixed(1)} MiB`;
+        return `${s.snapshots} snapshots, ${(s.bytes / 1048576).toFixed(1)} MiB (${(s.base / 1048576).toFixed(1)} MiB of it the first copy of machine memory)`;
       }
       default:
         return null;

@@ -42,7 +42,7 @@ describe('debug machine', () => {
       expect(dm.stepInstruction(v, STOP_ALL).kind).toBe('step');
       const seen: string[] = [state(dm)];
       let last = 'step';
-      for (let i = 0; i < 160 && last === 'step'; i++) {
+      for (let i = 0; i < 100 && last === 'step'; i++) {
         last = dm.stepInstruction(v, STOP_ALL).kind;
         seen.push(state(dm)); // the last may be where the domain ended
       }

@@ -61,6 +61,11 @@ export class History {
     return (this.base?.length ?? 0) + this.snaps.reduce((a, s) => a + s.bytes, 0);
   }
 
+  /** Bytes of the full copy of memory made at the first snapshot. */
+  get baseBytes(): number {
+    return this.base?.length ?? 0;
+  }
+
   /** Records the machine as it is now; returns the snapshot's index. */
   take(): number {
     const { xen } = this;
