@@ -71,6 +71,9 @@ export class DebugMachine {
   /** Where the machine is: after `done` runs, and, when a reverse request stopped inside the next one, at `partial`. */
   private cursor: { done: number; partial: Position | null } = { done: 0, partial: null };
   private lastSnapshotAt = 0;
+  /** Host time spent running since the last snapshot, and what the last snapshot took (ms). */
+  private runMsSinceSnapshot = 0;
+  private snapshotMs = 0;
   /** The policy in force; NEVER while repeating runs that only have to reach a point. */
   private policy: StopPolicy = NEVER;
   private replaying = false;
@@ -80,7 +83,7 @@ export class DebugMachine {
   /** Set by pause(): a forward run stops at its next look. */
   private pauseRequested = false;
 
-  constructor(readonly machine: Machine, readonly maxCycles = Infinity, readonly spacing = 1_000_000) {
+  constructor(readonly machine: Machine, readonly maxCycles = Infinity, readonly spacing = 250_000) {
     this.xen = machine.xen;
     this.domains = machine.domains;
     this.history = new History(this.xen, machine.backends);
@@ -187,13 +190,16 @@ export class DebugMachine {
     const t = target?.kind === 'top' ? target : null;
     if (t) (t.vcpu.cpu.stopAt = t.instructions), (t.vcpu.cpu.stopAtCycles = t.cycles);
     let r: RunResult;
+    const t0 = performance.now();
     try {
-      r = xen.runAll(Math.min(CHUNK, this.maxCycles - xen.now, until - xen.now));
+      // Chunks no longer than the snapshot spacing, so that snapshots are that close.
+      r = xen.runAll(Math.min(CHUNK, this.spacing, this.maxCycles - xen.now, until - xen.now));
     } finally {
       if (t) t.vcpu.cpu.stopAt = -1;
       xen.only = null;
       this.policy = NEVER;
     }
+    this.runMsSinceSnapshot += performance.now() - t0;
     this.record(only, r);
     const stop = this.classify(r, policy, false, t);
     // Going on from a stop runs the instruction it stopped at, breakpoint or not.
@@ -242,17 +248,25 @@ export class DebugMachine {
     }
   }
 
-  /** Appends a run to the timeline, and a snapshot when one is due. */
+  /**
+   * Appends a run to the timeline, and a snapshot when one is due: `spacing` cycles after
+   * the last, and once the machine has run at least ten times as long as that snapshot
+   * took (a machine of many domains costs more to save: its snapshots spread out rather
+   * than slow it down). Where snapshots fall changes nothing the machine does.
+   */
   private record(only: Vcpu | null, r: RunResult): void {
     this.runs.push({ only, end: this.positionAfter(r) });
     this.cursor = { done: this.runs.length, partial: null };
-    if (this.xen.now - this.lastSnapshotAt >= this.spacing) this.takeSnapshot();
+    if (this.xen.now - this.lastSnapshotAt >= this.spacing && this.runMsSinceSnapshot >= 10 * this.snapshotMs) this.takeSnapshot();
   }
 
   private takeSnapshot(): void {
+    const t0 = performance.now();
     this.history.take();
     this.snapshotRun.push(this.runs.length);
     this.lastSnapshotAt = this.xen.now;
+    this.snapshotMs = performance.now() - t0;
+    this.runMsSinceSnapshot = 0;
   }
 
   private positionAfter(r: RunResult): Position {

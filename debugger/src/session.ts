@@ -32,7 +32,7 @@ export interface XenLaunchArguments extends DebugProtocol.LaunchRequestArguments
   maxCycles?: number;
   /** 'step' (default): stepping runs only the stepped vCPU; 'off': every vCPU runs while one steps. */
   schedulerLocking?: 'step' | 'off';
-  /** Cycles of machine time between snapshots (reverse debugging): memory against stepBack time. */
+  /** Cycles of machine time between snapshots (reverse debugging): memory against stepBack time (at least; see DebugMachine). */
   snapshotSpacing?: number;
 }
 
@@ -139,7 +139,7 @@ export class XenDebugSession extends DebugSession {
       const machine = bootMachine(loaded.domains.map((d) => d.spec));
       if ('error' in machine) throw new RequestError(machine.error);
       this.guests = machine.domains.map((domain, i) => ({ domain, program: new Program(loaded.domains[i].image, loaded.domains[i].callSites) }));
-      const dm = new DebugMachine(machine, args.maxCycles ?? Infinity, args.snapshotSpacing ?? 1_000_000);
+      const dm = new DebugMachine(machine, args.maxCycles ?? Infinity, args.snapshotSpacing ?? 250_000);
       this.dm = dm;
       this.launchArgs = args;
       this.bps = new Breakpoints(this.guests, sameFile);
