@@ -7,6 +7,7 @@ import { elfToImage, isElfError, readElf32, type Image } from '../../asm/src/ind
 import { hypercallByNumber, xenConstantGroup, xenErrnoByValue } from '../../isa/src/index.js';
 import { EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP } from '../../hypervisor/src/cpu.js';
 import { bootMachine, type DomainSpec } from '../../hypervisor/src/xen/boot.js';
+import { xlList } from '../../debugger/src/views.js';
 import type { Domain } from '../../hypervisor/src/xen/domain.js';
 import type { GuestImage } from '../../hypervisor/src/xen/image.js';
 
@@ -83,23 +84,9 @@ export function runDomains(domains: readonly DomainToRun[], args: RunArgs, out: 
     }
   }
   for (const c of consoles) c.end();
-  if (args.list) out(listDomains(doms));
+  if (args.list) out(xlList(xen));
   const codes = doms.map((d) => report(d, args, idle, err));
   return codes.includes(CRASH_EXIT) ? CRASH_EXIT : codes.includes(IDLE_EXIT) ? IDLE_EXIT : codes.includes(LIMIT_EXIT) ? LIMIT_EXIT : Math.max(...codes);
-}
-
-/** The domains as `xl list` shows them: name, id, memory (MiB), vCPUs, state flags, CPU time (s). */
-export function listDomains(doms: readonly Domain[]): string {
-  const rows = doms.map((d) => {
-    // xl's state flags: r(unning) b(locked) p(aused) s(hutdown) c(rashed) d(ying)
-    const s = d.state.kind;
-    const up = d.vcpus.filter((v) => v.up);
-    const blocked = up.length > 0 && up.every((v) => v.blocked);
-    const flags = [s === 'running' && !blocked && !d.paused ? 'r' : '-', s === 'running' && blocked ? 'b' : '-', d.paused ? 'p' : '-', s === 'shutdown' ? 's' : '-', s === 'crashed' ? 'c' : '-', '-'].join('');
-    return [d.name.padEnd(40), String(d.domain).padStart(5), String(Math.round((d.pages * 4) / 1024)).padStart(6), String(up.length).padStart(6), flags.padStart(11), (d.counters.cycles / 1e9).toFixed(3).padStart(10)].join('');
-  });
-  const header = ['Name'.padEnd(40), 'ID'.padStart(5), 'Mem'.padStart(6), 'VCPUs'.padStart(6), 'State'.padStart(11), 'Time(s)'.padStart(10)].join('');
-  return [header, ...rows].join('\n') + '\n';
 }
 
 /** A domain's console output, written as it comes: as is, or in whole lines after a prefix. */

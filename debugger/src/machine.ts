@@ -83,7 +83,9 @@ export class DebugMachine {
   /** Set by pause(): a forward run stops at its next look. */
   private pauseRequested = false;
 
-  constructor(readonly machine: Machine, readonly maxCycles = Infinity, readonly spacing = 250_000) {
+  constructor(readonly machine: Machine, readonly maxCycles = Infinity, readonly spacing = 250_000,
+    /** How many times as long as a snapshot took the machine must run before the next (0: spacing alone decides). */
+    readonly snapshotCost = 10) {
     this.xen = machine.xen;
     this.domains = machine.domains;
     this.history = new History(this.xen, machine.backends);
@@ -156,12 +158,16 @@ export class DebugMachine {
     }
   }
 
-  /** One instruction of `v`, the others paused unless `v` cannot run alone (blocked: then all run until it does). */
-  stepInstruction(v: Vcpu, policy: StopPolicy, alone = true): Stop {
+  /**
+   * One instruction of `v`, the others paused unless `v` cannot run alone (blocked: then
+   * all run until it does). Yields between chunks, so a pause request gets in.
+   */
+  async stepInstruction(v: Vcpu, policy: StopPolicy, alone = true, yieldEvery?: () => Promise<void>): Promise<Stop> {
     this.beginForward();
+    this.pauseRequested = false;
     const target: Position = { kind: 'top', vcpu: v, instructions: v.cpu.instructions + 1, cycles: 0 };
     let only: Vcpu | null = alone ? v : null;
-    for (let chunks = 0; ; chunks++) {
+    for (;;) {
       const stop = this.forwardChunk(policy, only, target, Infinity);
       if (stop !== null) {
         if (stop.kind === 'idle' && only !== null) {
@@ -171,7 +177,8 @@ export class DebugMachine {
         return stop;
       }
       if (only !== null && !v.runnable) only = null;
-      if (this.pauseRequested || chunks > 64) {
+      if (yieldEvery) await yieldEvery();
+      if (this.pauseRequested) {
         this.pauseRequested = false;
         return { kind: 'pause' };
       }
@@ -257,7 +264,7 @@ export class DebugMachine {
   private record(only: Vcpu | null, r: RunResult): void {
     this.runs.push({ only, end: this.positionAfter(r) });
     this.cursor = { done: this.runs.length, partial: null };
-    if (this.xen.now - this.lastSnapshotAt >= this.spacing && this.runMsSinceSnapshot >= 10 * this.snapshotMs) this.takeSnapshot();
+    if (this.xen.now - this.lastSnapshotAt >= this.spacing && this.runMsSinceSnapshot >= this.snapshotCost * this.snapshotMs) this.takeSnapshot();
   }
 
   private takeSnapshot(): void {

@@ -15,6 +15,17 @@ export interface Location {
 
 const key = (file: string, line: number) => `${line}:${file}`;
 
+/** The index of the last element of ascending `list` whose `at(x)` is at most `address` (-1: none). */
+function lastAtOrBefore<T>(list: readonly T[], address: number, at: (x: T) => number): number {
+  let lo = 0, hi = list.length - 1, found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (at(list[mid]) <= address) (found = mid), (lo = mid + 1);
+    else hi = mid - 1;
+  }
+  return found;
+}
+
 export class Program {
   /** Every instruction address the tables know, ascending. */
   private readonly addresses: number[];
@@ -96,14 +107,9 @@ export class Program {
   /** The DWARF row of the instruction at `address`. */
   private own(address: number): Location | null {
     if (!this.isCode(address)) return null;
-    const r = this.rows;
-    let lo = 0, hi = r.length - 1, found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (r[mid].address <= address) (found = mid), (lo = mid + 1);
-      else hi = mid - 1;
-    }
-    return found < 0 ? null : { file: r[found].file, line: r[found].line, column: r[found].column };
+    const found = lastAtOrBefore(this.rows, address, (r) => r.address);
+    const r = this.rows[found];
+    return found < 0 ? null : { file: r.file, line: r.line, column: r.column };
   }
 
   /** The line shown for the instruction at `address` (null outside the program's code). */
@@ -116,14 +122,8 @@ export class Program {
 
   /** The known instruction address at or before `address`. */
   private instructionAt(address: number): number {
-    const a = this.addresses;
-    let lo = 0, hi = a.length - 1, found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (a[mid] <= address) (found = mid), (lo = mid + 1);
-      else hi = mid - 1;
-    }
-    return found < 0 ? -1 : a[found];
+    const found = lastAtOrBefore(this.addresses, address, (a) => a);
+    return found < 0 ? -1 : this.addresses[found];
   }
 
   /** Whether `address` starts a run of the line shown for it (stepping by line stops there). */
@@ -150,12 +150,7 @@ export class Program {
   /** The label at or before `address`, with the offset from it (a non-local one where several share the address). */
   labelAt(address: number): { name: string; offset: number } | null {
     const l = this.labels;
-    let lo = 0, hi = l.length - 1, found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (l[mid].address <= address) (found = mid), (lo = mid + 1);
-      else hi = mid - 1;
-    }
+    const found = lastAtOrBefore(l, address, (x) => x.address);
     if (found < 0) return null;
     let k = found;
     while (k > 0 && l[k].name.startsWith('.') && l[k - 1].address === l[k].address) k--;

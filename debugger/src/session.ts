@@ -471,7 +471,7 @@ export class XenDebugSession extends DebugSession {
         stop = await this.runTo(v, (eip + insn.insn.length) >>> 0, v.cpu.regs[ESP] >>> 0, alone);
         if (stop.kind !== 'breakpoint' || stop.vcpu !== v || (v.cpu.eip >>> 0) !== ((eip + insn.insn.length) >>> 0)) return stop;
         stop = { kind: 'step', vcpu: v };
-      } else stop = dm.stepInstruction(v, this.policy, alone);
+      } else stop = await dm.stepInstruction(v, this.policy, alone, yieldToEvents);
       if (stop.kind !== 'step') return stop;
       if (byInstruction) return stop;
       const here = v.cpu.eip >>> 0;

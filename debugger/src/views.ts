@@ -133,7 +133,7 @@ export function domainList(xen: Xen, args: DomainsArguments = {}): DomainsBody {
   return { now: xen.now, domains: domains.map(domainInfo) };
 }
 
-/** `xl list`: the columns of listDomains in cli/src/run.ts (name, id, MiB, vCPUs, state flags, CPU seconds). */
+/** `xl list` (also `xenolab list`): name, id, MiB, vCPUs, state flags, CPU seconds. */
 export function xlList(xen: Xen): string {
   const rows = [...xen.domains.values()].sort((a, b) => a.domain - b.domain).map((d) => {
     const s = d.state.kind;

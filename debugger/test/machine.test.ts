@@ -33,17 +33,17 @@ describe('debug machine', () => {
   for (const [name, programs] of [['events', ['events.xasm']], ['pingpong', ['pingpong/ping.cfg', 'pingpong/pong.cfg']], ['smp', ['smp/smp.cfg']]] as const) {
     it(`${name}: step back retraces single steps exactly, across snapshots`, async () => {
       const { m } = boot(...programs);
-      const dm = new DebugMachine(m, Infinity, 600); // snapshots every 600 cycles: steps back cross several
+      const dm = new DebugMachine(m, Infinity, 600, 0); // snapshots every 600 cycles: steps back cross several
       // Get going first (boot, timers), then step one vCPU and remember every state.
       await dm.forward(STOP_ALL, { cycles: 3000 });
       const v = dm.vcpus[0];
       // From the first step on: a step back goes to where the vCPU was between two
       // instructions, which a stop at a time (as above) need not be.
-      expect(dm.stepInstruction(v, STOP_ALL).kind).toBe('step');
+      expect((await dm.stepInstruction(v, STOP_ALL)).kind).toBe('step');
       const seen: string[] = [state(dm)];
       let last = 'step';
       for (let i = 0; i < 100 && last === 'step'; i++) {
-        last = dm.stepInstruction(v, STOP_ALL).kind;
+        last = (await dm.stepInstruction(v, STOP_ALL)).kind;
         seen.push(state(dm)); // the last may be where the domain ended
       }
       expect(seen.length).toBeGreaterThan(50);
@@ -54,7 +54,7 @@ describe('debug machine', () => {
       }
       // And forwards again from the past: the same states (the future was dropped and is made anew).
       for (let i = 1; i < 20; i++) {
-        dm.stepInstruction(v, STOP_ALL);
+        await dm.stepInstruction(v, STOP_ALL);
         expect(state(dm)).toBe(seen[i]);
       }
     });
@@ -62,7 +62,7 @@ describe('debug machine', () => {
 
   it('reverse-continue lands on each earlier breakpoint hit, in reverse order', async () => {
     const { m, programs } = boot('pingpong/ping.cfg', 'pingpong/pong.cfg');
-    const dm = new DebugMachine(m, Infinity, 200_000);
+    const dm = new DebugMachine(m, Infinity, 200_000, 0);
     // A breakpoint where ping sends its token: hit once a round, between the other domain's turns.
     const ping = m.domains[0];
     const address = programs[0].symbol('send_token')!;

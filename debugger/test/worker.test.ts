@@ -27,7 +27,7 @@ describe('debug adapter in a web worker', () => {
         for (const w of [...waiters]) if (w.test(m)) waiters.splice(waiters.indexOf(w), 1), w.resolve(m);
       },
       onmessage: null as ((e: { data: unknown }) => void) | null,
-      setTimeout, clearTimeout, atob, btoa, TextEncoder, TextDecoder, URL,
+      setTimeout, clearTimeout, atob, btoa, TextEncoder, TextDecoder, URL, performance,
     };
     const context = createContext({ ...worker, self: undefined });
     runInContext('self = globalThis;', context);
