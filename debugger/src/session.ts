@@ -59,6 +59,8 @@ export class XenDebugSession extends DebugSession {
   private log = new views.HypercallLog();
   private exception: ExceptionStop | null = null;
   private ended = false;
+  /** Memory the client has read (its memory views), with what it saw: a stop that changes it sends a memory event. */
+  private readonly shown = new Map<string, { reference: string; offset: number; count: number; data: string }>();
 
   constructor(private readonly files: LaunchFiles) {
     super();
@@ -369,7 +371,7 @@ export class XenDebugSession extends DebugSession {
         reason = 'data breakpoint';
         v = stop.vcpu ?? v;
         const h = stop.hit;
-        description = `${h.write ? 'write' : 'read'} of ${h.size} bytes at machine address ${hex(h.address)}`;
+        description = `${h.write ? 'write' : 'read'} of ${h.size} bytes at machine address ${hex(h.address)}${h.by === 'host' ? ' by Xen or dom0' : ''}`;
         break;
       }
       case 'event': {
@@ -407,6 +409,7 @@ export class XenDebugSession extends DebugSession {
     if (description !== undefined) ev.body.description = description;
     if (text !== undefined) ev.body.text = text;
     this.sendEvent(ev);
+    this.memoryEvents();
   }
 
   protected override continueRequest(response: DebugProtocol.ContinueResponse, args: DebugProtocol.ContinueArguments): void {
@@ -647,12 +650,36 @@ export class XenDebugSession extends DebugSession {
 
   protected override readMemoryRequest(response: DebugProtocol.ReadMemoryResponse, args: DebugProtocol.ReadMemoryArguments): void {
     this.handle(response, () => {
-      const { v, address } = this.resolve(args.memoryReference, args.offset ?? 0);
       const count = Math.max(0, Math.min(args.count, 1 << 20));
-      const mem = this.machine.xen.mem;
-      const bytes = v === null ? (mem.contains(address, 1) ? mem.bytes.slice(address, Math.min(mem.size, address + count)) : new Uint8Array(0)) : readGuest(v, address, count);
-      return { address: hex(address), data: base64(bytes), unreadableBytes: count - bytes.length };
+      const { address, data, unreadable } = this.readRange(args.memoryReference, args.offset ?? 0, count);
+      const key = `${args.memoryReference}+${args.offset ?? 0}`;
+      this.shown.delete(key);
+      this.shown.set(key, { reference: args.memoryReference, offset: args.offset ?? 0, count, data });
+      if (this.shown.size > 32) this.shown.delete(this.shown.keys().next().value!);
+      return { address: hex(address), data, unreadableBytes: unreadable };
     });
+  }
+
+  private readRange(reference: string, offset: number, count: number): { address: number; data: string; unreadable: number } {
+    const { v, address } = this.resolve(reference, offset);
+    const mem = this.machine.xen.mem;
+    const bytes = v === null ? (mem.contains(address, 1) ? mem.bytes.slice(address, Math.min(mem.size, address + count)) : new Uint8Array(0)) : readGuest(v, address, count);
+    return { address, data: base64(bytes), unreadable: count - bytes.length };
+  }
+
+  /** After a stop: a memory event for each range a memory view shows whose bytes changed. */
+  private memoryEvents(): void {
+    for (const r of this.shown.values()) {
+      let now: string;
+      try {
+        now = this.readRange(r.reference, r.offset, r.count).data;
+      } catch {
+        continue; // a reference to the focused thread's space, with no thread: nothing to compare
+      }
+      if (now === r.data) continue;
+      r.data = now;
+      this.sendEvent(new MemoryEvent(r.reference, r.offset, r.count));
+    }
   }
 
   protected override writeMemoryRequest(response: DebugProtocol.WriteMemoryResponse, args: DebugProtocol.WriteMemoryArguments): void {

@@ -229,6 +229,59 @@ describe('debug adapter', () => {
     expect((await top()).frame.line).toBe(lineOf(TRAPS, 'mov eax, [victim]                   ; faults'));
   });
 
+  it('stops when dom0 writes a watched machine address (the block backend answering in the ring)', async () => {
+    const cfg = join(SEEDS, 'blkfront', 'blkfront.cfg');
+    const stopped = await start({ program: cfg, stopOnEntry: true });
+    const t = stopped.body.threadId!;
+    // The ring's rsp_prod (sring: req_prod, req_event, rsp_prod, ...), by machine address.
+    const va = Number((await dc.evaluateRequest({ expression: 'ring + 8', context: 'watch' })).body.memoryReference);
+    const pt = (await dc.evaluateRequest({ expression: `pt ${va}`, context: 'repl' })).body.result;
+    const machine = /-> machine (0x[0-9a-f]+)/i.exec(pt)?.[1] ?? /machine address (0x[0-9a-f]+)/i.exec(pt)?.[1];
+    expect(machine, pt).toBeDefined();
+    const info = await dc.customRequest('dataBreakpointInfo', { name: `m:${machine}`, bytes: 4 });
+    expect(info.body.dataId).toMatch(/^m:/);
+    await dc.customRequest('setDataBreakpoints', { breakpoints: [{ dataId: info.body.dataId, accessType: 'write' }] });
+    // First the guest's own SHARED_RING_INIT store, then dom0's response.
+    const first = await continueTo(t);
+    expect(first.body.reason).toBe('data breakpoint');
+    expect(first.body.description).not.toMatch(/dom0/);
+    const second = await continueTo(t);
+    expect(second.body.reason).toBe('data breakpoint');
+    expect(second.body.description).toMatch(/by Xen or dom0/);
+    const rsp = await dc.evaluateRequest({ expression: '[ring + 8]', context: 'watch' });
+    expect(Number(rsp.body.result.slice(0, 10))).toBeGreaterThan(0);
+    const rings = await dc.customRequest('xen/rings', { domain: 1 });
+    const name = rings.body.rings.find((r: { kind: string }) => r.kind === 'blkif').name;
+    expect((await dc.evaluateRequest({ expression: `ring ${name}`, context: 'repl' })).body.result).toMatch(/rsp_prod/);
+  });
+
+  it('stops on a domain crash and a shutdown by filter', async () => {
+    const stopped = await start({ program: join(ROOT, 'debugger', 'test', 'fixtures', 'crash.xasm') }, () => dc.setExceptionBreakpointsRequest({ filters: ['crash'] }));
+    expect(stopped.body.reason).toBe('exception');
+    expect(stopped.body.description).toMatch(/dom1 \(crash\) crashed/);
+    expect(stopped.body.text).toMatch(/general protection|#GP/);
+    await dc.stop();
+    const s2 = await start({ program: HELLO }, () => dc.setExceptionBreakpointsRequest({ filters: ['shutdown'] }));
+    expect(s2.body.description).toMatch(/shut down/);
+  });
+
+  it('sends a memory event after a step that changes memory a memory view shows', async () => {
+    const loop = lineOf(HELLO, 'mov [edi + xencons_interface.out + ecx], al');
+    const stopped = await start({ program: HELLO }, () => dc.setBreakpointsRequest({ source: { path: HELLO }, breakpoints: [{ line: loop }] }));
+    const t = stopped.body.threadId!;
+    const target = (await dc.evaluateRequest({ expression: 'edi + xencons_interface.out + ecx', context: 'watch' })).body.memoryReference!;
+    await dc.customRequest('readMemory', { memoryReference: target, count: 4 });
+    const events: DebugProtocol.MemoryEvent[] = [];
+    dc.on('memory', (e: DebugProtocol.MemoryEvent) => events.push(e));
+    await next(t, 'instruction'); // the store into the console ring
+    await new Promise((r) => setTimeout(r, 50));
+    expect(events.map((e) => e.body.memoryReference)).toContain(target);
+    events.length = 0;
+    await next(t, 'instruction'); // inc edx: memory unchanged
+    await new Promise((r) => setTimeout(r, 50));
+    expect(events).toEqual([]);
+  });
+
   it('steps back and reverse-continues to states equal to those recorded going forward', async () => {
     const loop = lineOf(HELLO, 'mov al, [ring_line + ebx]');
     const stopped = await start({ program: HELLO, snapshotSpacing: 2000 }, () => dc.setBreakpointsRequest({ source: { path: HELLO }, breakpoints: [{ line: loop }] }));

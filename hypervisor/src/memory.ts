@@ -43,6 +43,8 @@ export interface WatchHit {
   readonly address: number;
   readonly size: number;
   readonly write: boolean;
+  /** Made by a vCPU's instruction, or by Xen or dom0 (a hypercall's copy, a backend's response). */
+  readonly by: 'guest' | 'host';
 }
 
 export class PhysicalMemory implements SavesItself {
@@ -95,10 +97,10 @@ export class PhysicalMemory implements SavesItself {
   }
 
   /** Whether an access of `size` bytes at `a` hits a watch; the first hit is kept for the debugger. */
-  checkWatch(a: number, size: number, write: boolean): boolean {
+  checkWatch(a: number, size: number, write: boolean, by: 'guest' | 'host' = 'guest'): boolean {
     for (const w of this.watches) {
       if ((write ? w.write : w.read) && a < w.start + w.length && w.start < a + size) {
-        this.watchHit ??= { watch: w, address: a, size, write };
+        this.watchHit ??= { watch: w, address: a, size, write, by };
         return true;
       }
     }
@@ -107,7 +109,7 @@ export class PhysicalMemory implements SavesItself {
 
   /** A write from outside the CPUs into a watched frame. */
   private watchedWrite(a: number, size: number): void {
-    if (this.checkWatch(a, size, true)) this.onWatch?.();
+    if (this.checkWatch(a, size, true, 'host')) this.onWatch?.();
   }
 
   markDirty(frame: number): void {

@@ -254,6 +254,10 @@ export class Xen {
   private runMachine(budget: number, finished: () => boolean): RunResult {
     const end = this.now + budget;
     for (;;) {
+      if (this.machineStop) {
+        this.machineStop = false;
+        return MACHINE_STOP;
+      }
       if (finished()) return ENDED;
       // A slice that a budget or a breakpoint cut short goes on as if nothing had stopped
       // it: running in pieces must give the machine that running whole does. (Its own loop
@@ -267,10 +271,6 @@ export class Xen {
       }
       if (slice === null) {
         this.fireTimers();
-        if (this.machineStop) {
-          this.machineStop = false;
-          return MACHINE_STOP;
-        }
         const runnable = this.runnable;
         runnable.length = 0;
         if (this.only !== null) {
