@@ -507,7 +507,9 @@ export class XenDebugSession extends DebugSession {
     const dm = this.machine;
     const program = this.guestOf(v).program;
     const from = program.locate(v.cpu.eip >>> 0);
-    for (let n = 0; n < 10_000; n++) {
+    // A line that loops on itself (`jmp $`) has no start to go back to: give up after a while.
+    const until = performance.now() + 2000;
+    for (let n = 0; performance.now() < until; n++) {
       const stop = dm.stepBack(v);
       if (stop.kind !== 'step' || byInstruction) return stop;
       const here = v.cpu.eip >>> 0;
