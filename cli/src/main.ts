@@ -1,19 +1,18 @@
 // The `xenolab` command: run guest kernels on the simulated Xen, assemble and disassemble
 // them, print the built-in xen.inc; with no command it boots the default seed guest.
 
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   assemble, builtinInclude, flatBinary, formatDiagnostic, formatListing, writeElf32, XEN_INCLUDE_NAME,
   type AssembleResult,
 } from '../../asm/src/index.js';
 import { disassembleFile, describeImage } from './inspect.js';
-import { nodeProvider } from './nodeProvider.js';
+import { nodeFiles, nodeProvider } from './nodeProvider.js';
+import { formatLaunchError, loadLaunch } from '../../debugger/src/launch.js';
 import { serveDap } from './dap.js';
-import { SECTOR, type DiskImage } from '../../hypervisor/src/xen/backends/blkback.js';
-import { parseDomainConfig } from '../../hypervisor/src/xen/xlcfg.js';
-import { guestImage, readElfImage, runDomains, type DomainToRun, type RunArgs } from './run.js';
+import { runDomains, type RunArgs } from './run.js';
 
 const USAGE = `usage: xenolab <command> [options]
 
@@ -191,73 +190,17 @@ function cmdRun(argv: string[], list = false): number {
     else files.push(a);
   }
   if (files.length === 0) files.push(join(seedsDir(), 'hello.xasm'));
-  const domains: DomainToRun[] = [];
-  for (const file of files) {
-    const d = /\.cfg$/i.test(file) ? domainFromConfig(file) : domainFromKernel(file, basename(file).replace(/\.[^.]*$/, ''), args.memoryKiB, args.vcpus);
-    if (d === null) return 1;
-    domains.push(d);
+  // Kernels, ELF files and xl.cfg files load as the debugger loads them; disks are the files themselves.
+  // Includes are searched as nasm does: next to the including file, then in the current directory.
+  const loaded = loadLaunch({ program: files.map((f) => resolve(f)), memoryKiB: args.memoryKiB, vcpus: args.vcpus, includeDirs: [process.cwd()] }, nodeFiles, {
+    writeBack: (path, bytes) => writeFileSync(path, bytes),
+  });
+  for (const w of loaded.warnings) process.stderr.write(formatLaunchError(w) + '\n');
+  if (!loaded.ok) {
+    for (const e of loaded.errors) process.stderr.write(formatLaunchError(e) + '\n');
+    return 1;
   }
-  const names = new Set<string>();
-  for (const d of domains) {
-    if (names.has(d.name)) {
-      process.stderr.write(`xenolab: two domains are named '${d.name}'\n`);
-      return 1;
-    }
-    names.add(d.name);
-  }
-  return runDomains(domains, args, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
-}
-
-/** A domain from a kernel file (source or ELF), or null after printing why not. */
-function domainFromKernel(path: string, name: string, memoryKiB: number, vcpus = 1): DomainToRun | null {
-  let image;
-  if (/\.(xasm|asm|s|nasm)$/i.test(path)) {
-    const result = assembleFile(path);
-    printDiagnostics(result);
-    if (!result.ok) return null;
-    image = result.image;
-  } else {
-    const read = readElfImage(path);
-    if (typeof read === 'string') {
-      process.stderr.write(`xenolab: ${read}\n`);
-      return null;
-    }
-    image = read;
-  }
-  return { image: guestImage(image), name, memoryKiB, vcpus };
-}
-
-/** A domain from an xl.cfg file (its kernel relative to it), or null after printing why not. */
-function domainFromConfig(path: string): DomainToRun | null {
-  const r = parseDomainConfig(readSource(path));
-  for (const d of r.diagnostics) process.stderr.write(`${path}:${d.line}:${d.column}: ${d.severity}: ${d.message}\n`);
-  if (!r.ok) return null;
-  const c = r.config;
-  const kernel = resolve(dirname(path), c.kernel);
-  if (!existsSync(kernel)) {
-    process.stderr.write(`${path}: kernel '${c.kernel}' not found (looked at ${kernel})\n`);
-    return null;
-  }
-  const d = domainFromKernel(kernel, c.name, c.memoryMiB * 1024);
-  if (!d) return null;
-  const disks: { vdev: string; image: DiskImage }[] = [];
-  for (const spec of c.disks) {
-    const file = resolve(dirname(path), spec.target);
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(readFileSync(file));
-    } catch (e) {
-      process.stderr.write(`${path}: disk '${spec.target}' cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})\n`);
-      return null;
-    }
-    if (bytes.length % SECTOR !== 0) {
-      process.stderr.write(`${path}: disk '${spec.target}' is ${bytes.length} bytes, not a whole number of ${SECTOR}-byte sectors\n`);
-      return null;
-    }
-    // Written back when the guest writes or flushes; a write that does not happen loses nothing.
-    disks.push({ vdev: spec.vdev, image: { bytes, writable: spec.writable, written: () => writeFileSync(file, bytes) } });
-  }
-  return { ...d, cmdline: c.extra, weight: c.weight, vcpus: c.vcpus, disks, vifs: c.vifs };
+  return runDomains(loaded.domains.map((d) => d.spec), args, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
 }
 
 function cmdXenInc(argv: string[]): number {

@@ -2,14 +2,11 @@
 // consoles to stdout and exits with the shutdown reason (or 3 for a crash, 124 when the
 // cycle limit ends it first, 125 when it blocks with nothing left to wake it).
 
-import { readFileSync } from 'node:fs';
-import { elfToImage, isElfError, readElf32, type Image } from '../../asm/src/index.js';
 import { hypercallByNumber, xenConstantGroup, xenErrnoByValue } from '../../isa/src/index.js';
 import { EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP } from '../../hypervisor/src/cpu.js';
 import { bootMachine, type DomainSpec } from '../../hypervisor/src/xen/boot.js';
 import { xlList } from '../../debugger/src/views.js';
 import type { Domain } from '../../hypervisor/src/xen/domain.js';
-import type { GuestImage } from '../../hypervisor/src/xen/image.js';
 
 export interface RunArgs {
   maxCycles: number;
@@ -21,20 +18,7 @@ export interface RunArgs {
   list?: boolean;
 }
 
-/** The loadable parts of an assembled or read image, as the domain builder takes them. */
-export function guestImage(image: Image): GuestImage {
-  return {
-    entry: image.entry,
-    segments: image.sections.filter((s) => s.alloc).map((s) => ({ vaddr: s.vaddr, data: s.bytes, memsz: s.size })),
-    notes: image.notes.map((n) => ({ type: n.type, desc: n.desc })),
-  };
-}
-
-/** An ELF file's image, or an error message. */
-export function readElfImage(path: string): Image | string {
-  const elf = readElf32(new Uint8Array(readFileSync(path)));
-  return isElfError(elf) ? `${path}: ${elf.message}` : elfToImage(elf);
-}
+export { guestImage } from '../../debugger/src/launch.js';
 
 const SHUTDOWN_NAMES = new Map((xenConstantGroup('SHUTDOWN')?.constants ?? []).map((c) => [c.value, c.name.replace('SHUTDOWN_', '')]));
 const CRASH_EXIT = 3;
@@ -43,11 +27,6 @@ const IDLE_EXIT = 125;
 
 /** A domain to boot: its image and how to build it. */
 export type DomainToRun = DomainSpec;
-
-/** Boots one image as a domain (see runDomains). */
-export function runImage(image: GuestImage, name: string, args: RunArgs, out: (s: string) => void, err: (s: string) => void): number {
-  return runDomains([{ image, name, memoryKiB: args.memoryKiB, vcpus: args.vcpus }], args, out, err);
-}
 
 /**
  * Boots the domains (ids 1, 2, ... in order) on one simulated machine, writes their

@@ -10,6 +10,7 @@ import {
 } from '../../asm/src/index.js';
 import { SECTOR } from '../../hypervisor/src/xen/backends/blkback.js';
 import type { DomainSpec } from '../../hypervisor/src/xen/boot.js';
+import type { GuestImage } from '../../hypervisor/src/xen/image.js';
 import { parseDomainConfig } from '../../hypervisor/src/xen/xlcfg.js';
 
 /** File access for a launch; paths are absolute, '/'-separated. */
@@ -39,6 +40,12 @@ export interface LaunchError {
   line: number;
   column: number;
   message: string;
+  severity?: 'error' | 'warning';
+}
+
+/** `file:line:col: error: message`, as compilers print it. */
+export function formatLaunchError(e: LaunchError): string {
+  return `${e.file}:${e.line}:${e.column}: ${e.severity ?? 'error'}: ${e.message}`;
 }
 
 export interface LoadedDomain {
@@ -51,7 +58,24 @@ export interface LoadedDomain {
   callSites: LineRow[];
 }
 
-export type LoadResult = { ok: true; domains: LoadedDomain[] } | { ok: false; errors: LaunchError[] };
+export type LoadResult = { ok: true; domains: LoadedDomain[]; warnings: LaunchError[] } | { ok: false; errors: LaunchError[]; warnings: LaunchError[] };
+
+export interface LoadOptions {
+  /**
+   * Disks are served from their files and written back when the guest writes (the CLI).
+   * Without it each disk is a copy, so that going back in time can undo the guest's writes.
+   */
+  writeBack?: (path: string, bytes: Uint8Array) => void;
+}
+
+/** The loadable parts of an assembled or read image, as the domain builder takes them. */
+export function guestImage(image: Image): GuestImage {
+  return {
+    entry: image.entry,
+    segments: image.sections.filter((s) => s.alloc).map((s) => ({ vaddr: s.vaddr, data: s.bytes, memsz: s.size })),
+    notes: image.notes.map((n) => ({ type: n.type, desc: n.desc })),
+  };
+}
 
 export function dirName(path: string): string {
   const i = path.lastIndexOf('/');
@@ -72,16 +96,18 @@ export function joinPath(dir: string, rel: string): string {
 
 const SOURCE = /\.(xasm|asm|s|nasm)$/i;
 
-export function loadLaunch(args: LaunchArgs, files: LaunchFiles): LoadResult {
+export function loadLaunch(args: LaunchArgs, files: LaunchFiles, opts: LoadOptions = {}): LoadResult {
   const programs = Array.isArray(args.program) ? args.program : [args.program];
   if (programs.length === 0 || programs.some((p) => typeof p !== 'string' || p === '')) return fail('', 'launch needs "program": a guest source, an ELF file or an xl.cfg file (or a list of them)');
   const domains: LoadedDomain[] = [];
   const errors: LaunchError[] = [];
+  const warnings: LaunchError[] = [];
+  const ctx: Context = { files, args, opts, warnings };
   const cmdline = Array.isArray(args.args) ? args.args.join(' ') : args.args;
   for (const program of programs) {
     const r = /\.cfg$/i.test(program)
-      ? fromConfig(program, files, args)
-      : fromKernel(program, files, args, {
+      ? fromConfig(program, ctx)
+      : fromKernel(program, ctx, {
         name: baseName(program).replace(/\.[^.]*$/, ''), memoryKiB: args.memoryKiB ?? 16384, vcpus: args.vcpus ?? 1, cmdline,
         disks: args.disks ?? [],
       });
@@ -93,11 +119,18 @@ export function loadLaunch(args: LaunchArgs, files: LaunchFiles): LoadResult {
     if (names.has(d.spec.name)) errors.push({ file: d.kernel, line: 1, column: 1, message: `two domains are named '${d.spec.name}'` });
     names.add(d.spec.name);
   }
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, domains };
+  return errors.length > 0 ? { ok: false, errors, warnings } : { ok: true, domains, warnings };
 }
 
-function fail(file: string, message: string, line = 1, column = 1): { ok: false; errors: LaunchError[] } {
-  return { ok: false, errors: [{ file, line, column, message }] };
+interface Context {
+  files: LaunchFiles;
+  args: LaunchArgs;
+  opts: LoadOptions;
+  warnings: LaunchError[];
+}
+
+function fail(file: string, message: string, line = 1, column = 1): { ok: false; errors: LaunchError[]; warnings: LaunchError[] } {
+  return { ok: false, errors: [{ file, line, column, message }], warnings: [] };
 }
 
 function baseName(path: string): string {
@@ -114,12 +147,12 @@ interface KernelOptions {
   vifs?: DomainSpec['vifs'];
 }
 
-function fromKernel(path: string, files: LaunchFiles, args: LaunchArgs, o: KernelOptions, from?: { file: string; line: number; column: number }): LoadResult {
-  const assembled = SOURCE.test(path) ? assembleSource(path, files, args.includeDirs ?? []) : readElf(path, files);
+function fromKernel(path: string, ctx: Context, o: KernelOptions, from?: { file: string; line: number; column: number }): LoadResult {
+  const { files } = ctx;
+  const assembled = SOURCE.test(path) ? assembleSource(path, ctx) : readElf(path, files);
   if (!('image' in assembled)) {
-    const image = assembled;
-    if (from) for (const e of image.errors) e.message = `${e.message} (kernel of ${from.file}:${from.line})`;
-    return image;
+    if (from) for (const e of assembled.errors) e.message = `${e.message} (kernel of ${from.file}:${from.line})`;
+    return { ok: false, errors: assembled.errors, warnings: [] };
   }
   const { image, callSites } = assembled;
   const disks: NonNullable<DomainSpec['disks']> = [];
@@ -129,20 +162,21 @@ function fromKernel(path: string, files: LaunchFiles, args: LaunchArgs, o: Kerne
     const bytes = files.readBytes(file);
     if (bytes === null) return fail(from?.file ?? path, `disk '${target}' cannot be read (looked at ${file})`, from?.line, from?.column);
     if (bytes.length % SECTOR !== 0) return fail(from?.file ?? path, `disk '${target}' is ${bytes.length} bytes, not a whole number of ${SECTOR}-byte sectors`, from?.line, from?.column);
-    // The debugger works on a copy: going back in time must be able to undo the guest's writes.
-    disks.push({ vdev: vdev ?? 'xvda', image: { bytes: bytes.slice(), writable: mode !== 'ro' && mode !== 'r', written: () => {} } });
+    const writeBack = ctx.opts.writeBack;
+    const image = writeBack
+      ? { bytes, writable: mode !== 'ro' && mode !== 'r', written: () => writeBack(file, bytes) }
+      : { bytes: bytes.slice(), writable: mode !== 'ro' && mode !== 'r', written: () => {} };
+    disks.push({ vdev: vdev ?? 'xvda', image });
   }
-  const spec: DomainSpec = { image: {
-    entry: image.entry,
-    segments: image.sections.filter((s) => s.alloc).map((s) => ({ vaddr: s.vaddr, data: s.bytes, memsz: s.size })),
-    notes: image.notes.map((n) => ({ type: n.type, desc: n.desc })),
-  }, name: o.name, memoryKiB: o.memoryKiB, vcpus: o.vcpus, cmdline: o.cmdline, weight: o.weight, disks, vifs: o.vifs };
-  return { ok: true, domains: [{ spec, image, kernel: path, callSites }] };
+  const spec: DomainSpec = { image: guestImage(image), name: o.name, memoryKiB: o.memoryKiB, vcpus: o.vcpus, cmdline: o.cmdline, weight: o.weight, disks, vifs: o.vifs };
+  return { ok: true, domains: [{ spec, image, kernel: path, callSites }], warnings: [] };
 }
 
-type Loaded = { image: Image; callSites: LineRow[] } | { ok: false; errors: LaunchError[] };
+type Loaded = { image: Image; callSites: LineRow[] } | { ok: false; errors: LaunchError[]; warnings?: LaunchError[] };
 
-function assembleSource(path: string, files: LaunchFiles, includeDirs: readonly string[]): Loaded {
+function assembleSource(path: string, ctx: Context): Loaded {
+  const { files } = ctx;
+  const includeDirs = ctx.args.includeDirs ?? [];
   const text = files.readText(path);
   if (text === null) return fail(path, `cannot read '${path}'`);
   const provider: SourceProvider = withBuiltins({
@@ -160,13 +194,16 @@ function assembleSource(path: string, files: LaunchFiles, includeDirs: readonly 
     },
   });
   const r = assemble({ path, text, provider });
-  const errors = r.diagnostics.filter((d) => d.severity === 'error').map((d): LaunchError => {
+  const located = (d: (typeof r.diagnostics)[number]): LaunchError => {
     const f = r.files[d.span.file];
     const at = f ? lineColumn(f, d.span.start) : { line: 1, column: 1 };
-    const message = formatDiagnostic(d, r.files).split('\n').map((l, i) => (i === 0 ? l.replace(/^.*?: error: /, '') : l)).join('\n');
-    return { file: f?.path ?? path, line: at.line, column: at.column, message };
-  });
-  if (!r.ok || errors.length > 0) return { ok: false, errors: errors.length > 0 ? errors : [{ file: path, line: 1, column: 1, message: 'assembly failed' }] };
+    // The message, and the notes (where in a macro or include it happened) on the lines after it.
+    const message = formatDiagnostic(d, r.files).split('\n').map((l, i) => (i === 0 ? l.replace(/^.*?: (error|warning): /, '') : l)).join('\n');
+    return { file: f?.path ?? path, line: at.line, column: at.column, message, severity: d.severity === 'error' ? 'error' : 'warning' };
+  };
+  ctx.warnings.push(...r.diagnostics.filter((d) => d.severity !== 'error').map(located));
+  const errors = r.diagnostics.filter((d) => d.severity === 'error').map(located);
+  if (!r.ok || errors.length > 0) return { ok: false, errors: errors.length > 0 ? errors : [{ file: path, line: 1, column: 1, message: 'assembly failed' }], warnings: [] };
   // Through ELF and back: the debugger reads the same DWARF line table gdb would.
   const elf = readElf32(writeElf32(r.image, { compDir: dirName(path) }));
   if (isElfError(elf)) return fail(path, `internal: the ELF written for ${path} does not read back: ${elf.message}`);
@@ -190,16 +227,18 @@ function readElf(path: string, files: LaunchFiles): Loaded {
   return isElfError(elf) ? fail(path, elf.message) : { image: elfToImage(elf), callSites: [] };
 }
 
-function fromConfig(path: string, files: LaunchFiles, args: LaunchArgs): LoadResult {
-  const text = files.readText(path);
+function fromConfig(path: string, ctx: Context): LoadResult {
+  const text = ctx.files.readText(path);
   if (text === null) return fail(path, `cannot read '${path}'`);
   const r = parseDomainConfig(text);
-  const errors = r.diagnostics.filter((d) => d.severity === 'error').map((d) => ({ file: path, line: d.line, column: d.column, message: d.message }));
-  if (!r.ok) return { ok: false, errors };
+  const all = r.diagnostics.map((d): LaunchError => ({ file: path, line: d.line, column: d.column, message: d.message, severity: d.severity === 'error' ? 'error' : 'warning' }));
+  ctx.warnings.push(...all.filter((d) => d.severity === 'warning'));
+  if (!r.ok) return { ok: false, errors: all.filter((d) => d.severity === 'error'), warnings: [] };
   const c = r.config;
   const kernel = joinPath(dirName(path), c.kernel);
+  if (ctx.files.readBytes(kernel) === null) return fail(path, `kernel '${c.kernel}' not found (looked at ${kernel})`);
   const disks = c.disks.map((d) => `${joinPath(dirName(path), d.target)},raw,${d.vdev},${d.writable ? 'rw' : 'ro'}`);
-  return fromKernel(kernel, files, args, {
+  return fromKernel(kernel, ctx, {
     name: c.name, memoryKiB: c.memoryMiB * 1024, vcpus: c.vcpus, cmdline: c.extra, weight: c.weight, disks, vifs: c.vifs,
   }, { file: path, line: 1, column: 1 });
 }
