@@ -334,6 +334,35 @@ describe('debug adapter', () => {
     expect((await dc.customRequest('xen/eventChannels', { domain: 1 })).body).toBeTruthy();
   });
 
+  it('an instruction breakpoint, a hypercall error, setting a register, completions and console input', async () => {
+    const file = join(ROOT, 'debugger', 'test', 'fixtures', 'enosys.xasm');
+    const stopped = await start({ program: file, stopOnEntry: true }, () => dc.setExceptionBreakpointsRequest({ filters: ['hypercall-error'] }));
+    const t = stopped.body.threadId!;
+    // An instruction breakpoint two instructions in (mov esp: 5 bytes, mov eax: 5 bytes).
+    const entry = Number((await top(t)).frame.instructionPointerReference);
+    const ib = await dc.customRequest('setInstructionBreakpoints', { breakpoints: [{ instructionReference: `0x${entry.toString(16)}`, offset: 10 }] });
+    expect(ib.body.breakpoints[0].verified).toBe(true);
+    expect((await continueTo(t)).body.reason).toBe('breakpoint');
+    expect(Number((await top(t)).frame.instructionPointerReference)).toBe(entry + 10);
+    // Set EAX (a value is an expression) to another number no hypercall has.
+    const { frame } = await top(t);
+    const regs = (await dc.scopesRequest({ frameId: frame.id })).body.scopes[0];
+    expect((await registers()).eax).toBe('0x0000003f');
+    const set = await dc.setVariableRequest({ variablesReference: regs.variablesReference, name: 'eax', value: '0x40 + 2' });
+    expect(set.body.value).toBe('0x00000042');
+    expect((await registers()).eax).toBe('0x00000042');
+    const err = await continueTo(t);
+    expect(err.body.reason).toBe('exception');
+    expect(err.body.description).toMatch(/hypercall 66 returned -ENOSYS/);
+    expect((await registers()).eax).toBe('0xffffffda'); // -38
+    // Completions in the debug console: registers, labels, commands.
+    const c = await dc.completionsRequest({ text: 'st', column: 3 });
+    expect(c.body.targets.map((x) => x.label)).toContain('stack_top');
+    expect((await dc.completionsRequest({ text: '[e', column: 3 })).body.targets.map((x) => x.label)).toContain('eax');
+    await dc.customRequest('xen/consoleInput', { domain: 1, text: 'hi\n' });
+    await expect(dc.customRequest('xen/consoleInput', { domain: 9, text: 'x' })).rejects.toThrow(/no domain 9/);
+  });
+
   it('answers bad requests with errors and keeps going', async () => {
     const stopped = await start({ program: HELLO, stopOnEntry: true });
     const t = stopped.body.threadId!;
