@@ -1,0 +1,2 @@
+// The language server's analysis core (no LSP types): see analysis/.
+export {};
