@@ -16,7 +16,7 @@ function newestSource() {
       else if (p.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
     }
   };
-  for (const dir of ['isa/src', 'asm/src', 'hypervisor/src', 'protocol/src', 'debugger/src', 'cli/src']) if (existsSync(join(root, dir))) walk(join(root, dir));
+  for (const dir of ['isa/src', 'asm/src', 'hypervisor/src', 'protocol/src', 'server/src', 'debugger/src', 'cli/src']) if (existsSync(join(root, dir))) walk(join(root, dir));
   return newest;
 }
 

@@ -24,8 +24,11 @@ const WORKER = {
   alias: { events: join(root, 'debugger/src/web/events.ts'), url: join(root, 'debugger/src/web/url.ts') },
 };
 
+/** The language server for a browser's web worker. */
+const LSP_WORKER = { ...WORKER, entryPoints: [join(root, 'server/src/browser.ts')], outfile: join(root, 'dist/xenolab-lsp-worker.js'), alias: {} };
+
 export async function bundle() {
-  await build(WORKER);
+  await Promise.all([build(WORKER), build(LSP_WORKER)]);
   await Promise.all(ENTRIES.map((e) => build({
     entryPoints: [e.in],
     outfile: e.out,

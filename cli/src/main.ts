@@ -12,6 +12,7 @@ import { disassembleFile, describeImage } from './inspect.js';
 import { nodeFiles, nodeProvider } from './nodeProvider.js';
 import { formatLaunchError, loadLaunch } from '../../debugger/src/launch.js';
 import { serveDap } from './dap.js';
+import { lint, serveLsp } from './lsp.js';
 import { runDomains, type RunArgs } from './run.js';
 
 const USAGE = `usage: xenolab <command> [options]
@@ -45,6 +46,11 @@ commands:
                          disassemble an ELF32 executable (or a flat binary loaded
                          at ADDR) in NASM syntax
   xen-inc [-o OUT]       print the built-in ${XEN_INCLUDE_NAME} (so nasm can use it)
+  lint FILE... [--rule CODE=SEVERITY]
+                         the language server's diagnostics, as file:line:col: severity
+                         code: message (SEVERITY: error, warning, info, hint or off);
+                         exit status 1 if there are errors
+  lsp --stdio            the language server on stdin/stdout (any LSP client)
   dap                    the debug adapter: speaks the Debug Adapter Protocol on
                          stdin/stdout (launch with "program": a guest source, ELF or
                          xl.cfg file, or a list of them)
@@ -203,6 +209,21 @@ function cmdRun(argv: string[], list = false): number {
   return runDomains(loaded.domains.map((d) => d.spec), args, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
 }
 
+function cmdLint(argv: string[]): number {
+  const files: string[] = [];
+  const rules: Record<string, 'error' | 'warning' | 'info' | 'hint' | 'off'> = {};
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--rule') {
+      const m = /^([\w-]+)=(error|warning|info|hint|off)$/.exec(argv[++i] ?? '');
+      if (!m) throw new UsageError('--rule takes CODE=SEVERITY (error, warning, info, hint or off)');
+      rules[m[1]] = m[2] as (typeof rules)[string];
+    } else if (argv[i].startsWith('-')) throw new UsageError(`unknown option '${argv[i]}'`);
+    else files.push(argv[i]);
+  }
+  if (files.length === 0) throw new UsageError('lint needs files');
+  return lint(files, { rules });
+}
+
 function cmdXenInc(argv: string[]): number {
   const text = builtinInclude(XEN_INCLUDE_NAME) ?? '';
   const o = argv.indexOf('-o');
@@ -225,6 +246,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'demo': return cmdDemo(rest);
       case 'xen-inc': return cmdXenInc(rest);
       case 'dap': return await serveDap();
+      case 'lsp':
+        if (rest[0] !== '--stdio') throw new UsageError('lsp speaks over stdio: xenolab lsp --stdio');
+        return await serveLsp();
+      case 'lint': return cmdLint(rest);
       case 'help': case '--help': case '-h':
         process.stdout.write(USAGE);
         return 0;

@@ -1,0 +1,375 @@
+// The control-flow graph over a program's instructions: basic blocks, their edges (fall
+// through, jumps, conditional branches, calls with the edge back to the instruction after
+// the call), functions (what a call target reaches without following calls), the roots
+// the program may be entered at, dominators, and loops (natural loops from back edges;
+// cycles that are not natural loops, entered in more than one place, count as loops too).
+
+import type { Instr, Program } from './program.js';
+
+export type EdgeKind = 'fall' | 'jump' | 'branch' | 'call' | 'return';
+
+export interface Edge {
+  from: number;
+  to: number;
+  kind: EdgeKind;
+  /** For 'call' and 'return' edges: the function called, or -1 when it is not known (indirect). */
+  callee: number;
+}
+
+export interface Block {
+  id: number;
+  /** Instruction indices first..last, inclusive. */
+  first: number;
+  last: number;
+  succ: Edge[];
+  pred: Edge[];
+  /** A call that leaves the block to code whose target is not known (indirect, or outside the program). */
+  unknownCall: boolean;
+}
+
+export interface Func {
+  id: number;
+  entry: number;
+  /** Blocks reachable from the entry without following calls (a shared tail belongs to each function reaching it). */
+  blocks: number[];
+  /** Blocks of the function that end in a return. */
+  returns: number[];
+  /** Blocks (elsewhere) whose last instruction calls this function. */
+  callers: number[];
+}
+
+export type RootKind = 'entry' | 'function' | 'address-taken' | 'orphan';
+
+export interface Loop {
+  id: number;
+  /** The header block; for a cycle with several entries, its first block. */
+  header: number;
+  blocks: Set<number>;
+  /** Blocks with a back edge to the header. */
+  latches: number[];
+  /** Entered at more than one block (not a natural loop): no trip count. */
+  irreducible: boolean;
+  /** The smallest loop containing this one, or -1. */
+  parent: number;
+}
+
+export interface Cfg {
+  program: Program;
+  blocks: Block[];
+  /** Block of each instruction. */
+  blockOf: Int32Array;
+  roots: Map<number, RootKind>;
+  functions: Func[];
+  functionAt: Map<number, number>;
+  /** Per block: the functions whose body holds it. */
+  functionsOf: number[][];
+  /** Immediate dominator of each block over intra-procedural edges (-1 for roots and unreached blocks). */
+  idom: Int32Array;
+  loops: Loop[];
+  /** Innermost loop of each block, or -1. */
+  loopOf: Int32Array;
+  /** The address is inside the hypercall page. */
+  inHypercallPage(address: number): boolean;
+  dominates(a: number, b: number): boolean;
+}
+
+/** Work on functions' bodies is bounded: past it, bodies stay partial. */
+const MAX_BODY_VISITS = 4_000_000;
+
+export function isIntra(e: Edge): boolean {
+  return e.kind !== 'call';
+}
+
+export function buildCfg(program: Program): Cfg {
+  const { instrs, byAddress } = program;
+  const hp = program.hypercallPage;
+  const inHypercallPage = (a: number) => hp !== null && a >= hp && a < hp + 4096;
+  const n = instrs.length;
+  const next = (ins: Instr): number => byAddress.get((ins.address + ins.length) >>> 0) ?? -1;
+  const target = (t: number | null): number => (t === null || inHypercallPage(t) ? -1 : byAddress.get(t) ?? -1);
+
+  // ---- leaders ----
+  const leader = new Uint8Array(n + 1);
+  if (n) leader[0] = 1;
+  if (program.entry >= 0) leader[program.entry] = 1;
+  for (const i of program.addressTaken) leader[i] = 1;
+  for (const a of program.labelsAt.keys()) {
+    const i = byAddress.get(a);
+    if (i !== undefined) leader[i] = 1;
+  }
+  for (let i = 0; i < n; i++) {
+    const ins = instrs[i];
+    const f = ins.flow;
+    let ends = false;
+    if (f.kind === 'jump' || f.kind === 'branch' || f.kind === 'return' || f.kind === 'stop') ends = true;
+    if (f.kind === 'call' && !(f.target !== null && inHypercallPage(f.target))) ends = true;
+    if (f.kind === 'jump' || f.kind === 'branch' || f.kind === 'call') {
+      const t = target(f.target);
+      if (t >= 0) leader[t] = 1;
+    }
+    const nx = next(ins);
+    if (nx !== i + 1) {
+      ends = true;
+      if (nx >= 0) leader[nx] = 1;
+    }
+    if (ends) leader[i + 1] = 1;
+  }
+
+  const blocks: Block[] = [];
+  const blockOf = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    if (leader[i]) blocks.push({ id: blocks.length, first: i, last: i, succ: [], pred: [], unknownCall: false });
+    const b = blocks[blocks.length - 1];
+    b.last = i;
+    blockOf[i] = b.id;
+  }
+
+  // ---- functions (call targets) ----
+  const functions: Func[] = [];
+  const functionAt = new Map<number, number>();
+  const functionFor = (block: number): number => {
+    let id = functionAt.get(block);
+    if (id === undefined) {
+      id = functions.length;
+      functions.push({ id, entry: block, blocks: [], returns: [], callers: [] });
+      functionAt.set(block, id);
+    }
+    return id;
+  };
+
+  // ---- edges ----
+  const edge = (from: number, to: number, kind: EdgeKind, callee = -1) => {
+    const e: Edge = { from, to, kind, callee };
+    blocks[from].succ.push(e);
+    blocks[to].pred.push(e);
+  };
+  for (const b of blocks) {
+    const ins = instrs[b.last];
+    const f = ins.flow;
+    const nx = next(ins);
+    switch (f.kind) {
+      case 'next':
+        if (nx >= 0) edge(b.id, blockOf[nx], 'fall');
+        break;
+      case 'jump': {
+        const t = target(f.target);
+        if (t >= 0) edge(b.id, blockOf[t], 'jump');
+        break;
+      }
+      case 'branch': {
+        const t = target(f.target);
+        if (t >= 0) edge(b.id, blockOf[t], 'branch');
+        if (nx >= 0) edge(b.id, blockOf[nx], 'fall');
+        break;
+      }
+      case 'call': {
+        if (f.target !== null && inHypercallPage(f.target)) {
+          if (nx >= 0) edge(b.id, blockOf[nx], 'fall');
+          break;
+        }
+        const t = target(f.target);
+        let callee = -1;
+        if (t >= 0) {
+          callee = functionFor(blockOf[t]);
+          functions[callee].callers.push(b.id);
+          edge(b.id, blockOf[t], 'call', callee);
+        } else b.unknownCall = true;
+        if (nx >= 0) edge(b.id, blockOf[nx], 'return', callee);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  // ---- function bodies ----
+  const functionsOf: number[][] = blocks.map(() => []);
+  let budget = MAX_BODY_VISITS;
+  const mark = new Int32Array(blocks.length).fill(-1);
+  for (const fn of functions) {
+    const stack = [fn.entry];
+    mark[fn.entry] = fn.id;
+    while (stack.length && budget-- > 0) {
+      const b = stack.pop()!;
+      fn.blocks.push(b);
+      functionsOf[b].push(fn.id);
+      if (instrs[blocks[b].last].flow.kind === 'return') fn.returns.push(b);
+      for (const e of blocks[b].succ) {
+        if (e.kind === 'call' || mark[e.to] === fn.id) continue;
+        mark[e.to] = fn.id;
+        stack.push(e.to);
+      }
+    }
+  }
+
+  // ---- roots ----
+  const roots = new Map<number, RootKind>();
+  if (program.entry >= 0 && n) roots.set(blockOf[program.entry], 'entry');
+  for (const fn of functions) if (!roots.has(fn.entry)) roots.set(fn.entry, 'function');
+  for (const i of program.addressTaken) if (!roots.has(blockOf[i])) roots.set(blockOf[i], 'address-taken');
+  for (const b of blocks) if (b.pred.length === 0 && !roots.has(b.id)) roots.set(b.id, 'orphan');
+  // cycles nothing enters: their first block is a root too
+  const seen = new Uint8Array(blocks.length);
+  const reach = (from: number) => {
+    const stack = [from];
+    seen[from] = 1;
+    while (stack.length) {
+      const b = stack.pop()!;
+      for (const e of blocks[b].succ) if (!seen[e.to]) {
+        seen[e.to] = 1;
+        stack.push(e.to);
+      }
+    }
+  };
+  for (const r of roots.keys()) if (!seen[r]) reach(r);
+  for (const b of blocks) if (!seen[b.id]) {
+    roots.set(b.id, 'orphan');
+    reach(b.id);
+  }
+
+  // ---- dominators (Cooper, Harvey, Kennedy) over intra-procedural edges, from a virtual root ----
+  const nb = blocks.length;
+  const VROOT = nb;
+  const order: number[] = []; // reverse postorder, virtual root first
+  const post = new Int32Array(nb + 1).fill(-1);
+  {
+    const visited = new Uint8Array(nb + 1);
+    const succsOf = (b: number): number[] => (b === VROOT ? [...roots.keys()] : blocks[b].succ.filter(isIntra).map((e) => e.to));
+    const stack: { b: number; s: number[]; i: number }[] = [{ b: VROOT, s: succsOf(VROOT), i: 0 }];
+    visited[VROOT] = 1;
+    const postorder: number[] = [];
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      if (top.i < top.s.length) {
+        const to = top.s[top.i++];
+        if (!visited[to]) {
+          visited[to] = 1;
+          stack.push({ b: to, s: succsOf(to), i: 0 });
+        }
+      } else {
+        post[top.b] = postorder.length;
+        postorder.push(top.b);
+        stack.pop();
+      }
+    }
+    for (let i = postorder.length - 1; i >= 0; i--) order.push(postorder[i]);
+  }
+  const doms = new Int32Array(nb + 1).fill(-1);
+  doms[VROOT] = VROOT;
+  const intersect = (a: number, b: number): number => {
+    while (a !== b) {
+      while (post[a] < post[b]) a = doms[a];
+      while (post[b] < post[a]) b = doms[b];
+    }
+    return a;
+  };
+  for (let changed = true, rounds = 0; changed && rounds < 1000; rounds++) {
+    changed = false;
+    for (const b of order) {
+      if (b === VROOT) continue;
+      let idom = -1;
+      if (roots.has(b)) idom = VROOT;
+      for (const e of blocks[b].pred) {
+        if (!isIntra(e) || doms[e.from] < 0) continue;
+        idom = idom < 0 ? e.from : intersect(e.from, idom);
+      }
+      if (idom >= 0 && doms[b] !== idom) {
+        doms[b] = idom;
+        changed = true;
+      }
+    }
+  }
+  const idom = new Int32Array(nb);
+  for (let b = 0; b < nb; b++) idom[b] = doms[b] === VROOT ? -1 : doms[b];
+  const dominates = (a: number, b: number): boolean => {
+    for (let x = b, guard = 0; x >= 0 && guard <= nb; x = idom[x], guard++) if (x === a) return true;
+    return false;
+  };
+
+  // ---- loops ----
+  const loops: Loop[] = [];
+  const byHeader = new Map<number, Loop>();
+  for (const b of blocks) {
+    for (const e of b.succ) {
+      if (!isIntra(e) || !dominates(e.to, e.from)) continue;
+      let loop = byHeader.get(e.to);
+      if (!loop) {
+        loop = { id: loops.length, header: e.to, blocks: new Set([e.to]), latches: [], irreducible: false, parent: -1 };
+        loops.push(loop);
+        byHeader.set(e.to, loop);
+      }
+      loop.latches.push(b.id);
+      const stack = [b.id];
+      while (stack.length) {
+        const x = stack.pop()!;
+        if (loop.blocks.has(x)) continue;
+        loop.blocks.add(x);
+        for (const p of blocks[x].pred) if (isIntra(p)) stack.push(p.from);
+      }
+    }
+  }
+  const inNatural = new Uint8Array(nb);
+  for (const l of loops) for (const b of l.blocks) inNatural[b] = 1;
+  for (const scc of cycles(blocks)) {
+    if (scc.every((b) => inNatural[b])) continue;
+    loops.push({ id: loops.length, header: Math.min(...scc), blocks: new Set(scc), latches: [], irreducible: true, parent: -1 });
+  }
+  const loopOf = new Int32Array(nb).fill(-1);
+  const bySize = [...loops].sort((a, b) => b.blocks.size - a.blocks.size);
+  for (const l of bySize) {
+    for (const b of l.blocks) {
+      const outer = loopOf[b];
+      if (outer >= 0 && outer !== l.id && (l.parent < 0 || loops[outer].blocks.size < loops[l.parent].blocks.size)) l.parent = outer;
+      loopOf[b] = l.id;
+    }
+  }
+
+  return { program, blocks, blockOf, roots, functions, functionAt, functionsOf, idom, loops, loopOf, inHypercallPage, dominates };
+}
+
+/** Strongly connected components that are cycles (more than one block, or a block that jumps to itself). */
+function cycles(blocks: readonly Block[]): number[][] {
+  const n = blocks.length;
+  const index = new Int32Array(n).fill(-1);
+  const low = new Int32Array(n);
+  const onStack = new Uint8Array(n);
+  const stack: number[] = [];
+  const out: number[][] = [];
+  let counter = 0;
+  for (let s = 0; s < n; s++) {
+    if (index[s] >= 0) continue;
+    const work: { b: number; i: number }[] = [{ b: s, i: 0 }];
+    index[s] = low[s] = counter++;
+    stack.push(s);
+    onStack[s] = 1;
+    while (work.length) {
+      const top = work[work.length - 1];
+      const succ = blocks[top.b].succ;
+      if (top.i < succ.length) {
+        const e = succ[top.i++];
+        if (!isIntra(e)) continue;
+        const w = e.to;
+        if (index[w] < 0) {
+          index[w] = low[w] = counter++;
+          stack.push(w);
+          onStack[w] = 1;
+          work.push({ b: w, i: 0 });
+        } else if (onStack[w]) low[top.b] = Math.min(low[top.b], index[w]);
+        continue;
+      }
+      work.pop();
+      if (work.length) low[work[work.length - 1].b] = Math.min(low[work[work.length - 1].b], low[top.b]);
+      if (low[top.b] === index[top.b]) {
+        const comp: number[] = [];
+        let w: number;
+        do {
+          w = stack.pop()!;
+          onStack[w] = 0;
+          comp.push(w);
+        } while (w !== top.b);
+        if (comp.length > 1 || blocks[top.b].succ.some((e) => isIntra(e) && e.to === top.b)) out.push(comp);
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,356 @@
+// Constant propagation of the eight general registers through the control-flow graph,
+// with definite assignment ("set on every path") and the last setter of each register,
+// as one forward dataflow (meet: equal or unknown; set: on every path).
+//
+// Calls are interprocedural and context-insensitive: a function is entered with the meet
+// of the states at its call sites, and after a call the registers the function may change
+// (and does not restore) take the meet of its states at its returns; the others keep the
+// caller's values. Calls to code that is not known clobber the C convention's
+// caller-saved registers; a hypercall (int 0x82, a call into the hypercall page) changes
+// eax only. Start_info saved in a variable is followed through it.
+
+import { isIntra, type Cfg, type Edge } from './cfg.js';
+import { ALL_GPRS, EAX } from './effects.js';
+import type { Instr } from './program.js';
+import {
+  addressOf, afterHypercall, CALLER_SAVED, cloneState, clobberUnknownCall, entryState, meetInto, sameState, step,
+  symbolicState, unknownState, type Env, type State, type Val,
+} from './values.js';
+
+export interface Dataflow {
+  cfg: Cfg;
+  env: Env;
+  /** State at each block's start and end (null: never reached). */
+  inState: (State | null)[];
+  outState: (State | null)[];
+  /** Per function: registers a call to it may leave changed. */
+  clobbers: number[];
+  /** States before each instruction of a block (null when the block is never reached). */
+  statesOf(block: number): State[] | null;
+  /** The state just before instruction i. */
+  before(i: number): State | null;
+  /** The state that flows along an edge. */
+  edgeState(e: Edge): State | null;
+}
+
+/** Bounds the fixpoint on adversarial graphs (visits per block). */
+const MAX_ROUNDS_PER_BLOCK = 40;
+
+export function isHypercallInstr(_cfg: Cfg, ins: Instr): boolean {
+  return ins.hypercall;
+}
+
+export function analyzeDataflow(cfg: Cfg): Dataflow {
+  const clobbers = summarize(cfg);
+  const regions = cfg.program.pageTables.map((p) => ({ start: p.start, end: p.end }));
+  let env: Env = { cells: new Map(), regions };
+  let run = solveMain(cfg, clobbers, env);
+  const found = collectCells(cfg, run, env);
+  if (found.size) {
+    env = { cells: found, regions };
+    run = solveMain(cfg, clobbers, env);
+  }
+  const { inState, outState, edgeState } = run;
+  const cache = new Map<number, State[]>();
+  const statesOf = (b: number): State[] | null => {
+    const start = inState[b];
+    if (!start) return null;
+    let list = cache.get(b);
+    if (!list) {
+      list = [];
+      const s = cloneState(start);
+      const blk = cfg.blocks[b];
+      for (let i = blk.first; i <= blk.last; i++) {
+        list.push(cloneState(s));
+        transfer(cfg, s, cfg.program.instrs[i], env);
+      }
+      cache.set(b, list);
+    }
+    return list;
+  };
+  const before = (i: number): State | null => {
+    const b = cfg.blockOf[i];
+    const list = statesOf(b);
+    return list ? list[i - cfg.blocks[b].first] : null;
+  };
+  return { cfg, env, inState, outState, clobbers, statesOf, before, edgeState };
+}
+
+export function transfer(_cfg: Cfg, s: State, ins: Instr, env: Env): void {
+  step(s, ins.insn, ins.fx, ins.index, env);
+  if (ins.hypercall) afterHypercall(s, ins.index);
+}
+
+// ---------------------------------------------------------------------------------------
+
+export interface Run {
+  inState: (State | null)[];
+  outState: (State | null)[];
+  edgeState(e: Edge): State | null;
+}
+
+export interface FixpointSpec {
+  member(b: number): boolean;
+  source(b: number): State | null;
+  edge(e: Edge, out: readonly (State | null)[]): State | null;
+  /** Blocks whose in-state depends on block b's out-state beyond its successors. */
+  dependents(b: number): Iterable<number>;
+  transfer(s: State, ins: Instr): void;
+  order: readonly number[];
+  env: Env;
+}
+
+export function fixpoint(cfg: Cfg, spec: FixpointSpec): Run {
+  const nb = cfg.blocks.length;
+  const inState: (State | null)[] = new Array(nb).fill(null);
+  const outState: (State | null)[] = new Array(nb).fill(null);
+  const queued = new Uint8Array(nb);
+  const queue: number[] = [];
+  let head = 0;
+  const enqueue = (b: number) => {
+    if (!queued[b] && spec.member(b)) {
+      queued[b] = 1;
+      queue.push(b);
+    }
+  };
+  for (const b of spec.order) enqueue(b);
+  let budget = nb * MAX_ROUNDS_PER_BLOCK + 1000;
+  while (head < queue.length && budget-- > 0) {
+    const b = queue[head++];
+    queued[b] = 0;
+    if (head > 4096 && head * 2 > queue.length) {
+      queue.splice(0, head);
+      head = 0;
+    }
+    let s: State | null = null;
+    const src = spec.source(b);
+    if (src) s = cloneState(src);
+    for (const e of cfg.blocks[b].pred) {
+      if (!spec.member(e.from)) continue;
+      const es = spec.edge(e, outState);
+      if (!es) continue;
+      if (!s) s = cloneState(es);
+      else meetInto(s, es, spec.env);
+    }
+    if (!s) continue;
+    inState[b] = cloneState(s);
+    const blk = cfg.blocks[b];
+    for (let i = blk.first; i <= blk.last; i++) spec.transfer(s, cfg.program.instrs[i]);
+    const old = outState[b];
+    if (old && sameState(old, s)) continue;
+    outState[b] = s;
+    for (const e of blk.succ) enqueue(e.to);
+    for (const d of spec.dependents(b)) enqueue(d);
+  }
+  return { inState, outState, edgeState: (e) => spec.edge(e, outState) };
+}
+
+/**
+ * States over a region of blocks entered at `entry` with `start`, without the edges that
+ * come back to the entry (one pass through a loop's body, say). `after` may change the
+ * state after an instruction.
+ */
+export function regionStates(df: Dataflow, region: ReadonlySet<number>, entry: number, start: State, after?: (ins: Instr, s: State) => void): Run {
+  const { cfg, env, clobbers } = df;
+  return fixpoint(cfg, {
+    member: (b) => region.has(b),
+    source: (b) => (b === entry ? start : null),
+    edge: (e, out) => {
+      if (!isIntra(e) || e.to === entry) return null;
+      const o = out[e.from];
+      if (!o || e.kind !== 'return') return o;
+      const s = cloneState(o);
+      const at = cfg.blocks[e.from].last;
+      if (e.callee < 0) clobberUnknownCall(s, at);
+      else for (let r = 0; r < 8; r++) if (clobbers[e.callee] & (1 << r)) s.regs[r] = null;
+      return s;
+    },
+    dependents: () => [],
+    env,
+    transfer: (s, ins) => {
+      transfer(cfg, s, ins, env);
+      after?.(ins, s);
+    },
+    order: [...region],
+  });
+}
+
+/** Blocks in reverse postorder-ish (program order is a good start for assembly). */
+function programOrder(cfg: Cfg): number[] {
+  return cfg.blocks.map((b) => b.id);
+}
+
+function solveMain(cfg: Cfg, clobbers: number[], env: Env): Run {
+  const sources = new Map<number, State>();
+  const unknown = unknownState(ALL_GPRS);
+  for (const [b, kind] of cfg.roots) {
+    if (kind === 'address-taken' || kind === 'orphan') sources.set(b, unknown);
+  }
+  for (const i of cfg.program.addressTaken) sources.set(cfg.blockOf[i], unknown);
+  if (cfg.program.entry >= 0) sources.set(cfg.blockOf[cfg.program.entry], entryState());
+
+  const exitOf = (fn: number, out: readonly (State | null)[]): State | null => {
+    let s: State | null = null;
+    for (const r of cfg.functions[fn].returns) {
+      const o = out[r];
+      if (!o) continue;
+      if (!s) s = cloneState(o);
+      else meetInto(s, o, env);
+    }
+    return s;
+  };
+  const returnTargets = (fn: number): number[] => {
+    const out: number[] = [];
+    for (const c of cfg.functions[fn].callers) for (const e of cfg.blocks[c].succ) if (e.kind === 'return') out.push(e.to);
+    return out;
+  };
+  const retDeps = new Map<number, number[]>();
+  for (const fn of cfg.functions) for (const r of fn.returns) {
+    const list = retDeps.get(r) ?? [];
+    list.push(...returnTargets(fn.id));
+    retDeps.set(r, list);
+  }
+  return fixpoint(cfg, {
+    member: () => true,
+    source: (b) => sources.get(b) ?? null,
+    edge: (e, out) => {
+      const o = out[e.from];
+      if (!o) return null;
+      if (e.kind === 'call') {
+        const s = cloneState(o);
+        s.stack = [];
+        return s;
+      }
+      if (e.kind !== 'return') return o;
+      const at = cfg.blocks[e.from].last;
+      const s = cloneState(o);
+      if (e.callee < 0) {
+        clobberUnknownCall(s, at);
+        return s;
+      }
+      const exit = exitOf(e.callee, out);
+      if (!exit) return null;
+      const clob = clobbers[e.callee];
+      for (let r = 0; r < 8; r++) if (clob & (1 << r)) {
+        s.regs[r] = exit.regs[r];
+        s.def[r] = exit.def[r];
+      }
+      s.defined |= exit.defined;
+      return s;
+    },
+    dependents: (b) => retDeps.get(b) ?? [],
+    env,
+    transfer: (s, ins) => transfer(cfg, s, ins, env),
+    order: programOrder(cfg),
+  });
+}
+
+/** start_info pointers stored at constant addresses, and never anything else there. */
+function collectCells(cfg: Cfg, run: Run, env: Env): Map<number, Val> {
+  const candidates = new Map<number, Val>();
+  const poisoned: [number, number][] = [];
+  for (const blk of cfg.blocks) {
+    const start = run.inState[blk.id];
+    if (!start) continue;
+    const s = cloneState(start);
+    for (let i = blk.first; i <= blk.last; i++) {
+      const ins = cfg.program.instrs[i];
+      const store = ins.fx.store;
+      if (store && store !== 'string') {
+        const a = addressOf(store, s.regs);
+        if (a.value !== null) {
+          const src = ins.insn.operands[1];
+          const v = ins.mnemonic === 'mov' && store.bits === 32 && src?.type === 'reg' && src.reg.cls === 'r32' ? s.regs[src.reg.num] : null;
+          if (typeof v === 'string' && v[0] === 'S') {
+            const old = candidates.get(a.value);
+            candidates.set(a.value, old === undefined || old === v ? v : null);
+          } else poisoned.push([a.value, a.value + Math.max(1, (store.bits || 32) / 8)]);
+        }
+      }
+      transfer(cfg, s, ins, env);
+    }
+  }
+  const out = new Map<number, Val>();
+  for (const [a, v] of candidates) {
+    if (v === null) continue;
+    if (poisoned.some(([lo, hi]) => lo < a + 4 && hi > a)) continue;
+    out.set(a, v);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Function summaries: what a call may change.
+
+function summarize(cfg: Cfg): number[] {
+  const { functions, blocks } = cfg;
+  const instrs = cfg.program.instrs;
+  // registers written anywhere in the body, or in what it calls
+  const local = functions.map((fn) => {
+    let m = 0;
+    for (const b of fn.blocks) {
+      const blk = blocks[b];
+      for (let i = blk.first; i <= blk.last; i++) {
+        m |= instrs[i].fx.writes;
+        if (isHypercallInstr(cfg, instrs[i])) m |= 1 << EAX;
+      }
+      if (blk.unknownCall) m |= CALLER_SAVED;
+    }
+    return m;
+  });
+  const mod = local.slice();
+  for (let changed = true, rounds = 0; changed && rounds < 64; rounds++) {
+    changed = false;
+    for (const fn of functions) {
+      let m = mod[fn.id];
+      for (const b of fn.blocks) for (const e of blocks[b].succ) if (e.kind === 'call' && e.callee >= 0) m |= mod[e.callee];
+      if (m !== mod[fn.id]) {
+        mod[fn.id] = m;
+        changed = true;
+      }
+    }
+  }
+  // minus what it restores (push/pop pairs, pushad/popad): a pass with symbolic entry values
+  let clob = mod.slice();
+  for (let round = 0; round < 2; round++) {
+    const next = clob.slice();
+    for (const fn of functions) {
+      if (fn.returns.length === 0 || fn.blocks.length > 5000) continue;
+      next[fn.id] = mod[fn.id] & ~preserved(cfg, fn.id, clob);
+    }
+    clob = next;
+  }
+  return clob;
+}
+
+function preserved(cfg: Cfg, fn: number, clob: readonly number[]): number {
+  const f = cfg.functions[fn];
+  const member = new Uint8Array(cfg.blocks.length);
+  for (const b of f.blocks) member[b] = 1;
+  const env: Env = { cells: new Map(), regions: [] };
+  const run = fixpoint(cfg, {
+    member: (b) => member[b] === 1,
+    source: (b) => (b === f.entry ? symbolicState() : null),
+    edge: (e, out) => {
+      if (!isIntra(e)) return null;
+      const o = out[e.from];
+      if (!o || e.kind !== 'return') return o;
+      const s = cloneState(o);
+      const at = cfg.blocks[e.from].last;
+      if (e.callee < 0) clobberUnknownCall(s, at);
+      else for (let r = 0; r < 8; r++) if (clob[e.callee] & (1 << r)) s.regs[r] = null;
+      return s;
+    },
+    dependents: () => [],
+    env,
+    transfer: (s, ins) => transfer(cfg, s, ins, env),
+    order: f.blocks,
+  });
+  let keep = ALL_GPRS;
+  for (const r of f.returns) {
+    const o = run.outState[r];
+    if (!o) continue;
+    for (let x = 0; x < 8; x++) if (o.regs[x] !== `E${x}`) keep &= ~(1 << x);
+  }
+  return keep;
+}

@@ -1,0 +1,53 @@
+// What every rule works from: the program, its control-flow graph, the register dataflow,
+// the hypercall sites, and where findings go.
+
+import type { Cfg } from './cfg.js';
+import type { Dataflow } from './constprop.js';
+import { ECX, EBX } from './effects.js';
+import type { HypercallSite } from './hypercalls.js';
+import type { Instr, Program } from './program.js';
+import type { Reporter } from './report.js';
+
+export interface Context {
+  program: Program;
+  cfg: Cfg;
+  df: Dataflow;
+  sites: HypercallSite[];
+  siteAt: Map<number, HypercallSite>;
+  report: Reporter;
+}
+
+/** A register's constant value before an instruction, or null. */
+export function constantBefore(ctx: Context, ins: Instr | number, reg: number): number | null {
+  const s = ctx.df.before(typeof ins === 'number' ? ins : ins.index);
+  const v = s?.regs[reg];
+  return typeof v === 'number' ? v : null;
+}
+
+/** The source text of an instruction as written (its statement), shortened for messages. */
+export function sourceText(ctx: Context, ins: Instr): string {
+  const st = ins.statement;
+  const f = ctx.program.files[st.file];
+  const text = f ? f.text.slice(st.start, st.end).replace(/\s+/g, ' ').trim() : ins.mnemonic;
+  return text.length > 48 ? `${text.slice(0, 45)}...` : text;
+}
+
+/** The name of the code or data at an address: a label there, else hex. */
+export function nameAt(ctx: Context, address: number): string {
+  const labels = ctx.program.labelsAt.get(address >>> 0) ?? [];
+  const plain = labels.find((s) => !s.name.includes('.')) ?? labels[0];
+  return plain ? plain.name : hex(address);
+}
+
+export function hex(v: number): string {
+  return `0x${(v >>> 0).toString(16)}`;
+}
+
+/** The hypercall sites of one hypercall, with its ebx and ecx. */
+export function sitesOf(ctx: Context, name: string): { site: HypercallSite; ebx: number | null; ecx: number | null }[] {
+  return ctx.sites.filter((s) => s.hypercall?.name === name).map((site) => ({
+    site,
+    ebx: typeof site.state?.regs[EBX] === 'number' ? (site.state.regs[EBX] as number) : null,
+    ecx: typeof site.state?.regs[ECX] === 'number' ? (site.state.regs[ECX] as number) : null,
+  }));
+}

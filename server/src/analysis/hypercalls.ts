@@ -1,0 +1,166 @@
+// Hypercall sites and what the ABI says about them: where a program enters Xen (int 0x82
+// with eax, or a call / jump into the hypercall page, whose offset names the hypercall),
+// which registers each hypercall reads (for some, depending on the command), and which
+// constants are its commands.
+
+import {
+  HYPERCALL_ARG_REGISTERS, hypercallByName, hypercallByNumber, XEN_CONSTANT_GROUPS, xenConstant, xenConstantGroup,
+  type Hypercall, type XenConstant,
+} from '../../../isa/src/index.js';
+import { isHypercallInstr, type Dataflow } from './constprop.js';
+import { EAX, EBX, ECX, EDI, EDX, ESI } from './effects.js';
+import type { State } from './values.js';
+
+export const STUB_SIZE = xenConstant('HYPERCALL_STUB_SIZE')?.value ?? 32;
+export const ARG_REGS = [EBX, ECX, EDX, ESI, EDI] as const;
+
+export interface HypercallSite {
+  /** The int 0x82, or the call / jmp into the hypercall page. */
+  instr: number;
+  via: 'int' | 'page-call' | 'page-jump';
+  /** The hypercall number when it is known (a constant eax, or the stub's offset). */
+  number: number | null;
+  hypercall: Hypercall | undefined;
+  /** A call into the hypercall page that is not at a stub's start: its offset in the page. */
+  misaligned: number | null;
+  /** Registers just before it (null when the code is never reached). */
+  state: State | null;
+}
+
+export function hypercallSites(df: Dataflow): HypercallSite[] {
+  const { cfg } = df;
+  const out: HypercallSite[] = [];
+  const hp = cfg.program.hypercallPage;
+  for (const ins of cfg.program.instrs) {
+    if (!isHypercallInstr(cfg, ins)) continue;
+    const state = df.before(ins.index);
+    let number: number | null = null;
+    let misaligned: number | null = null;
+    let via: HypercallSite['via'] = 'int';
+    if (ins.mnemonic === 'int') {
+      const eax = state?.regs[EAX];
+      number = typeof eax === 'number' ? eax : null;
+    } else {
+      via = ins.flow.kind === 'call' ? 'page-call' : 'page-jump';
+      const target = (ins.flow as { target: number }).target;
+      const off = (target - (hp ?? 0)) >>> 0;
+      if (off % STUB_SIZE === 0) number = off / STUB_SIZE;
+      else misaligned = off;
+    }
+    out.push({ instr: ins.index, via, number, hypercall: number === null ? undefined : hypercallByNumber(number), misaligned, state });
+  }
+  return out;
+}
+
+/** The hypercall's name for messages: `mmu_update` or `hypercall 77`. */
+export function hypercallName(site: HypercallSite): string {
+  return site.hypercall ? site.hypercall.name : site.number !== null ? `hypercall ${site.number}` : 'hypercall';
+}
+
+// ---------------------------------------------------------------------------------------
+// Commands
+
+export interface CommandSpec {
+  /** The constant group its commands come from. */
+  group: string;
+  /** Only the constants of the group with this prefix are commands. */
+  prefix: string;
+  /** The command is the low bits of the register (memory_op keeps a continuation above them). */
+  mask?: number;
+  /** Where the command is: ebx, or the `cmd` word of each request struct ebx points to. */
+  where: 'ebx' | 'struct';
+  /** For 'struct': the size of one request. */
+  stride?: number;
+}
+
+/** memory_op: the command is in the low MEMOP_EXTENT_SHIFT (6) bits, the start extent above. */
+const MEMOP_CMD_MASK = 0x3f;
+
+export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
+  sched_op: { group: 'SCHEDOP', prefix: 'SCHEDOP_', where: 'ebx' },
+  sched_op_compat: { group: 'SCHEDOP', prefix: 'SCHEDOP_', where: 'ebx' },
+  event_channel_op: { group: 'EVTCHNOP', prefix: 'EVTCHNOP_', where: 'ebx' },
+  memory_op: { group: 'XENMEM', prefix: 'XENMEM_', mask: MEMOP_CMD_MASK, where: 'ebx' },
+  xen_version: { group: 'XENVER', prefix: 'XENVER_', where: 'ebx' },
+  console_io: { group: 'CONSOLEIO', prefix: 'CONSOLEIO_', where: 'ebx' },
+  grant_table_op: { group: 'GNTTABOP', prefix: 'GNTTABOP_', where: 'ebx' },
+  vcpu_op: { group: 'VCPUOP', prefix: 'VCPUOP_', where: 'ebx' },
+  physdev_op: { group: 'PHYSDEVOP', prefix: 'PHYSDEVOP_', where: 'ebx' },
+  callback_op: { group: 'CALLBACK', prefix: 'CALLBACKOP_', where: 'ebx' },
+  nmi_op: { group: 'XENNMI', prefix: 'XENNMI_', where: 'ebx' },
+  vm_assist: { group: 'VMASST', prefix: 'VMASST_CMD_', where: 'ebx' },
+  mmuext_op: { group: 'MMUEXT', prefix: 'MMUEXT_', where: 'struct', stride: 12 },
+};
+
+export function commandsOf(spec: CommandSpec): readonly XenConstant[] {
+  return (xenConstantGroup(spec.group)?.constants ?? []).filter((k) => k.name.startsWith(spec.prefix));
+}
+
+/** The group each Xen constant belongs to, by name. */
+export const GROUP_OF: ReadonlyMap<string, string> = (() => {
+  const m = new Map<string, string>();
+  for (const g of XEN_CONSTANT_GROUPS) for (const k of g.constants) if (!m.has(k.name)) m.set(k.name, g.id);
+  return m;
+})();
+
+/** The command name for a value, or undefined. */
+export function commandName(spec: CommandSpec, value: number): string | undefined {
+  const v = spec.mask !== undefined ? value & spec.mask : value;
+  return commandsOf(spec).find((k) => k.value === v)?.name;
+}
+
+// ---------------------------------------------------------------------------------------
+// Arguments the hypercall reads
+
+const cmd = (name: string) => xenConstant(name)?.value ?? -1;
+
+/**
+ * How many of the hypercall's argument registers it reads, given its command (null when the
+ * command is not known). Commands that take no argument pointer need fewer.
+ */
+export function argumentsRead(h: Hypercall, command: number | null): number {
+  const all = h.args.length;
+  switch (h.name) {
+    case 'sched_op':
+    case 'sched_op_compat':
+      return command === null || command === cmd('SCHEDOP_yield') || command === cmd('SCHEDOP_block') ? 1 : all;
+    case 'xen_version':
+      return command === null || command === cmd('XENVER_version') || command === cmd('XENVER_pagesize') ? 1 : all;
+    case 'vcpu_op':
+      return command === null || ['VCPUOP_up', 'VCPUOP_down', 'VCPUOP_is_up', 'VCPUOP_stop_periodic_timer', 'VCPUOP_stop_singleshot_timer', 'VCPUOP_send_nmi']
+        .some((n) => cmd(n) === command) ? Math.min(2, all) : all;
+    case 'memory_op':
+      return command === null || (command & MEMOP_CMD_MASK) === cmd('XENMEM_maximum_ram_page') ? 1 : all;
+    case 'nmi_op':
+      return command === null || command === cmd('XENNMI_unregister_callback') ? 1 : all;
+    default:
+      return all;
+  }
+}
+
+export function argName(h: Hypercall, i: number): string {
+  return `${HYPERCALL_ARG_REGISTERS[i]} (${h.args[i]?.name ?? `argument ${i + 1}`})`;
+}
+
+/** The page-table hypercalls that write one entry per call, and where their count is. */
+export const PT_WRITERS: Readonly<Record<string, { countReg: number | null }>> = {
+  mmu_update: { countReg: ECX },
+  update_va_mapping: { countReg: null },
+  update_va_mapping_otherdomain: { countReg: null },
+};
+
+/** A count at most this small, made again and again, should have been one batch. */
+export const SMALL_BATCH = 4;
+
+/** How many entries one call of a page-table hypercall writes, if it is a small constant (else null). */
+export function singleEntryCount(site: HypercallSite): number | null {
+  const h = site.hypercall;
+  if (!h) return null;
+  const w = PT_WRITERS[h.name];
+  if (!w) return null;
+  if (w.countReg === null) return 1;
+  const v = site.state?.regs[w.countReg];
+  return typeof v === 'number' && v >= 1 && v <= SMALL_BATCH ? v : null;
+}
+
+export const HYPERCALL_NUMBER = (name: string) => hypercallByName(name)?.number ?? -1;

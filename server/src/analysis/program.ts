@@ -1,0 +1,300 @@
+// The program as the analyses see it, from one assemble() run: every emitted instruction
+// in program order, decoded from the bytes the assembler produced (so operands are the
+// resolved values, whatever macros, defines or expressions wrote them), with its address,
+// its statement, and where it is in the analysed file (the outermost macro invocation or
+// %include line for code from a macro or an include, the inner place kept beside it).
+
+import {
+  assemble, withBuiltins, type AssembleResult, type ExpandedLine, type Frame, type ImageSymbol, type SourceFile,
+  type SourceProvider, type Span, type Statement,
+} from '../../../asm/src/index.js';
+import { decode, xenConstant, XEN_ELFNOTES, type DecodedInstruction } from '../../../isa/src/index.js';
+import { effects, flowOf, type Effects, type Flow } from './effects.js';
+import { hasAnnotation, lineComment, lineOf } from './text.js';
+
+const HYPERCALL_VECTOR = xenConstant('HYPERCALL_VECTOR')?.value ?? 0x82;
+
+/** Programs larger than this are analysed up to it (the rest is left alone). */
+export const MAX_INSTRUCTIONS = 100_000;
+/** Bytes of data scanned for code addresses (address-taken labels). */
+const MAX_SCAN_BYTES = 4 << 20;
+
+export interface Instr {
+  index: number;
+  address: number;
+  length: number;
+  insn: DecodedInstruction;
+  /** The decoded mnemonic (canonical: `jne` for `jnz`). */
+  mnemonic: string;
+  flow: Flow;
+  /** What it does to registers and memory. */
+  fx: Effects;
+  /** It enters Xen: int 0x82, or a call or jump into the hypercall page. */
+  hypercall: boolean;
+  line: ExpandedLine;
+  /** The instruction statement (the body of a `times` line). */
+  statement: Statement;
+  /** Where the analysed file has it: the statement, or the outermost macro call / %include line. */
+  user: Span;
+  /** The statement's own place when it is in a macro body or an included file, else null. */
+  inner: Span | null;
+  /** The statement is written directly in the analysed file (not from a macro, include or `times`). */
+  direct: boolean;
+  /** An assembler error is on its line: its operands and targets are not trusted. */
+  tainted: boolean;
+}
+
+export interface LabelRegion {
+  name: string;
+  start: number;
+  end: number;
+  /** The label's place (in the analysed file or an include). */
+  span: Span;
+}
+
+export interface Program {
+  result: AssembleResult;
+  files: readonly SourceFile[];
+  instrs: Instr[];
+  /** Instruction index by address. */
+  byAddress: Map<number, number>;
+  symbols: readonly ImageSymbol[];
+  symbolByName: Map<string, ImageSymbol>;
+  /** Labels of sections by address (several may share one). */
+  labelsAt: Map<number, ImageSymbol[]>;
+  /** Index of the entry instruction (_start, the image entry, or the first instruction); -1 when none. */
+  entry: number;
+  /** Address of the hypercall page (XEN_ELFNOTE_HYPERCALL_PAGE, else the label hypercall_page), or null. */
+  hypercallPage: number | null;
+  /** xen.inc was included: its names and macros can be used in fixes. */
+  xenInc: boolean;
+  /** Instructions whose address the program takes (data words, immediates): entered from unknown places. */
+  addressTaken: Set<number>;
+  /** Labels annotated `; xenolab: page-table`: the memory from each to the next label. */
+  pageTables: LabelRegion[];
+  /** Labels annotated `; xenolab: ring3`: code run in ring 3. */
+  ring3: LabelRegion[];
+  /** More instructions than MAX_INSTRUCTIONS: the rest were not analysed. */
+  truncated: boolean;
+  /** Reads a 32-bit word of the image as initialised (0 in nobits sections); undefined outside it. */
+  read32(address: number): number | undefined;
+  read8(address: number): number | undefined;
+}
+
+export function assembleFor(path: string, text: string, provider: SourceProvider): AssembleResult {
+  return assemble({ path, text, provider: withBuiltins(provider) });
+}
+
+export function buildProgram(result: AssembleResult): Program {
+  const files = result.files;
+  const symbols = result.image.symbols;
+  const symbolByName = new Map(symbols.map((s) => [s.name, s]));
+  const labelsAt = new Map<number, ImageSymbol[]>();
+  for (const s of symbols) {
+    if (s.section === null) continue;
+    const list = labelsAt.get(s.value);
+    if (list) list.push(s);
+    else labelsAt.set(s.value, [s]);
+  }
+
+  const taintedLines = new Set<number>();
+  for (const d of result.diagnostics) {
+    if (d.severity !== 'error' || d.span.file !== 0 || !files[0]) continue;
+    taintedLines.add(lineOf(files[0], d.span.start));
+  }
+
+  const hypercallPage = findHypercallPage(result, symbolByName);
+  const inPage = (t: number | null) => t !== null && hypercallPage !== null && t >= hypercallPage && t < hypercallPage + 4096;
+  const instrs: Instr[] = [];
+  const byAddress = new Map<number, number>();
+  const dataRows: Uint8Array[] = [];
+  let truncated = false;
+  for (const row of result.listing) {
+    let st = row.line.node.statement;
+    if (!st) continue;
+    if (st.kind === 'times') {
+      if (!st.body || st.body.kind !== 'instruction') {
+        if (st.body && st.body.kind === 'data') dataRows.push(row.bytes);
+        continue;
+      }
+      st = st.body;
+    } else if (st.kind !== 'instruction') {
+      if (st.kind === 'data') dataRows.push(row.bytes);
+      continue;
+    }
+    if (row.bytes.length === 0) continue;
+    const { user, inner } = placeOf(row.line, st);
+    const tainted = user.file === 0 && files[0] !== undefined && taintedLines.has(lineOf(files[0], user.start));
+    const direct = row.line.stack.length === 0 && row.line.node.statement === st;
+    for (let at = 0; at < row.bytes.length;) {
+      if (instrs.length >= MAX_INSTRUCTIONS) {
+        truncated = true;
+        break;
+      }
+      const address = (row.address + at) >>> 0;
+      const got = decode(row.bytes, at, address);
+      if (!got.ok) break;
+      const insn = got.insn;
+      const flow = tainted ? untrusted(flowOf(insn)) : flowOf(insn);
+      const index = instrs.length;
+      if (!byAddress.has(address)) byAddress.set(address, index);
+      const op = insn.operands[0];
+      const hypercall = insn.form.mnemonic === 'int'
+        ? op?.type === 'imm' && op.value === HYPERCALL_VECTOR
+        : (flow.kind === 'call' || flow.kind === 'jump') && inPage(flow.target);
+      instrs.push({
+        index, address, length: insn.length, insn, mnemonic: insn.form.mnemonic, flow, fx: effects(insn), hypercall, line: row.line,
+        statement: st, user, inner, direct, tainted,
+      });
+      at += insn.length;
+    }
+    if (truncated) break;
+  }
+
+  let entry = -1;
+  const start = symbolByName.get('_start');
+  if (start && byAddress.has(start.value)) entry = byAddress.get(start.value)!;
+  else if (byAddress.has(result.image.entry >>> 0)) entry = byAddress.get(result.image.entry >>> 0)!;
+  else if (instrs.length) entry = 0;
+
+  const sections = result.image.sections;
+  const readByte = (address: number): number | undefined => {
+    const a = address >>> 0;
+    for (const s of sections) {
+      if (a >= s.vaddr && a < s.vaddr + s.size) return s.kind === 'nobits' ? 0 : (s.bytes[a - s.vaddr] ?? 0);
+    }
+    return undefined;
+  };
+  const read32 = (address: number): number | undefined => {
+    let v = 0;
+    for (let i = 3; i >= 0; i--) {
+      const b = readByte(address + i);
+      if (b === undefined) return undefined;
+      v = (v << 8) | b;
+    }
+    return v >>> 0;
+  };
+
+  const addressTaken = findAddressTaken(instrs, byAddress, labelsAt, sections, dataRows, hypercallPage);
+  const xenInc = files.some((f) => /(^|[/\\])xen\.inc$/.test(f.path));
+  const { pageTables, ring3 } = findAnnotations(result, symbolByName, symbols);
+
+  return {
+    result, files, instrs, byAddress, symbols, symbolByName, labelsAt, entry, hypercallPage, xenInc, addressTaken,
+    pageTables, ring3, truncated, read32, read8: readByte,
+  };
+}
+
+/** Where a line with an assembler error goes is not known: its branch targets are dropped. */
+function untrusted(flow: Flow): Flow {
+  if (flow.kind === 'branch') return { kind: 'next' };
+  if (flow.kind === 'jump') return { kind: 'jump', target: null };
+  if (flow.kind === 'call') return { kind: 'call', target: null };
+  return flow;
+}
+
+/** The place in the analysed file, and the inner place for code from a macro or include. */
+function placeOf(line: ExpandedLine, st: Statement): { user: Span; inner: Span | null } {
+  const own: Span = { file: st.file, start: st.start, end: st.end };
+  if (line.stack.length === 0) return { user: own, inner: null };
+  const f = line.stack[0].span;
+  return { user: { file: f.file, start: f.start, end: f.end }, inner: own };
+}
+
+/** The frames between the analysed file and an instruction, innermost first, as related-information text. */
+export function framesOf(line: ExpandedLine): readonly Frame[] {
+  return line.stack.slice(1).reverse();
+}
+
+function findHypercallPage(result: AssembleResult, symbolByName: Map<string, ImageSymbol>): number | null {
+  const type = XEN_ELFNOTES.find((n) => n.name === 'XEN_ELFNOTE_HYPERCALL_PAGE')?.value;
+  for (const n of result.image.notes) {
+    if (n.name === 'Xen' && n.type === type && n.desc.length >= 4) {
+      return (n.desc[0] | (n.desc[1] << 8) | (n.desc[2] << 16) | (n.desc[3] << 24)) >>> 0;
+    }
+  }
+  const s = symbolByName.get('hypercall_page');
+  return s && s.section !== null ? s.value >>> 0 : null;
+}
+
+/**
+ * Code labels whose address appears as a 32-bit immediate of an instruction or as a word
+ * of data: they may be entered from anywhere (handlers, callbacks, vCPU entry points).
+ */
+function findAddressTaken(
+  instrs: readonly Instr[], byAddress: Map<number, number>, labelsAt: Map<number, ImageSymbol[]>,
+  sections: AssembleResult['image']['sections'], dataRows: readonly Uint8Array[], hypercallPage: number | null,
+): Set<number> {
+  const targets = new Set<number>();
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const a of labelsAt.keys()) {
+    if (!byAddress.has(a)) continue;
+    if (hypercallPage !== null && a >= hypercallPage && a < hypercallPage + 4096) continue;
+    targets.add(a);
+    lo = Math.min(lo, a);
+    hi = Math.max(hi, a);
+  }
+  const out = new Set<number>();
+  if (targets.size === 0) return out;
+  const hit = (v: number) => {
+    if (v >= lo && v <= hi && targets.has(v)) out.add(byAddress.get(v)!);
+  };
+  for (const ins of instrs) {
+    if (ins.flow.kind !== 'next') continue;
+    for (const op of ins.insn.operands) if (op.type === 'imm' && op.bits === 32) hit(op.value >>> 0);
+  }
+  let budget = MAX_SCAN_BYTES;
+  const scan = (bytes: Uint8Array) => {
+    const n = Math.min(bytes.length - 3, budget);
+    budget -= Math.max(0, n);
+    for (let i = 0; i < n; i++) hit((bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24)) >>> 0);
+  };
+  for (const s of sections) if (s.kind === 'progbits' && !s.exec) scan(s.bytes);
+  for (const b of dataRows) scan(b);
+  return out;
+}
+
+/** Labels annotated on their own line with `; xenolab: page-table` or `; xenolab: ring3`. */
+function findAnnotations(result: AssembleResult, byName: Map<string, ImageSymbol>, symbols: readonly ImageSymbol[]): { pageTables: LabelRegion[]; ring3: LabelRegion[] } {
+  const pageTables: LabelRegion[] = [];
+  const ring3: LabelRegion[] = [];
+  const sorted = symbols.filter((s) => s.section !== null).map((s) => s.value >>> 0).sort((a, b) => a - b);
+  const sectionEnd = (a: number) => {
+    for (const s of result.image.sections) if (a >= s.vaddr && a < s.vaddr + s.size) return s.vaddr + s.size;
+    return a + 4096;
+  };
+  for (const [fileId, lines] of result.trees) {
+    const file = result.files[fileId];
+    if (!file || file.path.startsWith('<builtin>')) continue;
+    let scope = '';
+    for (const node of lines) {
+      const label = node.label;
+      if (!label) continue;
+      let name = label.name;
+      if (name.startsWith('.') && !name.startsWith('..')) name = scope + name;
+      else if (!name.startsWith('..@')) scope = name;
+      const comment = lineComment(file, lineOf(file, label.start));
+      if (!comment.includes('xenolab:')) continue;
+      const sym = byName.get(name);
+      if (!sym || sym.section === null) continue;
+      const start = sym.value >>> 0;
+      const span = { file: label.file, start: label.start, end: label.end };
+      if (hasAnnotation(comment, 'page-table')) {
+        // to the next label after it, within its section
+        let end = sectionEnd(start);
+        let lo = 0;
+        let hi = sorted.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (sorted[mid] <= start) lo = mid + 1;
+          else hi = mid;
+        }
+        if (lo < sorted.length) end = Math.min(end, sorted[lo]);
+        pageTables.push({ name, start, end: Math.max(end, start + 1), span });
+      }
+      if (hasAnnotation(comment, 'ring3')) ring3.push({ name, start, end: start, span });
+    }
+  }
+  return { pageTables, ring3 };
+}

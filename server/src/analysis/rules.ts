@@ -1,0 +1,26 @@
+// Every rule the analysis reports: its stable code, default severity and one line of what
+// it finds. The codes are public (settings, `; xenolab-ignore:` comments, the CLI).
+
+import type { Severity } from './types.js';
+
+export interface RuleInfo {
+  readonly code: string;
+  readonly severity: Severity;
+  readonly summary: string;
+}
+
+export const RULES: readonly RuleInfo[] = [
+  { code: 'asm', severity: 'error', summary: 'An error or warning of the assembler (syntax, operands, symbols, directives, macros, includes).' },
+  { code: 'privileged-instruction', severity: 'error', summary: 'An instruction that faults (#GP) in ring 1, where a PV guest kernel runs; names its paravirtual replacement.' },
+  { code: 'sensitive-instruction', severity: 'warning', summary: 'An instruction that runs in ring 1 without trapping but silently does something else than on bare hardware.' },
+  { code: 'unbatched-pt-loop', severity: 'warning', summary: 'A single-entry mmu_update / update_va_mapping issued on every iteration of a loop (directly, from a macro or through a called function).' },
+  { code: 'unbatched-pt-sequence', severity: 'warning', summary: 'Consecutive single-entry page-table hypercalls in straight-line code that one batch or one multicall could do.' },
+  { code: 'pt-direct-store', severity: 'warning', summary: 'A store into memory known to be a page table (derived from start_info.pt_base, or a label annotated `; xenolab: page-table`).' },
+  { code: 'unknown-hypercall', severity: 'error', summary: 'int 0x82 with a constant eax that is no hypercall, or a call into the hypercall page that hits no stub.' },
+  { code: 'hypercall-arg-unset', severity: 'warning', summary: 'A register the hypercall reads (its number or an argument) is not set on every path to it.' },
+  { code: 'bad-hypercall-command', severity: 'error', summary: 'A constant command that is not one of the hypercall\'s (MMUEXT_*, EVTCHNOP_*, SCHEDOP_*, ...), or a constant of another hypercall\'s group.' },
+  { code: 'hypercall-from-ring3', severity: 'error', summary: 'A hypercall reachable from code annotated `; xenolab: ring3` (the hypercall gate only admits ring 1).' },
+  { code: 'hypervisor-hole-store', severity: 'error', summary: 'A store to a constant address in the hypervisor\'s reserved top of the address space (at or above HYPERVISOR_VIRT_START).' },
+];
+
+export const RULE_BY_CODE: ReadonlyMap<string, RuleInfo> = new Map(RULES.map((r) => [r.code, r]));

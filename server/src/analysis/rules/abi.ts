@@ -1,0 +1,245 @@
+// Hypercall ABI misuse: unknown-hypercall, hypercall-arg-unset, bad-hypercall-command and
+// hypercall-from-ring3.
+
+import type { Span, Statement } from '../../../../asm/src/index.js';
+import { isIntra } from '../cfg.js';
+import { hex, nameAt, type Context } from '../context.js';
+import { EAX, EBX, ECX } from '../effects.js';
+import {
+  ARG_REGS, argName, argumentsRead, commandName, commandsOf, COMMANDS, GROUP_OF, hypercallName, STUB_SIZE,
+  type CommandSpec, type HypercallSite,
+} from '../hypercalls.js';
+import { addressOf } from '../values.js';
+
+export function checkAbi(ctx: Context): void {
+  for (const site of ctx.sites) {
+    if (!site.state) continue;
+    unknownHypercall(ctx, site);
+    argumentsSet(ctx, site);
+    commands(ctx, site);
+  }
+  ring3(ctx);
+}
+
+function unknownHypercall(ctx: Context, site: HypercallSite): void {
+  const ins = ctx.program.instrs[site.instr];
+  if (site.misaligned !== null) {
+    ctx.report.add({
+      code: 'unknown-hypercall', at: ins,
+      message: `${ins.mnemonic} into the hypercall page at offset ${hex(site.misaligned)}, which is not the start of a stub: hypercall N's stub is at hypercall_page + N*${STUB_SIZE}.`,
+    });
+    return;
+  }
+  if (site.number === null || site.hypercall) return;
+  const def = site.state?.def[EAX] ?? -1;
+  ctx.report.add({
+    code: 'unknown-hypercall', at: ins,
+    message: site.via === 'int'
+      ? `int 0x82 with eax = ${site.number}, which is no hypercall number: Xen returns -ENOSYS. The numbers are the __HYPERVISOR_* constants of xen.inc.`
+      : `${ins.mnemonic} to the hypercall page's stub ${site.number}, which is no hypercall: Xen returns -ENOSYS.`,
+    related: site.via === 'int' && def >= 0 ? [{ span: ctx.program.instrs[def].user, message: `eax is set to ${site.number} here` }] : [],
+  });
+}
+
+function argumentsSet(ctx: Context, site: HypercallSite): void {
+  const s = site.state!;
+  const ins = ctx.program.instrs[site.instr];
+  const missing: string[] = [];
+  let mask = 0;
+  if (site.via === 'int' && !(s.defined & (1 << EAX))) {
+    missing.push('eax (the hypercall number)');
+    mask |= 1 << EAX;
+  }
+  const h = site.hypercall;
+  if (h) {
+    const ebx = s.regs[EBX];
+    const n = argumentsRead(h, typeof ebx === 'number' ? ebx : null);
+    for (let i = 0; i < n; i++) {
+      const r = ARG_REGS[i];
+      if (!(s.defined & (1 << r))) {
+        missing.push(argName(h, i));
+        mask |= 1 << r;
+      }
+    }
+  }
+  if (!missing.length) return;
+  const related: { span: Span; message: string }[] = [];
+  // where the value comes from a caller that did not set it
+  const { cfg, df } = ctx;
+  for (const fn of cfg.functionsOf[cfg.blockOf[site.instr]]) {
+    const entry = df.inState[cfg.functions[fn].entry];
+    if (!entry || (entry.defined & mask) === mask) continue;
+    for (const caller of cfg.functions[fn].callers) {
+      const out = df.outState[caller];
+      if (out && (out.defined & mask) !== mask && related.length < 3) {
+        related.push({ span: ctx.program.instrs[cfg.blocks[caller].last].user, message: 'called from here without it set' });
+      }
+    }
+  }
+  ctx.report.add({
+    code: 'hypercall-arg-unset', at: ins,
+    message: `${hypercallName(site)} reads ${missing.join(' and ')}, ${missing.length > 1 ? 'which are' : 'which is'} not set on every path to it: Xen takes whatever the register holds.`,
+    related,
+  });
+}
+
+function commands(ctx: Context, site: HypercallSite): void {
+  const h = site.hypercall;
+  if (!h) return;
+  const spec = COMMANDS[h.name];
+  if (!spec) return;
+  const ins = ctx.program.instrs[site.instr];
+  const s = site.state!;
+  if (spec.where === 'struct') {
+    structCommands(ctx, site, spec);
+    return;
+  }
+  const ebx = s.regs[EBX];
+  if (typeof ebx !== 'number') return;
+  const valid = commandName(spec, ebx);
+  const def = s.def[EBX];
+  const setter = def >= 0 ? ctx.program.instrs[def] : null;
+  if (!valid) {
+    ctx.report.add({
+      code: 'bad-hypercall-command', at: ins,
+      message: `ebx = ${ebx} is not a ${h.name} command: ${h.name} takes ${list(spec)}.`,
+      related: setter ? [{ span: setter.user, message: `ebx is set to ${ebx} here` }] : [],
+    });
+    return;
+  }
+  // the right number, under another hypercall's name
+  const named = setter ? symbolOperand(setter.statement) : null;
+  if (named && named.name !== valid && GROUP_OF.has(named.name) && (GROUP_OF.get(named.name) !== spec.group || !named.name.startsWith(spec.prefix))) {
+    ctx.report.add({
+      code: 'bad-hypercall-command', at: ins,
+      message: `ebx is ${named.name}, which is not a ${h.name} command (${h.name} takes ${spec.prefix}*); its value ${ebx} means ${valid} here.`,
+      related: [{ span: setter!.user, message: `ebx is set to ${named.name} here` }],
+    });
+    return;
+  }
+  if (h.name === 'vm_assist') {
+    const ecx = s.regs[ECX];
+    const types = (xenConstantGroupConstants('VMASST')).filter((k) => k.name.startsWith('VMASST_TYPE_'));
+    if (typeof ecx === 'number' && !types.some((k) => k.value === ecx)) {
+      ctx.report.add({
+        code: 'bad-hypercall-command', at: ins,
+        message: `ecx = ${ecx} is not a VMASST_TYPE_* assist: vm_assist takes ${types.map((k) => `${k.name} (${k.value})`).join(', ')}.`,
+      });
+    }
+  }
+}
+
+function xenConstantGroupConstants(group: string) {
+  return commandsOf({ group, prefix: '', where: 'ebx' });
+}
+
+function list(spec: CommandSpec): string {
+  const all = commandsOf(spec);
+  const shown = all.slice(0, 8).map((k) => `${k.name} (${k.value})`).join(', ');
+  return all.length > 8 ? `${shown}, ... (${all.length} in all)` : shown;
+}
+
+/** The symbol an instruction's source operand names, when it is just a name (`mov ebx, SCHEDOP_block`). */
+function symbolOperand(st: Statement): { name: string } | null {
+  if (st.kind !== 'instruction' || st.operands.length !== 2) return null;
+  const op = st.operands[1];
+  if (op.kind !== 'imm' || op.expr.kind !== 'sym') return null;
+  return { name: op.expr.name };
+}
+
+/** mmuext_op: the cmd of each request in a static array ebx points to. */
+function structCommands(ctx: Context, site: HypercallSite, spec: CommandSpec): void {
+  const s = site.state!;
+  const base = s.regs[EBX];
+  if (typeof base !== 'number') return;
+  const count = typeof s.regs[ECX] === 'number' ? Math.min(s.regs[ECX] as number, 64) : 1;
+  const stores = constantStores(ctx);
+  const ins = ctx.program.instrs[site.instr];
+  for (let k = 0; k < count; k++) {
+    const at = (base + k * (spec.stride ?? 12)) >>> 0;
+    const overlapping = stores.filter((st) => st.lo < at + 4 && st.hi > at);
+    let values: number[];
+    if (overlapping.length) {
+      if (overlapping.some((st) => st.value === null || st.lo !== at || st.hi !== at + 4)) continue;
+      values = overlapping.map((st) => st.value!);
+    } else {
+      const v = ctx.program.read32(at);
+      if (v === undefined) continue;
+      values = [v];
+    }
+    for (const v of new Set(values)) {
+      if (commandName(spec, v)) continue;
+      ctx.report.add({
+        code: 'bad-hypercall-command', at: ins,
+        message: `the ${site.hypercall!.name} request at ${nameAt(ctx, at)} has cmd = ${v}, which is not a ${spec.prefix}* command: ${list(spec)}.`,
+      });
+    }
+  }
+}
+
+interface ConstantStore {
+  lo: number;
+  hi: number;
+  /** The stored constant (32-bit stores of a known value), else null. */
+  value: number | null;
+}
+
+const storeCache = new WeakMap<Context, ConstantStore[]>();
+
+function constantStores(ctx: Context): ConstantStore[] {
+  let out = storeCache.get(ctx);
+  if (out) return out;
+  out = [];
+  for (const blk of ctx.cfg.blocks) {
+    const states = ctx.df.statesOf(blk.id);
+    if (!states) continue;
+    for (let i = blk.first; i <= blk.last; i++) {
+      const ins = ctx.program.instrs[i];
+      const store = ins.fx.store;
+      if (!store || store === 'string') continue;
+      const st = states[i - blk.first];
+      const a = addressOf(store, st.regs);
+      if (a.value === null) continue;
+      const bytes = Math.max(1, (store.bits || 32) / 8);
+      let value: number | null = null;
+      const src = ins.insn.operands[1];
+      if (ins.mnemonic === 'mov' && bytes === 4 && src) {
+        if (src.type === 'imm') value = src.extended >>> 0;
+        else if (src.type === 'reg' && src.reg.cls === 'r32') {
+          const v = st.regs[src.reg.num];
+          value = typeof v === 'number' ? v : null;
+        }
+      }
+      out.push({ lo: a.value, hi: a.value + bytes, value });
+    }
+  }
+  storeCache.set(ctx, out);
+  return out;
+}
+
+/** Hypercalls reachable (through jumps and calls) from code annotated `; xenolab: ring3`. */
+function ring3(ctx: Context): void {
+  const { program, cfg } = ctx;
+  const reported = new Set<number>();
+  for (const region of program.ring3) {
+    const start = program.byAddress.get(region.start);
+    if (start === undefined) continue;
+    const seen = new Uint8Array(cfg.blocks.length);
+    const stack = [cfg.blockOf[start]];
+    while (stack.length) {
+      const b = stack.pop()!;
+      if (seen[b]) continue;
+      seen[b] = 1;
+      for (const e of cfg.blocks[b].succ) if (isIntra(e) || e.kind === 'call') stack.push(e.to);
+    }
+    for (const site of ctx.sites) {
+      if (!seen[cfg.blockOf[site.instr]] || reported.has(site.instr)) continue;
+      reported.add(site.instr);
+      ctx.report.add({
+        code: 'hypercall-from-ring3', at: program.instrs[site.instr],
+        message: `${hypercallName(site)} is reachable from ring-3 code (${region.name}): the hypercall gate admits ring 1 only, so ring 3 gets #GP. Make a system call into the kernel (int to a trap-table handler) and have the kernel make the hypercall.`,
+        related: [{ span: region.span, message: `${region.name} is annotated \`; xenolab: ring3\`` }],
+      });
+    }
+  }
+}

@@ -1,0 +1,190 @@
+// unbatched-pt-loop and unbatched-pt-sequence: page-table writes made one hypercall per
+// entry, where one batched mmu_update (or one multicall) would enter Xen once.
+
+import type { Span } from '../../../../asm/src/index.js';
+import type { Loop } from '../cfg.js';
+import type { Context } from '../context.js';
+import { isHypercallInstr } from '../constprop.js';
+import { EAX } from '../effects.js';
+import { mergeFix } from '../fixes.js';
+import { hypercallName, singleEntryCount, type HypercallSite } from '../hypercalls.js';
+import { tripCount, type TripCount } from '../tripcount.js';
+
+const MAX_WALK = 10_000;
+
+export function checkBatching(ctx: Context): void {
+  const { cfg, sites } = ctx;
+  const single = sites.filter((s) => s.state !== null && singleEntryCount(s) !== null);
+  if (single.length === 0) return;
+  const trips = new Map<number, TripCount | null>();
+  const tripOf = (loop: Loop) => {
+    if (!trips.has(loop.id)) trips.set(loop.id, tripCount(ctx.df, loop));
+    return trips.get(loop.id)!;
+  };
+
+  // a single-entry call made inside a loop (written there, or from a macro used there)
+  for (const site of single) {
+    const loop = cfg.loopOf[cfg.blockOf[site.instr]];
+    if (loop < 0) continue;
+    const l = cfg.loops[loop];
+    if (retries(ctx, l)) continue;
+    ctx.report.add({
+      code: 'unbatched-pt-loop', at: ctx.program.instrs[site.instr],
+      message: loopMessage(site, tripOf(l), null),
+      related: loopRelated(ctx, l),
+    });
+  }
+
+  // ... or in a function that a loop calls
+  const reaches = reachingSites(ctx, single);
+  for (const l of cfg.loops) {
+    for (const b of l.blocks) {
+      if (cfg.loopOf[b] !== l.id) continue;
+      for (const e of cfg.blocks[b].succ) {
+        if (e.kind !== 'call' || e.callee < 0) continue;
+        const site = reaches[e.callee];
+        if (!site) continue;
+        const call = ctx.program.instrs[cfg.blocks[b].last];
+        const fnName = ctx.program.labelsAt.get(ctx.program.instrs[cfg.blocks[cfg.functions[e.callee].entry].first].address)?.[0]?.name ?? 'the function';
+        ctx.report.add({
+          code: 'unbatched-pt-loop', at: call,
+          message: loopMessage(site, tripOf(l), fnName),
+          related: [
+            { span: ctx.program.instrs[site.instr].user, message: `the single-entry ${hypercallName(site)} that ${fnName} makes` },
+            ...loopRelated(ctx, l),
+          ],
+        });
+      }
+    }
+  }
+
+  // consecutive single-entry calls in straight-line code
+  const consumed = new Set<number>();
+  const bySite = new Map(single.map((s) => [s.instr, s]));
+  for (const site of single) {
+    if (consumed.has(site.instr) || cfg.loopOf[cfg.blockOf[site.instr]] >= 0) continue;
+    const seq = straightLine(ctx, site, bySite);
+    if (seq.length < 2) continue;
+    for (const s of seq) consumed.add(s.instr);
+    const names = seq.map(hypercallName);
+    const first = ctx.program.instrs[seq[0].instr];
+    const fix = mergeFix(ctx, seq);
+    ctx.report.add({
+      code: 'unbatched-pt-sequence', at: first,
+      message: `${seq.length} single-entry page-table hypercalls in a row (${[...new Set(names)].join(', ')}): ${seq.length} entries into Xen where one would do. Put the updates in one mmu_update request array, or the calls in one multicall; that saves ${seq.length - 1}.`,
+      related: seq.slice(1).map((s) => ({ span: ctx.program.instrs[s.instr].user, message: `then ${hypercallName(s)} here` })),
+      fixes: fix ? [fix] : [],
+    });
+  }
+}
+
+/**
+ * A loop that goes round again only when a hypercall in it failed (every back edge tests
+ * eax as the hypercall left it): a retry, not a loop over entries.
+ */
+function retries(ctx: Context, l: Loop): boolean {
+  const { cfg, program } = ctx;
+  if (l.irreducible || l.latches.length === 0) return false;
+  for (const latch of l.latches) {
+    const blk = cfg.blocks[latch];
+    const last = program.instrs[blk.last];
+    const back = blk.succ.find((e) => e.to === l.header);
+    if (last.flow.kind !== 'branch' || back?.kind !== 'branch') return false;
+    let setter = -1;
+    for (let i = blk.last - 1; i >= blk.first && setter < 0; i--) if (program.instrs[i].fx.setsFlags) setter = i;
+    if (setter < 0) return false;
+    const op = program.instrs[setter].insn.operands[0];
+    if (op?.type !== 'reg' || op.reg.name !== 'eax') return false;
+    const def = ctx.df.before(setter)?.def[EAX] ?? -1;
+    if (def < 0 || !isHypercallInstr(cfg, program.instrs[def]) || !l.blocks.has(cfg.blockOf[def])) return false;
+  }
+  return true;
+}
+
+function loopMessage(site: HypercallSite, trip: TripCount | null, via: string | null): string {
+  const name = hypercallName(site);
+  const count = singleEntryCount(site) ?? 1;
+  const what = `${via ? `calls ${via}, which makes ` : ''}${name}${site.hypercall?.name === 'mmu_update' ? ` with a count of ${count}` : ' (one entry per call)'}`;
+  const fix = site.hypercall?.name === 'mmu_update'
+    ? 'Fill an array of mmu_update requests in the loop and make one call with the whole count after it.'
+    : 'Queue the updates (as mmu_update requests, or multicall entries) in the loop and issue them in one hypercall after it.';
+  if (trip && trip.iterations > 1) {
+    const n = trip.iterations;
+    const times = trip.only ? `${n} times` : `up to ${n} times`;
+    return `${what} on every iteration of a loop that runs ${times} (counter ${trip.counter}): ${n} entries into Xen where one would do; batching saves ${n - 1}. ${fix}`;
+  }
+  return `${what} on every iteration of a loop: one entry into Xen per iteration. ${fix}`;
+}
+
+function loopRelated(ctx: Context, l: Loop): { span: Span; message: string }[] {
+  const ins = ctx.program.instrs[ctx.cfg.blocks[l.header].first];
+  return [{ span: ins.user, message: 'the loop starts here' }];
+}
+
+/** Per function: a single-entry page-table call it makes itself or through the functions it calls. */
+function reachingSites(ctx: Context, single: HypercallSite[]): (HypercallSite | null)[] {
+  const { cfg } = ctx;
+  const own: (HypercallSite | null)[] = cfg.functions.map(() => null);
+  for (const s of single) for (const f of cfg.functionsOf[cfg.blockOf[s.instr]]) own[f] ??= s;
+  const out = own.slice();
+  for (let changed = true, rounds = 0; changed && rounds < 64; rounds++) {
+    changed = false;
+    for (const fn of cfg.functions) {
+      if (out[fn.id]) continue;
+      for (const b of fn.blocks) {
+        for (const e of cfg.blocks[b].succ) {
+          if (e.kind === 'call' && e.callee >= 0 && out[e.callee]) {
+            out[fn.id] = out[e.callee];
+            changed = true;
+            break;
+          }
+        }
+        if (out[fn.id]) break;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The single-entry page-table calls that follow a site in straight-line code: on through
+ * conditional branches that leave (a failure check), never into a block entered from
+ * elsewhere; stopped by any other hypercall, a call, a jump or a return.
+ */
+function straightLine(ctx: Context, first: HypercallSite, bySite: Map<number, HypercallSite>): HypercallSite[] {
+  const { cfg, program } = ctx;
+  const seq = [first];
+  let b = cfg.blockOf[first.instr];
+  let i = first.instr + 1;
+  // conditional branches passed (target block, calls found before it): a branch that skips
+  // calls to rejoin the path makes them conditional, not consecutive
+  const skips: { target: number; before: number }[] = [];
+  for (let steps = 0; steps < MAX_WALK; steps++) {
+    const blk = cfg.blocks[b];
+    for (; i <= blk.last; i++) {
+      const ins = program.instrs[i];
+      if (!isHypercallInstr(cfg, ins)) continue;
+      const s = bySite.get(i);
+      if (!s || cfg.loopOf[b] >= 0) return seq;
+      seq.push(s);
+    }
+    const last = program.instrs[blk.last];
+    const kind = last.flow.kind === 'call' && isHypercallInstr(cfg, last) ? 'next' : last.flow.kind;
+    if (kind !== 'next' && kind !== 'branch') return seq;
+    if (kind === 'branch') {
+      const taken = blk.succ.find((e) => e.kind === 'branch');
+      if (!taken || program.instrs[cfg.blocks[taken.to].first].address <= last.address) return seq;
+      skips.push({ target: taken.to, before: seq.length });
+    }
+    const fall = blk.succ.find((e) => e.kind === 'fall');
+    if (!fall) return seq;
+    const nb = cfg.blocks[fall.to];
+    if (nb.pred.length !== 1 || cfg.roots.has(nb.id) || cfg.loopOf[nb.id] >= 0) {
+      for (const k of skips) if (k.target === nb.id) seq.length = Math.min(seq.length, k.before);
+      return seq;
+    }
+    b = nb.id;
+    i = nb.first;
+  }
+  return seq;
+}

@@ -1,0 +1,132 @@
+// privileged-instruction and sensitive-instruction: what a ring-1 kernel may not run, and
+// what it runs to a different effect than on bare hardware.
+
+import { MNEMONICS, xenConstant, xenField } from '../../../../isa/src/index.js';
+import { isIntra } from '../cfg.js';
+import { nameAt, sitesOf, sourceText, type Context } from '../context.js';
+import { privilegedFix } from '../fixes.js';
+import type { Instr } from '../program.js';
+
+const IRET = new Set(['iret', 'iretd', 'iretw']);
+const PORT_IO = new Set(['in', 'out', 'insb', 'insw', 'insd', 'outsb', 'outsw', 'outsd']);
+
+export function checkInstructions(ctx: Context): void {
+  const { program } = ctx;
+  const ioAllowed = hasIoPrivilege(ctx);
+  let masked: Map<number, string> | null = null;
+  for (const ins of program.instrs) {
+    const cls = ins.insn.form.cls;
+    if (cls === 'privileged') {
+      if (ioAllowed && PORT_IO.has(ins.mnemonic)) continue;
+      const fix = privilegedFix(ctx, ins);
+      ctx.report.add({
+        code: 'privileged-instruction', at: ins,
+        message: `\`${sourceText(ctx, ins)}\` is privileged: a paravirtualized kernel runs in ring 1, where it raises #GP. ${replacement(ins)}`,
+        fixes: fix ? [fix] : [],
+      });
+    } else if (cls === 'sensitive') {
+      if (IRET.has(ins.mnemonic)) {
+        masked ??= maskedReach(ctx);
+        const why = masked.get(ins.index);
+        if (why === undefined) continue;
+        ctx.report.add({
+          code: 'sensitive-instruction', at: ins,
+          message: `\`${ins.mnemonic}\` returns from ${why}, which Xen enters with events masked; in ring 1 iret cannot restore the virtual interrupt flag, so events stay masked. Return with the iret hypercall instead (HYPERCALL_PAGE_JMP iret: jmp hypercall_page + 23*32).`,
+          related: [],
+        });
+        continue;
+      }
+      const info = MNEMONICS[ins.mnemonic];
+      ctx.report.add({
+        code: 'sensitive-instruction', at: ins,
+        message: `\`${sourceText(ctx, ins)}\` does not trap in ring 1 but behaves differently there: ${info?.doc ?? ''}${info?.pv ? ` Instead: ${info.pv}` : ''}`,
+      });
+    }
+  }
+}
+
+/** The paravirtual way to do what a privileged instruction does. */
+function replacement(ins: Instr): string {
+  if (ins.mnemonic === 'mov') {
+    const ops = ins.insn.operands;
+    const cr = ops.find((o) => o.type === 'reg' && (o.reg.cls === 'creg' || o.reg.cls === 'dreg'));
+    const name = cr && cr.type === 'reg' ? cr.reg.name : '';
+    const writes = ops[0]?.type === 'reg' && ops[0].reg.name === name;
+    if (name === 'cr3' && writes) return 'Switch page tables with mmuext_op MMUEXT_NEW_BASEPTR (Xen validates and pins the new directory).';
+    if (name === 'cr2') return 'The fault address is in vcpu_info.arch.cr2 of the shared_info page.';
+    if (name === 'cr0') return writes ? 'Only CR0.TS is the guest\'s: set or clear it with fpu_taskswitch.' : 'Xen emulates CR0 reads at the cost of a trap; keep track of CR0.TS yourself (fpu_taskswitch).';
+    if (name === 'cr3') return 'Xen emulates CR3 reads at the cost of a trap; keep the machine address of the directory you loaded with MMUEXT_NEW_BASEPTR.';
+    if (name.startsWith('dr')) return writes ? 'Set debug registers with the set_debugreg hypercall.' : 'Read debug registers with the get_debugreg hypercall.';
+    return 'Control registers belong to Xen.';
+  }
+  const pv = MNEMONICS[ins.mnemonic]?.pv;
+  return pv ? `Instead: ${pv}` : '';
+}
+
+/** physdev_op(PHYSDEVOP_set_iopl) gives the kernel the port I/O privilege (in/out no longer trap). */
+function hasIoPrivilege(ctx: Context): boolean {
+  const setIopl = xenConstant('PHYSDEVOP_set_iopl')?.value;
+  return sitesOf(ctx, 'physdev_op').some((s) => s.ebx === setIopl);
+}
+
+/**
+ * iret instructions reached from an entry point Xen enters with events masked: the event
+ * callback (set_callbacks, callback_op with CALLBACKTYPE_event or CALLBACKF_mask_events)
+ * and trap handlers whose trap_info flags ask for it (a static trap table given to
+ * set_trap_table).
+ */
+function maskedReach(ctx: Context): Map<number, string> {
+  const { program, cfg } = ctx;
+  const entries: [number, string][] = [];
+  const entryAt = (address: number, why: string) => {
+    const i = program.byAddress.get(address >>> 0);
+    if (i !== undefined) entries.push([i, why]);
+  };
+  for (const { site, ecx } of sitesOf(ctx, 'set_callbacks')) if (site.state && ecx !== null) entryAt(ecx, `the event callback ${nameAt(ctx, ecx)}`);
+  const register = xenConstant('CALLBACKOP_register')?.value;
+  const eventType = xenConstant('CALLBACKTYPE_event')?.value;
+  const maskFlag = xenConstant('CALLBACKF_mask_events')?.value ?? 1;
+  const eipOff = (xenField('callback_register', 'address')?.offset ?? 4) + (xenField('xen_callback', 'eip')?.offset ?? 4);
+  for (const { ebx, ecx } of sitesOf(ctx, 'callback_op')) {
+    if (ebx !== register || ecx === null) continue;
+    const type = read16(ctx, ecx);
+    const flags = read16(ctx, ecx + 2);
+    const eip = program.read32(ecx + eipOff);
+    if (type === undefined || flags === undefined || eip === undefined) continue;
+    if (type === eventType || flags & maskFlag) entryAt(eip, `the callback ${nameAt(ctx, eip)}`);
+  }
+  const flagsOff = xenField('trap_info', 'flags')?.offset ?? 1;
+  const addrOff = xenField('trap_info', 'address')?.offset ?? 4;
+  const vecOff = xenField('trap_info', 'vector')?.offset ?? 0;
+  for (const { ebx } of sitesOf(ctx, 'set_trap_table')) {
+    if (ebx === null) continue;
+    for (let k = 0; k < 256; k++) {
+      const base = ebx + k * 8;
+      const address = program.read32(base + addrOff);
+      const flags = program.read8(base + flagsOff);
+      if (address === undefined || flags === undefined || address === 0) break;
+      if (flags & 4) entryAt(address, `the handler ${nameAt(ctx, address)} of vector ${program.read8(base + vecOff)}`);
+    }
+  }
+  const out = new Map<number, string>();
+  for (const [entry, why] of entries) {
+    const seen = new Set<number>();
+    const stack = [cfg.blockOf[entry]];
+    while (stack.length) {
+      const b = stack.pop()!;
+      if (seen.has(b)) continue;
+      seen.add(b);
+      const blk = cfg.blocks[b];
+      const last = program.instrs[blk.last];
+      if (IRET.has(last.mnemonic) && !out.has(last.index)) out.set(last.index, why);
+      for (const e of blk.succ) if (isIntra(e)) stack.push(e.to);
+    }
+  }
+  return out;
+}
+
+function read16(ctx: Context, a: number): number | undefined {
+  const lo = ctx.program.read8(a);
+  const hi = ctx.program.read8(a + 1);
+  return lo === undefined || hi === undefined ? undefined : lo | (hi << 8);
+}

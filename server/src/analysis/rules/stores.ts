@@ -1,0 +1,98 @@
+// pt-direct-store and hypervisor-hole-store: stores into memory a PV guest may not write
+// directly: its page tables (Xen maps them read-only and validates every change made
+// through mmu_update), and the top of the address space, which is Xen's.
+
+import { xenConstant } from '../../../../isa/src/index.js';
+import { hex, type Context } from '../context.js';
+import { EDI, gpr, GPR_NAMES } from '../effects.js';
+import type { Instr } from '../program.js';
+import { addressOf, isTag, type State } from '../values.js';
+
+const HOLE = xenConstant('HYPERVISOR_VIRT_START')?.value ?? 0xfc000000;
+const M2P_START = xenConstant('MACH2PHYS_VIRT_START')?.value ?? 0xfc000000;
+const M2P_END = xenConstant('MACH2PHYS_VIRT_END')?.value ?? 0xfc400000;
+
+export function checkStores(ctx: Context): void {
+  const { program, cfg, df } = ctx;
+  for (const blk of cfg.blocks) {
+    let states: State[] | null = null;
+    for (let i = blk.first; i <= blk.last; i++) {
+      const ins = program.instrs[i];
+      const store = ins.fx.store;
+      if (!store) continue;
+      states ??= df.statesOf(blk.id);
+      if (!states) break;
+      const s = states[i - blk.first];
+      let known: number;
+      let full: number | null;
+      let indexed = false;
+      let ptReg = -1;
+      let region = -1;
+      if (store === 'string') {
+        const v = s.regs[EDI];
+        if (v === 'P') ptReg = EDI;
+        if (isTag(v, 'T')) region = Number(v.slice(1));
+        if (typeof v !== 'number') {
+          if (ptReg >= 0) reportPt(ctx, ins, s, ptReg);
+          else if (region >= 0) reportRegion(ctx, ins, region);
+          continue;
+        }
+        known = full = v;
+      } else {
+        const a = addressOf(store, s.regs);
+        full = a.value;
+        known = a.known;
+        indexed = a.unknownIndex && !a.unknownBase;
+        for (const r of [store.base, store.index]) {
+          if (!r || r.cls !== 'r32') continue;
+          const v = s.regs[gpr(r)];
+          if (v === 'P') ptReg = gpr(r);
+          if (isTag(v, 'T')) region = Number(v.slice(1));
+        }
+      }
+      if (ptReg >= 0) {
+        reportPt(ctx, ins, s, ptReg);
+        continue;
+      }
+      if (region < 0) {
+        const i = program.pageTables.findIndex((p) => known >= p.start && known < p.end);
+        const p = program.pageTables[i];
+        if (p && (full !== null || indexed || (store !== 'string' && (store.disp >>> 0) >= p.start && (store.disp >>> 0) < p.end))) region = i;
+      }
+      if (region >= 0) {
+        reportRegion(ctx, ins, region);
+        continue;
+      }
+      // an index with a small negative displacement ([eax*4 - 4]) wraps around: not the hole
+      const hole = full !== null ? full : indexed && known < 0xffff0000 ? known : null;
+      if (hole !== null && hole >= HOLE) {
+        const m2p = hole >= M2P_START && hole < M2P_END;
+        ctx.report.add({
+          code: 'hypervisor-hole-store', at: ins,
+          message: `store to ${hex(hole)}, in the hypervisor's reserved top of the address space (from HYPERVISOR_VIRT_START = ${hex(HOLE)}): ${m2p
+            ? 'this is the machine-to-physical table, which guests may only read; update it with mmu_update MMU_MACHPHYS_UPDATE.'
+            : 'Xen owns these mappings and the guest cannot write them; this faults.'}`,
+        });
+      }
+    }
+  }
+}
+
+function reportRegion(ctx: Context, ins: Instr, i: number): void {
+  const region = ctx.program.pageTables[i];
+  ctx.report.add({
+    code: 'pt-direct-store', at: ins,
+    message: `store into ${region.name}, which is annotated as a page table: Xen maps page tables read-only, so this faults (or, with the writable-page-table assist, traps into Xen on every store). Change entries with mmu_update (MMU_NORMAL_PT_UPDATE), batched.`,
+    related: [{ span: region.span, message: `${region.name} is annotated \`; xenolab: page-table\`` }],
+  });
+}
+
+function reportPt(ctx: Context, ins: Instr, s: State, reg: number): void {
+  const def = s.def[reg];
+  const related = def >= 0 ? [{ span: ctx.program.instrs[def].user, message: `${GPR_NAMES[reg]} gets its page-table address here` }] : [];
+  ctx.report.add({
+    code: 'pt-direct-store', at: ins,
+    message: `store through ${GPR_NAMES[reg]}, a pointer derived from start_info.pt_base (the page directory): Xen maps page tables read-only, so this faults (or, with the writable-page-table assist, traps into Xen on every store). Change entries with mmu_update (MMU_NORMAL_PT_UPDATE), batched.`,
+    related,
+  });
+}

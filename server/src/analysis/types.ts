@@ -1,0 +1,60 @@
+// The analysis core's public shapes. No LSP types: positions are 0-based lines and
+// columns (UTF-16 code units, as JavaScript strings and LSP count them).
+
+import type { SourceProvider } from '../../../asm/src/index.js';
+
+export type Severity = 'error' | 'warning' | 'info' | 'hint';
+
+export interface Position {
+  line: number;
+  column: number;
+}
+
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+export interface RelatedInfo {
+  file: string;
+  range: Range;
+  message: string;
+}
+
+export interface TextEdit {
+  file: string;
+  range: Range;
+  newText: string;
+}
+
+export interface Fix {
+  title: string;
+  edits: TextEdit[];
+}
+
+export interface Finding {
+  /** A stable rule code (see RULES), or `asm` for the assembler's own diagnostics. */
+  code: string;
+  severity: Severity;
+  file: string;
+  range: Range;
+  message: string;
+  related: RelatedInfo[];
+  fixes: Fix[];
+}
+
+export interface AnalysisOptions {
+  /** Severity per rule code, or 'off'. Assembler errors (`asm`) are never lowered or hidden. */
+  rules?: Record<string, Severity | 'off'>;
+}
+
+export interface AnalysisInput {
+  path: string;
+  text: string;
+  /** Reads %include files; the built-in xen.inc is added when it lacks it. */
+  provider: SourceProvider;
+}
+
+export interface AnalysisResult {
+  findings: Finding[];
+}

@@ -1,0 +1,405 @@
+// The abstract values of the eight general registers and the transfer function of one
+// instruction over them. A value is a 32-bit constant, a pointer derived from something
+// the analysis follows (start_info, its pt_base and shared_info fields, a register's
+// value at a function's entry), or unknown (null). Alongside: which registers are
+// definitely set, which instruction last set each one, and a bounded model of the stack
+// so that push/pop pairs keep values.
+
+import { xenField, type DecodedOperand, type DecodedInstruction, type MemoryOperand, type Register } from '../../../isa/src/index.js';
+import { ALL_GPRS, EAX, ECX, EDX, ESP, gpr, type Effects } from './effects.js';
+
+/**
+ * A constant (an unsigned 32-bit number); or a tag: `S<n>` start_info + n, `P` derived from
+ * start_info.pt_base (a page-table pointer), `H` derived from start_info.shared_info (its
+ * machine address), `E<r>` the value register r had when the function was entered; or null.
+ */
+export type Val = number | string | null;
+
+export interface State {
+  regs: Val[];
+  /** Registers set on every path here (bit per register number). */
+  defined: number;
+  /** Per register: the instruction that set it on every path (-1: none, -2: several). */
+  def: number[];
+  /** The values pushed and not yet popped, top last; what lies below is unknown. */
+  stack: Val[];
+}
+
+export const NOT_SET = -1;
+export const SEVERAL = -2;
+const MAX_STACK = 64;
+
+const PT_BASE = xenField('start_info', 'pt_base')?.offset ?? 60;
+const SHARED_INFO = xenField('start_info', 'shared_info')?.offset ?? 36;
+
+export function unknownState(defined: number): State {
+  return { regs: [null, null, null, null, null, null, null, null], defined, def: [-1, -1, -1, -1, -1, -1, -1, -1], stack: [] };
+}
+
+/** At the PV entry point Xen passes start_info in esi, and a stack. */
+export function entryState(): State {
+  const s = unknownState((1 << 6) | (1 << ESP));
+  s.regs[6] = 'S0';
+  return s;
+}
+
+/** At a function's entry, for the summary of what it preserves: each register is its own symbol. */
+export function symbolicState(): State {
+  const s = unknownState(ALL_GPRS);
+  for (let r = 0; r < 8; r++) s.regs[r] = `E${r}`;
+  return s;
+}
+
+export function cloneState(s: State): State {
+  return { regs: s.regs.slice(), defined: s.defined, def: s.def.slice(), stack: s.stack.slice() };
+}
+
+/** What the values mean in one program: pointers saved in memory, and its page-table regions. */
+export interface Env {
+  /** Constant-address memory cells holding a tagged pointer (start_info saved to a variable). */
+  cells: ReadonlyMap<number, Val>;
+  /** Page-table regions [start, end): different constants inside region i meet as `T<i>`. */
+  regions: readonly { start: number; end: number }[];
+}
+
+export const NO_ENV: Env = { cells: new Map(), regions: [] };
+
+function regionOf(env: Env, v: number): number {
+  for (let i = 0; i < env.regions.length; i++) if (v >= env.regions[i].start && v < env.regions[i].end) return i;
+  return -1;
+}
+
+export function meetVal(a: Val, b: Val, env: Env = NO_ENV): Val {
+  if (a === b) return a;
+  if (env.regions.length && a !== null && b !== null) {
+    // two pointers into the same page table: still a pointer into it
+    const ra = typeof a === 'number' ? regionOf(env, a) : isTag(a, 'T') ? Number(a.slice(1)) : -1;
+    const rb = typeof b === 'number' ? regionOf(env, b) : isTag(b, 'T') ? Number(b.slice(1)) : -1;
+    if (ra >= 0 && ra === rb) return `T${ra}`;
+  }
+  return null;
+}
+
+/** The meet of two states (in place into a). */
+export function meetInto(a: State, b: State, env: Env = NO_ENV): void {
+  for (let r = 0; r < 8; r++) {
+    if (a.regs[r] !== b.regs[r]) a.regs[r] = meetVal(a.regs[r], b.regs[r], env);
+    if (a.def[r] !== b.def[r]) a.def[r] = SEVERAL;
+  }
+  a.defined &= b.defined;
+  if (a.stack.length !== b.stack.length) a.stack = [];
+  else for (let i = 0; i < a.stack.length; i++) if (a.stack[i] !== b.stack[i]) a.stack[i] = meetVal(a.stack[i], b.stack[i], env);
+}
+
+export function sameState(a: State, b: State): boolean {
+  if (a.defined !== b.defined || a.stack.length !== b.stack.length) return false;
+  for (let r = 0; r < 8; r++) if (a.regs[r] !== b.regs[r] || a.def[r] !== b.def[r]) return false;
+  for (let i = 0; i < a.stack.length; i++) if (a.stack[i] !== b.stack[i]) return false;
+  return true;
+}
+
+/** Registers a call to code nobody knows may change: the caller-saved ones of the C convention. */
+export const CALLER_SAVED = (1 << EAX) | (1 << ECX) | (1 << EDX);
+
+/** After a call whose callee is not known: caller-saved registers are unknown, eax holds a result. */
+export function clobberUnknownCall(s: State, at: number): void {
+  for (let r = 0; r < 8; r++) if (CALLER_SAVED & (1 << r)) {
+    s.regs[r] = null;
+    s.def[r] = at;
+  }
+  s.defined |= 1 << EAX;
+}
+
+/** A hypercall returns its result in eax and keeps the other registers. */
+export function afterHypercall(s: State, at: number): void {
+  s.regs[EAX] = null;
+  s.def[EAX] = at;
+  s.defined |= 1 << EAX;
+}
+
+// ---------------------------------------------------------------------------------------
+// Addresses
+
+export interface Address {
+  /** The whole address when every part is a constant. */
+  value: number | null;
+  /** Displacement plus the parts that are constants. */
+  known: number;
+  /** A base or index register whose value is not a constant. */
+  unknownBase: boolean;
+  unknownIndex: boolean;
+  /** Tags of the base and index registers. */
+  tags: string[];
+}
+
+export function addressOf(m: MemoryOperand, regs: readonly Val[]): Address {
+  let known = m.disp | 0;
+  let unknownBase = false;
+  let unknownIndex = false;
+  const tags: string[] = [];
+  const part = (reg: Register | null, scale: number): boolean => {
+    if (!reg) return true;
+    const r = gpr(reg);
+    const v = r >= 0 && reg.cls === 'r32' ? regs[r] : null;
+    if (typeof v === 'number') {
+      known = (known + Math.imul(v, scale)) | 0;
+      return true;
+    }
+    if (typeof v === 'string') tags.push(v);
+    return false;
+  };
+  if (!part(m.base, 1)) unknownBase = true;
+  if (!part(m.index, m.scale)) unknownIndex = true;
+  known >>>= 0;
+  return { value: unknownBase || unknownIndex ? null : known, known, unknownBase, unknownIndex, tags };
+}
+
+function load(m: MemoryOperand, regs: readonly Val[], env: Env): Val {
+  if (m.bits !== 32) return null;
+  if (m.base && !m.index) {
+    const b = gpr(m.base);
+    const v = b >= 0 ? regs[b] : null;
+    if (typeof v === 'string' && v[0] === 'S') {
+      const off = Number(v.slice(1)) + m.disp;
+      if (off === PT_BASE) return 'P';
+      if (off === SHARED_INFO) return 'H';
+      return null;
+    }
+  }
+  const a = addressOf(m, regs);
+  return a.value !== null ? env.cells.get(a.value) ?? null : null;
+}
+
+// ---------------------------------------------------------------------------------------
+// Operands
+
+function width(op: DecodedOperand): number {
+  if (op.type === 'reg') return op.reg.bits;
+  if (op.type === 'mem') return op.bits || 32;
+  if (op.type === 'imm') return op.bits;
+  return 32;
+}
+
+function mask(v: number, bits: number): number {
+  return bits === 32 ? v >>> 0 : bits === 16 ? v & 0xffff : v & 0xff;
+}
+
+function read(op: DecodedOperand, s: State, env: Env): Val {
+  if (op.type === 'imm') return op.extended >>> 0;
+  if (op.type === 'mem') return load(op, s.regs, env);
+  if (op.type !== 'reg') return null;
+  const r = gpr(op.reg);
+  if (r < 0) return null;
+  const v = s.regs[r];
+  if (op.reg.cls === 'r32') return v;
+  if (typeof v !== 'number') return null;
+  if (op.reg.cls === 'r16') return v & 0xffff;
+  return op.reg.num < 4 ? v & 0xff : (v >>> 8) & 0xff;
+}
+
+function writeReg(s: State, reg: Register, v: Val): void {
+  const r = gpr(reg);
+  if (r < 0) return;
+  if (reg.cls === 'r32') {
+    s.regs[r] = v;
+    return;
+  }
+  const old = s.regs[r];
+  if (typeof old !== 'number' || typeof v !== 'number') {
+    s.regs[r] = null;
+    return;
+  }
+  if (reg.cls === 'r16') s.regs[r] = ((old & 0xffff0000) | (v & 0xffff)) >>> 0;
+  else if (reg.num < 4) s.regs[r] = ((old & 0xffffff00) | (v & 0xff)) >>> 0;
+  else s.regs[r] = ((old & 0xffff00ff) | ((v & 0xff) << 8)) >>> 0;
+}
+
+export function isTag(v: Val, t: string): v is string {
+  return typeof v === 'string' && v[0] === t;
+}
+
+/** Binary arithmetic on abstract values, at the operand width. */
+function arith(m: string, a: Val, b: Val, bits: number): Val {
+  if (typeof a === 'number' && typeof b === 'number') {
+    let r: number;
+    switch (m) {
+      case 'add': r = a + b; break;
+      case 'sub': r = a - b; break;
+      case 'and': r = a & b; break;
+      case 'or': r = a | b; break;
+      case 'xor': r = a ^ b; break;
+      case 'imul': r = Math.imul(a, b); break;
+      case 'shl': case 'sal': r = (b & 31) >= bits ? 0 : a << (b & 31); break;
+      case 'shr': r = (b & 31) >= bits ? 0 : mask(a, bits) >>> (b & 31); break;
+      case 'sar': {
+        const sh = b & 31;
+        const signed = bits === 32 ? a | 0 : bits === 16 ? (a << 16) >> 16 : (a << 24) >> 24;
+        r = signed >> Math.min(sh, 31);
+        break;
+      }
+      case 'rol': case 'ror': {
+        const sh = (b & 31) % bits;
+        const x = mask(a, bits);
+        if (sh === 0) { r = x; break; }
+        r = m === 'rol' ? (x << sh) | (x >>> (bits - sh)) : (x >>> sh) | (x << (bits - sh));
+        break;
+      }
+      default: return null;
+    }
+    return mask(r, bits);
+  }
+  if (bits !== 32) return null;
+  // pointer arithmetic
+  if (m === 'add' || m === 'sub') {
+    if (isTag(a, 'S') && typeof b === 'number') return `S${(Number(a.slice(1)) + (m === 'add' ? b | 0 : -(b | 0))) | 0}`;
+    if (m === 'add' && isTag(b, 'S') && typeof a === 'number') return `S${(Number(b.slice(1)) + (a | 0)) | 0}`;
+    if (isTag(a, 'P') || (m === 'add' && isTag(b, 'P'))) return 'P';
+    if (isTag(a, 'T')) return a;
+    if (m === 'add' && isTag(b, 'T')) return b;
+    if (isTag(a, 'H') && typeof b === 'number') return 'H';
+  }
+  if ((m === 'or' || m === 'and') && isTag(a, 'H') && typeof b === 'number') return 'H';
+  return null;
+}
+
+function lea(m: MemoryOperand, regs: readonly Val[]): Val {
+  const a = addressOf(m, regs);
+  if (a.value !== null) return a.value;
+  if (a.tags.includes('P')) return 'P';
+  const t = a.tags.find((x) => isTag(x, 'T'));
+  if (t) return t;
+  if (m.base && !m.index && a.tags.length === 1 && isTag(a.tags[0], 'S')) return `S${(Number(a.tags[0].slice(1)) + m.disp) | 0}`;
+  return null;
+}
+
+function push(s: State, v: Val): void {
+  s.stack.push(v);
+  if (s.stack.length > MAX_STACK) s.stack.shift();
+}
+
+function pop(s: State): Val {
+  return s.stack.length ? s.stack.pop()! : null;
+}
+
+const STRING = /^(movs|stos|lods|cmps|scas|ins|outs)[bwd]$/;
+const UNARY = new Set(['inc', 'dec', 'neg', 'not', 'bswap']);
+const BINARY = new Set(['add', 'sub', 'and', 'or', 'xor', 'shl', 'sal', 'shr', 'sar', 'rol', 'ror']);
+
+/**
+ * Applies one instruction to a state (in place). Control transfer is the caller's
+ * business: calls and hypercalls are applied at the edges that leave their blocks.
+ */
+export function step(s: State, insn: DecodedInstruction, fx: Effects, index: number, env: Env): void {
+  const m = insn.form.mnemonic;
+  const ops = insn.operands;
+  let handled = 0;
+  const set = (op: DecodedOperand, v: Val) => {
+    if (op.type !== 'reg') return;
+    const r = gpr(op.reg);
+    if (r < 0) return;
+    writeReg(s, op.reg, v);
+    handled |= 1 << r;
+  };
+  const dst = ops[0];
+  const sameReg = ops.length === 2 && dst?.type === 'reg' && ops[1].type === 'reg' && dst.reg === ops[1].reg;
+
+  if (m === 'mov' && ops.length === 2) {
+    if (dst.type === 'reg' && (dst.reg.cls === 'sreg' || dst.reg.cls === 'creg' || dst.reg.cls === 'dreg')) { /* no GPR */ }
+    else if (ops[1].type === 'reg' && ops[1].reg.cls !== 'r32' && ops[1].reg.cls !== 'r16' && ops[1].reg.cls !== 'r8') set(dst, null);
+    else set(dst, read(ops[1], s, env));
+  } else if ((m === 'movzx' || m === 'movsx') && ops.length === 2) {
+    const v = read(ops[1], s, env);
+    const w = width(ops[1]);
+    set(dst, typeof v === 'number' ? mask(m === 'movzx' ? v : w === 8 ? (v << 24) >> 24 : (v << 16) >> 16, width(dst)) : null);
+  } else if (m === 'lea' && ops.length === 2 && ops[1].type === 'mem') {
+    set(dst, width(dst) === 32 ? lea(ops[1], s.regs) : null);
+  } else if ((m === 'xor' || m === 'sub') && sameReg) {
+    set(dst, 0);
+  } else if (BINARY.has(m) && ops.length === 2) {
+    const a = read(dst, s, env);
+    const b = read(ops[1], s, env);
+    if (dst.type === 'reg' && gpr(dst.reg) === ESP && dst.reg.cls === 'r32' && typeof b === 'number' && (m === 'add' || m === 'sub')) {
+      // add esp, 8 drops two stack slots; sub esp, 8 makes two unknown ones
+      const words = (b | 0) / 4;
+      if (Number.isInteger(words) && Math.abs(words) <= MAX_STACK) {
+        const drop = m === 'add' ? words : -words;
+        if (drop >= 0) s.stack.length = Math.max(0, s.stack.length - drop);
+        else for (let i = 0; i < -drop; i++) push(s, null);
+      } else s.stack = [];
+      handled |= 1 << ESP;
+      s.regs[ESP] = arith(m, a, b, 32);
+    } else if (m === 'and' && b === 0) set(dst, 0);
+    else set(dst, arith(m, a, b, width(dst)));
+  } else if (UNARY.has(m) && ops.length === 1) {
+    const a = read(dst, s, env);
+    const w = width(dst);
+    let v: Val = null;
+    if (typeof a === 'number') {
+      if (m === 'inc') v = mask(a + 1, w);
+      else if (m === 'dec') v = mask(a - 1, w);
+      else if (m === 'neg') v = mask(-a, w);
+      else if (m === 'not') v = mask(~a, w);
+      else v = ((a & 0xff) << 24 | (a & 0xff00) << 8 | (a >>> 8) & 0xff00 | a >>> 24) >>> 0;
+    } else if (m === 'inc' || m === 'dec') v = arith(m === 'inc' ? 'add' : 'sub', a, 1, w);
+    set(dst, v);
+  } else if (m === 'imul' && ops.length >= 2) {
+    const a = read(ops.length === 3 ? ops[1] : dst, s, env);
+    const b = read(ops.length === 3 ? ops[2] : ops[1], s, env);
+    set(dst, arith('imul', a, b, width(dst)));
+  } else if (m === 'xchg' && ops.length === 2) {
+    const a = read(dst, s, env);
+    const b = read(ops[1], s, env);
+    set(dst, ops[1].type === 'mem' ? null : b);
+    set(ops[1], dst.type === 'mem' ? null : a);
+  } else if (m.startsWith('cmov') && ops.length === 2) {
+    set(dst, meetVal(read(dst, s, env), read(ops[1], s, env), env));
+  } else if (m === 'push' && ops.length === 1) {
+    push(s, width(dst) === 32 || dst.type === 'imm' ? read(dst, s, env) : null);
+  } else if (m === 'pop' && ops.length === 1) {
+    const v = pop(s);
+    set(dst, width(dst) === 32 ? v : null);
+  } else if (m === 'pushad' || m === 'pusha') {
+    for (let r = 0; r < 8; r++) push(s, s.regs[r]);
+  } else if (m === 'popad' || m === 'popa') {
+    for (let r = 7; r >= 0; r--) {
+      const v = pop(s);
+      if (r !== ESP) s.regs[r] = v;
+    }
+    handled = ALL_GPRS;
+  } else if (m === 'pushf' || m === 'pushfd' || m === 'pushfw') {
+    push(s, null);
+  } else if (m === 'popf' || m === 'popfd' || m === 'popfw') {
+    pop(s);
+  } else if (m === 'cdq') {
+    const a = s.regs[EAX];
+    s.regs[EDX] = typeof a === 'number' ? (a & 0x80000000 ? 0xffffffff : 0) : null;
+    handled |= 1 << EDX;
+  } else if (m === 'cwde') {
+    const a = s.regs[EAX];
+    s.regs[EAX] = typeof a === 'number' ? ((a << 16) >> 16) >>> 0 : null;
+    handled |= 1 << EAX;
+  } else if (m.startsWith('loop')) {
+    const c = s.regs[ECX];
+    s.regs[ECX] = typeof c === 'number' ? (c - 1) >>> 0 : null;
+    handled |= 1 << ECX;
+  } else if (STRING.test(m)) {
+    // the pointers move by an amount not followed; a page-table pointer stays one
+    for (const r of [6, 7]) if (fx.writes & (1 << r)) {
+      const v = s.regs[r];
+      s.regs[r] = isTag(v, 'P') || isTag(v, 'T') ? v : null;
+      handled |= 1 << r;
+    }
+  } else if (m === 'leave' || m === 'enter') {
+    s.stack = [];
+  }
+  if (fx.writes & (1 << ESP) && !(handled & (1 << ESP))) {
+    // push/pop/call/ret keep the model; any other write to esp loses it
+    if (!['push', 'pop', 'pushad', 'pusha', 'popad', 'popa', 'pushf', 'pushfd', 'pushfw', 'popf', 'popfd', 'popfw', 'call', 'ret', 'retn'].includes(m)) s.stack = [];
+    s.regs[ESP] = null;
+    handled |= 1 << ESP;
+  }
+  const rest = fx.writes & ~handled;
+  for (let r = 0; r < 8; r++) if (rest & (1 << r)) s.regs[r] = null;
+  for (let r = 0; r < 8; r++) if (fx.writes & (1 << r)) s.def[r] = index;
+  s.defined |= fx.writes;
+}

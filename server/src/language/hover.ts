@@ -1,0 +1,76 @@
+// Hover text (Markdown) for what is under the cursor: an instruction (its documentation,
+// forms and what it does in ring 1, from isa/'s table), a register, a hypercall constant
+// (its signature), a struct field (offset and size), a label or constant (its value),
+// a macro (its definition line).
+
+import {
+  formsOf, hypercallByNumber, MNEMONICS, registerByName, XEN_CONSTANT_GROUPS,
+} from '../../../isa/src/index.js';
+import type { Definition, SymbolIndex } from './symbols.js';
+
+const REGISTER_ROLES: Readonly<Record<string, string>> = {
+  eax: 'accumulator; the hypercall number at `int 0x82`, and its result (a negative errno on failure)',
+  ebx: 'base; the first hypercall argument',
+  ecx: 'count (rep, loop, shifts); the second hypercall argument',
+  edx: 'data (mul/div high half, in/out port); the third hypercall argument',
+  esi: 'source index (string instructions); the fourth hypercall argument; start_info at a PV guest\'s entry',
+  edi: 'destination index (string instructions); the fifth hypercall argument',
+  ebp: 'frame pointer',
+  esp: 'stack pointer (the kernel stack Xen switches to is set with stack_switch)',
+  cr3: 'page-directory base: privileged; a PV guest switches it with mmuext_op MMUEXT_NEW_BASEPTR',
+  cr2: 'page-fault address: a PV guest reads it from vcpu_info.arch.cr2',
+  cr0: 'control register 0: privileged (CR0.TS: fpu_taskswitch)',
+  eflags: 'flags; IF is virtual under Xen (evtchn_upcall_mask in vcpu_info)',
+};
+
+const hex = (n: number) => '0x' + (n >>> 0).toString(16);
+
+export function hoverFor(word: string, index: SymbolIndex | null): string | null {
+  const lower = word.toLowerCase();
+  const info = MNEMONICS[lower];
+  if (info !== undefined) {
+    const forms = [...new Set(formsOf(lower).filter((f) => !f.decodeOnly).map((f) => `${lower} ${f.operands.join(', ')}`.trim()))].slice(0, 8);
+    const cls = info.cls === 'privileged'
+      ? '**Privileged**: #GP(0) in a PV guest kernel (ring 1).'
+      : info.cls === 'sensitive' ? '**Sensitive**: runs in ring 1 but behaves differently or leaks host state.' : '';
+    return [
+      `**${lower}** — ${info.doc}`,
+      cls,
+      info.pv ? `Paravirtual replacement: ${info.pv}` : '',
+      forms.length ? '```\n' + forms.join('\n') + '\n```' : '',
+    ].filter(Boolean).join('\n\n');
+  }
+  const reg = registerByName(lower);
+  if (reg !== undefined || REGISTER_ROLES[lower]) {
+    const role = REGISTER_ROLES[lower] ?? REGISTER_ROLES[`e${lower.replace(/[lhx]$/, 'x')}`] ?? '';
+    return `**${lower}** — ${reg ? `${reg.bits}-bit ${reg.cls} register` : 'register'}${role ? `: ${role}` : ''}`;
+  }
+  const hc = /^__HYPERVISOR_(\w+)$/.exec(word);
+  if (hc) {
+    const value = index?.definitions.get(word)?.value;
+    const h = value !== undefined ? hypercallByNumber(value) : undefined;
+    if (h) return `**hypercall ${h.number}: ${h.name}**(${h.args.map((a) => `${a.cType} ${a.name}`).join(', ')})\n\n${h.doc}\n\nArguments in ebx, ecx, edx, esi, edi; result in eax.`;
+  }
+  const d = index?.definitions.get(word);
+  if (d) return describe(d);
+  // A Xen constant (xen.inc has them all, under Xen's names).
+  for (const g of XEN_CONSTANT_GROUPS) {
+    const c = g.constants.find((x) => x.name === word);
+    if (c) return `**${c.name}** = ${c.value} (${hex(c.value)})${c.doc ? `\n\n${c.doc}` : ''}`;
+  }
+  return null;
+}
+
+function describe(d: Definition): string {
+  const where = d.file.startsWith('<builtin>') ? 'built-in xen.inc' : d.file.slice(d.file.lastIndexOf('/') + 1);
+  switch (d.kind) {
+    case 'label':
+    case 'local':
+      return `**${d.name}** — label${d.value !== undefined ? ` at ${hex(d.value)}` : ''} (${where}:${d.range.start.line + 1})`;
+    case 'constant':
+      return `**${d.name}** — constant${d.value !== undefined ? ` = ${d.value} (${hex(d.value)})` : ''} (${where}:${d.range.start.line + 1})\n\n\`${d.text}\``;
+    case 'macro':
+    case 'define':
+      return `**${d.name}** — ${d.kind} (${where}:${d.range.start.line + 1})\n\n\`\`\`nasm\n${d.text}\n\`\`\``;
+  }
+}

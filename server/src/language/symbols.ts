@@ -1,0 +1,135 @@
+// What a document defines and uses, for navigation: labels (local `.x` labels belong to
+// the label before them), `equ` constants, macros and single-line defines, each with
+// where it is defined and every place its name is written, across `%include`d files.
+// Built from one assembly of the document (the assembler's trees and tokens), so it
+// agrees with what the assembler understood. No LSP types: positions are 0-based
+// line/column pairs, as LSP counts them, so the CLI and the browser can use it too.
+
+import { tokenize, type AssembleResult, type SourceFile } from '../../../asm/src/index.js';
+
+export interface Position {
+  line: number;
+  column: number;
+}
+
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+export type SymbolKind = 'label' | 'local' | 'constant' | 'macro' | 'define';
+
+export interface Definition {
+  /** The full name (`func.loop` for a local `.loop` after `func`). */
+  name: string;
+  kind: SymbolKind;
+  file: string;
+  range: Range;
+  /** Its value where the assembler knows one (a label's address, a constant's value). */
+  value?: number;
+  /** For a label: the non-local label it belongs to (locals), for document outlines. */
+  parent?: string;
+  /** The line it is defined on, as written (macros: their `%macro` line). */
+  text: string;
+}
+
+export interface Occurrence {
+  name: string;
+  file: string;
+  range: Range;
+}
+
+export interface SymbolIndex {
+  definitions: Map<string, Definition>;
+  /** Every place a defined name is written (definitions included). */
+  occurrences: Occurrence[];
+  /** The files of the assembly, by path. */
+  files: Map<string, SourceFile>;
+}
+
+export function positionAt(file: SourceFile, offset: number): Position {
+  const starts = file.lineStarts;
+  let lo = 0, hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo, column: offset - starts[lo] };
+}
+
+export function offsetAt(file: SourceFile, p: Position): number {
+  const starts = file.lineStarts;
+  if (p.line >= starts.length) return file.text.length;
+  return Math.min(file.text.length, starts[Math.max(0, p.line)] + Math.max(0, p.column));
+}
+
+const rangeOf = (f: SourceFile, start: number, end: number): Range => ({ start: positionAt(f, start), end: positionAt(f, end) });
+
+export function buildIndex(r: AssembleResult): SymbolIndex {
+  const definitions = new Map<string, Definition>();
+  const files = new Map(r.files.map((f) => [f.path, f]));
+  const values = new Map(r.image.symbols.map((s) => [s.name, s.value >>> 0]));
+  for (const [id, lines] of r.trees) {
+    const f = r.files[id];
+    if (!f) continue;
+    let parent = '';
+    for (const node of lines) {
+      const lineText = f.text.slice(f.lineStarts[positionAt(f, node.start).line], node.end).split('\n')[0];
+      if (node.label) {
+        const local = node.label.name.startsWith('.') && !node.label.name.startsWith('..');
+        const name = local ? parent + node.label.name : node.label.name;
+        if (!local) parent = node.label.name;
+        const kind: SymbolKind = node.statement?.kind === 'equ' ? 'constant' : local ? 'local' : 'label';
+        if (!definitions.has(name)) definitions.set(name, { name, kind, file: f.path, range: rangeOf(f, node.label.start, node.label.start + node.label.name.length), value: values.get(name), parent: local ? parent.slice(0, parent.length) : undefined, text: lineText.trim() });
+      }
+      const pp = node.preproc;
+      if (pp && pp.args.length > 0 && /^%(i?macro|i?define|x?define|assign)$/i.test(pp.name.text)) {
+        const t = pp.args[0];
+        const kind: SymbolKind = /macro/i.test(pp.name.text) ? 'macro' : 'define';
+        if (!definitions.has(t.text)) definitions.set(t.text, { name: t.text, kind, file: f.path, range: rangeOf(f, t.start, t.end), text: lineText.trim() });
+      }
+    }
+  }
+  // Where each defined name is written: identifier tokens, locals qualified by the label before them.
+  const occurrences: Occurrence[] = [];
+  for (const f of r.files) {
+    let parent = '';
+    for (const t of tokenize(f.text, f.id)) {
+      if (t.kind !== 'ident') continue;
+      const local = t.text.startsWith('.') && !t.text.startsWith('..');
+      let name = local ? parent + t.text : t.text;
+      if (!local && definitions.get(t.text)?.kind === 'label' && definitions.get(t.text)!.file === f.path && isDefinitionAt(definitions.get(t.text)!, f, t.start)) parent = t.text;
+      if (!definitions.has(name) && local) name = t.text; // a `.x` the parent scheme does not explain: leave it as written
+      if (definitions.has(name)) occurrences.push({ name, file: f.path, range: rangeOf(f, t.start, t.end) });
+    }
+  }
+  return { definitions, occurrences, files };
+}
+
+function isDefinitionAt(d: Definition, f: SourceFile, offset: number): boolean {
+  return offsetAt(f, d.range.start) === offset;
+}
+
+/** The defined name written at `p` in `path`, if any. */
+export function nameAt(index: SymbolIndex, path: string, p: Position): Occurrence | undefined {
+  return index.occurrences.find((o) => o.file === path && contains(o.range, p));
+}
+
+export function contains(r: Range, p: Position): boolean {
+  const after = p.line > r.start.line || (p.line === r.start.line && p.column >= r.start.column);
+  const before = p.line < r.end.line || (p.line === r.end.line && p.column <= r.end.column);
+  return after && before;
+}
+
+/** The word (identifier, register, mnemonic) at `p` and its range, from the file's text. */
+export function wordAt(file: SourceFile, p: Position): { text: string; range: Range } | null {
+  const at = offsetAt(file, p);
+  const text = file.text;
+  const isWord = (c: string) => /[\w.$@?#~]/.test(c);
+  let s = at, e = at;
+  while (s > 0 && isWord(text[s - 1])) s--;
+  while (e < text.length && isWord(text[e])) e++;
+  if (s === e) return null;
+  return { text: text.slice(s, e), range: rangeOf(file, s, e) };
+}

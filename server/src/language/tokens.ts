@@ -1,0 +1,47 @@
+// Semantic tokens for a whole document: what each word is to the assembler (a mnemonic,
+// with a modifier for privileged and sensitive ones; a register; a label, constant or
+// macro of the document; a number, string, comment, preprocessor word), encoded as LSP
+// wants them (relative line/column, length, type, modifier bits).
+
+import { makeSourceFile, tokenize } from '../../../asm/src/index.js';
+import { MNEMONICS, registerByName } from '../../../isa/src/index.js';
+import { positionAt, type SymbolIndex } from './symbols.js';
+
+export const TOKEN_TYPES = ['keyword', 'macro', 'label', 'variable', 'enumMember', 'number', 'string', 'comment', 'operator', 'function'] as const;
+export const TOKEN_MODIFIERS = ['privileged', 'sensitive', 'definition'] as const;
+
+const T = Object.fromEntries(TOKEN_TYPES.map((t, i) => [t, i])) as Record<(typeof TOKEN_TYPES)[number], number>;
+const PRIVILEGED = 1, SENSITIVE = 2;
+
+export function semanticTokens(path: string, text: string, index: SymbolIndex | null): number[] {
+  const file = makeSourceFile(0, path, text);
+  const out: number[] = [];
+  let lastLine = 0, lastCol = 0;
+  const push = (start: number, end: number, type: number, mods = 0) => {
+    const p = positionAt(file, start);
+    const q = positionAt(file, end);
+    if (q.line !== p.line) return; // tokens do not span lines in this language (a comment ends the line)
+    out.push(p.line - lastLine, p.line === lastLine ? p.column - lastCol : p.column, end - start, type, mods);
+    lastLine = p.line;
+    lastCol = p.column;
+  };
+  for (const t of tokenize(text, 0)) {
+    switch (t.kind) {
+      case 'comment': push(t.start, t.end, T.comment); break;
+      case 'number': push(t.start, t.end, T.number); break;
+      case 'string': push(t.start, t.end, T.string); break;
+      case 'pp': push(t.start, t.end, T.macro); break;
+      case 'ident': {
+        const lower = t.text.toLowerCase();
+        const info = MNEMONICS[lower];
+        const d = index?.definitions.get(t.text);
+        if (d) push(t.start, t.end, d.kind === 'macro' ? T.macro : d.kind === 'constant' || d.kind === 'define' ? T.enumMember : d.kind === 'label' ? T.function : T.label);
+        else if (info) push(t.start, t.end, T.keyword, info.cls === 'privileged' ? PRIVILEGED : info.cls === 'sensitive' ? SENSITIVE : 0);
+        else if (registerByName(lower)) push(t.start, t.end, T.variable);
+        break;
+      }
+      default: break;
+    }
+  }
+  return out;
+}

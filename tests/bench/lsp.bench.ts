@@ -1,0 +1,85 @@
+// Benchmark: the language server on a generated 10,000-line guest, over LSP (in-process,
+// in-memory streams): time from didChange to publishDiagnostics, completion and hover
+// latency, full-document semantic tokens (p50/p95), and the heap the server holds.
+// Targets: diagnostics p95 <= 50 ms, completion p95 <= 16 ms, semantic tokens <= 50 ms, heap <= 50 MB.
+
+import { PassThrough } from 'node:stream';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
+import { startServer } from '../../server/src/server.js';
+
+/** A guest of about `lines` lines: functions with loops, hypercalls, data and macros. */
+function guest(lines: number): string {
+  const out = ['bits 32', '%include "xen.inc"', 'org 0xc0000000', 'section .text', 'global _start', '_start:', '    mov esp, stack_top'];
+  let n = 0;
+  while (out.length < lines - 40) {
+    out.push(`f${n}:`, '    push ebp', '    mov ebp, esp', `    mov ecx, ${n % 17 + 1}`, `.loop${n}:`, `    mov eax, [table + ecx * 4]`, '    add eax, ebx',
+      `    mov [table + ecx * 4], eax`, `    dec ecx`, `    jnz .loop${n}`, `    mov ebx, CONSOLEIO_write`, `    mov ecx, 4`, `    mov edx, table`, '    HYPERCALL console_io', '    pop ebp', '    ret', '');
+    n++;
+  }
+  out.push('section .data', 'table: times 64 dd 0', 'section .bss', '    resb 8192', 'stack_top:');
+  return out.join('\n') + '\n';
+}
+
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+
+export async function run(): Promise<void> {
+  const text = guest(10_000);
+  const toServer = new PassThrough(), toClient = new PassThrough();
+  const heapBefore = (globalThis.gc?.(), process.memoryUsage().heapUsed);
+  const connection = createConnection(ProposedFeatures.all, toServer, toClient);
+  startServer(connection, { readText: () => null });
+  const client = createMessageConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer));
+  const published = new Map<number, () => void>();
+  const seen = new Set<number>();
+  client.onNotification('textDocument/publishDiagnostics', (p: { version?: number }) => {
+    if (p.version === undefined) return;
+    seen.add(p.version);
+    published.get(p.version)?.();
+  });
+  client.listen();
+  await client.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {} });
+  client.sendNotification('initialized', {});
+  const uri = 'file:///bench/guest.xasm';
+  const until = (version: number) => new Promise<void>((resolve) => (seen.has(version) ? resolve() : published.set(version, resolve)));
+  let version = 1;
+  const t0 = performance.now();
+  client.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'xasm', version, text } });
+  await until(version);
+  const firstMs = performance.now() - t0;
+  const lines = text.split('\n');
+  // Edits in the middle: a character into a comment-free operand line and back (the document stays valid).
+  const diag: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    const line = 5000 + (i % 7) * 17;
+    const t = performance.now();
+    client.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version: ++version },
+      contentChanges: [{ range: { start: { line, character: lines[line].length }, end: { line, character: lines[line].length } }, text: i % 2 ? '' : ' ' }],
+    });
+    await until(version);
+    diag.push(performance.now() - t);
+  }
+  const timed = async (n: number, f: () => Promise<unknown>) => {
+    const xs: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      await f();
+      xs.push(performance.now() - t);
+    }
+    return xs;
+  };
+  const at = lines.findIndex((l, i) => i > 5000 && l.startsWith('    mov eax, ['));
+  const completion = await timed(50, () => client.sendRequest('textDocument/completion', { textDocument: { uri }, position: { line: at, character: 13 } }));
+  const hover = await timed(50, () => client.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: at, character: 16 } }));
+  const tokens = await timed(10, () => client.sendRequest('textDocument/semanticTokens/full', { textDocument: { uri } }));
+  const heap = (globalThis.gc?.(), process.memoryUsage().heapUsed) - heapBefore;
+  console.log(`Language server on a ${lines.length}-line guest (in-process, LSP over in-memory streams), node ${process.version}`);
+  console.log(`  first diagnostics after didOpen: ${firstMs.toFixed(1)} ms`);
+  console.log(`  didChange → publishDiagnostics: p50 ${pct(diag, 50).toFixed(1)} ms, p95 ${pct(diag, 95).toFixed(1)} ms   target p95 <= 50 ms: ${pct(diag, 95) <= 50 ? 'met' : 'NOT met'}`);
+  console.log(`  completion: p50 ${pct(completion, 50).toFixed(1)} ms, p95 ${pct(completion, 95).toFixed(1)} ms   target p95 <= 16 ms: ${pct(completion, 95) <= 16 ? 'met' : 'NOT met'}`);
+  console.log(`  hover: p50 ${pct(hover, 50).toFixed(1)} ms, p95 ${pct(hover, 95).toFixed(1)} ms`);
+  console.log(`  semantic tokens (full document): p50 ${pct(tokens, 50).toFixed(1)} ms   target <= 50 ms: ${pct(tokens, 50) <= 50 ? 'met' : 'NOT met'}`);
+  console.log(`  heap held by the server and its document: ${(heap / 1048576).toFixed(1)} MB   target <= 50 MB: ${heap <= 50 * 1048576 ? 'met' : 'NOT met'}`);
+  client.dispose();
+}
