@@ -100,11 +100,30 @@ export interface FixpointSpec {
   env: Env;
 }
 
-export function fixpoint(cfg: Cfg, spec: FixpointSpec): Run {
+/** Arrays over all blocks that runs over small regions reuse (left cleared for the next). */
+export interface Scratch {
+  inState: (State | null)[];
+  outState: (State | null)[];
+  queued: Uint8Array;
+}
+
+export function scratchFor(cfg: Cfg): Scratch {
   const nb = cfg.blocks.length;
-  const inState: (State | null)[] = new Array(nb).fill(null);
-  const outState: (State | null)[] = new Array(nb).fill(null);
-  const queued = new Uint8Array(nb);
+  return { inState: new Array(nb).fill(null), outState: new Array(nb).fill(null), queued: new Uint8Array(nb) };
+}
+
+/** Clears what a run over `blocks` left in scratch arrays. */
+export function clearScratch(scratch: Scratch, blocks: Iterable<number>): void {
+  for (const b of blocks) {
+    scratch.inState[b] = null;
+    scratch.outState[b] = null;
+    scratch.queued[b] = 0;
+  }
+}
+
+export function fixpoint(cfg: Cfg, spec: FixpointSpec, scratch: Scratch = scratchFor(cfg)): Run {
+  const nb = cfg.blocks.length;
+  const { inState, outState, queued } = scratch;
   const queue: number[] = [];
   let head = 0;
   const enqueue = (b: number) => {
@@ -142,6 +161,7 @@ export function fixpoint(cfg: Cfg, spec: FixpointSpec): Run {
     for (const e of blk.succ) enqueue(e.to);
     for (const d of spec.dependents(b)) enqueue(d);
   }
+  for (let i = head; i < queue.length; i++) queued[queue[i]] = 0;
   return { inState, outState, edgeState: (e) => spec.edge(e, outState) };
 }
 
@@ -176,6 +196,8 @@ export function regionStates(df: Dataflow, region: ReadonlySet<number>, entry: n
 }
 
 /** Blocks in reverse postorder-ish (program order is a good start for assembly). */
+const SYMBOLS = ['E0', 'E1', 'E2', 'E3', 'E4', 'E5', 'E6', 'E7'];
+
 function programOrder(cfg: Cfg): number[] {
   return cfg.blocks.map((b) => b.id);
 }
@@ -312,20 +334,21 @@ function summarize(cfg: Cfg): number[] {
   }
   // minus what it restores (push/pop pairs, pushad/popad): a pass with symbolic entry values
   let clob = mod.slice();
+  const scratch = scratchFor(cfg);
+  const member = new Uint8Array(cfg.blocks.length);
   for (let round = 0; round < 2; round++) {
     const next = clob.slice();
     for (const fn of functions) {
-      if (fn.returns.length === 0 || fn.blocks.length > 5000) continue;
-      next[fn.id] = mod[fn.id] & ~preserved(cfg, fn.id, clob);
+      if (fn.returns.length === 0 || fn.blocks.length > 5000 || !mod[fn.id]) continue;
+      next[fn.id] = mod[fn.id] & ~preserved(cfg, fn.id, clob, scratch, member);
     }
     clob = next;
   }
   return clob;
 }
 
-function preserved(cfg: Cfg, fn: number, clob: readonly number[]): number {
+function preserved(cfg: Cfg, fn: number, clob: readonly number[], scratch: Scratch, member: Uint8Array): number {
   const f = cfg.functions[fn];
-  const member = new Uint8Array(cfg.blocks.length);
   for (const b of f.blocks) member[b] = 1;
   const env: Env = { cells: new Map(), regions: [] };
   const run = fixpoint(cfg, {
@@ -345,12 +368,14 @@ function preserved(cfg: Cfg, fn: number, clob: readonly number[]): number {
     env,
     transfer: (s, ins) => transfer(cfg, s, ins, env),
     order: f.blocks,
-  });
+  }, scratch);
   let keep = ALL_GPRS;
   for (const r of f.returns) {
     const o = run.outState[r];
     if (!o) continue;
-    for (let x = 0; x < 8; x++) if (o.regs[x] !== `E${x}`) keep &= ~(1 << x);
+    for (let x = 0; x < 8; x++) if (o.regs[x] !== SYMBOLS[x]) keep &= ~(1 << x);
   }
+  clearScratch(scratch, f.blocks);
+  for (const b of f.blocks) member[b] = 0;
   return keep;
 }

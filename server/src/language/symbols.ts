@@ -5,7 +5,7 @@
 // agrees with what the assembler understood. No LSP types: positions are 0-based
 // line/column pairs, as LSP counts them, so the CLI and the browser can use it too.
 
-import { tokenize, type AssembleResult, type SourceFile } from '../../../asm/src/index.js';
+import { BUILTIN_PREFIX, tokenize, type AssembleResult, type SourceFile } from '../../../asm/src/index.js';
 
 export interface Position {
   line: number;
@@ -75,7 +75,8 @@ export function buildIndex(r: AssembleResult): SymbolIndex {
     if (!f) continue;
     let parent = '';
     for (const node of lines) {
-      const lineText = f.text.slice(f.lineStarts[positionAt(f, node.start).line], node.end).split('\n')[0];
+      if (!node.label && !node.preproc) continue;
+      const lineText = f.text.slice(node.start, node.end).split('\n')[0];
       if (node.label) {
         const local = node.label.name.startsWith('.') && !node.label.name.startsWith('..');
         const name = local ? parent + node.label.name : node.label.name;
@@ -91,15 +92,18 @@ export function buildIndex(r: AssembleResult): SymbolIndex {
       }
     }
   }
-  // Where each defined name is written: identifier tokens, locals qualified by the label before them.
+  // Where each defined name is written: identifier tokens, locals qualified by the label
+  // before them. Only in real files: the built-in include is not the user's to navigate.
   const occurrences: Occurrence[] = [];
   for (const f of r.files) {
+    if (f.path.startsWith(BUILTIN_PREFIX)) continue;
     let parent = '';
     for (const t of tokenize(f.text, f.id)) {
       if (t.kind !== 'ident') continue;
       const local = t.text.startsWith('.') && !t.text.startsWith('..');
       let name = local ? parent + t.text : t.text;
-      if (!local && definitions.get(t.text)?.kind === 'label' && definitions.get(t.text)!.file === f.path && isDefinitionAt(definitions.get(t.text)!, f, t.start)) parent = t.text;
+      const here = local ? undefined : definitions.get(t.text);
+      if (here !== undefined && here.kind === 'label' && here.file === f.path && isDefinitionAt(here, f, t.start)) parent = t.text;
       if (!definitions.has(name) && local) name = t.text; // a `.x` the parent scheme does not explain: leave it as written
       if (definitions.has(name)) occurrences.push({ name, file: f.path, range: rangeOf(f, t.start, t.end) });
     }
