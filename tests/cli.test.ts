@@ -257,6 +257,20 @@ describe('xenolab disasm and demo', () => {
     expect(xenolab('run', alone, '--max-cycles', '2000000').code).toBe(124);
   });
 
+  it('lint prints the diagnostics as file:line:col: severity code: message, exit 1 on errors', () => {
+    const traps = join(root, 'seeds', 'traps.xasm');
+    const r = xenolab('lint', traps);
+    const line = readFileSync(traps, 'utf8').split('\n').findIndex((l) => l === '    cli') + 1;
+    expect(r.out).toContain(`${traps}:${line}:5: error privileged-instruction: `);
+    expect(r.code).toBe(1);
+    // A rule turned off: that line is gone (and with it the error).
+    const off = xenolab('lint', traps, '--rule', 'privileged-instruction=off');
+    expect(off.out).not.toContain('privileged-instruction');
+    expect(off.code).toBe(0);
+    expect(xenolab('lint', join(work, 'no-such.xasm')).code).toBe(2);
+    expect(xenolab('lint', traps, '--rule', 'nonsense').code).toBe(2);
+  });
+
   it('xen-inc prints the generated include', () => {
     expect(xenolab('xen-inc').out).toBe(xenIncludeSource());
   });
