@@ -73,6 +73,8 @@ export interface Cfg {
   dominates(a: number, b: number): boolean;
 }
 
+/** Work on loop bodies is bounded: past it, cycles not yet found count as loops of their own (no trip count). */
+const MAX_LOOP_WORK = 2_000_000;
 /** Work on functions' bodies is bounded: past it, bodies stay partial. */
 const MAX_BODY_VISITS = 4_000_000;
 
@@ -193,7 +195,9 @@ export function buildCfg(program: Program): Cfg {
       const b = stack.pop()!;
       fn.blocks.push(b);
       functionsOf[b].push(fn.id);
-      if (instrs[blocks[b].last].flow.kind === 'return') fn.returns.push(b);
+      const last = instrs[blocks[b].last];
+      // a jump into the hypercall page returns to our caller from the stub (or, for iret, to the interrupted code)
+      if (last.flow.kind === 'return' || (last.flow.kind === 'jump' && last.hypercall)) fn.returns.push(b);
       for (const e of blocks[b].succ) {
         if (e.kind === 'call' || mark[e.to] === fn.id) continue;
         mark[e.to] = fn.id;
@@ -281,17 +285,43 @@ export function buildCfg(program: Program): Cfg {
   }
   const idom = new Int32Array(nb);
   for (let b = 0; b < nb; b++) idom[b] = doms[b] === VROOT ? -1 : doms[b];
-  const dominates = (a: number, b: number): boolean => {
-    for (let x = b, guard = 0; x >= 0 && guard <= nb; x = idom[x], guard++) if (x === a) return true;
-    return false;
-  };
+  // dominance in O(1): a dominates b when b's interval in a walk of the dominator tree is inside a's
+  const pre = new Int32Array(nb).fill(-1);
+  const postN = new Int32Array(nb).fill(-1);
+  {
+    const children: number[][] = Array.from({ length: nb }, () => []);
+    const tops: number[] = [];
+    for (let b = 0; b < nb; b++) {
+      if (doms[b] < 0) continue;
+      if (idom[b] < 0) tops.push(b);
+      else children[idom[b]].push(b);
+    }
+    let clock = 0;
+    for (const t of tops) {
+      const stack: { b: number; i: number }[] = [{ b: t, i: 0 }];
+      pre[t] = clock++;
+      while (stack.length) {
+        const top = stack[stack.length - 1];
+        if (top.i < children[top.b].length) {
+          const c = children[top.b][top.i++];
+          pre[c] = clock++;
+          stack.push({ b: c, i: 0 });
+        } else {
+          postN[top.b] = clock++;
+          stack.pop();
+        }
+      }
+    }
+  }
+  const dominates = (a: number, b: number): boolean => pre[a] >= 0 && pre[b] >= 0 && pre[a] <= pre[b] && postN[b] <= postN[a];
 
   // ---- loops ----
   const loops: Loop[] = [];
   const byHeader = new Map<number, Loop>();
+  let work = MAX_LOOP_WORK;
   for (const b of blocks) {
     for (const e of b.succ) {
-      if (!isIntra(e) || !dominates(e.to, e.from)) continue;
+      if (!isIntra(e) || !dominates(e.to, e.from) || work <= 0) continue;
       let loop = byHeader.get(e.to);
       if (!loop) {
         loop = { id: loops.length, header: e.to, blocks: new Set([e.to]), latches: [], irreducible: false, parent: -1 };
@@ -300,12 +330,13 @@ export function buildCfg(program: Program): Cfg {
       }
       loop.latches.push(b.id);
       const stack = [b.id];
-      while (stack.length) {
+      while (stack.length && work-- > 0) {
         const x = stack.pop()!;
         if (loop.blocks.has(x)) continue;
         loop.blocks.add(x);
         for (const p of blocks[x].pred) if (isIntra(p)) stack.push(p.from);
       }
+      if (stack.length) loop.irreducible = true; // not all of it: no trip count
     }
   }
   const inNatural = new Uint8Array(nb);

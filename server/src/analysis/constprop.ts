@@ -13,7 +13,7 @@ import { isIntra, type Cfg, type Edge } from './cfg.js';
 import { ALL_GPRS, EAX } from './effects.js';
 import type { Instr } from './program.js';
 import {
-  addressOf, afterHypercall, CALLER_SAVED, cloneState, clobberUnknownCall, entryState, meetInto, sameState, step,
+  addressOf, afterHypercall, CALLER_SAVED, cloneState, EMPTY_STACK, clobberUnknownCall, entryState, meetInto, sameState, step,
   symbolicState, unknownState, type Env, type State, type Val,
 } from './values.js';
 
@@ -29,16 +29,14 @@ export interface Dataflow {
   statesOf(block: number): State[] | null;
   /** The state just before instruction i. */
   before(i: number): State | null;
+  /** Calls `visit` with each instruction of a block and the state before it (one state, changed as it goes: copy what you keep). */
+  replay(block: number, visit: (ins: Instr, s: State) => void): void;
   /** The state that flows along an edge. */
   edgeState(e: Edge): State | null;
 }
 
 /** Bounds the fixpoint on adversarial graphs (visits per block). */
 const MAX_ROUNDS_PER_BLOCK = 40;
-
-export function isHypercallInstr(_cfg: Cfg, ins: Instr): boolean {
-  return ins.hypercall;
-}
 
 export function analyzeDataflow(cfg: Cfg): Dataflow {
   const clobbers = summarize(cfg);
@@ -62,7 +60,7 @@ export function analyzeDataflow(cfg: Cfg): Dataflow {
       const blk = cfg.blocks[b];
       for (let i = blk.first; i <= blk.last; i++) {
         list.push(cloneState(s));
-        transfer(cfg, s, cfg.program.instrs[i], env);
+        transfer(s, cfg.program.instrs[i], env);
       }
       cache.set(b, list);
     }
@@ -73,10 +71,21 @@ export function analyzeDataflow(cfg: Cfg): Dataflow {
     const list = statesOf(b);
     return list ? list[i - cfg.blocks[b].first] : null;
   };
-  return { cfg, env, inState, outState, clobbers, statesOf, before, edgeState };
+  const replay = (b: number, visit: (ins: Instr, s: State) => void) => {
+    const start = inState[b];
+    if (!start) return;
+    const s = cloneState(start);
+    const blk = cfg.blocks[b];
+    for (let i = blk.first; i <= blk.last; i++) {
+      const ins = cfg.program.instrs[i];
+      visit(ins, s);
+      transfer(s, ins, env);
+    }
+  };
+  return { cfg, env, inState, outState, clobbers, statesOf, before, edgeState, replay };
 }
 
-export function transfer(_cfg: Cfg, s: State, ins: Instr, env: Env): void {
+export function transfer(s: State, ins: Instr, env: Env): void {
   step(s, ins.insn, ins.fx, ins.index, env);
   if (ins.hypercall) afterHypercall(s, ins.index);
 }
@@ -188,7 +197,7 @@ export function regionStates(df: Dataflow, region: ReadonlySet<number>, entry: n
     dependents: () => [],
     env,
     transfer: (s, ins) => {
-      transfer(cfg, s, ins, env);
+      transfer(s, ins, env);
       after?.(ins, s);
     },
     order: [...region],
@@ -196,6 +205,7 @@ export function regionStates(df: Dataflow, region: ReadonlySet<number>, entry: n
 }
 
 /** Blocks in reverse postorder-ish (program order is a good start for assembly). */
+const RESTORES = new Set(['pop', 'popa', 'popad', 'popaw', 'xchg']);
 const SYMBOLS = ['E0', 'E1', 'E2', 'E3', 'E4', 'E5', 'E6', 'E7'];
 
 function programOrder(cfg: Cfg): number[] {
@@ -240,7 +250,7 @@ function solveMain(cfg: Cfg, clobbers: number[], env: Env): Run {
       if (!o) return null;
       if (e.kind === 'call') {
         const s = cloneState(o);
-        s.stack = [];
+        s.stack = EMPTY_STACK;
         return s;
       }
       if (e.kind !== 'return') return o;
@@ -262,7 +272,7 @@ function solveMain(cfg: Cfg, clobbers: number[], env: Env): Run {
     },
     dependents: (b) => retDeps.get(b) ?? [],
     env,
-    transfer: (s, ins) => transfer(cfg, s, ins, env),
+    transfer: (s, ins) => transfer(s, ins, env),
     order: programOrder(cfg),
   });
 }
@@ -289,7 +299,7 @@ function collectCells(cfg: Cfg, run: Run, env: Env): Map<number, Val> {
           } else poisoned.push([a.value, a.value + Math.max(1, (store.bits || 32) / 8)]);
         }
       }
-      transfer(cfg, s, ins, env);
+      transfer(s, ins, env);
     }
   }
   const out = new Map<number, Val>();
@@ -314,7 +324,7 @@ function summarize(cfg: Cfg): number[] {
       const blk = blocks[b];
       for (let i = blk.first; i <= blk.last; i++) {
         m |= instrs[i].fx.writes;
-        if (isHypercallInstr(cfg, instrs[i])) m |= 1 << EAX;
+        if (instrs[i].hypercall) m |= 1 << EAX;
       }
       if (blk.unknownCall) m |= CALLER_SAVED;
     }
@@ -333,14 +343,21 @@ function summarize(cfg: Cfg): number[] {
     }
   }
   // minus what it restores (push/pop pairs, pushad/popad): a pass with symbolic entry values
+  // only a function that pops can put back what it changed
+  const restores = functions.map((fn) => fn.blocks.some((b) => {
+    for (let i = blocks[b].first; i <= blocks[b].last; i++) if (RESTORES.has(instrs[i].mnemonic)) return true;
+    return false;
+  }));
   let clob = mod.slice();
   const scratch = scratchFor(cfg);
   const member = new Uint8Array(cfg.blocks.length);
-  for (let round = 0; round < 2; round++) {
+  for (let round = 0, changed = true; round < 2 && changed; round++) {
     const next = clob.slice();
+    changed = false;
     for (const fn of functions) {
-      if (fn.returns.length === 0 || fn.blocks.length > 5000 || !mod[fn.id]) continue;
+      if (!restores[fn.id] || fn.returns.length === 0 || fn.blocks.length > 5000) continue;
       next[fn.id] = mod[fn.id] & ~preserved(cfg, fn.id, clob, scratch, member);
+      if (next[fn.id] !== clob[fn.id]) changed = true;
     }
     clob = next;
   }
@@ -366,7 +383,7 @@ function preserved(cfg: Cfg, fn: number, clob: readonly number[], scratch: Scrat
     },
     dependents: () => [],
     env,
-    transfer: (s, ins) => transfer(cfg, s, ins, env),
+    transfer: (s, ins) => transfer(s, ins, env),
     order: f.blocks,
   }, scratch);
   let keep = ALL_GPRS;

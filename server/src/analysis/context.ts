@@ -17,13 +17,6 @@ export interface Context {
   report: Reporter;
 }
 
-/** A register's constant value before an instruction, or null. */
-export function constantBefore(ctx: Context, ins: Instr | number, reg: number): number | null {
-  const s = ctx.df.before(typeof ins === 'number' ? ins : ins.index);
-  const v = s?.regs[reg];
-  return typeof v === 'number' ? v : null;
-}
-
 /** The source text of an instruction as written (its statement), shortened for messages. */
 export function sourceText(ctx: Context, ins: Instr): string {
   const st = ins.statement;

@@ -104,48 +104,89 @@ export interface Effects {
   setsFlags: boolean;
 }
 
+/** What a form does whatever its operands are. */
+interface FormEffects {
+  writes: number;
+  reads: number;
+  stringStore: boolean;
+  firstWritten: boolean;
+  othersWritten: boolean;
+  /** The first operand, when written, is also read (add, inc, ...; not mov, lea, pop, ...). */
+  readsDest: boolean;
+  sameRegZero: boolean;
+  setsFlags: boolean;
+}
+
+const FORM_EFFECTS: (FormEffects | undefined)[] = [];
+const WRITE_ONLY_DEST = new Set(['mov', 'movzx', 'movsx', 'lea', 'pop', 'in', 'bsf', 'bsr', 'lds', 'les', 'lfs', 'lgs', 'lss', 'sldt', 'str', 'smsw', 'lar', 'lsl']);
+
+function formEffects(insn: DecodedInstruction): FormEffects {
+  const form = insn.form;
+  let f = FORM_EFFECTS[form.index];
+  if (f) return f;
+  const m = form.mnemonic;
+  const n = form.operands.length;
+  f = {
+    writes: (IMPLICIT_WRITES[m] ?? 0) | (STRING_WRITES[m] ?? 0) | (m === 'imul' && n === 1 ? bit(EAX) | bit(EDX) : 0),
+    reads: (IMPLICIT_READS[m] ?? 0) | (STRING_READS[m] ?? 0),
+    stringStore: m in STRING_WRITES && (m.startsWith('stos') || m.startsWith('movs') || m.startsWith('ins')),
+    firstWritten: n > 0 && !READS_FIRST.has(m) && !m.startsWith('j') && !(m === 'imul' && n === 1),
+    othersWritten: m === 'xchg' || m === 'xadd',
+    readsDest: !(WRITE_ONLY_DEST.has(m) || m.startsWith('set')),
+    sameRegZero: m === 'xor' || m === 'sub',
+    setsFlags: !KEEPS_FLAGS.has(m) && !m.startsWith('j') && !m.startsWith('set') && !m.startsWith('cmov'),
+  };
+  FORM_EFFECTS[form.index] = f;
+  return f;
+}
+
+/** Effects of instructions without a memory operand, shared by form, registers and rep prefix. */
+const SHARED = new Map<number, Effects>();
+
 /** Computed once per instruction (programs keep it on each instruction as `fx`). */
 export function effects(insn: DecodedInstruction): Effects {
-  const m = insn.form.mnemonic;
+  const f = formEffects(insn);
   const ops = insn.operands;
-  let writes = IMPLICIT_WRITES[m] ?? 0;
-  let reads = IMPLICIT_READS[m] ?? 0;
-  let store: Effects['store'] = null;
-  const rep = insn.prefixes.rep !== null;
-  if (m in STRING_WRITES) {
-    writes |= STRING_WRITES[m];
-    reads |= STRING_READS[m];
-    if (rep) {
-      writes |= bit(ECX);
-      reads |= bit(ECX);
+  const rep = insn.prefixes.rep !== null && insn.form.mnemonic in STRING_WRITES;
+  let key = insn.form.index * 2 + (rep ? 1 : 0);
+  for (const op of ops) {
+    if (op.type === 'mem') {
+      key = -1;
+      break;
     }
-    if (m.startsWith('stos') || m.startsWith('movs') || m.startsWith('ins')) store = 'string';
+    key = key * 16 + (op.type === 'reg' ? op.reg.num + 8 : 0);
   }
-  const firstWritten = ops.length > 0 && !READS_FIRST.has(m) && !m.startsWith('j') && !(m === 'imul' && ops.length === 1);
+  if (key >= 0 && key <= Number.MAX_SAFE_INTEGER) {
+    const hit = SHARED.get(key);
+    if (hit) return hit;
+  }
+  let writes = f.writes;
+  let reads = f.reads;
+  let store: Effects['store'] = f.stringStore ? 'string' : null;
+  if (rep) {
+    writes |= bit(ECX);
+    reads |= bit(ECX);
+  }
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i];
-    const written = i === 0 ? firstWritten : (m === 'xchg' || m === 'xadd');
+    const written = i === 0 ? f.firstWritten : f.othersWritten;
     if (op.type === 'reg') {
       const r = gpr(op.reg);
       if (r < 0) continue;
       if (written) writes |= bit(r);
-      // mov/lea/movzx/pop... read only their sources; the others read their destination too
-      const readsDest = !(i === 0 && (m === 'mov' || m === 'movzx' || m === 'movsx' || m === 'lea' || m === 'pop' ||
-        m.startsWith('set') || m === 'in' || m === 'bsf' || m === 'bsr' || m === 'lds' || m === 'les' || m === 'lfs' ||
-        m === 'lgs' || m === 'lss' || m === 'sldt' || m === 'str' || m === 'smsw' || m === 'lar' || m === 'lsl'));
-      if (!written || readsDest) reads |= bit(r);
+      if (!written || i > 0 || f.readsDest) reads |= bit(r);
     } else if (op.type === 'mem') {
       reads |= addressRegs(op);
-      if (written && m !== 'lea') store = op;
+      if (written && insn.form.mnemonic !== 'lea') store = op;
     }
   }
-  if (m === 'imul' && ops.length === 1) writes |= bit(EAX) | bit(EDX);
   // xor r, r and sub r, r do not depend on r
-  if ((m === 'xor' || m === 'sub') && ops.length === 2 && ops[0].type === 'reg' && ops[1].type === 'reg' && ops[0].reg === ops[1].reg) {
+  if (f.sameRegZero && ops.length === 2 && ops[0].type === 'reg' && ops[1].type === 'reg' && ops[0].reg === ops[1].reg) {
     reads &= ~bit(gpr(ops[0].reg));
   }
-  const setsFlags = !KEEPS_FLAGS.has(m) && !m.startsWith('j') && !m.startsWith('set') && !m.startsWith('cmov');
-  return { writes, reads, store, setsFlags };
+  const out = { writes, reads, store, setsFlags: f.setsFlags };
+  if (key >= 0 && key <= Number.MAX_SAFE_INTEGER && SHARED.size < 100_000) SHARED.set(key, out);
+  return out;
 }
 
 /** How control leaves an instruction. */
@@ -161,15 +202,19 @@ export type Flow =
   /** Never continues (ud2, far jumps). */
   | { kind: 'stop' };
 
+export const NEXT: Flow = Object.freeze({ kind: 'next' });
+const RETURN: Flow = Object.freeze({ kind: 'return' });
+const STOP: Flow = Object.freeze({ kind: 'stop' });
+
 export function flowOf(insn: DecodedInstruction): Flow {
   const m = insn.form.mnemonic;
   const op = insn.operands[0];
-  if (m === 'jmp') return op && op.type === 'rel' ? { kind: 'jump', target: op.target >>> 0 } : op && op.type === 'far' ? { kind: 'stop' } : { kind: 'jump', target: null };
+  if (m === 'jmp') return op && op.type === 'rel' ? { kind: 'jump', target: op.target >>> 0 } : op && op.type === 'far' ? STOP : { kind: 'jump', target: null };
   if (m === 'call') return op && op.type === 'rel' ? { kind: 'call', target: op.target >>> 0 } : { kind: 'call', target: null };
   if ((insn.form.cc >= 0 && m.startsWith('j')) || m.startsWith('loop') || m === 'jecxz' || m === 'jcxz') {
-    return op && op.type === 'rel' ? { kind: 'branch', target: op.target >>> 0 } : { kind: 'next' };
+    return op && op.type === 'rel' ? { kind: 'branch', target: op.target >>> 0 } : NEXT;
   }
-  if (m === 'ret' || m === 'retn' || m === 'retf' || m === 'iret' || m === 'iretd' || m === 'iretw') return { kind: 'return' };
-  if (m === 'ud2') return { kind: 'stop' };
-  return { kind: 'next' };
+  if (m === 'ret' || m === 'retn' || m === 'retf' || m === 'iret' || m === 'iretd' || m === 'iretw') return RETURN;
+  if (m === 'ud2') return STOP;
+  return NEXT;
 }

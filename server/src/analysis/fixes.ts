@@ -8,7 +8,6 @@
 import { hypercallByName, xenConstant, xenField } from '../../../isa/src/index.js';
 import { hex, nameAt, sitesOf, type Context } from './context.js';
 import { EAX, EBX, ECX, EDX, ESI, GPR_NAMES } from './effects.js';
-import { isHypercallInstr } from './constprop.js';
 import { ARG_REGS, argumentsRead, type HypercallSite } from './hypercalls.js';
 import type { Instr } from './program.js';
 import { lineBounds, lineOf, positionOf, rangeOf } from './text.js';
@@ -226,7 +225,7 @@ function deadAfter(ctx: Context, at: number, mask: number): boolean {
   for (let steps = 0; i !== null && pending && steps < 10_000; steps++) {
     const ins = program.instrs[i];
     const fx = ins.fx;
-    const hyper = isHypercallInstr(cfg, ins);
+    const hyper = ins.hypercall;
     if ((fx.reads | (hyper ? hypercallReads(ctx, i) : 0)) & pending) return false;
     pending &= ~(fx.writes | (hyper ? 1 << EAX : 0));
     const f = ins.flow;

@@ -4,10 +4,10 @@
 // constants are its commands.
 
 import {
-  HYPERCALL_ARG_REGISTERS, hypercallByName, hypercallByNumber, XEN_CONSTANT_GROUPS, xenConstant, xenConstantGroup,
+  HYPERCALL_ARG_REGISTERS, hypercallByNumber, XEN_CONSTANT_GROUPS, xenConstant, xenConstantGroup,
   type Hypercall, type XenConstant,
 } from '../../../isa/src/index.js';
-import { isHypercallInstr, type Dataflow } from './constprop.js';
+import type { Dataflow } from './constprop.js';
 import { EAX, EBX, ECX, EDI, EDX, ESI } from './effects.js';
 import type { State } from './values.js';
 
@@ -32,7 +32,7 @@ export function hypercallSites(df: Dataflow): HypercallSite[] {
   const out: HypercallSite[] = [];
   const hp = cfg.program.hypercallPage;
   for (const ins of cfg.program.instrs) {
-    if (!isHypercallInstr(cfg, ins)) continue;
+    if (!ins.hypercall) continue;
     const state = df.before(ins.index);
     let number: number | null = null;
     let misaligned: number | null = null;
@@ -162,5 +162,3 @@ export function singleEntryCount(site: HypercallSite): number | null {
   const v = site.state?.regs[w.countReg];
   return typeof v === 'number' && v >= 1 && v <= SMALL_BATCH ? v : null;
 }
-
-export const HYPERCALL_NUMBER = (name: string) => hypercallByName(name)?.number ?? -1;

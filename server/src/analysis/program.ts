@@ -5,11 +5,11 @@
 // %include line for code from a macro or an include, the inner place kept beside it).
 
 import {
-  assemble, withBuiltins, type AssembleResult, type ExpandedLine, type Frame, type ImageSymbol, type SourceFile,
+  assemble, withBuiltins, type AssembleResult, type ExpandedLine, type ImageSymbol, type SourceFile,
   type SourceProvider, type Span, type Statement,
 } from '../../../asm/src/index.js';
 import { decode, xenConstant, XEN_ELFNOTES, type DecodedInstruction } from '../../../isa/src/index.js';
-import { effects, flowOf, type Effects, type Flow } from './effects.js';
+import { effects, flowOf, NEXT, type Effects, type Flow } from './effects.js';
 import { hasAnnotation, lineComment, lineOf } from './text.js';
 
 const HYPERCALL_VECTOR = xenConstant('HYPERCALL_VECTOR')?.value ?? 0x82;
@@ -57,7 +57,7 @@ export interface Program {
   files: readonly SourceFile[];
   instrs: Instr[];
   /** Instruction index by address. */
-  byAddress: Map<number, number>;
+  byAddress: AddressIndex;
   symbols: readonly ImageSymbol[];
   symbolByName: Map<string, ImageSymbol>;
   /** Labels of sections by address (several may share one). */
@@ -106,7 +106,7 @@ export function buildProgram(result: AssembleResult): Program {
   const hypercallPage = findHypercallPage(result, symbolByName);
   const inPage = (t: number | null) => t !== null && hypercallPage !== null && t >= hypercallPage && t < hypercallPage + 4096;
   const instrs: Instr[] = [];
-  const byAddress = new Map<number, number>();
+  const byAddress = new AddressIndex();
   const dataRows: Uint8Array[] = [];
   let truncated = false;
   for (const row of result.listing) {
@@ -185,9 +185,31 @@ export function buildProgram(result: AssembleResult): Program {
   };
 }
 
+/**
+ * Instruction indices by address. Addresses are kept relative to the first one, so that
+ * the keys stay small integers (kernel addresses such as 0xC0000000 would be boxed numbers).
+ */
+export class AddressIndex {
+  private readonly map = new Map<number, number>();
+  private base = NaN;
+
+  get(address: number): number | undefined {
+    return this.map.get(address - this.base);
+  }
+
+  has(address: number): boolean {
+    return this.map.has(address - this.base);
+  }
+
+  set(address: number, index: number): void {
+    if (this.base !== this.base) this.base = address;
+    this.map.set(address - this.base, index);
+  }
+}
+
 /** Where a line with an assembler error goes is not known: its branch targets are dropped. */
 function untrusted(flow: Flow): Flow {
-  if (flow.kind === 'branch') return { kind: 'next' };
+  if (flow.kind === 'branch') return NEXT;
   if (flow.kind === 'jump') return { kind: 'jump', target: null };
   if (flow.kind === 'call') return { kind: 'call', target: null };
   return flow;
@@ -195,15 +217,9 @@ function untrusted(flow: Flow): Flow {
 
 /** The place in the analysed file, and the inner place for code from a macro or include. */
 function placeOf(line: ExpandedLine, st: Statement): { user: Span; inner: Span | null } {
-  const own: Span = { file: st.file, start: st.start, end: st.end };
-  if (line.stack.length === 0) return { user: own, inner: null };
-  const f = line.stack[0].span;
-  return { user: { file: f.file, start: f.start, end: f.end }, inner: own };
-}
-
-/** The frames between the analysed file and an instruction, innermost first, as related-information text. */
-export function framesOf(line: ExpandedLine): readonly Frame[] {
-  return line.stack.slice(1).reverse();
+  // nodes and frames are immutable spans themselves: no copies
+  if (line.stack.length === 0) return { user: st, inner: null };
+  return { user: line.stack[0].span, inner: st };
 }
 
 function findHypercallPage(result: AssembleResult, symbolByName: Map<string, ImageSymbol>): number | null {
@@ -222,7 +238,7 @@ function findHypercallPage(result: AssembleResult, symbolByName: Map<string, Ima
  * of data: they may be entered from anywhere (handlers, callbacks, vCPU entry points).
  */
 function findAddressTaken(
-  instrs: readonly Instr[], byAddress: Map<number, number>, labelsAt: Map<number, ImageSymbol[]>,
+  instrs: readonly Instr[], byAddress: AddressIndex, labelsAt: Map<number, ImageSymbol[]>,
   sections: AssembleResult['image']['sections'], dataRows: readonly Uint8Array[], hypercallPage: number | null,
 ): Set<number> {
   const targets = new Set<number>();

@@ -20,6 +20,8 @@ export interface Raw {
   severity?: Severity;
 }
 
+const SETTINGS: ReadonlySet<string> = new Set(['error', 'warning', 'info', 'hint', 'off']);
+
 /** Findings stop here: a file that makes more is broken beyond what more would tell. */
 const MAX_FINDINGS = 5000;
 
@@ -61,7 +63,7 @@ export class Reporter {
       let severity: Severity = r.severity ?? rule?.severity ?? 'warning';
       const configured = this.options.rules?.[r.code];
       const locked = r.code === 'asm' && severity === 'error';
-      if (configured !== undefined && !locked) {
+      if (configured !== undefined && !locked && SETTINGS.has(configured)) {
         if (configured === 'off') continue;
         severity = configured;
       }

@@ -21,8 +21,18 @@ export interface TripCount {
 
 const MAX_ITERATIONS = 2 ** 32;
 
-export function tripCount(df: Dataflow, loop: Loop): TripCount | null {
+/** Work left for trip counts (blocks of loop bodies passed through); shared by one analysis. */
+export interface Budget {
+  left: number;
+}
+
+/** Trip counts in one analysis look at this many loop-body blocks in all. */
+export const TRIP_COUNT_BUDGET = 200_000;
+
+export function tripCount(df: Dataflow, loop: Loop, budget: Budget = { left: TRIP_COUNT_BUDGET }): TripCount | null {
   if (loop.irreducible) return null;
+  budget.left -= 4 * loop.blocks.size;
+  if (budget.left < 0) return null;
   const { cfg } = df;
   const instrs = cfg.program.instrs;
   let exits = 0;
@@ -140,7 +150,7 @@ function keepsCounter(df: Dataflow, loop: Loop, r: number, update: Instr, testAt
     const s = cloneState(st);
     for (let k = df.cfg.blocks[b].first; k < i; k++) {
       const ins = df.cfg.program.instrs[k];
-      transfer(df.cfg, s, ins, df.env);
+      transfer(s, ins, df.env);
       if (ins === update) s.regs[r] = AFTER;
     }
     return s.regs[r];

@@ -25,6 +25,9 @@ export interface State {
   stack: Val[];
 }
 
+/** The empty stack, shared (never pushed onto: push replaces it). */
+export const EMPTY_STACK: Val[] = [];
+
 export const NOT_SET = -1;
 export const SEVERAL = -2;
 const MAX_STACK = 64;
@@ -33,7 +36,7 @@ const PT_BASE = xenField('start_info', 'pt_base')?.offset ?? 60;
 const SHARED_INFO = xenField('start_info', 'shared_info')?.offset ?? 36;
 
 export function unknownState(defined: number): State {
-  return { regs: [null, null, null, null, null, null, null, null], defined, def: [-1, -1, -1, -1, -1, -1, -1, -1], stack: [] };
+  return { regs: [null, null, null, null, null, null, null, null], defined, def: [-1, -1, -1, -1, -1, -1, -1, -1], stack: EMPTY_STACK };
 }
 
 /** At the PV entry point Xen passes start_info in esi, and a stack. */
@@ -51,7 +54,7 @@ export function symbolicState(): State {
 }
 
 export function cloneState(s: State): State {
-  return { regs: s.regs.slice(), defined: s.defined, def: s.def.slice(), stack: s.stack.slice() };
+  return { regs: s.regs.slice(), defined: s.defined, def: s.def.slice(), stack: s.stack.length ? s.stack.slice() : EMPTY_STACK };
 }
 
 /** What the values mean in one program: pointers saved in memory, and its page-table regions. */
@@ -87,7 +90,7 @@ export function meetInto(a: State, b: State, env: Env = NO_ENV): void {
     if (a.def[r] !== b.def[r]) a.def[r] = SEVERAL;
   }
   a.defined &= b.defined;
-  if (a.stack.length !== b.stack.length) a.stack = [];
+  if (a.stack.length !== b.stack.length) a.stack = EMPTY_STACK;
   else for (let i = 0; i < a.stack.length; i++) if (a.stack[i] !== b.stack[i]) a.stack[i] = meetVal(a.stack[i], b.stack[i], env);
 }
 
@@ -253,7 +256,9 @@ function arith(m: string, a: Val, b: Val, bits: number): Val {
   if (m === 'add' || m === 'sub') {
     if (isTag(a, 'S') && typeof b === 'number') return `S${(Number(a.slice(1)) + (m === 'add' ? b | 0 : -(b | 0))) | 0}`;
     if (m === 'add' && isTag(b, 'S') && typeof a === 'number') return `S${(Number(b.slice(1)) + (a | 0)) | 0}`;
-    if (isTag(a, 'P') || (m === 'add' && isTag(b, 'P'))) return 'P';
+    // a pointer moved within its tables stays one; minus a base such as VIRT_BASE it is an address, not a pointer
+    if (isTag(a, 'P') && !(m === 'sub' && typeof b === 'number' && b >= 0x100000)) return 'P';
+    if (m === 'add' && isTag(b, 'P')) return 'P';
     if (isTag(a, 'T')) return a;
     if (m === 'add' && isTag(b, 'T')) return b;
     if (isTag(a, 'H') && typeof b === 'number') return 'H';
@@ -273,6 +278,7 @@ function lea(m: MemoryOperand, regs: readonly Val[]): Val {
 }
 
 function push(s: State, v: Val): void {
+  if (s.stack === EMPTY_STACK) s.stack = [];
   s.stack.push(v);
   if (s.stack.length > MAX_STACK) s.stack.shift();
 }
@@ -323,9 +329,9 @@ export function step(s: State, insn: DecodedInstruction, fx: Effects, index: num
       const words = (b | 0) / 4;
       if (Number.isInteger(words) && Math.abs(words) <= MAX_STACK) {
         const drop = m === 'add' ? words : -words;
-        if (drop >= 0) s.stack.length = Math.max(0, s.stack.length - drop);
+        if (drop >= 0) s.stack = s.stack.slice(0, Math.max(0, s.stack.length - drop));
         else for (let i = 0; i < -drop; i++) push(s, null);
-      } else s.stack = [];
+      } else s.stack = EMPTY_STACK;
       handled |= 1 << ESP;
       s.regs[ESP] = arith(m, a, b, 32);
     } else if (m === 'and' && b === 0) set(dst, 0);
@@ -390,11 +396,11 @@ export function step(s: State, insn: DecodedInstruction, fx: Effects, index: num
       handled |= 1 << r;
     }
   } else if (m === 'leave' || m === 'enter') {
-    s.stack = [];
+    s.stack = EMPTY_STACK;
   }
   if (fx.writes & (1 << ESP) && !(handled & (1 << ESP))) {
     // push/pop/call/ret keep the model; any other write to esp loses it
-    if (!['push', 'pop', 'pushad', 'pusha', 'popad', 'popa', 'pushf', 'pushfd', 'pushfw', 'popf', 'popfd', 'popfw', 'call', 'ret', 'retn'].includes(m)) s.stack = [];
+    if (!['push', 'pop', 'pushad', 'pusha', 'popad', 'popa', 'pushf', 'pushfd', 'pushfw', 'popf', 'popfd', 'popfw', 'call', 'ret', 'retn'].includes(m)) s.stack = EMPTY_STACK;
     s.regs[ESP] = null;
     handled |= 1 << ESP;
   }

@@ -171,7 +171,7 @@ function structCommands(ctx: Context, site: HypercallSite, spec: CommandSpec): v
       if (commandName(spec, v)) continue;
       ctx.report.add({
         code: 'bad-hypercall-command', at: ins,
-        message: `the ${site.hypercall!.name} request at ${nameAt(ctx, at)} has cmd = ${v}, which is not a ${spec.prefix}* command: ${list(spec)}.`,
+        message: `the ${site.hypercall!.name} request at ${nameAt(ctx, at)} has cmd = ${v}, which is not one of its ${spec.prefix}* commands: ${list(spec)}.`,
       });
     }
   }
@@ -189,17 +189,13 @@ const storeCache = new WeakMap<Context, ConstantStore[]>();
 function constantStores(ctx: Context): ConstantStore[] {
   let out = storeCache.get(ctx);
   if (out) return out;
-  out = [];
+  const list: ConstantStore[] = (out = []);
   for (const blk of ctx.cfg.blocks) {
-    const states = ctx.df.statesOf(blk.id);
-    if (!states) continue;
-    for (let i = blk.first; i <= blk.last; i++) {
-      const ins = ctx.program.instrs[i];
+    ctx.df.replay(blk.id, (ins, st) => {
       const store = ins.fx.store;
-      if (!store || store === 'string') continue;
-      const st = states[i - blk.first];
+      if (!store || store === 'string') return;
       const a = addressOf(store, st.regs);
-      if (a.value === null) continue;
+      if (a.value === null) return;
       const bytes = Math.max(1, (store.bits || 32) / 8);
       let value: number | null = null;
       const src = ins.insn.operands[1];
@@ -210,8 +206,8 @@ function constantStores(ctx: Context): ConstantStore[] {
           value = typeof v === 'number' ? v : null;
         }
       }
-      out.push({ lo: a.value, hi: a.value + bytes, value });
-    }
+      list.push({ lo: a.value, hi: a.value + bytes, value });
+    });
   }
   storeCache.set(ctx, out);
   return out;

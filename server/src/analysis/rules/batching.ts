@@ -3,12 +3,11 @@
 
 import type { Span } from '../../../../asm/src/index.js';
 import type { Loop } from '../cfg.js';
-import type { Context } from '../context.js';
-import { isHypercallInstr } from '../constprop.js';
+import { nameAt, type Context } from '../context.js';
 import { EAX } from '../effects.js';
 import { mergeFix } from '../fixes.js';
 import { hypercallName, singleEntryCount, type HypercallSite } from '../hypercalls.js';
-import { tripCount, type TripCount } from '../tripcount.js';
+import { TRIP_COUNT_BUDGET, tripCount, type TripCount } from '../tripcount.js';
 
 const MAX_WALK = 10_000;
 
@@ -17,17 +16,19 @@ export function checkBatching(ctx: Context): void {
   const single = sites.filter((s) => s.state !== null && singleEntryCount(s) !== null);
   if (single.length === 0) return;
   const trips = new Map<number, TripCount | null>();
+  const budget = { left: TRIP_COUNT_BUDGET };
   const tripOf = (loop: Loop) => {
-    if (!trips.has(loop.id)) trips.set(loop.id, tripCount(ctx.df, loop));
+    if (!trips.has(loop.id)) trips.set(loop.id, tripCount(ctx.df, loop, budget));
     return trips.get(loop.id)!;
   };
 
   // a single-entry call made inside a loop (written there, or from a macro used there)
+  const waiting = waitingFunctions(ctx);
   for (const site of single) {
     const loop = cfg.loopOf[cfg.blockOf[site.instr]];
     if (loop < 0) continue;
     const l = cfg.loops[loop];
-    if (retries(ctx, l)) continue;
+    if (retries(ctx, l) || waits(ctx, l, waiting)) continue;
     ctx.report.add({
       code: 'unbatched-pt-loop', at: ctx.program.instrs[site.instr],
       message: loopMessage(site, tripOf(l), null),
@@ -43,9 +44,9 @@ export function checkBatching(ctx: Context): void {
       for (const e of cfg.blocks[b].succ) {
         if (e.kind !== 'call' || e.callee < 0) continue;
         const site = reaches[e.callee];
-        if (!site) continue;
+        if (!site || waits(ctx, l, waiting)) continue;
         const call = ctx.program.instrs[cfg.blocks[b].last];
-        const fnName = ctx.program.labelsAt.get(ctx.program.instrs[cfg.blocks[cfg.functions[e.callee].entry].first].address)?.[0]?.name ?? 'the function';
+        const fnName = nameAt(ctx, ctx.program.instrs[cfg.blocks[cfg.functions[e.callee].entry].first].address);
         ctx.report.add({
           code: 'unbatched-pt-loop', at: call,
           message: loopMessage(site, tripOf(l), fnName),
@@ -78,6 +79,35 @@ export function checkBatching(ctx: Context): void {
   }
 }
 
+/** Per function: it blocks or yields (sched_op), itself or through what it calls. */
+function waitingFunctions(ctx: Context): boolean[] {
+  const { cfg } = ctx;
+  const out = cfg.functions.map(() => false);
+  for (const s of ctx.sites) if (s.hypercall?.name === 'sched_op') for (const f of cfg.functionsOf[cfg.blockOf[s.instr]]) out[f] = true;
+  for (let changed = true, rounds = 0; changed && rounds < 64; rounds++) {
+    changed = false;
+    for (const fn of cfg.functions) {
+      if (out[fn.id]) continue;
+      if (fn.blocks.some((b) => cfg.blocks[b].succ.some((e) => e.kind === 'call' && e.callee >= 0 && out[e.callee]))) {
+        out[fn.id] = true;
+        changed = true;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * A loop that waits for something on every round (sched_op: block, poll, yield), such as
+ * an event loop: its updates cannot be gathered into one batch across the waits.
+ */
+function waits(ctx: Context, l: Loop, waiting: readonly boolean[]): boolean {
+  const { cfg } = ctx;
+  for (const s of ctx.sites) if (s.hypercall?.name === 'sched_op' && l.blocks.has(cfg.blockOf[s.instr])) return true;
+  for (const b of l.blocks) for (const e of cfg.blocks[b].succ) if (e.kind === 'call' && e.callee >= 0 && waiting[e.callee]) return true;
+  return false;
+}
+
 /**
  * A loop that goes round again only when a hypercall in it failed (every back edge tests
  * eax as the hypercall left it): a retry, not a loop over entries.
@@ -96,7 +126,7 @@ function retries(ctx: Context, l: Loop): boolean {
     const op = program.instrs[setter].insn.operands[0];
     if (op?.type !== 'reg' || op.reg.name !== 'eax') return false;
     const def = ctx.df.before(setter)?.def[EAX] ?? -1;
-    if (def < 0 || !isHypercallInstr(cfg, program.instrs[def]) || !l.blocks.has(cfg.blockOf[def])) return false;
+    if (def < 0 || !program.instrs[def].hypercall || !l.blocks.has(cfg.blockOf[def])) return false;
   }
   return true;
 }
@@ -163,13 +193,13 @@ function straightLine(ctx: Context, first: HypercallSite, bySite: Map<number, Hy
     const blk = cfg.blocks[b];
     for (; i <= blk.last; i++) {
       const ins = program.instrs[i];
-      if (!isHypercallInstr(cfg, ins)) continue;
+      if (!ins.hypercall) continue;
       const s = bySite.get(i);
       if (!s || cfg.loopOf[b] >= 0) return seq;
       seq.push(s);
     }
     const last = program.instrs[blk.last];
-    const kind = last.flow.kind === 'call' && isHypercallInstr(cfg, last) ? 'next' : last.flow.kind;
+    const kind = last.flow.kind === 'call' && last.hypercall ? 'next' : last.flow.kind;
     if (kind !== 'next' && kind !== 'branch') return seq;
     if (kind === 'branch') {
       const taken = blk.succ.find((e) => e.kind === 'branch');

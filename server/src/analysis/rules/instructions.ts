@@ -21,7 +21,7 @@ export function checkInstructions(ctx: Context): void {
       const fix = privilegedFix(ctx, ins);
       ctx.report.add({
         code: 'privileged-instruction', at: ins,
-        message: `\`${sourceText(ctx, ins)}\` is privileged: a paravirtualized kernel runs in ring 1, where it raises #GP. ${replacement(ins)}`,
+        message: `\`${sourceText(ctx, ins)}\` is privileged: a paravirtualized kernel runs in ring 1, where it faults with #GP. ${replacement(ins)}`,
         fixes: fix ? [fix] : [],
       });
     } else if (cls === 'sensitive') {

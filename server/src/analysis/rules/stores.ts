@@ -15,66 +15,67 @@ const M2P_END = xenConstant('MACH2PHYS_VIRT_END')?.value ?? 0xfc400000;
 export function checkStores(ctx: Context): void {
   const { program, cfg, df } = ctx;
   for (const blk of cfg.blocks) {
-    let states: State[] | null = null;
-    for (let i = blk.first; i <= blk.last; i++) {
-      const ins = program.instrs[i];
-      const store = ins.fx.store;
-      if (!store) continue;
-      states ??= df.statesOf(blk.id);
-      if (!states) break;
-      const s = states[i - blk.first];
-      let known: number;
-      let full: number | null;
-      let indexed = false;
-      let ptReg = -1;
-      let region = -1;
-      if (store === 'string') {
-        const v = s.regs[EDI];
-        if (v === 'P') ptReg = EDI;
-        if (isTag(v, 'T')) region = Number(v.slice(1));
-        if (typeof v !== 'number') {
-          if (ptReg >= 0) reportPt(ctx, ins, s, ptReg);
-          else if (region >= 0) reportRegion(ctx, ins, region);
-          continue;
-        }
-        known = full = v;
-      } else {
-        const a = addressOf(store, s.regs);
-        full = a.value;
-        known = a.known;
-        indexed = a.unknownIndex && !a.unknownBase;
-        for (const r of [store.base, store.index]) {
-          if (!r || r.cls !== 'r32') continue;
-          const v = s.regs[gpr(r)];
-          if (v === 'P') ptReg = gpr(r);
-          if (isTag(v, 'T')) region = Number(v.slice(1));
-        }
-      }
-      if (ptReg >= 0) {
-        reportPt(ctx, ins, s, ptReg);
-        continue;
-      }
-      if (region < 0) {
-        const i = program.pageTables.findIndex((p) => known >= p.start && known < p.end);
-        const p = program.pageTables[i];
-        if (p && (full !== null || indexed || (store !== 'string' && (store.disp >>> 0) >= p.start && (store.disp >>> 0) < p.end))) region = i;
-      }
-      if (region >= 0) {
-        reportRegion(ctx, ins, region);
-        continue;
-      }
-      // an index with a small negative displacement ([eax*4 - 4]) wraps around: not the hole
-      const hole = full !== null ? full : indexed && known < 0xffff0000 ? known : null;
-      if (hole !== null && hole >= HOLE) {
-        const m2p = hole >= M2P_START && hole < M2P_END;
-        ctx.report.add({
-          code: 'hypervisor-hole-store', at: ins,
-          message: `store to ${hex(hole)}, in the hypervisor's reserved top of the address space (from HYPERVISOR_VIRT_START = ${hex(HOLE)}): ${m2p
-            ? 'this is the machine-to-physical table, which guests may only read; update it with mmu_update MMU_MACHPHYS_UPDATE.'
-            : 'Xen owns these mappings and the guest cannot write them; this faults.'}`,
-        });
-      }
+    let stores = false;
+    for (let i = blk.first; i <= blk.last && !stores; i++) stores = program.instrs[i].fx.store !== null;
+    if (stores) df.replay(blk.id, (ins, s) => {
+      if (ins.fx.store) checkStore(ctx, ins, s);
+    });
+  }
+}
+
+function checkStore(ctx: Context, ins: Instr, s: State): void {
+  const { program } = ctx;
+  const store = ins.fx.store!;
+  let known: number;
+  let full: number | null;
+  let indexed = false;
+  let ptReg = -1;
+  let region = -1;
+  if (store === 'string') {
+    const v = s.regs[EDI];
+    if (v === 'P') ptReg = EDI;
+    if (isTag(v, 'T')) region = Number(v.slice(1));
+    if (typeof v !== 'number') {
+      if (ptReg >= 0) reportPt(ctx, ins, s, ptReg);
+      else if (region >= 0) reportRegion(ctx, ins, region);
+      return;
     }
+    known = full = v;
+  } else {
+    const a = addressOf(store, s.regs);
+    full = a.value;
+    known = a.known;
+    indexed = a.unknownIndex && !a.unknownBase;
+    for (const r of [store.base, store.index]) {
+      if (!r || r.cls !== 'r32') continue;
+      const v = s.regs[gpr(r)];
+      if (v === 'P') ptReg = gpr(r);
+      if (isTag(v, 'T')) region = Number(v.slice(1));
+    }
+  }
+  if (ptReg >= 0) {
+    reportPt(ctx, ins, s, ptReg);
+    return;
+  }
+  if (region < 0) {
+    const i = program.pageTables.findIndex((p) => known >= p.start && known < p.end);
+    const p = program.pageTables[i];
+    if (p && (full !== null || indexed || (store !== 'string' && (store.disp >>> 0) >= p.start && (store.disp >>> 0) < p.end))) region = i;
+  }
+  if (region >= 0) {
+    reportRegion(ctx, ins, region);
+    return;
+  }
+  // an index with a small negative displacement ([eax*4 - 4]) wraps around: not the hole
+  const hole = full !== null ? full : indexed && known < 0xffff0000 ? known : null;
+  if (hole !== null && hole >= HOLE) {
+    const m2p = hole >= M2P_START && hole < M2P_END;
+    ctx.report.add({
+      code: 'hypervisor-hole-store', at: ins,
+      message: `store to ${hex(hole)}, in the hypervisor's reserved top of the address space (from HYPERVISOR_VIRT_START = ${hex(HOLE)}): ${m2p
+        ? 'this is the machine-to-physical table, which guests may only read; update it with mmu_update MMU_MACHPHYS_UPDATE.'
+        : 'Xen owns these mappings and the guest cannot write them; this faults.'}`,
+    });
   }
 }
 
