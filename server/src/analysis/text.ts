@@ -2,20 +2,12 @@
 // a line's comment (the text after the first `;` outside quotes), the annotations
 // `; xenolab: <word>` and the per-line suppression `; xenolab-ignore: <code>, ...`.
 
-import type { SourceFile, Span } from '../../../asm/src/index.js';
+import { lineColumn, type SourceFile, type Span } from '../../../asm/src/index.js';
 import type { Position, Range } from './types.js';
 
 /** 0-based line of an offset. */
 export function lineOf(file: SourceFile, offset: number): number {
-  const starts = file.lineStarts;
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid] <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
+  return lineColumn(file, offset).line - 1;
 }
 
 export function positionOf(file: SourceFile, offset: number): Position {

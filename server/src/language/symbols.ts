@@ -5,17 +5,10 @@
 // agrees with what the assembler understood. No LSP types: positions are 0-based
 // line/column pairs, as LSP counts them, so the CLI and the browser can use it too.
 
-import { BUILTIN_PREFIX, tokenize, type AssembleResult, type SourceFile } from '../../../asm/src/index.js';
+import { BUILTIN_PREFIX, lineColumn, tokenize, type AssembleResult, type SourceFile } from '../../../asm/src/index.js';
 
-export interface Position {
-  line: number;
-  column: number;
-}
-
-export interface Range {
-  start: Position;
-  end: Position;
-}
+export type { Position, Range } from '../analysis/types.js';
+import type { Position, Range } from '../analysis/types.js';
 
 export type SymbolKind = 'label' | 'local' | 'constant' | 'macro' | 'define';
 
@@ -48,14 +41,8 @@ export interface SymbolIndex {
 }
 
 export function positionAt(file: SourceFile, offset: number): Position {
-  const starts = file.lineStarts;
-  let lo = 0, hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid] <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return { line: lo, column: offset - starts[lo] };
+  const at = lineColumn(file, offset);
+  return { line: at.line - 1, column: at.column - 1 };
 }
 
 export function offsetAt(file: SourceFile, p: Position): number {
