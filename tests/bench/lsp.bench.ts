@@ -4,6 +4,8 @@
 // Targets: diagnostics p95 <= 50 ms, completion p95 <= 16 ms, semantic tokens <= 50 ms, heap <= 50 MB.
 
 import { PassThrough } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { startServer } from '../../server/src/server.js';
@@ -25,8 +27,12 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 
 export async function run(): Promise<void> {
   const text = guest(10_000);
+  // A real collection before each heap reading: garbage is not what the server holds.
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
   const toServer = new PassThrough(), toClient = new PassThrough();
-  const heapBefore = (globalThis.gc?.(), process.memoryUsage().heapUsed);
+  gc();
+  const heapBefore = process.memoryUsage().heapUsed;
   const connection = createConnection(ProposedFeatures.all, toServer, toClient);
   startServer(connection, { readText: () => null });
   const client = createMessageConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer));
@@ -73,7 +79,8 @@ export async function run(): Promise<void> {
   const completion = await timed(50, () => client.sendRequest('textDocument/completion', { textDocument: { uri }, position: { line: at, character: 13 } }));
   const hover = await timed(50, () => client.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: at, character: 16 } }));
   const tokens = await timed(10, () => client.sendRequest('textDocument/semanticTokens/full', { textDocument: { uri } }));
-  const heap = (globalThis.gc?.(), process.memoryUsage().heapUsed) - heapBefore;
+  gc();
+  const heap = process.memoryUsage().heapUsed - heapBefore;
   console.log(`Language server on a ${lines.length}-line guest (in-process, LSP over in-memory streams), node ${process.version}`);
   console.log(`  first diagnostics after didOpen: ${firstMs.toFixed(1)} ms`);
   console.log(`  didChange → publishDiagnostics: p50 ${pct(diag, 50).toFixed(1)} ms, p95 ${pct(diag, 95).toFixed(1)} ms   target p95 <= 50 ms: ${pct(diag, 95) <= 50 ? 'met' : 'NOT met'}`);
