@@ -4,8 +4,7 @@
 // hit counts and log messages are decided here; the CPUs only hold addresses.
 
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { decode, MNEMONICS } from '../../isa/src/index.js';
-import { xenErrnoByValue, hypercallByNumber } from '../../isa/src/index.js';
+import { decode, hypercallByNumber, MNEMONICS, xenErrnoByValue } from '../../isa/src/index.js';
 import type { Watch } from '../../hypervisor/src/memory.js';
 import type { Domain } from '../../hypervisor/src/xen/domain.js';
 import type { Vcpu } from '../../hypervisor/src/xen/vcpu.js';
@@ -15,6 +14,7 @@ import { readGuest } from './guestmem.js';
 import type { StopPolicy } from './machine.js';
 import type { Program } from './program.js';
 import { exprContext } from './variables.js';
+import { hex } from './views.js';
 
 export interface Guest {
   domain: Domain;
@@ -292,6 +292,3 @@ export function pfCode(code: number): string {
   return [code & 1 ? 'protection violation' : 'page not present', code & 2 ? 'on a write' : 'on a read', code & 4 ? 'from ring 3' : 'from the kernel'].join(' ');
 }
 
-export function hex(n: number): string {
-  return '0x' + (n >>> 0).toString(16).padStart(8, '0');
-}

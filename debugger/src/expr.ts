@@ -7,6 +7,8 @@
 // by a small recursive walker. Nothing here throws to the caller: parse and
 // evaluation failures come back as `{ ok: false, error }` with a 0-based column.
 
+import { utf8Encode } from '../../asm/src/elf/bytes.js';
+
 export interface ExprContext {
   /** A register, flag or `$` by lower-case name; undefined if the name is not one (then it is tried as a symbol). */
   register(name: string): number | undefined;
@@ -144,18 +146,6 @@ function numberValue(text: string): number | string {
   return value;
 }
 
-/** UTF-8 bytes, as NASM stores a character constant written in a UTF-8 source. */
-function utf8(text: string): number[] {
-  const bytes: number[] = [];
-  for (const ch of text) {
-    const cp = ch.codePointAt(0) ?? 0;
-    if (cp < 0x80) bytes.push(cp);
-    else if (cp < 0x800) bytes.push(0xc0 | (cp >> 6), 0x80 | (cp & 63));
-    else if (cp < 0x10000) bytes.push(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63));
-    else bytes.push(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 63), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63));
-  }
-  return bytes;
-}
 
 /** Scans one token at a time, so errors surface in source order as the parser advances. */
 class Lexer {
@@ -190,7 +180,7 @@ class Lexer {
       if (close < 0) fail('unterminated character constant', start);
       this.pos = close + 1;
       const text = s.slice(start, close + 1);
-      const bytes = utf8(s.slice(start + 1, close));
+      const bytes = utf8Encode(s.slice(start + 1, close)); // as NASM stores a character constant of a UTF-8 source
       if (bytes.length > 4) fail(`character constant ${clip(text)} is longer than 4 bytes`, start);
       // Little-endian: the first character is the low byte, as NASM does.
       const value = bytes.reduceRight((acc, b) => acc * 256 + b, 0);

@@ -375,11 +375,8 @@ export class DebugMachine {
       xen.mem.watchHit = null;
       this.events = [];
     }
-    if (reached !== null) {
-      const v = (reached as Position & { kind: 'top' }).vcpu;
-      this.cursor = { done: run, partial: topOf(v) };
-      v.cpu.skipBreakpointHere(); // as a breakpoint stop would: going on runs the instruction here
-    } else this.cursor = { ...until };
+    this.cursor = reached !== null ? { done: run, partial: topOf((reached as Position & { kind: 'top' }).vcpu) } : { ...until };
+    // As a breakpoint stop would: going on runs the instruction here.
     if (this.cursor.partial?.kind === 'top') this.cursor.partial.vcpu.cpu.skipBreakpointHere();
     return reached;
   }

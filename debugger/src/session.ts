@@ -16,15 +16,16 @@ import { bootMachine } from '../../hypervisor/src/xen/boot.js';
 import { PGT_NONE, PGT_WRITABLE } from '../../hypervisor/src/xen/frames.js';
 import type { Vcpu } from '../../hypervisor/src/xen/vcpu.js';
 import { XenRequest, isXenViewError } from '../../protocol/src/index.js';
-import { Breakpoints, EXCEPTION_FILTERS, hex, type ExceptionStop, type Guest } from './breakpoints.js';
+import { Breakpoints, EXCEPTION_FILTERS, type ExceptionStop, type Guest } from './breakpoints.js';
 import { evaluate, REGISTER_NAMES } from './expr.js';
 import { readGuest, translate } from './guestmem.js';
-import { loadLaunch, type LaunchArgs, type LaunchFiles } from './launch.js';
+import { formatLaunchError, loadLaunch, type LaunchArgs, type LaunchFiles } from './launch.js';
 import { DebugMachine, type Stop } from './machine.js';
 import { Program } from './program.js';
 import { callStack, type StackFrame } from './stack.js';
 import { domainScope, exprContext, registers, vcpuScope, type Value } from './variables.js';
 import * as views from './views.js';
+import { hex } from './views.js';
 
 export interface XenLaunchArguments extends DebugProtocol.LaunchRequestArguments, LaunchArgs {
   stopOnEntry?: boolean;
@@ -78,7 +79,12 @@ export class XenDebugSession extends DebugSession {
   }
 
   private fail(request: DebugProtocol.Request, e: unknown): void {
-    const response: DebugProtocol.Response = { seq: 0, type: 'response', request_seq: request.seq, command: request.command, success: false };
+    this.failResponse({ seq: 0, type: 'response', request_seq: request.seq, command: request.command, success: false }, e);
+  }
+
+  /** A RequestError's message as is; anything else is the adapter's own fault, and says so. */
+  private failResponse(response: DebugProtocol.Response, e: unknown): void {
+    response.success = false;
     const message = e instanceof Error ? e.message : String(e);
     this.sendErrorResponse(response, { id: e instanceof RequestError ? 2000 : 2001, format: e instanceof RequestError ? message : `internal error: ${message}`, showUser: false });
   }
@@ -91,11 +97,7 @@ export class XenDebugSession extends DebugSession {
         if (b !== undefined) response.body = b;
         this.sendResponse(response);
       })
-      .catch((e) => {
-        response.success = false;
-        const message = e instanceof Error ? e.message : String(e);
-        this.sendErrorResponse(response, { id: e instanceof RequestError ? 2000 : 2001, format: e instanceof RequestError ? message : `internal error: ${message}`, showUser: false });
-      });
+      .catch((e) => this.failResponse(response, e));
   }
 
   // ---- Lifecycle ----------------------------------------------------------------------------
@@ -134,7 +136,7 @@ export class XenDebugSession extends DebugSession {
       if (this.launched) throw new RequestError('already launched');
       const loaded = loadLaunch(args, this.files);
       if (!loaded.ok) {
-        const text = loaded.errors.map((e) => `${e.file}:${e.line}:${e.column}: error: ${e.message}`).join('\n');
+        const text = loaded.errors.map(formatLaunchError).join('\n');
         this.sendEvent(new OutputEvent(text + '\n', 'stderr'));
         throw new RequestError(`cannot launch: ${text}`);
       }

@@ -12,6 +12,7 @@ import type { Vcpu } from '../../hypervisor/src/xen/vcpu.js';
 import type { ExprContext } from './expr.js';
 import { readValue } from './guestmem.js';
 import type { Program } from './program.js';
+import { hex } from './views.js';
 
 export interface Value {
   name: string;
@@ -29,7 +30,6 @@ const SREGS: readonly [string, number][] = [['cs', CS], ['ds', DS], ['es', ES], 
 /** EFLAGS bits by name. */
 export const FLAGS: readonly [string, number][] = [['cf', 0], ['pf', 2], ['af', 4], ['zf', 6], ['sf', 7], ['tf', 8], ['if', 9], ['df', 10], ['of', 11]];
 
-const hex = (n: number) => '0x' + (n >>> 0).toString(16).padStart(8, '0');
 
 /** The registers (and flags, `$`) of a vCPU and the symbols of its program, for expressions. */
 export function exprContext(v: Vcpu, program: Program | null): ExprContext {

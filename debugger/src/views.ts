@@ -45,7 +45,7 @@ export { isByteRing, isXenViewError };
 
 // ---- Shared helpers -------------------------------------------------------------------------
 
-const hex = (n: number, width = 8) => '0x' + (n >>> 0).toString(16).padStart(width, '0');
+export const hex = (n: number, width = 8) => '0x' + (n >>> 0).toString(16).padStart(width, '0');
 const short = (n: number) => '0x' + (n >>> 0).toString(16);
 /** RING_IDX arithmetic: a - b modulo 2^32. */
 const sub = (a: number, b: number) => (a - b) >>> 0;
