@@ -26,6 +26,12 @@ export interface AssembleOptions {
   provider?: SourceProvider;
   /** Single-line macros defined before the source (like nasm -D). */
   predefined?: Record<string, string>;
+  /**
+   * Source lines the preprocessor may read, repetitions and macro bodies included, before
+   * it stops with an error (2,000,000 by default). An editor asks for less: it assembles
+   * on every change.
+   */
+  maxLines?: number;
 }
 
 export interface ListingRow {
@@ -317,7 +323,7 @@ class Pass implements EvalEnv {
 
 export function assemble(opts: AssembleOptions): AssembleResult {
   const provider = opts.provider ?? NO_PROVIDER;
-  const pre = preprocess(opts.path, opts.text, provider, opts.predefined);
+  const pre = preprocess(opts.path, opts.text, provider, opts.predefined, opts.maxLines);
   const symbols = new Map<string, SymbolState>();
   const assembly = ++assemblies;
   let layout = new Map<string, number>();

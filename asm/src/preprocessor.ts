@@ -114,8 +114,8 @@ function lineAt(src: LineSource, i: number): Token[] {
 const FILE_CACHE = new Map<string, FileLines>();
 const FILE_CACHE_LIMIT = 64;
 const MAX_MACRO_DEPTH = 256;
-/** Stops runaway %rep and recursive macros instead of hanging. */
-const MAX_OUTPUT_LINES = 2_000_000;
+/** Stops runaway %rep and recursive macros instead of hanging (callers may ask for less). */
+export const MAX_OUTPUT_LINES = 2_000_000;
 
 
 export class Preprocessor {
@@ -132,7 +132,12 @@ export class Preprocessor {
   private uniqueCounter = 0;
   private sources: LineSource[] = [];
 
-  constructor(private readonly provider: SourceProvider, predefined: Record<string, string> = {}) {
+  constructor(
+    private readonly provider: SourceProvider,
+    predefined: Record<string, string> = {},
+    /** Lines read (source, macro bodies, repetitions) before giving up. */
+    private readonly maxLines = MAX_OUTPUT_LINES,
+  ) {
     for (const [name, value] of Object.entries(predefined)) {
       this.defines.set(name, { params: null, body: tokenize(value, -1), caseless: false });
     }
@@ -200,9 +205,9 @@ export class Preprocessor {
         continue;
       }
       const l = src.index++;
-      if (++guard > MAX_OUTPUT_LINES) {
+      if (++guard > this.maxLines) {
         const t = lineAt(src, l).find((x) => !isTrivia(x));
-        this.error(t ? t : { file: 0, start: 0, end: 0 }, 'preprocessor output too large: runaway %rep or recursive macro?', 'preproc-limit');
+        this.error(t ? t : { file: 0, start: 0, end: 0 }, `preprocessor output too large (over ${this.maxLines} lines): runaway %rep or recursive macro?`, 'preproc-limit');
         this.sources = [];
         return;
       }
@@ -695,7 +700,10 @@ export class Preprocessor {
       args.push(macro.defaults[i - macro.min] ?? []);
     }
     if (depth(src.stack, 'macro') >= MAX_MACRO_DEPTH) {
-      this.error(nameTok, `macro '${macro.name}' nested more than ${MAX_MACRO_DEPTH} deep (infinite recursion?)`, 'macro-depth');
+      // Fatal, as in nasm: a macro that recurses more than once per level would otherwise
+      // hit this limit at every leaf of an exponential tree of expansions.
+      this.error(nameTok, `macro '${macro.name}' nested more than ${MAX_MACRO_DEPTH} deep (infinite recursion?): preprocessing stopped here`, 'macro-depth');
+      this.sources = [];
       return true;
     }
     if (k > 0) {
@@ -930,7 +938,7 @@ function textOf(tokens: Token[]): string {
 }
 
 /** Convenience: preprocess a root file. */
-export function preprocess(path: string, text: string, provider: SourceProvider, predefined?: Record<string, string>): PreprocessResult {
-  return new Preprocessor(provider, predefined).run(path, text);
+export function preprocess(path: string, text: string, provider: SourceProvider, predefined?: Record<string, string>, maxLines?: number): PreprocessResult {
+  return new Preprocessor(provider, predefined, maxLines).run(path, text);
 }
 

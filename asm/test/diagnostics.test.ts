@@ -136,6 +136,17 @@ describe('located errors', () => {
     expect(inc.diagnostics.some((d) => d.code === 'include')).toBe(true);
     const rec = asm('%macro again 0\n again\n%endmacro\n again\n');
     expect(rec.diagnostics.some((d) => d.code === 'macro-depth')).toBe(true);
+    // Twice per level: 2^256 expansions unless the depth limit stops the whole run.
+    const twice = asm('%macro again 0\n again\n again\n%endmacro\n again\n');
+    expect(twice.diagnostics.filter((d) => d.code === 'macro-depth')).toHaveLength(1);
+  });
+
+  it('an exponential expansion stops at the line budget a caller asks for', () => {
+    let text = '%macro a0 0\n nop\n%endmacro\n';
+    for (let i = 1; i <= 30; i++) text += `%macro a${i} 0\n a${i - 1}\n a${i - 1}\n%endmacro\n`;
+    const r = assemble({ path: '/main.asm', text: text + 'a30\n', maxLines: 20_000 });
+    expect(r.diagnostics.map((d) => d.message)).toEqual(["preprocessor output too large (over 20000 lines): runaway %rep or recursive macro? (in macro 'a30')"]);
+    expect(r.image.sections.find((s) => s.name === '.text')!.size).toBeLessThan(20_000);
   });
 
   it('huge sizes are refused, not allocated', () => {

@@ -81,8 +81,15 @@ export interface Program {
   read8(address: number): number | undefined;
 }
 
+/**
+ * Expanded lines an editor assembly may read: the document is assembled on every change,
+ * so a runaway %rep or macro must end in an error within a second or two, not minutes.
+ */
+export const EDITOR_MAX_LINES = 250_000;
+
+/** The assembly the analyses (and the editor features over them) are built on. */
 export function assembleFor(path: string, text: string, provider: SourceProvider): AssembleResult {
-  return assemble({ path, text, provider: withBuiltins(provider) });
+  return assemble({ path, text, provider: withBuiltins(provider), maxLines: EDITOR_MAX_LINES });
 }
 
 export function buildProgram(result: AssembleResult): Program {

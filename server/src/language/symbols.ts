@@ -34,8 +34,8 @@ export interface Occurrence {
 
 export interface SymbolIndex {
   definitions: Map<string, Definition>;
-  /** Every place a defined name is written (definitions included). */
-  occurrences: Occurrence[];
+  /** Every place a defined name is written (definitions included); found on first use. */
+  readonly occurrences: Occurrence[];
   /** The files of the assembly, by path. */
   files: Map<string, SourceFile>;
 }
@@ -79,10 +79,24 @@ export function buildIndex(r: AssembleResult): SymbolIndex {
       }
     }
   }
-  // Where each defined name is written: identifier tokens, locals qualified by the label
-  // before them. Only in real files: the built-in include is not the user's to navigate.
+  // Where each defined name is written is only needed by navigation requests, not by
+  // diagnostics: found on first use, from one tokenization of each file.
+  let occurrences: Occurrence[] | null = null;
+  return {
+    definitions, files,
+    get occurrences() {
+      return (occurrences ??= findOccurrences(r.files, definitions));
+    },
+  };
+}
+
+/**
+ * Identifier tokens that name a definition, locals qualified by the label before them.
+ * Only in real files: the built-in include is not the user's to navigate.
+ */
+function findOccurrences(files: readonly SourceFile[], definitions: Map<string, Definition>): Occurrence[] {
   const occurrences: Occurrence[] = [];
-  for (const f of r.files) {
+  for (const f of files) {
     if (f.path.startsWith(BUILTIN_PREFIX)) continue;
     let parent = '';
     for (const t of tokenize(f.text, f.id)) {
@@ -95,7 +109,7 @@ export function buildIndex(r: AssembleResult): SymbolIndex {
       if (definitions.has(name)) occurrences.push({ name, file: f.path, range: rangeOf(f, t.start, t.end) });
     }
   }
-  return { definitions, occurrences, files };
+  return occurrences;
 }
 
 function isDefinitionAt(d: Definition, f: SourceFile, offset: number): boolean {
