@@ -54,17 +54,35 @@ export async function run(): Promise<void> {
   await until(version);
   const firstMs = performance.now() - t0;
   const lines = text.split('\n');
-  // Edits in the middle: a character into a comment-free operand line and back (the document stays valid).
+  // Edits in the middle of the file, as typing makes them, each undone by the next: a
+  // constant changed in place (sizes stay), an instruction line inserted (everything
+  // after it moves), a label reference broken into an undefined name (an error), and a
+  // trailing space.
+  const change = (range: { start: { line: number; character: number }; end: { line: number; character: number } }, text: string) => {
+    client.sendNotification('textDocument/didChange', { textDocument: { uri, version: ++version }, contentChanges: [{ range, text }] });
+    return until(version);
+  };
+  const at = (line: number, character: number) => ({ line, character });
   const diag: number[] = [];
-  for (let i = 0; i < 40; i++) {
-    const line = 5000 + (i % 7) * 17;
-    const t = performance.now();
-    client.sendNotification('textDocument/didChange', {
-      textDocument: { uri, version: ++version },
-      contentChanges: [{ range: { start: { line, character: lines[line].length }, end: { line, character: lines[line].length } }, text: i % 2 ? '' : ' ' }],
-    });
-    await until(version);
-    diag.push(performance.now() - t);
+  for (let i = 0; i < 24; i++) {
+    const base = 5000 + (i % 6) * 17;
+    const fn = lines.findIndex((l, k) => k >= base && /^f\d+:$/.test(l));
+    const count = fn + 3, loopJump = fn + 9; // `    mov ecx, N` and `    jnz .loopN`
+    const edits: [ReturnType<typeof at>, ReturnType<typeof at>, string][] = [
+      [at(count, 13), at(count, lines[count].length), '99'],
+      [at(count, 13), at(count, 15), lines[count].slice(13)],
+      [at(fn + 1, 0), at(fn + 1, 0), '    inc eax\n'],
+      [at(fn + 1, 0), at(fn + 2, 0), ''],
+      [at(loopJump, lines[loopJump].length), at(loopJump, lines[loopJump].length), 'x'],
+      [at(loopJump, lines[loopJump].length), at(loopJump, lines[loopJump].length + 1), ''],
+      [at(count, lines[count].length), at(count, lines[count].length), ' '],
+      [at(count, lines[count].length), at(count, lines[count].length + 1), ''],
+    ];
+    for (const [start, end, text] of i % 2 ? edits.slice(4) : edits.slice(0, 4)) {
+      const t = performance.now();
+      await change({ start, end }, text);
+      diag.push(performance.now() - t);
+    }
   }
   const timed = async (n: number, f: () => Promise<unknown>) => {
     const xs: number[] = [];
@@ -75,15 +93,15 @@ export async function run(): Promise<void> {
     }
     return xs;
   };
-  const at = lines.findIndex((l, i) => i > 5000 && l.startsWith('    mov eax, ['));
-  const completion = await timed(50, () => client.sendRequest('textDocument/completion', { textDocument: { uri }, position: { line: at, character: 13 } }));
-  const hover = await timed(50, () => client.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: at, character: 16 } }));
+  const load = lines.findIndex((l, i) => i > 5000 && l.startsWith('    mov eax, ['));
+  const completion = await timed(50, () => client.sendRequest('textDocument/completion', { textDocument: { uri }, position: { line: load, character: 13 } }));
+  const hover = await timed(50, () => client.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: load, character: 16 } }));
   const tokens = await timed(10, () => client.sendRequest('textDocument/semanticTokens/full', { textDocument: { uri } }));
   gc();
   const heap = process.memoryUsage().heapUsed - heapBefore;
   console.log(`Language server on a ${lines.length}-line guest (in-process, LSP over in-memory streams), node ${process.version}`);
   console.log(`  first diagnostics after didOpen: ${firstMs.toFixed(1)} ms`);
-  console.log(`  didChange → publishDiagnostics: p50 ${pct(diag, 50).toFixed(1)} ms, p95 ${pct(diag, 95).toFixed(1)} ms   target p95 <= 50 ms: ${pct(diag, 95) <= 50 ? 'met' : 'NOT met'}`);
+  console.log(`  didChange → publishDiagnostics (${diag.length} edits): p50 ${pct(diag, 50).toFixed(1)} ms, p95 ${pct(diag, 95).toFixed(1)} ms   target p95 <= 50 ms: ${pct(diag, 95) <= 50 ? 'met' : 'NOT met'}`);
   console.log(`  completion: p50 ${pct(completion, 50).toFixed(1)} ms, p95 ${pct(completion, 95).toFixed(1)} ms   target p95 <= 16 ms: ${pct(completion, 95) <= 16 ? 'met' : 'NOT met'}`);
   console.log(`  hover: p50 ${pct(hover, 50).toFixed(1)} ms, p95 ${pct(hover, 95).toFixed(1)} ms`);
   console.log(`  semantic tokens (full document): p50 ${pct(tokens, 50).toFixed(1)} ms   target <= 50 ms: ${pct(tokens, 50) <= 50 ? 'met' : 'NOT met'}`);
