@@ -6,11 +6,11 @@ import { resolve } from 'node:path';
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { analyze, type AnalysisOptions } from '../../server/src/analysis/index.js';
 import { startServer } from '../../server/src/server.js';
-import { nodeFiles, nodeProvider } from './nodeProvider.js';
+import { listFiles, nodeFiles, nodeProvider } from './nodeProvider.js';
 
 export function serveLsp(): Promise<number> {
   const connection = createConnection(ProposedFeatures.all, process.stdin, process.stdout);
-  startServer(connection, { readText: nodeFiles.readText });
+  startServer(connection, { readText: nodeFiles.readText, listFiles });
   return new Promise((resolve) => connection.onExit(() => resolve(0)));
 }
 

@@ -15,7 +15,21 @@ import { analyze, type AnalysisOptions, type Finding } from './analysis/index.js
 import { completionsAt, type Completion } from './language/completion.js';
 import { hoverFor } from './language/hover.js';
 import { semanticTokens, TOKEN_MODIFIERS, TOKEN_TYPES } from './language/tokens.js';
-import { buildIndex, nameAt, offsetAt, wordAt, type Range, type SymbolIndex } from './language/symbols.js';
+import { buildIndex, nameAt, offsetAt, wordAt, type Definition, type Range, type SymbolIndex } from './language/symbols.js';
+import {
+  DidChangeConfigurationNotification, FoldingRangeKind, InlayHintKind, type CodeLens, type FoldingRange, type FormattingOptions,
+  type InitializeParams, type InlayHint, type SignatureHelp, type SymbolInformation,
+} from 'vscode-languageserver';
+import type { Context } from './analysis/index.js';
+import { assembleFor as assembleWorkspaceFile } from './analysis/program.js';
+import { foldingRanges } from './language/folding.js';
+import { formatDocument } from './language/format.js';
+import { inlayHints } from './language/inlay.js';
+import { codeLenses } from './language/lens.js';
+import { macroSignatureAt } from './language/signature.js';
+import {
+  definitionAt, isDefinition, MAX_WORKSPACE_FILES, referencesOf, referencesTo, SOURCE_EXTENSIONS, WorkspaceIndex, workspaceSymbols,
+} from './language/workspace.js';
 
 // Both hosts (Node, a browser worker) have it; the project compiles against neither's types.
 declare const setTimeout: (callback: () => void, ms: number) => unknown;
@@ -23,12 +37,16 @@ declare const setTimeout: (callback: () => void, ms: number) => unknown;
 /** Files that are not open in the editor (includes): null where there is none. */
 export interface ServerFiles {
   readText(path: string): string | null;
+  /** Up to `limit` files under a folder (recursively) whose names end in one of `extensions`; hosts without files leave it out. */
+  listFiles?(folder: string, extensions: readonly string[], limit: number): string[];
 }
 
 interface Analysis {
   version: number;
   index: SymbolIndex;
   findings: Finding[];
+  /** The program, CFG and dataflow of the analysis (code lenses, inlay hints). */
+  context?: Context;
 }
 
 const SEVERITY: Record<Finding['severity'], DiagnosticSeverity> = {
@@ -42,6 +60,10 @@ export function uriToPath(uri: string): string {
 export function pathToUri(path: string): string {
   return path.startsWith('/') ? 'file://' + path.split('/').map(encodeURIComponent).join('/') : path;
 }
+
+const SYMBOL_KIND: Record<Definition['kind'], SymbolKind> = {
+  label: SymbolKind.Function, local: SymbolKind.Key, macro: SymbolKind.Method, constant: SymbolKind.Constant, define: SymbolKind.Constant,
+};
 
 const toLsp = (r: Range) => ({ start: { line: r.start.line, character: r.start.column }, end: { line: r.end.line, character: r.end.column } });
 
@@ -79,12 +101,13 @@ export function startServer(connection: Connection, files: ServerFiles): void {
       index = { definitions: new Map(), occurrences: [], files: new Map() };
     }
     let findings: Finding[];
+    let context: Context | undefined;
     try {
-      findings = analyze({ path, text, provider }, options, assembled).findings;
+      ({ findings, context } = analyze({ path, text, provider }, options, assembled));
     } catch (e) {
       findings = [{ code: 'internal', severity: 'error', file: path, range: { start: { line: 0, column: 0 }, end: { line: 0, column: 0 } }, message: `xenolab could not analyse this file: ${(e as Error).message}`, related: [], fixes: [] }];
     }
-    const a = { version: doc.version, index, findings };
+    const a = { version: doc.version, index, findings, context };
     analyses.set(doc.uri, a);
     return a;
   }
@@ -114,6 +137,8 @@ export function startServer(connection: Connection, files: ServerFiles): void {
   connection.onInitialize((params): InitializeResult => {
     const init = params.initializationOptions as { rules?: AnalysisOptions['rules'] } | undefined;
     if (init?.rules) options = { rules: init.rules };
+    initialRules = init?.rules;
+    client = clientOf(params);
     return {
       capabilities: {
         textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -125,16 +150,29 @@ export function startServer(connection: Connection, files: ServerFiles): void {
         documentSymbolProvider: true,
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
         semanticTokensProvider: { legend: { tokenTypes: [...TOKEN_TYPES], tokenModifiers: [...TOKEN_MODIFIERS] }, full: true },
+        signatureHelpProvider: { triggerCharacters: [' ', ','], retriggerCharacters: [','] },
+        workspaceSymbolProvider: true,
+        foldingRangeProvider: true,
+        inlayHintProvider: true,
+        documentFormattingProvider: true,
+        documentRangeFormattingProvider: true,
+        codeLensProvider: { resolveProvider: false },
       },
       serverInfo: { name: 'xenolab', version: '0.1.0' },
     };
   });
 
-  connection.onDidChangeConfiguration((change) => {
-    const rules = (change.settings as { xenolab?: { rules?: AnalysisOptions['rules'] } } | undefined)?.xenolab?.rules;
+  /** New rule settings: every document is analysed again. */
+  function configure(rules: AnalysisOptions['rules'] | undefined): void {
     options = rules ? { rules } : {};
     analyses.clear();
     for (const d of documents.all()) schedule(d.uri);
+  }
+
+  connection.onDidChangeConfiguration((change) => {
+    // A client that answers workspace/configuration is asked again (its notification may carry no settings).
+    if (client.pull) void pullConfiguration();
+    else configure((change.settings as { xenolab?: { rules?: AnalysisOptions['rules'] } } | undefined)?.xenolab?.rules);
   });
 
   documents.onDidChangeContent((e) => schedule(e.document.uri));
@@ -168,50 +206,51 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     return completionsAt(line, index).map((c) => ({ label: c.label, kind: KIND[c.kind], detail: c.detail, documentation: c.documentation }));
   });
 
-  const occurrence = (uri: string, line: number, character: number) => {
-    const doc = documents.get(uri);
-    if (!doc) return null;
-    const a = analysis(doc);
-    const occ = nameAt(a.index, uriToPath(uri), { line, column: character });
-    return occ ? { a, occ } : null;
-  };
+  /** Indexes to navigate by, freshest first: the document's, the other open documents', the workspace files'. */
+  function* sources(uri?: string): Generator<SymbolIndex> {
+    const doc = uri === undefined ? undefined : documents.get(uri);
+    if (doc) yield analysis(doc).index;
+    for (const d of documents.all()) if (d.uri !== uri) yield analysis(d).index;
+    const open = new Set(documents.keys().map(uriToPath));
+    yield* workspace.indexes((path) => open.has(path));
+  }
+  /** The definition of the name at a place: from the document's assembly, or one of a file that includes it. */
+  const resolve = (uri: string, p: { line: number; character: number }) =>
+    documents.get(uri) ? definitionAt(sources(uri), uriToPath(uri), { line: p.line, column: p.character }) : null;
   const located = (file: string, range: Range): Location => ({ uri: pathToUri(file), range: toLsp(range) });
   const real = (file: string) => file.startsWith('/');
 
   connection.onDefinition((p) => {
-    const o = occurrence(p.textDocument.uri, p.position.line, p.position.character);
-    const d = o && o.a.index.definitions.get(o.occ.name);
+    const d = resolve(p.textDocument.uri, p.position)?.definition;
     return d && real(d.file) ? located(d.file, d.range) : null;
   });
 
   connection.onReferences((p) => {
-    const o = occurrence(p.textDocument.uri, p.position.line, p.position.character);
-    if (!o) return [];
-    const d = o.a.index.definitions.get(o.occ.name);
-    return o.a.index.occurrences
-      .filter((x) => x.name === o.occ.name && real(x.file))
-      .filter((x) => p.context.includeDeclaration || !(d && x.file === d.file && x.range.start.line === d.range.start.line && x.range.start.column === d.range.start.column))
+    const r = resolve(p.textDocument.uri, p.position);
+    if (!r) return [];
+    return referencesTo(sources(p.textDocument.uri), r.definition)
+      .filter((x) => real(x.file) && (p.context.includeDeclaration || !isDefinition(x, r.definition)))
       .map((x) => located(x.file, x.range));
   });
 
   connection.onPrepareRename((p) => {
-    const o = occurrence(p.textDocument.uri, p.position.line, p.position.character);
-    const d = o && o.a.index.definitions.get(o.occ.name);
-    if (!o || !d || !real(d.file)) return null;
-    return toLsp(o.occ.range);
+    const r = resolve(p.textDocument.uri, p.position);
+    if (!r || !real(r.definition.file)) return null;
+    return toLsp(r.occurrence.range);
   });
 
   connection.onRenameRequest((p): WorkspaceEdit | null => {
-    const o = occurrence(p.textDocument.uri, p.position.line, p.position.character);
-    if (!o) return null;
-    const d = o.a.index.definitions.get(o.occ.name);
-    if (!d || !real(d.file)) return null;
+    const r = resolve(p.textDocument.uri, p.position);
+    if (!r) return null;
+    const d = r.definition;
+    if (!real(d.file)) return null;
     if (!/^[A-Za-z_.?@$][\w.?@$#~]*$/.test(p.newName)) throw new Error(`'${p.newName}' is not a valid name`);
     // A local label is written `.x` under its parent and `parent.x` elsewhere: each keeps its form.
     const base = p.newName.replace(/^\./, '');
     const changes: Record<string, TextEdit[]> = {};
-    for (const x of o.a.index.occurrences.filter((y) => y.name === o.occ.name && real(y.file))) {
-      const f = o.a.index.files.get(x.file)!;
+    const indexes = [...sources(p.textDocument.uri)];
+    for (const x of referencesTo(indexes, d).filter((y) => real(y.file))) {
+      const f = indexes.find((i) => i.files.has(x.file))!.files.get(x.file)!;
       const written = f.text.slice(offsetAt(f, x.range.start), offsetAt(f, x.range.end));
       const newText = d.kind !== 'local' ? p.newName : written.startsWith('.') ? `.${base}` : `${d.parent}.${base}`;
       (changes[pathToUri(x.file)] ??= []).push({ range: toLsp(x.range), newText });
@@ -227,11 +266,11 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     const mine = [...a.index.definitions.values()].filter((d) => d.file === path);
     const top = mine.filter((d) => d.kind !== 'local').map((d): DocumentSymbol => ({
       name: d.name,
-      kind: d.kind === 'label' ? SymbolKind.Function : d.kind === 'macro' ? SymbolKind.Method : SymbolKind.Constant,
+      kind: SYMBOL_KIND[d.kind],
       detail: d.value !== undefined ? `0x${d.value.toString(16)}` : undefined,
       range: toLsp(d.range), selectionRange: toLsp(d.range),
       children: mine.filter((c) => c.kind === 'local' && c.parent === d.name).map((c) => ({
-        name: c.name.slice(d.name.length), kind: SymbolKind.Key, range: toLsp(c.range), selectionRange: toLsp(c.range),
+        name: c.name.slice(d.name.length), kind: SYMBOL_KIND[c.kind], range: toLsp(c.range), selectionRange: toLsp(c.range),
       })),
     }));
     return top;
@@ -263,6 +302,116 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     return { data: semanticTokens(uriToPath(doc.uri), doc.getText(), analyses.get(doc.uri)?.index ?? null) };
   });
 
+  // ---- settings pulled from the client, the workspace's files ----
+
+  let client: ClientInfo = { pull: false, dynamic: false, folders: [] };
+  /** The rules of initializationOptions: what applies when the client's settings have none. */
+  let initialRules: AnalysisOptions['rules'];
+
+  async function pullConfiguration(): Promise<void> {
+    try {
+      const [settings] = (await connection.workspace.getConfiguration([{ section: 'xenolab' }])) as ({ rules?: AnalysisOptions['rules'] } | null)[];
+      configure(settings?.rules ?? initialRules);
+    } catch {
+      // the client could not answer: the settings stay as they are
+    }
+  }
+
+  const workspace = new WorkspaceIndex((path) => {
+    const text = documents.get(pathToUri(path))?.getText() ?? files.readText(path);
+    return text === null ? null : buildIndex(assembleWorkspaceFile(path, text, provider));
+  });
+  const indexInBackground = () => {
+    if (workspace.step(4)) setTimeout(indexInBackground, 0);
+  };
+  documents.onDidChangeContent((e) => workspace.changed(uriToPath(e.document.uri)));
+  documents.onDidClose((e) => workspace.changed(uriToPath(e.document.uri)));
+
+  connection.onInitialized(() => {
+    if (client.dynamic) void connection.client.register(DidChangeConfigurationNotification.type, { section: 'xenolab' });
+    if (client.pull) void pullConfiguration();
+    if (files.listFiles) {
+      for (const folder of client.folders) workspace.add(files.listFiles(folder, SOURCE_EXTENSIONS, MAX_WORKSPACE_FILES));
+      indexInBackground();
+    }
+  });
+
+  connection.onWorkspaceSymbol((p): SymbolInformation[] => workspaceSymbols(sources(), p.query).map((d) => ({
+    name: d.name, kind: SYMBOL_KIND[d.kind], location: located(d.file, d.range), containerName: d.parent,
+  })));
+
+  // ---- signature help, folding, inlay hints, formatting, code lenses ----
+
+  connection.onSignatureHelp((p): SignatureHelp | null => {
+    const doc = documents.get(p.textDocument.uri);
+    if (!doc) return null;
+    const line = doc.getText({ start: { line: p.position.line, character: 0 }, end: p.position });
+    const s = macroSignatureAt(line, analyses.get(doc.uri)?.index ?? null); // the last analysis, as completion
+    if (!s) return null;
+    return {
+      signatures: [{ label: s.label, documentation: s.documentation, parameters: s.parameters.map((label) => ({ label })) }],
+      activeSignature: 0, activeParameter: s.activeParameter,
+    };
+  });
+
+  connection.onFoldingRanges((p): FoldingRange[] => {
+    const doc = documents.get(p.textDocument.uri);
+    if (!doc) return [];
+    return foldingRanges(doc.getText()).map((f) => ({ startLine: f.startLine, endLine: f.endLine, kind: f.kind === 'comment' ? FoldingRangeKind.Comment : undefined }));
+  });
+
+  connection.languages.inlayHint.on((p): InlayHint[] => {
+    const doc = documents.get(p.textDocument.uri);
+    const context = doc && analysis(doc).context;
+    if (!context) return [];
+    return inlayHints(context, p.range.start.line, p.range.end.line).map((h) => ({
+      position: { line: h.position.line, character: h.position.column }, label: h.label, tooltip: h.tooltip, paddingLeft: true,
+      kind: h.kind === 'hypercall' ? InlayHintKind.Parameter : InlayHintKind.Type,
+    }));
+  });
+
+  const format = (uri: string, o: FormattingOptions, first?: number, last?: number): TextEdit[] => {
+    const doc = documents.get(uri);
+    if (!doc) return [];
+    return formatDocument(doc.getText(), o, first, last).map((e) => ({ range: toLsp(e.range), newText: e.newText }));
+  };
+  connection.onDocumentFormatting((p) => format(p.textDocument.uri, p.options));
+  connection.onDocumentRangeFormatting((p) => {
+    const { start, end } = p.range;
+    return format(p.textDocument.uri, p.options, start.line, end.character === 0 && end.line > start.line ? end.line - 1 : end.line);
+  });
+
+  connection.onCodeLens((p): CodeLens[] => {
+    const doc = documents.get(p.textDocument.uri);
+    if (!doc) return [];
+    const a = analysis(doc);
+    if (!a.context) return [];
+    const counts = (defs: readonly Definition[]) => {
+      const refs = referencesOf(sources(doc.uri), defs);
+      return new Map(defs.map((d) => [d.name, (refs.get(d.name) ?? []).filter((o) => !isDefinition(o, d)).length]));
+    };
+    return codeLenses(a.context, a.index, uriToPath(doc.uri), counts).map((l) => ({ range: toLsp(l.range), command: { title: l.title, command: '' } }));
+  });
+
   documents.listen(connection);
   connection.listen();
+}
+
+/** What the client can do, from its initialize request. */
+interface ClientInfo {
+  /** It answers workspace/configuration. */
+  pull: boolean;
+  /** didChangeConfiguration can be registered dynamically. */
+  dynamic: boolean;
+  /** Workspace folders on the file system. */
+  folders: string[];
+}
+
+function clientOf(p: InitializeParams): ClientInfo {
+  const folders = p.workspaceFolders ?? (p.rootUri ? [{ uri: p.rootUri }] : []);
+  return {
+    pull: p.capabilities.workspace?.configuration === true,
+    dynamic: p.capabilities.workspace?.didChangeConfiguration?.dynamicRegistration === true,
+    folders: folders.map((f) => uriToPath(f.uri)).filter((path) => path.startsWith('/')),
+  };
 }

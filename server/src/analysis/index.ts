@@ -45,7 +45,7 @@ export function analyze(input: AnalysisInput, options: AnalysisOptions = {}, ass
     checkBatching(ctx);
     checkStores(ctx);
     checkAbi(ctx);
-    return { findings: report.findings() };
+    return { findings: report.findings(), context: ctx };
   } catch (e) {
     try {
       return { findings: [...report.findings(), internal(input.path, e)] };

@@ -2,6 +2,7 @@
 // columns (UTF-16 code units, as JavaScript strings and LSP count them).
 
 import type { SourceProvider } from '../../../asm/src/index.js';
+import type { Context } from './context.js';
 
 export type Severity = 'error' | 'warning' | 'info' | 'hint';
 
@@ -57,4 +58,6 @@ export interface AnalysisInput {
 
 export interface AnalysisResult {
   findings: Finding[];
+  /** The program, its control-flow graph and dataflow the findings came from (absent when the analysis failed). */
+  context?: Context;
 }

@@ -1,0 +1,145 @@
+// The workspace's files for navigation: a symbol index per source file of the workspace
+// (each assembled on its own, so with what it includes), built in the background and
+// rebuilt when a file it read changes; and the queries that combine several indexes —
+// the open documents' first, as the freshest — for workspace symbols, definitions and
+// references across files that include each other, whether or not they are open.
+
+import { BUILTIN_PREFIX } from '../../../asm/src/index.js';
+import { nameAt, type Definition, type Occurrence, type Position, type SymbolIndex } from './symbols.js';
+
+/** Source files the workspace index reads. */
+export const SOURCE_EXTENSIONS: readonly string[] = ['.xasm', '.inc'];
+
+/** More files than this in the workspace folders are not indexed. */
+export const MAX_WORKSPACE_FILES = 2000;
+
+export class WorkspaceIndex {
+  /** By path: the index, or undefined while it is to be (re)built. */
+  private readonly entries = new Map<string, SymbolIndex | null | undefined>();
+
+  constructor(private readonly build: (path: string) => SymbolIndex | null) {}
+
+  add(paths: Iterable<string>): void {
+    for (const p of paths) {
+      if (this.entries.size >= MAX_WORKSPACE_FILES) break;
+      if (!this.entries.has(p)) this.entries.set(p, undefined);
+    }
+  }
+
+  /** A file's text changed: every index whose assembly read it is rebuilt when next used. */
+  changed(path: string): void {
+    for (const [p, index] of this.entries) if (p === path || index?.files.has(path)) this.entries.set(p, undefined);
+  }
+
+  /** Builds up to `n` indexes not built yet; whether any are left. */
+  step(n: number): boolean {
+    for (const [p, index] of this.entries) {
+      if (index !== undefined) continue;
+      if (n-- <= 0) return true;
+      this.entries.set(p, this.safeBuild(p));
+    }
+    return false;
+  }
+
+  /** Every index, built (paths for which `skip` holds left out). */
+  indexes(skip: (path: string) => boolean = () => false): SymbolIndex[] {
+    const out: SymbolIndex[] = [];
+    for (const [p, have] of this.entries) {
+      if (skip(p)) continue;
+      let index = have;
+      if (index === undefined) this.entries.set(p, (index = this.safeBuild(p)));
+      if (index) out.push(index);
+    }
+    return out;
+  }
+
+  private safeBuild(path: string): SymbolIndex | null {
+    try {
+      return this.build(path);
+    } catch {
+      return null;
+    }
+  }
+}
+
+const real = (file: string) => !file.startsWith(BUILTIN_PREFIX);
+const key = (file: string, p: Position) => `${file}:${p.line}:${p.column}`;
+
+/** Whether the query's characters appear in the name in order (any case), as editors filter. */
+export function matchesQuery(name: string, query: string): boolean {
+  const n = name.toLowerCase();
+  let at = 0;
+  for (const c of query.toLowerCase()) {
+    at = n.indexOf(c, at) + 1;
+    if (at === 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Definitions matching a query, across indexes in order of trust: the definitions in a
+ * file come from the first index that read that file.
+ */
+export function workspaceSymbols(indexes: Iterable<SymbolIndex>, query: string, limit = 1000): Definition[] {
+  const out: Definition[] = [];
+  const covered = new Set<string>();
+  for (const index of indexes) {
+    for (const d of index.definitions.values()) {
+      if (out.length >= limit) return out;
+      if (real(d.file) && !covered.has(d.file) && matchesQuery(d.name, query)) out.push(d);
+    }
+    for (const f of index.files.keys()) covered.add(f);
+  }
+  return out;
+}
+
+/** The definition of the name written at `p` in `path`: from the first index that has that place as a use of a defined name. */
+export function definitionAt(indexes: Iterable<SymbolIndex>, path: string, p: Position): { occurrence: Occurrence; definition: Definition } | null {
+  for (const index of indexes) {
+    if (!index.files.has(path)) continue;
+    const occurrence = nameAt(index, path, p);
+    const definition = occurrence && index.definitions.get(occurrence.name);
+    if (occurrence && definition) return { occurrence, definition };
+  }
+  return null;
+}
+
+/**
+ * Every place a definition's name is written meaning that definition (the definition
+ * included), in all files of all indexes that see it; each file's places from the first
+ * such index that read the file.
+ */
+export function referencesTo(indexes: Iterable<SymbolIndex>, d: Definition): Occurrence[] {
+  return referencesOf(indexes, [d]).get(d.name) ?? [];
+}
+
+/** referencesTo for several definitions at once (one pass over each index), by name. */
+export function referencesOf(indexes: Iterable<SymbolIndex>, defs: readonly Definition[]): Map<string, Occurrence[]> {
+  const wanted = new Map(defs.map((d) => [d.name, d]));
+  const out = new Map(defs.map((d): [string, Occurrence[]] => [d.name, []]));
+  const seen = new Set<string>();
+  /** name + file: places already taken from an earlier index. */
+  const claimed = new Set<string>();
+  for (const index of indexes) {
+    const matching = new Set<string>();
+    for (const [name, d] of wanted) {
+      const here = index.definitions.get(name);
+      if (here && isDefinition(here, d)) matching.add(name);
+    }
+    if (matching.size === 0) continue;
+    for (const o of index.occurrences) {
+      if (!matching.has(o.name) || !real(o.file) || claimed.has(`${o.name}\0${o.file}`)) continue;
+      const k = `${o.name}\0${key(o.file, o.range.start)}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      out.get(o.name)!.push(o);
+    }
+    for (const name of matching) for (const f of index.files.keys()) claimed.add(`${name}\0${f}`);
+  }
+  return out;
+}
+
+/** Whether an occurrence is the definition itself. */
+export function isDefinition(o: Occurrence, d: Definition): boolean {
+  return o.file === d.file && o.range.start.line === d.range.start.line && o.range.start.column === d.range.start.column;
+}

@@ -1,0 +1,549 @@
+// The editor features beyond diagnostics, through the real server over LSP (in this
+// process, over in-memory streams): macro signature help, workspace symbols and
+// navigation into workspace files that are not open, folding ranges, inlay hints (and the
+// ones that must not appear), formatting (every seed assembles to the same bytes and
+// formatting twice is formatting once), code lenses, and settings pulled with
+// workspace/configuration.
+
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
+import { createConnection, ProposedFeatures, type TextEdit } from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assemble, flatBinary } from '../../asm/src/index.js';
+import { listFiles, nodeFiles, nodeProvider } from '../../cli/src/nodeProvider.js';
+import { pathToUri, startServer, type ServerFiles } from '../src/server.js';
+
+const ROOT = join(__dirname, '..', '..');
+
+interface Diag { code: string; message: string }
+interface Pos { line: number; character: number }
+interface Rng { start: Pos; end: Pos }
+
+/** A client of a server started in this process. */
+class Client {
+  readonly conn: MessageConnection;
+  private readonly published: { uri: string; version?: number; diagnostics: Diag[] }[] = [];
+  private readonly versions = new Map<string, number>();
+  private readonly texts = new Map<string, string>();
+
+  constructor(files: ServerFiles) {
+    const toServer = new PassThrough(), toClient = new PassThrough();
+    startServer(createConnection(ProposedFeatures.all, toServer, toClient), files);
+    this.conn = createMessageConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer));
+    this.conn.onNotification('textDocument/publishDiagnostics', (p: { uri: string; version?: number; diagnostics: Diag[] }) => {
+      this.published.push(p);
+    });
+  }
+
+  async initialize(params: Record<string, unknown> = {}): Promise<void> {
+    this.conn.listen();
+    await this.conn.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {}, ...params });
+    this.conn.sendNotification('initialized', {});
+  }
+
+  open(path: string, text: string): Promise<Diag[]> {
+    const uri = pathToUri(path);
+    this.versions.set(uri, 1);
+    this.texts.set(uri, text);
+    this.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'xasm', version: 1, text } });
+    return this.diagnostics(uri, 1);
+  }
+
+  replace(path: string, text: string): Promise<Diag[]> {
+    const uri = pathToUri(path);
+    const version = this.versions.get(uri)! + 1;
+    this.versions.set(uri, version);
+    this.texts.set(uri, text);
+    this.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ text }] });
+    return this.diagnostics(uri, version);
+  }
+
+  close(path: string): void {
+    this.conn.sendNotification('textDocument/didClose', { textDocument: { uri: pathToUri(path) } });
+  }
+
+  request<T>(method: string, path: string, params: Record<string, unknown> = {}): Promise<T> {
+    return this.conn.sendRequest(method, { textDocument: { uri: pathToUri(path) }, ...params }) as Promise<T>;
+  }
+
+  async diagnostics(uri: string, version: number): Promise<Diag[]> {
+    for (let i = 0; i < 400; i++) {
+      const got = this.published.find((p) => p.uri === uri && p.version === version);
+      if (got) return got.diagnostics;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`no diagnostics for ${uri} version ${version}`);
+  }
+
+  /** Waits until the newest diagnostics published for a document pass a test. */
+  async eventually(path: string, test: (d: Diag[]) => boolean): Promise<Diag[]> {
+    const uri = pathToUri(path);
+    let last: Diag[] = [];
+    for (let i = 0; i < 400; i++) {
+      const mine = this.published.filter((p) => p.uri === uri);
+      last = mine.length ? mine[mine.length - 1].diagnostics : [];
+      if (mine.length && test(last)) return last;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`diagnostics never passed: ${JSON.stringify(last.map((d) => d.code))}`);
+  }
+
+  dispose(): void {
+    this.conn.dispose();
+  }
+}
+
+const lines = (text: string) => text.split('\n');
+/** The 0-based line holding `needle` (the first one after line `after`). */
+const lineOf = (text: string, needle: string, after = -1) => lines(text).findIndex((l, i) => i > after && l.includes(needle));
+/** The position just after `needle` on its line. */
+const after = (text: string, needle: string): Pos => {
+  const line = lineOf(text, needle);
+  return { line, character: lines(text)[line].indexOf(needle) + needle.length };
+};
+const apply = (text: string, edits: TextEdit[]) => TextDocument.applyEdits(TextDocument.create('x', 'xasm', 1, text), edits);
+const FORMAT = { tabSize: 4, insertSpaces: true };
+
+describe('signature help for macros', () => {
+  const client = new Client({ readText: () => null });
+  const path = '/virtual/sig.xasm';
+  const text = [
+    'bits 32',
+    '%include "xen.inc"',
+    '; PAIR first, second: two dwords',
+    '%macro PAIR 2',
+    '    dd %1, %2',
+    '%endmacro',
+    '%macro SOME 1-3',
+    '    db %1',
+    '%endmacro',
+    'section .text',
+    '_start:',
+    '    HYPERCALL console_io',
+    '    PAIR 1, 2',
+    'here: SOME [a, b], (1, 2), 3',
+    '    XEN_ELFNOTE ENTRY, 1, 2, 3',
+    '    mov eax, 1 ; PAIR 1, 2',
+    '    PAIR',
+  ].join('\n') + '\n';
+  interface Help { signatures: { label: string; documentation: string; parameters: { label: [number, number] }[] }[]; activeParameter: number }
+  const help = (p: Pos) => client.request<Help | null>('textDocument/signatureHelp', path, { position: p });
+  const labels = (h: Help) => h.signatures[0].parameters.map((p) => h.signatures[0].label.slice(...p.label));
+
+  beforeAll(async () => {
+    await client.initialize();
+    await client.open(path, text);
+  });
+  afterAll(() => client.dispose());
+
+  it('names xen.inc macro parameters from their comment and shows it', async () => {
+    const h = (await help(after(text, 'HYPERCALL ')))!;
+    expect(h.signatures[0].label).toBe('HYPERCALL name');
+    expect(labels(h)).toEqual(['name']);
+    expect(h.activeParameter).toBe(0);
+    expect(h.signatures[0].documentation).toMatch(/^macro \(built-in xen\.inc\), 1 parameter\n\nHYPERCALL name: trap straight into Xen/);
+  });
+
+  it('follows the commas to the active parameter', async () => {
+    const h = (await help(after(text, 'PAIR 1, ')))!;
+    expect(h.signatures[0].label).toBe('PAIR first, second');
+    expect(h.activeParameter).toBe(1);
+    expect((await help(after(text, '    PAIR 1')))!.activeParameter).toBe(0);
+  });
+
+  it('counts commas outside brackets and parentheses only; %1.. for a macro without a named comment', async () => {
+    const h = (await help(after(text, 'SOME [a, b], (1, 2), ')))!;
+    expect(h.signatures[0].label).toBe('SOME %1, %2, %3');
+    expect(h.activeParameter).toBe(2);
+    expect(h.signatures[0].documentation).toMatch(/^macro \(sig\.xasm:7\), 1 to 3 parameters$/);
+  });
+
+  it('keeps a greedy last parameter active past its commas', async () => {
+    const h = (await help(after(text, 'XEN_ELFNOTE ENTRY, 1, 2, ')))!;
+    expect(h.signatures[0].label).toBe('XEN_ELFNOTE TYPE, desc...');
+    expect(h.activeParameter).toBe(1);
+  });
+
+  it('offers nothing for instructions, in comments, or before the space after the name', async () => {
+    expect(await help(after(text, 'mov eax, '))).toBeNull();
+    expect(await help(after(text, '; PAIR 1, '))).toBeNull();
+    expect(await help({ line: lineOf(text, '    PAIR', lineOf(text, 'mov eax, 1')), character: 8 })).toBeNull();
+  });
+});
+
+describe('workspace symbols and navigation into files that are not open', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'xenolab-ws-'));
+  const main = join(dir, 'main.xasm'), lib = join(dir, 'lib.inc'), other = join(dir, 'sub', 'other.xasm');
+  const mainText = [
+    'bits 32',
+    '%include "lib.inc"',
+    'org 0xC0000000',
+    'section .text',
+    'global _start',
+    '_start:',
+    '    mov esp, stack_top',
+    '    call lib_func',
+    '    call lib_func',
+    '.spin: jmp .spin',
+    'section .bss',
+    '    resb 4096',
+    'stack_top:',
+  ].join('\n') + '\n';
+  const libText = '; lib.inc: included by main.xasm\nlib_func:\n    mov eax, stack_top\n    ret\n';
+  mkdirSync(join(dir, 'sub'));
+  mkdirSync(join(dir, 'node_modules'));
+  mkdirSync(join(dir, '.hidden'));
+  writeFileSync(main, mainText);
+  writeFileSync(lib, libText);
+  writeFileSync(other, 'bits 32\nsection .text\nother_entry:\n    ret\n');
+  writeFileSync(join(dir, 'node_modules', 'dep.inc'), 'dep_label:\n    ret\n');
+  writeFileSync(join(dir, '.hidden', 'h.xasm'), 'hidden_label:\n    ret\n');
+  writeFileSync(join(dir, 'notes.txt'), 'text_label:\n');
+
+  const client = new Client({ readText: nodeFiles.readText, listFiles });
+  beforeAll(async () => {
+    await client.initialize({ workspaceFolders: [{ uri: pathToUri(dir), name: 'ws' }] });
+    await client.open(lib, libText);
+  });
+  afterAll(() => {
+    client.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  interface Sym { name: string; kind: number; location: { uri: string; range: Rng } }
+  const symbols = (query: string) => client.conn.sendRequest('workspace/symbol', { query }) as Promise<Sym[]>;
+
+  it('lists the node provider\'s source files, skipping hidden and dependency folders', () => {
+    expect(listFiles(dir, ['.xasm', '.inc'], 100)).toEqual([lib, main, other]);
+    expect(listFiles(dir, ['.xasm', '.inc'], 2)).toEqual([lib, main]);
+  });
+
+  it('finds symbols of files that are not open, by subsequence', async () => {
+    const stack = await symbols('stktop');
+    expect(stack).toEqual([{ name: 'stack_top', kind: 12, location: { uri: pathToUri(main), range: { start: { line: 12, character: 0 }, end: { line: 12, character: 9 } } } }]);
+    expect((await symbols('other')).map((s) => [s.name, s.location.uri])).toEqual([['other_entry', pathToUri(other)]]);
+    expect((await symbols('lib_func')).map((s) => s.location.uri)).toEqual([pathToUri(lib)]); // once, though two assemblies define it
+    expect(await symbols('hidden_label')).toEqual([]);
+    expect(await symbols('dep_label')).toEqual([]);
+    expect(await symbols('text_label')).toEqual([]);
+  });
+
+  it('goes to a definition in a file that includes the open one', async () => {
+    const def = await client.request<{ uri: string; range: Rng }>('textDocument/definition', lib, { position: { line: 2, character: 15 } });
+    expect(def).toEqual({ uri: pathToUri(main), range: { start: { line: 12, character: 0 }, end: { line: 12, character: 9 } } });
+  });
+
+  it('finds references and renames in files that are not open', async () => {
+    const refs = await client.request<{ uri: string; range: Rng }[]>('textDocument/references', lib, { position: { line: 1, character: 2 }, context: { includeDeclaration: true } });
+    expect(refs.map((r) => [r.uri === pathToUri(lib) ? 'lib' : 'main', r.range.start.line, r.range.start.character])).toEqual([['lib', 1, 0], ['main', 7, 9], ['main', 8, 9]]);
+    const edit = await client.request<{ changes: Record<string, TextEdit[]> }>('textDocument/rename', lib, { position: { line: 1, character: 2 }, newName: 'helper' });
+    expect(apply(mainText, edit.changes[pathToUri(main)])).toBe(mainText.replaceAll('lib_func', 'helper'));
+    expect(apply(libText, edit.changes[pathToUri(lib)])).toBe(libText.replace('lib_func:', 'helper:'));
+  });
+
+  it('follows edits of the open file (the including file is read again with its new text)', async () => {
+    await client.replace(lib, '; moved\n' + libText);
+    const def = await client.request<{ uri: string; range: Rng }>('textDocument/definition', lib, { position: { line: 3, character: 15 } });
+    expect(def?.uri).toBe(pathToUri(main));
+    const refs = await client.request<{ uri: string; range: Rng }[]>('textDocument/references', lib, { position: { line: 2, character: 2 }, context: { includeDeclaration: false } });
+    expect(refs.map((r) => r.range.start.line)).toEqual([7, 8]);
+  });
+
+  it('a host with no file listing (the browser worker) has no workspace files', async () => {
+    const bare = new Client({ readText: nodeFiles.readText });
+    await bare.initialize({ workspaceFolders: [{ uri: pathToUri(dir), name: 'ws' }] });
+    await bare.open(lib, libText);
+    expect(await bare.conn.sendRequest('workspace/symbol', { query: 'stack_top' })).toEqual([]);
+    expect(await bare.request('textDocument/definition', lib, { position: { line: 2, character: 15 } })).toBeNull();
+    bare.dispose();
+  });
+});
+
+describe('folding ranges', () => {
+  const client = new Client({ readText: () => null });
+  const path = '/virtual/fold.xasm';
+  const text = [
+    '; a header comment',       // 0
+    '; on two lines',           // 1
+    'bits 32',                  // 2
+    '%macro TWICE 1',           // 3
+    '    %1',                   // 4
+    '    %1',                   // 5
+    '%endmacro',                // 6
+    '%ifdef DEBUG',             // 7
+    '    nop',                  // 8
+    '    nop',                  // 9
+    '%else',                    // 10
+    '    int3',                 // 11
+    '    int3',                 // 12
+    '%endif',                   // 13
+    'section .text',            // 14
+    'f:',                       // 15
+    '    mov eax, 1',           // 16
+    '.local:',                  // 17
+    '    dec eax',              // 18
+    '    jnz .local',           // 19
+    '    ret',                  // 20
+    '',                         // 21
+    '; the next function',      // 22
+    '; is g',                   // 23
+    'g:',                       // 24
+    '    ret',                  // 25
+    'K equ 5',                  // 26
+    'section .data',            // 27
+    'msg: db "a;b", 0',         // 28
+    'len equ $ - msg',          // 29
+  ].join('\n') + '\n';
+
+  beforeAll(async () => {
+    await client.initialize();
+    await client.open(path, text);
+  });
+  afterAll(() => client.dispose());
+
+  it('folds macros, conditional branches, sections, functions and comment runs', async () => {
+    const folds = await client.request<{ startLine: number; endLine: number; kind?: string }[]>('textDocument/foldingRange', path);
+    expect(folds.map((f) => [f.startLine, f.endLine, f.kind ?? ''])).toEqual([
+      [0, 1, 'comment'],
+      [3, 5, ''],
+      [7, 9, ''],
+      [10, 12, ''],
+      [14, 26, ''],
+      [15, 20, ''],
+      [22, 23, 'comment'],
+      [24, 26, ''],
+      [27, 29, ''],
+      [28, 29, ''],
+    ]);
+  });
+});
+
+describe('inlay hints', () => {
+  const client = new Client({ readText: () => null });
+  const path = '/virtual/hints.xasm';
+  const text = readFileSync(join(__dirname, 'features', 'hints.xasm'), 'utf8');
+  interface Hint { position: Pos; label: string; kind: number }
+  let hints: Hint[] = [];
+
+  beforeAll(async () => {
+    await client.initialize();
+    await client.open(path, text);
+    hints = await client.request<Hint[]>('textDocument/inlayHint', path, { range: { start: { line: 0, character: 0 }, end: { line: lines(text).length, character: 0 } } });
+  });
+  afterAll(() => client.dispose());
+
+  it('names the hypercall of a mov eax, N that reaches int 0x82, and the start_info fields of [esi + N]', () => {
+    // Each line of the fixture that must have a hint says so: `; hint: LABEL`. No other line may have one.
+    const expected = lines(text).flatMap((l, line) => {
+      const m = /; hint: (.*)$/.exec(l);
+      if (!m || /^\s*;/.test(l)) return [];
+      const code = l.slice(0, l.indexOf(';')).trimEnd();
+      return [{ line, character: code.length, label: m[1] }];
+    });
+    expect(expected.length).toBe(6);
+    expect(hints.map((h) => ({ line: h.position.line, character: h.position.character, label: h.label }))).toEqual(expected);
+  });
+
+  it('hints only the lines asked for', async () => {
+    const line = lineOf(text, 'mov eax, 18');
+    const some = await client.request<Hint[]>('textDocument/inlayHint', path, { range: { start: { line, character: 0 }, end: { line, character: 99 } } });
+    expect(some.map((h) => h.label)).toEqual(['console_io']);
+  });
+});
+
+describe('formatting', () => {
+  const client = new Client({ readText: nodeFiles.readText });
+  beforeAll(() => client.initialize());
+  afterAll(() => client.dispose());
+
+  const seeds: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d).sort()) {
+      const p = join(d, e);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (p.endsWith('.xasm')) seeds.push(p);
+    }
+  };
+  walk(join(ROOT, 'seeds'));
+  const bytes = (path: string, text: string) => {
+    const r = assemble({ path, text, provider: nodeProvider() });
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    // the line table too (formatting moves columns, never lines)
+    const rows = r.image.lines.map((l) => ({ ...l, column: 0 }));
+    return { binary: Buffer.from(flatBinary(r.image)).toString('hex'), symbols: r.image.symbols, notes: r.image.notes, rows };
+  };
+
+  for (const options of [FORMAT, { tabSize: 8, insertSpaces: false }]) {
+    it(`formats every seed (${options.insertSpaces ? 'spaces' : 'tabs'}) without changing what it assembles to; formatting twice is once`, async () => {
+      expect(seeds.length).toBeGreaterThanOrEqual(9);
+      for (const path of seeds) {
+        const text = readFileSync(path, 'utf8');
+        await client.open(path, text);
+        const edits = await client.request<TextEdit[]>('textDocument/formatting', path, { options });
+        expect(edits.length, path).toBeGreaterThan(0);
+        const once = apply(text, edits);
+        expect(lines(once).length).toBe(lines(text).length);
+        expect(bytes(path, once), path).toEqual(bytes(path, text));
+        await client.replace(path, once);
+        expect(await client.request('textDocument/formatting', path, { options }), path).toEqual([]);
+        client.close(path);
+      }
+    });
+  }
+
+  it('formats seeds with their whitespace scrambled (and CRLF line ends) back to the same bytes, idempotently', async () => {
+    let seed = 11;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const space = () => [' ', '  ', '\t', ' \t ', '     '][rand(5)];
+    for (const path of seeds) {
+      const text = readFileSync(path, 'utf8');
+      // every run of blanks between tokens (not in strings, comments or preprocessor lines) made another, some added at commas and line starts
+      const out = lines(text).map((l) => {
+        if (/^\s*%|\\\s*$/.test(l)) return l;
+        const [code, ...comment] = l.split(';');
+        if (/["'`]/.test(code)) return l;
+        const scrambled = code.replace(/[ \t]+/g, space).replace(/,/g, () => [',', ' ,', ', '][rand(3)]);
+        return (rand(3) === 0 ? space() : '') + [scrambled, ...comment].join(';');
+      });
+      const scrambled = out.join(rand(2) ? '\r\n' : '\n');
+      expect(bytes(path, scrambled), path).toEqual(bytes(path, text));
+      await client.open(path, scrambled);
+      const once = apply(scrambled, await client.request<TextEdit[]>('textDocument/formatting', path, { options: FORMAT }));
+      expect(bytes(path, once), path).toEqual(bytes(path, text));
+      await client.replace(path, once);
+      expect(await client.request('textDocument/formatting', path, { options: FORMAT }), path).toEqual([]);
+      client.close(path);
+    }
+  });
+
+  const path = '/virtual/format.xasm';
+  const messy = [
+    '  bits 32',
+    '%define TWO  2',
+    '   start:   mov   eax ,1   ; one',
+    '.l:  dec eax',
+    '\tjnz .l        ; loop',
+    '                  ; its second line',
+    '                ; not its second line',
+    'data_label    dd  1,2 ,  3',
+    'K   equ   4',
+    ' ; a comment',
+    '; at the margin',
+    '    db "a ,  b" ,0',
+    '    mov eax, [ ebx +  4 ]   ',
+    '    lock   add [eax], ebx',
+    'HYPERCALL   sched_op,  x ,y',
+    'long_label: ret',
+    '    mov eax, \\',
+    '      1',
+  ].join('\n') + '\n';
+  const formatted = [
+    '  bits 32',
+    '%define TWO  2',
+    'start: mov eax, 1          ; one',
+    '.l: dec eax',
+    '    jnz .l        ; loop',
+    '                  ; its second line',
+    '    ; not its second line',
+    'data_label    dd 1, 2, 3',
+    'K   equ   4',
+    '    ; a comment',
+    '; at the margin',
+    '    db "a ,  b", 0',
+    '    mov eax, [ ebx + 4 ]',
+    '    lock add [eax], ebx',
+    '    HYPERCALL sched_op,  x ,y',
+    'long_label: ret',
+    '    mov eax, \\',
+    '      1',
+  ].join('\n') + '\n';
+
+  it('lays a file out as NASM does: labels at 0, code indented, operands after one space, comments kept', async () => {
+    await client.open(path, messy);
+    const edits = await client.request<TextEdit[]>('textDocument/formatting', path, { options: FORMAT });
+    expect(apply(messy, edits)).toBe(formatted);
+  });
+
+  it('uses the tab size and tabs when asked', async () => {
+    const edits = await client.request<TextEdit[]>('textDocument/formatting', path, { options: { tabSize: 8, insertSpaces: false } });
+    const out = lines(apply(messy, edits));
+    expect(out[3]).toBe('.l:\tdec eax');
+    expect(out[13]).toBe('\tlock add [eax], ebx');
+  });
+
+  it('formats only the lines of a range', async () => {
+    const edits = await client.request<TextEdit[]>('textDocument/rangeFormatting', path, { options: FORMAT, range: { start: { line: 3, character: 0 }, end: { line: 5, character: 0 } } });
+    expect(edits.map((e) => e.range.start.line)).toEqual([3, 4]);
+    expect(apply(messy, edits)).toBe(lines(messy).map((l, i) => (i === 3 || i === 4 ? lines(formatted)[i] : l)).join('\n'));
+  });
+});
+
+describe('code lenses', () => {
+  const client = new Client({ readText: () => null });
+  const path = '/virtual/hints.xasm';
+  const text = readFileSync(join(__dirname, 'features', 'hints.xasm'), 'utf8');
+  beforeAll(async () => {
+    await client.initialize();
+    await client.open(path, text);
+  });
+  afterAll(() => client.dispose());
+
+  it('counts hypercalls in loops, their hypervisor entries when the trip count is known, and references to functions', async () => {
+    const lenses = await client.request<{ range: Rng; command: { title: string } }[]>('textDocument/codeLens', path);
+    expect(lenses.map((l) => [l.range.start.line, l.command.title])).toEqual([
+      [lineOf(text, '.yield:'), '1 hypercall in this loop'],
+      [lineOf(text, '.yield:'), 'loop of 3 iterations → 3 hypervisor entries'],
+      [lineOf(text, '.maybe:'), '1 hypercall in this loop'],
+      [lineOf(text, '.maybe:'), 'loop of 5 iterations → up to 5 hypervisor entries'],
+      [lineOf(text, 'nested:'), '2 references'],
+      [lineOf(text, '.outer:'), '1 hypercall in this loop'],
+      [lineOf(text, '.outer:'), 'loop of 3 iterations'],
+      [lineOf(text, '.inner:'), '1 hypercall in this loop'],
+      [lineOf(text, '.inner:'), 'loop of 2 iterations → 2 hypervisor entries'],
+    ]);
+  });
+});
+
+describe('settings', () => {
+  const path = '/virtual/settings.xasm';
+  const text = 'bits 32\nsection .text\n_start:\n    cli\n    ret\n';
+  const privileged = (d: Diag[]) => d.some((x) => x.code === 'privileged-instruction');
+
+  it('pulls xenolab settings with workspace/configuration, registers for changes, and pulls them again on a change', async () => {
+    const client = new Client({ readText: () => null });
+    let answer: unknown = { rules: { 'privileged-instruction': 'off' } };
+    const asked: unknown[] = [];
+    const registered: string[] = [];
+    client.conn.onRequest('workspace/configuration', (p: { items: unknown[] }) => {
+      asked.push(p.items);
+      return [answer];
+    });
+    client.conn.onRequest('client/registerCapability', (p: { registrations: { method: string }[] }) => {
+      registered.push(...p.registrations.map((r) => r.method));
+      return null;
+    });
+    await client.initialize({ capabilities: { workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: true } } } });
+    await client.open(path, text);
+    await client.eventually(path, (d) => !privileged(d));
+    expect(asked[0]).toEqual([{ section: 'xenolab' }]);
+    expect(registered).toEqual(['workspace/didChangeConfiguration']);
+    answer = null;
+    client.conn.sendNotification('workspace/didChangeConfiguration', { settings: null });
+    await client.eventually(path, privileged);
+    expect(asked.length).toBe(2);
+    client.dispose();
+  });
+
+  it('a client without workspace/configuration still pushes settings, and initializationOptions still apply', async () => {
+    const client = new Client({ readText: () => null });
+    await client.initialize({ initializationOptions: { rules: { 'privileged-instruction': 'off' } } });
+    expect(privileged(await client.open(path, text))).toBe(false);
+    client.conn.sendNotification('workspace/didChangeConfiguration', { settings: { xenolab: { rules: { 'privileged-instruction': 'warning' } } } });
+    await client.eventually(path, privileged);
+    client.dispose();
+  });
+});
