@@ -39,7 +39,7 @@ export function analyze(input: AnalysisInput, options: AnalysisOptions = {}, ass
   }
   const report = new Reporter(result.files, options);
   try {
-    checkAssembler(result, report);
+    checkAssembler(result, report, input);
     const ctx = analyzeProgram(result, report);
     checkInstructions(ctx);
     checkBatching(ctx);

@@ -54,6 +54,12 @@ export interface AnalysisInput {
   text: string;
   /** Reads %include files; the built-in xen.inc is added when it lacks it. */
   provider: SourceProvider;
+  /**
+   * Include files the host knows besides xen.inc (e.g. the .inc files next to the document),
+   * as `%include` would name them: a name the document uses and one of them defines gets an
+   * "Add %include" fix.
+   */
+  includeCandidates?: readonly string[];
 }
 
 export interface AnalysisResult {

@@ -5,7 +5,7 @@ import type { Span } from '../../../../asm/src/index.js';
 import type { Loop } from '../cfg.js';
 import { nameAt, type Context } from '../context.js';
 import { EAX } from '../effects.js';
-import { mergeFix } from '../fixes.js';
+import { loopBatchFix, multicallFix, sequenceBatchFix } from '../fixes/batch.js';
 import { hypercallName, singleEntryCount, type HypercallSite } from '../hypercalls.js';
 import { TRIP_COUNT_BUDGET, tripCount, type TripCount } from '../tripcount.js';
 
@@ -29,10 +29,12 @@ export function checkBatching(ctx: Context): void {
     if (loop < 0) continue;
     const l = cfg.loops[loop];
     if (retries(ctx, l) || waits(ctx, l, waiting)) continue;
+    const fix = loopBatchFix(ctx, site, l, tripOf(l), false);
     ctx.report.add({
       code: 'unbatched-pt-loop', at: ctx.program.instrs[site.instr],
       message: loopMessage(site, tripOf(l), null),
       related: loopRelated(ctx, l),
+      fixes: fix ? [fix] : [],
     });
   }
 
@@ -47,6 +49,7 @@ export function checkBatching(ctx: Context): void {
         if (!site || waits(ctx, l, waiting)) continue;
         const call = ctx.program.instrs[cfg.blocks[b].last];
         const fnName = nameAt(ctx, ctx.program.instrs[cfg.blocks[cfg.functions[e.callee].entry].first].address);
+        const fix = loopBatchFix(ctx, site, l, tripOf(l), true);
         ctx.report.add({
           code: 'unbatched-pt-loop', at: call,
           message: loopMessage(site, tripOf(l), fnName),
@@ -54,6 +57,7 @@ export function checkBatching(ctx: Context): void {
             { span: ctx.program.instrs[site.instr].user, message: `the single-entry ${hypercallName(site)} that ${fnName} makes` },
             ...loopRelated(ctx, l),
           ],
+          fixes: fix ? [fix] : [],
         });
       }
     }
@@ -69,7 +73,7 @@ export function checkBatching(ctx: Context): void {
     for (const s of seq) consumed.add(s.instr);
     const names = seq.map(hypercallName);
     const first = ctx.program.instrs[seq[0].instr];
-    const fix = mergeFix(ctx, seq);
+    const fix = multicallFix(ctx, seq) ?? sequenceBatchFix(ctx, seq);
     ctx.report.add({
       code: 'unbatched-pt-sequence', at: first,
       message: `${seq.length} single-entry page-table hypercalls in a row (${[...new Set(names)].join(', ')}): ${seq.length} entries into Xen where one would do. Put the updates in one mmu_update request array, or the calls in one multicall; that saves ${seq.length - 1}.`,

@@ -4,7 +4,7 @@
 import { MNEMONICS, xenConstant, xenField } from '../../../../isa/src/index.js';
 import { isIntra } from '../cfg.js';
 import { nameAt, sitesOf, sourceText, type Context } from '../context.js';
-import { privilegedFix } from '../fixes.js';
+import { privilegedFix } from '../fixes/privileged.js';
 import type { Instr } from '../program.js';
 
 const IRET = new Set(['iret', 'iretd', 'iretw']);

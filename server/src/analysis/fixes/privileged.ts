@@ -1,0 +1,125 @@
+// Quick fixes for privileged instructions: each replaced by its paravirtual sequence where
+// that is well defined (cli, sti, hlt, clts, wbinvd, invlpg, mov to CR3, mov from CR2),
+// using xen.inc's names and macros when the file includes it and plain numbers otherwise;
+// the request a hypercall needs goes in a `section .data` block added at the end of the file.
+
+import { sitesOf, nameAt, type Context } from '../context.js';
+import { EAX, EBX, ECX, EDX, ESI, GPR_NAMES } from '../effects.js';
+import type { Instr } from '../program.js';
+import { lineOf } from '../text.js';
+import type { Fix } from '../types.js';
+import { appendData, Names, replaceEdit, uniqueLabel } from './edit.js';
+
+/** The address expression of the shared_info page the program maps (update_va_mapping of start_info.shared_info). */
+function sharedInfo(ctx: Context): string | null {
+  for (const { site, ebx } of sitesOf(ctx, 'update_va_mapping')) {
+    if (ebx !== null && site.state?.regs[ECX] === 'H') return nameAt(ctx, ebx);
+  }
+  return null;
+}
+
+const push = (regs: number[]) => regs.map((r) => `push ${GPR_NAMES[r]}`);
+const pop = (regs: number[]) => [...regs].reverse().map((r) => `pop ${GPR_NAMES[r]}`);
+
+export function privilegedFix(ctx: Context, ins: Instr): Fix | null {
+  if (!ins.direct || ins.user.file !== 0 || ins.insn.prefixes.bytes.length || ins.statement.kind !== 'instruction') return null;
+  const n = new Names(ctx);
+  const line = lineOf(ctx.program.files[0], ins.user.start) + 1;
+  const label = (what: string) => uniqueLabel(ctx, `xenolab_${what}_${line}`);
+  const mask = () => n.field([['shared_info', 'vcpu_info'], ['vcpu_info', 'evtchn_upcall_mask']]);
+  const pending = () => n.field([['shared_info', 'vcpu_info'], ['vcpu_info', 'evtchn_upcall_pending']]);
+  const ops = ins.insn.operands;
+  switch (ins.mnemonic) {
+    case 'cli': {
+      const sh = sharedInfo(ctx);
+      if (!sh) return null;
+      return replace(ctx, ins, `Replace cli with masking events in vCPU 0's vcpu_info (${sh})`,
+        [`mov byte [${sh} + ${mask()}], 1 ; cli: mask event delivery (vCPU 0)`]);
+    }
+    case 'sti': {
+      const sh = sharedInfo(ctx);
+      if (!sh) return null;
+      const done = `..@${label('sti')}`;
+      return replace(ctx, ins, `Replace sti with unmasking events in vCPU 0's vcpu_info (${sh}), then letting Xen deliver any pending one`, [
+        `mov byte [${sh} + ${mask()}], 0 ; sti: unmask event delivery (vCPU 0)`,
+        `cmp byte [${sh} + ${pending()}], 0 ; (changes the flags)`,
+        `je ${done}`,
+        ...push([EAX, EBX, ECX]),
+        `mov ebx, ${n.constant('XENVER_version')} ; any hypercall delivers the pending event`,
+        'mov ecx, 0',
+        ...n.hypercall('xen_version'),
+        ...pop([EAX, EBX, ECX]),
+        `${done}:`,
+      ]);
+    }
+    case 'hlt':
+      return replace(ctx, ins, 'Replace hlt with sched_op(SCHEDOP_block)', [
+        ...push([EAX, EBX, ECX]),
+        `mov ebx, ${n.constant('SCHEDOP_block')} ; hlt: block until an event arrives`,
+        'mov ecx, 0',
+        ...n.hypercall('sched_op'),
+        ...pop([EAX, EBX, ECX]),
+      ]);
+    case 'clts':
+      return replace(ctx, ins, 'Replace clts with fpu_taskswitch(0)', [
+        ...push([EAX, EBX]),
+        'mov ebx, 0 ; clts: clear the virtual CR0.TS',
+        ...n.hypercall('fpu_taskswitch'),
+        ...pop([EAX, EBX]),
+      ]);
+    case 'wbinvd':
+      return replace(ctx, ins, 'Remove wbinvd (a PV guest does not need it)', ['; wbinvd removed: Xen does not need it from a PV guest']);
+    case 'invlpg': {
+      const st = ins.statement;
+      const mem = st.operands[0];
+      if (!mem || mem.kind !== 'mem') return null;
+      const text = ctx.program.files[mem.file]?.text.slice(mem.start, mem.end) ?? '';
+      if (!text || /\besp\b/i.test(text)) return null;
+      const op = label('invlpg');
+      return mmuext(ctx, n, ins, 'Replace invlpg with mmuext_op(MMUEXT_INVLPG_LOCAL)', op, 'MMUEXT_INVLPG_LOCAL',
+        [`lea eax, ${text.replace(/^\s*(byte|word|dword|qword)\s+/i, '')} ; invlpg: flush this address from the TLB`, `mov [${op} + ${n.field([['mmuext_op', 'arg1.linear_addr']])}], eax`]);
+    }
+    case 'mov': {
+      const [dst, src] = ops;
+      if (dst?.type === 'reg' && dst.reg.name === 'cr3' && src?.type === 'reg' && src.reg.cls === 'r32' && src.reg.name !== 'esp') {
+        const op = label('cr3');
+        return mmuext(ctx, n, ins, 'Replace mov cr3 with mmuext_op(MMUEXT_NEW_BASEPTR)', op, 'MMUEXT_NEW_BASEPTR', [
+          ...(src.reg.name === 'eax' ? [] : [`mov eax, ${src.reg.name}`]),
+          'shr eax, 12 ; mov cr3: the machine frame of the new page directory',
+          `mov [${op} + ${n.field([['mmuext_op', 'arg1.mfn']])}], eax`,
+        ]);
+      }
+      if (src?.type === 'reg' && src.reg.name === 'cr2' && dst?.type === 'reg' && dst.reg.cls === 'r32') {
+        const sh = sharedInfo(ctx);
+        if (!sh) return null;
+        const cr2 = n.field([['shared_info', 'vcpu_info'], ['vcpu_info', 'arch'], ['arch_vcpu_info', 'cr2']]);
+        return replace(ctx, ins, 'Read CR2 from vcpu_info.arch.cr2 (vCPU 0)', [`mov ${dst.reg.name}, [${sh} + ${cr2}] ; the fault address Xen saved (vCPU 0)`]);
+      }
+      return null;
+    }
+    default:
+      return null;
+  }
+}
+
+/** An mmuext_op with one request (in .data): registers saved around it. */
+function mmuext(ctx: Context, n: Names, ins: Instr, title: string, op: string, command: string, fill: string[]): Fix {
+  const saved = [EAX, EBX, ECX, EDX, ESI];
+  const fix = replace(ctx, ins, title, [
+    ...push(saved),
+    ...fill,
+    `mov ebx, ${op}`,
+    'mov ecx, 1',
+    'mov edx, 0',
+    `mov esi, ${n.constant('DOMID_SELF')}`,
+    ...n.hypercall('mmuext_op'),
+    ...pop(saved),
+  ]);
+  fix.edits.push(appendData(ctx, [`${op}: dd ${n.constant(command)}, 0, 0 ; struct mmuext_op`]));
+  return fix;
+}
+
+/** Replaces an instruction written in the analysed file with lines of code. */
+function replace(ctx: Context, ins: Instr, title: string, lines: string[]): Fix {
+  return { title, edits: [replaceEdit(ctx.program.files[0], ins.statement.start, ins.statement.end, lines)] };
+}
