@@ -21,7 +21,7 @@ import {
 import { MNEMONICS } from '../../../../isa/src/index.js';
 import { commentStart, lineBounds, lineOf, positionOf } from '../text.js';
 import type { Fix, TextEdit } from '../types.js';
-import { appendSections, insertAfterLine, scopeLabel, sectionAt } from './edit.js';
+import { appendSections, insertAfterLine, scopeLabel } from './edit.js';
 
 export interface IncludeSource {
   path: string;
@@ -38,13 +38,15 @@ const JUMPS = new Set(['jmp', 'call', 'loop', 'loope', 'loopz', 'loopne', 'loopn
 const ENDS = new Set(['jmp', 'ret', 'retn', 'retf', 'iret', 'iretd', 'ud2']);
 const SECTIONS = new Set(['section', 'segment', 'absolute', 'struc', 'endstruc']);
 
-/** Names an include file defines, by its resolved path and text. */
-const DEFINED = new Map<string, ReadonlySet<string> | null>();
+/** Names an include file defines, by its resolved path (while its text is the same). */
+const DEFINED = new Map<string, { text: string; names: ReadonlySet<string> | null }>();
 const MAX_CACHED = 32;
 
 /** Fixes for the assembler's diagnostics of one analysis (computed lazily, once per analysis). */
 export class SymbolFixes {
   private own: Set<string> | null = null;
+  private readonly includes = new Map<string, ReadonlySet<string> | null>();
+  private readonly edits = new Map<string, TextEdit>();
   private readonly root: SourceFile | undefined;
 
   constructor(private readonly result: AssembleResult, private readonly input: IncludeSource | undefined) {
@@ -78,24 +80,36 @@ export class SymbolFixes {
 
   private includeFix(name: string): Fix | null {
     if (!this.input) return null;
-    const included = (n: string) => this.result.files.some((f, i) => i > 0 && (f.path === n || f.path.endsWith(`/${n}`) || f.path.endsWith(`\\${n}`)));
-    const candidates = [XEN_INCLUDE_NAME, ...(this.input.includeCandidates ?? [])];
-    for (const inc of candidates) {
-      if (included(inc) || /["\n]/.test(inc)) continue;
-      const names = this.definedBy(inc);
-      if (!names || !names.has(name)) continue;
-      for (const n of this.ownNames()) if (names.has(n)) return null;
-      return { title: `Add %include "${inc}" (it defines ${name})`, edits: [this.includeEdit(inc, inc === XEN_INCLUDE_NAME)] };
+    for (const inc of [XEN_INCLUDE_NAME, ...(this.input.includeCandidates ?? [])]) {
+      if (!this.usable(inc)?.has(name)) continue;
+      let edit = this.edits.get(inc);
+      if (!edit) this.edits.set(inc, (edit = this.includeEdit(inc, inc === XEN_INCLUDE_NAME)));
+      return { title: `Add %include "${inc}" (it defines ${name})`, edits: [edit] };
     }
     return null;
+  }
+
+  /** What an include the file does not include yet defines, when including it cannot clash with the file's own names (once per analysis). */
+  private usable(inc: string): ReadonlySet<string> | null {
+    let got = this.includes.get(inc);
+    if (got !== undefined) return got;
+    got = null;
+    const included = this.result.files.some((f, i) => i > 0 && (f.path === inc || f.path.endsWith(`/${inc}`) || f.path.endsWith(`\\${inc}`)));
+    if (!included && !/["\n]/.test(inc)) {
+      const names = this.definedBy(inc);
+      got = names;
+      if (names) for (const n of this.ownNames()) if (names.has(n)) got = null;
+    }
+    this.includes.set(inc, got);
+    return got;
   }
 
   private definedBy(inc: string): ReadonlySet<string> | null {
     const provider = withBuiltins(this.input!.provider);
     const file = provider.read(inc, this.input!.path);
     if (!file) return null;
-    const key = `${file.path}\0${file.text}`;
-    if (DEFINED.has(key)) return DEFINED.get(key)!;
+    const cached = DEFINED.get(file.path);
+    if (cached && cached.text === file.text) return cached.names;
     let names: Set<string> | null = null;
     try {
       const probe = assemble({ path: this.input!.path, text: `%include "${inc}"\n`, provider });
@@ -104,7 +118,7 @@ export class SymbolFixes {
       names = null;
     }
     if (DEFINED.size >= MAX_CACHED) DEFINED.clear();
-    DEFINED.set(key, names);
+    DEFINED.set(file.path, { text: file.text, names });
     return names;
   }
 
@@ -138,7 +152,10 @@ export class SymbolFixes {
     const f = this.root!;
     if (d.span.file !== 0 || d.related.length) return null;
     const nodes = this.result.trees.get(0) ?? [];
-    const at = nodes.findIndex((n) => n.start <= d.span.start && d.span.end <= n.end);
+    // the line holding the span: one node per line, unless continuations joined some
+    const holds = (n: LineNode | undefined) => n !== undefined && n.start <= d.span.start && d.span.end <= n.end;
+    let at = lineOf(f, d.span.start);
+    if (!holds(nodes[at])) at = nodes.findIndex(holds);
     const node = nodes[at];
     const st = node?.statement;
     if (!st || st.kind !== 'instruction' || st.operands.length !== 1) return null;
@@ -156,9 +173,24 @@ export class SymbolFixes {
       return edit ? { title, edits: [edit] } : null;
     }
     if (!/^[A-Za-z_?][\w$#@~?]*$/.test(name)) return null;
-    const row = this.result.listing.find((r) => r.line.node === node && r.line.stack.length === 0);
-    const section = (row && sectionAt(this.result, row.address)) ?? '.text';
-    return { title, edits: [appendSections(f, [{ section, lines: [`${name}: ${todo}`, `    ${body}`] }])] };
+    return { title, edits: [appendSections(f, [{ section: this.sectionOf(nodes, at), lines: [`${name}: ${todo}`, `    ${body}`] }])] };
+  }
+
+  private sections: string[] | null = null;
+
+  /** The section line `at` of the root file is in: the last switch above it (a macro such as XEN_ELFNOTE puts back the one it left). */
+  private sectionOf(nodes: readonly LineNode[], at: number): string {
+    if (!this.sections) {
+      this.sections = [];
+      let section = '.text';
+      for (const n of nodes) {
+        const st = n.statement;
+        const arg = st?.kind === 'directive' && /^(section|segment)$/i.test(st.name.text) ? st.args.find((t) => t.text.trim()) : undefined;
+        if (arg) section = arg.text;
+        this.sections.push(section);
+      }
+    }
+    return this.sections[at] ?? '.text';
   }
 
   /** After the last statement of the code of the label that `.name` belongs to, when nothing falls into it. */
