@@ -11,7 +11,7 @@ import {
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { assemble, withBuiltins, type SourceProvider } from '../../asm/src/index.js';
-import { analyze, type AnalysisOptions, type Finding } from './analysis/index.js';
+import { analyze, assembleFor, type AnalysisOptions, type Finding } from './analysis/index.js';
 import { completionsAt, type Completion } from './language/completion.js';
 import { hoverFor } from './language/hover.js';
 import { semanticTokens, TOKEN_MODIFIERS, TOKEN_TYPES } from './language/tokens.js';
@@ -21,7 +21,6 @@ import {
   type InitializeParams, type InlayHint, type SignatureHelp, type SymbolInformation,
 } from 'vscode-languageserver';
 import type { Context } from './analysis/index.js';
-import { assembleFor as assembleWorkspaceFile } from './analysis/program.js';
 import { foldingRanges } from './language/folding.js';
 import { formatDocument } from './language/format.js';
 import { inlayHints } from './language/inlay.js';
@@ -95,7 +94,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     let assembled: ReturnType<typeof assemble> | undefined;
     let index: SymbolIndex;
     try {
-      assembled = assemble({ path, text, provider });
+      assembled = assembleFor(path, text, provider);
       index = buildIndex(assembled);
     } catch {
       index = { definitions: new Map(), occurrences: [], files: new Map() };
@@ -103,7 +102,11 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     let findings: Finding[];
     let context: Context | undefined;
     try {
-      ({ findings, context } = analyze({ path, text, provider }, options, assembled));
+      // The workspace's .inc files at or below the document's folder, as %include names them:
+      // a name the document uses and one of them defines gets an "Add %include" fix.
+      const folder = path.slice(0, path.lastIndexOf('/') + 1);
+      const includeCandidates = workspace.paths().filter((p) => p.endsWith('.inc') && p.startsWith(folder)).map((p) => p.slice(folder.length));
+      ({ findings, context } = analyze({ path, text, provider, includeCandidates }, options, assembled));
     } catch (e) {
       findings = [{ code: 'internal', severity: 'error', file: path, range: { start: { line: 0, column: 0 }, end: { line: 0, column: 0 } }, message: `xenolab could not analyse this file: ${(e as Error).message}`, related: [], fixes: [] }];
     }
@@ -319,7 +322,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
 
   const workspace = new WorkspaceIndex((path) => {
     const text = documents.get(pathToUri(path))?.getText() ?? files.readText(path);
-    return text === null ? null : buildIndex(assembleWorkspaceFile(path, text, provider));
+    return text === null ? null : buildIndex(assembleFor(path, text, provider));
   });
   const indexInBackground = () => {
     if (workspace.step(4)) setTimeout(indexInBackground, 0);

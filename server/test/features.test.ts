@@ -253,6 +253,22 @@ describe('workspace symbols and navigation into files that are not open', () => 
     expect(refs.map((r) => r.range.start.line)).toEqual([7, 8]);
   });
 
+  it('offers to include a workspace .inc file that defines a name the document uses', async () => {
+    const user = join(dir, 'user.xasm');
+    const text = 'bits 32\nsection .text\nstart:\n    call lib_func\n    ret\nstack_top:\n';
+    const diags = await client.open(user, text);
+    expect(diags.map((d) => d.code)).toEqual(['asm']);
+    const actions = await client.request<{ title: string; edit: { changes: Record<string, TextEdit[]> } }[]>('textDocument/codeAction', user, {
+      range: { start: { line: 3, character: 9 }, end: { line: 3, character: 9 } }, context: { diagnostics: [] },
+    });
+    const include = actions.find((a) => a.title.startsWith('Add %include "lib.inc"'));
+    expect(include, actions.map((a) => a.title).join(', ')).toBeDefined();
+    const fixed = apply(text, include!.edit.changes[pathToUri(user)]);
+    expect(fixed).toContain('%include "lib.inc"');
+    expect(await client.replace(user, fixed)).toEqual([]);
+    client.close(user);
+  });
+
   it('a host with no file listing (the browser worker) has no workspace files', async () => {
     const bare = new Client({ readText: nodeFiles.readText });
     await bare.initialize({ workspaceFolders: [{ uri: pathToUri(dir), name: 'ws' }] });

@@ -18,7 +18,7 @@ import type { AnalysisInput, AnalysisOptions, AnalysisResult, Finding } from './
 
 export type * from './types.js';
 export { RULES, RULE_BY_CODE, type RuleInfo } from './rules.js';
-export { buildProgram, type Instr, type LabelRegion, type Program } from './program.js';
+export { assembleFor, buildProgram, type Instr, type LabelRegion, type Program } from './program.js';
 export { buildCfg, type Block, type Cfg, type Edge, type Func, type Loop } from './cfg.js';
 export { analyzeDataflow, type Dataflow } from './constprop.js';
 export { hypercallSites, type HypercallSite } from './hypercalls.js';

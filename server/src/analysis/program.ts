@@ -131,7 +131,7 @@ export function buildProgram(result: AssembleResult): Program {
     }
     if (row.bytes.length === 0) continue;
     const { user, inner } = placeOf(row.line, st);
-    const tainted = user.file === 0 && files[0] !== undefined && taintedLines.has(lineOf(files[0], user.start));
+    const tainted = taintedLines.size > 0 && user.file === 0 && files[0] !== undefined && taintedLines.has(lineOf(files[0], user.start));
     const direct = row.line.stack.length === 0 && row.line.node.statement === st;
     for (let at = 0; at < row.bytes.length;) {
       if (instrs.length >= MAX_INSTRUCTIONS) {

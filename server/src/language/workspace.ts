@@ -26,6 +26,11 @@ export class WorkspaceIndex {
     }
   }
 
+  /** The files in the index. */
+  paths(): string[] {
+    return [...this.entries.keys()];
+  }
+
   /** A file's text changed: every index whose assembly read it is rebuilt when next used. */
   changed(path: string): void {
     for (const [p, index] of this.entries) if (p === path || index?.files.has(path)) this.entries.set(p, undefined);

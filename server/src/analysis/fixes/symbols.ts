@@ -113,7 +113,8 @@ export class SymbolFixes {
     let names: Set<string> | null = null;
     try {
       const probe = assemble({ path: this.input!.path, text: `%include "${inc}"\n`, provider });
-      if (probe.ok) names = definedNames(probe, 1);
+      // Names it uses but leaves to the including file (a guest's stack_top) are no reason to refuse it.
+      if (probe.diagnostics.every((d) => d.severity !== 'error' || d.code === 'undefined-symbol')) names = definedNames(probe, 1);
     } catch {
       names = null;
     }
