@@ -8,94 +8,20 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
-import { createConnection, ProposedFeatures, type TextEdit } from 'vscode-languageserver/node';
+import type { Diagnostic, TextEdit } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assemble, flatBinary } from '../../asm/src/index.js';
 import { listFiles, nodeFiles, nodeProvider } from '../../cli/src/nodeProvider.js';
-import { pathToUri, startServer, type ServerFiles } from '../src/server.js';
+import { pathToUri } from '../src/server.js';
+import { InProcessClient } from './inprocess.js';
 
 const ROOT = join(__dirname, '..', '..');
 
-interface Diag { code: string; message: string }
 interface Pos { line: number; character: number }
 interface Rng { start: Pos; end: Pos }
 
-/** A client of a server started in this process. */
-class Client {
-  readonly conn: MessageConnection;
-  private readonly published: { uri: string; version?: number; diagnostics: Diag[] }[] = [];
-  private readonly versions = new Map<string, number>();
-  private readonly texts = new Map<string, string>();
-
-  constructor(files: ServerFiles) {
-    const toServer = new PassThrough(), toClient = new PassThrough();
-    startServer(createConnection(ProposedFeatures.all, toServer, toClient), files);
-    this.conn = createMessageConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer));
-    this.conn.onNotification('textDocument/publishDiagnostics', (p: { uri: string; version?: number; diagnostics: Diag[] }) => {
-      this.published.push(p);
-    });
-  }
-
-  async initialize(params: Record<string, unknown> = {}): Promise<void> {
-    this.conn.listen();
-    await this.conn.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {}, ...params });
-    this.conn.sendNotification('initialized', {});
-  }
-
-  open(path: string, text: string): Promise<Diag[]> {
-    const uri = pathToUri(path);
-    this.versions.set(uri, 1);
-    this.texts.set(uri, text);
-    this.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'xasm', version: 1, text } });
-    return this.diagnostics(uri, 1);
-  }
-
-  replace(path: string, text: string): Promise<Diag[]> {
-    const uri = pathToUri(path);
-    const version = this.versions.get(uri)! + 1;
-    this.versions.set(uri, version);
-    this.texts.set(uri, text);
-    this.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ text }] });
-    return this.diagnostics(uri, version);
-  }
-
-  close(path: string): void {
-    this.conn.sendNotification('textDocument/didClose', { textDocument: { uri: pathToUri(path) } });
-  }
-
-  request<T>(method: string, path: string, params: Record<string, unknown> = {}): Promise<T> {
-    return this.conn.sendRequest(method, { textDocument: { uri: pathToUri(path) }, ...params }) as Promise<T>;
-  }
-
-  async diagnostics(uri: string, version: number): Promise<Diag[]> {
-    for (let i = 0; i < 400; i++) {
-      const got = this.published.find((p) => p.uri === uri && p.version === version);
-      if (got) return got.diagnostics;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error(`no diagnostics for ${uri} version ${version}`);
-  }
-
-  /** Waits until the newest diagnostics published for a document pass a test. */
-  async eventually(path: string, test: (d: Diag[]) => boolean): Promise<Diag[]> {
-    const uri = pathToUri(path);
-    let last: Diag[] = [];
-    for (let i = 0; i < 400; i++) {
-      const mine = this.published.filter((p) => p.uri === uri);
-      last = mine.length ? mine[mine.length - 1].diagnostics : [];
-      if (mine.length && test(last)) return last;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error(`diagnostics never passed: ${JSON.stringify(last.map((d) => d.code))}`);
-  }
-
-  dispose(): void {
-    this.conn.dispose();
-  }
-}
+const Client = InProcessClient;
 
 const lines = (text: string) => text.split('\n');
 /** The 0-based line holding `needle` (the first one after line `after`). */
@@ -527,7 +453,7 @@ describe('code lenses', () => {
 describe('settings', () => {
   const path = '/virtual/settings.xasm';
   const text = 'bits 32\nsection .text\n_start:\n    cli\n    ret\n';
-  const privileged = (d: Diag[]) => d.some((x) => x.code === 'privileged-instruction');
+  const privileged = (d: Diagnostic[]) => d.some((x) => x.code === 'privileged-instruction');
 
   it('pulls xenolab settings with workspace/configuration, registers for changes, and pulls them again on a change', async () => {
     const client = new Client({ readText: () => null });

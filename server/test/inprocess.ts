@@ -1,11 +1,12 @@
 // The real language server in this process, over in-memory streams: a client that opens
-// and changes documents, waits for the diagnostics of a version, and sends requests.
+// and changes documents (by path or URI), waits for the diagnostics of a version, and
+// sends requests.
 
 import { readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
-import { createConnection, ProposedFeatures, type Diagnostic } from 'vscode-languageserver/node';
-import { startServer } from '../src/server.js';
+import { createConnection, ProposedFeatures, type Diagnostic, type Range } from 'vscode-languageserver/node';
+import { pathToUri, startServer, type ServerFiles } from '../src/server.js';
 
 export interface Published {
   uri: string;
@@ -13,63 +14,93 @@ export interface Published {
   diagnostics: Diagnostic[];
 }
 
+/** A path (absolute) or a URI, as a URI. */
+const toUri = (at: string) => (at.startsWith('/') ? pathToUri(at) : at);
+
 export class InProcessClient {
   readonly conn: MessageConnection;
   private readonly published: Published[] = [];
   private readonly waiters = new Set<() => void>();
   private readonly versions = new Map<string, number>();
 
-  constructor(readText: (path: string) => string | null = readOrNull) {
+  constructor(files: ServerFiles = { readText: readOrNull }) {
     const toServer = new PassThrough(), toClient = new PassThrough();
-    startServer(createConnection(ProposedFeatures.all, toServer, toClient), { readText });
+    startServer(createConnection(ProposedFeatures.all, toServer, toClient), files);
     this.conn = createMessageConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer));
     this.conn.onNotification('textDocument/publishDiagnostics', (p: Published) => {
       this.published.push(p);
       for (const w of this.waiters) w();
     });
-    this.conn.listen();
   }
 
-  async initialize(initializationOptions?: unknown): Promise<void> {
-    await this.conn.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {}, initializationOptions });
+  /** initialize (with these parameters besides the usual) and initialized. Handlers the test adds go before. */
+  async initialize(params: Record<string, unknown> = {}): Promise<void> {
+    this.conn.listen();
+    await this.conn.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {}, ...params });
     this.conn.sendNotification('initialized', {});
   }
 
   /** Opens a document and returns its diagnostics. */
-  open(uri: string, text: string): Promise<Diagnostic[]> {
+  open(at: string, text: string): Promise<Diagnostic[]> {
+    const uri = toUri(at);
     this.versions.set(uri, 1);
     this.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'xasm', version: 1, text } });
     return this.diagnostics(uri, 1);
   }
 
-  /** Replaces a range (0-based lines and characters) and returns the new version's diagnostics. */
-  change(uri: string, range: { start: { line: number; character: number }; end: { line: number; character: number } } | null, text: string): Promise<Diagnostic[]> {
+  /** Replaces a range (the whole text when null) and returns the new version's diagnostics. */
+  change(at: string, range: Range | null, text: string): Promise<Diagnostic[]> {
+    const uri = toUri(at);
     const version = (this.versions.get(uri) ?? 0) + 1;
     this.versions.set(uri, version);
     this.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [range ? { range, text } : { text }] });
     return this.diagnostics(uri, version);
   }
 
-  close(uri: string): void {
-    this.conn.sendNotification('textDocument/didClose', { textDocument: { uri } });
+  replace(at: string, text: string): Promise<Diagnostic[]> {
+    return this.change(at, null, text);
+  }
+
+  close(at: string): void {
+    this.conn.sendNotification('textDocument/didClose', { textDocument: { uri: toUri(at) } });
+  }
+
+  /** A request about a document. */
+  request<T>(method: string, at: string, params: Record<string, unknown> = {}): Promise<T> {
+    return this.conn.sendRequest(method, { textDocument: { uri: toUri(at) }, ...params }) as Promise<T>;
   }
 
   /** The diagnostics published for a version; rejects after `ms` without them (a hang). */
-  diagnostics(uri: string, version: number, ms = 20_000): Promise<Diagnostic[]> {
+  diagnostics(at: string, version: number, ms = 20_000): Promise<Diagnostic[]> {
+    const uri = toUri(at);
+    return this.until(() => this.published.find((p) => p.uri === uri && p.version === version)?.diagnostics, ms, () => `no diagnostics for ${uri} version ${version} within ${ms} ms`);
+  }
+
+  /** The newest diagnostics of a document once they pass a test (settings change them without a new version). */
+  eventually(at: string, test: (d: Diagnostic[]) => boolean, ms = 20_000): Promise<Diagnostic[]> {
+    const uri = toUri(at);
+    const newest = () => this.published.filter((p) => p.uri === uri).pop()?.diagnostics;
+    return this.until(() => {
+      const d = newest();
+      return d && test(d) ? d : undefined;
+    }, ms, () => `diagnostics never passed: ${JSON.stringify(newest()?.map((d) => d.code))}`);
+  }
+
+  private until<T>(got: () => T | undefined, ms: number, why: () => string): Promise<T> {
     return new Promise((resolve, reject) => {
       const check = () => {
-        const got = this.published.find((p) => p.uri === uri && p.version === version);
-        if (!got) return false;
+        const value = got();
+        if (value === undefined) return;
         this.waiters.delete(check);
         clearTimeout(timer);
-        resolve(got.diagnostics);
-        return true;
+        resolve(value);
       };
       const timer = setTimeout(() => {
         this.waiters.delete(check);
-        reject(new Error(`no diagnostics for ${uri} version ${version} within ${ms} ms`));
+        reject(new Error(why()));
       }, ms);
-      if (!check()) this.waiters.add(check);
+      this.waiters.add(check);
+      check();
     });
   }
 
