@@ -5,7 +5,7 @@
 // worker's message port in the browser), as is the way to read files that are not open.
 
 import {
-  CodeActionKind, CompletionItemKind, DiagnosticSeverity, SymbolKind, TextDocumentSyncKind, TextDocuments,
+  CodeActionKind, CompletionItemKind, DiagnosticSeverity, InsertTextFormat, SymbolKind, TextDocumentSyncKind, TextDocuments,
   type CodeAction, type CompletionItem, type Connection, type Diagnostic, type DocumentSymbol, type InitializeResult,
   type Location, type TextEdit, type WorkspaceEdit,
 } from 'vscode-languageserver';
@@ -199,14 +199,17 @@ export function startServer(connection: Connection, files: ServerFiles): void {
 
   const KIND: Record<Completion['kind'], CompletionItemKind> = {
     mnemonic: CompletionItemKind.Keyword, macro: CompletionItemKind.Function, directive: CompletionItemKind.Keyword,
-    register: CompletionItemKind.Variable, label: CompletionItemKind.Reference, constant: CompletionItemKind.Constant,
+    register: CompletionItemKind.Variable, label: CompletionItemKind.Reference, constant: CompletionItemKind.Constant, snippet: CompletionItemKind.Snippet,
   };
   connection.onCompletion((p): CompletionItem[] => {
     const doc = documents.get(p.textDocument.uri);
     if (!doc) return [];
     const line = doc.getText({ start: { line: p.position.line, character: 0 }, end: p.position });
     const index = analyses.get(doc.uri)?.index ?? null; // the last analysis: completion must not wait for a new one
-    return completionsAt(line, index).map((c) => ({ label: c.label, kind: KIND[c.kind], detail: c.detail, documentation: c.documentation }));
+    return completionsAt(line, index).map((c) => ({
+      label: c.label, kind: KIND[c.kind], detail: c.detail, documentation: c.documentation,
+      ...(c.snippet !== undefined ? { insertText: c.snippet, insertTextFormat: InsertTextFormat.Snippet } : {}),
+    }));
   });
 
   /** Indexes to navigate by, freshest first: the document's, the other open documents', the workspace files'. */

@@ -34,6 +34,47 @@ const after = (text: string, needle: string): Pos => {
 const apply = (text: string, edits: TextEdit[]) => TextDocument.applyEdits(TextDocument.create('x', 'xasm', 1, text), edits);
 const FORMAT = { tabSize: 4, insertSpaces: true };
 
+describe('completion', () => {
+  const client = new Client({ readText: () => null });
+  beforeAll(() => client.initialize());
+  afterAll(() => client.dispose());
+  interface Item { label: string; detail?: string; documentation?: string; insertText?: string; insertTextFormat?: number }
+  /** A snippet with each placeholder given its default, as accepting it unchanged would. */
+  const expand = (snippet: string, value: (name: string) => string) => snippet.replace(/\$\{\d+:([^}]*)\}/g, (_, n: string) => value(n)).replace(/\$0/g, '');
+
+  for (const xenInc of [true, false]) {
+    it(`a hypercall snippet sets every argument register and calls (${xenInc ? 'HYPERCALL from xen.inc' : 'int 0x82 without it'})`, async () => {
+      const path = `/completion/${xenInc ? 'inc' : 'plain'}.xasm`;
+      const head = ['bits 32', ...(xenInc ? ['%include "xen.inc"'] : []), 'section .text', '_start:'];
+      const text = [...head, '    ', '    jmp $', 'req: dd 0, 0, 0, 0', ''].join('\n');
+      await client.open(path, text);
+      const items = await client.request<Item[]>('textDocument/completion', path, { position: { line: head.length, character: 4 } });
+      const mmu = items.find((i) => i.label === 'HYPERCALL mmu_update')!;
+      expect(mmu.insertTextFormat).toBe(2);
+      expect(mmu.detail).toBe('hypercall 1(reqs, count, pdone, foreigndom)');
+      const body = expand(mmu.insertText!, (n) => (n === 'reqs' ? 'req' : n === 'count' ? '1' : n === 'foreigndom' ? '0x7FF0' : '0'));
+      expect(body.split('\n').map((l) => l.replace(/\t;.*$/, ''))).toEqual(
+        ['mov ebx, req', 'mov ecx, 1', 'mov edx, 0', 'mov esi, 0x7FF0', ...(xenInc ? ['HYPERCALL mmu_update'] : ['mov eax, 1', 'int 0x82'])]);
+      const filled = [...head, ...body.split('\n').map((l) => '    ' + l), '    jmp $', 'req: dd 0, 0, 0, 0', ''].join('\n');
+      expect(await client.replace(path, filled)).toEqual([]);
+      client.close(path);
+    });
+  }
+
+  it('mnemonics come with their operand forms; operands get registers, labels and Xen constants', async () => {
+    const path = '/completion/operands.xasm';
+    const text = 'bits 32\n%include "xen.inc"\nsection .text\nstart:\n    mov eax, \n    \n';
+    await client.open(path, text);
+    const statement = await client.request<Item[]>('textDocument/completion', path, { position: { line: 5, character: 4 } });
+    expect(statement.find((i) => i.label === 'xadd')?.documentation).toContain('xadd rm32, r32');
+    const operand = await client.request<Item[]>('textDocument/completion', path, { position: { line: 4, character: 13 } });
+    const labels = new Set(operand.map((i) => i.label));
+    for (const want of ['ebx', 'start', 'MMU_NORMAL_PT_UPDATE']) expect(labels.has(want), want).toBe(true);
+    expect(labels.has('HYPERCALL mmu_update')).toBe(false);
+    client.close(path);
+  });
+});
+
 describe('signature help for macros', () => {
   const client = new Client({ readText: () => null });
   const path = '/virtual/sig.xasm';

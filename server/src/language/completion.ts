@@ -1,21 +1,42 @@
 // Completion items for a position: at the start of a statement, mnemonics (with their
-// documentation), macros and directives; in operands, registers, labels, constants and
-// Xen's constants. Plain data: the LSP layer turns them into CompletionItems.
+// operand forms and documentation), macros, directives and a snippet per hypercall that
+// sets its argument registers and makes the call; in operands, registers, labels,
+// constants and Xen's constants. Plain data: the LSP layer turns them into CompletionItems.
 
 import { DIRECTIVES } from '../../../asm/src/syntax.js';
-import { MNEMONICS, REGISTERS, XEN_CONSTANT_GROUPS } from '../../../isa/src/index.js';
+import { HYPERCALL_ARG_REGISTERS, HYPERCALLS, MNEMONICS, REGISTERS, XEN_CONSTANT_GROUPS } from '../../../isa/src/index.js';
+import { operandForms } from './hover.js';
 import type { SymbolIndex } from './symbols.js';
 
 export interface Completion {
   label: string;
-  kind: 'mnemonic' | 'macro' | 'directive' | 'register' | 'label' | 'constant';
+  kind: 'mnemonic' | 'macro' | 'directive' | 'register' | 'label' | 'constant' | 'snippet';
   detail?: string;
   documentation?: string;
+  /** What to insert instead of the label, in LSP snippet syntax (`${1:name}` placeholders). */
+  snippet?: string;
 }
 
-const MNEMONIC_ITEMS: readonly Completion[] = Object.entries(MNEMONICS).map(([m, info]) => ({
-  label: m, kind: 'mnemonic', detail: info.cls === 'normal' ? info.group : `${info.group}, ${info.cls}`, documentation: info.doc + (info.pv ? `\n\nParavirtual: ${info.pv}` : ''),
-}));
+const MNEMONIC_ITEMS: readonly Completion[] = Object.entries(MNEMONICS).map(([m, info]) => {
+  const forms = operandForms(m);
+  return {
+    label: m, kind: 'mnemonic', detail: info.cls === 'normal' ? info.group : `${info.group}, ${info.cls}`,
+    documentation: [info.doc, info.pv ? `Paravirtual: ${info.pv}` : '', forms.slice(0, 6).join('\n') + (forms.length > 6 ? '\n…' : '')].filter(Boolean).join('\n\n'),
+  };
+});
+
+/** A hypercall with its arguments in ebx, ecx, ...: through xen.inc's HYPERCALL macro, or `int 0x82` without it. */
+function hypercallSnippets(xenInc: boolean): Completion[] {
+  return HYPERCALLS.map((h) => {
+    const args = h.args.map((a, i) => `mov ${HYPERCALL_ARG_REGISTERS[i]}, \${${i + 1}:${a.name}}\t; ${a.cType} ${a.name}`);
+    const call = xenInc ? [`HYPERCALL ${h.name}`] : [`mov eax, ${h.number}\t; __HYPERVISOR_${h.name}`, 'int 0x82'];
+    return {
+      label: `HYPERCALL ${h.name}`, kind: 'snippet', detail: `hypercall ${h.number}(${h.args.map((a) => a.name).join(', ')})`,
+      documentation: h.doc, snippet: [...args, ...call].join('\n') + '$0',
+    };
+  });
+}
+const SNIPPETS = { xenInc: hypercallSnippets(true), plain: hypercallSnippets(false) };
 const DIRECTIVE_ITEMS: readonly Completion[] = [...DIRECTIVES].map((d) => ({ label: d, kind: 'directive' }));
 const REGISTER_ITEMS: readonly Completion[] = REGISTERS.map((r) => ({ label: r.name, kind: 'register', detail: `${r.bits}-bit ${r.cls}` }));
 const XEN_ITEMS: readonly Completion[] = XEN_CONSTANT_GROUPS.flatMap((g) => g.constants.map((c) => ({ label: c.name, kind: 'constant' as const, detail: `= ${c.value}`, documentation: c.doc })));
@@ -28,7 +49,8 @@ export function completionsAt(line: string, index: SymbolIndex | null): Completi
   const defined = index ? [...index.definitions.values()] : [];
   if (statementStart) {
     const macros = defined.filter((d) => d.kind === 'macro').map((d): Completion => ({ label: d.name, kind: 'macro', detail: d.text }));
-    return [...MNEMONIC_ITEMS, ...macros, ...DIRECTIVE_ITEMS];
+    const xenInc = index?.definitions.get('HYPERCALL')?.kind === 'macro';
+    return [...MNEMONIC_ITEMS, ...macros, ...DIRECTIVE_ITEMS, ...(xenInc ? SNIPPETS.xenInc : SNIPPETS.plain)];
   }
   const symbols = defined
     .filter((d) => d.kind !== 'macro')

@@ -23,13 +23,18 @@ const REGISTER_ROLES: Readonly<Record<string, string>> = {
   eflags: 'flags; IF is virtual under Xen (evtchn_upcall_mask in vcpu_info)',
 };
 
+/** An instruction's forms as written (`mov r/m32, r32`), each once, in the table's order. */
+export function operandForms(mnemonic: string): string[] {
+  return [...new Set(formsOf(mnemonic).filter((f) => !f.decodeOnly).map((f) => `${mnemonic} ${f.operands.join(', ')}`.trim()))];
+}
+
 const hex = (n: number) => '0x' + (n >>> 0).toString(16);
 
 export function hoverFor(word: string, index: SymbolIndex | null): string | null {
   const lower = word.toLowerCase();
   const info = MNEMONICS[lower];
   if (info !== undefined) {
-    const forms = [...new Set(formsOf(lower).filter((f) => !f.decodeOnly).map((f) => `${lower} ${f.operands.join(', ')}`.trim()))].slice(0, 8);
+    const forms = operandForms(lower).slice(0, 8);
     const cls = info.cls === 'privileged'
       ? '**Privileged**: #GP(0) in a PV guest kernel (ring 1).'
       : info.cls === 'sensitive' ? '**Sensitive**: runs in ring 1 but behaves differently or leaks host state.' : '';
