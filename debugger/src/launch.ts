@@ -22,9 +22,9 @@ export interface LaunchFiles {
 export interface LaunchArgs {
   /** Guest kernels (.xasm/.asm/.s/.nasm source or ELF) or xl.cfg files (.cfg); one domain each. */
   program: string | string[];
-  /** Memory of a domain given as a kernel, KiB (default 16384). */
+  /** Memory of a domain given as a kernel, KiB (default LAUNCH_DEFAULTS). */
   memoryKiB?: number;
-  /** vCPUs of a domain given as a kernel (default 1). */
+  /** vCPUs of a domain given as a kernel (default LAUNCH_DEFAULTS). */
   vcpus?: number;
   /** The guest's command line (start_info.cmd_line) for domains given as kernels. */
   args?: string | string[];
@@ -94,6 +94,9 @@ export function joinPath(dir: string, rel: string): string {
   return '/' + out.join('/');
 }
 
+/** What the launch arguments with defaults are when absent (the extension's settings show the same). */
+export const LAUNCH_DEFAULTS = { memoryKiB: 16384, vcpus: 1, snapshotSpacing: 250_000, schedulerLocking: 'step' } as const;
+
 const SOURCE = /\.(xasm|asm|s|nasm)$/i;
 
 export function loadLaunch(args: LaunchArgs, files: LaunchFiles, opts: LoadOptions = {}): LoadResult {
@@ -108,7 +111,7 @@ export function loadLaunch(args: LaunchArgs, files: LaunchFiles, opts: LoadOptio
     const r = /\.cfg$/i.test(program)
       ? fromConfig(program, ctx)
       : fromKernel(program, ctx, {
-        name: baseName(program).replace(/\.[^.]*$/, ''), memoryKiB: args.memoryKiB ?? 16384, vcpus: args.vcpus ?? 1, cmdline,
+        name: baseName(program).replace(/\.[^.]*$/, ''), memoryKiB: args.memoryKiB ?? LAUNCH_DEFAULTS.memoryKiB, vcpus: args.vcpus ?? LAUNCH_DEFAULTS.vcpus, cmdline,
         disks: args.disks ?? [],
       });
     if (r.ok) domains.push(...r.domains);

@@ -19,9 +19,10 @@ import { XenRequest, isXenViewError } from '../../protocol/src/index.js';
 import { Breakpoints, EXCEPTION_FILTERS, type ExceptionStop, type Guest } from './breakpoints.js';
 import { evaluate, REGISTER_NAMES } from './expr.js';
 import { readGuest, translate } from './guestmem.js';
-import { formatLaunchError, loadLaunch, type LaunchArgs, type LaunchFiles } from './launch.js';
+import { formatLaunchError, LAUNCH_DEFAULTS, loadLaunch, type LaunchArgs, type LaunchFiles } from './launch.js';
 import { DebugMachine, type Stop } from './machine.js';
 import { Program } from './program.js';
+import { HypercallSites, hypercallPageOf } from './sites.js';
 import { callStack, type StackFrame } from './stack.js';
 import { domainScope, exprContext, registers, vcpuScope, type Value } from './variables.js';
 import * as views from './views.js';
@@ -58,6 +59,7 @@ export class XenDebugSession extends DebugSession {
   private nextHandle = 1;
   private sources = new Map<string, number>();
   private log = new views.HypercallLog();
+  private sites = new HypercallSites();
   private exception: ExceptionStop | null = null;
   private ended = false;
   /** Memory the client has read (its memory views), with what it saw: a stop that changes it sends a memory event. */
@@ -143,7 +145,7 @@ export class XenDebugSession extends DebugSession {
       const machine = bootMachine(loaded.domains.map((d) => d.spec));
       if ('error' in machine) throw new RequestError(machine.error);
       this.guests = machine.domains.map((domain, i) => ({ domain, program: new Program(loaded.domains[i].image, loaded.domains[i].callSites) }));
-      const dm = new DebugMachine(machine, args.maxCycles ?? Infinity, args.snapshotSpacing ?? 250_000);
+      const dm = new DebugMachine(machine, args.maxCycles ?? Infinity, args.snapshotSpacing ?? LAUNCH_DEFAULTS.snapshotSpacing);
       this.dm = dm;
       this.launchArgs = args;
       this.bps = new Breakpoints(this.guests, sameFile);
@@ -155,8 +157,11 @@ export class XenDebugSession extends DebugSession {
         };
       }
       const trace = this.log.tracer(machine.xen);
+      const pages = new Map(this.guests.map((g) => [g.domain, hypercallPageOf(g.program.image.notes)]));
       machine.xen.onHypercall = (d, n, a, r) => {
-        if (!dm.isReplaying) trace(d, n, a, r);
+        if (dm.isReplaying) return;
+        trace(d, n, a, r);
+        this.sites.record(d, pages.get(d) ?? null, n, r);
       };
       this.launched = true;
       this.sendEvent(new InitializedEvent());
@@ -431,7 +436,7 @@ export class XenDebugSession extends DebugSession {
 
   /** Whether a step of `v` runs it alone (scheduler locking) or every vCPU. */
   private alone(singleThread: boolean | undefined): boolean {
-    return singleThread === true || this.launchArgs?.schedulerLocking !== 'off';
+    return singleThread === true || (this.launchArgs?.schedulerLocking ?? LAUNCH_DEFAULTS.schedulerLocking) !== 'off';
   }
 
   protected override nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
@@ -856,6 +861,10 @@ export class XenDebugSession extends DebugSession {
         case XenRequest.grantTables: return body(views.grantTables(dm.xen, a['domain']));
         case XenRequest.rings: return body(views.rings(machine, a));
         case XenRequest.hypercallLog: return body(this.log.since(a['since'] ?? 0, a));
+        case XenRequest.hypercallSites: {
+          const locate = (domain: number, address: number) => this.guests.find((g) => g.domain.domain === domain)?.program.locate(address) ?? null;
+          return body(this.sites.body(locate, a['domain']));
+        }
         case XenRequest.consoleInput: {
           const d = this.guests.find((g) => g.domain.domain === a['domain'])?.domain;
           if (d === undefined) throw new RequestError(`no domain ${String(a['domain'])}`);

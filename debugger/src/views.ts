@@ -673,6 +673,12 @@ export function ringText(m: XenMachine, name: string): ViewResult<string> {
 
 const ARG_WORDS = 5;
 
+/** The errno a hypercall's result names, if it is one. */
+export function errnoName(result: number): string | undefined {
+  // A result in [-4095, -1] is an errno, as Linux reads one; larger negatives are values (addresses).
+  return result < 0 && result >= -4095 ? xenErrnoByValue(-result)?.name : undefined;
+}
+
 /**
  * The last `capacity` hypercalls of every domain, kept in typed arrays (recording one is a
  * few stores, cheap enough for every hypercall of a long run); entries are objects only
@@ -746,8 +752,7 @@ export class HypercallLog {
     const args: string[] = [];
     for (let a = 0; a < count; a++) args.push(short(this.args[i * ARG_WORDS + a]));
     const result = this.result[i];
-    // A result in [-4095, -1] is an errno, as Linux reads one; larger negatives are values (addresses).
-    const errno = result < 0 && result >= -4095 ? xenErrnoByValue(-result)?.name : undefined;
+    const errno = errnoName(result);
     return {
       seq, time: this.time[i], domain: this.domain[i], vcpu: this.vcpu[i], nr, name: h ? h.name : `hypercall ${nr}`, args, result,
       ...(errno ? { errno } : {}),

@@ -255,6 +255,16 @@ describe('debug adapter', () => {
     expect((await dc.evaluateRequest({ expression: `ring ${name}`, context: 'repl' })).body.result).toMatch(/rsp_prod/);
   });
 
+  it('counts hypercalls per source line for code lenses (xen/hypercallSites)', async () => {
+    const stopped = await start({ program: PAGETABLES });
+    expect(stopped.body.description).toMatch(/ended/);
+    const { body } = await dc.customRequest('xen/hypercallSites', {});
+    const loop = lineOf(PAGETABLES, 'HYPERCALL_PAGE_CALL mmu_update');
+    expect(body.sites).toContainEqual({ domain: 1, file: PAGETABLES, line: loop, count: 1024, byHypercall: { mmu_update: 1024 }, errors: 0 });
+    expect(body.unlocated).toBe(0);
+    expect((await dc.customRequest('xen/hypercallSites', { domain: 2 })).body.sites).toEqual([]);
+  });
+
   it('stops on a domain crash and a shutdown by filter', async () => {
     const stopped = await start({ program: join(ROOT, 'debugger', 'test', 'fixtures', 'crash.xasm') }, () => dc.setExceptionBreakpointsRequest({ filters: ['crash'] }));
     expect(stopped.body.reason).toBe('exception');

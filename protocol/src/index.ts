@@ -13,6 +13,7 @@ export const XenRequest = {
   grantTables: 'xen/grantTables',
   rings: 'xen/rings',
   hypercallLog: 'xen/hypercallLog',
+  hypercallSites: 'xen/hypercallSites',
   consoleInput: 'xen/consoleInput',
 } as const;
 export type XenRequestName = (typeof XenRequest)[keyof typeof XenRequest];
@@ -493,6 +494,33 @@ export interface HypercallLogBody {
   dropped: number;
 }
 
+// ---- xen/hypercallSites -----------------------------------------------------------------------
+
+export interface HypercallSitesArguments {
+  /** Only this domain's. */
+  domain?: number;
+}
+
+/** The hypercalls made from one source line since the launch (counted whole: unlike the log, never dropped). */
+export interface HypercallSiteInfo {
+  domain: number;
+  /** The line of the `int 0x82`, or of the call into the hypercall page that reached it (a built-in macro: the line invoking it). */
+  file: string;
+  /** 1-based. */
+  line: number;
+  count: number;
+  /** By hypercall name. */
+  byHypercall: Record<string, number>;
+  /** Of `count`, the calls that returned an errno. */
+  errors: number;
+}
+
+export interface HypercallSitesBody {
+  sites: HypercallSiteInfo[];
+  /** Hypercalls made from code no source line describes. */
+  unlocated: number;
+}
+
 // ---- xen/consoleInput -------------------------------------------------------------------------
 
 export interface ConsoleInputArguments {
@@ -513,5 +541,6 @@ export interface XenRequests {
   [XenRequest.grantTables]: { args: GrantTablesArguments; body: GrantTablesBody };
   [XenRequest.rings]: { args: RingsArguments; body: RingsBody };
   [XenRequest.hypercallLog]: { args: HypercallLogArguments; body: HypercallLogBody };
+  [XenRequest.hypercallSites]: { args: HypercallSitesArguments; body: HypercallSitesBody };
   [XenRequest.consoleInput]: { args: ConsoleInputArguments; body: ConsoleInputBody };
 }
