@@ -20,7 +20,7 @@ import { Breakpoints, EXCEPTION_FILTERS, type ExceptionStop, type Guest } from '
 import { evaluate, REGISTER_NAMES } from './expr.js';
 import { readGuest, translate } from './guestmem.js';
 import { formatLaunchError, LAUNCH_DEFAULTS, loadLaunch, type LaunchArgs, type LaunchFiles } from './launch.js';
-import { DebugMachine, type Stop } from './machine.js';
+import { DebugMachine, type Stop, type StopPolicy } from './machine.js';
 import { Program } from './program.js';
 import { HypercallSites, hypercallPageOf } from './sites.js';
 import { callStack, type StackFrame } from './stack.js';
@@ -42,6 +42,7 @@ export interface XenLaunchArguments extends DebugProtocol.LaunchRequestArguments
 class RequestError extends Error {}
 
 const MAX_LINE_STEP = 200_000;
+const RUN_WITHOUT_STOPS: StopPolicy = { breakpoint: () => false, event: () => false };
 const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 export class XenDebugSession extends DebugSession {
@@ -180,7 +181,7 @@ export class XenDebugSession extends DebugSession {
     if (!this.configured || !this.launched || this.running || this.focus !== null) return;
     const v = this.guests[0].domain.vcpus[0];
     this.focus = v;
-    if (this.launchArgs?.stopOnEntry) this.sendEvent(new StoppedEvent('entry', this.threadId(v)));
+    if (this.launchArgs?.stopOnEntry && !this.launchArgs.noDebug) this.sendEvent(new StoppedEvent('entry', this.threadId(v)));
     else void this.resume(() => this.machine.forward(this.policy, { yieldEvery: yieldToEvents }));
   }
 
@@ -200,8 +201,9 @@ export class XenDebugSession extends DebugSession {
     return this.dm;
   }
 
+  /** Without debugging (`noDebug`) nothing stops the machine: breakpoints and exception filters are kept but not heeded. */
   private get policy() {
-    return this.bps!.policy;
+    return this.launchArgs?.noDebug ? RUN_WITHOUT_STOPS : this.bps!.policy;
   }
 
   // ---- Threads, stacks, variables -------------------------------------------------------------
@@ -370,6 +372,17 @@ export class XenDebugSession extends DebugSession {
 
   private report(stop: Stop, stepped?: Vcpu): void {
     const dm = this.machine;
+    if (this.launchArgs?.noDebug) {
+      // A run without debugging ends where a debugger would stop for good, and goes on past a data watch.
+      const why = stop.kind === 'ended' ? 'every domain has ended' : stop.kind === 'idle' ? 'every vCPU is blocked with nothing to wake it'
+        : stop.kind === 'limit' ? `the cycle limit (${this.launchArgs.maxCycles}) is reached` : null;
+      if (why !== null) {
+        this.sendEvent(new OutputEvent(`xenolab: ${why}\n`, 'console'));
+        this.sendEvent(new TerminatedEvent());
+        return;
+      }
+      if (stop.kind !== 'pause') return void this.resume(() => this.machine.forward(this.policy, { yieldEvery: yieldToEvents }));
+    }
     let reason = 'pause', v: Vcpu | null = stepped ?? this.focus, description: string | undefined, text: string | undefined;
     switch (stop.kind) {
       case 'step': reason = 'step'; v = stop.vcpu; break;

@@ -265,6 +265,29 @@ describe('debug adapter', () => {
     expect((await dc.customRequest('xen/hypercallSites', { domain: 2 })).body.sites).toEqual([]);
   });
 
+  it('runs without debugging (noDebug): no stop at entry, breakpoints or exception filters; terminated when every domain has ended', async () => {
+    dc = new DebugClient('node', DAP, 'xenolab');
+    await dc.start();
+    await dc.initializeRequest();
+    let stops = 0;
+    dc.on('stopped', () => stops++);
+    const output: string[] = [];
+    dc.on('output', (e: DebugProtocol.OutputEvent) => output.push(e.body.output));
+    const terminated = dc.waitForEvent('terminated', 20_000);
+    await Promise.all([
+      dc.waitForEvent('initialized').then(async () => {
+        await dc.setBreakpointsRequest({ source: { path: TRAPS }, breakpoints: [{ line: lineOf(TRAPS, 'HYPERCALL') }] });
+        await dc.setExceptionBreakpointsRequest({ filters: ['trap', 'gp', 'shutdown'] });
+        return dc.configurationDoneRequest();
+      }),
+      dc.launch({ program: TRAPS, stopOnEntry: true, noDebug: true }),
+    ]);
+    await terminated;
+    expect(stops).toBe(0);
+    expect(output.join('')).toContain(readFileSync(join(SEEDS, 'traps.console'), 'utf8').split('\n')[0]);
+    expect(output.join('')).toMatch(/every domain has ended/);
+  });
+
   it('stops on a domain crash and a shutdown by filter', async () => {
     const stopped = await start({ program: join(ROOT, 'debugger', 'test', 'fixtures', 'crash.xasm') }, () => dc.setExceptionBreakpointsRequest({ filters: ['crash'] }));
     expect(stopped.body.reason).toBe('exception');
