@@ -2,8 +2,16 @@
 // its page tables by reading them, never through the CPU's MMU, so looking sets no
 // accessed or dirty bit, fills no TLB entry and trips no data breakpoint.
 
-import { PAGE_SHIFT, PAGE_SIZE } from '../../hypervisor/src/memory.js';
+import { PAGE_SHIFT, PAGE_SIZE, type PhysicalMemory } from '../../hypervisor/src/memory.js';
+import type { Domain } from '../../hypervisor/src/xen/domain.js';
+import type { FrameTable } from '../../hypervisor/src/xen/frames.js';
 import type { Vcpu } from '../../hypervisor/src/xen/vcpu.js';
+
+/** Where a memory reference's addresses are: a vCPU's virtual addresses, a domain's pseudo-physical ones, or machine memory. */
+export type AddressSpace =
+  | { kind: 'virtual'; vcpu: Vcpu }
+  | { kind: 'physical'; domain: Domain; frames: FrameTable }
+  | { kind: 'machine'; mem: PhysicalMemory };
 
 const P = 1, W = 2;
 
@@ -21,14 +29,40 @@ export function translate(v: Vcpu, va: number): { pa: number; writable: boolean 
   return { pa, writable: (pde & pte & W) !== 0 };
 }
 
+/**
+ * The machine address of `a` in `space` (null: not mapped there). A pseudo-physical frame
+ * is the builder's P2M entry while the domain still owns that frame under that number
+ * (Xen keeps no P2M: a frame the guest gave back is not its memory any more).
+ */
+export function toMachine(space: AddressSpace, a: number): { pa: number; writable: boolean } | null {
+  switch (space.kind) {
+    case 'virtual': return translate(space.vcpu, a);
+    case 'machine': return space.mem.contains(a >>> 0) ? { pa: a >>> 0, writable: true } : null;
+    case 'physical': {
+      const pfn = a >>> PAGE_SHIFT, d = space.domain, f = space.frames;
+      const mfn = pfn < d.p2m.length ? d.p2m[pfn] : -1;
+      if (!(mfn >= 0 && mfn < f.count) || f.owner[mfn] !== d.domain || f.m2p[mfn] !== pfn) return null;
+      return { pa: mfn * PAGE_SIZE + (a & (PAGE_SIZE - 1)), writable: true };
+    }
+  }
+}
+
+const memoryOf = (space: AddressSpace): PhysicalMemory =>
+  space.kind === 'machine' ? space.mem : space.kind === 'virtual' ? space.vcpu.d.cpu.mem : space.domain.cpu.mem;
+
 /** Reads up to `n` bytes at `va`: the bytes up to the first unmapped page. */
 export function readGuest(v: Vcpu, va: number, n: number): Uint8Array {
-  const mem = v.d.cpu.mem;
+  return readSpace({ kind: 'virtual', vcpu: v }, va, n);
+}
+
+/** Reads up to `n` bytes at `a` in `space`: the bytes up to the first unmapped page. */
+export function readSpace(space: AddressSpace, a: number, n: number): Uint8Array {
+  const mem = memoryOf(space);
   const out = new Uint8Array(n);
   let done = 0;
   while (done < n) {
-    const at = (va + done) >>> 0;
-    const t = translate(v, at);
+    const at = (a + done) >>> 0;
+    const t = toMachine(space, at);
     if (t === null) break;
     const chunk = Math.min(n - done, PAGE_SIZE - (at & (PAGE_SIZE - 1)));
     out.set(mem.bytes.subarray(t.pa, t.pa + chunk), done);

@@ -5,20 +5,22 @@
 // runs over stdio in Node and in a browser worker.
 
 import {
-  DebugSession, InitializedEvent, InvalidatedEvent, MemoryEvent, OutputEvent, Scope, Source, StoppedEvent, TerminatedEvent, Thread,
+  DebugSession, InitializedEvent, InvalidatedEvent, MemoryEvent, OutputEvent, Scope, Source, StoppedEvent, TerminatedEvent, Thread, ThreadEvent,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { decode } from '../../isa/src/index.js';
 import { BUILTIN_PREFIX, builtinInclude, formatInstruction } from '../../asm/src/index.js';
 import { ESP } from '../../hypervisor/src/cpu.js';
 import { PAGE_SHIFT } from '../../hypervisor/src/memory.js';
+import { DOMID_XEN } from '../../hypervisor/src/xen/abi.js';
 import { bootMachine } from '../../hypervisor/src/xen/boot.js';
+import { destroyDomain, pauseDomain, unpauseDomain } from '../../hypervisor/src/xen/control.js';
 import { PGT_NONE, PGT_WRITABLE } from '../../hypervisor/src/xen/frames.js';
 import type { Vcpu } from '../../hypervisor/src/xen/vcpu.js';
-import { XenRequest, isXenViewError } from '../../protocol/src/index.js';
+import { XenRequest, isXenViewError, type TranslateArguments, type TranslateBody, type TranslatedPage } from '../../protocol/src/index.js';
 import { Breakpoints, EXCEPTION_FILTERS, type ExceptionStop, type Guest } from './breakpoints.js';
 import { evaluate, REGISTER_NAMES } from './expr.js';
-import { readGuest, translate } from './guestmem.js';
+import { readGuest, readSpace, toMachine, translate, type AddressSpace } from './guestmem.js';
 import { formatLaunchError, LAUNCH_DEFAULTS, loadLaunch, type LaunchArgs, type LaunchFiles } from './launch.js';
 import { DebugMachine, type Stop, type StopPolicy } from './machine.js';
 import { Program } from './program.js';
@@ -217,9 +219,15 @@ export class XenDebugSession extends DebugSession {
       if (this.focus === null) throw new RequestError('no thread has stopped yet');
       return this.focus;
     }
-    const v = this.machine.vcpus.find((x) => this.threadId(x) === threadId);
+    const v = this.liveVcpus.find((x) => this.threadId(x) === threadId);
     if (v === undefined) throw new RequestError(`unknown thread ${threadId}`);
     return v;
+  }
+
+  /** The vCPUs of the domains not destroyed (a step back past a destroy brings them back). */
+  private get liveVcpus(): Vcpu[] {
+    const xen = this.machine.xen;
+    return this.machine.vcpus.filter((v) => xen.domains.get(v.d.domain) === v.d);
   }
 
   private guestOf(v: Vcpu): Guest {
@@ -227,7 +235,7 @@ export class XenDebugSession extends DebugSession {
   }
 
   protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
-    response.body = { threads: this.dm === null ? [] : this.dm.vcpus.map((v) => new Thread(this.threadId(v), `dom${v.d.domain} (${v.d.name}) vcpu${v.id}`)) };
+    response.body = { threads: this.dm === null ? [] : this.liveVcpus.map((v) => new Thread(this.threadId(v), `dom${v.d.domain} (${v.d.name}) vcpu${v.id}`)) };
     this.sendResponse(response);
   }
 
@@ -656,18 +664,23 @@ export class XenDebugSession extends DebugSession {
 
   // ---- Memory, disassembly, evaluation -------------------------------------------------------
 
-  /** A memory reference: `0x...` (the focused vCPU's address space), `d<N>:0x...` (domain N's) or `m:0x...` (machine). */
-  private resolve(reference: string, offset = 0): { v: Vcpu | null; address: number } {
-    const m = /^(?:(d)(\d+):|(m):)?\s*(0x[0-9a-f]+|\d+)$/i.exec(reference.trim());
-    if (!m) throw new RequestError(`'${reference}' is not a memory reference (0x..., d<N>:0x... or m:0x...)`);
+  /**
+   * A memory reference: `0x...` (the focused vCPU's address space), `d<N>:0x...` (domain N's),
+   * `p<N>:0x...` (domain N's pseudo-physical addresses) or `m:0x...` (machine).
+   */
+  private resolve(reference: string, offset = 0): { space: AddressSpace; address: number } {
+    const m = /^(?:([dp])(\d+):|(m):)?\s*(0x[0-9a-f]+|\d+)$/i.exec(reference.trim());
+    if (!m) throw new RequestError(`'${reference}' is not a memory reference (0x..., d<N>:0x..., p<N>:0x... or m:0x...)`);
     const address = (Number(m[4]) + offset) >>> 0;
-    if (m[3]) return { v: null, address };
+    const xen = this.machine.xen;
+    if (m[3]) return { space: { kind: 'machine', mem: xen.mem }, address };
     if (m[1]) {
       const d = this.guests.find((g) => g.domain.domain === Number(m[2]))?.domain;
       if (d === undefined) throw new RequestError(`no domain ${m[2]}`);
-      return { v: d.active, address };
+      if (m[1].toLowerCase() === 'p') return { space: { kind: 'physical', domain: d, frames: xen.frames }, address };
+      return { space: { kind: 'virtual', vcpu: d.active }, address };
     }
-    return { v: this.vcpuOf(undefined), address };
+    return { space: { kind: 'virtual', vcpu: this.vcpuOf(undefined) }, address };
   }
 
   protected override readMemoryRequest(response: DebugProtocol.ReadMemoryResponse, args: DebugProtocol.ReadMemoryArguments): void {
@@ -683,9 +696,8 @@ export class XenDebugSession extends DebugSession {
   }
 
   private readRange(reference: string, offset: number, count: number): { address: number; data: string; unreadable: number } {
-    const { v, address } = this.resolve(reference, offset);
-    const mem = this.machine.xen.mem;
-    const bytes = v === null ? (mem.contains(address, 1) ? mem.bytes.slice(address, Math.min(mem.size, address + count)) : new Uint8Array(0)) : readGuest(v, address, count);
+    const { space, address } = this.resolve(reference, offset);
+    const bytes = readSpace(space, address, count);
     return { address, data: base64(bytes), unreadable: count - bytes.length };
   }
 
@@ -707,7 +719,7 @@ export class XenDebugSession extends DebugSession {
   protected override writeMemoryRequest(response: DebugProtocol.WriteMemoryResponse, args: DebugProtocol.WriteMemoryArguments): void {
     this.handle(response, () => {
       this.ensureStopped();
-      const { v, address } = this.resolve(args.memoryReference, args.offset ?? 0);
+      const { space, address } = this.resolve(args.memoryReference, args.offset ?? 0);
       const data = fromBase64(args.data);
       const dm = this.machine;
       const mem = dm.xen.mem;
@@ -716,8 +728,8 @@ export class XenDebugSession extends DebugSession {
       const targets: number[] = [];
       for (let done = 0; done < data.length;) {
         const at = (address + done) >>> 0;
-        const pa = v === null ? at : translate(v, at)?.pa ?? -1;
-        if (pa < 0 || !mem.contains(pa)) throw new RequestError(`${hex(at)} is not mapped${v ? ` in dom${v.d.domain}` : ''}: nothing written`);
+        const pa = toMachine(space, at)?.pa ?? -1;
+        if (pa < 0) throw new RequestError(`${hex(at)} is not mapped${space.kind === 'virtual' ? ` in dom${space.vcpu.d.domain}` : space.kind === 'physical' ? ` in dom${space.domain.domain}'s pseudo-physical memory` : ''}: nothing written`);
         const type = dm.xen.frames.type[pa >>> PAGE_SHIFT];
         if (type !== PGT_NONE && type !== PGT_WRITABLE) throw new RequestError(`${hex(at)} is in a frame Xen validated as a page table or descriptor table: nothing written (use mmu_update in the guest)`);
         const chunk = Math.min(data.length - done, 4096 - (pa & 4095));
@@ -735,8 +747,8 @@ export class XenDebugSession extends DebugSession {
 
   protected override disassembleRequest(response: DebugProtocol.DisassembleResponse, args: DebugProtocol.DisassembleArguments): void {
     this.handle(response, () => {
-      const { v, address } = this.resolve(args.memoryReference, args.offset ?? 0);
-      const vcpu = v ?? this.vcpuOf(undefined);
+      const { space, address } = this.resolve(args.memoryReference, args.offset ?? 0);
+      const vcpu = space.kind === 'virtual' ? space.vcpu : this.vcpuOf(undefined);
       const program = this.guestOf(vcpu).program;
       const count = Math.max(0, Math.min(args.instructionCount, 4096));
       // Backwards, instructions are found by decoding forwards from far enough before.
@@ -878,6 +890,11 @@ export class XenDebugSession extends DebugSession {
           const locate = (domain: number, address: number) => this.guests.find((g) => g.domain.domain === domain)?.program.locate(address) ?? null;
           return body(this.sites.body(locate, a['domain']));
         }
+        case XenRequest.translate: return this.translatePages(a);
+        case XenRequest.pause:
+        case XenRequest.unpause:
+        case XenRequest.destroy:
+          return this.control(command, a['domain']);
         case XenRequest.consoleInput: {
           const d = this.guests.find((g) => g.domain.domain === a['domain'])?.domain;
           if (d === undefined) throw new RequestError(`no domain ${String(a['domain'])}`);
@@ -889,6 +906,44 @@ export class XenDebugSession extends DebugSession {
           throw new RequestError(`unknown request '${command}'`);
       }
     });
+  }
+
+  /** The frames behind a memory reference's range, a page at a time (the memory panel's page types). */
+  private translatePages(a: Partial<TranslateArguments>): TranslateBody {
+    if (typeof a.memoryReference !== 'string') throw new RequestError('translate needs a memoryReference');
+    const count = Math.max(1, Math.min(typeof a.count === 'number' ? a.count : 1, 1 << 20));
+    const { space, address } = this.resolve(a.memoryReference, typeof a.offset === 'number' ? a.offset : 0);
+    const frames = this.machine.xen.frames;
+    const pages: TranslatedPage[] = [];
+    const first = address >>> PAGE_SHIFT, last = (address + count - 1) >>> PAGE_SHIFT;
+    for (let n = first; n <= last; n++) {
+      const page = (n << PAGE_SHIFT) >>> 0;
+      const t = toMachine(space, page);
+      pages.push({
+        address: page, machine: t ? t.pa : null, frame: t ? views.frameInfo(frames, t.pa >>> PAGE_SHIFT) : null,
+        ...(space.kind === 'virtual' && t ? { writable: t.writable } : {}),
+      });
+    }
+    return { pages, xenId: DOMID_XEN };
+  }
+
+  /** xl pause, unpause and destroy, as edits on the stopped machine's timeline. */
+  private control(command: string, id: unknown): Record<string, never> {
+    this.ensureStopped();
+    const dm = this.machine;
+    const d = typeof id === 'number' ? dm.xen.domains.get(id) : undefined;
+    if (d === undefined) throw new RequestError(`no domain ${String(id)}`);
+    if (command === XenRequest.pause) dm.edit(() => pauseDomain(dm.xen, d));
+    else if (command === XenRequest.unpause) dm.edit(() => unpauseDomain(dm.xen, d));
+    else {
+      let result = 0;
+      dm.edit(() => (result = destroyDomain(dm.xen, d)));
+      if (result !== 0) throw new RequestError(`dom${d.domain} cannot be destroyed: another domain maps one of its grants (EBUSY)`);
+      for (const v of d.vcpus) this.sendEvent(new ThreadEvent('exited', this.threadId(v)));
+      if (this.focus?.d === d) this.focus = this.liveVcpus[0] ?? this.focus;
+    }
+    this.sendEvent(new InvalidatedEvent(['variables']));
+    return {};
   }
 }
 

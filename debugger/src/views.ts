@@ -152,7 +152,8 @@ export function xlList(xen: Xen): string {
 const TYPE_NAMES = new Map<number, FrameTypeName>([[PGT_NONE, 'none'], [PGT_L1, 'l1'], [PGT_L2, 'l2'], [PGT_SEG_DESC, 'seg_desc'], [PGT_WRITABLE, 'writable']]);
 const typeName = (t: number): FrameTypeName => TYPE_NAMES.get(t) ?? `pgt${t}`;
 
-function frameInfo(f: FrameTable, mfn: number): FrameInfo | null {
+/** What the frame table says of one frame (null beyond machine memory). */
+export function frameInfo(f: FrameTable, mfn: number): FrameInfo | null {
   if (!(mfn >= 0 && mfn < f.count)) return null;
   return {
     mfn, pfn: f.m2p[mfn], owner: f.owner[mfn], type: typeName(f.type[mfn]), typeCount: f.typeRefs[mfn],

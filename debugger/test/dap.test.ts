@@ -367,6 +367,44 @@ describe('debug adapter', () => {
     expect((await dc.customRequest('xen/eventChannels', { domain: 1 })).body).toBeTruthy();
   });
 
+  it('pseudo-physical references, xen/translate, and xl pause/unpause/destroy as edits a step back undoes', async () => {
+    const ping = join(SEEDS, 'pingpong', 'ping.cfg'), pong = join(SEEDS, 'pingpong', 'pong.cfg');
+    const stopped = await start({ program: [ping, pong], stopOnEntry: true });
+    const one = stopped.body.threadId!;
+    const eip = (await top(one)).frame.instructionPointerReference!;
+    // A virtual page, then the same frame by its pseudo-physical number and by its machine address.
+    const virt = (await dc.customRequest('xen/translate', { memoryReference: `d1:${eip}`, count: 1 })).body;
+    const page = virt.pages[0];
+    expect(page.frame.owner).toBe(1);
+    expect(page.machine).toBe(page.frame.mfn * 4096);
+    expect(page.writable).toBe(true); // the builder maps the whole image writable
+    const pfn = `p1:0x${(page.frame.pfn * 4096).toString(16)}`;
+    const phys = (await dc.customRequest('xen/translate', { memoryReference: pfn, count: 8192 })).body;
+    expect(phys.pages.map((p: { machine: number }) => p.machine)[0]).toBe(page.machine);
+    expect(phys.pages).toHaveLength(2);
+    const bytes = async (memoryReference: string) => (await dc.customRequest('readMemory', { memoryReference, count: 64 })).body.data;
+    expect(await bytes(pfn)).toBe(await bytes(`m:0x${page.machine.toString(16)}`));
+    expect((await dc.customRequest('xen/translate', { memoryReference: 'p1:0x7ffff000' })).body.pages[0]).toMatchObject({ machine: null, frame: null });
+    await expect(dc.customRequest('xen/translate', { memoryReference: 'p9:0x0' })).rejects.toThrow(/no domain 9/);
+    // Pause and unpause dom2; then destroy it: its thread goes, and a step back brings it back.
+    const paused = async () => (await dc.customRequest('xen/domains', {})).body.domains.map((d: { id: number; paused: boolean }) => [d.id, d.paused]);
+    await dc.customRequest('xen/pause', { domain: 2 });
+    expect(await paused()).toEqual([[1, false], [2, true]]);
+    await dc.customRequest('xen/unpause', { domain: 2 });
+    expect(await paused()).toEqual([[1, false], [2, false]]);
+    for (let i = 0; i < 3; i++) await next(one, 'instruction');
+    const exited = dc.waitForEvent('thread');
+    await dc.customRequest('xen/destroy', { domain: 2 });
+    expect((await exited).body).toMatchObject({ reason: 'exited' });
+    expect((await dc.threadsRequest()).body.threads.map((t) => t.name)).toEqual(['dom1 (ping) vcpu0']);
+    expect(await paused()).toEqual([[1, false]]);
+    await expect(dc.customRequest('xen/destroy', { domain: 2 })).rejects.toThrow(/no domain 2/);
+    const back = dc.waitForEvent('stopped');
+    await dc.stepBackRequest({ threadId: one, granularity: 'instruction' });
+    await back;
+    expect((await dc.threadsRequest()).body.threads.map((t) => t.name)).toEqual(['dom1 (ping) vcpu0', 'dom2 (pong) vcpu0']);
+  });
+
   it('an instruction breakpoint, a hypercall error, setting a register, completions and console input', async () => {
     const file = join(ROOT, 'debugger', 'test', 'fixtures', 'enosys.xasm');
     const stopped = await start({ program: file, stopOnEntry: true }, () => dc.setExceptionBreakpointsRequest({ filters: ['hypercall-error'] }));

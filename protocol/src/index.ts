@@ -15,6 +15,11 @@ export const XenRequest = {
   hypercallLog: 'xen/hypercallLog',
   hypercallSites: 'xen/hypercallSites',
   consoleInput: 'xen/consoleInput',
+  /** Dom0's control of a domain, as `xl pause`, `xl unpause` and `xl destroy`. */
+  pause: 'xen/pause',
+  unpause: 'xen/unpause',
+  destroy: 'xen/destroy',
+  translate: 'xen/translate',
 } as const;
 export type XenRequestName = (typeof XenRequest)[keyof typeof XenRequest];
 
@@ -530,6 +535,50 @@ export interface ConsoleInputArguments {
 
 export type ConsoleInputBody = Record<string, never>;
 
+// ---- xen/pause, xen/unpause, xen/destroy ------------------------------------------------------
+
+/**
+ * Changes the stopped machine (an edit on its timeline, as console input is: stepping back
+ * past it undoes it). A destroyed domain's vCPUs leave the threads; destroy fails while
+ * another domain maps one of its grants (Xen's EBUSY).
+ */
+export interface DomainControlArguments {
+  domain: number;
+}
+
+export type DomainControlBody = Record<string, never>;
+
+// ---- xen/translate ----------------------------------------------------------------------------
+
+/**
+ * The machine frames behind a range of a memory reference, as `readMemory` resolves it:
+ * `0x...` (the focused vCPU's virtual addresses), `d<N>:0x...` (domain N's virtual
+ * addresses), `p<N>:0x...` (domain N's pseudo-physical addresses) or `m:0x...` (machine).
+ */
+export interface TranslateArguments {
+  memoryReference: string;
+  offset?: number;
+  /** Bytes from the address (1 when absent): one page entry per page they touch. */
+  count?: number;
+}
+
+export interface TranslatedPage {
+  /** The first address of the page, in the reference's space. */
+  address: number;
+  /** Its machine address, or null where it is not mapped. */
+  machine: number | null;
+  /** What the frame table says of its frame (null when not mapped). */
+  frame: FrameInfo | null;
+  /** Writable by the guest kernel (virtual addresses only: both levels' R/W bits). */
+  writable?: boolean;
+}
+
+export interface TranslateBody {
+  pages: TranslatedPage[];
+  /** The owner id of Xen's own frames (DOMID_XEN). */
+  xenId: number;
+}
+
 // ---- Typed access -----------------------------------------------------------------------------
 
 /** Arguments and response body of each request, for a typed client. */
@@ -543,4 +592,8 @@ export interface XenRequests {
   [XenRequest.hypercallLog]: { args: HypercallLogArguments; body: HypercallLogBody };
   [XenRequest.hypercallSites]: { args: HypercallSitesArguments; body: HypercallSitesBody };
   [XenRequest.consoleInput]: { args: ConsoleInputArguments; body: ConsoleInputBody };
+  [XenRequest.pause]: { args: DomainControlArguments; body: DomainControlBody };
+  [XenRequest.unpause]: { args: DomainControlArguments; body: DomainControlBody };
+  [XenRequest.destroy]: { args: DomainControlArguments; body: DomainControlBody };
+  [XenRequest.translate]: { args: TranslateArguments; body: TranslateBody };
 }
