@@ -1,0 +1,138 @@
+// Driving a real VS Code (code-server, see scripts/code-server.mjs) from tests: packaging
+// an extension to a .vsix, Debian's Chromium under playwright-core, and the workbench
+// gestures a person makes (Quick Open, the command palette, notifications).
+
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { nodeBinary, type CodeServer } from '../../scripts/code-server.mjs';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+/** Screenshots and logs of the e2e tests (gitignored). */
+export const OUTPUT = join(ROOT, 'test-output', 'e2e');
+
+/**
+ * Packages the extension in `dir` with @vscode/vsce (run on Node 24, which vsce 4 asks
+ * for). No dependencies are bundled and nothing is asked on stdin.
+ */
+export function packageVsix(dir: string, out: string): string {
+  const vsce = join(dirname(createRequire(import.meta.url).resolve('@vscode/vsce/package.json')), 'vsce');
+  mkdirSync(dirname(out), { recursive: true });
+  execFileSync(nodeBinary(), [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', out], {
+    cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000,
+  });
+  return out;
+}
+
+/**
+ * Chromium flags: no background or component traffic (this machine has no network), and
+ * no host name resolves, so nothing but code-server on 127.0.0.1 can be reached. Debian's
+ * launcher sets Google API keys, with which Chromium still looks up Google's hosts
+ * (autofill, accounts) despite --disable-background-networking.
+ */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+  '--no-first-run', '--disable-quic', '--disable-sync', '--disable-domain-reliability',
+  '--disable-features=AutofillServerCommunication,OptimizationHints,MediaRouter,Translate',
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
+];
+
+/** Debian's Chromium, headless; playwright gives it a fresh --user-data-dir. */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.XENOLAB_CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_ARGS,
+    timeout: 60_000,
+  });
+}
+
+export interface Workbench {
+  page: Page;
+  /** Requests the page made to anywhere but code-server (should stay empty). */
+  foreignRequests: string[];
+  /** Console errors, for diagnosing a failure. */
+  consoleErrors: string[];
+}
+
+/** Opens the workbench at url and waits until it is laid out with its workspace. */
+export async function openWorkbench(browser: Browser, url: string): Promise<Workbench> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const origin = new URL(url).origin;
+  const foreignRequests: string[] = [];
+  const consoleErrors: string[] = [];
+  page.on('request', (r) => {
+    const u = r.url();
+    if (!u.startsWith(origin) && !/^(data|blob|about|vscode-webview|vscode-resource):/.test(u)) foreignRequests.push(u);
+  });
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  await page.goto(url, { waitUntil: 'domcontentloaded' });
+  await page.locator('.monaco-workbench .part.statusbar').waitFor({ timeout: 60_000 });
+  // The explorer lists the workspace once the remote file system is connected.
+  await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 60_000 });
+  return { page, foreignRequests, consoleErrors };
+}
+
+/** Key presses it took to open the quick input (a first one can come before keybindings are ready). */
+export let lastQuickInputPresses = 0;
+
+async function quickInput(page: Page, key: string, text: string, pick: string): Promise<void> {
+  const widget = page.locator('.quick-input-widget');
+  // Keybindings work once the workbench has focus; retry the key until the widget shows.
+  for (let i = 1; ; i++) {
+    await page.keyboard.press(key);
+    try {
+      await widget.waitFor({ state: 'visible', timeout: 3000 });
+      lastQuickInputPresses = i;
+      break;
+    } catch (e) {
+      if (i === 5) throw e;
+    }
+  }
+  await page.keyboard.type(text);
+  const row = widget.locator('.monaco-list-row', { hasText: pick }).first();
+  await row.waitFor({ timeout: 30_000 });
+  await row.click();
+  await widget.waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
+/** Quick Open (Ctrl+P): opens a workspace file by name and waits for its editor tab. */
+export async function quickOpen(page: Page, fileName: string): Promise<void> {
+  await quickInput(page, 'Control+P', fileName, fileName);
+  await page.locator('.tabs-container .tab', { hasText: fileName }).waitFor({ timeout: 30_000 });
+}
+
+/** The command palette (F1): runs a command by its title. */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await quickInput(page, 'F1', title, title);
+}
+
+/** A notification toast containing text. */
+export function notification(page: Page, text: string | RegExp) {
+  return page.locator('.notifications-toasts .notification-toast', { hasText: text });
+}
+
+/** The document inside the webview whose tab is active (webviews are an iframe in an iframe). */
+export function activeWebview(page: Page) {
+  return page.frameLocator('iframe.webview.ready').last().frameLocator('iframe#active-frame');
+}
+
+/** A status bar item by its id (e.g. `status.editor.mode`, or `publisher.ext.id` for an extension's). */
+export function statusBarItem(page: Page, id: string) {
+  return page.locator(`.part.statusbar [id="${id}"]`);
+}
+
+/**
+ * Copies code-server's output and VS Code's logs (extension host, remote agent, ...) to
+ * `dir`, replacing what an earlier run left there: what to read when a test fails.
+ */
+export function saveLogs(server: CodeServer, dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'code-server.log'), server.logs());
+  const logs = join(server.userDataDir, 'logs');
+  if (existsSync(logs)) cpSync(logs, join(dir, 'vscode'), { recursive: true });
+}
