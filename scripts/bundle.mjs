@@ -27,8 +27,23 @@ const WORKER = {
 /** The language server for a browser's web worker. */
 const LSP_WORKER = { ...WORKER, entryPoints: [join(root, 'server/src/browser.ts')], outfile: join(root, 'dist/xenolab-lsp-worker.js'), alias: {} };
 
+/**
+ * The extension's webview panels (client/webview): one script and one stylesheet, loaded
+ * by every panel through asWebviewUri (a strict CSP: nothing inline, nothing remote).
+ */
+const WEBVIEW = {
+  entryPoints: [{ in: join(root, 'client/webview/main.ts'), out: 'panels' }, { in: join(root, 'client/webview/panels.css'), out: 'panels' }],
+  outdir: join(root, 'dist/webview'),
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2022',
+  minify: true,
+  logLevel: 'warning',
+};
+
 export async function bundle() {
-  await Promise.all([build(WORKER), build(LSP_WORKER)]);
+  await Promise.all([build(WORKER), build(LSP_WORKER), build(WEBVIEW)]);
   await Promise.all(ENTRIES.map((e) => build({
     entryPoints: [e.in],
     outfile: e.out,
