@@ -9,6 +9,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const ENTRIES = [
   { in: join(root, 'cli/src/main.ts'), out: join(root, 'dist/xenolab.mjs') },
   { in: join(root, 'cli/src/dap.ts'), out: join(root, 'dist/xenolab-dap.mjs') },
+  // The language server alone, as the VS Code extension starts it (`node dist/xenolab-lsp.mjs --stdio`).
+  { in: join(root, 'cli/src/lsp.ts'), out: join(root, 'dist/xenolab-lsp.mjs') },
 ];
 
 /** The debug adapter for a browser's web worker (the playground): no Node modules. */
@@ -42,17 +44,27 @@ const WEBVIEW = {
   logLevel: 'warning',
 };
 
+/** What every bundle run by Node shares. */
+const NODE = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, logLevel: 'warning' };
+
+/** The VS Code extension: CommonJS (the root package is "type": "module"), `vscode` provided by the host. */
+const EXTENSION = {
+  ...NODE,
+  entryPoints: [join(root, 'client/src/extension.ts')],
+  outfile: join(root, 'dist/extension.cjs'),
+  format: 'cjs',
+  external: ['vscode'],
+  // Nearly all of it is vscode-languageclient: minified, it loads faster and halves the .vsix.
+  minify: true,
+};
+
 export async function bundle() {
-  await Promise.all([build(WORKER), build(LSP_WORKER), build(WEBVIEW)]);
+  await Promise.all([build(WORKER), build(LSP_WORKER), build(WEBVIEW), build(EXTENSION)]);
   await Promise.all(ENTRIES.map((e) => build({
+    ...NODE,
     entryPoints: [e.in],
     outfile: e.out,
-    bundle: true,
-    platform: 'node',
     format: 'esm',
-    target: 'node20',
-    sourcemap: true,
-    logLevel: 'warning',
     // CommonJS dependencies (@vscode/debugadapter) require Node's modules: give them a require.
     banner: { js: "import { createRequire as __xenolabRequire } from 'node:module'; const require = __xenolabRequire(import.meta.url);" },
   })));

@@ -1,5 +1,6 @@
-// The language server over stdio (`xenolab lsp --stdio`), for any LSP client, and
-// `xenolab lint FILES...`: the same diagnostics as `file:line:col: severity code: message`.
+// The language server over stdio (`xenolab lsp --stdio`, or dist/xenolab-lsp.mjs on its own
+// as the VS Code extension starts it), for any LSP client, and `xenolab lint FILES...`: the
+// same diagnostics as `file:line:col: severity code: message`.
 
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -37,3 +38,5 @@ export function lint(paths: readonly string[], options: AnalysisOptions = {}, ou
   }
   return status;
 }
+
+if (process.argv[1] !== undefined && /xenolab-lsp\.mjs$/.test(process.argv[1])) process.exitCode = await serveLsp();

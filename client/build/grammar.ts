@@ -1,0 +1,167 @@
+// The TextMate grammar of `.xasm` files, generated from the tables the assembler uses:
+// mnemonics and their privilege classes (isa/), registers, prefixes, directives and the
+// built-in xen.inc macros. Privileged instructions (they fault in ring 1) and sensitive
+// ones (they run but misbehave) get scopes that themes colour apart from other
+// instructions; `mov` to or from a control or debug register is privileged like its forms.
+
+import { xenIncludeSource } from '../../asm/src/index.js';
+import { DATA_DIRECTIVES, DIRECTIVES, RESERVE_DIRECTIVES, SIZE_KEYWORDS } from '../../asm/src/syntax.js';
+import { FORMS, MNEMONICS, PREFIXES, REGISTERS, type PrivilegeClass, type RegisterClass } from '../../isa/src/index.js';
+
+/**
+ * Scopes of the instruction classes. The first part picks the colour in common themes:
+ * `invalid` is red everywhere; `support.type` (teal in Dark+/Light+) differs from keywords,
+ * labels, registers, numbers and strings. The server's semantic tokens map onto the same
+ * scopes (package.json's semanticTokenScopes), so the colours survive semantic highlighting.
+ */
+export const INSTRUCTION_SCOPES = {
+  privileged: 'invalid.illegal.privileged.xasm',
+  sensitive: 'support.type.sensitive.xasm',
+  control: 'keyword.control.xasm',
+  normal: 'keyword.other.instruction.xasm',
+} as const;
+
+/** The operand modifiers the parser accepts before an operand (asm/src/parser.ts). */
+const OPERAND_MODIFIERS = ['strict', 'short', 'near', 'far'];
+
+/** Characters that continue a NASM identifier: a word must not be part of a longer name or a `.local` label. */
+const NAME_CHAR = '[\\w.$#@~?]';
+const word = (alternatives: readonly string[]) => `(?i)(?<!${NAME_CHAR}|%)(?:${[...alternatives].sort(longestFirst).map(escape).join('|')})(?!${NAME_CHAR})`;
+const longestFirst = (a: string, b: string) => b.length - a.length || a.localeCompare(b);
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+export interface GrammarRule {
+  name?: string;
+  match?: string;
+  begin?: string;
+  end?: string;
+  captures?: Record<string, { name: string }>;
+  beginCaptures?: Record<string, { name: string }>;
+  endCaptures?: Record<string, { name: string }>;
+  patterns?: GrammarRule[];
+  include?: string;
+}
+
+export interface Grammar {
+  $schema: string;
+  name: string;
+  scopeName: string;
+  comment: string;
+  patterns: GrammarRule[];
+  repository: Record<string, GrammarRule>;
+}
+
+/** Mnemonics by the class the editor shows (a sensitive `iret` is sensitive before it is control flow). */
+export function mnemonicClasses(): Record<keyof typeof INSTRUCTION_SCOPES, string[]> {
+  const out: Record<keyof typeof INSTRUCTION_SCOPES, string[]> = { privileged: [], sensitive: [], control: [], normal: [] };
+  for (const [m, info] of Object.entries(MNEMONICS)) {
+    const cls = info.cls === 'normal' && info.group === 'control' ? 'control' : info.cls;
+    out[cls].push(m);
+  }
+  return out;
+}
+
+/**
+ * Forms whose class differs from their mnemonic's (`mov cr3, eax` is privileged, `mov` is
+ * not): the mnemonic, the class, and the register names whose presence selects the form.
+ */
+export function formOverrides(): { mnemonic: string; cls: PrivilegeClass; registers: string[] }[] {
+  const byKey = new Map<string, { mnemonic: string; cls: PrivilegeClass; registers: Set<string> }>();
+  for (const f of FORMS) {
+    if (f.cls === MNEMONICS[f.mnemonic].cls) continue;
+    const key = `${f.mnemonic}:${f.cls}`;
+    const entry = byKey.get(key) ?? { mnemonic: f.mnemonic, cls: f.cls, registers: new Set<string>() };
+    byKey.set(key, entry);
+    // The operand that makes the difference is a register class no other form of the mnemonic takes.
+    for (const kind of f.operands) {
+      if (FORMS.some((g) => g.mnemonic === f.mnemonic && g.cls !== f.cls && g.operands.includes(kind))) continue;
+      for (const r of REGISTERS) if (r.cls === (kind as RegisterClass)) entry.registers.add(r.name);
+    }
+  }
+  return [...byKey.values()].map((e) => ({ ...e, registers: [...e.registers].sort() })).filter((e) => e.registers.length > 0);
+}
+
+/** The macros of the built-in xen.inc (HYPERCALL, XEN_ELFNOTE, ...). */
+export function xenIncludeMacros(): string[] {
+  return [...xenIncludeSource().matchAll(/^%i?macro\s+([\w.$#@~?]+)/gim)].map((m) => m[1]).sort();
+}
+
+export function xasmGrammar(): Grammar {
+  const classes = mnemonicClasses();
+  const segmentRegisters = new Set(REGISTERS.filter((r) => r.cls === 'sreg').map((r) => r.name));
+  const overrides = formOverrides().map((o): GrammarRule => ({
+    // the mnemonic, when an operand on the same statement is one of the registers
+    match: `${word([o.mnemonic])}(?=[^;\\n]*${word(o.registers)})`,
+    name: INSTRUCTION_SCOPES[o.cls === 'normal' ? 'normal' : o.cls],
+  }));
+  return {
+    $schema: 'https://raw.githubusercontent.com/martinring/tmlanguage/master/tmlanguage.json',
+    name: 'xasm',
+    scopeName: 'source.xasm',
+    comment: 'Generated by scripts/generate.mjs from isa/ and asm/ (client/build/grammar.ts); do not edit.',
+    patterns: [
+      { include: '#comment' },
+      { include: '#string' },
+      { include: '#label' },
+      { include: '#preprocessor' },
+      { include: '#instruction' },
+      { include: '#directive' },
+      { include: '#register' },
+      { include: '#number' },
+      { include: '#xen' },
+      { include: '#operator' },
+    ],
+    repository: {
+      comment: { name: 'comment.line.semicolon.xasm', match: ';.*$' },
+      string: {
+        patterns: [
+          { name: 'string.quoted.double.xasm', begin: '"', end: '"|$' },
+          { name: 'string.quoted.single.xasm', begin: "'", end: "'|$" },
+          { name: 'string.quoted.other.backtick.xasm', begin: '`', end: '`|$', patterns: [{ name: 'constant.character.escape.xasm', match: '\\\\.' }] },
+        ],
+      },
+      label: {
+        // A label at the start of a line, with its colon; `.name` is local to the label before it.
+        match: `^\\s*((\\.)?(?!\\d)${NAME_CHAR}+)(:)`,
+        captures: { '1': { name: 'entity.name.function.label.xasm' }, '2': { name: 'punctuation.definition.label.local.xasm' }, '3': { name: 'punctuation.separator.label.xasm' } },
+      },
+      preprocessor: {
+        patterns: [
+          { name: 'variable.parameter.macro.xasm', match: '%%[\\w.$#@~?]+|%[+-]?\\d+' },
+          { name: 'keyword.control.directive.preprocessor.xasm', match: '%[a-zA-Z]\\w*' },
+        ],
+      },
+      instruction: {
+        patterns: [
+          ...overrides,
+          { name: INSTRUCTION_SCOPES.privileged, match: word(classes.privileged) },
+          { name: INSTRUCTION_SCOPES.sensitive, match: word(classes.sensitive) },
+          { name: INSTRUCTION_SCOPES.control, match: word(classes.control) },
+          { name: INSTRUCTION_SCOPES.normal, match: word(classes.normal) },
+          { name: 'keyword.other.prefix.xasm', match: word(Object.keys(PREFIXES).filter((p) => !segmentRegisters.has(p))) },
+        ],
+      },
+      directive: {
+        patterns: [
+          { name: 'storage.type.data.xasm', match: word([...Object.keys(DATA_DIRECTIVES), ...Object.keys(RESERVE_DIRECTIVES)]) },
+          { name: 'keyword.other.directive.xasm', match: word([...DIRECTIVES, 'times', 'equ']) },
+          { name: 'storage.modifier.size.xasm', match: word([...Object.keys(SIZE_KEYWORDS), ...OPERAND_MODIFIERS]) },
+          { name: 'constant.language.location.xasm', match: '\\$\\$|\\$(?![\\w.$#@~?])' },
+        ],
+      },
+      register: { name: 'variable.language.register.xasm', match: word(REGISTERS.map((r) => r.name)) },
+      number: {
+        // NASM's forms: 0x1f, 0h1f, $1f, 1fh; 0b101, 101b; 0o17, 17o, 17q; 0d19, 19d; decimals
+        name: 'constant.numeric.xasm',
+        match: `(?i)(?<!${NAME_CHAR})(?:0[xh][0-9a-f_]+|\\$[0-9][0-9a-f_]*|[0-9][0-9a-f_]*h|0[by][01_]+|[01_]+[by]|0[oq][0-7_]+|[0-7_]+[oq]|0[dt][0-9_]+|[0-9][0-9_]*d?)(?!${NAME_CHAR})`,
+      },
+      xen: {
+        patterns: [
+          { name: 'support.function.macro.xen.xasm', match: `(?<!${NAME_CHAR})(?:${xenIncludeMacros().map(escape).join('|')})(?!${NAME_CHAR})` },
+          { name: 'support.constant.xen.xasm', match: `(?<!${NAME_CHAR})__HYPERVISOR_\\w+` },
+        ],
+      },
+      operator: { name: 'keyword.operator.xasm', match: '<<|>>|//|%%|[-+*/%&|^~!]' },
+    },
+  };
+}
