@@ -8,7 +8,7 @@ import type { PanelHost } from '../src/views/models/panels.js';
 import { html, replace, svg } from './dom.js';
 
 /** Pixels per frame cell. */
-export const CELL = 7;
+export const CELL = 8;
 
 function legend(doc: Document, title: string, entries: FrameMapModel['owners'], swatch: 'owner' | 'type'): HTMLElement {
   return html(doc, 'section', { class: 'legend' }, html(doc, 'h2', {}, title),
@@ -25,7 +25,7 @@ export function renderFrameMap(root: HTMLElement, m: FrameMapModel, host: PanelH
     const x = r.col * CELL, y = r.row * CELL, w = r.length * CELL - 1;
     const g = svg(doc, 'g', { 'data-mfn': r.mfn, title: r.title },
       svg(doc, 'rect', { x, y, width: w, height: CELL - 1, class: `cell ${r.ownerClass}` }),
-      r.typeClass !== 'type-none' ? svg(doc, 'rect', { x, y: y + CELL - 3, width: w, height: 2, class: `band ${r.typeClass}` }) : null,
+      r.typeClass !== 'type-none' ? svg(doc, 'rect', { x, y: y + CELL - 4, width: w, height: 3, class: `band ${r.typeClass}` }) : null,
       r.pinned ? svg(doc, 'rect', { x, y, width: w, height: 1, class: 'pin' }) : null,
       r.changed ? svg(doc, 'rect', { x: x + 0.5, y: y + 0.5, width: w - 1, height: CELL - 2, class: 'changed-outline' }) : null);
     map.append(g);

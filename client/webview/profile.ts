@@ -31,7 +31,7 @@ export function renderProfile(root: HTMLElement, m: ProfileModel, _host: PanelHo
   const doc = root.ownerDocument;
   replace(root,
     html(doc, 'header', {}, html(doc, 'h1', {}, 'Hypercall profile'),
-      html(doc, 'p', { class: 'muted' }, 'Each hypercall is a guest → hypervisor transition (500 cycles here); batching many page-table updates into one call is the lesson of the Xen paper. Changes since the previous stop are highlighted.')),
+      html(doc, 'p', { class: 'muted' }, 'Each hypercall is a guest → hypervisor transition, which costs time of its own: batching many page-table updates into one call is the lesson of the Xen paper. Changes since the previous stop are highlighted.')),
     chart(doc, m.ratios),
     ...m.domains.map((d) => domain(doc, d)),
   );

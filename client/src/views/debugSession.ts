@@ -1,17 +1,16 @@
 // The views' link to the debugger: the active xenolab debug session, its custom requests
-// (names and types from protocol/), and its stops, counted, so every view can tell a new
-// stop from a refresh within the same one.
+// (names and types from protocol/), and its stops (from debug/sessions.ts), counted, so
+// every view can tell a new stop from a refresh within the same one.
 
 import * as vscode from 'vscode';
 import type { XenRequestName, XenRequests } from '../../../protocol/src/index.js';
-
-/** The debug type of xenolab's adapter (package.json `contributes.debuggers`). */
-export const XENOLAB_DEBUG_TYPE = 'xenolab';
+import { DEBUG_TYPE } from '../debug/configuration.js';
+import type { XenSessions } from '../debug/sessions.js';
 
 /** The active debug session when it is a xenolab one. */
 export function activeXenSession(): vscode.DebugSession | undefined {
   const s = vscode.debug.activeDebugSession;
-  return s?.type === XENOLAB_DEBUG_TYPE ? s : undefined;
+  return s?.type === DEBUG_TYPE ? s : undefined;
 }
 
 /** A custom request with its typed arguments and body. */
@@ -22,40 +21,27 @@ export async function xenRequest<K extends XenRequestName>(session: vscode.Debug
 export type SessionState = 'none' | 'running' | 'stopped';
 
 /**
- * Watches the xenolab sessions' messages: a `stopped` event is a new stop (numbered), a
- * `continued` event or a resuming request means running. Fires `onDidChange` for both, and
- * when the active session changes or ends.
+ * The state of each xenolab session as the views need it: stopped (with the stop counted,
+ * so a view tells a new stop from a refresh within one), running, or gone. Fires
+ * `onDidChange` on each of those and when the active session changes.
  */
 export class StopWatcher implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
   private readonly states = new Map<string, { state: SessionState; stop: number }>();
-  private readonly disposables: vscode.Disposable[] = [];
+  private readonly disposables: vscode.Disposable[];
 
-  constructor() {
-    const self = this;
-    this.disposables.push(
+  constructor(sessions: XenSessions) {
+    this.disposables = [
       this.changed,
-      vscode.debug.registerDebugAdapterTrackerFactory(XENOLAB_DEBUG_TYPE, {
-        createDebugAdapterTracker(session) {
-          return {
-            onDidSendMessage(m: { type?: string; event?: string }) {
-              if (m.type !== 'event') return;
-              if (m.event === 'stopped') self.set(session, 'stopped', true);
-              else if (m.event === 'continued') self.set(session, 'running');
-            },
-            onWillReceiveMessage(m: { type?: string; command?: string }) {
-              if (m.type === 'request' && RESUMING.has(m.command ?? '')) self.set(session, 'running');
-            },
-          };
-        },
-      }),
-      vscode.debug.onDidChangeActiveDebugSession(() => this.changed.fire()),
-      vscode.debug.onDidTerminateDebugSession((s) => {
+      sessions.onDidStop((s) => this.set(s, 'stopped', true)),
+      sessions.onDidResume((s) => this.set(s, 'running')),
+      sessions.onDidEnd((s) => {
         this.states.delete(s.id);
         this.changed.fire();
       }),
-    );
+      vscode.debug.onDidChangeActiveDebugSession(() => this.changed.fire()),
+    ];
   }
 
   private set(session: vscode.DebugSession, state: SessionState, newStop = false): void {
@@ -75,9 +61,6 @@ export class StopWatcher implements vscode.Disposable {
     for (const d of this.disposables) d.dispose();
   }
 }
-
-/** Requests after which the machine runs until its next stop. */
-const RESUMING = new Set(['continue', 'next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue']);
 
 /** Why a view has nothing to show, or null when it can ask the adapter. */
 export function emptyReason(state: SessionState): string | null {

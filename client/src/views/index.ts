@@ -3,6 +3,7 @@
 // I/O Rings, Hypercall Profile) to the debugger's stops, and registers their commands.
 
 import * as vscode from 'vscode';
+import { XenSessions } from '../debug/sessions.js';
 import { activeXenSession, StopWatcher } from './debugSession.js';
 import { COMMANDS, VIEW_IDS } from './ids.js';
 import { runDomainAction, type DomainAction } from './domainActions.js';
@@ -26,8 +27,13 @@ async function openNativeMemory(reference: string): Promise<void> {
   }
 }
 
-export function registerViews(context: vscode.ExtensionContext): void {
-  const stops = new StopWatcher();
+/**
+ * Registers the views, their panels and commands. `sessions` is the extension's follower of
+ * xenolab sessions (one is made when none is given).
+ */
+export function registerViews(context: vscode.ExtensionContext, sessions?: XenSessions): void {
+  if (sessions === undefined) context.subscriptions.push((sessions = new XenSessions()));
+  const stops = new StopWatcher(sessions);
   let memory: MemoryPanel;
   const ctx: ViewContext = {
     extensionUri: context.extensionUri,

@@ -65,7 +65,7 @@ describe('panel renderers', () => {
     const model = frameMapModel(before.frameMap);
     const { root } = setup({ type: 'model', panel: 'frameMap', model });
     const svg = root.querySelector('svg.frame-map')!;
-    expect([svg.getAttribute('width'), svg.getAttribute('height')]).toEqual(['896', '448']);
+    expect([svg.getAttribute('width'), svg.getAttribute('height')]).toEqual(['1024', '512']);
     expect(svg.querySelectorAll('g[data-mfn]')).toHaveLength(model.runs.length);
     const pd = svg.querySelector('g[data-mfn="27"]')!;
     expect([...pd.querySelectorAll('rect')].map((r) => r.getAttribute('class'))).toEqual(['cell owner-0', 'band type-l2', 'pin']);

@@ -75,7 +75,9 @@ function timeline(entries: HypercallLogEntry[], from: number, now: number): Doma
     const t0 = from + (span * i) / buckets, t1 = from + (span * (i + 1)) / buckets;
     return { x: Math.round(i * w * 100) / 100, y: Math.round((height - h) * 10) / 10, width: Math.round((w - 1) * 100) / 100, height: h, count: n, title: `${count(n)} hypercalls between ${microseconds(t0)} and ${microseconds(t1)}` };
   });
-  return { width, height, columns, caption: `hypercalls over machine time, ${microseconds(from)} to ${microseconds(now)} (${entries.length} in the log)` };
+  const range = `${microseconds(from)} to ${microseconds(now)}`;
+  const caption = entries.length ? `hypercalls over machine time, ${range} (${count(entries.length)} in the log; the tallest column is ${count(max)})` : `no hypercall in the log, ${range}`;
+  return { width, height, columns, caption };
 }
 
 const microseconds = (ns: number) => `${count(Math.round(ns / 1000))} µs`;
