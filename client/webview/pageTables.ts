@@ -48,6 +48,7 @@ export function renderPageTables(root: HTMLElement, m: PageTablesModel, host: Pa
       html(doc, 'p', {}, 'CR3 ', html(doc, 'span', { class: 'mono' }, m.cr3), ' → page directory ', action(doc, m.directory.mfn, m.directory.title, () => host.post({ type: 'openMemory', reference: m.directory.reference })),
         ` (${m.directory.typeText}${m.directory.pinned ? ', pinned' : ''})`,
         m.changes ? html(doc, 'span', { class: 'badge changed' }, `${m.changes} changed since the previous stop`) : null)),
-    html(doc, 'table', { class: 'grid' }, html(doc, 'thead', {}, html(doc, 'tr', {}, ...HEAD.map((t) => html(doc, 'th', {}, t)))), body),
+    // Narrow panels scroll the table sideways rather than breaking addresses over lines.
+    html(doc, 'div', { class: 'scroll' }, html(doc, 'table', { class: 'grid' }, html(doc, 'thead', {}, html(doc, 'tr', {}, ...HEAD.map((t) => html(doc, 'th', {}, t)))), body)),
   );
 }

@@ -26,7 +26,7 @@ function entries(doc: Document, title: string, rows: EntryRow[]): HTMLElement {
       html(doc, 'thead', {}, html(doc, 'tr', {}, html(doc, 'th', {}, '#'), html(doc, 'th', {}, 'Slot'), html(doc, 'th', {}, 'State'), html(doc, 'th', {}, 'Decoded'))),
       html(doc, 'tbody', {}, ...rows.map((e) => html(doc, 'tr', { class: e.changed ? 'changed' : '' },
         html(doc, 'td', { class: 'mono' }, e.index), html(doc, 'td', { class: 'mono' }, e.slot),
-        html(doc, 'td', {}, html(doc, 'span', { class: `badge state-${e.state}` }, e.state)), html(doc, 'td', { class: 'mono' }, e.text))))));
+        html(doc, 'td', {}, html(doc, 'span', { class: `badge state-${e.state}` }, e.state)), html(doc, 'td', { class: 'mono wrap' }, e.text))))));
 }
 
 function sharedRing(doc: Document, r: SharedRingDrawing): HTMLElement {
