@@ -26,7 +26,7 @@ export function activate(context: vscode.ExtensionContext): void {
   registerInlineValues(context);
   registerCommands(context);
   watchAsmAssociation(context);
-  registerViews(context);
+  registerViews(context, sessions);
 }
 
 export async function deactivate(): Promise<void> {
