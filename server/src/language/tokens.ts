@@ -3,8 +3,8 @@
 // macro of the document; a number, string, comment, preprocessor word), encoded as LSP
 // wants them (relative line/column, length, type, modifier bits).
 
-import { makeSourceFile, tokenize } from '../../../asm/src/index.js';
-import { MNEMONICS, registerByName } from '../../../isa/src/index.js';
+import { makeSourceFile, tokenize, type Token } from '../../../asm/src/index.js';
+import { formsOf, MNEMONICS, registerByName } from '../../../isa/src/index.js';
 import { positionAt, type SymbolIndex } from './symbols.js';
 
 export const TOKEN_TYPES = ['keyword', 'macro', 'label', 'variable', 'enumMember', 'number', 'string', 'comment', 'operator', 'function'] as const;
@@ -25,7 +25,9 @@ export function semanticTokens(path: string, text: string, index: SymbolIndex | 
     lastLine = p.line;
     lastCol = p.column;
   };
-  for (const t of tokenize(text, 0)) {
+  const tokens = tokenize(text, 0);
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
     switch (t.kind) {
       case 'comment': push(t.start, t.end, T.comment); break;
       case 'number': push(t.start, t.end, T.number); break;
@@ -36,7 +38,7 @@ export function semanticTokens(path: string, text: string, index: SymbolIndex | 
         const info = MNEMONICS[lower];
         const d = index?.definitions.get(t.text);
         if (d) push(t.start, t.end, d.kind === 'macro' ? T.macro : d.kind === 'constant' || d.kind === 'define' ? T.enumMember : d.kind === 'label' ? T.function : T.label);
-        else if (info) push(t.start, t.end, T.keyword, info.cls === 'privileged' ? PRIVILEGED : info.cls === 'sensitive' ? SENSITIVE : 0);
+        else if (info) push(t.start, t.end, T.keyword, info.cls === 'privileged' || privilegedForm(lower, tokens, i) ? PRIVILEGED : info.cls === 'sensitive' ? SENSITIVE : 0);
         else if (registerByName(lower)) push(t.start, t.end, T.variable);
         break;
       }
@@ -44,4 +46,17 @@ export function semanticTokens(path: string, text: string, index: SymbolIndex | 
     }
   }
   return out;
+}
+
+/** Mnemonics with privileged forms told apart by a register operand (mov to or from CR/DR). */
+const SPECIAL_REGISTER_PRIVILEGED = new Set(Object.keys(MNEMONICS).filter((m) => formsOf(m).some((f) => f.cls === 'privileged' && f.operands.some((k) => k === 'creg' || k === 'dreg'))));
+
+/** Whether the instruction whose mnemonic is tokens[at] takes a control or debug register on its line. */
+function privilegedForm(mnemonic: string, tokens: readonly Token[], at: number): boolean {
+  if (!SPECIAL_REGISTER_PRIVILEGED.has(mnemonic)) return false;
+  for (let j = at + 1; j < tokens.length && tokens[j].kind !== 'newline' && tokens[j].kind !== 'comment'; j++) {
+    const cls = tokens[j].kind === 'ident' ? registerByName(tokens[j].text.toLowerCase())?.cls : undefined;
+    if (cls === 'creg' || cls === 'dreg') return true;
+  }
+  return false;
 }
