@@ -6,7 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import { vi } from 'vitest';
 import { nodeBinary, type CodeServer } from '../../scripts/code-server.mjs';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -135,4 +136,100 @@ export function saveLogs(server: CodeServer, dir: string): void {
   writeFileSync(join(dir, 'code-server.log'), server.logs());
   const logs = join(server.userDataDir, 'logs');
   if (existsSync(logs)) cpSync(logs, join(dir, 'vscode'), { recursive: true });
+}
+
+// ---------------------------------------------------------------------------------------
+// Gestures of the extension's tests (tests/e2e/extension.e2e.ts, panels.e2e.ts)
+
+/** Go to Line (Ctrl+G) in the focused editor; waits until the status bar shows the line. */
+export async function goToLine(page: Page, line: number): Promise<void> {
+  const widget = page.locator('.quick-input-widget');
+  for (let i = 1; ; i++) {
+    await page.keyboard.press('Control+G');
+    try {
+      await widget.waitFor({ state: 'visible', timeout: 3000 });
+      break;
+    } catch (e) {
+      if (i === 5) throw e;
+    }
+  }
+  await page.keyboard.type(String(line));
+  await page.keyboard.press('Enter');
+  await widget.waitFor({ state: 'hidden', timeout: 10_000 });
+  await statusBarItem(page, 'status.editor.selection').filter({ hasText: new RegExp(`^Ln ${line}, `) }).waitFor({ timeout: 10_000 });
+}
+
+/** The active editor's line-number cell of `line` (visible lines only: go to the line first). */
+function lineNumber(page: Page, line: number) {
+  return page.locator('.editor-group-container.active .monaco-editor .margin .line-numbers', { hasText: new RegExp(`^${line}$`) });
+}
+
+/**
+ * Sets a breakpoint the way a person does: a click in the editor's gutter (glyph margin)
+ * beside `line`, which must be visible. Waits for the breakpoint's red dot on that line.
+ */
+export async function clickGutter(page: Page, line: number): Promise<void> {
+  const number = await lineNumber(page, line).boundingBox();
+  const glyphs = await page.locator('.editor-group-container.active .monaco-editor .margin .glyph-margin').first().boundingBox();
+  if (!number || !glyphs) throw new Error(`line ${line} is not on screen`);
+  const y = number.y + number.height / 2;
+  await page.mouse.click(glyphs.x + glyphs.width / 2, y);
+  // The dot is a glyph-margin decoration level with the line's number.
+  await vi.waitFor(async () => {
+    const dots = await page.locator('.editor-group-container.active .monaco-editor .codicon-debug-breakpoint').evaluateAll((els) =>
+      els.map((e) => { const r = e.getBoundingClientRect(); return r.top + r.height / 2; }));
+    if (!dots.some((d) => Math.abs(d - y) < 4)) throw new Error(`no breakpoint dot at line ${line} (dots at ${dots.join(', ')})`);
+  }, { timeout: 10_000, interval: 100 });
+}
+
+/** A sidebar view (pane) by its title, e.g. 'Domains', 'Variables', 'Call Stack'. */
+export function pane(page: Page, title: string) {
+  return page.locator('.part.sidebar .pane', { has: page.locator(`.pane-header[aria-label="${title} Section"]`) });
+}
+
+/** The rows of a tree or list view in a sidebar pane. */
+export function paneRows(page: Page, title: string, hasText?: string | RegExp) {
+  return pane(page, title).locator('.monaco-list-row', hasText === undefined ? {} : { hasText });
+}
+
+/** Opens a view container from the activity bar by its title ('Xen', 'Run and Debug', ...). */
+export async function openViewContainer(page: Page, title: string): Promise<void> {
+  const item = page.locator(`.part.activitybar .action-label[aria-label^="${title}"]`);
+  await item.click();
+  await page.locator('.part.sidebar .composite.title', { hasText: new RegExp(`^${title}`, 'i') }).waitFor({ timeout: 10_000 });
+}
+
+/**
+ * The frame of a webview panel whose document shows `heading` in its h1 (the content frame
+ * inside the webview's iframe: VS Code nests the panel's document one level down).
+ */
+export async function webviewFrame(page: Page, heading: string | RegExp, timeout = 30_000): Promise<Frame> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    for (const f of page.frames()) {
+      if (f === page.mainFrame()) continue;
+      try {
+        if (await f.locator('h1', { hasText: heading }).count()) return f;
+      } catch { /* detached while looking */ }
+    }
+    if (Date.now() > deadline) throw new Error(`no webview shows a heading ${heading}`);
+    await page.waitForTimeout(200);
+  }
+}
+
+/** The webview element (the outer iframe) showing `frame`, in page coordinates: what to crop a screenshot to. */
+export async function webviewBox(frame: Frame) {
+  let outer = frame;
+  while (outer.parentFrame() && outer.parentFrame() !== outer.page().mainFrame()) outer = outer.parentFrame()!;
+  const box = await (await outer.frameElement()).boundingBox();
+  if (!box) throw new Error('the webview is not on screen');
+  return box;
+}
+
+/** Saves a screenshot of the whole workbench (or of `clip`) as `dir/name.png`. */
+export async function screenshot(page: Page, dir: string, name: string, clip?: { x: number; y: number; width: number; height: number }): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${name}.png`);
+  await page.screenshot({ path, ...(clip ? { clip } : {}) });
+  return path;
 }

@@ -1,0 +1,171 @@
+// The real extension in a real VS Code (code-server + Chromium), used as a person would on a
+// copy of seeds/traps.xasm (it runs `cli`, a privileged instruction, on purpose): the
+// privileged-instruction diagnostic in the Problems panel, its quick fix, F5 with no
+// launch.json, a breakpoint set in the gutter, a step over with F10 (the current line and a
+// register change), the Xen view container's Domains tree, and the end of the session.
+// Screenshots of every step go to test-output/e2e/extension/.
+
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { startCodeServer, type CodeServer } from '../../scripts/code-server.mjs';
+import {
+  OUTPUT, ROOT, clickGutter, goToLine, launchBrowser, openViewContainer, openWorkbench, pane, paneRows, quickOpen, saveLogs,
+  screenshot, statusBarItem, type Workbench,
+} from './vscode.js';
+
+const SHOTS = join(OUTPUT, 'extension');
+
+/** What the language server says about line 57 of traps.xasm (server/src/analysis/rules/instructions.ts). */
+const PRIVILEGED_MESSAGE = '`cli` is privileged: a paravirtualized kernel runs in ring 1, where it faults with #GP. ' +
+  "Instead: Mask event delivery: set vcpu_info.evtchn_upcall_mask (byte 1 of this vCPU's vcpu_info in shared_info) to 1.";
+/** Its quick fix (server/src/analysis/fixes/privileged.ts), and the line it writes. */
+const QUICK_FIX = "Replace cli with masking events in vCPU 0's vcpu_info (shared)";
+const FIXED_LINE = 'mov byte [shared + shared_info.vcpu_info + vcpu_info.evtchn_upcall_mask], 1 ; cli: mask event delivery (vCPU 0)';
+const CLI_LINE = 57;
+/** `mov eax, [victim]` with the page still mapped: eax becomes the word stored at victim. */
+const BREAK_LINE = 61;
+
+let workspace: string;
+let server: CodeServer | undefined;
+let browser: Browser | undefined;
+let wb: Workbench | undefined;
+let page: Page;
+let step = 0;
+const shot = (name: string) => screenshot(page, SHOTS, `${String(++step).padStart(2, '0')}-${name}`);
+
+beforeAll(async () => {
+  rmSync(SHOTS, { recursive: true, force: true });
+  workspace = mkdtempSync(join(tmpdir(), 'xenolab-e2e-traps-'));
+  copyFileSync(join(ROOT, 'seeds', 'traps.xasm'), join(workspace, 'traps.xasm'));
+  expect(readFileSync(join(workspace, 'traps.xasm'), 'utf8').split('\n')[CLI_LINE - 1].trim()).toBe('cli');
+  // Workspace Trust off: the folder is trusted, so F5 runs the guest without asking.
+  server = await startCodeServer({ workspace, vsix: inject('xenolabVsix').path });
+  browser = await launchBrowser();
+  wb = await openWorkbench(browser, server.url);
+  page = wb.page;
+});
+
+afterAll(async () => {
+  if (wb) await screenshot(wb.page, SHOTS, 'zz-last').catch(() => {});
+  await browser?.close();
+  if (server) saveLogs(server, join(OUTPUT, 'extension-logs'));
+  await server?.stop();
+  if (workspace) rmSync(workspace, { recursive: true, force: true });
+});
+
+/** The line of the editor's current-instruction highlight (the top stack frame), read off the line numbers beside it. */
+async function currentLine(): Promise<number> {
+  const editor = page.locator('.editor-group-container.active .monaco-editor').first();
+  const mark = await editor.locator('.view-overlays .debug-top-stack-frame-line').first().boundingBox();
+  if (!mark) throw new Error('no current-line highlight');
+  const numbers = await editor.locator('.margin .line-numbers').evaluateAll((els) =>
+    els.map((e) => { const r = e.getBoundingClientRect(); return { n: Number(e.textContent), y: r.top + r.height / 2 }; }));
+  const at = numbers.find((l) => Math.abs(l.y - (mark.y + mark.height / 2)) < 4);
+  if (!at) throw new Error('the current-line highlight is beside no line number');
+  return at.n;
+}
+
+/** A register's value in the Variables view (its row's accessible name is `eax, value 0x...`). */
+async function register(name: string): Promise<string> {
+  const label = await paneRows(page, 'Variables').filter({ has: page.locator('.name', { hasText: new RegExp(`^${name} =$`) }) }).first()
+    .getAttribute('aria-label');
+  const m = new RegExp(`^${name}, value (\\S+)$`).exec(label ?? '');
+  if (!m) throw new Error(`no ${name} row in Variables (${label})`);
+  return m[1];
+}
+
+it('shows the privileged-instruction diagnostic in the Problems panel', async () => {
+  await quickOpen(page, 'traps.xasm');
+  await expect.poll(() => statusBarItem(page, 'status.editor.mode').innerText(), { timeout: 30_000 }).toContain('xenolab guest assembly');
+  await page.keyboard.press('Control+Shift+M');
+  const problem = page.locator('.markers-panel .monaco-list-row', { hasText: PRIVILEGED_MESSAGE });
+  await problem.waitFor({ timeout: 60_000 });
+  const text = await problem.innerText();
+  expect(text).toContain('privileged-instruction');
+  expect(text).toContain(`[Ln ${CLI_LINE}, Col 5]`);
+  // It is the only problem in the workspace.
+  expect(await page.locator('.markers-panel .monaco-list-row', { hasText: /Ln \d+, Col \d+/ }).count()).toBe(1);
+  await shot('problems');
+});
+
+it('applies the quick fix (Ctrl+.) and the diagnostic goes away', async () => {
+  await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+  await goToLine(page, CLI_LINE);
+  const fix = page.locator('.action-widget .monaco-list-row.action', { hasText: QUICK_FIX });
+  // The code actions of a line are asked for when the menu opens: try again if it opened before they came.
+  for (let i = 1; ; i++) {
+    await page.keyboard.press('Control+.');
+    try {
+      await fix.waitFor({ timeout: 10_000 });
+      break;
+    } catch (e) {
+      if (i === 3) throw e;
+      await page.keyboard.press('Escape');
+    }
+  }
+  await shot('quick-fix-menu');
+  await fix.click();
+  await page.locator('.markers-panel', { hasText: 'No problems have been detected in the workspace.' }).waitFor({ timeout: 30_000 });
+  // The editor renders spaces as no-break spaces.
+  await expect.poll(async () => (await page.locator('.editor-group-container.active .view-line', { hasText: 'cli: mask event delivery' }).innerText()).replace(/\u00a0/g, ' ').trim())
+    .toBe(FIXED_LINE);
+  await page.keyboard.press('Control+S');
+  await expect.poll(() => readFileSync(join(workspace, 'traps.xasm'), 'utf8').split('\n')[CLI_LINE - 1].trim(), { timeout: 10_000 }).toBe(FIXED_LINE);
+  await shot('quick-fix-applied');
+});
+
+it('starts debugging with F5 (no launch.json) and stops at a breakpoint set in the gutter', async () => {
+  await clickGutter(page, BREAK_LINE);
+  await shot('breakpoint');
+  await page.keyboard.press('F5');
+  await paneRows(page, 'Call Stack', `${BREAK_LINE}:5`).waitFor({ timeout: 90_000 });
+  await pane(page, 'Call Stack').getByText(/Paused on breakpoint/i).waitFor({ timeout: 10_000 });
+  expect(await paneRows(page, 'Call Stack').first().innerText()).toMatch(/_start\+74/);
+  expect(await currentLine()).toBe(BREAK_LINE);
+  // The configuration provider ran the file in the editor; nothing was written to the workspace.
+  expect(existsSync(join(workspace, '.vscode', 'launch.json'))).toBe(false);
+  // The guest ran up to here: the #GP handler no longer prints (the cli is gone), the message after it does.
+  await page.locator('.repl', { hasText: 'skipped it and went on' }).waitFor({ timeout: 10_000 });
+  expect(await page.locator('.repl').innerText()).not.toContain('caught #GP');
+  await paneRows(page, 'Variables', 'Registers').first().click();
+  await expect.poll(() => register('eax'), { timeout: 10_000 }).toBe('0x00000000');
+  await shot('stopped-at-breakpoint');
+});
+
+it('steps over with F10: the current line moves and eax changes in the Variables view', async () => {
+  const before = { esi: await register('esi'), ecx: await register('ecx') };
+  await page.keyboard.press('F10');
+  await paneRows(page, 'Call Stack', `${BREAK_LINE + 1}:5`).waitFor({ timeout: 30_000 });
+  expect(await paneRows(page, 'Call Stack').first().innerText()).toMatch(/_start\+79/);
+  await expect.poll(currentLine, { timeout: 10_000 }).toBe(BREAK_LINE + 1);
+  await expect.poll(() => register('eax'), { timeout: 10_000 }).toBe('0x600dcafe');
+  expect({ esi: await register('esi'), ecx: await register('ecx') }).toEqual(before);
+  await shot('stepped');
+});
+
+it('shows the domain and its vCPU in the Xen view container, and the domain in the status bar', async () => {
+  await openViewContainer(page, 'Xen');
+  const domain = paneRows(page, 'Domains', 'dom1 (traps)');
+  await domain.waitFor({ timeout: 30_000 });
+  expect(await domain.innerText()).toMatch(/running · 4,096 pages · 1 vCPU/);
+  // vCPU 0 is where the debugger stopped: _start+79 of a kernel at 0xc0000000.
+  const vcpu = paneRows(page, 'Domains', 'vCPU 0');
+  await expect.poll(() => vcpu.innerText(), { timeout: 10_000 }).toMatch(/eip 0xc000004f/);
+  await paneRows(page, 'Event Channels', 'dom1 (traps)').waitFor({ timeout: 10_000 });
+  expect(await paneRows(page, 'Event Channels', /^port 2/).innerText()).toContain('(console)');
+  await page.locator('.part.statusbar .statusbar-item', { hasText: 'dom1 traps' }).waitFor({ timeout: 10_000 });
+  await shot('xen-views');
+});
+
+it('ends the session with Shift+F5 and the views say so', async () => {
+  await page.keyboard.press('Shift+F5');
+  await page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30_000 });
+  await pane(page, 'Domains').getByText('Start a xenolab debug session').waitFor({ timeout: 30_000 });
+  await paneRows(page, 'Domains', 'dom1 (traps)').waitFor({ state: 'detached', timeout: 30_000 });
+  await paneRows(page, 'Event Channels', 'dom1 (traps)').waitFor({ state: 'detached', timeout: 30_000 });
+  await shot('ended');
+  expect(wb!.foreignRequests).toEqual([]);
+});
