@@ -14,7 +14,7 @@ export const ENTRIES = [
 ];
 
 /** The debug adapter for a browser's web worker (the playground): no Node modules. */
-const WORKER = {
+export const WORKER = {
   entryPoints: [join(root, 'debugger/src/worker.ts')],
   outfile: join(root, 'dist/xenolab-dap-worker.js'),
   bundle: true,
@@ -27,7 +27,7 @@ const WORKER = {
 };
 
 /** The language server for a browser's web worker. */
-const LSP_WORKER = { ...WORKER, entryPoints: [join(root, 'server/src/browser.ts')], outfile: join(root, 'dist/xenolab-lsp-worker.js'), alias: {} };
+export const LSP_WORKER = { ...WORKER, entryPoints: [join(root, 'server/src/browser.ts')], outfile: join(root, 'dist/xenolab-lsp-worker.js'), alias: {} };
 
 /**
  * The extension's webview panels (client/webview): one script and one stylesheet, loaded
