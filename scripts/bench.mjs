@@ -1,7 +1,6 @@
 // `npm run bench`: bundles each tests/bench/*.bench.ts with esbuild and runs its run().
 import { build } from 'esbuild';
 import { readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -10,9 +9,12 @@ const benchDir = join(root, 'tests', 'bench');
 const only = process.argv[2];
 for (const name of readdirSync(benchDir).filter((f) => f.endsWith('.bench.ts')).sort()) {
   if (only && !name.includes(only)) continue;
-  const outfile = join(tmpdir(), `xenolab-${name.replace(/\.ts$/, '')}-${process.pid}.mjs`);
+  // Beside node_modules, so that the packages left out of the bundle resolve.
+  const outfile = join(root, 'node_modules', '.cache', `xenolab-${name.replace(/\.ts$/, '')}-${process.pid}.mjs`);
   await build({
     entryPoints: [join(benchDir, name)], outfile, bundle: true, platform: 'node', format: 'esm', logLevel: 'warning',
+    // Run from node_modules, not bundled: playwright-core finds its files by __dirname, vitest its state.
+    external: ['playwright-core', 'vitest'],
     // CommonJS dependencies (the DAP test client) require Node's modules: give them a require.
     banner: { js: "import { createRequire as __xenolabRequire } from 'node:module'; const require = __xenolabRequire(import.meta.url);" },
   });
