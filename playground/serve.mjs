@@ -19,6 +19,18 @@ export function pageCsp(dir) {
   return m[1];
 }
 
+/** The debug adapter's worker: the simulated CPU compiles hot guest code into functions. */
+const DAP_WORKER = 'xenolab-dap-worker.js';
+
+/**
+ * The policy of the adapter's worker: the page's, with eval allowed for its compiled
+ * blocks (without it the CPU falls back to interpreting every instruction). Only that
+ * worker gets it; what it may fetch or connect to stays 'self'.
+ */
+export function workerCsp(csp) {
+  return csp.replace(/script-src ([^;]*)/, (_, sources) => `script-src ${sources} 'unsafe-eval'`);
+}
+
 /** Serves `dir` on 127.0.0.1:`port`; resolves to the server and its URL. */
 export function serve(dir, port = 0) {
   const csp = pageCsp(dir);
@@ -31,7 +43,8 @@ export function serve(dir, port = 0) {
     }
     try {
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-security-policy': csp, 'cache-control': 'no-cache' });
+      const policy = file.endsWith(`${sep}${DAP_WORKER}`) ? workerCsp(csp) : csp;
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-security-policy': policy, 'cache-control': 'no-cache' });
       res.end(req.method === 'HEAD' ? undefined : body);
     } catch {
       res.writeHead(404).end();
