@@ -12,7 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { startCodeServer, type CodeServer } from '../../scripts/code-server.mjs';
 import {
-  OUTPUT, ROOT, clickGutter, goToLine, launchBrowser, openViewContainer, openWorkbench, pane, paneRows, quickOpen, saveLogs,
+  OUTPUT, ROOT, clickGutter, currentLine, goToLine, launchBrowser, openViewContainer, openWorkbench, pane, paneRows, quickOpen, saveLogs,
   screenshot, statusBarItem, type Workbench,
 } from './vscode.js';
 
@@ -55,18 +55,6 @@ afterAll(async () => {
   await server?.stop();
   if (workspace) rmSync(workspace, { recursive: true, force: true });
 });
-
-/** The line of the editor's current-instruction highlight (the top stack frame), read off the line numbers beside it. */
-async function currentLine(): Promise<number> {
-  const editor = page.locator('.editor-group-container.active .monaco-editor').first();
-  const mark = await editor.locator('.view-overlays .debug-top-stack-frame-line').first().boundingBox();
-  if (!mark) throw new Error('no current-line highlight');
-  const numbers = await editor.locator('.margin .line-numbers').evaluateAll((els) =>
-    els.map((e) => { const r = e.getBoundingClientRect(); return { n: Number(e.textContent), y: r.top + r.height / 2 }; }));
-  const at = numbers.find((l) => Math.abs(l.y - (mark.y + mark.height / 2)) < 4);
-  if (!at) throw new Error('the current-line highlight is beside no line number');
-  return at.n;
-}
 
 /** A register's value in the Variables view (its row's accessible name is `eax, value 0x...`). */
 async function register(name: string): Promise<string> {
@@ -124,7 +112,7 @@ it('starts debugging with F5 (no launch.json) and stops at a breakpoint set in t
   await paneRows(page, 'Call Stack', `${BREAK_LINE}:5`).waitFor({ timeout: 90_000 });
   await pane(page, 'Call Stack').getByText(/Paused on breakpoint/i).waitFor({ timeout: 10_000 });
   expect(await paneRows(page, 'Call Stack').first().innerText()).toMatch(/_start\+74/);
-  expect(await currentLine()).toBe(BREAK_LINE);
+  await expect.poll(() => currentLine(page), { timeout: 10_000 }).toBe(BREAK_LINE);
   // The configuration provider ran the file in the editor; nothing was written to the workspace.
   expect(existsSync(join(workspace, '.vscode', 'launch.json'))).toBe(false);
   // The guest ran up to here: the #GP handler no longer prints (the cli is gone), the message after it does.
@@ -140,7 +128,7 @@ it('steps over with F10: the current line moves and eax changes in the Variables
   await page.keyboard.press('F10');
   await paneRows(page, 'Call Stack', `${BREAK_LINE + 1}:5`).waitFor({ timeout: 30_000 });
   expect(await paneRows(page, 'Call Stack').first().innerText()).toMatch(/_start\+79/);
-  await expect.poll(currentLine, { timeout: 10_000 }).toBe(BREAK_LINE + 1);
+  await expect.poll(() => currentLine(page), { timeout: 10_000 }).toBe(BREAK_LINE + 1);
   await expect.poll(() => register('eax'), { timeout: 10_000 }).toBe('0x600dcafe');
   expect({ esi: await register('esi'), ecx: await register('ecx') }).toEqual(before);
   await shot('stepped');

@@ -67,6 +67,9 @@ export async function openWorkbench(browser: Browser, url: string): Promise<Work
   const consoleErrors: string[] = [];
   page.on('request', (r) => {
     const u = r.url();
+    // A webview's own files (asWebviewUri) are https://*.vscode-resource.vscode-cdn.net URLs that
+    // the webview's service worker answers from code-server; no such name resolves here anyway.
+    if (/^https:\/\/[^/]+\.vscode-resource\.vscode-cdn\.net\//.test(u)) return;
     if (!u.startsWith(origin) && !/^(data|blob|about|vscode-webview|vscode-resource):/.test(u)) foreignRequests.push(u);
   });
   page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
@@ -159,27 +162,71 @@ export async function goToLine(page: Page, line: number): Promise<void> {
   await statusBarItem(page, 'status.editor.selection').filter({ hasText: new RegExp(`^Ln ${line}, `) }).waitFor({ timeout: 10_000 });
 }
 
-/** The active editor's line-number cell of `line` (visible lines only: go to the line first). */
-function lineNumber(page: Page, line: number) {
-  return page.locator('.editor-group-container.active .monaco-editor .margin .line-numbers', { hasText: new RegExp(`^${line}$`) });
+/** The lines of the active editor that show a breakpoint dot, each read off the line number level with it. */
+async function breakpointLines(page: Page): Promise<number[]> {
+  return page.locator('.editor-group-container.active .monaco-editor').first().evaluate((e) => {
+    const numbers = [...e.querySelectorAll('.margin .line-numbers')].map((n) => {
+      const b = n.getBoundingClientRect();
+      return { n: Number(n.textContent), y: b.top + b.height / 2 };
+    });
+    return [...e.querySelectorAll('.codicon-debug-breakpoint')].map((d) => {
+      const r = d.getBoundingClientRect();
+      return numbers.find((l) => Math.abs(l.y - (r.top + r.height / 2)) < 4)?.n ?? -1;
+    });
+  });
 }
 
 /**
  * Sets a breakpoint the way a person does: a click in the editor's gutter (glyph margin)
- * beside `line`, which must be visible. Waits for the breakpoint's red dot on that line.
+ * beside `line`, which must be on screen. Waits for the breakpoint's red dot on that line. A
+ * code lens that appears between finding the line and the click moves the lines below it:
+ * a dot that lands on another line is clicked away and the click made again.
  */
 export async function clickGutter(page: Page, line: number): Promise<void> {
-  const number = await lineNumber(page, line).boundingBox();
-  const glyphs = await page.locator('.editor-group-container.active .monaco-editor .margin .glyph-margin').first().boundingBox();
-  if (!number || !glyphs) throw new Error(`line ${line} is not on screen`);
-  const y = number.y + number.height / 2;
-  await page.mouse.click(glyphs.x + glyphs.width / 2, y);
-  // The dot is a glyph-margin decoration level with the line's number.
-  await vi.waitFor(async () => {
-    const dots = await page.locator('.editor-group-container.active .monaco-editor .codicon-debug-breakpoint').evaluateAll((els) =>
-      els.map((e) => { const r = e.getBoundingClientRect(); return r.top + r.height / 2; }));
-    if (!dots.some((d) => Math.abs(d - y) < 4)) throw new Error(`no breakpoint dot at line ${line} (dots at ${dots.join(', ')})`);
-  }, { timeout: 10_000, interval: 100 });
+  const editor = page.locator('.editor-group-container.active .monaco-editor').first();
+  for (let attempt = 1; ; attempt++) {
+    const before = await breakpointLines(page);
+    const number = await editor.locator('.margin .line-numbers', { hasText: new RegExp(`^${line}$`) }).boundingBox();
+    const glyphs = await editor.locator('.margin .glyph-margin').first().boundingBox();
+    if (!number || !glyphs) throw new Error(`line ${line} is not on screen`);
+    await page.mouse.click(glyphs.x + glyphs.width / 2, number.y + number.height / 2);
+    let now: number[] = before;
+    await vi.waitFor(async () => {
+      now = await breakpointLines(page);
+      if (now.length === before.length) throw new Error(`no new breakpoint dot (dots on lines ${now.join(', ')})`);
+    }, { timeout: 10_000, interval: 100 });
+    if (now.includes(line)) return;
+    if (attempt === 3) throw new Error(`the breakpoint landed on line ${now.filter((l) => !before.includes(l)).join(', ')}, not ${line}`);
+    // Take the stray one away (a click on its dot), then try again.
+    const stray = now.find((l) => !before.includes(l));
+    const dot = await editor.locator('.margin .line-numbers', { hasText: new RegExp(`^${stray}$`) }).boundingBox();
+    if (dot) await page.mouse.click(glyphs.x + glyphs.width / 2, dot.y + dot.height / 2);
+    await vi.waitFor(async () => {
+      if ((await breakpointLines(page)).length !== before.length) throw new Error('the stray breakpoint is still there');
+    }, { timeout: 10_000, interval: 100 });
+  }
+}
+
+/**
+ * The line of the editor's current-instruction highlight (the top stack frame), read off the
+ * line number level with it, both measured at once (code lenses and scrolling move lines).
+ * Poll it: it throws while there is no highlight.
+ */
+export async function currentLine(page: Page): Promise<number> {
+  const editor = page.locator('.editor-group-container.active .monaco-editor').first();
+  const line = await editor.evaluate((e) => {
+    const mark = e.querySelector('.view-overlays .debug-top-stack-frame-line');
+    if (!mark) return null;
+    const r = mark.getBoundingClientRect();
+    const y = r.top + r.height / 2;
+    for (const n of e.querySelectorAll('.margin .line-numbers')) {
+      const b = n.getBoundingClientRect();
+      if (Math.abs(b.top + b.height / 2 - y) < 4) return Number(n.textContent);
+    }
+    return null;
+  });
+  if (line === null) throw new Error('no current-line highlight beside a line number');
+  return line;
 }
 
 /** A sidebar view (pane) by its title, e.g. 'Domains', 'Variables', 'Call Stack'. */
