@@ -90,6 +90,7 @@ it('applies the quick fix (Ctrl+.) and the diagnostic goes away', async () => {
       await fix.waitFor({ timeout: 10_000 });
       break;
     } catch (e) {
+      console.log(`quick fix menu, attempt ${i}: no "${QUICK_FIX}" in it (${await page.locator('.action-widget').first().innerText({ timeout: 1000 }).catch(() => 'not open')})`);
       if (i === 3) throw e;
       await page.keyboard.press('Escape');
     }
