@@ -18,7 +18,7 @@ const TEXT_EXTENSIONS = new Set(['.xasm', '.inc', '.cfg']);
  * The seeds as `{ name: { files, binary } }`, paths relative to the seed's folder: a
  * top-level guest is a seed of its own (`hello`), a folder is one seed (`pingpong`).
  */
-function seeds() {
+export function seeds() {
   const dir = join(root, 'seeds');
   const out = {};
   const add = (name, base, path) => {
