@@ -11,7 +11,8 @@ import { emptyReason, type StopWatcher } from './debugSession.js';
 export type TreeLoader = (session: vscode.DebugSession, stop: number) => Promise<TreeNode[]>;
 
 export function toTreeItem(n: TreeNode): vscode.TreeItem {
-  const collapsible = n.children === undefined ? vscode.TreeItemCollapsibleState.None
+  // A group with nothing in it (no grants yet) gets no arrow: expanding it would show nothing.
+  const collapsible = !n.children?.length ? vscode.TreeItemCollapsibleState.None
     : n.expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
   const item = new vscode.TreeItem(n.changed ? { label: n.label, highlights: [[0, n.label.length]] } : n.label, collapsible);
   item.id = n.id;
