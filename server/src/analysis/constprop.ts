@@ -184,16 +184,7 @@ export function regionStates(df: Dataflow, region: ReadonlySet<number>, entry: n
   return fixpoint(cfg, {
     member: (b) => region.has(b),
     source: (b) => (b === entry ? start : null),
-    edge: (e, out) => {
-      if (!isIntra(e) || e.to === entry) return null;
-      const o = out[e.from];
-      if (!o || e.kind !== 'return') return o;
-      const s = cloneState(o);
-      const at = cfg.blocks[e.from].last;
-      if (e.callee < 0) clobberUnknownCall(s, at);
-      else for (let r = 0; r < 8; r++) if (clobbers[e.callee] & (1 << r)) s.regs[r] = null;
-      return s;
-    },
+    edge: (e, out) => (e.to === entry ? null : intraEdge(cfg, clobbers, e, out)),
     dependents: () => [],
     env,
     transfer: (s, ins) => {
@@ -364,6 +355,20 @@ function summarize(cfg: Cfg): number[] {
   return clob;
 }
 
+/**
+ * The state along an edge within one function (null for call edges): across a call, the
+ * return edge loses what the callee may write (everything an unknown callee may).
+ */
+function intraEdge(cfg: Cfg, clobbers: readonly number[], e: Edge, out: readonly (State | null)[]): State | null {
+  if (!isIntra(e)) return null;
+  const o = out[e.from];
+  if (!o || e.kind !== 'return') return o;
+  const s = cloneState(o);
+  if (e.callee < 0) clobberUnknownCall(s, cfg.blocks[e.from].last);
+  else for (let r = 0; r < 8; r++) if (clobbers[e.callee] & (1 << r)) s.regs[r] = null;
+  return s;
+}
+
 function preserved(cfg: Cfg, fn: number, clob: readonly number[], scratch: Scratch, member: Uint8Array): number {
   const f = cfg.functions[fn];
   for (const b of f.blocks) member[b] = 1;
@@ -371,16 +376,7 @@ function preserved(cfg: Cfg, fn: number, clob: readonly number[], scratch: Scrat
   const run = fixpoint(cfg, {
     member: (b) => member[b] === 1,
     source: (b) => (b === f.entry ? symbolicState() : null),
-    edge: (e, out) => {
-      if (!isIntra(e)) return null;
-      const o = out[e.from];
-      if (!o || e.kind !== 'return') return o;
-      const s = cloneState(o);
-      const at = cfg.blocks[e.from].last;
-      if (e.callee < 0) clobberUnknownCall(s, at);
-      else for (let r = 0; r < 8; r++) if (clob[e.callee] & (1 << r)) s.regs[r] = null;
-      return s;
-    },
+    edge: (e, out) => intraEdge(cfg, clob, e, out),
     dependents: () => [],
     env,
     transfer: (s, ins) => transfer(s, ins, env),
