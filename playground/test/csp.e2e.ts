@@ -2,16 +2,16 @@
 // worker may not eval, except the debug adapter's worker, whose CPU compiles hot guest
 // code into functions. Probe scripts stand in for the real ones, under the real policy.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { launchBrowser, ROOT } from '../../tests/e2e/vscode.js';
-import { serve } from '../serve.mjs';
+import { pageCsp, serve } from '../serve.mjs';
 
 test('only the debug adapter\'s worker may compile code; the page and other workers may not', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'xenolab-csp-'));
-  const meta = /<meta http-equiv="Content-Security-Policy"[^>]*>/.exec(readFileSync(join(ROOT, 'playground', 'index.html'), 'utf8'))![0];
+  const meta = `<meta http-equiv="Content-Security-Policy" content="${pageCsp(join(ROOT, 'playground'))}">`;
   writeFileSync(join(dir, 'index.html'), `<!doctype html><html><head>${meta}</head><body><script src="probe.js"></script></body></html>`);
   const canEval = 'try { return new Function("return 1")() === 1; } catch { return false; }';
   writeFileSync(join(dir, 'probe.js'), `window.results = { page: (() => { ${canEval} })() };

@@ -5,18 +5,13 @@
 // register change), the Xen view container's Domains tree, and the end of the session.
 // Screenshots of every step go to test-output/e2e/extension/.
 
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { startCodeServer, type CodeServer } from '../../scripts/code-server.mjs';
-import {
-  OUTPUT, ROOT, clickGutter, currentLine, goToLine, launchBrowser, openViewContainer, openWorkbench, pane, paneRows, quickOpen, saveLogs,
-  screenshot, statusBarItem, type Workbench,
-} from './vscode.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, expect, it } from 'vitest';
+import { extensionSession } from './session.js';
+import { ROOT, clickGutter, currentLine, goToLine, openViewContainer, pane, paneRows, quickOpen, statusBarItem } from './vscode.js';
 
-const SHOTS = join(OUTPUT, 'extension');
 
 /** What the language server says about line 57 of traps.xasm (server/src/analysis/rules/instructions.ts). */
 const PRIVILEGED_MESSAGE = '`cli` is privileged: a paravirtualized kernel runs in ring 1, where it faults with #GP. ' +
@@ -28,33 +23,15 @@ const CLI_LINE = 57;
 /** `mov eax, [victim]` with the page still mapped: eax becomes the word stored at victim. */
 const BREAK_LINE = 61;
 
-let workspace: string;
-let server: CodeServer | undefined;
-let browser: Browser | undefined;
-let wb: Workbench | undefined;
-let page: Page;
-let step = 0;
-const shot = (name: string) => screenshot(page, SHOTS, `${String(++step).padStart(2, '0')}-${name}`);
-
-beforeAll(async () => {
-  rmSync(SHOTS, { recursive: true, force: true });
-  workspace = mkdtempSync(join(tmpdir(), 'xenolab-e2e-traps-'));
+const session = extensionSession('extension', (workspace) => {
   copyFileSync(join(ROOT, 'seeds', 'traps.xasm'), join(workspace, 'traps.xasm'));
   expect(readFileSync(join(workspace, 'traps.xasm'), 'utf8').split('\n')[CLI_LINE - 1].trim()).toBe('cli');
-  // Workspace Trust off: the folder is trusted, so F5 runs the guest without asking.
-  server = await startCodeServer({ workspace, vsix: inject('xenolabVsix').path });
-  browser = await launchBrowser();
-  wb = await openWorkbench(browser, server.url);
-  page = wb.page;
+}); // Workspace Trust off: the folder is trusted, so F5 runs the guest without asking.
+let page: Page;
+beforeAll(() => {
+  page = session.page;
 });
-
-afterAll(async () => {
-  if (wb) await screenshot(wb.page, SHOTS, 'zz-last').catch(() => {});
-  await browser?.close();
-  if (server) saveLogs(server, join(OUTPUT, 'extension-logs'));
-  await server?.stop();
-  if (workspace) rmSync(workspace, { recursive: true, force: true });
-});
+const shot = session.shot;
 
 /** A register's value in the Variables view (its row's accessible name is `eax, value 0x...`). */
 async function register(name: string): Promise<string> {
@@ -102,7 +79,7 @@ it('applies the quick fix (Ctrl+.) and the diagnostic goes away', async () => {
   await expect.poll(async () => (await page.locator('.editor-group-container.active .view-line', { hasText: 'cli: mask event delivery' }).innerText()).replace(/\u00a0/g, ' ').trim())
     .toBe(FIXED_LINE);
   await page.keyboard.press('Control+S');
-  await expect.poll(() => readFileSync(join(workspace, 'traps.xasm'), 'utf8').split('\n')[CLI_LINE - 1].trim(), { timeout: 10_000 }).toBe(FIXED_LINE);
+  await expect.poll(() => readFileSync(join(session.workspace, 'traps.xasm'), 'utf8').split('\n')[CLI_LINE - 1].trim(), { timeout: 10_000 }).toBe(FIXED_LINE);
   await shot('quick-fix-applied');
 });
 
@@ -115,7 +92,7 @@ it('starts debugging with F5 (no launch.json) and stops at a breakpoint set in t
   expect(await paneRows(page, 'Call Stack').first().innerText()).toMatch(/_start\+74/);
   await expect.poll(() => currentLine(page), { timeout: 10_000 }).toBe(BREAK_LINE);
   // The configuration provider ran the file in the editor; nothing was written to the workspace.
-  expect(existsSync(join(workspace, '.vscode', 'launch.json'))).toBe(false);
+  expect(existsSync(join(session.workspace, '.vscode', 'launch.json'))).toBe(false);
   // The guest ran up to here: the #GP handler no longer prints (the cli is gone), the message after it does.
   await page.locator('.repl', { hasText: 'skipped it and went on' }).waitFor({ timeout: 10_000 });
   expect(await page.locator('.repl').innerText()).not.toContain('caught #GP');
@@ -156,5 +133,5 @@ it('ends the session with Shift+F5 and the views say so', async () => {
   await paneRows(page, 'Domains', 'dom1 (traps)').waitFor({ state: 'detached', timeout: 30_000 });
   await paneRows(page, 'Event Channels', 'dom1 (traps)').waitFor({ state: 'detached', timeout: 30_000 });
   await shot('ended');
-  expect(wb!.foreignRequests).toEqual([]);
+  expect(session.workbench.foreignRequests).toEqual([]);
 });

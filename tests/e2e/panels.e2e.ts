@@ -6,15 +6,13 @@
 // a screenshot: test-output/e2e/panels/, and docs/screenshots/ (committed, linked from the
 // README) when XENOLAB_UPDATE_SCREENSHOTS=1.
 
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Frame, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { startCodeServer, type CodeServer } from '../../scripts/code-server.mjs';
+import type { Frame, Page } from 'playwright-core';
+import { beforeAll, expect, it } from 'vitest';
+import { extensionSession } from './session.js';
 import {
-  OUTPUT, ROOT, clickGutter, currentLine, goToLine, launchBrowser, openViewContainer, openWorkbench, pane, paneRows, quickOpen,
-  runCommand, saveLogs, screenshot, webviewBox, webviewFrame, type Workbench,
+  OUTPUT, ROOT, clickGutter, currentLine, goToLine, openViewContainer, pane, paneRows, quickOpen, runCommand, screenshot, webviewBox, webviewFrame,
 } from './vscode.js';
 
 const SHOTS = join(OUTPUT, 'panels');
@@ -24,38 +22,21 @@ const UPDATE_DOCS = process.env.XENOLAB_UPDATE_SCREENSHOTS === '1';
 /** `call block_io` of the third request (a read of sectors 8-15), and the line after it. */
 const THIRD_REQUEST = 177;
 
-let workspace: string;
-let server: CodeServer | undefined;
-let browser: Browser | undefined;
-let wb: Workbench | undefined;
-let page: Page;
-let step = 0;
-const shot = (name: string) => screenshot(page, SHOTS, `${String(++step).padStart(2, '0')}-${name}`);
-
-beforeAll(async () => {
-  rmSync(SHOTS, { recursive: true, force: true });
-  workspace = mkdtempSync(join(tmpdir(), 'xenolab-e2e-blkfront-'));
+// The domain with its disk comes from the xl.cfg file (configuration snippet "Run xl.cfg domains");
+// the debug toolbar docked in the Run and Debug view: floating, it covers editor tabs the test clicks.
+const session = extensionSession('panels', (workspace) => {
   for (const f of readdirSync(join(ROOT, 'seeds', 'blkfront'))) copyFileSync(join(ROOT, 'seeds', 'blkfront', f), join(workspace, f));
-  // The domain with its disk comes from the xl.cfg file (configuration snippet "Run xl.cfg domains").
   mkdirSync(join(workspace, '.vscode'));
   writeFileSync(join(workspace, '.vscode', 'launch.json'), JSON.stringify({
     version: '0.2.0',
     configurations: [{ type: 'xenolab', request: 'launch', name: 'blkfront with its disk', program: '${workspaceFolder}/blkfront.cfg' }],
   }, null, 2));
-  // The debug toolbar docked in the Run and Debug view: floating, it covers editor tabs the test clicks.
-  server = await startCodeServer({ workspace, vsix: inject('xenolabVsix').path, settings: { 'debug.toolBarLocation': 'docked' } });
-  browser = await launchBrowser();
-  wb = await openWorkbench(browser, server.url);
-  page = wb.page;
+}, { 'debug.toolBarLocation': 'docked' });
+let page: Page;
+beforeAll(() => {
+  page = session.page;
 });
-
-afterAll(async () => {
-  if (wb) await screenshot(wb.page, SHOTS, 'zz-last').catch(() => {});
-  await browser?.close();
-  if (server) saveLogs(server, join(OUTPUT, 'panels-logs'));
-  await server?.stop();
-  if (workspace) rmSync(workspace, { recursive: true, force: true });
-});
+const shot = session.shot;
 
 /** The text of each index pointer drawn around the ring (`req_prod 3`), by name. */
 async function pointers(rings: Frame): Promise<Record<string, string>> {
@@ -208,5 +189,5 @@ it('shows each panel (screenshots of the trees and the webviews)', async () => {
   const profile = await shootWebview('Hypercall Profile', 'Hypercall profile', 'hypercall-profile');
   expect(await profile.locator('[data-domain] h2').first().innerText()).toBe('dom1 (blkfront)');
   expect(await profile.locator('g.bar', { hasText: 'grant_table_op' }).count()).toBe(1);
-  expect(wb!.foreignRequests).toEqual([]);
+  expect(session.workbench.foreignRequests).toEqual([]);
 });
