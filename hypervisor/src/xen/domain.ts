@@ -65,7 +65,7 @@ export class Domain {
   sharedInfoMfn = -1;
   /** The frames of its xenstore and console rings, which dom0 keeps using. */
   ringFrames: number[] = [];
-  state: DomainState = { kind: 'running' };
+  private _state: DomainState = { kind: 'running' };
   readonly console: string[] = [];
   readonly counters: DomainCounters = { hypercalls: new Float64Array(COUNTED_HYPERCALLS + 1), cycles: 0, transitions: 0, ptUpdates: 0, trapsByVector: new Map(), eventsSent: 0, eventsDelivered: 0,
     io: { ringRequests: 0, ringResponses: 0, notificationsSent: 0, notificationsAvoided: 0, grantOps: 0, bytesMoved: 0 },
@@ -100,6 +100,16 @@ export class Domain {
   /** Whether Xen or dom0 uses a frame of the domain's for it (so the domain may not give it back): shared_info, grant table, rings. */
   inUseByXen(mfn: number): boolean {
     return mfn === this.sharedInfoMfn || this.grants.frames.includes(mfn) || this.ringFrames.includes(mfn);
+  }
+
+  /** Running, or how it ended (its vCPUs' loops see the change: Vcpu.changes). */
+  get state(): DomainState {
+    return this._state;
+  }
+
+  set state(s: DomainState) {
+    this._state = s;
+    for (const v of this.vcpus) v.changes++;
   }
 
   /** The CPU of the active vCPU (of the only one, in a uniprocessor domain). */

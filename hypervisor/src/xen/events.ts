@@ -39,7 +39,12 @@ export class EventChannels {
   /** Called after an event is raised for one of the domain's vCPUs (the machine may wake it). */
   onRaise: (vcpu: number) => void = () => {};
 
-  constructor(private readonly d: Domain) {}
+  /** Machine memory's bytes, for the flag reads made after every hypercall. */
+  private readonly bytes: Uint8Array;
+
+  constructor(private readonly d: Domain) {
+    this.bytes = d.cpu.mem.bytes;
+  }
 
   private get shared(): number {
     return this.d.sharedInfoMfn * 4096;
@@ -138,7 +143,7 @@ export class EventChannels {
 
   /** vCPU `v`'s virtual interrupt flag is clear. */
   upcallMasked(v: number): boolean {
-    return this.d.cpu.mem.read8(this.info(v) + VI_UPCALL_MASK) !== 0;
+    return this.bytes[this.info(v) + VI_UPCALL_MASK] !== 0;
   }
 
   setUpcallMasked(v: number, on: boolean): void {
@@ -146,12 +151,13 @@ export class EventChannels {
   }
 
   upcallPending(v: number): boolean {
-    return this.d.cpu.mem.read8(this.info(v) + VI_UPCALL_PENDING) !== 0;
+    return this.bytes[this.info(v) + VI_UPCALL_PENDING] !== 0;
   }
 
-  /** Whether vCPU `v` should be entered through its event callback now. */
+  /** Whether vCPU `v` should be entered through its event callback now (checked after every hypercall). */
   deliverable(v: number): boolean {
-    return this.upcallPending(v) && !this.upcallMasked(v);
+    const at = this.info(v);
+    return this.bytes[at + VI_UPCALL_PENDING] !== 0 && this.bytes[at + VI_UPCALL_MASK] === 0;
   }
 
   /** Publishes vCPU `v`'s system time (its cycle count) in its vcpu_info.time (the version protocol: odd while updating). */

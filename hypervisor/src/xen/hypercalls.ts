@@ -3,8 +3,8 @@
 // (EFAULT on a bad one). Numbers come from isa/'s hypercall table; a number without an
 // implementation here is ENOSYS, as an unknown one is.
 
-import { hypercallByName } from '../../../isa/src/index.js';
-import { EAX, EBX, ECX, EDI, EDX, ESI, ESP } from '../cpu.js';
+import { HYPERCALL_ARG_REGISTERS, hypercallByName, registerByName } from '../../../isa/src/index.js';
+import { EAX, EBX, ECX, EDX, ESI, ESP } from '../cpu.js';
 import { ascii, DOMID_SELF, getU64, EFAULT, EINVAL, ENOSYS, EPERM, field, k, MAX_BATCH } from './abi.js';
 import type { Domain } from './domain.js';
 import { checkDescriptor } from './descriptors.js';
@@ -19,7 +19,8 @@ import { ring1 } from './vcpu.js';
 import { EXTOP_WORDS, UPDATE_WORDS, type BatchResult } from './mm.js';
 import type { Xen } from './xen.js';
 
-type Handler = (xen: Xen, d: Domain, a: number[]) => number;
+/** A hypercall's handler: its arguments are in `r`, the registers of the hypercall ABI (EBX, ECX, EDX, ESI, EDI; unsigned). */
+type Handler = (xen: Xen, d: Domain, r: Int32Array) => number;
 
 const num = (name: string) => {
   const h = hypercallByName(name);
@@ -80,208 +81,261 @@ function finishBatch(d: Domain, pdone: number, r: BatchResult): number {
 
 // Handlers read their arguments by index: destructuring the array in the parameter list
 // goes through the iterator protocol, which measurably slows the null hypercall.
-const HANDLERS = new Map<number, Handler>([
-  [num('console_io'), (_x, d, a) => {
-    const cmd = a[0], count = a[1], buf = a[2];
-    if (cmd === CONSOLEIO_write) {
-      if (count > 0x10000) return EINVAL;
-      const bytes = d.read(buf, count);
-      if (!bytes) return EFAULT;
-      d.writeConsole(String.fromCharCode(...bytes));
-      return 0;
-    }
-    if (cmd === CONSOLEIO_read) {
-      // Input the host typed at the emergency console, as much as fits.
-      const n = Math.min(count, d.consoleInput.length);
-      if (n === 0) return 0;
-      if (!d.write(buf, ascii(d.consoleInput.slice(0, n)))) return EFAULT;
-      d.consoleInput = d.consoleInput.slice(n);
-      return n;
-    }
-    return EINVAL;
-  }],
-  [num('set_trap_table'), (_x, d, a) => {
-    const table = a[0];
-    if (table === 0) {
-      d.active.traps.clear();
-      return 0;
-    }
-    for (let at = table >>> 0, n = 0; ; at += 8, n++) {
-      // Bounded: a guest can map one page over its whole address space, and the walk for
-      // the terminating entry must still end (Xen would preempt it; this refuses it).
-      if (n >= MAX_TRAP_ENTRIES) return EINVAL;
-      const e = d.read(at, 8);
-      if (!e) return EFAULT;
-      const address = (e[4] | (e[5] << 8) | (e[6] << 16) | (e[7] << 24)) >>> 0;
-      if (address === 0) return 0;
-      d.active.setTrap(e[0], e[1], e[2] | (e[3] << 8), address);
-    }
-  }],
-  [num('stack_switch'), (_x, d, a) => {
-    const ss = a[0], esp = a[1];
-    d.active.kernelSs = ring1(ss);
-    d.active.kernelSp = esp >>> 0;
+const doConsoleIo: Handler = (_x, d, r) => {
+  const cmd = r[EBX] >>> 0, count = r[ECX] >>> 0, buf = r[EDX] >>> 0;
+  if (cmd === CONSOLEIO_write) {
+    if (count > 0x10000) return EINVAL;
+    const bytes = d.read(buf, count);
+    if (!bytes) return EFAULT;
+    d.writeConsole(String.fromCharCode(...bytes));
     return 0;
-  }],
-  [num('sched_op'), (_x, d, a) => {
-    const cmd = a[0], arg = a[1];
-    const v = d.active;
-    if (cmd === SCHEDOP_yield) {
-      v.yielded = true;
-      return 0;
-    }
-    if (cmd === SCHEDOP_block) {
-      // Events are enabled atomically with blocking; an event already pending ends the block at once.
-      d.events.setUpcallMasked(v.id, false);
-      if (!d.events.upcallPending(v.id)) v.blocked = true;
-      return 0;
-    }
-    if (cmd === SCHEDOP_poll) {
-      const a = d.read(arg, 16);
-      if (!a) return EFAULT;
-      const req = new DataView(a.buffer);
-      const n = req.getUint32(field('sched_poll', 'nr_ports'), true);
-      if (n > 128) return EINVAL;
-      const list = d.read(req.getUint32(field('sched_poll', 'ports'), true), 4 * n);
-      if (!list) return EFAULT;
-      const ports = Array.from({ length: n }, (_, i) => new DataView(list.buffer).getUint32(4 * i, true));
-      if (ports.some((p) => p >= NR_PORTS)) return EINVAL;
-      // Already pending: no wait.
-      if (ports.some((p) => d.events.isPending(p))) return 0;
-      const t = field('sched_poll', 'timeout');
-      const ns = getU64(req, t);
-      v.poll = { ports, deadline: ns === 0 ? -1 : Math.ceil(ns / NS_PER_CYCLE) };
-      v.blocked = true;
-      return 0;
-    }
-    if (cmd === SCHEDOP_shutdown) {
-      const reason = d.read32(arg);
-      if (reason === null) return EFAULT;
-      d.state = { kind: 'shutdown', reason };
-      return 0;
-    }
-    return ENOSYS;
-  }],
-  [num('xen_version'), (_x, d, a) => {
-    const cmd = a[0], arg = a[1];
-    if (cmd === XENVER_version) return VERSION;
-    if (cmd === XENVER_pagesize) return 4096;
-    if (cmd === XENVER_get_features) {
-      // struct xen_feature_info { submap_idx, submap }: only submap 0 has bits.
-      const idx = d.read32(arg);
-      if (idx === null) return EFAULT;
-      return d.write32(arg + 4, idx === 0 ? FEATURES : 0) ? 0 : EFAULT;
-    }
-    const text = cmd === XENVER_extraversion ? ['.0-xenolab', 16] as const : cmd === XENVER_capabilities ? ['xen-3.0-x86_32', 1024] as const : null;
-    if (!text) return ENOSYS;
-    const out = new Uint8Array(text[1]);
-    out.set(ascii(text[0]));
-    return d.write(arg, out) ? 0 : EFAULT;
-  }],
-  [num('vm_assist'), (_x, d, a) => {
-    const cmd = a[0], type = a[1];
-    if (cmd !== VMASST_CMD_enable && cmd !== VMASST_CMD_disable) return EINVAL;
-    if (type >= 32) return EINVAL;
-    d.vmAssist = cmd === VMASST_CMD_enable ? d.vmAssist | (1 << type) : d.vmAssist & ~(1 << type);
+  }
+  if (cmd === CONSOLEIO_read) {
+    // Input the host typed at the emergency console, as much as fits.
+    const n = Math.min(count, d.consoleInput.length);
+    if (n === 0) return 0;
+    if (!d.write(buf, ascii(d.consoleInput.slice(0, n)))) return EFAULT;
+    d.consoleInput = d.consoleInput.slice(n);
+    return n;
+  }
+  return EINVAL;
+};
+const doSetTrapTable: Handler = (_x, d, r) => {
+  const table = r[EBX] >>> 0;
+  if (table === 0) {
+    d.active.traps.clear();
     return 0;
-  }],
-  [num('mmu_update'), (x, d, a) => {
-    const reqs = a[0], count = a[1], pdone = a[2], foreign = a[3];
-    if (!foreignOk(d, foreign)) return EPERM;
-    if (count > MAX_BATCH) return EINVAL;
-    const r = runBatch(d, reqs, count, UPDATE_WORDS, (w, n) => x.mm.mmuUpdate(w, d.active, n));
-    d.counters.ptUpdates += r.done;
-    return finishBatch(d, pdone, r);
-  }],
-  [num('mmuext_op'), (x, d, a) => {
-    const ops = a[0], count = a[1], pdone = a[2], foreign = a[3];
-    if (!foreignOk(d, foreign)) return EPERM;
-    if (count > MAX_BATCH) return EINVAL;
-    return finishBatch(d, pdone, runBatch(d, ops, count, EXTOP_WORDS, (w, n) => x.mm.mmuextOp(w, d.active, n)));
-  }],
-  [num('grant_table_op'), (x, d, a) => grantTableOp(x, d, a[0], a[1], a[2])],
-  [num('physdev_op'), (_x, d, a) => physdevOp(d, a[0], a[1])],
-  [num('set_callbacks'), (_x, d, a) => {
-    const evCs = a[0], evAddr = a[1], fsCs = a[2], fsAddr = a[3];
-    d.active.eventCallback = { cs: ring1(evCs), address: evAddr };
-    d.active.failsafeCallback = { cs: ring1(fsCs), address: fsAddr };
+  }
+  for (let at = table >>> 0, n = 0; ; at += 8, n++) {
+    // Bounded: a guest can map one page over its whole address space, and the walk for
+    // the terminating entry must still end (Xen would preempt it; this refuses it).
+    if (n >= MAX_TRAP_ENTRIES) return EINVAL;
+    const e = d.read(at, 8);
+    if (!e) return EFAULT;
+    const address = (e[4] | (e[5] << 8) | (e[6] << 16) | (e[7] << 24)) >>> 0;
+    if (address === 0) return 0;
+    d.active.setTrap(e[0], e[1], e[2] | (e[3] << 8), address);
+  }
+};
+const doStackSwitch: Handler = (_x, d, r) => {
+  const ss = r[EBX] >>> 0, esp = r[ECX] >>> 0;
+  d.active.kernelSs = ring1(ss);
+  d.active.kernelSp = esp >>> 0;
+  return 0;
+};
+const doSchedOp: Handler = (_x, d, r) => {
+  const cmd = r[EBX] >>> 0, arg = r[ECX] >>> 0;
+  const v = d.active;
+  if (cmd === SCHEDOP_yield) {
+    v.yielded = true;
     return 0;
-  }],
-  [num('fpu_taskswitch'), (_x, d, a) => {
-    const set = a[0];
-    d.active.fpuTaskSwitched = set !== 0;
+  }
+  if (cmd === SCHEDOP_block) {
+    // Events are enabled atomically with blocking; an event already pending ends the block at once.
+    d.events.setUpcallMasked(v.id, false);
+    if (!d.events.upcallPending(v.id)) v.blocked = true;
     return 0;
-  }],
-  [num('set_timer_op'), (_x, d, a) => {
-    const lo = a[0], hi = a[1];
-    const ns = hi * 0x100000000 + lo;
-    // 0 cancels; a time already past fires at once (on the way back to the guest).
-    d.active.timerDeadline = ns === 0 ? -1 : Math.max(d.cpu.cycles, Math.ceil(ns / NS_PER_CYCLE));
+  }
+  if (cmd === SCHEDOP_poll) {
+    const a = d.read(arg, 16);
+    if (!a) return EFAULT;
+    const req = new DataView(a.buffer);
+    const n = req.getUint32(field('sched_poll', 'nr_ports'), true);
+    if (n > 128) return EINVAL;
+    const list = d.read(req.getUint32(field('sched_poll', 'ports'), true), 4 * n);
+    if (!list) return EFAULT;
+    const ports = Array.from({ length: n }, (_, i) => new DataView(list.buffer).getUint32(4 * i, true));
+    if (ports.some((p) => p >= NR_PORTS)) return EINVAL;
+    // Already pending: no wait.
+    if (ports.some((p) => d.events.isPending(p))) return 0;
+    const t = field('sched_poll', 'timeout');
+    const ns = getU64(req, t);
+    v.poll = { ports, deadline: ns === 0 ? -1 : Math.ceil(ns / NS_PER_CYCLE) };
+    v.blocked = true;
     return 0;
-  }],
-  [num('iret'), (_x, d) => iret(d)],
-  [num('event_channel_op'), (x, d, a) => eventChannelOp(x, d, a[0], a[1])],
-  [num('multicall'), (x, d, a) => {
-    const list = a[0], count = a[1];
-    if (count > MAX_BATCH) return EINVAL;
-    for (let i = 0; i < count; i++) {
-      const at = list + i * 32;
-      const entry = d.read(at, 32);
-      if (!entry) return EFAULT;
-      const v = new DataView(entry.buffer);
-      const op = v.getUint32(0, true);
-      const args = [0, 1, 2, 3, 4].map((j) => v.getUint32(8 + 4 * j, true));
-      // A failing call does not stop the batch; a multicall inside one is refused.
-      const handler = op === MULTICALL ? null : HANDLERS.get(op);
-      const result = op === MULTICALL ? EINVAL : handler ? handler(x, d, args) : ENOSYS;
-      d.countHypercall(op);
-      if (result !== NO_RESULT && !d.write32(at + 4, result)) return EFAULT;
-      if (op === IRET || d.state.kind !== 'running') break;
-    }
+  }
+  if (cmd === SCHEDOP_shutdown) {
+    const reason = d.read32(arg);
+    if (reason === null) return EFAULT;
+    d.state = { kind: 'shutdown', reason };
     return 0;
-  }],
-  [num('memory_op'), (x, d, a) => memoryOp(x, d, a[0], a[1])],
-  [num('vcpu_op'), (x, d, a) => vcpuOp(x, d, a[0], a[1], a[2])],
-  [num('set_gdt'), (x, d, a) => {
-    const list = a[0], entries = a[1];
-    if (entries > FIRST_RESERVED_GDT_ENTRY) return EINVAL;
-    const n = Math.ceil(entries / 512);
-    const raw = n ? d.read(list, 4 * n) : new Uint8Array(0);
-    if (!raw) return EFAULT;
-    return setGdt(x, d.active, Array.from({ length: n }, (_, i) => new DataView(raw.buffer).getUint32(4 * i, true)));
-  }],
-  [num('update_descriptor'), (x, d, a) => {
-    const paLo = a[0], paHi = a[1], lo = a[2], hi = a[3];
-    if (paHi !== 0 || paLo & 7) return EINVAL;
-    const mfn = paLo >>> 12;
-    const f = x.frames;
-    if (!f.getPage(mfn, d.domain)) return EINVAL;
-    const desc = checkDescriptor(lo, hi);
-    let rc = desc ? 0 : EINVAL;
+  }
+  return ENOSYS;
+};
+const doXenVersion: Handler = (_x, d, r) => {
+  const cmd = r[EBX] >>> 0, arg = r[ECX] >>> 0;
+  if (cmd === XENVER_version) return VERSION;
+  if (cmd === XENVER_pagesize) return 4096;
+  if (cmd === XENVER_get_features) {
+    // struct xen_feature_info { submap_idx, submap }: only submap 0 has bits.
+    const idx = d.read32(arg);
+    if (idx === null) return EFAULT;
+    return d.write32(arg + 4, idx === 0 ? FEATURES : 0) ? 0 : EFAULT;
+  }
+  const text = cmd === XENVER_extraversion ? ['.0-xenolab', 16] as const : cmd === XENVER_capabilities ? ['xen-3.0-x86_32', 1024] as const : null;
+  if (!text) return ENOSYS;
+  const out = new Uint8Array(text[1]);
+  out.set(ascii(text[0]));
+  return d.write(arg, out) ? 0 : EFAULT;
+};
+const doVmAssist: Handler = (_x, d, r) => {
+  const cmd = r[EBX] >>> 0, type = r[ECX] >>> 0;
+  if (cmd !== VMASST_CMD_enable && cmd !== VMASST_CMD_disable) return EINVAL;
+  if (type >= 32) return EINVAL;
+  d.vmAssist = cmd === VMASST_CMD_enable ? d.vmAssist | (1 << type) : d.vmAssist & ~(1 << type);
+  return 0;
+};
+const doMmuUpdate: Handler = (x, d, r) => {
+  const reqs = r[EBX] >>> 0, count = r[ECX] >>> 0, pdone = r[EDX] >>> 0, foreign = r[ESI] >>> 0;
+  if (!foreignOk(d, foreign)) return EPERM;
+  if (count > MAX_BATCH) return EINVAL;
+  const batch = runBatch(d, reqs, count, UPDATE_WORDS, (w, n) => x.mm.mmuUpdate(w, d.active, n));
+  d.counters.ptUpdates += batch.done;
+  return finishBatch(d, pdone, batch);
+};
+const doMmuextOp: Handler = (x, d, r) => {
+  const ops = r[EBX] >>> 0, count = r[ECX] >>> 0, pdone = r[EDX] >>> 0, foreign = r[ESI] >>> 0;
+  if (!foreignOk(d, foreign)) return EPERM;
+  if (count > MAX_BATCH) return EINVAL;
+  return finishBatch(d, pdone, runBatch(d, ops, count, EXTOP_WORDS, (w, n) => x.mm.mmuextOp(w, d.active, n)));
+};
+const doGrantTableOp: Handler = (x, d, r) => grantTableOp(x, d, r[EBX] >>> 0, r[ECX] >>> 0, r[EDX] >>> 0);
+const doPhysdevOp: Handler = (_x, d, r) => physdevOp(d, r[EBX] >>> 0, r[ECX] >>> 0);
+const doSetCallbacks: Handler = (_x, d, r) => {
+  const evCs = r[EBX] >>> 0, evAddr = r[ECX] >>> 0, fsCs = r[EDX] >>> 0, fsAddr = r[ESI] >>> 0;
+  d.active.eventCallback = { cs: ring1(evCs), address: evAddr };
+  d.active.failsafeCallback = { cs: ring1(fsCs), address: fsAddr };
+  return 0;
+};
+const doFpuTaskswitch: Handler = (_x, d, r) => {
+  const set = r[EBX] >>> 0;
+  d.active.fpuTaskSwitched = set !== 0;
+  return 0;
+};
+const doSetTimerOp: Handler = (_x, d, r) => {
+  const lo = r[EBX] >>> 0, hi = r[ECX] >>> 0;
+  const ns = hi * 0x100000000 + lo;
+  // 0 cancels; a time already past fires at once (on the way back to the guest).
+  d.active.timerDeadline = ns === 0 ? -1 : Math.max(d.cpu.cycles, Math.ceil(ns / NS_PER_CYCLE));
+  return 0;
+};
+const doIret: Handler = (_x, d) => iret(d);
+const doEventChannelOp: Handler = (x, d, r) => eventChannelOp(x, d, r[EBX] >>> 0, r[ECX] >>> 0);
+const doMulticall: Handler = (x, d, r) => {
+  const list = r[EBX] >>> 0, count = r[ECX] >>> 0;
+  if (count > MAX_BATCH) return EINVAL;
+  for (let i = 0; i < count; i++) {
+    const at = list + i * 32;
+    const entry = d.read(at, 32);
+    if (!entry) return EFAULT;
+    const v = new DataView(entry.buffer);
+    const op = v.getUint32(0, true);
+    for (let j = 0; j < 5; j++) MULTICALL_ARGS[ARG_REGISTERS[j]] = v.getInt32(8 + 4 * j, true);
+    // A failing call does not stop the batch; a multicall inside one is refused.
+    const result = op === MULTICALL ? EINVAL : dispatch(x, d, op, MULTICALL_ARGS);
+    d.countHypercall(op);
+    if (result !== NO_RESULT && !d.write32(at + 4, result)) return EFAULT;
+    if (op === IRET || d.state.kind !== 'running') break;
+  }
+  return 0;
+};
+const doMemoryOp: Handler = (x, d, r) => memoryOp(x, d, r[EBX] >>> 0, r[ECX] >>> 0);
+const doVcpuOp: Handler = (x, d, r) => vcpuOp(x, d, r[EBX] >>> 0, r[ECX] >>> 0, r[EDX] >>> 0);
+const doSetGdt: Handler = (x, d, r) => {
+  const list = r[EBX] >>> 0, entries = r[ECX] >>> 0;
+  if (entries > FIRST_RESERVED_GDT_ENTRY) return EINVAL;
+  const n = Math.ceil(entries / 512);
+  const raw = n ? d.read(list, 4 * n) : new Uint8Array(0);
+  if (!raw) return EFAULT;
+  return setGdt(x, d.active, Array.from({ length: n }, (_, i) => new DataView(raw.buffer).getUint32(4 * i, true)));
+};
+const doUpdateDescriptor: Handler = (x, d, r) => {
+  const paLo = r[EBX] >>> 0, paHi = r[ECX] >>> 0, lo = r[EDX] >>> 0, hi = r[ESI] >>> 0;
+  if (paHi !== 0 || paLo & 7) return EINVAL;
+  const mfn = paLo >>> 12;
+  const f = x.frames;
+  if (!f.getPage(mfn, d.domain)) return EINVAL;
+  const desc = checkDescriptor(lo, hi);
+  let rc = desc ? 0 : EINVAL;
+  if (rc === 0) {
+    // Into a descriptor page in use, or into an ordinary page (under a writable type reference).
+    const inUse = f.typeRefs[mfn] > 0 && f.type[mfn] === PGT_SEG_DESC;
+    if (!inUse) rc = x.mm.getPageType(mfn, PGT_WRITABLE, d.domain);
     if (rc === 0) {
-      // Into a descriptor page in use, or into an ordinary page (under a writable type reference).
-      const inUse = f.typeRefs[mfn] > 0 && f.type[mfn] === PGT_SEG_DESC;
-      if (!inUse) rc = x.mm.getPageType(mfn, PGT_WRITABLE, d.domain);
-      if (rc === 0) {
-        x.mem.write32(paLo, desc!.lo);
-        x.mem.write32(paLo + 4, desc!.hi);
-        if (!inUse) x.mm.putPageType(mfn);
-      } else rc = EINVAL;
-    }
-    f.putPage(mfn);
-    return rc;
-  }],
-  [num('update_va_mapping'), (x, d, a) => {
-    const va = a[0], lo = a[1], hi = a[2], flags = a[3];
-    if (hi !== 0) return EINVAL;
-    const rc = x.mm.updateVaMapping(va, lo, flags, d.active);
-    if (rc === 0) d.counters.ptUpdates++;
-    return rc;
-  }],
-]);
+      x.mem.write32(paLo, desc!.lo);
+      x.mem.write32(paLo + 4, desc!.hi);
+      if (!inUse) x.mm.putPageType(mfn);
+    } else rc = EINVAL;
+  }
+  f.putPage(mfn);
+  return rc;
+};
+const doUpdateVaMapping: Handler = (x, d, r) => {
+  const va = r[EBX] >>> 0, lo = r[ECX] >>> 0, hi = r[EDX] >>> 0, flags = r[ESI] >>> 0;
+  if (hi !== 0) return EINVAL;
+  const rc = x.mm.updateVaMapping(va, lo, flags, d.active);
+  if (rc === 0) d.counters.ptUpdates++;
+  return rc;
+};
 
-const MULTICALL = num('multicall');
+const CONSOLE_IO = num('console_io');
+const SET_TRAP_TABLE = num('set_trap_table');
+const STACK_SWITCH = num('stack_switch');
+const SCHED_OP = num('sched_op');
+const XEN_VERSION = num('xen_version');
+const VM_ASSIST = num('vm_assist');
+const MMU_UPDATE = num('mmu_update');
+const MMUEXT_OP = num('mmuext_op');
+const GRANT_TABLE_OP = num('grant_table_op');
+const PHYSDEV_OP = num('physdev_op');
+const SET_CALLBACKS = num('set_callbacks');
+const FPU_TASKSWITCH = num('fpu_taskswitch');
+const SET_TIMER_OP = num('set_timer_op');
 const IRET = num('iret');
+const EVENT_CHANNEL_OP = num('event_channel_op');
+const MULTICALL = num('multicall');
+/** The argument registers of the hypercall ABI, in order, as indices into the CPU's registers. */
+const ARG_REGISTERS = HYPERCALL_ARG_REGISTERS.map((name) => registerByName(name)!.num);
+/** The arguments of one multicall entry, where a handler looks for them. */
+const MULTICALL_ARGS = new Int32Array(8);
+const MEMORY_OP = num('memory_op');
+const VCPU_OP = num('vcpu_op');
+const SET_GDT = num('set_gdt');
+const UPDATE_DESCRIPTOR = num('update_descriptor');
+const UPDATE_VA_MAPPING = num('update_va_mapping');
+
+/**
+ * Runs hypercall `n`'s handler (ENOSYS for an unknown number). A switch rather than a table
+ * of functions: each call site here has one target, which V8 calls directly or inlines;
+ * one call site with a score of targets costs a generic call on every hypercall.
+ */
+function dispatch(x: Xen, d: Domain, n: number, r: Int32Array): number {
+  switch (n) {
+    case CONSOLE_IO: return doConsoleIo(x, d, r);
+    case SET_TRAP_TABLE: return doSetTrapTable(x, d, r);
+    case STACK_SWITCH: return doStackSwitch(x, d, r);
+    case SCHED_OP: return doSchedOp(x, d, r);
+    case XEN_VERSION: return doXenVersion(x, d, r);
+    case VM_ASSIST: return doVmAssist(x, d, r);
+    case MMU_UPDATE: return doMmuUpdate(x, d, r);
+    case MMUEXT_OP: return doMmuextOp(x, d, r);
+    case GRANT_TABLE_OP: return doGrantTableOp(x, d, r);
+    case PHYSDEV_OP: return doPhysdevOp(x, d, r);
+    case SET_CALLBACKS: return doSetCallbacks(x, d, r);
+    case FPU_TASKSWITCH: return doFpuTaskswitch(x, d, r);
+    case SET_TIMER_OP: return doSetTimerOp(x, d, r);
+    case IRET: return doIret(x, d, r);
+    case EVENT_CHANNEL_OP: return doEventChannelOp(x, d, r);
+    case MULTICALL: return doMulticall(x, d, r);
+    case MEMORY_OP: return doMemoryOp(x, d, r);
+    case VCPU_OP: return doVcpuOp(x, d, r);
+    case SET_GDT: return doSetGdt(x, d, r);
+    case UPDATE_DESCRIPTOR: return doUpdateDescriptor(x, d, r);
+    case UPDATE_VA_MAPPING: return doUpdateVaMapping(x, d, r);
+  }
+  return ENOSYS;
+}
+
 /** Returned by a hypercall that sets EAX itself (iret restores the guest's); no int32 result equals it. */
 const NO_RESULT = -0x100000000;
 
@@ -324,27 +378,13 @@ function iret(d: Domain): number {
 }
 
 /** Runs the hypercall the vCPU stopped for and puts its result in EAX. */
-/** Handlers by number, for a lookup without hashing. */
-const BY_NUMBER: (Handler | undefined)[] = (() => {
-  const table: (Handler | undefined)[] = [];
-  for (const [n, h] of HANDLERS) table[n] = h;
-  return table;
-})();
-/** The arguments of the hypercall being handled (handlers do not keep them). */
-const ARGS = [0, 0, 0, 0, 0];
-
 export function hypercall(xen: Xen, d: Domain, trace: ((d: Domain, n: number, args: number[], result: number) => void) | null = null): void {
   const r = d.cpu.regs;
   const n = r[EAX] >>> 0;
   d.countHypercall(n);
-  const args = ARGS;
-  args[0] = r[EBX] >>> 0;
-  args[1] = r[ECX] >>> 0;
-  args[2] = r[EDX] >>> 0;
-  args[3] = r[ESI] >>> 0;
-  args[4] = r[EDI] >>> 0;
-  const handler = n < BY_NUMBER.length ? BY_NUMBER[n] : undefined;
-  const result = handler ? handler(xen, d, args) : ENOSYS;
+  // The handler reads its arguments from the registers (a copy would cost the null hypercall); the tracer gets them as they were.
+  const args = trace === null ? null : ARG_REGISTERS.map((i) => r[i] >>> 0);
+  const result = dispatch(xen, d, n, r);
   if (result !== NO_RESULT) r[EAX] = result;
-  trace?.(d, n, args, result === NO_RESULT ? r[EAX] : result);
+  if (args !== null) trace!(d, n, args, result === NO_RESULT ? r[EAX] : result);
 }

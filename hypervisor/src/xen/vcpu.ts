@@ -41,15 +41,19 @@ export class Vcpu implements VcpuContext {
   kernelSp = 0;
   eventCallback: Callback | null = null;
   failsafeCallback: Callback | null = null;
-  /** Cycle count at which the one-shot timer of set_timer_op fires, or -1. */
-  timerDeadline = -1;
-  /** VCPUOP_set_periodic_timer: the period (0: none; Xen's default of 10 ms is not applied) and the next tick, or -1. */
+  /**
+   * Counts changes to what the machine's run loop decides by: whether it is up, blocked or
+   * yielding, its timers, its domain's state, a wake-up that preempts it or shortens its
+   * slice. A hypercall that changed none of them returns straight to the guest.
+   */
+  changes = 0;
+  private _timerDeadline = -1;
+  private _periodicNext = -1;
+  private _blocked = false;
+  private _yielded = false;
+  private _up = false;
+  /** VCPUOP_set_periodic_timer: the period (0: none; Xen's default of 10 ms is not applied). */
   periodicPeriod = 0;
-  periodicNext = -1;
-  /** Blocked in SCHEDOP_block until an event is pending (or in SCHEDOP_poll: see poll). */
-  blocked = false;
-  /** Gave up the CPU with SCHEDOP_yield (until the scheduler next decides). */
-  yielded = false;
   /** While blocked in SCHEDOP_poll: the ports it waits for, and its timeout in cycles (-1: none). */
   poll: { ports: number[]; deadline: number } | null = null;
   /** The virtual CR0.TS of fpu_taskswitch. */
@@ -62,8 +66,6 @@ export class Vcpu implements VcpuContext {
   ioBitmap: { address: number; ports: number } | null = null;
   /** Given a context (the boot vCPU by the builder, the others by VCPUOP_initialise). */
   initialised = false;
-  /** Up (VCPUOP_up; the boot vCPU from the start): only an up vCPU is scheduled. */
-  up = false;
   /** The port each VIRQ is bound to on this vCPU (-1: none). */
   readonly virqPort = new Int32Array(NR_VIRQS).fill(-1);
   /** Cycles it has run. */
@@ -74,6 +76,22 @@ export class Vcpu implements VcpuContext {
   readonly runstateTime = [0, 0, 0, 0];
 
   constructor(readonly d: Domain, readonly id: number, readonly cpu: Cpu) {}
+
+  /** Cycle count at which the one-shot timer of set_timer_op fires, or -1. */
+  get timerDeadline(): number { return this._timerDeadline; }
+  set timerDeadline(at: number) { this._timerDeadline = at; this.changes++; }
+  /** The next tick of the periodic timer (VCPUOP_set_periodic_timer), or -1. */
+  get periodicNext(): number { return this._periodicNext; }
+  set periodicNext(at: number) { this._periodicNext = at; this.changes++; }
+  /** Blocked in SCHEDOP_block until an event is pending (or in SCHEDOP_poll: see poll). */
+  get blocked(): boolean { return this._blocked; }
+  set blocked(on: boolean) { this._blocked = on; this.changes++; }
+  /** Gave up the CPU with SCHEDOP_yield (until the scheduler next decides). */
+  get yielded(): boolean { return this._yielded; }
+  set yielded(on: boolean) { this._yielded = on; this.changes++; }
+  /** Up (VCPUOP_up; the boot vCPU from the start): only an up vCPU is scheduled. */
+  get up(): boolean { return this._up; }
+  set up(on: boolean) { this._up = on; this.changes++; }
 
   /** Its domain's id (what the memory manager checks ownership against). */
   get domain(): number {

@@ -109,8 +109,6 @@ export class Xen {
   private preempt = false;
   /** The running vCPU's slice, while it runs. */
   private slice: Slice | null = null;
-  /** Set when a wake-up shortened the running slice (the CPU goes back to the slice loop). */
-  private sliceChanged = false;
 
   constructor(machineFrames = 8192) {
     this.mem = new PhysicalMemory(machineFrames);
@@ -333,7 +331,6 @@ export class Xen {
         suspend = true;
         break;
       }
-      this.sliceChanged = false;
       const stop = cpu.run(Math.min(limit, end) - cpu.cycles);
       if (stop.kind === 'breakpoint' || stop.kind === 'target' || stop.kind === 'requested') {
         stopped = stop.kind === 'breakpoint' ? { kind: 'breakpoint', address: stop.address, domain: d, vcpu: v } : { kind: stop.kind, domain: d, vcpu: v };
@@ -420,10 +417,12 @@ export class Xen {
     const ran = slice.ran + now - this.now;
     this.policy.wake(v, now, { who: cur, ran });
     const at = this.policy.preemptAt(v, cur, ran, now);
-    if (at <= now) this.preempt = true;
-    else if (at < slice.end) {
+    if (at <= now) {
+      this.preempt = true;
+      cur.changes++;
+    } else if (at < slice.end) {
       slice.end = at;
-      this.sliceChanged = true;
+      cur.changes++;
     }
   }
 
@@ -458,17 +457,16 @@ export class Xen {
 
   /**
    * Hypercalls are handled where the vCPU makes them, without leaving the CPU's run loop;
-   * it goes back to runSlice only when what that loop decides has changed: the domain
-   * stopped, the vCPU blocked, yielded or went down, has an upcall to take, set another
-   * timer, or a vCPU it woke takes the CPU.
+   * it goes back to runSlice only when what that loop decides has changed (Vcpu.changes:
+   * the domain stopped, the vCPU blocked, yielded or went down, set a timer, or a vCPU it
+   * woke takes the CPU or shortens its slice) or it has an upcall to take.
    */
   private handleHypercallsInline(v: Vcpu): void {
     const d = v.d;
     v.cpu.hypercallHandler = () => {
-      const oneShot = v.timerDeadline, periodic = v.periodicNext;
+      const changes = v.changes;
       this.service(v);
-      return d.state.kind === 'running' && v.up && !v.blocked && !v.yielded && !this.preempt && !this.sliceChanged &&
-        v.timerDeadline === oneShot && v.periodicNext === periodic && !d.events.deliverable(v.id);
+      return v.changes === changes && !d.events.deliverable(v.id);
     };
   }
 
