@@ -6,17 +6,17 @@
 // appearance, nobits sections last.
 
 import { addressShape } from './address.js';
-import { encodeInstruction, type EncodeRequest, type ResolvedOperand } from './encoder.js';
+import { encodeInstruction, type EncodeRequest, type EncodeSuccess, type ResolvedOperand } from './encoder.js';
 import { evaluate, evaluatePartial, EvalError, low32, makeValue, unknownSymbol, type EvalEnv, type Value } from './expr.js';
 import { locate, preprocess, type ExpandedLine, type Frame } from './preprocessor.js';
 import type { Diagnostic, Severity } from './diagnostics.js';
 import type { Image, ImageNote, ImageSection, ImageSymbol, LineRow } from './image.js';
 import { decodeNotes } from './elf/notes.js';
 import { ByteWriter, isDecodeError } from './elf/bytes.js';
-import { lineColumn, type SourceFile, type SourceProvider } from './source.js';
-import { operandExprs, someLeaf, spanOf, type DataItem, type Expr, type InstructionMemo, type LineNode, type OperandNode, type Span, type Statement } from './syntax.js';
+import { lineIndex, type SourceFile, type SourceProvider } from './source.js';
+import { spanOf, type DataItem, type Expr, type InstructionMemo, type LineNode, type OperandNode, type Span, type Statement } from './syntax.js';
 import type { Token } from './lexer.js';
-import type { Register } from '../../isa/src/index.js';
+import { FORMS, type Register } from '../../isa/src/index.js';
 
 export interface AssembleOptions {
   /** Path of the root file (used in messages and the line table). */
@@ -93,13 +93,40 @@ interface SymbolState {
   /** For labels: the address is section start + offset, recomputed on every lookup so a
    *  label defined later in the file never carries a stale section address. */
   offset: number;
-  value: Value;
+  /** The value of a symbol that is not a label (a label's is its section's start + offset: see labelValue). */
+  value: Value | null;
   pass: number;
   span: Span;
   section: string | null;
   isLabel: boolean;
   /** An `equ` of numbers and other constants only: the same value in every pass. */
   constant: boolean;
+}
+
+/** Instruction sizes of one pass by statement key (keys are given out in order). */
+class Sizes {
+  private data: Int32Array;
+  /** One past the last key set. */
+  count = 0;
+
+  constructor(capacity: number) {
+    this.data = new Int32Array(Math.max(16, capacity));
+  }
+
+  /** The size recorded for `key`, or -1. */
+  get(key: number): number {
+    return key < this.count ? this.data[key] : -1;
+  }
+
+  set(key: number, size: number): void {
+    if (key >= this.data.length) {
+      const grown = new Int32Array(Math.max(key + 1, this.data.length * 2));
+      grown.set(this.data);
+      this.data = grown;
+    }
+    this.data[key] = size;
+    if (key >= this.count) this.count = key + 1;
+  }
 }
 
 const MAX_PASSES = 40;
@@ -129,11 +156,11 @@ class Pass implements EvalEnv {
   istruc: { name: string; base: number } | null = null;
   /** The last non-local label: the scope of `.local` names. Set it with setScope(). */
   lastGlobal = '';
-  /** Local names qualified under lastGlobal, so each is built and hashed once per scope. */
-  private readonly locals = new Map<string, string>();
+  /** Local names qualified under lastGlobal (from `scopes`, made when first needed). */
+  private locals: Map<string, string> | null = null;
 
   setScope(name: string): void {
-    if (name !== this.lastGlobal) this.locals.clear();
+    if (name !== this.lastGlobal) this.locals = null;
     this.lastGlobal = name;
   }
   org: number | null = null;
@@ -144,7 +171,7 @@ class Pass implements EvalEnv {
   listed = 0;
   readonly globals = new Map<string, Span>();
   /** Instruction sizes of this pass by statement key, to detect convergence. */
-  readonly sizes: number[] = [];
+  readonly sizes: Sizes;
   sizeIndex = 0;
   changed = false;
   stack: readonly Frame[] = [];
@@ -157,8 +184,13 @@ class Pass implements EvalEnv {
     readonly number: number,
     readonly final: boolean,
     readonly symbols: Map<string, SymbolState>,
+    /**
+     * Qualified local names by scope, kept by the assembly: every pass then looks symbols
+     * up with the same string objects, built and hashed once.
+     */
+    private readonly scopes: Map<string, Map<string, string>>,
     readonly layout: Map<string, number>,
-    readonly previousSizes: readonly number[],
+    readonly previousSizes: Sizes,
     readonly growOnly: boolean,
     readonly files: SourceFile[],
     readonly provider: SourceProvider,
@@ -169,6 +201,7 @@ class Pass implements EvalEnv {
     readonly assembly: number,
   ) {
     this.lineStarts = { offsets: new Float64Array(lineCount), sections: new Int32Array(lineCount) };
+    this.sizes = new Sizes(previousSizes.count);
     this.listing = new Float64Array(final ? lineCount * ROW_FIELDS : 0);
     this.switchSection('.text', null);
   }
@@ -177,19 +210,29 @@ class Pass implements EvalEnv {
   symbol(name: string): Value | undefined {
     const s = this.symbols.get(name.charCodeAt(0) === 46 ? this.qualify(name) : name);
     if (!s) return undefined;
-    if (!s.isLabel || s.section === null) return s.value;
+    if (!s.isLabel || s.section === null) return s.value!;
     if (s.pass !== this.number && s.section === this.section.name && !this.absolute) {
       // A label further down, known from the previous pass: assume everything between
       // here and there keeps its size, so it moved by as much as this line did.
-      const base = this.section.vaddr;
-      return makeValue(BigInt(base + s.offset + this.shift()), s.section);
+      const shift = this.shift();
+      if (shift !== 0) return makeValue(BigInt(this.section.vaddr + s.offset + shift), s.section);
     }
+    return this.labelValue(s);
+  }
+
+  /** A label's address in this pass: its section's start + its offset (made once per pass). */
+  labelValue(s: SymbolState): Value {
     if (s.cachePass !== this.number) {
-      const base = this.sections.get(s.section)?.vaddr ?? this.layout.get(s.section) ?? 0;
+      const base = this.sections.get(s.section!)?.vaddr ?? this.layout.get(s.section!) ?? 0;
       s.cache = makeValue(BigInt(base + s.offset), s.section);
       s.cachePass = this.number;
     }
-    return s.cache;
+    return s.cache!;
+  }
+
+  /** A symbol's value: a label's address, or the value it was defined with. */
+  valueOf(s: SymbolState): Value {
+    return s.isLabel && s.section !== null ? this.labelValue(s) : s.value!;
   }
   /** How far the current line's start moved since the previous pass (0 when unknown). */
   shift(): number {
@@ -217,12 +260,19 @@ class Pass implements EvalEnv {
 
   qualify(name: string): string {
     if (name.charCodeAt(0) !== 46 || name.charCodeAt(1) === 46) return name;
-    let q = this.locals.get(name);
+    const locals = (this.locals ??= this.scopeLocals(this.lastGlobal));
+    let q = locals.get(name);
     if (q === undefined) {
       q = this.lastGlobal + name;
-      this.locals.set(name, q);
+      locals.set(name, q);
     }
     return q;
+  }
+
+  private scopeLocals(scope: string): Map<string, string> {
+    let locals = this.scopes.get(scope);
+    if (locals === undefined) this.scopes.set(scope, (locals = new Map()));
+    return locals;
   }
 
   /** Errors met in this pass, reported or not (only the final pass reports). */
@@ -325,16 +375,17 @@ export function assemble(opts: AssembleOptions): AssembleResult {
   const provider = opts.provider ?? NO_PROVIDER;
   const pre = preprocess(opts.path, opts.text, provider, opts.predefined, opts.maxLines);
   const symbols = new Map<string, SymbolState>();
+  const scopes = new Map<string, Map<string, string>>();
   const assembly = ++assemblies;
   let layout = new Map<string, number>();
-  let previousSizes: number[] = [];
+  let previousSizes = new Sizes(0);
   let previousLines: LineStarts | null = null;
   let final!: Pass;
   let stable = false;
   // Pass 1 only lays out (forward references unknown). Every later pass also emits bytes
   // and diagnostics; the first one that changes nothing is the result.
   for (let n = 1; n <= MAX_PASSES && !stable; n++) {
-    final = new Pass(n, n > 1, symbols, layout, previousSizes, n > GROW_ONLY_AFTER, pre.files, provider, pre.lines.length, previousLines, assembly);
+    final = new Pass(n, n > 1, symbols, scopes, layout, previousSizes, n > GROW_ONLY_AFTER, pre.files, provider, pre.lines.length, previousLines, assembly);
     runPass(final, pre.lines);
     const newLayout = computeLayout(final);
     stable = n > 1 && !final.changed && sameLayout(layout, newLayout);
@@ -471,29 +522,32 @@ function defineLabel(pass: Pass, node: LineNode, value?: Value, constant = false
   if (!label.colon && !node.statement) {
     pass.report('warning', 'orphan-label', `label '${name}' alone on a line without a colon`, label);
   }
-  const v = value ?? pass.here();
   const prev = pass.symbols.get(name);
   if (prev && prev.pass === pass.number) {
     pass.report('error', 'duplicate-label', `symbol '${name}' is already defined`, label);
     return;
   }
+  // A label is its section and offset (its address is made when asked for); in struc and
+  // absolute blocks a name is a number.
   const isLabel = value === undefined && !pass.absolute;
+  const v = isLabel ? null : value ?? pass.here();
   const offset = isLabel ? pass.section.offset : 0;
+  const section = isLabel ? pass.section.name : v!.sect;
   if (!prev) {
     pass.changed = true;
-    pass.symbols.set(name, { value: v, offset, pass: pass.number, span: spanOf(label), section: v.sect, isLabel, constant });
+    pass.symbols.set(name, { value: v, offset, pass: pass.number, span: spanOf(label), section, isLabel, constant });
     return;
   }
   // A label is its section and offset: the section's address is checked with the layout,
   // so a label whose section moved (pass 1 cannot place sections) does not force a pass.
   const same = isLabel
-    ? prev.isLabel && prev.section === v.sect && prev.offset === offset
-    : !prev.isLabel && prev.value.n === v.n && prev.value.sect === v.sect;
+    ? prev.isLabel && prev.section === section && prev.offset === offset
+    : !prev.isLabel && prev.value!.n === v!.n && prev.value!.sect === v!.sect;
   if (!same) pass.changed = true;
   prev.value = v;
   prev.offset = offset;
   prev.pass = pass.number;
-  prev.section = v.sect;
+  prev.section = section;
   prev.isLabel = isLabel;
   prev.constant = constant;
   prev.cachePass = undefined;
@@ -551,23 +605,20 @@ function statement(pass: Pass, st: Statement, node: LineNode): void {
       const v = tryEval(pass, st.value);
       // Unknown yet: left undefined; later references get a located error in the final pass.
       if (v === undefined) return;
-      return defineLabel(pass, node, v, !someLeaf(st.value, (leaf) => !isConstant(pass, leaf)));
+      return defineLabel(pass, node, v, exprFixedness(pass, st.value) !== NOT_FIXED);
     }
     case 'directive':
       return directive(pass, st, node);
   }
 }
 
-const isHere = (leaf: Expr) => leaf.kind === 'here' || leaf.kind === 'sectstart';
-
 /**
- * A leaf whose value is the same in every pass: a number, or an `equ` constant already
- * defined. Looked up unqualified on purpose: a local name can mean another symbol under
- * another label, and one tree may serve several places (macro lines are shared between
+ * Whether a symbol's value is the same in every pass: an `equ` constant already defined.
+ * Looked up unqualified on purpose: a local name can mean another symbol under another
+ * label, and one tree may serve several places (macro lines are shared between
  * expansions), so local names never count as constant.
  */
-function isConstant(pass: Pass, leaf: Expr): boolean {
-  if (leaf.kind !== 'sym') return !isHere(leaf);
+function isConstant(pass: Pass, leaf: Expr & { kind: 'sym' }): boolean {
   return pass.symbols.get(leaf.name)?.constant === true;
 }
 
@@ -669,17 +720,28 @@ function refreshOperand(pass: Pass, op: OperandNode, r: ResolvedOperand): void {
 function fixedness(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>): number {
   let how = FIXED;
   for (const o of st.operands) {
-    if (o.kind === 'reg') continue;
-    for (const e of operandExprs(o)) {
-      if (!someLeaf(e, isSymbolic)) continue;
-      if (someLeaf(e, (leaf) => !isConstant(pass, leaf))) return NOT_FIXED;
-      how = FIXED_NOW;
+    switch (o.kind) {
+      case 'mem': how = Math.max(how, exprFixedness(pass, o.addr)); break;
+      case 'imm': how = Math.max(how, exprFixedness(pass, o.expr)); break;
+      case 'farptr': how = Math.max(how, exprFixedness(pass, o.seg), exprFixedness(pass, o.offset)); break;
     }
   }
   return how;
 }
 const FIXED = 0, FIXED_NOW = 1, NOT_FIXED = 2;
-const isSymbolic = (leaf: Expr) => leaf.kind === 'sym' || isHere(leaf);
+
+/** FIXED without symbols or `$`, FIXED_NOW when its symbols are all constants (isConstant), else NOT_FIXED. */
+function exprFixedness(pass: Pass, e: Expr | null): number {
+  if (!e) return FIXED;
+  switch (e.kind) {
+    case 'unary': return exprFixedness(pass, e.arg);
+    case 'binary': return Math.max(exprFixedness(pass, e.left), exprFixedness(pass, e.right));
+    case 'cond': return Math.max(exprFixedness(pass, e.test), exprFixedness(pass, e.then), exprFixedness(pass, e.else));
+    case 'sym': return isConstant(pass, e) ? FIXED_NOW : NOT_FIXED;
+    case 'here': case 'sectstart': return NOT_FIXED;
+    default: return FIXED;
+  }
+}
 
 function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>): void {
   const key = pass.sizeIndex++;
@@ -693,19 +755,19 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
     if (pass.final) emitInstruction(pass, st, pass.location(), memo.pool!, memo.at!, fixed, memo.warnings ?? NO_WARNINGS, length, memo);
     return;
   }
-  // The resolved operands live on the memo; each pass only refreshes their values.
+  // The resolved operands of an instruction encoded again in later passes live on the
+  // memo; each pass only refreshes their values.
   let operands = memo.operands;
   if (!operands) {
-    const list = new Array<ResolvedOperand>(st.operands.length);
-    for (let i = 0; i < list.length; i++) {
+    operands = new Array<ResolvedOperand>(st.operands.length);
+    for (let i = 0; i < operands.length; i++) {
       const r = resolveOperand(pass, st.operands[i]);
       if (!r) {
-        pass.sizes[key] = 0;
+        pass.sizes.set(key, 0);
         return;
       }
-      list[i] = r;
+      operands[i] = r;
     }
-    operands = memo.operands = list;
   } else {
     for (let i = 0; i < operands.length; i++) refreshOperand(pass, st.operands[i], operands[i]);
   }
@@ -726,13 +788,14 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
   if (!res.ok) {
     const span = res.operand !== undefined ? st.operands[res.operand] : res.code === 'unknown-instruction' ? st.mnemonic : st;
     pass.report('error', res.code, res.message, span);
-    pass.sizes[key] = 0;
+    pass.sizes.set(key, 0);
     return;
   }
   pass.lastRelative = res.relative;
   if (fixed === undefined) {
     memo.fixed = !pass.lastRelative && constant ? res.length : -1;
     if (how === FIXED_NOW) memo.assembly = pass.assembly;
+    if (memo.fixed < 0) memo.operands = operands;
   }
   if (memo.fixed === res.length && req.final) {
     // Same bytes in every later pass: keep them.
@@ -746,7 +809,7 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
 
 /** A memo as one object of fixed shape (fields added later would each cost a transition). */
 function newMemo(): InstructionMemo {
-  return { forms: undefined, fixed: undefined, assembly: undefined, pool: undefined, at: undefined, warnings: undefined, operands: undefined, line: undefined, column: undefined };
+  return { plan: undefined, fixed: undefined, assembly: undefined, pool: undefined, at: undefined, warnings: undefined, operands: undefined, line: undefined, column: undefined };
 }
 
 /** Drops kept bytes that relied on another assembly's `equ` constants (a cached tree met again). */
@@ -788,9 +851,10 @@ function emitInstruction(
 
 const NO_PREFIXES: readonly string[] = [];
 const NO_WARNINGS: readonly string[] = [];
-/** One request object serves every encoding (the encoder keeps no reference to it). */
+/** One request and one result object serve every encoding (the encoder keeps no reference to them). */
 const scratch: number[] = [];
-const REQUEST: EncodeRequest = { mnemonic: '', prefixes: NO_PREFIXES, operands: [], address: 0, section: '', final: false, out: scratch };
+const RESULT: EncodeSuccess = { ok: true, length: 0, bytes: scratch, at: 0, form: FORMS[0], relative: false, warnings: NO_WARNINGS };
+const REQUEST: EncodeRequest = { mnemonic: '', prefixes: NO_PREFIXES, operands: [], address: 0, section: '', final: false, out: scratch, result: RESULT };
 
 /**
  * Records an instruction's size for convergence and, outside the final pass, moves the
@@ -798,25 +862,32 @@ const REQUEST: EncodeRequest = { mnemonic: '', prefixes: NO_PREFIXES, operands: 
  * the passes always settle. Returns the size used.
  */
 function place(pass: Pass, key: number, length: number): number {
-  const prev = pass.previousSizes[key];
-  const size = pass.growOnly && prev !== undefined && length < prev ? prev : length;
+  const prev = pass.previousSizes.get(key);
+  const size = pass.growOnly && prev >= 0 && length < prev ? prev : length;
   if (prev !== size) pass.changed = true;
-  pass.sizes[key] = size;
+  pass.sizes.set(key, size);
   if (!pass.final) pass.advance(size);
   return size;
 }
 
-function addLineRow(pass: Pass, address: number, span: Span, memo?: { line?: number; column?: number }): void {
+function addLineRow(pass: Pass, address: number, span: Span, memo?: InstructionMemo): void {
   const file = pass.files[span.file];
   if (!file) return;
-  if (!memo || memo.line === undefined) {
-    const at = lineColumn(file, span.start);
-    memo ??= {};
-    memo.line = at.line;
-    memo.column = at.column;
+  let line: number;
+  let column: number;
+  if (memo && memo.line !== undefined) {
+    line = memo.line;
+    column = memo.column!;
+  } else {
+    const starts = file.lineStarts;
+    const index = lineIndex(starts, span.start);
+    line = index + 1;
+    column = span.start - starts[index] + 1;
+    if (memo) {
+      memo.line = line;
+      memo.column = column;
+    }
   }
-  const line = memo.line!;
-  const column = memo.column!;
   const rows = pass.lines;
   const last = rows[rows.length - 1];
   // One row per run of the same line (times, data): the range simply continues.
@@ -970,7 +1041,7 @@ function directive(pass: Pass, st: Extract<Statement, { kind: 'directive' }>, no
       if (!ist) return pass.report('error', 'directive', 'iend without istruc', st);
       const size = pass.symbols.get(`${ist.name}_size`);
       if (!size) return pass.report('error', 'undefined-symbol', `structure '${ist.name}' is not defined`, st);
-      const pad = ist.base + Number(size.value.n) - pass.location();
+      const pad = ist.base + Number(pass.valueOf(size).n) - pass.location();
       if (pad < 0) return pass.report('error', 'directive', `istruc data is larger than ${ist.name}_size`, st);
       if (!pass.room(pad, st)) return;
       pass.emit(new Array(pad).fill(0), st);
@@ -1002,7 +1073,7 @@ function mergeAttributeTokens(tokens: Token[]): Token[] {
 function defineSymbol(pass: Pass, name: string, v: Value, span: Span): void {
   const prev = pass.symbols.get(name);
   if (prev && prev.pass === pass.number) return pass.report('error', 'duplicate-label', `symbol '${name}' is already defined`, span);
-  if (!prev || prev.value.n !== v.n) pass.changed = true;
+  if (!prev || pass.valueOf(prev).n !== v.n) pass.changed = true;
   pass.symbols.set(name, { value: v, offset: 0, pass: pass.number, span, section: null, isLabel: false, constant: false });
 }
 
@@ -1035,7 +1106,7 @@ function buildImage(pass: Pass, layout: Map<string, number>, contents: Map<Secti
     const global = pass.globals.has(name);
     const sec = s.section ? pass.sections.get(s.section) : undefined;
     symbols.push({
-      name, value: Number(BigInt.asUintN(32, s.value.n)), size: 0, section: s.section, global,
+      name, value: Number(BigInt.asUintN(32, pass.valueOf(s).n)), size: 0, section: s.section, global,
       kind: sec ? (sec.exec ? 'func' : 'object') : 'notype',
     });
   }
@@ -1044,7 +1115,7 @@ function buildImage(pass: Pass, layout: Map<string, number>, contents: Map<Secti
   }
   const start = pass.symbols.get('_start');
   const text = sections.find((s) => s.exec) ?? sections[0];
-  const entry = start ? Number(BigInt.asUintN(32, start.value.n)) : text ? text.vaddr : 0;
+  const entry = start ? Number(BigInt.asUintN(32, pass.valueOf(start).n)) : text ? text.vaddr : 0;
   const lines = pass.lines;
   // Rows come in address order within a section; sort only when sections interleave.
   let sorted = true;

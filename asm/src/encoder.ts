@@ -43,23 +43,37 @@ export interface EncodeRequest {
    * The source statement's memo: operand shapes (registers, sizes, keywords) never
    * change between passes, so the forms they allow are kept there.
    */
-  memo?: { forms?: readonly InstructionForm[] };
+  memo?: { plan?: ShapePlan };
+  /**
+   * Filled and returned on success instead of a new object: the assembler passes one for
+   * every instruction (it reads the result at once). Default: a new object.
+   */
+  result?: EncodeSuccess;
 }
 
-export type EncodeResult =
-  | {
-      ok: true;
-      length: number;
-      /** The encoding is `length` entries of this from `at` (empty outside the final pass). */
-      bytes: number[];
-      at: number;
-      form: InstructionForm;
-      /** The encoding has a relative branch field (its bytes depend on its address). */
-      relative: boolean;
-      /** Usually the shared empty list. */
-      warnings: readonly string[];
-    }
-  | { ok: false; message: string; code: string; operand?: number };
+/** The forms one mnemonic allows for one combination of operand shapes, and facts about them. */
+export interface ShapePlan {
+  forms: readonly InstructionForm[];
+  /** Some form's match depends on values (short immediates, short branches). */
+  valueDependent: boolean;
+  /** An unsized memory operand fits forms of several widths. */
+  ambiguous: boolean;
+}
+
+export interface EncodeSuccess {
+  ok: true;
+  length: number;
+  /** The encoding is `length` entries of this from `at` (empty outside the final pass). */
+  bytes: number[];
+  at: number;
+  form: InstructionForm;
+  /** The encoding has a relative branch field (its bytes depend on its address). */
+  relative: boolean;
+  /** Usually the shared empty list. */
+  warnings: readonly string[];
+}
+
+export type EncodeResult = EncodeSuccess | { ok: false; message: string; code: string; operand?: number };
 
 function fitsSigned(v: number, bits: number): boolean {
   const lim = 2 ** (bits - 1);
@@ -127,12 +141,8 @@ function shapeMatch(kind: OperandKind, op: ResolvedOperand, form: InstructionFor
   }
 }
 
-/** Forms by mnemonic, then by the operands' shapes packed in a number (shapeKey). */
-const BY_SHAPE = new Map<string, Map<number, readonly InstructionForm[]>>();
-/** Per form list of BY_SHAPE: some form's match depends on values. */
-const VALUE_DEPENDENT = new WeakMap<readonly InstructionForm[], boolean>();
-/** Per form list of BY_SHAPE: an unsized memory operand fits forms of several widths. */
-const AMBIGUOUS = new WeakMap<readonly InstructionForm[], boolean>();
+/** Plans by mnemonic, then by the operands' shapes packed in a number (shapeKey). */
+const BY_SHAPE = new Map<string, Map<number, ShapePlan>>();
 
 const REGISTER_CODE = new Map(REGISTERS.map((r, i) => [r, i]));
 const WIDTH_CODE: Readonly<Record<number, number>> = { 0: 0, 8: 1, 16: 2, 32: 3, 48: 4, 64: 5, 80: 6, 128: 7 };
@@ -207,13 +217,14 @@ const FACTS: FormFacts[] = FORMS.map((f) => ({
 
 const NO_WARNINGS: readonly string[] = [];
 const NO_BYTES: number[] = [];
+/** Warnings of the encoding being written (copied out when there are any). */
+const WARNINGS: string[] = [];
 
 /** How many prefix bytes prefixBytes() gives, without building them. */
 function prefixCount(form: InstructionForm, req: EncodeRequest): number {
   if (req.prefixes.length === 0) {
     let n = form.opsize === 16 ? 1 : 0;
-    let mem: Extract<ResolvedOperand, { kind: 'mem' }> | undefined;
-    for (const o of req.operands) if (o.kind === 'mem') mem = o;
+    const mem = memoryOperand(req);
     if (mem?.seg) n++;
     if (form.adsize === 16 || mem?.shape.adsize === 16) n++;
     return n;
@@ -223,7 +234,7 @@ function prefixCount(form: InstructionForm, req: EncodeRequest): number {
 
 /** Prefix bytes of an encoding, in NASM's order: lock/rep, segment, 0x66, 0x67. */
 function prefixBytes(form: InstructionForm, req: EncodeRequest, out: number[] = []): number[] {
-  const mem = req.operands.find((o): o is Extract<ResolvedOperand, { kind: 'mem' }> => o.kind === 'mem');
+  const mem = memoryOperand(req);
   let seg = mem?.seg ? SEGMENT_PREFIX[mem.seg.name] : undefined;
   let rep: number | undefined;
   let opsize16 = form.opsize === 16;
@@ -241,13 +252,20 @@ function prefixBytes(form: InstructionForm, req: EncodeRequest, out: number[] = 
   return out;
 }
 
-/**
- * How the request's memory operand is encoded (null without one). An instruction has at
- * most one memory operand, so every form shares this.
- */
+/** The request's memory operand (an instruction has at most one). */
+function memoryOperand(req: EncodeRequest): Extract<ResolvedOperand, { kind: 'mem' }> | undefined {
+  const ops = req.operands;
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i];
+    if (op.kind === 'mem') return op;
+  }
+  return undefined;
+}
+
+/** How the request's memory operand is encoded (null without one); every form shares this. */
 function memoryMode(req: EncodeRequest): AddressMode | null {
-  for (const op of req.operands) if (op.kind === 'mem') return addressMode(op.shape, op.disp, op.dispSize);
-  return null;
+  const op = memoryOperand(req);
+  return op ? addressMode(op.shape, op.disp, op.dispSize) : null;
 }
 
 function tailSize(t: InstructionForm['tail'][number]): number {
@@ -343,53 +361,26 @@ function candidates(mnemonic: string, count: number): readonly InstructionForm[]
  * is then empty), which is all the layout passes need.
  */
 export function encodeInstruction(req: EncodeRequest): EncodeResult {
-  let shaped = req.memo?.forms;
-  if (!shaped) {
-    const forms = formsOf(req.mnemonic);
-    if (forms.length === 0) return { ok: false, message: `unknown instruction '${req.mnemonic}'`, code: 'unknown-instruction' };
-    // Statements with the same mnemonic and operand shapes allow the same forms.
-    let byShape = BY_SHAPE.get(req.mnemonic);
-    if (!byShape) BY_SHAPE.set(req.mnemonic, (byShape = new Map()));
-    const key = shapeKey(req);
-    shaped = byShape.get(key);
-    if (!shaped) {
-      const list: InstructionForm[] = [];
-      for (const f of candidates(req.mnemonic, req.operands.length) ?? []) {
-        let ok = true;
-        for (let i = 0; i < f.operands.length && ok; i++) ok = shapeMatch(f.operands[i], req.operands[i], f);
-        if (ok) list.push(f);
-      }
-      shaped = list;
-      byShape.set(key, list);
-      VALUE_DEPENDENT.set(list, list.some((f) => FACTS[f.index].valueDependent));
-      AMBIGUOUS.set(list, ambiguousSize(list, req.operands) !== null);
-    }
-    if (req.memo) req.memo.forms = shaped;
+  let plan = req.memo?.plan;
+  if (!plan) {
+    plan = shapePlan(req);
+    if (!plan) return { ok: false, message: `unknown instruction '${req.mnemonic}'`, code: 'unknown-instruction' };
+    if (req.memo) req.memo.plan = plan;
   }
-  let matched = shaped;
-  if (VALUE_DEPENDENT.get(shaped) !== false) {
-    const list: InstructionForm[] = [];
-    matched = list;
-    for (const f of shaped) {
-      let ok = true;
-      if (FACTS[f.index].valueDependent) {
-        for (let i = 0; i < f.operands.length && ok; i++) ok = valueMatch(f.operands[i], req.operands[i], f, req);
-      }
-      if (ok) list.push(f);
-    }
-  }
-  if (matched.length === 0) return noMatch(req, formsOf(req.mnemonic));
   // Dropping forms for their values can only remove ambiguity: look closer only when the
   // shape alone is ambiguous.
-  if (AMBIGUOUS.get(shaped) !== false) {
-    const sizeProblem = ambiguousSize(matched, req.operands);
+  if (plan.ambiguous) {
+    const sizeProblem = ambiguousSize(plan.forms.filter((f) => valueMatches(f, req)), req.operands);
     if (sizeProblem) return sizeProblem;
   }
   let best: InstructionForm | undefined;
   let bestLength = Infinity;
   let lastError = '';
+  let matched = false;
   const mode = memoryMode(req);
-  for (const f of matched) {
+  for (const f of plan.forms) {
+    if (plan.valueDependent && !valueMatches(f, req)) continue;
+    matched = true;
     const n = measure(f, req, mode);
     if (typeof n === 'string') lastError = n;
     else if (n < bestLength) {
@@ -397,12 +388,61 @@ export function encodeInstruction(req: EncodeRequest): EncodeResult {
       bestLength = n;
     }
   }
+  if (!matched) return noMatch(req, formsOf(req.mnemonic));
   if (!best) return { ok: false, message: lastError, code: 'out-of-range' };
-  if (!req.final) return { ok: true, length: bestLength, bytes: NO_BYTES, at: 0, form: best, relative: FACTS[best.index].relative, warnings: NO_WARNINGS };
-  const warnings: string[] = [];
+  if (!req.final) return success(req, bestLength, NO_BYTES, 0, best, NO_WARNINGS);
   const at = req.out ? req.out.length : 0;
+  const warnings = WARNINGS;
+  warnings.length = 0;
   const bytes = write(best, req, bestLength, mode, warnings);
-  return { ok: true, length: bestLength, bytes, at, form: best, relative: FACTS[best.index].relative, warnings: warnings.length ? warnings : NO_WARNINGS };
+  return success(req, bestLength, bytes, at, best, warnings.length ? warnings.slice() : NO_WARNINGS);
+}
+
+function success(req: EncodeRequest, length: number, bytes: number[], at: number, form: InstructionForm, warnings: readonly string[]): EncodeSuccess {
+  const relative = FACTS[form.index].relative;
+  const r = req.result;
+  if (!r) return { ok: true, length, bytes, at, form, relative, warnings };
+  r.length = length;
+  r.bytes = bytes;
+  r.at = at;
+  r.form = form;
+  r.relative = relative;
+  r.warnings = warnings;
+  return r;
+}
+
+/**
+ * The plan for the request's mnemonic and operand shapes, made once for all statements
+ * that share them; undefined for an unknown mnemonic.
+ */
+function shapePlan(req: EncodeRequest): ShapePlan | undefined {
+  if (formsOf(req.mnemonic).length === 0) return undefined;
+  let byShape = BY_SHAPE.get(req.mnemonic);
+  if (!byShape) BY_SHAPE.set(req.mnemonic, (byShape = new Map()));
+  const key = shapeKey(req);
+  let plan = byShape.get(key);
+  if (!plan) {
+    const forms: InstructionForm[] = [];
+    for (const f of candidates(req.mnemonic, req.operands.length) ?? []) {
+      let ok = true;
+      for (let i = 0; i < f.operands.length && ok; i++) ok = shapeMatch(f.operands[i], req.operands[i], f);
+      if (ok) forms.push(f);
+    }
+    plan = {
+      forms,
+      valueDependent: forms.some((f) => FACTS[f.index].valueDependent),
+      ambiguous: ambiguousSize(forms, req.operands) !== null,
+    };
+    byShape.set(key, plan);
+  }
+  return plan;
+}
+
+/** Whether the operands' values suit a form their shapes already match. */
+function valueMatches(f: InstructionForm, req: EncodeRequest): boolean {
+  if (!FACTS[f.index].valueDependent) return true;
+  for (let i = 0; i < f.operands.length; i++) if (!valueMatch(f.operands[i], req.operands[i], f, req)) return false;
+  return true;
 }
 
 /** An unsized memory operand that several forms of different widths accept. */

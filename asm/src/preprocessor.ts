@@ -277,8 +277,7 @@ export class Preprocessor {
 
   /** The macros a word names: %macro ones by exact spelling, %imacro ones in any case. */
   private macrosNamed(text: string): Macro[] | undefined {
-    if (this.macros.size === 0 && this.caselessMacros.size === 0) return undefined;
-    return this.macros.get(text) ?? this.caselessMacros.get(wordLower(text));
+    return this.macros.get(text) ?? (this.caselessMacros.size ? this.caselessMacros.get(wordLower(text)) : undefined);
   }
 
   /** NASM's __SECT__: the last section chosen with the user-level directive. */

@@ -43,6 +43,12 @@ function lineStartsOf(text: string): number[] {
 /** 1-based line and column of an offset. */
 export function lineColumn(file: SourceFile, offset: number): { line: number; column: number } {
   const starts = file.lineStarts;
+  const lo = lineIndex(starts, offset);
+  return { line: lo + 1, column: offset - starts[lo] + 1 };
+}
+
+/** The 0-based line holding an offset, given the offsets at which lines start. */
+export function lineIndex(starts: readonly number[], offset: number): number {
   let lo = 0;
   let hi = starts.length - 1;
   while (lo < hi) {
@@ -50,7 +56,7 @@ export function lineColumn(file: SourceFile, offset: number): { line: number; co
     if (starts[mid] <= offset) lo = mid;
     else hi = mid - 1;
   }
-  return { line: lo + 1, column: offset - starts[lo] + 1 };
+  return lo;
 }
 
 /** Reads include files. `from` is the path of the including file. */

@@ -1,9 +1,9 @@
 // The syntax tree of one NASM-syntax line. Every node carries a span (file + offsets)
 // so diagnostics, hovers and the debugger's line table point at real source text.
 
-import type { InstructionForm, Register } from '../../isa/src/index.js';
+import type { Register } from '../../isa/src/index.js';
 import type { AddressShape } from './address.js';
-import type { ResolvedOperand } from './encoder.js';
+import type { ResolvedOperand, ShapePlan } from './encoder.js';
 import type { Value } from './expr.js';
 import type { Token } from './lexer.js';
 
@@ -73,8 +73,8 @@ export type DataItem =
  * statement itself never changes; see ARCHITECTURE.md).
  */
 export interface InstructionMemo {
-  /** Forms whose operand kinds accept these operands' shapes (registers, sizes, keywords). */
-  forms?: readonly InstructionForm[];
+  /** The forms whose operand kinds accept these operands' shapes (registers, sizes, keywords). */
+  plan?: ShapePlan;
   /** Encoded length when it cannot depend on labels or the address; -1 when it can. */
   fixed?: number;
   /** Set when `fixed` relies on `equ` constants: the assembly whose constants they were. */
@@ -162,15 +162,5 @@ export function someLeaf(e: Expr | null, test: (leaf: Expr) => boolean): boolean
     case 'binary': return someLeaf(e.left, test) || someLeaf(e.right, test);
     case 'cond': return someLeaf(e.test, test) || someLeaf(e.then, test) || someLeaf(e.else, test);
     default: return test(e);
-  }
-}
-
-/** The expressions an instruction operand holds. */
-export function operandExprs(op: OperandNode): (Expr | null)[] {
-  switch (op.kind) {
-    case 'reg': return [];
-    case 'mem': return [op.addr];
-    case 'imm': return [op.expr];
-    case 'farptr': return [op.seg, op.offset];
   }
 }
