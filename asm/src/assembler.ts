@@ -13,6 +13,7 @@ import type { Diagnostic, Severity } from './diagnostics.js';
 import type { Image, ImageNote, ImageSection, ImageSymbol, LineRow } from './image.js';
 import { decodeNotes } from './elf/notes.js';
 import { ByteWriter, isDecodeError } from './elf/bytes.js';
+import { LineTable } from './lineTable.js';
 import { lineIndex, type SourceFile, type SourceProvider } from './source.js';
 import { spanOf, type DataItem, type Expr, type InstructionMemo, type LineNode, type OperandNode, type Span, type Statement } from './syntax.js';
 import type { Token } from './lexer.js';
@@ -165,7 +166,7 @@ class Pass implements EvalEnv {
   }
   org: number | null = null;
   readonly diagnostics: Diagnostic[] = [];
-  readonly lines: LineRow[] = [];
+  readonly lines: LineTable;
   /** Listing rows (ROW_FIELDS numbers each), at most one per line. */
   readonly listing: Float64Array;
   listed = 0;
@@ -202,6 +203,7 @@ class Pass implements EvalEnv {
   ) {
     this.lineStarts = { offsets: new Float64Array(lineCount), sections: new Int32Array(lineCount) };
     this.sizes = new Sizes(previousSizes.count);
+    this.lines = new LineTable(files);
     this.listing = new Float64Array(final ? lineCount * ROW_FIELDS : 0);
     this.switchSection('.text', null);
   }
@@ -385,8 +387,8 @@ export function assemble(opts: AssembleOptions): AssembleResult {
   // Pass 1 only lays out (forward references unknown). Every later pass also emits bytes
   // and diagnostics; the first one that changes nothing is the result.
   for (let n = 1; n <= MAX_PASSES && !stable; n++) {
-    final = new Pass(n, n > 1, symbols, scopes, layout, previousSizes, n > GROW_ONLY_AFTER, pre.files, provider, pre.lines.length, previousLines, assembly);
-    runPass(final, pre.lines);
+    final = new Pass(n, n > 1, symbols, scopes, layout, previousSizes, n > GROW_ONLY_AFTER, pre.files, provider, pre.nodes.length, previousLines, assembly);
+    runPass(final, pre.nodes, pre.stacks);
     const newLayout = computeLayout(final);
     stable = n > 1 && !final.changed && sameLayout(layout, newLayout);
     layout = newLayout;
@@ -406,7 +408,7 @@ export function assemble(opts: AssembleOptions): AssembleResult {
     ok: !diagnostics.some((d) => d.severity === 'error'),
     image, diagnostics, files: pre.files, trees: pre.trees, passes,
     get listing() {
-      return (listing ??= listingRows(final, pre.lines, contents));
+      return (listing ??= listingRows(final, pre.nodes, pre.stacks, contents));
     },
   };
 }
@@ -445,15 +447,14 @@ function alignUp(v: number, a: number): number {
   return a <= 1 ? v : Math.ceil(v / a) * a;
 }
 
-function runPass(pass: Pass, lines: readonly ExpandedLine[]): void {
+function runPass(pass: Pass, nodes: readonly LineNode[], stacks: readonly (readonly Frame[])[]): void {
   const starts = pass.lineStarts;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
+  for (let i = 0; i < nodes.length; i++) {
     pass.lineIndex = i;
     starts.offsets[i] = pass.absolute ? -1 : pass.section.offset;
     starts.sections[i] = pass.absolute ? -1 : pass.section.order;
-    pass.stack = line.stack;
-    const node = line.node;
+    pass.stack = stacks[i];
+    const node = nodes[i];
     if (node.errors.length) {
       if (pass.final) for (const e of node.errors) pass.report('error', e.code, e.message, e.span);
       // Still define the label so one typo doesn't cascade into undefined-symbol errors.
@@ -496,14 +497,15 @@ function recordListing(pass: Pass, line: number, startLoc: number, section: Sect
 }
 
 /** Listing rows with their bytes, cut from the finished section contents. */
-function listingRows(pass: Pass, lines: readonly ExpandedLine[], contents: Map<SectionState, Uint8Array>): ListingRow[] {
+function listingRows(pass: Pass, nodes: readonly LineNode[], stacks: readonly (readonly Frame[])[], contents: Map<SectionState, Uint8Array>): ListingRow[] {
   const byOrder = new Map<number, Uint8Array>();
   for (const [s, bytes] of contents) byOrder.set(s.order, bytes);
   const rows: ListingRow[] = [];
   const r = pass.listing;
   for (let k = 0; k < pass.listed * ROW_FIELDS; k += ROW_FIELDS) {
     const bytes = r[k + 2] >= 0 ? byOrder.get(r[k + 2])?.subarray(r[k + 3], r[k + 4]) : undefined;
-    rows.push({ line: lines[r[k]], address: r[k + 1], reserved: r[k + 5], bytes: bytes ?? new Uint8Array(0) });
+    const line = { node: nodes[r[k]], stack: stacks[r[k]] };
+    rows.push({ line, address: r[k + 1], reserved: r[k + 5], bytes: bytes ?? new Uint8Array(0) });
   }
   return rows;
 }
@@ -888,12 +890,7 @@ function addLineRow(pass: Pass, address: number, span: Span, memo?: InstructionM
       memo.column = column;
     }
   }
-  const rows = pass.lines;
-  const last = rows[rows.length - 1];
-  // One row per run of the same line (times, data): the range simply continues.
-  if (last && last.file === file.path && last.line === line && last.column === column && last.address <= address) return;
-  if (last && last.address === address) rows.pop();
-  rows.push({ address, file: file.path, line, column });
+  pass.lines.add(address, span.file, line, column);
 }
 
 function dataSize(unit: number, items: DataItem[]): number {
@@ -1116,11 +1113,6 @@ function buildImage(pass: Pass, layout: Map<string, number>, contents: Map<Secti
   const start = pass.symbols.get('_start');
   const text = sections.find((s) => s.exec) ?? sections[0];
   const entry = start ? Number(BigInt.asUintN(32, pass.valueOf(start).n)) : text ? text.vaddr : 0;
-  const lines = pass.lines;
-  // Rows come in address order within a section; sort only when sections interleave.
-  let sorted = true;
-  for (let i = 1; i < lines.length && sorted; i++) sorted = lines[i - 1].address <= lines[i].address;
-  if (!sorted) lines.sort((a, b) => a.address - b.address);
   const notes: ImageNote[] = [];
   for (const s of sections) {
     if (!s.name.startsWith('.note')) continue;
@@ -1130,7 +1122,19 @@ function buildImage(pass: Pass, layout: Map<string, number>, contents: Map<Secti
       pass.report('error', 'elf-note', `section ${s.name} is not a valid ELF note list: ${got.message} (at byte ${got.offset})`, at);
     } else notes.push(...got);
   }
-  return { entry, sections, symbols, lines, notes };
+  const table = pass.lines;
+  let lines: LineRow[] | null = null;
+  return {
+    entry, sections, symbols,
+    // Made when first read, as the listing is.
+    get lines() {
+      return (lines ??= table.rows());
+    },
+    set lines(rows: LineRow[]) {
+      lines = rows;
+    },
+    notes,
+  };
 }
 
 /** The flat binary `nasm -f bin` writes: progbits sections from `org`, gaps zero-filled. */

@@ -28,7 +28,12 @@ export interface ExpandedLine {
 
 export interface PreprocessResult {
   files: SourceFile[];
-  lines: ExpandedLine[];
+  /** The expanded lines, as objects made when first read (the assembler reads `nodes` and `stacks`). */
+  readonly lines: ExpandedLine[];
+  /** Each expanded line's tree, in order. */
+  nodes: LineNode[];
+  /** Each expanded line's frames (lines of one file or macro call share one array). */
+  stacks: (readonly Frame[])[];
   diagnostics: Diagnostic[];
   /** Per file: its lines as parsed before expansion (for editors). */
   trees: Map<number, LineNode[]>;
@@ -128,7 +133,8 @@ export class Preprocessor {
   private readonly macros = new Map<string, Macro[]>();
   private readonly caselessMacros = new Map<string, Macro[]>();
   private readonly conds: Cond[] = [];
-  private readonly out: ExpandedLine[] = [];
+  private readonly nodes: LineNode[] = [];
+  private readonly stacks: (readonly Frame[])[] = [];
   private uniqueCounter = 0;
   private sources: LineSource[] = [];
 
@@ -150,7 +156,14 @@ export class Preprocessor {
     this.sources.push(this.fileSource(root, []));
     this.loop();
     for (const c of this.conds) this.error(c.span, 'unterminated %if: missing %endif', 'preproc');
-    return { files: this.files, lines: this.out, diagnostics: this.diagnostics, trees: this.trees };
+    const { nodes, stacks } = this;
+    let lines: ExpandedLine[] | null = null;
+    return {
+      files: this.files, nodes, stacks, diagnostics: this.diagnostics, trees: this.trees,
+      get lines() {
+        return (lines ??= nodes.map((node, i) => ({ node, stack: stacks[i] })));
+      },
+    };
   }
 
   private addFile(path: string, text: string): SourceFile {
@@ -233,7 +246,8 @@ export class Preprocessor {
       for (const t of src.lines![l]) if (t.kind === 'ident' && this.expandable(t.text, idents++)) return false;
     }
     const node = (src.parsed[l] ??= parseLine(src.lines![l]));
-    this.out.push({ node, stack: src.stack });
+    this.nodes.push(node);
+    this.stacks.push(src.stack);
     // A file's lines say so in a flag, so the loop need not touch their trees.
     if (src.file ? src.file.sectionLine[l] : isSectionChoice(node.statement)) this.sectionChosen(node.statement!);
     return true;
@@ -264,7 +278,8 @@ export class Preprocessor {
 
   private emit(tokens: Token[], stack: readonly Frame[], parsed?: LineNode): void {
     const node = parsed ?? parseLine(tokens);
-    this.out.push({ node, stack });
+    this.nodes.push(node);
+    this.stacks.push(stack);
     if (isSectionChoice(node.statement)) this.sectionChosen(node.statement!);
   }
 

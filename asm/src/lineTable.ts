@@ -1,0 +1,62 @@
+// The line table as the final pass builds it: rows in parallel typed arrays, made into
+// LineRow objects only when the image's `lines` are read (an editor, assembling on every
+// change, never reads them).
+
+import type { LineRow } from './image.js';
+import type { SourceFile } from './source.js';
+
+export class LineTable {
+  private count = 0;
+  private address = new Float64Array(256);
+  private file = new Int32Array(256);
+  private line = new Int32Array(256);
+  private column = new Int32Array(256);
+
+  constructor(private readonly files: readonly SourceFile[]) {}
+
+  /** A row for the code at `address` from file:line:column (1-based). */
+  add(address: number, file: number, line: number, column: number): void {
+    const last = this.count - 1;
+    if (last >= 0) {
+      // One row per run of the same line (times, data): the range simply continues.
+      if (this.samePlace(last, file, line, column) && this.address[last] <= address) return;
+      if (this.address[last] === address) this.count--;
+    }
+    if (this.count === this.address.length) this.grow();
+    const k = this.count++;
+    this.address[k] = address;
+    this.file[k] = file;
+    this.line[k] = line;
+    this.column[k] = column;
+  }
+
+  /** The rows as objects, sorted by address (they only need sorting when sections interleave). */
+  rows(): LineRow[] {
+    const rows: LineRow[] = new Array(this.count);
+    let sorted = true;
+    for (let k = 0; k < this.count; k++) {
+      rows[k] = { address: this.address[k], file: this.files[this.file[k]].path, line: this.line[k], column: this.column[k] };
+      if (k > 0 && this.address[k - 1] > this.address[k]) sorted = false;
+    }
+    if (!sorted) rows.sort((a, b) => a.address - b.address);
+    return rows;
+  }
+
+  private samePlace(k: number, file: number, line: number, column: number): boolean {
+    // Files are compared by path: a file included twice has two ids.
+    return this.line[k] === line && this.column[k] === column && this.files[this.file[k]].path === this.files[file].path;
+  }
+
+  private grow(): void {
+    const n = this.address.length * 2;
+    this.address = widened(this.address, new Float64Array(n));
+    this.file = widened(this.file, new Int32Array(n));
+    this.line = widened(this.line, new Int32Array(n));
+    this.column = widened(this.column, new Int32Array(n));
+  }
+}
+
+function widened<A extends Float64Array | Int32Array>(from: A, to: A): A {
+  to.set(from);
+  return to;
+}
