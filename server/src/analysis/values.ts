@@ -132,29 +132,27 @@ export interface Address {
   unknownBase: boolean;
   unknownIndex: boolean;
   /** Tags of the base and index registers. */
-  tags: string[];
+  tags: readonly string[];
 }
 
 export function addressOf(m: MemoryOperand, regs: readonly Val[]): Address {
+  const base = partOf(m.base, regs), index = partOf(m.index, regs);
   let known = m.disp | 0;
-  let unknownBase = false;
-  let unknownIndex = false;
-  const tags: string[] = [];
-  const part = (reg: Register | null, scale: number): boolean => {
-    if (!reg) return true;
-    const r = gpr(reg);
-    const v = r >= 0 && reg.cls === 'r32' ? regs[r] : null;
-    if (typeof v === 'number') {
-      known = (known + Math.imul(v, scale)) | 0;
-      return true;
-    }
-    if (typeof v === 'string') tags.push(v);
-    return false;
-  };
-  if (!part(m.base, 1)) unknownBase = true;
-  if (!part(m.index, m.scale)) unknownIndex = true;
+  if (typeof base === 'number') known = (known + base) | 0;
+  if (typeof index === 'number') known = (known + Math.imul(index, m.scale)) | 0;
   known >>>= 0;
+  const unknownBase = typeof base !== 'number', unknownIndex = typeof index !== 'number';
+  const tags = typeof base === 'string' ? (typeof index === 'string' ? [base, index] : [base]) : typeof index === 'string' ? [index] : NO_TAGS;
   return { value: unknownBase || unknownIndex ? null : known, known, unknownBase, unknownIndex, tags };
+}
+
+const NO_TAGS: readonly string[] = [];
+
+/** A base or index register's value in an address: 0 when there is none, null when not a 32-bit register. */
+function partOf(reg: Register | null, regs: readonly Val[]): Val {
+  if (!reg) return 0;
+  const r = gpr(reg);
+  return r >= 0 && reg.cls === 'r32' ? regs[r] : null;
 }
 
 function load(m: MemoryOperand, regs: readonly Val[], env: Env): Val {
@@ -290,6 +288,17 @@ function pop(s: State): Val {
 const STRING = /^(movs|stos|lods|cmps|scas|ins|outs)[bwd]$/;
 const UNARY = new Set(['inc', 'dec', 'neg', 'not', 'bswap']);
 const BINARY = new Set(['add', 'sub', 'and', 'or', 'xor', 'shl', 'sal', 'shr', 'sar', 'rol', 'ror']);
+/** Instructions whose write to esp the stack model follows. */
+const STACK_KEEPING = new Set(['push', 'pop', 'pushad', 'pusha', 'popad', 'popa', 'pushf', 'pushfd', 'pushfw', 'popf', 'popfd', 'popfw', 'call', 'ret', 'retn']);
+
+/** Writes `v` to a register operand (nothing for others); the bit of the register written, or 0. */
+function setOperand(s: State, op: DecodedOperand, v: Val): number {
+  if (op.type !== 'reg') return 0;
+  const r = gpr(op.reg);
+  if (r < 0) return 0;
+  writeReg(s, op.reg, v);
+  return 1 << r;
+}
 
 /**
  * Applies one instruction to a state (in place). Control transfer is the caller's
@@ -299,28 +308,21 @@ export function step(s: State, insn: DecodedInstruction, fx: Effects, index: num
   const m = insn.form.mnemonic;
   const ops = insn.operands;
   let handled = 0;
-  const set = (op: DecodedOperand, v: Val) => {
-    if (op.type !== 'reg') return;
-    const r = gpr(op.reg);
-    if (r < 0) return;
-    writeReg(s, op.reg, v);
-    handled |= 1 << r;
-  };
   const dst = ops[0];
   const sameReg = ops.length === 2 && dst?.type === 'reg' && ops[1].type === 'reg' && dst.reg === ops[1].reg;
 
   if (m === 'mov' && ops.length === 2) {
     if (dst.type === 'reg' && (dst.reg.cls === 'sreg' || dst.reg.cls === 'creg' || dst.reg.cls === 'dreg')) { /* no GPR */ }
-    else if (ops[1].type === 'reg' && ops[1].reg.cls !== 'r32' && ops[1].reg.cls !== 'r16' && ops[1].reg.cls !== 'r8') set(dst, null);
-    else set(dst, read(ops[1], s, env));
+    else if (ops[1].type === 'reg' && ops[1].reg.cls !== 'r32' && ops[1].reg.cls !== 'r16' && ops[1].reg.cls !== 'r8') handled |= setOperand(s, dst, null);
+    else handled |= setOperand(s, dst, read(ops[1], s, env));
   } else if ((m === 'movzx' || m === 'movsx') && ops.length === 2) {
     const v = read(ops[1], s, env);
     const w = width(ops[1]);
-    set(dst, typeof v === 'number' ? mask(m === 'movzx' ? v : w === 8 ? (v << 24) >> 24 : (v << 16) >> 16, width(dst)) : null);
+    handled |= setOperand(s, dst, typeof v === 'number' ? mask(m === 'movzx' ? v : w === 8 ? (v << 24) >> 24 : (v << 16) >> 16, width(dst)) : null);
   } else if (m === 'lea' && ops.length === 2 && ops[1].type === 'mem') {
-    set(dst, width(dst) === 32 ? lea(ops[1], s.regs) : null);
+    handled |= setOperand(s, dst, width(dst) === 32 ? lea(ops[1], s.regs) : null);
   } else if ((m === 'xor' || m === 'sub') && sameReg) {
-    set(dst, 0);
+    handled |= setOperand(s, dst, 0);
   } else if (BINARY.has(m) && ops.length === 2) {
     const a = read(dst, s, env);
     const b = read(ops[1], s, env);
@@ -334,8 +336,8 @@ export function step(s: State, insn: DecodedInstruction, fx: Effects, index: num
       } else s.stack = EMPTY_STACK;
       handled |= 1 << ESP;
       s.regs[ESP] = arith(m, a, b, 32);
-    } else if (m === 'and' && b === 0) set(dst, 0);
-    else set(dst, arith(m, a, b, width(dst)));
+    } else if (m === 'and' && b === 0) handled |= setOperand(s, dst, 0);
+    else handled |= setOperand(s, dst, arith(m, a, b, width(dst)));
   } else if (UNARY.has(m) && ops.length === 1) {
     const a = read(dst, s, env);
     const w = width(dst);
@@ -347,23 +349,23 @@ export function step(s: State, insn: DecodedInstruction, fx: Effects, index: num
       else if (m === 'not') v = mask(~a, w);
       else v = ((a & 0xff) << 24 | (a & 0xff00) << 8 | (a >>> 8) & 0xff00 | a >>> 24) >>> 0;
     } else if (m === 'inc' || m === 'dec') v = arith(m === 'inc' ? 'add' : 'sub', a, 1, w);
-    set(dst, v);
+    handled |= setOperand(s, dst, v);
   } else if (m === 'imul' && ops.length >= 2) {
     const a = read(ops.length === 3 ? ops[1] : dst, s, env);
     const b = read(ops.length === 3 ? ops[2] : ops[1], s, env);
-    set(dst, arith('imul', a, b, width(dst)));
+    handled |= setOperand(s, dst, arith('imul', a, b, width(dst)));
   } else if (m === 'xchg' && ops.length === 2) {
     const a = read(dst, s, env);
     const b = read(ops[1], s, env);
-    set(dst, ops[1].type === 'mem' ? null : b);
-    set(ops[1], dst.type === 'mem' ? null : a);
+    handled |= setOperand(s, dst, ops[1].type === 'mem' ? null : b);
+    handled |= setOperand(s, ops[1], dst.type === 'mem' ? null : a);
   } else if (m.startsWith('cmov') && ops.length === 2) {
-    set(dst, meetVal(read(dst, s, env), read(ops[1], s, env), env));
+    handled |= setOperand(s, dst, meetVal(read(dst, s, env), read(ops[1], s, env), env));
   } else if (m === 'push' && ops.length === 1) {
     push(s, width(dst) === 32 || dst.type === 'imm' ? read(dst, s, env) : null);
   } else if (m === 'pop' && ops.length === 1) {
     const v = pop(s);
-    set(dst, width(dst) === 32 ? v : null);
+    handled |= setOperand(s, dst, width(dst) === 32 ? v : null);
   } else if (m === 'pushad' || m === 'pusha') {
     for (let r = 0; r < 8; r++) push(s, s.regs[r]);
   } else if (m === 'popad' || m === 'popa') {
@@ -400,7 +402,7 @@ export function step(s: State, insn: DecodedInstruction, fx: Effects, index: num
   }
   if (fx.writes & (1 << ESP) && !(handled & (1 << ESP))) {
     // push/pop/call/ret keep the model; any other write to esp loses it
-    if (!['push', 'pop', 'pushad', 'pusha', 'popad', 'popa', 'pushf', 'pushfd', 'pushfw', 'popf', 'popfd', 'popfw', 'call', 'ret', 'retn'].includes(m)) s.stack = EMPTY_STACK;
+    if (!STACK_KEEPING.has(m)) s.stack = EMPTY_STACK;
     s.regs[ESP] = null;
     handled |= 1 << ESP;
   }
