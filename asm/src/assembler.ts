@@ -202,8 +202,8 @@ class Pass implements EvalEnv {
     readonly assembly: number,
   ) {
     this.lineStarts = { offsets: new Float64Array(lineCount), sections: new Int32Array(lineCount) };
-    this.sizes = new Sizes(previousSizes.count);
-    this.lines = new LineTable(files);
+    this.sizes = new Sizes(previousSizes.count || lineCount);
+    this.lines = new LineTable(files, final ? lineCount : 0);
     this.listing = new Float64Array(final ? lineCount * ROW_FIELDS : 0);
     this.switchSection('.text', null);
   }
@@ -225,8 +225,7 @@ class Pass implements EvalEnv {
   /** A label's address in this pass: its section's start + its offset (made once per pass). */
   labelValue(s: SymbolState): Value {
     if (s.cachePass !== this.number) {
-      const base = this.sections.get(s.section!)?.vaddr ?? this.layout.get(s.section!) ?? 0;
-      s.cache = makeValue(BigInt(base + s.offset), s.section);
+      s.cache = makeValue(BigInt(this.sectionBase(s.section!) + s.offset), s.section);
       s.cachePass = this.number;
     }
     return s.cache!;
@@ -235,6 +234,17 @@ class Pass implements EvalEnv {
   /** A symbol's value: a label's address, or the value it was defined with. */
   valueOf(s: SymbolState): Value {
     return s.isLabel && s.section !== null ? this.labelValue(s) : s.value!;
+  }
+
+  /** A symbol's value as the image holds it: its low 32 bits, unsigned. */
+  address(s: SymbolState): number {
+    if (s.isLabel && s.section !== null) return (this.sectionBase(s.section) + s.offset) >>> 0;
+    return Number(BigInt.asUintN(32, s.value!.n));
+  }
+
+  /** Where a section starts in this pass (as laid out after the previous one). */
+  private sectionBase(name: string): number {
+    return this.sections.get(name)?.vaddr ?? this.layout.get(name) ?? 0;
   }
   /** How far the current line's start moved since the previous pass (0 when unknown). */
   shift(): number {
@@ -1103,7 +1113,7 @@ function buildImage(pass: Pass, layout: Map<string, number>, contents: Map<Secti
     const global = pass.globals.has(name);
     const sec = s.section ? pass.sections.get(s.section) : undefined;
     symbols.push({
-      name, value: Number(BigInt.asUintN(32, pass.valueOf(s).n)), size: 0, section: s.section, global,
+      name, value: pass.address(s), size: 0, section: s.section, global,
       kind: sec ? (sec.exec ? 'func' : 'object') : 'notype',
     });
   }
@@ -1112,7 +1122,7 @@ function buildImage(pass: Pass, layout: Map<string, number>, contents: Map<Secti
   }
   const start = pass.symbols.get('_start');
   const text = sections.find((s) => s.exec) ?? sections[0];
-  const entry = start ? Number(BigInt.asUintN(32, pass.valueOf(start).n)) : text ? text.vaddr : 0;
+  const entry = start ? pass.address(start) : text ? text.vaddr : 0;
   const notes: ImageNote[] = [];
   for (const s of sections) {
     if (!s.name.startsWith('.note')) continue;

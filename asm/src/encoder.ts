@@ -393,7 +393,7 @@ export function encodeInstruction(req: EncodeRequest): EncodeResult {
   if (!req.final) return success(req, bestLength, NO_BYTES, 0, best, NO_WARNINGS);
   const at = req.out ? req.out.length : 0;
   const warnings = WARNINGS;
-  warnings.length = 0;
+  if (warnings.length !== 0) warnings.length = 0;
   const bytes = write(best, req, bestLength, mode, warnings);
   return success(req, bestLength, bytes, at, best, warnings.length ? warnings.slice() : NO_WARNINGS);
 }
@@ -416,9 +416,11 @@ function success(req: EncodeRequest, length: number, bytes: number[], at: number
  * that share them; undefined for an unknown mnemonic.
  */
 function shapePlan(req: EncodeRequest): ShapePlan | undefined {
-  if (formsOf(req.mnemonic).length === 0) return undefined;
   let byShape = BY_SHAPE.get(req.mnemonic);
-  if (!byShape) BY_SHAPE.set(req.mnemonic, (byShape = new Map()));
+  if (!byShape) {
+    if (formsOf(req.mnemonic).length === 0) return undefined;
+    BY_SHAPE.set(req.mnemonic, (byShape = new Map()));
+  }
   const key = shapeKey(req);
   let plan = byShape.get(key);
   if (!plan) {

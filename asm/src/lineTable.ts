@@ -7,12 +7,19 @@ import type { SourceFile } from './source.js';
 
 export class LineTable {
   private count = 0;
-  private address = new Float64Array(256);
-  private file = new Int32Array(256);
-  private line = new Int32Array(256);
-  private column = new Int32Array(256);
+  private address: Float64Array;
+  private file: Int32Array;
+  private line: Int32Array;
+  private column: Int32Array;
 
-  constructor(private readonly files: readonly SourceFile[]) {}
+  /** `capacity`: the rows expected (the assembler guesses one per expanded line). */
+  constructor(private readonly files: readonly SourceFile[], capacity: number) {
+    const n = Math.max(16, capacity);
+    this.address = new Float64Array(n);
+    this.file = new Int32Array(n);
+    this.line = new Int32Array(n);
+    this.column = new Int32Array(n);
+  }
 
   /** A row for the code at `address` from file:line:column (1-based). */
   add(address: number, file: number, line: number, column: number): void {

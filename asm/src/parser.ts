@@ -327,13 +327,16 @@ class LineParser {
       else break;
       this.pos++;
     }
-    const head: Span = first0 < this.end ? this.tok(first0) : { file: 0, start: 0, end: 0 };
-    const { file, start } = head;
+    // The operand's span starts at its first token (a size keyword when there is one).
+    const some = first0 < this.end;
+    const file = some ? this.s.file[first0] : 0;
+    const start = some ? this.s.start[first0] : 0;
+    const headEnd = some ? this.s.end[first0] : 0;
     if (this.isOp('[')) {
       const mem = this.memory(size, distance === 'far');
       // With a size keyword in front, the operand starts at the keyword.
       if (mem.start !== start || mem.file !== file) {
-        mem.end = reach(head, mem);
+        mem.end = reachEnd(file, headEnd, mem);
         mem.file = file;
         mem.start = start;
       }
@@ -343,13 +346,13 @@ class LineParser {
     if (this.isOp(':')) {
       this.pos++;
       const offset = this.expr();
-      return { kind: 'farptr', seg: first, offset, file, start, end: reach(head, offset) };
+      return { kind: 'farptr', seg: first, offset, file, start, end: reachEnd(file, headEnd, offset) };
     }
     if (first.kind === 'reg' && size === 0 && !strict && distance === '') {
       return first; // a register expression is already a register operand
     }
-    if (first.kind !== 'num' && someLeaf(first, (leaf) => leaf.kind === 'reg')) this.fail('a register cannot be used in an immediate expression', first);
-    return { kind: 'imm', expr: first, size, strict, distance, file, start, end: reach(head, first) };
+    if (first.kind !== 'num' && someLeaf(first, isRegisterLeaf)) this.fail('a register cannot be used in an immediate expression', first);
+    return { kind: 'imm', expr: first, size, strict, distance, file, start, end: reachEnd(file, headEnd, first) };
   }
 
   memory(size: number, far: boolean): MemoryOperand {
@@ -553,6 +556,13 @@ class LineParser {
 }
 
 const PARSER = new LineParser();
+
+const isRegisterLeaf = (leaf: Expr) => leaf.kind === 'reg';
+
+/** reach() from a span given by its file and end. */
+function reachEnd(file: number, end: number, to: Span): number {
+  return to.file === file ? Math.max(end, to.end) : end;
+}
 
 /** Shared by every instruction without prefixes or operands (a tree is never modified). */
 const NO_PREFIXES: Name[] = [];
