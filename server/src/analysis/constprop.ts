@@ -25,9 +25,7 @@ export interface Dataflow {
   outState: (State | null)[];
   /** Per function: registers a call to it may leave changed. */
   clobbers: number[];
-  /** States before each instruction of a block (null when the block is never reached). */
-  statesOf(block: number): State[] | null;
-  /** The state just before instruction i. */
+  /** The state just before instruction i (a fresh copy). */
   before(i: number): State | null;
   /** Calls `visit` with each instruction of a block and the state before it (one state, changed as it goes: copy what you keep). */
   replay(block: number, visit: (ins: Instr, s: State) => void): void;
@@ -49,27 +47,16 @@ export function analyzeDataflow(cfg: Cfg): Dataflow {
     run = solveMain(cfg, clobbers, env);
   }
   const { inState, outState, edgeState } = run;
-  const cache = new Map<number, State[]>();
-  const statesOf = (b: number): State[] | null => {
-    const start = inState[b];
-    if (!start) return null;
-    let list = cache.get(b);
-    if (!list) {
-      list = [];
-      const s = cloneState(start);
-      const blk = cfg.blocks[b];
-      for (let i = blk.first; i <= blk.last; i++) {
-        list.push(cloneState(s));
-        transfer(s, cfg.program.instrs[i], env);
-      }
-      cache.set(b, list);
-    }
-    return list;
-  };
+  // Replayed from the block's start, or on from the last question when it was about an
+  // earlier instruction of the same block (askers mostly go forward through the program).
+  let cursor: { block: number; at: number; state: State } | null = null;
   const before = (i: number): State | null => {
     const b = cfg.blockOf[i];
-    const list = statesOf(b);
-    return list ? list[i - cfg.blocks[b].first] : null;
+    const start = inState[b];
+    if (!start) return null;
+    if (cursor === null || cursor.block !== b || cursor.at > i) cursor = { block: b, at: cfg.blocks[b].first, state: cloneState(start) };
+    for (; cursor.at < i; cursor.at++) transfer(cursor.state, cfg.program.instrs[cursor.at], env);
+    return cloneState(cursor.state);
   };
   const replay = (b: number, visit: (ins: Instr, s: State) => void) => {
     const start = inState[b];
@@ -82,7 +69,7 @@ export function analyzeDataflow(cfg: Cfg): Dataflow {
       transfer(s, ins, env);
     }
   };
-  return { cfg, env, inState, outState, clobbers, statesOf, before, edgeState, replay };
+  return { cfg, env, inState, outState, clobbers, before, edgeState, replay };
 }
 
 export function transfer(s: State, ins: Instr, env: Env): void {
