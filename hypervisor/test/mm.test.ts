@@ -8,7 +8,8 @@ import { PhysicalMemory } from '../src/memory.js';
 import { EBUSY, EINVAL, ENOSYS, EPERM, HYPERVISOR_L2_SLOT } from '../src/xen/abi.js';
 import { FrameTable, PGT_L1, PGT_L2, PGT_WRITABLE } from '../src/xen/frames.js';
 import { checkInvariants } from '../src/xen/invariants.js';
-import { extOpWords, MemoryManager, MMU_MACHPHYS_UPDATE, MMU_NORMAL_PT_UPDATE, MMU_PT_UPDATE_PRESERVE_AD, MMUEXT, updateWords, UVMF_ALL, UVMF_INVLPG, type VcpuContext } from '../src/xen/mm.js';
+import { Rng } from './diff/generator.js';
+import { extOpWords, MemoryManager, MMU_MACHPHYS_UPDATE, MMU_NORMAL_PT_UPDATE, MMU_PT_UPDATE_NO_TRANSLATE, MMU_PT_UPDATE_PRESERVE_AD, MMUEXT, updateWords, UVMF_ALL, UVMF_INVLPG, type VcpuContext } from '../src/xen/mm.js';
 
 const P = 1, RW = 2, U = 4, A = 0x20, D = 0x40;
 
@@ -189,6 +190,93 @@ describe('mmu_update', () => {
     expect(t.frames.m2p[7]).toBe(42);
     expect(t.mm.mmuUpdate(updateWords([{ ptr: t.theirs[0] * 4096 + MMU_MACHPHYS_UPDATE, val: 42 }]), t.v).rc).toBe(EINVAL);
     expect(t.mm.mmuextOp(extOpWords([{ cmd: 99, arg1: 0, arg2: 0 }]), t.v)).toEqual({ rc: ENOSYS, done: 0 });
+    t.invariants();
+  });
+});
+
+/** The first index where two arrays differ, or -1 (toEqual on 64K words is slow). */
+function firstDifference(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  for (let i = 0; i < Math.max(x.length, y.length); i++) if (x[i] !== y[i]) return i;
+  return -1;
+}
+
+describe('mmu_update batches', () => {
+  /** Pinned L1s 10 and 11, L1 13 held only by the pinned directory 12 (slot 1), directory in CR3. */
+  function tables() {
+    const t = setup();
+    expect(t.pin(10, 1).rc).toBe(0);
+    expect(t.pin(11, 1).rc).toBe(0);
+    t.write(12, 0, t.entry(10, P | RW | U));
+    t.write(12, 1, t.entry(13, P | RW | U));
+    expect(t.pin(12, 2).rc).toBe(0);
+    expect(t.mm.newBaseptr(12, t.v)).toBe(0);
+    t.invariants();
+    return t;
+  }
+
+  it('a batch gives what its requests give one at a time (with every frame clean, so each takes all the checks)', () => {
+    const a = tables(), b = tables();
+    const rng = new Rng(77);
+    const flags = [P, P | RW, P | A | D, P | U, P | RW | U | A | D, 0, P | 0x100, P | 0x80];
+    const frame = () => rng.pick([1, 2, 3, 4, 10, 11, 12, 13, 20, a.theirs[0], 5000]);
+    for (let round = 0; round < 400; round++) {
+      const list = Array.from({ length: 1 + rng.int(12) }, () => {
+        const table = rng.pick([10, 10, 10, 11, 13, 12, 7, a.theirs[0]]);
+        const cmd = rng.pick([MMU_NORMAL_PT_UPDATE, MMU_NORMAL_PT_UPDATE, MMU_PT_UPDATE_PRESERVE_AD, MMU_PT_UPDATE_NO_TRANSLATE, MMU_MACHPHYS_UPDATE]);
+        return { ptr: table * 4096 + rng.int(4) * 4 + cmd, val: rng.int(8) === 0 ? rng.u32() : a.entry(frame(), rng.pick(flags)) };
+      });
+      const words = updateWords(list);
+      if (rng.int(30) === 0) words[rng.int(list.length) * 4 + 1 + 2 * rng.int(2)] = 1; // a high half set
+      const batched = a.mm.mmuUpdate(words, a.v);
+      let single = { rc: 0, done: 0 };
+      for (let i = 0; i < list.length && single.rc === 0; i++) {
+        b.mem.takeDirty();
+        const r = b.mm.mmuUpdate(words.subarray(i * 4, i * 4 + 4), b.v);
+        single = { rc: r.rc, done: single.done + r.done };
+      }
+      expect(batched).toEqual(single);
+      for (const [x, y] of [[a.mem.words, b.mem.words], ...(['owner', 'refs', 'type', 'typeRefs', 'm2p'] as const).map((k) => [a.frames[k], b.frames[k]])]) {
+        expect(firstDifference(x, y)).toBe(-1);
+      }
+      a.invariants();
+    }
+  });
+
+  it('the page tables a batch writes are marked written (snapshots keep them)', () => {
+    const t = tables();
+    t.mem.takeDirty();
+    expect(t.mm.mmuUpdate(updateWords([t.update(10, 0, t.entry(3, P)), t.update(10, 1, t.entry(4, P)), t.update(11, 0, t.entry(3, P))]), t.v).rc).toBe(0);
+    expect(t.mem.takeDirty().sort((x, y) => x - y)).toEqual([10, 11]);
+  });
+
+  it('an L2 change in a batch that drops an L1 makes its later requests plain writes', () => {
+    const t = tables();
+    const r = t.mm.mmuUpdate(updateWords([
+      t.update(13, 0, t.entry(3, P)),
+      t.update(12, 1, 0), // 13's last type reference goes
+      t.update(13, 1, t.entry(10, P | RW)), // a writable mapping of a page table, but 13 is ordinary now
+    ]), t.v);
+    expect(r).toEqual({ rc: 0, done: 3 });
+    expect(t.frames.typeRefs[13]).toBe(0);
+    expect(t.frames.refs[3]).toBe(1); // the entry it held was put with the table
+    expect(t.mem.read32(13 * 4096 + 4)).toBe(t.entry(10, P | RW));
+    t.invariants();
+  });
+
+  it('every write of a batch into a watched page table is seen, and one into decoded code drops it', () => {
+    const t = tables();
+    t.mm.mmuUpdate(updateWords([t.update(10, 0, t.entry(3, P)), t.update(11, 0, t.entry(3, P))]), t.v); // both dirty
+    let seen = 0;
+    t.mem.onWatch = () => seen++;
+    t.mem.setWatches([{ id: 1, start: 10 * 4096, length: 4096, read: false, write: true }]);
+    const dropped: number[] = [];
+    t.mem.attach({ dropCode: (f) => dropped.push(f), frameBecameCode() {}, forgetWriteRights() {}, frameWatched() {}, dropAllCode() {} });
+    t.mem.codeCached(11, 8, 4); // entry 2 of table 11 was decoded as an instruction
+    const r = t.mm.mmuUpdate(updateWords([0, 1, 2, 3].flatMap((i) => [t.update(10, i, t.entry(4, P)), t.update(11, i, t.entry(4, P))])), t.v);
+    expect(r).toEqual({ rc: 0, done: 8 });
+    expect(seen).toBe(4);
+    expect(dropped).toEqual([11]);
+    expect(t.mem.codeFrame[11]).toBe(0);
     t.invariants();
   });
 });

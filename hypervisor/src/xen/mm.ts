@@ -19,6 +19,8 @@ const L1_DISALLOW = PAGE_GLOBAL | 0x80;
 const L2_DISALLOW = PAGE_GLOBAL | PAGE_PSE;
 /** Bits that may change without re-checking the entry (same frame, same rights). */
 const L1_FAST_BITS = PAGE_ACCESSED | PAGE_DIRTY;
+/** updateOne's result for a page-directory entry changed (the TLBs must be flushed). */
+const DIRECTORY_CHANGED = 1;
 
 export const MMU_NORMAL_PT_UPDATE = k('MMU_NORMAL_PT_UPDATE');
 export const MMU_MACHPHYS_UPDATE = k('MMU_MACHPHYS_UPDATE');
@@ -291,49 +293,112 @@ export class MemoryManager {
    * L1 changes flush nothing (the guest must); L2 changes flush the vCPU's TLB.
    */
   mmuUpdate(reqs: Int32Array, v: VcpuContext, count = reqs.length / UPDATE_WORDS): BatchResult {
-    const f = this.frames;
     let flush = false;
     let done = 0;
     let rc = 0;
-    for (let at = 0; done < count; done++, at += UPDATE_WORDS) {
-      // 64-bit fields; a non-PAE machine address fits in the low half.
-      if (reqs[at + 1] !== 0 || reqs[at + 3] !== 0) {
-        rc = EINVAL;
-        break;
+    while (done < count) {
+      done = this.l1Run(reqs, done, count, v.domain);
+      if (done === count) break;
+      const at = done * UPDATE_WORDS;
+      rc = this.updateOne(reqs[at], reqs[at + 1], reqs[at + 2], reqs[at + 3], v.domain);
+      if (rc < 0) break;
+      if (rc === DIRECTORY_CHANGED) {
+        flush = true;
+        rc = 0;
       }
-      const ptr = reqs[at] >>> 0, val = reqs[at + 2] >>> 0;
-      const cmd = ptr & 3;
-      const pa = (ptr & ~3) >>> 0;
-      const mfn = pa >>> 12;
-      if (cmd === MMU_NORMAL_PT_UPDATE || cmd === MMU_PT_UPDATE_PRESERVE_AD || cmd === MMU_PT_UPDATE_NO_TRANSLATE) {
-        // Xen holds a reference on the table for the request's length; with one request
-        // at a time on one CPU, nothing can observe it, so only the ownership is checked.
-        if (!f.owns(mfn, v.domain)) {
-          rc = EINVAL; // not a frame of this domain
-          break;
-        }
-        const type = f.typeRefs[mfn] > 0 ? f.type[mfn] : PGT_NONE;
-        if (type === PGT_L1) rc = this.modL1Entry(pa, val, v.domain, cmd === MMU_PT_UPDATE_PRESERVE_AD);
-        else if (type === PGT_L2) {
-          rc = this.modL2Entry(pa, val, v.domain);
-          if (rc === 0) flush = true;
-        } else if (type === PGT_SEG_DESC) rc = EINVAL;
-        else {
-          // An ordinary page (in use as one, or not in use): a plain write under a writable type reference.
-          rc = this.getPageType(mfn, PGT_WRITABLE, v.domain);
-          if (rc === 0) {
-            this.mem.write32(pa, val);
-            this.putPageType(mfn);
-          }
-        }
-      } else if (cmd === MMU_MACHPHYS_UPDATE) {
-        if (!f.owns(mfn, v.domain)) rc = EINVAL;
-        else f.m2p[mfn] = val | 0;
-      } else rc = ENOSYS;
-      if (rc !== 0) break;
+      done++;
     }
     if (flush) for (const c of v.siblings) c.flushTlb(); // a directory may be in several vCPUs' CR3
     return { rc, done };
+  }
+
+  /**
+   * One mmu_update request, every check made: 0, DIRECTORY_CHANGED (an L2 entry changed)
+   * or Xen's errno. `ptr` and `val` are the low halves of the 64-bit fields, `ptrHi` and
+   * `valHi` the high ones.
+   */
+  private updateOne(ptr: number, ptrHi: number, val: number, valHi: number, domain: number): number {
+    // 64-bit fields; a non-PAE machine address fits in the low half.
+    if (ptrHi !== 0 || valHi !== 0) return EINVAL;
+    const f = this.frames;
+    const cmd = ptr & 3;
+    const pa = (ptr & ~3) >>> 0;
+    const mfn = pa >>> 12;
+    val >>>= 0;
+    // The command is two bits: every value is one of the four.
+    if (cmd === MMU_MACHPHYS_UPDATE) {
+      if (!f.owns(mfn, domain)) return EINVAL;
+      f.m2p[mfn] = val | 0;
+      return 0;
+    }
+    // Xen holds a reference on the table for the request's length; with one request
+    // at a time on one CPU, nothing can observe it, so only the ownership is checked.
+    if (!f.owns(mfn, domain)) return EINVAL; // not a frame of this domain
+    const type = f.typeRefs[mfn] > 0 ? f.type[mfn] : PGT_NONE;
+    if (type === PGT_L1) return this.modL1Entry(pa, val, domain, cmd === MMU_PT_UPDATE_PRESERVE_AD);
+    if (type === PGT_L2) return this.modL2Entry(pa, val, domain) || DIRECTORY_CHANGED;
+    if (type === PGT_SEG_DESC) return EINVAL;
+    // An ordinary page (in use as one, or not in use): a plain write under a writable type reference.
+    const rc = this.getPageType(mfn, PGT_WRITABLE, domain);
+    if (rc !== 0) return rc;
+    this.mem.write32(pa, val);
+    this.putPageType(mfn);
+    return 0;
+  }
+
+  /**
+   * Applies requests from `from` on as long as each is a page-table entry update (not
+   * MACHPHYS) that succeeds, in an L1 of `domain` whose frame needs no care on a write:
+   * it holds no decoded code, no watch covers it and it is marked dirty already; and no
+   * entry maps a grant. Returns the index of the first request it did not apply (`count`,
+   * or one for updateOne, which reports a failure with its errno).
+   *
+   * The same checks as modL1Entry, with the frame table and memory in locals: the
+   * table's own checks are made once per run of requests on it, because applying an L1
+   * entry cannot change them (the table's type is held, no entry may map it writable,
+   * only its own words are written, grants are untouched). Any other request (an L2
+   * entry may drop an L1's last type reference) ends the call.
+   */
+  private l1Run(reqs: Int32Array, from: number, count: number, domain: number): number {
+    if (this.grantPtes.size !== 0) return from;
+    const f = this.frames, mem = this.mem;
+    const owner = f.owner, refs = f.refs, frameType = f.type, typeRefs = f.typeRefs, frames = f.count;
+    const words = mem.words, code = mem.codeFrame, dirty = mem.dirty, watched = mem.watchFrame;
+    const tables = Math.min(frames, mem.frames);
+    let table = -1;
+    let i = from;
+    for (let at = from * UPDATE_WORDS; i < count; i++, at += UPDATE_WORDS) {
+      const ptr = reqs[at];
+      if (reqs[at + 1] !== 0 || reqs[at + 3] !== 0 || (ptr & 3) === MMU_MACHPHYS_UPDATE) break;
+      const mfn = ptr >>> 12;
+      if (mfn !== table) {
+        if (!(mfn < tables && owner[mfn] === domain && typeRefs[mfn] > 0 && frameType[mfn] === PGT_L1)) break;
+        if (code[mfn] !== 0 || dirty[mfn] === 0 || watched[mfn] !== 0) break;
+        table = mfn;
+      }
+      const w = ptr >>> 2;
+      const old = words[w];
+      let val = reqs[at + 2];
+      if ((ptr & 3) === MMU_PT_UPDATE_PRESERVE_AD) val |= old & (PAGE_ACCESSED | PAGE_DIRTY);
+      if ((val & old & PAGE_PRESENT) !== 0 && ((old ^ val) & ~L1_FAST_BITS) === 0) {
+        words[w] = val;
+        continue;
+      }
+      // getPageFromL1e(val): the new frame's references
+      if (val & PAGE_PRESENT) {
+        const target = val >>> 12;
+        if (val & L1_DISALLOW || target >= frames || owner[target] !== domain) break;
+        if (val & PAGE_RW && this.getPageType(target, PGT_WRITABLE, domain) !== 0) break;
+        refs[target]++;
+      }
+      words[w] = val;
+      // putPageFromL1e(old): the old frame's
+      if (old & PAGE_PRESENT && old >>> 12 < frames) {
+        if (old & PAGE_RW) this.putPageType(old >>> 12);
+        refs[old >>> 12]--;
+      }
+    }
+    return i;
   }
 
   /** mmuext_op for one vCPU's domain: in order, the first failure stops the batch. */
