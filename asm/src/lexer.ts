@@ -169,6 +169,11 @@ class AtomTable {
     }
   }
 
+  /** The id of a whole string (a spelling made by pasting tokens together). */
+  intern(text: string): number {
+    return this.find(text, 0, text.length, hashOf(text, 0, text.length));
+  }
+
   private add(str: string, h: number, j: number): number {
     const id = this.strings.length;
     this.strings.push(str);

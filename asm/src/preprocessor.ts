@@ -224,8 +224,9 @@ export class Preprocessor {
         this.sources = [];
         return;
       }
-      if (src.plain[l] && this.plainLine(src, l)) continue;
-      this.processLine(src, lineAt(src, l));
+      const plain = src.plain[l] === 1;
+      if (plain && this.plainLine(src, l)) continue;
+      this.processLine(src, lineAt(src, l), plain);
     }
   }
 
@@ -257,7 +258,8 @@ export class Preprocessor {
     return this.conds.length === 0 || this.conds[this.conds.length - 1].active;
   }
 
-  private processLine(src: LineSource, raw: Token[]): void {
+  /** The general path for a line; `plain` when it has no `%` token (no parameter to substitute). */
+  private processLine(src: LineSource, raw: Token[], plain: boolean): void {
     const sig = significant(raw);
     const head = sig[0];
     if (head && isDirectiveToken(head)) {
@@ -267,7 +269,7 @@ export class Preprocessor {
       return;
     }
     if (!this.active()) return;
-    let tokens = src.call ? this.substituteParams(raw, src.call) : raw;
+    let tokens = src.call && !plain ? this.substituteParams(raw, src.call) : raw;
     tokens = this.expandDefines(tokens);
     const lineSig = tokens === raw ? sig : significant(tokens);
     if (this.tryInvokeMacro(src, tokens, lineSig)) return;
@@ -693,12 +695,9 @@ export class Preprocessor {
       candidates = this.macrosNamed(nameTok.text);
     }
     if (!candidates) return false;
-    const nameIndex = tokens.indexOf(nameTok);
-    const argTokens = tokens.slice(nameIndex + 1);
-    const hasArgs = argTokens.some((t) => !isTrivia(t));
-    let args = hasArgs ? splitArgs(argTokens) : [];
-    const macro = candidates.find((m) => args.length >= m.min && (args.length <= m.max || m.greedy))
-      ?? candidates.find((m) => m.greedy && args.length >= m.min);
+    const argStart = tokens.indexOf(nameTok) + 1;
+    let args = splitArgs(tokens, argStart);
+    const macro = macroFor(candidates, args.length);
     const callSpan: Span = { file: nameTok.file, start: nameTok.start, end: reach(nameTok, sig[sig.length - 1]) };
     if (!macro) {
       const want = candidates.map((m) => (m.max === m.min ? `${m.min}` : m.max === Infinity ? `${m.min} or more` : `${m.min}-${m.max}`)).join(' or ');
@@ -707,6 +706,7 @@ export class Preprocessor {
     }
     if (macro.greedy && args.length > macro.max) {
       // The last parameter takes the rest of the line, commas included.
+      const argTokens = tokens.slice(argStart);
       const rest = argTokens.slice(indexAfterCommas(argTokens, macro.max - 1));
       args = [...args.slice(0, macro.max - 1), trimTrivia(rest)];
     }
@@ -754,7 +754,7 @@ export class Preprocessor {
         // The common case: a token that is not a parameter.
         const prev = out[out.length - 1];
         if (glueNext && prev && adjacent(tokens[i - 1], t) && gluable(prev) && gluable(t)) {
-          out[out.length - 1] = { ...prev, kind: prev.kind === 'number' ? 'number' : 'ident', text: prev.text + t.text, end: prev.file === t.file ? Math.max(prev.end, t.end) : prev.end };
+          out[out.length - 1] = glued(prev, t);
         } else out.push(t);
         glueNext = false;
         continue;
@@ -763,8 +763,7 @@ export class Preprocessor {
       const prev = out[out.length - 1];
       const prevTok = tokens[i - 1];
       if (repl.length && prev && prevTok !== undefined && adjacent(prevTok, t) && gluable(prev) && gluable(repl[0])) {
-        const end = prev.file === repl[0].file ? Math.max(prev.end, repl[0].end) : prev.end;
-        out[out.length - 1] = { ...prev, kind: prev.kind === 'number' ? 'number' : 'ident', text: prev.text + repl[0].text, end };
+        out[out.length - 1] = glued(prev, repl[0]);
         for (let k = 1; k < repl.length; k++) out.push(repl[k]);
       } else for (const r of repl) out.push(r);
       glueNext = tokens[i + 1] !== undefined && adjacent(t, tokens[i + 1]);
@@ -869,20 +868,44 @@ function gluable(t: Token): boolean {
   return t.kind === 'ident' || t.kind === 'number';
 }
 
+/**
+ * `next` pasted onto `prev`: one identifier (or number) spanning both. Its spelling is
+ * interned, so every expansion that pastes the same name shares one string and atom.
+ */
+function glued(prev: Token, next: Token): Token {
+  const atom = ATOMS.intern(prev.text + next.text);
+  return {
+    kind: prev.kind === 'number' ? 'number' : 'ident', text: ATOMS.strings[atom], start: prev.start,
+    end: prev.file === next.file ? Math.max(prev.end, next.end) : prev.end, file: prev.file, atom,
+  };
+}
+
+/** The tokens without leading and trailing trivia (the same array when there is none). */
 function trimTrivia(tokens: Token[]): Token[] {
   let a = 0;
   let b = tokens.length;
   while (a < b && isTrivia(tokens[a])) a++;
   while (b > a && isTrivia(tokens[b - 1])) b--;
-  return tokens.slice(a, b);
+  return a === 0 && b === tokens.length ? tokens : tokens.slice(a, b);
 }
 
-/** Splits a token list at top-level commas (braces and parentheses group). */
-export function splitArgs(tokens: Token[]): Token[][] {
+/** The macro of `candidates` (same name, different parameter counts) that takes `count` arguments. */
+function macroFor(candidates: readonly Macro[], count: number): Macro | undefined {
+  for (const m of candidates) if (count >= m.min && (count <= m.max || m.greedy)) return m;
+  for (const m of candidates) if (m.greedy && count >= m.min) return m;
+  return undefined;
+}
+
+/**
+ * Splits a token list (from index `from`) at top-level commas (braces and parentheses
+ * group); no arguments when there is nothing but trivia.
+ */
+export function splitArgs(tokens: Token[], from = 0): Token[][] {
   const out: Token[][] = [];
   let cur: Token[] = [];
   let depth = 0;
-  for (const t of tokens) {
+  for (let i = from; i < tokens.length; i++) {
+    const t = tokens[i];
     if (t.kind === 'op' && (t.text === '(' || t.text === '{')) depth++;
     if (t.kind === 'op' && (t.text === ')' || t.text === '}')) depth--;
     if (depth === 0 && t.kind === 'op' && t.text === ',') {
@@ -935,7 +958,7 @@ function pasteTokens(tokens: Token[]): Token[] {
       const prev = out.pop();
       const next = tokens[j];
       if (prev && next) {
-        out.push({ ...prev, kind: prev.kind === 'number' ? 'number' : 'ident', text: prev.text + next.text, end: prev.file === next.file ? Math.max(prev.end, next.end) : prev.end });
+        out.push(glued(prev, next));
         i = j;
         continue;
       }
