@@ -55,7 +55,19 @@ interface Macro {
   /** Which body lines have no `%` token, and their trees once parsed (shared by every call). */
   plain: Uint8Array;
   parsed: (LineNode | undefined)[];
+  /** The other body lines as last expanded. */
+  expansions: (Expansion | undefined)[];
   span: Span;
+}
+
+/**
+ * A body line (of a macro or %rep) as last expanded, and its tree: an expansion to the
+ * same tokens (same texts from the same places, as a parameter passed on from another
+ * macro body gives) shares the tree.
+ */
+interface Expansion {
+  tokens: Token[];
+  node: LineNode;
 }
 
 interface Cond {
@@ -92,6 +104,8 @@ interface LineSource {
   plain: Uint8Array;
   /** Trees of plain lines, parsed once and reused while no define or macro touches them. */
   parsed: (LineNode | undefined)[];
+  /** For a body: its other lines as last expanded. */
+  expansions: (Expansion | undefined)[] | null;
   index: number;
   stack: readonly Frame[];
   /** Macro call bindings, when this source is a macro body. */
@@ -193,7 +207,7 @@ export class Preprocessor {
       FILE_CACHE.set(key, hit);
     }
     this.trees.set(file.id, hit.parsed);
-    return { lines: null, file: hit, count: hit.parsed.length, plain: hit.plain, parsed: hit.parsed, index: 0, stack, condDepth: this.conds.length };
+    return { lines: null, file: hit, count: hit.parsed.length, plain: hit.plain, parsed: hit.parsed, expansions: null, index: 0, stack, condDepth: this.conds.length };
   }
 
   private error(span: Span, message: string, code: string, severity: 'error' | 'warning' = 'error', stack: readonly Frame[] = this.currentStack()): void {
@@ -273,8 +287,9 @@ export class Preprocessor {
     tokens = this.expandDefines(tokens);
     const lineSig = tokens === raw ? sig : significant(tokens);
     if (this.tryInvokeMacro(src, tokens, lineSig)) return;
-    // An unchanged line of a file was parsed already.
-    const node = tokens === raw && src.file ? src.file.parsed[src.index - 1] : undefined;
+    // An unchanged line of a file was parsed already; a body line may expand as before.
+    const l = src.index - 1;
+    const node = tokens === raw && src.file ? src.file.parsed[l] : src.expansions ? expansionTree(src.expansions, l, tokens) : undefined;
     this.emit(tokens, src.stack, node);
   }
 
@@ -550,6 +565,7 @@ export class Preprocessor {
       body,
       plain: plainLines(body),
       parsed: [],
+      expansions: [],
       span: spanOf(nameTok),
     };
     const table = caseless ? this.caselessMacros : this.macros;
@@ -572,7 +588,7 @@ export class Preprocessor {
       return;
     }
     this.sources.push({
-      lines: body, file: null, count: body.length, plain: plainLines(body), parsed: [], index: 0, stack: src.stack, call: src.call,
+      lines: body, file: null, count: body.length, plain: plainLines(body), parsed: [], expansions: [], index: 0, stack: src.stack, call: src.call,
       repeat: Number(count), condDepth: this.conds.length,
     });
   }
@@ -728,7 +744,7 @@ export class Preprocessor {
     const stack = [...src.stack, { kind: 'macro' as const, span: callSpan, name: macro.name }];
     const call: MacroCall = { macro, args, unique: ++this.uniqueCounter };
     this.sources.push({
-      lines: macro.body, file: null, count: macro.body.length, plain: macro.plain, parsed: macro.parsed, index: 0, stack, call,
+      lines: macro.body, file: null, count: macro.body.length, plain: macro.plain, parsed: macro.parsed, expansions: macro.expansions, index: 0, stack, call,
       condDepth: this.conds.length,
     });
     return true;
@@ -835,6 +851,26 @@ function paramNumber(text: string): number {
   }
   if (i === first || (braced ? text.charCodeAt(i) !== 125 || i + 1 !== text.length : i !== text.length)) return -1;
   return negative ? -1 : n;
+}
+
+/** The tree of body line `l` expanded to `tokens`: the last one when it expanded the same. */
+function expansionTree(cache: (Expansion | undefined)[], l: number, tokens: Token[]): LineNode {
+  const last = cache[l];
+  if (last && sameTokens(last.tokens, tokens)) return last.node;
+  const node = parseLine(tokens);
+  cache[l] = { tokens, node };
+  return node;
+}
+
+/** Token lists with the same texts from the same places. */
+function sameTokens(a: readonly Token[], b: readonly Token[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x !== y && (x.kind !== y.kind || x.text !== y.text || x.start !== y.start || x.end !== y.end || x.file !== y.file)) return false;
+  }
+  return true;
 }
 
 /** Per line: 1 when no token is a `%` word (parameter, directive, local label, paste). */
