@@ -764,7 +764,7 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
   if (fixed !== undefined && fixed >= 0 && (!pass.final || memo.pool)) {
     pass.lastRelative = false;
     const length = place(pass, key, fixed);
-    if (pass.final) emitInstruction(pass, st, pass.location(), memo.pool!, memo.at!, fixed, memo.warnings ?? NO_WARNINGS, length, memo);
+    if (pass.final) emitInstruction(pass, st, pass.location(), memo.pool!, memo.at!, fixed, memo.warnings ?? NO_WARNINGS, length);
     return;
   }
   // The resolved operands of an instruction encoded again in later passes live on the
@@ -815,13 +815,13 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
     memo.warnings = res.warnings;
   }
   const length = place(pass, key, res.length);
-  if (pass.final) emitInstruction(pass, st, address, res.bytes, res.at, res.length, res.warnings, length, memo);
+  if (pass.final) emitInstruction(pass, st, address, res.bytes, res.at, res.length, res.warnings, length);
   if (scratch.length > 4096) scratch.length = 0;
 }
 
 /** A memo as one object of fixed shape (fields added later would each cost a transition). */
 function newMemo(): InstructionMemo {
-  return { plan: undefined, fixed: undefined, assembly: undefined, pool: undefined, at: undefined, warnings: undefined, operands: undefined, line: undefined, column: undefined };
+  return { plan: undefined, fixed: undefined, assembly: undefined, pool: undefined, at: undefined, warnings: undefined, operands: undefined };
 }
 
 /** Drops kept bytes that relied on another assembly's `equ` constants (a cached tree met again). */
@@ -850,13 +850,13 @@ function keepBytes(memo: InstructionMemo, bytes: readonly number[], at: number):
 /** Final-pass output of one instruction: `count` bytes of `buf` from `at` (NOP-padded to `length`), line row, warnings. */
 function emitInstruction(
   pass: Pass, st: Extract<Statement, { kind: 'instruction' }>, address: number,
-  buf: ArrayLike<number>, at: number, count: number, warnings: readonly string[], length: number, memo: InstructionMemo,
+  buf: ArrayLike<number>, at: number, count: number, warnings: readonly string[], length: number,
 ): void {
   if (length > count) {
     pass.report('warning', 'padded', `padded with ${length - count} NOP byte(s): this instruction's size and the labels it depends on never settle otherwise (nasm gives up on such programs)`, st);
   }
   for (const w of warnings) pass.report('warning', 'overflow', w, st);
-  if (!pass.absolute) addLineRow(pass, address, st.mnemonic, memo);
+  if (!pass.absolute) addLineRow(pass, address, st.mnemonic);
   pass.emitRange(buf, at, count, st);
   if (length > count) pass.emit(new Array(length - count).fill(NOP), st);
 }
@@ -882,25 +882,13 @@ function place(pass: Pass, key: number, length: number): number {
   return size;
 }
 
-function addLineRow(pass: Pass, address: number, span: Span, memo?: InstructionMemo): void {
+/** A line table row for the code at `address`, from where `span` starts. */
+function addLineRow(pass: Pass, address: number, span: Span): void {
   const file = pass.files[span.file];
   if (!file) return;
-  let line: number;
-  let column: number;
-  if (memo && memo.line !== undefined) {
-    line = memo.line;
-    column = memo.column!;
-  } else {
-    const starts = file.lineStarts;
-    const index = lineIndex(starts, span.start);
-    line = index + 1;
-    column = span.start - starts[index] + 1;
-    if (memo) {
-      memo.line = line;
-      memo.column = column;
-    }
-  }
-  pass.lines.add(address, span.file, line, column);
+  const starts = file.lineStarts;
+  const index = lineIndex(starts, span.start);
+  pass.lines.add(address, span.file, index + 1, span.start - starts[index] + 1);
 }
 
 function dataSize(unit: number, items: DataItem[]): number {

@@ -938,20 +938,28 @@ function macroFor(candidates: readonly Macro[], count: number): Macro | undefine
  */
 export function splitArgs(tokens: Token[], from = 0): Token[][] {
   const out: Token[][] = [];
-  let cur: Token[] = [];
+  let start = from;
   let depth = 0;
   for (let i = from; i < tokens.length; i++) {
     const t = tokens[i];
-    if (t.kind === 'op' && (t.text === '(' || t.text === '{')) depth++;
-    if (t.kind === 'op' && (t.text === ')' || t.text === '}')) depth--;
-    if (depth === 0 && t.kind === 'op' && t.text === ',') {
-      out.push(unbrace(trimTrivia(cur)));
-      cur = [];
-    } else cur.push(t);
+    if (t.kind !== 'op') continue;
+    if (t.text === '(' || t.text === '{') depth++;
+    else if (t.text === ')' || t.text === '}') depth--;
+    else if (depth === 0 && t.text === ',') {
+      out.push(unbrace(trimmedSlice(tokens, start, i)));
+      start = i + 1;
+    }
   }
-  const last = trimTrivia(cur);
+  const last = trimmedSlice(tokens, start, tokens.length);
   if (last.length || out.length) out.push(unbrace(last));
   return out;
+}
+
+/** Tokens `from`..`to` without leading and trailing trivia, in an array of their own. */
+function trimmedSlice(tokens: Token[], from: number, to: number): Token[] {
+  while (from < to && isTrivia(tokens[from])) from++;
+  while (to > from && isTrivia(tokens[to - 1])) to--;
+  return tokens.slice(from, to);
 }
 
 function unbrace(tokens: Token[]): Token[] {

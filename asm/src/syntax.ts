@@ -83,11 +83,8 @@ export interface InstructionMemo {
   pool?: Uint8Array;
   at?: number;
   warnings?: readonly string[];
-  /** The operands as the encoder takes them; each pass refreshes their values. */
+  /** The operands as the encoder takes them, for an instruction encoded in every pass (refreshed each time). */
   operands?: ResolvedOperand[];
-  /** 1-based line and column of the mnemonic. */
-  line?: number;
-  column?: number;
 }
 
 export type Statement =
