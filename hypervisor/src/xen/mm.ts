@@ -77,6 +77,16 @@ export function extOpWords(list: readonly MmuextOp[]): Int32Array {
   return w;
 }
 
+/**
+ * How many requests come before the first with a high half set (which fails). Checked
+ * ahead, in a loop of its own, because that is faster than a check in each request's.
+ */
+function lowHalvesOnly(reqs: Int32Array, count: number): number {
+  let n = 0;
+  for (let at = 1; n < count && (reqs[at] | reqs[at + 2]) === 0; n++, at += Imm.Words);
+  return n;
+}
+
 /** Result of a batch: the first error (or 0) and how many requests succeeded before it. */
 export interface BatchResult {
   rc: number;
@@ -92,6 +102,21 @@ export interface VcpuContext {
   /** The CPUs of all its domain's vCPUs (itself included): what an ALL or MULTI flush reaches. */
   siblings: readonly Cpu[];
 }
+
+/**
+ * The values l1Run tests, as immediates: once bundled, module constants are mutable slots,
+ * loaded at every use (they took a third of that loop's time). Checked against the ABI
+ * when the module loads.
+ */
+const enum Imm {
+  Present = 1, Rw = 2, FastBits = 0x60, L1Disallow = 0x180,
+  Machphys = 1, PreserveAD = 2, Words = 4, L1 = 1, Writable = 7,
+}
+if (
+  Imm.Present !== PAGE_PRESENT || Imm.Rw !== PAGE_RW || Imm.FastBits !== L1_FAST_BITS || Imm.L1Disallow !== L1_DISALLOW ||
+  Imm.Machphys !== MMU_MACHPHYS_UPDATE || Imm.PreserveAD !== MMU_PT_UPDATE_PRESERVE_AD || Imm.Words !== UPDATE_WORDS ||
+  Imm.L1 !== PGT_L1 || Imm.Writable !== PGT_WRITABLE
+) throw new Error('mm.ts: Imm is out of step with the ABI');
 
 export class MemoryManager {
   /** Page-directory entries Xen puts in the hole slots of every validated page directory. */
@@ -296,8 +321,9 @@ export class MemoryManager {
     let flush = false;
     let done = 0;
     let rc = 0;
+    const wellFormed = lowHalvesOnly(reqs, count);
     while (done < count) {
-      done = this.l1Run(reqs, done, count, v.domain);
+      done = this.l1Run(reqs, done, wellFormed, v.domain);
       if (done === count) break;
       const at = done * UPDATE_WORDS;
       rc = this.updateOne(reqs[at], reqs[at + 1], reqs[at + 2], reqs[at + 3], v.domain);
@@ -347,11 +373,12 @@ export class MemoryManager {
   }
 
   /**
-   * Applies requests from `from` on as long as each is a page-table entry update (not
-   * MACHPHYS) that succeeds, in an L1 of `domain` whose frame needs no care on a write:
-   * it holds no decoded code, no watch covers it and it is marked dirty already; and no
-   * entry maps a grant. Returns the index of the first request it did not apply (`count`,
-   * or one for updateOne, which reports a failure with its errno).
+   * Applies requests from `from` up to `end` (none of them with a high half set) as long
+   * as each is a page-table entry update (not MACHPHYS) that succeeds, in an L1 of
+   * `domain` whose frame needs no care on a write: it holds no decoded code, no watch
+   * covers it and it is marked dirty already; and no entry maps a grant. Returns the index
+   * of the first request it did not apply (`end`, or one for updateOne, which reports a
+   * failure with its errno).
    *
    * The same checks as modL1Entry, with the frame table and memory in locals: the
    * table's own checks are made once per run of requests on it, because applying an L1
@@ -359,7 +386,7 @@ export class MemoryManager {
    * only its own words are written, grants are untouched). Any other request (an L2
    * entry may drop an L1's last type reference) ends the call.
    */
-  private l1Run(reqs: Int32Array, from: number, count: number, domain: number): number {
+  private l1Run(reqs: Int32Array, from: number, end: number, domain: number): number {
     if (this.grantPtes.size !== 0) return from;
     const f = this.frames, mem = this.mem;
     const owner = f.owner, refs = f.refs, frameType = f.type, typeRefs = f.typeRefs, frames = f.count;
@@ -367,34 +394,34 @@ export class MemoryManager {
     const tables = Math.min(frames, mem.frames);
     let table = -1;
     let i = from;
-    for (let at = from * UPDATE_WORDS; i < count; i++, at += UPDATE_WORDS) {
+    for (let at = from * Imm.Words; i < end; i++, at += Imm.Words) {
       const ptr = reqs[at];
-      if (reqs[at + 1] !== 0 || reqs[at + 3] !== 0 || (ptr & 3) === MMU_MACHPHYS_UPDATE) break;
+      if ((ptr & 3) === Imm.Machphys) break;
       const mfn = ptr >>> 12;
       if (mfn !== table) {
-        if (!(mfn < tables && owner[mfn] === domain && typeRefs[mfn] > 0 && frameType[mfn] === PGT_L1)) break;
+        if (!(mfn < tables && owner[mfn] === domain && typeRefs[mfn] > 0 && frameType[mfn] === Imm.L1)) break;
         if (code[mfn] !== 0 || dirty[mfn] === 0 || watched[mfn] !== 0) break;
         table = mfn;
       }
       const w = ptr >>> 2;
       const old = words[w];
       let val = reqs[at + 2];
-      if ((ptr & 3) === MMU_PT_UPDATE_PRESERVE_AD) val |= old & (PAGE_ACCESSED | PAGE_DIRTY);
-      if ((val & old & PAGE_PRESENT) !== 0 && ((old ^ val) & ~L1_FAST_BITS) === 0) {
+      if ((ptr & 3) === Imm.PreserveAD) val |= old & Imm.FastBits;
+      if ((val & old & Imm.Present) !== 0 && ((old ^ val) & ~Imm.FastBits) === 0) {
         words[w] = val;
         continue;
       }
       // getPageFromL1e(val): the new frame's references
-      if (val & PAGE_PRESENT) {
+      if (val & Imm.Present) {
         const target = val >>> 12;
-        if (val & L1_DISALLOW || target >= frames || owner[target] !== domain) break;
-        if (val & PAGE_RW && this.getPageType(target, PGT_WRITABLE, domain) !== 0) break;
+        if (val & Imm.L1Disallow || target >= frames || owner[target] !== domain) break;
+        if (val & Imm.Rw && this.getPageType(target, Imm.Writable, domain) !== 0) break;
         refs[target]++;
       }
       words[w] = val;
       // putPageFromL1e(old): the old frame's
-      if (old & PAGE_PRESENT && old >>> 12 < frames) {
-        if (old & PAGE_RW) this.putPageType(old >>> 12);
+      if (old & Imm.Present && old >>> 12 < frames) {
+        if (old & Imm.Rw) this.putPageType(old >>> 12);
         refs[old >>> 12]--;
       }
     }
