@@ -766,23 +766,23 @@ export class Preprocessor {
         else if (n > 0) repl = call.args[n - 1] ?? [];
         else if (t.text.length > 2 && t.text.charCodeAt(1) === 37 /* %%label */) repl = [{ ...t, kind: 'ident', text: `..@${call.unique}.${t.text.slice(2)}` }];
       }
+      // (Indexes checked first: reading index -1 of an array is a slow named-property lookup.)
+      const prev = out.length ? out[out.length - 1] : undefined;
+      const prevTok = i > 0 ? tokens[i - 1] : undefined;
       if (!Array.isArray(repl)) {
         // The common case: a token that is not a parameter.
-        const prev = out[out.length - 1];
-        if (glueNext && prev && adjacent(tokens[i - 1], t) && gluable(prev) && gluable(t)) {
+        if (glueNext && prev && prevTok && adjacent(prevTok, t) && gluable(prev) && gluable(t)) {
           out[out.length - 1] = glued(prev, t);
         } else out.push(t);
         glueNext = false;
         continue;
       }
       // A parameter written against the text before it is pasted onto it.
-      const prev = out[out.length - 1];
-      const prevTok = tokens[i - 1];
       if (repl.length && prev && prevTok !== undefined && adjacent(prevTok, t) && gluable(prev) && gluable(repl[0])) {
         out[out.length - 1] = glued(prev, repl[0]);
         for (let k = 1; k < repl.length; k++) out.push(repl[k]);
       } else for (const r of repl) out.push(r);
-      glueNext = tokens[i + 1] !== undefined && adjacent(t, tokens[i + 1]);
+      glueNext = i + 1 < tokens.length && adjacent(t, tokens[i + 1]);
     }
     return out;
   }
