@@ -225,9 +225,10 @@ export function addressLength(m: AddressMode): number {
   return 1 + (m.sib >= 0 ? 1 : 0) + m.dispBytes;
 }
 
-/** Appends ModRM (with `regField`), SIB and displacement bytes to `out`. */
-export function writeAddress(out: number[], m: AddressMode, regField: number): void {
-  out.push((m.mod << 6) | ((regField & 7) << 3) | m.rm);
-  if (m.sib >= 0) out.push(m.sib);
-  for (let i = 0; i < m.dispBytes; i++) out.push((m.disp >>> (8 * i)) & 0xff);
+/** Writes ModRM (with `regField`), SIB and displacement bytes to `out` from `at`; returns where they end. */
+export function writeAddress(out: number[], at: number, m: AddressMode, regField: number): number {
+  out[at++] = (m.mod << 6) | ((regField & 7) << 3) | m.rm;
+  if (m.sib >= 0) out[at++] = m.sib;
+  for (let i = 0; i < m.dispBytes; i++) out[at++] = (m.disp >>> (8 * i)) & 0xff;
+  return at;
 }

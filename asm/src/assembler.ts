@@ -816,7 +816,6 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
   }
   const length = place(pass, key, res.length);
   if (pass.final) emitInstruction(pass, st, address, res.bytes, res.at, res.length, res.warnings, length);
-  if (scratch.length > 4096) scratch.length = 0;
 }
 
 /** A memo as one object of fixed shape (fields added later would each cost a transition). */

@@ -34,9 +34,9 @@ export interface EncodeRequest {
   /** The last pass: every value must be known, and range problems are errors. */
   final: boolean;
   /**
-   * Where the bytes go, appended: the assembler passes one array for every instruction
-   * (it copies or emits the bytes at once, and empties the array now and then).
-   * Default: a new array.
+   * Where the bytes go, written from index 0 over what earlier encodings left there (the
+   * array only grows): the assembler passes one array for every instruction and copies
+   * or emits the bytes at once. Default: a new array.
    */
   out?: number[];
   /**
@@ -229,11 +229,13 @@ function prefixCount(form: InstructionForm, req: EncodeRequest): number {
     if (form.adsize === 16 || mem?.shape.adsize === 16) n++;
     return n;
   }
-  return prefixBytes(form, req).length;
+  return prefixBytes(form, req, PREFIX_SCRATCH, 0);
 }
 
-/** Prefix bytes of an encoding, in NASM's order: lock/rep, segment, 0x66, 0x67. */
-function prefixBytes(form: InstructionForm, req: EncodeRequest, out: number[] = []): number[] {
+const PREFIX_SCRATCH: number[] = [];
+
+/** Writes the prefix bytes of an encoding, in NASM's order (lock/rep, segment, 0x66, 0x67), to `out` from `at`; returns where they end. */
+function prefixBytes(form: InstructionForm, req: EncodeRequest, out: number[], at: number): number {
   const mem = memoryOperand(req);
   let seg = mem?.seg ? SEGMENT_PREFIX[mem.seg.name] : undefined;
   let rep: number | undefined;
@@ -245,11 +247,11 @@ function prefixBytes(form: InstructionForm, req: EncodeRequest, out: number[] = 
     else if (p === 'a16') adsize16 = true;
     else if (p in SEGMENT_PREFIX) seg = seg ?? SEGMENT_PREFIX[p];
   }
-  if (rep !== undefined) out.push(rep);
-  if (seg !== undefined) out.push(seg);
-  if (opsize16) out.push(0x66);
-  if (adsize16) out.push(0x67);
-  return out;
+  if (rep !== undefined) out[at++] = rep;
+  if (seg !== undefined) out[at++] = seg;
+  if (opsize16) out[at++] = 0x66;
+  if (adsize16) out[at++] = 0x67;
+  return at;
 }
 
 /** The request's memory operand (an instruction has at most one). */
@@ -297,26 +299,27 @@ const FIELD_RANGE: Record<number, [bigint, bigint]> = {
   1: [-0x80n, 0xffn], 2: [-0x8000n, 0xffffn], 4: [-0x80000000n, 0xffffffffn],
 };
 
-const le = (out: number[], v: number, n: number) => {
-  for (let i = 0; i < n; i++) out.push((v >>> (8 * i)) & 0xff);
-};
+/** Writes `v` little-endian in `n` bytes to `out` from `at`; returns where they end. */
+function le(out: number[], at: number, v: number, n: number): number {
+  for (let i = 0; i < n; i++) out[at++] = (v >>> (8 * i)) & 0xff;
+  return at;
+}
 
-/** The bytes of the encoding with `form` (after measure() accepted it). */
-function write(form: InstructionForm, req: EncodeRequest, length: number, mode: AddressMode | null, warnings: string[]): number[] {
+/** The bytes of the encoding with `form` (after measure() accepted it), in `out` from index 0. */
+function write(form: InstructionForm, req: EncodeRequest, length: number, mode: AddressMode | null, warnings: string[], out: number[]): void {
   const ops = req.operands;
-  const out = req.out ?? [];
-  prefixBytes(form, req, out);
-  for (const b of form.opcode) out.push(b);
+  let at = prefixBytes(form, req, out, 0);
+  for (const b of form.opcode) out[at++] = b;
   if (form.plusReg >= 0) {
     const r = ops[form.plusReg];
-    if (r.kind === 'reg') out[out.length - 1] += r.reg.num;
+    if (r.kind === 'reg') out[at - 1] += r.reg.num;
   }
   if (form.modrm !== undefined) {
     const regOp = form.regOperand >= 0 ? ops[form.regOperand] : undefined;
     const regField = form.modrm === 'r' ? (regOp && regOp.kind === 'reg' ? regOp.reg.num : 0) : form.modrm;
     const op = ops[form.rmOperand];
-    if (op && op.kind === 'mem' && mode) writeAddress(out, mode, regField);
-    else if (op && op.kind === 'reg') out.push(0xc0 | (regField << 3) | op.reg.num);
+    if (op && op.kind === 'mem' && mode) at = writeAddress(out, at, mode, regField);
+    else if (op && op.kind === 'reg') out[at++] = 0xc0 | (regField << 3) | op.reg.num;
   }
   const tail = FACTS[form.index].tail;
   for (let i = 0; i < form.tail.length; i++) {
@@ -329,18 +332,17 @@ function write(form: InstructionForm, req: EncodeRequest, length: number, mode: 
         const [min, max] = FIELD_RANGE[field.bytes];
         if (n < min || n > max) warnings.push(`${field.bytes === 1 ? 'byte' : field.bytes === 2 ? 'word' : 'dword'} value exceeds bounds`);
       }
-      le(out, op.value ? low32(op.value) : 0, field.bytes);
+      at = le(out, at, op.value ? low32(op.value) : 0, field.bytes);
     } else if (field.kind === 'rel' && op?.kind === 'imm') {
       const target = op.value ? low32(op.value) : req.address + length;
-      le(out, (target - (req.address + length)) >>> 0, field.bytes);
+      at = le(out, at, (target - (req.address + length)) >>> 0, field.bytes);
     } else if (field.kind === 'moffs' && op?.kind === 'mem') {
-      le(out, op.disp ? low32(op.disp) : 0, 4);
+      at = le(out, at, op.disp ? low32(op.disp) : 0, 4);
     } else if (field.kind === 'farptr' && op?.kind === 'farptr') {
-      le(out, op.offset ? low32(op.offset) : 0, 4);
-      le(out, op.seg ? low32(op.seg) : 0, 2);
+      at = le(out, at, op.offset ? low32(op.offset) : 0, 4);
+      at = le(out, at, op.seg ? low32(op.seg) : 0, 2);
     }
   }
-  return out;
 }
 
 const CANDIDATES = new Map<string, InstructionForm[][]>();
@@ -391,11 +393,11 @@ export function encodeInstruction(req: EncodeRequest): EncodeResult {
   if (!matched) return noMatch(req, formsOf(req.mnemonic));
   if (!best) return { ok: false, message: lastError, code: 'out-of-range' };
   if (!req.final) return success(req, bestLength, NO_BYTES, 0, best, NO_WARNINGS);
-  const at = req.out ? req.out.length : 0;
   const warnings = WARNINGS;
   if (warnings.length !== 0) warnings.length = 0;
-  const bytes = write(best, req, bestLength, mode, warnings);
-  return success(req, bestLength, bytes, at, best, warnings.length ? warnings.slice() : NO_WARNINGS);
+  const bytes = req.out ?? [];
+  write(best, req, bestLength, mode, warnings, bytes);
+  return success(req, bestLength, bytes, 0, best, warnings.length ? warnings.slice() : NO_WARNINGS);
 }
 
 function success(req: EncodeRequest, length: number, bytes: number[], at: number, form: InstructionForm, warnings: readonly string[]): EncodeSuccess {
