@@ -315,7 +315,9 @@ export class MemoryManager {
 
   /**
    * mmu_update for `domain`: each request in order; the first failure stops the batch.
-   * L1 changes flush nothing (the guest must); L2 changes flush the vCPU's TLB.
+   * L1 changes flush nothing (the guest must); L2 changes flush the vCPU's TLB. Runs of
+   * page-table entry updates go through l1Run; every other request, and any it declines
+   * or that fails, through updateOne.
    */
   mmuUpdate(reqs: Int32Array, v: VcpuContext, count = reqs.length / UPDATE_WORDS): BatchResult {
     let flush = false;
@@ -380,11 +382,13 @@ export class MemoryManager {
    * of the first request it did not apply (`end`, or one for updateOne, which reports a
    * failure with its errno).
    *
-   * The same checks as modL1Entry, with the frame table and memory in locals: the
-   * table's own checks are made once per run of requests on it, because applying an L1
-   * entry cannot change them (the table's type is held, no entry may map it writable,
-   * only its own words are written, grants are untouched). Any other request (an L2
-   * entry may drop an L1's last type reference) ends the call.
+   * The same checks as modL1Entry, with the frame table and memory in locals (a writable
+   * type is taken before the general reference, not after: neither step reads what the
+   * other changes, and a refused type changes nothing). The table's own checks are made
+   * once per run of requests on it, because applying an L1 entry cannot change them (the
+   * table's type is held, no entry may map it writable, only its own words are written,
+   * grants are untouched). Any other request (an L2 entry may drop an L1's last type
+   * reference) ends the call.
    */
   private l1Run(reqs: Int32Array, from: number, end: number, domain: number): number {
     if (this.grantPtes.size !== 0) return from;
