@@ -130,6 +130,35 @@ class Sizes {
   }
 }
 
+/**
+ * Lines that are an instruction with kept bytes and nothing else (no label, no error, no
+ * warning), noted by a pass so that later ones emit them from here without visiting their
+ * trees. The assembly keeps one for all its passes.
+ */
+class KeptLines {
+  readonly memos: (InstructionMemo | undefined)[];
+  /** Where the mnemonic is (file and offset), for the line table. */
+  readonly file: Int32Array;
+  readonly start: Int32Array;
+
+  constructor(lines: number) {
+    this.memos = new Array(lines);
+    this.file = new Int32Array(lines);
+    this.start = new Int32Array(lines);
+  }
+
+  /** Notes line `i` when its statement, just run, kept its bytes. */
+  note(i: number, node: LineNode): void {
+    const st = node.statement;
+    if (node.label || !st || st.kind !== 'instruction') return;
+    const memo = st.memo;
+    if (!memo || memo.fixed === undefined || memo.fixed < 0 || !memo.pool || (memo.warnings && memo.warnings.length)) return;
+    this.memos[i] = memo;
+    this.file[i] = st.mnemonic.file;
+    this.start[i] = st.mnemonic.start;
+  }
+}
+
 const MAX_PASSES = 40;
 /** No section may grow past this: a guest image is a few MiB, and a typo must not exhaust memory. */
 export const MAX_SECTION_BYTES = 64 * 1024 * 1024;
@@ -192,6 +221,7 @@ class Pass implements EvalEnv {
     private readonly scopes: Map<string, Map<string, string>>,
     readonly layout: Map<string, number>,
     readonly previousSizes: Sizes,
+    readonly kept: KeptLines,
     readonly growOnly: boolean,
     readonly files: SourceFile[],
     readonly provider: SourceProvider,
@@ -392,12 +422,13 @@ export function assemble(opts: AssembleOptions): AssembleResult {
   let layout = new Map<string, number>();
   let previousSizes = new Sizes(0);
   let previousLines: LineStarts | null = null;
+  const kept = new KeptLines(pre.nodes.length);
   let final!: Pass;
   let stable = false;
   // Pass 1 only lays out (forward references unknown). Every later pass also emits bytes
   // and diagnostics; the first one that changes nothing is the result.
   for (let n = 1; n <= MAX_PASSES && !stable; n++) {
-    final = new Pass(n, n > 1, symbols, scopes, layout, previousSizes, n > GROW_ONLY_AFTER, pre.files, provider, pre.nodes.length, previousLines, assembly);
+    final = new Pass(n, n > 1, symbols, scopes, layout, previousSizes, kept, n > GROW_ONLY_AFTER, pre.files, provider, pre.nodes.length, previousLines, assembly);
     runPass(final, pre.nodes, pre.stacks);
     const newLayout = computeLayout(final);
     stable = n > 1 && !final.changed && sameLayout(layout, newLayout);
@@ -464,6 +495,8 @@ function runPass(pass: Pass, nodes: readonly LineNode[], stacks: readonly (reado
     starts.offsets[i] = pass.absolute ? -1 : pass.section.offset;
     starts.sections[i] = pass.absolute ? -1 : pass.section.order;
     pass.stack = stacks[i];
+    const memo = pass.kept.memos[i];
+    if (memo !== undefined && emitKept(pass, i, memo)) continue;
     const node = nodes[i];
     if (node.errors.length) {
       if (pass.final) for (const e of node.errors) pass.report('error', e.code, e.message, e.span);
@@ -482,11 +515,33 @@ function runPass(pass: Pass, nodes: readonly LineNode[], stacks: readonly (reado
       const kind = node.statement.kind;
       const produced = kind !== 'directive' || (pass.section === startSection && pass.location() !== startLoc);
       if (pass.final && kind !== 'equ' && produced) recordListing(pass, i, startLoc, startSection, startLen, startAbs);
+      if (kind === 'instruction') pass.kept.note(i, node);
     }
   }
   if (pass.absolute && pass.absolute.struc) {
     pass.report('error', 'directive', `struc '${pass.absolute.struc}' has no endstruc`, { file: 0, start: 0, end: 0 });
   }
+}
+
+/**
+ * The final pass's output for kept line `i`, as its tree would give it (false, and nothing
+ * done, where that needs the general path: sizes that may only grow, absolute or nobits
+ * sections, a section at its size limit).
+ */
+function emitKept(pass: Pass, i: number, memo: InstructionMemo): boolean {
+  const length = memo.fixed!;
+  const section = pass.section;
+  if (!pass.final || pass.growOnly || pass.absolute || section.kind !== 'progbits' || section.offset + length > MAX_SECTION_BYTES) return false;
+  const address = pass.location();
+  const startLen = section.bytes.length;
+  place(pass, pass.sizeIndex++, length);
+  pass.lastRelative = false;
+  const kept = pass.kept;
+  addLineRow(pass, address, kept.file[i], kept.start[i]);
+  section.bytes.append(memo.pool!, memo.at!, length);
+  section.offset += length;
+  recordListing(pass, i, address, section, startLen, null);
+  return true;
 }
 
 function recordListing(pass: Pass, line: number, startLoc: number, section: SectionState, startLen: number, abs: Pass['absolute']): void {
@@ -855,7 +910,7 @@ function emitInstruction(
     pass.report('warning', 'padded', `padded with ${length - count} NOP byte(s): this instruction's size and the labels it depends on never settle otherwise (nasm gives up on such programs)`, st);
   }
   for (const w of warnings) pass.report('warning', 'overflow', w, st);
-  if (!pass.absolute) addLineRow(pass, address, st.mnemonic);
+  if (!pass.absolute) addLineRow(pass, address, st.mnemonic.file, st.mnemonic.start);
   pass.emitRange(buf, at, count, st);
   if (length > count) pass.emit(new Array(length - count).fill(NOP), st);
 }
@@ -881,13 +936,13 @@ function place(pass: Pass, key: number, length: number): number {
   return size;
 }
 
-/** A line table row for the code at `address`, from where `span` starts. */
-function addLineRow(pass: Pass, address: number, span: Span): void {
-  const file = pass.files[span.file];
+/** A line table row for the code at `address`, from offset `start` of file `fileId`. */
+function addLineRow(pass: Pass, address: number, fileId: number, start: number): void {
+  const file = pass.files[fileId];
   if (!file) return;
   const starts = file.lineStarts;
-  const index = lineIndex(starts, span.start);
-  pass.lines.add(address, span.file, index + 1, span.start - starts[index] + 1);
+  const index = lineIndex(starts, start);
+  pass.lines.add(address, fileId, index + 1, start - starts[index] + 1);
 }
 
 function dataSize(unit: number, items: DataItem[]): number {
@@ -934,7 +989,7 @@ function data(pass: Pass, unit: number, items: DataItem[], span: Span): void {
       }
     }
   }
-  if (pass.final && !pass.absolute && pass.section.kind === 'progbits') addLineRow(pass, start, span);
+  if (pass.final && !pass.absolute && pass.section.kind === 'progbits') addLineRow(pass, start, span.file, span.start);
   pass.emit(out, span);
 }
 
