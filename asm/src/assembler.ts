@@ -5,7 +5,7 @@
 // out like `nasm -f bin`: .text first at `org`, other progbits sections in order of
 // appearance, nobits sections last.
 
-import { addressShape } from './address.js';
+import { addressShape, type AddressShape } from './address.js';
 import { encodeInstruction, type EncodeRequest, type EncodeSuccess, type ResolvedOperand } from './encoder.js';
 import { evaluate, evaluatePartial, EvalError, low32, makeValue, unknownSymbol, type EvalEnv, type Value } from './expr.js';
 import { locate, preprocess, type ExpandedLine, type Frame } from './preprocessor.js';
@@ -746,14 +746,45 @@ function registerOperand(reg: Register): ResolvedOperand {
   return r;
 }
 
-function resolveOperand(pass: Pass, op: OperandNode): ResolvedOperand | null {
+type ImmOperand = Extract<ResolvedOperand, { kind: 'imm' }>;
+type MemOperand = Extract<ResolvedOperand, { kind: 'mem' }>;
+type FarOperand = Extract<ResolvedOperand, { kind: 'farptr' }>;
+
+const blankImm = (): ImmOperand => ({ kind: 'imm', value: undefined, size: 0, strict: false, distance: '' });
+const blankMem = (): MemOperand => ({ kind: 'mem', size: 0, far: false, seg: null, shape: NO_SHAPE, disp: undefined, dispSize: 0 });
+const blankFar = (): FarOperand => ({ kind: 'farptr', seg: undefined, offset: undefined });
+const NO_SHAPE: AddressShape = { base: null, index: null, scale: 1, disp: null, adsize: 32 };
+
+/**
+ * Operand objects for an encoding whose operands are not kept (a constant instruction's,
+ * whose bytes are): one of each kind per operand position, reused by every such encoding.
+ */
+const SCRATCH_SLOTS = 4;
+const SCRATCH_IMM = Array.from({ length: SCRATCH_SLOTS }, blankImm);
+const SCRATCH_MEM = Array.from({ length: SCRATCH_SLOTS }, blankMem);
+const SCRATCH_FAR = Array.from({ length: SCRATCH_SLOTS }, blankFar);
+const SCRATCH_LISTS = Array.from({ length: SCRATCH_SLOTS + 1 }, (_, n) => new Array<ResolvedOperand>(n));
+
+/** An operand as the encoder takes it; in the scratch object of position `slot` (-1: a new object). */
+function resolveOperand(pass: Pass, op: OperandNode, slot: number): ResolvedOperand | null {
+  const scratch = slot >= 0 && slot < SCRATCH_SLOTS;
   switch (op.kind) {
     case 'reg':
       return registerOperand(op.reg);
-    case 'imm':
-      return { kind: 'imm', value: tryEval(pass, op.expr), size: op.size, strict: op.strict, distance: op.distance };
-    case 'farptr':
-      return { kind: 'farptr', seg: tryEval(pass, op.seg), offset: tryEval(pass, op.offset) };
+    case 'imm': {
+      const r = scratch ? SCRATCH_IMM[slot] : blankImm();
+      r.value = tryEval(pass, op.expr);
+      r.size = op.size;
+      r.strict = op.strict;
+      r.distance = op.distance;
+      return r;
+    }
+    case 'farptr': {
+      const r = scratch ? SCRATCH_FAR[slot] : blankFar();
+      r.seg = tryEval(pass, op.seg);
+      r.offset = tryEval(pass, op.offset);
+      return r;
+    }
     case 'mem': {
       let shape = op.shape;
       try {
@@ -763,10 +794,21 @@ function resolveOperand(pass: Pass, op: OperandNode): ResolvedOperand | null {
         pass.report('error', 'address', err.message, err.span);
         return null;
       }
-      const disp = shape.disp ? tryEval(pass, shape.disp) : ZERO;
-      return { kind: 'mem', size: op.size, far: op.far, seg: op.seg, shape, disp, dispSize: op.dispSize };
+      const r = scratch ? SCRATCH_MEM[slot] : blankMem();
+      r.size = op.size;
+      r.far = op.far;
+      r.seg = op.seg;
+      r.shape = shape;
+      r.disp = shape.disp ? tryEval(pass, shape.disp) : ZERO;
+      r.dispSize = op.dispSize;
+      return r;
     }
   }
+}
+
+/** A scratch operand copied to keep (register operands are shared already). */
+function keptOperand(r: ResolvedOperand): ResolvedOperand {
+  return r.kind === 'reg' ? r : { ...r };
 }
 
 /** New values for an operand resolved in an earlier pass (its shape never changes). */
@@ -822,13 +864,18 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
     if (pass.final) emitInstruction(pass, st, pass.location(), memo.pool!, memo.at!, fixed, memo.warnings ?? NO_WARNINGS, length);
     return;
   }
+  // An instruction whose values are all known for good is encoded for good the first
+  // time, so the layout pass can keep its bytes too (and its operands need not be kept).
+  const how = fixed === undefined ? fixedness(pass, st) : NOT_FIXED;
+  const constant = how !== NOT_FIXED;
   // The resolved operands of an instruction encoded again in later passes live on the
   // memo; each pass only refreshes their values.
   let operands = memo.operands;
   if (!operands) {
-    operands = new Array<ResolvedOperand>(st.operands.length);
-    for (let i = 0; i < operands.length; i++) {
-      const r = resolveOperand(pass, st.operands[i]);
+    const n = st.operands.length;
+    operands = constant && n <= SCRATCH_SLOTS ? SCRATCH_LISTS[n] : new Array<ResolvedOperand>(n);
+    for (let i = 0; i < n; i++) {
+      const r = resolveOperand(pass, st.operands[i], constant ? i : -1);
       if (!r) {
         pass.sizes.set(key, 0);
         return;
@@ -845,10 +892,6 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
   req.operands = operands;
   req.address = address;
   req.section = pass.absolute ? '' : pass.section.name;
-  // An instruction whose values are all known for good is encoded for good the first
-  // time, so the layout pass can keep its bytes too.
-  const how = fixed === undefined ? fixedness(pass, st) : NOT_FIXED;
-  const constant = how !== NOT_FIXED;
   req.final = pass.final || constant;
   req.memo = memo;
   const res = encodeInstruction(req);
@@ -862,7 +905,7 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
   if (fixed === undefined) {
     memo.fixed = !pass.lastRelative && constant ? res.length : -1;
     if (how === FIXED_NOW) memo.assembly = pass.assembly;
-    if (memo.fixed < 0) memo.operands = operands;
+    if (memo.fixed < 0) memo.operands = constant ? operands.map(keptOperand) : operands;
   }
   if (memo.fixed === res.length && req.final) {
     // Same bytes in every later pass: keep them.
@@ -1150,15 +1193,16 @@ function buildImage(pass: Pass, layout: Map<string, number>, contents: Map<Secti
     });
   }
   const symbols: ImageSymbol[] = [];
-  for (const [name, s] of pass.symbols) {
-    if (name.startsWith('..@') || s.pass !== pass.number) continue;
+  // forEach: iterating entries would make a [name, state] pair per symbol.
+  pass.symbols.forEach((s, name) => {
+    if (name.startsWith('..@') || s.pass !== pass.number) return;
     const global = pass.globals.has(name);
     const sec = s.section ? pass.sections.get(s.section) : undefined;
     symbols.push({
       name, value: pass.address(s), size: 0, section: s.section, global,
       kind: sec ? (sec.exec ? 'func' : 'object') : 'notype',
     });
-  }
+  });
   for (const [name, span] of pass.globals) {
     if (!pass.symbols.has(name)) pass.report('error', 'undefined-symbol', `global symbol '${name}' is not defined`, span);
   }
