@@ -393,17 +393,18 @@ export class MemoryManager {
   private l1Run(reqs: Int32Array, from: number, end: number, domain: number): number {
     if (this.grantPtes.size !== 0) return from;
     const f = this.frames, mem = this.mem;
-    const owner = f.owner, refs = f.refs, frameType = f.type, typeRefs = f.typeRefs, frames = f.count;
+    const owner = f.owner, refs = f.refs, frameType = f.type, typeRefs = f.typeRefs;
     const words = mem.words, code = mem.codeFrame, dirty = mem.dirty, watched = mem.watchFrame;
-    const tables = Math.min(frames, mem.frames);
+    // Integers the optimizer can keep untagged in registers.
+    const dom = domain | 0, frames = f.count | 0, tables = Math.min(frames, mem.frames) | 0, stop = end * Imm.Words;
     let table = -1;
-    let i = from;
-    for (let at = from * Imm.Words; i < end; i++, at += Imm.Words) {
+    let at = from * Imm.Words;
+    for (; at < stop; at += Imm.Words) {
       const ptr = reqs[at];
       if ((ptr & 3) === Imm.Machphys) break;
       const mfn = ptr >>> 12;
       if (mfn !== table) {
-        if (!(mfn < tables && owner[mfn] === domain && typeRefs[mfn] > 0 && frameType[mfn] === Imm.L1)) break;
+        if (!(mfn < tables && owner[mfn] === dom && typeRefs[mfn] > 0 && frameType[mfn] === Imm.L1)) break;
         if (code[mfn] !== 0 || dirty[mfn] === 0 || watched[mfn] !== 0) break;
         table = mfn;
       }
@@ -418,8 +419,8 @@ export class MemoryManager {
       // getPageFromL1e(val): the new frame's references
       if (val & Imm.Present) {
         const target = val >>> 12;
-        if (val & Imm.L1Disallow || target >= frames || owner[target] !== domain) break;
-        if (val & Imm.Rw && this.getPageType(target, Imm.Writable, domain) !== 0) break;
+        if (val & Imm.L1Disallow || target >= frames || owner[target] !== dom) break;
+        if (val & Imm.Rw && this.getPageType(target, Imm.Writable, dom) !== 0) break;
         refs[target]++;
       }
       words[w] = val;
@@ -429,7 +430,7 @@ export class MemoryManager {
         refs[old >>> 12]--;
       }
     }
-    return i;
+    return at / Imm.Words;
   }
 
   /** mmuext_op for one vCPU's domain: in order, the first failure stops the batch. */
