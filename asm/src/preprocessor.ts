@@ -147,8 +147,10 @@ export class Preprocessor {
   private readonly macros = new Map<string, Macro[]>();
   private readonly caselessMacros = new Map<string, Macro[]>();
   private readonly conds: Cond[] = [];
-  private readonly nodes: LineNode[] = [];
-  private readonly stacks: (readonly Frame[])[] = [];
+  /** The output: expanded lines' trees and frames, `count` of them (written by index: see run()). */
+  private nodes: LineNode[] = [];
+  private stacks: (readonly Frame[])[] = [];
+  private count = 0;
   private uniqueCounter = 0;
   private sources: LineSource[] = [];
 
@@ -167,10 +169,16 @@ export class Preprocessor {
     ATOMS.trim();
     this.setSect('.text');
     const root = this.addFile(path, text);
-    this.sources.push(this.fileSource(root, []));
+    const source = this.fileSource(root, []);
+    // Room for about as many lines again from includes and macros: pushing would copy
+    // the arrays a dozen times on the way.
+    this.nodes = new Array(2 * source.count + 64);
+    this.stacks = new Array(this.nodes.length);
+    this.sources.push(source);
     this.loop();
     for (const c of this.conds) this.error(c.span, 'unterminated %if: missing %endif', 'preproc');
     const { nodes, stacks } = this;
+    nodes.length = stacks.length = this.count;
     let lines: ExpandedLine[] | null = null;
     return {
       files: this.files, nodes, stacks, diagnostics: this.diagnostics, trees: this.trees,
@@ -191,6 +199,8 @@ export class Preprocessor {
     const key = `${file.id}\0${file.path}`;
     let hit = FILE_CACHE.get(key);
     if (!hit || hit.text !== file.text) {
+      // Dropped before the new trees are built, so the old ones are garbage by then.
+      if (hit) FILE_CACHE.delete(key);
       const stream = lex(file.text, file.id);
       const parsed: LineNode[] = new Array(stream.lines);
       const plain = new Uint8Array(stream.lines);
@@ -261,11 +271,16 @@ export class Preprocessor {
       for (const t of src.lines![l]) if (t.kind === 'ident' && this.expandable(t.text, idents++)) return false;
     }
     const node = (src.parsed[l] ??= parseLine(src.lines![l]));
-    this.nodes.push(node);
-    this.stacks.push(src.stack);
+    this.output(node, src.stack);
     // A file's lines say so in a flag, so the loop need not touch their trees.
     if (src.file ? src.file.sectionLine[l] : isSectionChoice(node.statement)) this.sectionChosen(node.statement!);
     return true;
+  }
+
+  private output(node: LineNode, stack: readonly Frame[]): void {
+    this.nodes[this.count] = node;
+    this.stacks[this.count] = stack;
+    this.count++;
   }
 
   private active(): boolean {
@@ -295,8 +310,7 @@ export class Preprocessor {
 
   private emit(tokens: Token[], stack: readonly Frame[], parsed?: LineNode): void {
     const node = parsed ?? parseLine(tokens);
-    this.nodes.push(node);
-    this.stacks.push(stack);
+    this.output(node, stack);
     if (isSectionChoice(node.statement)) this.sectionChosen(node.statement!);
   }
 
