@@ -317,6 +317,25 @@ class Pass implements EvalEnv {
     return locals;
   }
 
+  /** The line of the last line table row, to look the next one up from there. */
+  private rowFile = -1;
+  private rowLine = 0;
+
+  /**
+   * The 0-based line holding `offset` of file `fileId` (whose lines start at `starts`): rows
+   * mostly come in order, so a few lines on from the last row's, else searched for.
+   */
+  lineOf(fileId: number, starts: readonly number[], offset: number): number {
+    let i = this.rowLine;
+    if (this.rowFile === fileId && i < starts.length && starts[i] <= offset) {
+      for (let steps = 0; steps < 8; steps++, i++) {
+        if (i + 1 === starts.length || starts[i + 1] > offset) return (this.rowLine = i);
+      }
+    }
+    this.rowFile = fileId;
+    return (this.rowLine = lineIndex(starts, offset));
+  }
+
   /** Errors met in this pass, reported or not (only the final pass reports). */
   problems = 0;
 
@@ -984,7 +1003,7 @@ function addLineRow(pass: Pass, address: number, fileId: number, start: number):
   const file = pass.files[fileId];
   if (!file) return;
   const starts = file.lineStarts;
-  const index = lineIndex(starts, start);
+  const index = pass.lineOf(fileId, starts, start);
   pass.lines.add(address, fileId, index + 1, start - starts[index] + 1);
 }
 

@@ -206,6 +206,8 @@ interface FormFacts {
   valueDependent: boolean;
   /** A tail field is a relative branch displacement. */
   relative: boolean;
+  /** Opcode, a one-byte ModRM and the tail fields: the length before prefixes and address bytes. */
+  baseLength: number;
 }
 
 const FACTS: FormFacts[] = FORMS.map((f) => ({
@@ -213,6 +215,7 @@ const FACTS: FormFacts[] = FORMS.map((f) => ({
   sized16: f.operands.some((k) => kindBits(k) === 16 && !IMMEDIATE_KINDS.has(k)),
   valueDependent: f.operands.some((k) => VALUE_KINDS.has(k)),
   relative: f.tail.some((t) => t.kind === 'rel'),
+  baseLength: f.opcode.length + (f.modrm !== undefined ? 1 : 0) + f.tail.reduce((n, t) => n + tailSize(t), 0),
 }));
 
 const NO_WARNINGS: readonly string[] = [];
@@ -220,11 +223,10 @@ const NO_BYTES: number[] = [];
 /** Warnings of the encoding being written (copied out when there are any). */
 const WARNINGS: string[] = [];
 
-/** How many prefix bytes prefixBytes() gives, without building them. */
-function prefixCount(form: InstructionForm, req: EncodeRequest): number {
+/** How many prefix bytes prefixBytes() gives, without building them (`mem`: the memory operand). */
+function prefixCount(form: InstructionForm, req: EncodeRequest, mem: MemOperand | undefined): number {
   if (req.prefixes.length === 0) {
     let n = form.opsize === 16 ? 1 : 0;
-    const mem = memoryOperand(req);
     if (mem?.seg) n++;
     if (form.adsize === 16 || mem?.shape.adsize === 16) n++;
     return n;
@@ -254,8 +256,10 @@ function prefixBytes(form: InstructionForm, req: EncodeRequest, out: number[], a
   return at;
 }
 
+type MemOperand = Extract<ResolvedOperand, { kind: 'mem' }>;
+
 /** The request's memory operand (an instruction has at most one). */
-function memoryOperand(req: EncodeRequest): Extract<ResolvedOperand, { kind: 'mem' }> | undefined {
+function memoryOperand(req: EncodeRequest): MemOperand | undefined {
   const ops = req.operands;
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i];
@@ -264,9 +268,8 @@ function memoryOperand(req: EncodeRequest): Extract<ResolvedOperand, { kind: 'me
   return undefined;
 }
 
-/** How the request's memory operand is encoded (null without one); every form shares this. */
-function memoryMode(req: EncodeRequest): AddressMode | null {
-  const op = memoryOperand(req);
+/** How a memory operand is encoded (null without one); every form shares this. */
+function memoryMode(op: MemOperand | undefined): AddressMode | null {
   return op ? addressMode(op.shape, op.disp, op.dispSize) : null;
 }
 
@@ -275,15 +278,16 @@ function tailSize(t: InstructionForm['tail'][number]): number {
 }
 
 /** Length of the encoding with `form`, or a message when it cannot encode these operands. */
-function measure(form: InstructionForm, req: EncodeRequest, mode: AddressMode | null): number | string {
-  let n = prefixCount(form, req) + form.opcode.length;
+function measure(form: InstructionForm, req: EncodeRequest, mem: MemOperand | undefined, mode: AddressMode | null): number | string {
+  const facts = FACTS[form.index];
+  let n = prefixCount(form, req, mem) + facts.baseLength;
   if (form.modrm !== undefined) {
     const op = req.operands[form.rmOperand];
     if (!op) return 'internal: ModRM operand missing';
-    n += op.kind === 'mem' && mode ? addressLength(mode) : 1;
+    if (op.kind === 'mem' && mode) n += addressLength(mode) - 1;
   }
-  for (const t of form.tail) n += tailSize(t);
-  const tail = FACTS[form.index].tail;
+  if (!facts.relative) return n;
+  const tail = facts.tail;
   for (let i = 0; i < tail.length; i++) {
     const t = form.tail[i];
     const op = req.operands[tail[i]];
@@ -379,11 +383,12 @@ export function encodeInstruction(req: EncodeRequest): EncodeResult {
   let bestLength = Infinity;
   let lastError = '';
   let matched = false;
-  const mode = memoryMode(req);
+  const mem = memoryOperand(req);
+  const mode = memoryMode(mem);
   for (const f of plan.forms) {
     if (plan.valueDependent && !valueMatches(f, req)) continue;
     matched = true;
-    const n = measure(f, req, mode);
+    const n = measure(f, req, mem, mode);
     if (typeof n === 'string') lastError = n;
     else if (n < bestLength) {
       best = f;

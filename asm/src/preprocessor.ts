@@ -872,7 +872,11 @@ function expansionTree(cache: (Expansion | undefined)[], l: number, tokens: Toke
   const last = cache[l];
   if (last && sameTokens(last.tokens, tokens)) return last.node;
   const node = parseLine(tokens);
-  cache[l] = { tokens, node };
+  if (!last) cache[l] = { tokens, node };
+  else {
+    last.tokens = tokens;
+    last.node = node;
+  }
   return node;
 }
 
