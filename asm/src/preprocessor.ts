@@ -121,6 +121,19 @@ interface MacroCall {
   unique: number;
 }
 
+/**
+ * What each word is to the preprocessor, by its atom id: NAME_DEFINE and NAME_MACRO bits,
+ * valid where its stamp is the running preprocessor's `names` version (a new one whenever
+ * a define or macro comes or goes). Most lines name neither, and reading an array is
+ * cheaper than two map lookups per word.
+ */
+let NAME_KINDS = new Uint8Array(1 << 12);
+let NAME_STAMPS = new Int32Array(1 << 12);
+/** The last version given out (by any preprocessor, so two never share one). */
+let namesVersions = 0;
+const NAME_DEFINE = 1;
+const NAME_MACRO = 2;
+
 const MAX_INCLUDE_DEPTH = 64;
 const NONE_ACTIVE: ReadonlySet<string> = new Set();
 
@@ -153,6 +166,8 @@ export class Preprocessor {
   private count = 0;
   private uniqueCounter = 0;
   private sources: LineSource[] = [];
+  /** Version of the define and macro tables, for NAME_STAMPS. */
+  private names = ++namesVersions;
 
   constructor(
     private readonly provider: SourceProvider,
@@ -163,6 +178,7 @@ export class Preprocessor {
     for (const [name, value] of Object.entries(predefined)) {
       this.defines.set(name, { params: null, body: tokenize(value, -1), caseless: false });
     }
+    this.namesChanged();
   }
 
   run(path: string, text: string): PreprocessResult {
@@ -263,12 +279,13 @@ export class Preprocessor {
     if (src.file) {
       const s = src.file.stream;
       let idents = 0;
+      const atoms = s.atomsValid();
       for (let i = s.lineStart[l], end = s.lineEnd(l); i < end; i++) {
-        if (s.kind[i] === K_IDENT && this.expandable(s.text[i], idents++)) return false;
+        if (s.kind[i] === K_IDENT && this.expandable(s.text[i], idents++, atoms ? s.atom[i] : -1)) return false;
       }
     } else {
       let idents = 0;
-      for (const t of src.lines![l]) if (t.kind === 'ident' && this.expandable(t.text, idents++)) return false;
+      for (const t of src.lines![l]) if (t.kind === 'ident' && this.expandable(t.text, idents++, atomOf(t))) return false;
     }
     const node = (src.parsed[l] ??= parseLine(src.lines![l]));
     this.output(node, src.stack);
@@ -314,11 +331,33 @@ export class Preprocessor {
     if (isSectionChoice(node.statement)) this.sectionChosen(node.statement!);
   }
 
-  /** Whether the `index`th identifier of a line is a define, or (first or second) a macro name. */
-  private expandable(text: string, index: number): boolean {
-    if (this.lookupDefine(text)) return true;
+  /**
+   * Whether the `index`th identifier of a line is a define, or (first or second) a macro
+   * name; `atom` is its id in ATOMS, or -1 when not known.
+   */
+  private expandable(text: string, index: number, atom: number): boolean {
+    const kind = atom >= 0 ? this.nameKind(atom, text) : this.kindOfName(text);
     // A macro is called by the line's first word, or by its second after a label.
-    return index < 2 && this.macrosNamed(text) !== undefined;
+    return (kind & NAME_DEFINE) !== 0 || (index < 2 && (kind & NAME_MACRO) !== 0);
+  }
+
+  /** kindOfName() of the word with atom id `atom`, remembered in NAME_KINDS. */
+  private nameKind(atom: number, text: string): number {
+    if (atom >= NAME_STAMPS.length) growNameTables(atom);
+    if (NAME_STAMPS[atom] === this.names) return NAME_KINDS[atom];
+    const kind = this.kindOfName(text);
+    NAME_KINDS[atom] = kind;
+    NAME_STAMPS[atom] = this.names;
+    return kind;
+  }
+
+  private kindOfName(text: string): number {
+    return (this.lookupDefine(text) ? NAME_DEFINE : 0) | (this.macrosNamed(text) ? NAME_MACRO : 0);
+  }
+
+  /** Forgets what NAME_KINDS says (a define or macro came or went). */
+  private namesChanged(): void {
+    this.names = ++namesVersions;
   }
 
   /** The macros a word names: %macro ones by exact spelling, %imacro ones in any case. */
@@ -335,6 +374,7 @@ export class Preprocessor {
     const body = tokenize(`[section ${section}]`, -1);
     this.defines.set('__SECT__', { params: null, body, caseless: false });
     this.defines.set('__?SECT?__', { params: null, body, caseless: false });
+    this.namesChanged();
   }
 
   // ---- directives ----
@@ -352,6 +392,7 @@ export class Preprocessor {
         if (t) {
           this.defines.delete(t.text);
           this.caselessDefines.delete(t.text.toLowerCase());
+          this.namesChanged();
         }
         return;
       }
@@ -366,6 +407,7 @@ export class Preprocessor {
       case '%unmacro': {
         const t = firstToken(argsSub);
         if (t && !this.macros.delete(t.text)) this.caselessMacros.delete(t.text.toLowerCase());
+        this.namesChanged();
         return;
       }
       case '%rep':
@@ -520,6 +562,7 @@ export class Preprocessor {
     const def: Define = { params, body, caseless };
     if (caseless) this.caselessDefines.set(nameTok.text.toLowerCase(), def);
     else this.defines.set(nameTok.text, def);
+    this.namesChanged();
   }
 
   private assign(args: Token[], span: Span, caseless: boolean): void {
@@ -535,6 +578,7 @@ export class Preprocessor {
     const def: Define = { params: null, body, caseless };
     if (caseless) this.caselessDefines.set(nameTok.text.toLowerCase(), def);
     else this.defines.set(nameTok.text, def);
+    this.namesChanged();
   }
 
   private strlen(args: Token[], span: Span): void {
@@ -545,6 +589,7 @@ export class Preprocessor {
     }
     const body: Token[] = [{ kind: 'number', text: String(sig[1].text.length - 2), start: sig[0].start, end: sig[0].end, file: sig[0].file }];
     this.defines.set(sig[0].text, { params: null, body, caseless: false });
+    this.namesChanged();
   }
 
   private defineMacro(src: LineSource, args: Token[], span: Span, caseless: boolean): void {
@@ -587,6 +632,7 @@ export class Preprocessor {
     const list = (table.get(key) ?? []).filter((x) => x.min !== macro.min || x.max !== macro.max);
     list.push(macro);
     table.set(key, list);
+    this.namesChanged();
   }
 
   private rep(src: LineSource, args: Token[], span: Span): void {
@@ -865,6 +911,24 @@ function paramNumber(text: string): number {
   }
   if (i === first || (braced ? text.charCodeAt(i) !== 125 || i + 1 !== text.length : i !== text.length)) return -1;
   return negative ? -1 : n;
+}
+
+/** A token's atom id when it still names its text, else -1. */
+function atomOf(t: Token): number {
+  const a = t.atom;
+  return a !== undefined && a >= 0 && ATOMS.strings[a] === t.text ? a : -1;
+}
+
+/** Makes NAME_KINDS and NAME_STAMPS hold atom id `atom`. */
+function growNameTables(atom: number): void {
+  let n = NAME_STAMPS.length;
+  while (n <= atom) n *= 2;
+  const kinds = new Uint8Array(n);
+  const stamps = new Int32Array(n);
+  kinds.set(NAME_KINDS);
+  stamps.set(NAME_STAMPS);
+  NAME_KINDS = kinds;
+  NAME_STAMPS = stamps;
 }
 
 /** The tree of body line `l` expanded to `tokens`: the last one when it expanded the same. */
