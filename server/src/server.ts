@@ -88,6 +88,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
   function analysis(doc: TextDocument): Analysis {
     const have = analyses.get(doc.uri);
     if (have && have.version === doc.version) return have;
+    if (have) forget(doc.uri, have);
     const path = uriToPath(doc.uri);
     const text = doc.getText();
     // One assembly serves both the navigation index and the analysis.
@@ -113,6 +114,15 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     const a = { version: doc.version, index, findings, context };
     analyses.set(doc.uri, a);
     return a;
+  }
+
+  /**
+   * Keeps only the index of a document's last analysis (completion reads it while the next
+   * is built). The rest is dropped before the next is built, so that it is garbage then
+   * instead of being held (and promoted by the collector) alongside the new one.
+   */
+  function forget(uri: string, a: Analysis): void {
+    analyses.set(uri, { version: NaN, index: a.index, findings: [] });
   }
 
   // The newest version of each changed document is analysed once the queue of changes is read.

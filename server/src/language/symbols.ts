@@ -81,11 +81,13 @@ export function buildIndex(r: AssembleResult): SymbolIndex {
   }
   // Where each defined name is written is only needed by navigation requests, not by
   // diagnostics: found on first use, from one tokenization of each file.
+  // (the getter keeps the files, not the whole assembly: the index outlives it)
   let occurrences: Occurrence[] | null = null;
+  const sourceFiles = r.files;
   return {
     definitions, files,
     get occurrences() {
-      return (occurrences ??= findOccurrences(r.files, definitions));
+      return (occurrences ??= findOccurrences(sourceFiles, definitions));
     },
   };
 }
