@@ -88,9 +88,11 @@ interface SectionState {
 }
 
 interface SymbolState {
+  /** The full name (a local label's qualified). */
+  name: string;
   /** The label's address as computed in pass `cachePass`. */
-  cache?: Value;
-  cachePass?: number;
+  cache: Value | undefined;
+  cachePass: number | undefined;
   /** For labels: the address is section start + offset, recomputed on every lookup so a
    *  label defined later in the file never carries a stale section address. */
   offset: number;
@@ -131,29 +133,33 @@ class Sizes {
 }
 
 /**
- * Lines that are an instruction with kept bytes and nothing else (no label, no error, no
- * warning), noted by a pass so that later ones emit them from here without visiting their
- * trees. The assembly keeps one for all its passes.
+ * What a pass learned about each expanded line that later passes use without visiting its
+ * tree again (every pass meets the same lines in the same order). The assembly keeps one
+ * for all its passes.
  */
-class KeptLines {
-  readonly memos: (InstructionMemo | undefined)[];
-  /** Where the mnemonic is (file and offset), for the line table. */
+class LineNotes {
+  /** Lines that are an instruction with kept bytes and nothing else (no label, error or warning): its memo. */
+  readonly kept: (InstructionMemo | undefined)[];
+  /** Where a kept instruction's mnemonic is (file and offset), for the line table. */
   readonly file: Int32Array;
   readonly start: Int32Array;
+  /** The symbol a line's label defines (the scopes before a line are the same in every pass). */
+  readonly labels: (SymbolState | undefined)[];
 
   constructor(lines: number) {
-    this.memos = new Array(lines);
+    this.kept = new Array(lines);
     this.file = new Int32Array(lines);
     this.start = new Int32Array(lines);
+    this.labels = new Array(lines);
   }
 
   /** Notes line `i` when its statement, just run, kept its bytes. */
-  note(i: number, node: LineNode): void {
+  noteKept(i: number, node: LineNode): void {
     const st = node.statement;
     if (node.label || !st || st.kind !== 'instruction') return;
     const memo = st.memo;
     if (!memo || memo.fixed === undefined || memo.fixed < 0 || !memo.pool || (memo.warnings && memo.warnings.length)) return;
-    this.memos[i] = memo;
+    this.kept[i] = memo;
     this.file[i] = st.mnemonic.file;
     this.start[i] = st.mnemonic.start;
   }
@@ -221,7 +227,7 @@ class Pass implements EvalEnv {
     private readonly scopes: Map<string, Map<string, string>>,
     readonly layout: Map<string, number>,
     readonly previousSizes: Sizes,
-    readonly kept: KeptLines,
+    readonly notes: LineNotes,
     readonly growOnly: boolean,
     readonly files: SourceFile[],
     readonly provider: SourceProvider,
@@ -441,13 +447,13 @@ export function assemble(opts: AssembleOptions): AssembleResult {
   let layout = new Map<string, number>();
   let previousSizes = new Sizes(0);
   let previousLines: LineStarts | null = null;
-  const kept = new KeptLines(pre.nodes.length);
+  const notes = new LineNotes(pre.nodes.length);
   let final!: Pass;
   let stable = false;
   // Pass 1 only lays out (forward references unknown). Every later pass also emits bytes
   // and diagnostics; the first one that changes nothing is the result.
   for (let n = 1; n <= MAX_PASSES && !stable; n++) {
-    final = new Pass(n, n > 1, symbols, scopes, layout, previousSizes, kept, n > GROW_ONLY_AFTER, pre.files, provider, pre.nodes.length, previousLines, assembly);
+    final = new Pass(n, n > 1, symbols, scopes, layout, previousSizes, notes, n > GROW_ONLY_AFTER, pre.files, provider, pre.nodes.length, previousLines, assembly);
     runPass(final, pre.nodes, pre.stacks);
     const newLayout = computeLayout(final);
     stable = n > 1 && !final.changed && sameLayout(layout, newLayout);
@@ -514,7 +520,7 @@ function runPass(pass: Pass, nodes: readonly LineNode[], stacks: readonly (reado
     starts.offsets[i] = pass.absolute ? -1 : pass.section.offset;
     starts.sections[i] = pass.absolute ? -1 : pass.section.order;
     pass.stack = stacks[i];
-    const memo = pass.kept.memos[i];
+    const memo = pass.notes.kept[i];
     if (memo !== undefined && emitKept(pass, i, memo)) continue;
     const node = nodes[i];
     if (node.errors.length) {
@@ -534,7 +540,7 @@ function runPass(pass: Pass, nodes: readonly LineNode[], stacks: readonly (reado
       const kind = node.statement.kind;
       const produced = kind !== 'directive' || (pass.section === startSection && pass.location() !== startLoc);
       if (pass.final && kind !== 'equ' && produced) recordListing(pass, i, startLoc, startSection, startLen, startAbs);
-      if (kind === 'instruction') pass.kept.note(i, node);
+      if (kind === 'instruction') pass.notes.noteKept(i, node);
     }
   }
   if (pass.absolute && pass.absolute.struc) {
@@ -555,8 +561,8 @@ function emitKept(pass: Pass, i: number, memo: InstructionMemo): boolean {
   const startLen = section.bytes.length;
   place(pass, pass.sizeIndex++, length);
   pass.lastRelative = false;
-  const kept = pass.kept;
-  addLineRow(pass, address, kept.file[i], kept.start[i]);
+  const notes = pass.notes;
+  addLineRow(pass, address, notes.file[i], notes.start[i]);
   section.bytes.append(memo.pool!, memo.at!, length);
   section.offset += length;
   recordListing(pass, i, address, section, startLen, null);
@@ -596,19 +602,21 @@ function listingRows(pass: Pass, nodes: readonly LineNode[], stacks: readonly (r
 
 function defineLabel(pass: Pass, node: LineNode, value?: Value, constant = false): void {
   const label = node.label!;
+  // The symbol an earlier pass found for this line, else found by its (qualified) name.
+  const noted = pass.notes.labels[pass.lineIndex];
   let name = label.name;
   if (name.startsWith('..@')) {
     // macro-local labels: unique already, and they don't open a new local scope
   } else if (name.startsWith('.') && !name.startsWith('..')) {
     if (!pass.lastGlobal && !pass.absolute?.struc) pass.report('warning', 'orphan-local', `local label '${name}' has no preceding non-local label`, label);
-    name = pass.qualify(name);
+    name = noted ? noted.name : pass.qualify(name);
   } else {
     pass.setScope(name);
   }
   if (!label.colon && !node.statement) {
     pass.report('warning', 'orphan-label', `label '${name}' alone on a line without a colon`, label);
   }
-  const prev = pass.symbols.get(name);
+  const prev = noted ?? pass.symbols.get(name);
   if (prev && prev.pass === pass.number) {
     pass.report('error', 'duplicate-label', `symbol '${name}' is already defined`, label);
     return;
@@ -621,9 +629,12 @@ function defineLabel(pass: Pass, node: LineNode, value?: Value, constant = false
   const section = isLabel ? pass.section.name : v!.sect;
   if (!prev) {
     pass.changed = true;
-    pass.symbols.set(name, { value: v, offset, pass: pass.number, span: spanOf(label), section, isLabel, constant });
+    const s = newSymbol(name, v, offset, pass.number, spanOf(label), section, isLabel, constant);
+    pass.symbols.set(name, s);
+    pass.notes.labels[pass.lineIndex] = s;
     return;
   }
+  pass.notes.labels[pass.lineIndex] = prev;
   // A label is its section and offset: the section's address is checked with the layout,
   // so a label whose section moved (pass 1 cannot place sections) does not force a pass.
   const same = isLabel
@@ -638,6 +649,13 @@ function defineLabel(pass: Pass, node: LineNode, value?: Value, constant = false
   prev.constant = constant;
   prev.cachePass = undefined;
   if (prev.span.start !== label.start || prev.span.file !== label.file) prev.span = spanOf(label);
+}
+
+/** A symbol table entry, with every field it will have (one shape for all). */
+function newSymbol(
+  name: string, value: Value | null, offset: number, pass: number, span: Span, section: string | null, isLabel: boolean, constant: boolean,
+): SymbolState {
+  return { name, cache: undefined, cachePass: undefined, offset, value, pass, span, section, isLabel, constant };
 }
 
 /** Evaluates an expression; unknown symbols yield undefined before the final pass. */
@@ -1185,7 +1203,19 @@ function defineSymbol(pass: Pass, name: string, v: Value, span: Span): void {
   const prev = pass.symbols.get(name);
   if (prev && prev.pass === pass.number) return pass.report('error', 'duplicate-label', `symbol '${name}' is already defined`, span);
   if (!prev || pass.valueOf(prev).n !== v.n) pass.changed = true;
-  pass.symbols.set(name, { value: v, offset: 0, pass: pass.number, span, section: null, isLabel: false, constant: false });
+  if (!prev) {
+    pass.symbols.set(name, newSymbol(name, v, 0, pass.number, span, null, false, false));
+    return;
+  }
+  // Updated in place: lines keep the entries they found (LineNotes).
+  prev.value = v;
+  prev.offset = 0;
+  prev.pass = pass.number;
+  prev.span = span;
+  prev.section = null;
+  prev.isLabel = false;
+  prev.constant = false;
+  prev.cachePass = undefined;
 }
 
 function incbin(pass: Pass, st: Extract<Statement, { kind: 'directive' }>): void {
