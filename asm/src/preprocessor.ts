@@ -707,7 +707,18 @@ export class Preprocessor {
 
   /** Whether `t` names a define that is not being expanded already. */
   private definedAt(t: Token, active: ReadonlySet<string>): boolean {
-    return t.kind === 'ident' && !active.has(t.text) && this.lookupDefine(t.text) !== undefined;
+    return t.kind === 'ident' && (this.tokenKind(t) & NAME_DEFINE) !== 0 && !active.has(t.text);
+  }
+
+  /** kindOfName() of a token's text, by its atom when it has one. */
+  private tokenKind(t: Token): number {
+    const atom = atomOf(t);
+    return atom >= 0 ? this.nameKind(atom, t.text) : this.kindOfName(t.text);
+  }
+
+  /** The macros an identifier token names (after a quick look at what its word is). */
+  private macrosAt(t: Token): Macro[] | undefined {
+    return t.kind === 'ident' && (this.tokenKind(t) & NAME_MACRO) !== 0 ? this.macrosNamed(t.text) : undefined;
   }
 
   /** Expands %define macros (and %+ pasting) until nothing changes. */
@@ -764,11 +775,10 @@ export class Preprocessor {
     if (sig.length > 1 && sig[1].kind === 'op' && sig[1].text === ':') k = 2;
     let nameTok = sig[k];
     if (!nameTok || nameTok.kind !== 'ident') return false;
-    let candidates = this.macrosNamed(nameTok.text);
-    if (!candidates && k === 0 && sig[1] && sig[1].kind === 'ident' && this.macrosNamed(sig[1].text)) {
+    let candidates = this.macrosAt(nameTok);
+    if (!candidates && k === 0 && sig[1] && (candidates = this.macrosAt(sig[1]))) {
       k = 1;
       nameTok = sig[1];
-      candidates = this.macrosNamed(nameTok.text);
     }
     if (!candidates) return false;
     const argStart = tokens.indexOf(nameTok) + 1;
