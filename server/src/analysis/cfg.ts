@@ -142,8 +142,8 @@ export function buildCfg(program: Program): Cfg {
   // ---- edges ----
   const edge = (from: number, to: number, kind: EdgeKind, callee = -1) => {
     const e: Edge = { from, to, kind, callee };
-    blocks[from].succ.push(e);
-    blocks[to].pred.push(e);
+    blocks[from].succ = withEdge(blocks[from].succ, e);
+    blocks[to].pred = withEdge(blocks[to].pred, e);
   };
   for (const b of blocks) {
     const ins = instrs[b.last];
@@ -237,23 +237,35 @@ export function buildCfg(program: Program): Cfg {
   const order: number[] = []; // reverse postorder, virtual root first
   const post = new Int32Array(nb + 1).fill(-1);
   {
+    // depth-first with the path as two typed stacks: block, and how many of its successors were taken
     const visited = new Uint8Array(nb + 1);
-    const succsOf = (b: number): number[] => (b === VROOT ? [...roots.keys()] : blocks[b].succ.filter(isIntra).map((e) => e.to));
-    const stack: { b: number; s: number[]; i: number }[] = [{ b: VROOT, s: succsOf(VROOT), i: 0 }];
+    const rootList = [...roots.keys()];
+    const pathBlock = new Int32Array(nb + 1);
+    const pathNext = new Int32Array(nb + 1);
+    let depth = 0;
+    pathBlock[0] = VROOT;
     visited[VROOT] = 1;
     const postorder: number[] = [];
-    while (stack.length) {
-      const top = stack[stack.length - 1];
-      if (top.i < top.s.length) {
-        const to = top.s[top.i++];
-        if (!visited[to]) {
-          visited[to] = 1;
-          stack.push({ b: to, s: succsOf(to), i: 0 });
-        }
-      } else {
-        post[top.b] = postorder.length;
-        postorder.push(top.b);
-        stack.pop();
+    while (depth >= 0) {
+      const b = pathBlock[depth];
+      const k = pathNext[depth]++;
+      let to = -1;
+      if (b === VROOT) {
+        if (k < rootList.length) to = rootList[k];
+      } else if (k < blocks[b].succ.length) {
+        const e = blocks[b].succ[k];
+        if (!isIntra(e)) continue;
+        to = e.to;
+      }
+      if (k >= (b === VROOT ? rootList.length : blocks[b].succ.length)) {
+        post[b] = postorder.length;
+        postorder.push(b);
+        depth--;
+      } else if (!visited[to]) {
+        visited[to] = 1;
+        depth++;
+        pathBlock[depth] = to;
+        pathNext[depth] = 0;
       }
     }
     for (let i = postorder.length - 1; i >= 0; i--) order.push(postorder[i]);
@@ -289,26 +301,38 @@ export function buildCfg(program: Program): Cfg {
   const pre = new Int32Array(nb).fill(-1);
   const postN = new Int32Array(nb).fill(-1);
   {
-    const children: number[][] = Array.from({ length: nb }, () => []);
+    // children of each block in the dominator tree, in block order: child[first[b] .. first[b + 1])
+    const first = new Int32Array(nb + 1);
     const tops: number[] = [];
+    for (let b = 0; b < nb; b++) if (doms[b] >= 0 && idom[b] >= 0) first[idom[b] + 1]++;
+    for (let b = 0; b < nb; b++) first[b + 1] += first[b];
+    const child = new Int32Array(first[nb]);
+    const fill = first.slice(0, nb);
     for (let b = 0; b < nb; b++) {
       if (doms[b] < 0) continue;
       if (idom[b] < 0) tops.push(b);
-      else children[idom[b]].push(b);
+      else child[fill[idom[b]]++] = b;
     }
+    // depth-first with the path as two typed stacks: block, and its next child
+    const pathBlock = new Int32Array(nb);
+    const pathNext = new Int32Array(nb);
     let clock = 0;
     for (const t of tops) {
-      const stack: { b: number; i: number }[] = [{ b: t, i: 0 }];
+      let depth = 0;
+      pathBlock[0] = t;
+      pathNext[0] = first[t];
       pre[t] = clock++;
-      while (stack.length) {
-        const top = stack[stack.length - 1];
-        if (top.i < children[top.b].length) {
-          const c = children[top.b][top.i++];
+      while (depth >= 0) {
+        const b = pathBlock[depth];
+        if (pathNext[depth] < first[b + 1]) {
+          const c = child[pathNext[depth]++];
           pre[c] = clock++;
-          stack.push({ b: c, i: 0 });
+          depth++;
+          pathBlock[depth] = c;
+          pathNext[depth] = first[c];
         } else {
-          postN[top.b] = clock++;
-          stack.pop();
+          postN[b] = clock++;
+          depth--;
         }
       }
     }
@@ -358,6 +382,14 @@ export function buildCfg(program: Program): Cfg {
   return { program, blocks, blockOf, roots, functions, functionAt, functionsOf, idom, loops, loopOf, inHypercallPage, dominates };
 }
 
+/** The list with one more edge: exact-size arrays for the usual one or two (a push would give each a store of 17). */
+function withEdge(list: Edge[], e: Edge): Edge[] {
+  if (list.length === 0) return [e];
+  if (list.length === 1) return [list[0], e];
+  list.push(e);
+  return list;
+}
+
 /** Strongly connected components that are cycles (more than one block, or a block that jumps to itself). */
 function cycles(blocks: readonly Block[]): number[][] {
   const n = blocks.length;
@@ -365,42 +397,60 @@ function cycles(blocks: readonly Block[]): number[][] {
   const low = new Int32Array(n);
   const onStack = new Uint8Array(n);
   const stack: number[] = [];
+  const pathBlock = new Int32Array(n);
+  const pathNext = new Int32Array(n);
   const out: number[][] = [];
   let counter = 0;
   for (let s = 0; s < n; s++) {
     if (index[s] >= 0) continue;
-    const work: { b: number; i: number }[] = [{ b: s, i: 0 }];
+    // the depth-first path as two typed stacks: block, and how many of its successors were taken
+    let depth = 0;
+    pathBlock[0] = s;
+    pathNext[0] = 0;
     index[s] = low[s] = counter++;
     stack.push(s);
     onStack[s] = 1;
-    while (work.length) {
-      const top = work[work.length - 1];
-      const succ = blocks[top.b].succ;
-      if (top.i < succ.length) {
-        const e = succ[top.i++];
+    while (depth >= 0) {
+      const b = pathBlock[depth];
+      const succ = blocks[b].succ;
+      if (pathNext[depth] < succ.length) {
+        const e = succ[pathNext[depth]++];
         if (!isIntra(e)) continue;
         const w = e.to;
         if (index[w] < 0) {
           index[w] = low[w] = counter++;
           stack.push(w);
           onStack[w] = 1;
-          work.push({ b: w, i: 0 });
-        } else if (onStack[w]) low[top.b] = Math.min(low[top.b], index[w]);
+          depth++;
+          pathBlock[depth] = w;
+          pathNext[depth] = 0;
+        } else if (onStack[w]) low[b] = Math.min(low[b], index[w]);
         continue;
       }
-      work.pop();
-      if (work.length) low[work[work.length - 1].b] = Math.min(low[work[work.length - 1].b], low[top.b]);
-      if (low[top.b] === index[top.b]) {
-        const comp: number[] = [];
-        let w: number;
-        do {
-          w = stack.pop()!;
-          onStack[w] = 0;
-          comp.push(w);
-        } while (w !== top.b);
-        if (comp.length > 1 || blocks[top.b].succ.some((e) => isIntra(e) && e.to === top.b)) out.push(comp);
+      depth--;
+      if (depth >= 0) low[pathBlock[depth]] = Math.min(low[pathBlock[depth]], low[b]);
+      if (low[b] !== index[b]) continue;
+      if (stack[stack.length - 1] === b) {
+        // a component of one block (most are): a cycle only when it jumps to itself
+        stack.pop();
+        onStack[b] = 0;
+        if (jumpsToItself(blocks[b])) out.push([b]);
+        continue;
       }
+      const comp: number[] = [];
+      let w: number;
+      do {
+        w = stack.pop()!;
+        onStack[w] = 0;
+        comp.push(w);
+      } while (w !== b);
+      out.push(comp);
     }
   }
   return out;
+}
+
+function jumpsToItself(b: Block): boolean {
+  for (const e of b.succ) if (isIntra(e) && e.to === b.id) return true;
+  return false;
 }

@@ -13,7 +13,7 @@ import { isIntra, type Cfg, type Edge } from './cfg.js';
 import { ALL_GPRS, EAX } from './effects.js';
 import type { Instr } from './program.js';
 import {
-  addressOf, afterHypercall, CALLER_SAVED, cloneState, EMPTY_STACK, clobberUnknownCall, entryState, meetInto, sameState, step,
+  addressOf, afterHypercall, CALLER_SAVED, cloneState, copyState, EMPTY_STACK, clobberUnknownCall, entryState, meetInto, sameState, step,
   symbolicState, unknownState, type Env, type State, type Val,
 } from './values.js';
 
@@ -130,6 +130,9 @@ export function fixpoint(cfg: Cfg, spec: FixpointSpec, scratch: Scratch = scratc
   };
   for (const b of spec.order) enqueue(b);
   let budget = nb * MAX_ROUNDS_PER_BLOCK + 1000;
+  // One working state for every visit; a block's in- and out-states are copied into the
+  // ones it already has (only its first visit makes new ones).
+  let s: State | null = null;
   while (head < queue.length && budget-- > 0) {
     const b = queue[head++];
     queued[b] = 0;
@@ -137,23 +140,28 @@ export function fixpoint(cfg: Cfg, spec: FixpointSpec, scratch: Scratch = scratc
       queue.splice(0, head);
       head = 0;
     }
-    let s: State | null = null;
+    let reached = false;
     const src = spec.source(b);
-    if (src) s = cloneState(src);
+    if (src) {
+      s = copyState(s, src);
+      reached = true;
+    }
     for (const e of cfg.blocks[b].pred) {
       if (!spec.member(e.from)) continue;
       const es = spec.edge(e, outState);
       if (!es) continue;
-      if (!s) s = cloneState(es);
-      else meetInto(s, es, spec.env);
+      if (!reached) s = copyState(s, es);
+      else meetInto(s!, es, spec.env);
+      reached = true;
     }
-    if (!s) continue;
-    inState[b] = cloneState(s);
+    if (!reached) continue;
+    const work = s!;
+    inState[b] = copyState(inState[b], work);
     const blk = cfg.blocks[b];
-    for (let i = blk.first; i <= blk.last; i++) spec.transfer(s, cfg.program.instrs[i]);
+    for (let i = blk.first; i <= blk.last; i++) spec.transfer(work, cfg.program.instrs[i]);
     const old = outState[b];
-    if (old && sameState(old, s)) continue;
-    outState[b] = s;
+    if (old && sameState(old, work)) continue;
+    outState[b] = copyState(old, work);
     for (const e of blk.succ) enqueue(e.to);
     for (const d of spec.dependents(b)) enqueue(d);
   }

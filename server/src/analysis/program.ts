@@ -113,7 +113,6 @@ export function buildProgram(result: AssembleResult): Program {
   const hypercallPage = findHypercallPage(result, symbolByName);
   const inPage = (t: number | null) => t !== null && hypercallPage !== null && t >= hypercallPage && t < hypercallPage + 4096;
   const instrs: Instr[] = [];
-  const byAddress = new AddressIndex();
   const dataRows: Uint8Array[] = [];
   let truncated = false;
   for (const row of result.listing) {
@@ -144,7 +143,6 @@ export function buildProgram(result: AssembleResult): Program {
       const insn = got.insn;
       const flow = tainted ? untrusted(flowOf(insn)) : flowOf(insn);
       const index = instrs.length;
-      if (!byAddress.has(address)) byAddress.set(address, index);
       const op = insn.operands[0];
       const hypercall = insn.form.mnemonic === 'int'
         ? op?.type === 'imm' && op.value === HYPERCALL_VECTOR
@@ -157,6 +155,7 @@ export function buildProgram(result: AssembleResult): Program {
     }
     if (truncated) break;
   }
+  const byAddress = new AddressIndex(instrs);
 
   let entry = -1;
   const start = symbolByName.get('_start');
@@ -193,24 +192,50 @@ export function buildProgram(result: AssembleResult): Program {
 }
 
 /**
- * Instruction indices by address. Addresses are kept relative to the first one, so that
- * the keys stay small integers (kernel addresses such as 0xC0000000 would be boxed numbers).
+ * Instruction indices by address (the first instruction at an address, when `times 0`
+ * or the like put several there). Code is dense, so mostly a table over the span of the
+ * addresses (no hashing, no map entries to build on every change); a map when the
+ * instructions are spread far apart.
  */
 export class AddressIndex {
-  private readonly map = new Map<number, number>();
-  private base = NaN;
+  private readonly base: number;
+  private readonly table: Int32Array | null = null;
+  private readonly map: Map<number, number> | null = null;
+
+  constructor(instrs: readonly { address: number }[]) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const ins of instrs) {
+      lo = Math.min(lo, ins.address);
+      hi = Math.max(hi, ins.address);
+    }
+    this.base = instrs.length ? lo : 0;
+    const span = hi - lo + 1;
+    if (span <= 16 * instrs.length + 65536) {
+      const table = (this.table = new Int32Array(Math.max(0, span)).fill(-1));
+      for (let i = 0; i < instrs.length; i++) {
+        const k = instrs[i].address - lo;
+        if (table[k] < 0) table[k] = i;
+      }
+    } else {
+      // keys relative to the first address stay small integers (0xC0000000 would be a boxed number)
+      const map = (this.map = new Map<number, number>());
+      for (let i = 0; i < instrs.length; i++) {
+        const k = instrs[i].address - lo;
+        if (!map.has(k)) map.set(k, i);
+      }
+    }
+  }
 
   get(address: number): number | undefined {
-    return this.map.get(address - this.base);
+    const k = address - this.base;
+    if (this.map) return this.map.get(k);
+    const i = k >= 0 && k < this.table!.length ? this.table![k] : -1;
+    return i >= 0 ? i : undefined;
   }
 
   has(address: number): boolean {
-    return this.map.has(address - this.base);
-  }
-
-  set(address: number, index: number): void {
-    if (this.base !== this.base) this.base = address;
-    this.map.set(address - this.base, index);
+    return this.get(address) !== undefined;
   }
 }
 

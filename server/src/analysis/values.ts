@@ -57,6 +57,25 @@ export function cloneState(s: State): State {
   return { regs: s.regs.slice(), defined: s.defined, def: s.def.slice(), stack: s.stack.length ? s.stack.slice() : EMPTY_STACK };
 }
 
+/** Copies `from` into `to` in place (`to` keeps its arrays; its stack stays its own), or into a new state when `to` is null. */
+export function copyState(to: State | null, from: State): State {
+  if (!to) return cloneState(from);
+  for (let r = 0; r < 8; r++) {
+    to.regs[r] = from.regs[r];
+    to.def[r] = from.def[r];
+  }
+  to.defined = from.defined;
+  const n = from.stack.length;
+  if (to.stack === EMPTY_STACK) {
+    if (n) to.stack = from.stack.slice();
+    return to;
+  }
+  // an own array, even empty, is kept for the next copy (only push looks at EMPTY_STACK, to replace it)
+  if (to.stack.length > n) to.stack.length = n;
+  for (let i = 0; i < n; i++) to.stack[i] = from.stack[i];
+  return to;
+}
+
 /** What the values mean in one program: pointers saved in memory, and its page-table regions. */
 export interface Env {
   /** Constant-address memory cells holding a tagged pointer (start_info saved to a variable). */
