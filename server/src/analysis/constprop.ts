@@ -13,7 +13,7 @@ import { isIntra, type Cfg, type Edge } from './cfg.js';
 import { ALL_GPRS, EAX } from './effects.js';
 import type { Instr } from './program.js';
 import {
-  addressOf, afterHypercall, CALLER_SAVED, cloneState, copyState, EMPTY_STACK, clobberUnknownCall, entryState, meetInto, sameState, step,
+  addressOf, afterHypercall, CALLER_SAVED, cloneState, copyState, EMPTY_STACK, clobberUnknownCall, entryState, isTag, meetInto, sameState, step,
   symbolicState, unknownState, type Env, type State, type Val,
 } from './values.js';
 
@@ -49,14 +49,20 @@ export function analyzeDataflow(cfg: Cfg): Dataflow {
   const { inState, outState, edgeState } = run;
   // Replayed from the block's start, or on from the last question when it was about an
   // earlier instruction of the same block (askers mostly go forward through the program).
-  let cursor: { block: number; at: number; state: State } | null = null;
+  // Its state is reused from block to block.
+  const cursor: { block: number; at: number; state: State | null } = { block: -1, at: 0, state: null };
   const before = (i: number): State | null => {
     const b = cfg.blockOf[i];
     const start = inState[b];
     if (!start) return null;
-    if (cursor === null || cursor.block !== b || cursor.at > i) cursor = { block: b, at: cfg.blocks[b].first, state: cloneState(start) };
-    for (; cursor.at < i; cursor.at++) transfer(cursor.state, cfg.program.instrs[cursor.at], env);
-    return cloneState(cursor.state);
+    if (cursor.block !== b || cursor.at > i) {
+      cursor.block = b;
+      cursor.at = cfg.blocks[b].first;
+      cursor.state = copyState(cursor.state, start);
+    }
+    const state = cursor.state!;
+    for (; cursor.at < i; cursor.at++) transfer(state, cfg.program.instrs[cursor.at], env);
+    return cloneState(state);
   };
   const replay = (b: number, visit: (ins: Instr, s: State) => void) => {
     const start = inState[b];
@@ -263,13 +269,29 @@ function solveMain(cfg: Cfg, clobbers: number[], env: Env): Run {
   });
 }
 
-/** start_info pointers stored at constant addresses, and never anything else there. */
+/**
+ * start_info pointers stored at constant addresses, and never anything else there. Such a
+ * pointer only comes from a state that holds one (env has no cells yet): the blocks entered
+ * with one are looked at first, and only when they store one is every block looked at.
+ */
 function collectCells(cfg: Cfg, run: Run, env: Env): Map<number, Val> {
+  const found = storedPointers(cfg, run, env, (s) => holdsStartInfo(s));
+  return found.size ? storedPointers(cfg, run, env, () => true) : found;
+}
+
+function holdsStartInfo(s: State): boolean {
+  for (let r = 0; r < 8; r++) if (isTag(s.regs[r], 'S')) return true;
+  for (const v of s.stack) if (isTag(v, 'S')) return true;
+  return false;
+}
+
+/** The cells of collectCells, from the blocks whose in-state passes `visit`. */
+function storedPointers(cfg: Cfg, run: Run, env: Env, visit: (s: State) => boolean): Map<number, Val> {
   const candidates = new Map<number, Val>();
   const poisoned: [number, number][] = [];
   for (const blk of cfg.blocks) {
     const start = run.inState[blk.id];
-    if (!start) continue;
+    if (!start || !visit(start)) continue;
     const s = cloneState(start);
     for (let i = blk.first; i <= blk.last; i++) {
       const ins = cfg.program.instrs[i];
