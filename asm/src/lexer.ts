@@ -169,9 +169,19 @@ class AtomTable {
     }
   }
 
-  /** The id of a whole string (a spelling made by pasting tokens together). */
-  intern(text: string): number {
-    return this.find(text, 0, text.length, hashOf(text, 0, text.length));
+  /** The id of the spelling `a + b` (two tokens pasted together), found without building it first. */
+  internPair(a: string, b: string): number {
+    let h = hashOf(a, 0, a.length);
+    for (let i = 0; i < b.length; i++) h = (Math.imul(h, 31) + b.charCodeAt(i)) | 0;
+    const mask = this.slots.length - 1;
+    const len = a.length + b.length;
+    for (let j = h & mask; ; j = (j + 1) & mask) {
+      const slot = this.slots[j];
+      if (slot === 0) return this.add(a + b, h, j);
+      if (this.hashes[j] !== h) continue;
+      const s = this.strings[slot - 1];
+      if (s.length === len && s.startsWith(a) && s.endsWith(b)) return slot - 1;
+    }
   }
 
   private add(str: string, h: number, j: number): number {

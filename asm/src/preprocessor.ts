@@ -108,10 +108,10 @@ interface LineSource {
   expansions: (Expansion | undefined)[] | null;
   index: number;
   stack: readonly Frame[];
-  /** Macro call bindings, when this source is a macro body. */
-  call?: MacroCall;
+  /** Macro call bindings, when this source is a macro body (or a %rep body inside one). */
+  call: MacroCall | undefined;
   /** Remaining %rep iterations, when this source is a %rep body. */
-  repeat?: number;
+  repeat: number | undefined;
   condDepth: number;
 }
 
@@ -233,7 +233,10 @@ export class Preprocessor {
       FILE_CACHE.set(key, hit);
     }
     this.trees.set(file.id, hit.parsed);
-    return { lines: null, file: hit, count: hit.parsed.length, plain: hit.plain, parsed: hit.parsed, expansions: null, index: 0, stack, condDepth: this.conds.length };
+    return {
+      lines: null, file: hit, count: hit.parsed.length, plain: hit.plain, parsed: hit.parsed, expansions: null, index: 0, stack,
+      call: undefined, repeat: undefined, condDepth: this.conds.length,
+    };
   }
 
   private error(span: Span, message: string, code: string, severity: 'error' | 'warning' = 'error', stack: readonly Frame[] = this.currentStack()): void {
@@ -815,7 +818,7 @@ export class Preprocessor {
     const call: MacroCall = { macro, args, unique: ++this.uniqueCounter };
     this.sources.push({
       lines: macro.body, file: null, count: macro.body.length, plain: macro.plain, parsed: macro.parsed, expansions: macro.expansions, index: 0, stack, call,
-      condDepth: this.conds.length,
+      repeat: undefined, condDepth: this.conds.length,
     });
     return true;
   }
@@ -825,35 +828,42 @@ export class Preprocessor {
    * against other text (`__HYPERVISOR_%1`) is pasted onto it, as NASM does.
    */
   private substituteParams(tokens: Token[], call: MacroCall): Token[] {
-    const out: Token[] = [];
+    // At most this many tokens (pasting only makes fewer): the array is made at its size.
+    let most = tokens.length;
+    for (const t of tokens) {
+      const p = t.kind === 'pp' ? paramNumber(t.text) : -1;
+      if (p > 0) most += (call.args[p - 1]?.length ?? 0) - 1;
+    }
+    const out = new Array<Token>(most);
+    let n = 0;
     let glueNext = false;
     for (let i = 0; i < tokens.length; i++) {
       const t = tokens[i];
       let repl: Token[] | Token = t;
       if (t.kind === 'pp') {
-        const n = paramNumber(t.text);
-        if (n === 0) repl = [{ ...t, kind: 'number', text: String(call.args.length) }];
-        else if (n > 0) repl = call.args[n - 1] ?? [];
+        const p = paramNumber(t.text);
+        if (p === 0) repl = [{ ...t, kind: 'number', text: String(call.args.length) }];
+        else if (p > 0) repl = call.args[p - 1] ?? [];
         else if (t.text.length > 2 && t.text.charCodeAt(1) === 37 /* %%label */) repl = [{ ...t, kind: 'ident', text: `..@${call.unique}.${t.text.slice(2)}` }];
       }
-      // (Indexes checked first: reading index -1 of an array is a slow named-property lookup.)
-      const prev = out.length ? out[out.length - 1] : undefined;
+      const prev = n > 0 ? out[n - 1] : undefined;
       const prevTok = i > 0 ? tokens[i - 1] : undefined;
       if (!Array.isArray(repl)) {
         // The common case: a token that is not a parameter.
         if (glueNext && prev && prevTok && adjacent(prevTok, t) && gluable(prev) && gluable(t)) {
-          out[out.length - 1] = glued(prev, t);
-        } else out.push(t);
+          out[n - 1] = glued(prev, t);
+        } else out[n++] = t;
         glueNext = false;
         continue;
       }
       // A parameter written against the text before it is pasted onto it.
       if (repl.length && prev && prevTok !== undefined && adjacent(prevTok, t) && gluable(prev) && gluable(repl[0])) {
-        out[out.length - 1] = glued(prev, repl[0]);
-        for (let k = 1; k < repl.length; k++) out.push(repl[k]);
-      } else for (const r of repl) out.push(r);
+        out[n - 1] = glued(prev, repl[0]);
+        for (let k = 1; k < repl.length; k++) out[n++] = repl[k];
+      } else for (const r of repl) out[n++] = r;
       glueNext = i + 1 < tokens.length && adjacent(t, tokens[i + 1]);
     }
+    out.length = n;
     return out;
   }
 }
@@ -1001,7 +1011,7 @@ function gluable(t: Token): boolean {
  * interned, so every expansion that pastes the same name shares one string and atom.
  */
 function glued(prev: Token, next: Token): Token {
-  const atom = ATOMS.intern(prev.text + next.text);
+  const atom = ATOMS.internPair(prev.text, next.text);
   return {
     kind: prev.kind === 'number' ? 'number' : 'ident', text: ATOMS.strings[atom], start: prev.start,
     end: prev.file === next.file ? Math.max(prev.end, next.end) : prev.end, file: prev.file, atom,
