@@ -138,8 +138,14 @@ class Sizes {
  * for all its passes.
  */
 class LineNotes {
-  /** Lines that are an instruction with kept bytes and nothing else (no label, error or warning): its memo. */
-  readonly kept: (InstructionMemo | undefined)[];
+  /**
+   * For a line that is an instruction with kept bytes and nothing else (no label, error or
+   * warning): how many bytes (0 for other lines), kept in `bytes` from `at`.
+   */
+  readonly length: Int32Array;
+  readonly at: Int32Array;
+  bytes = new Uint8Array(1 << 12);
+  private used = 0;
   /** Where a kept instruction's mnemonic is (file and offset), for the line table. */
   readonly file: Int32Array;
   readonly start: Int32Array;
@@ -147,23 +153,39 @@ class LineNotes {
   readonly labels: (SymbolState | undefined)[];
 
   constructor(lines: number) {
-    this.kept = new Array(lines);
+    this.length = new Int32Array(lines);
+    this.at = new Int32Array(lines);
     this.file = new Int32Array(lines);
     this.start = new Int32Array(lines);
     this.labels = new Array(lines);
   }
 
-  /** Notes line `i` when its statement, just run, kept its bytes. */
-  noteKept(i: number, node: LineNode): void {
-    const st = node.statement;
-    if (node.label || !st || st.kind !== 'instruction') return;
-    const memo = st.memo;
-    if (!memo || memo.fixed === undefined || memo.fixed < 0 || !memo.pool || (memo.warnings && memo.warnings.length)) return;
-    this.kept[i] = memo;
+  /** Notes line `i`, whose instruction `st` is all of it, as kept: `count` bytes of `buf` from `from`. */
+  keep(i: number, st: InstructionStatement, buf: ArrayLike<number>, from: number, count: number): void {
+    if (this.used + count > this.bytes.length) {
+      const grown = new Uint8Array(this.bytes.length * 2);
+      grown.set(this.bytes);
+      this.bytes = grown;
+    }
+    for (let k = 0; k < count; k++) this.bytes[this.used + k] = buf[from + k];
+    this.at[i] = this.used;
+    this.used += count;
+    this.length[i] = count;
     this.file[i] = st.mnemonic.file;
     this.start[i] = st.mnemonic.start;
   }
+
+  /** Notes line `i` when its statement, just run, kept its bytes in its memo. */
+  noteKept(i: number, node: LineNode): void {
+    const st = node.statement;
+    if (this.length[i] || node.label || !st || st.kind !== 'instruction') return;
+    const memo = st.memo;
+    if (!memo || memo.fixed === undefined || memo.fixed < 0 || !memo.pool || (memo.warnings && memo.warnings.length)) return;
+    this.keep(i, st, memo.pool, memo.at!, memo.fixed);
+  }
 }
+
+type InstructionStatement = Extract<Statement, { kind: 'instruction' }>;
 
 const MAX_PASSES = 40;
 /** No section may grow past this: a guest image is a few MiB, and a typo must not exhaust memory. */
@@ -520,8 +542,7 @@ function runPass(pass: Pass, nodes: readonly LineNode[], stacks: readonly (reado
     starts.offsets[i] = pass.absolute ? -1 : pass.section.offset;
     starts.sections[i] = pass.absolute ? -1 : pass.section.order;
     pass.stack = stacks[i];
-    const memo = pass.notes.kept[i];
-    if (memo !== undefined && emitKept(pass, i, memo)) continue;
+    if (pass.notes.length[i] !== 0 && emitKept(pass, i)) continue;
     const node = nodes[i];
     if (node.errors.length) {
       if (pass.final) for (const e of node.errors) pass.report('error', e.code, e.message, e.span);
@@ -535,7 +556,7 @@ function runPass(pass: Pass, nodes: readonly LineNode[], stacks: readonly (reado
     const startAbs = pass.absolute;
     if (node.label && !(node.statement && node.statement.kind === 'equ')) defineLabel(pass, node);
     if (node.statement) {
-      statement(pass, node.statement, node);
+      statement(pass, node.statement, node, node.label ? -1 : i);
       // Directives are listed when they produced bytes (align, at, incbin).
       const kind = node.statement.kind;
       const produced = kind !== 'directive' || (pass.section === startSection && pass.location() !== startLoc);
@@ -553,17 +574,17 @@ function runPass(pass: Pass, nodes: readonly LineNode[], stacks: readonly (reado
  * done, where that needs the general path: sizes that may only grow, absolute or nobits
  * sections, a section at its size limit).
  */
-function emitKept(pass: Pass, i: number, memo: InstructionMemo): boolean {
-  const length = memo.fixed!;
+function emitKept(pass: Pass, i: number): boolean {
+  const notes = pass.notes;
+  const length = notes.length[i];
   const section = pass.section;
   if (!pass.final || pass.growOnly || pass.absolute || section.kind !== 'progbits' || section.offset + length > MAX_SECTION_BYTES) return false;
   const address = pass.location();
   const startLen = section.bytes.length;
   place(pass, pass.sizeIndex++, length);
   pass.lastRelative = false;
-  const notes = pass.notes;
   addLineRow(pass, address, notes.file[i], notes.start[i]);
-  section.bytes.append(memo.pool!, memo.at!, length);
+  section.bytes.append(notes.bytes, notes.at[i], length);
   section.offset += length;
   recordListing(pass, i, address, section, startLen, null);
   return true;
@@ -684,9 +705,10 @@ function critical(pass: Pass, e: Expr, what: string): number | undefined {
   }
 }
 
-function statement(pass: Pass, st: Statement, node: LineNode): void {
+/** Runs a statement of `node`; `line`: the expanded line's index when the statement is all of it, else -1. */
+function statement(pass: Pass, st: Statement, node: LineNode, line = -1): void {
   switch (st.kind) {
-    case 'instruction': return instruction(pass, st);
+    case 'instruction': return instruction(pass, st, line);
     case 'data': return data(pass, st.unit, st.items, st);
     case 'reserve': {
       const n = critical(pass, st.count, 'a reservation size');
@@ -889,13 +911,19 @@ function exprFixedness(pass: Pass, e: Expr | null): number {
   }
 }
 
-function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>): void {
+/**
+ * `line`: the expanded line's index when the instruction is all of it. Such an instruction
+ * met for the first time, when constant, keeps its bytes in the line's notes and gets no
+ * memo (a statement of a shared tree gets one when met again).
+ */
+function instruction(pass: Pass, st: InstructionStatement, line: number): void {
   const key = pass.sizeIndex++;
+  let memo = st.memo;
+  if (memo === MET_ONCE) memo = st.memo = newMemo();
+  if (memo !== undefined && memo.assembly !== undefined && memo.assembly !== pass.assembly) forgetBytes(memo);
   // An instruction with no symbol, `$` or branch has the same length in every pass.
-  const memo = (st.memo ??= newMemo());
-  if (memo.assembly !== undefined && memo.assembly !== pass.assembly) forgetBytes(memo);
-  const fixed = memo.fixed;
-  if (fixed !== undefined && fixed >= 0 && (!pass.final || memo.pool)) {
+  const fixed = memo?.fixed;
+  if (memo !== undefined && fixed !== undefined && fixed >= 0 && (!pass.final || memo.pool)) {
     pass.lastRelative = false;
     const length = place(pass, key, fixed);
     if (pass.final) emitInstruction(pass, st, pass.location(), memo.pool!, memo.at!, fixed, memo.warnings ?? NO_WARNINGS, length);
@@ -905,9 +933,11 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
   // time, so the layout pass can keep its bytes too (and its operands need not be kept).
   const how = fixed === undefined ? fixedness(pass, st) : NOT_FIXED;
   const constant = how !== NOT_FIXED;
+  const toNotes = memo === undefined && constant && line >= 0;
+  if (!toNotes) memo ??= st.memo = newMemo();
   // The resolved operands of an instruction encoded again in later passes live on the
   // memo; each pass only refreshes their values.
-  let operands = memo.operands;
+  let operands = memo?.operands;
   if (!operands) {
     const n = st.operands.length;
     operands = constant && n <= SCRATCH_SLOTS ? SCRATCH_LISTS[n] : new Array<ResolvedOperand>(n);
@@ -939,19 +969,33 @@ function instruction(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>
     return;
   }
   pass.lastRelative = res.relative;
-  if (fixed === undefined) {
-    memo.fixed = !pass.lastRelative && constant ? res.length : -1;
-    if (how === FIXED_NOW) memo.assembly = pass.assembly;
-    if (memo.fixed < 0) memo.operands = constant ? operands.map(keptOperand) : operands;
+  if (toNotes) {
+    if (!res.relative && res.warnings.length === 0) {
+      pass.notes.keep(line, st, res.bytes, res.at, res.length);
+      st.memo = MET_ONCE;
+      const length = place(pass, key, res.length);
+      if (pass.final) emitInstruction(pass, st, address, res.bytes, res.at, res.length, res.warnings, length);
+      return;
+    }
+    // A branch, or warnings to give in the final pass: kept on a memo after all.
+    memo = st.memo = newMemo();
   }
-  if (memo.fixed === res.length && req.final) {
+  if (fixed === undefined) {
+    memo!.fixed = !pass.lastRelative && constant ? res.length : -1;
+    if (how === FIXED_NOW) memo!.assembly = pass.assembly;
+    if (memo!.fixed < 0) memo!.operands = constant ? operands.map(keptOperand) : operands;
+  }
+  if (memo!.fixed === res.length && req.final) {
     // Same bytes in every later pass: keep them.
-    keepBytes(memo, res.bytes, res.at);
-    memo.warnings = res.warnings;
+    keepBytes(memo!, res.bytes, res.at);
+    memo!.warnings = res.warnings;
   }
   const length = place(pass, key, res.length);
   if (pass.final) emitInstruction(pass, st, address, res.bytes, res.at, res.length, res.warnings, length);
 }
+
+/** Marks a statement met once, whose bytes its line's notes kept (met again, it gets a memo). Never changed. */
+const MET_ONCE: InstructionMemo = newMemo();
 
 /** A memo as one object of fixed shape (fields added later would each cost a transition). */
 function newMemo(): InstructionMemo {
