@@ -63,19 +63,18 @@ export function buildIndex(r: AssembleResult): SymbolIndex {
     let parent = '';
     for (const node of lines) {
       if (!node.label && !node.preproc) continue;
-      const lineText = f.text.slice(node.start, node.end).split('\n')[0];
       if (node.label) {
         const local = node.label.name.startsWith('.') && !node.label.name.startsWith('..');
         const name = local ? parent + node.label.name : node.label.name;
         if (!local) parent = node.label.name;
         const kind: SymbolKind = node.statement?.kind === 'equ' ? 'constant' : local ? 'local' : 'label';
-        if (!definitions.has(name)) definitions.set(name, { name, kind, file: f.path, range: rangeOf(f, node.label.start, node.label.start + node.label.name.length), value: values.get(name), parent: local ? parent.slice(0, parent.length) : undefined, text: lineText.trim() });
+        if (!definitions.has(name)) definitions.set(name, { name, kind, file: f.path, range: rangeOf(f, node.label.start, node.label.start + node.label.name.length), value: values.get(name), parent: local ? parent.slice(0, parent.length) : undefined, text: firstLine(f.text, node.start, node.end) });
       }
       const pp = node.preproc;
       if (pp && pp.args.length > 0 && /^%(i?macro|i?define|x?define|assign)$/i.test(pp.name.text)) {
         const t = pp.args[0];
         const kind: SymbolKind = /macro/i.test(pp.name.text) ? 'macro' : 'define';
-        if (!definitions.has(t.text)) definitions.set(t.text, { name: t.text, kind, file: f.path, range: rangeOf(f, t.start, t.end), text: lineText.trim() });
+        if (!definitions.has(t.text)) definitions.set(t.text, { name: t.text, kind, file: f.path, range: rangeOf(f, t.start, t.end), text: firstLine(f.text, node.start, node.end) });
       }
     }
   }
@@ -90,6 +89,12 @@ export function buildIndex(r: AssembleResult): SymbolIndex {
       return (occurrences ??= findOccurrences(sourceFiles, definitions));
     },
   };
+}
+
+/** The first line of a node's text, trimmed (made only for the nodes that define a name). */
+function firstLine(text: string, start: number, end: number): string {
+  const nl = text.indexOf('\n', start);
+  return text.slice(start, nl >= 0 && nl < end ? nl : end).trim();
 }
 
 /**
