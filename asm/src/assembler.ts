@@ -99,7 +99,6 @@ interface SymbolState {
   /** The value of a symbol that is not a label (a label's is its section's start + offset: see labelValue). */
   value: Value | null;
   pass: number;
-  span: Span;
   section: string | null;
   isLabel: boolean;
   /** An `equ` of numbers and other constants only: the same value in every pass. */
@@ -650,7 +649,7 @@ function defineLabel(pass: Pass, node: LineNode, value?: Value, constant = false
   const section = isLabel ? pass.section.name : v!.sect;
   if (!prev) {
     pass.changed = true;
-    const s = newSymbol(name, v, offset, pass.number, spanOf(label), section, isLabel, constant);
+    const s = newSymbol(name, v, offset, pass.number, section, isLabel, constant);
     pass.symbols.set(name, s);
     pass.notes.labels[pass.lineIndex] = s;
     return;
@@ -669,14 +668,11 @@ function defineLabel(pass: Pass, node: LineNode, value?: Value, constant = false
   prev.isLabel = isLabel;
   prev.constant = constant;
   prev.cachePass = undefined;
-  if (prev.span.start !== label.start || prev.span.file !== label.file) prev.span = spanOf(label);
 }
 
 /** A symbol table entry, with every field it will have (one shape for all). */
-function newSymbol(
-  name: string, value: Value | null, offset: number, pass: number, span: Span, section: string | null, isLabel: boolean, constant: boolean,
-): SymbolState {
-  return { name, cache: undefined, cachePass: undefined, offset, value, pass, span, section, isLabel, constant };
+function newSymbol(name: string, value: Value | null, offset: number, pass: number, section: string | null, isLabel: boolean, constant: boolean): SymbolState {
+  return { name, cache: undefined, cachePass: undefined, offset, value, pass, section, isLabel, constant };
 }
 
 /** Evaluates an expression; unknown symbols yield undefined before the final pass. */
@@ -1248,14 +1244,13 @@ function defineSymbol(pass: Pass, name: string, v: Value, span: Span): void {
   if (prev && prev.pass === pass.number) return pass.report('error', 'duplicate-label', `symbol '${name}' is already defined`, span);
   if (!prev || pass.valueOf(prev).n !== v.n) pass.changed = true;
   if (!prev) {
-    pass.symbols.set(name, newSymbol(name, v, 0, pass.number, span, null, false, false));
+    pass.symbols.set(name, newSymbol(name, v, 0, pass.number, null, false, false));
     return;
   }
   // Updated in place: lines keep the entries they found (LineNotes).
   prev.value = v;
   prev.offset = 0;
   prev.pass = pass.number;
-  prev.span = span;
   prev.section = null;
   prev.isLabel = false;
   prev.constant = false;
