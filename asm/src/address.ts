@@ -116,6 +116,8 @@ export function addressShape(addr: Expr | null, nosplit: boolean, span: Span): A
     const disp: Expr = addr.op === '+' ? r : { kind: 'unary', op: '-', arg: r, file: r.file, start: r.start, end: r.end };
     return { base: addr.left.reg, index: null, scale: 1, disp, adsize: 32 };
   }
+  const indexed = indexedShape(addr);
+  if (indexed) return indexed;
   const lin = linearize(addr);
   // Merge repeated registers: [eax+eax] is eax*2.
   const merged: Term[] = [];
@@ -136,6 +138,31 @@ export function addressShape(addr: Expr | null, nosplit: boolean, span: Span): A
   if (sizes.size > 1) throw new EvalError(span, 'cannot mix 16-bit and 32-bit registers in an address');
   const shape = sizes.has('r16') ? shape16(terms, disp, span) : shape32(terms, disp, nosplit, span);
   return shape;
+}
+
+/**
+ * The other form nearly every program writes, without the general algorithm's lists:
+ * `[base + index*scale]`, optionally `+` or `-` a register-free displacement, with two
+ * different 32-bit registers, a literal scale of 1, 2, 4 or 8 and an index other than esp.
+ * Same results as below; null for anything else.
+ */
+function indexedShape(addr: Expr): AddressShape | null {
+  let sum = addr;
+  let disp: Expr | null = null;
+  if (addr.kind === 'binary' && (addr.op === '+' || addr.op === '-') && regFree(addr.right)) {
+    const r = addr.right;
+    disp = addr.op === '+' ? r : { kind: 'unary', op: '-', arg: r, file: r.file, start: r.start, end: r.end };
+    sum = addr.left;
+  }
+  if (sum.kind !== 'binary' || sum.op !== '+' || sum.left.kind !== 'reg') return null;
+  const product = sum.right;
+  if (product.kind !== 'binary' || product.op !== '*' || product.left.kind !== 'reg' || product.right.kind !== 'num') return null;
+  const base = sum.left.reg;
+  const index = product.left.reg;
+  const k = product.right.value;
+  if (base.cls !== 'r32' || index.cls !== 'r32' || base.name === index.name || index.name === 'esp') return null;
+  if (k !== 1n && k !== 2n && k !== 4n && k !== 8n) return null;
+  return { base, index, scale: Number(k) as 1 | 2 | 4 | 8, disp, adsize: 32 };
 }
 
 function shape32(terms: Term[], disp: Expr | null, nosplit: boolean, span: Span): AddressShape {
