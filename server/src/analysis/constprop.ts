@@ -281,7 +281,7 @@ function collectCells(cfg: Cfg, run: Run, env: Env): Map<number, Val> {
 
 function holdsStartInfo(s: State): boolean {
   for (let r = 0; r < 8; r++) if (isTag(s.regs[r], 'S')) return true;
-  for (const v of s.stack) if (isTag(v, 'S')) return true;
+  for (let i = 0; i < s.stack.length; i++) if (isTag(s.stack[i], 'S')) return true;
   return false;
 }
 
