@@ -50,8 +50,9 @@ export class LineTable {
   }
 
   private samePlace(k: number, file: number, line: number, column: number): boolean {
+    if (this.line[k] !== line || this.column[k] !== column) return false;
     // Files are compared by path: a file included twice has two ids.
-    return this.line[k] === line && this.column[k] === column && this.files[this.file[k]].path === this.files[file].path;
+    return this.file[k] === file || this.files[this.file[k]].path === this.files[file].path;
   }
 
   private grow(): void {

@@ -140,6 +140,14 @@ const BINARY_LEVEL: ReadonlyMap<string, number> = new Map(
   ].flatMap((ops, level) => ops.map((op) => [op, level] as const)),
 );
 
+/** BINARY_LEVEL of single-character operators by character code (-1: none), as most are. */
+const SINGLE_LEVEL = Int8Array.from({ length: 128 }, (_, c) => BINARY_LEVEL.get(String.fromCharCode(c)) ?? -1);
+
+/** An operator's binary precedence level, or -1 when it is no binary operator (`,`, `]`, ...). */
+function binaryLevel(op: string): number {
+  return op.length === 1 ? (op.charCodeAt(0) < 128 ? SINGLE_LEVEL[op.charCodeAt(0)] : -1) : BINARY_LEVEL.get(op) ?? -1;
+}
+
 /** What the parser knows about each atom (ATOMS id), valid for one ATOMS epoch. */
 let WORD_BY_ATOM: (Word | undefined)[] = [];
 let NUMBER_BY_ATOM: (bigint | null | undefined)[] = [];
@@ -245,8 +253,8 @@ class LineParser {
     for (;;) {
       if (this.kindAt() !== K_OP) return left;
       const op = this.textAt();
-      const level = BINARY_LEVEL.get(op);
-      if (level === undefined || level < minLevel) return left;
+      const level = binaryLevel(op);
+      if (level < 0 || level < minLevel) return left;
       this.pos++;
       const right = this.binary(level + 1);
       left = { kind: 'binary', op, left, right, file: left.file, start: left.start, end: reach(left, right) };
