@@ -7,7 +7,7 @@
 
 import { addressShape, type AddressShape } from './address.js';
 import { encodeInstruction, type EncodeRequest, type EncodeSuccess, type ResolvedOperand } from './encoder.js';
-import { evaluate, evaluatePartial, EvalError, low32, makeValue, unknownSymbol, type EvalEnv, type Value } from './expr.js';
+import { evaluate, evaluatePartial, EvalError, low32, makeValue, numberValue, unknownSymbol, type EvalEnv, type Value } from './expr.js';
 import { locate, preprocess, type ExpandedLine, type Frame } from './preprocessor.js';
 import type { Diagnostic, Severity } from './diagnostics.js';
 import type { Image, ImageNote, ImageSection, ImageSymbol, LineRow } from './image.js';
@@ -274,7 +274,7 @@ class Pass implements EvalEnv {
       // A label further down, known from the previous pass: assume everything between
       // here and there keeps its size, so it moved by as much as this line did.
       const shift = this.shift();
-      if (shift !== 0) return makeValue(BigInt(this.section.vaddr + s.offset + shift), s.section);
+      if (shift !== 0) return numberValue(this.section.vaddr + s.offset + shift, s.section);
     }
     return this.labelValue(s);
   }
@@ -282,7 +282,7 @@ class Pass implements EvalEnv {
   /** A label's address in this pass: its section's start + its offset (made once per pass). */
   labelValue(s: SymbolState): Value {
     if (s.cachePass !== this.number) {
-      s.cache = makeValue(BigInt(this.sectionBase(s.section!) + s.offset), s.section);
+      s.cache = numberValue(this.sectionBase(s.section!) + s.offset, s.section);
       s.cachePass = this.number;
     }
     return s.cache!;
@@ -319,12 +319,12 @@ class Pass implements EvalEnv {
 
   here(): Value {
     if (this.lineHere) return this.lineHere;
-    if (this.absolute) return makeValue(BigInt(this.absolute.offset), null);
-    return makeValue(BigInt(this.section.vaddr + this.section.offset), this.section.name);
+    if (this.absolute) return numberValue(this.absolute.offset, null);
+    return numberValue(this.section.vaddr + this.section.offset, this.section.name);
   }
   sectionStart(): Value {
     if (this.absolute) return makeValue(0n, null);
-    return makeValue(BigInt(this.section.vaddr), this.section.name);
+    return numberValue(this.section.vaddr, this.section.name);
   }
 
   qualify(name: string): string {
@@ -1176,7 +1176,7 @@ function directive(pass: Pass, st: Extract<Statement, { kind: 'directive' }>, no
     case 'endstruc': {
       const abs = pass.absolute;
       if (!abs || !abs.struc) return pass.report('error', 'directive', 'endstruc without struc', st);
-      defineSymbol(pass, `${abs.struc}_size`, makeValue(BigInt(abs.offset), null), st);
+      defineSymbol(pass, `${abs.struc}_size`, numberValue(abs.offset, null), st);
       pass.section = abs.saved;
       pass.absolute = null;
       return;

@@ -18,6 +18,11 @@ export function makeValue(n: bigint, sect: string | null): Value {
   return { n, sect, lo: undefined };
 }
 
+/** The value of an integer `x` (an address or offset, well inside the safe range), its low32() known at once. */
+export function numberValue(x: number, sect: string | null): Value {
+  return { n: BigInt(x), sect, lo: x | 0 };
+}
+
 /** The low 32 bits of a value as a signed number (what an instruction field holds). */
 export function low32(v: Value): number {
   return (v.lo ??= Number(BigInt.asIntN(32, v.n)));
