@@ -75,9 +75,9 @@ export interface EncodeSuccess {
 
 export type EncodeResult = EncodeSuccess | { ok: false; message: string; code: string; operand?: number };
 
-function fitsSigned(v: number, bits: number): boolean {
-  const lim = 2 ** (bits - 1);
-  return v >= -lim && v < lim;
+/** Whether a number fits a signed byte. */
+function fitsByte(v: number): boolean {
+  return v >= -128 && v < 128;
 }
 
 function known(v: Value | undefined): v is Value {
@@ -177,7 +177,7 @@ function valueMatch(kind: OperandKind, op: ResolvedOperand, form: InstructionFor
     case 'simm8':
       // Not known yet (a forward reference): assume it fits, as NASM does; later passes grow it.
       if (!known(v)) return !req.final;
-      return v.sect === null && fitsSigned(form.opsize === 16 ? (low32(v) << 16) >> 16 : low32(v), 8);
+      return v.sect === null && fitsByte(form.opsize === 16 ? (low32(v) << 16) >> 16 : low32(v));
     case 'one':
       if (!known(v)) return !req.final;
       return v.sect === null && v.n === 1n;
@@ -291,7 +291,7 @@ function measure(form: InstructionForm, req: EncodeRequest, mem: MemOperand | un
   for (let i = 0; i < tail.length; i++) {
     const t = form.tail[i];
     const op = req.operands[tail[i]];
-    if (t.kind === 'rel' && t.bytes === 1 && op.kind === 'imm' && op.value && !fitsSigned((low32(op.value) - (req.address + n)) | 0, 8)) {
+    if (t.kind === 'rel' && t.bytes === 1 && op.kind === 'imm' && op.value && !fitsByte((low32(op.value) - (req.address + n)) | 0)) {
       return op.distance === 'short' ? 'short jump is out of range' : 'jump target out of range for a short jump';
     }
   }

@@ -863,7 +863,7 @@ export class Preprocessor {
       } else for (const r of repl) out[n++] = r;
       glueNext = i + 1 < tokens.length && adjacent(t, tokens[i + 1]);
     }
-    out.length = n;
+    if (n !== most) out.length = n;
     return out;
   }
 }
