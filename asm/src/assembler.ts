@@ -148,8 +148,12 @@ class LineNotes {
   /** Where a kept instruction's mnemonic is (file and offset), for the line table. */
   readonly file: Int32Array;
   readonly start: Int32Array;
-  /** The symbol a line's label defines (the scopes before a line are the same in every pass). */
+  /**
+   * The symbol a line's label defines, found under the scope in `scopes` (a local label's
+   * symbol depends on it, and an `equ` known only from a later pass opens a scope then).
+   */
   readonly labels: (SymbolState | undefined)[];
+  readonly scopes: (string | undefined)[];
 
   constructor(lines: number) {
     this.length = new Int32Array(lines);
@@ -157,6 +161,17 @@ class LineNotes {
     this.file = new Int32Array(lines);
     this.start = new Int32Array(lines);
     this.labels = new Array(lines);
+    this.scopes = new Array(lines);
+  }
+
+  /** The symbol noted for line `i`'s label, when it was found under the same scope. */
+  label(i: number, scope: string): SymbolState | undefined {
+    return this.scopes[i] === scope ? this.labels[i] : undefined;
+  }
+
+  noteLabel(i: number, scope: string, s: SymbolState): void {
+    this.labels[i] = s;
+    this.scopes[i] = scope;
   }
 
   /** Notes line `i`, whose instruction `st` is all of it, as kept: `count` bytes of `buf` from `from`. */
@@ -622,8 +637,9 @@ function listingRows(pass: Pass, nodes: readonly LineNode[], stacks: readonly (r
 
 function defineLabel(pass: Pass, node: LineNode, value?: Value, constant = false): void {
   const label = node.label!;
-  // The symbol an earlier pass found for this line, else found by its (qualified) name.
-  const noted = pass.notes.labels[pass.lineIndex];
+  // The symbol an earlier pass found for this line under the same scope, else found by its (qualified) name.
+  const scope = pass.lastGlobal;
+  const noted = pass.notes.label(pass.lineIndex, scope);
   let name = label.name;
   if (name.startsWith('..@')) {
     // macro-local labels: unique already, and they don't open a new local scope
@@ -651,10 +667,10 @@ function defineLabel(pass: Pass, node: LineNode, value?: Value, constant = false
     pass.changed = true;
     const s = newSymbol(name, v, offset, pass.number, section, isLabel, constant);
     pass.symbols.set(name, s);
-    pass.notes.labels[pass.lineIndex] = s;
+    pass.notes.noteLabel(pass.lineIndex, scope, s);
     return;
   }
-  pass.notes.labels[pass.lineIndex] = prev;
+  pass.notes.noteLabel(pass.lineIndex, scope, prev);
   // A label is its section and offset: the section's address is checked with the layout,
   // so a label whose section moved (pass 1 cannot place sections) does not force a pass.
   const same = isLabel
