@@ -166,6 +166,9 @@ export class Preprocessor {
   private count = 0;
   private uniqueCounter = 0;
   private sources: LineSource[] = [];
+  /** Finished body sources and macro calls, reused by the next ones (every macro call makes one of each). */
+  private spareSources: LineSource[] = [];
+  private spareCalls: MacroCall[] = [];
   /** Version of the define and macro tables, for NAME_STAMPS. */
   private names = ++namesVersions;
 
@@ -257,7 +260,7 @@ export class Preprocessor {
           src.index = 0;
           continue;
         }
-        this.sources.pop();
+        this.recycle(this.sources.pop()!);
         continue;
       }
       const l = src.index++;
@@ -650,10 +653,41 @@ export class Preprocessor {
       this.error(span, `%rep count ${count} is too large`, 'preproc-limit');
       return;
     }
-    this.sources.push({
-      lines: body, file: null, count: body.length, plain: plainLines(body), parsed: [], expansions: [], index: 0, stack: src.stack, call: src.call,
-      repeat: Number(count), condDepth: this.conds.length,
-    });
+    this.pushBody(body, plainLines(body), [], [], src.stack, src.call, Number(count));
+  }
+
+  /** Pushes a source of token lines (a macro or %rep body), in a spare object when there is one. */
+  private pushBody(
+    lines: Token[][], plain: Uint8Array, parsed: (LineNode | undefined)[], expansions: (Expansion | undefined)[],
+    stack: readonly Frame[], call: MacroCall | undefined, repeat: number | undefined,
+  ): void {
+    const condDepth = this.conds.length;
+    const s = this.spareSources.pop();
+    if (!s) {
+      this.sources.push({ lines, file: null, count: lines.length, plain, parsed, expansions, index: 0, stack, call, repeat, condDepth });
+      return;
+    }
+    s.lines = lines;
+    s.count = lines.length;
+    s.plain = plain;
+    s.parsed = parsed;
+    s.expansions = expansions;
+    s.index = 0;
+    s.stack = stack;
+    s.call = call;
+    s.repeat = repeat;
+    s.condDepth = condDepth;
+    this.sources.push(s);
+  }
+
+  /** Keeps a finished body source, and its macro call when it was the macro's own body, for reuse. */
+  private recycle(s: LineSource): void {
+    if (!s.lines) return;
+    const call = s.call;
+    if (call && s.repeat === undefined && s.lines === call.macro.body) this.spareCalls.push(call);
+    s.call = undefined;
+    s.stack = NO_FRAMES;
+    this.spareSources.push(s);
   }
 
   private exitRep(span: Span): void {
@@ -814,12 +848,12 @@ export class Preprocessor {
       const labelToks = tokens.slice(0, tokens.indexOf(sig[k - 1]) + 1);
       this.emit(labelToks, src.stack);
     }
-    const stack = [...src.stack, { kind: 'macro' as const, span: callSpan, name: macro.name }];
-    const call: MacroCall = { macro, args, unique: ++this.uniqueCounter };
-    this.sources.push({
-      lines: macro.body, file: null, count: macro.body.length, plain: macro.plain, parsed: macro.parsed, expansions: macro.expansions, index: 0, stack, call,
-      repeat: undefined, condDepth: this.conds.length,
-    });
+    const stack = withFrame(src.stack, { kind: 'macro', span: callSpan, name: macro.name });
+    const call = this.spareCalls.pop() ?? { macro, args, unique: 0 };
+    call.macro = macro;
+    call.args = args;
+    call.unique = ++this.uniqueCounter;
+    this.pushBody(macro.body, macro.plain, macro.parsed, macro.expansions, stack, call, undefined);
     return true;
   }
 
@@ -866,6 +900,16 @@ export class Preprocessor {
     if (n !== most) out.length = n;
     return out;
   }
+}
+
+const NO_FRAMES: readonly Frame[] = [];
+
+/** `stack` with `frame` on top, in an array of its exact size. */
+function withFrame(stack: readonly Frame[], frame: Frame): Frame[] {
+  const out = new Array<Frame>(stack.length + 1);
+  for (let i = 0; i < stack.length; i++) out[i] = stack[i];
+  out[stack.length] = frame;
+  return out;
 }
 
 /** Moves each diagnostic to the user's file, keeping where it really happened as related info. */
