@@ -109,7 +109,12 @@ interface Word {
   prefix: boolean;
   /** Width of a size keyword (`dword`: 32), 0 otherwise. */
   size: number;
+  /** A word that may come before an operand (size, strict, short/near/far) or inside brackets (byte, nosplit, rel, ...). */
+  modifier: boolean;
 }
+
+/** Words, besides size keywords, that modify an operand or an address. */
+const MODIFIERS: ReadonlySet<string> = new Set(['strict', 'short', 'near', 'far', 'nosplit', 'rel', 'abs']);
 
 const WORDS = new Map<string, Word>();
 
@@ -119,8 +124,9 @@ function word(text: string): Word {
     const l = text.toLowerCase();
     w = {
       lower: l, reg: registerByName(l), statement: STATEMENT_WORD.get(l), keyword: KEYWORDS.has(l),
-      prefix: l in PREFIXES, size: SIZE_KEYWORDS[l] ?? 0,
+      prefix: l in PREFIXES, size: SIZE_KEYWORDS[l] ?? 0, modifier: false,
     };
+    w.modifier = Boolean(w.size) || MODIFIERS.has(l);
     if (WORDS.size > 1 << 16) WORDS.clear();
     WORDS.set(text, w);
   }
@@ -329,6 +335,7 @@ class LineParser {
     let distance: '' | 'short' | 'near' | 'far' = '';
     while (this.kindAt() === K_IDENT) {
       const w = this.wordAt(this.pos);
+      if (!w.modifier) break;
       if (w.size) size = w.size;
       else if (w.lower === 'strict') strict = true;
       else if (w.lower === 'short' || w.lower === 'near' || w.lower === 'far') distance = w.lower;
@@ -368,7 +375,9 @@ class LineParser {
     let dispSize = 0;
     let nosplit = false;
     while (this.kindAt() === K_IDENT) {
-      const w = this.wordAt(this.pos).lower;
+      const word = this.wordAt(this.pos);
+      if (!word.modifier) break;
+      const w = word.lower;
       if (w === 'byte' || w === 'word' || w === 'dword') dispSize = SIZE_KEYWORDS[w];
       else if (w === 'nosplit') nosplit = true;
       else if (w === 'rel' || w === 'abs') { /* 64-bit only: accepted and ignored */ } else break;
