@@ -23,6 +23,11 @@ export function numberValue(x: number, sect: string | null): Value {
   return { n: BigInt(x), sect, lo: x | 0 };
 }
 
+/** The value of a number written in the source. */
+export function literalValue(n: bigint): Value {
+  return makeValue(wrap(n), null);
+}
+
 /** The low 32 bits of a value as a signed number (what an instruction field holds). */
 export function low32(v: Value): number {
   return (v.lo ??= Number(BigInt.asIntN(32, v.n)));
@@ -85,7 +90,7 @@ export function evaluatePartial(e: Expr, env: EvalEnv): Value | undefined {
   switch (e.kind) {
     case 'num':
       // Numbers are the commonest leaf: build their value once.
-      return (e.v ??= makeValue(wrap(e.value), null));
+      return (e.v ??= literalValue(e.value));
     case 'str':
       return makeValue(bytesValue(e.bytes), null);
     case 'sym': {

@@ -4,6 +4,7 @@
 
 import { FORMS, PREFIXES, registerByName, type Register } from '../../isa/src/index.js';
 import { ATOMS, isDirectiveText, K_BAD, K_COMMENT, K_HERE, K_IDENT, K_NUMBER, K_OP, K_PP, K_SECTSTART, K_STRING, KIND_CODE, TokenStream, type Token } from './lexer.js';
+import { literalValue, type Value } from './expr.js';
 import {
   DATA_DIRECTIVES, DIRECTIVES, RESERVE_DIRECTIVES, reach, SIZE_KEYWORDS, someLeaf, spanOf,
   type DataItem, type Expr, type Label, type LineNode, type MemoryOperand, type Name, type OperandNode, type Span,
@@ -157,6 +158,8 @@ function binaryLevel(op: string): number {
 /** What the parser knows about each atom (ATOMS id), valid for one ATOMS epoch. */
 let WORD_BY_ATOM: (Word | undefined)[] = [];
 let NUMBER_BY_ATOM: (bigint | null | undefined)[] = [];
+/** The Value of a number by atom, shared by every literal of that spelling (values never change). */
+let VALUE_BY_ATOM: (Value | undefined)[] = [];
 let atomEpoch = -1;
 
 const NUMBERS = new Map<string, bigint | null>();
@@ -300,7 +303,9 @@ class LineParser {
           const float = /^[0-9][0-9_]*(\.[0-9_]*)?(e[+-]?[0-9]+)?$/i.test(text) && /[.e]/i.test(text);
           this.fail(float ? `floating-point constant '${text}' is not supported` : `invalid number '${text}'`, this.tok(i));
         }
-        return { kind: 'num', value, file, start, end, v: undefined }; // v: a memo, present from the start so nodes keep one shape
+        // v: a memo, present from the start so nodes keep one shape.
+        const v = a >= 0 ? (VALUE_BY_ATOM[a] ??= literalValue(value)) : undefined;
+        return { kind: 'num', value, file, start, end, v };
       }
       case K_STRING:
         return { kind: 'str', bytes: stringBytes(text), file, start, end };
@@ -598,12 +603,14 @@ export function parseRange(s: TokenStream, from: number, to: number): LineNode {
   if (atomEpoch !== ATOMS.epoch) {
     WORD_BY_ATOM = [];
     NUMBER_BY_ATOM = [];
+    VALUE_BY_ATOM = [];
     atomEpoch = ATOMS.epoch;
   }
   // Dense arrays: grown in step with the atom table, never written past their end.
   for (let n = ATOMS.strings.length; WORD_BY_ATOM.length < n; ) {
     WORD_BY_ATOM.push(undefined);
     NUMBER_BY_ATOM.push(undefined);
+    VALUE_BY_ATOM.push(undefined);
   }
   let lineEnd = 0;
   if (to > from) {
