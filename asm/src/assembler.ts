@@ -791,10 +791,8 @@ function repeatBody(pass: Pass, n: number, body: Statement, node: LineNode): voi
   const rest = size * (n - 1);
   if (size === 0 || !pass.room(rest, body)) return;
   if (pass.final && !pass.absolute && section.kind === 'progbits') {
-    const once = section.bytes.slice(startLen);
-    if (once.length === size) {
-      for (let i = 1; i < n; i++) section.bytes.bytes(once);
-    } else section.bytes.zeros(rest);
+    if (section.bytes.length - startLen === size) section.bytes.repeat(startLen, n - 1);
+    else section.bytes.zeros(rest);
   }
   pass.advance(rest);
 }
@@ -1087,6 +1085,11 @@ function dataSize(unit: number, items: DataItem[]): number {
   return n;
 }
 
+/** The values a data unit of 1, 2 or 4 bytes holds without a warning (signed or unsigned). */
+const DATA_RANGE: Readonly<Record<number, readonly [bigint, bigint]>> = {
+  1: [-0x80n, 0xffn], 2: [-0x8000n, 0xffffn], 4: [-0x80000000n, 0xffffffffn],
+};
+
 function data(pass: Pass, unit: number, items: DataItem[], span: Span): void {
   if (!pass.final) {
     // Layout passes only need the size, which does not depend on any value.
@@ -1111,10 +1114,8 @@ function data(pass: Pass, unit: number, items: DataItem[], span: Span): void {
       const v = tryEval(pass, item.expr);
       const n = v?.n ?? 0n;
       if (v && v.sect === null && pass.final && unit < 8) {
-        const bits = BigInt(unit * 8);
-        if (n >= 1n << bits || n < -(1n << (bits - 1n))) {
-          pass.report('warning', 'overflow', `${unit === 1 ? 'byte' : unit === 2 ? 'word' : 'dword'} data exceeds bounds`, item);
-        }
+        const [min, max] = DATA_RANGE[unit];
+        if (n < min || n > max) pass.report('warning', 'overflow', `${unit === 1 ? 'byte' : unit === 2 ? 'word' : 'dword'} data exceeds bounds`, item);
       }
       if (v && v.sect !== null && unit < 4) pass.report('error', 'data', 'an address does not fit in a byte or word: use dd', item);
       const lo = v ? low32(v) : 0;
@@ -1164,13 +1165,7 @@ function directive(pass: Pass, st: Extract<Statement, { kind: 'directive' }>, no
         // nasm's align is `times` of the body: `$` stays the line's start.
         const body = st.body;
         const target = pass.location() + pad;
-        return withLineHere(pass, () => {
-          while (pass.location() < target) {
-            const before = pass.location();
-            statement(pass, body, node);
-            if (pass.location() === before) break;
-          }
-        });
+        return withLineHere(pass, () => alignWith(pass, body, node, target));
       }
       return pass.emit(new Array(pad).fill(NOP), st);
     }
@@ -1239,6 +1234,35 @@ function directive(pass: Pass, st: Extract<Statement, { kind: 'directive' }>, no
       return;
     default:
       return pass.report('error', 'directive', `unknown directive '${name}'`, st.name);
+  }
+}
+
+/**
+ * `align n, body`: the body repeated while the location is short of `target`. Data whose
+ * first repetition gave no diagnostic is copied for the others, which would all be the
+ * same (`$` stays the line's start): `align 4096, db 0` is one statement, not thousands.
+ */
+function alignWith(pass: Pass, body: Statement, node: LineNode, target: number): void {
+  const section = pass.section;
+  const startLen = section.bytes.length;
+  const problems = pass.problems;
+  const reported = pass.diagnostics.length;
+  let before = pass.location();
+  if (before >= target) return;
+  statement(pass, body, node);
+  const size = pass.location() - before;
+  if (size === 0) return;
+  const times = Math.ceil((target - pass.location()) / size);
+  const same = body.kind === 'data' && size > 0 && pass.section === section && !pass.absolute && pass.problems === problems && pass.diagnostics.length === reported;
+  if (same && times > 0 && section.offset + size * times <= MAX_SECTION_BYTES) {
+    if (pass.final && section.kind === 'progbits' && section.bytes.length - startLen === size) section.bytes.repeat(startLen, times);
+    pass.advance(size * times);
+    return;
+  }
+  while (pass.location() < target) {
+    before = pass.location();
+    statement(pass, body, node);
+    if (pass.location() === before) break;
   }
 }
 

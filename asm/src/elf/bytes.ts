@@ -124,6 +124,20 @@ export class ByteWriter {
     return this;
   }
 
+  /** Appends `times` more copies of the bytes from offset `from` to the end. */
+  repeat(from: number, times: number): this {
+    const total = (this.len - from) * times;
+    this.reserve(total);
+    // Doubling copies: what is repeated so far is copied whole (or what is still missing).
+    for (let done = 0; done < total; ) {
+      const chunk = Math.min(total - done, this.len + done - from);
+      this.buf.copyWithin(this.len + done, from, from + chunk);
+      done += chunk;
+    }
+    this.len += total;
+    return this;
+  }
+
   zeros(count: number): this {
     this.reserve(count);
     this.buf.fill(0, this.len, this.len + count);
