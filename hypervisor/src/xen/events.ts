@@ -156,8 +156,7 @@ export class EventChannels {
 
   /** Whether vCPU `v` should be entered through its event callback now (checked after every hypercall). */
   deliverable(v: number): boolean {
-    const at = this.info(v);
-    return this.bytes[at + VI_UPCALL_PENDING] !== 0 && this.bytes[at + VI_UPCALL_MASK] === 0;
+    return this.upcallPending(v) && !this.upcallMasked(v);
   }
 
   /** Publishes vCPU `v`'s system time (its cycle count) in its vcpu_info.time (the version protocol: odd while updating). */
