@@ -138,17 +138,17 @@ export function buildProgram(result: AssembleResult): Program {
         break;
       }
       const address = (row.address + at) >>> 0;
-      const got = decode(row.bytes, at, address);
-      if (!got.ok) break;
-      const insn = got.insn;
-      const flow = tainted ? untrusted(flowOf(insn)) : flowOf(insn);
+      const d = at === 0 ? DECODED.get(row.bytes, address) : decodeOne(row.bytes, at, address);
+      if (!d) break;
+      const insn = d.insn;
+      const flow = tainted ? untrusted(d.flow) : d.flow;
       const index = instrs.length;
       const op = insn.operands[0];
       const hypercall = insn.form.mnemonic === 'int'
         ? op?.type === 'imm' && op.value === HYPERCALL_VECTOR
         : (flow.kind === 'call' || flow.kind === 'jump') && inPage(flow.target);
       instrs.push({
-        index, address, length: insn.length, insn, mnemonic: insn.form.mnemonic, flow, fx: effects(insn), hypercall, line: row.line,
+        index, address, length: insn.length, insn, mnemonic: insn.form.mnemonic, flow, fx: d.fx, hypercall, line: row.line,
         statement: st, user, inner, direct, tainted,
       });
       at += insn.length;
@@ -238,6 +238,75 @@ export class AddressIndex {
     return this.get(address) !== undefined;
   }
 }
+
+/** An instruction decoded, with what it does: what a program keeps of it besides its place. */
+interface Decoded {
+  insn: DecodedInstruction;
+  fx: Effects;
+  flow: Flow;
+}
+
+function decodeOne(bytes: Uint8Array, at: number, address: number): Decoded | null {
+  const got = decode(bytes, at, address);
+  if (!got.ok) return null;
+  return { insn: got.insn, fx: effects(got.insn), flow: flowOf(got.insn) };
+}
+
+/**
+ * Decoded instructions by their bytes, kept across programs: the document is analysed
+ * again on every change and nearly all of its instructions are the same bytes as before,
+ * so decoding them again (and keeping a fresh copy alive until the next change) is waste.
+ * Instructions with a relative operand decode to a target that depends on where they
+ * are, so they are kept by bytes and address. Only rows that are exactly one instruction
+ * are kept (nearly every row); a shared DecodedInstruction's `address` is where it was
+ * first decoded, which is why programs read Instr.address instead.
+ */
+class DecodeCache {
+  private readonly anywhere = new Map<number, CacheEntry>();
+  private readonly placed = new Map<number, CacheEntry>();
+  private size = 0;
+
+  /** The row's one instruction at `address`, decoded; null when the bytes are not one valid instruction. */
+  get(bytes: Uint8Array, address: number): Decoded | null {
+    const n = bytes.length;
+    if (n === 0 || n > 15) return decodeOne(bytes, 0, address);
+    let h = 0x811c9dc5;
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+    const hit = this.anywhere.get(h);
+    if (hit && sameBytes(hit.bytes, bytes)) return hit;
+    const hp = Math.imul(h ^ address, 0x01000193) ^ (address >>> 16);
+    const placed = this.placed.get(hp);
+    if (placed && placed.address === address && sameBytes(placed.bytes, bytes)) return placed;
+    const d = decodeOne(bytes, 0, address);
+    if (!d || d.insn.length !== n) return d;
+    if (++this.size > MAX_DECODE_CACHE) {
+      this.anywhere.clear();
+      this.placed.clear();
+      this.size = 1;
+    }
+    const relative = d.insn.operands.some((o) => o.type === 'rel');
+    const entry: CacheEntry = { ...d, bytes: bytes.slice(), address };
+    if (relative) this.placed.set(hp, entry);
+    else this.anywhere.set(h, entry);
+    return entry;
+  }
+}
+
+interface CacheEntry extends Decoded {
+  bytes: Uint8Array;
+  address: number;
+}
+
+/** Entries kept before the cache starts afresh (a few programs' worth of relative jumps). */
+const MAX_DECODE_CACHE = 1 << 17;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+const DECODED = new DecodeCache();
 
 /** Where a line with an assembler error goes is not known: its branch targets are dropped. */
 function untrusted(flow: Flow): Flow {

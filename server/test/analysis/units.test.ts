@@ -7,6 +7,8 @@ import { assemble, withBuiltins, type SourceProvider } from '../../../asm/src/in
 import {
   analyze, analyzeDataflow, buildCfg, buildProgram, hypercallSites, tripCount, type Dataflow,
 } from '../../src/analysis/index.js';
+import { decode } from '../../../isa/src/index.js';
+import { effects, flowOf } from '../../src/analysis/effects.js';
 import { parseExpectations } from './expect.js';
 
 const HEAD = ['bits 32', '%include "xen.inc"', 'org 0xC0000000', 'XEN_ELFNOTE HYPERCALL_PAGE, hypercall_page', 'section .text', '_start:'];
@@ -69,6 +71,27 @@ describe('program', () => {
   it('finds code whose address the program takes', () => {
     const { text, p } = program(['    mov dword [var], handler', '    jmp $', 'handler:', '    nop', 'other:', '    nop', 'section .data', 'ptrs: dd other', 'section .text']);
     expect([...p.addressTaken].sort()).toEqual([at(text, p, '    nop'), at(text, p, '    nop', 1)].sort());
+  });
+});
+
+describe('program decoding across edits', () => {
+  it('instructions decoded again after an edit are what decoding them afresh gives', () => {
+    const body = (extra: string[]) => [...extra, 'top:', '    mov ecx, 3', '.l:', '    mov eax, [var]', '    add [table + ecx * 4], eax', '    call fn',
+      '    loop .l', '    jmp near top', 'fn:', '    jz .out', '    mov [0x1234], al', '    push dword top', '.out:', '    ret', '    times 3 nop'];
+    // the same code at the same place, then moved by one and by five bytes, then changed in place
+    for (const extra of [[], [], ['    nop'], ['    nop', '    mov eax, 1'], ['    int3']]) {
+      const { p } = program(body(extra));
+      for (const ins of p.instrs) {
+        const bytes = Uint8Array.from({ length: ins.length }, (_, k) => p.read8(ins.address + k)!);
+        const fresh = decode(bytes, 0, ins.address);
+        if (!fresh.ok) throw new Error(`${ins.mnemonic} does not decode`);
+        const { address: _, ...want } = fresh.insn;
+        const { address: __, ...got } = ins.insn;
+        expect(got).toEqual(want);
+        expect(ins.fx).toEqual(effects(fresh.insn));
+        expect(ins.flow).toEqual(flowOf(fresh.insn));
+      }
+    }
   });
 });
 
