@@ -383,7 +383,8 @@ function findAnnotations(result: AssembleResult, byName: Map<string, ImageSymbol
   };
   for (const [fileId, lines] of result.trees) {
     const file = result.files[fileId];
-    if (!file || file.path.startsWith('<builtin>')) continue;
+    // most files have no annotation at all: then no label needs its comment read
+    if (!file || file.path.startsWith('<builtin>') || !file.text.includes('xenolab:')) continue;
     let scope = '';
     for (const node of lines) {
       const label = node.label;

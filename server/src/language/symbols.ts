@@ -5,7 +5,7 @@
 // agrees with what the assembler understood. No LSP types: positions are 0-based
 // line/column pairs, as LSP counts them, so the CLI and the browser can use it too.
 
-import { BUILTIN_PREFIX, lineColumn, tokenize, type AssembleResult, type SourceFile } from '../../../asm/src/index.js';
+import { BUILTIN_PREFIX, lineColumn, tokenize, type AssembleResult, type LineNode, type SourceFile } from '../../../asm/src/index.js';
 
 export type { Position, Range } from '../analysis/types.js';
 import type { Position, Range } from '../analysis/types.js';
@@ -60,22 +60,11 @@ export function buildIndex(r: AssembleResult): SymbolIndex {
   for (const [id, lines] of r.trees) {
     const f = r.files[id];
     if (!f) continue;
-    let parent = '';
-    for (const node of lines) {
-      if (!node.label && !node.preproc) continue;
-      if (node.label) {
-        const local = node.label.name.startsWith('.') && !node.label.name.startsWith('..');
-        const name = local ? parent + node.label.name : node.label.name;
-        if (!local) parent = node.label.name;
-        const kind: SymbolKind = node.statement?.kind === 'equ' ? 'constant' : local ? 'local' : 'label';
-        if (!definitions.has(name)) definitions.set(name, { name, kind, file: f.path, range: rangeOf(f, node.label.start, node.label.start + node.label.name.length), value: values.get(name), parent: local ? parent.slice(0, parent.length) : undefined, text: firstLine(f.text, node.start, node.end) });
-      }
-      const pp = node.preproc;
-      if (pp && pp.args.length > 0 && /^%(i?macro|i?define|x?define|assign)$/i.test(pp.name.text)) {
-        const t = pp.args[0];
-        const kind: SymbolKind = /macro/i.test(pp.name.text) ? 'macro' : 'define';
-        if (!definitions.has(t.text)) definitions.set(t.text, { name: t.text, kind, file: f.path, range: rangeOf(f, t.start, t.end), text: firstLine(f.text, node.start, node.end) });
-      }
+    for (let d of fileDefinitions(f, lines, values)) {
+      if (definitions.has(d.name)) continue;
+      const value = values.get(d.name);
+      if (value !== d.value && (d.kind === 'label' || d.kind === 'local' || d.kind === 'constant')) d = { ...d, value };
+      definitions.set(d.name, d);
     }
   }
   // Where each defined name is written is only needed by navigation requests, not by
@@ -90,6 +79,39 @@ export function buildIndex(r: AssembleResult): SymbolIndex {
     },
   };
 }
+
+/**
+ * The names a file's lines define, in order (a name defined twice: each time), with the
+ * values of the assembly that first read them. Kept with the file's trees: a file the
+ * assembler did not parse again (an unchanged include, the built-in xen.inc) has the same
+ * trees, and so the same definitions.
+ */
+function fileDefinitions(f: SourceFile, lines: readonly LineNode[], values: ReadonlyMap<string, number>): readonly Definition[] {
+  const kept = DEFINITIONS.get(lines);
+  if (kept && kept.path === f.path && kept.text === f.text) return kept.defs;
+  const defs: Definition[] = [];
+  let parent = '';
+  for (const node of lines) {
+    if (!node.label && !node.preproc) continue;
+    if (node.label) {
+      const local = node.label.name.startsWith('.') && !node.label.name.startsWith('..');
+      const name = local ? parent + node.label.name : node.label.name;
+      if (!local) parent = node.label.name;
+      const kind: SymbolKind = node.statement?.kind === 'equ' ? 'constant' : local ? 'local' : 'label';
+      defs.push({ name, kind, file: f.path, range: rangeOf(f, node.label.start, node.label.start + node.label.name.length), value: values.get(name), parent: local ? parent.slice(0, parent.length) : undefined, text: firstLine(f.text, node.start, node.end) });
+    }
+    const pp = node.preproc;
+    if (pp && pp.args.length > 0 && /^%(i?macro|i?define|x?define|assign)$/i.test(pp.name.text)) {
+      const t = pp.args[0];
+      const kind: SymbolKind = /macro/i.test(pp.name.text) ? 'macro' : 'define';
+      defs.push({ name: t.text, kind, file: f.path, range: rangeOf(f, t.start, t.end), text: firstLine(f.text, node.start, node.end) });
+    }
+  }
+  DEFINITIONS.set(lines, { path: f.path, text: f.text, defs });
+  return defs;
+}
+
+const DEFINITIONS = new WeakMap<readonly LineNode[], { path: string; text: string; defs: readonly Definition[] }>();
 
 /** The first line of a node's text, trimmed (made only for the nodes that define a name). */
 function firstLine(text: string, start: number, end: number): string {
