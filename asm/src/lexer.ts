@@ -143,24 +143,33 @@ function widened<A extends Uint8Array | Int32Array>(from: A, to: A): A {
 
 /**
  * Interned identifier and number spellings, each with a small integer id, looked up
- * by a hash computed while scanning: a repeated word costs no string and no Map lookup,
+ * by a key computed while scanning: a repeated word costs no string and no Map lookup,
  * and the parser keeps what it knows about a word in an array indexed by its id.
+ *
+ * A word of at most SHORT ASCII characters is its own key (7 bits a character), so
+ * finding it compares two numbers and never reads the interned string; a longer word's
+ * key is a hash, checked character by character.
  */
 class AtomTable {
   /** Bumped when the table is emptied: ids from before are meaningless. */
   epoch = 0;
   strings: string[] = [];
   private slots = new Int32Array(1 << 12); // id + 1, 0 for empty
-  private hashes = new Int32Array(1 << 12);
+  private keys = new Int32Array(1 << 12);
+  /** The word's length when its key is the word itself (short and ASCII), else 0. */
+  private exact = new Uint8Array(1 << 12);
 
-  /** The id of `text.slice(s, e)`, whose hash is `h`. */
-  find(text: string, s: number, e: number, h: number): number {
+  /** The id of `text.slice(s, e)`, whose key is `key` (see wordKey). */
+  find(text: string, s: number, e: number, key: number): number {
     const mask = this.slots.length - 1;
     const len = e - s;
-    for (let j = h & mask; ; j = (j + 1) & mask) {
+    // The scanner's words are ASCII, so a short one is exact.
+    const exact = len <= SHORT ? len : 0;
+    for (let j = probe(key) & mask; ; j = (j + 1) & mask) {
       const slot = this.slots[j];
-      if (slot === 0) return this.add(text.slice(s, e), h, j);
-      if (this.hashes[j] !== h) continue;
+      if (slot === 0) return this.add(text.slice(s, e), key, exact, j);
+      if (this.keys[j] !== key || this.exact[j] !== exact) continue;
+      if (exact !== 0) return slot - 1;
       const a = this.strings[slot - 1];
       if (a.length !== len) continue;
       let k = 0;
@@ -171,40 +180,54 @@ class AtomTable {
 
   /** The id of the spelling `a + b` (two tokens pasted together), found without building it first. */
   internPair(a: string, b: string): number {
-    let h = hashOf(a, 0, a.length);
-    for (let i = 0; i < b.length; i++) h = (Math.imul(h, 31) + b.charCodeAt(i)) | 0;
-    const mask = this.slots.length - 1;
     const len = a.length + b.length;
-    for (let j = h & mask; ; j = (j + 1) & mask) {
+    let packed = 0;
+    let h = 0;
+    let ascii = true;
+    for (let i = 0; i < len; i++) {
+      const c = i < a.length ? a.charCodeAt(i) : b.charCodeAt(i - a.length);
+      packed = (packed << 7) | c;
+      h = (Math.imul(h, 31) + c) | 0;
+      if (c >= 128) ascii = false;
+    }
+    const exact = len <= SHORT && ascii ? len : 0;
+    const key = exact !== 0 ? packed : h;
+    const mask = this.slots.length - 1;
+    for (let j = probe(key) & mask; ; j = (j + 1) & mask) {
       const slot = this.slots[j];
-      if (slot === 0) return this.add(a + b, h, j);
-      if (this.hashes[j] !== h) continue;
+      if (slot === 0) return this.add(a + b, key, exact, j);
+      if (this.keys[j] !== key || this.exact[j] !== exact) continue;
+      if (exact !== 0) return slot - 1;
       const s = this.strings[slot - 1];
       if (s.length === len && s.startsWith(a) && s.endsWith(b)) return slot - 1;
     }
   }
 
-  private add(str: string, h: number, j: number): number {
+  private add(str: string, key: number, exact: number, j: number): number {
     const id = this.strings.length;
     this.strings.push(str);
     this.slots[j] = id + 1;
-    this.hashes[j] = h;
+    this.keys[j] = key;
+    this.exact[j] = exact;
     if (this.strings.length * 2 > this.slots.length) this.rehash();
     return id;
   }
 
   private rehash(): void {
     const oldSlots = this.slots;
-    const oldHashes = this.hashes;
+    const oldKeys = this.keys;
+    const oldExact = this.exact;
     this.slots = new Int32Array(oldSlots.length * 2);
-    this.hashes = new Int32Array(oldSlots.length * 2);
+    this.keys = new Int32Array(oldSlots.length * 2);
+    this.exact = new Uint8Array(oldSlots.length * 2);
     const mask = this.slots.length - 1;
     for (let i = 0; i < oldSlots.length; i++) {
       if (oldSlots[i] === 0) continue;
-      let j = oldHashes[i] & mask;
+      let j = probe(oldKeys[i]) & mask;
       while (this.slots[j] !== 0) j = (j + 1) & mask;
       this.slots[j] = oldSlots[i];
-      this.hashes[j] = oldHashes[i];
+      this.keys[j] = oldKeys[i];
+      this.exact[j] = oldExact[i];
     }
   }
 
@@ -216,7 +239,8 @@ class AtomTable {
     if (this.strings.length < MAX_ATOMS) return;
     this.strings = [];
     this.slots = new Int32Array(1 << 12);
-    this.hashes = new Int32Array(1 << 12);
+    this.keys = new Int32Array(1 << 12);
+    this.exact = new Uint8Array(1 << 12);
     this.epoch++;
   }
 }
@@ -224,10 +248,25 @@ class AtomTable {
 const MAX_ATOMS = 1 << 20;
 export const ATOMS = new AtomTable();
 
-function hashOf(text: string, s: number, e: number): number {
+/** Words of at most this many characters are their own key (4 x 7 bits). */
+const SHORT = 4;
+
+/** A table slot from a key: short words' keys keep their last characters in the low bits, so mix. */
+function probe(key: number): number {
+  const m = Math.imul(key, 0x9e3779b1);
+  return m ^ (m >>> 15);
+}
+
+/** The atom key of `text.slice(s, e)` (ASCII), as the scanner computes it while reading. */
+function wordKey(text: string, s: number, e: number): number {
+  let packed = 0;
   let h = 0;
-  for (let i = s; i < e; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
-  return h;
+  for (let i = s; i < e; i++) {
+    const c = text.charCodeAt(i);
+    packed = (packed << 7) | c;
+    h = (Math.imul(h, 31) + c) | 0;
+  }
+  return e - s <= SHORT ? packed : h;
 }
 
 // Character classes, indexed by char code (ASCII only; everything else is 'bad').
@@ -335,21 +374,27 @@ function scan(text: string, file: number, out: TokenStream): void {
     let t: string;
     let atom = -1;
     if (c === 32 || c === 9) {
-      i++;
+      // A run of blanks (indentation) in one go.
+      let d;
+      do d = text.charCodeAt(++i);
+      while (d === 32 || d === 9);
       continue;
     }
     if (c < 128 && (CLASS[c] & IDENT_START) !== 0) {
+      // Both keys of wordKey() at once: the packed characters and the hash.
+      let packed = c;
       let h = c;
       i++;
       for (;;) {
         const d = text.charCodeAt(i);
         if (d < 128 && (CLASS[d] & IDENT_CHAR) !== 0) {
+          packed = (packed << 7) | d;
           h = (Math.imul(h, 31) + d) | 0;
           i++;
         } else break;
       }
       kind = K_IDENT;
-      atom = atoms.find(text, s, i, h);
+      atom = atoms.find(text, s, i, i - s <= SHORT ? packed : h);
       t = strings[atom];
     } else if (c === 10 || c === 13) {
       i += c === 13 && text.charCodeAt(i + 1) === 10 ? 2 : 1;
@@ -358,7 +403,7 @@ function scan(text: string, file: number, out: TokenStream): void {
     } else if (c >= 48 && c <= 57) {
       i = scanNumber(text, i, end);
       kind = K_NUMBER;
-      atom = atoms.find(text, s, i, hashOf(text, s, i));
+      atom = atoms.find(text, s, i, wordKey(text, s, i));
       t = strings[atom];
     } else if (c === 44 /* , */) {
       i++;
@@ -432,7 +477,8 @@ function scan(text: string, file: number, out: TokenStream): void {
     if (kind === K_NEWLINE) out.lineStart.push(n);
   }
   out.count = n;
-  out.file.fill(file, 0, n);
+  // A new stream's arrays are zeroed: file 0 (the root file) needs no fill.
+  if (file !== 0) out.file.fill(file, 0, n);
 }
 
 function isContinuation(text: string, i: number, end: number): boolean {
