@@ -146,16 +146,16 @@ function widened<A extends Uint8Array | Int32Array>(from: A, to: A): A {
  * by a key computed while scanning: a repeated word costs no string and no Map lookup,
  * and the parser keeps what it knows about a word in an array indexed by its id.
  *
- * A word of at most SHORT ASCII characters is its own key (7 bits a character), so
- * finding it compares two numbers and never reads the interned string; a longer word's
- * key is a hash, checked character by character.
+ * A word of at most SHORT ASCII characters is its own key (7 bits a character, exact in
+ * a double), so finding it compares two numbers and never reads the interned string; a
+ * longer word's key is a hash, checked character by character.
  */
 class AtomTable {
   /** Bumped when the table is emptied: ids from before are meaningless. */
   epoch = 0;
   strings: string[] = [];
   private slots = new Int32Array(1 << 12); // id + 1, 0 for empty
-  private keys = new Int32Array(1 << 12);
+  private keys = new Float64Array(1 << 12);
   /** The word's length when its key is the word itself (short and ASCII), else 0. */
   private exact = new Uint8Array(1 << 12);
 
@@ -186,7 +186,7 @@ class AtomTable {
     let ascii = true;
     for (let i = 0; i < len; i++) {
       const c = i < a.length ? a.charCodeAt(i) : b.charCodeAt(i - a.length);
-      packed = (packed << 7) | c;
+      packed = packed * 128 + c;
       h = (Math.imul(h, 31) + c) | 0;
       if (c >= 128) ascii = false;
     }
@@ -218,7 +218,7 @@ class AtomTable {
     const oldKeys = this.keys;
     const oldExact = this.exact;
     this.slots = new Int32Array(oldSlots.length * 2);
-    this.keys = new Int32Array(oldSlots.length * 2);
+    this.keys = new Float64Array(oldSlots.length * 2);
     this.exact = new Uint8Array(oldSlots.length * 2);
     const mask = this.slots.length - 1;
     for (let i = 0; i < oldSlots.length; i++) {
@@ -239,7 +239,7 @@ class AtomTable {
     if (this.strings.length < MAX_ATOMS) return;
     this.strings = [];
     this.slots = new Int32Array(1 << 12);
-    this.keys = new Int32Array(1 << 12);
+    this.keys = new Float64Array(1 << 12);
     this.exact = new Uint8Array(1 << 12);
     this.epoch++;
   }
@@ -248,12 +248,12 @@ class AtomTable {
 const MAX_ATOMS = 1 << 20;
 export const ATOMS = new AtomTable();
 
-/** Words of at most this many characters are their own key (4 x 7 bits). */
-const SHORT = 4;
+/** Words of at most this many characters are their own key (7 x 7 bits, exact in a double). */
+const SHORT = 7;
 
 /** A table slot from a key: short words' keys keep their last characters in the low bits, so mix. */
 function probe(key: number): number {
-  const m = Math.imul(key, 0x9e3779b1);
+  const m = Math.imul((key | 0) ^ ((key / 0x100000000) | 0), 0x9e3779b1);
   return m ^ (m >>> 15);
 }
 
@@ -263,7 +263,7 @@ function wordKey(text: string, s: number, e: number): number {
   let h = 0;
   for (let i = s; i < e; i++) {
     const c = text.charCodeAt(i);
-    packed = (packed << 7) | c;
+    packed = packed * 128 + c;
     h = (Math.imul(h, 31) + c) | 0;
   }
   return e - s <= SHORT ? packed : h;
@@ -388,7 +388,7 @@ function scan(text: string, file: number, out: TokenStream): void {
       for (;;) {
         const d = text.charCodeAt(i);
         if (d < 128 && (CLASS[d] & IDENT_CHAR) !== 0) {
-          packed = (packed << 7) | d;
+          packed = packed * 128 + d;
           h = (Math.imul(h, 31) + d) | 0;
           i++;
         } else break;
