@@ -44,6 +44,20 @@ export interface ListingRow {
   reserved: number;
 }
 
+/**
+ * One listing row as `eachRow` shows it: its bytes are `data[from..to)` (no copy, no
+ * view). The same object is shown for every row: copy what you keep.
+ */
+export interface RowView {
+  node: LineNode;
+  stack: readonly Frame[];
+  address: number;
+  data: Uint8Array;
+  from: number;
+  to: number;
+  reserved: number;
+}
+
 export interface AssembleResult {
   /** True when there are no errors. */
   ok: boolean;
@@ -52,6 +66,11 @@ export interface AssembleResult {
   files: SourceFile[];
   /** The listing (nasm -l), built when first read. */
   readonly listing: ListingRow[];
+  /**
+   * The listing's rows in order without making them (the language server reads every
+   * row on every change, and keeps few of them).
+   */
+  eachRow(visit: (row: Readonly<RowView>) => void): void;
   /** Each file's own lines as parsed before expansion (for the language server). */
   trees: Map<number, LineNode[]>;
   /** How many passes it took. */
@@ -510,7 +529,17 @@ export function assemble(opts: AssembleOptions): AssembleResult {
     ok: !diagnostics.some((d) => d.severity === 'error'),
     image, diagnostics, files: pre.files, trees: pre.trees, passes,
     get listing() {
-      return (listing ??= listingRows(final, pre.nodes, pre.stacks, contents));
+      if (!listing) {
+        const rows: ListingRow[] = [];
+        eachRow(final, pre.nodes, pre.stacks, contents, (r) => {
+          rows.push({ line: { node: r.node, stack: r.stack }, address: r.address, reserved: r.reserved, bytes: r.data.subarray(r.from, r.to) });
+        });
+        listing = rows;
+      }
+      return listing;
+    },
+    eachRow(visit) {
+      eachRow(final, pre.nodes, pre.stacks, contents, visit);
     },
   };
 }
@@ -622,17 +651,28 @@ function recordListing(pass: Pass, line: number, startLoc: number, section: Sect
 }
 
 /** Listing rows with their bytes, cut from the finished section contents. */
-function listingRows(pass: Pass, nodes: readonly LineNode[], stacks: readonly (readonly Frame[])[], contents: Map<SectionState, Uint8Array>): ListingRow[] {
-  const byOrder = new Map<number, Uint8Array>();
-  for (const [s, bytes] of contents) byOrder.set(s.order, bytes);
-  const rows: ListingRow[] = [];
+const NO_BYTES = new Uint8Array(0);
+
+function eachRow(
+  pass: Pass, nodes: readonly LineNode[], stacks: readonly (readonly Frame[])[], contents: Map<SectionState, Uint8Array>, visit: (row: Readonly<RowView>) => void,
+): void {
+  const byOrder: Uint8Array[] = [];
+  for (const [s, bytes] of contents) byOrder[s.order] = bytes;
+  const view: RowView = { node: nodes[0], stack: stacks[0], address: 0, data: NO_BYTES, from: 0, to: 0, reserved: 0 };
   const r = pass.listing;
   for (let k = 0; k < pass.listed * ROW_FIELDS; k += ROW_FIELDS) {
-    const bytes = r[k + 2] >= 0 ? byOrder.get(r[k + 2])?.subarray(r[k + 3], r[k + 4]) : undefined;
-    const line = { node: nodes[r[k]], stack: stacks[r[k]] };
-    rows.push({ line, address: r[k + 1], reserved: r[k + 5], bytes: bytes ?? new Uint8Array(0) });
+    const data = r[k + 2] >= 0 ? byOrder[r[k + 2]] : undefined;
+    view.node = nodes[r[k]];
+    view.stack = stacks[r[k]];
+    view.address = r[k + 1];
+    view.reserved = r[k + 5];
+    view.data = data ?? NO_BYTES;
+    // as subarray(from, to) would clamp them
+    const n = data ? data.length : 0;
+    view.from = Math.min(Math.max(r[k + 3], 0), n);
+    view.to = Math.max(view.from, Math.min(r[k + 4], n));
+    visit(view);
   }
-  return rows;
 }
 
 function defineLabel(pass: Pass, node: LineNode, value?: Value, constant = false): void {

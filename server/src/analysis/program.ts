@@ -115,31 +115,34 @@ export function buildProgram(result: AssembleResult): Program {
   const instrs: Instr[] = [];
   const dataRows: Uint8Array[] = [];
   let truncated = false;
-  for (const row of result.listing) {
-    let st = row.line.node.statement;
-    if (!st) continue;
+  result.eachRow((row) => {
+    let st = row.node.statement;
+    if (!st || truncated) return;
     if (st.kind === 'times') {
       if (!st.body || st.body.kind !== 'instruction') {
-        if (st.body && st.body.kind === 'data') dataRows.push(row.bytes);
-        continue;
+        if (st.body && st.body.kind === 'data') dataRows.push(row.data.subarray(row.from, row.to));
+        return;
       }
       st = st.body;
     } else if (st.kind !== 'instruction') {
-      if (st.kind === 'data') dataRows.push(row.bytes);
-      continue;
+      if (st.kind === 'data') dataRows.push(row.data.subarray(row.from, row.to));
+      return;
     }
-    if (row.bytes.length === 0) continue;
-    const { user, inner } = placeOf(row.line, st);
+    if (row.to === row.from) return;
+    const line: ExpandedLine = { node: row.node, stack: row.stack };
+    // nodes and frames are immutable spans themselves: no copies
+    const user = row.stack.length === 0 ? st : row.stack[0].span;
+    const inner = row.stack.length === 0 ? null : st;
     const tainted = taintedLines.size > 0 && user.file === 0 && files[0] !== undefined && taintedLines.has(lineOf(files[0], user.start));
-    const direct = row.line.stack.length === 0 && row.line.node.statement === st;
-    for (let at = 0; at < row.bytes.length;) {
+    const direct = row.stack.length === 0 && row.node.statement === st;
+    for (let at = row.from; at < row.to;) {
       if (instrs.length >= MAX_INSTRUCTIONS) {
         truncated = true;
-        break;
+        return;
       }
-      const address = (row.address + at) >>> 0;
-      const d = at === 0 ? DECODED.get(row.bytes, address) : decodeOne(row.bytes, at, address);
-      if (!d) break;
+      const address = (row.address + at - row.from) >>> 0;
+      const d = at === row.from ? DECODED.get(row.data, at, row.to, address) : decodeOne(row.data, at, address);
+      if (!d || at + d.insn.length > row.to) return;
       const insn = d.insn;
       const flow = tainted ? untrusted(d.flow) : d.flow;
       const index = instrs.length;
@@ -148,13 +151,12 @@ export function buildProgram(result: AssembleResult): Program {
         ? op?.type === 'imm' && op.value === HYPERCALL_VECTOR
         : (flow.kind === 'call' || flow.kind === 'jump') && inPage(flow.target);
       instrs.push({
-        index, address, length: insn.length, insn, mnemonic: insn.form.mnemonic, flow, fx: d.fx, hypercall, line: row.line,
+        index, address, length: insn.length, insn, mnemonic: insn.form.mnemonic, flow, fx: d.fx, hypercall, line,
         statement: st, user, inner, direct, tainted,
       });
       at += insn.length;
     }
-    if (truncated) break;
-  }
+  });
   const byAddress = new AddressIndex(instrs);
 
   let entry = -1;
@@ -266,18 +268,18 @@ class DecodeCache {
   private readonly placed = new Map<number, CacheEntry>();
   private size = 0;
 
-  /** The row's one instruction at `address`, decoded; null when the bytes are not one valid instruction. */
-  get(bytes: Uint8Array, address: number): Decoded | null {
-    const n = bytes.length;
-    if (n === 0 || n > 15) return decodeOne(bytes, 0, address);
+  /** The instruction that is exactly bytes[from..to), at `address`; null when they are not one valid instruction. */
+  get(bytes: Uint8Array, from: number, to: number, address: number): Decoded | null {
+    const n = to - from;
+    if (n === 0 || n > 15) return decodeOne(bytes, from, address);
     let h = 0x811c9dc5;
-    for (let i = 0; i < n; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+    for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
     const hit = this.anywhere.get(h);
-    if (hit && sameBytes(hit.bytes, bytes)) return hit;
+    if (hit && sameBytes(hit.bytes, bytes, from, to)) return hit;
     const hp = Math.imul(h ^ address, 0x01000193) ^ (address >>> 16);
     const placed = this.placed.get(hp);
-    if (placed && placed.address === address && sameBytes(placed.bytes, bytes)) return placed;
-    const d = decodeOne(bytes, 0, address);
+    if (placed && placed.address === address && sameBytes(placed.bytes, bytes, from, to)) return placed;
+    const d = decodeOne(bytes, from, address);
     if (!d || d.insn.length !== n) return d;
     if (++this.size > MAX_DECODE_CACHE) {
       this.anywhere.clear();
@@ -285,7 +287,7 @@ class DecodeCache {
       this.size = 1;
     }
     const relative = d.insn.operands.some((o) => o.type === 'rel');
-    const entry: CacheEntry = { ...d, bytes: bytes.slice(), address };
+    const entry: CacheEntry = { ...d, bytes: bytes.slice(from, to), address };
     if (relative) this.placed.set(hp, entry);
     else this.anywhere.set(h, entry);
     return entry;
@@ -300,9 +302,10 @@ interface CacheEntry extends Decoded {
 /** Entries kept before the cache starts afresh (a few programs' worth of relative jumps). */
 const MAX_DECODE_CACHE = 1 << 17;
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+/** Whether `a` is b[from..to). */
+function sameBytes(a: Uint8Array, b: Uint8Array, from: number, to: number): boolean {
+  if (a.length !== to - from) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[from + i]) return false;
   return true;
 }
 
@@ -314,13 +317,6 @@ function untrusted(flow: Flow): Flow {
   if (flow.kind === 'jump') return { kind: 'jump', target: null };
   if (flow.kind === 'call') return { kind: 'call', target: null };
   return flow;
-}
-
-/** The place in the analysed file, and the inner place for code from a macro or include. */
-function placeOf(line: ExpandedLine, st: Statement): { user: Span; inner: Span | null } {
-  // nodes and frames are immutable spans themselves: no copies
-  if (line.stack.length === 0) return { user: st, inner: null };
-  return { user: line.stack[0].span, inner: st };
 }
 
 function findHypercallPage(result: AssembleResult, symbolByName: Map<string, ImageSymbol>): number | null {
