@@ -274,9 +274,11 @@ class DecodeCache {
     if (n === 0 || n > 15) return decodeOne(bytes, from, address);
     let h = 0x811c9dc5;
     for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+    // keys of 30 bits are small integers to the map (larger ones are boxed numbers)
+    h &= 0x3fffffff;
     const hit = this.anywhere.get(h);
     if (hit && sameBytes(hit.bytes, bytes, from, to)) return hit;
-    const hp = Math.imul(h ^ address, 0x01000193) ^ (address >>> 16);
+    const hp = (Math.imul(h ^ address, 0x01000193) ^ (address >>> 16)) & 0x3fffffff;
     const placed = this.placed.get(hp);
     if (placed && placed.address === address && sameBytes(placed.bytes, bytes, from, to)) return placed;
     const d = decodeOne(bytes, from, address);
