@@ -162,7 +162,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
         renameProvider: { prepareProvider: true },
         documentSymbolProvider: true,
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
-        semanticTokensProvider: { legend: { tokenTypes: [...TOKEN_TYPES], tokenModifiers: [...TOKEN_MODIFIERS] }, full: true },
+        semanticTokensProvider: { legend: { tokenTypes: [...TOKEN_TYPES], tokenModifiers: [...TOKEN_MODIFIERS] }, full: true, range: true },
         signatureHelpProvider: { triggerCharacters: [' ', ','], retriggerCharacters: [','] },
         workspaceSymbolProvider: true,
         foldingRangeProvider: true,
@@ -316,6 +316,13 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     const doc = documents.get(p.textDocument.uri);
     if (!doc) return { data: [] };
     return { data: semanticTokens(uriToPath(doc.uri), doc.getText(), analyses.get(doc.uri)?.index ?? null) };
+  });
+  connection.languages.semanticTokens.onRange((p) => {
+    const doc = documents.get(p.textDocument.uri);
+    if (!doc) return { data: [] };
+    // a range that ends at the start of a line does not take that line
+    const last = p.range.end.character === 0 && p.range.end.line > p.range.start.line ? p.range.end.line - 1 : p.range.end.line;
+    return { data: semanticTokens(uriToPath(doc.uri), doc.getText(), analyses.get(doc.uri)?.index ?? null, { first: p.range.start.line, last }) };
   });
 
   // ---- settings pulled from the client, the workspace's files ----

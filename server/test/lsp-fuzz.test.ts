@@ -62,6 +62,7 @@ describe('random edits through the server', () => {
           ['textDocument/documentSymbol', doc],
           ['textDocument/codeAction', { ...doc, range: { start: position, end: position }, context: { diagnostics: [] } }],
           ['textDocument/semanticTokens/full', doc],
+          ['textDocument/semanticTokens/range', { ...doc, range: { start: { line: Math.max(0, line - 3), character: 0 }, end: { line: line + 3, character: 0 } } }],
         ] as const) {
           await expect(client.conn.sendRequest(method, params), method).resolves.not.toBeUndefined();
         }

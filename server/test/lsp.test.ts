@@ -121,6 +121,10 @@ describe('language server over LSP', () => {
     expect(cli).toMatchObject({ len: 3, type: 0, mods: 1 }); // keyword, privileged
     const mov = tokens.find((t) => t.line === lineOf(text, '    mov esp, stack_top') && t.col === 4);
     expect(mov).toMatchObject({ type: 0, mods: 0 });
+    // the lines an editor shows: the same tokens, the first one placed from the document's start
+    const range = await conn.sendRequest('textDocument/semanticTokens/range', { textDocument: { uri: u }, range: { start: { line: cliLine, character: 0 }, end: { line: cliLine + 1, character: 0 } } }) as { data: number[] };
+    expect(range.data.slice(0, 5)).toEqual([cliLine, 4, 3, 0, 1]);
+    expect(range.data.length).toBe(5 * tokens.filter((t) => t.line === cliLine).length);
   });
 
   it('a quick fix removes the diagnostic it is for', async () => {

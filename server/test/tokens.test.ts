@@ -1,8 +1,12 @@
 // Semantic tokens: privileged and sensitive instructions carry their modifiers, including
 // the forms of an instruction that are privileged only with a control or debug register.
 
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { semanticTokens, TOKEN_MODIFIERS, TOKEN_TYPES } from '../src/language/tokens.js';
+
+const SEEDS = join(__dirname, '..', '..', 'seeds');
 
 function decode(data: number[]) {
   let line = 0, col = 0;
@@ -23,4 +27,20 @@ describe('semantic tokens', () => {
       [0, ['privileged']], [1, ['privileged']], [2, []], [3, ['privileged']], [4, ['sensitive']], [5, ['privileged']], [6, []],
     ]);
   });
+
+  it('for a range of lines: the tokens the whole document has on those lines, at the same places', () => {
+    const continued = ['bits 32', 'table: dd 1, \\', '   2, 3 ; joined', '    mov eax, \\  ', '      cr0', '    cli', '; last'].join('\n');
+    const texts = [continued, ...readdirSync(SEEDS).filter((f) => f.endsWith('.xasm')).map((f) => readFileSync(join(SEEDS, f), 'utf8'))];
+    for (const text of texts) {
+      const whole = decode(semanticTokens('/t.xasm', text, null));
+      const n = text.split('\n').length;
+      for (const [first, last] of [[0, 0], [0, n - 1], [1, 1], [2, 4], [3, 3], [4, 6], [Math.floor(n / 2), Math.floor(n / 2) + 40], [n - 1, n + 5], [5, 2]]) {
+        const part = decode(semanticTokens('/t.xasm', text, null, { first, last }));
+        expect(part).toEqual(whole.filter((t) => t.line >= first && t.line <= last));
+      }
+    }
+    // the continued operand is still read as mov's: privileged
+    expect(decode(semanticTokens('/t.xasm', continued, null, { first: 3, last: 3 })).find((t) => t.type === 'keyword')?.mods).toEqual(['privileged']);
+  });
 });
+

@@ -1,11 +1,11 @@
-// Semantic tokens for a whole document: what each word is to the assembler (a mnemonic,
+// Semantic tokens for a whole document or a range of its lines: what each word is to the assembler (a mnemonic,
 // with a modifier for privileged and sensitive ones; a register; a label, constant or
 // macro of the document; a number, string, comment, preprocessor word), encoded as LSP
 // wants them (relative line/column, length, type, modifier bits).
 
 import { makeSourceFile, tokenize, type Token } from '../../../asm/src/index.js';
 import { formsOf, MNEMONICS, registerByName } from '../../../isa/src/index.js';
-import { positionAt, type SymbolIndex } from './symbols.js';
+import type { SymbolIndex } from './symbols.js';
 
 export const TOKEN_TYPES = ['keyword', 'macro', 'label', 'variable', 'enumMember', 'number', 'string', 'comment', 'operator', 'function'] as const;
 export const TOKEN_MODIFIERS = ['privileged', 'sensitive', 'definition'] as const;
@@ -13,19 +13,42 @@ export const TOKEN_MODIFIERS = ['privileged', 'sensitive', 'definition'] as cons
 const T = Object.fromEntries(TOKEN_TYPES.map((t, i) => [t, i])) as Record<(typeof TOKEN_TYPES)[number], number>;
 const PRIVILEGED = 1, SENSITIVE = 2;
 
-export function semanticTokens(path: string, text: string, index: SymbolIndex | null): number[] {
+/** Lines `first`..`last` (0-based, inclusive) of a document. */
+export interface LineSpan {
+  first: number;
+  last: number;
+}
+
+/**
+ * The tokens of a document, or of the lines of `lines` (an editor asks for the lines it
+ * shows first: only they are read). Positions are the document's either way.
+ */
+export function semanticTokens(path: string, text: string, index: SymbolIndex | null, lines?: LineSpan): number[] {
   const file = makeSourceFile(0, path, text);
+  const starts = file.lineStarts;
+  const first = lines ? Math.max(0, lines.first) : 0;
+  const last = lines ? Math.min(starts.length - 1, lines.last) : starts.length - 1;
+  if (first > last) return [];
+  // A `\` line continuation joins lines into one for the lexer: read whole joined lines.
+  let from = first, to = last;
+  while (from > 0 && continues(text, starts, from - 1)) from--;
+  while (to + 1 < starts.length && continues(text, starts, to)) to++;
+  const base = starts[from];
+  const tokens = tokenize(text.slice(base, to + 1 < starts.length ? starts[to + 1] : text.length), 0);
   const out: number[] = [];
   let lastLine = 0, lastCol = 0;
+  let line = from; // tokens come in order: the line of each is found by moving forward
   const push = (start: number, end: number, type: number, mods = 0) => {
-    const p = positionAt(file, start);
-    const q = positionAt(file, end);
-    if (q.line !== p.line) return; // tokens do not span lines in this language (a comment ends the line)
-    out.push(p.line - lastLine, p.line === lastLine ? p.column - lastCol : p.column, end - start, type, mods);
-    lastLine = p.line;
-    lastCol = p.column;
+    const at = base + start;
+    while (line + 1 < starts.length && starts[line + 1] <= at) line++;
+    if (line < first || line > last) return;
+    const next = line + 1 < starts.length ? starts[line + 1] : Infinity;
+    if (base + end > next) return; // tokens do not span lines in this language (a comment ends the line)
+    const column = at - starts[line];
+    out.push(line - lastLine, line === lastLine ? column - lastCol : column, end - start, type, mods);
+    lastLine = line;
+    lastCol = column;
   };
-  const tokens = tokenize(text, 0);
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
     switch (t.kind) {
@@ -46,6 +69,13 @@ export function semanticTokens(path: string, text: string, index: SymbolIndex | 
     }
   }
   return out;
+}
+
+/** Whether line `l` ends in a `\` that continues it onto the next (trailing blanks allowed). */
+function continues(text: string, starts: readonly number[], l: number): boolean {
+  let i = (l + 1 < starts.length ? starts[l + 1] : text.length) - 1;
+  while (i >= starts[l] && (text[i] === '\n' || text[i] === '\r' || text[i] === ' ' || text[i] === '\t')) i--;
+  return i >= starts[l] && text[i] === '\\';
 }
 
 /** Mnemonics with privileged forms told apart by a register operand (mov to or from CR/DR). */
