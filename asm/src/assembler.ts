@@ -865,8 +865,9 @@ const blankFar = (): FarOperand => ({ kind: 'farptr', seg: undefined, offset: un
 const NO_SHAPE: AddressShape = { base: null, index: null, scale: 1, disp: null, adsize: 32 };
 
 /**
- * Operand objects for an encoding whose operands are not kept (a constant instruction's,
- * whose bytes are): one of each kind per operand position, reused by every such encoding.
+ * Operand objects for an encoding: one of each kind per operand position, reused by every
+ * encoding (the encoder keeps none, and an operand is resolved again in each pass that
+ * encodes it: cheaper than keeping objects on thousands of statements).
  */
 const SCRATCH_SLOTS = 4;
 const SCRATCH_IMM = Array.from({ length: SCRATCH_SLOTS }, blankImm);
@@ -874,7 +875,7 @@ const SCRATCH_MEM = Array.from({ length: SCRATCH_SLOTS }, blankMem);
 const SCRATCH_FAR = Array.from({ length: SCRATCH_SLOTS }, blankFar);
 const SCRATCH_LISTS = Array.from({ length: SCRATCH_SLOTS + 1 }, (_, n) => new Array<ResolvedOperand>(n));
 
-/** An operand as the encoder takes it; in the scratch object of position `slot` (-1: a new object). */
+/** An operand as the encoder takes it, in the scratch object of position `slot` (a new object past the scratch slots). */
 function resolveOperand(pass: Pass, op: OperandNode, slot: number): ResolvedOperand | null {
   const scratch = slot >= 0 && slot < SCRATCH_SLOTS;
   switch (op.kind) {
@@ -915,21 +916,6 @@ function resolveOperand(pass: Pass, op: OperandNode, slot: number): ResolvedOper
   }
 }
 
-/** A scratch operand copied to keep (register operands are shared already). */
-function keptOperand(r: ResolvedOperand): ResolvedOperand {
-  return r.kind === 'reg' ? r : { ...r };
-}
-
-/** New values for an operand resolved in an earlier pass (its shape never changes). */
-function refreshOperand(pass: Pass, op: OperandNode, r: ResolvedOperand): void {
-  if (r.kind === 'imm' && op.kind === 'imm') r.value = tryEval(pass, op.expr);
-  else if (r.kind === 'mem' && r.shape.disp) r.disp = tryEval(pass, r.shape.disp);
-  else if (r.kind === 'farptr' && op.kind === 'farptr') {
-    r.seg = tryEval(pass, op.seg);
-    r.offset = tryEval(pass, op.offset);
-  }
-}
-
 /**
  * The operands' values are known and the same in every pass (no label, no `$`), so the
  * encoding cannot depend on the layout. FIXED_NOW when that holds only through `equ`
@@ -937,7 +923,9 @@ function refreshOperand(pass: Pass, op: OperandNode, r: ResolvedOperand): void {
  */
 function fixedness(pass: Pass, st: Extract<Statement, { kind: 'instruction' }>): number {
   let how = FIXED;
-  for (const o of st.operands) {
+  const ops = st.operands;
+  for (let i = 0; i < ops.length; i++) {
+    const o = ops[i];
     switch (o.kind) {
       case 'mem': how = Math.max(how, exprFixedness(pass, o.addr)); break;
       case 'imm': how = Math.max(how, exprFixedness(pass, o.expr)); break;
@@ -985,22 +973,15 @@ function instruction(pass: Pass, st: InstructionStatement, line: number): void {
   const constant = how !== NOT_FIXED;
   const toNotes = memo === undefined && constant && line >= 0;
   if (!toNotes) memo ??= st.memo = newMemo();
-  // The resolved operands of an instruction encoded again in later passes live on the
-  // memo; each pass only refreshes their values.
-  let operands = memo?.operands;
-  if (!operands) {
-    const n = st.operands.length;
-    operands = constant && n <= SCRATCH_SLOTS ? SCRATCH_LISTS[n] : new Array<ResolvedOperand>(n);
-    for (let i = 0; i < n; i++) {
-      const r = resolveOperand(pass, st.operands[i], constant ? i : -1);
-      if (!r) {
-        pass.sizes.set(key, 0);
-        return;
-      }
-      operands[i] = r;
+  const n = st.operands.length;
+  const operands = n <= SCRATCH_SLOTS ? SCRATCH_LISTS[n] : new Array<ResolvedOperand>(n);
+  for (let i = 0; i < n; i++) {
+    const r = resolveOperand(pass, st.operands[i], i);
+    if (!r) {
+      pass.sizes.set(key, 0);
+      return;
     }
-  } else {
-    for (let i = 0; i < operands.length; i++) refreshOperand(pass, st.operands[i], operands[i]);
+    operands[i] = r;
   }
   const address = pass.location();
   const req = REQUEST;
@@ -1033,7 +1014,6 @@ function instruction(pass: Pass, st: InstructionStatement, line: number): void {
   if (fixed === undefined) {
     memo!.fixed = !pass.lastRelative && constant ? res.length : -1;
     if (how === FIXED_NOW) memo!.assembly = pass.assembly;
-    if (memo!.fixed < 0) memo!.operands = constant ? operands.map(keptOperand) : operands;
   }
   if (memo!.fixed === res.length && req.final) {
     // Same bytes in every later pass: keep them.
@@ -1049,7 +1029,7 @@ const MET_ONCE: InstructionMemo = newMemo();
 
 /** A memo as one object of fixed shape (fields added later would each cost a transition). */
 function newMemo(): InstructionMemo {
-  return { plan: undefined, fixed: undefined, assembly: undefined, pool: undefined, at: undefined, warnings: undefined, operands: undefined };
+  return { plan: undefined, fixed: undefined, assembly: undefined, pool: undefined, at: undefined, warnings: undefined };
 }
 
 /** Drops kept bytes that relied on another assembly's `equ` constants (a cached tree met again). */
@@ -1083,7 +1063,7 @@ function emitInstruction(
   if (length > count) {
     pass.report('warning', 'padded', `padded with ${length - count} NOP byte(s): this instruction's size and the labels it depends on never settle otherwise (nasm gives up on such programs)`, st);
   }
-  for (const w of warnings) pass.report('warning', 'overflow', w, st);
+  for (let i = 0; i < warnings.length; i++) pass.report('warning', 'overflow', warnings[i], st);
   if (!pass.absolute) addLineRow(pass, address, st.mnemonic.file, st.mnemonic.start);
   pass.emitRange(buf, at, count, st);
   if (length > count) pass.emit(new Array(length - count).fill(NOP), st);

@@ -164,8 +164,9 @@ function operandShape(o: ResolvedOperand): number {
 
 /** The operands' shapes packed in one number (no instruction has more than three operands). */
 function shapeKey(req: EncodeRequest): number {
-  let key = req.operands.length;
-  for (const o of req.operands) key = key * 512 + operandShape(o);
+  const ops = req.operands;
+  let key = ops.length;
+  for (let i = 0; i < ops.length; i++) key = key * 512 + operandShape(ops[i]);
   return key;
 }
 
@@ -243,7 +244,8 @@ function prefixBytes(form: InstructionForm, req: EncodeRequest, out: number[], a
   let rep: number | undefined;
   let opsize16 = form.opsize === 16;
   let adsize16 = form.adsize === 16 || mem?.shape.adsize === 16;
-  for (const p of req.prefixes) {
+  for (let i = 0; i < req.prefixes.length; i++) {
+    const p = req.prefixes[i];
     if (p === 'lock' || p.startsWith('rep')) rep = rep ?? PREFIXES[p];
     else if (p === 'o16') opsize16 = true;
     else if (p === 'a16') adsize16 = true;
@@ -313,7 +315,8 @@ function le(out: number[], at: number, v: number, n: number): number {
 function write(form: InstructionForm, req: EncodeRequest, length: number, mode: AddressMode | null, warnings: string[], out: number[]): void {
   const ops = req.operands;
   let at = prefixBytes(form, req, out, 0);
-  for (const b of form.opcode) out[at++] = b;
+  const opcode = form.opcode;
+  for (let i = 0; i < opcode.length; i++) out[at++] = opcode[i];
   if (form.plusReg >= 0) {
     const r = ops[form.plusReg];
     if (r.kind === 'reg') out[at - 1] += r.reg.num;
@@ -385,7 +388,9 @@ export function encodeInstruction(req: EncodeRequest): EncodeResult {
   let matched = false;
   const mem = memoryOperand(req);
   const mode = memoryMode(mem);
-  for (const f of plan.forms) {
+  const forms = plan.forms;
+  for (let i = 0; i < forms.length; i++) {
+    const f = forms[i];
     if (plan.valueDependent && !valueMatches(f, req)) continue;
     matched = true;
     const n = measure(f, req, mem, mode);

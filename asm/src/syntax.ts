@@ -3,7 +3,7 @@
 
 import type { Register } from '../../isa/src/index.js';
 import type { AddressShape } from './address.js';
-import type { ResolvedOperand, ShapePlan } from './encoder.js';
+import type { ShapePlan } from './encoder.js';
 import type { Value } from './expr.js';
 import type { Token } from './lexer.js';
 
@@ -83,8 +83,6 @@ export interface InstructionMemo {
   pool?: Uint8Array;
   at?: number;
   warnings?: readonly string[];
-  /** The operands as the encoder takes them, for an instruction encoded in every pass (refreshed each time). */
-  operands?: ResolvedOperand[];
 }
 
 export type Statement =
