@@ -477,28 +477,31 @@ export class Cpu extends Exec implements BlockHost, SavesItself {
    * mappings, or asked run() to stop (blockStop), or there is no handler.
    */
   blockHypercall(done: number, next: number): number {
-    if (this.gateDpl[HYPERCALL_VECTOR] < this.cpl) throw new CpuFault(GP, (HYPERCALL_VECTOR << 3) | 2);
-    this.eip = next;
+    // Small, so that V8 can inline it and the handler into the block (the rare cases are apart).
     const handler = this.hypercallHandler;
-    if (handler === null) {
-      this.blockStop = HYPERCALL_STOP;
-      return -1;
-    }
+    if (handler === null || this.gateDpl[HYPERCALL_VECTOR] < this.cpl) return this.blockHypercallRefused(next);
     const before = this.blockCycles + this.blockExtra + done;
     const instructions = this.instructions;
     const gen = this.codeGen;
+    this.eip = next;
     this.cycles = before;
     this.instructions = this.blockInstructions + done;
     const go = handler();
     const extra = this.cycles - before;
     this.blockExtra += extra;
     this.instructions = instructions;
-    if (!go) {
-      this.blockStop = HYPERCALL_HANDLED_STOP;
-      return -1;
-    }
     // The block goes on only if nothing it assumed changed: EIP, the code, and TF (iret may set it).
-    return this.eip === next && this.codeGen === gen && (this.fl & TF) === 0 ? extra : -1;
+    if (go && this.eip === next && this.codeGen === gen && (this.fl & TF) === 0) return extra;
+    if (!go) this.blockStop = HYPERCALL_HANDLED_STOP;
+    return -1;
+  }
+
+  /** `int 0x82` in a block through a gate of a more privileged level (#GP), or with no handler (run() stops for it). */
+  private blockHypercallRefused(next: number): number {
+    if (this.gateDpl[HYPERCALL_VECTOR] < this.cpl) throw new CpuFault(GP, (HYPERCALL_VECTOR << 3) | 2);
+    this.eip = next;
+    this.blockStop = HYPERCALL_STOP;
+    return -1;
   }
 
   /**

@@ -9,7 +9,7 @@ import { assemble } from '../../asm/src/assembler.js';
 import { withBuiltins } from '../../asm/src/builtins.js';
 import { hypercallByName } from '../../isa/src/index.js';
 import { guestImage } from '../../cli/src/run.js';
-import { EAX, EBP, EBX, ECX, EDI, EDX, ESI } from '../src/cpu.js';
+import { EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP } from '../src/cpu.js';
 import { hypercall } from '../src/xen/hypercalls.js';
 import { DOMID_SELF, EBUSY, EFAULT, EINVAL, ENOSYS, EPERM, field, k } from '../src/xen/abi.js';
 import type { Domain } from '../src/xen/domain.js';
@@ -491,6 +491,22 @@ r_multi: dd 1`));
     expect(results).toEqual([(3 << 16) | 0, EINVAL, EINVAL, 0]);
     expect(d.read32(symbol('r_multi'))).toBe(0);
     expect(d.active.fpuTaskSwitched).toBe(true);
+  });
+
+  it("iret's result is the EAX it restored, as Xen's do_iret returns it (so a multicall stores that)", () => {
+    const { xen, d, symbol } = boot(kernel('nop', 'frame: dd 0x12345678, 0, 0, 0x202\ncalls: dd __HYPERVISOR_iret, 0x11111111, 0, 0, 0, 0, 0, 0'));
+    const frame = symbol('frame'), back = symbol('calls');
+    expect(d.write32(frame + 4, back) && d.write32(frame + 8, d.cpu.sregs[1])).toBe(true);
+    const results: number[] = [];
+    d.cpu.regs[ESP] = frame;
+    d.cpu.regs[EAX] = hypercallByName('iret')!.number;
+    hypercall(xen, d, (_d, _n, _args, result) => results.push(result));
+    expect([d.cpu.regs[EAX], d.cpu.eip, d.cpu.regs[ESP] >>> 0]).toEqual([0x12345678, back, frame + 16]);
+    expect(results).toEqual([0x12345678]);
+    d.cpu.regs[ESP] = frame;
+    [d.cpu.regs[EAX], d.cpu.regs[EBX], d.cpu.regs[ECX]] = [hypercallByName('multicall')!.number, back, 1];
+    hypercall(xen, d);
+    expect([d.read32(back + 4), d.cpu.regs[EAX], d.cpu.eip]).toEqual([0x12345678, 0, back]);
   });
 
   it('set_trap_table gives up on a table with no end (EINVAL) instead of reading forever', () => {

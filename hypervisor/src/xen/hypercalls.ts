@@ -234,7 +234,7 @@ const doMulticall: Handler = (x, d, r) => {
     // A failing call does not stop the batch; a multicall inside one is refused.
     const result = op === MULTICALL ? EINVAL : dispatch(x, d, op, MULTICALL_ARGS);
     d.countHypercall(op);
-    if (result !== NO_RESULT && !d.write32(at + 4, result)) return EFAULT;
+    if (!d.write32(at + 4, result)) return EFAULT;
     if (op === IRET || d.state.kind !== 'running') break;
   }
   return 0;
@@ -336,12 +336,11 @@ function dispatch(x: Xen, d: Domain, n: number, r: Int32Array): number {
   return ENOSYS;
 }
 
-/** Returned by a hypercall that sets EAX itself (iret restores the guest's); no int32 result equals it. */
-const NO_RESULT = -0x100000000;
-
 /**
  * The iret hypercall: the stub pushed EAX on the frame {EAX, EIP, CS, EFLAGS[, ESP, SS]}.
- * EFLAGS.IF becomes the virtual interrupt flag (evtchn_upcall_mask = !IF).
+ * EFLAGS.IF becomes the virtual interrupt flag (evtchn_upcall_mask = !IF). Returns the EAX
+ * it restored, as Xen's do_iret does (the hypercall's result goes into EAX, so every
+ * hypercall has one); where it crashes the domain, EAX as it was.
  */
 function iret(d: Domain): number {
   const cpu = d.cpu;
@@ -349,22 +348,21 @@ function iret(d: Domain): number {
   const f = d.read(sp, 24) ?? d.read(sp, 16);
   if (!f) {
     d.crash(`iret with an unreadable stack at 0x${sp.toString(16)}`);
-    return NO_RESULT;
+    return cpu.regs[EAX];
   }
   const w = (i: number) => (f[4 * i] | (f[4 * i + 1] << 8) | (f[4 * i + 2] << 16) | (f[4 * i + 3] << 24)) >>> 0;
   const cs = w(2) & 0xffff;
   const rpl = cs & 3;
   if (rpl === 0) {
     d.crash('iret to ring 0');
-    return NO_RESULT;
+    return cpu.regs[EAX];
   }
   if (rpl !== 1 && f.length < 24) {
     d.crash(`iret to ring ${rpl} with an unreadable stack at 0x${sp.toString(16)}`);
-    return NO_RESULT;
+    return cpu.regs[EAX];
   }
   const flags = w(3);
   d.events.setUpcallMasked(d.active.id, (flags & 0x200) === 0);
-  cpu.regs[EAX] = w(0);
   cpu.setFlags((cpu.getFlags() & 0x3000) | (flags & ~0x3000) | 0x200); // the real IF stays on; IOPL is Xen's
   if (rpl === 1) {
     cpu.setSegments(cs, cpu.sregs[2], cpu.sregs[3]);
@@ -374,17 +372,26 @@ function iret(d: Domain): number {
     cpu.regs[ESP] = w(4);
   }
   cpu.eip = w(1);
-  return NO_RESULT;
+  return w(0) | 0;
 }
 
-/** Runs the hypercall the vCPU stopped for and puts its result in EAX. */
-export function hypercall(xen: Xen, d: Domain, trace: ((d: Domain, n: number, args: number[], result: number) => void) | null = null): void {
-  const r = d.cpu.regs;
+type Tracer = (d: Domain, n: number, args: number[], result: number) => void;
+
+/**
+ * Runs the hypercall in the registers `r` of the vCPU that made it (by default the active
+ * one's) and puts its result in EAX. Kept small, as the rarer traced case is apart: V8
+ * inlines the whole null-hypercall path into a compiled block only while it fits a budget.
+ */
+export function hypercall(xen: Xen, d: Domain, trace: Tracer | null = null, r = d.cpu.regs): void {
   const n = r[EAX] >>> 0;
   d.countHypercall(n);
-  // The handler reads its arguments from the registers (a copy would cost the null hypercall); the tracer gets them as they were.
-  const args = trace === null ? null : ARG_REGISTERS.map((i) => r[i] >>> 0);
-  const result = dispatch(xen, d, n, r);
-  if (result !== NO_RESULT) r[EAX] = result;
-  if (args !== null) trace!(d, n, args, result === NO_RESULT ? r[EAX] : result);
+  if (trace === null) r[EAX] = dispatch(xen, d, n, r);
+  else traced(xen, d, n, r, trace);
+}
+
+function traced(xen: Xen, d: Domain, n: number, r: Int32Array, trace: Tracer): void {
+  // The handler reads its arguments from the registers; the tracer gets them as they were.
+  const args = ARG_REGISTERS.map((i) => r[i] >>> 0);
+  const result = (r[EAX] = dispatch(xen, d, n, r));
+  trace(d, n, args, result);
 }

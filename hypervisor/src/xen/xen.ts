@@ -442,11 +442,17 @@ export class Xen {
     return t;
   }
 
-  /** A hypercall of a vCPU: the transition charged, the handler, the trace. */
-  private service(v: Vcpu): void {
-    v.d.counters.transitions++;
-    v.cpu.cycles += TRANSITION_CYCLES;
-    hypercall(this, v.d, this.onHypercall === null && this.debugHook === null ? null : this.traced);
+  /**
+   * A hypercall of a vCPU: the transition charged, the handler, the trace. Whether the vCPU
+   * may go on at once: nothing the slice loop decides by changed (Vcpu.changes) and it has
+   * no upcall to take.
+   */
+  private service(v: Vcpu): boolean {
+    const d = v.d, cpu = v.cpu, changes = v.changes;
+    d.counters.transitions++;
+    cpu.cycles += TRANSITION_CYCLES;
+    hypercall(this, d, this.onHypercall === null && this.debugHook === null ? null : this.traced, cpu.regs);
+    return v.changes === changes && !d.events.deliverable(v.id);
   }
 
   /** Hypercall results for the tracer and the debugger. */
@@ -462,12 +468,7 @@ export class Xen {
    * woke takes the CPU or shortens its slice) or it has an upcall to take.
    */
   private handleHypercallsInline(v: Vcpu): void {
-    const d = v.d;
-    v.cpu.hypercallHandler = () => {
-      const changes = v.changes;
-      this.service(v);
-      return v.changes === changes && !d.events.deliverable(v.id);
-    };
+    v.cpu.hypercallHandler = () => this.service(v);
   }
 
   /**
