@@ -393,9 +393,16 @@ function scan(text: string, file: number, out: TokenStream): void {
           i++;
         } else break;
       }
-      kind = K_IDENT;
-      atom = atoms.find(text, s, i, i - s <= SHORT ? packed : h);
-      t = strings[atom];
+      if (c === 63 && i - s === 1) {
+        // `?` alone is not a name (it may start one) but nasm's question mark: uninitialised
+        // data (`dd ?`) and the conditional operator
+        kind = K_OP;
+        t = '?';
+      } else {
+        kind = K_IDENT;
+        atom = atoms.find(text, s, i, i - s <= SHORT ? packed : h);
+        t = strings[atom];
+      }
     } else if (c === 10 || c === 13) {
       i += c === 13 && text.charCodeAt(i + 1) === 10 ? 2 : 1;
       kind = K_NEWLINE;

@@ -58,6 +58,8 @@ interface Macro {
   /** The other body lines as last expanded. */
   expansions: (Expansion | undefined)[];
   span: Span;
+  /** Declared with %rmacro: it may be invoked within its own expansion. */
+  recursive: boolean;
 }
 
 /**
@@ -406,8 +408,8 @@ export class Preprocessor {
         return this.assign(argsSub, span, name === '%iassign');
       case '%strlen':
         return this.strlen(argsSub, span);
-      case '%macro': case '%imacro':
-        return this.defineMacro(src, argsSub, span, name === '%imacro');
+      case '%macro': case '%imacro': case '%rmacro': case '%irmacro':
+        return this.defineMacro(src, argsSub, span, name === '%imacro' || name === '%irmacro', name === '%rmacro' || name === '%irmacro');
       case '%endmacro': case '%endm':
         return this.error(span, '%endmacro without %macro', 'preproc');
       case '%unmacro': {
@@ -598,9 +600,9 @@ export class Preprocessor {
     this.namesChanged();
   }
 
-  private defineMacro(src: LineSource, args: Token[], span: Span, caseless: boolean): void {
+  private defineMacro(src: LineSource, args: Token[], span: Span, caseless: boolean, recursive: boolean): void {
     const sig = significant(args);
-    const body = collectBlock(src, ['%macro', '%imacro'], ['%endmacro', '%endm']);
+    const body = collectBlock(src, MACRO_OPENERS, ['%endmacro', '%endm']);
     if (!body) {
       this.error(span, '%macro without %endmacro', 'preproc');
       return;
@@ -632,6 +634,7 @@ export class Preprocessor {
       parsed: [],
       expansions: [],
       span: spanOf(nameTok),
+      recursive,
     };
     const table = caseless ? this.caselessMacros : this.macros;
     const key = caseless ? nameTok.text.toLowerCase() : nameTok.text;
@@ -818,6 +821,13 @@ export class Preprocessor {
       nameTok = sig[1];
     }
     if (!candidates) return false;
+    // As in nasm, a macro not declared with %rmacro is not expanded within its own
+    // expansion: there the line means what it would without the macro (`%imacro ret 0`
+    // can end in `ret`).
+    if (candidates.some((m) => !m.recursive && this.inProgress(m))) {
+      candidates = candidates.filter((m) => m.recursive || !this.inProgress(m));
+      if (candidates.length === 0) return false;
+    }
     const argStart = tokens.indexOf(nameTok) + 1;
     let args = splitArgs(tokens, argStart);
     const macro = macroFor(candidates, args.length);
@@ -855,6 +865,12 @@ export class Preprocessor {
     call.unique = ++this.uniqueCounter;
     this.pushBody(macro.body, macro.plain, macro.parsed, macro.expansions, stack, call, undefined);
     return true;
+  }
+
+  /** Whether a line of the macro's expansion is being read (at any depth). */
+  private inProgress(macro: Macro): boolean {
+    for (let i = this.sources.length - 1; i >= 0; i--) if (this.sources[i].call?.macro === macro) return true;
+    return false;
   }
 
   /**
@@ -944,6 +960,8 @@ function dedupe(related: Diagnostic['related'], primary: Span): Diagnostic['rela
  * Takes the lines of `src` up to the directive in `close` that matches (blocks of the same
  * kind may nest); null when the block never closes.
  */
+const MACRO_OPENERS = ['%macro', '%imacro', '%rmacro', '%irmacro'];
+
 function collectBlock(src: LineSource, open: readonly string[], close: readonly string[]): Token[][] | null {
   const body: Token[][] = [];
   let depth = 1;

@@ -134,10 +134,13 @@ describe('located errors', () => {
   it('recursive include and runaway macro recursion end with an error, not a hang', () => {
     const inc = asm('%include "self.inc"\n', { 'self.inc': '%include "self.inc"\n' });
     expect(inc.diagnostics.some((d) => d.code === 'include')).toBe(true);
-    const rec = asm('%macro again 0\n again\n%endmacro\n again\n');
+    const rec = asm('%rmacro again 0\n again\n%endmacro\n again\n');
     expect(rec.diagnostics.some((d) => d.code === 'macro-depth')).toBe(true);
+    // A plain %macro is not expanded within itself: `again` is a label there, as in nasm.
+    const plain = asm('%macro again 0\n again\n%endmacro\n again\n');
+    expect(plain.diagnostics.map((d) => d.code)).toEqual(['orphan-label']);
     // Twice per level: 2^256 expansions unless the depth limit stops the whole run.
-    const twice = asm('%macro again 0\n again\n again\n%endmacro\n again\n');
+    const twice = asm('%rmacro again 0\n again\n again\n%endmacro\n again\n');
     expect(twice.diagnostics.filter((d) => d.code === 'macro-depth')).toHaveLength(1);
   });
 

@@ -39,4 +39,25 @@ describe('byte-identical to nasm -f bin', () => {
       expect(Buffer.from(bytes).toString('hex')).toBe(nasmBin(source).toString('hex'));
     }
   });
+
+  it.each([
+    ['question marks: uninitialised data and the conditional operator', [
+      'section .data', 'a: dd ?', 'b: db ?, ?, 1', 'times 3 dw ?', 'dd 1 ? 2 : 3, 0 ? 2 : 3, (3 > 2) ? 10 : 20, 1 ? 0 ? 7 : 8 : 9', 'section .bss', 'c: dd ?', 'd: resd 1',
+      'section .text', '    mov eax, c', '    mov ebx, d', '    mov ecx, 1 ? 5 : 6', '?name: dd ?name',
+    ]],
+    ['a macro is not expanded within its own expansion (unless %rmacro)', [
+      '%imacro ret 0', '    leave', '    ret', '%endmacro', '    RET', '    ret',
+      '%macro push 1', '    push dword %1', '%endmacro', '    push 5',
+      '%macro ping 0', '    pong', '%endmacro', '%macro pong 0', '    nop', '    ping', '%endmacro', '    ping',
+      '%macro over 1', '    db %1', '    over %1, 9', '%endmacro', '%macro over 2', '    db %1, %2', '%endmacro', '    over 4',
+      // (last: nasm drops the lines after a %rmacro whose expansion ends in a false %if)
+      '%rmacro countdown 1', '    db %1', '%if %1 > 0', '    countdown %1 - 1', '%endif', '%endmacro', '    countdown 3',
+    ]],
+  ])('%s', (_, lines) => {
+    const source = ['bits 32', ...lines].join('\n') + '\n';
+    const { result, bytes } = xenolabBin(source, 'q.asm');
+    expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(Buffer.from(bytes).toString('hex')).toBe(nasmBin(source).toString('hex'));
+  });
 });
+

@@ -15,7 +15,7 @@ export interface Fold {
   kind?: 'comment';
 }
 
-const OPENERS: Readonly<Record<string, string>> = { '%macro': 'macro', '%imacro': 'macro', '%rep': 'rep' };
+const OPENERS: Readonly<Record<string, string>> = { '%macro': 'macro', '%imacro': 'macro', '%rmacro': 'macro', '%irmacro': 'macro', '%rep': 'rep' };
 const CLOSERS: Readonly<Record<string, string>> = { '%endmacro': 'macro', '%endm': 'macro', '%endrep': 'rep' };
 
 export function foldingRanges(text: string): Fold[] {

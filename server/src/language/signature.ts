@@ -76,7 +76,7 @@ function macroNamed(index: SymbolIndex, name: string): Definition | undefined {
   if (exact) return exact.kind === 'macro' ? exact : undefined;
   // %imacro: any case
   const lower = name.toLowerCase();
-  for (const d of index.definitions.values()) if (d.kind === 'macro' && /^\s*%imacro/i.test(d.text) && d.name.toLowerCase() === lower) return d;
+  for (const d of index.definitions.values()) if (d.kind === 'macro' && /^\s*%i(r)?macro/i.test(d.text) && d.name.toLowerCase() === lower) return d;
   return undefined;
 }
 

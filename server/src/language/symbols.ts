@@ -101,7 +101,7 @@ function fileDefinitions(f: SourceFile, lines: readonly LineNode[], values: Read
       defs.push({ name, kind, file: f.path, range: rangeOf(f, node.label.start, node.label.start + node.label.name.length), value: values.get(name), parent: local ? parent.slice(0, parent.length) : undefined, text: firstLine(f.text, node.start, node.end) });
     }
     const pp = node.preproc;
-    if (pp && pp.args.length > 0 && /^%(i?macro|i?define|x?define|assign)$/i.test(pp.name.text)) {
+    if (pp && pp.args.length > 0 && /^%(i?r?macro|i?define|x?define|assign)$/i.test(pp.name.text)) {
       const t = pp.args[0];
       const kind: SymbolKind = /macro/i.test(pp.name.text) ? 'macro' : 'define';
       defs.push({ name: t.text, kind, file: f.path, range: rangeOf(f, t.start, t.end), text: firstLine(f.text, node.start, node.end) });
