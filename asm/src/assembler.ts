@@ -122,6 +122,8 @@ interface SymbolState {
   isLabel: boolean;
   /** An `equ` of numbers and other constants only: the same value in every pass. */
   constant: boolean;
+  /** Its index in the line notes' symbols (-1 until a line notes it). */
+  index: number;
 }
 
 /** Instruction sizes of one pass by statement key (keys are given out in order). */
@@ -168,28 +170,44 @@ class LineNotes {
   readonly file: Int32Array;
   readonly start: Int32Array;
   /**
-   * The symbol a line's label defines, found under the scope in `scopes` (a local label's
-   * symbol depends on it, and an `equ` known only from a later pass opens a scope then).
+   * The symbol a line's label defines (its index in `symbols`, plus one), found under the
+   * scope in `scopes` (a local label's symbol depends on it, and an `equ` known only from a
+   * later pass opens a scope then). Numbers, not references: no array of objects per line.
    */
-  readonly labels: (SymbolState | undefined)[];
-  readonly scopes: (string | undefined)[];
+  readonly labels: Int32Array;
+  readonly scopes: Int32Array;
+  /** Noted symbols by index, and scopes (non-local label names) by id; '' is 0. */
+  private readonly symbols: SymbolState[] = [];
+  private readonly scopeIds = new Map<string, number>([['', 0]]);
 
   constructor(lines: number) {
     this.length = new Int32Array(lines);
     this.at = new Int32Array(lines);
     this.file = new Int32Array(lines);
     this.start = new Int32Array(lines);
-    this.labels = new Array(lines);
-    this.scopes = new Array(lines);
+    this.labels = new Int32Array(lines);
+    this.scopes = new Int32Array(lines);
+  }
+
+  /** The id of a scope name. */
+  scopeId(name: string): number {
+    let id = this.scopeIds.get(name);
+    if (id === undefined) this.scopeIds.set(name, (id = this.scopeIds.size));
+    return id;
   }
 
   /** The symbol noted for line `i`'s label, when it was found under the same scope. */
-  label(i: number, scope: string): SymbolState | undefined {
-    return this.scopes[i] === scope ? this.labels[i] : undefined;
+  label(i: number, scope: number): SymbolState | undefined {
+    const k = this.labels[i];
+    return k !== 0 && this.scopes[i] === scope ? this.symbols[k - 1] : undefined;
   }
 
-  noteLabel(i: number, scope: string, s: SymbolState): void {
-    this.labels[i] = s;
+  noteLabel(i: number, scope: number, s: SymbolState): void {
+    if (s.index < 0) {
+      s.index = this.symbols.length;
+      this.symbols.push(s);
+    }
+    this.labels[i] = s.index + 1;
     this.scopes[i] = scope;
   }
 
@@ -245,14 +263,17 @@ class Pass implements EvalEnv {
   /** Non-null inside struc/absolute: the absolute location counter. */
   absolute: { offset: number; struc: string | null; saved: SectionState } | null = null;
   istruc: { name: string; base: number } | null = null;
-  /** The last non-local label: the scope of `.local` names. Set it with setScope(). */
+  /** The last non-local label: the scope of `.local` names, and its id in the notes. Set them with setScope(). */
   lastGlobal = '';
+  scopeId = 0;
   /** Local names qualified under lastGlobal (from `scopes`, made when first needed). */
   private locals: Map<string, string> | null = null;
 
   setScope(name: string): void {
-    if (name !== this.lastGlobal) this.locals = null;
+    if (name === this.lastGlobal) return;
+    this.locals = null;
     this.lastGlobal = name;
+    this.scopeId = this.notes.scopeId(name);
   }
   org: number | null = null;
   readonly diagnostics: Diagnostic[] = [];
@@ -678,7 +699,7 @@ function eachRow(
 function defineLabel(pass: Pass, node: LineNode, value?: Value, constant = false): void {
   const label = node.label!;
   // The symbol an earlier pass found for this line under the same scope, else found by its (qualified) name.
-  const scope = pass.lastGlobal;
+  const scope = pass.scopeId;
   const noted = pass.notes.label(pass.lineIndex, scope);
   let name = label.name;
   if (name.startsWith('..@')) {
@@ -728,7 +749,7 @@ function defineLabel(pass: Pass, node: LineNode, value?: Value, constant = false
 
 /** A symbol table entry, with every field it will have (one shape for all). */
 function newSymbol(name: string, value: Value | null, offset: number, pass: number, section: string | null, isLabel: boolean, constant: boolean): SymbolState {
-  return { name, cache: undefined, cachePass: undefined, offset, value, pass, section, isLabel, constant };
+  return { name, cache: undefined, cachePass: undefined, offset, value, pass, section, isLabel, constant, index: -1 };
 }
 
 /** Evaluates an expression; unknown symbols yield undefined before the final pass. */
@@ -1340,17 +1361,20 @@ function buildImage(pass: Pass, layout: Map<string, number>, contents: Map<Secti
       bytes, align: s.align, write: s.write, exec: s.exec, alloc: true,
     });
   }
-  const symbols: ImageSymbol[] = [];
+  // At most one per symbol: made at that size (a list grown by push is copied on the way).
+  const symbols = new Array<ImageSymbol>(pass.symbols.size);
+  let count = 0;
   // forEach: iterating entries would make a [name, state] pair per symbol.
   pass.symbols.forEach((s, name) => {
     if (name.startsWith('..@') || s.pass !== pass.number) return;
     const global = pass.globals.has(name);
     const sec = s.section ? pass.sections.get(s.section) : undefined;
-    symbols.push({
+    symbols[count++] = {
       name, value: pass.address(s), size: 0, section: s.section, global,
       kind: sec ? (sec.exec ? 'func' : 'object') : 'notype',
-    });
+    };
   });
+  symbols.length = count;
   for (const [name, span] of pass.globals) {
     if (!pass.symbols.has(name)) pass.report('error', 'undefined-symbol', `global symbol '${name}' is not defined`, span);
   }

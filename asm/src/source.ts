@@ -23,12 +23,17 @@ export function makeSourceFile(id: number, path: string, text: string): SourceFi
 }
 
 function lineStartsOf(text: string): number[] {
-  const lineStarts = [0];
   if (text.indexOf('\r') < 0) {
-    // Only \n line ends (the usual case): let indexOf find them.
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
-    return lineStarts;
+    // Only \n line ends (the usual case): let indexOf find them, counted first so the
+    // array is made at its size (pushing copies it a dozen times on the way).
+    let n = 1;
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+    const starts = new Array<number>(n);
+    starts[0] = 0;
+    for (let i = text.indexOf('\n'), k = 1; i >= 0; i = text.indexOf('\n', i + 1)) starts[k++] = i + 1;
+    return starts;
   }
+  const lineStarts = [0];
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 10) lineStarts.push(i + 1);
