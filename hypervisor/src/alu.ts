@@ -12,8 +12,13 @@ import { L_ADD, L_DEC, L_INC, L_LOGIC, L_NONE, L_SUB } from './jit.js';
 export const MASK = [0, 0xff, 0xffff, 0, 0xffffffff];
 export const SIGN = [0, 0x80, 0x8000, 0, 0x80000000];
 
-/** EAX..EDI as the ModRM encoding numbers them. */
-export const EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7;
+/**
+ * EAX..EDI as the ModRM encoding numbers them. The const enum is for code on the hypercall
+ * path: bundled, a module constant is a variable that optimized code loads and checks at
+ * each use, while a const enum member is inlined as a number.
+ */
+export const enum Reg { EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI }
+export const EAX = Reg.EAX, ECX = Reg.ECX, EDX = Reg.EDX, EBX = Reg.EBX, ESP = Reg.ESP, EBP = Reg.EBP, ESI = Reg.ESI, EDI = Reg.EDI;
 
 export class Alu {
   readonly regs = new Int32Array(8);

@@ -479,7 +479,7 @@ export class Cpu extends Exec implements BlockHost, SavesItself {
   blockHypercall(done: number, next: number): number {
     // Small, so that V8 can inline it and the handler into the block (the rare cases are apart).
     const handler = this.hypercallHandler;
-    if (handler === null || this.gateDpl[HYPERCALL_VECTOR] < this.cpl) return this.blockHypercallRefused(next);
+    if (handler === null || this.gateDpl[Imm.HypercallVector] < this.cpl) return this.blockHypercallRefused(next);
     const before = this.blockCycles + this.blockExtra + done;
     const instructions = this.instructions;
     const gen = this.codeGen;
@@ -491,7 +491,7 @@ export class Cpu extends Exec implements BlockHost, SavesItself {
     this.blockExtra += extra;
     this.instructions = instructions;
     // The block goes on only if nothing it assumed changed: EIP, the code, and TF (iret may set it).
-    if (go && this.eip === next && this.codeGen === gen && (this.fl & TF) === 0) return extra;
+    if (go && this.eip === next && this.codeGen === gen && (this.fl & Imm.TF) === 0) return extra;
     if (!go) this.blockStop = HYPERCALL_HANDLED_STOP;
     return -1;
   }
@@ -574,4 +574,11 @@ export class Cpu extends Exec implements BlockHost, SavesItself {
 }
 
 const PAGE_SIZE = 1 << PAGE_SHIFT;
+
+/**
+ * Immediates for blockHypercall, which V8 inlines into compiled blocks: a module constant
+ * would be a load and a check there (see xen/hypercalls.ts's Nr). Checked at load.
+ */
+const enum Imm { HypercallVector = 0x82, TF = 1 << 8 }
+if (Imm.HypercallVector !== HYPERCALL_VECTOR || Imm.TF !== TF) throw new Error('cpu.ts: Imm is out of step');
 

@@ -11,11 +11,16 @@ import type { Domain } from './domain.js';
 
 const SI_PENDING = field('shared_info', 'evtchn_pending');
 const SI_MASK = field('shared_info', 'evtchn_mask');
-const VI_UPCALL_PENDING = field('vcpu_info', 'evtchn_upcall_pending');
-const VI_UPCALL_MASK = field('vcpu_info', 'evtchn_upcall_mask');
+/**
+ * The vcpu_info fields read after every hypercall, as immediates (a module constant is a
+ * load and a check there, a const enum member a number), checked against the ABI at load.
+ */
+const enum Vi { UpcallPending = 0, UpcallMask = 1, Size = 64 }
+if (Vi.UpcallPending !== field('vcpu_info', 'evtchn_upcall_pending') || Vi.UpcallMask !== field('vcpu_info', 'evtchn_upcall_mask') || Vi.Size !== sizeOf('vcpu_info')) {
+  throw new Error('events.ts: Vi is out of step with the ABI');
+}
 const VI_PENDING_SEL = field('vcpu_info', 'evtchn_pending_sel');
 const VI_TIME = field('vcpu_info', 'time');
-const VI_SIZE = sizeOf('vcpu_info');
 export const NR_PORTS = 1024;
 
 /** Nanoseconds of virtual time per CPU cycle: the guest's clock is its cycle count. */
@@ -117,7 +122,7 @@ export class EventChannels {
 
   /** Where vCPU `v`'s vcpu_info is in machine memory. */
   private info(v: number): number {
-    return this.shared + v * VI_SIZE;
+    return this.shared + v * Vi.Size;
   }
 
   /** The pending_sel bit of the port's word and the upcall flag of vCPU `v`. */
@@ -128,7 +133,7 @@ export class EventChannels {
     const bits = mem.read32(sel);
     if (bits & (1 << word)) return;
     mem.write32(sel, (bits | (1 << word)) >>> 0);
-    mem.write8(this.info(v) + VI_UPCALL_PENDING, 1);
+    mem.write8(this.info(v) + Vi.UpcallPending, 1);
   }
 
   /** evtchn_unmask: clear the mask; a port pending meanwhile raises the upcall now. */
@@ -143,15 +148,15 @@ export class EventChannels {
 
   /** vCPU `v`'s virtual interrupt flag is clear. */
   upcallMasked(v: number): boolean {
-    return this.bytes[this.info(v) + VI_UPCALL_MASK] !== 0;
+    return this.bytes[this.info(v) + Vi.UpcallMask] !== 0;
   }
 
   setUpcallMasked(v: number, on: boolean): void {
-    this.d.cpu.mem.write8(this.info(v) + VI_UPCALL_MASK, on ? 1 : 0);
+    this.d.cpu.mem.write8(this.info(v) + Vi.UpcallMask, on ? 1 : 0);
   }
 
   upcallPending(v: number): boolean {
-    return this.bytes[this.info(v) + VI_UPCALL_PENDING] !== 0;
+    return this.bytes[this.info(v) + Vi.UpcallPending] !== 0;
   }
 
   /** Whether vCPU `v` should be entered through its event callback now (checked after every hypercall). */

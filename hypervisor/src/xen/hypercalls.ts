@@ -4,7 +4,7 @@
 // implementation here is ENOSYS, as an unknown one is.
 
 import { HYPERCALL_ARG_REGISTERS, hypercallByName, registerByName } from '../../../isa/src/index.js';
-import { EAX, EBX, ECX, EDX, ESI, ESP } from '../cpu.js';
+import { Reg } from '../alu.js';
 import { ascii, DOMID_SELF, getU64, EFAULT, EINVAL, ENOSYS, EPERM, field, k, MAX_BATCH } from './abi.js';
 import type { Domain } from './domain.js';
 import { checkDescriptor } from './descriptors.js';
@@ -35,20 +35,23 @@ const SCHEDOP_yield = k('SCHEDOP_yield');
 const SCHEDOP_block = k('SCHEDOP_block');
 const SCHEDOP_shutdown = k('SCHEDOP_shutdown');
 const SCHEDOP_poll = k('SCHEDOP_poll');
-const XENVER_version = k('XENVER_version');
-const XENVER_extraversion = k('XENVER_extraversion');
-const XENVER_capabilities = k('XENVER_capabilities');
-const XENVER_get_features = k('XENVER_get_features');
-const XENVER_pagesize = k('XENVER_pagesize');
+/**
+ * xen_version's commands as immediates (see Nr: xen_version is the null hypercall guests
+ * make, as Linux's force_evtchn_callback does), checked against the ABI at load.
+ */
+const enum Xenver { version = 0, extraversion = 1, capabilities = 3, get_features = 6, pagesize = 7 }
+if (
+  Xenver.version !== k('XENVER_version') || Xenver.extraversion !== k('XENVER_extraversion') || Xenver.capabilities !== k('XENVER_capabilities') ||
+  Xenver.get_features !== k('XENVER_get_features') || Xenver.pagesize !== k('XENVER_pagesize')
+) throw new Error('hypercalls.ts: Xenver is out of step with the ABI');
+/** What the guest sees as xen_version: 3.0, the ABI this hypervisor speaks. */
+const enum Version { Xen = (3 << 16) | 0 }
 /** What this Xen offers a PV guest: MMU_PT_UPDATE_PRESERVE_AD (writable page tables need the vm_assist). */
 const FEATURES = 1 << k('XENFEAT_mmu_pt_update_preserve_ad');
 const VMASST_CMD_enable = k('VMASST_CMD_enable');
 const VMASST_CMD_disable = k('VMASST_CMD_disable');
 /** Entries set_trap_table reads before giving up on finding the terminating one (16 per vector). */
 const MAX_TRAP_ENTRIES = 4096;
-
-/** What the guest sees as xen_version: 3.0, the ABI this hypervisor speaks. */
-const VERSION = (3 << 16) | 0;
 
 function foreignOk(d: Domain, dom: number): boolean {
   const id = dom & 0xffff;
@@ -82,7 +85,7 @@ function finishBatch(d: Domain, pdone: number, r: BatchResult): number {
 // Handlers read their arguments by index: destructuring the array in the parameter list
 // goes through the iterator protocol, which measurably slows the null hypercall.
 const doConsoleIo: Handler = (_x, d, r) => {
-  const cmd = r[EBX] >>> 0, count = r[ECX] >>> 0, buf = r[EDX] >>> 0;
+  const cmd = r[Reg.EBX] >>> 0, count = r[Reg.ECX] >>> 0, buf = r[Reg.EDX] >>> 0;
   if (cmd === CONSOLEIO_write) {
     if (count > 0x10000) return EINVAL;
     const bytes = d.read(buf, count);
@@ -101,7 +104,7 @@ const doConsoleIo: Handler = (_x, d, r) => {
   return EINVAL;
 };
 const doSetTrapTable: Handler = (_x, d, r) => {
-  const table = r[EBX] >>> 0;
+  const table = r[Reg.EBX] >>> 0;
   if (table === 0) {
     d.active.traps.clear();
     return 0;
@@ -118,13 +121,13 @@ const doSetTrapTable: Handler = (_x, d, r) => {
   }
 };
 const doStackSwitch: Handler = (_x, d, r) => {
-  const ss = r[EBX] >>> 0, esp = r[ECX] >>> 0;
+  const ss = r[Reg.EBX] >>> 0, esp = r[Reg.ECX] >>> 0;
   d.active.kernelSs = ring1(ss);
   d.active.kernelSp = esp >>> 0;
   return 0;
 };
 const doSchedOp: Handler = (_x, d, r) => {
-  const cmd = r[EBX] >>> 0, arg = r[ECX] >>> 0;
+  const cmd = r[Reg.EBX] >>> 0, arg = r[Reg.ECX] >>> 0;
   const v = d.active;
   if (cmd === SCHEDOP_yield) {
     v.yielded = true;
@@ -163,30 +166,30 @@ const doSchedOp: Handler = (_x, d, r) => {
   return ENOSYS;
 };
 const doXenVersion: Handler = (_x, d, r) => {
-  const cmd = r[EBX] >>> 0, arg = r[ECX] >>> 0;
-  if (cmd === XENVER_version) return VERSION;
-  if (cmd === XENVER_pagesize) return 4096;
-  if (cmd === XENVER_get_features) {
+  const cmd = r[Reg.EBX] >>> 0, arg = r[Reg.ECX] >>> 0;
+  if (cmd === Xenver.version) return Version.Xen;
+  if (cmd === Xenver.pagesize) return 4096;
+  if (cmd === Xenver.get_features) {
     // struct xen_feature_info { submap_idx, submap }: only submap 0 has bits.
     const idx = d.read32(arg);
     if (idx === null) return EFAULT;
     return d.write32(arg + 4, idx === 0 ? FEATURES : 0) ? 0 : EFAULT;
   }
-  const text = cmd === XENVER_extraversion ? ['.0-xenolab', 16] as const : cmd === XENVER_capabilities ? ['xen-3.0-x86_32', 1024] as const : null;
+  const text = cmd === Xenver.extraversion ? ['.0-xenolab', 16] as const : cmd === Xenver.capabilities ? ['xen-3.0-x86_32', 1024] as const : null;
   if (!text) return ENOSYS;
   const out = new Uint8Array(text[1]);
   out.set(ascii(text[0]));
   return d.write(arg, out) ? 0 : EFAULT;
 };
 const doVmAssist: Handler = (_x, d, r) => {
-  const cmd = r[EBX] >>> 0, type = r[ECX] >>> 0;
+  const cmd = r[Reg.EBX] >>> 0, type = r[Reg.ECX] >>> 0;
   if (cmd !== VMASST_CMD_enable && cmd !== VMASST_CMD_disable) return EINVAL;
   if (type >= 32) return EINVAL;
   d.vmAssist = cmd === VMASST_CMD_enable ? d.vmAssist | (1 << type) : d.vmAssist & ~(1 << type);
   return 0;
 };
 const doMmuUpdate: Handler = (x, d, r) => {
-  const reqs = r[EBX] >>> 0, count = r[ECX] >>> 0, pdone = r[EDX] >>> 0, foreign = r[ESI] >>> 0;
+  const reqs = r[Reg.EBX] >>> 0, count = r[Reg.ECX] >>> 0, pdone = r[Reg.EDX] >>> 0, foreign = r[Reg.ESI] >>> 0;
   if (!foreignOk(d, foreign)) return EPERM;
   if (count > MAX_BATCH) return EINVAL;
   const batch = runBatch(d, reqs, count, UPDATE_WORDS, (w, n) => x.mm.mmuUpdate(w, d.active, n));
@@ -194,35 +197,35 @@ const doMmuUpdate: Handler = (x, d, r) => {
   return finishBatch(d, pdone, batch);
 };
 const doMmuextOp: Handler = (x, d, r) => {
-  const ops = r[EBX] >>> 0, count = r[ECX] >>> 0, pdone = r[EDX] >>> 0, foreign = r[ESI] >>> 0;
+  const ops = r[Reg.EBX] >>> 0, count = r[Reg.ECX] >>> 0, pdone = r[Reg.EDX] >>> 0, foreign = r[Reg.ESI] >>> 0;
   if (!foreignOk(d, foreign)) return EPERM;
   if (count > MAX_BATCH) return EINVAL;
   return finishBatch(d, pdone, runBatch(d, ops, count, EXTOP_WORDS, (w, n) => x.mm.mmuextOp(w, d.active, n)));
 };
-const doGrantTableOp: Handler = (x, d, r) => grantTableOp(x, d, r[EBX] >>> 0, r[ECX] >>> 0, r[EDX] >>> 0);
-const doPhysdevOp: Handler = (_x, d, r) => physdevOp(d, r[EBX] >>> 0, r[ECX] >>> 0);
+const doGrantTableOp: Handler = (x, d, r) => grantTableOp(x, d, r[Reg.EBX] >>> 0, r[Reg.ECX] >>> 0, r[Reg.EDX] >>> 0);
+const doPhysdevOp: Handler = (_x, d, r) => physdevOp(d, r[Reg.EBX] >>> 0, r[Reg.ECX] >>> 0);
 const doSetCallbacks: Handler = (_x, d, r) => {
-  const evCs = r[EBX] >>> 0, evAddr = r[ECX] >>> 0, fsCs = r[EDX] >>> 0, fsAddr = r[ESI] >>> 0;
+  const evCs = r[Reg.EBX] >>> 0, evAddr = r[Reg.ECX] >>> 0, fsCs = r[Reg.EDX] >>> 0, fsAddr = r[Reg.ESI] >>> 0;
   d.active.eventCallback = { cs: ring1(evCs), address: evAddr };
   d.active.failsafeCallback = { cs: ring1(fsCs), address: fsAddr };
   return 0;
 };
 const doFpuTaskswitch: Handler = (_x, d, r) => {
-  const set = r[EBX] >>> 0;
+  const set = r[Reg.EBX] >>> 0;
   d.active.fpuTaskSwitched = set !== 0;
   return 0;
 };
 const doSetTimerOp: Handler = (_x, d, r) => {
-  const lo = r[EBX] >>> 0, hi = r[ECX] >>> 0;
+  const lo = r[Reg.EBX] >>> 0, hi = r[Reg.ECX] >>> 0;
   const ns = hi * 0x100000000 + lo;
   // 0 cancels; a time already past fires at once (on the way back to the guest).
   d.active.timerDeadline = ns === 0 ? -1 : Math.max(d.cpu.cycles, Math.ceil(ns / NS_PER_CYCLE));
   return 0;
 };
 const doIret: Handler = (_x, d) => iret(d);
-const doEventChannelOp: Handler = (x, d, r) => eventChannelOp(x, d, r[EBX] >>> 0, r[ECX] >>> 0);
+const doEventChannelOp: Handler = (x, d, r) => eventChannelOp(x, d, r[Reg.EBX] >>> 0, r[Reg.ECX] >>> 0);
 const doMulticall: Handler = (x, d, r) => {
-  const list = r[EBX] >>> 0, count = r[ECX] >>> 0;
+  const list = r[Reg.EBX] >>> 0, count = r[Reg.ECX] >>> 0;
   if (count > MAX_BATCH) return EINVAL;
   for (let i = 0; i < count; i++) {
     const at = list + i * 32;
@@ -232,17 +235,17 @@ const doMulticall: Handler = (x, d, r) => {
     const op = v.getUint32(0, true);
     for (let j = 0; j < 5; j++) MULTICALL_ARGS[ARG_REGISTERS[j]] = v.getInt32(8 + 4 * j, true);
     // A failing call does not stop the batch; a multicall inside one is refused.
-    const result = op === MULTICALL ? EINVAL : dispatch(x, d, op, MULTICALL_ARGS);
+    const result = op === Nr.multicall ? EINVAL : dispatch(x, d, op, MULTICALL_ARGS);
     d.countHypercall(op);
     if (!d.write32(at + 4, result)) return EFAULT;
-    if (op === IRET || d.state.kind !== 'running') break;
+    if (op === Nr.iret || d.state.kind !== 'running') break;
   }
   return 0;
 };
-const doMemoryOp: Handler = (x, d, r) => memoryOp(x, d, r[EBX] >>> 0, r[ECX] >>> 0);
-const doVcpuOp: Handler = (x, d, r) => vcpuOp(x, d, r[EBX] >>> 0, r[ECX] >>> 0, r[EDX] >>> 0);
+const doMemoryOp: Handler = (x, d, r) => memoryOp(x, d, r[Reg.EBX] >>> 0, r[Reg.ECX] >>> 0);
+const doVcpuOp: Handler = (x, d, r) => vcpuOp(x, d, r[Reg.EBX] >>> 0, r[Reg.ECX] >>> 0, r[Reg.EDX] >>> 0);
 const doSetGdt: Handler = (x, d, r) => {
-  const list = r[EBX] >>> 0, entries = r[ECX] >>> 0;
+  const list = r[Reg.EBX] >>> 0, entries = r[Reg.ECX] >>> 0;
   if (entries > FIRST_RESERVED_GDT_ENTRY) return EINVAL;
   const n = Math.ceil(entries / 512);
   const raw = n ? d.read(list, 4 * n) : new Uint8Array(0);
@@ -250,7 +253,7 @@ const doSetGdt: Handler = (x, d, r) => {
   return setGdt(x, d.active, Array.from({ length: n }, (_, i) => new DataView(raw.buffer).getUint32(4 * i, true)));
 };
 const doUpdateDescriptor: Handler = (x, d, r) => {
-  const paLo = r[EBX] >>> 0, paHi = r[ECX] >>> 0, lo = r[EDX] >>> 0, hi = r[ESI] >>> 0;
+  const paLo = r[Reg.EBX] >>> 0, paHi = r[Reg.ECX] >>> 0, lo = r[Reg.EDX] >>> 0, hi = r[Reg.ESI] >>> 0;
   if (paHi !== 0 || paLo & 7) return EINVAL;
   const mfn = paLo >>> 12;
   const f = x.frames;
@@ -271,38 +274,42 @@ const doUpdateDescriptor: Handler = (x, d, r) => {
   return rc;
 };
 const doUpdateVaMapping: Handler = (x, d, r) => {
-  const va = r[EBX] >>> 0, lo = r[ECX] >>> 0, hi = r[EDX] >>> 0, flags = r[ESI] >>> 0;
+  const va = r[Reg.EBX] >>> 0, lo = r[Reg.ECX] >>> 0, hi = r[Reg.EDX] >>> 0, flags = r[Reg.ESI] >>> 0;
   if (hi !== 0) return EINVAL;
   const rc = x.mm.updateVaMapping(va, lo, flags, d.active);
   if (rc === 0) d.counters.ptUpdates++;
   return rc;
 };
 
-const CONSOLE_IO = num('console_io');
-const SET_TRAP_TABLE = num('set_trap_table');
-const STACK_SWITCH = num('stack_switch');
-const SCHED_OP = num('sched_op');
-const XEN_VERSION = num('xen_version');
-const VM_ASSIST = num('vm_assist');
-const MMU_UPDATE = num('mmu_update');
-const MMUEXT_OP = num('mmuext_op');
-const GRANT_TABLE_OP = num('grant_table_op');
-const PHYSDEV_OP = num('physdev_op');
-const SET_CALLBACKS = num('set_callbacks');
-const FPU_TASKSWITCH = num('fpu_taskswitch');
-const SET_TIMER_OP = num('set_timer_op');
-const IRET = num('iret');
-const EVENT_CHANNEL_OP = num('event_channel_op');
-const MULTICALL = num('multicall');
+/**
+ * The numbers of the hypercalls handled here, as immediates: in a bundle a module constant
+ * is a variable that optimized code loads and checks at each use, and a switch over such
+ * values is a chain of compares, where one over a const enum's inlined numbers is a jump
+ * table. Checked against isa/'s hypercall table at load.
+ */
+const enum Nr {
+  set_trap_table = 0, mmu_update = 1, set_gdt = 2, stack_switch = 3, set_callbacks = 4,
+  fpu_taskswitch = 5, update_descriptor = 10, memory_op = 12, multicall = 13,
+  update_va_mapping = 14, set_timer_op = 15, xen_version = 17, console_io = 18,
+  grant_table_op = 20, vm_assist = 21, iret = 23, vcpu_op = 24, mmuext_op = 26, sched_op = 29,
+  event_channel_op = 32, physdev_op = 33,
+}
+const NUMBERS: readonly (readonly [string, Nr])[] = [
+  ['set_trap_table', Nr.set_trap_table], ['mmu_update', Nr.mmu_update], ['set_gdt', Nr.set_gdt],
+  ['stack_switch', Nr.stack_switch], ['set_callbacks', Nr.set_callbacks],
+  ['fpu_taskswitch', Nr.fpu_taskswitch], ['update_descriptor', Nr.update_descriptor],
+  ['memory_op', Nr.memory_op], ['multicall', Nr.multicall],
+  ['update_va_mapping', Nr.update_va_mapping], ['set_timer_op', Nr.set_timer_op],
+  ['xen_version', Nr.xen_version], ['console_io', Nr.console_io],
+  ['grant_table_op', Nr.grant_table_op], ['vm_assist', Nr.vm_assist], ['iret', Nr.iret],
+  ['vcpu_op', Nr.vcpu_op], ['mmuext_op', Nr.mmuext_op], ['sched_op', Nr.sched_op],
+  ['event_channel_op', Nr.event_channel_op], ['physdev_op', Nr.physdev_op],
+];
+for (const [name, n] of NUMBERS) if (num(name) !== n) throw new Error(`hypercalls.ts: Nr.${name} is out of step with isa/`);
 /** The argument registers of the hypercall ABI, in order, as indices into the CPU's registers. */
 const ARG_REGISTERS = HYPERCALL_ARG_REGISTERS.map((name) => registerByName(name)!.num);
 /** The arguments of one multicall entry, where a handler looks for them. */
 const MULTICALL_ARGS = new Int32Array(8);
-const MEMORY_OP = num('memory_op');
-const VCPU_OP = num('vcpu_op');
-const SET_GDT = num('set_gdt');
-const UPDATE_DESCRIPTOR = num('update_descriptor');
-const UPDATE_VA_MAPPING = num('update_va_mapping');
 
 /**
  * Runs hypercall `n`'s handler (ENOSYS for an unknown number). A switch rather than a table
@@ -311,27 +318,27 @@ const UPDATE_VA_MAPPING = num('update_va_mapping');
  */
 function dispatch(x: Xen, d: Domain, n: number, r: Int32Array): number {
   switch (n) {
-    case CONSOLE_IO: return doConsoleIo(x, d, r);
-    case SET_TRAP_TABLE: return doSetTrapTable(x, d, r);
-    case STACK_SWITCH: return doStackSwitch(x, d, r);
-    case SCHED_OP: return doSchedOp(x, d, r);
-    case XEN_VERSION: return doXenVersion(x, d, r);
-    case VM_ASSIST: return doVmAssist(x, d, r);
-    case MMU_UPDATE: return doMmuUpdate(x, d, r);
-    case MMUEXT_OP: return doMmuextOp(x, d, r);
-    case GRANT_TABLE_OP: return doGrantTableOp(x, d, r);
-    case PHYSDEV_OP: return doPhysdevOp(x, d, r);
-    case SET_CALLBACKS: return doSetCallbacks(x, d, r);
-    case FPU_TASKSWITCH: return doFpuTaskswitch(x, d, r);
-    case SET_TIMER_OP: return doSetTimerOp(x, d, r);
-    case IRET: return doIret(x, d, r);
-    case EVENT_CHANNEL_OP: return doEventChannelOp(x, d, r);
-    case MULTICALL: return doMulticall(x, d, r);
-    case MEMORY_OP: return doMemoryOp(x, d, r);
-    case VCPU_OP: return doVcpuOp(x, d, r);
-    case SET_GDT: return doSetGdt(x, d, r);
-    case UPDATE_DESCRIPTOR: return doUpdateDescriptor(x, d, r);
-    case UPDATE_VA_MAPPING: return doUpdateVaMapping(x, d, r);
+    case Nr.console_io: return doConsoleIo(x, d, r);
+    case Nr.set_trap_table: return doSetTrapTable(x, d, r);
+    case Nr.stack_switch: return doStackSwitch(x, d, r);
+    case Nr.sched_op: return doSchedOp(x, d, r);
+    case Nr.xen_version: return doXenVersion(x, d, r);
+    case Nr.vm_assist: return doVmAssist(x, d, r);
+    case Nr.mmu_update: return doMmuUpdate(x, d, r);
+    case Nr.mmuext_op: return doMmuextOp(x, d, r);
+    case Nr.grant_table_op: return doGrantTableOp(x, d, r);
+    case Nr.physdev_op: return doPhysdevOp(x, d, r);
+    case Nr.set_callbacks: return doSetCallbacks(x, d, r);
+    case Nr.fpu_taskswitch: return doFpuTaskswitch(x, d, r);
+    case Nr.set_timer_op: return doSetTimerOp(x, d, r);
+    case Nr.iret: return doIret(x, d, r);
+    case Nr.event_channel_op: return doEventChannelOp(x, d, r);
+    case Nr.multicall: return doMulticall(x, d, r);
+    case Nr.memory_op: return doMemoryOp(x, d, r);
+    case Nr.vcpu_op: return doVcpuOp(x, d, r);
+    case Nr.set_gdt: return doSetGdt(x, d, r);
+    case Nr.update_descriptor: return doUpdateDescriptor(x, d, r);
+    case Nr.update_va_mapping: return doUpdateVaMapping(x, d, r);
   }
   return ENOSYS;
 }
@@ -344,32 +351,32 @@ function dispatch(x: Xen, d: Domain, n: number, r: Int32Array): number {
  */
 function iret(d: Domain): number {
   const cpu = d.cpu;
-  const sp = cpu.regs[ESP] >>> 0;
+  const sp = cpu.regs[Reg.ESP] >>> 0;
   const f = d.read(sp, 24) ?? d.read(sp, 16);
   if (!f) {
     d.crash(`iret with an unreadable stack at 0x${sp.toString(16)}`);
-    return cpu.regs[EAX];
+    return cpu.regs[Reg.EAX];
   }
   const w = (i: number) => (f[4 * i] | (f[4 * i + 1] << 8) | (f[4 * i + 2] << 16) | (f[4 * i + 3] << 24)) >>> 0;
   const cs = w(2) & 0xffff;
   const rpl = cs & 3;
   if (rpl === 0) {
     d.crash('iret to ring 0');
-    return cpu.regs[EAX];
+    return cpu.regs[Reg.EAX];
   }
   if (rpl !== 1 && f.length < 24) {
     d.crash(`iret to ring ${rpl} with an unreadable stack at 0x${sp.toString(16)}`);
-    return cpu.regs[EAX];
+    return cpu.regs[Reg.EAX];
   }
   const flags = w(3);
   d.events.setUpcallMasked(d.active.id, (flags & 0x200) === 0);
   cpu.setFlags((cpu.getFlags() & 0x3000) | (flags & ~0x3000) | 0x200); // the real IF stays on; IOPL is Xen's
   if (rpl === 1) {
     cpu.setSegments(cs, cpu.sregs[2], cpu.sregs[3]);
-    cpu.regs[ESP] = sp + 16;
+    cpu.regs[Reg.ESP] = sp + 16;
   } else {
     cpu.setSegments(cs, w(5) & 0xffff, cpu.sregs[3]);
-    cpu.regs[ESP] = w(4);
+    cpu.regs[Reg.ESP] = w(4);
   }
   cpu.eip = w(1);
   return w(0) | 0;
@@ -383,15 +390,15 @@ type Tracer = (d: Domain, n: number, args: number[], result: number) => void;
  * inlines the whole null-hypercall path into a compiled block only while it fits a budget.
  */
 export function hypercall(xen: Xen, d: Domain, trace: Tracer | null = null, r = d.cpu.regs): void {
-  const n = r[EAX] >>> 0;
+  const n = r[Reg.EAX] >>> 0;
   d.countHypercall(n);
-  if (trace === null) r[EAX] = dispatch(xen, d, n, r);
+  if (trace === null) r[Reg.EAX] = dispatch(xen, d, n, r);
   else traced(xen, d, n, r, trace);
 }
 
 function traced(xen: Xen, d: Domain, n: number, r: Int32Array, trace: Tracer): void {
   // The handler reads its arguments from the registers; the tracer gets them as they were.
   const args = ARG_REGISTERS.map((i) => r[i] >>> 0);
-  const result = (r[EAX] = dispatch(xen, d, n, r));
+  const result = (r[Reg.EAX] = dispatch(xen, d, n, r));
   trace(d, n, args, result);
 }

@@ -33,9 +33,11 @@ const VIRQ_CONSOLE = k('VIRQ_CONSOLE');
 /**
  * Cycles charged for each guest → hypervisor → guest round trip (a hypercall or a trap
  * the hypervisor handles), so that batching shows in time as on hardware, where a round
- * trip costs hundreds of instructions' worth.
+ * trip costs hundreds of instructions' worth. (A const enum for the hypercall path, where
+ * a module constant would be a load: see hypercalls.ts's Nr.)
  */
-export const TRANSITION_CYCLES = 500;
+const enum Cost { Transition = 500 }
+export const TRANSITION_CYCLES: number = Cost.Transition;
 
 /** A vCPU's turn on the CPU: until when, and how long it has run so far. */
 interface Slice {
@@ -450,7 +452,7 @@ export class Xen {
   private service(v: Vcpu): boolean {
     const d = v.d, cpu = v.cpu, changes = v.changes;
     d.counters.transitions++;
-    cpu.cycles += TRANSITION_CYCLES;
+    cpu.cycles += Cost.Transition;
     hypercall(this, d, this.onHypercall === null && this.debugHook === null ? null : this.traced, cpu.regs);
     return v.changes === changes && !d.events.deliverable(v.id);
   }
