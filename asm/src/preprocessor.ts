@@ -5,8 +5,8 @@
 // %include and macro invocations it came from so errors land in the user's file.
 
 import { ATOMS, isDirectiveToken, isTrivia, K_IDENT, K_PP, lex, significant, tokenize, type Token, type TokenStream } from './lexer.js';
-import { parseLine, parseStreamLine, wordLower } from './parser.js';
-import { makeSourceFile, type SourceFile, type SourceProvider } from './source.js';
+import { parseLine, parseStreamLine, stringBytes, wordLower } from './parser.js';
+import { lineColumn, makeSourceFile, type SourceFile, type SourceProvider } from './source.js';
 import type { Diagnostic } from './diagnostics.js';
 import { reach, spanOf, type LineNode, type Span, type Statement } from './syntax.js';
 import { evaluate, EvalError, NO_SYMBOLS } from './expr.js';
@@ -43,6 +43,8 @@ interface Define {
   params: string[] | null;
   body: Token[];
   caseless: boolean;
+  /** nasm's __LINE__ and __FILE__: the line being read, and its file. */
+  dynamic?: 'line' | 'file';
 }
 
 interface Macro {
@@ -171,6 +173,8 @@ export class Preprocessor {
   /** Finished body sources and macro calls, reused by the next ones (every macro call makes one of each). */
   private spareSources: LineSource[] = [];
   private spareCalls: MacroCall[] = [];
+  /** The first token of the line being read (what __LINE__ and __FILE__ name). */
+  private reading: Token | undefined;
   /** Version of the define and macro tables, for NAME_STAMPS. */
   private names = ++namesVersions;
 
@@ -180,6 +184,8 @@ export class Preprocessor {
     /** Lines read (source, macro bodies, repetitions) before giving up. */
     private readonly maxLines = MAX_OUTPUT_LINES,
   ) {
+    for (const name of ['__LINE__', '__?LINE?__']) this.defines.set(name, { params: null, body: [], caseless: false, dynamic: 'line' });
+    for (const name of ['__FILE__', '__?FILE?__']) this.defines.set(name, { params: null, body: [], caseless: false, dynamic: 'file' });
     for (const [name, value] of Object.entries(predefined)) {
       this.defines.set(name, { params: null, body: tokenize(value, -1), caseless: false });
     }
@@ -316,6 +322,8 @@ export class Preprocessor {
   private processLine(src: LineSource, raw: Token[], plain: boolean): void {
     const sig = significant(raw);
     const head = sig[0];
+    // where __LINE__ and __FILE__ are: a file's line, or a line of a macro or %rep body (as nasm 2.16 counts)
+    this.reading = head;
     if (head && isDirectiveToken(head)) {
       // Directives see whitespace (`%define F(x)` differs from `%define F (x)`), not comments.
       const args = raw.slice(raw.indexOf(head) + 1).filter((t) => t.kind !== 'comment');
@@ -408,6 +416,14 @@ export class Preprocessor {
         return this.assign(argsSub, span, name === '%iassign');
       case '%strlen':
         return this.strlen(argsSub, span);
+      case '%strcat':
+        return this.strcat(argsSub, span);
+      case '%substr':
+        return this.substr(argsSub, span);
+      case '%defstr': case '%idefstr':
+        return this.defstr(argsSub, span, name === '%idefstr');
+      case '%deftok': case '%ideftok':
+        return this.deftok(argsSub, span, name === '%ideftok');
       case '%macro': case '%imacro': case '%rmacro': case '%irmacro':
         return this.defineMacro(src, argsSub, span, name === '%imacro' || name === '%irmacro', name === '%rmacro' || name === '%irmacro');
       case '%endmacro': case '%endm':
@@ -600,6 +616,72 @@ export class Preprocessor {
     this.namesChanged();
   }
 
+  /** %strcat name, 'a', "b", ...: the strings' contents joined. */
+  private strcat(args: Token[], span: Span): void {
+    const sig = significant(this.expandDefines(args));
+    const parts = sig.slice(1).filter((t, i) => (i % 2 === 0 ? true : t.kind !== 'op' || t.text !== ','));
+    if (sig[0]?.kind !== 'ident' || parts.length === 0 || parts.some((t) => t.kind !== 'string')) {
+      this.error(span, "%strcat expects a name and strings: %strcat name 'a', 'b'", 'preproc');
+      return;
+    }
+    this.defineString(sig[0], parts.map((t) => stringText(t.text)).join(''), false);
+  }
+
+  /** %substr name 'text', start[, length]: characters from `start` (1-based); a length of -1 reaches the end, -2 one before it... */
+  private substr(args: Token[], span: Span): void {
+    const sig = significant(this.expandDefines(args));
+    const usage = "%substr expects a name, a string and a start: %substr name 'text', 2, 3";
+    if (sig[0]?.kind !== 'ident' || sig[1]?.kind !== 'string') return this.error(span, usage, 'preproc');
+    const numbers = splitArgs(sig.slice(sig[2]?.kind === 'op' && sig[2].text === ',' ? 3 : 2));
+    if (numbers.length < 1 || numbers.length > 2) return this.error(span, usage, 'preproc');
+    const text = stringText(sig[1].text);
+    const start = this.constant(trimTrivia(numbers[0]), span);
+    const length = numbers[1] ? this.constant(trimTrivia(numbers[1]), span) : 1n;
+    if (start === null || length === null) return;
+    const from = Number(start) - 1;
+    const to = length < 0n ? text.length + Number(length) + 1 : from + Number(length);
+    this.defineString(sig[0], from < 0 ? '' : text.slice(from, Math.max(from, to)), false);
+  }
+
+  /** %defstr name tokens: the tokens' text as a string. */
+  private defstr(args: Token[], span: Span, caseless: boolean): void {
+    const sig = significant(args);
+    if (sig[0]?.kind !== 'ident') return this.error(span, '%defstr expects a name and text: %defstr name text', 'preproc');
+    const rest = args.slice(args.indexOf(sig[0]) + 1);
+    this.defineString(sig[0], this.spacedText(significant(this.expandDefines(rest))), caseless);
+  }
+
+  /** Tokens as text, with a space wherever one stood before a token in its source (as nasm keeps its blanks). */
+  private spacedText(tokens: readonly Token[]): string {
+    let out = '';
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i];
+      const before = i > 0 && t.file >= 0 ? this.files[t.file]?.text.charCodeAt(t.start - 1) : undefined;
+      out += (before === 32 || before === 9 ? ' ' : '') + t.text;
+    }
+    return out;
+  }
+
+  /** %deftok name 'text': the string's contents read as tokens. */
+  private deftok(args: Token[], span: Span, caseless: boolean): void {
+    const sig = significant(this.expandDefines(args));
+    if (sig.length !== 2 || sig[0].kind !== 'ident' || sig[1].kind !== 'string') {
+      return this.error(span, "%deftok expects a name and a string: %deftok name 'mov eax, 1'", 'preproc');
+    }
+    const body = tokenize(stringText(sig[1].text), -1).filter((t) => t.kind !== 'newline');
+    this.setDefine(sig[0], { params: null, body, caseless });
+  }
+
+  private defineString(name: Token, text: string, caseless: boolean): void {
+    this.setDefine(name, { params: null, body: [{ kind: 'string', text: quoted(text), start: name.start, end: name.end, file: name.file }], caseless });
+  }
+
+  private setDefine(name: Token, def: Define): void {
+    if (def.caseless) this.caselessDefines.set(name.text.toLowerCase(), def);
+    else this.defines.set(name.text, def);
+    this.namesChanged();
+  }
+
   private defineMacro(src: LineSource, args: Token[], span: Span, caseless: boolean, recursive: boolean): void {
     const sig = significant(args);
     const body = collectBlock(src, MACRO_OPENERS, ['%endmacro', '%endm']);
@@ -745,6 +827,15 @@ export class Preprocessor {
     return this.defines.get(name) ?? (this.caselessDefines.size ? this.caselessDefines.get(name.toLowerCase()) : undefined);
   }
 
+  /** __LINE__ or __FILE__ of the line being read, as a token at `at`. */
+  private whereReading(what: 'line' | 'file', at: Token): Token[] {
+    const r = this.reading;
+    const file = r && r.file >= 0 ? this.files[r.file] : undefined;
+    const place = { start: at.start, end: at.end, file: at.file };
+    if (what === 'line') return [{ kind: 'number', text: String(file ? lineColumn(file, r!.start).line : 0), ...place }];
+    return [{ kind: 'string', text: quoted(file ? file.path : ''), ...place }];
+  }
+
   /** Whether `t` names a define that is not being expanded already. */
   private definedAt(t: Token, active: ReadonlySet<string>): boolean {
     return t.kind === 'ident' && (this.tokenKind(t) & NAME_DEFINE) !== 0 && !active.has(t.text);
@@ -776,7 +867,7 @@ export class Preprocessor {
         out.push(t);
         continue;
       }
-      let body = def.body;
+      let body = def.dynamic ? this.whereReading(def.dynamic, t) : def.body;
       if (def.params) {
         // Parameterised: needs (args) right after the name.
         const j = i + 1;
@@ -961,6 +1052,18 @@ function dedupe(related: Diagnostic['related'], primary: Span): Diagnostic['rela
  * kind may nest); null when the block never closes.
  */
 const MACRO_OPENERS = ['%macro', '%imacro', '%rmacro', '%irmacro'];
+
+/** A string token's characters (its escapes read for a backquoted one). */
+function stringText(text: string): string {
+  return text[0] === '`' ? String.fromCharCode(...stringBytes(text)) : text.slice(1, -1);
+}
+
+/** Text as a string token, quoted as nasm quotes it: '...' unless it holds a ', then "...", else `...` with escapes. */
+function quoted(text: string): string {
+  if (!text.includes("'")) return `'${text}'`;
+  if (!text.includes('"')) return `"${text}"`;
+  return '`' + text.replace(/[\\`]/g, (c) => '\\' + c).replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`) + '`';
+}
 
 function collectBlock(src: LineSource, open: readonly string[], close: readonly string[]): Token[][] | null {
   const body: Token[][] = [];

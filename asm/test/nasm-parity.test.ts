@@ -1,6 +1,7 @@
 // Acceptance: xenolab's bytes are nasm's bytes, for the seeds and for a file using every
 // supported preprocessor and assembler feature.
 
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,11 +54,33 @@ describe('byte-identical to nasm -f bin', () => {
       // (last: nasm drops the lines after a %rmacro whose expansion ends in a false %if)
       '%rmacro countdown 1', '    db %1', '%if %1 > 0', '    countdown %1 - 1', '%endif', '%endmacro', '    countdown 3',
     ]],
+    ['__LINE__ (in macro and %rep bodies: their own lines, as nasm 2.16 counts)', [
+      '%macro m 0', '  db __LINE__', '  db __?LINE?__', '%endmacro', 'db __LINE__', 'm', '%rep 2', 'db __LINE__', '%endrep',
+      '%define L __LINE__', 'db L', '%ifdef __LINE__', 'db 0x77', '%endif', '%assign here __LINE__', 'db here',
+    ]],
+    ['string functions: %strcat, %substr, %defstr, %deftok, %strlen', [
+      "%strcat S1 'ab', \"c'd\", `e\\n`", 'db S1', '%strcat S2 "x"', 'db S2',
+      "%substr T1 'hello', 2, 3", "%substr T2 'hello', 1", "%substr T3 'hello' 2,-1", "%substr T4 'hello', 2, -2", "%substr T5 'hello', 9, 2",
+      'db T1, T2, T3, T4, T5, 0', '%define A 5', '%defstr D1 mov eax, [ebx + 4]', '%defstr D2 A + 1', 'db D1, D2',
+      "%deftok K 'db 7, 8'", 'K', "%strlen N1 'hello'", 'db N1', "%strcat Q 'it', \"'s\", ' \"quoted\"'", 'db Q',
+    ]],
   ])('%s', (_, lines) => {
     const source = ['bits 32', ...lines].join('\n') + '\n';
     const { result, bytes } = xenolabBin(source, 'q.asm');
     expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     expect(Buffer.from(bytes).toString('hex')).toBe(nasmBin(source).toString('hex'));
+  });
+
+  it('__FILE__ is the path of the file being read, as given', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xenolab-file-'));
+    const main = join(dir, 'main.asm');
+    writeFileSync(join(dir, 'part.inc'), 'dd __FILE__, __LINE__\n');
+    const source = `bits 32\ndd __FILE__\n%include "${join(dir, 'part.inc')}"\ndb __?FILE?__, 0\n`;
+    writeFileSync(main, source);
+    const { result, bytes } = xenolabBin(source, main, dir);
+    expect(result.ok).toBe(true);
+    execFileSync('nasm', ['-f', 'bin', '-o', join(dir, 'out.bin'), main]);
+    expect(Buffer.from(bytes).toString('hex')).toBe(readFileSync(join(dir, 'out.bin')).toString('hex'));
   });
 });
 
