@@ -129,8 +129,9 @@ export class TokenStream {
 
   /** The tokens of line `l` as objects (comments included). */
   lineTokens(l: number): Token[] {
-    const out: Token[] = [];
-    for (let i = this.lineStart[l], e = this.lineEnd(l); i < e; i++) out.push(this.token(i));
+    const from = this.lineStart[l];
+    const out = new Array<Token>(this.lineEnd(l) - from);
+    for (let k = 0; k < out.length; k++) out[k] = this.token(from + k);
     return out;
   }
 }
@@ -334,7 +335,14 @@ function operatorLength(text: string, i: number): number {
 /** Tokenizes `text` into a stream; a backslash before a newline continues the line. */
 export function lex(text: string, file = 0): TokenStream {
   const out = new TokenStream(text, Math.max(16, (text.length / 3) | 0));
-  scan(text, file, out);
+  // Room for a line per line end (found by indexOf, at memchr speed): the line table is
+  // made at its size, not grown by push, and cut to the lines found.
+  let ends = 1;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) ends++;
+  if (text.indexOf('\r') >= 0) for (let i = text.indexOf('\r'); i >= 0; i = text.indexOf('\r', i + 1)) ends++;
+  out.lineStart = new Array<number>(ends);
+  out.lineStart[0] = 0;
+  out.lineStart.length = scan(text, file, out, out.lineStart);
   return out;
 }
 
@@ -354,7 +362,8 @@ export function tokenizeLines(text: string, file = 0): Token[][] {
   return lines;
 }
 
-function scan(text: string, file: number, out: TokenStream): void {
+/** Scans `text` into `out`, writing where each line starts to `lines` (from index 1); returns the number of lines. */
+function scan(text: string, file: number, out: TokenStream, lines: number[]): number {
   const end = text.length;
   // The stream's arrays in locals: this loop runs once per character of every file.
   let kinds = out.kind;
@@ -365,6 +374,7 @@ function scan(text: string, file: number, out: TokenStream): void {
   const atoms = ATOMS;
   const strings = atoms.strings;
   let n = out.count;
+  let lineCount = 1;
   let i = 0;
   const hasCR = text.indexOf('\r') >= 0;
   while (i < end) {
@@ -481,11 +491,12 @@ function scan(text: string, file: number, out: TokenStream): void {
     ends[n] = i;
     texts[n] = t;
     n++;
-    if (kind === K_NEWLINE) out.lineStart.push(n);
+    if (kind === K_NEWLINE) lines[lineCount++] = n;
   }
   out.count = n;
   // A new stream's arrays are zeroed: file 0 (the root file) needs no fill.
   if (file !== 0) out.file.fill(file, 0, n);
+  return lineCount;
 }
 
 function isContinuation(text: string, i: number, end: number): boolean {

@@ -299,7 +299,11 @@ export class Preprocessor {
       }
     } else {
       let idents = 0;
-      for (const t of src.lines![l]) if (t.kind === 'ident' && this.expandable(t.text, idents++, atomOf(t))) return false;
+      const line = src.lines![l];
+      for (let i = 0; i < line.length; i++) {
+        const t = line[i];
+        if (t.kind === 'ident' && this.expandable(t.text, idents++, atomOf(t))) return false;
+      }
     }
     const node = (src.parsed[l] ??= parseLine(src.lines![l]));
     this.output(node, src.stack);
@@ -971,7 +975,8 @@ export class Preprocessor {
   private substituteParams(tokens: Token[], call: MacroCall): Token[] {
     // At most this many tokens (pasting only makes fewer): the array is made at its size.
     let most = tokens.length;
-    for (const t of tokens) {
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i];
       const p = t.kind === 'pp' ? paramNumber(t.text) : -1;
       if (p > 0) most += (call.args[p - 1]?.length ?? 0) - 1;
     }
@@ -1001,7 +1006,7 @@ export class Preprocessor {
       if (repl.length && prev && prevTok !== undefined && adjacent(prevTok, t) && gluable(prev) && gluable(repl[0])) {
         out[n - 1] = glued(prev, repl[0]);
         for (let k = 1; k < repl.length; k++) out[n++] = repl[k];
-      } else for (const r of repl) out[n++] = r;
+      } else for (let k = 0; k < repl.length; k++) out[n++] = repl[k];
       glueNext = i + 1 < tokens.length && adjacent(t, tokens[i + 1]);
     }
     if (n !== most) out.length = n;
@@ -1155,7 +1160,7 @@ function isSectionChoice(st: Statement | null): boolean {
 /** How many frames of a kind the stack holds. */
 function depth(stack: readonly Frame[], kind: Frame['kind']): number {
   let n = 0;
-  for (const f of stack) if (f.kind === kind) n++;
+  for (let i = 0; i < stack.length; i++) if (stack[i].kind === kind) n++;
   return n;
 }
 
@@ -1204,21 +1209,33 @@ function macroFor(candidates: readonly Macro[], count: number): Macro | undefine
  * group); no arguments when there is nothing but trivia.
  */
 export function splitArgs(tokens: Token[], from = 0): Token[][] {
-  const out: Token[][] = [];
-  let start = from;
+  // Commas first, so the list is made at its size (every macro call splits its line).
+  let commas = 0;
   let depth = 0;
   for (let i = from; i < tokens.length; i++) {
     const t = tokens[i];
     if (t.kind !== 'op') continue;
     if (t.text === '(' || t.text === '{') depth++;
     else if (t.text === ')' || t.text === '}') depth--;
+    else if (depth === 0 && t.text === ',') commas++;
+  }
+  const last = commas === 0 ? trimmedSlice(tokens, from, tokens.length) : null;
+  if (last !== null && last.length === 0) return [];
+  const out = new Array<Token[]>(commas + 1);
+  let n = 0;
+  let start = from;
+  depth = 0;
+  for (let i = from; i < tokens.length && n < commas; i++) {
+    const t = tokens[i];
+    if (t.kind !== 'op') continue;
+    if (t.text === '(' || t.text === '{') depth++;
+    else if (t.text === ')' || t.text === '}') depth--;
     else if (depth === 0 && t.text === ',') {
-      out.push(unbrace(trimmedSlice(tokens, start, i)));
+      out[n++] = unbrace(trimmedSlice(tokens, start, i));
       start = i + 1;
     }
   }
-  const last = trimmedSlice(tokens, start, tokens.length);
-  if (last.length || out.length) out.push(unbrace(last));
+  out[n] = unbrace(last ?? trimmedSlice(tokens, start, tokens.length));
   return out;
 }
 
@@ -1259,7 +1276,7 @@ function matchingParen(tokens: Token[], open: number): number {
 /** Joins tokens around `%+` into one identifier/number token. */
 function pasteTokens(tokens: Token[]): Token[] {
   let paste = false;
-  for (const t of tokens) if (t.kind === 'pp' && t.text === '%+') paste = true;
+  for (let i = 0; i < tokens.length; i++) if (tokens[i].kind === 'pp' && tokens[i].text === '%+') paste = true;
   if (!paste) return tokens;
   const out: Token[] = [];
   for (let i = 0; i < tokens.length; i++) {
