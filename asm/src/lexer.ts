@@ -548,8 +548,10 @@ function isPreprocStart(text: string, i: number, end: number): boolean {
   if (i + 1 >= end) return false;
   const n = text.charCodeAt(i + 1);
   if (n === 37 || n === 36 || n === 33) {
-    // %%label, %$ctx, %!env — but a bare %% is the signed-modulo operator
-    return i + 2 < end && isIdentStart(text.charCodeAt(i + 2));
+    // %%label, %$ctx (%$$outer ...), %!env — but a bare %% is the signed-modulo operator
+    let j = i + 2;
+    if (n === 36) while (j < end && text.charCodeAt(j) === 36) j++;
+    return j < end && isIdentStart(text.charCodeAt(j));
   }
   return isIdentStart(n) || isDigit(n) || n === 43 /* %+ */ || n === 123 /* %{ */
     || (n === 45 /* %-1 */ && isDigit(text.charCodeAt(i + 2)));

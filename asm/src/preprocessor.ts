@@ -1,6 +1,9 @@
 // NASM's preprocessor: %define/%xdefine/%idefine/%undef/%assign, %macro/%endmacro
-// with parameter ranges, defaults, greedy parameters and %% local labels, %rep,
-// %include, %if/%elif/%else/%endif with their %ifdef/%ifidn/... variants, %error.
+// (and %rmacro, the only kind expanded within itself) with parameter ranges, defaults,
+// greedy parameters, %% local labels and %-n inverted conditions, %rep, %include,
+// %if/%elif/%else/%endif with their %ifdef/%ifidn/%ifctx/... variants, the context
+// stack (%push/%pop/%repl, %$ labels), %strlen/%strcat/%substr/%defstr/%deftok,
+// __LINE__/__FILE__, %error.
 // It turns a root file into a stream of parsed lines, each remembering the chain of
 // %include and macro invocations it came from so errors land in the user's file.
 
@@ -10,6 +13,7 @@ import { lineColumn, makeSourceFile, type SourceFile, type SourceProvider } from
 import type { Diagnostic } from './diagnostics.js';
 import { reach, spanOf, type LineNode, type Span, type Statement } from './syntax.js';
 import { evaluate, EvalError, NO_SYMBOLS } from './expr.js';
+import { CONDITIONS } from '../../isa/src/index.js';
 
 /** One step in the chain that produced a line: an %include or a macro call site. */
 export interface Frame {
@@ -173,6 +177,8 @@ export class Preprocessor {
   /** Finished body sources and macro calls, reused by the next ones (every macro call makes one of each). */
   private spareSources: LineSource[] = [];
   private spareCalls: MacroCall[] = [];
+  /** %push/%pop contexts, innermost last: `%$name` is a label of the innermost, `%$$name` of the next. */
+  private readonly contexts: { name: string; id: number }[] = [];
   /** The first token of the line being read (what __LINE__ and __FILE__ name). */
   private reading: Token | undefined;
   /** Version of the define and macro tables, for NAME_STAMPS. */
@@ -330,12 +336,14 @@ export class Preprocessor {
     this.reading = head;
     if (head && isDirectiveToken(head)) {
       // Directives see whitespace (`%define F(x)` differs from `%define F (x)`), not comments.
-      const args = raw.slice(raw.indexOf(head) + 1).filter((t) => t.kind !== 'comment');
+      let args = raw.slice(raw.indexOf(head) + 1).filter((t) => t.kind !== 'comment');
+      if (!plain && this.active()) args = this.contextLocals(args);
       this.directive(src, head, args);
       return;
     }
     if (!this.active()) return;
     let tokens = src.call && !plain ? this.substituteParams(raw, src.call) : raw;
+    if (!plain) tokens = this.contextLocals(tokens);
     tokens = this.expandDefines(tokens);
     const lineSig = tokens === raw ? sig : significant(tokens);
     if (this.tryInvokeMacro(src, tokens, lineSig)) return;
@@ -438,6 +446,20 @@ export class Preprocessor {
         this.namesChanged();
         return;
       }
+      case '%push': {
+        const t = firstToken(argsSub);
+        this.contexts.push({ name: t ? t.text : '', id: ++this.uniqueCounter });
+        return;
+      }
+      case '%pop': case '%repl': {
+        const top = this.contexts[this.contexts.length - 1];
+        const t = firstToken(argsSub);
+        if (!top) return this.error(span, `${name}: the context stack is empty (no %push)`, 'preproc');
+        if (name === '%repl') top.name = t ? t.text : '';
+        else if (t && t.text !== top.name) this.error(span, `%pop ${t.text}: the innermost context is '${top.name}'`, 'preproc');
+        else this.contexts.pop();
+        return;
+      }
       case '%rep':
         return this.rep(src, argsSub, span);
       case '%endrep':
@@ -537,6 +559,10 @@ export class Preprocessor {
       }
       case 'empty':
         return significant(this.expandDefines(args)).length === 0;
+      case 'ctx': {
+        const top = this.contexts[this.contexts.length - 1];
+        return top !== undefined && significant(args).some((t) => t.kind === 'ident' && t.text === top.name);
+      }
       default:
         this.error(span, `%if${kind} is not supported`, 'preproc');
         return false;
@@ -831,6 +857,26 @@ export class Preprocessor {
     return this.defines.get(name) ?? (this.caselessDefines.size ? this.caselessDefines.get(name.toLowerCase()) : undefined);
   }
 
+  /**
+   * `%$name` as a label of the innermost context (`%$$name` of the one around it...):
+   * `..@N.name`, N the context's own number, as nasm names them.
+   */
+  private contextLocals(tokens: Token[]): Token[] {
+    let out: Token[] | null = null;
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i];
+      if (t.kind !== 'pp' || t.text.charCodeAt(1) !== 36 /* %$ */) continue;
+      let depth = 1;
+      while (t.text.charCodeAt(depth + 1) === 36) depth++;
+      const context = this.contexts[this.contexts.length - depth];
+      if (!context) this.error(t, `'${t.text}': ${this.contexts.length ? `only ${this.contexts.length} context(s) on the stack` : 'the context stack is empty (no %push)'}`, 'preproc');
+      out ??= tokens.slice();
+      // (without its context it stays as written: an undefined name, not a made-up one)
+      out[i] = { ...t, kind: 'ident', text: context ? `..@${context.id}.${t.text.slice(depth + 1)}` : t.text };
+    }
+    return out ?? tokens;
+  }
+
   /** __LINE__ or __FILE__ of the line being read, as a token at `at`. */
   private whereReading(what: 'line' | 'file', at: Token): Token[] {
     const r = this.reading;
@@ -972,6 +1018,17 @@ export class Preprocessor {
    * Replaces %1, %0, %{n}, %%label inside a macro body line. A parameter written
    * against other text (`__HYPERVISOR_%1`) is pasted onto it, as NASM does.
    */
+  /** `%-n`: parameter n, a condition code (`e`, `nc`, ...), as its inverse (`ne`, `c`). */
+  private invertedCondition(t: Token, call: MacroCall): Token[] {
+    const arg = call.args[Number(t.text.slice(2)) - 1];
+    const cc = arg && arg.length === 1 ? CONDITION_CODES.get(arg[0].text.toLowerCase()) : undefined;
+    if (cc === undefined) {
+      this.error(t, `'${t.text}' needs a condition code (such as e, nz, ae) as parameter ${t.text.slice(2)}`, 'preproc');
+      return [];
+    }
+    return [{ ...arg[0], kind: 'ident', text: CONDITIONS[cc ^ 1].name }];
+  }
+
   private substituteParams(tokens: Token[], call: MacroCall): Token[] {
     // At most this many tokens (pasting only makes fewer): the array is made at its size.
     let most = tokens.length;
@@ -991,6 +1048,7 @@ export class Preprocessor {
         if (p === 0) repl = [{ ...t, kind: 'number', text: String(call.args.length) }];
         else if (p > 0) repl = call.args[p - 1] ?? [];
         else if (t.text.length > 2 && t.text.charCodeAt(1) === 37 /* %%label */) repl = [{ ...t, kind: 'ident', text: `..@${call.unique}.${t.text.slice(2)}` }];
+        else if (t.text.charCodeAt(1) === 45 /* %-n */) repl = this.invertedCondition(t, call);
       }
       const prev = n > 0 ? out[n - 1] : undefined;
       const prevTok = i > 0 ? tokens[i - 1] : undefined;
@@ -1056,6 +1114,9 @@ function dedupe(related: Diagnostic['related'], primary: Span): Diagnostic['rela
  * Takes the lines of `src` up to the directive in `close` that matches (blocks of the same
  * kind may nest); null when the block never closes.
  */
+/** Condition code numbers by name and alias (`%-n` inverts one). */
+const CONDITION_CODES = new Map(CONDITIONS.flatMap((c) => [c.name, ...c.aliases].map((n): [string, number] => [n, c.code])));
+
 const MACRO_OPENERS = ['%macro', '%imacro', '%rmacro', '%irmacro'];
 
 /** A string token's characters (its escapes read for a backquoted one). */

@@ -144,6 +144,19 @@ describe('located errors', () => {
     expect(twice.diagnostics.filter((d) => d.code === 'macro-depth')).toHaveLength(1);
   });
 
+  it('context stack misuse is located', () => {
+    expect(messages(asm('%pop\n%repl x\ndd %$a\n%push one\n%push two\ndd %$$$b\n%pop one\n'))).toEqual([
+      'main.asm:1:1: error: %pop: the context stack is empty (no %push)',
+      'main.asm:2:1: error: %repl: the context stack is empty (no %push)',
+      "main.asm:3:4: error: '%$a': the context stack is empty (no %push)",
+      "main.asm:6:4: error: '%$$$b': only 2 context(s) on the stack",
+      "main.asm:7:1: error: %pop one: the innermost context is 'two'",
+      "main.asm:3:4: error: symbol '%$a' is not defined",
+      "main.asm:6:4: error: symbol '%$$$b' is not defined",
+    ]);
+    expect(messages(asm('%macro j 1\n  j%-1 $\n%endmacro\n  j eax\n'))[0]).toMatch(/^main\.asm:4:3: error: '%-1' needs a condition code/);
+  });
+
   it('an exponential expansion stops at the line budget a caller asks for', () => {
     let text = '%macro a0 0\n nop\n%endmacro\n';
     for (let i = 1; i <= 30; i++) text += `%macro a${i} 0\n a${i - 1}\n a${i - 1}\n%endmacro\n`;

@@ -64,6 +64,13 @@ describe('byte-identical to nasm -f bin', () => {
       'db T1, T2, T3, T4, T5, 0', '%define A 5', '%defstr D1 mov eax, [ebx + 4]', '%defstr D2 A + 1', 'db D1, D2',
       "%deftok K 'db 7, 8'", 'K', "%strlen N1 'hello'", 'db N1', "%strcat Q 'it', \"'s\", ' \"quoted\"'", 'db Q',
     ]],
+    ['context stack: %push/%pop/%repl, %$ and %$$ labels, %ifctx, and %-1 (the inverse condition)', [
+      '%macro if 1', '  %push if', '  j%-1 %$ifnot', '%endmacro',
+      '%macro else 0', '  %ifctx if', '    %repl else', '    jmp %$ifend', '    %$ifnot:', '  %else', '    %error "else without if"', '  %endif', '%endmacro',
+      '%macro endif 0', '  %ifctx if', '    %$ifnot:', '    %pop', '  %elifctx else', '    %$ifend:', '    %pop', '  %else', '    %error "endif without if"', '  %endif', '%endmacro',
+      'start:', '  cmp eax, ebx', '  if e', '    mov ecx, 1', '    cmp ecx, edx', '    if nc', '      nop', '    endif', '  else', '    mov ecx, 2', '  endif', '  ret',
+      '%push outer', '%define %$n 3', '%$x: dd %$x, %$n', '%push inner', '%$y: dd %$$x, %$y', '%pop', '%pop outer',
+    ]],
   ])('%s', (_, lines) => {
     const source = ['bits 32', ...lines].join('\n') + '\n';
     const { result, bytes } = xenolabBin(source, 'q.asm');
