@@ -61,8 +61,6 @@ export class Domain {
    * guest keeps its own P2M list (ballooning changes that one, not this), as Xen keeps none.
    */
   readonly p2m: Int32Array;
-  /** Machine frame of the shared_info page. */
-  sharedInfoMfn = -1;
   /** The frames of its xenstore and console rings, which dom0 keeps using. */
   ringFrames: number[] = [];
   private _state: DomainState = { kind: 'running' };
@@ -100,6 +98,15 @@ export class Domain {
   /** Whether Xen or dom0 uses a frame of the domain's for it (so the domain may not give it back): shared_info, grant table, rings. */
   inUseByXen(mfn: number): boolean {
     return mfn === this.sharedInfoMfn || this.grants.frames.includes(mfn) || this.ringFrames.includes(mfn);
+  }
+
+  /** Machine frame of the shared_info page (-1: none yet); its events keep the address. */
+  get sharedInfoMfn(): number {
+    return this.events.sharedAt >> 12;
+  }
+
+  set sharedInfoMfn(mfn: number) {
+    this.events.sharedAt = mfn * 4096;
   }
 
   /** Running, or how it ended (its vCPUs' loops see the change: Vcpu.changes). */

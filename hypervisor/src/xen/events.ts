@@ -51,9 +51,11 @@ export class EventChannels {
     this.bytes = d.cpu.mem.bytes;
   }
 
-  private get shared(): number {
-    return this.d.sharedInfoMfn * 4096;
-  }
+  /**
+   * The machine address of the domain's shared_info page (Domain.sharedInfoMfn sets it),
+   * kept as an address: the upcall flags are read from it after every hypercall.
+   */
+  sharedAt = -4096;
 
   /** A free port (port 0 is never allocated, as in Xen), or -1. */
   allocate(): number {
@@ -92,11 +94,11 @@ export class EventChannels {
   }
 
   private bit(base: number, port: number): boolean {
-    return (this.d.cpu.mem.read8(this.shared + base + (port >>> 3)) & (1 << (port & 7))) !== 0;
+    return (this.d.cpu.mem.read8(this.sharedAt + base + (port >>> 3)) & (1 << (port & 7))) !== 0;
   }
 
   private setBit(base: number, port: number, on: boolean): void {
-    const a = this.shared + base + (port >>> 3);
+    const a = this.sharedAt + base + (port >>> 3);
     const mem = this.d.cpu.mem;
     const b = mem.read8(a);
     mem.write8(a, on ? b | (1 << (port & 7)) : b & ~(1 << (port & 7)));
@@ -122,7 +124,7 @@ export class EventChannels {
 
   /** Where vCPU `v`'s vcpu_info is in machine memory. */
   private info(v: number): number {
-    return this.shared + v * Vi.Size;
+    return this.sharedAt + v * Vi.Size;
   }
 
   /** The pending_sel bit of the port's word and the upcall flag of vCPU `v`. */
