@@ -6,7 +6,7 @@
 // appearance, nobits sections last.
 
 import { addressShape, type AddressShape } from './address.js';
-import { encodeInstruction, type EncodeRequest, type EncodeSuccess, type ResolvedOperand } from './encoder.js';
+import { encodeInstruction, type EncodeRequest, type EncodeSuccess, type ResolvedOperand, type ShapePlan } from './encoder.js';
 import { evaluate, evaluatePartial, EvalError, low32, makeValue, numberValue, unknownSymbol, type EvalEnv, type Value } from './expr.js';
 import { locate, preprocess, type ExpandedLine, type Frame } from './preprocessor.js';
 import type { Diagnostic, Severity } from './diagnostics.js';
@@ -261,7 +261,7 @@ class Pass implements EvalEnv {
   readonly sections = new Map<string, SectionState>();
   section!: SectionState;
   /** Non-null inside struc/absolute: the absolute location counter. */
-  absolute: { offset: number; struc: string | null; saved: SectionState } | null = null;
+  absolute: { offset: number; struc: string | null; saved: SectionState; /** Where the block began (a struc's size counts from it). */ start: number } | null = null;
   istruc: { name: string; base: number } | null = null;
   /** The last non-local label: the scope of `.local` names, and its id in the notes. Set them with setScope(). */
   lastGlobal = '';
@@ -993,7 +993,9 @@ function instruction(pass: Pass, st: InstructionStatement, line: number): void {
   const how = fixed === undefined ? fixedness(pass, st) : NOT_FIXED;
   const constant = how !== NOT_FIXED;
   const toNotes = memo === undefined && constant && line >= 0;
-  if (!toNotes) memo ??= st.memo = newMemo();
+  // A statement met for the first time is encoded with a scratch memo: it gets one of its
+  // own only to keep bytes, and shares its plan's when its encoding depends on values.
+  const m = memo ?? scratchMemo();
   const n = st.operands.length;
   const operands = n <= SCRATCH_SLOTS ? SCRATCH_LISTS[n] : new Array<ResolvedOperand>(n);
   for (let i = 0; i < n; i++) {
@@ -1012,7 +1014,7 @@ function instruction(pass: Pass, st: InstructionStatement, line: number): void {
   req.address = address;
   req.section = pass.absolute ? '' : pass.section.name;
   req.final = pass.final || constant;
-  req.memo = memo;
+  req.memo = m;
   const res = encodeInstruction(req);
   if (!res.ok) {
     const span = res.operand !== undefined ? st.operands[res.operand] : res.code === 'unknown-instruction' ? st.mnemonic : st;
@@ -1021,20 +1023,24 @@ function instruction(pass: Pass, st: InstructionStatement, line: number): void {
     return;
   }
   pass.lastRelative = res.relative;
-  if (toNotes) {
-    if (!res.relative && res.warnings.length === 0) {
-      pass.notes.keep(line, st, res.bytes, res.at, res.length);
-      st.memo = MET_ONCE;
-      const length = place(pass, key, res.length);
-      if (pass.final) emitInstruction(pass, st, address, res.bytes, res.at, res.length, res.warnings, length);
-      return;
-    }
-    // A branch, or warnings to give in the final pass: kept on a memo after all.
-    memo = st.memo = newMemo();
+  if (toNotes && !res.relative && res.warnings.length === 0) {
+    pass.notes.keep(line, st, res.bytes, res.at, res.length);
+    st.memo = MET_ONCE;
+    const length = place(pass, key, res.length);
+    if (pass.final) emitInstruction(pass, st, address, res.bytes, res.at, res.length, res.warnings, length);
+    return;
   }
   if (fixed === undefined) {
-    memo!.fixed = !pass.lastRelative && constant ? res.length : -1;
-    if (how === FIXED_NOW) memo!.assembly = pass.assembly;
+    if (pass.lastRelative || !constant) memo = st.memo = variableMemo(m.plan!);
+    else {
+      // Constant (a branch, or warnings to give in the final pass, when its line's notes
+      // could not keep it): its bytes are kept on a memo of its own.
+      memo ??= newMemo();
+      memo.plan = m.plan;
+      memo.fixed = res.length;
+      if (how === FIXED_NOW) memo.assembly = pass.assembly;
+      st.memo = memo;
+    }
   }
   if (memo!.fixed === res.length && req.final) {
     // Same bytes in every later pass: keep them.
@@ -1047,6 +1053,33 @@ function instruction(pass: Pass, st: InstructionStatement, line: number): void {
 
 /** Marks a statement met once, whose bytes its line's notes kept (met again, it gets a memo). Never changed. */
 const MET_ONCE: InstructionMemo = newMemo();
+
+const SCRATCH_MEMO: InstructionMemo = newMemo();
+
+/** An empty memo for a statement's first encoding (the encoder fills in its plan). */
+function scratchMemo(): InstructionMemo {
+  forgetBytes(SCRATCH_MEMO);
+  SCRATCH_MEMO.plan = undefined;
+  return SCRATCH_MEMO;
+}
+
+/**
+ * The memo of every statement of one plan whose encoding depends on its values (a label,
+ * `$`, a branch): all it holds is the plan, so thousands of such statements share one.
+ * Never changed: such a memo keeps no bytes and depends on no assembly.
+ */
+const VARIABLE_MEMOS = new Map<ShapePlan, InstructionMemo>();
+
+function variableMemo(plan: ShapePlan): InstructionMemo {
+  let memo = VARIABLE_MEMOS.get(plan);
+  if (memo === undefined) {
+    memo = newMemo();
+    memo.plan = plan;
+    memo.fixed = -1;
+    VARIABLE_MEMOS.set(plan, memo);
+  }
+  return memo;
+}
 
 /** A memo as one object of fixed shape (fields added later would each cost a transition). */
 function newMemo(): InstructionMemo {
@@ -1219,16 +1252,18 @@ function directive(pass: Pass, st: Extract<Statement, { kind: 'directive' }>, no
       const nameTok = sig[0];
       if (!nameTok || nameTok.kind !== 'ident') return pass.report('error', 'directive', 'struc needs a name', st);
       if (pass.absolute?.struc) return pass.report('error', 'directive', `struc '${nameTok.text}' inside struc '${pass.absolute.struc}'`, st);
+      const start = st.exprs ? critical(pass, st.exprs[0], 'the structure offset') : 0;
+      if (start === undefined) return;
       const saved = pass.section;
       pass.setScope(nameTok.text);
-      defineSymbol(pass, nameTok.text, makeValue(0n, null), nameTok);
-      pass.absolute = { offset: 0, struc: nameTok.text, saved };
+      defineSymbol(pass, nameTok.text, makeValue(BigInt(start), null), nameTok);
+      pass.absolute = { offset: start, struc: nameTok.text, saved, start };
       return;
     }
     case 'endstruc': {
       const abs = pass.absolute;
       if (!abs || !abs.struc) return pass.report('error', 'directive', 'endstruc without struc', st);
-      defineSymbol(pass, `${abs.struc}_size`, numberValue(abs.offset, null), st);
+      defineSymbol(pass, `${abs.struc}_size`, numberValue(abs.offset - abs.start, null), st);
       pass.section = abs.saved;
       pass.absolute = null;
       return;
@@ -1236,7 +1271,7 @@ function directive(pass: Pass, st: Extract<Statement, { kind: 'directive' }>, no
     case 'absolute': {
       const v = critical(pass, st.exprs![0], 'the absolute address');
       if (v === undefined) return;
-      pass.absolute = { offset: v, struc: null, saved: pass.absolute?.saved ?? pass.section };
+      pass.absolute = { offset: v, struc: null, saved: pass.absolute?.saved ?? pass.section, start: v };
       return;
     }
     case 'istruc': {
