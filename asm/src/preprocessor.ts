@@ -965,7 +965,7 @@ export class Preprocessor {
     // As in nasm, a macro not declared with %rmacro is not expanded within its own
     // expansion: there the line means what it would without the macro (`%imacro ret 0`
     // can end in `ret`).
-    if (candidates.some((m) => !m.recursive && this.inProgress(m))) {
+    if (this.someInProgress(candidates)) {
       candidates = candidates.filter((m) => m.recursive || !this.inProgress(m));
       if (candidates.length === 0) return false;
     }
@@ -1006,6 +1006,12 @@ export class Preprocessor {
     call.unique = ++this.uniqueCounter;
     this.pushBody(macro.body, macro.plain, macro.parsed, macro.expansions, stack, call, undefined);
     return true;
+  }
+
+  /** Whether some macro of `candidates` (not %rmacro) is in progress (a loop: every macro call asks). */
+  private someInProgress(candidates: readonly Macro[]): boolean {
+    for (let i = 0; i < candidates.length; i++) if (!candidates[i].recursive && this.inProgress(candidates[i])) return true;
+    return false;
   }
 
   /** Whether a line of the macro's expansion is being read (at any depth). */
