@@ -491,6 +491,16 @@ class LineParser {
       const exprs = [this.expr()];
       return { kind: 'directive', name, args: [], exprs, file, start, end: this.lastEnd(name) };
     }
+    if (n === 'struc') {
+      // struc name[, offset]: the structure's fields start at the offset (0 by default)
+      const args = this.rest(',');
+      let exprs: Expr[] | undefined;
+      if (this.isOp(',')) {
+        this.pos++;
+        exprs = [this.expr()];
+      }
+      return { kind: 'directive', name, args, exprs, file, start, end: this.lastEnd(name) };
+    }
     const args = this.rest();
     return { kind: 'directive', name, args, file, start, end: this.lastEnd(name) };
   }

@@ -71,6 +71,11 @@ describe('byte-identical to nasm -f bin', () => {
       'start:', '  cmp eax, ebx', '  if e', '    mov ecx, 1', '    cmp ecx, edx', '    if nc', '      nop', '    endif', '  else', '    mov ecx, 2', '  endif', '  ret',
       '%push outer', '%define %$n 3', '%$x: dd %$x, %$n', '%push inner', '%$y: dd %$$x, %$y', '%pop', '%pop outer',
     ]],
+    ['struc with a start offset', [
+      'struc point', '  .x: resd 1', '  .y: resd 1', 'endstruc', 'struc ALIGNED, 4', '  .a resb 1', '  alignb 4', '  .b resd 1', 'endstruc',
+      'struc NEG, -8', '  .prev resd 1', '  .next resd 1', 'endstruc',
+      'dd point_size, ALIGNED, ALIGNED.a, ALIGNED.b, ALIGNED_size, NEG, NEG.next, NEG_size', '  mov eax, [ebp + NEG.prev]',
+    ]],
   ])('%s', (_, lines) => {
     const source = ['bits 32', ...lines].join('\n') + '\n';
     const { result, bytes } = xenolabBin(source, 'q.asm');
