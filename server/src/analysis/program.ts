@@ -374,7 +374,8 @@ function findAddressTaken(
 function findAnnotations(result: AssembleResult, byName: Map<string, ImageSymbol>, symbols: readonly ImageSymbol[]): { pageTables: LabelRegion[]; ring3: LabelRegion[] } {
   const pageTables: LabelRegion[] = [];
   const ring3: LabelRegion[] = [];
-  const sorted = symbols.filter((s) => s.section !== null).map((s) => s.value >>> 0).sort((a, b) => a - b);
+  // label addresses in order, made only when a page-table annotation needs the next label
+  let sortedLabels: number[] | null = null;
   const sectionEnd = (a: number) => {
     for (const s of result.image.sections) if (a >= s.vaddr && a < s.vaddr + s.size) return s.vaddr + s.size;
     return a + 4096;
@@ -400,6 +401,7 @@ function findAnnotations(result: AssembleResult, byName: Map<string, ImageSymbol
         // to the next label after it, within its section
         let end = sectionEnd(start);
         let lo = 0;
+        const sorted = (sortedLabels ??= symbols.filter((s) => s.section !== null).map((s) => s.value >>> 0).sort((a, b) => a - b));
         let hi = sorted.length;
         while (lo < hi) {
           const mid = (lo + hi) >> 1;
