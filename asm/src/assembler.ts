@@ -17,7 +17,7 @@ import { LineTable } from './lineTable.js';
 import { lineIndex, type SourceFile, type SourceProvider } from './source.js';
 import { spanOf, type DataItem, type Expr, type InstructionMemo, type LineNode, type OperandNode, type Span, type Statement } from './syntax.js';
 import type { Token } from './lexer.js';
-import { FORMS, type Register } from '../../isa/src/index.js';
+import { FORMS, unsupportedInstruction, type Register } from '../../isa/src/index.js';
 
 export interface AssembleOptions {
   /** Path of the root file (used in messages and the line table). */
@@ -711,6 +711,9 @@ function defineLabel(pass: Pass, node: LineNode, value?: Value, constant = false
     pass.setScope(name);
   }
   if (!label.colon && !node.statement) {
+    // nasm's rule for a word alone on a line, but not for an instruction it knows and we lack
+    const unsupported = unsupportedInstruction(label.name);
+    if (unsupported) return pass.report('error', 'unknown-instruction', unsupported, label);
     pass.report('warning', 'orphan-label', `label '${name}' alone on a line without a colon`, label);
   }
   const prev = noted ?? pass.symbols.get(name);

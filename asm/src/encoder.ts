@@ -2,7 +2,7 @@
 // emits the shortest encoding, taking the first form on ties — the choice NASM makes.
 
 import {
-  FORMS, formsOf, IMMEDIATE_KINDS, kindBits, PREFIXES, REGISTERS, SEGMENT_PREFIX,
+  FORMS, formsOf, IMMEDIATE_KINDS, kindBits, PREFIXES, REGISTERS, SEGMENT_PREFIX, unsupportedInstruction,
   type InstructionForm, type OperandKind, type Register,
 } from '../../isa/src/index.js';
 import { addressLength, addressMode, writeAddress, type AddressMode, type AddressShape } from './address.js';
@@ -373,7 +373,7 @@ export function encodeInstruction(req: EncodeRequest): EncodeResult {
   let plan = req.memo?.plan;
   if (!plan) {
     plan = shapePlan(req);
-    if (!plan) return { ok: false, message: `unknown instruction '${req.mnemonic}'`, code: 'unknown-instruction' };
+    if (!plan) return { ok: false, message: unsupportedInstruction(req.mnemonic) ?? `unknown instruction '${req.mnemonic}'`, code: 'unknown-instruction' };
     if (req.memo) req.memo.plan = plan;
   }
   // Dropping forms for their values can only remove ambiguity: look closer only when the

@@ -144,6 +144,16 @@ describe('located errors', () => {
     expect(twice.diagnostics.filter((d) => d.code === 'macro-depth')).toHaveLength(1);
   });
 
+  it('an IA-32 instruction the table lacks is an error, not a label (nasm knows it)', () => {
+    expect(messages(asm('    daa\n    aad 10\n    sysenter\n    fld dword [eax]\nmy_label\n'))).toEqual([
+      "main.asm:1:5: error: 'daa' is an IA-32 instruction xenolab does not implement (BCD arithmetic)",
+      "main.asm:2:5: error: 'aad' is an IA-32 instruction xenolab does not implement (BCD arithmetic)",
+      "main.asm:3:5: error: 'sysenter' is an IA-32 instruction xenolab does not implement (a fast system call; a PV guest enters Xen with int 0x82, and its kernel through the int 0x80 gate of its trap table)",
+      "main.asm:4:5: error: 'fld' is an IA-32 instruction xenolab does not implement (x87 floating point)",
+      "main.asm:5:1: warning: label 'my_label' alone on a line without a colon",
+    ]);
+  });
+
   it('context stack misuse is located', () => {
     expect(messages(asm('%pop\n%repl x\ndd %$a\n%push one\n%push two\ndd %$$$b\n%pop one\n'))).toEqual([
       'main.asm:1:1: error: %pop: the context stack is empty (no %push)',

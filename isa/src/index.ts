@@ -5,3 +5,4 @@ export * from './operands.js';
 export * from './instructions.js';
 export * from './xen/index.js';
 export * from './decoder.js';
+export * from './unsupported.js';

@@ -2,7 +2,7 @@
 // instructions as a PV guest kernel meets them, and documents every mnemonic.
 
 import { describe, expect, it } from 'vitest';
-import { FORMS, MNEMONICS, formsOf } from '../src/index.js';
+import { FORMS, MNEMONICS, UNSUPPORTED, formsOf, unsupportedInstruction } from '../src/index.js';
 
 const REQUIRED = `
 mov movzx movsx lea xchg push pop pushad popad pushfd popfd bswap cmove setne cmovz sete
@@ -49,5 +49,17 @@ describe('instruction table', () => {
       seen.set(key, f.index);
     }
     expect(dupes).toEqual([]);
+  });
+});
+
+describe('instructions the table does not have', () => {
+  it('are none of the table\'s', () => {
+    expect([...UNSUPPORTED.keys()].filter((m) => m in MNEMONICS)).toEqual([]);
+  });
+  it('are named as what they are, in any case', () => {
+    expect(unsupportedInstruction('DAA')).toBe("'DAA' is an IA-32 instruction xenolab does not implement (BCD arithmetic)");
+    expect(unsupportedInstruction('fld')).toMatch(/x87 floating point/);
+    expect(unsupportedInstruction('mov')).toBeUndefined();
+    expect(unsupportedInstruction('my_label')).toBeUndefined();
   });
 });
