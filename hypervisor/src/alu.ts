@@ -32,12 +32,18 @@ export class Alu {
   /** Carry into the last add/sub (adc/sbb), or the CF kept by inc/dec. */
   lc = 0;
   lsize = 4;
+  /**
+   * Counts setFlags() calls: a compiled block that stored its flags before a hypercall
+   * keeps using them afterwards only if the hypervisor set none (Cpu.blockHypercall).
+   */
+  flagWrites = 0;
 
   getFlags(): number {
     if (this.lop !== L_NONE) this.materialize();
     return this.fl >>> 0;
   }
   setFlags(v: number): void {
+    this.flagWrites++;
     this.lop = L_NONE;
     this.fl = (v & KNOWN) | FIXED1;
   }

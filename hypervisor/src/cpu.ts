@@ -482,7 +482,7 @@ export class Cpu extends Exec implements BlockHost, SavesItself {
     if (handler === null || this.gateDpl[Imm.HypercallVector] < this.cpl) return this.blockHypercallRefused(next);
     const before = this.blockCycles + this.blockExtra + done;
     const instructions = this.instructions;
-    const gen = this.codeGen;
+    const gen = this.codeGen, flags = this.flagWrites;
     this.eip = next;
     this.cycles = before;
     this.instructions = this.blockInstructions + done;
@@ -490,8 +490,9 @@ export class Cpu extends Exec implements BlockHost, SavesItself {
     const extra = this.cycles - before;
     this.blockExtra += extra;
     this.instructions = instructions;
-    // The block goes on only if nothing it assumed changed: EIP, the code, and TF (iret may set it).
-    if (go && this.eip === next && this.codeGen === gen && (this.fl & Imm.TF) === 0) return extra;
+    // The block goes on only if nothing it assumed changed: EIP, the code, and the flags it
+    // stored (iret may set them, TF included; blocks run only with TF clear).
+    if (go && this.eip === next && this.codeGen === gen && this.flagWrites === flags) return extra;
     if (!go) this.blockStop = HYPERCALL_HANDLED_STOP;
     return -1;
   }
@@ -579,6 +580,6 @@ const PAGE_SIZE = 1 << PAGE_SHIFT;
  * Immediates for blockHypercall, which V8 inlines into compiled blocks: a module constant
  * would be a load and a check there (see xen/hypercalls.ts's Nr). Checked at load.
  */
-const enum Imm { HypercallVector = 0x82, TF = 1 << 8 }
-if (Imm.HypercallVector !== HYPERCALL_VECTOR || Imm.TF !== TF) throw new Error('cpu.ts: Imm is out of step');
+const enum Imm { HypercallVector = 0x82 }
+if (Imm.HypercallVector !== HYPERCALL_VECTOR) throw new Error('cpu.ts: Imm is out of step');
 

@@ -109,6 +109,8 @@ interface Pending {
   b: string;
   /** Carry in (L_ADD/L_SUB) or the kept CF (L_INC/L_DEC), as an expression. */
   c: string;
+  /** Already stored into the CPU (before a hypercall, which leaves them there). */
+  stored?: boolean;
 }
 
 const ALU_LAZY = [L_ADD, L_LOGIC, -1, -1, L_LOGIC, L_SUB, L_LOGIC, L_SUB]; // by ALU sub-op; -1: adc/sbb
@@ -152,6 +154,8 @@ export function compileBlock(items: readonly BlockItem[]): Block {
   // A loop: the block ends with a branch back to its first instruction.
   const loops = (last.insn.fast === Fast.JCC || last.insn.fast === Fast.JMP) && !last.follow && lastTarget === 0;
   const lines: string[] = ['const g = c.codeGen;'];
+  /** Values computed once at the block's start, not in each round of a loop (put in place at the end). */
+  const invariant: string[] = [];
   // Cycles the hypervisor charged for the block's hypercalls count against its budget.
   const calls = insns.some(isHypercall);
   const E = calls ? ' + e' : '';
@@ -164,11 +168,16 @@ export function compileBlock(items: readonly BlockItem[]): Block {
   let temp = 0;
   let pending: Pending | null = null;
   const fresh = () => `t${temp++}`;
-  /** Stores pending flags into the CPU. */
-  const flush = () => {
-    if (pending === null) return;
+  /** Stores pending flags into the CPU, where they stay until the CPU's helpers set others. */
+  const store = () => {
     const p = pending;
+    if (p === null || p.stored) return;
     lines.push(`c.lop = ${p.op}; c.lres = ${p.res}; c.la = ${p.a}; c.lb = ${p.b}; c.lc = ${p.c}; c.lsize = 4;`);
+    p.stored = true;
+  };
+  /** Stores pending flags and forgets them (what follows may change the CPU's). */
+  const flush = () => {
+    store();
     pending = null;
   };
   /** Before a memory access (which may fault): flags stored, position recorded. */
@@ -331,10 +340,14 @@ export function compileBlock(items: readonly BlockItem[]): Block {
         break;
       default: {
         if (!isHypercall(i)) throw new Error(`instruction ${k} of a block has no fast path`);
-        // Ends the block when the hypervisor changed its course or the rest no longer fits the budget.
-        at(k);
+        // Ends the block when the hypervisor changed its course or the rest no longer fits the
+        // budget. The flags are stored for the hypervisor and, as it leaves them unless it
+        // ends the block, still known afterwards. The EIP after it is the same in every round.
+        store();
+        lines.push(`c.blockAt = ${k};`);
         const rest = loops ? `n + ${count}` : String(count);
-        lines.push(`{ const x = c.blockHypercall(${completed(k)}, ${nextEip}); if (x < 0 || ${rest} + (e += x) > b) { ${done} return c.eip >>> 0; } }`);
+        invariant.push(`const h${k} = ${nextEip};`);
+        lines.push(`{ const x = c.blockHypercall(${completed(k)}, h${k}); if (x < 0 || ${rest} + (e += x) > b) { ${done} return c.eip >>> 0; } }`);
         break;
       }
     }
@@ -343,6 +356,7 @@ export function compileBlock(items: readonly BlockItem[]): Block {
     flush();
     lines.push(`c.blockDone = ${insns.length};`, `return (s + ${off + last.insn.len}) >>> 0;`);
   }
+  lines.splice(1, 0, ...invariant);
   return { run: blockFunction(lines.join('\n')), count: insns.length, offsets, last: insns[insns.length - 1] };
 }
 

@@ -208,6 +208,24 @@ describe('software interrupts', () => {
     expect(stops[1]).toEqual(stops[0]);
   });
 
+  it('status flags a hypercall sets (as iret may) are what the next instruction sees, compiled or interpreted', () => {
+    // A block keeps the flags it stored before a hypercall; here dec keeps the CF the handler set on the 50th round.
+    const src = 'mov ecx, 100\nagain: xor eax, eax\nint 0x82\ndec ecx\nadc ebx, 0\ntest ecx, ecx\njnz again\nnop';
+    const runs = [false, true].map((jit) => {
+      const m = machine(src, { ring: 1 });
+      m.cpu.jit = jit;
+      m.cpu.jitThreshold = 1;
+      let calls = 0;
+      m.cpu.hypercallHandler = () => {
+        if (++calls === 50) m.cpu.setFlags(m.cpu.getFlags() | 1);
+        return true;
+      };
+      return { stop: m.run(), calls, ebx: m.cpu.regs[EBX] };
+    });
+    expect(runs[0]).toMatchObject({ calls: 100, ebx: 1 });
+    expect(runs[1]).toEqual(runs[0]);
+  });
+
   it('int 0x82 from ring 3 raises #GP with the IDT error code (the gate is DPL 1)', () => {
     const m = machine('int 0x82', { ring: 3 });
     expect(m.run()).toEqual({ kind: 'exception', vector: GP, errorCode: (0x82 << 3) | 2, software: false });
