@@ -218,7 +218,7 @@ export interface AddressMode {
  * still unknown: see below), `forced` a width written
  * inside the brackets (`[byte ebx+0]`).
  */
-export function addressMode(shape: AddressShape, disp: Value | undefined, forced: number): AddressMode {
+export function addressMode(shape: AddressShape, disp: Value | undefined, forced: number, out?: AddressMode): AddressMode {
   const dv = disp ? low32(disp) : 0;
   // An unknown displacement (a forward reference) is first taken as 32-bit, as nasm does
   // (unlike branches and short immediates, which start short); later passes shrink it.
@@ -226,21 +226,32 @@ export function addressMode(shape: AddressShape, disp: Value | undefined, forced
   const zero = shape.disp === null || (disp !== undefined && disp.sect === null && dv === 0);
   const { base, index, scale } = shape;
   if (shape.adsize === 16) {
-    if (!base && !index) return { mod: 0, rm: 6, sib: -1, dispBytes: 2, disp: dv };
+    if (!base && !index) return modeOf(out, 0, 6, -1, 2, dv);
     const rm = RM16[[base?.name, index?.name].filter(Boolean).join('+')];
     const bpOnly = base?.name === 'bp' && !index;
     const mod = forced === 8 ? 1 : forced === 16 || forced === 32 ? 2 : zero && !bpOnly ? 0 : small ? 1 : 2;
-    return { mod, rm, sib: -1, dispBytes: mod === 1 ? 1 : mod === 2 ? 2 : 0, disp: dv };
+    return modeOf(out, mod, rm, -1, mod === 1 ? 1 : mod === 2 ? 2 : 0, dv);
   }
-  if (!base && !index) return { mod: 0, rm: 5, sib: -1, dispBytes: 4, disp: dv };
+  if (!base && !index) return modeOf(out, 0, 5, -1, 4, dv);
   if (!base) {
     // index only: SIB with no base always carries a 32-bit displacement
-    return { mod: 0, rm: 4, sib: (ssOf(scale) << 6) | (index!.num << 3) | 5, dispBytes: 4, disp: dv };
+    return modeOf(out, 0, 4, (ssOf(scale) << 6) | (index!.num << 3) | 5, 4, dv);
   }
   const mod = forced === 8 ? 1 : forced === 32 || forced === 16 ? 2 : zero && base.name !== 'ebp' ? 0 : small ? 1 : 2;
   const dispBytes = mod === 1 ? 1 : mod === 2 ? 4 : 0;
-  if (!index && base.name !== 'esp') return { mod, rm: base.num, sib: -1, dispBytes, disp: dv };
-  return { mod, rm: 4, sib: (ssOf(scale) << 6) | ((index ? index.num : 4) << 3) | base.num, dispBytes, disp: dv };
+  if (!index && base.name !== 'esp') return modeOf(out, mod, base.num, -1, dispBytes, dv);
+  return modeOf(out, mod, 4, (ssOf(scale) << 6) | ((index ? index.num : 4) << 3) | base.num, dispBytes, dv);
+}
+
+/** An address mode in `out` when given (the encoder reuses one), else a new one. */
+function modeOf(out: AddressMode | undefined, mod: number, rm: number, sib: number, dispBytes: AddressMode['dispBytes'], disp: number): AddressMode {
+  if (!out) return { mod, rm, sib, dispBytes, disp };
+  out.mod = mod;
+  out.rm = rm;
+  out.sib = sib;
+  out.dispBytes = dispBytes;
+  out.disp = disp;
+  return out;
 }
 
 function ssOf(scale: 1 | 2 | 4 | 8): number {

@@ -337,7 +337,10 @@ class Pass implements EvalEnv {
   /** A label's address in this pass: its section's start + its offset (made once per pass). */
   labelValue(s: SymbolState): Value {
     if (s.cachePass !== this.number) {
-      s.cache = numberValue(this.sectionBase(s.section!) + s.offset, s.section);
+      const address = this.sectionBase(s.section!) + s.offset;
+      // Values never change: the last pass's serves again when the label did not move.
+      const last = s.cache;
+      if (last === undefined || last.lo !== (address | 0) || last.sect !== s.section || Number(last.n) !== address) s.cache = numberValue(address, s.section);
       s.cachePass = this.number;
     }
     return s.cache!;

@@ -272,8 +272,11 @@ function memoryOperand(req: EncodeRequest): MemOperand | undefined {
 
 /** How a memory operand is encoded (null without one); every form shares this. */
 function memoryMode(op: MemOperand | undefined): AddressMode | null {
-  return op ? addressMode(op.shape, op.disp, op.dispSize) : null;
+  return op ? addressMode(op.shape, op.disp, op.dispSize, MODE) : null;
 }
+
+/** The address mode of the encoding being made (used only while encodeInstruction runs). */
+const MODE: AddressMode = { mod: 0, rm: 0, sib: -1, dispBytes: 0, disp: 0 };
 
 function tailSize(t: InstructionForm['tail'][number]): number {
   return t.kind === 'imm' || t.kind === 'rel' ? t.bytes : t.kind === 'moffs' ? 4 : 6;
