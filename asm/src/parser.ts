@@ -362,7 +362,11 @@ class LineParser {
       }
       return mem;
     }
-    const first = this.expr();
+    // A lone token before a comma or the line's end (most operands) is its own expression:
+    // its node without the levels of the expression parser.
+    const next = this.pos + 1;
+    const lone = this.pos < this.end && this.s.kind[this.pos] !== K_OP && (next === this.end || (this.s.kind[next] === K_OP && this.s.text[next] === ','));
+    const first = lone ? this.primary() : this.expr();
     if (this.isOp(':')) {
       this.pos++;
       const offset = this.expr();
