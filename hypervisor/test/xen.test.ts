@@ -111,6 +111,11 @@ describe('the start-of-day state', () => {
     // At 0xC0000000 the area reaches 0xC0400000: 4 MiB, so 1 MiB is refused.
     const low = xen.createDomain(source(0xc0000000).image, { name: 'low', memoryKiB: 1024 });
     expect(low).toEqual({ error: '1024 KiB is too little: the kernel and its boot area need 4096 KiB' });
+    // Linked high without the VIRT_BASE note, it is counted from 0: the message says what is missing.
+    const r = assemble({ path: 'nobase.xasm', text: 'bits 32\norg 0xC0000000\n_start: jmp _start\n', provider: { read: () => null } });
+    expect(xen.createDomain(guestImage(r.image), { name: 'nobase', memoryKiB: 1024 })).toEqual({
+      error: '1024 KiB is too little: the kernel and its boot area need 3149824 KiB (it has no XEN_ELFNOTE VIRT_BASE, so its addresses from 0xc0000000 count from 0: say XEN_ELFNOTE VIRT_BASE, 0xc0000000)',
+    });
     // 3 MiB in, the same guest fits in 1 MiB, and runs.
     const high = source(0xc0300000);
     const built = xen.createDomain(high.image, { name: 'high', memoryKiB: 1024 });

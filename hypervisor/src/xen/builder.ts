@@ -50,7 +50,8 @@ const roundUp = (v: number, a: number) => Math.ceil(v / a) * a;
 
 /** Builds a domain, or says why it cannot be built. */
 export function buildDomain(xen: Xen, id: number, image: GuestImage, opts: BuildOptions): { domain: Domain; layout: BootLayout } | { error: string } {
-  const virtBase = numericNote(image, 'XEN_ELFNOTE_VIRT_BASE') ?? 0;
+  const virtBaseNote = numericNote(image, 'XEN_ELFNOTE_VIRT_BASE');
+  const virtBase = virtBaseNote ?? 0;
   const entry = numericNote(image, 'XEN_ELFNOTE_ENTRY') ?? image.entry;
   const segs = image.segments.filter((s) => s.memsz > 0);
   if (segs.length === 0) return { error: 'the image has nothing to load' };
@@ -77,7 +78,13 @@ export function buildDomain(xen: Xen, id: number, image: GuestImage, opts: Build
   const stackTop = pageTables + ptFrames * PAGE + PAGE;
   if (end > HYPERVISOR_VIRT_START || end <= virtBase) return { error: `the boot area ${hex(virtBase)}-${hex(end)} reaches into the hypervisor hole` };
   const regionPages = (end - virtBase) / PAGE;
-  if (regionPages > nrPages) return { error: `${opts.memoryKiB} KiB is too little: the kernel and its boot area need ${regionPages * 4} KiB` };
+  if (regionPages > nrPages) {
+    // A kernel linked high without the note that says so is mapped from pseudo-physical 0 up.
+    const why = virtBaseNote === undefined && start >= MB4
+      ? ` (it has no XEN_ELFNOTE VIRT_BASE, so its addresses from ${hex(start)} count from 0: say XEN_ELFNOTE VIRT_BASE, ${hex(start)})`
+      : '';
+    return { error: `${opts.memoryKiB} KiB is too little: the kernel and its boot area need ${regionPages * 4} KiB${why}` };
+  }
 
   const frames = xen.frames.allocate(id, nrPages);
   const shared = frames ? xen.frames.allocate(id, 1) : null;
