@@ -181,16 +181,36 @@ class AtomTable {
 
   /** The id of the spelling `a + b` (two tokens pasted together), found without building it first. */
   internPair(a: string, b: string): number {
+    // A macro pastes the same pair at every call (`__HYPERVISOR_%1`): the last one is remembered.
+    if (a === this.pairA && b === this.pairB) return this.pairAtom;
     const len = a.length + b.length;
     let packed = 0;
     let h = 0;
-    let ascii = true;
-    for (let i = 0; i < len; i++) {
-      const c = i < a.length ? a.charCodeAt(i) : b.charCodeAt(i - a.length);
+    let high = 0;
+    for (let i = 0; i < a.length; i++) {
+      const c = a.charCodeAt(i);
       packed = packed * 128 + c;
       h = (Math.imul(h, 31) + c) | 0;
-      if (c >= 128) ascii = false;
+      high |= c;
     }
+    for (let i = 0; i < b.length; i++) {
+      const c = b.charCodeAt(i);
+      packed = packed * 128 + c;
+      h = (Math.imul(h, 31) + c) | 0;
+      high |= c;
+    }
+    const id = this.findPair(a, b, len, packed, h, high < 128);
+    this.pairA = a;
+    this.pairB = b;
+    this.pairAtom = id;
+    return id;
+  }
+
+  private pairA: string | null = null;
+  private pairB: string | null = null;
+  private pairAtom = -1;
+
+  private findPair(a: string, b: string, len: number, packed: number, h: number, ascii: boolean): number {
     const exact = len <= SHORT && ascii ? len : 0;
     const key = exact !== 0 ? packed : h;
     const mask = this.slots.length - 1;
@@ -242,6 +262,7 @@ class AtomTable {
     this.slots = new Int32Array(1 << 12);
     this.keys = new Float64Array(1 << 12);
     this.exact = new Uint8Array(1 << 12);
+    this.pairA = this.pairB = null;
     this.epoch++;
   }
 }
