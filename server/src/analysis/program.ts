@@ -157,6 +157,7 @@ export function buildProgram(result: AssembleResult): Program {
       at += insn.length;
     }
   });
+  DECODED.built(instrs.length);
   const byAddress = new AddressIndex(instrs);
 
   let entry = -1;
@@ -255,18 +256,35 @@ function decodeOne(bytes: Uint8Array, at: number, address: number): Decoded | nu
 }
 
 /**
- * Decoded instructions by their bytes, kept across programs: the document is analysed
- * again on every change and nearly all of its instructions are the same bytes as before,
- * so decoding them again (and keeping a fresh copy alive until the next change) is waste.
- * Instructions with a relative operand decode to a target that depends on where they
- * are, so they are kept by bytes and address. Only rows that are exactly one instruction
- * are kept (nearly every row); a shared DecodedInstruction's `address` is where it was
- * first decoded, which is why programs read Instr.address instead.
+ * Decoded instructions by their bytes, kept from one program to the next: the document
+ * is analysed again on every change and nearly all of its instructions are the same
+ * bytes as before, so decoding them again (and keeping a fresh copy alive until the next
+ * change) is waste. Instructions with a relative operand decode to a target that depends
+ * on where they are, so they are kept by bytes and address. Only rows that are exactly
+ * one instruction are kept (nearly every row); a shared DecodedInstruction's `address`
+ * is where it was first decoded, which is why programs read Instr.address instead.
+ * Entries of places that moved are dropped when they outgrow the program (see built()).
  */
 class DecodeCache {
   private readonly anywhere = new Map<number, CacheEntry>();
   private readonly placed = new Map<number, CacheEntry>();
-  private size = 0;
+
+  /**
+   * A program of `count` instructions was built. Edits that move code leave entries for
+   * places no program has any more: when they are over twice the program, all go (the
+   * next program decodes afresh, once).
+   */
+  built(count: number): void {
+    if (this.size > 2 * count + 1024) {
+      this.anywhere.clear();
+      this.placed.clear();
+    }
+  }
+
+  /** Entries kept. */
+  get size(): number {
+    return this.anywhere.size + this.placed.size;
+  }
 
   /** The instruction that is exactly bytes[from..to), at `address`; null when they are not one valid instruction. */
   get(bytes: Uint8Array, from: number, to: number, address: number): Decoded | null {
@@ -283,14 +301,8 @@ class DecodeCache {
     if (placed && placed.address === address && sameBytes(placed.bytes, bytes, from, to)) return placed;
     const d = decodeOne(bytes, from, address);
     if (!d || d.insn.length !== n) return d;
-    if (++this.size > MAX_DECODE_CACHE) {
-      this.anywhere.clear();
-      this.placed.clear();
-      this.size = 1;
-    }
-    const relative = d.insn.operands.some((o) => o.type === 'rel');
     const entry: CacheEntry = { ...d, bytes: bytes.slice(from, to), address };
-    if (relative) this.placed.set(hp, entry);
+    if (d.insn.operands.some((o) => o.type === 'rel')) this.placed.set(hp, entry);
     else this.anywhere.set(h, entry);
     return entry;
   }
@@ -301,9 +313,6 @@ interface CacheEntry extends Decoded {
   address: number;
 }
 
-/** Entries kept before the cache starts afresh (a few programs' worth of relative jumps). */
-const MAX_DECODE_CACHE = 1 << 17;
-
 /** Whether `a` is b[from..to). */
 function sameBytes(a: Uint8Array, b: Uint8Array, from: number, to: number): boolean {
   if (a.length !== to - from) return false;
@@ -312,6 +321,11 @@ function sameBytes(a: Uint8Array, b: Uint8Array, from: number, to: number): bool
 }
 
 const DECODED = new DecodeCache();
+
+/** Decoded instructions kept for the next program (a bound the tests check). */
+export function decodedKept(): number {
+  return DECODED.size;
+}
 
 /** Where a line with an assembler error goes is not known: its branch targets are dropped. */
 function untrusted(flow: Flow): Flow {

@@ -9,6 +9,7 @@ import {
 } from '../../src/analysis/index.js';
 import { decode } from '../../../isa/src/index.js';
 import { effects, flowOf } from '../../src/analysis/effects.js';
+import { decodedKept } from '../../src/analysis/program.js';
 import { parseExpectations } from './expect.js';
 
 const HEAD = ['bits 32', '%include "xen.inc"', 'org 0xC0000000', 'XEN_ELFNOTE HYPERCALL_PAGE, hypercall_page', 'section .text', '_start:'];
@@ -91,6 +92,17 @@ describe('program decoding across edits', () => {
         expect(ins.fx).toEqual(effects(fresh.insn));
         expect(ins.flow).toEqual(flowOf(fresh.insn));
       }
+    }
+  });
+});
+
+describe('decoded instructions kept between programs', () => {
+  it('stay within about twice what a program uses, however many edits moved the code', () => {
+    let most = 0;
+    for (let shift = 0; shift < 1200; shift += 7) {
+      const { p } = program([...Array(shift).fill('    nop'), 'top:', ...Array(40).fill('    jz top'), '    mov eax, [var]']);
+      most = Math.max(most, p.instrs.length);
+      expect(decodedKept()).toBeLessThanOrEqual(2 * most + 1024 + p.instrs.length);
     }
   });
 });
