@@ -705,9 +705,11 @@ function defineLabel(pass: Pass, node: LineNode, value?: Value, constant = false
   const scope = pass.scopeId;
   const noted = pass.notes.label(pass.lineIndex, scope);
   let name = label.name;
-  if (name.startsWith('..@')) {
+  const dot = name.charCodeAt(0) === 46;
+  const dots = dot && name.charCodeAt(1) === 46;
+  if (dots && name.charCodeAt(2) === 64 /* ..@ */) {
     // macro-local labels: unique already, and they don't open a new local scope
-  } else if (name.startsWith('.') && !name.startsWith('..')) {
+  } else if (dot && !dots) {
     if (!pass.lastGlobal && !pass.absolute?.struc) pass.report('warning', 'orphan-local', `local label '${name}' has no preceding non-local label`, label);
     name = noted ? noted.name : pass.qualify(name);
   } else {
