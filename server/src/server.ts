@@ -42,7 +42,10 @@ export interface ServerFiles {
 
 interface Analysis {
   version: number;
-  index: SymbolIndex;
+  /** The navigation index, built when first read: diagnostics do not wait for it. */
+  readonly index: SymbolIndex;
+  /** Whether `index` has been built (forget() keeps only a built one). */
+  readonly indexBuilt: boolean;
   findings: Finding[];
   /** The program, CFG and dataflow of the analysis (code lenses, inlay hints). */
   context?: Context;
@@ -91,14 +94,12 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     if (have) forget(doc.uri, have);
     const path = uriToPath(doc.uri);
     const text = doc.getText();
-    // One assembly serves both the navigation index and the analysis.
+    // One assembly serves both the analysis and (when first asked for) the navigation index.
     let assembled: ReturnType<typeof assemble> | undefined;
-    let index: SymbolIndex;
     try {
       assembled = assembleFor(path, text, provider);
-      index = buildIndex(assembled);
     } catch {
-      index = { definitions: new Map(), occurrences: [], files: new Map() };
+      assembled = undefined;
     }
     let findings: Finding[];
     let context: Context | undefined;
@@ -111,18 +112,37 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     } catch (e) {
       findings = [{ code: 'internal', severity: 'error', file: path, range: { start: { line: 0, column: 0 }, end: { line: 0, column: 0 } }, message: `xenolab could not analyse this file: ${(e as Error).message}`, related: [], fixes: [] }];
     }
-    const a = { version: doc.version, index, findings, context };
+    let index: SymbolIndex | undefined;
+    const a: Analysis = {
+      version: doc.version, findings, context,
+      get index() {
+        return (index ??= indexOf(assembled));
+      },
+      get indexBuilt() {
+        return index !== undefined;
+      },
+    };
     analyses.set(doc.uri, a);
     return a;
   }
 
+  function indexOf(assembled: ReturnType<typeof assemble> | undefined): SymbolIndex {
+    try {
+      if (assembled) return buildIndex(assembled);
+    } catch {
+      // an index with nothing in it: navigation finds nothing, the rest still works
+    }
+    return { definitions: new Map(), occurrences: [], files: new Map() };
+  }
+
   /**
-   * Keeps only the index of a document's last analysis (completion reads it while the next
-   * is built). The rest is dropped before the next is built, so that it is garbage then
+   * Keeps only the index of a document's last analysis, if it was built (completion reads
+   * the last one). The rest is dropped before the next is built, so that it is garbage then
    * instead of being held (and promoted by the collector) alongside the new one.
    */
   function forget(uri: string, a: Analysis): void {
-    analyses.set(uri, { version: NaN, index: a.index, findings: [] });
+    const index = a.indexBuilt ? a.index : indexOf(undefined);
+    analyses.set(uri, { version: NaN, index, indexBuilt: true, findings: [] });
   }
 
   // The newest version of each changed document is analysed once the queue of changes is read.
