@@ -4,7 +4,7 @@
 // a macro (its definition line).
 
 import {
-  formsOf, hypercallByNumber, MNEMONICS, registerByName, XEN_CONSTANT_GROUPS,
+  formsOf, hypercallByNumber, MNEMONICS, registerByName, unsupportedInstruction, XEN_CONSTANT_GROUPS,
 } from '../../../isa/src/index.js';
 import type { Definition, SymbolIndex } from './symbols.js';
 
@@ -58,6 +58,8 @@ export function hoverFor(word: string, index: SymbolIndex | null): string | null
   }
   const d = index?.definitions.get(word);
   if (d) return describe(d);
+  const missing = unsupportedInstruction(word);
+  if (missing) return missing + '.';
   // A Xen constant (xen.inc has them all, under Xen's names).
   for (const g of XEN_CONSTANT_GROUPS) {
     const c = g.constants.find((x) => x.name === word);
