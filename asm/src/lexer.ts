@@ -356,12 +356,9 @@ function operatorLength(text: string, i: number): number {
 /** Tokenizes `text` into a stream; a backslash before a newline continues the line. */
 export function lex(text: string, file = 0): TokenStream {
   const out = new TokenStream(text, Math.max(16, (text.length / 3) | 0));
-  // Room for a line per line end (found by indexOf, at memchr speed): the line table is
-  // made at its size, not grown by push, and cut to the lines found.
-  let ends = 1;
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) ends++;
-  if (text.indexOf('\r') >= 0) for (let i = text.indexOf('\r'); i >= 0; i = text.indexOf('\r', i + 1)) ends++;
-  out.lineStart = new Array<number>(ends);
+  // Room for a line per 8 characters (source lines are longer): the line table is not
+  // grown by push on the way (which copies it a dozen times), and is cut to the lines found.
+  out.lineStart = new Array<number>((text.length >> 3) + 16);
   out.lineStart[0] = 0;
   out.lineStart.length = scan(text, file, out, out.lineStart);
   return out;
