@@ -583,7 +583,12 @@ function scanPreproc(text: string, i: number, end: number): number {
     while (i < end && text.charCodeAt(i) !== 125 && text.charCodeAt(i) !== 10) i++;
     return text.charCodeAt(i) === 125 ? i + 1 : i;
   }
-  if (n === 43) return i + 1; // %+ token pasting
+  if (n === 43) {
+    // %+ pastes tokens; %+1 is parameter 1 as a condition code
+    i++;
+    while (i < end && isDigit(text.charCodeAt(i))) i++;
+    return i;
+  }
   if (n === 45 || isDigit(n)) {
     if (n === 45) i++;
     while (i < end && isDigit(text.charCodeAt(i))) i++;

@@ -1,6 +1,6 @@
 // NASM's preprocessor: %define/%xdefine/%idefine/%undef/%assign, %macro/%endmacro
 // (and %rmacro, the only kind expanded within itself) with parameter ranges, defaults,
-// greedy parameters, %% local labels and %-n inverted conditions, %rep, %include,
+// greedy parameters, %% local labels, %+n/%-n condition codes (%-n inverted), %rep, %include,
 // %if/%elif/%else/%endif with their %ifdef/%ifidn/%ifctx/... variants, the context
 // stack (%push/%pop/%repl, %$ labels), %strlen/%strcat/%substr/%defstr/%deftok,
 // __LINE__/__FILE__, %error.
@@ -1024,15 +1024,15 @@ export class Preprocessor {
    * Replaces %1, %0, %{n}, %%label inside a macro body line. A parameter written
    * against other text (`__HYPERVISOR_%1`) is pasted onto it, as NASM does.
    */
-  /** `%-n`: parameter n, a condition code (`e`, `nc`, ...), as its inverse (`ne`, `c`). */
-  private invertedCondition(t: Token, call: MacroCall): Token[] {
+  /** `%+n`: parameter n, which must be a condition code (`e`, `nc`, ...); `%-n`: its inverse (`ne`, `c`). */
+  private conditionParam(t: Token, call: MacroCall): Token[] {
     const arg = call.args[Number(t.text.slice(2)) - 1];
     const cc = arg && arg.length === 1 ? CONDITION_CODES.get(arg[0].text.toLowerCase()) : undefined;
     if (cc === undefined) {
       this.error(t, `'${t.text}' needs a condition code (such as e, nz, ae) as parameter ${t.text.slice(2)}`, 'preproc');
       return [];
     }
-    return [{ ...arg[0], kind: 'ident', text: CONDITIONS[cc ^ 1].name }];
+    return t.text.charCodeAt(1) === 43 ? [arg[0]] : [{ ...arg[0], kind: 'ident', text: CONDITIONS[cc ^ 1].name }];
   }
 
   private substituteParams(tokens: Token[], call: MacroCall): Token[] {
@@ -1054,7 +1054,7 @@ export class Preprocessor {
         if (p === 0) repl = [{ ...t, kind: 'number', text: String(call.args.length) }];
         else if (p > 0) repl = call.args[p - 1] ?? [];
         else if (t.text.length > 2 && t.text.charCodeAt(1) === 37 /* %%label */) repl = [{ ...t, kind: 'ident', text: `..@${call.unique}.${t.text.slice(2)}` }];
-        else if (t.text.charCodeAt(1) === 45 /* %-n */) repl = this.invertedCondition(t, call);
+        else if (t.text.length > 2 && (t.text.charCodeAt(1) === 45 || t.text.charCodeAt(1) === 43) /* %-n, %+n */) repl = this.conditionParam(t, call);
       }
       const prev = n > 0 ? out[n - 1] : undefined;
       const prevTok = i > 0 ? tokens[i - 1] : undefined;

@@ -165,6 +165,7 @@ describe('located errors', () => {
       "main.asm:6:4: error: symbol '%$$$b' is not defined",
     ]);
     expect(messages(asm('%macro j 1\n  j%-1 $\n%endmacro\n  j eax\n'))[0]).toMatch(/^main\.asm:4:3: error: '%-1' needs a condition code/);
+    expect(messages(asm('%macro j 1\n  j%+1 $\n%endmacro\n  j 5\n'))[0]).toMatch(/^main\.asm:4:3: error: '%\+1' needs a condition code/);
   });
 
   it('an exponential expansion stops at the line budget a caller asks for', () => {

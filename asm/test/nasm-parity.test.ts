@@ -71,6 +71,10 @@ describe('byte-identical to nasm -f bin', () => {
       'start:', '  cmp eax, ebx', '  if e', '    mov ecx, 1', '    cmp ecx, edx', '    if nc', '      nop', '    endif', '  else', '    mov ecx, 2', '  endif', '  ret',
       '%push outer', '%define %$n 3', '%$x: dd %$x, %$n', '%push inner', '%$y: dd %$$x, %$y', '%pop', '%pop outer',
     ]],
+    ['%+n and %-n: a condition-code parameter as given and inverted; %+ still pastes', [
+      '%macro jif 2', '  j%+1 %2', '  j%-1 %2', '  set%+1 al', '%endmacro', 'l: jif ae, l', '   jif z, l', '   jif NGE, l',
+      '%define A foo', '%define B A %+ bar', 'B: dd B',
+    ]],
     ['struc with a start offset', [
       'struc point', '  .x: resd 1', '  .y: resd 1', 'endstruc', 'struc ALIGNED, 4', '  .a resb 1', '  alignb 4', '  .b resd 1', 'endstruc',
       'struc NEG, -8', '  .prev resd 1', '  .next resd 1', 'endstruc',
