@@ -621,13 +621,14 @@ function runPass(pass: Pass, nodes: readonly LineNode[], stacks: readonly (reado
     const startSection = pass.section;
     const startLen = startSection.bytes.length;
     const startAbs = pass.absolute;
+    const startOffset = startAbs ? startAbs.offset : startSection.offset;
     if (node.label && !(node.statement && node.statement.kind === 'equ')) defineLabel(pass, node);
     if (node.statement) {
       statement(pass, node.statement, node, node.label ? -1 : i);
       // Directives are listed when they produced bytes (align, at, incbin).
       const kind = node.statement.kind;
       const produced = kind !== 'directive' || (pass.section === startSection && pass.location() !== startLoc);
-      if (pass.final && kind !== 'equ' && produced) recordListing(pass, i, startLoc, startSection, startLen, startAbs);
+      if (pass.final && kind !== 'equ' && produced) recordListing(pass, i, startOffset, startSection, startLen, startAbs);
       if (kind === 'instruction') pass.notes.noteKept(i, node);
     }
   }
@@ -646,18 +647,24 @@ function emitKept(pass: Pass, i: number): boolean {
   const length = notes.length[i];
   const section = pass.section;
   if (!pass.final || pass.growOnly || pass.absolute || section.kind !== 'progbits' || section.offset + length > MAX_SECTION_BYTES) return false;
-  const address = pass.location();
+  const startOffset = section.offset;
   const startLen = section.bytes.length;
   place(pass, pass.sizeIndex++, length);
   pass.lastRelative = false;
-  addLineRow(pass, address, notes.file[i], notes.start[i]);
+  addLineRow(pass, notes.file[i], notes.start[i]);
   section.bytes.append(notes.bytes, notes.at[i], length);
   section.offset += length;
-  recordListing(pass, i, address, section, startLen, null);
+  recordListing(pass, i, startOffset, section, startLen, null);
   return true;
 }
 
-function recordListing(pass: Pass, line: number, startLoc: number, section: SectionState, startLen: number, abs: Pass['absolute']): void {
+/**
+ * A listing row for line `line`, which started at `startOffset` of `section` (of `abs`
+ * when absolute). Offsets, not addresses, cross the call: an address above 2^31 (a kernel
+ * linked high) is no small integer, and would be boxed for every line.
+ */
+function recordListing(pass: Pass, line: number, startOffset: number, section: SectionState, startLen: number, abs: Pass['absolute']): void {
+  const startLoc = abs ? startOffset : section.vaddr + startOffset;
   const r = pass.listing;
   const k = pass.listed++ * ROW_FIELDS;
   r[k] = line;
@@ -993,7 +1000,7 @@ function instruction(pass: Pass, st: InstructionStatement, line: number): void {
   if (memo !== undefined && fixed !== undefined && fixed >= 0 && (!pass.final || memo.pool)) {
     pass.lastRelative = false;
     const length = place(pass, key, fixed);
-    if (pass.final) emitInstruction(pass, st, pass.location(), memo.pool!, memo.at!, fixed, memo.warnings ?? NO_WARNINGS, length);
+    if (pass.final) emitInstruction(pass, st, memo.pool!, memo.at!, fixed, memo.warnings ?? NO_WARNINGS, length);
     return;
   }
   // An instruction whose values are all known for good is encoded for good the first
@@ -1014,12 +1021,11 @@ function instruction(pass: Pass, st: InstructionStatement, line: number): void {
     }
     operands[i] = r;
   }
-  const address = pass.location();
   const req = REQUEST;
   req.mnemonic = st.mnemonic.text;
   req.prefixes = st.prefixes.length ? st.prefixes.map((p) => p.text) : NO_PREFIXES;
   req.operands = operands;
-  req.address = address;
+  req.address = pass.location();
   req.section = pass.absolute ? '' : pass.section.name;
   req.final = pass.final || constant;
   req.memo = m;
@@ -1035,7 +1041,7 @@ function instruction(pass: Pass, st: InstructionStatement, line: number): void {
     pass.notes.keep(line, st, res.bytes, res.at, res.length);
     st.memo = MET_ONCE;
     const length = place(pass, key, res.length);
-    if (pass.final) emitInstruction(pass, st, address, res.bytes, res.at, res.length, res.warnings, length);
+    if (pass.final) emitInstruction(pass, st, res.bytes, res.at, res.length, res.warnings, length);
     return;
   }
   if (fixed === undefined) {
@@ -1056,7 +1062,7 @@ function instruction(pass: Pass, st: InstructionStatement, line: number): void {
     memo!.warnings = res.warnings;
   }
   const length = place(pass, key, res.length);
-  if (pass.final) emitInstruction(pass, st, address, res.bytes, res.at, res.length, res.warnings, length);
+  if (pass.final) emitInstruction(pass, st, res.bytes, res.at, res.length, res.warnings, length);
 }
 
 /** Marks a statement met once, whose bytes its line's notes kept (met again, it gets a memo). Never changed. */
@@ -1117,16 +1123,19 @@ function keepBytes(memo: InstructionMemo, bytes: readonly number[], at: number):
   for (let i = at; i < at + n; i++) bytePool[bytePoolUsed++] = bytes[i];
 }
 
-/** Final-pass output of one instruction: `count` bytes of `buf` from `at` (NOP-padded to `length`), line row, warnings. */
+/**
+ * Final-pass output of one instruction at the location counter: `count` bytes of `buf`
+ * from `at` (NOP-padded to `length`), line row, warnings.
+ */
 function emitInstruction(
-  pass: Pass, st: Extract<Statement, { kind: 'instruction' }>, address: number,
+  pass: Pass, st: Extract<Statement, { kind: 'instruction' }>,
   buf: ArrayLike<number>, at: number, count: number, warnings: readonly string[], length: number,
 ): void {
   if (length > count) {
     pass.report('warning', 'padded', `padded with ${length - count} NOP byte(s): this instruction's size and the labels it depends on never settle otherwise (nasm gives up on such programs)`, st);
   }
   for (let i = 0; i < warnings.length; i++) pass.report('warning', 'overflow', warnings[i], st);
-  if (!pass.absolute) addLineRow(pass, address, st.mnemonic.file, st.mnemonic.start);
+  if (!pass.absolute) addLineRow(pass, st.mnemonic.file, st.mnemonic.start);
   pass.emitRange(buf, at, count, st);
   if (length > count) pass.emit(new Array(length - count).fill(NOP), st);
 }
@@ -1152,13 +1161,16 @@ function place(pass: Pass, key: number, length: number): number {
   return size;
 }
 
-/** A line table row for the code at `address`, from offset `start` of file `fileId`. */
-function addLineRow(pass: Pass, address: number, fileId: number, start: number): void {
+/**
+ * A line table row for the code at the location counter, from offset `start` of file
+ * `fileId` (the address is made here: above 2^31 it would be boxed to cross a call).
+ */
+function addLineRow(pass: Pass, fileId: number, start: number): void {
   const file = pass.files[fileId];
   if (!file) return;
   const starts = file.lineStarts;
   const index = pass.lineOf(fileId, starts, start);
-  pass.lines.add(address, fileId, index + 1, start - starts[index] + 1);
+  pass.lines.add(pass.location(), fileId, index + 1, start - starts[index] + 1);
 }
 
 function dataSize(unit: number, items: DataItem[]): number {
@@ -1179,7 +1191,6 @@ function data(pass: Pass, unit: number, items: DataItem[], span: Span): void {
     if (pass.room(n, span)) pass.advance(n);
     return;
   }
-  const start = pass.location();
   const out: number[] = [];
   for (const item of items) {
     if (item.kind === 'string') {
@@ -1208,7 +1219,7 @@ function data(pass: Pass, unit: number, items: DataItem[], span: Span): void {
       }
     }
   }
-  if (pass.final && !pass.absolute && pass.section.kind === 'progbits') addLineRow(pass, start, span.file, span.start);
+  if (pass.final && !pass.absolute && pass.section.kind === 'progbits') addLineRow(pass, span.file, span.start);
   pass.emit(out, span);
 }
 
