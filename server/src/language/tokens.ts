@@ -1,7 +1,7 @@
-// Semantic tokens for a whole document or a range of its lines: what each word is to the assembler (a mnemonic,
-// with a modifier for privileged and sensitive ones; a register; a label, constant or
-// macro of the document; a number, string, comment, preprocessor word), encoded as LSP
-// wants them (relative line/column, length, type, modifier bits).
+// Semantic tokens for a whole document or a range of its lines: what each word is to the
+// assembler (a mnemonic, with a modifier for privileged and sensitive ones; a register; a
+// label, constant or macro of the document; a number, string, comment, preprocessor
+// word), encoded as LSP wants them (relative line/column, length, type, modifier bits).
 
 import { makeSourceFile, tokenize, type Token } from '../../../asm/src/index.js';
 import { formsOf, MNEMONICS, registerByName } from '../../../isa/src/index.js';
