@@ -1162,15 +1162,15 @@ function place(pass: Pass, key: number, length: number): number {
 }
 
 /**
- * A line table row for the code at the location counter, from offset `start` of file
- * `fileId` (the address is made here: above 2^31 it would be boxed to cross a call).
+ * A line table row for the code at the location counter (in a section: never called in
+ * absolute mode), from offset `start` of file `fileId`.
  */
 function addLineRow(pass: Pass, fileId: number, start: number): void {
   const file = pass.files[fileId];
   if (!file) return;
   const starts = file.lineStarts;
   const index = pass.lineOf(fileId, starts, start);
-  pass.lines.add(pass.location(), fileId, index + 1, start - starts[index] + 1);
+  pass.lines.add(pass.section, pass.section.offset, fileId, index + 1, start - starts[index] + 1);
 }
 
 function dataSize(unit: number, items: DataItem[]): number {

@@ -21,8 +21,13 @@ export class LineTable {
     this.column = new Int32Array(n);
   }
 
-  /** A row for the code at `address` from file:line:column (1-based). */
-  add(address: number, file: number, line: number, column: number): void {
+  /**
+   * A row for the code at `offset` of the section at `base.vaddr` from file:line:column
+   * (1-based). The address is made here: above 2^31 (a kernel linked high) it is no small
+   * integer and would be boxed to cross the call, for every row.
+   */
+  add(base: { readonly vaddr: number }, offset: number, file: number, line: number, column: number): void {
+    const address = base.vaddr + offset;
     const last = this.count - 1;
     if (last >= 0) {
       // One row per run of the same line (times, data): the range simply continues.
