@@ -473,8 +473,8 @@ export class Cpu extends Exec implements BlockHost, SavesItself {
    * `int 0x82` inside a compiled block, `done` of whose instructions (the int included)
    * have completed: the gate check, then the hypercall handler, which sees EIP and the
    * counters as the interpreter would show them. Returns the cycles the hypervisor
-   * charged, or -1 when the block must end here: the handler changed EIP or the code
-   * mappings, or asked run() to stop (blockStop), or there is no handler.
+   * charged, or -1 when the block must end here: the handler changed EIP, the code
+   * mappings or the flags, or asked run() to stop (blockStop), or there is no handler.
    */
   blockHypercall(done: number, next: number): number {
     // Small, so that V8 can inline it and the handler into the block (the rare cases are apart).
