@@ -356,9 +356,11 @@ function operatorLength(text: string, i: number): number {
 /** Tokenizes `text` into a stream; a backslash before a newline continues the line. */
 export function lex(text: string, file = 0): TokenStream {
   const out = new TokenStream(text, Math.max(16, (text.length / 3) | 0));
-  // Room for a line per 8 characters (source lines are longer): the line table is not
+  // Room for a line per 12 characters (source lines are longer): the line table is not
   // grown by push on the way (which copies it a dozen times), and is cut to the lines found.
-  out.lineStart = new Array<number>((text.length >> 3) + 16);
+  // (Made larger, a 10k-line file's would be a large object, which counts towards the old
+  // generation's limit: more full collections.)
+  out.lineStart = new Array<number>(((text.length / 12) | 0) + 16);
   out.lineStart[0] = 0;
   out.lineStart.length = scan(text, file, out, out.lineStart);
   return out;
