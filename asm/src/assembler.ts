@@ -1191,6 +1191,13 @@ function data(pass: Pass, unit: number, items: DataItem[], span: Span): void {
     if (pass.room(n, span)) pass.advance(n);
     return;
   }
+  // `?` is space: in a progbits section nasm zeroes it, and says so; only `?`s are
+  // reserved as resb reserves (no word about it in a nobits section).
+  const uninit = items.filter((i) => i.kind === 'uninit').length;
+  if (uninit > 0 && !pass.absolute && pass.section.kind === 'progbits') {
+    pass.report('warning', 'zeroing', `uninitialized space declared in progbits section '${pass.section.name}': zeroing`, span);
+  }
+  if (uninit > 0 && uninit === items.length) return pass.reserve(unit * items.length, span);
   const out: number[] = [];
   for (const item of items) {
     if (item.kind === 'string') {

@@ -154,6 +154,13 @@ describe('located errors', () => {
     ]);
   });
 
+  it('? data is space: reserved without a word in a nobits section, zeroed with a warning in a progbits one (as nasm)', () => {
+    expect(messages(asm('section .bss\nw: dw ?, ?\nd: dd ?\nsection .data\nb: db ?\nc: db 1, ?\n'))).toEqual([
+      "main.asm:5:4: warning: uninitialized space declared in progbits section '.data': zeroing",
+      "main.asm:6:4: warning: uninitialized space declared in progbits section '.data': zeroing",
+    ]);
+  });
+
   it('context stack misuse is located', () => {
     expect(messages(asm('%pop\n%repl x\ndd %$a\n%push one\n%push two\ndd %$$$b\n%pop one\n'))).toEqual([
       'main.asm:1:1: error: %pop: the context stack is empty (no %push)',
