@@ -1193,7 +1193,8 @@ function data(pass: Pass, unit: number, items: DataItem[], span: Span): void {
   }
   // `?` is space: in a progbits section nasm zeroes it, and says so; only `?`s are
   // reserved as resb reserves (no word about it in a nobits section).
-  const uninit = items.filter((i) => i.kind === 'uninit').length;
+  let uninit = 0;
+  for (let i = 0; i < items.length; i++) if (items[i].kind === 'uninit') uninit++;
   if (uninit > 0 && !pass.absolute && pass.section.kind === 'progbits') {
     pass.report('warning', 'zeroing', `uninitialized space declared in progbits section '${pass.section.name}': zeroing`, span);
   }

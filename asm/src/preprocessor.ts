@@ -613,10 +613,7 @@ export class Preprocessor {
     let body = trimTrivia(rest);
     if (kind.startsWith('%x')) body = this.expandDefines(body);
     const caseless = kind === '%idefine' || kind === '%xidefine';
-    const def: Define = { params, body, caseless };
-    if (caseless) this.caselessDefines.set(nameTok.text.toLowerCase(), def);
-    else this.defines.set(nameTok.text, def);
-    this.namesChanged();
+    this.setDefine(nameTok, { params, body, caseless });
   }
 
   private assign(args: Token[], span: Span, caseless: boolean): void {
@@ -629,10 +626,7 @@ export class Preprocessor {
     const v = this.constant(this.expandDefines(args.slice(args.indexOf(nameTok) + 1)), nameTok);
     if (v === null) return;
     const body = tokenize(v.toString(), nameTok.file).map((t) => ({ ...t, start: nameTok.start, end: nameTok.end }));
-    const def: Define = { params: null, body, caseless };
-    if (caseless) this.caselessDefines.set(nameTok.text.toLowerCase(), def);
-    else this.defines.set(nameTok.text, def);
-    this.namesChanged();
+    this.setDefine(nameTok, { params: null, body, caseless });
   }
 
   private strlen(args: Token[], span: Span): void {
@@ -641,20 +635,19 @@ export class Preprocessor {
       this.error(span, "%strlen expects a name and a string: %strlen len 'text'", 'preproc');
       return;
     }
-    const body: Token[] = [{ kind: 'number', text: String(sig[1].text.length - 2), start: sig[0].start, end: sig[0].end, file: sig[0].file }];
-    this.defines.set(sig[0].text, { params: null, body, caseless: false });
-    this.namesChanged();
+    const body: Token[] = [{ kind: 'number', text: String(stringText(sig[1].text).length), start: sig[0].start, end: sig[0].end, file: sig[0].file }];
+    this.setDefine(sig[0], { params: null, body, caseless: false });
   }
 
   /** %strcat name, 'a', "b", ...: the strings' contents joined. */
   private strcat(args: Token[], span: Span): void {
     const sig = significant(this.expandDefines(args));
-    const parts = sig.slice(1).filter((t, i) => (i % 2 === 0 ? true : t.kind !== 'op' || t.text !== ','));
-    if (sig[0]?.kind !== 'ident' || parts.length === 0 || parts.some((t) => t.kind !== 'string')) {
+    const parts = splitArgs(sig, 1);
+    if (sig[0]?.kind !== 'ident' || parts.length === 0 || parts.some((p) => p.length !== 1 || p[0].kind !== 'string')) {
       this.error(span, "%strcat expects a name and strings: %strcat name 'a', 'b'", 'preproc');
       return;
     }
-    this.defineString(sig[0], parts.map((t) => stringText(t.text)).join(''), false);
+    this.defineString(sig[0], parts.map((p) => stringText(p[0].text)).join(''), false);
   }
 
   /** %substr name 'text', start[, length]: characters from `start` (1-based); a length of -1 reaches the end, -2 one before it... */
@@ -1020,10 +1013,6 @@ export class Preprocessor {
     return false;
   }
 
-  /**
-   * Replaces %1, %0, %{n}, %%label inside a macro body line. A parameter written
-   * against other text (`__HYPERVISOR_%1`) is pasted onto it, as NASM does.
-   */
   /** `%+n`: parameter n, which must be a condition code (`e`, `nc`, ...); `%-n`: its inverse (`ne`, `c`). */
   private conditionParam(t: Token, call: MacroCall): Token[] {
     const arg = call.args[Number(t.text.slice(2)) - 1];
@@ -1035,6 +1024,10 @@ export class Preprocessor {
     return t.text.charCodeAt(1) === 43 ? [arg[0]] : [{ ...arg[0], kind: 'ident', text: CONDITIONS[cc ^ 1].name }];
   }
 
+  /**
+   * Replaces %1, %0, %{n}, %%label inside a macro body line. A parameter written
+   * against other text (`__HYPERVISOR_%1`) is pasted onto it, as NASM does.
+   */
   private substituteParams(tokens: Token[], call: MacroCall): Token[] {
     // At most this many tokens (pasting only makes fewer): the array is made at its size.
     let most = tokens.length;
@@ -1116,14 +1109,11 @@ function dedupe(related: Diagnostic['related'], primary: Span): Diagnostic['rela
   });
 }
 
-/**
- * Takes the lines of `src` up to the directive in `close` that matches (blocks of the same
- * kind may nest); null when the block never closes.
- */
 /** Condition code numbers by name and alias (`%-n` inverts one). */
 const CONDITION_CODES = new Map(CONDITIONS.flatMap((c) => [c.name, ...c.aliases].map((n): [string, number] => [n, c.code])));
 
-const MACRO_OPENERS = ['%macro', '%imacro', '%rmacro', '%irmacro'];
+/** Directives that open a multi-line macro definition (the `%i` ones: matched in any case). */
+export const MACRO_OPENERS: readonly string[] = ['%macro', '%imacro', '%rmacro', '%irmacro'];
 
 /** A string token's characters (its escapes read for a backquoted one). */
 function stringText(text: string): string {
@@ -1137,6 +1127,10 @@ function quoted(text: string): string {
   return '`' + text.replace(/[\\`]/g, (c) => '\\' + c).replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`) + '`';
 }
 
+/**
+ * Takes the lines of `src` up to the directive in `close` that matches (blocks of the same
+ * kind may nest); null when the block never closes.
+ */
 function collectBlock(src: LineSource, open: readonly string[], close: readonly string[]): Token[][] | null {
   const body: Token[][] = [];
   let depth = 1;

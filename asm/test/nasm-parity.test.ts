@@ -62,7 +62,7 @@ describe('byte-identical to nasm -f bin', () => {
       "%strcat S1 'ab', \"c'd\", `e\\n`", 'db S1', '%strcat S2 "x"', 'db S2',
       "%substr T1 'hello', 2, 3", "%substr T2 'hello', 1", "%substr T3 'hello' 2,-1", "%substr T4 'hello', 2, -2", "%substr T5 'hello', 9, 2",
       'db T1, T2, T3, T4, T5, 0', '%define A 5', '%defstr D1 mov eax, [ebx + 4]', '%defstr D2 A + 1', 'db D1, D2',
-      "%deftok K 'db 7, 8'", 'K', "%strlen N1 'hello'", 'db N1', "%strcat Q 'it', \"'s\", ' \"quoted\"'", 'db Q',
+      "%deftok K 'db 7, 8'", 'K', "%strlen N1 'hello'", 'db N1', '%strlen N2 `a\\nb`', 'db N2', "%strcat Q 'it', \"'s\", ' \"quoted\"'", 'db Q',
     ]],
     ['context stack: %push/%pop/%repl, %$ and %$$ labels, %ifctx, and %-1 (the inverse condition)', [
       '%macro if 1', '  %push if', '  j%-1 %$ifnot', '%endmacro',

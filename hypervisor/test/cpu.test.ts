@@ -190,20 +190,24 @@ describe('software interrupts', () => {
     expect(m.cpu.eip).toBe(CODE + 7);
   });
 
+  /** Runs `src` in ring 1 interpreted, then compiled from the first block, with a hypercall handler that sets `flags` on its 50th call. */
+  const interpretedAndCompiled = (src: string, flags: number) => [false, true].map((jit) => {
+    const m = machine(src, { ring: 1 });
+    m.cpu.jit = jit;
+    m.cpu.jitThreshold = 1;
+    let calls = 0;
+    m.cpu.hypercallHandler = () => {
+      if (++calls === 50) m.cpu.setFlags(m.cpu.getFlags() | flags);
+      return true;
+    };
+    const stop = m.run();
+    return { m, stop, calls };
+  });
+
   it('a hypercall that sets TF (as iret may) traps after the next instruction, compiled or interpreted', () => {
     // 100 rounds of a hypercall; the handler sets TF on the 50th.
     const src = 'mov ecx, 100\nagain: inc ebx\nint 0x82\ndec ecx\njnz again\nnop'; // the hypercall mid-block
-    const stops = [false, true].map((jit) => {
-      const m = machine(src, { ring: 1 });
-      m.cpu.jit = jit;
-      m.cpu.jitThreshold = 1;
-      let calls = 0;
-      m.cpu.hypercallHandler = () => {
-        if (++calls === 50) m.cpu.setFlags(m.cpu.getFlags() | 0x100);
-        return true;
-      };
-      return { stop: m.run(), calls, ebx: m.cpu.regs[EBX], eip: m.cpu.eip };
-    });
+    const stops = interpretedAndCompiled(src, 0x100).map(({ m, stop, calls }) => ({ stop, calls, ebx: m.cpu.regs[EBX], eip: m.cpu.eip }));
     expect(stops[0]).toMatchObject({ stop: { kind: 'exception', vector: 1 }, calls: 50, ebx: 50 });
     expect(stops[1]).toEqual(stops[0]);
   });
@@ -211,17 +215,7 @@ describe('software interrupts', () => {
   it('status flags a hypercall sets (as iret may) are what the next instruction sees, compiled or interpreted', () => {
     // A block keeps the flags it stored before a hypercall; here dec keeps the CF the handler set on the 50th round.
     const src = 'mov ecx, 100\nagain: xor eax, eax\nint 0x82\ndec ecx\nadc ebx, 0\ntest ecx, ecx\njnz again\nnop';
-    const runs = [false, true].map((jit) => {
-      const m = machine(src, { ring: 1 });
-      m.cpu.jit = jit;
-      m.cpu.jitThreshold = 1;
-      let calls = 0;
-      m.cpu.hypercallHandler = () => {
-        if (++calls === 50) m.cpu.setFlags(m.cpu.getFlags() | 1);
-        return true;
-      };
-      return { stop: m.run(), calls, ebx: m.cpu.regs[EBX] };
-    });
+    const runs = interpretedAndCompiled(src, 1).map(({ m, stop, calls }) => ({ stop, calls, ebx: m.cpu.regs[EBX] }));
     expect(runs[0]).toMatchObject({ calls: 100, ebx: 1 });
     expect(runs[1]).toEqual(runs[0]);
   });

@@ -99,7 +99,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     try {
       assembled = assembleFor(path, text, provider);
     } catch {
-      assembled = undefined;
+      // analyze() assembles again and reports what went wrong
     }
     let findings: Finding[];
     let context: Context | undefined;

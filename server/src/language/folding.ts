@@ -4,7 +4,7 @@
 // runs of comment lines. From the assembler's own lexer and line parser, so a `;` in a
 // string or a colon-less label is what the assembler takes it for.
 
-import { makeSourceFile, parseLine } from '../../../asm/src/index.js';
+import { MACRO_OPENERS, makeSourceFile, parseLine } from '../../../asm/src/index.js';
 import { tokenizeLines, type Token } from '../../../asm/src/lexer.js';
 import { positionAt } from './symbols.js';
 
@@ -15,7 +15,7 @@ export interface Fold {
   kind?: 'comment';
 }
 
-const OPENERS: Readonly<Record<string, string>> = { '%macro': 'macro', '%imacro': 'macro', '%rmacro': 'macro', '%irmacro': 'macro', '%rep': 'rep' };
+const OPENERS: Readonly<Record<string, string>> = { ...Object.fromEntries(MACRO_OPENERS.map((d) => [d, 'macro'])), '%rep': 'rep' };
 const CLOSERS: Readonly<Record<string, string>> = { '%endmacro': 'macro', '%endm': 'macro', '%endrep': 'rep' };
 
 export function foldingRanges(text: string): Fold[] {

@@ -74,9 +74,9 @@ export function macroSignatureAt(line: string, index: SymbolIndex | null): Macro
 function macroNamed(index: SymbolIndex, name: string): Definition | undefined {
   const exact = index.definitions.get(name);
   if (exact) return exact.kind === 'macro' ? exact : undefined;
-  // %imacro: any case
+  // %imacro, %irmacro: any case
   const lower = name.toLowerCase();
-  for (const d of index.definitions.values()) if (d.kind === 'macro' && /^\s*%i(r)?macro/i.test(d.text) && d.name.toLowerCase() === lower) return d;
+  for (const d of index.definitions.values()) if (d.kind === 'macro' && /^\s*%i/i.test(d.text) && d.name.toLowerCase() === lower) return d;
   return undefined;
 }
 
