@@ -116,8 +116,16 @@ export function addressShape(addr: Expr | null, nosplit: boolean, span: Span): A
     const disp: Expr = addr.op === '+' ? r : { kind: 'unary', op: '-', arg: r, file: r.file, start: r.start, end: r.end };
     return { base: addr.left.reg, index: null, scale: 1, disp, adsize: 32 };
   }
-  const indexed = indexedShape(addr);
+  const indexed = indexedShape(addr) ?? scaledIndexShape(addr);
   if (indexed) return indexed;
+  return generalShape(addr, nosplit, span);
+}
+
+/**
+ * addressShape() without its shortcuts: linear terms of the registers, merged, then
+ * NASM's choice of base and index. Exported so tests hold the shortcuts to it.
+ */
+export function generalShape(addr: Expr, nosplit: boolean, span: Span): AddressShape {
   const lin = linearize(addr);
   // Merge repeated registers: [eax+eax] is eax*2.
   const merged: Term[] = [];
@@ -163,6 +171,27 @@ function indexedShape(addr: Expr): AddressShape | null {
   if (base.cls !== 'r32' || index.cls !== 'r32' || base.name === index.name || index.name === 'esp') return null;
   if (k !== 1n && k !== 2n && k !== 4n && k !== 8n) return null;
   return { base, index, scale: Number(k) as 1 | 2 | 4 | 8, disp, adsize: 32 };
+}
+
+/**
+ * A table lookup, `[index*scale]` with a register-free displacement added before or after
+ * (`[table + ecx*4]`): a 32-bit index other than esp and a literal scale of 4 or 8, which
+ * NASM neither splits into base+index nor makes a base. Same results as generalShape();
+ * null for anything else.
+ */
+function scaledIndexShape(addr: Expr): AddressShape | null {
+  let product = addr;
+  let disp: Expr | null = null;
+  if (addr.kind === 'binary' && addr.op === '+') {
+    if (regFree(addr.left)) [disp, product] = [addr.left, addr.right];
+    else if (regFree(addr.right)) [disp, product] = [addr.right, addr.left];
+    else return null;
+  }
+  if (product.kind !== 'binary' || product.op !== '*' || product.left.kind !== 'reg' || product.right.kind !== 'num') return null;
+  const index = product.left.reg;
+  const k = product.right.value;
+  if (index.cls !== 'r32' || index.name === 'esp' || (k !== 4n && k !== 8n)) return null;
+  return { base: null, index, scale: Number(k) as 4 | 8, disp, adsize: 32 };
 }
 
 function shape32(terms: Term[], disp: Expr | null, nosplit: boolean, span: Span): AddressShape {
