@@ -366,6 +366,58 @@ export function lex(text: string, file = 0): TokenStream {
   return out;
 }
 
+/**
+ * Lexes `text`, a new version of the text `prev` was lexed from (an edit): the lines that
+ * end before the first changed character keep their tokens, copied instead of scanned
+ * again, and the rest is scanned. `kept` is how many lines were kept (their tokens, and
+ * so their parse trees, are what a full lex would give). The same as lex() otherwise.
+ */
+export function relex(prev: TokenStream, text: string, file = 0): { stream: TokenStream; kept: number } {
+  const kept = prev.atomsValid() ? unchangedLines(prev, text) : 0;
+  if (kept === 0) return { stream: lex(text, file), kept };
+  const tokens = prev.lineStart[kept];
+  const from = prev.end[tokens - 1]; // the character after line kept-1's newline
+  const rest = text.length - from;
+  const out = new TokenStream(text, Math.max(16, tokens + ((rest / 3) | 0)));
+  out.kind.set(prev.kind.subarray(0, tokens));
+  out.start.set(prev.start.subarray(0, tokens));
+  out.end.set(prev.end.subarray(0, tokens));
+  out.atom.set(prev.atom.subarray(0, tokens));
+  const texts = out.text;
+  const prevTexts = prev.text;
+  for (let i = 0; i < tokens; i++) texts[i] = prevTexts[i];
+  out.count = tokens;
+  out.lineStart = new Array<number>(kept + ((rest / 12) | 0) + 16);
+  for (let l = 0; l <= kept; l++) out.lineStart[l] = prev.lineStart[l];
+  out.lineStart.length = scan(text, file, out, out.lineStart, from, kept + 1);
+  return { stream: out, kept };
+}
+
+/**
+ * How many of `prev`'s first lines `text` has unchanged, newline included, and the
+ * character after it (a `\r` newline looks at it): no token of such a line looks
+ * further, so they lex as before.
+ */
+function unchangedLines(prev: TokenStream, text: string): number {
+  const old = prev.source;
+  const n = Math.min(old.length, text.length);
+  let d = 0;
+  while (d < n && old.charCodeAt(d) === text.charCodeAt(d)) d++;
+  // The last line k whose start (the end of line k-1's newline token) is at or before d,
+  // before it if that newline is a lone \r: lines 0..k-1 and what they looked at lie in
+  // the common prefix.
+  let lo = 0;
+  let hi = prev.lines - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    const newline = prev.lineStart[mid] - 1;
+    const start = prev.end[newline];
+    if (start < d || (start === d && prev.text[newline] !== '\r')) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
 /** Tokenizes `text` into objects, newline tokens included. */
 export function tokenize(text: string, file = 0): Token[] {
   const s = lex(text, file);
@@ -382,8 +434,11 @@ export function tokenizeLines(text: string, file = 0): Token[][] {
   return lines;
 }
 
-/** Scans `text` into `out`, writing where each line starts to `lines` (from index 1); returns the number of lines. */
-function scan(text: string, file: number, out: TokenStream, lines: number[]): number {
+/**
+ * Scans `text` from character `from` (a line's start) into `out`, writing where each line
+ * starts to `lines` (from index `lineCount`); returns the number of lines.
+ */
+function scan(text: string, file: number, out: TokenStream, lines: number[], from = 0, lineCount = 1): number {
   const end = text.length;
   // The stream's arrays in locals: this loop runs once per character of every file.
   let kinds = out.kind;
@@ -394,8 +449,7 @@ function scan(text: string, file: number, out: TokenStream, lines: number[]): nu
   const atoms = ATOMS;
   const strings = atoms.strings;
   let n = out.count;
-  let lineCount = 1;
-  let i = 0;
+  let i = from;
   const hasCR = text.indexOf('\r') >= 0;
   while (i < end) {
     const c = text.charCodeAt(i);

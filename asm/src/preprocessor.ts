@@ -7,7 +7,7 @@
 // It turns a root file into a stream of parsed lines, each remembering the chain of
 // %include and macro invocations it came from so errors land in the user's file.
 
-import { ATOMS, isDirectiveToken, isTrivia, K_IDENT, K_PP, lex, significant, tokenize, type Token, type TokenStream } from './lexer.js';
+import { ATOMS, isDirectiveToken, isTrivia, K_IDENT, K_PP, lex, relex, significant, tokenize, type Token, type TokenStream } from './lexer.js';
 import { parseLine, parseStreamLine, stringBytes, wordLower } from './parser.js';
 import { lineColumn, makeSourceFile, type SourceFile, type SourceProvider } from './source.js';
 import type { Diagnostic } from './diagnostics.js';
@@ -232,13 +232,19 @@ export class Preprocessor {
     const key = `${file.id}\0${file.path}`;
     let hit = FILE_CACHE.get(key);
     if (!hit || hit.text !== file.text) {
-      // Dropped before the new trees are built, so the old ones are garbage by then.
-      if (hit) FILE_CACHE.delete(key);
-      const stream = lex(file.text, file.id);
+      // A new version of a file read before (an edit): the lines before the first changed
+      // character keep their tokens and trees (their offsets are the same).
+      const { stream, kept } = hit ? relex(hit.stream, file.text, file.id) : { stream: lex(file.text, file.id), kept: 0 };
       const parsed: LineNode[] = new Array(stream.lines);
       const plain = new Uint8Array(stream.lines);
       const sectionLine = new Uint8Array(stream.lines);
-      for (let l = 0; l < stream.lines; l++) {
+      if (hit) {
+        for (let l = 0; l < kept; l++) parsed[l] = hit.parsed[l];
+        plain.set(hit.plain.subarray(0, kept));
+        sectionLine.set(hit.sectionLine.subarray(0, kept));
+        FILE_CACHE.delete(key);
+      }
+      for (let l = kept; l < stream.lines; l++) {
         const node = (parsed[l] = parseStreamLine(stream, l));
         let p = 1;
         for (let i = stream.lineStart[l], e = stream.lineEnd(l); i < e; i++) if (stream.kind[i] === K_PP) p = 0;

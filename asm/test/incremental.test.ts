@@ -1,0 +1,109 @@
+// An edited file is lexed and parsed again only from the line of its first change: the
+// lines before keep their tokens and trees. Random texts and edit sequences must give
+// exactly what lexing and assembling the edited text from nothing gives.
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { assemble, type AssembleResult } from '../src/assembler.js';
+import { withBuiltins } from '../src/builtins.js';
+import { lex, relex, type TokenStream } from '../src/lexer.js';
+
+const RUNS = Number(process.env['XENOLAB_INCREMENTAL_RUNS'] ?? 150);
+
+/** Everything a stream holds, as plain data. */
+function contents(s: TokenStream): unknown {
+  const n = s.count;
+  return {
+    count: n, lineStart: [...s.lineStart], text: Array.from({ length: n }, (_, i) => s.textAt(i)),
+    kind: [...s.kind.subarray(0, n)], start: [...s.start.subarray(0, n)], end: [...s.end.subarray(0, n)],
+    file: [...s.file.subarray(0, n)], atom: [...s.atom.subarray(0, n)],
+  };
+}
+
+// Lines that exercise the lexer's line structure: comments, strings, continuations,
+// carriage returns, preprocessor tokens, lines with no newline at the end.
+const LINES = [
+  'mov eax, [ebx + 4]', 'label: db "a;b", 0 ; comment', '%define X 3', '  jmp $ + 2', "dd 'ab\\", 'add eax, \\', '  1', '',
+  '; only a comment', 'x equ 5\r', 'section .data', 'times 3 nop', '`esc\\n`', '%macro M 1', '  push %1', '%endmacro', 'M ebx',
+];
+const source = fc.array(fc.constantFrom(...LINES), { maxLength: 14 }).chain((lines) =>
+  fc.constantFrom('\n', '\r\n').map((nl) => lines.join(nl)));
+
+/** An edit: replace `length` characters at `at` (both scaled to the text) by `insert`. */
+const edit = fc.record({
+  at: fc.double({ min: 0, max: 1, noNaN: true }),
+  length: fc.integer({ min: 0, max: 12 }),
+  insert: fc.oneof(fc.constantFrom('', ' ', '\n', '\r\n', '\\', ';', '"', '9', 'x:', 'nop\n', 'mov ecx, 1\n', '%define Y 2\n', 'jz .l\n'), fc.string({ maxLength: 6 })),
+});
+
+function applyEdit(text: string, e: { at: number; length: number; insert: string }): string {
+  const at = Math.floor(e.at * text.length);
+  return text.slice(0, at) + e.insert + text.slice(at + e.length);
+}
+
+describe('relex', () => {
+  it('gives what lex gives, after random edits', () => {
+    fc.assert(fc.property(source, fc.array(edit, { minLength: 1, maxLength: 5 }), (text, edits) => {
+      let stream = lex(text, 2);
+      for (const e of edits) {
+        text = applyEdit(text, e);
+        const { stream: next, kept } = relex(stream, text, 2);
+        expect(contents(next)).toEqual(contents(lex(text, 2)));
+        expect(kept).toBeLessThanOrEqual(next.lines);
+        stream = next;
+      }
+    }), { numRuns: RUNS * 4 });
+  });
+
+  it('keeps the lines before the first change, and only those', () => {
+    const text = 'a\nbb\nccc\ndddd\n';
+    expect(relex(lex(text), text.replace('ccc', 'cXc')).kept).toBe(2);
+    expect(relex(lex(text), 'Z' + text).kept).toBe(0);
+    expect(relex(lex(text), text + 'e').kept).toBe(4);
+    expect(relex(lex(text), text.replace('ccc', 'Xccc')).kept).toBe(2);
+    expect(relex(lex(text), text.replace('ccc', '')).kept).toBe(2);
+    // a \r newline looks at the next character
+    expect(relex(lex('a\rb'), 'a\r\nb').kept).toBe(0);
+    // a change to a line's newline changes that line
+    expect(relex(lex(text), text.replace('bb\n', 'bb\r\n')).kept).toBe(1);
+  });
+});
+
+// Programs whose edits move labels, add and remove macros and defines, break lines.
+const PROGRAM_LINES = [
+  'bits 32', 'start:', '  mov eax, [table + ecx*4]', '  jmp start', '  jz .skip', '  nop', '.skip:', '  call far_away', '%define N 4',
+  '  mov ecx, N', '%macro PUT 1', '  mov ebx, %1', '%endmacro', '  PUT 7', 'far_away: ret', 'section .data', 'table: times 8 dd 0',
+  'msg: db "hi", 10', 'len equ $ - msg', '%if N > 2', '  inc eax', '%endif', '  undefined_op eax', 'section .text',
+];
+const program = fc.array(fc.constantFrom(...PROGRAM_LINES), { minLength: 1, maxLength: 24 }).map((l) => l.join('\n') + '\n');
+
+/** What an assembly gives, as plain data. */
+function outcome(r: AssembleResult): unknown {
+  const all = {
+    ok: r.ok, diagnostics: r.diagnostics, sections: r.image.sections.map((s) => [s.name, s.vaddr, [...s.bytes]]),
+    symbols: r.image.symbols, lines: r.image.lines, listing: r.listing, trees: [...r.trees],
+  };
+  return JSON.parse(JSON.stringify(all, (key, value: unknown) => (CACHES.has(key) ? undefined : typeof value === 'bigint' ? `${value}n` : value)));
+}
+
+/** Fields of tree nodes that cache what the assembler derived (see ARCHITECTURE.md). */
+const CACHES = new Set(['memo', 'shape', 'v']);
+
+describe('assembling an edited file', () => {
+  const provider = withBuiltins({ read: () => null });
+  const fresh = (path: string, text: string) => {
+    // Another text first, so that nothing of this one is kept from a previous run.
+    assemble({ path, text: '\0', provider });
+    return outcome(assemble({ path, text, provider }));
+  };
+  it('gives what assembling it from nothing gives, after random edits', () => {
+    fc.assert(fc.property(program, fc.array(edit, { minLength: 1, maxLength: 4 }), (text, edits) => {
+      assemble({ path: 'edited.asm', text, provider });
+      for (const e of edits) {
+        text = applyEdit(text, e);
+        const edited = outcome(assemble({ path: 'edited.asm', text, provider }));
+        expect(edited).toEqual(fresh('edited.asm', text));
+      }
+    }), { numRuns: RUNS });
+  });
+});
