@@ -5,7 +5,7 @@
 // %include line for code from a macro or an include, the inner place kept beside it).
 
 import {
-  assemble, withBuiltins, type AssembleResult, type ExpandedLine, type ImageSymbol, type SourceFile,
+  assemble, withBuiltins, type AssembleResult, type ExpandedLine, type Frame, type ImageSymbol, type LineNode, type SourceFile,
   type SourceProvider, type Span, type Statement,
 } from '../../../asm/src/index.js';
 import { decode, xenConstant, XEN_ELFNOTES, type DecodedInstruction } from '../../../isa/src/index.js';
@@ -19,30 +19,87 @@ export const MAX_INSTRUCTIONS = 100_000;
 /** Bytes of data scanned for code addresses (address-taken labels). */
 const MAX_SCAN_BYTES = 4 << 20;
 
-export interface Instr {
-  index: number;
-  address: number;
-  length: number;
-  insn: DecodedInstruction;
+/**
+ * One instruction of the program. A program has one per instruction and keeps them until
+ * the next change, so an Instr holds only what is its own (index, address, a bit or two)
+ * and references to what it shares: the decoded instruction with its effects (one per
+ * distinct bytes, from the decode cache), its line's tree and macro/include frames (the
+ * assembler's, shared by every line of a file or macro call). Everything else is derived
+ * from those on reading (a getter, no allocation).
+ */
+export class Instr implements ExpandedLine {
+  constructor(
+    readonly index: number,
+    readonly address: number,
+    private readonly d: Decoded,
+    /** The expanded line's tree (a `times` line's, whose body is the instruction statement). */
+    readonly node: LineNode,
+    /** Its macro / include frames, outermost first (empty when written directly in a file). */
+    readonly stack: readonly Frame[],
+    private readonly bits: number,
+  ) {}
+
+  get insn(): DecodedInstruction {
+    return this.d.insn;
+  }
+
+  get length(): number {
+    return this.d.insn.length;
+  }
+
   /** The decoded mnemonic (canonical: `jne` for `jnz`). */
-  mnemonic: string;
-  flow: Flow;
+  get mnemonic(): string {
+    return this.d.insn.form.mnemonic;
+  }
+
+  get flow(): Flow {
+    return this.bits & TAINTED ? untrusted(this.d.flow) : this.d.flow;
+  }
+
   /** What it does to registers and memory. */
-  fx: Effects;
+  get fx(): Effects {
+    return this.d.fx;
+  }
+
   /** It enters Xen: int 0x82, or a call or jump into the hypercall page. */
-  hypercall: boolean;
-  line: ExpandedLine;
-  /** The instruction statement (the body of a `times` line). */
-  statement: Statement;
-  /** Where the analysed file has it: the statement, or the outermost macro call / %include line. */
-  user: Span;
-  /** The statement's own place when it is in a macro body or an included file, else null. */
-  inner: Span | null;
-  /** The statement is written directly in the analysed file (not from a macro, include or `times`). */
-  direct: boolean;
+  get hypercall(): boolean {
+    return (this.bits & HYPERCALL) !== 0;
+  }
+
   /** An assembler error is on its line: its operands and targets are not trusted. */
-  tainted: boolean;
+  get tainted(): boolean {
+    return (this.bits & TAINTED) !== 0;
+  }
+
+  /** Its expanded line (node and frames): the instruction itself holds both. */
+  get line(): ExpandedLine {
+    return this;
+  }
+
+  /** The instruction statement (the body of a `times` line). */
+  get statement(): Statement {
+    const st = this.node.statement!;
+    return st.kind === 'times' ? st.body! : st;
+  }
+
+  /** Where the analysed file has it: the statement, or the outermost macro call / %include line. */
+  get user(): Span {
+    return this.stack.length === 0 ? this.statement : this.stack[0].span;
+  }
+
+  /** The statement's own place when it is in a macro body or an included file, else null. */
+  get inner(): Span | null {
+    return this.stack.length === 0 ? null : this.statement;
+  }
+
+  /** The statement is written directly in the analysed file (not from a macro, include or `times`). */
+  get direct(): boolean {
+    return this.stack.length === 0 && this.node.statement!.kind !== 'times';
+  }
 }
+
+const HYPERCALL = 1;
+const TAINTED = 2;
 
 export interface LabelRegion {
   name: string;
@@ -129,12 +186,9 @@ export function buildProgram(result: AssembleResult): Program {
       return;
     }
     if (row.to === row.from) return;
-    const line: ExpandedLine = { node: row.node, stack: row.stack };
     // nodes and frames are immutable spans themselves: no copies
     const user = row.stack.length === 0 ? st : row.stack[0].span;
-    const inner = row.stack.length === 0 ? null : st;
     const tainted = taintedLines.size > 0 && user.file === 0 && files[0] !== undefined && taintedLines.has(lineOf(files[0], user.start));
-    const direct = row.stack.length === 0 && row.node.statement === st;
     for (let at = row.from; at < row.to;) {
       if (instrs.length >= MAX_INSTRUCTIONS) {
         truncated = true;
@@ -144,16 +198,12 @@ export function buildProgram(result: AssembleResult): Program {
       const d = at === row.from ? DECODED.get(row.data, at, row.to, address) : decodeOne(row.data, at, address);
       if (!d || at + d.insn.length > row.to) return;
       const insn = d.insn;
-      const flow = tainted ? untrusted(d.flow) : d.flow;
-      const index = instrs.length;
       const op = insn.operands[0];
+      const flow = tainted ? untrusted(d.flow) : d.flow;
       const hypercall = insn.form.mnemonic === 'int'
         ? op?.type === 'imm' && op.value === HYPERCALL_VECTOR
         : (flow.kind === 'call' || flow.kind === 'jump') && inPage(flow.target);
-      instrs.push({
-        index, address, length: insn.length, insn, mnemonic: insn.form.mnemonic, flow, fx: d.fx, hypercall, line,
-        statement: st, user, inner, direct, tainted,
-      });
+      instrs.push(new Instr(instrs.length, address, d, row.node, row.stack, (hypercall ? HYPERCALL : 0) | (tainted ? TAINTED : 0)));
       at += insn.length;
     }
   });
@@ -330,10 +380,14 @@ export function decodedKept(): number {
 /** Where a line with an assembler error goes is not known: its branch targets are dropped. */
 function untrusted(flow: Flow): Flow {
   if (flow.kind === 'branch') return NEXT;
-  if (flow.kind === 'jump') return { kind: 'jump', target: null };
-  if (flow.kind === 'call') return { kind: 'call', target: null };
+  if (flow.kind === 'jump') return JUMP_UNKNOWN;
+  if (flow.kind === 'call') return CALL_UNKNOWN;
   return flow;
 }
+
+// shared: Instr.flow is read often and must not make a new object each time
+const JUMP_UNKNOWN: Flow = Object.freeze({ kind: 'jump', target: null });
+const CALL_UNKNOWN: Flow = Object.freeze({ kind: 'call', target: null });
 
 function findHypercallPage(result: AssembleResult, symbolByName: Map<string, ImageSymbol>): number | null {
   const type = XEN_ELFNOTES.find((n) => n.name === 'XEN_ELFNOTE_HYPERCALL_PAGE')?.value;
