@@ -13,24 +13,26 @@ import { isIntra, type Cfg, type Edge } from './cfg.js';
 import { ALL_GPRS, EAX } from './effects.js';
 import type { Instr } from './program.js';
 import {
-  addressOf, afterHypercall, CALLER_SAVED, cloneState, copyState, EMPTY_STACK, clobberUnknownCall, entryState, isTag, meetInto, sameState, step,
+  addressOf, afterHypercall, CALLER_SAVED, cloneState, copyState, EMPTY_STACK, clobberUnknownCall, entryState, isTag, meetInto, States, step,
   symbolicState, unknownState, type Env, type State, type Val,
 } from './values.js';
 
 export interface Dataflow {
   cfg: Cfg;
   env: Env;
-  /** State at each block's start and end (null: never reached). */
-  inState: (State | null)[];
-  outState: (State | null)[];
+  /** State at each block's start and end (none: never reached). */
+  inState: States;
+  outState: States;
   /** Per function: registers a call to it may leave changed. */
   clobbers: number[];
   /** The state just before instruction i (a fresh copy). */
   before(i: number): State | null;
   /** Calls `visit` with each instruction of a block and the state before it (one state, changed as it goes: copy what you keep). */
   replay(block: number, visit: (ins: Instr, s: State) => void): void;
-  /** The state that flows along an edge. */
+  /** The state that flows along an edge (a fresh copy). */
   edgeState(e: Edge): State | null;
+  /** Tables over all blocks for regionStates (made when first needed, reused by every region). */
+  regionScratch?: Scratch;
 }
 
 /** Bounds the fixpoint on adversarial graphs (visits per block). */
@@ -47,32 +49,41 @@ export function analyzeDataflow(cfg: Cfg): Dataflow {
     run = solveMain(cfg, clobbers, env);
   }
   const { inState, outState, edgeState } = run;
+  const instrs = cfg.program.instrs;
   // Replayed from the block's start, or on from the last question when it was about an
   // earlier instruction of the same block (askers mostly go forward through the program).
   // Its state is reused from block to block.
-  const cursor: { block: number; at: number; state: State | null } = { block: -1, at: 0, state: null };
+  let cursorBlock = -1;
+  let cursorAt = 0;
+  const cursor = unknownState(0);
   const before = (i: number): State | null => {
     const b = cfg.blockOf[i];
-    const start = inState[b];
-    if (!start) return null;
-    if (cursor.block !== b || cursor.at > i) {
-      cursor.block = b;
-      cursor.at = cfg.blocks[b].first;
-      cursor.state = copyState(cursor.state, start);
+    if (!inState.has(b)) return null;
+    if (cursorBlock !== b || cursorAt > i) {
+      cursorBlock = b;
+      cursorAt = cfg.blocks[b].first;
+      inState.load(b, cursor);
     }
-    const state = cursor.state!;
-    for (; cursor.at < i; cursor.at++) transfer(state, cfg.program.instrs[cursor.at], env);
-    return cloneState(state);
+    for (; cursorAt < i; cursorAt++) transfer(cursor, instrs[cursorAt], env);
+    return cloneState(cursor);
   };
+  // one state for every replay (a fresh one when a visit replays another block)
+  const replayState = unknownState(0);
+  let replaying = false;
   const replay = (b: number, visit: (ins: Instr, s: State) => void) => {
-    const start = inState[b];
-    if (!start) return;
-    const s = cloneState(start);
-    const blk = cfg.blocks[b];
-    for (let i = blk.first; i <= blk.last; i++) {
-      const ins = cfg.program.instrs[i];
-      visit(ins, s);
-      transfer(s, ins, env);
+    if (!inState.has(b)) return;
+    const nested = replaying;
+    const s = inState.load(b, nested ? unknownState(0) : replayState);
+    replaying = true;
+    try {
+      const blk = cfg.blocks[b];
+      for (let i = blk.first; i <= blk.last; i++) {
+        const ins = instrs[i];
+        visit(ins, s);
+        transfer(s, ins, env);
+      }
+    } finally {
+      replaying = nested;
     }
   };
   return { cfg, env, inState, outState, clobbers, before, edgeState, replay };
@@ -86,123 +97,151 @@ export function transfer(s: State, ins: Instr, env: Env): void {
 // ---------------------------------------------------------------------------------------
 
 export interface Run {
-  inState: (State | null)[];
-  outState: (State | null)[];
+  inState: States;
+  outState: States;
+  /** The state along an edge (a fresh copy), or null. */
   edgeState(e: Edge): State | null;
 }
+
+/** What flows along an edge: nothing, the out-state of the edge's source as it is, or a state written into `tmp`. */
+export const NONE = 0, OUT = 1, TMP = 2;
+export type EdgeFlow = typeof NONE | typeof OUT | typeof TMP;
 
 export interface FixpointSpec {
   member(b: number): boolean;
   source(b: number): State | null;
-  edge(e: Edge, out: readonly (State | null)[]): State | null;
+  /** The state along e, from the out-states: NONE, OUT (out's state of e.from, unchanged) or TMP (written into `tmp`). */
+  edge(e: Edge, out: States, tmp: State): EdgeFlow;
   /** Blocks whose in-state depends on block b's out-state beyond its successors. */
-  dependents(b: number): Iterable<number>;
+  dependents(b: number): readonly number[];
   transfer(s: State, ins: Instr): void;
-  order: readonly number[];
+  /** The blocks to start with (every member is one), or null for every block in order. */
+  order: readonly number[] | null;
   env: Env;
 }
 
-/** Arrays over all blocks that runs over small regions reuse (left cleared for the next). */
+/** Tables over all blocks that runs over small regions reuse (cleared by the runs that use them). */
 export interface Scratch {
-  inState: (State | null)[];
-  outState: (State | null)[];
+  inState: States;
+  outState: States;
   queued: Uint8Array;
 }
 
 export function scratchFor(cfg: Cfg): Scratch {
   const nb = cfg.blocks.length;
-  return { inState: new Array(nb).fill(null), outState: new Array(nb).fill(null), queued: new Uint8Array(nb) };
+  return { inState: new States(nb), outState: new States(nb), queued: new Uint8Array(nb) };
 }
 
-/** Clears what a run over `blocks` left in scratch arrays. */
+/** Clears what a run over `blocks` left in scratch tables. */
 export function clearScratch(scratch: Scratch, blocks: Iterable<number>): void {
   for (const b of blocks) {
-    scratch.inState[b] = null;
-    scratch.outState[b] = null;
+    scratch.inState.clear(b);
+    scratch.outState.clear(b);
     scratch.queued[b] = 0;
   }
 }
 
+const NO_BLOCKS: readonly number[] = [];
+
 export function fixpoint(cfg: Cfg, spec: FixpointSpec, scratch: Scratch = scratchFor(cfg)): Run {
   const nb = cfg.blocks.length;
   const { inState, outState, queued } = scratch;
-  const queue: number[] = [];
+  const blocks = cfg.blocks;
+  const instrs = cfg.program.instrs;
+  // a ring of queued blocks: a block is in it at most once, so it never holds more than
+  // the blocks there are to start with (members are among them)
+  let ring = new Int32Array(Math.max(1, spec.order ? spec.order.length : nb));
   let head = 0;
+  let count = 0;
   const enqueue = (b: number) => {
-    if (!queued[b] && spec.member(b)) {
-      queued[b] = 1;
-      queue.push(b);
-    }
-  };
-  for (const b of spec.order) enqueue(b);
-  let budget = nb * MAX_ROUNDS_PER_BLOCK + 1000;
-  // One working state for every visit; a block's in- and out-states are copied into the
-  // ones it already has (only its first visit makes new ones).
-  let s: State | null = null;
-  while (head < queue.length && budget-- > 0) {
-    const b = queue[head++];
-    queued[b] = 0;
-    if (head > 4096 && head * 2 > queue.length) {
-      queue.splice(0, head);
+    if (queued[b] || !spec.member(b)) return;
+    if (count === ring.length) {
+      const grown = new Int32Array(ring.length * 2);
+      for (let k = 0; k < count; k++) grown[k] = ring[(head + k) % ring.length];
+      ring = grown;
       head = 0;
     }
+    queued[b] = 1;
+    ring[(head + count++) % ring.length] = b;
+  };
+  if (spec.order) for (const b of spec.order) enqueue(b);
+  else for (let b = 0; b < nb; b++) enqueue(b);
+  let budget = nb * MAX_ROUNDS_PER_BLOCK + 1000;
+  // One working state for every visit and one for an edge's state; the tables copy them
+  const s = unknownState(0);
+  const tmp = unknownState(0);
+  while (count > 0 && budget-- > 0) {
+    const b = ring[head];
+    head = (head + 1) % ring.length;
+    count--;
+    queued[b] = 0;
     let reached = false;
     const src = spec.source(b);
     if (src) {
-      s = copyState(s, src);
+      copyState(s, src);
       reached = true;
     }
-    for (const e of cfg.blocks[b].pred) {
+    for (const e of blocks[b].pred) {
       if (!spec.member(e.from)) continue;
-      const es = spec.edge(e, outState);
-      if (!es) continue;
-      if (!reached) s = copyState(s, es);
-      else meetInto(s!, es, spec.env);
+      const flow = spec.edge(e, outState, tmp);
+      if (flow === NONE) continue;
+      if (flow === OUT) {
+        if (!reached) outState.load(e.from, s);
+        else outState.meetInto(s, e.from, spec.env);
+      } else if (!reached) copyState(s, tmp);
+      else meetInto(s, tmp, spec.env);
       reached = true;
     }
     if (!reached) continue;
-    const work = s!;
-    inState[b] = copyState(inState[b], work);
-    const blk = cfg.blocks[b];
-    for (let i = blk.first; i <= blk.last; i++) spec.transfer(work, cfg.program.instrs[i]);
-    const old = outState[b];
-    if (old && sameState(old, work)) continue;
-    outState[b] = copyState(old, work);
+    inState.store(b, s);
+    const blk = blocks[b];
+    for (let i = blk.first; i <= blk.last; i++) spec.transfer(s, instrs[i]);
+    if (outState.same(b, s)) continue;
+    outState.store(b, s);
     for (const e of blk.succ) enqueue(e.to);
     for (const d of spec.dependents(b)) enqueue(d);
   }
-  for (let i = head; i < queue.length; i++) queued[queue[i]] = 0;
-  return { inState, outState, edgeState: (e) => spec.edge(e, outState) };
+  for (; count > 0; count--) {
+    queued[ring[head]] = 0;
+    head = (head + 1) % ring.length;
+  }
+  return {
+    inState, outState,
+    edgeState: (e) => {
+      const into = unknownState(0);
+      const flow = spec.edge(e, outState, into);
+      return flow === NONE ? null : flow === OUT ? outState.get(e.from) : into;
+    },
+  };
 }
 
 /**
  * States over a region of blocks entered at `entry` with `start`, without the edges that
  * come back to the entry (one pass through a loop's body, say). `after` may change the
- * state after an instruction.
+ * state after an instruction. The run's tables are the dataflow's region scratch: valid
+ * until the next region's run.
  */
 export function regionStates(df: Dataflow, region: ReadonlySet<number>, entry: number, start: State, after?: (ins: Instr, s: State) => void): Run {
   const { cfg, env, clobbers } = df;
+  const scratch = (df.regionScratch ??= scratchFor(cfg));
+  // what an earlier region left in them is never read (only members are), but a member's must go
+  clearScratch(scratch, region);
   return fixpoint(cfg, {
     member: (b) => region.has(b),
     source: (b) => (b === entry ? start : null),
-    edge: (e, out) => (e.to === entry ? null : intraEdge(cfg, clobbers, e, out)),
-    dependents: () => [],
+    edge: (e, out, tmp) => (e.to === entry ? NONE : intraEdge(cfg, clobbers, e, out, tmp)),
+    dependents: () => NO_BLOCKS,
     env,
     transfer: (s, ins) => {
       transfer(s, ins, env);
       after?.(ins, s);
     },
     order: [...region],
-  });
+  }, scratch);
 }
 
-/** Blocks in reverse postorder-ish (program order is a good start for assembly). */
 const RESTORES = new Set(['pop', 'popa', 'popad', 'popaw', 'xchg']);
 const SYMBOLS = ['E0', 'E1', 'E2', 'E3', 'E4', 'E5', 'E6', 'E7'];
-
-function programOrder(cfg: Cfg): number[] {
-  return cfg.blocks.map((b) => b.id);
-}
 
 function solveMain(cfg: Cfg, clobbers: number[], env: Env): Run {
   const sources = new Map<number, State>();
@@ -213,15 +252,17 @@ function solveMain(cfg: Cfg, clobbers: number[], env: Env): Run {
   for (const i of cfg.program.addressTaken) sources.set(cfg.blockOf[i], unknown);
   if (cfg.program.entry >= 0) sources.set(cfg.blockOf[cfg.program.entry], entryState());
 
-  const exitOf = (fn: number, out: readonly (State | null)[]): State | null => {
-    let s: State | null = null;
+  // the meet of a function's states at its returns, into `exit`; false when none is reached
+  const exit = unknownState(0);
+  const exitOf = (fn: number, out: States): boolean => {
+    let any = false;
     for (const r of cfg.functions[fn].returns) {
-      const o = out[r];
-      if (!o) continue;
-      if (!s) s = cloneState(o);
-      else meetInto(s, o, env);
+      if (!out.has(r)) continue;
+      if (!any) out.load(r, exit);
+      else out.meetInto(exit, r, env);
+      any = true;
     }
-    return s;
+    return any;
   };
   const returnTargets = (fn: number): number[] => {
     const out: number[] = [];
@@ -237,36 +278,35 @@ function solveMain(cfg: Cfg, clobbers: number[], env: Env): Run {
   return fixpoint(cfg, {
     member: () => true,
     source: (b) => sources.get(b) ?? null,
-    edge: (e, out) => {
-      const o = out[e.from];
-      if (!o) return null;
+    edge: (e, out, tmp) => {
+      if (!out.has(e.from)) return NONE;
       if (e.kind === 'call') {
-        const s = cloneState(o);
-        s.stack = EMPTY_STACK;
-        return s;
+        out.load(e.from, tmp);
+        tmp.stack = EMPTY_STACK;
+        return TMP;
       }
-      if (e.kind !== 'return') return o;
+      if (e.kind !== 'return') return OUT;
       const at = cfg.blocks[e.from].last;
-      const s = cloneState(o);
       if (e.callee < 0) {
-        clobberUnknownCall(s, at);
-        return s;
+        out.load(e.from, tmp);
+        clobberUnknownCall(tmp, at);
+        return TMP;
       }
-      const exit = exitOf(e.callee, out);
-      if (!exit) return null;
+      if (!exitOf(e.callee, out)) return NONE;
+      out.load(e.from, tmp);
       const clob = clobbers[e.callee];
       for (let r = 0; r < 8; r++) if (clob & (1 << r)) {
-        s.regs[r] = exit.regs[r];
-        s.def[r] = exit.def[r];
+        tmp.regs[r] = exit.regs[r];
+        tmp.def[r] = exit.def[r];
       }
-      s.defined |= exit.defined;
-      return s;
+      tmp.defined |= exit.defined;
+      return TMP;
     },
-    dependents: (b) => retDeps.get(b) ?? [],
+    dependents: (b) => retDeps.get(b) ?? NO_BLOCKS,
     env,
     transfer: (s, ins) => transfer(s, ins, env),
-    order: programOrder(cfg),
-  });
+    order: null,
+  }, scratchFor(cfg));
 }
 
 /**
@@ -289,10 +329,9 @@ function holdsStartInfo(s: State): boolean {
 function storedPointers(cfg: Cfg, run: Run, env: Env, visit: (s: State) => boolean): Map<number, Val> {
   const candidates = new Map<number, Val>();
   const poisoned: [number, number][] = [];
+  const s = unknownState(0);
   for (const blk of cfg.blocks) {
-    const start = run.inState[blk.id];
-    if (!start || !visit(start)) continue;
-    const s = cloneState(start);
+    if (!run.inState.has(blk.id) || !visit(run.inState.load(blk.id, s))) continue;
     for (let i = blk.first; i <= blk.last; i++) {
       const ins = cfg.program.instrs[i];
       const store = ins.fx.store;
@@ -357,6 +396,7 @@ function summarize(cfg: Cfg): number[] {
     return false;
   }));
   let clob = mod.slice();
+  if (!restores.some((r) => r)) return clob;
   const scratch = scratchFor(cfg);
   const member = new Uint8Array(cfg.blocks.length);
   for (let round = 0, changed = true; round < 2 && changed; round++) {
@@ -373,17 +413,16 @@ function summarize(cfg: Cfg): number[] {
 }
 
 /**
- * The state along an edge within one function (null for call edges): across a call, the
+ * The state along an edge within one function (none for call edges): across a call, the
  * return edge loses what the callee may write (everything an unknown callee may).
  */
-function intraEdge(cfg: Cfg, clobbers: readonly number[], e: Edge, out: readonly (State | null)[]): State | null {
-  if (!isIntra(e)) return null;
-  const o = out[e.from];
-  if (!o || e.kind !== 'return') return o;
-  const s = cloneState(o);
-  if (e.callee < 0) clobberUnknownCall(s, cfg.blocks[e.from].last);
-  else for (let r = 0; r < 8; r++) if (clobbers[e.callee] & (1 << r)) s.regs[r] = null;
-  return s;
+function intraEdge(cfg: Cfg, clobbers: readonly number[], e: Edge, out: States, tmp: State): EdgeFlow {
+  if (!isIntra(e) || !out.has(e.from)) return NONE;
+  if (e.kind !== 'return') return OUT;
+  out.load(e.from, tmp);
+  if (e.callee < 0) clobberUnknownCall(tmp, cfg.blocks[e.from].last);
+  else for (let r = 0; r < 8; r++) if (clobbers[e.callee] & (1 << r)) tmp.regs[r] = null;
+  return TMP;
 }
 
 function preserved(cfg: Cfg, fn: number, clob: readonly number[], scratch: Scratch, member: Uint8Array): number {
@@ -393,17 +432,16 @@ function preserved(cfg: Cfg, fn: number, clob: readonly number[], scratch: Scrat
   const run = fixpoint(cfg, {
     member: (b) => member[b] === 1,
     source: (b) => (b === f.entry ? symbolicState() : null),
-    edge: (e, out) => intraEdge(cfg, clob, e, out),
-    dependents: () => [],
+    edge: (e, out, tmp) => intraEdge(cfg, clob, e, out, tmp),
+    dependents: () => NO_BLOCKS,
     env,
     transfer: (s, ins) => transfer(s, ins, env),
     order: f.blocks,
   }, scratch);
   let keep = ALL_GPRS;
   for (const r of f.returns) {
-    const o = run.outState[r];
-    if (!o) continue;
-    for (let x = 0; x < 8; x++) if (o.regs[x] !== SYMBOLS[x]) keep &= ~(1 << x);
+    if (!run.outState.has(r)) continue;
+    for (let x = 0; x < 8; x++) if (run.outState.reg(r, x) !== SYMBOLS[x]) keep &= ~(1 << x);
   }
   clearScratch(scratch, f.blocks);
   for (const b of f.blocks) member[b] = 0;

@@ -8,7 +8,7 @@ import type { Loop } from './cfg.js';
 import { regionStates, transfer, type Dataflow } from './constprop.js';
 import { ECX, GPR_NAMES, gpr } from './effects.js';
 import type { Instr } from './program.js';
-import { cloneState, type Val } from './values.js';
+import type { Val } from './values.js';
 
 export interface TripCount {
   /** Iterations before the counted exit is taken. */
@@ -135,9 +135,8 @@ function counted(df: Dataflow, loop: Loop, x: number, jcc: Instr, takenStays: bo
  * it is tested.
  */
 function keepsCounter(df: Dataflow, loop: Loop, r: number, update: Instr, testAt: number, updateFirst: boolean): boolean {
-  const start = df.inState[loop.header];
-  if (!start) return false;
-  const s0 = cloneState(start);
+  const s0 = df.inState.get(loop.header);
+  if (!s0) return false;
   s0.regs[r] = BEFORE;
   const run = regionStates(df, loop.blocks, loop.header, s0, (ins, s) => {
     if (ins === update) s.regs[r] = AFTER;
@@ -145,9 +144,8 @@ function keepsCounter(df: Dataflow, loop: Loop, r: number, update: Instr, testAt
   const beforeUpdate = df.cfg.blockOf[update.index];
   const at = (i: number): Val => {
     const b = df.cfg.blockOf[i];
-    const st = run.inState[b];
-    if (!st) return null;
-    const s = cloneState(st);
+    const s = run.inState.get(b);
+    if (!s) return null;
     for (let k = df.cfg.blocks[b].first; k < i; k++) {
       const ins = df.cfg.program.instrs[k];
       transfer(s, ins, df.env);
@@ -155,10 +153,10 @@ function keepsCounter(df: Dataflow, loop: Loop, r: number, update: Instr, testAt
     }
     return s.regs[r];
   };
-  if (!run.inState[beforeUpdate] || at(update.index) !== BEFORE) return false;
+  if (!run.inState.has(beforeUpdate) || at(update.index) !== BEFORE) return false;
   const tested = update.index === testAt ? BEFORE : updateFirst ? AFTER : BEFORE;
   if (at(testAt) !== tested) return false;
-  for (const l of loop.latches) if (run.outState[l]?.regs[r] !== AFTER) return false;
+  for (const l of loop.latches) if (run.outState.reg(l, r) !== AFTER) return false;
   return true;
 }
 

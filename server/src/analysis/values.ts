@@ -65,14 +65,7 @@ export function copyState(to: State | null, from: State): State {
     to.def[r] = from.def[r];
   }
   to.defined = from.defined;
-  const n = from.stack.length;
-  if (to.stack === EMPTY_STACK) {
-    if (n) to.stack = from.stack.slice();
-    return to;
-  }
-  // an own array, even empty, is kept for the next copy (only push looks at EMPTY_STACK, to replace it)
-  if (to.stack.length > n) to.stack.length = n;
-  for (let i = 0; i < n; i++) to.stack[i] = from.stack[i];
+  copyStack(to, from.stack);
   return to;
 }
 
@@ -429,4 +422,120 @@ export function step(s: State, insn: DecodedInstruction, fx: Effects, index: num
   for (let r = 0; r < 8; r++) if (rest & (1 << r)) s.regs[r] = null;
   for (let r = 0; r < 8; r++) if (fx.writes & (1 << r)) s.def[r] = index;
   s.defined |= fx.writes;
+}
+
+// ---------------------------------------------------------------------------------------
+// States of many blocks
+
+/**
+ * The states of a graph's blocks, stored flat rather than as an object (and two arrays)
+ * per block: a dataflow's in- and out-states live as long as its analysis (until the next
+ * change), and one table of numbers and values is a few allocations instead of thousands,
+ * which the collector copies and scans once instead of object by object. Stored stacks
+ * are never changed (a store that changes one makes a new array), so a block's stack is
+ * shared with whoever read it last. `get` makes a State for readers outside the solver.
+ */
+export class States {
+  private readonly regs: Val[];
+  private readonly defs: Int32Array;
+  private readonly defined: Int32Array;
+  private readonly stacks: Val[][];
+  private readonly reached: Uint8Array;
+
+  constructor(blocks: number) {
+    this.regs = new Array<Val>(blocks * 8).fill(null);
+    this.defs = new Int32Array(blocks * 8);
+    this.defined = new Int32Array(blocks);
+    this.stacks = new Array<Val[]>(blocks).fill(EMPTY_STACK);
+    this.reached = new Uint8Array(blocks);
+  }
+
+  /** Block b has a state (it is reached). */
+  has(b: number): boolean {
+    return this.reached[b] === 1;
+  }
+
+  /** A copy of block b's state, or null when it has none. */
+  get(b: number): State | null {
+    return this.reached[b] ? this.load(b, unknownState(0)) : null;
+  }
+
+  /** One register's value in block b's state (null when it has none). */
+  reg(b: number, r: number): Val {
+    return this.reached[b] ? this.regs[b * 8 + r] : null;
+  }
+
+  /** Copies block b's state into `to` (which keeps its arrays, its stack its own); b must have one. */
+  load(b: number, to: State): State {
+    const o = b * 8;
+    for (let r = 0; r < 8; r++) {
+      to.regs[r] = this.regs[o + r];
+      to.def[r] = this.defs[o + r];
+    }
+    to.defined = this.defined[b];
+    copyStack(to, this.stacks[b]);
+    return to;
+  }
+
+  /** The meet of `a` and block b's state, into `a` (as meetInto). */
+  meetInto(a: State, b: number, env: Env): void {
+    const o = b * 8;
+    for (let r = 0; r < 8; r++) {
+      const v = this.regs[o + r];
+      if (a.regs[r] !== v) a.regs[r] = meetVal(a.regs[r], v, env);
+      if (a.def[r] !== this.defs[o + r]) a.def[r] = SEVERAL;
+    }
+    a.defined &= this.defined[b];
+    const stack = this.stacks[b];
+    if (a.stack.length !== stack.length) a.stack = EMPTY_STACK;
+    else for (let i = 0; i < stack.length; i++) if (a.stack[i] !== stack[i]) a.stack[i] = meetVal(a.stack[i], stack[i], env);
+  }
+
+  /** Block b's state is `s` (as sameState). */
+  same(b: number, s: State): boolean {
+    if (!this.reached[b] || this.defined[b] !== s.defined) return false;
+    const o = b * 8;
+    for (let r = 0; r < 8; r++) if (this.regs[o + r] !== s.regs[r] || this.defs[o + r] !== s.def[r]) return false;
+    return sameStack(this.stacks[b], s.stack);
+  }
+
+  /** Block b's state becomes a copy of `s`. */
+  store(b: number, s: State): void {
+    const o = b * 8;
+    for (let r = 0; r < 8; r++) {
+      this.regs[o + r] = s.regs[r];
+      this.defs[o + r] = s.def[r];
+    }
+    this.defined[b] = s.defined;
+    if (!sameStack(this.stacks[b], s.stack)) this.stacks[b] = s.stack.length ? s.stack.slice() : EMPTY_STACK;
+    this.reached[b] = 1;
+  }
+
+  /** Block b has no state again. */
+  clear(b: number): void {
+    if (!this.reached[b]) return;
+    this.reached[b] = 0;
+    this.stacks[b] = EMPTY_STACK;
+    for (let r = 0; r < 8; r++) this.regs[b * 8 + r] = null;
+  }
+}
+
+function sameStack(a: readonly Val[], b: readonly Val[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * `to.stack` becomes a copy of `from`: into its own array when it has one (an own array,
+ * even empty, is kept for the next copy; only push looks at EMPTY_STACK, to replace it).
+ */
+function copyStack(to: State, from: readonly Val[]): void {
+  const n = from.length;
+  if (to.stack === EMPTY_STACK) {
+    if (n) to.stack = from.slice();
+    return;
+  }
+  if (to.stack.length > n) to.stack.length = n;
+  for (let i = 0; i < n; i++) to.stack[i] = from[i];
 }

@@ -342,7 +342,7 @@ export function loopBatchFix(ctx: Context, site: HypercallSite, loop: Loop, trip
   normal = exit.pred;
 
   // the flush clobbers the flags (and eax, unless it already held the call's result)
-  const eaxIsResult = df.inState[exit.id]?.def[EAX] === site.instr;
+  const eaxIsResult = df.inState.get(exit.id)?.def[EAX] === site.instr;
   const atExit = liveAt(ctx, exit.first, eaxIsResult ? 0 : bit(EAX), true);
   if (atExit.regs || atExit.flags) return null;
 

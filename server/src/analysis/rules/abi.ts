@@ -67,10 +67,10 @@ function argumentsSet(ctx: Context, site: HypercallSite): void {
   // where the value comes from a caller that did not set it
   const { cfg, df } = ctx;
   for (const fn of cfg.functionsOf[cfg.blockOf[site.instr]]) {
-    const entry = df.inState[cfg.functions[fn].entry];
+    const entry = df.inState.get(cfg.functions[fn].entry);
     if (!entry || (entry.defined & mask) === mask) continue;
     for (const caller of cfg.functions[fn].callers) {
-      const out = df.outState[caller];
+      const out = df.outState.get(caller);
       if (out && (out.defined & mask) !== mask && related.length < 3) {
         related.push({ span: ctx.program.instrs[cfg.blocks[caller].last].user, message: 'called from here without it set' });
       }
