@@ -95,10 +95,10 @@ export function buildCfg(program: Program): Cfg {
   if (n) leader[0] = 1;
   if (program.entry >= 0) leader[program.entry] = 1;
   for (const i of program.addressTaken) leader[i] = 1;
-  for (const a of program.labelsAt.keys()) {
+  program.labelsAt.forEach((_, a) => {
     const i = byAddress.get(a);
     if (i !== undefined) leader[i] = 1;
-  }
+  });
   for (let i = 0; i < n; i++) {
     const ins = instrs[i];
     const f = ins.flow;
@@ -120,7 +120,7 @@ export function buildCfg(program: Program): Cfg {
   const blocks: Block[] = [];
   const blockOf = new Int32Array(n);
   for (let i = 0; i < n; i++) {
-    if (leader[i]) blocks.push({ id: blocks.length, first: i, last: i, succ: [], pred: [], unknownCall: false });
+    if (leader[i]) blocks.push({ id: blocks.length, first: i, last: i, succ: NO_EDGES, pred: NO_EDGES, unknownCall: false });
     const b = blocks[blocks.length - 1];
     b.last = i;
     blockOf[i] = b.id;
@@ -145,7 +145,8 @@ export function buildCfg(program: Program): Cfg {
     blocks[from].succ = withEdge(blocks[from].succ, e);
     blocks[to].pred = withEdge(blocks[to].pred, e);
   };
-  for (const b of blocks) {
+  for (let k = 0; k < blocks.length; k++) {
+    const b = blocks[k];
     const ins = instrs[b.last];
     const f = ins.flow;
     const nx = next(ins);
@@ -185,7 +186,8 @@ export function buildCfg(program: Program): Cfg {
   }
 
   // ---- function bodies ----
-  const functionsOf: number[][] = blocks.map(() => []);
+  // most blocks are in no function: they share one empty list (never pushed onto)
+  const functionsOf: number[][] = new Array<number[]>(blocks.length).fill(NO_FUNCTIONS);
   let budget = MAX_BODY_VISITS;
   const mark = new Int32Array(blocks.length).fill(-1);
   for (const fn of functions) {
@@ -194,11 +196,14 @@ export function buildCfg(program: Program): Cfg {
     while (stack.length && budget-- > 0) {
       const b = stack.pop()!;
       fn.blocks.push(b);
-      functionsOf[b].push(fn.id);
+      if (functionsOf[b] === NO_FUNCTIONS) functionsOf[b] = [fn.id];
+      else functionsOf[b].push(fn.id);
       const last = instrs[blocks[b].last];
       // a jump into the hypercall page returns to our caller from the stub (or, for iret, to the interrupted code)
       if (last.flow.kind === 'return' || (last.flow.kind === 'jump' && last.hypercall)) fn.returns.push(b);
-      for (const e of blocks[b].succ) {
+      const succ = blocks[b].succ;
+      for (let k = 0; k < succ.length; k++) {
+        const e = succ[k];
         if (e.kind === 'call' || mark[e.to] === fn.id) continue;
         mark[e.to] = fn.id;
         stack.push(e.to);
@@ -211,30 +216,37 @@ export function buildCfg(program: Program): Cfg {
   if (program.entry >= 0 && n) roots.set(blockOf[program.entry], 'entry');
   for (const fn of functions) if (!roots.has(fn.entry)) roots.set(fn.entry, 'function');
   for (const i of program.addressTaken) if (!roots.has(blockOf[i])) roots.set(blockOf[i], 'address-taken');
-  for (const b of blocks) if (b.pred.length === 0 && !roots.has(b.id)) roots.set(b.id, 'orphan');
+  for (let b = 0; b < blocks.length; b++) if (blocks[b].pred.length === 0 && !roots.has(b)) roots.set(b, 'orphan');
   // cycles nothing enters: their first block is a root too
   const seen = new Uint8Array(blocks.length);
+  // a block is pushed at most once (when first seen): one typed stack serves every walk
+  const stack = new Int32Array(Math.max(1, blocks.length));
   const reach = (from: number) => {
-    const stack = [from];
+    let top = 0;
+    stack[top++] = from;
     seen[from] = 1;
-    while (stack.length) {
-      const b = stack.pop()!;
-      for (const e of blocks[b].succ) if (!seen[e.to]) {
-        seen[e.to] = 1;
-        stack.push(e.to);
+    while (top > 0) {
+      const succ = blocks[stack[--top]].succ;
+      for (let k = 0; k < succ.length; k++) {
+        const to = succ[k].to;
+        if (seen[to]) continue;
+        seen[to] = 1;
+        stack[top++] = to;
       }
     }
   };
   for (const r of roots.keys()) if (!seen[r]) reach(r);
-  for (const b of blocks) if (!seen[b.id]) {
-    roots.set(b.id, 'orphan');
-    reach(b.id);
+  for (let b = 0; b < blocks.length; b++) if (!seen[b]) {
+    roots.set(b, 'orphan');
+    reach(b);
   }
 
   // ---- dominators (Cooper, Harvey, Kennedy) over intra-procedural edges, from a virtual root ----
   const nb = blocks.length;
   const VROOT = nb;
-  const order: number[] = []; // reverse postorder, virtual root first
+  // postorder (the virtual root last); walked backwards, reverse postorder
+  const postorder = new Int32Array(nb + 1);
+  let postCount = 0;
   const post = new Int32Array(nb + 1).fill(-1);
   {
     // depth-first with the path as two typed stacks: block, and how many of its successors were taken
@@ -245,7 +257,6 @@ export function buildCfg(program: Program): Cfg {
     let depth = 0;
     pathBlock[0] = VROOT;
     visited[VROOT] = 1;
-    const postorder: number[] = [];
     while (depth >= 0) {
       const b = pathBlock[depth];
       const k = pathNext[depth]++;
@@ -258,8 +269,8 @@ export function buildCfg(program: Program): Cfg {
         to = e.to;
       }
       if (k >= (b === VROOT ? rootList.length : blocks[b].succ.length)) {
-        post[b] = postorder.length;
-        postorder.push(b);
+        post[b] = postCount;
+        postorder[postCount++] = b;
         depth--;
       } else if (!visited[to]) {
         visited[to] = 1;
@@ -268,7 +279,6 @@ export function buildCfg(program: Program): Cfg {
         pathNext[depth] = 0;
       }
     }
-    for (let i = postorder.length - 1; i >= 0; i--) order.push(postorder[i]);
   }
   const doms = new Int32Array(nb + 1).fill(-1);
   doms[VROOT] = VROOT;
@@ -281,11 +291,14 @@ export function buildCfg(program: Program): Cfg {
   };
   for (let changed = true, rounds = 0; changed && rounds < 1000; rounds++) {
     changed = false;
-    for (const b of order) {
+    for (let i = postCount - 1; i >= 0; i--) {
+      const b = postorder[i];
       if (b === VROOT) continue;
       let idom = -1;
       if (roots.has(b)) idom = VROOT;
-      for (const e of blocks[b].pred) {
+      const pred = blocks[b].pred;
+      for (let k = 0; k < pred.length; k++) {
+        const e = pred[k];
         if (!isIntra(e) || doms[e.from] < 0) continue;
         idom = idom < 0 ? e.from : intersect(e.from, idom);
       }
@@ -343,8 +356,10 @@ export function buildCfg(program: Program): Cfg {
   const loops: Loop[] = [];
   const byHeader = new Map<number, Loop>();
   let work = MAX_LOOP_WORK;
-  for (const b of blocks) {
-    for (const e of b.succ) {
+  for (let k = 0; k < blocks.length; k++) {
+    const b = blocks[k];
+    for (let j = 0; j < b.succ.length; j++) {
+      const e = b.succ[j];
       if (!isIntra(e) || !dominates(e.to, e.from) || work <= 0) continue;
       let loop = byHeader.get(e.to);
       if (!loop) {
@@ -358,7 +373,8 @@ export function buildCfg(program: Program): Cfg {
         const x = stack.pop()!;
         if (loop.blocks.has(x)) continue;
         loop.blocks.add(x);
-        for (const p of blocks[x].pred) if (isIntra(p)) stack.push(p.from);
+        const pred = blocks[x].pred;
+        for (let j = 0; j < pred.length; j++) if (isIntra(pred[j])) stack.push(pred[j].from);
       }
       if (stack.length) loop.irreducible = true; // not all of it: no trip count
     }
@@ -381,6 +397,10 @@ export function buildCfg(program: Program): Cfg {
 
   return { program, blocks, blockOf, roots, functions, functionAt, functionsOf, idom, loops, loopOf, inHypercallPage, dominates };
 }
+
+/** A block's edges before it has any: shared (withEdge replaces it, never pushes onto it). */
+const NO_EDGES: Edge[] = [];
+const NO_FUNCTIONS: number[] = [];
 
 /** The list with one more edge: exact-size arrays for the usual one or two (a push would give each a store of 17). */
 function withEdge(list: Edge[], e: Edge): Edge[] {

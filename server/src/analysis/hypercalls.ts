@@ -31,7 +31,9 @@ export function hypercallSites(df: Dataflow): HypercallSite[] {
   const { cfg } = df;
   const out: HypercallSite[] = [];
   const hp = cfg.program.hypercallPage;
-  for (const ins of cfg.program.instrs) {
+  const instrs = cfg.program.instrs;
+  for (let i = 0; i < instrs.length; i++) {
+    const ins = instrs[i];
     if (!ins.hypercall) continue;
     const state = df.before(ins.index);
     let number: number | null = null;

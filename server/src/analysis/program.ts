@@ -116,7 +116,8 @@ export interface Program {
   /** Instruction index by address. */
   byAddress: AddressIndex;
   symbols: readonly ImageSymbol[];
-  symbolByName: Map<string, ImageSymbol>;
+  /** Symbols by name (made on first use). */
+  readonly symbolByName: Map<string, ImageSymbol>;
   /** Labels of sections by address (several may share one). */
   labelsAt: Map<number, ImageSymbol[]>;
   /** Index of the entry instruction (_start, the image entry, or the first instruction); -1 when none. */
@@ -152,7 +153,14 @@ export function assembleFor(path: string, text: string, provider: SourceProvider
 export function buildProgram(result: AssembleResult): Program {
   const files = result.files;
   const symbols = result.image.symbols;
-  const symbolByName = new Map(symbols.map((s) => [s.name, s]));
+  // by name for fixes and annotations only: made when first asked for (the last of a name wins)
+  let byName: Map<string, ImageSymbol> | null = null;
+  const symbolByName = (): Map<string, ImageSymbol> => {
+    if (byName) return byName;
+    byName = new Map();
+    for (let i = 0; i < symbols.length; i++) byName.set(symbols[i].name, symbols[i]);
+    return byName;
+  };
   const labelsAt = new Map<number, ImageSymbol[]>();
   for (const s of symbols) {
     if (s.section === null) continue;
@@ -167,9 +175,11 @@ export function buildProgram(result: AssembleResult): Program {
     taintedLines.add(lineOf(files[0], d.span.start));
   }
 
-  const hypercallPage = findHypercallPage(result, symbolByName);
+  const hypercallPage = findHypercallPage(result, lastNamed(symbols, 'hypercall_page'));
   const inPage = (t: number | null) => t !== null && hypercallPage !== null && t >= hypercallPage && t < hypercallPage + 4096;
-  const instrs: Instr[] = [];
+  // as many slots as the last program had (it is nearly always the same program): no regrowing
+  const instrs: Instr[] = new Array<Instr>(Math.min(lastCount, MAX_INSTRUCTIONS));
+  let count = 0;
   const dataRows: Uint8Array[] = [];
   let truncated = false;
   result.eachRow((row) => {
@@ -190,7 +200,7 @@ export function buildProgram(result: AssembleResult): Program {
     const user = row.stack.length === 0 ? st : row.stack[0].span;
     const tainted = taintedLines.size > 0 && user.file === 0 && files[0] !== undefined && taintedLines.has(lineOf(files[0], user.start));
     for (let at = row.from; at < row.to;) {
-      if (instrs.length >= MAX_INSTRUCTIONS) {
+      if (count >= MAX_INSTRUCTIONS) {
         truncated = true;
         return;
       }
@@ -203,15 +213,18 @@ export function buildProgram(result: AssembleResult): Program {
       const hypercall = insn.form.mnemonic === 'int'
         ? op?.type === 'imm' && op.value === HYPERCALL_VECTOR
         : (flow.kind === 'call' || flow.kind === 'jump') && inPage(flow.target);
-      instrs.push(new Instr(instrs.length, address, d, row.node, row.stack, (hypercall ? HYPERCALL : 0) | (tainted ? TAINTED : 0)));
+      instrs[count] = new Instr(count, address, d, row.node, row.stack, (hypercall ? HYPERCALL : 0) | (tainted ? TAINTED : 0));
+      count++;
       at += insn.length;
     }
   });
-  DECODED.built(instrs.length);
+  instrs.length = count;
+  lastCount = count;
+  DECODED.built(count);
   const byAddress = new AddressIndex(instrs);
 
   let entry = -1;
-  const start = symbolByName.get('_start');
+  const start = lastNamed(symbols, '_start');
   if (start && byAddress.has(start.value)) entry = byAddress.get(start.value)!;
   else if (byAddress.has(result.image.entry >>> 0)) entry = byAddress.get(result.image.entry >>> 0)!;
   else if (instrs.length) entry = 0;
@@ -239,8 +252,11 @@ export function buildProgram(result: AssembleResult): Program {
   const { pageTables, ring3 } = findAnnotations(result, symbolByName, symbols);
 
   return {
-    result, files, instrs, byAddress, symbols, symbolByName, labelsAt, entry, hypercallPage, xenInc, addressTaken,
+    result, files, instrs, byAddress, symbols, labelsAt, entry, hypercallPage, xenInc, addressTaken,
     pageTables, ring3, truncated, read32, read8: readByte,
+    get symbolByName() {
+      return symbolByName();
+    },
   };
 }
 
@@ -258,9 +274,9 @@ export class AddressIndex {
   constructor(instrs: readonly { address: number }[]) {
     let lo = Infinity;
     let hi = -Infinity;
-    for (const ins of instrs) {
-      lo = Math.min(lo, ins.address);
-      hi = Math.max(hi, ins.address);
+    for (let i = 0; i < instrs.length; i++) {
+      lo = Math.min(lo, instrs[i].address);
+      hi = Math.max(hi, instrs[i].address);
     }
     this.base = instrs.length ? lo : 0;
     const span = hi - lo + 1;
@@ -389,14 +405,22 @@ function untrusted(flow: Flow): Flow {
 const JUMP_UNKNOWN: Flow = Object.freeze({ kind: 'jump', target: null });
 const CALL_UNKNOWN: Flow = Object.freeze({ kind: 'call', target: null });
 
-function findHypercallPage(result: AssembleResult, symbolByName: Map<string, ImageSymbol>): number | null {
+/** Instructions in the last program built (the next one is sized for as many). */
+let lastCount = 0;
+
+/** The last symbol of a name (as a map by name would have it). */
+function lastNamed(symbols: readonly ImageSymbol[], name: string): ImageSymbol | undefined {
+  for (let i = symbols.length - 1; i >= 0; i--) if (symbols[i].name === name) return symbols[i];
+  return undefined;
+}
+
+function findHypercallPage(result: AssembleResult, s: ImageSymbol | undefined): number | null {
   const type = XEN_ELFNOTES.find((n) => n.name === 'XEN_ELFNOTE_HYPERCALL_PAGE')?.value;
   for (const n of result.image.notes) {
     if (n.name === 'Xen' && n.type === type && n.desc.length >= 4) {
       return (n.desc[0] | (n.desc[1] << 8) | (n.desc[2] << 16) | (n.desc[3] << 24)) >>> 0;
     }
   }
-  const s = symbolByName.get('hypercall_page');
   return s && s.section !== null ? s.value >>> 0 : null;
 }
 
@@ -423,9 +447,14 @@ function findAddressTaken(
   const hit = (v: number) => {
     if (v >= lo && v <= hi && targets.has(v)) out.add(byAddress.get(v)!);
   };
-  for (const ins of instrs) {
+  for (let i = 0; i < instrs.length; i++) {
+    const ins = instrs[i];
     if (ins.flow.kind !== 'next') continue;
-    for (const op of ins.insn.operands) if (op.type === 'imm' && op.bits === 32) hit(op.value >>> 0);
+    const ops = ins.insn.operands;
+    for (let k = 0; k < ops.length; k++) {
+      const op = ops[k];
+      if (op.type === 'imm' && op.bits === 32) hit(op.value >>> 0);
+    }
   }
   let budget = MAX_SCAN_BYTES;
   const scan = (bytes: Uint8Array) => {
@@ -439,7 +468,7 @@ function findAddressTaken(
 }
 
 /** Labels annotated on their own line with `; xenolab: page-table` or `; xenolab: ring3`. */
-function findAnnotations(result: AssembleResult, byName: Map<string, ImageSymbol>, symbols: readonly ImageSymbol[]): { pageTables: LabelRegion[]; ring3: LabelRegion[] } {
+function findAnnotations(result: AssembleResult, byName: () => Map<string, ImageSymbol>, symbols: readonly ImageSymbol[]): { pageTables: LabelRegion[]; ring3: LabelRegion[] } {
   const pageTables: LabelRegion[] = [];
   const ring3: LabelRegion[] = [];
   // label addresses in order, made only when a page-table annotation needs the next label
@@ -461,7 +490,7 @@ function findAnnotations(result: AssembleResult, byName: Map<string, ImageSymbol
       else if (!name.startsWith('..@')) scope = name;
       const comment = lineComment(file, lineOf(file, label.start));
       if (!comment.includes('xenolab:')) continue;
-      const sym = byName.get(name);
+      const sym = byName().get(name);
       if (!sym || sym.section === null) continue;
       const start = sym.value >>> 0;
       const span = { file: label.file, start: label.start, end: label.end };
