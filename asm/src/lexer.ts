@@ -366,43 +366,109 @@ export function lex(text: string, file = 0): TokenStream {
   return out;
 }
 
-/**
- * Lexes `text`, a new version of the text `prev` was lexed from (an edit): the lines that
- * end before the first changed character keep their tokens, copied instead of scanned
- * again, and the rest is scanned. `kept` is how many lines were kept (their tokens, and
- * so their parse trees, are what a full lex would give). The same as lex() otherwise.
- */
-export function relex(prev: TokenStream, text: string, file = 0): { stream: TokenStream; kept: number } {
-  const kept = prev.atomsValid() ? unchangedLines(prev, text) : 0;
-  if (kept === 0) return { stream: lex(text, file), kept };
-  const tokens = prev.lineStart[kept];
-  const from = prev.end[tokens - 1]; // the character after line kept-1's newline
-  const rest = text.length - from;
-  const out = new TokenStream(text, Math.max(16, tokens + ((rest / 3) | 0)));
-  out.kind.set(prev.kind.subarray(0, tokens));
-  out.start.set(prev.start.subarray(0, tokens));
-  out.end.set(prev.end.subarray(0, tokens));
-  out.atom.set(prev.atom.subarray(0, tokens));
-  const texts = out.text;
-  const prevTexts = prev.text;
-  for (let i = 0; i < tokens; i++) texts[i] = prevTexts[i];
-  out.count = tokens;
-  out.lineStart = new Array<number>(kept + ((rest / 12) | 0) + 16);
-  for (let l = 0; l <= kept; l++) out.lineStart[l] = prev.lineStart[l];
-  out.lineStart.length = scan(text, file, out, out.lineStart, from, kept + 1);
-  return { stream: out, kept };
+/** What relex() gives: the new stream, and which of its lines are the old stream's. */
+export interface Relexed {
+  stream: TokenStream;
+  /** Its first `kept` lines are the old stream's first lines (the same tokens). */
+  kept: number;
+  /** Its last `tail` lines are the old stream's last lines, `delta` characters further on. */
+  tail: number;
+  delta: number;
 }
 
 /**
- * How many of `prev`'s first lines `text` has unchanged, newline included, and the
- * character after it (a `\r` newline looks at it): no token of such a line looks
- * further, so they lex as before.
+ * Lexes `text`, a new version of the text `prev` was lexed from (an edit). Only the lines
+ * the edit touched are scanned: the lines before the first changed character keep their
+ * tokens, and the lines after the last one are the old lines' tokens moved by the change
+ * in length (both copied, not scanned). The result is what lex() gives.
  */
-function unchangedLines(prev: TokenStream, text: string): number {
+export function relex(prev: TokenStream, text: string, file = 0): Relexed {
+  if (!prev.atomsValid()) return { stream: lex(text, file), kept: 0, tail: 0, delta: 0 };
   const old = prev.source;
   const n = Math.min(old.length, text.length);
   let d = 0;
   while (d < n && old.charCodeAt(d) === text.charCodeAt(d)) d++;
+  // The common suffix, not overlapping the common prefix.
+  let e = 0;
+  while (e < n - d && old.charCodeAt(old.length - 1 - e) === text.charCodeAt(text.length - 1 - e)) e++;
+  const kept = keptLines(prev, d);
+  const tokens = prev.lineStart[kept];
+  const from = lineStartChar(prev, kept);
+  const delta = text.length - old.length;
+  const out = new TokenStream(text, Math.max(16, tokens + (((text.length - from) / 3) | 0)));
+  out.kind.set(prev.kind.subarray(0, tokens));
+  out.start.set(prev.start.subarray(0, tokens));
+  out.end.set(prev.end.subarray(0, tokens));
+  out.atom.set(prev.atom.subarray(0, tokens));
+  copyTexts(prev, 0, out, 0, tokens);
+  out.count = tokens;
+  out.lineStart = new Array<number>(((text.length / 12) | 0) + 16);
+  for (let l = 0; l <= kept; l++) out.lineStart[l] = prev.lineStart[l];
+  // The scan stops at a line start where an old line starting in the common suffix lands:
+  // from there on the text is the old text, and each line lexes on its own.
+  let next = firstLineAtOrAfter(prev, old.length - e);
+  let tailFrom = -1;
+  const stop = (p: number): boolean => {
+    while (next < prev.lines && lineStartChar(prev, next) + delta < p) next++;
+    if (next < prev.lines && lineStartChar(prev, next) + delta === p) tailFrom = next;
+    return tailFrom >= 0;
+  };
+  let lines = kept + 1;
+  if (!stop(from)) lines = scan(text, file, out, out.lineStart, from, kept + 1, stop);
+  let tail = 0;
+  if (tailFrom >= 0) {
+    // Line tailFrom of the old stream is line lines-1 of the new one, at token out.count.
+    const first = prev.lineStart[tailFrom];
+    const count = prev.count - first;
+    const at = out.count;
+    while (out.kind.length < at + count) out.grow();
+    out.kind.set(prev.kind.subarray(first, prev.count), at);
+    out.atom.set(prev.atom.subarray(first, prev.count), at);
+    const starts = out.start;
+    const ends = out.end;
+    for (let i = 0; i < count; i++) {
+      starts[at + i] = prev.start[first + i] + delta;
+      ends[at + i] = prev.end[first + i] + delta;
+    }
+    copyTexts(prev, first, out, at, count);
+    out.count = at + count;
+    for (let l = tailFrom + 1; l < prev.lines; l++) out.lineStart[lines++] = prev.lineStart[l] - first + at;
+    tail = prev.lines - tailFrom;
+  }
+  out.lineStart.length = lines;
+  out.file.fill(file, 0, out.count);
+  return { stream: out, kept, tail, delta };
+}
+
+function copyTexts(from: TokenStream, i: number, to: TokenStream, j: number, count: number): void {
+  const a = from.text;
+  const b = to.text;
+  for (let k = 0; k < count; k++) b[j + k] = a[i + k];
+}
+
+/** Where line `l` of a stream starts: after the previous line's newline token. */
+function lineStartChar(s: TokenStream, l: number): number {
+  return l === 0 ? 0 : s.end[s.lineStart[l] - 1];
+}
+
+/** The first line of `s` that starts at or after character `c` (s.lines when none does). */
+function firstLineAtOrAfter(s: TokenStream, c: number): number {
+  let lo = 0;
+  let hi = s.lines;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (lineStartChar(s, mid) < c) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * How many of `prev`'s first lines lie before character `d` (the first that changed),
+ * newline included, and the character after it (a `\r` newline looks at it): no token
+ * of such a line looks further, so they lex as before.
+ */
+function keptLines(prev: TokenStream, d: number): number {
   // The last line k whose start (the end of line k-1's newline token) is at or before d,
   // before it if that newline is a lone \r: lines 0..k-1 and what they looked at lie in
   // the common prefix.
@@ -436,9 +502,10 @@ export function tokenizeLines(text: string, file = 0): Token[][] {
 
 /**
  * Scans `text` from character `from` (a line's start) into `out`, writing where each line
- * starts to `lines` (from index `lineCount`); returns the number of lines.
+ * starts to `lines` (from index `lineCount`); returns the number of lines. Stops at a line
+ * start (character) for which `stop` says so.
  */
-function scan(text: string, file: number, out: TokenStream, lines: number[], from = 0, lineCount = 1): number {
+function scan(text: string, file: number, out: TokenStream, lines: number[], from = 0, lineCount = 1, stop?: (lineStart: number) => boolean): number {
   const end = text.length;
   // The stream's arrays in locals: this loop runs once per character of every file.
   let kinds = out.kind;
@@ -565,7 +632,10 @@ function scan(text: string, file: number, out: TokenStream, lines: number[], fro
     ends[n] = i;
     texts[n] = t;
     n++;
-    if (kind === K_NEWLINE) lines[lineCount++] = n;
+    if (kind === K_NEWLINE) {
+      lines[lineCount++] = n;
+      if (stop !== undefined && stop(i)) break;
+    }
   }
   out.count = n;
   // A new stream's arrays are zeroed: file 0 (the root file) needs no fill.

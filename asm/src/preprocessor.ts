@@ -11,7 +11,7 @@ import { ATOMS, isDirectiveToken, isTrivia, K_IDENT, K_PP, lex, relex, significa
 import { parseLine, parseStreamLine, stringBytes, wordLower } from './parser.js';
 import { lineColumn, makeSourceFile, type SourceFile, type SourceProvider } from './source.js';
 import type { Diagnostic } from './diagnostics.js';
-import { reach, spanOf, type LineNode, type Span, type Statement } from './syntax.js';
+import { movedLine, reach, spanOf, type LineNode, type Span, type Statement } from './syntax.js';
 import { evaluate, EvalError, NO_SYMBOLS } from './expr.js';
 import { CONDITIONS } from '../../isa/src/index.js';
 
@@ -232,19 +232,24 @@ export class Preprocessor {
     const key = `${file.id}\0${file.path}`;
     let hit = FILE_CACHE.get(key);
     if (!hit || hit.text !== file.text) {
-      // A new version of a file read before (an edit): the lines before the first changed
-      // character keep their tokens and trees (their offsets are the same).
-      const { stream, kept } = hit ? relex(hit.stream, file.text, file.id) : { stream: lex(file.text, file.id), kept: 0 };
+      // A new version of a file read before (an edit): the lines before the edit keep their
+      // tokens and trees, the lines after it get their trees moved, the rest is parsed.
+      const { stream, kept, tail, delta } = hit ? relex(hit.stream, file.text, file.id) : { stream: lex(file.text, file.id), kept: 0, tail: 0, delta: 0 };
       const parsed: LineNode[] = new Array(stream.lines);
       const plain = new Uint8Array(stream.lines);
       const sectionLine = new Uint8Array(stream.lines);
+      const tailStart = stream.lines - tail;
       if (hit) {
         for (let l = 0; l < kept; l++) parsed[l] = hit.parsed[l];
         plain.set(hit.plain.subarray(0, kept));
         sectionLine.set(hit.sectionLine.subarray(0, kept));
+        const from = hit.parsed.length - tail;
+        for (let l = 0; l < tail; l++) parsed[tailStart + l] = delta === 0 ? hit.parsed[from + l] : movedLine(hit.parsed[from + l], delta);
+        plain.set(hit.plain.subarray(from), tailStart);
+        sectionLine.set(hit.sectionLine.subarray(from), tailStart);
         FILE_CACHE.delete(key);
       }
-      for (let l = kept; l < stream.lines; l++) {
+      for (let l = kept; l < tailStart; l++) {
         const node = (parsed[l] = parseStreamLine(stream, l));
         let p = 1;
         for (let i = stream.lineStart[l], e = stream.lineEnd(l); i < e; i++) if (stream.kind[i] === K_PP) p = 0;

@@ -159,3 +159,101 @@ export function someLeaf(e: Expr | null, test: (leaf: Expr) => boolean): boolean
     default: return test(e);
   }
 }
+
+/**
+ * A copy of a parsed line `delta` characters further on in its file (the lines after an
+ * edit): every span moved, nothing else changed but the memo fields, which start empty
+ * (values of numbers, which no position changes, are kept). The line's nodes all come
+ * from its file. Each node is built as the parser builds it, fields in the same order,
+ * so that code reading the trees sees one shape per kind of node.
+ */
+export function movedLine(line: LineNode, delta: number): LineNode {
+  // A line with no tokens has no position (its span is 0..0 wherever it is).
+  if (line.start === line.end) return line;
+  const { label, statement, preproc, errors } = line;
+  return {
+    file: line.file, start: line.start + delta, end: line.end + delta,
+    label: label && { name: label.name, colon: label.colon, file: label.file, start: label.start + delta, end: label.end + delta },
+    statement: statement && movedStatement(statement, delta),
+    preproc: preproc && { name: movedName(preproc.name, delta), args: preproc.args.map((t) => movedToken(t, delta)) },
+    errors: errors.length ? errors.map((e) => ({ span: { file: e.span.file, start: e.span.start + delta, end: e.span.end + delta }, message: e.message, code: e.code })) : errors,
+  };
+}
+
+function movedName(n: Name, delta: number): Name {
+  return { text: n.text, file: n.file, start: n.start + delta, end: n.end + delta };
+}
+
+function movedToken(t: Token, delta: number): Token {
+  return { kind: t.kind, text: t.text, start: t.start + delta, end: t.end + delta, file: t.file, atom: t.atom };
+}
+
+function movedStatement(st: Statement, delta: number): Statement {
+  const file = st.file;
+  const start = st.start + delta;
+  const end = st.end + delta;
+  switch (st.kind) {
+    case 'instruction': {
+      const prefixes = st.prefixes.length ? st.prefixes.map((p) => movedName(p, delta)) : st.prefixes;
+      const operands = st.operands.length ? st.operands.map((o) => movedOperand(o, delta)) : st.operands;
+      return { kind: 'instruction', prefixes, mnemonic: movedName(st.mnemonic, delta), operands, file, start, end, memo: undefined };
+    }
+    case 'data':
+      return { kind: 'data', directive: movedName(st.directive, delta), unit: st.unit, items: st.items.map((item) => movedItem(item, delta)), file, start, end };
+    case 'reserve':
+      return { kind: 'reserve', directive: movedName(st.directive, delta), unit: st.unit, count: movedExpr(st.count, delta), file, start, end };
+    case 'times':
+      return { kind: 'times', count: movedExpr(st.count, delta), body: st.body && movedStatement(st.body, delta), file, start, end };
+    case 'equ':
+      return { kind: 'equ', value: movedExpr(st.value, delta), file, start, end };
+    case 'directive': {
+      const name = movedName(st.name, delta);
+      const args = st.args.length ? st.args.map((t) => movedToken(t, delta)) : st.args;
+      const exprs = st.exprs && st.exprs.map((e) => movedExpr(e, delta));
+      // the parser's three shapes: with a body, with expressions, with neither
+      if ('body' in st) return { kind: 'directive', name, args, exprs, body: st.body && movedStatement(st.body, delta), file, start, end };
+      if ('exprs' in st) return { kind: 'directive', name, args, exprs, file, start, end };
+      return { kind: 'directive', name, args, file, start, end };
+    }
+  }
+}
+
+function movedItem(item: DataItem, delta: number): DataItem {
+  const start = item.start + delta;
+  const end = item.end + delta;
+  switch (item.kind) {
+    case 'expr': return { kind: 'expr', expr: movedExpr(item.expr, delta), file: item.file, start, end };
+    case 'string': return { kind: 'string', bytes: item.bytes, file: item.file, start, end };
+    case 'uninit': return { kind: 'uninit', file: item.file, start, end };
+  }
+}
+
+function movedOperand(op: OperandNode, delta: number): OperandNode {
+  const file = op.file;
+  const start = op.start + delta;
+  const end = op.end + delta;
+  switch (op.kind) {
+    case 'reg': return { kind: 'reg', reg: op.reg, file, start, end };
+    case 'mem':
+      return { kind: 'mem', size: op.size, far: op.far, seg: op.seg, addr: op.addr && movedExpr(op.addr, delta), dispSize: op.dispSize, nosplit: op.nosplit, file, start, end, shape: undefined };
+    case 'imm': return { kind: 'imm', expr: movedExpr(op.expr, delta), size: op.size, strict: op.strict, distance: op.distance, file, start, end };
+    case 'farptr': return { kind: 'farptr', seg: movedExpr(op.seg, delta), offset: movedExpr(op.offset, delta), file, start, end };
+  }
+}
+
+function movedExpr(e: Expr, delta: number): Expr {
+  const file = e.file;
+  const start = e.start + delta;
+  const end = e.end + delta;
+  switch (e.kind) {
+    case 'num': return { kind: 'num', value: e.value, file, start, end, v: e.v };
+    case 'str': return { kind: 'str', bytes: e.bytes, file, start, end };
+    case 'sym': return { kind: 'sym', name: e.name, file, start, end };
+    case 'reg': return { kind: 'reg', reg: e.reg, file, start, end };
+    case 'here': return { kind: 'here', file, start, end };
+    case 'sectstart': return { kind: 'sectstart', file, start, end };
+    case 'unary': return { kind: 'unary', op: e.op, arg: movedExpr(e.arg, delta), file, start, end };
+    case 'binary': return { kind: 'binary', op: e.op, left: movedExpr(e.left, delta), right: movedExpr(e.right, delta), file, start, end };
+    case 'cond': return { kind: 'cond', test: movedExpr(e.test, delta), then: movedExpr(e.then, delta), else: movedExpr(e.else, delta), file, start, end };
+  }
+}

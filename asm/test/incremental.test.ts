@@ -47,12 +47,27 @@ describe('relex', () => {
       let stream = lex(text, 2);
       for (const e of edits) {
         text = applyEdit(text, e);
-        const { stream: next, kept } = relex(stream, text, 2);
+        const { stream: next, kept, tail } = relex(stream, text, 2);
         expect(contents(next)).toEqual(contents(lex(text, 2)));
-        expect(kept).toBeLessThanOrEqual(next.lines);
+        expect(kept + tail).toBeLessThanOrEqual(next.lines);
         stream = next;
       }
     }), { numRuns: RUNS * 4 });
+  });
+
+  it('keeps the lines after the last change, moved', () => {
+    const text = 'a\nbb\nccc\ndddd\n';
+    const tailOf = (edited: string) => {
+      const { tail, delta } = relex(lex(text), edited);
+      return [tail, delta];
+    };
+    // the lines after the edit, and the empty line after the last newline
+    expect(tailOf(text.replace('bb', 'bXb'))).toEqual([3, 1]);
+    expect(tailOf(text.replace('bb\n', ''))).toEqual([3, -3]);
+    expect(tailOf('Z' + text)).toEqual([4, 1]);
+    expect(tailOf(text + 'e')).toEqual([0, 1]);
+    // a line joined to the one before by a continuation is no line of its own
+    expect(relex(lex('a \\\nb\nc'), 'aa \\\nb\nc').tail).toBe(1);
   });
 
   it('keeps the lines before the first change, and only those', () => {
@@ -72,6 +87,9 @@ describe('relex', () => {
 // Programs whose edits move labels, add and remove macros and defines, break lines.
 const PROGRAM_LINES = [
   'bits 32', 'start:', '  mov eax, [table + ecx*4]', '  jmp start', '  jz .skip', '  nop', '.skip:', '  call far_away', '%define N 4',
+  '  jmp 0x10:0x1000', '  dd 1 ? 2 : -3', '  times 2 db 1', 'align 4', '  resb 4', '  rep movsb', '  lock xadd [eax], ebx',
+  '  mov eax, [ebx + esi*2 + 4]', 'nocolon db 1', "  db 'ab', ?", '  mov eax,', '  dw (1 << 3) | ~2', 'struc S', '.f: resd 1', 'endstruc',
+  '%assign K K+1', '%assign K 0', '%ifdef N', '%endif', '  jmp short $', '  mov eax, [fs:ebx]',
   '  mov ecx, N', '%macro PUT 1', '  mov ebx, %1', '%endmacro', '  PUT 7', 'far_away: ret', 'section .data', 'table: times 8 dd 0',
   'msg: db "hi", 10', 'len equ $ - msg', '%if N > 2', '  inc eax', '%endif', '  undefined_op eax', 'section .text',
 ];
