@@ -162,8 +162,8 @@ export function someLeaf(e: Expr | null, test: (leaf: Expr) => boolean): boolean
 
 /**
  * A copy of a parsed line `delta` characters further on in its file (the lines after an
- * edit): every span moved, nothing else changed but the memo fields, which start empty
- * (values of numbers, which no position changes, are kept). The line's nodes all come
+ * edit): every span moved, nothing else changed. Memos stay, but an address's base/index
+ * split, which holds a node of the old line, is derived again. The line's nodes all come
  * from its file. Each node is built as the parser builds it, fields in the same order,
  * so that code reading the trees sees one shape per kind of node.
  */
@@ -196,7 +196,8 @@ function movedStatement(st: Statement, delta: number): Statement {
     case 'instruction': {
       const prefixes = st.prefixes.length ? st.prefixes.map((p) => movedName(p, delta)) : st.prefixes;
       const operands = st.operands.length ? st.operands.map((o) => movedOperand(o, delta)) : st.operands;
-      return { kind: 'instruction', prefixes, mnemonic: movedName(st.mnemonic, delta), operands, file, start, end, memo: undefined };
+      // The memo holds what the encoding derived from the statement alone (no node, no position).
+      return { kind: 'instruction', prefixes, mnemonic: movedName(st.mnemonic, delta), operands, file, start, end, memo: st.memo };
     }
     case 'data':
       return { kind: 'data', directive: movedName(st.directive, delta), unit: st.unit, items: st.items.map((item) => movedItem(item, delta)), file, start, end };
