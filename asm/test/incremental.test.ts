@@ -55,6 +55,34 @@ describe('relex', () => {
     }), { numRuns: RUNS * 4 });
   });
 
+  it('gives what lex gives on long texts (compared a block at a time)', () => {
+    const long = fc.array(fc.constantFrom(...LINES), { minLength: 200, maxLength: 400 }).map((lines) => lines.join('\n'));
+    fc.assert(fc.property(long, fc.array(edit, { minLength: 1, maxLength: 3 }), (text, edits) => {
+      let stream = lex(text);
+      for (const e of edits) {
+        text = applyEdit(text, e);
+        const { stream: next, kept, tail } = relex(stream, text);
+        expect(contents(next)).toEqual(contents(lex(text)));
+        // one edit touches a few lines at most
+        expect(next.lines - kept - tail).toBeLessThanOrEqual(4 + e.insert.split('\n').length + e.length);
+        stream = next;
+      }
+    }), { numRuns: RUNS / 3 });
+  });
+
+  it('finds a change at each place of a block', () => {
+    const text = Array.from({ length: 120 }, (_, i) => `  mov eax, ${i} ; line ${i}`).join('\n');
+    const stream = lex(text);
+    const changed = (text: string, where: number) => text.slice(0, where) + 'Q' + text.slice(where + 1);
+    for (const at of [0, 1, 510, 511, 512, 513, 1023, 1024, 1025, 1536]) {
+      // a change that ends the common prefix there, and one that ends the common suffix
+      // there (with another change near the start, so the prefix does not reach it)
+      for (const edited of [changed(text, at), changed(changed(text, text.length - 1 - at), 3)]) {
+        expect(contents(relex(stream, edited).stream)).toEqual(contents(lex(edited)));
+      }
+    }
+  });
+
   it('keeps the lines after the last change, moved', () => {
     const text = 'a\nbb\nccc\ndddd\n';
     const tailOf = (edited: string) => {
