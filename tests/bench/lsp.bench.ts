@@ -1,6 +1,7 @@
 // Benchmark: the language server on a generated 10,000-line guest, over LSP (in-process,
 // in-memory streams): time from didChange to publishDiagnostics, completion and hover
 // latency, full-document and 100-line-range semantic tokens, and the heap the server holds.
+// Edits are timed after a first round of each kind (warm-up, printed on its own).
 // Targets: diagnostics p95 <= 50 ms, completion p95 <= 16 ms, semantic tokens <= 50 ms, heap <= 50 MB.
 
 import { PassThrough } from 'node:stream';
@@ -64,7 +65,10 @@ export async function run(): Promise<void> {
   };
   const at = (line: number, character: number) => ({ line, character });
   const diag: number[] = [];
-  for (let i = 0; i < 24; i++) {
+  // The first edits of each kind, not counted (as the asm bench's warm-up rounds): the JIT
+  // compiling the edit paths, once in a long-running server's life. Printed on their own.
+  const warmup: number[] = [];
+  for (let i = -2; i < 24; i++) {
     const base = 5000 + (i % 6) * 17;
     const fn = lines.findIndex((l, k) => k >= base && /^f\d+:$/.test(l));
     const count = fn + 3, loopJump = fn + 9; // `    mov ecx, N` and `    jnz .loopN`
@@ -81,7 +85,7 @@ export async function run(): Promise<void> {
     for (const [start, end, text] of i % 2 ? edits.slice(4) : edits.slice(0, 4)) {
       const t = performance.now();
       await change({ start, end }, text);
-      diag.push(performance.now() - t);
+      (i < 0 ? warmup : diag).push(performance.now() - t);
     }
   }
   const timed = async (n: number, f: () => Promise<unknown>) => {
@@ -104,6 +108,7 @@ export async function run(): Promise<void> {
   console.log(`Language server on a ${lines.length}-line guest (in-process, LSP over in-memory streams), node ${process.version}`);
   console.log(`  first diagnostics after didOpen: ${firstMs.toFixed(1)} ms`);
   console.log(`  didChange → publishDiagnostics (${diag.length} edits): p50 ${pct(diag, 50).toFixed(1)} ms, p95 ${pct(diag, 95).toFixed(1)} ms   target p95 <= 50 ms: ${pct(diag, 95) <= 50 ? 'met' : 'NOT met'}`);
+  console.log(`    (the ${warmup.length} warm-up edits before them: ${warmup.map((x) => x.toFixed(0)).join(', ')} ms)`);
   console.log(`  completion: p50 ${pct(completion, 50).toFixed(1)} ms, p95 ${pct(completion, 95).toFixed(1)} ms   target p95 <= 16 ms: ${pct(completion, 95) <= 16 ? 'met' : 'NOT met'}`);
   console.log(`  hover: p50 ${pct(hover, 50).toFixed(1)} ms, p95 ${pct(hover, 95).toFixed(1)} ms`);
   console.log(`  semantic tokens (full document): p50 ${pct(tokens, 50).toFixed(1)} ms   target <= 50 ms: ${pct(tokens, 50) <= 50 ? 'met' : 'NOT met'}`);
