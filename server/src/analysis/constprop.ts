@@ -13,7 +13,7 @@ import { isIntra, type Cfg, type Edge } from './cfg.js';
 import { ALL_GPRS, EAX } from './effects.js';
 import type { Instr } from './program.js';
 import {
-  addressOf, afterHypercall, CALLER_SAVED, cloneState, copyState, EMPTY_STACK, clobberUnknownCall, entryState, isTag, meetInto, States, step,
+  addressValue, afterHypercall, CALLER_SAVED, cloneState, copyState, EMPTY_STACK, clobberUnknownCall, entryState, meetInto, States, step,
   symbolicState, unknownState, type Env, type State, type Val,
 } from './values.js';
 
@@ -181,7 +181,9 @@ export function fixpoint(cfg: Cfg, spec: FixpointSpec, scratch: Scratch = scratc
       copyState(s, src);
       reached = true;
     }
-    for (const e of blocks[b].pred) {
+    const pred = blocks[b].pred;
+    for (let k = 0; k < pred.length; k++) {
+      const e = pred[k];
       if (!spec.member(e.from)) continue;
       const flow = spec.edge(e, outState, tmp);
       if (flow === NONE) continue;
@@ -198,8 +200,9 @@ export function fixpoint(cfg: Cfg, spec: FixpointSpec, scratch: Scratch = scratc
     for (let i = blk.first; i <= blk.last; i++) spec.transfer(s, instrs[i]);
     if (outState.same(b, s)) continue;
     outState.store(b, s);
-    for (const e of blk.succ) enqueue(e.to);
-    for (const d of spec.dependents(b)) enqueue(d);
+    for (let k = 0; k < blk.succ.length; k++) enqueue(blk.succ[k].to);
+    const deps = spec.dependents(b);
+    for (let k = 0; k < deps.length; k++) enqueue(deps[k]);
   }
   for (; count > 0; count--) {
     queued[ring[head]] = 0;
@@ -315,35 +318,31 @@ function solveMain(cfg: Cfg, clobbers: number[], env: Env): Run {
  * with one are looked at first, and only when they store one is every block looked at.
  */
 function collectCells(cfg: Cfg, run: Run, env: Env): Map<number, Val> {
-  const found = storedPointers(cfg, run, env, (s) => holdsStartInfo(s));
-  return found.size ? storedPointers(cfg, run, env, () => true) : found;
+  const found = storedPointers(cfg, run, env, true);
+  return found.size ? storedPointers(cfg, run, env, false) : found;
 }
 
-function holdsStartInfo(s: State): boolean {
-  for (let r = 0; r < 8; r++) if (isTag(s.regs[r], 'S')) return true;
-  for (let i = 0; i < s.stack.length; i++) if (isTag(s.stack[i], 'S')) return true;
-  return false;
-}
-
-/** The cells of collectCells, from the blocks whose in-state passes `visit`. */
-function storedPointers(cfg: Cfg, run: Run, env: Env, visit: (s: State) => boolean): Map<number, Val> {
+/** The cells of collectCells, from the blocks entered with a start_info pointer (`startInfoOnly`) or all blocks. */
+function storedPointers(cfg: Cfg, run: Run, env: Env, startInfoOnly: boolean): Map<number, Val> {
   const candidates = new Map<number, Val>();
   const poisoned: [number, number][] = [];
   const s = unknownState(0);
-  for (const blk of cfg.blocks) {
-    if (!run.inState.has(blk.id) || !visit(run.inState.load(blk.id, s))) continue;
+  for (let b = 0; b < cfg.blocks.length; b++) {
+    const blk = cfg.blocks[b];
+    if (!run.inState.has(b) || (startInfoOnly && !run.inState.holdsTag(b, 'S'))) continue;
+    run.inState.load(b, s);
     for (let i = blk.first; i <= blk.last; i++) {
       const ins = cfg.program.instrs[i];
       const store = ins.fx.store;
       if (store && store !== 'string') {
-        const a = addressOf(store, s.regs);
-        if (a.value !== null) {
+        const a = addressValue(store, s.regs);
+        if (a !== null) {
           const src = ins.insn.operands[1];
           const v = ins.mnemonic === 'mov' && store.bits === 32 && src?.type === 'reg' && src.reg.cls === 'r32' ? s.regs[src.reg.num] : null;
           if (typeof v === 'string' && v[0] === 'S') {
-            const old = candidates.get(a.value);
-            candidates.set(a.value, old === undefined || old === v ? v : null);
-          } else poisoned.push([a.value, a.value + Math.max(1, (store.bits || 32) / 8)]);
+            const old = candidates.get(a);
+            candidates.set(a, old === undefined || old === v ? v : null);
+          } else poisoned.push([a, a + Math.max(1, (store.bits || 32) / 8)]);
         }
       }
       transfer(s, ins, env);

@@ -160,6 +160,16 @@ export function addressOf(m: MemoryOperand, regs: readonly Val[]): Address {
 
 const NO_TAGS: readonly string[] = [];
 
+/** addressOf(m, regs).value without making an Address (loads ask it on every transfer). */
+export function addressValue(m: MemoryOperand, regs: readonly Val[]): number | null {
+  const base = partOf(m.base, regs), index = partOf(m.index, regs);
+  if (typeof base !== 'number' || typeof index !== 'number') return null;
+  let known = m.disp | 0;
+  known = (known + base) | 0;
+  known = (known + Math.imul(index, m.scale)) | 0;
+  return known >>> 0;
+}
+
 /** A base or index register's value in an address: 0 when there is none, null when not a 32-bit register. */
 function partOf(reg: Register | null, regs: readonly Val[]): Val {
   if (!reg) return 0;
@@ -179,8 +189,8 @@ function load(m: MemoryOperand, regs: readonly Val[], env: Env): Val {
       return null;
     }
   }
-  const a = addressOf(m, regs);
-  return a.value !== null ? env.cells.get(a.value) ?? null : null;
+  const a = addressValue(m, regs);
+  return a !== null ? env.cells.get(a) ?? null : null;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -299,9 +309,62 @@ function pop(s: State): Val {
 
 const STRING = /^(movs|stos|lods|cmps|scas|ins|outs)[bwd]$/;
 const UNARY = new Set(['inc', 'dec', 'neg', 'not', 'bswap']);
-const BINARY = new Set(['add', 'sub', 'and', 'or', 'xor', 'shl', 'sal', 'shr', 'sar', 'rol', 'ror']);
+const BINARY_OPS = new Set(['add', 'sub', 'and', 'or', 'xor', 'shl', 'sal', 'shr', 'sar', 'rol', 'ror']);
 /** Instructions whose write to esp the stack model follows. */
 const STACK_KEEPING = new Set(['push', 'pop', 'pushad', 'pusha', 'popad', 'popa', 'pushf', 'pushfd', 'pushfw', 'popf', 'popfd', 'popfw', 'call', 'ret', 'retn']);
+
+// What step does with a mnemonic, found once per instruction form (a switch, not a chain of
+// string comparisons per instruction on every pass): one of these, plus STACK_KEEPER.
+const OTHER = 0, MOV = 1, MOVX = 2, LEA = 3, XOR_SUB = 4, BINARY = 5, UNARY_OP = 6, IMUL = 7, XCHG = 8, CMOV = 9, PUSH = 10,
+  POP = 11, PUSHAD = 12, POPAD = 13, PUSHF = 14, POPF = 15, CDQ = 16, CWDE = 17, LOOP = 18, STRING_OP = 19, LEAVE = 20;
+const KIND = 31;
+/** Its write to esp is one the stack model follows. */
+const STACK_KEEPER = 32;
+const STEP_KIND: (number | undefined)[] = [];
+
+function stepKind(m: string): number {
+  const keeps = STACK_KEEPING.has(m) ? STACK_KEEPER : 0;
+  if (m === 'mov') return MOV | keeps;
+  if (m === 'movzx' || m === 'movsx') return MOVX | keeps;
+  if (m === 'lea') return LEA | keeps;
+  if (m === 'xor' || m === 'sub') return XOR_SUB | keeps;
+  if (BINARY_OPS.has(m)) return BINARY | keeps;
+  if (UNARY.has(m)) return UNARY_OP | keeps;
+  if (m === 'imul') return IMUL | keeps;
+  if (m === 'xchg') return XCHG | keeps;
+  if (m.startsWith('cmov')) return CMOV | keeps;
+  if (m === 'push') return PUSH | keeps;
+  if (m === 'pop') return POP | keeps;
+  if (m === 'pushad' || m === 'pusha') return PUSHAD | keeps;
+  if (m === 'popad' || m === 'popa') return POPAD | keeps;
+  if (m === 'pushf' || m === 'pushfd' || m === 'pushfw') return PUSHF | keeps;
+  if (m === 'popf' || m === 'popfd' || m === 'popfw') return POPF | keeps;
+  if (m === 'cdq') return CDQ | keeps;
+  if (m === 'cwde') return CWDE | keeps;
+  if (m.startsWith('loop')) return LOOP | keeps;
+  if (STRING.test(m)) return STRING_OP | keeps;
+  if (m === 'leave' || m === 'enter') return LEAVE | keeps;
+  return OTHER | keeps;
+}
+
+/** A two-operand arithmetic instruction (add, and, shl, ...); the bits of the registers it handled. */
+function binary(s: State, m: string, dst: DecodedOperand, src: DecodedOperand, env: Env): number {
+  const a = read(dst, s, env);
+  const b = read(src, s, env);
+  if (dst.type === 'reg' && gpr(dst.reg) === ESP && dst.reg.cls === 'r32' && typeof b === 'number' && (m === 'add' || m === 'sub')) {
+    // add esp, 8 drops two stack slots; sub esp, 8 makes two unknown ones
+    const words = (b | 0) / 4;
+    if (Number.isInteger(words) && Math.abs(words) <= MAX_STACK) {
+      const drop = m === 'add' ? words : -words;
+      if (drop >= 0) s.stack = s.stack.slice(0, Math.max(0, s.stack.length - drop));
+      else for (let i = 0; i < -drop; i++) push(s, null);
+    } else s.stack = EMPTY_STACK;
+    s.regs[ESP] = arith(m, a, b, 32);
+    return 1 << ESP;
+  }
+  if (m === 'and' && b === 0) return setOperand(s, dst, 0);
+  return setOperand(s, dst, arith(m, a, b, width(dst)));
+}
 
 /** Writes `v` to a register operand (nothing for others); the bit of the register written, or 0. */
 function setOperand(s: State, op: DecodedOperand, v: Val): number {
@@ -319,102 +382,129 @@ function setOperand(s: State, op: DecodedOperand, v: Val): number {
 export function step(s: State, insn: DecodedInstruction, fx: Effects, index: number, env: Env): void {
   const m = insn.form.mnemonic;
   const ops = insn.operands;
+  let code = STEP_KIND[insn.form.index];
+  if (code === undefined) code = STEP_KIND[insn.form.index] = stepKind(m);
   let handled = 0;
   const dst = ops[0];
-  const sameReg = ops.length === 2 && dst?.type === 'reg' && ops[1].type === 'reg' && dst.reg === ops[1].reg;
 
-  if (m === 'mov' && ops.length === 2) {
-    if (dst.type === 'reg' && (dst.reg.cls === 'sreg' || dst.reg.cls === 'creg' || dst.reg.cls === 'dreg')) { /* no GPR */ }
-    else if (ops[1].type === 'reg' && ops[1].reg.cls !== 'r32' && ops[1].reg.cls !== 'r16' && ops[1].reg.cls !== 'r8') handled |= setOperand(s, dst, null);
-    else handled |= setOperand(s, dst, read(ops[1], s, env));
-  } else if ((m === 'movzx' || m === 'movsx') && ops.length === 2) {
-    const v = read(ops[1], s, env);
-    const w = width(ops[1]);
-    handled |= setOperand(s, dst, typeof v === 'number' ? mask(m === 'movzx' ? v : w === 8 ? (v << 24) >> 24 : (v << 16) >> 16, width(dst)) : null);
-  } else if (m === 'lea' && ops.length === 2 && ops[1].type === 'mem') {
-    handled |= setOperand(s, dst, width(dst) === 32 ? lea(ops[1], s.regs) : null);
-  } else if ((m === 'xor' || m === 'sub') && sameReg) {
-    handled |= setOperand(s, dst, 0);
-  } else if (BINARY.has(m) && ops.length === 2) {
-    const a = read(dst, s, env);
-    const b = read(ops[1], s, env);
-    if (dst.type === 'reg' && gpr(dst.reg) === ESP && dst.reg.cls === 'r32' && typeof b === 'number' && (m === 'add' || m === 'sub')) {
-      // add esp, 8 drops two stack slots; sub esp, 8 makes two unknown ones
-      const words = (b | 0) / 4;
-      if (Number.isInteger(words) && Math.abs(words) <= MAX_STACK) {
-        const drop = m === 'add' ? words : -words;
-        if (drop >= 0) s.stack = s.stack.slice(0, Math.max(0, s.stack.length - drop));
-        else for (let i = 0; i < -drop; i++) push(s, null);
-      } else s.stack = EMPTY_STACK;
-      handled |= 1 << ESP;
-      s.regs[ESP] = arith(m, a, b, 32);
-    } else if (m === 'and' && b === 0) handled |= setOperand(s, dst, 0);
-    else handled |= setOperand(s, dst, arith(m, a, b, width(dst)));
-  } else if (UNARY.has(m) && ops.length === 1) {
-    const a = read(dst, s, env);
-    const w = width(dst);
-    let v: Val = null;
-    if (typeof a === 'number') {
-      if (m === 'inc') v = mask(a + 1, w);
-      else if (m === 'dec') v = mask(a - 1, w);
-      else if (m === 'neg') v = mask(-a, w);
-      else if (m === 'not') v = mask(~a, w);
-      else v = ((a & 0xff) << 24 | (a & 0xff00) << 8 | (a >>> 8) & 0xff00 | a >>> 24) >>> 0;
-    } else if (m === 'inc' || m === 'dec') v = arith(m === 'inc' ? 'add' : 'sub', a, 1, w);
-    handled |= setOperand(s, dst, v);
-  } else if (m === 'imul' && ops.length >= 2) {
-    const a = read(ops.length === 3 ? ops[1] : dst, s, env);
-    const b = read(ops.length === 3 ? ops[2] : ops[1], s, env);
-    handled |= setOperand(s, dst, arith('imul', a, b, width(dst)));
-  } else if (m === 'xchg' && ops.length === 2) {
-    const a = read(dst, s, env);
-    const b = read(ops[1], s, env);
-    handled |= setOperand(s, dst, ops[1].type === 'mem' ? null : b);
-    handled |= setOperand(s, ops[1], dst.type === 'mem' ? null : a);
-  } else if (m.startsWith('cmov') && ops.length === 2) {
-    handled |= setOperand(s, dst, meetVal(read(dst, s, env), read(ops[1], s, env), env));
-  } else if (m === 'push' && ops.length === 1) {
-    push(s, width(dst) === 32 || dst.type === 'imm' ? read(dst, s, env) : null);
-  } else if (m === 'pop' && ops.length === 1) {
-    const v = pop(s);
-    handled |= setOperand(s, dst, width(dst) === 32 ? v : null);
-  } else if (m === 'pushad' || m === 'pusha') {
-    for (let r = 0; r < 8; r++) push(s, s.regs[r]);
-  } else if (m === 'popad' || m === 'popa') {
-    for (let r = 7; r >= 0; r--) {
-      const v = pop(s);
-      if (r !== ESP) s.regs[r] = v;
+  switch (code & KIND) {
+    case MOV:
+      if (ops.length !== 2) break;
+      if (dst.type === 'reg' && (dst.reg.cls === 'sreg' || dst.reg.cls === 'creg' || dst.reg.cls === 'dreg')) { /* no GPR */ }
+      else if (ops[1].type === 'reg' && ops[1].reg.cls !== 'r32' && ops[1].reg.cls !== 'r16' && ops[1].reg.cls !== 'r8') handled |= setOperand(s, dst, null);
+      else handled |= setOperand(s, dst, read(ops[1], s, env));
+      break;
+    case MOVX: {
+      if (ops.length !== 2) break;
+      const v = read(ops[1], s, env);
+      const w = width(ops[1]);
+      handled |= setOperand(s, dst, typeof v === 'number' ? mask(m === 'movzx' ? v : w === 8 ? (v << 24) >> 24 : (v << 16) >> 16, width(dst)) : null);
+      break;
     }
-    handled = ALL_GPRS;
-  } else if (m === 'pushf' || m === 'pushfd' || m === 'pushfw') {
-    push(s, null);
-  } else if (m === 'popf' || m === 'popfd' || m === 'popfw') {
-    pop(s);
-  } else if (m === 'cdq') {
-    const a = s.regs[EAX];
-    s.regs[EDX] = typeof a === 'number' ? (a & 0x80000000 ? 0xffffffff : 0) : null;
-    handled |= 1 << EDX;
-  } else if (m === 'cwde') {
-    const a = s.regs[EAX];
-    s.regs[EAX] = typeof a === 'number' ? ((a << 16) >> 16) >>> 0 : null;
-    handled |= 1 << EAX;
-  } else if (m.startsWith('loop')) {
-    const c = s.regs[ECX];
-    s.regs[ECX] = typeof c === 'number' ? (c - 1) >>> 0 : null;
-    handled |= 1 << ECX;
-  } else if (STRING.test(m)) {
-    // the pointers move by an amount not followed; a page-table pointer stays one
-    for (const r of [6, 7]) if (fx.writes & (1 << r)) {
-      const v = s.regs[r];
-      s.regs[r] = isTag(v, 'P') || isTag(v, 'T') ? v : null;
-      handled |= 1 << r;
+    case LEA:
+      if (ops.length === 2 && ops[1].type === 'mem') handled |= setOperand(s, dst, width(dst) === 32 ? lea(ops[1], s.regs) : null);
+      break;
+    case XOR_SUB:
+      // xor r, r and sub r, r: zero whatever r was; else arithmetic as the others
+      if (ops.length === 2 && dst.type === 'reg' && ops[1].type === 'reg' && dst.reg === ops[1].reg) handled |= setOperand(s, dst, 0);
+      else if (ops.length === 2) handled |= binary(s, m, dst, ops[1], env);
+      break;
+    case BINARY:
+      if (ops.length === 2) handled |= binary(s, m, dst, ops[1], env);
+      break;
+    case UNARY_OP: {
+      if (ops.length !== 1) break;
+      const a = read(dst, s, env);
+      const w = width(dst);
+      let v: Val = null;
+      if (typeof a === 'number') {
+        if (m === 'inc') v = mask(a + 1, w);
+        else if (m === 'dec') v = mask(a - 1, w);
+        else if (m === 'neg') v = mask(-a, w);
+        else if (m === 'not') v = mask(~a, w);
+        else v = ((a & 0xff) << 24 | (a & 0xff00) << 8 | (a >>> 8) & 0xff00 | a >>> 24) >>> 0;
+      } else if (m === 'inc' || m === 'dec') v = arith(m === 'inc' ? 'add' : 'sub', a, 1, w);
+      handled |= setOperand(s, dst, v);
+      break;
     }
-  } else if (m === 'leave' || m === 'enter') {
-    s.stack = EMPTY_STACK;
+    case IMUL: {
+      if (ops.length < 2) break;
+      const a = read(ops.length === 3 ? ops[1] : dst, s, env);
+      const b = read(ops.length === 3 ? ops[2] : ops[1], s, env);
+      handled |= setOperand(s, dst, arith('imul', a, b, width(dst)));
+      break;
+    }
+    case XCHG: {
+      if (ops.length !== 2) break;
+      const a = read(dst, s, env);
+      const b = read(ops[1], s, env);
+      handled |= setOperand(s, dst, ops[1].type === 'mem' ? null : b);
+      handled |= setOperand(s, ops[1], dst.type === 'mem' ? null : a);
+      break;
+    }
+    case CMOV:
+      if (ops.length === 2) handled |= setOperand(s, dst, meetVal(read(dst, s, env), read(ops[1], s, env), env));
+      break;
+    case PUSH:
+      if (ops.length === 1) push(s, width(dst) === 32 || dst.type === 'imm' ? read(dst, s, env) : null);
+      break;
+    case POP:
+      if (ops.length === 1) {
+        const v = pop(s);
+        handled |= setOperand(s, dst, width(dst) === 32 ? v : null);
+      }
+      break;
+    case PUSHAD:
+      for (let r = 0; r < 8; r++) push(s, s.regs[r]);
+      break;
+    case POPAD:
+      for (let r = 7; r >= 0; r--) {
+        const v = pop(s);
+        if (r !== ESP) s.regs[r] = v;
+      }
+      handled = ALL_GPRS;
+      break;
+    case PUSHF:
+      push(s, null);
+      break;
+    case POPF:
+      pop(s);
+      break;
+    case CDQ: {
+      const a = s.regs[EAX];
+      s.regs[EDX] = typeof a === 'number' ? (a & 0x80000000 ? 0xffffffff : 0) : null;
+      handled |= 1 << EDX;
+      break;
+    }
+    case CWDE: {
+      const a = s.regs[EAX];
+      s.regs[EAX] = typeof a === 'number' ? ((a << 16) >> 16) >>> 0 : null;
+      handled |= 1 << EAX;
+      break;
+    }
+    case LOOP: {
+      const c = s.regs[ECX];
+      s.regs[ECX] = typeof c === 'number' ? (c - 1) >>> 0 : null;
+      handled |= 1 << ECX;
+      break;
+    }
+    case STRING_OP:
+      // the pointers move by an amount not followed; a page-table pointer stays one
+      for (let r = 6; r <= 7; r++) if (fx.writes & (1 << r)) {
+        const v = s.regs[r];
+        s.regs[r] = isTag(v, 'P') || isTag(v, 'T') ? v : null;
+        handled |= 1 << r;
+      }
+      break;
+    case LEAVE:
+      s.stack = EMPTY_STACK;
+      break;
+    default:
+      break;
   }
   if (fx.writes & (1 << ESP) && !(handled & (1 << ESP))) {
     // push/pop/call/ret keep the model; any other write to esp loses it
-    if (!STACK_KEEPING.has(m)) s.stack = EMPTY_STACK;
+    if (!(code & STACK_KEEPER)) s.stack = EMPTY_STACK;
     s.regs[ESP] = null;
     handled |= 1 << ESP;
   }
@@ -489,6 +579,15 @@ export class States {
     const stack = this.stacks[b];
     if (a.stack.length !== stack.length) a.stack = EMPTY_STACK;
     else for (let i = 0; i < stack.length; i++) if (a.stack[i] !== stack[i]) a.stack[i] = meetVal(a.stack[i], stack[i], env);
+  }
+
+  /** Block b's state holds a value tagged `t` in a register or on the stack. */
+  holdsTag(b: number, t: string): boolean {
+    if (!this.reached[b]) return false;
+    for (let r = 0; r < 8; r++) if (isTag(this.regs[b * 8 + r], t)) return true;
+    const stack = this.stacks[b];
+    for (let i = 0; i < stack.length; i++) if (isTag(stack[i], t)) return true;
+    return false;
   }
 
   /** Block b's state is `s` (as sameState). */
