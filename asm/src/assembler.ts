@@ -14,7 +14,7 @@ import type { Image, ImageNote, ImageSection, ImageSymbol, LineRow } from './ima
 import { decodeNotes } from './elf/notes.js';
 import { ByteWriter, isDecodeError } from './elf/bytes.js';
 import { LineTable } from './lineTable.js';
-import { lineIndex, type SourceFile, type SourceProvider } from './source.js';
+import type { SourceFile, SourceProvider } from './source.js';
 import { spanOf, type DataItem, type Expr, type InstructionMemo, type LineNode, type OperandNode, type Span, type Statement } from './syntax.js';
 import type { Token } from './lexer.js';
 import { FORMS, unsupportedInstruction, type Register } from '../../isa/src/index.js';
@@ -400,25 +400,6 @@ class Pass implements EvalEnv {
     let locals = this.scopes.get(scope);
     if (locals === undefined) this.scopes.set(scope, (locals = new Map()));
     return locals;
-  }
-
-  /** The line of the last line table row, to look the next one up from there. */
-  private rowFile = -1;
-  private rowLine = 0;
-
-  /**
-   * The 0-based line holding `offset` of file `fileId` (whose lines start at `starts`): rows
-   * mostly come in order, so a few lines on from the last row's, else searched for.
-   */
-  lineOf(fileId: number, starts: readonly number[], offset: number): number {
-    let i = this.rowLine;
-    if (this.rowFile === fileId && i < starts.length && starts[i] <= offset) {
-      for (let steps = 0; steps < 8; steps++, i++) {
-        if (i + 1 === starts.length || starts[i + 1] > offset) return (this.rowLine = i);
-      }
-    }
-    this.rowFile = fileId;
-    return (this.rowLine = lineIndex(starts, offset));
   }
 
   /** Errors met in this pass, reported or not (only the final pass reports). */
@@ -1166,11 +1147,7 @@ function place(pass: Pass, key: number, length: number): number {
  * absolute mode), from offset `start` of file `fileId`.
  */
 function addLineRow(pass: Pass, fileId: number, start: number): void {
-  const file = pass.files[fileId];
-  if (!file) return;
-  const starts = file.lineStarts;
-  const index = pass.lineOf(fileId, starts, start);
-  pass.lines.add(pass.section, pass.section.offset, fileId, index + 1, start - starts[index] + 1);
+  if (pass.files[fileId]) pass.lines.add(pass.section, pass.section.offset, fileId, start);
 }
 
 function dataSize(unit: number, items: DataItem[]): number {
