@@ -391,7 +391,8 @@ export function relex(prev: TokenStream, text: string, file = 0): Relexed {
   const tokens = prev.lineStart[kept];
   const from = lineStartChar(prev, kept);
   const delta = text.length - old.length;
-  const out = new TokenStream(text, Math.max(16, tokens + (((text.length - from) / 3) | 0)));
+  // Room for the old stream's tokens and a token per character added (grown if not enough).
+  const out = new TokenStream(text, prev.count + Math.max(0, delta) + 64);
   out.kind.set(prev.kind.subarray(0, tokens));
   out.start.set(prev.start.subarray(0, tokens));
   out.end.set(prev.end.subarray(0, tokens));
