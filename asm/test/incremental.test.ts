@@ -83,6 +83,12 @@ describe('relex', () => {
     }
   });
 
+  it('grows the new stream when an edit makes many tokens of few characters', () => {
+    const text = `x\n${'a'.repeat(400)}\ny\n`;
+    const edited = `x\n${'a,'.repeat(200)}\ny\n`;
+    expect(contents(relex(lex(text), edited).stream)).toEqual(contents(lex(edited)));
+  });
+
   it('keeps the lines after the last change, moved', () => {
     const text = 'a\nbb\nccc\ndddd\n';
     const tailOf = (edited: string) => {
