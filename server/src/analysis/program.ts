@@ -69,6 +69,12 @@ export class Instr implements ExpandedLine {
     return this;
   }
 
+  /** This instruction is the one these would make (so a new program may keep it). */
+  same(index: number, address: number, insn: DecodedInstruction, fx: Effects, flow: Flow, node: LineNode, stack: readonly Frame[], bits: number): boolean {
+    return this.node === node && this.index === index && this.address === address && this.insn === insn && this.fx === fx
+      && this.flow === flow && this.bits === bits && sameFrames(this.stack, stack);
+  }
+
   /** The instruction statement (the body of a `times` line). */
   get statement(): Statement {
     const st = this.node.statement!;
@@ -93,6 +99,14 @@ export class Instr implements ExpandedLine {
 
 const HYPERCALL = 1;
 const TAINTED = 2;
+
+/** Frames that say the same (each line's frames are new arrays on every assembly, their spans the same nodes). */
+function sameFrames(a: readonly Frame[], b: readonly Frame[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i].kind !== b[i].kind || a[i].name !== b[i].name || a[i].span !== b[i].span) return false;
+  return true;
+}
 
 export interface LabelRegion {
   name: string;
@@ -171,7 +185,11 @@ export function buildProgram(result: AssembleResult): Program {
   const hypercallPage = findHypercallPage(result, lastNamed(symbols, 'hypercall_page'));
   const inPage = (t: number | null) => t !== null && hypercallPage !== null && t >= hypercallPage && t < hypercallPage + 4096;
   // as many slots as the last program had (it is nearly always the same program): no regrowing
-  const instrs: Instr[] = new Array<Instr>(Math.min(lastCount, MAX_INSTRUCTIONS));
+  const instrs: Instr[] = new Array<Instr>(Math.min(last.length, MAX_INSTRUCTIONS));
+  // The last program's instructions up to an edit are this one's (the assembler keeps the
+  // trees of the lines before a change): kept rather than made again, they are not new
+  // objects for the collector to copy and promote on every change.
+  const prev = last;
   let count = 0;
   const dataRows: Uint8Array[] = [];
   let truncated = false;
@@ -206,13 +224,16 @@ export function buildProgram(result: AssembleResult): Program {
       const hypercall = insn.form.mnemonic === 'int'
         ? op?.type === 'imm' && op.value === HYPERCALL_VECTOR
         : (flow.kind === 'call' || flow.kind === 'jump') && inPage(flow.target);
-      instrs[count] = new Instr(count, address, insn, d.fx, flow, row.node, row.stack, (hypercall ? HYPERCALL : 0) | (tainted ? TAINTED : 0));
+      const bits = (hypercall ? HYPERCALL : 0) | (tainted ? TAINTED : 0);
+      const old = count < prev.length ? prev[count] : undefined;
+      instrs[count] = old !== undefined && old.same(count, address, insn, d.fx, flow, row.node, row.stack, bits)
+        ? old : new Instr(count, address, insn, d.fx, flow, row.node, row.stack, bits);
       count++;
       at += insn.length;
     }
   });
   instrs.length = count;
-  lastCount = count;
+  last = instrs;
   DECODED.built(count);
   const byAddress = new AddressIndex(instrs);
 
@@ -398,8 +419,8 @@ function untrusted(flow: Flow): Flow {
 const JUMP_UNKNOWN: Flow = Object.freeze({ kind: 'jump', target: null });
 const CALL_UNKNOWN: Flow = Object.freeze({ kind: 'call', target: null });
 
-/** Instructions in the last program built (the next one is sized for as many). */
-let lastCount = 0;
+/** The instructions of the last program built (the next one is sized for as many, and keeps those that are the same). */
+let last: readonly Instr[] = [];
 
 /** The last symbol of a name (as a map by name would have it). */
 function lastNamed(symbols: readonly ImageSymbol[], name: string): ImageSymbol | undefined {
