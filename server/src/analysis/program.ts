@@ -160,14 +160,7 @@ export function assembleFor(path: string, text: string, provider: SourceProvider
 export function buildProgram(result: AssembleResult): Program {
   const files = result.files;
   const symbols = result.image.symbols;
-  // by name for fixes and annotations only: made when first asked for (the last of a name wins)
-  let byName: Map<string, ImageSymbol> | null = null;
-  const symbolByName = (): Map<string, ImageSymbol> => {
-    if (byName) return byName;
-    byName = new Map();
-    for (let i = 0; i < symbols.length; i++) byName.set(symbols[i].name, symbols[i]);
-    return byName;
-  };
+  const symbolByName = lazyByName(symbols);
   const labelsAt = new Map<number, ImageSymbol[]>();
   for (const s of symbols) {
     if (s.section === null) continue;
@@ -244,7 +237,46 @@ export function buildProgram(result: AssembleResult): Program {
   else if (instrs.length) entry = 0;
 
   const sections = result.image.sections;
-  const readByte = (address: number): number | undefined => {
+
+  const addressTaken = findAddressTaken(instrs, byAddress, labelsAt, sections, dataRows, hypercallPage);
+  const xenInc = files.some((f) => /(^|[/\\])xen\.inc$/.test(f.path));
+  const { pageTables, ring3 } = findAnnotations(result, symbolByName, symbols);
+
+  return programOf({
+    result, files, instrs, byAddress, symbols, labelsAt, entry, hypercallPage, xenInc, addressTaken,
+    pageTables, ring3, truncated, ...imageReaders(sections),
+  }, symbolByName);
+}
+
+// The program's closures are made outside buildProgram: a closure made in it would keep
+// alive everything its inner functions capture (the last program's instructions, the
+// data rows, ...) for as long as the program lives.
+
+function programOf(f: Omit<Program, 'symbolByName'>, byName: () => Map<string, ImageSymbol>): Program {
+  return {
+    result: f.result, files: f.files, instrs: f.instrs, byAddress: f.byAddress, symbols: f.symbols, labelsAt: f.labelsAt,
+    entry: f.entry, hypercallPage: f.hypercallPage, xenInc: f.xenInc, addressTaken: f.addressTaken, pageTables: f.pageTables,
+    ring3: f.ring3, truncated: f.truncated, read32: f.read32, read8: f.read8,
+    get symbolByName() {
+      return byName();
+    },
+  };
+}
+
+/** Symbols by name, made when first asked for (fixes and annotations only; the last of a name wins). */
+function lazyByName(symbols: readonly ImageSymbol[]): () => Map<string, ImageSymbol> {
+  let byName: Map<string, ImageSymbol> | null = null;
+  return () => {
+    if (byName) return byName;
+    byName = new Map();
+    for (let i = 0; i < symbols.length; i++) byName.set(symbols[i].name, symbols[i]);
+    return byName;
+  };
+}
+
+/** Reads bytes and words of the image as initialised (0 in nobits sections); undefined outside it. */
+function imageReaders(sections: AssembleResult['image']['sections']): Pick<Program, 'read8' | 'read32'> {
+  const read8 = (address: number): number | undefined => {
     const a = address >>> 0;
     for (const s of sections) {
       if (a >= s.vaddr && a < s.vaddr + s.size) return s.kind === 'nobits' ? 0 : (s.bytes[a - s.vaddr] ?? 0);
@@ -254,24 +286,13 @@ export function buildProgram(result: AssembleResult): Program {
   const read32 = (address: number): number | undefined => {
     let v = 0;
     for (let i = 3; i >= 0; i--) {
-      const b = readByte(address + i);
+      const b = read8(address + i);
       if (b === undefined) return undefined;
       v = (v << 8) | b;
     }
     return v >>> 0;
   };
-
-  const addressTaken = findAddressTaken(instrs, byAddress, labelsAt, sections, dataRows, hypercallPage);
-  const xenInc = files.some((f) => /(^|[/\\])xen\.inc$/.test(f.path));
-  const { pageTables, ring3 } = findAnnotations(result, symbolByName, symbols);
-
-  return {
-    result, files, instrs, byAddress, symbols, labelsAt, entry, hypercallPage, xenInc, addressTaken,
-    pageTables, ring3, truncated, read32, read8: readByte,
-    get symbolByName() {
-      return symbolByName();
-    },
-  };
+  return { read8, read32 };
 }
 
 /**
