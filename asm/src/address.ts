@@ -105,7 +105,15 @@ function sumOf(parts: Part[]): Expr | null {
  * with a multiplication are the index; `eax*2`, `*3`, `*5`, `*9` split into base+index
  * unless `nosplit`; ESP can only be a base; otherwise the first register is the base.
  */
-export function addressShape(addr: Expr | null, nosplit: boolean, span: Span): AddressShape {
+export function addressShape(addr: Expr | null, nosplit: boolean, span: Span, dispSize = 0, a16 = false): AddressShape {
+  const shape = shapeOf(addr, nosplit, span);
+  if ((dispSize !== 16 && !a16) || shape.adsize === 16) return shape;
+  // `[word X]` and an a16 prefix ask for 16-bit addressing (0x67), which has no 32-bit registers.
+  if (shape.base || shape.index) throw new EvalError(span, a16 ? 'impossible combination of address sizes' : 'invalid 32-bit effective address');
+  return { base: null, index: null, scale: 1, disp: shape.disp, adsize: 16 };
+}
+
+function shapeOf(addr: Expr | null, nosplit: boolean, span: Span): AddressShape {
   if (!addr) return { base: null, index: null, scale: 1, disp: null, adsize: 32 };
   // The forms nearly every program writes, without the general algorithm's lists:
   // [reg], [constant], [reg + constant], [reg - constant]. Same results as below.

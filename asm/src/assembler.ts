@@ -892,8 +892,11 @@ const SCRATCH_MEM = Array.from({ length: SCRATCH_SLOTS }, blankMem);
 const SCRATCH_FAR = Array.from({ length: SCRATCH_SLOTS }, blankFar);
 const SCRATCH_LISTS = Array.from({ length: SCRATCH_SLOTS + 1 }, (_, n) => new Array<ResolvedOperand>(n));
 
-/** An operand as the encoder takes it, in the scratch object of position `slot` (a new object past the scratch slots). */
-function resolveOperand(pass: Pass, op: OperandNode, slot: number): ResolvedOperand | null {
+/**
+ * An operand as the encoder takes it, in the scratch object of position `slot` (a new
+ * object past the scratch slots). `a16`: the instruction has an a16 prefix.
+ */
+function resolveOperand(pass: Pass, op: OperandNode, slot: number, a16: boolean): ResolvedOperand | null {
   const scratch = slot >= 0 && slot < SCRATCH_SLOTS;
   switch (op.kind) {
     case 'reg':
@@ -915,7 +918,7 @@ function resolveOperand(pass: Pass, op: OperandNode, slot: number): ResolvedOper
     case 'mem': {
       let shape = op.shape;
       try {
-        shape ??= op.shape = addressShape(op.addr, op.nosplit, op);
+        shape ??= op.shape = addressShape(op.addr, op.nosplit, op, op.dispSize, a16);
       } catch (err) {
         if (!(err instanceof EvalError)) throw err;
         pass.report('error', 'address', err.message, err.span);
@@ -994,8 +997,9 @@ function instruction(pass: Pass, st: InstructionStatement, line: number): void {
   const m = memo ?? scratchMemo();
   const n = st.operands.length;
   const operands = n <= SCRATCH_SLOTS ? SCRATCH_LISTS[n] : new Array<ResolvedOperand>(n);
+  const a16 = st.prefixes.length !== 0 && st.prefixes.some((p) => p.text === 'a16');
   for (let i = 0; i < n; i++) {
-    const r = resolveOperand(pass, st.operands[i], i);
+    const r = resolveOperand(pass, st.operands[i], i, a16);
     if (!r) {
       pass.sizes.set(key, 0);
       return;

@@ -110,8 +110,8 @@ function shapeMatch(kind: OperandKind, op: ResolvedOperand, form: InstructionFor
           return op.size === 0 || op.size === kindBits(kind);
         case 'm': return true;
         case 'moffs8': case 'moffs16': case 'moffs32':
-          return (op.size === 0 || op.size === kindBits(kind)) && op.shape.base === null && op.shape.index === null
-            && op.shape.adsize === 32 && op.dispSize !== 8;
+          // an offset of the address size: 32-bit, or 16-bit with 0x67 (`[word 0x10]`)
+          return (op.size === 0 || op.size === kindBits(kind)) && op.shape.base === null && op.shape.index === null && op.dispSize !== 8;
         default: return false;
       }
     }
@@ -154,7 +154,7 @@ function operandShape(o: ResolvedOperand): number {
     case 'reg': return 1 + REGISTER_CODE.get(o.reg)!;
     case 'mem': {
       const sh = o.shape;
-      const bare = sh.base === null && sh.index === null && sh.adsize === 32 ? 1 : 0;
+      const bare = sh.base === null && sh.index === null ? 1 : 0;
       return 64 + ((WIDTH_CODE[o.size] ?? 7) << 4 | (o.far ? 8 : 0) | bare << 2 | (WIDTH_CODE[o.dispSize] ?? 3) & 3);
     }
     case 'imm': return 256 + ((WIDTH_CODE[o.size] ?? 7) << 3 | (o.strict ? 4 : 0) | DISTANCE_CODE[o.distance]);
@@ -209,6 +209,8 @@ interface FormFacts {
   relative: boolean;
   /** Opcode, a one-byte ModRM and the tail fields: the length before prefixes and address bytes. */
   baseLength: number;
+  /** A tail field is a memory offset (4 bytes in baseLength; 2 with 16-bit addressing). */
+  moffs: boolean;
 }
 
 const FACTS: FormFacts[] = FORMS.map((f) => ({
@@ -217,6 +219,7 @@ const FACTS: FormFacts[] = FORMS.map((f) => ({
   valueDependent: f.operands.some((k) => VALUE_KINDS.has(k)),
   relative: f.tail.some((t) => t.kind === 'rel'),
   baseLength: f.opcode.length + (f.modrm !== undefined ? 1 : 0) + f.tail.reduce((n, t) => n + tailSize(t), 0),
+  moffs: f.tail.some((t) => t.kind === 'moffs'),
 }));
 
 const NO_WARNINGS: readonly string[] = [];
@@ -286,6 +289,7 @@ function tailSize(t: InstructionForm['tail'][number]): number {
 function measure(form: InstructionForm, req: EncodeRequest, mem: MemOperand | undefined, mode: AddressMode | null): number | string {
   const facts = FACTS[form.index];
   let n = prefixCount(form, req, mem) + facts.baseLength;
+  if (facts.moffs && mem?.shape.adsize === 16) n -= 2;
   if (form.modrm !== undefined) {
     const op = req.operands[form.rmOperand];
     if (!op) return 'internal: ModRM operand missing';
@@ -308,6 +312,11 @@ const FIELD_RANGE: Record<number, [bigint, bigint]> = {
   1: [-0x80n, 0xffn], 2: [-0x8000n, 0xffffn], 4: [-0x80000000n, 0xffffffffn],
 };
 
+/** nasm's warning for a 16-bit address offset that is a number out of its range (a label's is cut silently). */
+function checkWordOffset(disp: Value | undefined, warnings: string[]): void {
+  if (disp && disp.sect === null && (disp.n < FIELD_RANGE[2][0] || disp.n > FIELD_RANGE[2][1])) warnings.push('word data exceeds bounds');
+}
+
 /** Writes `v` little-endian in `n` bytes to `out` from `at`; returns where they end. */
 function le(out: number[], at: number, v: number, n: number): number {
   for (let i = 0; i < n; i++) out[at++] = (v >>> (8 * i)) & 0xff;
@@ -328,8 +337,10 @@ function write(form: InstructionForm, req: EncodeRequest, length: number, mode: 
     const regOp = form.regOperand >= 0 ? ops[form.regOperand] : undefined;
     const regField = form.modrm === 'r' ? (regOp && regOp.kind === 'reg' ? regOp.reg.num : 0) : form.modrm;
     const op = ops[form.rmOperand];
-    if (op && op.kind === 'mem' && mode) at = writeAddress(out, at, mode, regField);
-    else if (op && op.kind === 'reg') out[at++] = 0xc0 | (regField << 3) | op.reg.num;
+    if (op && op.kind === 'mem' && mode) {
+      at = writeAddress(out, at, mode, regField);
+      if (mode.dispBytes === 2) checkWordOffset(op.disp, warnings);
+    } else if (op && op.kind === 'reg') out[at++] = 0xc0 | (regField << 3) | op.reg.num;
   }
   const tail = FACTS[form.index].tail;
   for (let i = 0; i < form.tail.length; i++) {
@@ -347,7 +358,9 @@ function write(form: InstructionForm, req: EncodeRequest, length: number, mode: 
       const target = op.value ? low32(op.value) : req.address + length;
       at = le(out, at, (target - (req.address + length)) >>> 0, field.bytes);
     } else if (field.kind === 'moffs' && op?.kind === 'mem') {
-      at = le(out, at, op.disp ? low32(op.disp) : 0, 4);
+      const bytes = op.shape.adsize === 16 ? 2 : 4;
+      if (bytes === 2) checkWordOffset(op.disp, warnings);
+      at = le(out, at, op.disp ? low32(op.disp) : 0, bytes);
     } else if (field.kind === 'farptr' && op?.kind === 'farptr') {
       at = le(out, at, op.offset ? low32(op.offset) : 0, 4);
       at = le(out, at, op.seg ? low32(op.seg) : 0, 2);

@@ -200,6 +200,16 @@ describe('located errors', () => {
 });
 
 describe('warnings', () => {
+  it('a 16-bit address offset out of bounds, and [word reg] (as nasm)', () => {
+    expect(messages(asm('mov eax, [word 0x12345]\nmov ecx, [word 0x12345]\nmov ax, [bx + 0x12345]\nmov eax, [word 0xffff]\n'))).toEqual([
+      'main.asm:1:1: warning: word data exceeds bounds',
+      'main.asm:2:1: warning: word data exceeds bounds',
+      'main.asm:3:1: warning: word data exceeds bounds',
+    ]);
+    expect(messages(asm('mov eax, [word ebx + 1]\n'))).toEqual(['main.asm:1:10: error: invalid 32-bit effective address']);
+    expect(messages(asm('a16 mov eax, [ebx]\n'))).toEqual(['main.asm:1:14: error: impossible combination of address sizes']);
+  });
+
   it('byte data out of bounds', () => {
     const r = asm('db 300\n');
     expect(r.ok).toBe(true);

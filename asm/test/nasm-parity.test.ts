@@ -87,6 +87,21 @@ describe('byte-identical to nasm -f bin', () => {
     expect(Buffer.from(bytes).toString('hex')).toBe(nasmBin(source).toString('hex'));
   });
 
+  it('[word X] and a16: 16-bit addressing (0x67, a 2-byte offset), as nasm encodes it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xenolab-word-'));
+    const source = [
+      'bits 32', 'org 0xC0000000', 'mov eax, [word 0x10]', 'mov al, [word 0x1234]', 'mov [word 0x10], ebx', 'mov ecx, [word 0x10]',
+      'mov cx, [word 0x10]', 'lea esi, [word lbl + 2]', 'add dword [word 0x30], 5', 'inc byte [word 0x22]', 'push dword [word 0x44]',
+      'jmp [word 0x50]', 'mov eax, [word fwd]', 'mov ecx, [word -2]', 'mov eax, [dword 0x10]',
+      // an a16 prefix asks for the same (the disassembler writes 67 a1 as `a16 mov eax, [X]`)
+      'a16 mov eax, [0x2345]', 'a16 mov ecx, [0x10]', 'a16 mov eax, [bx + si]', 'a16 movsb', 'a32 mov eax, [0x10]', 'lbl: dd 0', 'fwd: dd 0', '',
+    ].join('\n');
+    writeFileSync(join(dir, 'word.asm'), source);
+    const { result, bytes } = xenolabBin(source, join(dir, 'word.asm'));
+    expect(result.diagnostics).toEqual([]);
+    expect(Buffer.from(bytes).toString('hex')).toBe(nasmBin(source).toString('hex'));
+  });
+
   it('__FILE__ is the path of the file being read, as given', () => {
     const dir = mkdtempSync(join(tmpdir(), 'xenolab-file-'));
     const main = join(dir, 'main.asm');
