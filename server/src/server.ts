@@ -67,6 +67,9 @@ const SYMBOL_KIND: Record<Definition['kind'], SymbolKind> = {
   label: SymbolKind.Function, local: SymbolKind.Key, macro: SymbolKind.Method, constant: SymbolKind.Constant, define: SymbolKind.Constant,
 };
 
+/** The LSP items of a completion list (completionsAt shares its lists while the index stays). */
+const ITEMS = new WeakMap<readonly Completion[], CompletionItem[]>();
+
 const toLsp = (r: Range) => ({ start: { line: r.start.line, character: r.start.column }, end: { line: r.end.line, character: r.end.column } });
 
 export function startServer(connection: Connection, files: ServerFiles): void {
@@ -236,10 +239,16 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     if (!doc) return [];
     const line = doc.getText({ start: { line: p.position.line, character: 0 }, end: p.position });
     const index = analyses.get(doc.uri)?.index ?? null; // the last analysis: completion must not wait for a new one
-    return completionsAt(line, index).map((c) => ({
-      label: c.label, kind: KIND[c.kind], detail: c.detail, documentation: c.documentation,
-      ...(c.snippet !== undefined ? { insertText: c.snippet, insertTextFormat: InsertTextFormat.Snippet } : {}),
-    }));
+    const list = completionsAt(line, index);
+    let items = ITEMS.get(list);
+    if (!items) {
+      items = list.map((c) => ({
+        label: c.label, kind: KIND[c.kind], detail: c.detail, documentation: c.documentation,
+        ...(c.snippet !== undefined ? { insertText: c.snippet, insertTextFormat: InsertTextFormat.Snippet } : {}),
+      }));
+      ITEMS.set(list, items);
+    }
+    return items;
   });
 
   /** Indexes to navigate by, freshest first: the document's, the other open documents', the workspace files'. */

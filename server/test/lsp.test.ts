@@ -90,6 +90,18 @@ describe('language server over LSP', () => {
     expect(labels).toContain('fail');
     expect(labels).toContain('eax');
     expect(labels).toContain('MMUEXT_PIN_L1_TABLE');
+    // A label the document gains after an edit is offered once its new analysis is made.
+    const other = 'file:///work/completion.xasm';
+    const v1 = 'bits 32\nstart:\n    jmp start\n';
+    conn.sendNotification('textDocument/didOpen', { textDocument: { uri: other, languageId: 'xasm', version: 1, text: v1 } });
+    await diagnosticsOf(other, 1);
+    const operand = { line: 2, character: 8 };
+    const before = await conn.sendRequest('textDocument/completion', { textDocument: { uri: other }, position: operand }) as { label: string }[];
+    expect(before.map((i) => i.label)).not.toContain('later');
+    conn.sendNotification('textDocument/didChange', { textDocument: { uri: other, version: 2 }, contentChanges: [{ text: v1 + 'later:\n' }] });
+    await diagnosticsOf(other, 2);
+    const after = await conn.sendRequest('textDocument/completion', { textDocument: { uri: other }, position: operand }) as { label: string }[];
+    expect(after.map((i) => i.label)).toContain('later');
   });
 
   it('goes to a definition, finds references, renames, and outlines the file', async () => {

@@ -41,11 +41,24 @@ const DIRECTIVE_ITEMS: readonly Completion[] = [...DIRECTIVES].map((d) => ({ lab
 const REGISTER_ITEMS: readonly Completion[] = REGISTERS.map((r) => ({ label: r.name, kind: 'register', detail: `${r.bits}-bit ${r.cls}` }));
 const XEN_ITEMS: readonly Completion[] = XEN_CONSTANT_GROUPS.flatMap((g) => g.constants.map((c) => ({ label: c.name, kind: 'constant' as const, detail: `= ${c.value}`, documentation: c.doc })));
 
-/** `line` is the text of the line up to the cursor. */
-export function completionsAt(line: string, index: SymbolIndex | null): Completion[] {
+/**
+ * The two lists an index gives (a statement's first word, an operand), made when first
+ * asked for: completion is asked for on most keystrokes, the index changes with the text.
+ */
+const LISTS = new WeakMap<SymbolIndex, { statement?: Completion[]; operand?: Completion[] }>();
+
+/** `line` is the text of the line up to the cursor. The list returned is shared: do not change it. */
+export function completionsAt(line: string, index: SymbolIndex | null): readonly Completion[] {
   const beforeWord = line.replace(/[\w.$@?#~]*$/, '');
   // The statement's first word: nothing but an optional label before it.
   const statementStart = /^\s*([\w.$@?]+:\s*)?$/.test(beforeWord) && !/^\s*[\w.$@?]+\s+$/.test(beforeWord);
+  if (!index) return completions(statementStart, null);
+  let lists = LISTS.get(index);
+  if (!lists) LISTS.set(index, (lists = {}));
+  return statementStart ? (lists.statement ??= completions(true, index)) : (lists.operand ??= completions(false, index));
+}
+
+function completions(statementStart: boolean, index: SymbolIndex | null): Completion[] {
   const defined = index ? [...index.definitions.values()] : [];
   if (statementStart) {
     const macros = defined.filter((d) => d.kind === 'macro').map((d): Completion => ({ label: d.name, kind: 'macro', detail: d.text }));
