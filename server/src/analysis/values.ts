@@ -531,6 +531,8 @@ export class States {
   private readonly defined: Int32Array;
   private readonly stacks: Val[][];
   private readonly reached: Uint8Array;
+  /** The stack stored last: most blocks have the same stack as the one stored before them, and share it. */
+  private lastStack: Val[] = EMPTY_STACK;
 
   constructor(blocks: number) {
     this.regs = new Array<Val>(blocks * 8).fill(null);
@@ -606,7 +608,11 @@ export class States {
       this.defs[o + r] = s.def[r];
     }
     this.defined[b] = s.defined;
-    if (!sameStack(this.stacks[b], s.stack)) this.stacks[b] = s.stack.length ? s.stack.slice() : EMPTY_STACK;
+    if (!sameStack(this.stacks[b], s.stack)) {
+      if (s.stack.length === 0) this.stacks[b] = EMPTY_STACK;
+      else if (sameStack(this.lastStack, s.stack)) this.stacks[b] = this.lastStack;
+      else this.stacks[b] = this.lastStack = s.stack.slice();
+    }
     this.reached[b] = 1;
   }
 
