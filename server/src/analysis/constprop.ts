@@ -20,9 +20,13 @@ import {
 export interface Dataflow {
   cfg: Cfg;
   env: Env;
-  /** State at each block's start and end (none: never reached). */
+  /** State at each block's start (none: never reached). */
   inState: States;
-  outState: States;
+  /**
+   * State at each block's end: its start replayed through it (the solver's out-states are
+   * not kept: each is its in-state's transfer, as the solver left them).
+   */
+  outState: OutStates;
   /** Per function: registers a call to it may leave changed. */
   clobbers: number[];
   /** The state just before instruction i (a fresh copy). */
@@ -42,13 +46,20 @@ export function analyzeDataflow(cfg: Cfg): Dataflow {
   const clobbers = summarize(cfg);
   const regions = cfg.program.pageTables.map((p) => ({ start: p.start, end: p.end }));
   let env: Env = { cells: new Map(), regions };
-  let run = solveMain(cfg, clobbers, env);
-  const found = collectCells(cfg, run, env);
+  let solved = solveMain(cfg, clobbers, env);
+  const found = collectCells(cfg, solved.run, env);
   if (found.size) {
     env = { cells: found, regions };
-    run = solveMain(cfg, clobbers, env);
+    solved = solveMain(cfg, clobbers, env);
   }
-  const { inState, outState, edgeState } = run;
+  const { inState } = solved.run;
+  const edge = solved.edge;
+  const outState = new Replayed(cfg, inState, env);
+  const edgeState = (e: Edge): State | null => {
+    const into = unknownState(0);
+    const flow = edge(e, outState, into);
+    return flow === NONE ? null : flow === OUT ? outState.get(e.from) : into;
+  };
   const instrs = cfg.program.instrs;
   // Replayed from the block's start, or on from the last question when it was about an
   // earlier instruction of the same block (askers mostly go forward through the program).
@@ -89,12 +100,49 @@ export function analyzeDataflow(cfg: Cfg): Dataflow {
   return { cfg, env, inState, outState, clobbers, before, edgeState, replay };
 }
 
+/** Out-states replayed from in-states (a block's is its in-state through its instructions). */
+class Replayed implements OutStates {
+  private readonly tmp = unknownState(0);
+
+  constructor(private readonly cfg: Cfg, private readonly inState: States, private readonly env: Env) {}
+
+  has(b: number): boolean {
+    return this.inState.has(b);
+  }
+
+  get(b: number): State | null {
+    return this.has(b) ? this.load(b, unknownState(0)) : null;
+  }
+
+  load(b: number, to: State): State {
+    this.inState.load(b, to);
+    const blk = this.cfg.blocks[b];
+    for (let i = blk.first; i <= blk.last; i++) transfer(to, this.cfg.program.instrs[i], this.env);
+    return to;
+  }
+
+  meetInto(a: State, b: number, env: Env): void {
+    meetInto(a, this.load(b, this.tmp), env);
+  }
+}
+
 export function transfer(s: State, ins: Instr, env: Env): void {
   step(s, ins.insn, ins.fx, ins.index, env);
   if (ins.hypercall) afterHypercall(s, ins.index);
 }
 
 // ---------------------------------------------------------------------------------------
+
+/** Out-states as edges read them: a table, or replayed from the in-states. */
+export interface OutStates {
+  has(b: number): boolean;
+  /** A copy of block b's state, or null. */
+  get(b: number): State | null;
+  /** Copies block b's state into `to` (b must have one). */
+  load(b: number, to: State): State;
+  /** The meet of `a` and block b's state, into `a`. */
+  meetInto(a: State, b: number, env: Env): void;
+}
 
 export interface Run {
   inState: States;
@@ -111,7 +159,7 @@ export interface FixpointSpec {
   member(b: number): boolean;
   source(b: number): State | null;
   /** The state along e, from the out-states: NONE, OUT (out's state of e.from, unchanged) or TMP (written into `tmp`). */
-  edge(e: Edge, out: States, tmp: State): EdgeFlow;
+  edge(e: Edge, out: OutStates, tmp: State): EdgeFlow;
   /** Blocks whose in-state depends on block b's out-state beyond its successors. */
   dependents(b: number): readonly number[];
   transfer(s: State, ins: Instr): void;
@@ -246,7 +294,7 @@ export function regionStates(df: Dataflow, region: ReadonlySet<number>, entry: n
 const RESTORES = new Set(['pop', 'popa', 'popad', 'popaw', 'xchg']);
 const SYMBOLS = ['E0', 'E1', 'E2', 'E3', 'E4', 'E5', 'E6', 'E7'];
 
-function solveMain(cfg: Cfg, clobbers: number[], env: Env): Run {
+function solveMain(cfg: Cfg, clobbers: number[], env: Env): { run: Run; edge: FixpointSpec['edge'] } {
   const sources = new Map<number, State>();
   const unknown = unknownState(ALL_GPRS);
   for (const [b, kind] of cfg.roots) {
@@ -257,7 +305,7 @@ function solveMain(cfg: Cfg, clobbers: number[], env: Env): Run {
 
   // the meet of a function's states at its returns, into `exit`; false when none is reached
   const exit = unknownState(0);
-  const exitOf = (fn: number, out: States): boolean => {
+  const exitOf = (fn: number, out: OutStates): boolean => {
     let any = false;
     for (const r of cfg.functions[fn].returns) {
       if (!out.has(r)) continue;
@@ -278,38 +326,40 @@ function solveMain(cfg: Cfg, clobbers: number[], env: Env): Run {
     list.push(...returnTargets(fn.id));
     retDeps.set(r, list);
   }
-  return fixpoint(cfg, {
+  const edge = (e: Edge, out: OutStates, tmp: State): EdgeFlow => {
+    if (!out.has(e.from)) return NONE;
+    if (e.kind === 'call') {
+      out.load(e.from, tmp);
+      tmp.stack = EMPTY_STACK;
+      return TMP;
+    }
+    if (e.kind !== 'return') return OUT;
+    const at = cfg.blocks[e.from].last;
+    if (e.callee < 0) {
+      out.load(e.from, tmp);
+      clobberUnknownCall(tmp, at);
+      return TMP;
+    }
+    if (!exitOf(e.callee, out)) return NONE;
+    out.load(e.from, tmp);
+    const clob = clobbers[e.callee];
+    for (let r = 0; r < 8; r++) if (clob & (1 << r)) {
+      tmp.regs[r] = exit.regs[r];
+      tmp.def[r] = exit.def[r];
+    }
+    tmp.defined |= exit.defined;
+    return TMP;
+  };
+  const run = fixpoint(cfg, {
     member: () => true,
     source: (b) => sources.get(b) ?? null,
-    edge: (e, out, tmp) => {
-      if (!out.has(e.from)) return NONE;
-      if (e.kind === 'call') {
-        out.load(e.from, tmp);
-        tmp.stack = EMPTY_STACK;
-        return TMP;
-      }
-      if (e.kind !== 'return') return OUT;
-      const at = cfg.blocks[e.from].last;
-      if (e.callee < 0) {
-        out.load(e.from, tmp);
-        clobberUnknownCall(tmp, at);
-        return TMP;
-      }
-      if (!exitOf(e.callee, out)) return NONE;
-      out.load(e.from, tmp);
-      const clob = clobbers[e.callee];
-      for (let r = 0; r < 8; r++) if (clob & (1 << r)) {
-        tmp.regs[r] = exit.regs[r];
-        tmp.def[r] = exit.def[r];
-      }
-      tmp.defined |= exit.defined;
-      return TMP;
-    },
+    edge,
     dependents: (b) => retDeps.get(b) ?? NO_BLOCKS,
     env,
     transfer: (s, ins) => transfer(s, ins, env),
     order: null,
   }, scratchFor(cfg));
+  return { run, edge };
 }
 
 /**
@@ -415,7 +465,7 @@ function summarize(cfg: Cfg): number[] {
  * The state along an edge within one function (none for call edges): across a call, the
  * return edge loses what the callee may write (everything an unknown callee may).
  */
-function intraEdge(cfg: Cfg, clobbers: readonly number[], e: Edge, out: States, tmp: State): EdgeFlow {
+function intraEdge(cfg: Cfg, clobbers: readonly number[], e: Edge, out: OutStates, tmp: State): EdgeFlow {
   if (!isIntra(e) || !out.has(e.from)) return NONE;
   if (e.kind !== 'return') return OUT;
   out.load(e.from, tmp);
