@@ -3,7 +3,7 @@
 // greedy parameters, %% local labels, %+n/%-n condition codes (%-n inverted), %rep, %include,
 // %if/%elif/%else/%endif with their %ifdef/%ifidn/%ifctx/... variants, the context
 // stack (%push/%pop/%repl, %$ labels), %strlen/%strcat/%substr/%defstr/%deftok,
-// __LINE__/__FILE__, %error.
+// __LINE__/__FILE__, nasm's version and __BITS__, %error, %exitrep/%exitmacro.
 // It turns a root file into a stream of parsed lines, each remembering the chain of
 // %include and macro invocations it came from so errors land in the user's file.
 
@@ -142,6 +142,14 @@ let namesVersions = 0;
 const NAME_DEFINE = 1;
 const NAME_MACRO = 2;
 
+/**
+ * nasm's standard macros that do not change while assembling (each also as __?NAME?__):
+ * the version of nasm whose output xenolab matches, and the code size (32-bit only).
+ */
+const STANDARD_MACROS: Readonly<Record<string, string>> = {
+  NASM_MAJOR: '2', NASM_MINOR: '16', NASM_SUBMINOR: '1', NASM_PATCHLEVEL: '0', NASM_VERSION_ID: '0x02100100', NASM_VER: '"2.16.01"', BITS: '32',
+};
+
 const MAX_INCLUDE_DEPTH = 64;
 const NONE_ACTIVE: ReadonlySet<string> = new Set();
 
@@ -192,6 +200,11 @@ export class Preprocessor {
   ) {
     for (const name of ['__LINE__', '__?LINE?__']) this.defines.set(name, { params: null, body: [], caseless: false, dynamic: 'line' });
     for (const name of ['__FILE__', '__?FILE?__']) this.defines.set(name, { params: null, body: [], caseless: false, dynamic: 'file' });
+    for (const [name, value] of Object.entries(STANDARD_MACROS)) {
+      const body = tokenize(value, -1);
+      this.defines.set(`__${name}__`, { params: null, body, caseless: false });
+      this.defines.set(`__?${name}?__`, { params: null, body, caseless: false });
+    }
     for (const [name, value] of Object.entries(predefined)) {
       this.defines.set(name, { params: null, body: tokenize(value, -1), caseless: false });
     }
@@ -424,7 +437,7 @@ export class Preprocessor {
     if (!this.active()) return;
     const argsSub = src.call ? this.substituteParams(args, src.call) : args;
     switch (name) {
-      case '%define': case '%xdefine': case '%idefine': case '%xidefine':
+      case '%define': case '%xdefine': case '%idefine': case '%ixdefine':
         return this.define(name, argsSub, span);
       case '%undef': {
         const t = firstToken(argsSub);
@@ -475,8 +488,8 @@ export class Preprocessor {
         return this.rep(src, argsSub, span);
       case '%endrep':
         return this.error(span, '%endrep without %rep', 'preproc');
-      case '%exitrep':
-        return this.exitRep(span);
+      case '%exitrep': case '%exitmacro':
+        return this.exit(span, name === '%exitmacro');
       case '%include':
         return this.include(src, argsSub, span);
       case '%error': case '%fatal':
@@ -622,8 +635,8 @@ export class Preprocessor {
       rest = rest.slice(close + 1);
     }
     let body = trimTrivia(rest);
-    if (kind.startsWith('%x')) body = this.expandDefines(body);
-    const caseless = kind === '%idefine' || kind === '%xidefine';
+    if (kind === '%xdefine' || kind === '%ixdefine') body = this.expandDefines(body);
+    const caseless = kind === '%idefine' || kind === '%ixdefine';
     this.setDefine(nameTok, { params, body, caseless });
   }
 
@@ -809,15 +822,20 @@ export class Preprocessor {
     this.spareSources.push(s);
   }
 
-  private exitRep(span: Span): void {
+  /**
+   * %exitrep, %exitmacro: the innermost %rep body, or macro call, ends here, with the
+   * sources inside it and the %ifs opened in it.
+   */
+  private exit(span: Span, macro: boolean): void {
     for (let i = this.sources.length - 1; i >= 0; i--) {
       const s = this.sources[i];
-      if (s.repeat !== undefined) {
+      if (macro ? s.call !== undefined && s.repeat === undefined : s.repeat !== undefined) {
+        this.conds.length = s.condDepth;
         this.sources.length = i;
         return;
       }
     }
-    this.error(span, '%exitrep outside %rep', 'preproc');
+    this.error(span, macro ? '%exitmacro outside a macro' : '%exitrep outside %rep', 'preproc');
   }
 
   private rotate(src: LineSource, args: Token[], span: Span): void {

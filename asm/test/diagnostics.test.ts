@@ -175,6 +175,13 @@ describe('located errors', () => {
     expect(messages(asm('%macro j 1\n  j%+1 $\n%endmacro\n  j 5\n'))[0]).toMatch(/^main\.asm:4:3: error: '%\+1' needs a condition code/);
   });
 
+  it('%exitmacro and %exitrep outside a macro or %rep are located errors', () => {
+    expect(messages(asm('%exitmacro\n%exitrep\n'))).toEqual([
+      'main.asm:1:1: error: %exitmacro outside a macro',
+      'main.asm:2:1: error: %exitrep outside %rep',
+    ]);
+  });
+
   it('an exponential expansion stops at the line budget a caller asks for', () => {
     let text = '%macro a0 0\n nop\n%endmacro\n';
     for (let i = 1; i <= 30; i++) text += `%macro a${i} 0\n a${i - 1}\n a${i - 1}\n%endmacro\n`;
