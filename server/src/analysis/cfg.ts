@@ -85,7 +85,7 @@ export function isIntra(e: Edge): boolean {
 export function buildCfg(program: Program): Cfg {
   const { instrs, byAddress } = program;
   const hp = program.hypercallPage;
-  const inHypercallPage = (a: number) => hp !== null && a >= hp && a < hp + 4096;
+  const inHypercallPage = hypercallPageTest(hp);
   const n = instrs.length;
   const next = (ins: Instr): number => byAddress.get((ins.address + ins.length) >>> 0) ?? -1;
   const target = (t: number | null): number => (t === null || inHypercallPage(t) ? -1 : byAddress.get(t) ?? -1);
@@ -142,8 +142,14 @@ export function buildCfg(program: Program): Cfg {
   // ---- edges ----
   const edge = (from: number, to: number, kind: EdgeKind, callee = -1) => {
     const e: Edge = { from, to, kind, callee };
-    blocks[from].succ = withEdge(blocks[from].succ, e);
-    blocks[to].pred = withEdge(blocks[to].pred, e);
+    const f = blocks[from], t = blocks[to];
+    // the first edge out of one block and into the other: one list serves as both (a
+    // one-edge list is never pushed onto: withEdge makes a new one)
+    if (f.succ.length === 0 && t.pred.length === 0) f.succ = t.pred = [e];
+    else {
+      f.succ = withEdge(f.succ, e);
+      t.pred = withEdge(t.pred, e);
+    }
   };
   for (let k = 0; k < blocks.length; k++) {
     const b = blocks[k];
@@ -350,7 +356,7 @@ export function buildCfg(program: Program): Cfg {
       }
     }
   }
-  const dominates = (a: number, b: number): boolean => pre[a] >= 0 && pre[b] >= 0 && pre[a] <= pre[b] && postN[b] <= postN[a];
+  const dominates = dominance(pre, postN);
 
   // ---- loops ----
   const loops: Loop[] = [];
@@ -398,11 +404,23 @@ export function buildCfg(program: Program): Cfg {
   return { program, blocks, blockOf, roots, functions, functionAt, functionsOf, idom, loops, loopOf, inHypercallPage, dominates };
 }
 
+// The Cfg's closures are made outside buildCfg: one made in it would keep alive everything
+// buildCfg's inner functions capture (its work arrays) for as long as the graph lives.
+
+function hypercallPageTest(hp: number | null): (address: number) => boolean {
+  return (a) => hp !== null && a >= hp && a < hp + 4096;
+}
+
+/** a dominates b when b's interval in a walk of the dominator tree is inside a's. */
+function dominance(pre: Int32Array, post: Int32Array): (a: number, b: number) => boolean {
+  return (a, b) => pre[a] >= 0 && pre[b] >= 0 && pre[a] <= pre[b] && post[b] <= post[a];
+}
+
 /** A block's edges before it has any: shared (withEdge replaces it, never pushes onto it). */
 const NO_EDGES: Edge[] = [];
 const NO_FUNCTIONS: number[] = [];
 
-/** The list with one more edge: exact-size arrays for the usual one or two (a push would give each a store of 17). */
+/** The list with one more edge: exact-size arrays for the usual one or two (a push would give each a store of 17); never changes `list` when it has fewer than two. */
 function withEdge(list: Edge[], e: Edge): Edge[] {
   if (list.length === 0) return [e];
   if (list.length === 1) return [list[0], e];
