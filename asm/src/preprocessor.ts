@@ -1017,8 +1017,10 @@ export class Preprocessor {
       return true;
     }
     if (k > 0) {
-      // Emit the label on its own line before the expansion.
+      // Emit the label on its own line before the expansion; `lbl MACRO` as `lbl:` (it is
+      // not the label alone on a line that nasm warns about).
       const labelToks = tokens.slice(0, tokens.indexOf(sig[k - 1]) + 1);
+      if (k === 1) labelToks.push({ kind: 'op', text: ':', file: sig[0].file, start: sig[0].end, end: sig[0].end });
       this.emit(labelToks, src.stack);
     }
     const stack = withFrame(src.stack, { kind: 'macro', span: callSpan, name: macro.name });

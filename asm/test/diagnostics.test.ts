@@ -175,6 +175,12 @@ describe('located errors', () => {
     expect(messages(asm('%macro j 1\n  j%+1 $\n%endmacro\n  j 5\n'))[0]).toMatch(/^main\.asm:4:3: error: '%\+1' needs a condition code/);
   });
 
+  it('a label without a colon before a macro call is no label alone on its line (nasm gives no warning)', () => {
+    const r = asm('%macro mm 1\n  db %1\n%endmacro\nlbl mm 4\n  dd lbl\n');
+    expect(messages(r)).toEqual([]);
+    expect(r.image.symbols.find((s) => s.name === 'lbl')?.value).toBe(0);
+  });
+
   it('%exitmacro and %exitrep outside a macro or %rep are located errors', () => {
     expect(messages(asm('%exitmacro\n%exitrep\n'))).toEqual([
       'main.asm:1:1: error: %exitmacro outside a macro',
