@@ -360,18 +360,19 @@ export function buildCfg(program: Program): Cfg {
 
   // ---- loops ----
   const loops: Loop[] = [];
-  const byHeader = new Map<number, Loop>();
+  // loop by header block (-1: none), over the blocks rather than a map
+  const byHeader = new Int32Array(nb).fill(-1);
   let work = MAX_LOOP_WORK;
   for (let k = 0; k < blocks.length; k++) {
     const b = blocks[k];
     for (let j = 0; j < b.succ.length; j++) {
       const e = b.succ[j];
       if (!isIntra(e) || !dominates(e.to, e.from) || work <= 0) continue;
-      let loop = byHeader.get(e.to);
+      let loop = byHeader[e.to] >= 0 ? loops[byHeader[e.to]] : undefined;
       if (!loop) {
         loop = { id: loops.length, header: e.to, blocks: new Set([e.to]), latches: [], irreducible: false, parent: -1 };
+        byHeader[e.to] = loops.length;
         loops.push(loop);
-        byHeader.set(e.to, loop);
       }
       loop.latches.push(b.id);
       const stack = [b.id];

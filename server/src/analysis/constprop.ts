@@ -295,13 +295,14 @@ const RESTORES = new Set(['pop', 'popa', 'popad', 'popaw', 'xchg']);
 const SYMBOLS = ['E0', 'E1', 'E2', 'E3', 'E4', 'E5', 'E6', 'E7'];
 
 function solveMain(cfg: Cfg, clobbers: number[], env: Env): { run: Run; edge: FixpointSpec['edge'] } {
-  const sources = new Map<number, State>();
+  // by block (an array over the blocks, not a map: most roots are sources)
+  const sources: (State | null)[] = new Array<State | null>(cfg.blocks.length).fill(null);
   const unknown = unknownState(ALL_GPRS);
-  for (const [b, kind] of cfg.roots) {
-    if (kind === 'address-taken' || kind === 'orphan') sources.set(b, unknown);
-  }
-  for (const i of cfg.program.addressTaken) sources.set(cfg.blockOf[i], unknown);
-  if (cfg.program.entry >= 0) sources.set(cfg.blockOf[cfg.program.entry], entryState());
+  cfg.roots.forEach((kind, b) => {
+    if (kind === 'address-taken' || kind === 'orphan') sources[b] = unknown;
+  });
+  for (const i of cfg.program.addressTaken) sources[cfg.blockOf[i]] = unknown;
+  if (cfg.program.entry >= 0) sources[cfg.blockOf[cfg.program.entry]] = entryState();
 
   // the meet of a function's states at its returns, into `exit`; false when none is reached
   const exit = unknownState(0);
@@ -352,7 +353,7 @@ function solveMain(cfg: Cfg, clobbers: number[], env: Env): { run: Run; edge: Fi
   };
   const run = fixpoint(cfg, {
     member: () => true,
-    source: (b) => sources.get(b) ?? null,
+    source: (b) => sources[b],
     edge,
     dependents: (b) => retDeps.get(b) ?? NO_BLOCKS,
     env,

@@ -95,8 +95,16 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
 };
 
 export function commandsOf(spec: CommandSpec): readonly XenConstant[] {
-  return (xenConstantGroup(spec.group)?.constants ?? []).filter((k) => k.name.startsWith(spec.prefix));
+  let list = COMMANDS_OF.get(spec);
+  if (!list) {
+    list = (xenConstantGroup(spec.group)?.constants ?? []).filter((k) => k.name.startsWith(spec.prefix));
+    COMMANDS_OF.set(spec, list);
+  }
+  return list;
 }
+
+/** commandsOf by spec (the rules ask at every hypercall site: not a new filtered list each time). */
+const COMMANDS_OF = new WeakMap<CommandSpec, readonly XenConstant[]>();
 
 /** The group each Xen constant belongs to, by name. */
 export const GROUP_OF: ReadonlyMap<string, string> = (() => {
