@@ -717,7 +717,7 @@ function isPreprocStart(text: string, i: number, end: number): boolean {
     if (n === 36) while (j < end && text.charCodeAt(j) === 36) j++;
     return j < end && isIdentStart(text.charCodeAt(j));
   }
-  return isIdentStart(n) || isDigit(n) || n === 43 /* %+ */ || n === 123 /* %{ */
+  return isIdentStart(n) || isDigit(n) || n === 43 /* %+ */ || n === 123 /* %{ */ || n === 91 /* %[ */
     || (n === 45 /* %-1 */ && isDigit(text.charCodeAt(i + 2)));
 }
 
@@ -728,6 +728,17 @@ function scanPreproc(text: string, i: number, end: number): number {
     // %{...}
     while (i < end && text.charCodeAt(i) !== 125 && text.charCodeAt(i) !== 10) i++;
     return text.charCodeAt(i) === 125 ? i + 1 : i;
+  }
+  if (n === 91) {
+    // %[...] (indirection), brackets nested, on one line
+    let depth = 0;
+    for (; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 10 || c === 13) return i;
+      if (c === 91) depth++;
+      else if (c === 93 && --depth === 0) return i + 1;
+    }
+    return i;
   }
   if (n === 43) {
     // %+ pastes tokens; %+1 is parameter 1 as a condition code

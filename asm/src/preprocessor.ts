@@ -3,7 +3,7 @@
 // greedy parameters, %% local labels, %+n/%-n condition codes (%-n inverted), %rep, %include,
 // %if/%elif/%else/%endif with their %ifdef/%ifidn/%ifctx/... variants, the context
 // stack (%push/%pop/%repl, %$ labels), %strlen/%strcat/%substr/%defstr/%deftok,
-// __LINE__/__FILE__, nasm's version and __BITS__, %error, %exitrep/%exitmacro.
+// __LINE__/__FILE__, nasm's version and __BITS__, %[...] indirection, %error, %exitrep/%exitmacro.
 // It turns a root file into a stream of parsed lines, each remembering the chain of
 // %include and macro invocations it came from so errors land in the user's file.
 
@@ -361,7 +361,7 @@ export class Preprocessor {
     if (head && isDirectiveToken(head)) {
       // Directives see whitespace (`%define F(x)` differs from `%define F (x)`), not comments.
       let args = raw.slice(raw.indexOf(head) + 1).filter((t) => t.kind !== 'comment');
-      if (!plain && this.active()) args = this.contextLocals(args);
+      if (!plain && this.active()) args = this.indirections(this.contextLocals(args));
       this.directive(src, head, args);
       return;
     }
@@ -927,13 +927,18 @@ export class Preprocessor {
   /** Expands %define macros (and %+ pasting) until nothing changes. */
   expandDefines(tokens: Token[], active: ReadonlySet<string> = NONE_ACTIVE): Token[] {
     let first = 0;
-    while (first < tokens.length && !this.definedAt(tokens[first], active)) first++;
+    while (first < tokens.length && !this.definedAt(tokens[first], active) && !isIndirection(tokens[first])) first++;
     // Most lines name no define: nothing to copy.
     if (first === tokens.length) return pasteTokens(tokens);
     let changed = false;
     const out: Token[] = tokens.slice(0, first);
     for (let i = first; i < tokens.length; i++) {
       const t = tokens[i];
+      if (isIndirection(t)) {
+        this.indirection(out, tokens, i, active);
+        changed = true;
+        continue;
+      }
       const def = t.kind === 'ident' && !active.has(t.text) ? this.lookupDefine(t.text) : undefined;
       if (!def) {
         out.push(t);
@@ -968,6 +973,54 @@ export class Preprocessor {
       changed = true;
     }
     return pasteTokens(changed ? out : tokens);
+  }
+
+  /**
+   * `%[...]`: what is inside, with its defines expanded, in place of it (appended to
+   * `out`), pasted to a word written right before or after it (`P%[N]` is `P2`).
+   */
+  private indirection(out: Token[], tokens: Token[], i: number, active: ReadonlySet<string>): void {
+    const t = tokens[i];
+    if (!t.text.endsWith(']')) this.error(t, "unterminated '%[': missing ']'", 'preproc');
+    // Inside, tokens are where they are written (so that `item%[n]` pastes there too).
+    const base = t.start + 2;
+    const inner = tokenize(t.text.slice(2, t.text.endsWith(']') ? -1 : undefined), t.file)
+      .filter((x) => x.kind !== 'newline')
+      .map((x) => ({ ...x, start: base + x.start, end: base + x.end }));
+    let expanded = this.expandDefines(inner, active);
+    // What pasting made (`item%[n]` is `item1`) is a name to expand in turn.
+    if (inner.some((x) => x.kind === 'pp' && (isIndirection(x) || x.text === '%+'))) expanded = this.expandDefines(expanded, active);
+    const prev = tokens[i - 1];
+    const next = tokens[i + 1];
+    const paste = (a: Token | undefined, b: Token | undefined) => a !== undefined && b !== undefined && isWord(a) && isWord(b);
+    if (prev && prev.file === t.file && prev.end === t.start && paste(out[out.length - 1], expanded[0])) out.push(PASTE);
+    out.push(...expanded);
+    if (next && next.file === t.file && next.start === t.end && paste(expanded[expanded.length - 1], next)) out.push(PASTE);
+  }
+
+  /**
+   * `%[...]` in a macro body with the call's parameters put in its text, each where it is
+   * written: against a neighbour (`x%1`), it is pasted to it when the text is read again.
+   */
+  private indirectionWithParams(t: Token, call: MacroCall): Token {
+    const inner = tokenize(t.text.slice(2, t.text.endsWith(']') ? -1 : undefined), t.file).filter((x) => x.kind !== 'newline');
+    let text = '';
+    for (let k = 0; k < inner.length; k++) {
+      if (k > 0 && inner[k - 1].end !== inner[k].start) text += ' ';
+      text += this.substituteParams([inner[k]], call).map((x) => x.text).join(' ');
+    }
+    return { ...t, text: `%[${text}]` };
+  }
+
+  /** A directive's arguments with their `%[...]` expanded (its defines are not: `%define` keeps them). */
+  private indirections(args: Token[]): Token[] {
+    if (!args.some(isIndirection)) return args;
+    const out: Token[] = [];
+    for (let i = 0; i < args.length; i++) {
+      if (isIndirection(args[i])) this.indirection(out, args, i, NONE_ACTIVE);
+      else out.push(args[i]);
+    }
+    return pasteTokens(out);
   }
 
   // ---- multi-line macros ----
@@ -1071,7 +1124,7 @@ export class Preprocessor {
     let n = 0;
     let glueNext = false;
     for (let i = 0; i < tokens.length; i++) {
-      const t = tokens[i];
+      const t = isIndirection(tokens[i]) ? this.indirectionWithParams(tokens[i], call) : tokens[i];
       let repl: Token[] | Token = t;
       if (t.kind === 'pp') {
         const p = paramNumber(t.text);
@@ -1366,6 +1419,11 @@ function matchingParen(tokens: Token[], open: number): number {
 }
 
 /** Joins tokens around `%+` into one identifier/number token. */
+const isIndirection = (t: Token) => t.kind === 'pp' && t.text.charCodeAt(1) === 91; /* %[ */
+const isWord = (t: Token) => t.kind === 'ident' || t.kind === 'number';
+/** The `%+` that indirection() puts between words to paste. */
+const PASTE: Token = { kind: 'pp', text: '%+', start: 0, end: 0, file: -1 };
+
 function pasteTokens(tokens: Token[]): Token[] {
   let paste = false;
   for (let i = 0; i < tokens.length; i++) if (tokens[i].kind === 'pp' && tokens[i].text === '%+') paste = true;

@@ -181,6 +181,10 @@ describe('located errors', () => {
     expect(r.image.symbols.find((s) => s.name === 'lbl')?.value).toBe(0);
   });
 
+  it("an unterminated %[ is a located error", () => {
+    expect(messages(asm('%define A 1\n  db %[A\n'))).toEqual(["main.asm:2:6: error: unterminated '%[': missing ']'"]);
+  });
+
   it('%exitmacro and %exitrep outside a macro or %rep are located errors', () => {
     expect(messages(asm('%exitmacro\n%exitrep\n'))).toEqual([
       'main.asm:1:1: error: %exitmacro outside a macro',
