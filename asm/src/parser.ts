@@ -300,8 +300,7 @@ class LineParser {
           if (a >= 0) NUMBER_BY_ATOM[a] = value;
         }
         if (value === null) {
-          const float = /^[0-9][0-9_]*(\.[0-9_]*)?(e[+-]?[0-9]+)?$/i.test(text) && /[.e]/i.test(text);
-          this.fail(float ? `floating-point constant '${text}' is not supported` : `invalid number '${text}'`, this.tok(i));
+          this.fail(isFloatText(text) ? `a floating-point constant ('${text}') can only be data (dw, dd, dq), alone` : `invalid number '${text}'`, this.tok(i));
         }
         // v: a memo, present from the start so nodes keep one shape.
         const v = a >= 0 ? (VALUE_BY_ATOM[a] ??= literalValue(value)) : undefined;
@@ -523,6 +522,13 @@ class LineParser {
       } else if (k === K_OP && s.text[i] === '?' && alone) {
         this.pos++;
         items.push({ kind: 'uninit', file: s.file[i], start: s.start[i], end: s.end[i] });
+      } else if (this.floatAt(i)) {
+        // a floating-point constant, with an optional sign: data only, as in nasm
+        const signed = k === K_OP;
+        const n = signed ? i + 1 : i;
+        const value = Number(s.text[n].replace(/_/g, ''));
+        this.pos = n + 1;
+        items.push({ kind: 'float', value: signed && s.text[i] === '-' ? -value : value, file: s.file[i], start: s.start[i], end: s.end[n] });
       } else {
         const expr = this.expr();
         items.push({ kind: 'expr', expr, file: expr.file, start: expr.start, end: expr.end });
@@ -531,6 +537,15 @@ class LineParser {
       this.expectOp(',');
       if (this.atEnd()) this.fail("expected data after ','");
     }
+  }
+
+  /** Whether a data item at token `i` is a floating-point constant alone (`1.5`, `-2e3`). */
+  floatAt(i: number): boolean {
+    const s = this.s;
+    const signed = s.kind[i] === K_OP && (s.text[i] === '-' || s.text[i] === '+');
+    const n = signed ? i + 1 : i;
+    if (n >= this.end || s.kind[n] !== K_NUMBER || !isFloatText(s.text[n])) return false;
+    return n + 1 >= this.end || (s.kind[n + 1] === K_OP && s.text[n + 1] === ',');
   }
 
   instruction(): Statement {
@@ -598,6 +613,11 @@ const isRegisterLeaf = (leaf: Expr) => leaf.kind === 'reg';
 /** reach() from a span given by its file and end. */
 function reachEnd(file: number, end: number, to: Span): number {
   return to.file === file ? Math.max(end, to.end) : end;
+}
+
+/** A decimal floating-point constant: digits with a point or an exponent (`1.5`, `2e3`). */
+function isFloatText(text: string): boolean {
+  return /^[0-9][0-9_]*(\.[0-9_]*)?(e[+-]?[0-9]+)?$/i.test(text) && /[.e]/i.test(text);
 }
 
 /** Shared by every instruction without prefixes or operands (a tree is never modified). */

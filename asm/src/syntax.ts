@@ -66,7 +66,9 @@ export interface Name extends Span {
 export type DataItem =
   | (Span & { kind: 'expr'; expr: Expr })
   | (Span & { kind: 'string'; bytes: Uint8Array })
-  | (Span & { kind: 'uninit' });
+  | (Span & { kind: 'uninit' })
+  /** A floating-point constant (`dd 1.5`, `dq -2.5e-3`): its value, sign included. */
+  | (Span & { kind: 'float'; value: number });
 
 /**
  * What the assembler derives once from an instruction statement and keeps on it (the
@@ -226,6 +228,7 @@ function movedItem(item: DataItem, delta: number): DataItem {
     case 'expr': return { kind: 'expr', expr: movedExpr(item.expr, delta), file: item.file, start, end };
     case 'string': return { kind: 'string', bytes: item.bytes, file: item.file, start, end };
     case 'uninit': return { kind: 'uninit', file: item.file, start, end };
+    case 'float': return { kind: 'float', value: item.value, file: item.file, start, end };
   }
 }
 

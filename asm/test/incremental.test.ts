@@ -123,7 +123,7 @@ const PROGRAM_LINES = [
   'bits 32', 'start:', '  mov eax, [table + ecx*4]', '  jmp start', '  jz .skip', '  nop', '.skip:', '  call far_away', '%define N 4',
   '  jmp 0x10:0x1000', '  dd 1 ? 2 : -3', '  times 2 db 1', 'align 4', '  resb 4', '  rep movsb', '  lock xadd [eax], ebx',
   '  mov eax, [ebx + esi*2 + 4]', 'nocolon db 1', "  db 'ab', ?", '  mov eax,', '  dw (1 << 3) | ~2', 'struc S', '.f: resd 1', 'endstruc',
-  '%assign K K+1', '%assign K 0', '%ifdef N', '%endif', '  jmp short $', '  mov eax, [fs:ebx]',
+  '%assign K K+1', '%assign K 0', '%ifdef N', '%endif', '  jmp short $', '  mov eax, [fs:ebx]', '  dd 1.5, -2.5e-3',
   '  mov ecx, N', '%macro PUT 1', '  mov ebx, %1', '%endmacro', '  PUT 7', 'far_away: ret', 'section .data', 'table: times 8 dd 0',
   'msg: db "hi", 10', 'len equ $ - msg', '%if N > 2', '  inc eax', '%endif', '  undefined_op eax', 'section .text',
 ];
