@@ -107,6 +107,32 @@ describe('decoded instructions kept between programs', () => {
   });
 });
 
+describe('instructions kept between programs', () => {
+  it('the instructions before an edit are the last program\'s, each as a program built afresh makes it', () => {
+    const provider = withBuiltins({ read: () => null });
+    const text = (line: string) => [
+      ...HEAD, '    mov ecx, 3', '.top:', '    push ecx', '    mov ebx, CONSOLEIO_write', '    HYPERCALL console_io', '    pop ecx', '    dec ecx',
+      '    jnz .top', line, '    mov eax, [var]', ...TAIL,
+    ].join('\n');
+    // built twice: a decode cache left large by other programs is emptied after the first
+    buildProgram(assemble({ path: '/kept.xasm', text: text('    nop'), provider }));
+    const before = buildProgram(assemble({ path: '/kept.xasm', text: text('    nop'), provider }));
+    const after = buildProgram(assemble({ path: '/kept.xasm', text: text('    inc eax'), provider }));
+    // the same text under another name, after another program: nothing of the last one is its
+    buildProgram(assemble({ path: '/other.xasm', text: text('    nop'), provider }));
+    const fresh = buildProgram(assemble({ path: '/fresh.xasm', text: text('    inc eax'), provider }));
+    const edited = at(text('    inc eax'), after, '    inc eax');
+    // (lines of the file itself: a macro's lines are new trees on every expansion)
+    for (let i = 0; i < edited; i++) if (after.instrs[i].line.stack.length === 0) expect(after.instrs[i]).toBe(before.instrs[i]);
+    expect(fresh.instrs.some((ins, i) => ins === after.instrs[i])).toBe(false);
+    const facts = (ins: (typeof after.instrs)[number]) => [
+      ins.index, ins.address, ins.length, ins.mnemonic, ins.flow, ins.fx, ins.hypercall, ins.tainted, ins.direct, ins.user.start, ins.user.end,
+      ins.inner?.start, ins.statement.start, ins.line.stack.map((f) => [f.kind, f.name, f.span.start]),
+    ];
+    expect(after.instrs.map(facts)).toEqual(fresh.instrs.map(facts));
+  });
+});
+
 describe('control flow', () => {
   it('splits blocks at labels and branches, with call and return edges', () => {
     const { text, p, cfg } = program(['    mov ecx, 3', '.top:', '    call f', '    dec ecx', '    jnz .top', '    jmp $', 'f:', '    ret']);
