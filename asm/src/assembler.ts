@@ -1296,7 +1296,10 @@ function directive(pass: Pass, st: Extract<Statement, { kind: 'directive' }>, no
     case 'global': case 'static':
       for (const t of sig) if (t.kind === 'ident') pass.globals.set(t.text, t);
       return;
-    case 'extern': case 'common':
+    case 'extern':
+      // As nasm in a flat binary: declaring is harmless; a use is an undefined symbol.
+      return;
+    case 'common':
       return pass.report('error', 'directive', `'${name}' is not supported: xenolab links one source file into a flat executable`, st);
     case 'struc': {
       const nameTok = sig[0];

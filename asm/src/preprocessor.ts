@@ -500,7 +500,7 @@ export class Preprocessor {
         return this.error(span, textOf(this.expandDefines(argsSub)), 'user-warning', 'warning');
       case '%rotate':
         return this.rotate(src, argsSub, span);
-      case '%line': case '%pragma': case '%use': case '%clear':
+      case '%line': case '%pragma': case '%use': case '%clear': case '%depend':
         return;
       default:
         this.error(span, `unknown preprocessor directive '${head.text}'`, 'preproc');

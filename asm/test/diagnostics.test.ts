@@ -192,6 +192,11 @@ describe('located errors', () => {
     ]);
   });
 
+  it('extern and %depend are accepted as nasm accepts them in a flat binary; an extern used is undefined', () => {
+    expect(messages(asm('%depend "x.inc"\nextern foo, bar\nnop\n'))).toEqual([]);
+    expect(messages(asm('extern foo\ncall foo\n'))).toEqual(["main.asm:2:6: error: symbol 'foo' is not defined"]);
+  });
+
   it("an unterminated %[ is a located error", () => {
     expect(messages(asm('%define A 1\n  db %[A\n'))).toEqual(["main.asm:2:6: error: unterminated '%[': missing ']'"]);
   });
