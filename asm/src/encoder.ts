@@ -170,21 +170,25 @@ function shapeKey(req: EncodeRequest): number {
   return key;
 }
 
-/** The value-dependent part of matching: short immediates and short branches. */
+/**
+ * The value-dependent part of matching: short immediates and short branches. A value not
+ * known (a forward reference) is assumed to fit, as NASM does; later passes grow it. In the
+ * final pass only an undefined symbol is unknown, an error already: the instruction keeps
+ * the size the layout gave it, so that the error costs no further pass.
+ */
 function valueMatch(kind: OperandKind, op: ResolvedOperand, form: InstructionForm, req: EncodeRequest): boolean {
   if (op.kind !== 'imm') return true;
   const v = op.value;
   switch (kind) {
     case 'simm8':
-      // Not known yet (a forward reference): assume it fits, as NASM does; later passes grow it.
-      if (!known(v)) return !req.final;
+      if (!known(v)) return true;
       return v.sect === null && fitsByte(form.opsize === 16 ? (low32(v) << 16) >> 16 : low32(v));
     case 'one':
-      if (!known(v)) return !req.final;
+      if (!known(v)) return true;
       return v.sect === null && v.n === 1n;
     case 'rel8':
       if (op.distance === 'short') return true;
-      if (!known(v)) return !req.final;
+      if (!known(v)) return true;
       return v.sect === null || v.sect === req.section;
     default:
       return true;

@@ -192,6 +192,14 @@ describe('located errors', () => {
     ]);
   });
 
+  it('an undefined symbol in a short branch or a byte immediate costs no further pass (the editor assembles on every keystroke)', () => {
+    for (const text of ['f:\n.l:\n  jnz .lx\n  ret\n', '  push nowhere\n  ret\n', '  shl eax, nowhere\n']) {
+      const r = asm(text);
+      expect(r.diagnostics.map((d) => d.code)).toEqual(['undefined-symbol']);
+      expect(r.passes).toBe(2);
+    }
+  });
+
   it('extern and %depend are accepted as nasm accepts them in a flat binary; an extern used is undefined', () => {
     expect(messages(asm('%depend "x.inc"\nextern foo, bar\nnop\n'))).toEqual([]);
     expect(messages(asm('extern foo\ncall foo\n'))).toEqual(["main.asm:2:6: error: symbol 'foo' is not defined"]);
