@@ -96,7 +96,11 @@ async function quickInput(page: Page, key: string, text: string, pick: string): 
       if (i === 5) throw e;
     }
   }
-  await page.keyboard.type(text);
+  // Into the box itself, not as key presses: those go where the focus is, and a webview
+  // that had it can keep it (the list then shows unfiltered, without the row looked for).
+  const box = widget.locator('.quick-input-box input');
+  const mode = (await box.inputValue()).startsWith('>') ? '>' : ''; // F1 opens it in command mode
+  await box.fill(mode + text);
   const row = widget.locator('.monaco-list-row', { hasText: pick }).first();
   await row.waitFor({ timeout: 30_000 });
   await row.click();
