@@ -983,19 +983,16 @@ export class Preprocessor {
     const t = tokens[i];
     if (!t.text.endsWith(']')) this.error(t, "unterminated '%[': missing ']'", 'preproc');
     // Inside, tokens are where they are written (so that `item%[n]` pastes there too).
-    const base = t.start + 2;
-    const inner = tokenize(t.text.slice(2, t.text.endsWith(']') ? -1 : undefined), t.file)
-      .filter((x) => x.kind !== 'newline')
-      .map((x) => ({ ...x, start: base + x.start, end: base + x.end }));
+    const inner = indirectionTokens(t).map((x) => ({ ...x, start: t.start + 2 + x.start, end: t.start + 2 + x.end }));
     let expanded = this.expandDefines(inner, active);
     // What pasting made (`item%[n]` is `item1`) is a name to expand in turn.
     if (inner.some((x) => x.kind === 'pp' && (isIndirection(x) || x.text === '%+'))) expanded = this.expandDefines(expanded, active);
     const prev = tokens[i - 1];
     const next = tokens[i + 1];
-    const paste = (a: Token | undefined, b: Token | undefined) => a !== undefined && b !== undefined && isWord(a) && isWord(b);
-    if (prev && prev.file === t.file && prev.end === t.start && paste(out[out.length - 1], expanded[0])) out.push(PASTE);
+    const paste = (a: Token | undefined, b: Token | undefined) => a !== undefined && b !== undefined && gluable(a) && gluable(b);
+    if (prev && adjacent(prev, t) && paste(out[out.length - 1], expanded[0])) out.push(PASTE);
     out.push(...expanded);
-    if (next && next.file === t.file && next.start === t.end && paste(expanded[expanded.length - 1], next)) out.push(PASTE);
+    if (next && adjacent(t, next) && paste(expanded[expanded.length - 1], next)) out.push(PASTE);
   }
 
   /**
@@ -1003,7 +1000,7 @@ export class Preprocessor {
    * written: against a neighbour (`x%1`), it is pasted to it when the text is read again.
    */
   private indirectionWithParams(t: Token, call: MacroCall): Token {
-    const inner = tokenize(t.text.slice(2, t.text.endsWith(']') ? -1 : undefined), t.file).filter((x) => x.kind !== 'newline');
+    const inner = indirectionTokens(t);
     let text = '';
     for (let k = 0; k < inner.length; k++) {
       if (k > 0 && inner[k - 1].end !== inner[k].start) text += ' ';
@@ -1418,12 +1415,17 @@ function matchingParen(tokens: Token[], open: number): number {
   return -1;
 }
 
-/** Joins tokens around `%+` into one identifier/number token. */
 const isIndirection = (t: Token) => t.kind === 'pp' && t.text.charCodeAt(1) === 91; /* %[ */
-const isWord = (t: Token) => t.kind === 'ident' || t.kind === 'number';
+
+/** What a `%[...]` token holds, as tokens at offsets in its text (after the `%[`). */
+function indirectionTokens(t: Token): Token[] {
+  return tokenize(t.text.slice(2, t.text.endsWith(']') ? -1 : undefined), t.file).filter((x) => x.kind !== 'newline');
+}
+
 /** The `%+` that indirection() puts between words to paste. */
 const PASTE: Token = { kind: 'pp', text: '%+', start: 0, end: 0, file: -1 };
 
+/** Joins tokens around `%+` into one identifier/number token. */
 function pasteTokens(tokens: Token[]): Token[] {
   let paste = false;
   for (let i = 0; i < tokens.length; i++) if (tokens[i].kind === 'pp' && tokens[i].text === '%+') paste = true;
