@@ -152,6 +152,30 @@ const STANDARD_MACROS: Readonly<Record<string, string>> = {
 
 const MAX_INCLUDE_DEPTH = 64;
 const NONE_ACTIVE: ReadonlySet<string> = new Set();
+/** nasm's `%use` packages, with what is different without them. */
+const NASM_PACKAGES: ReadonlyMap<string, string> = new Map([
+  ['smartalign', 'align pads code with one-byte NOPs here'],
+  ['altreg', 'the r0-r15 register names are not defined'],
+  ['fp', 'its floating-point macros are not defined'],
+  ['ifunc', 'its integer functions (ilog2...) are not defined'],
+  ['masm', 'MASM syntax is not accepted'],
+]);
+/** How deep defines may call defines. */
+const MAX_DEFINE_DEPTH = 1000;
+/** How often a `%+` that is still waiting for words may make a line be read again. */
+const MAX_PASTE_ROUNDS = 64;
+/** Tokens one define call on a line may make in all (nasm stops too: `interminable macro recursion`). */
+const MAX_DEFINE_TOKENS = 1 << 20;
+
+/** A define call in progress on a line (see expandRound). */
+interface ExpansionState {
+  /** How many tokens at the bottom of the stack are still the line's, untouched. */
+  raw: number;
+  /** As many, right after the call took its own arguments. */
+  afterCall: number;
+  /** Tokens it may still make. */
+  budget: number;
+}
 
 /** Line `i` of a source as token objects. */
 function lineAt(src: LineSource, i: number): Token[] {
@@ -500,11 +524,21 @@ export class Preprocessor {
         return this.error(span, textOf(this.expandDefines(argsSub)), 'user-warning', 'warning');
       case '%rotate':
         return this.rotate(src, argsSub, span);
-      case '%line': case '%pragma': case '%use': case '%clear': case '%depend':
+      case '%use':
+        return this.use(argsSub, span);
+      case '%line': case '%pragma': case '%clear': case '%depend':
         return;
       default:
         this.error(span, `unknown preprocessor directive '${head.text}'`, 'preproc');
     }
+  }
+
+  /** `%use package`: nasm's standard macro packages are named, not provided (their bytes would differ silently). */
+  private use(args: Token[], span: Span): void {
+    const name = textOf(args).replace(/^(["'`])(.*)\1$/, '$2');
+    const what = NASM_PACKAGES.get(name.toLowerCase());
+    if (what === undefined) this.error(span, `unknown %use package '${name}'`, 'preproc');
+    else this.error(span, `%use ${name}: xenolab does not provide nasm's ${name} package (${what})`, 'preproc', 'warning');
   }
 
   private conditional(name: string, args: Token[], span: Span, src: LineSource): boolean {
@@ -741,7 +775,7 @@ export class Preprocessor {
       this.error(span, '%macro needs a name and a parameter count', 'preproc');
       return;
     }
-    const spec = textOf(sig.slice(1, 4)).replace(/\s+/g, '');
+    const spec = textOf(sig.slice(1, 5)).replace(/\s+/g, '');
     const m = /^(\d+)(?:-(\d+|\*))?(\+)?/.exec(spec);
     if (!m) {
       this.error(sig[1] ?? nameTok, 'expected a parameter count such as 2, 1-3, 0-* or 1+', 'preproc');
@@ -924,55 +958,113 @@ export class Preprocessor {
     return t.kind === 'ident' && (this.tokenKind(t) & NAME_MACRO) !== 0 ? this.macrosNamed(t.text) : undefined;
   }
 
-  /** Expands %define macros (and %+ pasting) until nothing changes. */
+  /**
+   * Expands %define macros and pastes `%+`, as nasm does: the line is read left to right;
+   * a call takes its arguments as written, and its expansion (arguments put in) is read
+   * right to left with the define itself switched off, so that a call inside it takes
+   * arguments already expanded (`f(f(x))` in a body calls f twice) and a name at its end
+   * can take them from after it (`%define pre f` then `pre(3)`). After a reading, `%+`
+   * joins words; when it joined some (or waits for an expansion to make words around it),
+   * the line is read again.
+   */
   expandDefines(tokens: Token[], active: ReadonlySet<string> = NONE_ACTIVE): Token[] {
+    for (let round = 0; ; round++) {
+      const expanded = this.expandRound(tokens, active);
+      if (!expanded.some(isPaste)) return expanded;
+      const did: Pasting = { joined: 0, left: 0 };
+      const last = round === MAX_PASTE_ROUNDS;
+      const pasted = pasteTokens(expanded, !last, did);
+      // Read again when pasting made words, or when a `%+` waits for an expansion to make them.
+      if (did.joined === 0 && (did.left === 0 || expanded === tokens)) return did.left ? pasteTokens(pasted) : pasted;
+      if (last) return pasted;
+      tokens = pasted;
+    }
+  }
+
+  /** One left-to-right reading of a line (see expandDefines); the same array when it names no define. */
+  private expandRound(tokens: Token[], active: ReadonlySet<string>): Token[] {
     let first = 0;
     while (first < tokens.length && !this.definedAt(tokens[first], active) && !isIndirection(tokens[first])) first++;
     // Most lines name no define: nothing to copy.
-    if (first === tokens.length) return pasteTokens(tokens);
-    let changed = false;
+    if (first === tokens.length) return tokens;
     const out: Token[] = tokens.slice(0, first);
     for (let i = first; i < tokens.length; i++) {
       const t = tokens[i];
       if (isIndirection(t)) {
         this.indirection(out, tokens, i, active);
-        changed = true;
         continue;
       }
-      const def = t.kind === 'ident' && !active.has(t.text) ? this.lookupDefine(t.text) : undefined;
+      const def = this.definedAt(t, active) ? this.lookupDefine(t.text) : undefined;
       if (!def) {
         out.push(t);
         continue;
       }
-      let body = def.dynamic ? this.whereReading(def.dynamic, t) : def.body;
-      if (def.params) {
-        // Parameterised: needs (args) right after the name.
-        const j = i + 1;
-        if (!tokens[j] || tokens[j].kind !== 'op' || tokens[j].text !== '(') {
-          out.push(t);
-          continue;
-        }
-        const close = matchingParen(tokens, j);
-        if (close < 0) {
-          out.push(t);
-          continue;
-        }
-        const args = splitArgs(tokens.slice(j + 1, close));
-        const params = def.params;
-        body = body.flatMap((b) => {
-          const k = b.kind === 'ident' ? params.indexOf(b.text) : -1;
-          return k >= 0 ? (args[k] ?? []) : [b];
-        });
-        i = close;
+      // The rest of the line as a stack (its next token on top); its bottom `raw`
+      // tokens are still as written when the call is done, and are read on from here.
+      const right = tokens.slice(i + 1).reverse();
+      const state: ExpansionState = { raw: right.length, afterCall: right.length, budget: MAX_DEFINE_TOKENS };
+      if (!this.expandCall(t, def, right, active, state, 0)) {
+        out.push(t);
+        continue;
       }
-      const inner = new Set(active);
-      inner.add(t.text);
-      // Re-locate the expansion at the use site so errors point at the user's text.
-      const placed = body.map((b) => (b.file === -1 ? { ...b, start: t.start, end: t.end, file: t.file } : b));
-      out.push(...this.expandDefines(placed, inner));
-      changed = true;
+      for (let k = right.length - 1; k >= state.raw; k--) out.push(right[k]);
+      if (state.raw < state.afterCall) {
+        // The expansion took tokens from after the call: nasm reads no further (it looks for
+        // the token after the call to go on from, and that one is gone).
+        for (let k = state.raw - 1; k >= 0; k--) out.push(right[k]);
+        break;
+      }
+      i = tokens.length - state.raw - 1;
     }
-    return pasteTokens(changed ? out : tokens);
+    return out;
+  }
+
+  /**
+   * The call of define `def` at `t`: takes its arguments from the top of `right` (the
+   * tokens after it, next on top) and pushes its expansion, expanded, onto it. False, and
+   * nothing taken, when it is not a call (parameters, and no `(...)` after the name).
+   */
+  private expandCall(t: Token, def: Define, right: Token[], active: ReadonlySet<string>, state: ExpansionState, depth: number): boolean {
+    let body = def.dynamic ? this.whereReading(def.dynamic, t) : def.body;
+    if (def.params) {
+      const top = right.length - 1;
+      if (top < 0 || right[top].kind !== 'op' || right[top].text !== '(') return false;
+      const close = matchingParenBelow(right, top);
+      if (close < 0) return false;
+      const args = splitArgs(right.slice(close + 1, top).reverse());
+      right.length = close;
+      if (close < state.raw) state.raw = close;
+      if (depth === 0) state.afterCall = close;
+      const params = def.params;
+      body = body.flatMap((b) => {
+        const k = b.kind === 'ident' ? params.indexOf(b.text) : -1;
+        return k >= 0 ? (args[k] ?? []) : [b];
+      });
+    }
+    state.budget -= body.length + 1;
+    if (depth >= MAX_DEFINE_DEPTH || state.budget < 0) {
+      if (state.budget > -Infinity) this.error(t, `'${t.text}': its expansion does not end (defines nested too deep, or too many tokens)`, 'preproc');
+      state.budget = -Infinity;
+      return false;
+    }
+    const inner = new Set(active);
+    inner.add(t.text);
+    // Re-locate the expansion at the use site so errors point at the user's text.
+    let placed = body.map((b) => (b.file === -1 ? { ...b, start: t.start, end: t.end, file: t.file } : b));
+    if (placed.some(isIndirection)) {
+      const resolved: Token[] = [];
+      for (let k = 0; k < placed.length; k++) {
+        if (isIndirection(placed[k])) this.indirection(resolved, placed, k, inner);
+        else resolved.push(placed[k]);
+      }
+      placed = resolved;
+    }
+    for (let k = placed.length - 1; k >= 0; k--) {
+      const b = placed[k];
+      const d = this.definedAt(b, inner) ? this.lookupDefine(b.text) : undefined;
+      if (!d || !this.expandCall(b, d, right, inner, state, depth + 1)) right.push(b);
+    }
+    return true;
   }
 
   /**
@@ -1405,15 +1497,17 @@ function indexAfterCommas(tokens: Token[], commas: number): number {
   return commas === 0 ? 0 : tokens.length;
 }
 
-function matchingParen(tokens: Token[], open: number): number {
+/** The `)` closing the `(` at `open` of a stack of tokens (the tokens after it are below it), or -1. */
+function matchingParenBelow(stack: Token[], open: number): number {
   let depth = 0;
-  for (let i = open; i < tokens.length; i++) {
-    if (tokens[i].kind !== 'op') continue;
-    if (tokens[i].text === '(') depth++;
-    if (tokens[i].text === ')' && --depth === 0) return i;
+  for (let i = open; i >= 0; i--) {
+    if (stack[i].kind !== 'op') continue;
+    if (stack[i].text === '(') depth++;
+    if (stack[i].text === ')' && --depth === 0) return i;
   }
   return -1;
 }
+
 
 const isIndirection = (t: Token) => t.kind === 'pp' && t.text.charCodeAt(1) === 91; /* %[ */
 
@@ -1425,27 +1519,40 @@ function indirectionTokens(t: Token): Token[] {
 /** The `%+` that indirection() puts between words to paste. */
 const PASTE: Token = { kind: 'pp', text: '%+', start: 0, end: 0, file: -1 };
 
-/** Joins tokens around `%+` into one identifier/number token. */
-function pasteTokens(tokens: Token[]): Token[] {
-  let paste = false;
-  for (let i = 0; i < tokens.length; i++) if (tokens[i].kind === 'pp' && tokens[i].text === '%+') paste = true;
-  if (!paste) return tokens;
+/** What a pasteTokens() did: how many pairs it joined, and how many `%+` it left. */
+interface Pasting {
+  joined: number;
+  left: number;
+}
+
+const isPaste = (t: Token) => t.kind === 'pp' && t.text === '%+';
+
+/**
+ * Joins the words (identifiers, numbers) around each `%+` into one. Between tokens that
+ * are not both words the `%+` is dropped (they stay two tokens: nasm's `(3) %+ 1` is
+ * `(3)1`), or kept with `keep` (for a next round of expansion, which can make them words:
+ * `cat(cat(a,b),c)`). One with nothing after it is dropped (a call's last argument was empty).
+ */
+function pasteTokens(tokens: Token[], keep = false, did?: Pasting): Token[] {
+  if (!tokens.some(isPaste)) return tokens;
   const out: Token[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
-    if (t.kind === 'pp' && t.text === '%+') {
-      const j = i + 1;
-      const prev = out.pop();
-      const next = tokens[j];
-      if (prev && next) {
-        out.push(glued(prev, next));
-        i = j;
-        continue;
-      }
-      if (prev) out.push(prev);
+    if (!isPaste(t) || out.length === 0) {
+      if (!isPaste(t)) out.push(t);
       continue;
     }
-    out.push(t);
+    const next = tokens[i + 1];
+    if (next === undefined) {
+      // nothing to join
+    } else if (gluable(out[out.length - 1]) && gluable(next)) {
+      out.push(glued(out.pop()!, next));
+      i++;
+      if (did) did.joined++;
+    } else if (keep && !isPaste(next)) {
+      out.push(t);
+      if (did) did.left++;
+    }
   }
   return out;
 }

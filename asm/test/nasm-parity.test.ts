@@ -75,6 +75,17 @@ describe('byte-identical to nasm -f bin', () => {
       '%macro jif 2', '  j%+1 %2', '  j%-1 %2', '  set%+1 al', '%endmacro', 'l: jif ae, l', '   jif z, l', '   jif NGE, l',
       '%define A foo', '%define B A %+ bar', 'B: dd B',
     ]],
+    ['defines calling defines: arguments expanded inside the expansion, a name taking them from after it, %+ then reading again', [
+      '%define f(x) ((x)*2)', '%define g(x,y) f(x)+f(y)', '%define h(x) f(f(x))', '%define k(x) f(x)', '%define hh(x) k(k(x))', '%define inc1(x) ((x)+1)',
+      'dd g(3,4), h(5), k(f(1)), hh(1), f(inc1(inc1(1))), f ( 5 )',
+      '%define pre f', '%define open f(', 'dd pre(3)', 'dd open 3)',
+      '%define id(x) x', '%define ab 7', '%define abc 9', '%define bc 4', '%define x1y 5', '%define cat(a,b) a %+ b',
+      'dd cat(a,b), cat(cat(a,b),c), cat(id(a),b), id(cat(a,b)), a %+ b, id(a %+ b), x %+ 1 %+ y, a %+ %+ b, cat(3,)',
+    ]],
+    ['a greedy last parameter after a range (1-3+): more arguments join the last', [
+      'x equ 10', 'y equ 11', '%macro m3 1-3+ x, y', '  db %0, %3', '%endmacro', '  m3 1', '  m3 1, 2, 3, 4', '  m3 1, 2, 3, 4, 5',
+      '%macro m2 1-2 -1', '  db %0, %2', '%endmacro', '  m2 5',
+    ]],
     ['struc with a start offset', [
       'struc point', '  .x: resd 1', '  .y: resd 1', 'endstruc', 'struc ALIGNED, 4', '  .a resb 1', '  alignb 4', '  .b resd 1', 'endstruc',
       'struc NEG, -8', '  .prev resd 1', '  .next resd 1', 'endstruc',
