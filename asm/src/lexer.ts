@@ -702,7 +702,7 @@ function scanNumber(text: string, i: number, end: number): number {
       }
       decimal = false;
       i++;
-    } else if (c === 46 && isDigit(text.charCodeAt(i + 1)) && i > first) i++;
+    } else if (c === 46 && i > first && (decimal || isDigit(text.charCodeAt(i + 1)))) i++; // `1.5`, and `3.` (a float, as nasm reads it)
     else break;
   }
   return i;

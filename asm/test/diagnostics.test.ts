@@ -28,6 +28,23 @@ describe('located errors', () => {
     expect(messages(r)).toEqual(["main.asm:1:17: error: symbol 'missing' is not defined"]);
   });
 
+  it('%use: an unknown package is an error (as in nasm), a nasm package xenolab lacks a warning saying what differs', () => {
+    const r = asm('bits 32\n%use smartalign\n%use "altreg"\n%use nopackage\nnop\n');
+    expect(messages(r)).toEqual([
+      "main.asm:2:1: warning: %use smartalign: xenolab does not provide nasm's smartalign package (align pads code with one-byte NOPs here)",
+      "main.asm:3:1: warning: %use altreg: xenolab does not provide nasm's altreg package (the r0-r15 register names are not defined)",
+      "main.asm:4:1: error: unknown %use package 'nopackage'",
+    ]);
+  });
+
+  it('an instruction nasm knows and the table lacks is named as such, not taken for a label', () => {
+    const r = asm('bits 32\nsalc\ncdqe\n');
+    expect(messages(r)).toEqual([
+      "main.asm:2:1: error: 'salc' is an IA-32 instruction xenolab does not implement (not in the table)",
+      "main.asm:3:1: error: 'cdqe' is an x86-64 instruction: it does not exist in 32-bit code",
+    ]);
+  });
+
   it('duplicate label', () => {
     const r = asm('a: nop\na: nop\n');
     expect(messages(r)).toEqual(["main.asm:2:1: error: symbol 'a' is already defined"]);

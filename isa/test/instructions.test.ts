@@ -60,6 +60,8 @@ describe('instructions the table does not have', () => {
     expect(unsupportedInstruction('DAA')).toBe("'DAA' is an IA-32 instruction xenolab does not implement (BCD arithmetic)");
     expect(unsupportedInstruction('fld')).toMatch(/x87 floating point/);
     expect(unsupportedInstruction('mov')).toBeUndefined();
+    expect(unsupportedInstruction('cdqe')).toBe("'cdqe' is an x86-64 instruction: it does not exist in 32-bit code");
+    expect(unsupportedInstruction('SALC')).toMatch(/does not implement/);
     expect(unsupportedInstruction('my_label')).toBeUndefined();
   });
 });
