@@ -152,6 +152,24 @@ const STANDARD_MACROS: Readonly<Record<string, string>> = {
 
 const MAX_INCLUDE_DEPTH = 64;
 const NONE_ACTIVE: ReadonlySet<string> = new Set();
+/** What %stacksize chooses: the frame pointer, the stack word, and where the first argument is. */
+interface StackFrame {
+  pointer: string;
+  word: number;
+  firstArg: number;
+}
+
+/** nasm's frames (large and small are 16-bit, with far and near returns as nasm counts them). */
+const STACK_FRAMES: Readonly<Record<string, StackFrame>> = {
+  flat: { pointer: 'ebp', word: 4, firstArg: 8 },
+  flat64: { pointer: 'rbp', word: 8, firstArg: 16 },
+  large: { pointer: 'bp', word: 2, firstArg: 4 },
+  small: { pointer: 'bp', word: 2, firstArg: 6 },
+};
+
+/** The sizes %arg and %local know. */
+const FRAME_SIZES: ReadonlyMap<string, number> = new Map([['byte', 1], ['word', 2], ['dword', 4], ['qword', 8], ['tword', 10]]);
+
 /** nasm's `%use` packages, with what is different without them. */
 const NASM_PACKAGES: ReadonlyMap<string, string> = new Map([
   ['smartalign', 'align pads code with one-byte NOPs here'],
@@ -213,6 +231,10 @@ export class Preprocessor {
   private readonly contexts: { name: string; id: number }[] = [];
   /** The first token of the line being read (what __LINE__ and __FILE__ name). */
   private reading: Token | undefined;
+  /** %stacksize's frame, and where the next %arg and %local go in it. */
+  private frame: StackFrame = STACK_FRAMES.flat;
+  private argOffset = STACK_FRAMES.flat.firstArg;
+  private localOffset = 0;
   /** Version of the define and macro tables, for NAME_STAMPS. */
   private names = ++namesVersions;
 
@@ -526,11 +548,50 @@ export class Preprocessor {
         return this.rotate(src, argsSub, span);
       case '%use':
         return this.use(argsSub, span);
+      case '%stacksize':
+        return this.stacksize(argsSub, span);
+      case '%arg': case '%local':
+        return this.frameNames(name, argsSub, span);
       case '%line': case '%pragma': case '%clear': case '%depend':
         return;
       default:
         this.error(span, `unknown preprocessor directive '${head.text}'`, 'preproc');
     }
+  }
+
+  /** `%stacksize flat|flat64|large|small`: the frame %arg and %local name places in (and where they start again). */
+  private stacksize(args: Token[], span: Span): void {
+    const word = firstToken(args);
+    const frame = word && Object.hasOwn(STACK_FRAMES, word.text.toLowerCase()) ? STACK_FRAMES[word.text.toLowerCase()] : undefined;
+    if (!frame) return this.error(word ?? span, `%stacksize expects flat, flat64, large or small`, 'preproc');
+    this.frame = frame;
+    this.argOffset = frame.firstArg;
+    this.localOffset = 0;
+  }
+
+  /**
+   * `%arg a:dword, b:word`: each name a define for its place above the frame pointer
+   * (`(ebp+8)`); `%local` below it (`(ebp-4)`), adding their size to `%$localsize`.
+   * Each place takes a whole number of stack words.
+   */
+  private frameNames(directive: string, args: Token[], span: Span): void {
+    const local = directive === '%local';
+    let total = 0;
+    for (const item of splitArgs(significant(args))) {
+      const [nameTok, colon, type] = item;
+      const named = item.length === 3 && nameTok.kind === 'ident' && colon.kind === 'op' && colon.text === ':';
+      const size = named ? FRAME_SIZES.get(type.text.toLowerCase()) : undefined;
+      if (size === undefined) return this.error(item[0] ?? span, `${directive} expects name:size items (size byte, word, dword, qword or tword)`, 'preproc');
+      const words = Math.ceil(size / this.frame.word) * this.frame.word;
+      if (local) total += words;
+      const at = local ? `-${(this.localOffset += words)}` : `+${this.argOffset}`;
+      if (!local) this.argOffset += words;
+      this.setDefine(nameTok, { params: null, body: tokenize(`(${this.frame.pointer}${at})`, -1), caseless: false });
+    }
+    if (!local) return;
+    if (this.contexts.length === 0) return this.error(span, '%local adds to %$localsize, a name of the current context: %push one first', 'preproc');
+    const size = this.contextLocals(tokenize(`%$localsize %$localsize + ${total}`, -1).filter((t) => t.kind !== 'newline'));
+    this.assign(size.map((t) => ({ ...t, start: span.start, end: span.end, file: span.file })), span, false);
   }
 
   /** `%use package`: nasm's standard macro packages are named, not provided (their bytes would differ silently). */

@@ -45,6 +45,16 @@ describe('located errors', () => {
     ]);
   });
 
+  it('%stacksize, %arg and %local: what they expect, at the item', () => {
+    const r = asm('bits 32\n%arg b\n%arg c:huge\n%local x:dword\n%stacksize tiny\n');
+    expect(messages(r)).toEqual([
+      'main.asm:2:6: error: %arg expects name:size items (size byte, word, dword, qword or tword)',
+      'main.asm:3:6: error: %arg expects name:size items (size byte, word, dword, qword or tword)',
+      'main.asm:4:1: error: %local adds to %$localsize, a name of the current context: %push one first',
+      'main.asm:5:12: error: %stacksize expects flat, flat64, large or small',
+    ]);
+  });
+
   it('duplicate label', () => {
     const r = asm('a: nop\na: nop\n');
     expect(messages(r)).toEqual(["main.asm:2:1: error: symbol 'a' is already defined"]);

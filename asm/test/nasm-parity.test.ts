@@ -86,6 +86,15 @@ describe('byte-identical to nasm -f bin', () => {
       'x equ 10', 'y equ 11', '%macro m3 1-3+ x, y', '  db %0, %3', '%endmacro', '  m3 1', '  m3 1, 2, 3, 4', '  m3 1, 2, 3, 4, 5',
       '%macro m2 1-2 -1', '  db %0, %2', '%endmacro', '  m2 5',
     ]],
+    ['%stacksize, %arg and %local: frame places as defines, %$localsize, through a macro too', [
+      '%stacksize flat', '%push c', '%assign %$localsize 0', '%local l1:dword, l2:byte', '%local l3:word', '%arg a1:dword, a2:qword, a3:byte, a4:tword, a5:word',
+      '  enter %$localsize, 0', '  mov eax, [l3]', '  mov eax, [a1]', '  mov eax, [a2]', '  mov al, [a3]', '  mov eax, [a5]', '  mov [l1], eax', '  dd %$localsize', '%pop',
+      '%push d', '%assign %$localsize 0', '%local q:dword', '  mov eax, [q]', '  dd %$localsize', '%pop',
+      '%push e', '%stacksize small', '%assign %$localsize 0', '%arg w1:word, w2:dword', '%local w3:word', '  mov ax, [w1]', '  mov ax, [w2]', '  mov ax, [w3]', '  dd %$localsize', '%pop',
+      // (back to flat at the end: nasm keeps these settings from one pass into the next)
+      '%stacksize flat', '%macro proc 2', '%push proc', '%assign %$localsize 0', '%arg %1:dword', '%local %2:dword', '  enter %$localsize, 0', '%endmacro',
+      '%macro endproc 0', '  leave', '  ret', '%pop', '%endmacro', 'proc count, tmp', '  mov eax, [count]', '  mov [tmp], eax', 'endproc',
+    ]],
     ['struc with a start offset', [
       'struc point', '  .x: resd 1', '  .y: resd 1', 'endstruc', 'struc ALIGNED, 4', '  .a resb 1', '  alignb 4', '  .b resd 1', 'endstruc',
       'struc NEG, -8', '  .prev resd 1', '  .next resd 1', 'endstruc',
