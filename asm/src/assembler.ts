@@ -18,6 +18,7 @@ import type { SourceFile, SourceProvider } from './source.js';
 import { spanOf, type DataItem, type Expr, type InstructionMemo, type LineNode, type OperandNode, type Span, type Statement } from './syntax.js';
 import type { Token } from './lexer.js';
 import { FORMS, unsupportedInstruction, type Register } from '../../isa/src/index.js';
+import { encodeFloat, floatFormatOfUnit } from './float.js';
 
 export interface AssembleOptions {
   /** Path of the root file (used in messages and the line table). */
@@ -1189,10 +1190,11 @@ function data(pass: Pass, unit: number, items: DataItem[], span: Span): void {
     } else if (item.kind === 'uninit') {
       for (let i = 0; i < unit; i++) out.push(0);
     } else if (item.kind === 'float') {
-      const bytes = floatBytes(item.value, unit);
-      if (!bytes) pass.report('error', 'data', `a floating-point constant needs dw, dd or dq (${unit * 8}-bit floats are not supported)`, item);
-      else if (isInfinite(bytes, unit)) pass.report('warning', 'overflow', 'overflow in floating-point constant', item);
-      for (let i = 0; i < unit; i++) out.push(bytes ? bytes[i] : 0);
+      const format = floatFormatOfUnit(unit);
+      const encoded = format && encodeFloat(item.text, item.negative, format);
+      if (!encoded) pass.report('error', 'data', `no floating-point format has ${unit} bytes`, item);
+      else if (encoded.overflow) pass.report('warning', 'overflow', 'overflow in floating-point constant', item);
+      for (let i = 0; i < unit; i++) out.push(encoded ? encoded.bytes[i] : 0);
     } else {
       if (unit === 10) {
         pass.report('error', 'data', 'dt (80-bit) integers are not supported', item);
@@ -1215,43 +1217,6 @@ function data(pass: Pass, unit: number, items: DataItem[], span: Span): void {
   }
   if (pass.final && !pass.absolute && pass.section.kind === 'progbits') addLineRow(pass, span.file, span.start);
   pass.emit(out, span);
-}
-
-/** IEEE 754 bytes (little-endian) of `value` in a unit of 2, 4 or 8 bytes, rounded to nearest even; null for other units. */
-function floatBytes(value: number, unit: number): Uint8Array | null {
-  if (unit === 8) return new Uint8Array(new Float64Array([value]).buffer);
-  if (unit === 4) return new Uint8Array(new Float32Array([value]).buffer);
-  if (unit !== 2) return null;
-  const h = halfBits(value);
-  return new Uint8Array([h & 0xff, h >>> 8]);
-}
-
-/** The binary16 encoding of a number, rounded to nearest even. */
-function halfBits(value: number): number {
-  const sign = value < 0 || Object.is(value, -0) ? 0x8000 : 0;
-  const a = Math.abs(value);
-  if (Number.isNaN(value)) return 0x7e00;
-  if (a >= 65520) return sign | 0x7c00; // rounds to infinity
-  if (a < 2 ** -14) return sign | roundEven(a / 2 ** -24); // subnormal (or zero)
-  const e = Math.floor(Math.log2(a));
-  const exp = a >= 2 ** (e + 1) ? e + 1 : a < 2 ** e ? e - 1 : e; // log2 may be off by one
-  const mantissa = roundEven((a / 2 ** exp - 1) * 1024);
-  // a mantissa rounded up to 1024 carries into the exponent, as the bit layout adds
-  return sign | (((exp + 15) << 10) + mantissa);
-}
-
-/** Whether IEEE bytes of a unit of 2, 4 or 8 bytes are an infinity (all exponent bits set, no mantissa). */
-function isInfinite(bytes: Uint8Array, unit: number): boolean {
-  const v = new DataView(bytes.buffer);
-  if (unit === 2) return (v.getUint16(0, true) & 0x7fff) === 0x7c00;
-  if (unit === 4) return !Number.isFinite(v.getFloat32(0, true));
-  return !Number.isFinite(v.getFloat64(0, true));
-}
-
-function roundEven(x: number): number {
-  const f = Math.floor(x);
-  const d = x - f;
-  return d > 0.5 || (d === 0.5 && f % 2 === 1) ? f + 1 : f;
 }
 
 function directive(pass: Pass, st: Extract<Statement, { kind: 'directive' }>, node: LineNode): void {

@@ -600,7 +600,7 @@ function scan(text: string, file: number, out: TokenStream, lines: number[], fro
       continue;
     } else if (c === 39 || c === 34 || c === 96) {
       i = scanString(text, i, end);
-      kind = text.charCodeAt(i - 1) === c && i - s >= 2 ? K_STRING : K_BAD;
+      kind = stringClosed ? K_STRING : K_BAD;
       t = text.slice(s, i);
     } else if (c === 36 /* $ */) {
       const d = text.charCodeAt(i + 1);
@@ -669,18 +669,29 @@ function isContinuation(text: string, i: number, end: number): boolean {
   return j < end && (text.charCodeAt(j) === 10 || text.charCodeAt(j) === 13);
 }
 
+/** Whether the string scanString() last read has its closing quote. */
+let stringClosed = false;
+
+/** Where the string starting at `i` ends (at the end of its line when it is unterminated). */
 function scanString(text: string, i: number, end: number): number {
   const quote = text.charCodeAt(i);
+  stringClosed = false;
   i++;
   while (i < end) {
     const c = text.charCodeAt(i);
     if (c === 10 || c === 13) return i; // unterminated
     if (quote === 96 && c === 92 /* backslash escape inside backquotes */) {
+      // (a backslash escapes no line end: `\ at the end of a line is unterminated)
+      const n = text.charCodeAt(i + 1);
+      if (i + 1 >= end || n === 10 || n === 13) return i + 1;
       i += 2;
       continue;
     }
     i++;
-    if (c === quote) return i;
+    if (c === quote) {
+      stringClosed = true;
+      return i;
+    }
   }
   return Math.min(i, end);
 }

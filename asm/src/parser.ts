@@ -5,6 +5,8 @@
 import { FORMS, PREFIXES, registerByName, type Register } from '../../isa/src/index.js';
 import { ATOMS, isDirectiveText, K_BAD, K_COMMENT, K_HERE, K_IDENT, K_NUMBER, K_OP, K_PP, K_SECTSTART, K_STRING, KIND_CODE, TokenStream, type Token } from './lexer.js';
 import { literalValue, type Value } from './expr.js';
+import { encodeFloat, FLOAT_FORMATS, FLOAT_SPECIALS, isFloatText, type FloatFormat } from './float.js';
+import { encodeUtf, pushUtf8, utf8CodePoints, utf8Encode } from './utf.js';
 import {
   DATA_DIRECTIVES, DIRECTIVES, RESERVE_DIRECTIVES, reach, SIZE_KEYWORDS, someLeaf, spanOf,
   type DataItem, type Expr, type Label, type LineNode, type MemoryOperand, type Name, type OperandNode, type Span,
@@ -45,47 +47,38 @@ function parseNumberSlow(text: string): bigint | null {
   return digits(t, 10);
 }
 
-const utf8 = (s: string): number[] => {
-  const out: number[] = [];
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    if (cp < 0x80) out.push(cp);
-    else if (cp < 0x800) out.push(0xc0 | (cp >> 6), 0x80 | (cp & 63));
-    else if (cp < 0x10000) out.push(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63));
-    else out.push(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 63), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63));
-  }
-  return out;
-};
 
 /** The bytes of a string literal token ('..' and ".." verbatim, `..` with C escapes). */
 export function stringBytes(text: string): Uint8Array {
   const quote = text[0];
   const body = text.slice(1, -1);
-  if (quote !== '`') return Uint8Array.from(utf8(body));
+  if (quote !== '`') return utf8Encode(body);
   const out: number[] = [];
   for (let i = 0; i < body.length; i++) {
     const c = body[i];
     if (c !== '\\') {
-      out.push(...utf8(c));
+      pushUtf8(out, body.codePointAt(i)!);
+      if (body.codePointAt(i)! > 0xffff) i++;
       continue;
     }
     const n = body[++i] ?? '';
     const simple: Record<string, number> = { n: 10, t: 9, r: 13, a: 7, b: 8, f: 12, v: 11, e: 27, '\\': 92, "'": 39, '"': 34, '`': 96, '?': 63 };
     if (n in simple) out.push(simple[n]);
-    else if (n === 'x') {
-      const m = /^[0-9a-fA-F]{1,2}/.exec(body.slice(i + 1))!;
-      out.push(m ? parseInt(m[0], 16) : 0);
+    else if (n === 'x' || n === 'u' || n === 'U') {
+      // up to 2, 4 or 8 hex digits; with none, the letter itself (as nasm reads `\x`)
+      const m = (n === 'x' ? /^[0-9a-fA-F]{1,2}/ : n === 'u' ? /^[0-9a-fA-F]{1,4}/ : /^[0-9a-fA-F]{1,8}/).exec(body.slice(i + 1));
+      if (!m) out.push(n.charCodeAt(0));
+      else if (n === 'x') out.push(parseInt(m[0], 16));
+      else pushUtf8(out, parseInt(m[0], 16));
       i += m ? m[0].length : 0;
     } else if (/[0-7]/.test(n)) {
       const m = /^[0-7]{1,3}/.exec(body.slice(i))!;
       out.push(parseInt(m[0], 8) & 0xff);
       i += m[0].length - 1;
-    } else if (n === 'u' || n === 'U') {
-      const len = n === 'u' ? 4 : 8;
-      const hex = body.slice(i + 1, i + 1 + len);
-      out.push(...utf8(String.fromCodePoint(parseInt(hex, 16) || 0)));
-      i += len;
-    } else out.push(...utf8(n));
+    } else if (n !== '') {
+      pushUtf8(out, body.codePointAt(i)!);
+      if (body.codePointAt(i)! > 0xffff) i++;
+    }
   }
   return Uint8Array.from(out);
 }
@@ -300,7 +293,7 @@ class LineParser {
           if (a >= 0) NUMBER_BY_ATOM[a] = value;
         }
         if (value === null) {
-          this.fail(isFloatText(text) ? `a floating-point constant ('${text}') can only be data (dw, dd, dq), alone` : `invalid number '${text}'`, this.tok(i));
+          this.fail(isFloatText(text) ? `a floating-point constant ('${text}') can only be data (db, dw, dd, dq, dt), alone` : `invalid number '${text}'`, this.tok(i));
         }
         // v: a memo, present from the start so nodes keep one shape.
         const v = a >= 0 ? (VALUE_BY_ATOM[a] ??= literalValue(value)) : undefined;
@@ -315,6 +308,8 @@ class LineParser {
       case K_IDENT: {
         const reg = this.wordAt(i).reg;
         if (reg) return { kind: 'reg', reg, file, start, end };
+        const fn = this.isOp('(') ? BUILTIN_FUNCTIONS.get(text.toLowerCase()) : undefined;
+        if (fn) return this.builtinCall(fn, i);
         const name = text.charCodeAt(0) === 36 /* $ */ ? text.slice(1) : text;
         return { kind: 'sym', name, file, start, end };
       }
@@ -526,9 +521,14 @@ class LineParser {
         // a floating-point constant, with an optional sign: data only, as in nasm
         const signed = k === K_OP;
         const n = signed ? i + 1 : i;
-        const value = Number(s.text[n].replace(/_/g, ''));
+        const text = s.kind[n] === K_IDENT ? FLOAT_SPECIALS.get(s.text[n].toLowerCase())! : s.text[n];
         this.pos = n + 1;
-        items.push({ kind: 'float', value: signed && s.text[i] === '-' ? -value : value, file: s.file[i], start: s.start[i], end: s.end[n] });
+        items.push({ kind: 'float', text, negative: signed && s.text[i] === '-', file: s.file[i], start: s.start[i], end: s.end[n] });
+      } else if (k === K_IDENT && this.isOp('(', 1) && BUILTIN_FUNCTIONS.get(s.text[i].toLowerCase())?.kind === 'utf' && this.itemEndsAfterCall(i)) {
+        // `dw __utf16__('ab')`: a string in another encoding, padded to the unit as strings are
+        this.pos++;
+        const str = this.builtinCall(BUILTIN_FUNCTIONS.get(s.text[i].toLowerCase())!, i);
+        items.push({ kind: 'string', bytes: (str as Extract<Expr, { kind: 'str' }>).bytes, file: str.file, start: str.start, end: str.end });
       } else {
         const expr = this.expr();
         items.push({ kind: 'expr', expr, file: expr.file, start: expr.start, end: expr.end });
@@ -539,13 +539,53 @@ class LineParser {
     }
   }
 
-  /** Whether a data item at token `i` is a floating-point constant alone (`1.5`, `-2e3`). */
+  /** Whether a data item at token `i` is a floating-point constant alone (`1.5`, `-2e3`, `__?Infinity?__`). */
   floatAt(i: number): boolean {
     const s = this.s;
     const signed = s.kind[i] === K_OP && (s.text[i] === '-' || s.text[i] === '+');
     const n = signed ? i + 1 : i;
-    if (n >= this.end || s.kind[n] !== K_NUMBER || !isFloatText(s.text[n])) return false;
-    return n + 1 >= this.end || (s.kind[n + 1] === K_OP && s.text[n + 1] === ',');
+    if (n >= this.end) return false;
+    const float = s.kind[n] === K_NUMBER ? isFloatText(s.text[n]) : s.kind[n] === K_IDENT && FLOAT_SPECIALS.has(s.text[n].toLowerCase());
+    return float && (n + 1 >= this.end || (s.kind[n + 1] === K_OP && s.text[n + 1] === ','));
+  }
+
+  /** Whether the call whose name is token `i` is a whole data item (a `,` or the end follows its `)`). */
+  itemEndsAfterCall(i: number): boolean {
+    const s = this.s;
+    let depth = 0;
+    for (let k = i + 1; k < this.end; k++) {
+      if (s.kind[k] !== K_OP) continue;
+      if (s.text[k] === '(') depth++;
+      else if (s.text[k] === ')' && --depth === 0) return k + 1 >= this.end || (s.kind[k + 1] === K_OP && s.text[k + 1] === ',');
+    }
+    return false;
+  }
+
+  /**
+   * nasm's built-in functions, the name (token `i`) read, at its `(`: `__?float32?__(1.5)`
+   * is the number whose bits are that float, `__?utf16?__('ab')` the string in UTF-16.
+   */
+  builtinCall(fn: BuiltinFunction, i: number): Expr {
+    const s = this.s;
+    this.expectOp('(');
+    let expr: Expr;
+    if (fn.kind === 'float') {
+      const sign = this.isOp('-') || this.isOp('+') ? s.text[this.pos++] : '';
+      const at = this.pos;
+      if (this.kindAt() !== K_NUMBER || !isFloatText(s.text[at])) this.fail(`${s.text[i]} expects a floating-point constant (such as 1.5 or 2e3)`);
+      this.pos++;
+      const encoded = encodeFloat(s.text[at], sign === '-', fn.format)!;
+      let value = 0n;
+      for (let b = fn.to - 1; b >= fn.from; b--) value = (value << 8n) | BigInt(encoded.bytes[b]);
+      expr = { kind: 'num', value, file: s.file[i], start: s.start[i], end: s.end[i], v: literalValue(value) };
+    } else {
+      if (this.kindAt() !== K_STRING) this.fail(`${s.text[i]} expects a string`);
+      const codePoints = utf8CodePoints(stringBytes(s.text[this.pos++]));
+      expr = { kind: 'str', bytes: encodeUtf(codePoints, fn.width, fn.bigEndian), file: s.file[i], start: s.start[i], end: s.end[i] };
+    }
+    const close = this.expectOp(')');
+    expr.end = this.reachToken(expr, close);
+    return expr;
   }
 
   instruction(): Statement {
@@ -615,10 +655,6 @@ function reachEnd(file: number, end: number, to: Span): number {
   return to.file === file ? Math.max(end, to.end) : end;
 }
 
-/** A decimal floating-point constant: digits with a point or an exponent (`1.5`, `2e3`). */
-function isFloatText(text: string): boolean {
-  return /^[0-9][0-9_]*(\.[0-9_]*)?(e[+-]?[0-9]+)?$/i.test(text) && /[.e]/i.test(text);
-}
 
 /** Shared by every instruction without prefixes or operands (a tree is never modified). */
 const NO_PREFIXES: Name[] = [];
@@ -701,3 +737,25 @@ export function parseLine(tokens: readonly Token[]): LineNode {
   if (last >= 0 && last !== s.count - 1) return parseLine(tokens.filter((t) => t.kind !== 'comment'));
   return parseRange(s, 0, s.count);
 }
+
+/** What a built-in function makes: a float's bits (bytes `from`..`to` of its encoding), or a string in UTF-16/32. */
+type BuiltinFunction =
+  | { kind: 'float'; format: FloatFormat; from: number; to: number }
+  | { kind: 'utf'; width: 2 | 4; bigEndian: boolean };
+
+/** nasm's functions by lower-cased name, each as `__?name?__` and `__name__`. */
+const BUILTIN_FUNCTIONS: ReadonlyMap<string, BuiltinFunction> = new Map(
+  ([
+    ...(['float8', 'float16', 'bfloat16', 'float32', 'float64'] as const).map((n) => [n, { kind: 'float', format: FLOAT_FORMATS[n], from: 0, to: FLOAT_FORMATS[n].bytes }] as const),
+    ['float80m', { kind: 'float', format: FLOAT_FORMATS.float80, from: 0, to: 8 }],
+    ['float80e', { kind: 'float', format: FLOAT_FORMATS.float80, from: 8, to: 10 }],
+    ['float128l', { kind: 'float', format: FLOAT_FORMATS.float128, from: 0, to: 8 }],
+    ['float128h', { kind: 'float', format: FLOAT_FORMATS.float128, from: 8, to: 16 }],
+    ['utf16', { kind: 'utf', width: 2, bigEndian: false }],
+    ['utf16le', { kind: 'utf', width: 2, bigEndian: false }],
+    ['utf16be', { kind: 'utf', width: 2, bigEndian: true }],
+    ['utf32', { kind: 'utf', width: 4, bigEndian: false }],
+    ['utf32le', { kind: 'utf', width: 4, bigEndian: false }],
+    ['utf32be', { kind: 'utf', width: 4, bigEndian: true }],
+  ] as [string, BuiltinFunction][]).flatMap(([n, f]) => [[`__?${n}?__`, f], [`__${n}__`, f]] as [string, BuiltinFunction][]),
+);

@@ -67,8 +67,8 @@ export type DataItem =
   | (Span & { kind: 'expr'; expr: Expr })
   | (Span & { kind: 'string'; bytes: Uint8Array })
   | (Span & { kind: 'uninit' })
-  /** A floating-point constant (`dd 1.5`, `dq -2.5e-3`): its value, sign included. */
-  | (Span & { kind: 'float'; value: number });
+  /** A floating-point constant (`dd 1.5`, `dq -2.5e-3`, `dd __?QNaN?__`): as written ('inf', 'qnan' or 'snan' for nasm's special names), and its sign. */
+  | (Span & { kind: 'float'; text: string; negative: boolean });
 
 /**
  * What the assembler derives once from an instruction statement and keeps on it (the
@@ -228,7 +228,7 @@ function movedItem(item: DataItem, delta: number): DataItem {
     case 'expr': return { kind: 'expr', expr: movedExpr(item.expr, delta), file: item.file, start, end };
     case 'string': return { kind: 'string', bytes: item.bytes, file: item.file, start, end };
     case 'uninit': return { kind: 'uninit', file: item.file, start, end };
-    case 'float': return { kind: 'float', value: item.value, file: item.file, start, end };
+    case 'float': return { kind: 'float', text: item.text, negative: item.negative, file: item.file, start, end };
   }
 }
 

@@ -208,12 +208,10 @@ describe('located errors', () => {
     expect(r.image.symbols.find((s) => s.name === 'lbl')?.value).toBe(0);
   });
 
-  it('floating-point constants are data of dw, dd or dq, alone; out of range they warn', () => {
+  it('floating-point constants are data, alone; out of range they warn', () => {
     expect(messages(asm('db 1.5\ndt 1.5\nmov eax, 1.5\ndd 1.5 + 1\ndw 70000.0\ndd 1e39\n'))).toEqual([
-      'main.asm:1:4: error: a floating-point constant needs dw, dd or dq (8-bit floats are not supported)',
-      'main.asm:2:4: error: a floating-point constant needs dw, dd or dq (80-bit floats are not supported)',
-      "main.asm:3:10: error: a floating-point constant ('1.5') can only be data (dw, dd, dq), alone",
-      "main.asm:4:4: error: a floating-point constant ('1.5') can only be data (dw, dd, dq), alone",
+      "main.asm:3:10: error: a floating-point constant ('1.5') can only be data (db, dw, dd, dq, dt), alone",
+      "main.asm:4:4: error: a floating-point constant ('1.5') can only be data (db, dw, dd, dq, dt), alone",
       'main.asm:5:4: warning: overflow in floating-point constant',
       'main.asm:6:4: warning: overflow in floating-point constant',
     ]);

@@ -7,7 +7,7 @@
 // by a small recursive walker. Nothing here throws to the caller: parse and
 // evaluation failures come back as `{ ok: false, error }` with a 0-based column.
 
-import { utf8Encode } from '../../asm/src/elf/bytes.js';
+import { utf8Encode } from '../../asm/src/utf.js';
 
 export interface ExprContext {
   /** A register, flag or `$` by lower-case name; undefined if the name is not one (then it is tried as a symbol). */

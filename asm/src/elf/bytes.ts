@@ -1,5 +1,7 @@
 // Little-endian byte building and bounds-checked reading shared by the ELF, note and
-// DWARF codecs. asm/src has no DOM or Node types, so UTF-8 is done by hand here.
+// DWARF codecs (their UTF-8 is ../utf.ts's).
+
+import { utf8Decode, utf8Encode } from '../utf.js';
 
 /** A decoding failure: what was wrong and the byte offset where it was noticed. */
 export interface DecodeError {
@@ -31,46 +33,6 @@ export function catchDecode<T>(run: () => T): T | DecodeError {
     if (e instanceof DecodeFailure) return decodeError(e.offset, e.message);
     throw e;
   }
-}
-
-export function utf8Encode(text: string): Uint8Array {
-  const out: number[] = [];
-  for (const ch of text) {
-    const cp = ch.codePointAt(0) ?? 0;
-    if (cp < 0x80) out.push(cp);
-    else if (cp < 0x800) out.push(0xc0 | (cp >> 6), 0x80 | (cp & 0x3f));
-    else if (cp < 0x10000) out.push(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
-    else out.push(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3f), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
-  }
-  return Uint8Array.from(out);
-}
-
-/** Lenient UTF-8 decoding: an invalid sequence becomes U+FFFD, so decoding never fails. */
-export function utf8Decode(bytes: Uint8Array): string {
-  let text = '';
-  let i = 0;
-  while (i < bytes.length) {
-    const [cp, used] = decodeCodePoint(bytes, i);
-    text += String.fromCodePoint(cp);
-    i += used;
-  }
-  return text;
-}
-
-function decodeCodePoint(bytes: Uint8Array, i: number): [number, number] {
-  const b0 = bytes[i];
-  if (b0 < 0x80) return [b0, 1];
-  const extra = b0 >= 0xf0 && b0 < 0xf8 ? 3 : b0 >= 0xe0 ? 2 : b0 >= 0xc0 ? 1 : -1;
-  if (extra < 0 || i + extra >= bytes.length) return [0xfffd, 1];
-  let cp = b0 & (0x3f >> extra);
-  for (let k = 1; k <= extra; k++) {
-    const b = bytes[i + k];
-    if ((b & 0xc0) !== 0x80) return [0xfffd, 1];
-    cp = (cp << 6) | (b & 0x3f);
-  }
-  const min = [0, 0x80, 0x800, 0x10000][extra];
-  const valid = cp >= min && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff);
-  return valid ? [cp, extra + 1] : [0xfffd, 1];
 }
 
 /** Growable little-endian output buffer. */

@@ -2,7 +2,8 @@
 // descriptor, each padded to a 4-byte boundary (ELF32 notes are 4-aligned).
 // Note type numbers are owned by isa/src/xen; everything here takes them as data.
 
-import { ByteReader, ByteWriter, type DecodeError, catchDecode, decodeError, utf8Decode, utf8Encode } from './bytes.js';
+import { utf8Decode, utf8Encode } from '../utf.js';
+import { ByteReader, ByteWriter, type DecodeError, catchDecode, decodeError } from './bytes.js';
 import type { ImageNote } from '../image.js';
 
 export type { DecodeError } from './bytes.js';
