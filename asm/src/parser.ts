@@ -176,10 +176,13 @@ class LineParser {
   private s!: TokenStream;
   /** The stream's atom ids are of the current epoch. */
   private atoms = false;
+  /** How deep the expression being read is so far (see MAX_EXPRESSION_DEPTH). */
+  private depth = 0;
 
   /** Parsing is per line and never re-entrant: one parser serves every line. */
   reset(s: TokenStream, from: number, end: number): this {
     this.s = s;
+    this.depth = 0;
     this.atoms = s.atomsValid();
     this.pos = from;
     this.from = from;
@@ -241,9 +244,11 @@ class LineParser {
     const test = this.binary(0);
     if (this.isOp('?')) {
       this.pos++;
+      this.deeper();
       const then = this.expr();
       this.expectOp(':');
       const otherwise = this.expr();
+      this.depth--;
       return { kind: 'cond', test, then, else: otherwise, file: test.file, start: test.start, end: reach(test, otherwise) };
     }
     return test;
@@ -251,13 +256,18 @@ class LineParser {
 
   /** Precedence climbing over NASM's binary operators (all left-associative). */
   binary(minLevel: number): Expr {
+    const outer = this.depth;
     let left = this.unary();
     for (;;) {
-      if (this.kindAt() !== K_OP) return left;
+      const level = this.kindAt() === K_OP ? binaryLevel(this.textAt()) : -1;
+      if (level < 0 || level < minLevel) {
+        this.depth = outer;
+        return left;
+      }
       const op = this.textAt();
-      const level = binaryLevel(op);
-      if (level < 0 || level < minLevel) return left;
       this.pos++;
+      // each operator makes the tree one deeper on the left
+      this.deeper();
       const right = this.binary(level + 1);
       left = { kind: 'binary', op, left, right, file: left.file, start: left.start, end: reach(left, right) };
     }
@@ -268,12 +278,19 @@ class LineParser {
       const op = this.textAt();
       if (op === '-' || op === '+' || op === '~' || op === '!') {
         const i = this.pos++;
+        this.deeper();
         const arg = this.unary();
+        this.depth--;
         const at = this.tok(i);
         return { kind: 'unary', op, arg, file: at.file, start: at.start, end: reach(at, arg) };
       }
     }
     return this.primary();
+  }
+
+  /** One level deeper into the tree: an error past MAX_EXPRESSION_DEPTH (every pass over a tree recurses). */
+  deeper(what = 'expression'): void {
+    if (++this.depth > MAX_EXPRESSION_DEPTH) this.fail(`${what} nested more than ${MAX_EXPRESSION_DEPTH} deep`);
   }
 
   primary(): Expr {
@@ -315,7 +332,9 @@ class LineParser {
       }
       case K_OP:
         if (text === '(') {
+          this.deeper();
           const inner = this.expr();
+          this.depth--;
           const close = this.expectOp(')');
           return { ...inner, file, start, end: this.reachToken({ file, start, end }, close) };
         }
@@ -420,6 +439,7 @@ class LineParser {
       case 'times': {
         const count = this.expr();
         const at = this.pos;
+        this.deeper('times prefixes');
         const body = this.statement();
         // nasm repeats instructions and data only; a directive there is a mistake.
         if (!body || (body.kind !== 'instruction' && body.kind !== 'data' && body.kind !== 'reserve' && body.kind !== 'times')) {
@@ -645,6 +665,13 @@ class LineParser {
     return { name, colon, file: s.file[i], start: s.start[i], end: s.end[i] };
   }
 }
+
+/**
+ * How deep an expression may nest (parentheses, operators: `1+1+...` is as deep as it is
+ * long). nasm has no such limit; the passes over a tree recurse, and a file with an
+ * expression 100k deep must get an error, not a stack overflow.
+ */
+const MAX_EXPRESSION_DEPTH = 1000;
 
 const PARSER = new LineParser();
 

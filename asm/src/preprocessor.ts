@@ -204,6 +204,8 @@ function lineAt(src: LineSource, i: number): Token[] {
 const FILE_CACHE = new Map<string, FileLines>();
 const FILE_CACHE_LIMIT = 64;
 const MAX_MACRO_DEPTH = 256;
+/** Sources open (files, macro and %rep bodies) at which a %rep may not open another. */
+const MAX_REP_DEPTH = 256;
 /** Stops runaway %rep and recursive macros instead of hanging (callers may ask for less). */
 export const MAX_OUTPUT_LINES = 2_000_000;
 
@@ -869,6 +871,13 @@ export class Preprocessor {
   }
 
   private rep(src: LineSource, args: Token[], span: Span): void {
+    if (this.sources.length >= MAX_REP_DEPTH) {
+      // Fatal, as macro depth is: each level reads the rest of the body again, so thousands
+      // of levels would take minutes before anything else went wrong.
+      this.error(span, `%rep nested more than ${MAX_REP_DEPTH} deep: preprocessing stopped here`, 'preproc-limit');
+      this.sources = [];
+      return;
+    }
     const body = collectBlock(src, ['%rep'], ['%endrep']);
     if (!body) {
       this.error(span, '%rep without %endrep', 'preproc');

@@ -55,6 +55,20 @@ describe('located errors', () => {
     ]);
   });
 
+  it('absurd nesting is a located error, not a stack overflow or minutes of work', () => {
+    const cases: [string, string][] = [
+      [`dd ${'('.repeat(100_000)}1${')'.repeat(100_000)}\n`, 'main.asm:1:1005: error: expression nested more than 1000 deep'],
+      [`dd ${'-'.repeat(100_000)}1\n`, 'main.asm:1:1005: error: expression nested more than 1000 deep'],
+      [`dd ${'1+'.repeat(100_000)}1\n`, 'main.asm:1:2006: error: expression nested more than 1000 deep'],
+      [`${'times 1 '.repeat(5000)}nop\n`, 'main.asm:1:8009: error: times prefixes nested more than 1000 deep'],
+      ['%rep 1\n'.repeat(300) + 'nop\n' + '%endrep\n'.repeat(300), 'main.asm:256:1: error: %rep nested more than 256 deep: preprocessing stopped here'],
+    ];
+    for (const [text, message] of cases) expect(messages(asm(text))[0]).toBe(message);
+    // and within the limits, deep is fine
+    const r = asm(`dd ${'('.repeat(300)}1${')'.repeat(300)} + ${'1+'.repeat(300)}1\n`);
+    expect(r.ok).toBe(true);
+  });
+
   it('duplicate label', () => {
     const r = asm('a: nop\na: nop\n');
     expect(messages(r)).toEqual(["main.asm:2:1: error: symbol 'a' is already defined"]);
