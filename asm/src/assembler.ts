@@ -1202,12 +1202,14 @@ function data(pass: Pass, unit: number, items: DataItem[], span: Span): void {
       }
       const v = tryEval(pass, item.expr);
       const n = v?.n ?? 0n;
-      if (v && v.sect === null && pass.final && unit < 8) {
-        const [min, max] = DATA_RANGE[unit];
-        if (n < min || n > max) pass.report('warning', 'overflow', `${unit === 1 ? 'byte' : unit === 2 ? 'word' : 'dword'} data exceeds bounds`, item);
-      }
-      if (v && v.sect !== null && unit < 4) pass.report('error', 'data', 'an address does not fit in a byte or word: use dd', item);
       const lo = v ? low32(v) : 0;
+      if (v && pass.final && unit < 8) {
+        // An address is a number here (the image is linked at its final place): in a byte
+        // or word it is cut to fit, as nasm -f bin does (which says nothing; we warn).
+        const [min, max] = DATA_RANGE[unit];
+        const value = v.sect === null ? n : BigInt(lo >>> 0);
+        if (value < min || value > max) pass.report('warning', 'overflow', `${unit === 1 ? 'byte' : unit === 2 ? 'word' : 'dword'} data exceeds bounds${v.sect === null ? '' : ` (an address, 0x${(lo >>> 0).toString(16)})`}`, item);
+      }
       for (let i = 0; i < Math.min(unit, 4); i++) out.push((lo >>> (8 * i)) & 0xff);
       if (unit === 8) {
         const hi = Number(BigInt.asIntN(32, n >> 32n));

@@ -66,6 +66,8 @@ interface Macro {
   span: Span;
   /** Declared with %rmacro: it may be invoked within its own expansion. */
   recursive: boolean;
+  /** Its body names `%00` (the call's label), which then is not a line of its own. */
+  takesLabel: boolean;
 }
 
 /**
@@ -127,6 +129,10 @@ interface MacroCall {
   macro: Macro;
   args: Token[][];
   unique: number;
+  /** The macro's name as the call wrote it (`%?`; `%??` is the name as defined). */
+  name: Token;
+  /** The label before the call (`%00`), if any. */
+  label: Token | null;
 }
 
 /**
@@ -857,6 +863,7 @@ export class Preprocessor {
       defaults,
       body,
       plain: plainLines(body),
+      takesLabel: body.some((line) => line.some((t) => t.kind === 'pp' && t.text === '%00')),
       parsed: [],
       expansions: [],
       span: spanOf(nameTok),
@@ -1228,18 +1235,20 @@ export class Preprocessor {
       this.sources = [];
       return true;
     }
-    if (k > 0) {
-      // Emit the label on its own line before the expansion; `lbl MACRO` as `lbl:` (it is
-      // not the label alone on a line that nasm warns about).
+    if (k > 0 && !macro.takesLabel) {
+      // Emit the label on its own line before the expansion (unless the body places it
+      // with %00); `lbl MACRO` as `lbl:` (it is not the label alone on a line that nasm warns about).
       const labelToks = tokens.slice(0, tokens.indexOf(sig[k - 1]) + 1);
       if (k === 1) labelToks.push({ kind: 'op', text: ':', file: sig[0].file, start: sig[0].end, end: sig[0].end });
       this.emit(labelToks, src.stack);
     }
     const stack = withFrame(src.stack, { kind: 'macro', span: callSpan, name: macro.name });
-    const call = this.spareCalls.pop() ?? { macro, args, unique: 0 };
+    const call = this.spareCalls.pop() ?? { macro, args, unique: 0, name: nameTok, label: null };
     call.macro = macro;
     call.args = args;
     call.unique = ++this.uniqueCounter;
+    call.name = nameTok;
+    call.label = k > 0 ? sig[0] : null;
     this.pushBody(macro.body, macro.plain, macro.parsed, macro.expansions, stack, call, undefined);
     return true;
   }
@@ -1278,6 +1287,7 @@ export class Preprocessor {
       const t = tokens[i];
       const p = t.kind === 'pp' ? paramNumber(t.text) : -1;
       if (p > 0) most += (call.args[p - 1]?.length ?? 0) - 1;
+      else if (t.kind === 'pp' && t.text.charCodeAt(1) === 123 /* %{ */) most += (paramRange(t, call)?.length ?? 1) - 1;
     }
     const out = new Array<Token>(most);
     let n = 0;
@@ -1286,11 +1296,14 @@ export class Preprocessor {
       const t = isIndirection(tokens[i]) ? this.indirectionWithParams(tokens[i], call) : tokens[i];
       let repl: Token[] | Token = t;
       if (t.kind === 'pp') {
-        const p = paramNumber(t.text);
-        if (p === 0) repl = [{ ...t, kind: 'number', text: String(call.args.length) }];
+        const p = t.text === '%00' ? -1 : paramNumber(t.text);
+        if (t.text === '%00') repl = call.label ? [{ ...call.label, start: t.start, end: t.end, file: t.file }] : [];
+        else if (t.text === '%?' || t.text === '%??') repl = [{ ...t, kind: 'ident', text: t.text === '%?' ? call.name.text : call.macro.name, atom: undefined }];
+        else if (p === 0) repl = [{ ...t, kind: 'number', text: String(call.args.length) }];
         else if (p > 0) repl = call.args[p - 1] ?? [];
         else if (t.text.length > 2 && t.text.charCodeAt(1) === 37 /* %%label */) repl = [{ ...t, kind: 'ident', text: `..@${call.unique}.${t.text.slice(2)}` }];
         else if (t.text.length > 2 && (t.text.charCodeAt(1) === 45 || t.text.charCodeAt(1) === 43) /* %-n, %+n */) repl = this.conditionParam(t, call);
+        else if (t.text.charCodeAt(1) === 123 /* %{ */) repl = paramRange(t, call) ?? t;
       }
       const prev = n > 0 ? out[n - 1] : undefined;
       const prevTok = i > 0 ? tokens[i - 1] : undefined;
@@ -1386,6 +1399,26 @@ function collectBlock(src: LineSource, open: readonly string[], close: readonly 
     body.push(line);
   }
   return null;
+}
+
+/**
+ * `%{a:b}`: the parameters a to b, with commas between them (backwards when b < a; a
+ * negative number counts from the last, -1 being it), as nasm gives them; null for any
+ * other token.
+ */
+function paramRange(t: Token, call: MacroCall): Token[] | null {
+  const m = /^%\{(-?\d+):(-?\d+)\}$/.exec(t.text);
+  if (!m) return null;
+  const n = call.args.length;
+  const at = (k: number) => (k < 0 ? n + 1 + k : k);
+  const a = at(Number(m[1]));
+  const b = at(Number(m[2]));
+  const out: Token[] = [];
+  for (let k = a; b >= a ? k <= b : k >= b; k += b >= a ? 1 : -1) {
+    if (out.length) out.push({ kind: 'op', text: ',', start: t.start, end: t.end, file: t.file });
+    out.push(...(call.args[k - 1] ?? []));
+  }
+  return out;
 }
 
 /** The number of a macro parameter token (`%1`, `%{2}`, `%0`), or -1 for anything else. */

@@ -95,6 +95,12 @@ describe('byte-identical to nasm -f bin', () => {
       '%stacksize flat', '%macro proc 2', '%push proc', '%assign %$localsize 0', '%arg %1:dword', '%local %2:dword', '  enter %$localsize, 0', '%endmacro',
       '%macro endproc 0', '  leave', '  ret', '%pop', '%endmacro', 'proc count, tmp', '  mov eax, [count]', '  mov [tmp], eax', 'endproc',
     ]],
+    ['macro parameter ranges %{a:b}, the name as called and as defined (%?, %??), the call\'s label (%00), an address in db/dw', [
+      '%macro show 1-*', '  db %0, %{1}', '  db %{1:2}', '  db %{2:1}', '  db %{-1:-2}', '  db %{2:-1}', '  db %{1:1}', '%endmacro', '  show 1, 2, 3',
+      '%macro named 0', '  db %?, %??', '%endmacro', 'named:', '  named', '%imacro Named2 0', '  db %?, %??', '%endmacro', 'NAMED2:', 'Named2:', '  NAMED2',
+      '%macro withlabel 0', '%00: db 7', '%endmacro', 'foo: withlabel', 'bar withlabel', '  dd foo, bar', '%macro plain 0', '  nop', '%endmacro', 'l1: plain', 'l2 plain', '  dd l1, l2',
+      'x: dw x', '  db x, y', 'y: db 0',
+    ]],
     ['struc with a start offset', [
       'struc point', '  .x: resd 1', '  .y: resd 1', 'endstruc', 'struc ALIGNED, 4', '  .a resb 1', '  alignb 4', '  .b resd 1', 'endstruc',
       'struc NEG, -8', '  .prev resd 1', '  .next resd 1', 'endstruc',
