@@ -324,7 +324,7 @@ class Pass implements EvalEnv {
   // ---- EvalEnv ----
   symbol(name: string): Value | undefined {
     const s = this.symbols.get(name.charCodeAt(0) === 46 ? this.qualify(name) : name);
-    if (!s) return undefined;
+    if (!s) return name.startsWith('section.') ? this.namedSectionStart(name) : undefined;
     if (!s.isLabel || s.section === null) return s.value!;
     if (s.pass !== this.number && s.section === this.section.name && !this.absolute) {
       // A label further down, known from the previous pass: assume everything between
@@ -356,6 +356,13 @@ class Pass implements EvalEnv {
   address(s: SymbolState): number {
     if (s.isLabel && s.section !== null) return (this.sectionBase(s.section) + s.offset) >>> 0;
     return Number(BigInt.asUintN(32, s.value!.n));
+  }
+
+  /** nasm's `section.NAME.start` (`section..data.start`): the address of section NAME (once laid out), as a label of it. */
+  private namedSectionStart(symbol: string): Value | undefined {
+    const m = /^section\.(.+)\.start$/.exec(symbol);
+    if (!m || !this.layout.has(m[1])) return undefined;
+    return numberValue(this.sectionBase(m[1]), m[1]);
   }
 
   /** Where a section starts in this pass (as laid out after the previous one). */

@@ -101,6 +101,10 @@ describe('byte-identical to nasm -f bin', () => {
       '%macro withlabel 0', '%00: db 7', '%endmacro', 'foo: withlabel', 'bar withlabel', '  dd foo, bar', '%macro plain 0', '  nop', '%endmacro', 'l1: plain', 'l2 plain', '  dd l1, l2',
       'x: dw x', '  db x, y', 'y: db 0',
     ]],
+    ['section.NAME.start: where a section begins, before or after it is declared', [
+      'org 0x1000', 'section .text', '  mov edx, section..data.start', '  mov eax, section..text.start', '  dd section..bss.start',
+      'section .data align=16', '  db 1', 'section .bss', '  resb 4',
+    ]],
     ['struc with a start offset', [
       'struc point', '  .x: resd 1', '  .y: resd 1', 'endstruc', 'struc ALIGNED, 4', '  .a resb 1', '  alignb 4', '  .b resd 1', 'endstruc',
       'struc NEG, -8', '  .prev resd 1', '  .next resd 1', 'endstruc',
