@@ -191,6 +191,22 @@ const MAX_PASTE_ROUNDS = 64;
 /** Tokens one define call on a line may make in all (nasm stops too: `interminable macro recursion`). */
 const MAX_DEFINE_TOKENS = 1 << 20;
 
+/** A preprocessor function (`%eval`, `%str`, ...): expandCall() calls it as it calls a define. */
+interface PpFunction {
+  fn: string;
+}
+
+/** nasm 2.16.01's preprocessor functions, and the %is functions (one per %if kind, and its %isn). */
+const IF_KINDS: ReadonlySet<string> = new Set(['', 'def', 'macro', 'idn', 'idni', 'id', 'num', 'str', 'empty', 'ctx']);
+const PP_FUNCTIONS: ReadonlyMap<string, PpFunction> = new Map(
+  [
+    ...['eval', 'abs', 'num', 'str', 'strlen', 'strcat', 'substr', 'count', 'sel', 'cond', 'tok'],
+    ...[...IF_KINDS].flatMap((k) => [`is${k}`, `isn${k}`]),
+  ].map((n) => [`%${n}`, { fn: `%${n}` }]),
+);
+
+const isPpFunction = (t: Token) => t.kind === 'pp' && PP_FUNCTIONS.has(t.text.toLowerCase());
+
 /** A define call in progress on a line (see expandRound). */
 interface ExpansionState {
   /** How many tokens at the bottom of the stack are still the line's, untouched. */
@@ -655,8 +671,8 @@ export class Preprocessor {
     return false;
   }
 
-  private test(kind: string, rawArgs: Token[], span: Span, src: LineSource): boolean {
-    const args = src.call ? this.substituteParams(rawArgs, src.call) : rawArgs;
+  private test(kind: string, rawArgs: Token[], span: Span, src: LineSource | null): boolean {
+    const args = src?.call ? this.substituteParams(rawArgs, src.call) : rawArgs;
     switch (kind) {
       case '': {
         const v = this.constant(this.expandDefines(args), span);
@@ -1061,7 +1077,7 @@ export class Preprocessor {
   /** One left-to-right reading of a line (see expandDefines); the same array when it names no define. */
   private expandRound(tokens: Token[], active: ReadonlySet<string>): Token[] {
     let first = 0;
-    while (first < tokens.length && !this.definedAt(tokens[first], active) && !isIndirection(tokens[first])) first++;
+    while (first < tokens.length && !this.definedAt(tokens[first], active) && !isIndirection(tokens[first]) && !isPpFunction(tokens[first])) first++;
     // Most lines name no define: nothing to copy.
     if (first === tokens.length) return tokens;
     const out: Token[] = tokens.slice(0, first);
@@ -1071,7 +1087,7 @@ export class Preprocessor {
         this.indirection(out, tokens, i, active);
         continue;
       }
-      const def = this.definedAt(t, active) ? this.lookupDefine(t.text) : undefined;
+      const def = this.calleeAt(t, active);
       if (!def) {
         out.push(t);
         continue;
@@ -1101,22 +1117,28 @@ export class Preprocessor {
    * tokens after it, next on top) and pushes its expansion, expanded, onto it. False, and
    * nothing taken, when it is not a call (parameters, and no `(...)` after the name).
    */
-  private expandCall(t: Token, def: Define, right: Token[], active: ReadonlySet<string>, state: ExpansionState, depth: number): boolean {
-    let body = def.dynamic ? this.whereReading(def.dynamic, t) : def.body;
-    if (def.params) {
+  private expandCall(t: Token, def: Define | PpFunction, right: Token[], active: ReadonlySet<string>, state: ExpansionState, depth: number): boolean {
+    const define = 'fn' in def ? null : def;
+    const fn = define === null ? (def as PpFunction).fn : null;
+    let body = define === null ? [] : define.dynamic ? this.whereReading(define.dynamic, t) : define.body;
+    if (define === null || define.params) {
       const top = right.length - 1;
       if (top < 0 || right[top].kind !== 'op' || right[top].text !== '(') return false;
       const close = matchingParenBelow(right, top);
       if (close < 0) return false;
-      const args = splitArgs(right.slice(close + 1, top).reverse());
+      const inside = right.slice(close + 1, top).reverse();
       right.length = close;
       if (close < state.raw) state.raw = close;
       if (depth === 0) state.afterCall = close;
-      const params = def.params;
-      body = body.flatMap((b) => {
-        const k = b.kind === 'ident' ? params.indexOf(b.text) : -1;
-        return k >= 0 ? (args[k] ?? []) : [b];
-      });
+      if (define === null) body = this.ppFunction(fn!, inside, t, active);
+      else {
+        const args = splitArgs(inside);
+        const params = define.params!;
+        body = body.flatMap((b) => {
+          const k = b.kind === 'ident' ? params.indexOf(b.text) : -1;
+          return k >= 0 ? (args[k] ?? []) : [b];
+        });
+      }
     }
     state.budget -= body.length + 1;
     if (depth >= MAX_DEFINE_DEPTH || state.budget < 0) {
@@ -1124,8 +1146,7 @@ export class Preprocessor {
       state.budget = -Infinity;
       return false;
     }
-    const inner = new Set(active);
-    inner.add(t.text);
+    const inner = define === null ? active : new Set(active).add(t.text);
     // Re-locate the expansion at the use site so errors point at the user's text.
     let placed = body.map((b) => (b.file === -1 ? { ...b, start: t.start, end: t.end, file: t.file } : b));
     if (placed.some(isIndirection)) {
@@ -1138,10 +1159,106 @@ export class Preprocessor {
     }
     for (let k = placed.length - 1; k >= 0; k--) {
       const b = placed[k];
-      const d = this.definedAt(b, inner) ? this.lookupDefine(b.text) : undefined;
+      const d = this.calleeAt(b, inner);
       if (!d || !this.expandCall(b, d, right, inner, state, depth + 1)) right.push(b);
     }
     return true;
+  }
+
+  /** The define (not switched off by `active`) or preprocessor function token `t` names, if any. */
+  private calleeAt(t: Token, active: ReadonlySet<string>): Define | PpFunction | undefined {
+    if (t.kind === 'pp') return PP_FUNCTIONS.get(t.text.toLowerCase());
+    return this.definedAt(t, active) ? this.lookupDefine(t.text) : undefined;
+  }
+
+  /**
+   * nasm 2.16's preprocessor functions: what `%name(...)` at `t` stands for, given the
+   * tokens between its parentheses. The %is functions test them as %if would (unexpanded
+   * for %isdef, as %ifdef); the others take them expanded.
+   */
+  private ppFunction(name: string, inside: Token[], t: Token, active: ReadonlySet<string>): Token[] {
+    const at = { start: t.start, end: t.end, file: t.file };
+    const num = (v: bigint): Token[] => tokenize(v.toString(), -1).filter((x) => x.kind !== 'newline').map((x) => ({ ...x, ...at }));
+    const str = (text: string): Token[] => [{ kind: 'string', text: quoted(text), ...at }];
+    if (name.startsWith('%is')) {
+      // %isnum is %ifnum's; %isnnum, %isn (an expression is zero) its inverse
+      const kind = name.slice(3);
+      const negated = !IF_KINDS.has(kind);
+      const ok = this.test(negated ? kind.slice(1) : kind, inside, t, null) !== negated;
+      return num(ok ? 1n : 0n);
+    }
+    const expanded = this.expandDefines(inside, active);
+    const args = splitArgs(significant(expanded));
+    const value = (k: number): bigint | null => (args[k] ? this.constant(args[k], t) : null);
+    const usage = (how: string): Token[] => {
+      this.error(t, `${t.text} expects ${how}`, 'preproc');
+      return [];
+    };
+    const strings = (): string[] | null => (args.every((a) => a.length === 1 && a[0].kind === 'string') ? args.map((a) => stringText(a[0].text)) : null);
+    switch (name) {
+      case '%eval': {
+        const out: Token[] = [];
+        for (let k = 0; k < args.length; k++) {
+          const v = value(k);
+          if (v === null) return [];
+          if (k) out.push({ kind: 'op', text: ',', ...at });
+          out.push(...num(v));
+        }
+        return out;
+      }
+      case '%abs': {
+        const v = value(0);
+        return v === null ? [] : num(v < 0n ? -v : v);
+      }
+      case '%num': {
+        const v = value(0);
+        const digits = args.length > 1 ? value(1) : -1n;
+        const base = args.length > 2 ? value(2) : 10n;
+        if (v === null || digits === null || base === null) return [];
+        if (base < 2n || base > 36n) return usage('a base from 2 to 36');
+        let text = BigInt.asUintN(64, v).toString(Number(base));
+        if (digits >= 0n) text = text.padStart(Number(digits), '0').slice(-Math.max(1, Number(digits)));
+        return str(text);
+      }
+      case '%str':
+        return str(this.spacedText(significant(expanded)));
+      case '%strlen': {
+        const texts = strings();
+        return texts && texts.length === 1 ? num(BigInt(texts[0].length)) : usage('a string');
+      }
+      case '%strcat': {
+        const texts = strings();
+        return texts ? str(texts.join('')) : usage('strings');
+      }
+      case '%substr': {
+        const text = args[0]?.length === 1 && args[0][0].kind === 'string' ? stringText(args[0][0].text) : null;
+        const start = value(1);
+        const length = args.length > 2 ? value(2) : -1n;
+        if (text === null || start === null || length === null) return usage("a string, a start and a length: %substr('text', 2, 3)");
+        const from = Number(start) - 1;
+        const to = length < 0n ? text.length + Number(length) + 1 : from + Number(length);
+        return str(from < 0 ? '' : text.slice(from, Math.max(from, to)));
+      }
+      case '%count':
+        return num(BigInt(Math.max(1, args.length)));
+      case '%sel': {
+        const n = value(0);
+        if (n === null) return [];
+        if (n >= 1n && n < BigInt(args.length)) return args[Number(n)];
+        // a warning in nasm too: the choice is nothing
+        this.error(t, `%sel(${n}) is not one of the ${args.length - 1} choices`, 'preproc', 'warning');
+        return [];
+      }
+      case '%cond': {
+        const c = value(0);
+        return c === null ? [] : ((c !== 0n ? args[1] : args[2]) ?? []);
+      }
+      case '%tok': {
+        const texts = strings();
+        return texts && texts.length === 1 ? tokenize(texts[0], -1).filter((x) => x.kind !== 'newline') : usage('a string');
+      }
+    }
+    return [];
   }
 
   /**

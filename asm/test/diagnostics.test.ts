@@ -69,6 +69,18 @@ describe('located errors', () => {
     expect(r.ok).toBe(true);
   });
 
+  it('preprocessor functions: what they expect, at the call', () => {
+    expect(messages(asm('db %num(1, 2, 99)\ndb 1 %sel(5, 1)\ndb %strlen(5)\ndb %tok(1)\n'))).toEqual([
+      'main.asm:1:4: error: %num expects a base from 2 to 36',
+      'main.asm:2:6: warning: %sel(5) is not one of the 1 choices',
+      'main.asm:3:4: error: %strlen expects a string',
+      'main.asm:4:4: error: %tok expects a string',
+      'main.asm:1:3: error: expected data after the directive',
+      'main.asm:3:3: error: expected data after the directive',
+      'main.asm:4:3: error: expected data after the directive',
+    ]);
+  });
+
   it('duplicate label', () => {
     const r = asm('a: nop\na: nop\n');
     expect(messages(r)).toEqual(["main.asm:2:1: error: symbol 'a' is already defined"]);

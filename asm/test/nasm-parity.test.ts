@@ -101,6 +101,15 @@ describe('byte-identical to nasm -f bin', () => {
       '%macro withlabel 0', '%00: db 7', '%endmacro', 'foo: withlabel', 'bar withlabel', '  dd foo, bar', '%macro plain 0', '  nop', '%endmacro', 'l1: plain', 'l2 plain', '  dd l1, l2',
       'x: dw x', '  db x, y', 'y: db 0',
     ]],
+    ['nasm 2.16\'s preprocessor functions: %eval, %abs, %num, %str, %strlen, %strcat, %substr, %count, %sel, %cond, %is..., %tok', [
+      '%define A 5', '%define M(x) x*2',
+      'db %eval(3*4), %eval(A+1), %eval(-5), %eval(1, 2+3)', 'db %abs(-5), %abs(7)',
+      'db %num(42), %num(255, 4, 16), %num(-5), %num(10, 1, 2), %num(255, -1, 16), %num(10, 8, 2)',
+      'db %str(a b), %str(A), %str(), %str(x,  y)', 'db %strlen("abc"), %strlen(\'\')', 'db %strcat("a", \'b\', `c`)',
+      'db %substr("hello", 2, 3), %substr("hello", 2)', 'db %count(1,2,3), %count(), %count(a)', 'db %sel(2, 5, 6, 7)', 'db %cond(1, 8, 9), %cond(0, 8, 9), %cond(0, 8) 0',
+      "db %isdef(A), %isndef(A), %isnum(5), %isstr('x'), %isidn(a, a), %isempty(), %isnempty(x), %ismacro(M), %isid(foo), %is(1+1), %isn(0), %isnnum(x)",
+      'db %tok("3"), %tok(\'A+1\')', 'db %EVAL(2)', '%define F(x) %eval(x*3)', 'db F(4), F(2)', '%assign Q %eval(7)', 'db Q', 'db M(%eval(2))',
+    ]],
     ['section.NAME.start: where a section begins, before or after it is declared', [
       'org 0x1000', 'section .text', '  mov edx, section..data.start', '  mov eax, section..text.start', '  dd section..bss.start',
       'section .data align=16', '  db 1', 'section .bss', '  resb 4',
