@@ -687,13 +687,19 @@ export class Preprocessor {
         return t !== undefined && this.macrosNamed(t.text) !== undefined;
       }
       case 'idn': case 'idni': {
-        const parts = splitArgs(this.expandDefines(args));
-        if (parts.length !== 2) {
+        // As nasm compares: token by token up to the first comma (strings by their
+        // contents, blanks not counted), and a blank before the comma makes them differ.
+        const tokens = significant(this.expandDefines(args));
+        const comma = tokens.findIndex((t) => t.kind === 'op' && t.text === ',');
+        if (comma < 0) {
           this.error(span, `%if${kind} expects two comma-separated token sequences`, 'preproc');
           return false;
         }
-        const [a, b] = parts.map(textOf);
-        return kind === 'idn' ? a === b : a.toLowerCase() === b.toLowerCase();
+        const a = tokens.slice(0, comma);
+        const b = tokens.slice(comma + 1);
+        const spelling = (t: Token) => (t.kind === 'string' ? stringText(t.text) : kind === 'idni' ? t.text.toLowerCase() : t.text);
+        const same = a.length === b.length && a.every((t, k) => t.kind === b[k].kind && spelling(t) === spelling(b[k]));
+        return same && !this.blankBefore(tokens[comma]);
       }
       case 'id': case 'num': case 'str': {
         const sig = significant(this.expandDefines(args));
@@ -817,14 +823,16 @@ export class Preprocessor {
     this.defineString(sig[0], this.spacedText(significant(this.expandDefines(rest))), caseless);
   }
 
+  /** Whether a blank stands right before token `t` in its source. */
+  private blankBefore(t: Token): boolean {
+    const c = t.file >= 0 ? this.files[t.file]?.text.charCodeAt(t.start - 1) : undefined;
+    return c === 32 || c === 9;
+  }
+
   /** Tokens as text, with a space wherever one stood before a token in its source (as nasm keeps its blanks). */
   private spacedText(tokens: readonly Token[]): string {
     let out = '';
-    for (let i = 0; i < tokens.length; i++) {
-      const t = tokens[i];
-      const before = i > 0 && t.file >= 0 ? this.files[t.file]?.text.charCodeAt(t.start - 1) : undefined;
-      out += (before === 32 || before === 9 ? ' ' : '') + t.text;
-    }
+    for (let i = 0; i < tokens.length; i++) out += (i > 0 && this.blankBefore(tokens[i]) ? ' ' : '') + tokens[i].text;
     return out;
   }
 

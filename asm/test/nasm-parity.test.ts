@@ -110,6 +110,10 @@ describe('byte-identical to nasm -f bin', () => {
       "db %isdef(A), %isndef(A), %isnum(5), %isstr('x'), %isidn(a, a), %isempty(), %isnempty(x), %ismacro(M), %isid(foo), %is(1+1), %isn(0), %isnnum(x)",
       'db %tok("3"), %tok(\'A+1\')', 'db %EVAL(2)', '%define F(x) %eval(x*3)', 'db F(4), F(2)', '%assign Q %eval(7)', 'db Q', 'db M(%eval(2))',
     ]],
+    ['%ifidn/%ifidni as nasm compares: token by token, strings by contents, a blank before the comma, more commas', [
+      ...['a,a', 'a ,a', 'a, a', 'a b,a b', 'a  b,a b', 'a b,ab', `'x',"x"`, "`x`,'x'", "'a b','a b'", '(a),( a)', 'a,A', 'a,b,c', 'a,a,c']
+        .flatMap((c) => [`%ifidn ${c}`, 'db 1', '%else', 'db 0', '%endif', `%ifidni ${c}`, 'db 1', '%else', 'db 0', '%endif']),
+    ]],
     ['section.NAME.start: where a section begins, before or after it is declared', [
       'org 0x1000', 'section .text', '  mov edx, section..data.start', '  mov eax, section..text.start', '  dd section..bss.start',
       'section .data align=16', '  db 1', 'section .bss', '  resb 4',
