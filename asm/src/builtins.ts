@@ -25,5 +25,6 @@ export function withBuiltins(provider: SourceProvider): SourceProvider {
       return text === undefined ? null : { path: BUILTIN_PREFIX + path, text };
     },
     readBinary: provider.readBinary?.bind(provider),
+    env: provider.env?.bind(provider),
   };
 }

@@ -197,7 +197,7 @@ interface PpFunction {
 }
 
 /** nasm 2.16.01's preprocessor functions, and the %is functions (one per %if kind, and its %isn). */
-const IF_KINDS: ReadonlySet<string> = new Set(['', 'def', 'macro', 'idn', 'idni', 'id', 'num', 'str', 'empty', 'ctx']);
+const IF_KINDS: ReadonlySet<string> = new Set(['', 'def', 'macro', 'idn', 'idni', 'id', 'num', 'str', 'empty', 'ctx', 'token', 'env', 'usable', 'using']);
 const PP_FUNCTIONS: ReadonlyMap<string, PpFunction> = new Map(
   [
     ...['eval', 'abs', 'num', 'str', 'strlen', 'strcat', 'substr', 'count', 'sel', 'cond', 'tok'],
@@ -255,6 +255,8 @@ export class Preprocessor {
   private readonly contexts: { name: string; id: number }[] = [];
   /** The first token of the line being read (what __LINE__ and __FILE__ name). */
   private reading: Token | undefined;
+  /** The packages %use named (for %ifusing). */
+  private readonly used = new Set<string>();
   /** %stacksize's frame, and where the next %arg and %local go in it. */
   private frame: StackFrame = STACK_FRAMES.flat;
   private argOffset = STACK_FRAMES.flat.firstArg;
@@ -622,12 +624,13 @@ export class Preprocessor {
   private use(args: Token[], span: Span): void {
     const name = textOf(args).replace(/^(["'`])(.*)\1$/, '$2');
     const what = NASM_PACKAGES.get(name.toLowerCase());
+    this.used.add(name.toLowerCase());
     if (what === undefined) this.error(span, `unknown %use package '${name}'`, 'preproc');
     else this.error(span, `%use ${name}: xenolab does not provide nasm's ${name} package (${what})`, 'preproc', 'warning');
   }
 
   private conditional(name: string, args: Token[], span: Span, src: LineSource): boolean {
-    const m = /^%(if|elif)(n?)(def|macro|idni|idn|id|num|str|empty|ctx)?$/.exec(name);
+    const m = /^%(if|elif)(n?)(def|macro|idni|idn|id|num|str|empty|ctx|token|env|usable|using)?$/.exec(name);
     if (m) {
       const isElif = m[1] === 'elif';
       if (isElif) {
@@ -711,6 +714,20 @@ export class Preprocessor {
       case 'ctx': {
         const top = this.contexts[this.contexts.length - 1];
         return top !== undefined && significant(args).some((t) => t.kind === 'ident' && t.text === top.name);
+      }
+      case 'token':
+        return significant(this.expandDefines(args)).length === 1;
+      case 'env': {
+        // a name, or a string naming it (`%ifenv HOME`, `%ifenv 'HOME'`)
+        const t = firstToken(args);
+        const name = t === undefined ? '' : t.kind === 'string' ? stringText(t.text) : t.text;
+        return name !== '' && this.provider.env?.(name) !== undefined;
+      }
+      case 'usable': case 'using': {
+        const t = firstToken(args);
+        const name = t === undefined ? '' : (t.kind === 'string' ? stringText(t.text) : t.text).toLowerCase();
+        // nasm's packages can be named (use() warns that xenolab does not provide them)
+        return kind === 'usable' ? NASM_PACKAGES.has(name) : this.used.has(name);
       }
       default:
         this.error(span, `%if${kind} is not supported`, 'preproc');

@@ -69,6 +69,8 @@ export interface SourceProvider {
   read(path: string, from: string): { path: string; text: string } | null;
   /** Binary files for `incbin`. */
   readBinary?(path: string, from: string): { path: string; bytes: Uint8Array } | null;
+  /** An environment variable, for `%ifenv` (none when absent: the editor and the browser have no environment). */
+  env?(name: string): string | undefined;
 }
 
 export type { Span };

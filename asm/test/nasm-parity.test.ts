@@ -114,6 +114,12 @@ describe('byte-identical to nasm -f bin', () => {
       ...['a,a', 'a ,a', 'a, a', 'a b,a b', 'a  b,a b', 'a b,ab', `'x',"x"`, "`x`,'x'", "'a b','a b'", '(a),( a)', 'a,A', 'a,b,c', 'a,a,c']
         .flatMap((c) => [`%ifidn ${c}`, 'db 1', '%else', 'db 0', '%endif', `%ifidni ${c}`, 'db 1', '%else', 'db 0', '%endif']),
     ]],
+    ['%ifenv, %iftoken, %ifusable, %ifusing (and their %ifn, %is forms)', [
+      '%ifenv PATH', 'db 1', '%endif', '%ifenv XENOLAB_SURELY_UNSET', 'db 2', '%endif', '%ifenv "PATH"', 'db 3', '%endif',
+      '%iftoken 1', 'db 4', '%endif', '%iftoken 1 2', 'db 5', '%endif', '%ifntoken 1 2', 'db 6', '%endif',
+      '%ifusable smartalign', 'db 7', '%endif', '%ifusable nopackage', 'db 8', '%endif', '%ifusing altreg', 'db 9', '%endif', '%ifnusing altreg', 'db 10', '%endif',
+      'db %isenv(PATH), %istoken(x), %isntoken(x y)',
+    ]],
     ['section.NAME.start: where a section begins, before or after it is declared', [
       'org 0x1000', 'section .text', '  mov edx, section..data.start', '  mov eax, section..text.start', '  dd section..bss.start',
       'section .data align=16', '  db 1', 'section .bss', '  resb 4',

@@ -24,6 +24,7 @@ export function nodeProvider(includeDirs: readonly string[] = []): SourceProvide
       const found = firstFile(candidates(path, from, includeDirs));
       return found ? { path: found, bytes: new Uint8Array(readFileSync(found)) } : null;
     },
+    env: (name) => process.env[name],
   });
 }
 
