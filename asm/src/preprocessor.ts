@@ -14,6 +14,7 @@ import type { Diagnostic } from './diagnostics.js';
 import { movedLine, reach, spanOf, type LineNode, type Span, type Statement } from './syntax.js';
 import { evaluate, EvalError, NO_SYMBOLS } from './expr.js';
 import { CONDITIONS } from '../../isa/src/index.js';
+import { BUILTIN_PREFIX } from './builtins.js';
 
 /** One step in the chain that produced a line: an %include or a macro call site. */
 export interface Frame {
@@ -574,6 +575,8 @@ export class Preprocessor {
         return this.rotate(src, argsSub, span);
       case '%use':
         return this.use(argsSub, span);
+      case '%pathsearch': case '%ipathsearch':
+        return this.pathsearch(argsSub, span, name === '%ipathsearch');
       case '%stacksize':
         return this.stacksize(argsSub, span);
       case '%arg': case '%local':
@@ -618,6 +621,18 @@ export class Preprocessor {
     if (this.contexts.length === 0) return this.error(span, '%local adds to %$localsize, a name of the current context: %push one first', 'preproc');
     const size = this.contextLocals(tokenize(`%$localsize %$localsize + ${total}`, -1).filter((t) => t.kind !== 'newline'));
     this.assign(size.map((t) => ({ ...t, start: span.start, end: span.end, file: span.file })), span, false);
+  }
+
+  /** `%pathsearch NAME "file"`: NAME is the file's path as %include would find it, or the name as given. */
+  private pathsearch(args: Token[], span: Span, caseless: boolean): void {
+    const sig = significant(this.expandDefines(args));
+    if (sig.length !== 2 || sig[0].kind !== 'ident' || sig[1].kind !== 'string') {
+      return this.error(span, `%pathsearch expects a name and a quoted file name: %pathsearch NAME "file.bin"`, 'preproc');
+    }
+    const name = stringText(sig[1].text);
+    const from = this.files[sig[1].file]?.path ?? '';
+    const found = this.provider.readBinary ? this.provider.readBinary(name, from) : this.provider.read(name, from);
+    this.defineString(sig[0], found && !found.path.startsWith(BUILTIN_PREFIX) ? found.path : name, caseless);
   }
 
   /** `%use package`: nasm's standard macro packages are named, not provided (their bytes would differ silently). */

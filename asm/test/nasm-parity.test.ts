@@ -151,6 +151,18 @@ describe('byte-identical to nasm -f bin', () => {
     expect(Buffer.from(bytes).toString('hex')).toBe(nasmBin(source).toString('hex'));
   });
 
+  it('%pathsearch: the path %include would find, or the name as given', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xenolab-path-'));
+    const main = join(dir, 'main.asm');
+    writeFileSync(join(dir, 'data.bin'), 'x');
+    const source = 'bits 32\n%pathsearch P "data.bin"\n%pathsearch Q "nothere.bin"\ndb P, 0, Q\n';
+    writeFileSync(main, source);
+    const { result, bytes } = xenolabBin(source, main, dir);
+    expect(result.ok).toBe(true);
+    execFileSync('nasm', ['-f', 'bin', `-I${dir}/`, '-o', join(dir, 'out.bin'), main]);
+    expect(Buffer.from(bytes).toString('hex')).toBe(readFileSync(join(dir, 'out.bin')).toString('hex'));
+  });
+
   it('__FILE__ is the path of the file being read, as given', () => {
     const dir = mkdtempSync(join(tmpdir(), 'xenolab-file-'));
     const main = join(dir, 'main.asm');
