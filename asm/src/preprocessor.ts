@@ -8,7 +8,7 @@
 // %include and macro invocations it came from so errors land in the user's file.
 
 import { ATOMS, isDirectiveToken, isTrivia, K_IDENT, K_PP, lex, relex, significant, tokenize, type Token, type TokenStream } from './lexer.js';
-import { parseLine, parseStreamLine, stringBytes, wordLower } from './parser.js';
+import { parseLine, parseNumber, parseStreamLine, stringBytes, wordLower } from './parser.js';
 import { lineColumn, makeSourceFile, type SourceFile, type SourceProvider } from './source.js';
 import type { Diagnostic } from './diagnostics.js';
 import { movedLine, reach, spanOf, type LineNode, type Span, type Statement } from './syntax.js';
@@ -256,6 +256,8 @@ export class Preprocessor {
   private readonly contexts: { name: string; id: number }[] = [];
   /** The first token of the line being read (what __LINE__ and __FILE__ name). */
   private reading: Token | undefined;
+  /** Each file's last %line (on line `at`): line at+k is line `line` + k*`step` of file `name`. */
+  private readonly lineMaps = new Map<number, { at: number; line: number; step: number; name: string | undefined }>();
   /** The packages %use named (for %ifusing). */
   private readonly used = new Set<string>();
   /** %stacksize's frame, and where the next %arg and %local go in it. */
@@ -581,7 +583,9 @@ export class Preprocessor {
         return this.stacksize(argsSub, span);
       case '%arg': case '%local':
         return this.frameNames(name, argsSub, span);
-      case '%line': case '%pragma': case '%clear': case '%depend':
+      case '%line':
+        return this.lineDirective(args, span);
+      case '%pragma': case '%clear': case '%depend':
         return;
       default:
         this.error(span, `unknown preprocessor directive '${head.text}'`, 'preproc');
@@ -1071,8 +1075,26 @@ export class Preprocessor {
     const r = this.reading;
     const file = r && r.file >= 0 ? this.files[r.file] : undefined;
     const place = { start: at.start, end: at.end, file: at.file };
-    if (what === 'line') return [{ kind: 'number', text: String(file ? lineColumn(file, r!.start).line : 0), ...place }];
-    return [{ kind: 'string', text: quoted(file ? file.path : ''), ...place }];
+    const line = file ? lineColumn(file, r!.start).line : 0;
+    // as a %line directive before it in the file renumbered it
+    const map = r ? this.lineMaps.get(r.file) : undefined;
+    const mapped = map && line > map.at ? map : undefined;
+    if (what === 'line') return [{ kind: 'number', text: String(mapped ? mapped.line + (line - mapped.at) * mapped.step : line), ...place }];
+    return [{ kind: 'string', text: quoted(mapped?.name ?? (file ? file.path : '')), ...place }];
+  }
+
+  /** `%line N[+M] [file]`: the lines after it are lines N+M, N+2M... (of file), as nasm counts them (for __LINE__ and __FILE__). */
+  private lineDirective(args: Token[], span: Span): void {
+    const sig = significant(args);
+    const n = sig[0]?.kind === 'number' ? parseNumber(sig[0].text) : null;
+    const plus = sig[1]?.kind === 'op' && sig[1].text === '+';
+    const m = plus ? (sig[2]?.kind === 'number' ? parseNumber(sig[2].text) : null) : 1n;
+    if (n === null || m === null) return this.error(span, '%line expects a line number, an optional +step and a file name: %line 10+1 file.asm', 'preproc');
+    const rest = sig.slice(plus ? 3 : 1);
+    const name = rest.length ? (rest.length === 1 && rest[0].kind === 'string' ? stringText(rest[0].text) : this.spacedText(rest)) : undefined;
+    const file = this.files[span.file];
+    const previous = this.lineMaps.get(span.file);
+    this.lineMaps.set(span.file, { at: file ? lineColumn(file, span.start).line : 0, line: Number(n), step: Number(m), name: name ?? previous?.name });
   }
 
   /** Whether `t` names a define that is not being expanded already. */

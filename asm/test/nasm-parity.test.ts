@@ -120,6 +120,10 @@ describe('byte-identical to nasm -f bin', () => {
       '%ifusable smartalign', 'db 7', '%endif', '%ifusable nopackage', 'db 8', '%endif', '%ifusing altreg', 'db 9', '%endif', '%ifnusing altreg', 'db 10', '%endif',
       'db %isenv(PATH), %istoken(x), %isntoken(x y)',
     ]],
+    ['%line renumbers __LINE__ and renames __FILE__ (in macro bodies of the file too)', [
+      '%line 100+1 foo.asm', 'db __LINE__', 'db __LINE__', '%line 7+3 "q r.asm"', 'db __LINE__', '', 'db __LINE__, __FILE__', '%line 50', 'db __LINE__, __FILE__',
+      '%macro m 0', 'db __LINE__', '%endmacro', 'm',
+    ]],
     ['section.NAME.start: where a section begins, before or after it is declared', [
       'org 0x1000', 'section .text', '  mov edx, section..data.start', '  mov eax, section..text.start', '  dd section..bss.start',
       'section .data align=16', '  db 1', 'section .bss', '  resb 4',
