@@ -722,6 +722,7 @@ function scanNumber(text: string, i: number, end: number): number {
 function isPreprocStart(text: string, i: number, end: number): boolean {
   if (i + 1 >= end) return false;
   const n = text.charCodeAt(i + 1);
+  if (n === 33 && isQuote(text.charCodeAt(i + 2))) return true; // %!'NAME'
   if (n === 37 || n === 36 || n === 33) {
     // %%label, %$ctx (%$$outer ...), %!env — but a bare %% is the signed-modulo operator
     let j = i + 2;
@@ -732,9 +733,19 @@ function isPreprocStart(text: string, i: number, end: number): boolean {
     || (n === 45 /* %-1 */ && isDigit(text.charCodeAt(i + 2)));
 }
 
+function isQuote(c: number): boolean {
+  return c === 39 || c === 34 || c === 96;
+}
+
 function scanPreproc(text: string, i: number, end: number): number {
   i++; // %
   const n = text.charCodeAt(i);
+  if (n === 33 && isQuote(text.charCodeAt(i + 1))) {
+    // %!'NAME': to the closing quote (or the line's end)
+    const quote = text.charCodeAt(i + 1);
+    for (i += 2; i < end && text.charCodeAt(i) !== quote && text.charCodeAt(i) !== 10; i++);
+    return text.charCodeAt(i) === quote ? i + 1 : i;
+  }
   if (n === 123) {
     // %{...}
     while (i < end && text.charCodeAt(i) !== 125 && text.charCodeAt(i) !== 10) i++;

@@ -206,7 +206,8 @@ const PP_FUNCTIONS: ReadonlyMap<string, PpFunction> = new Map(
   ].map((n) => [`%${n}`, { fn: `%${n}` }]),
 );
 
-const isPpFunction = (t: Token) => t.kind === 'pp' && PP_FUNCTIONS.has(t.text.toLowerCase());
+const isEnvironment = (t: Token) => t.kind === 'pp' && t.text.charCodeAt(1) === 33; /* %! */
+const isPpFunction = (t: Token) => t.kind === 'pp' && (PP_FUNCTIONS.has(t.text.toLowerCase()) || isEnvironment(t));
 
 /** A define call in progress on a line (see expandRound). */
 interface ExpansionState {
@@ -1229,8 +1230,17 @@ export class Preprocessor {
 
   /** The define (not switched off by `active`) or preprocessor function token `t` names, if any. */
   private calleeAt(t: Token, active: ReadonlySet<string>): Define | PpFunction | undefined {
-    if (t.kind === 'pp') return PP_FUNCTIONS.get(t.text.toLowerCase());
+    if (t.kind === 'pp') return isEnvironment(t) ? this.environment(t) : PP_FUNCTIONS.get(t.text.toLowerCase());
     return this.definedAt(t, active) ? this.lookupDefine(t.text) : undefined;
+  }
+
+  /** `%!NAME` (or `%!'NAME'`): the environment variable's value, read as tokens (nothing, with a warning, when it is not set). */
+  private environment(t: Token): Define {
+    const raw = t.text.slice(2);
+    const name = /^['"`]/.test(raw) ? stringText(raw) : raw;
+    const value = this.provider.env?.(name);
+    if (value === undefined) this.error(t, `environment variable '${name}' is not set`, 'preproc', 'warning');
+    return { params: null, body: value === undefined ? [] : tokenize(value, -1).filter((x) => x.kind !== 'newline'), caseless: false };
   }
 
   /**

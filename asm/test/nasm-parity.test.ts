@@ -167,6 +167,16 @@ describe('byte-identical to nasm -f bin', () => {
     expect(Buffer.from(bytes).toString('hex')).toBe(readFileSync(join(dir, 'out.bin')).toString('hex'));
   });
 
+  it('%!NAME and %!\'NAME\': an environment variable\'s value, read as tokens', () => {
+    process.env['XENOLAB_TEST_VALUE'] = '12 + 3';
+    const source = 'bits 32\ndb %!XENOLAB_TEST_VALUE, %!"XENOLAB_TEST_VALUE"\n%ifenv XENOLAB_TEST_VALUE\ndb 1\n%endif\n';
+    const { result, bytes } = xenolabBin(source, 'env.asm');
+    expect(result.ok).toBe(true);
+    expect(Buffer.from(bytes).toString('hex')).toBe(nasmBin(source).toString('hex'));
+    const unset = xenolabBin('bits 32\ndb 1 %!XENOLAB_SURELY_UNSET\n', 'env.asm');
+    expect(unset.result.diagnostics.map((d) => d.message)).toEqual(["environment variable 'XENOLAB_SURELY_UNSET' is not set"]);
+  });
+
   it('__FILE__ is the path of the file being read, as given', () => {
     const dir = mkdtempSync(join(tmpdir(), 'xenolab-file-'));
     const main = join(dir, 'main.asm');
