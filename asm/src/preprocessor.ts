@@ -1560,6 +1560,25 @@ const CONDITION_CODES = new Map(CONDITIONS.flatMap((c) => [c.name, ...c.aliases]
 /** Directives that open a multi-line macro definition (the `%i` ones: matched in any case). */
 export const MACRO_OPENERS: readonly string[] = ['%macro', '%imacro', '%rmacro', '%irmacro'];
 
+/** Directives whose first word is a single-line macro they define. */
+const DEFINERS: ReadonlySet<string> = new Set([
+  '%define', '%xdefine', '%idefine', '%ixdefine', '%assign', '%iassign', '%defstr', '%idefstr', '%deftok', '%ideftok',
+  '%strlen', '%strcat', '%substr', '%pathsearch', '%ipathsearch',
+]);
+
+/**
+ * The names a preprocessor directive line defines, as written (for editors: outlines,
+ * navigation, "is this name defined"): a macro's, a define's, each %arg and %local name.
+ */
+export function namesDefinedBy(directive: string, args: readonly Token[]): { names: Token[]; macro: boolean } {
+  const name = directive.toLowerCase();
+  const sig = significant(args as Token[]);
+  const macro = MACRO_OPENERS.includes(name);
+  if (macro || DEFINERS.has(name)) return { names: sig[0]?.kind === 'ident' ? [sig[0]] : [], macro };
+  if (name !== '%arg' && name !== '%local') return { names: [], macro: false };
+  return { names: splitArgs(sig).map((item) => item[0]).filter((t) => t?.kind === 'ident'), macro: false };
+}
+
 /** A string token's characters (its escapes read for a backquoted one). */
 function stringText(text: string): string {
   return text[0] === '`' ? String.fromCharCode(...stringBytes(text)) : text.slice(1, -1);

@@ -23,4 +23,19 @@ describe('symbol index', () => {
       expect(defs.get('_start')?.value).toBe(0x1000);
     }
   });
+
+  it('every directive that defines a name defines it: %arg and %local names each, %defstr, %strlen, %ixdefine...', () => {
+    const text = [
+      'bits 32', '%macro frame 0', '%endmacro', '%ixdefine WIDE 2', '%iassign COUNT 3', "%defstr NAME hello", "%strlen LEN 'abc'", '%stacksize flat',
+      '%push f', '%assign %$localsize 0', '%arg first:dword, second:word', '%local tmp:dword', '  mov eax, [first]', '  mov [tmp], eax', '%pop',
+    ].join('\n') + '\n';
+    const r = assemble({ path: '/m.xasm', text, provider: withBuiltins({ read: () => null }) });
+    expect(r.ok).toBe(true);
+    const defs = buildIndex(r).definitions;
+    expect(defs.get('frame')).toMatchObject({ kind: 'macro' });
+    for (const [name, line, column] of [['WIDE', 3, 10], ['COUNT', 4, 9], ['NAME', 5, 8], ['LEN', 6, 8], ['first', 10, 5], ['second', 10, 18], ['tmp', 11, 7]] as const) {
+      expect(defs.get(name), name).toMatchObject({ kind: 'define', range: { start: { line, column } } });
+    }
+    expect(buildIndex(r).occurrences.filter((o) => o.name === 'first').length).toBe(2);
+  });
 });

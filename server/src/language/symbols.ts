@@ -5,7 +5,7 @@
 // agrees with what the assembler understood. No LSP types: positions are 0-based
 // line/column pairs, as LSP counts them, so the CLI and the browser can use it too.
 
-import { BUILTIN_PREFIX, lineColumn, MACRO_OPENERS, tokenize, type AssembleResult, type LineNode, type SourceFile } from '../../../asm/src/index.js';
+import { BUILTIN_PREFIX, lineColumn, namesDefinedBy, tokenize, type AssembleResult, type LineNode, type SourceFile } from '../../../asm/src/index.js';
 
 export type { Position, Range } from '../analysis/types.js';
 import type { Position, Range } from '../analysis/types.js';
@@ -101,11 +101,10 @@ function fileDefinitions(f: SourceFile, lines: readonly LineNode[], values: Read
       defs.push({ name, kind, file: f.path, range: rangeOf(f, node.label.start, node.label.start + node.label.name.length), value: values.get(name), parent: local ? parent.slice(0, parent.length) : undefined, text: firstLine(f.text, node.start, node.end) });
     }
     const pp = node.preproc;
-    const macro = pp !== null && MACRO_OPENERS.includes(pp.name.text.toLowerCase());
-    if (pp && pp.args.length > 0 && (macro || /^%(i?define|x?define|assign)$/i.test(pp.name.text))) {
-      const t = pp.args[0];
-      const kind: SymbolKind = macro ? 'macro' : 'define';
-      defs.push({ name: t.text, kind, file: f.path, range: rangeOf(f, t.start, t.end), text: firstLine(f.text, node.start, node.end) });
+    if (!pp) continue;
+    const { names, macro } = namesDefinedBy(pp.name.text, pp.args);
+    for (const t of names) {
+      defs.push({ name: t.text, kind: macro ? 'macro' : 'define', file: f.path, range: rangeOf(f, t.start, t.end), text: firstLine(f.text, node.start, node.end) });
     }
   }
   DEFINITIONS.set(lines, { path: f.path, text: f.text, defs });

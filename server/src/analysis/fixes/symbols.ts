@@ -16,7 +16,7 @@
 //   the stub) and holds no section switch or preprocessor directive.
 
 import {
-  assemble, withBuiltins, XEN_INCLUDE_NAME, type AssembleResult, type Diagnostic, type LineNode, type SourceFile, type SourceProvider,
+  assemble, namesDefinedBy, withBuiltins, XEN_INCLUDE_NAME, type AssembleResult, type Diagnostic, type LineNode, type SourceFile, type SourceProvider,
 } from '../../../../asm/src/index.js';
 import { MNEMONICS } from '../../../../isa/src/index.js';
 import { commentStart, lineBounds, lineOf, positionOf } from '../text.js';
@@ -33,7 +33,6 @@ const UNDEFINED = /^(?:symbol|structure) '([^']+)' is not defined/;
 const UNKNOWN = /^unknown instruction '([^']+)'/;
 const LEADING = /^(?:bits|use16|use32|cpu|default)\b|^\[\s*bits\b/i;
 const INCLUDE = /^%include\b/i;
-const DEFINING = /^%(?:i?macro|[ix]?define|i?assign)$/i;
 const JUMPS = new Set(['jmp', 'call', 'loop', 'loope', 'loopz', 'loopne', 'loopnz', 'jecxz', 'jcxz']);
 const ENDS = new Set(['jmp', 'ret', 'retn', 'retf', 'iret', 'iretd', 'ud2']);
 const SECTIONS = new Set(['section', 'segment', 'absolute', 'struc', 'endstruc']);
@@ -225,7 +224,7 @@ function definedNames(r: AssembleResult, firstFile: number, keep: (f: SourceFile
   for (const [id, lines] of r.trees) {
     const f = r.files[id];
     if (id < firstFile || !f || !keep(f)) continue;
-    for (const n of lines) if (n.preproc && n.preproc.args.length && DEFINING.test(n.preproc.name.text)) out.add(n.preproc.args[0].text);
+    for (const n of lines) if (n.preproc) for (const t of namesDefinedBy(n.preproc.name.text, n.preproc.args).names) out.add(t.text);
   }
   return out;
 }
