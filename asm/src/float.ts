@@ -39,9 +39,33 @@ export const FLOAT_SPECIALS: ReadonlyMap<string, 'inf' | 'qnan' | 'snan'> = new 
 
 /** A decimal floating-point literal: digits with a point or an exponent (`1.5`, `2e3`, `3.`). */
 const DECIMAL_FLOAT = /^([0-9][0-9_]*)(?:\.([0-9_]*))?(?:e([+-]?[0-9]+))?$/i;
+/** Hex, binary or octal (0x, 0h; 0b, 0y; 0o, 0q), with a point or a power of two: `0x1.8p1`, `0b1.1`, `0x1p-3`. */
+const RADIX_FLOAT = /^0([xhbyoq])([0-9a-f_]*)(?:\.([0-9a-f_]*))?(?:p([+-]?[0-9]+))?$/i;
+const RADIX_BITS: Readonly<Record<string, number>> = { x: 4, h: 4, b: 1, y: 1, o: 3, q: 3 };
 
+/** Whether a number token's text is a floating-point constant (as data can hold). */
 export function isFloatText(text: string): boolean {
-  return DECIMAL_FLOAT.test(text) && /[.e]/i.test(text);
+  return rational(text) !== null;
+}
+
+/** A float literal's exact value as num / 2^twos / 10^tens (its digits taken in their radix); null when it is none. */
+function rational(text: string): { num: bigint; twos: number; tens: number } | null {
+  const d = DECIMAL_FLOAT.exec(text);
+  if (d && /[.e]/i.test(text)) {
+    const part = (d[2] ?? '').replace(/_/g, '');
+    return { num: BigInt(d[1].replace(/_/g, '') + part), twos: 0, tens: Number(d[3] ?? 0) - part.length };
+  }
+  const r = RADIX_FLOAT.exec(text);
+  if (!r || !/[.p]/i.test(text)) return null;
+  const bits = RADIX_BITS[r[1].toLowerCase()];
+  const whole = r[2].replace(/_/g, '');
+  const part = (r[3] ?? '').replace(/_/g, '');
+  const digits = whole + part;
+  const valid = bits === 4 ? /^[0-9a-f]*$/i : bits === 3 ? /^[0-7]*$/ : /^[01]*$/;
+  if (digits === '' || !valid.test(digits)) return null;
+  let num = 0n;
+  for (const c of digits) num = (num << BigInt(bits)) | BigInt(parseInt(c, 16));
+  return { num, twos: Number(r[4] ?? 0) - part.length * bits, tens: 0 };
 }
 
 export interface EncodedFloat {
@@ -63,18 +87,18 @@ export function encodeFloat(text: string, negative: boolean, format: FloatFormat
   if (text === 'inf') return { bytes: special(0n), overflow: false };
   if (text === 'qnan') return { bytes: special(1n << BigInt(fractionBits - 1)), overflow: false };
   if (text === 'snan') return { bytes: special(1n), overflow: false };
-  const m = DECIMAL_FLOAT.exec(text);
-  if (!m || !/[.e]/i.test(text)) return null;
-  const whole = m[1].replace(/_/g, '');
-  const part = (m[2] ?? '').replace(/_/g, '');
-  const ten = Number(m[3] ?? 0) - part.length;
-  // Far beyond every format's range either way: no need to build the power of ten.
-  if (Math.abs(ten) > 20000) return ten > 0 && BigInt(whole + part) !== 0n ? infinity(format, negative) : { bytes: pack(format, negative, 0n, 0n), overflow: false };
-  let num = BigInt(whole + part);
-  let den = 1n;
-  if (ten >= 0) num *= 10n ** BigInt(ten);
-  else den = 10n ** BigInt(-ten);
+  const value = rational(text);
+  if (!value) return null;
+  const { twos, tens } = value;
+  let num = value.num;
   if (num === 0n) return { bytes: pack(format, negative, 0n, 0n), overflow: false };
+  // Far beyond every format's range either way: no need to build the power.
+  if (Math.abs(tens) > 20000 || Math.abs(twos) > 70000) return tens > 0 || twos > 0 ? infinity(format, negative) : { bytes: pack(format, negative, 0n, 0n), overflow: false };
+  let den = 1n;
+  if (tens >= 0) num *= 10n ** BigInt(tens);
+  else den = 10n ** BigInt(-tens);
+  if (twos >= 0) num <<= BigInt(twos);
+  else den <<= BigInt(-twos);
   const bias = (1n << BigInt(exponentBits - 1)) - 1n;
   // e: the binary exponent of the value (2^e <= num/den < 2^(e+1))
   let e = bitLength(num) - bitLength(den);

@@ -700,20 +700,22 @@ function scanString(text: string, i: number, end: number): number {
 function scanNumber(text: string, i: number, end: number): number {
   const first = i;
   let decimal = true; // only digits (and a '.') so far: an 'e' may start an exponent
+  // 0x, 0h, 0b, 0y, 0o, 0q: a float in that radix may have a point and a `p` exponent (`0x1.8p-3`)
+  const p = text.charCodeAt(i + 1) | 0x20;
+  const radix = text.charCodeAt(i) === 48 && (p === 120 || p === 104 || p === 98 || p === 121 || p === 111 || p === 113);
   while (i < end) {
     const c = text.charCodeAt(i);
     if (isDigit(c) || c === 95) i++;
     else if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) {
-      if (decimal && (c === 101 || c === 69)) {
-        const n = text.charCodeAt(i + 1);
-        if ((n === 43 || n === 45) && isDigit(text.charCodeAt(i + 2))) {
-          i += 2;
-          continue;
-        }
+      const n = text.charCodeAt(i + 1);
+      const exponent = decimal ? c === 101 || c === 69 : radix && i > first + 1 && (c === 112 || c === 80);
+      if (exponent && (n === 43 || n === 45) && isDigit(text.charCodeAt(i + 2))) {
+        i += 3;
+        continue;
       }
       decimal = false;
       i++;
-    } else if (c === 46 && i > first && (decimal || isDigit(text.charCodeAt(i + 1)))) i++; // `1.5`, and `3.` (a float, as nasm reads it)
+    } else if (c === 46 && i > first && (decimal || radix || isDigit(text.charCodeAt(i + 1)))) i++; // `1.5`, `3.` (a float, as nasm reads it), `0x1.8`
     else break;
   }
   return i;

@@ -55,6 +55,9 @@ describe('floating-point data, as nasm writes it', () => {
       "dw __utf16__('aé'), __utf16be__('ab'), __utf16__(`\\U0001F600`)", 'dd __utf32__("x"), __utf32be__(`\\u263a`), 0', "db __utf16__('a')", "mov eax, __utf16__('ab')",
       'db `\\u263a`, `\\U0001F600`, `\\U00110000`, `\\U7FFFFFFF`, `\\UFFFFFFFF`, `\\u{1F600}`, `\\x4`, `\\x`, `\\xg`, `\\u26`',
       'dd 3., 3.e2, 1_000.5', 'dq 1e400, -3544902770372389058471229.e309', 'dd 1e39', 'dt 1e5000',
+      // in hex, binary and octal: a point, and a power of two after p
+      'dd 0x1.8p1, 0x1.8p+1, 0x1p-1, 0x10.8, 0x.8p1, 0x1P3, 0x1.8e1, 0x1_0.8p0, 0b1.1p1, 0o1.4p1, 0h1.8p1, 0q1.4p1',
+      'dq 0x1p-1074, 0x1.fffffffffffffp1023', 'dw 0x1p16', 'dt 0x1.8p1, -0x1p-16445', 'dd 0x1f, 0h10, 0b101, 0q17, 0x1e+5',
     ].join('\n') + '\n';
     const { result, bytes } = xenolabBin(source, 'f.asm');
     expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
