@@ -540,12 +540,8 @@ export class Preprocessor {
         return this.defineMacro(src, argsSub, span, name === '%imacro' || name === '%irmacro', name === '%rmacro' || name === '%irmacro');
       case '%endmacro': case '%endm':
         return this.error(span, '%endmacro without %macro', 'preproc');
-      case '%unmacro': {
-        const t = firstToken(argsSub);
-        if (t && !this.macros.delete(t.text)) this.caselessMacros.delete(t.text.toLowerCase());
-        this.namesChanged();
-        return;
-      }
+      case '%unmacro': case '%unimacro':
+        return this.unmacro(argsSub, span, name === '%unimacro');
       case '%push': {
         const t = firstToken(argsSub);
         this.contexts.push({ name: t ? t.text : '', id: ++this.uniqueCounter });
@@ -591,6 +587,37 @@ export class Preprocessor {
       default:
         this.error(span, `unknown preprocessor directive '${head.text}'`, 'preproc');
     }
+  }
+
+  /**
+   * The macros named `name` that a parameter count such as `2` or `1-3` (`spec`, as
+   * %unmacro and %ifmacro give it) selects: those taking that many, or with that range;
+   * every one of the name when there is no count.
+   */
+  private macrosMatching(name: Token, spec: Token[], caselessOnly = false): Macro[] | undefined {
+    const all = caselessOnly ? this.caselessMacros.get(name.text.toLowerCase()) : this.macrosNamed(name.text);
+    if (!all || spec.length === 0) return all;
+    const m = /^(\d+)(?:-(\d+|\*))?(\+)?$/.exec(textOf(spec).replace(/\s+/g, ''));
+    if (!m) return [];
+    const min = Number(m[1]);
+    const max = m[2] === '*' ? Infinity : m[2] !== undefined ? Number(m[2]) : undefined;
+    return all.filter((macro) => (max === undefined ? macro.min <= min && min <= macro.max : macro.min === min && macro.max === max));
+  }
+
+  /** `%unmacro name [count]`: forgets the macro of that name (and parameter count); %unimacro a case-insensitive one. */
+  private unmacro(args: Token[], span: Span, caseless: boolean): void {
+    const sig = significant(args);
+    if (sig[0]?.kind !== 'ident') return this.error(span, `${caseless ? '%unimacro' : '%unmacro'} expects a macro name (and its parameter count)`, 'preproc');
+    const gone = this.macrosMatching(sig[0], sig.slice(1), caseless) ?? [];
+    for (const table of [this.macros, this.caselessMacros]) {
+      for (const [key, list] of table) {
+        const kept = list.filter((m) => !gone.includes(m));
+        if (kept.length === list.length) continue;
+        if (kept.length) table.set(key, kept);
+        else table.delete(key);
+      }
+    }
+    this.namesChanged();
   }
 
   /** `%stacksize flat|flat64|large|small`: the frame %arg and %local name places in (and where they start again). */
@@ -706,8 +733,9 @@ export class Preprocessor {
         return t !== undefined && (this.defines.has(t.text) || this.caselessDefines.has(t.text.toLowerCase()));
       }
       case 'macro': {
-        const t = firstToken(args);
-        return t !== undefined && this.macrosNamed(t.text) !== undefined;
+        const sig = significant(args);
+        const matches = sig[0] ? this.macrosMatching(sig[0], sig.slice(1)) : undefined;
+        return matches !== undefined && matches.length > 0;
       }
       case 'idn': case 'idni': {
         // As nasm compares: token by token up to the first comma (strings by their

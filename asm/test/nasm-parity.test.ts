@@ -124,6 +124,11 @@ describe('byte-identical to nasm -f bin', () => {
       '%line 100+1 foo.asm', 'db __LINE__', 'db __LINE__', '%line 7+3 "q r.asm"', 'db __LINE__', '', 'db __LINE__, __FILE__', '%line 50', 'db __LINE__, __FILE__',
       '%macro m 0', 'db __LINE__', '%endmacro', 'm',
     ]],
+    ['%unmacro and %unimacro forget one parameter count; %ifmacro can ask for one', [
+      '%macro m 1', 'db %1', '%endmacro', '%macro m 2', 'db %1, %2', '%endmacro', '%unmacro m 1', 'm 1, 2',
+      '%imacro k 0', 'nop', '%endmacro', '%unimacro k 0', '%ifmacro k', 'db 9', '%endif',
+      '%ifmacro m 2', 'db 7', '%endif', '%ifmacro m 1', 'db 8', '%endif', '%macro r 1-3', '%endmacro', '%ifmacro r 1-3', 'db 6', '%endif', '%ifmacro r 2', 'db 5', '%endif',
+    ]],
     ['section.NAME.start: where a section begins, before or after it is declared', [
       'org 0x1000', 'section .text', '  mov edx, section..data.start', '  mov eax, section..text.start', '  dd section..bss.start',
       'section .data align=16', '  db 1', 'section .bss', '  resb 4',
