@@ -1588,6 +1588,47 @@ const CONDITION_CODES = new Map(CONDITIONS.flatMap((c) => [c.name, ...c.aliases]
 /** Directives that open a multi-line macro definition (the `%i` ones: matched in any case). */
 export const MACRO_OPENERS: readonly string[] = ['%macro', '%imacro', '%rmacro', '%irmacro'];
 
+/**
+ * The preprocessor's directives and functions, each with what it does in a line (the
+ * language server's completion after `%`). A test holds the directives to the
+ * preprocessor: none of them is an unknown directive.
+ */
+export const PREPROCESSOR_DIRECTIVES: readonly (readonly [string, string])[] = [
+  ['%define', 'a single-line macro: %define NAME(params) text'], ['%xdefine', 'a single-line macro whose text is expanded now'],
+  ['%idefine', 'a case-insensitive %define'], ['%ixdefine', 'a case-insensitive %xdefine'], ['%undef', 'forgets a single-line macro'],
+  ['%assign', 'a single-line macro with the value of an expression'], ['%iassign', 'a case-insensitive %assign'],
+  ['%defstr', 'a single-line macro: its text as a string'], ['%idefstr', 'a case-insensitive %defstr'],
+  ['%deftok', 'a single-line macro: a string read as tokens'], ['%ideftok', 'a case-insensitive %deftok'],
+  ['%strlen', 'a single-line macro: the length of a string'], ['%strcat', 'a single-line macro: strings joined'],
+  ['%substr', 'a single-line macro: part of a string (start, length)'],
+  ['%macro', 'a multi-line macro: %macro NAME COUNT ... %endmacro'], ['%imacro', 'a case-insensitive %macro'],
+  ['%rmacro', 'a %macro that may call itself'], ['%irmacro', 'a case-insensitive %rmacro'], ['%endmacro', 'ends a %macro'],
+  ['%unmacro', 'forgets a multi-line macro (of a parameter count)'], ['%unimacro', 'forgets a case-insensitive macro'],
+  ['%exitmacro', 'leaves the macro being expanded'], ['%rotate', 'rotates the macro parameters: %rotate 1'],
+  ['%rep', 'repeats the lines up to %endrep: %rep COUNT'], ['%endrep', 'ends a %rep'], ['%exitrep', 'leaves the %rep'],
+  ['%if', 'assembles what follows when an expression is not zero'], ['%ifdef', 'when a single-line macro is defined'],
+  ['%ifndef', 'when a single-line macro is not defined'], ['%ifmacro', 'when a multi-line macro is defined'],
+  ['%ifidn', 'when two texts are the same: %ifidn a, b'], ['%ifidni', 'when two texts are the same in any case'],
+  ['%ifid', 'when the text is an identifier'], ['%ifnum', 'when the text is a number'], ['%ifstr', 'when the text is a string'],
+  ['%iftoken', 'when the text is one token'], ['%ifempty', 'when the text is empty'], ['%ifctx', 'when the context on top is named so'],
+  ['%ifenv', 'when an environment variable is set'], ['%ifusable', 'when a %use package exists'], ['%ifusing', 'when a %use package is in use'],
+  ['%elif', 'else, when an expression is not zero'], ['%elifdef', 'else, when a single-line macro is defined'], ['%else', 'else'],
+  ['%endif', 'ends an %if'], ['%include', 'reads a file here: %include "file.inc"'], ['%pathsearch', 'a single-line macro: the path %include would find'],
+  ['%push', 'opens a context (for %$ names)'], ['%pop', 'closes the context'], ['%repl', 'renames the context on top'],
+  ['%stacksize', 'the frame %arg and %local use: flat, flat64, large, small'], ['%arg', 'names for arguments above the frame pointer: %arg a:dword'],
+  ['%local', 'names for locals below the frame pointer, adding to %$localsize'], ['%error', 'reports an error'], ['%fatal', 'reports an error and stops'],
+  ['%warning', 'reports a warning'], ['%line', 'renumbers the following lines for __LINE__: %line N+1 file'], ['%use', 'a standard macro package (not provided)'],
+  ['%pragma', 'a hint for nasm (ignored)'], ['%depend', 'names a dependency (ignored)'], ['%clear', 'forgets macros (ignored)'],
+];
+
+/** The preprocessor functions (`%eval(...)`), with what each gives. */
+export const PREPROCESSOR_FUNCTIONS: readonly (readonly [string, string])[] = [
+  ['%eval', 'the value of expressions'], ['%abs', 'the absolute value'], ['%num', 'a number as a string: %num(n, digits, base)'],
+  ['%str', 'the text as a string'], ['%strlen', 'the length of a string'], ['%strcat', 'strings joined'], ['%substr', 'part of a string: %substr(s, start, length)'],
+  ['%count', 'how many arguments'], ['%sel', 'the nth of the arguments after n'], ['%cond', 'the second argument if the first is not zero, else the third'],
+  ['%tok', 'a string read as tokens'], ['%isdef', '1 when a single-line macro is defined, else 0 (any %if kind: %isnum, %isidn...)'],
+];
+
 /** Directives whose first word is a single-line macro they define. */
 const DEFINERS: ReadonlySet<string> = new Set([
   '%define', '%xdefine', '%idefine', '%ixdefine', '%assign', '%iassign', '%defstr', '%idefstr', '%deftok', '%ideftok',

@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { assemble, type AssembleResult } from '../src/assembler.js';
+import { PREPROCESSOR_DIRECTIVES, PREPROCESSOR_FUNCTIONS } from '../src/preprocessor.js';
 import { formatDiagnostic } from '../src/diagnostics.js';
 import type { SourceProvider } from '../src/source.js';
 
@@ -79,6 +80,14 @@ describe('located errors', () => {
       'main.asm:3:3: error: expected data after the directive',
       'main.asm:4:3: error: expected data after the directive',
     ]);
+  });
+
+  it('every preprocessor directive and function the editor offers is one the preprocessor knows', () => {
+    // each on its own (a %macro line would take the ones after it as its body)
+    const unknown = PREPROCESSOR_DIRECTIVES.filter(([d]) => messages(asm(`${d} x\n`)).some((m) => m.includes('unknown preprocessor directive')));
+    expect(unknown).toEqual([]);
+    expect(messages(asm('%nosuchdirective x\n'))).toEqual(["main.asm:1:1: error: unknown preprocessor directive '%nosuchdirective'"]);
+    for (const [f] of PREPROCESSOR_FUNCTIONS) expect(asm(`db 1 ${f}(1)\n`).diagnostics.filter((d) => d.message.includes(`unexpected '${f}'`))).toEqual([]);
   });
 
   it('duplicate label', () => {

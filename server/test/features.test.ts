@@ -73,6 +73,21 @@ describe('completion', () => {
     expect(labels.has('HYPERCALL mmu_update')).toBe(false);
     client.close(path);
   });
+
+  it('after %: preprocessor directives at the start of a line, functions inside one, nothing of theirs in %%name or %1', async () => {
+    const path = '/completion/percent.xasm';
+    const text = 'bits 32\n%de\n    db %ev\n%macro m 1\n%%lo\n    db %1\n%endmacro\n';
+    await client.open(path, text);
+    const at = async (line: number, character: number) => new Set((await client.request<Item[]>('textDocument/completion', path, { position: { line, character } })).map((i) => i.label));
+    const start = await at(1, 3);
+    for (const want of ['%define', '%macro', '%include', '%ifdef', '%arg', '%rep']) expect(start.has(want), want).toBe(true);
+    expect(start.has('mov')).toBe(false);
+    const inside = await at(2, 10);
+    for (const want of ['%eval', '%num', '%sel']) expect(inside.has(want), want).toBe(true);
+    expect(inside.has('%define')).toBe(false);
+    for (const [line, character] of [[4, 4], [5, 9]]) expect((await at(line, character)).has('%define')).toBe(false);
+    client.close(path);
+  });
 });
 
 describe('signature help for macros', () => {

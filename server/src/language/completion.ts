@@ -1,8 +1,10 @@
 // Completion items for a position: at the start of a statement, mnemonics (with their
 // operand forms and documentation), macros, directives and a snippet per hypercall that
 // sets its argument registers and makes the call; in operands, registers, labels,
-// constants and Xen's constants. Plain data: the LSP layer turns them into CompletionItems.
+// constants and Xen's constants; after `%`, preprocessor directives (or functions, inside
+// a line). Plain data: the LSP layer turns them into CompletionItems.
 
+import { PREPROCESSOR_DIRECTIVES, PREPROCESSOR_FUNCTIONS } from '../../../asm/src/index.js';
 import { DIRECTIVES } from '../../../asm/src/syntax.js';
 import { HYPERCALL_ARG_REGISTERS, HYPERCALLS, MNEMONICS, REGISTERS, XEN_CONSTANT_GROUPS } from '../../../isa/src/index.js';
 import { operandForms } from './hover.js';
@@ -38,6 +40,8 @@ function hypercallSnippets(xenInc: boolean): Completion[] {
 }
 const SNIPPETS = { xenInc: hypercallSnippets(true), plain: hypercallSnippets(false) };
 const DIRECTIVE_ITEMS: readonly Completion[] = [...DIRECTIVES].map((d) => ({ label: d, kind: 'directive' }));
+const PREPROCESSOR_ITEMS: readonly Completion[] = PREPROCESSOR_DIRECTIVES.map(([label, detail]) => ({ label, kind: 'directive', detail }));
+const FUNCTION_ITEMS: readonly Completion[] = PREPROCESSOR_FUNCTIONS.map(([label, detail]) => ({ label, kind: 'directive', detail, snippet: `${label}(\${1})$0` }));
 const REGISTER_ITEMS: readonly Completion[] = REGISTERS.map((r) => ({ label: r.name, kind: 'register', detail: `${r.bits}-bit ${r.cls}` }));
 const XEN_ITEMS: readonly Completion[] = XEN_CONSTANT_GROUPS.flatMap((g) => g.constants.map((c) => ({ label: c.name, kind: 'constant' as const, detail: `= ${c.value}`, documentation: c.doc })));
 
@@ -49,6 +53,10 @@ const LISTS = new WeakMap<SymbolIndex, { statement?: Completion[]; operand?: Com
 
 /** `line` is the text of the line up to the cursor. The list returned is shared: do not change it. */
 export function completionsAt(line: string, index: SymbolIndex | null): readonly Completion[] {
+  // `%de`: a preprocessor directive at the start of a line, a function (`%eval(`) elsewhere
+  // (not `%%label`, `%1` or `%$name`: the macro's own names)
+  const percent = /(?<!%)%[A-Za-z_]*$/.exec(line);
+  if (percent) return /^\s*$/.test(line.slice(0, percent.index)) ? PREPROCESSOR_ITEMS : FUNCTION_ITEMS;
   const beforeWord = line.replace(/[\w.$@?#~]*$/, '');
   // The statement's first word: nothing but an optional label before it.
   const statementStart = /^\s*([\w.$@?]+:\s*)?$/.test(beforeWord) && !/^\s*[\w.$@?]+\s+$/.test(beforeWord);
