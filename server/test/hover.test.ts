@@ -2,7 +2,9 @@
 // table lacks), registers, nothing for other words.
 
 import { describe, expect, it } from 'vitest';
+import { makeSourceFile } from '../../asm/src/index.js';
 import { hoverFor } from '../src/language/hover.js';
+import { wordAt } from '../src/language/symbols.js';
 
 describe('hover', () => {
   it('names an IA-32 instruction xenolab lacks as such, and says nothing of an unknown word', () => {
@@ -10,5 +12,14 @@ describe('hover', () => {
     expect(hoverFor('DAA', null)).toBe("'DAA' is an IA-32 instruction xenolab does not implement (BCD arithmetic).");
     expect(hoverFor('esp', null)).toMatch(/^\*\*esp\*\* — 32-bit r32 register/);
     expect(hoverFor('no_such_word', null)).toBeNull();
+  });
+
+  it('says what a preprocessor directive or function does; the word under the cursor keeps its %', () => {
+    expect(hoverFor('%define', null)).toBe('**%define** — a single-line macro: %define NAME(params) text');
+    expect(hoverFor('%EVAL', null)).toBe('**%eval** — the value of expressions');
+    expect(hoverFor('%nosuch', null)).toBeNull();
+    const file = makeSourceFile(0, '/h.xasm', '%define X 1\n    db %eval(X), %%lbl, %1\n');
+    const word = (line: number, column: number) => wordAt(file, { line, column })?.text;
+    expect([word(0, 3), word(1, 9), word(1, 20), word(1, 25)]).toEqual(['%define', '%eval', 'lbl', '1']);
   });
 });

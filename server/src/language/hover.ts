@@ -1,8 +1,9 @@
 // Hover text (Markdown) for what is under the cursor: an instruction (its documentation,
 // forms and what it does in ring 1, from isa/'s table), a register, a hypercall constant
 // (its signature), a struct field (offset and size), a label or constant (its value),
-// a macro (its definition line).
+// a macro (its definition line), a preprocessor directive or function (what it does).
 
+import { PREPROCESSOR_DIRECTIVES, PREPROCESSOR_FUNCTIONS } from '../../../asm/src/index.js';
 import {
   formsOf, hypercallByNumber, MNEMONICS, registerByName, unsupportedInstruction, XEN_CONSTANT_GROUPS,
 } from '../../../isa/src/index.js';
@@ -32,6 +33,10 @@ const hex = (n: number) => '0x' + (n >>> 0).toString(16);
 
 export function hoverFor(word: string, index: SymbolIndex | null): string | null {
   const lower = word.toLowerCase();
+  if (lower.startsWith('%')) {
+    const known = PREPROCESSOR_DIRECTIVES.find(([d]) => d === lower) ?? PREPROCESSOR_FUNCTIONS.find(([f]) => f === lower);
+    return known ? `**${known[0]}** — ${known[1]}` : null;
+  }
   const info = MNEMONICS[lower];
   if (info !== undefined) {
     const forms = operandForms(lower).slice(0, 8);

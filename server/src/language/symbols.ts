@@ -165,5 +165,7 @@ export function wordAt(file: SourceFile, p: Position): { text: string; range: Ra
   while (s > 0 && isWord(text[s - 1])) s--;
   while (e < text.length && isWord(text[e])) e++;
   if (s === e) return null;
+  // `%define`, `%eval`: the word with its `%` (not `%%name`, `%1` or `%$name`)
+  if (s > 0 && text[s - 1] === '%' && /[A-Za-z_]/.test(text[s]) && text[s - 2] !== '%') s--;
   return { text: text.slice(s, e), range: rangeOf(file, s, e) };
 }
