@@ -791,7 +791,7 @@ function statement(pass: Pass, st: Statement, node: LineNode, line = -1): void {
       const n = critical(pass, st.count, 'a reservation size');
       if (n === undefined) return;
       if (n < 0) return pass.report('error', 'directive', `negative reservation size ${n}`, st.count);
-      if (pass.final && !pass.absolute && pass.section.kind === 'progbits') {
+      if (pass.final && n > 0 && !pass.absolute && pass.section.kind === 'progbits') {
         pass.report('warning', 'zeroing', `uninitialized space declared in progbits section '${pass.section.name}': zeroing`, st);
       }
       return pass.reserve(n * st.unit, st);

@@ -223,6 +223,10 @@ describe('located errors', () => {
     ]);
   });
 
+  it('resb in a progbits section warns that it is zeroed, as nasm does; resb 0 reserves nothing and says nothing', () => {
+    expect(messages(asm('bits 32\nresb 4\nresb 0\ndb 1\n'))).toEqual(["main.asm:2:1: warning: uninitialized space declared in progbits section '.text': zeroing"]);
+  });
+
   it('context stack misuse is located', () => {
     expect(messages(asm('%pop\n%repl x\ndd %$a\n%push one\n%push two\ndd %$$$b\n%pop one\n'))).toEqual([
       'main.asm:1:1: error: %pop: the context stack is empty (no %push)',
