@@ -998,14 +998,13 @@ function instruction(pass: Pass, st: InstructionStatement, line: number): void {
   // An instruction whose values are all known for good is encoded for good the first
   // time, so the layout pass can keep its bytes too (and its operands need not be kept).
   const how = fixed === undefined ? fixedness(pass, st) : NOT_FIXED;
-  const constant = how !== NOT_FIXED;
-  const toNotes = memo === undefined && constant && line >= 0;
   // A statement met for the first time is encoded with a scratch memo: it gets one of its
   // own only to keep bytes, and shares its plan's when its encoding depends on values.
   const m = memo ?? scratchMemo();
   const n = st.operands.length;
   const operands = n <= SCRATCH_SLOTS ? SCRATCH_LISTS[n] : new Array<ResolvedOperand>(n);
   const a16 = st.prefixes.length !== 0 && st.prefixes.some((p) => p.text === 'a16');
+  const problems = pass.problems;
   for (let i = 0; i < n; i++) {
     const r = resolveOperand(pass, st.operands[i], i, a16);
     if (!r) {
@@ -1014,6 +1013,9 @@ function instruction(pass: Pass, st: InstructionStatement, line: number): void {
     }
     operands[i] = r;
   }
+  // An operand in error (1/0) keeps nothing: the final pass must meet it again to report it.
+  const constant = how !== NOT_FIXED && pass.problems === problems;
+  const toNotes = memo === undefined && constant && line >= 0;
   const req = REQUEST;
   req.mnemonic = st.mnemonic.text;
   req.prefixes = st.prefixes.length ? st.prefixes.map((p) => p.text) : NO_PREFIXES;

@@ -90,6 +90,12 @@ describe('located errors', () => {
     for (const [f] of PREPROCESSOR_FUNCTIONS) expect(asm(`db 1 ${f}(1)\n`).diagnostics.filter((d) => d.message.includes(`unexpected '${f}'`))).toEqual([]);
   });
 
+  it('division by zero in an instruction operand is an error (its bytes were kept from the first pass, unreported)', () => {
+    expect(messages(asm('bits 32\nmov eax, 1/0\nadd eax, 5 % 0\npush 7 // 0\nmov eax, [ebx + 1/0]\n'))).toEqual([
+      'main.asm:2:10: error: division by zero', 'main.asm:3:10: error: division by zero', 'main.asm:4:6: error: division by zero', 'main.asm:5:17: error: division by zero',
+    ]);
+  });
+
   it('duplicate label', () => {
     const r = asm('a: nop\na: nop\n');
     expect(messages(r)).toEqual(["main.asm:2:1: error: symbol 'a' is already defined"]);
