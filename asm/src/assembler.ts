@@ -1236,7 +1236,8 @@ function directive(pass: Pass, st: Extract<Statement, { kind: 'directive' }>, no
   switch (name) {
     case 'bits': case 'use32': case 'use16': {
       const bits = name === 'use32' ? '32' : name === 'use16' ? '16' : sig.map((t) => t.text).join('');
-      if (bits !== '32') pass.report('error', 'directive', `only 32-bit code is supported (bits ${bits})`, st);
+      if (bits === '') pass.report('error', 'directive', 'bits expects a size: bits 32 (xenolab assembles 32-bit code only)', st);
+      else if (bits !== '32') pass.report('error', 'directive', `only 32-bit code is supported (bits ${bits})`, st);
       return;
     }
     case 'section': case 'segment': {

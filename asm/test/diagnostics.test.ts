@@ -307,6 +307,7 @@ describe('located errors', () => {
 
   it('16-bit code is refused with a reason', () => {
     expect(messages(asm('bits 16\n'))).toEqual(['main.asm:1:1: error: only 32-bit code is supported (bits 16)']);
+    expect(messages(asm('bits\n'))).toEqual(['main.asm:1:1: error: bits expects a size: bits 32 (xenolab assembles 32-bit code only)']);
   });
 });
 
