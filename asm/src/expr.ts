@@ -160,9 +160,10 @@ function binary(op: string, a: Value, b: Value, span: Span): Value {
       if (y === 0n) throw new EvalError(span, 'division by zero');
       n = op === '/' ? u64(x) / u64(y) : op === '%' ? u64(x) % u64(y) : op === '//' ? x / y : x % y;
       break;
-    case '<<': case '<<<': n = y >= 64n || y < 0n ? 0n : x << y; break;
-    case '>>': n = y >= 64n || y < 0n ? 0n : u64(x) >> y; break;
-    case '>>>': n = y >= 64n || y < 0n ? (x < 0n ? -1n : 0n) : x >> y; break;
+    // The count taken modulo 64, as nasm's shifts (x86's) take it: 1 << 65 is 2, 1 << -1 the top bit.
+    case '<<': case '<<<': n = x << (y & 63n); break;
+    case '>>': n = u64(x) >> (y & 63n); break;
+    case '>>>': n = x >> (y & 63n); break;
     case '&': n = x & y; break;
     case '|': n = x | y; break;
     case '^': n = x ^ y; break;

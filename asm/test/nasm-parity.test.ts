@@ -129,6 +129,9 @@ describe('byte-identical to nasm -f bin', () => {
       '%imacro k 0', 'nop', '%endmacro', '%unimacro k 0', '%ifmacro k', 'db 9', '%endif',
       '%ifmacro m 2', 'db 7', '%endif', '%ifmacro m 1', 'db 8', '%endif', '%macro r 1-3', '%endmacro', '%ifmacro r 1-3', 'db 6', '%endif', '%ifmacro r 2', 'db 5', '%endif',
     ]],
+    ['shift counts are taken modulo 64, as nasm shifts', [
+      'dq 1 << 64, 1 << 65, 256 >> 65, -256 >>> 65, 1 << -1, 256 >> -63, 0x8000000000000000 >> 63, -1 >>> 64, 3 << 63',
+    ]],
     ['section.NAME.start: where a section begins, before or after it is declared', [
       'org 0x1000', 'section .text', '  mov edx, section..data.start', '  mov eax, section..text.start', '  dd section..bss.start',
       'section .data align=16', '  db 1', 'section .bss', '  resb 4',
