@@ -122,7 +122,11 @@ export function evaluatePartial(e: Expr, env: EvalEnv): Value | undefined {
       const t = evaluatePartial(e.test, env);
       if (t === undefined) return undefined;
       scalar(t, '?', e);
-      return evaluatePartial(t.n !== 0n ? e.then : e.else, env);
+      // Both arms, as nasm evaluates them: an error in the one not taken (1/0, an
+      // undefined name) is still an error.
+      const then = evaluatePartial(e.then, env);
+      const otherwise = evaluatePartial(e.else, env);
+      return then === undefined || otherwise === undefined ? undefined : t.n !== 0n ? then : otherwise;
     }
     case 'binary': {
       // Left to right: an unknown left operand ends it before the right is looked at.
@@ -169,11 +173,16 @@ function binary(op: string, a: Value, b: Value, span: Span): Value {
     case '^': n = x ^ y; break;
     case '=': case '==': n = bool(x === y); break;
     case '!=': case '<>': n = bool(x !== y); break;
-    case '<': n = bool(x < y); break;
-    case '>': n = bool(x > y); break;
-    case '<=': n = bool(x <= y); break;
-    case '>=': n = bool(x >= y); break;
-    case '<=>': n = x < y ? -1n : x > y ? 1n : 0n; break;
+    // Orders by the sign of the 64-bit difference, as nasm compares (so 0x8000000000000000 < 108 is 0)
+    case '<': n = bool(BigInt.asIntN(64, x - y) < 0n); break;
+    case '>': n = bool(BigInt.asIntN(64, x - y) > 0n); break;
+    case '<=': n = bool(BigInt.asIntN(64, x - y) <= 0n); break;
+    case '>=': n = bool(BigInt.asIntN(64, x - y) >= 0n); break;
+    case '<=>': {
+      const d = BigInt.asIntN(64, x - y);
+      n = d < 0n ? -1n : d > 0n ? 1n : 0n;
+      break;
+    }
     case '&&': n = bool(x !== 0n && y !== 0n); break;
     case '||': n = bool(x !== 0n || y !== 0n); break;
     case '^^': n = bool((x !== 0n) !== (y !== 0n)); break;

@@ -96,6 +96,12 @@ describe('located errors', () => {
     ]);
   });
 
+  it('both arms of ?: are evaluated, as nasm does: an error in the one not taken is still one', () => {
+    expect(messages(asm('bits 32\ndd 1 ? 2 : 1/0\ndd 0 ? nosym : 3\n'))).toEqual([
+      'main.asm:2:12: error: division by zero', "main.asm:3:8: error: symbol 'nosym' is not defined",
+    ]);
+  });
+
   it('duplicate label', () => {
     const r = asm('a: nop\na: nop\n');
     expect(messages(r)).toEqual(["main.asm:2:1: error: symbol 'a' is already defined"]);

@@ -132,6 +132,10 @@ describe('byte-identical to nasm -f bin', () => {
     ['shift counts are taken modulo 64, as nasm shifts', [
       'dq 1 << 64, 1 << 65, 256 >> 65, -256 >>> 65, 1 << -1, 256 >> -63, 0x8000000000000000 >> 63, -1 >>> 64, 3 << 63',
     ]],
+    ['comparisons order by the sign of the 64-bit difference, as nasm compares', [
+      'dq -1 < 0, 0xffffffffffffffff < 0, 0x8000000000000000 < 0, 0x8000000000000000 < 108, -5 < 3, 0x8000000000000000 > 0',
+      'dq 0x7fffffffffffffff < 0x8000000000000000, -1 <= -2, 5 >= 5, 0x8000000000000000 >= 1, 7 > 3, 3 <= 7',
+    ]],
     ['section.NAME.start: where a section begins, before or after it is declared', [
       'org 0x1000', 'section .text', '  mov edx, section..data.start', '  mov eax, section..text.start', '  dd section..bss.start',
       'section .data align=16', '  db 1', 'section .bss', '  resb 4',
