@@ -85,22 +85,31 @@ export let lastQuickInputPresses = 0;
 
 async function quickInput(page: Page, key: string, text: string, pick: string): Promise<void> {
   const widget = page.locator('.quick-input-widget');
-  // Keybindings work once the workbench has focus; retry the key until the widget shows.
-  for (let i = 1; ; i++) {
-    await page.keyboard.press(key);
+  const box = widget.locator('.quick-input-box input');
+  for (let attempt = 1; ; attempt++) {
+    // Keybindings work once the workbench has focus; retry the key until the widget shows.
+    for (let i = 1; ; i++) {
+      await page.keyboard.press(key);
+      try {
+        await widget.waitFor({ state: 'visible', timeout: 3000 });
+        lastQuickInputPresses = i;
+        break;
+      } catch (e) {
+        if (i === 5) throw e;
+      }
+    }
+    // Into the box itself, not as key presses: those go where the focus is, and a webview
+    // that had it can keep it (the list then shows unfiltered, without the row looked for).
     try {
-      await widget.waitFor({ state: 'visible', timeout: 3000 });
-      lastQuickInputPresses = i;
+      const mode = (await box.inputValue({ timeout: 5000 })).startsWith('>') ? '>' : ''; // F1 opens it in command mode
+      await box.fill(mode + text, { timeout: 5000 });
       break;
     } catch (e) {
-      if (i === 5) throw e;
+      // A webview taking the focus back can close the widget as it opens (a CI run saw
+      // it): open it again, unless it is still there and the failure is something else.
+      if (attempt === 3 || (await widget.isVisible())) throw e;
     }
   }
-  // Into the box itself, not as key presses: those go where the focus is, and a webview
-  // that had it can keep it (the list then shows unfiltered, without the row looked for).
-  const box = widget.locator('.quick-input-box input');
-  const mode = (await box.inputValue()).startsWith('>') ? '>' : ''; // F1 opens it in command mode
-  await box.fill(mode + text);
   const row = widget.locator('.monaco-list-row', { hasText: pick }).first();
   await row.waitFor({ timeout: 30_000 });
   await row.click();
