@@ -45,7 +45,8 @@ const RADIX_BITS: Readonly<Record<string, number>> = { x: 4, h: 4, b: 1, y: 1, o
 
 /** Whether a number token's text is a floating-point constant (as data can hold). */
 export function isFloatText(text: string): boolean {
-  return rational(text) !== null;
+  // (a point, an exponent or a power of two: most numbers have none, and need no closer look)
+  return /[.ep]/i.test(text) && rational(text) !== null;
 }
 
 /** A float literal's exact value as num / 2^twos / 10^tens (its digits taken in their radix); null when it is none. */

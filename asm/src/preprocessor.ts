@@ -197,14 +197,14 @@ interface PpFunction {
   fn: string;
 }
 
-/** nasm 2.16.01's preprocessor functions, and the %is functions (one per %if kind, and its %isn). */
+/** The tests of %if<kind> (and of the %is<kind> functions). */
 const IF_KINDS: ReadonlySet<string> = new Set(['', 'def', 'macro', 'idn', 'idni', 'id', 'num', 'str', 'empty', 'ctx', 'token', 'env', 'usable', 'using']);
-const PP_FUNCTIONS: ReadonlyMap<string, PpFunction> = new Map(
-  [
-    ...['eval', 'abs', 'num', 'str', 'strlen', 'strcat', 'substr', 'count', 'sel', 'cond', 'tok'],
-    ...[...IF_KINDS].flatMap((k) => [`is${k}`, `isn${k}`]),
-  ].map((n) => [`%${n}`, { fn: `%${n}` }]),
-);
+
+/** The test of `%if<word>` (and `%is<word>(...)`): `num` is %ifnum's, `nnum` its inverse, `n` an expression's inverse. */
+function ifKind(word: string): { kind: string; negated: boolean } | null {
+  if (IF_KINDS.has(word)) return { kind: word, negated: false };
+  return word.startsWith('n') && IF_KINDS.has(word.slice(1)) ? { kind: word.slice(1), negated: true } : null;
+}
 
 const isEnvironment = (t: Token) => t.kind === 'pp' && t.text.charCodeAt(1) === 33; /* %! */
 const isPpFunction = (t: Token) => t.kind === 'pp' && (PP_FUNCTIONS.has(t.text.toLowerCase()) || isEnvironment(t));
@@ -597,11 +597,11 @@ export class Preprocessor {
   private macrosMatching(name: Token, spec: Token[], caselessOnly = false): Macro[] | undefined {
     const all = caselessOnly ? this.caselessMacros.get(name.text.toLowerCase()) : this.macrosNamed(name.text);
     if (!all || spec.length === 0) return all;
-    const m = /^(\d+)(?:-(\d+|\*))?(\+)?$/.exec(textOf(spec).replace(/\s+/g, ''));
-    if (!m) return [];
-    const min = Number(m[1]);
-    const max = m[2] === '*' ? Infinity : m[2] !== undefined ? Number(m[2]) : undefined;
-    return all.filter((macro) => (max === undefined ? macro.min <= min && min <= macro.max : macro.min === min && macro.max === max));
+    const written = textOf(spec).replace(/\s+/g, '');
+    const count = parameterCount(written);
+    if (!count || count.text !== written) return [];
+    const { min, max, range } = count;
+    return all.filter((macro) => (range ? macro.min === min && macro.max === max : macro.min <= min && min <= macro.max));
   }
 
   /** `%unmacro name [count]`: forgets the macro of that name (and parameter count); %unimacro a case-insensitive one. */
@@ -669,7 +669,7 @@ export class Preprocessor {
 
   /** `%use package`: nasm's standard macro packages are named, not provided (their bytes would differ silently). */
   private use(args: Token[], span: Span): void {
-    const name = textOf(args).replace(/^(["'`])(.*)\1$/, '$2');
+    const name = unquoted(textOf(args));
     const what = NASM_PACKAGES.get(name.toLowerCase());
     this.used.add(name.toLowerCase());
     if (what === undefined) this.error(span, `unknown %use package '${name}'`, 'preproc');
@@ -677,8 +677,9 @@ export class Preprocessor {
   }
 
   private conditional(name: string, args: Token[], span: Span, src: LineSource): boolean {
-    const m = /^%(if|elif)(n?)(def|macro|idni|idn|id|num|str|empty|ctx|token|env|usable|using)?$/.exec(name);
-    if (m) {
+    const m = /^%(if|elif)(.*)$/.exec(name);
+    const cond = m ? ifKind(m[2]) : null;
+    if (m && cond) {
       const isElif = m[1] === 'elif';
       if (isElif) {
         const top = this.conds[this.conds.length - 1];
@@ -691,13 +692,13 @@ export class Preprocessor {
           top.active = false;
           return true;
         }
-        const ok = this.test(m[3] ?? '', args, span, src) !== (m[2] === 'n');
+        const ok = this.test(cond.kind, args, span, src) !== cond.negated;
         top.active = ok;
         top.taken = ok;
         return true;
       }
       const parent = this.active();
-      const ok = parent && this.test(m[3] ?? '', args, span, src) !== (m[2] === 'n');
+      const ok = parent && this.test(cond.kind, args, span, src) !== cond.negated;
       this.conds.push({ active: ok, taken: ok, parent, elseSeen: false, span });
       return true;
     }
@@ -767,13 +768,11 @@ export class Preprocessor {
         return significant(this.expandDefines(args)).length === 1;
       case 'env': {
         // a name, or a string naming it (`%ifenv HOME`, `%ifenv 'HOME'`)
-        const t = firstToken(args);
-        const name = t === undefined ? '' : t.kind === 'string' ? stringText(t.text) : t.text;
+        const name = unquoted(firstToken(args)?.text ?? '');
         return name !== '' && this.provider.env?.(name) !== undefined;
       }
       case 'usable': case 'using': {
-        const t = firstToken(args);
-        const name = t === undefined ? '' : (t.kind === 'string' ? stringText(t.text) : t.text).toLowerCase();
+        const name = unquoted(firstToken(args)?.text ?? '').toLowerCase();
         // nasm's packages can be named (use() warns that xenolab does not provide them)
         return kind === 'usable' ? NASM_PACKAGES.has(name) : this.used.has(name);
       }
@@ -871,13 +870,10 @@ export class Preprocessor {
     if (sig[0]?.kind !== 'ident' || sig[1]?.kind !== 'string') return this.error(span, usage, 'preproc');
     const numbers = splitArgs(sig.slice(sig[2]?.kind === 'op' && sig[2].text === ',' ? 3 : 2));
     if (numbers.length < 1 || numbers.length > 2) return this.error(span, usage, 'preproc');
-    const text = stringText(sig[1].text);
     const start = this.constant(trimTrivia(numbers[0]), span);
     const length = numbers[1] ? this.constant(trimTrivia(numbers[1]), span) : 1n;
     if (start === null || length === null) return;
-    const from = Number(start) - 1;
-    const to = length < 0n ? text.length + Number(length) + 1 : from + Number(length);
-    this.defineString(sig[0], from < 0 ? '' : text.slice(from, Math.max(from, to)), false);
+    this.defineString(sig[0], substring(stringText(sig[1].text), start, length), false);
   }
 
   /** %defstr name tokens: the tokens' text as a string. */
@@ -933,22 +929,21 @@ export class Preprocessor {
       this.error(span, '%macro needs a name and a parameter count', 'preproc');
       return;
     }
-    const spec = textOf(sig.slice(1, 5)).replace(/\s+/g, '');
-    const m = /^(\d+)(?:-(\d+|\*))?(\+)?/.exec(spec);
-    if (!m) {
+    const count = parameterCount(textOf(sig.slice(1, 5)).replace(/\s+/g, ''));
+    if (!count) {
       this.error(sig[1] ?? nameTok, 'expected a parameter count such as 2, 1-3, 0-* or 1+', 'preproc');
       return;
     }
     // Defaults follow the count spec: find where the spec tokens end.
     let k = 1;
     let consumed = '';
-    while (k < sig.length && consumed.length < m[0].length) consumed += sig[k++].text;
+    while (k < sig.length && consumed.length < count.text.length) consumed += sig[k++].text;
     const defaults = splitArgs(sig.slice(k));
     const macro: Macro = {
       name: nameTok.text,
-      min: Number(m[1]),
-      max: m[2] === '*' ? Infinity : m[2] !== undefined ? Number(m[2]) : Number(m[1]),
-      greedy: m[3] === '+',
+      min: count.min,
+      max: count.max,
+      greedy: count.greedy,
       defaults,
       body,
       plain: plainLines(body),
@@ -1264,8 +1259,7 @@ export class Preprocessor {
 
   /** `%!NAME` (or `%!'NAME'`): the environment variable's value, read as tokens (nothing, with a warning, when it is not set). */
   private environment(t: Token): Define {
-    const raw = t.text.slice(2);
-    const name = /^['"`]/.test(raw) ? stringText(raw) : raw;
+    const name = unquoted(t.text.slice(2));
     const value = this.provider.env?.(name);
     if (value === undefined) this.error(t, `environment variable '${name}' is not set`, 'preproc', 'warning');
     return { params: null, body: value === undefined ? [] : tokenize(value, -1).filter((x) => x.kind !== 'newline'), caseless: false };
@@ -1280,13 +1274,8 @@ export class Preprocessor {
     const at = { start: t.start, end: t.end, file: t.file };
     const num = (v: bigint): Token[] => tokenize(v.toString(), -1).filter((x) => x.kind !== 'newline').map((x) => ({ ...x, ...at }));
     const str = (text: string): Token[] => [{ kind: 'string', text: quoted(text), ...at }];
-    if (name.startsWith('%is')) {
-      // %isnum is %ifnum's; %isnnum, %isn (an expression is zero) its inverse
-      const kind = name.slice(3);
-      const negated = !IF_KINDS.has(kind);
-      const ok = this.test(negated ? kind.slice(1) : kind, inside, t, null) !== negated;
-      return num(ok ? 1n : 0n);
-    }
+    const is = name.startsWith('%is') ? ifKind(name.slice(3)) : null;
+    if (is) return num(this.test(is.kind, inside, t, null) !== is.negated ? 1n : 0n);
     const expanded = this.expandDefines(inside, active);
     const args = splitArgs(significant(expanded));
     const value = (k: number): bigint | null => (args[k] ? this.constant(args[k], t) : null);
@@ -1335,9 +1324,7 @@ export class Preprocessor {
         const start = value(1);
         const length = args.length > 2 ? value(2) : -1n;
         if (text === null || start === null || length === null) return usage("a string, a start and a length: %substr('text', 2, 3)");
-        const from = Number(start) - 1;
-        const to = length < 0n ? text.length + Number(length) + 1 : from + Number(length);
-        return str(from < 0 ? '' : text.slice(from, Math.max(from, to)));
+        return str(substring(text, start, length));
       }
       case '%count':
         return num(BigInt(Math.max(1, args.length)));
@@ -1628,6 +1615,14 @@ export const PREPROCESSOR_FUNCTIONS: readonly (readonly [string, string])[] = [
   ['%count', 'how many arguments'], ['%sel', 'the nth of the arguments after n'], ['%cond', 'the second argument if the first is not zero, else the third'],
   ['%tok', 'a string read as tokens'], ['%isdef', '1 when a single-line macro is defined, else 0 (any %if kind: %isnum, %isidn...)'],
 ];
+
+/** The functions by name: those listed, and a %is and %isn one per %if kind. */
+const PP_FUNCTIONS: ReadonlyMap<string, PpFunction> = new Map(
+  [
+    ...PREPROCESSOR_FUNCTIONS.map(([f]) => f).filter((f) => !f.startsWith('%is')),
+    ...[...IF_KINDS].flatMap((k) => [`%is${k}`, `%isn${k}`]),
+  ].map((n) => [n, { fn: n }]),
+);
 
 /** Directives whose first word is a single-line macro they define. */
 const DEFINERS: ReadonlySet<string> = new Set([
@@ -1935,6 +1930,29 @@ function pasteTokens(tokens: Token[], keep = false, did?: Pasting): Token[] {
     }
   }
   return out;
+}
+
+/**
+ * A macro's parameter count at the start of `spec` (blanks removed): `2`, `1-3`, `0-*`,
+ * `1+`; `text` is what it took, `range` whether it gave a maximum.
+ */
+function parameterCount(spec: string): { min: number; max: number; greedy: boolean; range: boolean; text: string } | null {
+  const m = /^(\d+)(?:-(\d+|\*))?(\+)?/.exec(spec);
+  if (!m) return null;
+  const min = Number(m[1]);
+  return { min, max: m[2] === '*' ? Infinity : m[2] !== undefined ? Number(m[2]) : min, greedy: m[3] === '+', range: m[2] !== undefined, text: m[0] };
+}
+
+/** %substr's part of `text`: from `start` (1-based), `length` characters; a length of -1 reaches the end, -2 one before it... */
+function substring(text: string, start: bigint, length: bigint): string {
+  const from = Number(start) - 1;
+  const to = length < 0n ? text.length + Number(length) + 1 : from + Number(length);
+  return from < 0 ? '' : text.slice(from, Math.max(from, to));
+}
+
+/** A name as written, or the contents of the string it was written as (`'HOME'`, `"smartalign"`). */
+function unquoted(text: string): string {
+  return /^['"`]/.test(text) ? stringText(text) : text;
 }
 
 function textOf(tokens: Token[]): string {
