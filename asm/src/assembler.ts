@@ -277,6 +277,8 @@ class Pass implements EvalEnv {
     this.scopeId = this.notes.scopeId(name);
   }
   org: number | null = null;
+  /** align/alignb raise the section's alignment (until `sectalign off`). */
+  alignRaisesSection = true;
   readonly diagnostics: Diagnostic[] = [];
   readonly lines: LineTable;
   /** Listing rows (ROW_FIELDS numbers each), at most one per line. */
@@ -1176,6 +1178,7 @@ const DATA_RANGE: Readonly<Record<number, readonly [bigint, bigint]>> = {
 };
 
 function data(pass: Pass, unit: number, items: DataItem[], span: Span): void {
+  if (items.length === 0) return pass.report('warning', 'db-empty', 'no operand for data declaration: nothing is emitted', span);
   if (!pass.final) {
     // Layout passes only need the size, which does not depend on any value.
     const n = dataSize(unit, items);
@@ -1259,7 +1262,7 @@ function directive(pass: Pass, st: Extract<Statement, { kind: 'directive' }>, no
       if (n <= 0 || (n & (n - 1)) !== 0) return pass.report('error', 'directive', `alignment must be a power of two, not ${n}`, st.exprs![0]);
       const base = pass.absolute ? 0 : pass.section.vaddr;
       const pad = (n - ((pass.location() - base) % n)) % n;
-      if (!pass.absolute) pass.section.align = Math.max(pass.section.align, n);
+      if (!pass.absolute && pass.alignRaisesSection) pass.section.align = Math.max(pass.section.align, n);
       if (!pass.room(pad, st)) return;
       if (name === 'alignb') return pass.reserve(pad, st);
       if (st.body) {
@@ -1269,6 +1272,19 @@ function directive(pass: Pass, st: Extract<Statement, { kind: 'directive' }>, no
         return withLineHere(pass, () => alignWith(pass, body, node, target));
       }
       return pass.emit(new Array(pad).fill(NOP), st);
+    }
+    case 'sectalign': {
+      // nasm's sectalign: raise the section's alignment, without padding. `sectalign off`
+      // stops align and alignb doing it too (nasm's standard macros).
+      if (!st.exprs) {
+        pass.alignRaisesSection = sig[0].text.toLowerCase() === 'on';
+        return;
+      }
+      const n = critical(pass, st.exprs[0], 'the alignment');
+      if (n === undefined) return;
+      if (n <= 0 || (n & (n - 1)) !== 0) return pass.report('error', 'directive', `section alignment must be a power of two, not ${n}`, st.exprs[0]);
+      if (!pass.absolute) pass.section.align = Math.max(pass.section.align, n);
+      return;
     }
     case 'global': case 'static':
       for (const t of sig) if (t.kind === 'ident') pass.globals.set(t.text, t);

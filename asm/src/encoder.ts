@@ -97,7 +97,7 @@ function shapeMatch(kind: OperandKind, op: ResolvedOperand, form: InstructionFor
         case 'r16': case 'rm16': return r.cls === 'r16';
         case 'r32': case 'rm32': return r.cls === 'r32';
         case 'sreg': case 'creg': case 'dreg': return r.cls === kind;
-        case 'al': case 'ax': case 'eax': case 'cl': case 'dx':
+        case 'al': case 'ax': case 'eax': case 'cl': case 'dx': case 'cx': case 'ecx':
         case 'es': case 'cs': case 'ss': case 'ds': case 'fs': case 'gs':
           return r.name === kind;
         default: return false;

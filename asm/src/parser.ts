@@ -8,7 +8,7 @@ import { literalValue, type Value } from './expr.js';
 import { encodeFloat, FLOAT_FORMATS, FLOAT_SPECIALS, isFloatText, type FloatFormat } from './float.js';
 import { encodeUtf, pushUtf8, utf8CodePoints, utf8Encode } from './utf.js';
 import {
-  DATA_DIRECTIVES, DIRECTIVES, RESERVE_DIRECTIVES, reach, SIZE_KEYWORDS, someLeaf, spanOf,
+  DATA_DIRECTIVES, DIRECTIVES, RESERVE_DIRECTIVES, reach, SIZE_KEYWORDS, SIZE_NAME, someLeaf, spanOf,
   type DataItem, type Expr, type Label, type LineNode, type MemoryOperand, type Name, type OperandNode, type Span,
   type Statement, type SyntaxError,
 } from './syntax.js';
@@ -385,9 +385,14 @@ class LineParser {
       const offset = this.expr();
       return { kind: 'farptr', seg: first, offset, file, start, end: reachEnd(file, headEnd, offset) };
     }
-    if (first.kind === 'reg' && size === 0 && !strict && distance === '') {
-      return first; // a register expression is already a register operand
+    if (first.kind === 'reg') {
+      // A register expression is already a register operand, with a size that says what the
+      // register says (`push dword %1` in a macro called with eax); nasm ignores others, with a warning.
+      if (distance !== '') this.fail(`'${distance}' needs a ${distance === 'far' ? 'memory operand or a selector:offset pointer' : 'branch target'}, not a register`, first);
+      if (size !== 0 && size !== first.reg.bits) this.fail(`${first.reg.name} is ${first.reg.bits === 8 ? 'an' : 'a'} ${first.reg.bits}-bit register: '${SIZE_NAME[size]}' does not fit it`, first);
+      return first;
     }
+    if (distance === 'far') this.fail("'far' needs a memory operand or a selector:offset pointer (a flat binary has no segment relocations)", first);
     if (first.kind !== 'num' && someLeaf(first, isRegisterLeaf)) this.fail('a register cannot be used in an immediate expression', first);
     return { kind: 'imm', expr: first, size, strict, distance, file, start, end: reachEnd(file, headEnd, first) };
   }
@@ -505,7 +510,12 @@ class LineParser {
       }
       return { kind: 'directive', name, args: [], exprs, body, file, start, end: this.lastEnd(name) };
     }
-    if (n === 'org' || n === 'absolute') {
+    if (n === 'sectalign' && this.kindAt() === K_IDENT && /^(on|off)$/i.test(this.textAt())) {
+      const args = [this.s.token(this.pos++)];
+      if (!this.atEnd()) this.fail(`unexpected '${this.textAt()}'`);
+      return { kind: 'directive', name, args, file, start, end: this.lastEnd(name) };
+    }
+    if (n === 'org' || n === 'absolute' || n === 'sectalign') {
       const exprs = [this.expr()];
       return { kind: 'directive', name, args: [], exprs, file, start, end: this.lastEnd(name) };
     }
@@ -525,7 +535,7 @@ class LineParser {
 
   dataItems(): DataItem[] {
     const items: DataItem[] = [];
-    if (this.atEnd()) this.fail('expected data after the directive');
+    if (this.atEnd()) return items; // nasm warns and emits nothing (the assembler warns)
     const s = this.s;
     for (;;) {
       const i = this.pos;

@@ -929,7 +929,10 @@ export class Preprocessor {
       this.error(span, '%macro needs a name and a parameter count', 'preproc');
       return;
     }
-    const count = parameterCount(textOf(sig.slice(1, 5)).replace(/\s+/g, ''));
+    // The count is written without blanks (`1-2+`, `0-*.nolist`): what follows a blank is a default (`1-2 +5`).
+    let specEnd = 2;
+    while (specEnd < sig.length && sig[specEnd].start === sig[specEnd - 1].end && sig[specEnd].file === sig[specEnd - 1].file) specEnd++;
+    const count = parameterCount(textOf(sig.slice(1, specEnd)));
     if (!count) {
       this.error(sig[1] ?? nameTok, 'expected a parameter count such as 2, 1-3, 0-* or 1+', 'preproc');
       return;
@@ -1937,7 +1940,7 @@ function pasteTokens(tokens: Token[], keep = false, did?: Pasting): Token[] {
  * `1+`; `text` is what it took, `range` whether it gave a maximum.
  */
 function parameterCount(spec: string): { min: number; max: number; greedy: boolean; range: boolean; text: string } | null {
-  const m = /^(\d+)(?:-(\d+|\*))?(\+)?/.exec(spec);
+  const m = /^(\d+)(?:-(\d+|\*))?(\+)?(?:\.nolist)?/i.exec(spec);
   if (!m) return null;
   const min = Number(m[1]);
   return { min, max: m[2] === '*' ? Infinity : m[2] !== undefined ? Number(m[2]) : min, greedy: m[3] === '+', range: m[2] !== undefined, text: m[0] };

@@ -149,6 +149,7 @@ export const RESERVE_DIRECTIVES: Readonly<Record<string, number>> = { resb: 1, r
 export const DIRECTIVES: ReadonlySet<string> = new Set([
   'bits', 'use16', 'use32', 'section', 'segment', 'org', 'align', 'alignb', 'global', 'extern', 'common',
   'struc', 'endstruc', 'istruc', 'at', 'iend', 'incbin', 'absolute', 'default', 'cpu', 'static', 'warning', 'map',
+  'sectalign',
 ]);
 
 /** Whether some leaf of `e` (a number, string, symbol, register, `$` or `$$`) passes `test`. */

@@ -76,9 +76,9 @@ describe('located errors', () => {
       'main.asm:2:6: warning: %sel(5) is not one of the 1 choices',
       'main.asm:3:4: error: %strlen expects a string',
       'main.asm:4:4: error: %tok expects a string',
-      'main.asm:1:3: error: expected data after the directive',
-      'main.asm:3:3: error: expected data after the directive',
-      'main.asm:4:3: error: expected data after the directive',
+      'main.asm:1:1: warning: no operand for data declaration: nothing is emitted',
+      'main.asm:3:1: warning: no operand for data declaration: nothing is emitted',
+      'main.asm:4:1: warning: no operand for data declaration: nothing is emitted',
     ]);
   });
 
@@ -88,6 +88,16 @@ describe('located errors', () => {
     expect(unknown).toEqual([]);
     expect(messages(asm('%nosuchdirective x\n'))).toEqual(["main.asm:1:1: error: unknown preprocessor directive '%nosuchdirective'"]);
     for (const [f] of PREPROCESSOR_FUNCTIONS) expect(asm(`db 1 ${f}(1)\n`).diagnostics.filter((d) => d.message.includes(`unexpected '${f}'`))).toEqual([]);
+  });
+
+  it('a size or distance that does not fit a register, and far without a pointer, are errors (nasm ignores the first with a warning)', () => {
+    expect(messages(asm('bits 32\npush word eax\nmov dword al, 5\njmp near eax\njmp far ebx\ncall far 5\n'))).toEqual([
+      "main.asm:2:11: error: eax is a 32-bit register: 'word' does not fit it",
+      "main.asm:3:11: error: al is an 8-bit register: 'dword' does not fit it",
+      "main.asm:4:10: error: 'near' needs a branch target, not a register",
+      "main.asm:5:9: error: 'far' needs a memory operand or a selector:offset pointer, not a register",
+      "main.asm:6:10: error: 'far' needs a memory operand or a selector:offset pointer (a flat binary has no segment relocations)",
+    ]);
   });
 
   it('division by zero in an instruction operand is an error (its bytes were kept from the first pass, unreported)', () => {

@@ -153,11 +153,17 @@ function splitOperands(text: string): string[] {
 function canonObjdump(text: string): Canon {
   const tokens = text.split(/\s+/);
   const prefixes: string[] = [];
+  let addr16 = false;
   let i = 0;
   for (; i < tokens.length - 1; i++) {
     const t = tokens[i];
-    // data16/addr16 mark prefixes objdump thinks unused; the operands already show the size.
-    if (t === 'data16' || t === 'addr16') continue;
+    // data16/addr16 mark prefixes objdump thinks unused; the operands already show the size
+    // (but for loop, whose count register objdump leaves out: cx under addr16).
+    if (t === 'data16') continue;
+    if (t === 'addr16') {
+      addr16 = true;
+      continue;
+    }
     if (t === 'lock') prefixes.push('lock');
     // xrelease/xacquire (TSX) and bnd (MPX) are newer names for F3/F2 on some instructions.
     else if (t === 'rep' || t === 'repz' || t === 'repe' || t === 'xrelease') prefixes.push('rep');
@@ -178,12 +184,11 @@ function canonObjdump(text: string): Canon {
     operands = [];
   }
   mnemonic = SAME_MNEMONIC[mnemonic] ?? mnemonic;
+  if (addr16 && /^loop/.test(mnemonic)) operands.push('cx');
   let ops = operands.map(canonObjdumpOperand);
   // notrack is CET's name for 3E on indirect branches: a ds override (dropped in memory).
   const nt = prefixes.indexOf('notrack');
   if (nt >= 0) prefixes.splice(nt, 1, ...(ops.some((o) => o.startsWith('m')) ? [] : ['ds']));
-  // lar/lsl read a 16-bit selector: objdump says WORD PTR, the table's rm32 says 32.
-  if (mnemonic === 'lar' || mnemonic === 'lsl') ops = ops.map((o) => o.replace(/^m\d+:/, 'm*:'));
   return finish({ prefixes, mnemonic, operands: ops });
 }
 
@@ -207,7 +212,6 @@ function canonDecoded(insn: DecodedInstruction): Canon {
   const dsDefault = p.segment === 'ds' && DS_SOURCE.test(mnemonic);
   if (p.segment && !dsDefault && !insn.operands.some((o) => o.type === 'mem')) prefixes.push(p.segment);
   let operands = insn.operands.map(canonOperand);
-  if (mnemonic === 'lar' || mnemonic === 'lsl') operands = operands.map((o) => o.replace(/^m\d+:/, 'm*:'));
   return finish({ prefixes, mnemonic, operands });
 }
 

@@ -145,6 +145,25 @@ describe('byte-identical to nasm -f bin', () => {
       'struc NEG, -8', '  .prev resd 1', '  .next resd 1', 'endstruc',
       'dd point_size, ALIGNED, ALIGNED.a, ALIGNED.b, ALIGNED_size, NEG, NEG.next, NEG_size', '  mov eax, [ebp + NEG.prev]',
     ]],
+    ['sectalign raises a section\'s alignment without padding; after sectalign off, align no longer does', [
+      'section .text', '  nop', '  sectalign 32', '  nop', 'section .data', '  db 1', '  sectalign off', '  align 64', '  sectalign 16',
+      '  db 2', '  sectalign on', '  [sectalign 8]', 'section .rodata', '  db 3', '  align 32', 'section .bss', '  resb 3', 'after:', 'section .text', '  dd after',
+    ]],
+    ['a macro\'s parameter count ends at a blank: what follows is defaults (`0-2 7, 8`, `1-2 +5`), .nolist is read', [
+      '%macro d 0-2 7, 8', 'db %1, %2', '%endmacro', 'd', 'd 1', 'd 1, 2',
+      '%macro p 1-2 +5', 'db %1 %2', '%endmacro', 'p 1', '%macro n 1-2 -5', 'db %1 %2', '%endmacro', 'n 1',
+      '%macro g 1+.nolist', 'db %1', '%endmacro', 'g 1, 2', '%macro o 1.nolist', 'db %1', '%endmacro', 'o 3', '%macro c 0-*.nolist', 'db %0', '%endmacro', 'c 1, 2',
+    ]],
+    ['a data directive with no operand (an empty macro argument) emits nothing', [
+      '%macro m 0-1', 'db %1', '%endmacro', 'm', 'db 1', 'dw', 'times 2 dd', 'x: dd', 'dd x',
+    ]],
+    ['a size keyword that says what the register says is accepted (`push dword %1` called with a register)', [
+      '%macro pushd 1', 'push dword %1', '%endmacro', 'pushd eax', 'pushd 5', 'mov dword eax, 1', 'mov byte al, byte 2', 'push strict dword ebx', 'push word ds',
+    ]],
+    ['lar/lsl read a 16-bit selector from any register or a word; loop names its count register', [
+      'lar eax, ax', 'lar eax, ebx', 'lar ax, ebx', 'lar cx, [esi]', 'lsl edx, word [eax]', 'lsl eax, [ebx + 4]',
+      'l: loop l, cx', 'loope l, ecx', 'loopnz $, cx', 'loop $',
+    ]],
   ])('%s', (_, lines) => {
     const source = ['bits 32', ...lines].join('\n') + '\n';
     const { result, bytes } = xenolabBin(source, 'q.asm');

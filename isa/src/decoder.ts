@@ -269,13 +269,15 @@ function misfit(form: InstructionForm, osz: 16 | 32): boolean {
 }
 
 /** Sort key: mandatory/literal forms; the size-specific form under 0x66 (pushaw, and the
- *  decode-only `jmp rm16` over `jmp rm32`) but the plain one without it (pusha, nop); then
+ *  decode-only `jmp rm16` over `jmp rm32`) but the plain one without it (pusha, nop), and
+ *  likewise under 0x67 (`loop rel8, cx`, but `loop rel8`); then
  *  canonical before decode-only; then table order (canonical cc names come first). */
-function rankKey(e: Entry, osz: 16 | 32): number[] {
+function rankKey(e: Entry, osz: 16 | 32, asz: 16 | 32): number[] {
   const f = e.form;
   return [
     e.mandatory !== 0 || e.literal >= 0 ? 0 : 1,
     osz === 16 ? (f.opsize === 16 ? 0 : 1) : (f.opsize === 0 ? 0 : 1),
+    asz === 16 ? (f.adsize === 16 ? 0 : 1) : (f.adsize === 0 ? 0 : 1),
     f.decodeOnly ? 1 : 0,
     misfit(f, osz) ? 1 : 0,
     f.index,
@@ -305,7 +307,7 @@ function buildTables(): Slot[][] {
     for (const asz of [32, 16] as const) {
       tables.push(all.map((list, key) => {
         const fit = list.filter((e) => (e.form.opsize === 0 || e.form.opsize === osz) && (e.form.adsize === 0 || e.form.adsize === asz));
-        fit.sort((a, b) => compareKeys(rankKey(a, osz), rankKey(b, osz)));
+        fit.sort((a, b) => compareKeys(rankKey(a, osz, asz), rankKey(b, osz, asz)));
         return { hasModrm: hasModrm[key], entries: fit.length ? fit : empty };
       }));
     }

@@ -240,6 +240,16 @@ loope    rel8            e1 rb
 loopz    rel8            e1 rb
 loopne   rel8            e0 rb
 loopnz   rel8            e0 rb
+loop     rel8,cx         a16 e2 rb
+loop     rel8,ecx        a32 e2 rb
+loope    rel8,cx         a16 e1 rb
+loope    rel8,ecx        a32 e1 rb
+loopz    rel8,cx         a16 e1 rb
+loopz    rel8,ecx        a32 e1 rb
+loopne   rel8,cx         a16 e0 rb
+loopne   rel8,ecx        a32 e0 rb
+loopnz   rel8,cx         a16 e0 rb
+loopnz   rel8,ecx        a32 e0 rb
 call     rel32           e8 rd
 call     rm32            ff /2      !nosize
 call     rm16            o16 ff /2  !decode
@@ -318,8 +328,16 @@ smsw     r16             o16 0f 01 /4
 smsw     r32             o32 0f 01 /4
 lmsw     rm16            0f 01 /6
 lmsw     r32             0f 01 /6
-lar      rv,rmv          ov 0f 02 /r
-lsl      rv,rmv          ov 0f 03 /r
+lar      r16,r16         o16 0f 02 /r
+lar      r16,r32         o16 0f 02 /r
+lar      r32,r32         o32 0f 02 /r
+lar      r32,r16         o32 0f 02 /r
+lar      rv,m16          ov 0f 02 /r
+lsl      r16,r16         o16 0f 03 /r
+lsl      r16,r32         o16 0f 03 /r
+lsl      r32,r32         o32 0f 03 /r
+lsl      r32,r16         o32 0f 03 /r
+lsl      rv,m16          ov 0f 03 /r
 verr     rm16            0f 00 /4
 verw     rm16            0f 00 /5
 clts     -               0f 06
@@ -618,7 +636,8 @@ function buildForm(
 /**
  * Which operands ModRM carries. Segment, control and debug registers always sit in
  * ModRM.reg; otherwise the r/m-kind operand goes in r/m and a general register in reg;
- * with two registers and no r/m kind (`mov r32, cr0`, `lldt r32`) the general register is r/m.
+ * with a special register and a general one and no r/m kind (`mov r32, cr0`, `lldt r32`)
+ * the general register is r/m.
  */
 function modrmOperands(operands: readonly OperandKind[], modrm: 'r' | number | undefined, dup: boolean): { regOperand: number; rmOperand: number } {
   if (modrm === undefined) return { regOperand: -1, rmOperand: -1 };
@@ -628,7 +647,9 @@ function modrmOperands(operands: readonly OperandKind[], modrm: 'r' | number | u
   const special = operands.findIndex((k) => k === 'sreg' || k === 'creg' || k === 'dreg');
   if (special >= 0) return { regOperand: special, rmOperand: rmKind >= 0 ? rmKind : firstGpr };
   const reg = operands.findIndex((k, i) => i !== rmKind && REGISTER_KINDS.has(k));
-  return { regOperand: reg, rmOperand: dup ? reg : rmKind };
+  // two registers and no r/m kind (`lar r32, r16`): the second is r/m
+  const rm = rmKind >= 0 || dup ? rmKind : operands.findIndex((k, i) => i !== reg && REGISTER_KINDS.has(k));
+  return { regOperand: reg, rmOperand: dup ? reg : rm };
 }
 
 /** Every encoding form, in the encoder's order of preference. */
