@@ -707,7 +707,9 @@ function defineLabel(pass: Pass, node: LineNode, value?: Value, constant = false
   const dots = dot && name.charCodeAt(1) === 46;
   if (dots && name.charCodeAt(2) === 64 /* ..@ */) {
     // macro-local labels: unique already, and they don't open a new local scope
-  } else if (dot && !dots) {
+  } else if (dots) {
+    return pass.report('error', 'special-symbol', `unrecognised special symbol '${name}': nasm keeps names beginning with '..' for its own ('..@' begins a label of yours)`, label);
+  } else if (dot) {
     if (!pass.lastGlobal && !pass.absolute?.struc) pass.report('warning', 'orphan-local', `local label '${name}' has no preceding non-local label`, label);
     name = noted ? noted.name : pass.qualify(name);
   } else {

@@ -565,7 +565,7 @@ class LineParser {
       }
       if (this.atEnd()) return items;
       this.expectOp(',');
-      if (this.atEnd()) this.fail("expected data after ','");
+      if (this.atEnd()) return items; // a trailing comma, which nasm allows
     }
   }
 

@@ -90,6 +90,12 @@ describe('located errors', () => {
     for (const [f] of PREPROCESSOR_FUNCTIONS) expect(asm(`db 1 ${f}(1)\n`).diagnostics.filter((d) => d.message.includes(`unexpected '${f}'`))).toEqual([]);
   });
 
+  it("a label beginning with '..' (other than '..@') is nasm's special symbol, an error", () => {
+    expect(messages(asm('bits 32\n..start: nop\n..@mine: nop\n'))).toEqual([
+      "main.asm:2:1: error: unrecognised special symbol '..start': nasm keeps names beginning with '..' for its own ('..@' begins a label of yours)",
+    ]);
+  });
+
   it('a size or distance that does not fit a register, and far without a pointer, are errors (nasm ignores the first with a warning)', () => {
     expect(messages(asm('bits 32\npush word eax\nmov dword al, 5\njmp near eax\njmp far ebx\ncall far 5\n'))).toEqual([
       "main.asm:2:11: error: eax is a 32-bit register: 'word' does not fit it",

@@ -154,8 +154,8 @@ describe('byte-identical to nasm -f bin', () => {
       '%macro p 1-2 +5', 'db %1 %2', '%endmacro', 'p 1', '%macro n 1-2 -5', 'db %1 %2', '%endmacro', 'n 1',
       '%macro g 1+.nolist', 'db %1', '%endmacro', 'g 1, 2', '%macro o 1.nolist', 'db %1', '%endmacro', 'o 3', '%macro c 0-*.nolist', 'db %0', '%endmacro', 'c 1, 2',
     ]],
-    ['a data directive with no operand (an empty macro argument) emits nothing', [
-      '%macro m 0-1', 'db %1', '%endmacro', 'm', 'db 1', 'dw', 'times 2 dd', 'x: dd', 'dd x',
+    ['a data directive with no operand (an empty macro argument) emits nothing; a trailing comma is allowed', [
+      '%macro m 0-1', 'db %1', '%endmacro', 'm', 'db 1', 'dw', 'times 2 dd', 'x: dd', 'dd x', 'db 2,', 'times 2 dw 3, ',
     ]],
     ['a size keyword that says what the register says is accepted (`push dword %1` called with a register)', [
       '%macro pushd 1', 'push dword %1', '%endmacro', 'pushd eax', 'pushd 5', 'mov dword eax, 1', 'mov byte al, byte 2', 'push strict dword ebx', 'push word ds',
