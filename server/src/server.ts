@@ -17,7 +17,7 @@ import { hoverFor } from './language/hover.js';
 import { semanticTokens, TOKEN_MODIFIERS, TOKEN_TYPES } from './language/tokens.js';
 import { buildIndex, nameAt, offsetAt, wordAt, type Definition, type Range, type SymbolIndex } from './language/symbols.js';
 import {
-  DidChangeConfigurationNotification, FoldingRangeKind, InlayHintKind, type CodeLens, type FoldingRange, type FormattingOptions,
+  DidChangeConfigurationNotification, DidChangeWatchedFilesNotification, FoldingRangeKind, InlayHintKind, type CodeLens, type FoldingRange, type FormattingOptions,
   type InitializeParams, type InlayHint, type SignatureHelp, type SymbolInformation,
 } from 'vscode-languageserver';
 import type { Context } from './analysis/index.js';
@@ -59,6 +59,18 @@ const SEVERITY: Record<Finding['severity'], DiagnosticSeverity> = {
 export function uriToPath(uri: string): string {
   return uri.startsWith('file://') ? decodeURIComponent(uri.slice('file://'.length)) : uri;
 }
+/** An absolute path without `.` and `..` segments (`/w/sub/../a.inc` is `/w/a.inc`, the path of its document); others as given. */
+export function normalPath(path: string): string {
+  if (!path.startsWith('/') || !/(^|\/)\.\.?(\/|$)/.test(path)) return path;
+  const out: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '..') {
+      if (out.length > 1) out.pop();
+    } else if (part !== '.') out.push(part);
+  }
+  return out.join('/') || '/';
+}
+
 export function pathToUri(path: string): string {
   return path.startsWith('/') ? 'file://' + path.split('/').map(encodeURIComponent).join('/') : path;
 }
@@ -70,6 +82,9 @@ const SYMBOL_KIND: Record<Definition['kind'], SymbolKind> = {
 /** The LSP items of a completion list (completionsAt shares its lists while the index stays). */
 const ITEMS = new WeakMap<readonly Completion[], CompletionItem[]>();
 
+/** Files whose change on disk may change an analysis: sources and what they include. */
+const WATCHED_FILES = '**/*.{xasm,asm,inc,mac}';
+
 const toLsp = (r: Range) => ({ start: { line: r.start.line, character: r.start.column }, end: { line: r.end.line, character: r.end.column } });
 
 export function startServer(connection: Connection, files: ServerFiles): void {
@@ -79,7 +94,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
 
   const provider: SourceProvider = withBuiltins({
     read(path, from) {
-      const candidates = path.startsWith('/') ? [path] : [from.slice(0, from.lastIndexOf('/') + 1) + path];
+      const candidates = [normalPath(path.startsWith('/') ? path : from.slice(0, from.lastIndexOf('/') + 1) + path)];
       for (const c of candidates) {
         const open = documents.get(pathToUri(c));
         if (open) return { path: c, text: open.getText() };
@@ -104,6 +119,9 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     } catch {
       // analyze() assembles again and reports what went wrong
     }
+    // the files it read besides itself: a change to one of them is a change to it
+    if (assembled) includesOf.set(doc.uri, new Set(assembled.files.slice(1).map((f) => f.path)));
+    else includesOf.delete(doc.uri);
     let findings: Finding[];
     let context: Context | undefined;
     try {
@@ -146,6 +164,22 @@ export function startServer(connection: Connection, files: ServerFiles): void {
   function forget(uri: string, a: Analysis): void {
     const index = a.indexBuilt ? a.index : indexOf(undefined);
     analyses.set(uri, { version: NaN, index, indexBuilt: true, findings: [] });
+  }
+
+  /** The files (includes) each document's last assembly read, by the document's URI. */
+  const includesOf = new Map<string, ReadonlySet<string>>();
+
+  /**
+   * A file changed (edited, closed, or changed on disk): the open documents whose last
+   * assembly read it are analysed again, though their own text is the same.
+   */
+  function fileChanged(path: string): void {
+    for (const [uri, paths] of includesOf) {
+      if (!paths.has(path)) continue;
+      const a = analyses.get(uri);
+      if (a) forget(uri, a);
+      schedule(uri);
+    }
   }
 
   // The newest version of each changed document is analysed once the queue of changes is read.
@@ -211,10 +245,25 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     else configure((change.settings as { xenolab?: { rules?: AnalysisOptions['rules'] } } | undefined)?.xenolab?.rules);
   });
 
-  documents.onDidChangeContent((e) => schedule(e.document.uri));
+  documents.onDidChangeContent((e) => {
+    schedule(e.document.uri);
+    fileChanged(uriToPath(e.document.uri));
+  });
   documents.onDidClose((e) => {
     analyses.delete(e.document.uri);
+    includesOf.delete(e.document.uri);
     void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+    // its includers read it from the disk now
+    fileChanged(uriToPath(e.document.uri));
+  });
+  // Files that are not open, changed on disk (the client watches them: registered below).
+  connection.onDidChangeWatchedFiles((p) => {
+    for (const change of p.changes) {
+      const path = uriToPath(change.uri);
+      if (documents.get(change.uri)) continue; // the editor's text is what counts
+      fileChanged(path);
+      workspace.changed(path);
+    }
   });
 
   connection.onHover((p) => {
@@ -356,7 +405,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
 
   // ---- settings pulled from the client, the workspace's files ----
 
-  let client: ClientInfo = { pull: false, dynamic: false, folders: [] };
+  let client: ClientInfo = { pull: false, dynamic: false, watch: false, folders: [] };
   /** The rules of initializationOptions: what applies when the client's settings have none. */
   let initialRules: AnalysisOptions['rules'];
 
@@ -381,6 +430,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
 
   connection.onInitialized(() => {
     if (client.dynamic) void connection.client.register(DidChangeConfigurationNotification.type, { section: 'xenolab' });
+    if (client.watch) void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: WATCHED_FILES }] });
     if (client.pull) void pullConfiguration();
     if (files.listFiles) {
       for (const folder of client.folders) workspace.add(files.listFiles(folder, SOURCE_EXTENSIONS, MAX_WORKSPACE_FILES));
@@ -455,6 +505,8 @@ interface ClientInfo {
   pull: boolean;
   /** didChangeConfiguration can be registered dynamically. */
   dynamic: boolean;
+  /** It watches files for the server when asked (didChangeWatchedFiles, registered dynamically). */
+  watch: boolean;
   /** Workspace folders on the file system. */
   folders: string[];
 }
@@ -464,6 +516,7 @@ function clientOf(p: InitializeParams): ClientInfo {
   return {
     pull: p.capabilities.workspace?.configuration === true,
     dynamic: p.capabilities.workspace?.didChangeConfiguration?.dynamicRegistration === true,
+    watch: p.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true,
     folders: folders.map((f) => uriToPath(f.uri)).filter((path) => path.startsWith('/')),
   };
 }

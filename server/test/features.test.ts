@@ -545,3 +545,39 @@ describe('settings', () => {
     client.dispose();
   });
 });
+
+describe('a document is analysed again when a file it includes changes', () => {
+  // The files on "disk": what the server reads for a file that is not open.
+  const disk = new Map<string, string>([['/w/lib.inc', '; nothing yet\n']]);
+  const main = '/w/src/main.xasm';
+  const mainText = 'bits 32\n%include "../lib.inc"\nmov eax, LIMIT\n';
+  const undefinedLimit = (d: Diagnostic[]) => d.some((x) => x.message === "symbol 'LIMIT' is not defined");
+  const registrations: unknown[] = [];
+  const client = new InProcessClient({ readText: (path) => disk.get(path) ?? null });
+  beforeAll(async () => {
+    client.conn.onRequest('client/registerCapability', (p: { registrations: unknown[] }) => {
+      registrations.push(...p.registrations);
+    });
+    await client.initialize({ capabilities: { workspace: { didChangeWatchedFiles: { dynamicRegistration: true } } } });
+  });
+  afterAll(() => client.dispose());
+
+  it('an include open in the editor: its text there, edited or closed', async () => {
+    await client.open('/w/lib.inc', 'LIMIT equ 5\n');
+    // `../lib.inc` from src/ is the open document, not the file on disk
+    expect(await client.open(main, mainText)).toEqual([]);
+    await client.replace('/w/lib.inc', '; LIMIT is gone\n');
+    await client.eventually(main, undefinedLimit);
+    await client.replace('/w/lib.inc', 'LIMIT equ 6\n');
+    await client.eventually(main, (d) => d.length === 0);
+    client.close('/w/lib.inc'); // read from the disk again, where it has no LIMIT
+    await client.eventually(main, undefinedLimit);
+  });
+
+  it('an include that is not open, changed on disk (the server asks the client to watch the files)', async () => {
+    expect(registrations).toContainEqual(expect.objectContaining({ method: 'workspace/didChangeWatchedFiles' }));
+    disk.set('/w/lib.inc', 'LIMIT equ 7\n');
+    client.conn.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: pathToUri('/w/lib.inc'), type: 2 }] });
+    await client.eventually(main, (d) => d.length === 0);
+  });
+});
