@@ -7,7 +7,7 @@
 import {
   CodeActionKind, CompletionItemKind, DiagnosticSeverity, InsertTextFormat, SymbolKind, TextDocumentSyncKind, TextDocuments,
   type CodeAction, type CompletionItem, type Connection, type Diagnostic, type DocumentSymbol, type InitializeResult,
-  type Location, type TextEdit, type WorkspaceEdit,
+  type DocumentLink, type Location, type TextEdit, type WorkspaceEdit,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { assemble, withBuiltins, type SourceProvider } from '../../asm/src/index.js';
@@ -25,6 +25,7 @@ import { foldingRanges } from './language/folding.js';
 import { formatDocument } from './language/format.js';
 import { inlayHints } from './language/inlay.js';
 import { codeLenses } from './language/lens.js';
+import { includeNames } from './language/includes.js';
 import { macroSignatureAt } from './language/signature.js';
 import {
   definitionAt, isDefinition, MAX_WORKSPACE_FILES, referencesOf, referencesTo, SOURCE_EXTENSIONS, WorkspaceIndex, workspaceSymbols,
@@ -215,6 +216,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
         hoverProvider: true,
         completionProvider: { triggerCharacters: ['.', '_', '%'] },
         definitionProvider: true,
+        documentLinkProvider: { resolveProvider: false },
         referencesProvider: true,
         renameProvider: { prepareProvider: true },
         documentSymbolProvider: true,
@@ -314,7 +316,28 @@ export function startServer(connection: Connection, files: ServerFiles): void {
   const located = (file: string, range: Range): Location => ({ uri: pathToUri(file), range: toLsp(range) });
   const real = (file: string) => file.startsWith('/');
 
+  /** The files a document's `%include` lines name, where the assembler would find them (real files only). */
+  function includeLinks(doc: TextDocument): { range: Range; path: string }[] {
+    const from = uriToPath(doc.uri);
+    const out: { range: Range; path: string }[] = [];
+    for (const inc of includeNames(doc.getText())) {
+      const found = provider.read(inc.name, from);
+      if (found && real(found.path)) out.push({ range: inc.range, path: found.path });
+    }
+    return out;
+  }
+
+  connection.onDocumentLinks((p): DocumentLink[] => {
+    const doc = documents.get(p.textDocument.uri);
+    return doc ? includeLinks(doc).map((l) => ({ range: toLsp(l.range), target: pathToUri(l.path), tooltip: l.path })) : [];
+  });
+
   connection.onDefinition((p) => {
+    const doc = documents.get(p.textDocument.uri);
+    const at = { line: p.position.line, column: p.position.character };
+    const within = (r: Range) => r.start.line === at.line && r.start.column <= at.column && at.column <= r.end.column;
+    const link = doc && includeLinks(doc).find((l) => within(l.range));
+    if (link) return { uri: pathToUri(link.path), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } };
     const d = resolve(p.textDocument.uri, p.position)?.definition;
     return d && real(d.file) ? located(d.file, d.range) : null;
   });

@@ -574,6 +574,17 @@ describe('a document is analysed again when a file it includes changes', () => {
     await client.eventually(main, undefinedLimit);
   });
 
+  it('links each %include to its file, and goes to the file from its name', async () => {
+    const text = '; %include "not.inc" in a comment\nbits 32\n%include "../lib.inc" ; the library\n%include "xen.inc"\n%include "missing.inc"\n';
+    await client.open('/w/src/links.xasm', text);
+    const links = await client.request<{ range: Rng; target: string }[]>('textDocument/documentLink', '/w/src/links.xasm');
+    // xen.inc is built in (no file to open), missing.inc is nowhere
+    expect(links.map((l) => [l.range, l.target])).toEqual([[{ start: { line: 2, character: 9 }, end: { line: 2, character: 21 } }, pathToUri('/w/lib.inc')]]);
+    const def = await client.request<{ uri: string }>('textDocument/definition', '/w/src/links.xasm', { position: { line: 2, character: 14 } });
+    expect(def.uri).toBe(pathToUri('/w/lib.inc'));
+    expect(await client.request('textDocument/definition', '/w/src/links.xasm', { position: { line: 2, character: 25 } })).toBeNull();
+  });
+
   it('an include that is not open, changed on disk (the server asks the client to watch the files)', async () => {
     expect(registrations).toContainEqual(expect.objectContaining({ method: 'workspace/didChangeWatchedFiles' }));
     disk.set('/w/lib.inc', 'LIMIT equ 7\n');
