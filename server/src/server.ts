@@ -93,16 +93,22 @@ export function startServer(connection: Connection, files: ServerFiles): void {
   const analyses = new Map<string, Analysis>();
   let options: AnalysisOptions = {};
 
+  /** Where `%include "path"` in `from` looks: beside `from` (the open document's text first, then the file's). */
+  const includePath = (path: string, from: string) => normalPath(path.startsWith('/') ? path : from.slice(0, from.lastIndexOf('/') + 1) + path);
   const provider: SourceProvider = withBuiltins({
     read(path, from) {
-      const candidates = [normalPath(path.startsWith('/') ? path : from.slice(0, from.lastIndexOf('/') + 1) + path)];
-      for (const c of candidates) {
-        const open = documents.get(pathToUri(c));
-        if (open) return { path: c, text: open.getText() };
-        const text = files.readText(c);
-        if (text !== null) return { path: c, text };
-      }
-      return null;
+      const c = includePath(path, from);
+      const open = documents.get(pathToUri(c));
+      if (open) return { path: c, text: open.getText() };
+      const text = files.readText(c);
+      return text === null ? null : { path: c, text };
+    },
+  });
+  /** The provider, noting in `reads` every file an assembly asks for, found or not (one that appears later is a change too). */
+  const recording = (reads: Set<string>): SourceProvider => ({
+    read(path, from) {
+      reads.add(includePath(path, from));
+      return provider.read(path, from);
     },
   });
 
@@ -114,15 +120,24 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     const path = uriToPath(doc.uri);
     const text = doc.getText();
     // One assembly serves both the analysis and (when first asked for) the navigation index.
+    // the files it asks for: a change to one of them is a change to it
+    const reads = new Set<string>();
+    includesOf.set(doc.uri, reads);
+    askedIncluder.delete(doc.uri);
     let assembled: ReturnType<typeof assemble> | undefined;
     try {
-      assembled = assembleFor(path, text, provider);
+      assembled = assembleFor(path, text, recording(reads));
     } catch {
       // analyze() assembles again and reports what went wrong
     }
-    // the files it read besides itself: a change to one of them is a change to it
-    if (assembled) includesOf.set(doc.uri, new Set(assembled.files.slice(1).map((f) => f.path)));
-    else includesOf.delete(doc.uri);
+    // open files it includes that looked for what their includer defines: this is a new includer
+    for (const r of reads) {
+      const u = pathToUri(r);
+      if (u === doc.uri || !askedIncluder.has(u) || analysing.has(u)) continue;
+      const stale = analyses.get(u);
+      if (stale) forget(u, stale);
+      schedule(u);
+    }
     let findings: Finding[];
     let context: Context | undefined;
     try {
@@ -130,7 +145,20 @@ export function startServer(connection: Connection, files: ServerFiles): void {
       // a name the document uses and one of them defines gets an "Add %include" fix.
       const folder = path.slice(0, path.lastIndexOf('/') + 1);
       const includeCandidates = workspace.paths().filter((p) => p.endsWith('.inc') && p.startsWith(folder)).map((p) => p.slice(folder.length));
-      ({ findings, context } = analyze({ path, text, provider, includeCandidates }, options, assembled));
+      // Names the document lacks may be defined by a file that includes it (looked for only
+      // when there are such names); it is then read too, for what it defines.
+      let includer: { path: string; index: SymbolIndex } | null | undefined;
+      const definedByIncluder = (name: string) => {
+        if (includer === undefined) {
+          askedIncluder.add(doc.uri);
+          analysing.add(doc.uri);
+          includer = includerOf(path);
+          analysing.delete(doc.uri);
+          if (includer) reads.add(includer.path);
+        }
+        return includer?.index.definitions.has(name) ?? false;
+      };
+      ({ findings, context } = analyze({ path, text, provider, includeCandidates, definedByIncluder }, options, assembled));
     } catch (e) {
       findings = [{ code: 'internal', severity: 'error', file: path, range: { start: { line: 0, column: 0 }, end: { line: 0, column: 0 } }, message: `xenolab could not analyse this file: ${(e as Error).message}`, related: [], fixes: [] }];
     }
@@ -167,8 +195,23 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     analyses.set(uri, { version: NaN, index, indexBuilt: true, findings: [] });
   }
 
-  /** The files (includes) each document's last assembly read, by the document's URI. */
+  /** The files (includes) each document's last assembly read, by the document's URI (and the file that includes it, when its names were looked up there). */
   const includesOf = new Map<string, ReadonlySet<string>>();
+  /** Documents being analysed (an includer looked up while analysing one is not analysed through it again). */
+  const analysing = new Set<string>();
+  /** Documents whose last analysis looked for names in a file that includes them. */
+  const askedIncluder = new Set<string>();
+
+  /** A file that includes `path`, and its index: an open document's first, else a workspace file's. */
+  function includerOf(path: string): { path: string; index: SymbolIndex } | null {
+    for (const [uri, paths] of includesOf) {
+      const doc = documents.get(uri);
+      if (!doc || !paths.has(path) || uriToPath(uri) === path || analysing.has(uri)) continue;
+      const index = analysis(doc).index;
+      if (index.files.has(path)) return { path: uriToPath(uri), index };
+    }
+    return workspace.includerOf(path);
+  }
 
   /**
    * A file changed (edited, closed, or changed on disk): the open documents whose last
@@ -254,6 +297,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
   documents.onDidClose((e) => {
     analyses.delete(e.document.uri);
     includesOf.delete(e.document.uri);
+    askedIncluder.delete(e.document.uri);
     void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
     // its includers read it from the disk now
     fileChanged(uriToPath(e.document.uri));
@@ -443,7 +487,8 @@ export function startServer(connection: Connection, files: ServerFiles): void {
 
   const workspace = new WorkspaceIndex((path) => {
     const text = documents.get(pathToUri(path))?.getText() ?? files.readText(path);
-    return text === null ? null : buildIndex(assembleFor(path, text, provider));
+    const reads = new Set<string>();
+    return text === null ? null : { index: buildIndex(assembleFor(path, text, recording(reads))), reads };
   });
   const indexInBackground = () => {
     if (workspace.step(4)) setTimeout(indexInBackground, 0);

@@ -592,3 +592,43 @@ describe('a document is analysed again when a file it includes changes', () => {
     await client.eventually(main, (d) => d.length === 0);
   });
 });
+
+describe('an include file is checked as part of the file that includes it', () => {
+  // lib.inc uses stack_top and the PUTS macro, which main.xasm defines before including it.
+  const disk = new Map<string, string>([
+    ['/v/main.xasm', 'bits 32\n%macro PUTS 1\n    mov eax, %1\n%endmacro\nsection .text\n_start: call lib_func\n%include "lib.inc"\nstack_top:\n'],
+    ['/v/other.xasm', 'bits 32\nnop\n'],
+  ]);
+  const libText = 'lib_func:\n    mov eax, stack_top\n    PUTS 1\n    mov ebx, nowhere\n    ret\n';
+  const messages = (d: Diagnostic[]) => d.map((x) => `${x.range.start.line}: ${x.message}`);
+  const undefinedOnly = ['3: symbol \'nowhere\' is not defined'];
+
+  it('names the includer defines are not undefined (a workspace file that is not open)', async () => {
+    const client = new InProcessClient({ readText: (p) => disk.get(p) ?? null, listFiles: () => [...disk.keys()] });
+    await client.initialize({ workspaceFolders: [{ uri: pathToUri('/v'), name: 'v' }] });
+    expect(messages(await client.open('/v/lib.inc', libText))).toEqual(undefinedOnly);
+    client.dispose();
+  });
+
+  it('nor when the includer is open, and they are again when it stops defining them', async () => {
+    const client = new InProcessClient({ readText: () => null });
+    await client.initialize();
+    const main = disk.get('/v/main.xasm')!;
+    await client.open('/v/lib.inc', libText);
+    // main.xasm opened after: lib.inc is checked again as part of it; main.xasm shows lib.inc's error at its %include
+    expect(messages(await client.open('/v/main.xasm', main))).toEqual(["6: symbol 'nowhere' is not defined"]);
+    await client.eventually('/v/lib.inc', (d) => messages(d).join() === undefinedOnly.join());
+    await client.replace('/v/main.xasm', main.replace('stack_top:\n', ''));
+    await client.eventually('/v/lib.inc', (d) => messages(d).includes("1: symbol 'stack_top' is not defined"));
+    client.dispose();
+  });
+
+  it('a file nothing includes reports its undefined names', async () => {
+    const client = new InProcessClient({ readText: (p) => disk.get(p) ?? null, listFiles: () => [...disk.keys()] });
+    await client.initialize({ workspaceFolders: [{ uri: pathToUri('/v'), name: 'v' }] });
+    expect(messages(await client.open('/v/alone.inc', libText))).toEqual([
+      "1: symbol 'stack_top' is not defined", "2: unknown instruction 'puts'", ...undefinedOnly,
+    ]);
+    client.dispose();
+  });
+});

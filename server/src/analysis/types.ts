@@ -60,6 +60,12 @@ export interface AnalysisInput {
    * "Add %include" fix.
    */
   includeCandidates?: readonly string[];
+  /**
+   * Whether a name the file uses without defining it is defined where the file is
+   * included (an include file is assembled as part of the file that includes it): such a
+   * name is not reported as undefined. Asked only about names the assembly lacks.
+   */
+  definedByIncluder?: (name: string) => boolean;
 }
 
 export interface AnalysisResult {

@@ -13,11 +13,17 @@ export const SOURCE_EXTENSIONS: readonly string[] = ['.xasm', '.inc'];
 /** More files than this in the workspace folders are not indexed. */
 export const MAX_WORKSPACE_FILES = 2000;
 
-export class WorkspaceIndex {
-  /** By path: the index, or undefined while it is to be (re)built. */
-  private readonly entries = new Map<string, SymbolIndex | null | undefined>();
+/** A file's index, and every path its assembly asked for (found or not: a file that appears later changes it too). */
+export interface Built {
+  index: SymbolIndex;
+  reads: ReadonlySet<string>;
+}
 
-  constructor(private readonly build: (path: string) => SymbolIndex | null) {}
+export class WorkspaceIndex {
+  /** By path: the index, null when it could not be built, or undefined while it is to be (re)built. */
+  private readonly entries = new Map<string, Built | null | undefined>();
+
+  constructor(private readonly build: (path: string) => Built | null) {}
 
   add(paths: Iterable<string>): void {
     for (const p of paths) {
@@ -31,15 +37,31 @@ export class WorkspaceIndex {
     return [...this.entries.keys()];
   }
 
-  /** A file's text changed: every index whose assembly read it is rebuilt when next used. */
+  /** A file's text changed (or it appeared or went): every index whose assembly asked for it is rebuilt when next used. */
   changed(path: string): void {
-    for (const [p, index] of this.entries) if (p === path || index?.files.has(path)) this.entries.set(p, undefined);
+    for (const [p, built] of this.entries) if (p === path || built?.reads.has(path)) this.entries.set(p, undefined);
+  }
+
+  /** The entry of `p`, built if need be. */
+  private built(p: string): Built | null {
+    let built = this.entries.get(p);
+    if (built === undefined) this.entries.set(p, (built = this.safeBuild(p)));
+    return built;
+  }
+
+  /** A file whose assembly read `path` (includes it), with its index (built if need be). */
+  includerOf(path: string): { path: string; index: SymbolIndex } | null {
+    for (const p of this.entries.keys()) {
+      const index = p === path ? null : this.built(p)?.index;
+      if (index?.files.has(path)) return { path: p, index };
+    }
+    return null;
   }
 
   /** Builds up to `n` indexes not built yet; whether any are left. */
   step(n: number): boolean {
-    for (const [p, index] of this.entries) {
-      if (index !== undefined) continue;
+    for (const [p, built] of this.entries) {
+      if (built !== undefined) continue;
       if (n-- <= 0) return true;
       this.entries.set(p, this.safeBuild(p));
     }
@@ -49,16 +71,14 @@ export class WorkspaceIndex {
   /** Every index, built (paths for which `skip` holds left out). */
   indexes(skip: (path: string) => boolean = () => false): SymbolIndex[] {
     const out: SymbolIndex[] = [];
-    for (const [p, have] of this.entries) {
-      if (skip(p)) continue;
-      let index = have;
-      if (index === undefined) this.entries.set(p, (index = this.safeBuild(p)));
-      if (index) out.push(index);
+    for (const p of this.entries.keys()) {
+      const built = skip(p) ? null : this.built(p);
+      if (built) out.push(built.index);
     }
     return out;
   }
 
-  private safeBuild(path: string): SymbolIndex | null {
+  private safeBuild(path: string): Built | null {
     try {
       return this.build(path);
     } catch {

@@ -27,6 +27,7 @@ export interface IncludeSource {
   path: string;
   provider: SourceProvider;
   includeCandidates?: readonly string[];
+  definedByIncluder?: (name: string) => boolean;
 }
 
 const UNDEFINED = /^(?:symbol|structure) '([^']+)' is not defined/;
@@ -62,8 +63,8 @@ export class SymbolFixes {
     return stub ? [stub] : [];
   }
 
-  /** The undefined name, as written (the assembler lower-cases unknown instructions in its message). */
-  private nameOf(d: Diagnostic): string | null {
+  /** The undefined name (a symbol, or a macro taken for an instruction) as written, or null when `d` is not about one. */
+  nameOf(d: Diagnostic): string | null {
     const m = (d.code === 'undefined-symbol' ? UNDEFINED : d.code === 'unknown-instruction' ? UNKNOWN : null)?.exec(d.message);
     if (!m) return null;
     if (d.code === 'undefined-symbol') return m[1];
