@@ -271,6 +271,17 @@ describe('xenolab disasm and demo', () => {
     expect(xenolab('lint', traps, '--rule', 'nonsense').code).toBe(2);
   });
 
+  it('lint checks an include file as part of a file on the command line that includes it', () => {
+    const lib = join(work, 'console.inc'), main = join(work, 'uses-console.xasm');
+    writeFileSync(lib, 'console_write:\n    mov eax, __HYPERVISOR_console_io\n    int 0x82\n    ret\n');
+    writeFileSync(main, `bits 32\n%include "xen.inc"\n_start:\n    mov ebx, CONSOLEIO_write\n    mov ecx, 1\n    mov edx, msg\n    call console_write\n    jmp $\n%include "console.inc"\nmsg: db "!"\n`);
+    const both = xenolab('lint', main, lib);
+    expect([both.out, both.code]).toEqual(['', 0]);
+    // alone, it does not know xen.inc's names (nor, then, which hypercall it makes)
+    const alone = xenolab('lint', lib);
+    expect([alone.out, alone.code]).toEqual([`${lib}:2:14: error asm: symbol '__HYPERVISOR_console_io' is not defined\n`, 1]);
+  });
+
   it('xen-inc prints the generated include', () => {
     expect(xenolab('xen-inc').out).toBe(xenIncludeSource());
   });

@@ -5,7 +5,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
-import { analyze, type AnalysisOptions } from '../../server/src/analysis/index.js';
+import type { AssembleResult } from '../../asm/src/index.js';
+import { analyze, assembleFor, type AnalysisOptions } from '../../server/src/analysis/index.js';
+import { buildIndex, type SymbolIndex } from '../../server/src/language/symbols.js';
 import { startServer } from '../../server/src/server.js';
 import { listFiles, nodeFiles, nodeProvider } from './nodeProvider.js';
 
@@ -15,9 +17,15 @@ export function serveLsp(): Promise<number> {
   return new Promise((resolve) => connection.onExit(() => resolve(0)));
 }
 
-/** Lints files; exit status 1 if any has an error, 2 if one cannot be read. */
+/**
+ * Lints files; exit status 1 if any has an error, 2 if one cannot be read. A file that
+ * another of them includes is checked as part of it, as the language server checks it: a
+ * name it uses that its includer defines is not undefined.
+ */
 export function lint(paths: readonly string[], options: AnalysisOptions = {}, out: (s: string) => void = (s) => process.stdout.write(s)): number {
   let status = 0;
+  const provider = nodeProvider();
+  const files: { path: string; text: string; assembled?: AssembleResult }[] = [];
   for (const p of paths) {
     const path = resolve(p);
     let text: string;
@@ -29,7 +37,20 @@ export function lint(paths: readonly string[], options: AnalysisOptions = {}, ou
       status = 2;
       continue;
     }
-    const { findings } = analyze({ path, text, provider: nodeProvider() }, options);
+    let assembled: AssembleResult | undefined;
+    try {
+      assembled = assembleFor(path, text, provider);
+    } catch {
+      // analyze() assembles again and reports what went wrong
+    }
+    files.push({ path, text, assembled });
+  }
+  const indexes = new Map<string, SymbolIndex>();
+  const indexOf = (f: (typeof files)[number]) => indexes.get(f.path) ?? indexes.set(f.path, buildIndex(f.assembled!)).get(f.path)!;
+  for (const { path, text, assembled } of files) {
+    const includers = files.filter((f) => f.path !== path && f.assembled?.files.some((inc) => inc.path === path));
+    const definedByIncluder = (name: string) => includers.some((f) => indexOf(f).definitions.has(name));
+    const { findings } = analyze({ path, text, provider, definedByIncluder }, options, assembled);
     for (const f of findings) {
       out(`${f.file}:${f.range.start.line + 1}:${f.range.start.column + 1}: ${f.severity} ${f.code}: ${f.message}\n`);
       for (const r of f.related) out(`${r.file}:${r.range.start.line + 1}:${r.range.start.column + 1}: note: ${r.message}\n`);

@@ -14,7 +14,7 @@ import { ALL_GPRS, EAX } from './effects.js';
 import type { Instr } from './program.js';
 import {
   addressValue, afterHypercall, CALLER_SAVED, cloneState, copyState, EMPTY_STACK, clobberUnknownCall, entryState, meetInto, States, step,
-  symbolicState, unknownState, type Env, type State, type Val,
+  symbolicState, unknownState, untrust, type Env, type State, type Val,
 } from './values.js';
 
 export interface Dataflow {
@@ -128,6 +128,9 @@ class Replayed implements OutStates {
 
 export function transfer(s: State, ins: Instr, env: Env): void {
   step(s, ins.insn, ins.fx, ins.index, env);
+  // An assembler error is on its line: what it wrote is not what the source means (an
+  // undefined name assembled as 0), so the registers it sets hold unknown values.
+  if (ins.tainted) untrust(s, ins.fx.writes, ins.mnemonic === 'push');
   if (ins.hypercall) afterHypercall(s, ins.index);
 }
 

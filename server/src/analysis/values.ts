@@ -514,6 +514,12 @@ export function step(s: State, insn: DecodedInstruction, fx: Effects, index: num
   s.defined |= fx.writes;
 }
 
+/** The registers in `writes` hold values not known (and so does a value just pushed, when `pushed`). */
+export function untrust(s: State, writes: number, pushed: boolean): void {
+  for (let r = 0; r < 8; r++) if (writes & (1 << r)) s.regs[r] = null;
+  if (pushed && s.stack.length > 0) s.stack = [...s.stack.slice(0, -1), null];
+}
+
 // ---------------------------------------------------------------------------------------
 // States of many blocks
 

@@ -250,6 +250,22 @@ describe('analyze', () => {
     expect(all[0].fixes).toEqual([]);
   });
 
+  it('a line with an assembler error sets registers to values not known (an undefined name is not 0)', () => {
+    // Assembled as `mov eax, 0`, the hypercall would be set_trap_table, which reads ebx.
+    const text = [...HEAD, '    mov eax, __HYPERVISOR_consol_io', '    push nowhere', '    pop ecx', '    int 0x82', ...TAIL].join('\n');
+    const findings = analyze({ path: '/x.xasm', text, provider: withBuiltins({ read: () => null }) }).findings;
+    expect(findings.map((f) => [f.code, f.message])).toEqual([
+      ['asm', "symbol '__HYPERVISOR_consol_io' is not defined"], ['asm', "symbol 'nowhere' is not defined"],
+    ]);
+  });
+
+  it('names the file that includes an include defines are not undefined, and nothing that follows from them is reported', () => {
+    const text = 'console_write:\n    mov eax, __HYPERVISOR_console_io\n    int 0x82\n    mov ebx, NOWHERE\n    ret\n';
+    const defined = new Set(['__HYPERVISOR_console_io']);
+    const findings = analyze({ path: '/lib.inc', text, provider: { read: () => null }, definedByIncluder: (n) => defined.has(n) }).findings;
+    expect(findings.map((f) => f.message)).toEqual(["symbol 'NOWHERE' is not defined"]);
+  });
+
   it('reuses an assembly it is given', () => {
     const text = [...HEAD, '    cli', ...TAIL].join('\n');
     const provider = withBuiltins({ read: () => null });
