@@ -32,7 +32,7 @@ export function checkBatching(ctx: Context): void {
     const fix = loopBatchFix(ctx, site, l, tripOf(l), false);
     ctx.report.add({
       code: 'unbatched-pt-loop', at: ctx.program.instrs[site.instr],
-      message: loopMessage(site, tripOf(l), null),
+      message: loopMessage(site, tripOf(l), null, everyRound(ctx, l, cfg.blockOf[site.instr])),
       related: loopRelated(ctx, l),
       fixes: fix ? [fix] : [],
     });
@@ -52,7 +52,7 @@ export function checkBatching(ctx: Context): void {
         const fix = loopBatchFix(ctx, site, l, tripOf(l), true);
         ctx.report.add({
           code: 'unbatched-pt-loop', at: call,
-          message: loopMessage(site, tripOf(l), fnName),
+          message: loopMessage(site, tripOf(l), fnName, everyRound(ctx, l, b)),
           related: [
             { span: ctx.program.instrs[site.instr].user, message: `the single-entry ${hypercallName(site)} that ${fnName} makes` },
             ...loopRelated(ctx, l),
@@ -135,7 +135,12 @@ function retries(ctx: Context, l: Loop): boolean {
   return true;
 }
 
-function loopMessage(site: HypercallSite, trip: TripCount | null, via: string | null): string {
+/** Block b runs on every round of the loop (it dominates each back edge's source). */
+function everyRound(ctx: Context, l: Loop, b: number): boolean {
+  return !l.irreducible && l.latches.length > 0 && l.latches.every((latch) => ctx.cfg.dominates(b, latch));
+}
+
+function loopMessage(site: HypercallSite, trip: TripCount | null, via: string | null, every: boolean): string {
   const name = hypercallName(site);
   const count = singleEntryCount(site) ?? 1;
   const what = `${via ? `calls ${via}, which makes ` : ''}${name}${site.hypercall?.name === 'mmu_update' ? ` with a count of ${count}` : ' (one entry per call)'}`;
@@ -145,8 +150,10 @@ function loopMessage(site: HypercallSite, trip: TripCount | null, via: string | 
   if (trip && trip.iterations > 1) {
     const n = trip.iterations;
     const times = trip.only ? `${n} times` : `up to ${n} times`;
+    if (!every) return `${what} on iterations of a loop that runs ${times} (counter ${trip.counter}), when its branch is taken: up to ${n} entries into Xen where one would do; batching saves up to ${n - 1}. ${fix}`;
     return `${what} on every iteration of a loop that runs ${times} (counter ${trip.counter}): ${n} entries into Xen where one would do; batching saves ${n - 1}. ${fix}`;
   }
+  if (!every) return `${what} in a loop, on the iterations that take its branch: one entry into Xen each time. ${fix}`;
   return `${what} on every iteration of a loop: one entry into Xen per iteration. ${fix}`;
 }
 
