@@ -119,11 +119,11 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     if (have) forget(doc.uri, have);
     const path = uriToPath(doc.uri);
     const text = doc.getText();
-    // One assembly serves both the analysis and (when first asked for) the navigation index.
     // the files it asks for: a change to one of them is a change to it
     const reads = new Set<string>();
     includesOf.set(doc.uri, reads);
     askedIncluder.delete(doc.uri);
+    // One assembly serves both the analysis and (when first asked for) the navigation index.
     let assembled: ReturnType<typeof assemble> | undefined;
     try {
       assembled = assembleFor(path, text, recording(reads));
@@ -140,14 +140,15 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     }
     let findings: Finding[];
     let context: Context | undefined;
+    // Names the document lacks may be defined by a file that includes it (looked for only
+    // when there are such names); it is then read too, for what it defines, and its index
+    // (which holds this document's names as well) answers navigation and completion here.
+    let includer: { path: string; index: SymbolIndex } | null | undefined;
     try {
       // The workspace's .inc files at or below the document's folder, as %include names them:
       // a name the document uses and one of them defines gets an "Add %include" fix.
       const folder = path.slice(0, path.lastIndexOf('/') + 1);
       const includeCandidates = workspace.paths().filter((p) => p.endsWith('.inc') && p.startsWith(folder)).map((p) => p.slice(folder.length));
-      // Names the document lacks may be defined by a file that includes it (looked for only
-      // when there are such names); it is then read too, for what it defines.
-      let includer: { path: string; index: SymbolIndex } | null | undefined;
       const definedByIncluder = (name: string) => {
         if (includer === undefined) {
           askedIncluder.add(doc.uri);
@@ -166,7 +167,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     const a: Analysis = {
       version: doc.version, findings, context,
       get index() {
-        return (index ??= indexOf(assembled));
+        return (index ??= includer?.index ?? indexOf(assembled));
       },
       get indexBuilt() {
         return index !== undefined;
@@ -389,8 +390,12 @@ export function startServer(connection: Connection, files: ServerFiles): void {
   connection.onReferences((p) => {
     const r = resolve(p.textDocument.uri, p.position);
     if (!r) return [];
+    // this document's first, then by file and place (whichever index found them)
+    const here = uriToPath(p.textDocument.uri);
+    const rank = (file: string) => (file === here ? '' : file);
     return referencesTo(sources(p.textDocument.uri), r.definition)
       .filter((x) => real(x.file) && (p.context.includeDeclaration || !isDefinition(x, r.definition)))
+      .sort((a, b) => (rank(a.file) < rank(b.file) ? -1 : rank(a.file) > rank(b.file) ? 1 : a.range.start.line - b.range.start.line || a.range.start.column - b.range.start.column))
       .map((x) => located(x.file, x.range));
   });
 

@@ -623,6 +623,18 @@ describe('an include file is checked as part of the file that includes it', () =
     client.dispose();
   });
 
+  it('completion and navigation in it know its includer\'s names', async () => {
+    const client = new InProcessClient({ readText: (p) => disk.get(p) ?? null, listFiles: () => [...disk.keys()] });
+    await client.initialize({ workspaceFolders: [{ uri: pathToUri('/v'), name: 'v' }] });
+    await client.open('/v/lib.inc', libText);
+    const items = await client.request<{ items: { label: string }[] } | { label: string }[]>('textDocument/completion', '/v/lib.inc', { position: { line: 1, character: 18 } });
+    const labels = (Array.isArray(items) ? items : items.items).map((i) => i.label);
+    expect(labels).toContain('stack_top');
+    const def = await client.request<{ uri: string; range: Rng }>('textDocument/definition', '/v/lib.inc', { position: { line: 1, character: 15 } });
+    expect(def).toEqual({ uri: pathToUri('/v/main.xasm'), range: { start: { line: 7, character: 0 }, end: { line: 7, character: 9 } } });
+    client.dispose();
+  });
+
   it('a file nothing includes reports its undefined names', async () => {
     const client = new InProcessClient({ readText: (p) => disk.get(p) ?? null, listFiles: () => [...disk.keys()] });
     await client.initialize({ workspaceFolders: [{ uri: pathToUri('/v'), name: 'v' }] });
