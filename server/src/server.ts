@@ -211,7 +211,11 @@ export function startServer(connection: Connection, files: ServerFiles): void {
       const index = analysis(doc).index;
       if (index.files.has(path)) return { path: uriToPath(uri), index };
     }
-    return workspace.includerOf(path);
+    // among the workspace indexes built so far; the others are built in the background,
+    // and one that includes this document analyses it again (see `workspace`)
+    const found = workspace.includerOf(path);
+    if (!found) indexInBackground();
+    return found;
   }
 
   /**
@@ -494,9 +498,26 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     const text = documents.get(pathToUri(path))?.getText() ?? files.readText(path);
     const reads = new Set<string>();
     return text === null ? null : { index: buildIndex(assembleFor(path, text, recording(reads))), reads };
+  }, (index) => {
+    // an open document it includes that looked for its includer's names may find them now
+    for (const path of index.files.keys()) {
+      const u = pathToUri(path);
+      if (!askedIncluder.has(u) || analysing.has(u)) continue;
+      const stale = analyses.get(u);
+      if (stale) forget(u, stale);
+      schedule(u);
+    }
   });
+  /** Builds the workspace's indexes a few at a time between messages (one chain of timers at a time). */
+  let indexing = false;
   const indexInBackground = () => {
-    if (workspace.step(4)) setTimeout(indexInBackground, 0);
+    if (indexing) return;
+    indexing = true;
+    const next = () => {
+      if (workspace.step(4)) setTimeout(next, 0);
+      else indexing = false;
+    };
+    setTimeout(next, 0);
   };
   documents.onDidChangeContent((e) => workspace.changed(uriToPath(e.document.uri)));
   documents.onDidClose((e) => workspace.changed(uriToPath(e.document.uri)));

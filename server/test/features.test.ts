@@ -603,10 +603,14 @@ describe('an include file is checked as part of the file that includes it', () =
   const messages = (d: Diagnostic[]) => d.map((x) => `${x.range.start.line}: ${x.message}`);
   const undefinedOnly = ['3: symbol \'nowhere\' is not defined'];
 
-  it('names the includer defines are not undefined (a workspace file that is not open)', async () => {
+  it('names the includer defines are not undefined (a workspace file that is not open, indexed in the background)', async () => {
     const client = new InProcessClient({ readText: (p) => disk.get(p) ?? null, listFiles: () => [...disk.keys()] });
     await client.initialize({ workspaceFolders: [{ uri: pathToUri('/v'), name: 'v' }] });
-    expect(messages(await client.open('/v/lib.inc', libText))).toEqual(undefinedOnly);
+    await client.open('/v/lib.inc', libText);
+    await client.eventually('/v/lib.inc', (d) => messages(d).join() === undefinedOnly.join());
+    // edited: its includer is assembled again with the new text, and still defines them
+    await client.replace('/v/lib.inc', libText.replace('PUTS 1', 'PUTS 2'));
+    await client.eventually('/v/lib.inc', (d) => messages(d).join() === undefinedOnly.join());
     client.dispose();
   });
 
@@ -627,6 +631,7 @@ describe('an include file is checked as part of the file that includes it', () =
     const client = new InProcessClient({ readText: (p) => disk.get(p) ?? null, listFiles: () => [...disk.keys()] });
     await client.initialize({ workspaceFolders: [{ uri: pathToUri('/v'), name: 'v' }] });
     await client.open('/v/lib.inc', libText);
+    await client.eventually('/v/lib.inc', (d) => messages(d).join() === undefinedOnly.join());
     const items = await client.request<{ items: { label: string }[] } | { label: string }[]>('textDocument/completion', '/v/lib.inc', { position: { line: 1, character: 18 } });
     const labels = (Array.isArray(items) ? items : items.items).map((i) => i.label);
     expect(labels).toContain('stack_top');

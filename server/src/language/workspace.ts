@@ -23,7 +23,8 @@ export class WorkspaceIndex {
   /** By path: the index, null when it could not be built, or undefined while it is to be (re)built. */
   private readonly entries = new Map<string, Built | null | undefined>();
 
-  constructor(private readonly build: (path: string) => Built | null) {}
+  /** `built` hears of each index built (a file that includes an open document may now be known). */
+  constructor(private readonly build: (path: string) => Built | null, private readonly built?: (index: SymbolIndex) => void) {}
 
   add(paths: Iterable<string>): void {
     for (const p of paths) {
@@ -43,18 +44,19 @@ export class WorkspaceIndex {
   }
 
   /** The entry of `p`, built if need be. */
-  private built(p: string): Built | null {
+  private entry(p: string): Built | null {
     let built = this.entries.get(p);
     if (built === undefined) this.entries.set(p, (built = this.safeBuild(p)));
     return built;
   }
 
-  /** A file whose assembly read `path` (includes it), with its index (built if need be). */
+  /**
+   * A file whose assembly read `path` (includes it), with its index: among the indexes
+   * built so far (building the rest here would stall an analysis on a large workspace;
+   * the background builds them, and `built` hears of each).
+   */
   includerOf(path: string): { path: string; index: SymbolIndex } | null {
-    for (const p of this.entries.keys()) {
-      const index = p === path ? null : this.built(p)?.index;
-      if (index?.files.has(path)) return { path: p, index };
-    }
+    for (const [p, built] of this.entries) if (p !== path && built?.index.files.has(path)) return { path: p, index: built.index };
     return null;
   }
 
@@ -63,7 +65,7 @@ export class WorkspaceIndex {
     for (const [p, built] of this.entries) {
       if (built !== undefined) continue;
       if (n-- <= 0) return true;
-      this.entries.set(p, this.safeBuild(p));
+      this.entry(p);
     }
     return false;
   }
@@ -72,18 +74,21 @@ export class WorkspaceIndex {
   indexes(skip: (path: string) => boolean = () => false): SymbolIndex[] {
     const out: SymbolIndex[] = [];
     for (const p of this.entries.keys()) {
-      const built = skip(p) ? null : this.built(p);
+      const built = skip(p) ? null : this.entry(p);
       if (built) out.push(built.index);
     }
     return out;
   }
 
   private safeBuild(path: string): Built | null {
+    let built: Built | null;
     try {
-      return this.build(path);
+      built = this.build(path);
     } catch {
       return null;
     }
+    if (built) this.built?.(built.index);
+    return built;
   }
 }
 
