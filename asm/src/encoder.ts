@@ -255,6 +255,7 @@ function prefixBytes(form: InstructionForm, req: EncodeRequest, out: number[], a
     const p = req.prefixes[i];
     if (p === 'lock' || p.startsWith('rep')) rep = rep ?? PREFIXES[p];
     else if (p === 'o16') opsize16 = true;
+    else if (p === 'o32') opsize16 = false; // nasm lets the prefix win (with a warning: see sizePrefixWarning)
     else if (p === 'a16') adsize16 = true;
     else if (p in SEGMENT_PREFIX) seg = seg ?? SEGMENT_PREFIX[p];
   }
@@ -422,12 +423,22 @@ export function encodeInstruction(req: EncodeRequest): EncodeResult {
   }
   if (!matched) return noMatch(req, formsOf(req.mnemonic));
   if (!best) return { ok: false, message: lastError, code: 'out-of-range' };
+  if (mem?.shape.adsize === 16 && req.prefixes.includes('a32')) {
+    return { ok: false, message: 'a32 with a 16-bit address: impossible combination of address sizes', code: 'address-size' };
+  }
   if (!req.final) return success(req, bestLength, NO_BYTES, 0, best, NO_WARNINGS);
   const warnings = WARNINGS;
   if (warnings.length !== 0) warnings.length = 0;
+  if (req.prefixes.length) sizePrefixWarning(best, req.prefixes, warnings);
   const bytes = req.out ?? [];
   write(best, req, bestLength, mode, warnings, bytes);
   return success(req, bestLength, bytes, 0, best, warnings.length ? warnings.slice() : NO_WARNINGS);
+}
+
+/** An o16/o32 prefix that contradicts the instruction's operand size (nasm's prefix-opsize warning; the prefix decides). */
+function sizePrefixWarning(form: InstructionForm, prefixes: readonly string[], warnings: string[]): void {
+  if (form.opsize === 16 && prefixes.includes('o32')) warnings.push('o32 on a 16-bit instruction: its 0x66 is left out, so it runs with 32-bit operands (as nasm does)');
+  else if (form.opsize === 32 && prefixes.includes('o16')) warnings.push('o16 on a 32-bit instruction: the 0x66 makes it run with 16-bit operands (as nasm does)');
 }
 
 function success(req: EncodeRequest, length: number, bytes: number[], at: number, form: InstructionForm, warnings: readonly string[]): EncodeSuccess {

@@ -90,6 +90,14 @@ describe('located errors', () => {
     for (const [f] of PREPROCESSOR_FUNCTIONS) expect(asm(`db 1 ${f}(1)\n`).diagnostics.filter((d) => d.message.includes(`unexpected '${f}'`))).toEqual([]);
   });
 
+  it('a size prefix that contradicts the operand size is a warning; a32 on a 16-bit address an error', () => {
+    expect(messages(asm('bits 32\no32 cwd\no16 movsd\no16 cbw\na32 mov eax, [bx+si]\n'))).toEqual([
+      'main.asm:2:1: warning: o32 on a 16-bit instruction: its 0x66 is left out, so it runs with 32-bit operands (as nasm does)',
+      'main.asm:3:1: warning: o16 on a 32-bit instruction: the 0x66 makes it run with 16-bit operands (as nasm does)',
+      'main.asm:5:1: error: a32 with a 16-bit address: impossible combination of address sizes',
+    ]);
+  });
+
   it("a label beginning with '..' (other than '..@') is nasm's special symbol, an error", () => {
     expect(messages(asm('bits 32\n..start: nop\n..@mine: nop\n'))).toEqual([
       "main.asm:2:1: error: unrecognised special symbol '..start': nasm keeps names beginning with '..' for its own ('..@' begins a label of yours)",

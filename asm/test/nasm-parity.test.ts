@@ -160,6 +160,9 @@ describe('byte-identical to nasm -f bin', () => {
     ['a size keyword that says what the register says is accepted (`push dword %1` called with a register)', [
       '%macro pushd 1', 'push dword %1', '%endmacro', 'pushd eax', 'pushd 5', 'mov dword eax, 1', 'mov byte al, byte 2', 'push strict dword ebx', 'push word ds',
     ]],
+    ['an o16/o32 prefix that contradicts the operand size decides it, as in nasm', [
+      'o32 mov ax, bx', 'o32 cwd', 'o32 cbw', 'o32 movsw', 'o32 pushaw', 'o16 movsd', 'o16 cbw', 'o16 push 5', 'o32 mov eax, ebx',
+    ]],
     ['lar/lsl read a 16-bit selector from any register or a word; loop names its count register', [
       'lar eax, ax', 'lar eax, ebx', 'lar ax, ebx', 'lar cx, [esi]', 'lsl edx, word [eax]', 'lsl eax, [ebx + 4]',
       'l: loop l, cx', 'loope l, ecx', 'loopnz $, cx', 'loop $',
