@@ -9,7 +9,7 @@ import { addressShape, type AddressShape } from './address.js';
 import { encodeInstruction, type EncodeRequest, type EncodeSuccess, type ResolvedOperand, type ShapePlan } from './encoder.js';
 import { evaluate, evaluatePartial, EvalError, low32, makeValue, numberValue, unknownSymbol, type EvalEnv, type Value } from './expr.js';
 import { locate, preprocess, type ExpandedLine, type Frame } from './preprocessor.js';
-import type { Diagnostic, Severity } from './diagnostics.js';
+import { DiagnosticList, type Diagnostic, type Severity } from './diagnostics.js';
 import type { Image, ImageNote, ImageSection, ImageSymbol, LineRow } from './image.js';
 import { decodeNotes } from './elf/notes.js';
 import { ByteWriter, isDecodeError } from './elf/bytes.js';
@@ -279,7 +279,7 @@ class Pass implements EvalEnv {
   org: number | null = null;
   /** align/alignb raise the section's alignment (until `sectalign off`). */
   alignRaisesSection = true;
-  readonly diagnostics: Diagnostic[] = [];
+  readonly diagnostics = new DiagnosticList();
   readonly lines: LineTable;
   /** Listing rows (ROW_FIELDS numbers each), at most one per line. */
   readonly listing: Float64Array;
@@ -415,10 +415,14 @@ class Pass implements EvalEnv {
   /** Errors met in this pass, reported or not (only the final pass reports). */
   problems = 0;
 
+  /** Problems reported in this (final) pass, listed or not. */
+  reports = 0;
+
   report(severity: Severity, code: string, message: string, span: Span): void {
     if (severity === 'error') this.problems++;
     if (!this.final) return;
-    this.diagnostics.push(locate({ severity, code, message, span: spanOf(span), related: [] }, this.stack));
+    this.reports++;
+    if (this.diagnostics.room(severity)) this.diagnostics.items.push(locate({ severity, code, message, span: spanOf(span), related: [] }, this.stack));
   }
 
   switchSection(name: string, span: Span | null, attrs: Token[] = []): void {
@@ -535,7 +539,7 @@ export function assemble(opts: AssembleOptions): AssembleResult {
   final.stack = [];
   const contents = new Map<SectionState, Uint8Array>();
   const image = buildImage(final, layout, contents);
-  const diagnostics = [...pre.diagnostics, ...final.diagnostics];
+  const diagnostics = [...pre.diagnostics, ...final.diagnostics.finish()];
   if (!stable) {
     diagnostics.push({ severity: 'error', code: 'no-convergence', message: `label addresses did not settle after ${MAX_PASSES} passes`, span: { file: 0, start: 0, end: 0 }, related: [] });
   }
@@ -1370,14 +1374,14 @@ function alignWith(pass: Pass, body: Statement, node: LineNode, target: number):
   const section = pass.section;
   const startLen = section.bytes.length;
   const problems = pass.problems;
-  const reported = pass.diagnostics.length;
+  const reported = pass.reports;
   let before = pass.location();
   if (before >= target) return;
   statement(pass, body, node);
   const size = pass.location() - before;
   if (size === 0) return;
   const times = Math.ceil((target - pass.location()) / size);
-  const same = body.kind === 'data' && size > 0 && pass.section === section && !pass.absolute && pass.problems === problems && pass.diagnostics.length === reported;
+  const same = body.kind === 'data' && size > 0 && pass.section === section && !pass.absolute && pass.problems === problems && pass.reports === reported;
   if (same && times > 0 && section.offset + size * times <= MAX_SECTION_BYTES) {
     if (pass.final && section.kind === 'progbits' && section.bytes.length - startLen === size) section.bytes.repeat(startLen, times);
     pass.advance(size * times);

@@ -10,7 +10,7 @@
 import { ATOMS, isDirectiveToken, isTrivia, K_IDENT, K_PP, lex, relex, significant, tokenize, type Token, type TokenStream } from './lexer.js';
 import { parseLine, parseNumber, parseStreamLine, stringBytes, wordLower } from './parser.js';
 import { lineColumn, makeSourceFile, type SourceFile, type SourceProvider } from './source.js';
-import type { Diagnostic } from './diagnostics.js';
+import { DiagnosticList, type Diagnostic } from './diagnostics.js';
 import { movedLine, reach, spanOf, type LineNode, type Span, type Statement } from './syntax.js';
 import { evaluate, EvalError, NO_SYMBOLS } from './expr.js';
 import { CONDITIONS } from '../../isa/src/index.js';
@@ -236,7 +236,7 @@ export const MAX_OUTPUT_LINES = 2_000_000;
 
 export class Preprocessor {
   readonly files: SourceFile[] = [];
-  readonly diagnostics: Diagnostic[] = [];
+  readonly diagnostics = new DiagnosticList();
   readonly trees = new Map<number, LineNode[]>();
   private readonly defines = new Map<string, Define>();
   private readonly caselessDefines = new Map<string, Define>();
@@ -303,7 +303,7 @@ export class Preprocessor {
     nodes.length = stacks.length = this.count;
     let lines: ExpandedLine[] | null = null;
     return {
-      files: this.files, nodes, stacks, diagnostics: this.diagnostics, trees: this.trees,
+      files: this.files, nodes, stacks, diagnostics: this.diagnostics.finish(), trees: this.trees,
       get lines() {
         return (lines ??= nodes.map((node, i) => ({ node, stack: stacks[i] })));
       },
@@ -357,7 +357,7 @@ export class Preprocessor {
   }
 
   private error(span: Span, message: string, code: string, severity: 'error' | 'warning' = 'error', stack: readonly Frame[] = this.currentStack()): void {
-    this.diagnostics.push(locate({ severity, code, message, span: spanOf(span), related: [] }, stack));
+    if (this.diagnostics.room(severity)) this.diagnostics.items.push(locate({ severity, code, message, span: spanOf(span), related: [] }, stack));
   }
 
   private currentStack(): readonly Frame[] {

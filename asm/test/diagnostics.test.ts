@@ -98,6 +98,15 @@ describe('located errors', () => {
     ]);
   });
 
+  it('lists at most 1000 problems of each stage, and says how many more there were', () => {
+    const r = asm('bits 32\n%rep 1500\n%warning w\nmov eax, nowhere\n%endrep\n');
+    const [pre, asmOnes] = [r.diagnostics.filter((d) => d.code === 'user-warning'), r.diagnostics.filter((d) => d.code === 'undefined-symbol')];
+    expect([pre.length, asmOnes.length]).toEqual([1000, 1000]);
+    expect(r.diagnostics.filter((d) => d.code === 'too-many-problems').map((d) => `${d.severity}: ${d.message}`)).toEqual([
+      'warning: 500 more problems are not listed (only the first 1000 are)', 'error: 500 more problems are not listed (only the first 1000 are)',
+    ]);
+  });
+
   it("a label beginning with '..' (other than '..@') is nasm's special symbol, an error", () => {
     expect(messages(asm('bits 32\n..start: nop\n..@mine: nop\n'))).toEqual([
       "main.asm:2:1: error: unrecognised special symbol '..start': nasm keeps names beginning with '..' for its own ('..@' begins a label of yours)",

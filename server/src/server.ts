@@ -130,8 +130,10 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     } catch {
       // analyze() assembles again and reports what went wrong
     }
-    // open files it includes that looked for what their includer defines: this is a new includer
-    for (const r of reads) {
+    // Open files it includes that looked for what their includer defines: this is a new
+    // includer (not when this analysis was itself one such, or made because a file it
+    // reads changed: documents that include each other would analyse each other for ever).
+    if (!have || !Number.isNaN(have.version)) for (const r of reads) {
       const u = pathToUri(r);
       if (u === doc.uri || !askedIncluder.has(u) || analysing.has(u)) continue;
       const stale = analyses.get(u);

@@ -640,6 +640,25 @@ describe('an include file is checked as part of the file that includes it', () =
     client.dispose();
   });
 
+  it('documents that include each other: each edit is answered, and they do not analyse each other for ever', async () => {
+    const client = new InProcessClient({ readText: () => null });
+    await client.initialize();
+    await client.open('/w2/a.xasm', 'bits 32\n%include "b.inc"\nmov eax, from_b\nfrom_a: nop\n');
+    await client.open('/w2/b.inc', '%include "a.xasm"\nmov ebx, from_a\nfrom_b: nop\nmov ecx, nowhere\n');
+    const edits: [string, string][] = [['/w2/b.inc', 'mov edx, nowhere2\n'], ['/w2/a.xasm', 'x\n'], ['/w2/b.inc', 'mov esi, from_a\n'], ['/w2/a.xasm', 'from_b:\n']];
+    for (const [doc, text] of edits) {
+      const d = await client.change(doc, { start: { line: 1, character: 0 }, end: { line: 1, character: 0 } }, text);
+      expect(d.some((x) => String(x.message).includes('nested more than 64 deep'))).toBe(true);
+    }
+    // quiet afterwards: nothing more is published once the last edit's analyses are done
+    const count = () => client.publishedCount();
+    await new Promise((r) => setTimeout(r, 300));
+    const settled = count();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(count()).toBe(settled);
+    client.dispose();
+  });
+
   it('a file nothing includes reports its undefined names', async () => {
     const client = new InProcessClient({ readText: (p) => disk.get(p) ?? null, listFiles: () => [...disk.keys()] });
     await client.initialize({ workspaceFolders: [{ uri: pathToUri('/v'), name: 'v' }] });

@@ -61,6 +61,11 @@ export class InProcessClient {
     return this.change(at, null, text);
   }
 
+  /** How many publishDiagnostics notifications have come. */
+  publishedCount(): number {
+    return this.published.length;
+  }
+
   close(at: string): void {
     this.conn.sendNotification('textDocument/didClose', { textDocument: { uri: toUri(at) } });
   }
