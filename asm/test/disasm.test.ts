@@ -185,7 +185,7 @@ function canonObjdump(text: string): Canon {
   }
   mnemonic = SAME_MNEMONIC[mnemonic] ?? mnemonic;
   if (addr16 && /^loop/.test(mnemonic)) operands.push('cx');
-  let ops = operands.map(canonObjdumpOperand);
+  const ops = operands.map(canonObjdumpOperand);
   // notrack is CET's name for 3E on indirect branches: a ds override (dropped in memory).
   const nt = prefixes.indexOf('notrack');
   if (nt >= 0) prefixes.splice(nt, 1, ...(ops.some((o) => o.startsWith('m')) ? [] : ['ds']));
@@ -211,7 +211,7 @@ function canonDecoded(insn: DecodedInstruction): Canon {
   // ds is the default segment of a string operation's source, which objdump prints as ds:[esi].
   const dsDefault = p.segment === 'ds' && DS_SOURCE.test(mnemonic);
   if (p.segment && !dsDefault && !insn.operands.some((o) => o.type === 'mem')) prefixes.push(p.segment);
-  let operands = insn.operands.map(canonOperand);
+  const operands = insn.operands.map(canonOperand);
   return finish({ prefixes, mnemonic, operands });
 }
 

@@ -133,13 +133,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     // Open files it includes that looked for what their includer defines: this is a new
     // includer (not when this analysis was itself one such, or made because a file it
     // reads changed: documents that include each other would analyse each other for ever).
-    if (!have || !Number.isNaN(have.version)) for (const r of reads) {
-      const u = pathToUri(r);
-      if (u === doc.uri || !askedIncluder.has(u) || analysing.has(u)) continue;
-      const stale = analyses.get(u);
-      if (stale) forget(u, stale);
-      schedule(u);
-    }
+    if (!have || !Number.isNaN(have.version)) includerAppeared(reads, doc.uri);
     let findings: Finding[];
     let context: Context | undefined;
     // Names the document lacks may be defined by a file that includes it (looked for only
@@ -225,12 +219,22 @@ export function startServer(connection: Connection, files: ServerFiles): void {
    * assembly read it are analysed again, though their own text is the same.
    */
   function fileChanged(path: string): void {
-    for (const [uri, paths] of includesOf) {
-      if (!paths.has(path)) continue;
-      const a = analyses.get(uri);
-      if (a) forget(uri, a);
-      schedule(uri);
+    for (const [uri, paths] of includesOf) if (paths.has(path)) reanalyse(uri);
+  }
+
+  /** The open documents among `paths` (but `except`) that looked for their includer's names: one may be here now. */
+  function includerAppeared(paths: Iterable<string>, except?: string): void {
+    for (const path of paths) {
+      const uri = pathToUri(path);
+      if (uri !== except && askedIncluder.has(uri) && !analysing.has(uri)) reanalyse(uri);
     }
+  }
+
+  /** A document is analysed again (though its text is the same) and its diagnostics published. */
+  function reanalyse(uri: string): void {
+    const a = analyses.get(uri);
+    if (a) forget(uri, a);
+    schedule(uri);
   }
 
   // The newest version of each changed document is analysed once the queue of changes is read.
@@ -500,16 +504,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     const text = documents.get(pathToUri(path))?.getText() ?? files.readText(path);
     const reads = new Set<string>();
     return text === null ? null : { index: buildIndex(assembleFor(path, text, recording(reads))), reads };
-  }, (index) => {
-    // an open document it includes that looked for its includer's names may find them now
-    for (const path of index.files.keys()) {
-      const u = pathToUri(path);
-      if (!askedIncluder.has(u) || analysing.has(u)) continue;
-      const stale = analyses.get(u);
-      if (stale) forget(u, stale);
-      schedule(u);
-    }
-  });
+  }, (index) => includerAppeared(index.files.keys()));
   /** Builds the workspace's indexes a few at a time between messages (one chain of timers at a time). */
   let indexing = false;
   const indexInBackground = () => {
