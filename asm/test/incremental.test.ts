@@ -25,6 +25,8 @@ function contents(s: TokenStream): unknown {
 const LINES = [
   'mov eax, [ebx + 4]', 'label: db "a;b", 0 ; comment', '%define X 3', '  jmp $ + 2', "dd 'ab\\", 'add eax, \\', '  1', '',
   '; only a comment', 'x equ 5\r', 'section .data', 'times 3 nop', '`esc\\n`', '%macro M 1', '  push %1', '%endmacro', 'M ebx',
+  // a length no value decides (laid out without evaluating), and the label it names
+  'mov edx, [lbl + ecx * 4]', 'lbl: mov eax, lbl',
 ];
 const source = fc.array(fc.constantFrom(...LINES), { maxLength: 14 }).chain((lines) =>
   fc.constantFrom('\n', '\r\n').map((nl) => lines.join(nl)));

@@ -31,8 +31,12 @@ import {
   definitionAt, isDefinition, MAX_WORKSPACE_FILES, referencesOf, referencesTo, SOURCE_EXTENSIONS, WorkspaceIndex, workspaceSymbols,
 } from './language/workspace.js';
 
-// Both hosts (Node, a browser worker) have it; the project compiles against neither's types.
+// Both hosts (Node, a browser worker) have setTimeout, Node setImmediate too; the project
+// compiles against neither's types.
 declare const setTimeout: (callback: () => void, ms: number) => unknown;
+declare const setImmediate: ((callback: () => void) => unknown) | undefined;
+/** Runs `f` once the messages already read are handled (the connection handles one per turn of the event loop). */
+const nextTurn: (f: () => void) => unknown = typeof setImmediate === 'function' ? setImmediate : (f) => setTimeout(f, 0);
 
 /** Files that are not open in the editor (includes): null where there is none. */
 export interface ServerFiles {
@@ -237,16 +241,28 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     schedule(uri);
   }
 
-  // The newest version of each changed document is analysed once the queue of changes is read.
+  // The newest version of each changed document is analysed once the queue of changes is
+  // read. The connection handles a message per turn of the event loop, after this turn's
+  // wait: so a wait looks again after a turn that handled a change, and the first always
+  // does (no timer's delay after the last change of a burst).
   const pending = new Set<string>();
+  let changes = 0;
   function schedule(uri: string): void {
+    changes++;
     if (pending.has(uri)) return;
     pending.add(uri);
-    setTimeout(() => {
+    let seen = -1;
+    const run = () => {
+      if (seen !== changes) {
+        seen = changes;
+        nextTurn(run);
+        return;
+      }
       pending.delete(uri);
       const doc = documents.get(uri);
       if (doc) publish(doc);
-    }, 0);
+    };
+    nextTurn(run);
   }
 
   function publish(doc: TextDocument): void {

@@ -668,3 +668,18 @@ describe('an include file is checked as part of the file that includes it', () =
     client.dispose();
   });
 });
+
+describe('changes that come together', () => {
+  it('are analysed once, at the newest version', async () => {
+    const client = new InProcessClient({ readText: () => null });
+    await client.initialize();
+    await client.open('/burst/a.xasm', 'bits 32\nstart:\n    nop\n');
+    // sent at once: the server reads them before it analyses anything
+    const versions = ['    cli\n', '    hlt\n', '    mov eax, 1\n', '    jmp start\n', '    sti\n'].map((text) =>
+      client.change('/burst/a.xasm', { start: { line: 2, character: 0 }, end: { line: 2, character: 0 } }, text));
+    const newest = await versions[versions.length - 1];
+    expect(newest.filter((d) => d.code === 'privileged-instruction').map((d) => d.range.start.line)).toEqual([2, 5, 6]);
+    expect(client.publishedVersions('/burst/a.xasm')).toEqual([1, 6]);
+    client.dispose();
+  });
+});

@@ -61,6 +61,12 @@ export class InProcessClient {
     return this.change(at, null, text);
   }
 
+  /** The versions of a document whose diagnostics have come, in order. */
+  publishedVersions(at: string): (number | undefined)[] {
+    const uri = toUri(at);
+    return this.published.filter((p) => p.uri === uri).map((p) => p.version);
+  }
+
   /** How many publishDiagnostics notifications have come. */
   publishedCount(): number {
     return this.published.length;
