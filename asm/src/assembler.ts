@@ -997,12 +997,6 @@ function instruction(pass: Pass, st: InstructionStatement, line: number): void {
   if (memo !== undefined && memo.assembly !== undefined && memo.assembly !== pass.assembly) forgetBytes(memo);
   // An instruction with no symbol, `$` or branch has the same length in every pass.
   const fixed = memo?.fixed;
-  // One whose length no value decides is laid out without looking at its operands.
-  if (!pass.final && memo !== undefined && memo.size !== undefined) {
-    pass.lastRelative = false;
-    place(pass, key, memo.size);
-    return;
-  }
   if (memo !== undefined && fixed !== undefined && fixed >= 0 && (!pass.final || memo.pool)) {
     pass.lastRelative = false;
     const length = place(pass, key, fixed);
@@ -1054,8 +1048,7 @@ function instruction(pass: Pass, st: InstructionStatement, line: number): void {
     return;
   }
   if (fixed === undefined) {
-    if (!constant && res.valueFree) memo = st.memo = sizedMemo(m.plan!, res.length);
-    else if (pass.lastRelative || !constant) memo = st.memo = variableMemo(m.plan!);
+    if (pass.lastRelative || !constant) memo = st.memo = variableMemo(m.plan!);
     else {
       // Constant (a branch, or warnings to give in the final pass, when its line's notes
       // could not keep it): its bytes are kept on a memo of its own.
@@ -1105,21 +1098,9 @@ function variableMemo(plan: ShapePlan): InstructionMemo {
   return memo;
 }
 
-/**
- * The memo of a statement whose bytes depend on its values but whose length does not
- * (`mov eax, [table + ecx*4]`): a memo of its own, as the length is the statement's.
- */
-function sizedMemo(plan: ShapePlan, size: number): InstructionMemo {
-  const memo = newMemo();
-  memo.plan = plan;
-  memo.fixed = -1;
-  memo.size = size;
-  return memo;
-}
-
 /** A memo as one object of fixed shape (fields added later would each cost a transition). */
 function newMemo(): InstructionMemo {
-  return { plan: undefined, fixed: undefined, size: undefined, assembly: undefined, pool: undefined, at: undefined, warnings: undefined };
+  return { plan: undefined, fixed: undefined, assembly: undefined, pool: undefined, at: undefined, warnings: undefined };
 }
 
 /** Drops kept bytes that relied on another assembly's `equ` constants (a cached tree met again). */
@@ -1166,7 +1147,7 @@ const NO_PREFIXES: readonly string[] = [];
 const NO_WARNINGS: readonly string[] = [];
 /** One request and one result object serve every encoding (the encoder keeps no reference to them). */
 const scratch: number[] = [];
-const RESULT: EncodeSuccess = { ok: true, length: 0, bytes: scratch, at: 0, form: FORMS[0], relative: false, valueFree: false, warnings: NO_WARNINGS };
+const RESULT: EncodeSuccess = { ok: true, length: 0, bytes: scratch, at: 0, form: FORMS[0], relative: false, warnings: NO_WARNINGS };
 const REQUEST: EncodeRequest = { mnemonic: '', prefixes: NO_PREFIXES, operands: [], address: 0, section: '', final: false, out: scratch, result: RESULT };
 
 /**

@@ -69,11 +69,6 @@ export interface EncodeSuccess {
   form: InstructionForm;
   /** The encoding has a relative branch field (its bytes depend on its address). */
   relative: boolean;
-  /**
-   * Its length is the same whatever its operands' values and address: no form is chosen,
-   * nor any field sized, by a value (layout passes may place it without evaluating it).
-   */
-  valueFree: boolean;
   /** Usually the shared empty list. */
   warnings: readonly string[];
 }
@@ -431,24 +426,13 @@ export function encodeInstruction(req: EncodeRequest): EncodeResult {
   if (mem?.shape.adsize === 16 && req.prefixes.includes('a32')) {
     return { ok: false, message: 'a32 with a 16-bit address: impossible combination of address sizes', code: 'address-size' };
   }
-  const valueFree = !plan.valueDependent && !plan.ambiguous && (mem === undefined || addressValueFree(mem));
-  if (!req.final) return success(req, bestLength, NO_BYTES, 0, best, NO_WARNINGS, valueFree);
+  if (!req.final) return success(req, bestLength, NO_BYTES, 0, best, NO_WARNINGS);
   const warnings = WARNINGS;
   if (warnings.length !== 0) warnings.length = 0;
   if (req.prefixes.length) sizePrefixWarning(best, req.prefixes, warnings);
   const bytes = req.out ?? [];
   write(best, req, bestLength, mode, warnings, bytes);
-  return success(req, bestLength, bytes, 0, best, warnings.length ? warnings.slice() : NO_WARNINGS, valueFree);
-}
-
-/**
- * The address's length does not depend on its displacement's value: there is none, its
- * size is given, or it has no base register (a 32-bit displacement then, or 16-bit with
- * no register at all). See addressMode.
- */
-function addressValueFree(mem: MemOperand): boolean {
-  const { shape } = mem;
-  return shape.disp === null || mem.dispSize !== 0 || (shape.base === null && (shape.adsize === 32 || shape.index === null));
+  return success(req, bestLength, bytes, 0, best, warnings.length ? warnings.slice() : NO_WARNINGS);
 }
 
 /** An o16/o32 prefix that contradicts the instruction's operand size (nasm's prefix-opsize warning; the prefix decides). */
@@ -457,18 +441,15 @@ function sizePrefixWarning(form: InstructionForm, prefixes: readonly string[], w
   else if (form.opsize === 32 && prefixes.includes('o16')) warnings.push('o16 on a 32-bit instruction: the 0x66 makes it run with 16-bit operands (as nasm does)');
 }
 
-function success(
-  req: EncodeRequest, length: number, bytes: number[], at: number, form: InstructionForm, warnings: readonly string[], valueFree: boolean,
-): EncodeSuccess {
+function success(req: EncodeRequest, length: number, bytes: number[], at: number, form: InstructionForm, warnings: readonly string[]): EncodeSuccess {
   const relative = FACTS[form.index].relative;
   const r = req.result;
-  if (!r) return { ok: true, length, bytes, at, form, relative, valueFree: valueFree && !relative, warnings };
+  if (!r) return { ok: true, length, bytes, at, form, relative, warnings };
   r.length = length;
   r.bytes = bytes;
   r.at = at;
   r.form = form;
   r.relative = relative;
-  r.valueFree = valueFree && !relative;
   r.warnings = warnings;
   return r;
 }

@@ -79,12 +79,6 @@ export interface InstructionMemo {
   plan?: ShapePlan;
   /** Encoded length when it cannot depend on labels or the address; -1 when it can. */
   fixed?: number;
-  /**
-   * Its encoded length when that is the same whatever its values (see EncodeSuccess's
-   * valueFree), for a statement whose bytes depend on them (`fixed` -1): layout passes
-   * place it without evaluating its operands.
-   */
-  size?: number;
   /** Set when `fixed` relies on `equ` constants: the assembly whose constants they were. */
   assembly?: number;
   /** A fixed instruction's bytes, kept from its first encoding: `fixed` bytes of `pool` from `at`. */
