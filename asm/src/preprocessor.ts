@@ -7,7 +7,7 @@
 // It turns a root file into a stream of parsed lines, each remembering the chain of
 // %include and macro invocations it came from so errors land in the user's file.
 
-import { ATOMS, isDirectiveToken, isTrivia, K_IDENT, K_PP, lex, relex, significant, tokenize, type Token, type TokenStream } from './lexer.js';
+import { ATOMS, isDirectiveToken, isTrivia, K_IDENT, K_PP, KIND_CODE, lex, relex, significant, tokenize, type Token, type TokenStream } from './lexer.js';
 import { parseLine, parseNumber, parseStreamLine, stringBytes, wordLower } from './parser.js';
 import { lineColumn, makeSourceFile, type SourceFile, type SourceProvider } from './source.js';
 import { DiagnosticList, type Diagnostic } from './diagnostics.js';
@@ -411,7 +411,7 @@ export class Preprocessor {
         if (t.kind === 'ident' && this.expandable(t.text, idents++, atomOf(t))) return false;
       }
     }
-    const node = (src.parsed[l] ??= parseLine(src.lines![l]));
+    const node = (src.parsed[l] ??= cachedParse(src.lines![l]));
     this.output(node, src.stack);
     // A file's lines say so in a flag, so the loop need not touch their trees.
     if (src.file ? src.file.sectionLine[l] : isSectionChoice(node.statement)) this.sectionChosen(node.statement!);
@@ -454,7 +454,7 @@ export class Preprocessor {
   }
 
   private emit(tokens: Token[], stack: readonly Frame[], parsed?: LineNode): void {
-    const node = parsed ?? parseLine(tokens);
+    const node = parsed ?? cachedParse(tokens);
     this.output(node, stack);
     if (isSectionChoice(node.statement)) this.sectionChosen(node.statement!);
   }
@@ -1737,12 +1737,47 @@ function growNameTables(atom: number): void {
 function expansionTree(cache: (Expansion | undefined)[], l: number, tokens: Token[]): LineNode {
   const last = cache[l];
   if (last && sameTokens(last.tokens, tokens)) return last.node;
-  const node = parseLine(tokens);
+  const node = cachedParse(tokens);
   if (!last) cache[l] = { tokens, node };
   else {
     last.tokens = tokens;
     last.node = node;
   }
+  return node;
+}
+
+/**
+ * The trees of lines that are not a file's own (macro and %rep bodies as expanded, lines
+ * a define changed), kept from one run to the next: a line expanded as last time gets the
+ * same tree, so what the assembler and the analyses keep per tree (an instruction's kept
+ * bytes, its place in the program) serves again. Found by a hash of its tokens' places
+ * and kinds, and taken only when the tokens say the same (sameTokens): a tree is what
+ * parseLine makes of its tokens' kinds, texts and places. Two generations bound it: when
+ * the newer fills, the older goes.
+ */
+let parsedNow = new Map<number, Expansion>();
+let parsedBefore = new Map<number, Expansion>();
+const PARSED_GENERATION = 1 << 15;
+
+function cachedParse(tokens: Token[]): LineNode {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    h = Math.imul(h ^ t.start, 0x01000193);
+    h = Math.imul(h ^ (t.end - t.start), 0x01000193);
+    h = Math.imul(h ^ (t.file << 5 | KIND_CODE[t.kind]), 0x01000193);
+  }
+  // keys of 30 bits are small integers to the map (larger ones are boxed numbers)
+  h &= 0x3fffffff;
+  const now = parsedNow.get(h);
+  if (now !== undefined && sameTokens(now.tokens, tokens)) return now.node;
+  const before = parsedBefore.get(h);
+  const node = before !== undefined && sameTokens(before.tokens, tokens) ? before.node : parseLine(tokens);
+  if (parsedNow.size >= PARSED_GENERATION) {
+    parsedBefore = parsedNow;
+    parsedNow = new Map();
+  }
+  parsedNow.set(h, { tokens, node });
   return node;
 }
 

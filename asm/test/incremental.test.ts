@@ -69,7 +69,7 @@ describe('relex', () => {
         expect(next.lines - kept - tail).toBeLessThanOrEqual(4 + e.insert.split('\n').length + e.length);
         stream = next;
       }
-    }), { numRuns: RUNS / 3 });
+    }), { numRuns: Math.ceil(RUNS / 3) });
   });
 
   it('finds a change at each place of a block', () => {

@@ -100,11 +100,14 @@ export class Instr implements ExpandedLine {
 const HYPERCALL = 1;
 const TAINTED = 2;
 
-/** Frames that say the same (each line's frames are new arrays on every assembly, their spans the same nodes). */
+/** Frames that say the same (each line's frames, and their spans, are new objects on every assembly). */
 function sameFrames(a: readonly Frame[], b: readonly Frame[]): boolean {
   if (a === b) return true;
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i].kind !== b[i].kind || a[i].name !== b[i].name || a[i].span !== b[i].span) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i], y = b[i];
+    if (x.kind !== y.kind || x.name !== y.name || (x.span !== y.span && (x.span.file !== y.span.file || x.span.start !== y.span.start || x.span.end !== y.span.end))) return false;
+  }
   return true;
 }
 
@@ -391,18 +394,26 @@ class DecodeCache {
   get(bytes: Uint8Array, from: number, to: number, address: number): Decoded | null {
     const n = to - from;
     if (n === 0 || n > 15) return decodeOne(bytes, from, address);
+    // The bytes as four little-endian words, held in the entry itself: comparing them
+    // reads only the entry (an array of its own would be one more place in memory).
+    const w = WORDS;
+    w[0] = w[1] = w[2] = w[3] = 0;
     let h = 0x811c9dc5;
-    for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+    for (let i = from; i < to; i++) {
+      const b = bytes[i];
+      h = Math.imul(h ^ b, 0x01000193);
+      w[(i - from) >> 2] |= b << (((i - from) & 3) << 3);
+    }
     // keys of 30 bits are small integers to the map (larger ones are boxed numbers)
     h &= 0x3fffffff;
     const hit = this.anywhere.get(h);
-    if (hit && sameBytes(hit.bytes, bytes, from, to)) return hit;
+    if (hit && sameWords(hit, n, w)) return hit;
     const hp = (Math.imul(h ^ address, 0x01000193) ^ (address >>> 16)) & 0x3fffffff;
     const placed = this.placed.get(hp);
-    if (placed && placed.address === address && sameBytes(placed.bytes, bytes, from, to)) return placed;
+    if (placed && placed.address === address && sameWords(placed, n, w)) return placed;
     const d = decodeOne(bytes, from, address);
     if (!d || d.insn.length !== n) return d;
-    const entry: CacheEntry = { ...d, bytes: bytes.slice(from, to), address };
+    const entry: CacheEntry = { insn: d.insn, fx: d.fx, flow: d.flow, n, w0: w[0], w1: w[1], w2: w[2], w3: w[3], address };
     if (d.insn.operands.some((o) => o.type === 'rel')) this.placed.set(hp, entry);
     else this.anywhere.set(h, entry);
     return entry;
@@ -410,15 +421,20 @@ class DecodeCache {
 }
 
 interface CacheEntry extends Decoded {
-  bytes: Uint8Array;
+  /** Its length and bytes (four little-endian words, zero past the end). */
+  n: number;
+  w0: number;
+  w1: number;
+  w2: number;
+  w3: number;
   address: number;
 }
 
-/** Whether `a` is b[from..to). */
-function sameBytes(a: Uint8Array, b: Uint8Array, from: number, to: number): boolean {
-  if (a.length !== to - from) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[from + i]) return false;
-  return true;
+const WORDS = new Int32Array(4);
+
+/** Whether an entry holds these `n` bytes (as words). */
+function sameWords(e: CacheEntry, n: number, w: Int32Array): boolean {
+  return e.n === n && e.w0 === w[0] && e.w1 === w[1] && e.w2 === w[2] && e.w3 === w[3];
 }
 
 const DECODED = new DecodeCache();
