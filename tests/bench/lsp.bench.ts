@@ -3,6 +3,7 @@
 // latency, full-document and 100-line-range semantic tokens, and the heap the server holds.
 // Edits are timed after a first round of each kind (warm-up, printed on its own).
 // Targets: diagnostics p95 <= 50 ms, completion p95 <= 16 ms, semantic tokens <= 50 ms, heap <= 50 MB.
+// Then, for context, the diagnostics latency on 10k-line guests of other shapes.
 
 import { PassThrough } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
@@ -24,6 +25,14 @@ function guest(lines: number): string {
   return out.join('\n') + '\n';
 }
 
+/** 10k-line guests of other shapes than `guest`'s: every line a macro call, and many small branching functions. */
+const SHAPES: [string, string][] = [
+  ['every line a macro call', ['bits 32', '%include "xen.inc"', 'org 0xc0000000', 'section .text', '_start:', '%macro PUTC 1', '    mov ebx, %1', '    call putc', '%endmacro',
+    'putc: ret', ...Array.from({ length: 9990 }, (_, i) => `    PUTC ${i % 256}`)].join('\n') + '\n'],
+  ['1666 small branching functions', ['bits 32', '%include "xen.inc"', 'org 0xc0000000', 'section .text', '_start:',
+    ...Array.from({ length: 1666 }, (_, i) => [`f${i}:`, `    cmp eax, ${i}`, '    je .a', '    jmp .b', `.a: call f${(i + 1) % 1666}`, '.b: ret']).flat()].join('\n') + '\n'],
+];
+
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 export async function run(): Promise<void> {
@@ -37,18 +46,19 @@ export async function run(): Promise<void> {
   const connection = createConnection(ProposedFeatures.all, toServer, toClient);
   startServer(connection, { readText: () => null });
   const client = createMessageConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer));
-  const published = new Map<number, () => void>();
-  const seen = new Set<number>();
-  client.onNotification('textDocument/publishDiagnostics', (p: { version?: number }) => {
+  // diagnostics by document and version
+  const published = new Map<string, () => void>();
+  const seen = new Set<string>();
+  client.onNotification('textDocument/publishDiagnostics', (p: { uri: string; version?: number }) => {
     if (p.version === undefined) return;
-    seen.add(p.version);
-    published.get(p.version)?.();
+    seen.add(`${p.uri} ${p.version}`);
+    published.get(`${p.uri} ${p.version}`)?.();
   });
   client.listen();
   await client.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {} });
   client.sendNotification('initialized', {});
   const uri = 'file:///bench/guest.xasm';
-  const until = (version: number) => new Promise<void>((resolve) => (seen.has(version) ? resolve() : published.set(version, resolve)));
+  const until = (version: number, of = uri) => new Promise<void>((resolve) => (seen.has(`${of} ${version}`) ? resolve() : published.set(`${of} ${version}`, resolve)));
   let version = 1;
   const t0 = performance.now();
   client.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'xasm', version, text } });
@@ -114,5 +124,27 @@ export async function run(): Promise<void> {
   console.log(`  semantic tokens (full document): p50 ${pct(tokens, 50).toFixed(1)} ms   target <= 50 ms: ${pct(tokens, 50) <= 50 ? 'met' : 'NOT met'}`);
   console.log(`  semantic tokens (100-line range): p50 ${pct(rangeTokens, 50).toFixed(1)} ms, p95 ${pct(rangeTokens, 95).toFixed(1)} ms   anchor <= 8 ms: ${pct(rangeTokens, 95) <= 8 ? 'met' : 'NOT met'}`);
   console.log(`  heap held by the server and its document: ${(heap / 1048576).toFixed(1)} MB   target <= 50 MB: ${heap <= 50 * 1048576 ? 'met' : 'NOT met'}`);
+  console.log('  other 10k-line guests (context), didChange → publishDiagnostics:');
+  for (const [name, shape] of SHAPES) {
+    const shapeUri = `file:///bench/${name.replace(/\W+/g, '-')}.xasm`;
+    const shapeLines = shape.split('\n');
+    let v = 1;
+    client.sendNotification('textDocument/didOpen', { textDocument: { uri: shapeUri, languageId: 'xasm', version: v, text: shape } });
+    await until(v, shapeUri);
+    // a trailing space and an inserted line in the middle, each undone by the next
+    const times: number[] = [];
+    for (let i = -1; i < 12; i++) {
+      const line = (shapeLines.length >> 1) + i * 7;
+      const end = shapeLines[line].length;
+      for (const [from, to, text] of [[at(line, end), at(line, end), ' '], [at(line, end), at(line, end + 1), ''], [at(line, 0), at(line, 0), '    inc eax\n'], [at(line, 0), at(line + 1, 0), '']] as const) {
+        const t = performance.now();
+        client.sendNotification('textDocument/didChange', { textDocument: { uri: shapeUri, version: ++v }, contentChanges: [{ range: { start: from, end: to }, text }] });
+        await until(v, shapeUri);
+        if (i >= 0) times.push(performance.now() - t);
+      }
+    }
+    client.sendNotification('textDocument/didClose', { textDocument: { uri: shapeUri } });
+    console.log(`    ${name} (${shapeLines.length} lines, ${times.length} edits): p50 ${pct(times, 50).toFixed(1)} ms, p95 ${pct(times, 95).toFixed(1)} ms`);
+  }
   client.dispose();
 }
