@@ -1757,7 +1757,7 @@ function expansionTree(cache: (Expansion | undefined)[], l: number, tokens: Toke
  */
 let parsedNow = new Map<number, Expansion>();
 let parsedBefore = new Map<number, Expansion>();
-const PARSED_GENERATION = 1 << 15;
+const PARSED_GENERATION = 1 << 14;
 
 function cachedParse(tokens: Token[]): LineNode {
   let h = 0x811c9dc5;
