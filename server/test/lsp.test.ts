@@ -34,7 +34,15 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await conn.sendRequest('shutdown').catch(() => undefined);
-  conn.sendNotification('exit');
+  // The exit notification is written asynchronously: the server is killed only once it
+  // has gone (or failed to), else the write could land on a closed pipe (EPIPE).
+  const gone = new Promise<void>((resolve) => {
+    if (server.exitCode !== null) resolve();
+    server.once('exit', () => resolve());
+    setTimeout(resolve, 5000);
+  });
+  await conn.sendNotification('exit').catch(() => undefined);
+  await gone;
   conn.dispose();
   server.kill();
 });
