@@ -44,7 +44,10 @@ afterAll(async () => {
   await conn.sendNotification('exit').catch(() => undefined);
   await gone;
   conn.dispose();
+  // it was up to the end and left when told to, with the status for a shutdown
+  const status = server.exitCode;
   server.kill();
+  expect(status).toBe(0);
 });
 
 /** The diagnostics published for a document's version (waits for them). */
