@@ -11,7 +11,7 @@ export { tokenize, type Token, type TokenKind } from './lexer.js';
 export { formatListing } from './listing.js';
 export { parseLine, parseNumber } from './parser.js';
 export { MACRO_OPENERS, namesDefinedBy, preprocess, PREPROCESSOR_DIRECTIVES, PREPROCESSOR_FUNCTIONS, type ExpandedLine, type Frame, type PreprocessResult } from './preprocessor.js';
-export { lineColumn, makeSourceFile, type SourceFile, type SourceProvider } from './source.js';
+export { dirName, lineColumn, makeSourceFile, resolvePath, type SourceFile, type SourceProvider } from './source.js';
 export type { DataItem, Expr, Label, LineNode, Name, OperandNode, Span, Statement } from './syntax.js';
 export { XEN_INCLUDE_NAME, xenIncludeSource } from './xenInclude.js';
 export { readElf32, writeElf32, elfToImage, isElfError, type ElfFile, type ElfWriteOptions } from './elf/elf32.js';

@@ -62,8 +62,6 @@ interface Macro {
   /** Which body lines have no `%` token, and their trees once parsed (shared by every call). */
   plain: Uint8Array;
   parsed: (LineNode | undefined)[];
-  /** The other body lines as last expanded. */
-  expansions: (Expansion | undefined)[];
   span: Span;
   /** Declared with %rmacro: it may be invoked within its own expansion. */
   recursive: boolean;
@@ -71,11 +69,7 @@ interface Macro {
   takesLabel: boolean;
 }
 
-/**
- * A body line (of a macro or %rep) as last expanded, and its tree: an expansion to the
- * same tokens (same texts from the same places, as a parameter passed on from another
- * macro body gives) shares the tree.
- */
+/** A line's tokens as expanded, and its tree (see cachedParse). */
 interface Expansion {
   tokens: Token[];
   node: LineNode;
@@ -115,8 +109,6 @@ interface LineSource {
   plain: Uint8Array;
   /** Trees of plain lines, parsed once and reused while no define or macro touches them. */
   parsed: (LineNode | undefined)[];
-  /** For a body: its other lines as last expanded. */
-  expansions: (Expansion | undefined)[] | null;
   index: number;
   stack: readonly Frame[];
   /** Macro call bindings, when this source is a macro body (or a %rep body inside one). */
@@ -351,7 +343,7 @@ export class Preprocessor {
     }
     this.trees.set(file.id, hit.parsed);
     return {
-      lines: null, file: hit, count: hit.parsed.length, plain: hit.plain, parsed: hit.parsed, expansions: null, index: 0, stack,
+      lines: null, file: hit, count: hit.parsed.length, plain: hit.plain, parsed: hit.parsed, index: 0, stack,
       call: undefined, repeat: undefined, condDepth: this.conds.length,
     };
   }
@@ -449,7 +441,7 @@ export class Preprocessor {
     if (this.tryInvokeMacro(src, tokens, lineSig)) return;
     // An unchanged line of a file was parsed already; a body line may expand as before.
     const l = src.index - 1;
-    const node = tokens === raw && src.file ? src.file.parsed[l] : src.expansions ? expansionTree(src.expansions, l, tokens) : undefined;
+    const node = tokens === raw && src.file ? src.file.parsed[l] : undefined;
     this.emit(tokens, src.stack, node);
   }
 
@@ -952,7 +944,6 @@ export class Preprocessor {
       plain: plainLines(body),
       takesLabel: body.some((line) => line.some((t) => t.kind === 'pp' && t.text === '%00')),
       parsed: [],
-      expansions: [],
       span: spanOf(nameTok),
       recursive,
     };
@@ -983,25 +974,24 @@ export class Preprocessor {
       this.error(span, `%rep count ${count} is too large`, 'preproc-limit');
       return;
     }
-    this.pushBody(body, plainLines(body), [], [], src.stack, src.call, Number(count));
+    this.pushBody(body, plainLines(body), [], src.stack, src.call, Number(count));
   }
 
   /** Pushes a source of token lines (a macro or %rep body), in a spare object when there is one. */
   private pushBody(
-    lines: Token[][], plain: Uint8Array, parsed: (LineNode | undefined)[], expansions: (Expansion | undefined)[],
-    stack: readonly Frame[], call: MacroCall | undefined, repeat: number | undefined,
+    lines: Token[][], plain: Uint8Array, parsed: (LineNode | undefined)[], stack: readonly Frame[], call: MacroCall | undefined,
+    repeat: number | undefined,
   ): void {
     const condDepth = this.conds.length;
     const s = this.spareSources.pop();
     if (!s) {
-      this.sources.push({ lines, file: null, count: lines.length, plain, parsed, expansions, index: 0, stack, call, repeat, condDepth });
+      this.sources.push({ lines, file: null, count: lines.length, plain, parsed, index: 0, stack, call, repeat, condDepth });
       return;
     }
     s.lines = lines;
     s.count = lines.length;
     s.plain = plain;
     s.parsed = parsed;
-    s.expansions = expansions;
     s.index = 0;
     s.stack = stack;
     s.call = call;
@@ -1456,7 +1446,7 @@ export class Preprocessor {
     call.unique = ++this.uniqueCounter;
     call.name = nameTok;
     call.label = k > 0 ? sig[0] : null;
-    this.pushBody(macro.body, macro.plain, macro.parsed, macro.expansions, stack, call, undefined);
+    this.pushBody(macro.body, macro.plain, macro.parsed, stack, call, undefined);
     return true;
   }
 
@@ -1733,24 +1723,13 @@ function growNameTables(atom: number): void {
   NAME_STAMPS = stamps;
 }
 
-/** The tree of body line `l` expanded to `tokens`: the last one when it expanded the same. */
-function expansionTree(cache: (Expansion | undefined)[], l: number, tokens: Token[]): LineNode {
-  const last = cache[l];
-  if (last && sameTokens(last.tokens, tokens)) return last.node;
-  const node = cachedParse(tokens);
-  if (!last) cache[l] = { tokens, node };
-  else {
-    last.tokens = tokens;
-    last.node = node;
-  }
-  return node;
-}
-
 /**
  * The trees of lines that are not a file's own (macro and %rep bodies as expanded, lines
- * a define changed), kept from one run to the next: a line expanded as last time gets the
- * same tree, so what the assembler and the analyses keep per tree (an instruction's kept
- * bytes, its place in the program) serves again. Found by a hash of its tokens' places
+ * a define changed), kept within a run and from one run to the next: an expansion to the
+ * same tokens (same texts from the same places, as a parameter passed on from another
+ * macro body gives, or the same call as last time) gets the same tree, so what the
+ * assembler and the analyses keep per tree (an instruction's kept bytes, its place in the
+ * program) serves again. Found by a hash of its tokens' places
  * and kinds, and taken only when the tokens say the same (sameTokens): a tree is what
  * parseLine makes of its tokens' kinds, texts and places. Two generations bound it: when
  * the newer fills, the older goes.

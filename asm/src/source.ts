@@ -12,6 +12,24 @@ export interface SourceFile {
   readonly lineStarts: readonly number[];
 }
 
+/** The directory of a `/`-separated path (`/` for a file at the root). */
+export function dirName(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i <= 0 ? '/' : path.slice(0, i);
+}
+
+/** `rel` against directory `dir` (or `rel` itself when absolute), with `.` and `..` resolved. */
+export function resolvePath(dir: string, rel: string): string {
+  const parts = (rel.startsWith('/') ? rel : `${dir}/${rel}`).split('/');
+  const out: string[] = [];
+  for (const p of parts) {
+    if (p === '' || p === '.') continue;
+    if (p === '..') out.pop();
+    else out.push(p);
+  }
+  return '/' + out.join('/');
+}
+
 export function makeSourceFile(id: number, path: string, text: string): SourceFile {
   let starts: number[] | null = null;
   return {

@@ -5,7 +5,7 @@
 // same code serves Node (the stdio adapter) and the browser (the playground's worker).
 
 import {
-  assemble, elfToImage, formatDiagnostic, isElfError, lineColumn, readElf32, withBuiltins, writeElf32,
+  assemble, dirName, elfToImage, formatDiagnostic, isElfError, lineColumn, readElf32, resolvePath, withBuiltins, writeElf32,
   type Image, type LineRow, type SourceProvider,
 } from '../../asm/src/index.js';
 import { SECTOR } from '../../hypervisor/src/xen/backends/blkback.js';
@@ -77,23 +77,6 @@ export function guestImage(image: Image): GuestImage {
   };
 }
 
-export function dirName(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i <= 0 ? '/' : path.slice(0, i);
-}
-
-/** `rel` against directory `dir`, with `.` and `..` resolved. */
-export function joinPath(dir: string, rel: string): string {
-  const parts = (rel.startsWith('/') ? rel : `${dir}/${rel}`).split('/');
-  const out: string[] = [];
-  for (const p of parts) {
-    if (p === '' || p === '.') continue;
-    if (p === '..') out.pop();
-    else out.push(p);
-  }
-  return '/' + out.join('/');
-}
-
 /** What the launch arguments with defaults are when absent (the extension's settings show the same). */
 export const LAUNCH_DEFAULTS = { memoryKiB: 16384, vcpus: 1, snapshotSpacing: 250_000, schedulerLocking: 'step' } as const;
 
@@ -161,7 +144,7 @@ function fromKernel(path: string, ctx: Context, o: KernelOptions, from?: { file:
   const disks: NonNullable<DomainSpec['disks']> = [];
   for (const spec of o.disks) {
     const [target, , vdev, mode] = spec.split(',').map((s) => s.trim());
-    const file = joinPath(dirName(path), target ?? '');
+    const file = resolvePath(dirName(path), target ?? '');
     const bytes = files.readBytes(file);
     if (bytes === null) return fail(from?.file ?? path, `disk '${target}' cannot be read (looked at ${file})`, from?.line, from?.column);
     if (bytes.length % SECTOR !== 0) return fail(from?.file ?? path, `disk '${target}' is ${bytes.length} bytes, not a whole number of ${SECTOR}-byte sectors`, from?.line, from?.column);
@@ -184,14 +167,14 @@ function assembleSource(path: string, ctx: Context): Loaded {
   if (text === null) return fail(path, `cannot read '${path}'`);
   const provider: SourceProvider = withBuiltins({
     read(p, fromFile) {
-      for (const c of p.startsWith('/') ? [p] : [joinPath(dirName(fromFile), p), ...includeDirs.map((d) => joinPath(d, p))]) {
+      for (const c of p.startsWith('/') ? [p] : [resolvePath(dirName(fromFile), p), ...includeDirs.map((d) => resolvePath(d, p))]) {
         const t = files.readText(c);
         if (t !== null) return { path: c, text: t };
       }
       return null;
     },
     readBinary(p, fromFile) {
-      const c = joinPath(dirName(fromFile), p);
+      const c = resolvePath(dirName(fromFile), p);
       const b = files.readBytes(c);
       return b === null ? null : { path: c, bytes: b };
     },
@@ -238,9 +221,9 @@ function fromConfig(path: string, ctx: Context): LoadResult {
   ctx.warnings.push(...all.filter((d) => d.severity === 'warning'));
   if (!r.ok) return { ok: false, errors: all.filter((d) => d.severity === 'error'), warnings: [] };
   const c = r.config;
-  const kernel = joinPath(dirName(path), c.kernel);
+  const kernel = resolvePath(dirName(path), c.kernel);
   if (ctx.files.readBytes(kernel) === null) return fail(path, `kernel '${c.kernel}' not found (looked at ${kernel})`);
-  const disks = c.disks.map((d) => `${joinPath(dirName(path), d.target)},raw,${d.vdev},${d.writable ? 'rw' : 'ro'}`);
+  const disks = c.disks.map((d) => `${resolvePath(dirName(path), d.target)},raw,${d.vdev},${d.writable ? 'rw' : 'ro'}`);
   return fromKernel(kernel, ctx, {
     name: c.name, memoryKiB: c.memoryMiB * 1024, vcpus: c.vcpus, cmdline: c.extra, weight: c.weight, disks, vifs: c.vifs,
   }, { file: path, line: 1, column: 1 });

@@ -10,7 +10,7 @@ import {
   type DocumentLink, type Location, type TextEdit, type WorkspaceEdit,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { assemble, withBuiltins, type SourceProvider } from '../../asm/src/index.js';
+import { assemble, dirName, resolvePath, withBuiltins, type SourceProvider } from '../../asm/src/index.js';
 import { analyze, assembleFor, type AnalysisOptions, type Finding } from './analysis/index.js';
 import { completionsAt, type Completion } from './language/completion.js';
 import { hoverFor } from './language/hover.js';
@@ -64,18 +64,6 @@ const SEVERITY: Record<Finding['severity'], DiagnosticSeverity> = {
 export function uriToPath(uri: string): string {
   return uri.startsWith('file://') ? decodeURIComponent(uri.slice('file://'.length)) : uri;
 }
-/** An absolute path without `.` and `..` segments (`/w/sub/../a.inc` is `/w/a.inc`, the path of its document); others as given. */
-export function normalPath(path: string): string {
-  if (!path.startsWith('/') || !/(^|\/)\.\.?(\/|$)/.test(path)) return path;
-  const out: string[] = [];
-  for (const part of path.split('/')) {
-    if (part === '..') {
-      if (out.length > 1) out.pop();
-    } else if (part !== '.') out.push(part);
-  }
-  return out.join('/') || '/';
-}
-
 export function pathToUri(path: string): string {
   return path.startsWith('/') ? 'file://' + path.split('/').map(encodeURIComponent).join('/') : path;
 }
@@ -97,8 +85,13 @@ export function startServer(connection: Connection, files: ServerFiles): void {
   const analyses = new Map<string, Analysis>();
   let options: AnalysisOptions = {};
 
-  /** Where `%include "path"` in `from` looks: beside `from` (the open document's text first, then the file's). */
-  const includePath = (path: string, from: string) => normalPath(path.startsWith('/') ? path : from.slice(0, from.lastIndexOf('/') + 1) + path);
+  /**
+   * Where `%include "path"` in `from` looks: beside `from`, `.` and `..` resolved (the
+   * path of the document open there). A document that is no file (an untitled one) has
+   * its includes beside its name as written.
+   */
+  const includePath = (path: string, from: string) =>
+    path.startsWith('/') || from.startsWith('/') ? resolvePath(dirName(from), path) : from.slice(0, from.lastIndexOf('/') + 1) + path;
   const provider: SourceProvider = withBuiltins({
     read(path, from) {
       const c = includePath(path, from);
@@ -387,28 +380,29 @@ export function startServer(connection: Connection, files: ServerFiles): void {
   const located = (file: string, range: Range): Location => ({ uri: pathToUri(file), range: toLsp(range) });
   const real = (file: string) => file.startsWith('/');
 
-  /** The files a document's `%include` lines name, where the assembler would find them (real files only). */
-  function includeLinks(doc: TextDocument): { range: Range; path: string }[] {
-    const from = uriToPath(doc.uri);
-    const out: { range: Range; path: string }[] = [];
-    for (const inc of includeNames(doc.getText())) {
-      const found = provider.read(inc.name, from);
-      if (found && real(found.path)) out.push({ range: inc.range, path: found.path });
-    }
-    return out;
+  /** The file `%include "name"` in `doc` reads, where the assembler finds it (real files only), or null. */
+  function includedFile(doc: TextDocument, name: string): string | null {
+    const found = provider.read(name, uriToPath(doc.uri));
+    return found && real(found.path) ? found.path : null;
   }
 
   connection.onDocumentLinks((p): DocumentLink[] => {
     const doc = documents.get(p.textDocument.uri);
-    return doc ? includeLinks(doc).map((l) => ({ range: toLsp(l.range), target: pathToUri(l.path), tooltip: l.path })) : [];
+    if (!doc) return [];
+    return includeNames(doc.getText()).flatMap((inc) => {
+      const path = includedFile(doc, inc.name);
+      return path ? [{ range: toLsp(inc.range), target: pathToUri(path), tooltip: path }] : [];
+    });
   });
 
   connection.onDefinition((p) => {
     const doc = documents.get(p.textDocument.uri);
     const at = { line: p.position.line, column: p.position.character };
     const within = (r: Range) => r.start.line === at.line && r.start.column <= at.column && at.column <= r.end.column;
-    const link = doc && includeLinks(doc).find((l) => within(l.range));
-    if (link) return { uri: pathToUri(link.path), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } };
+    // on an %include's name: the file (only that one is looked for)
+    const inc = doc && includeNames(doc.getText()).find((i) => within(i.range));
+    const file = inc && includedFile(doc, inc.name);
+    if (file) return { uri: pathToUri(file), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } };
     const d = resolve(p.textDocument.uri, p.position)?.definition;
     return d && real(d.file) ? located(d.file, d.range) : null;
   });
