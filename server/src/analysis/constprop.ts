@@ -45,13 +45,7 @@ const MAX_ROUNDS_PER_BLOCK = 40;
 export function analyzeDataflow(cfg: Cfg): Dataflow {
   const clobbers = summarize(cfg);
   const regions = cfg.program.pageTables.map((p) => ({ start: p.start, end: p.end }));
-  let env: Env = { cells: new Map(), regions };
-  let solved = solveMain(cfg, clobbers, env);
-  const found = collectCells(cfg, solved.run, env);
-  if (found.size) {
-    env = { cells: found, regions };
-    solved = solveMain(cfg, clobbers, env);
-  }
+  const { env, solved } = solveWithCells(cfg, clobbers, regions);
   const { inState } = solved.run;
   const edge = solved.edge;
   const outState = new Replayed(cfg, inState, env);
@@ -366,25 +360,75 @@ function solveMain(cfg: Cfg, clobbers: number[], env: Env): { run: Run; edge: Fi
   return { run, edge };
 }
 
+/** Solves with the start_info cells after at most this many guesses, else with none. */
+const MAX_CELL_ROUNDS = 3;
+
 /**
- * start_info pointers stored at constant addresses, and never anything else there. Such a
- * pointer only comes from a state that holds one (env has no cells yet): the blocks entered
+ * The main solve, with the start_info cells it finds: cells such that solving with them
+ * finds the same cells. The first guess is what the entry block stores (where a kernel
+ * saves esi), so most programs are solved once; a guess the solve does not confirm is
+ * followed by what it found. No cells (loads give unknown values) when no guess holds.
+ */
+function solveWithCells(cfg: Cfg, clobbers: number[], regions: Env['regions']): { env: Env; solved: ReturnType<typeof solveMain> } {
+  let cells = entryCells(cfg);
+  for (let round = 0; round < MAX_CELL_ROUNDS; round++) {
+    const env: Env = { cells, regions };
+    const solved = solveMain(cfg, clobbers, env);
+    const found = collectCells(cfg, solved.run, env);
+    if (sameCells(found, cells)) return { env, solved };
+    cells = found;
+  }
+  const env: Env = { cells: new Map(), regions };
+  return { env, solved: solveMain(cfg, clobbers, env) };
+}
+
+function sameCells(a: ReadonlyMap<number, Val>, b: ReadonlyMap<number, Val>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
+}
+
+/** The cells the entry block's own stores make, from the state Xen enters with. */
+function entryCells(cfg: Cfg): Map<number, Val> {
+  const cells = new Cells();
+  if (cfg.program.entry >= 0) cells.scan(cfg, cfg.blockOf[cfg.program.entry], entryState(), NO_CELLS);
+  return cells.found();
+}
+
+/**
+ * start_info pointers stored at constant addresses, and never anything else there. With no
+ * cells in env, such a pointer only comes from a state that holds one: the blocks entered
  * with one are looked at first, and only when they store one is every block looked at.
  */
 function collectCells(cfg: Cfg, run: Run, env: Env): Map<number, Val> {
-  const found = storedPointers(cfg, run, env, true);
-  return found.size ? storedPointers(cfg, run, env, false) : found;
+  if (env.cells.size === 0) {
+    const some = storedPointers(cfg, run, env, true);
+    if (some.size === 0) return some;
+  }
+  return storedPointers(cfg, run, env, false);
 }
 
 /** The cells of collectCells, from the blocks entered with a start_info pointer (`startInfoOnly`) or all blocks. */
 function storedPointers(cfg: Cfg, run: Run, env: Env, startInfoOnly: boolean): Map<number, Val> {
-  const candidates = new Map<number, Val>();
-  const poisoned: [number, number][] = [];
+  const cells = new Cells();
   const s = unknownState(0);
   for (let b = 0; b < cfg.blocks.length; b++) {
-    const blk = cfg.blocks[b];
     if (!run.inState.has(b) || (startInfoOnly && !run.inState.holdsTag(b, 'S'))) continue;
-    run.inState.load(b, s);
+    cells.scan(cfg, b, run.inState.load(b, s), env);
+  }
+  return cells.found();
+}
+
+const NO_CELLS: Env = { cells: new Map(), regions: [] };
+
+/** Stores seen so far: of start_info pointers (by address: the tag, or null for two tags), and of anything else. */
+class Cells {
+  private readonly candidates = new Map<number, Val>();
+  private readonly poisoned: [number, number][] = [];
+
+  /** Looks at block b's stores, from state s (changed). */
+  scan(cfg: Cfg, b: number, s: State, env: Env): void {
+    const blk = cfg.blocks[b];
     for (let i = blk.first; i <= blk.last; i++) {
       const ins = cfg.program.instrs[i];
       const store = ins.fx.store;
@@ -394,21 +438,25 @@ function storedPointers(cfg: Cfg, run: Run, env: Env, startInfoOnly: boolean): M
           const src = ins.insn.operands[1];
           const v = ins.mnemonic === 'mov' && store.bits === 32 && src?.type === 'reg' && src.reg.cls === 'r32' ? s.regs[src.reg.num] : null;
           if (typeof v === 'string' && v[0] === 'S') {
-            const old = candidates.get(a);
-            candidates.set(a, old === undefined || old === v ? v : null);
-          } else poisoned.push([a, a + Math.max(1, (store.bits || 32) / 8)]);
+            const old = this.candidates.get(a);
+            this.candidates.set(a, old === undefined || old === v ? v : null);
+          } else this.poisoned.push([a, a + Math.max(1, (store.bits || 32) / 8)]);
         }
       }
       transfer(s, ins, env);
     }
   }
-  const out = new Map<number, Val>();
-  for (const [a, v] of candidates) {
-    if (v === null) continue;
-    if (poisoned.some(([lo, hi]) => lo < a + 4 && hi > a)) continue;
-    out.set(a, v);
+
+  /** Addresses that only ever get one start_info pointer. */
+  found(): Map<number, Val> {
+    const out = new Map<number, Val>();
+    for (const [a, v] of this.candidates) {
+      if (v === null) continue;
+      if (this.poisoned.some(([lo, hi]) => lo < a + 4 && hi > a)) continue;
+      out.set(a, v);
+    }
+    return out;
   }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------
