@@ -12,16 +12,16 @@ import { createMessageConnection, StreamMessageReader, StreamMessageWriter } fro
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { startServer } from '../../server/src/server.js';
 
-/** A guest of about `lines` lines: functions with loops, hypercalls, data and macros. */
+/** A guest of about `lines` lines: functions with loops, hypercalls, data and macros; it saves start_info, as kernels do. */
 function guest(lines: number): string {
-  const out = ['bits 32', '%include "xen.inc"', 'org 0xc0000000', 'section .text', 'global _start', '_start:', '    mov esp, stack_top'];
+  const out = ['bits 32', '%include "xen.inc"', 'org 0xc0000000', 'section .text', 'global _start', '_start:', '    mov esp, stack_top', '    mov [start_info_ptr], esi'];
   let n = 0;
   while (out.length < lines - 40) {
     out.push(`f${n}:`, '    push ebp', '    mov ebp, esp', `    mov ecx, ${n % 17 + 1}`, `.loop${n}:`, `    mov eax, [table + ecx * 4]`, '    add eax, ebx',
       `    mov [table + ecx * 4], eax`, `    dec ecx`, `    jnz .loop${n}`, `    mov ebx, CONSOLEIO_write`, `    mov ecx, 4`, `    mov edx, table`, '    HYPERCALL console_io', '    pop ebp', '    ret', '');
     n++;
   }
-  out.push('section .data', 'table: times 64 dd 0', 'section .bss', '    resb 8192', 'stack_top:');
+  out.push('section .data', 'table: times 64 dd 0', 'start_info_ptr: dd 0', 'section .bss', '    resb 8192', 'stack_top:');
   return out.join('\n') + '\n';
 }
 
