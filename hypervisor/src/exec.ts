@@ -936,7 +936,8 @@ export class Exec extends Mmu {
     }
   }
 
-  protected cpuid(): void {
+  /** cpuid on the registers (Xen runs it too, for a forced-emulation prefix). */
+  cpuid(): void {
     const leaf = this.regs[EAX] >>> 0;
     const r = this.regs;
     const text = (s: string) => s.charCodeAt(0) | (s.charCodeAt(1) << 8) | (s.charCodeAt(2) << 16) | (s.charCodeAt(3) << 24);

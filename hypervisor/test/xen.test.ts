@@ -348,6 +348,21 @@ describe('privileged instructions Xen emulates in ring 1, and the rest', () => {
   });
 });
 
+describe("Xen's forced-emulation prefix", () => {
+  it('runs the cpuid after it (XEN_CPUID) and goes on; a ud2 without it is the guest\'s #UD', () => {
+    const { xen, d, symbol } = boot(kernel(`
+    mov eax, 0x40000000
+    XEN_CPUID
+    mov [leaf_ebx], ebx
+    ud2                                  ; no prefix: #UD, and no handler
+    db 'xen'
+    nop`, 'leaf_ebx: dd 0'));
+    expect(xen.run(d, 100_000)).toEqual({ kind: 'ended' });
+    expect(d.read32(symbol('leaf_ebx'))).toBe(0x566e6558); // "XenV"
+    expect(d.state).toMatchObject({ kind: 'crashed', why: expect.stringMatching(/invalid opcode/) });
+  });
+});
+
 describe('writable page tables (vm_assist)', () => {
   const guest = (enable: boolean) => kernel(`
     mov [sinfo], esi

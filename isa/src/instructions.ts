@@ -520,7 +520,7 @@ const INFO: Record<string, MnemonicInfo> = {
   sti: { group: 'flags', cls: 'privileged', iopl: true, doc: 'Set the interrupt flag; #GP when CPL > IOPL, as in a PV guest kernel.', pv: `Unmask event delivery: set ${EVTCHN_MASK} to 0, then if evtchn_upcall_pending is set, process pending events.` },
   nop: { group: 'misc', cls: 'normal', doc: 'No operation (the r/m form is the multi-byte NOP).' },
   pause: { group: 'misc', cls: 'normal', doc: 'Spin-loop hint.' },
-  cpuid: { group: 'misc', cls: 'sensitive', doc: 'CPU identification. Not trapped in a PV guest: it reports the host CPU\'s features, not the virtual machine\'s.', pv: 'Use Xen\'s forced-emulation prefix (ud2; .ascii "xen"; cpuid) to get the filtered view.' },
+  cpuid: { group: 'misc', cls: 'sensitive', doc: 'CPU identification. Not trapped in a PV guest: it reports the host CPU\'s features, not the virtual machine\'s.', pv: 'Put Xen\'s forced-emulation prefix before it (XEN_CPUID in xen.inc: ud2; db "xen"; cpuid): it then traps, and Xen answers with the view its policy gives the domain.' },
   rdtsc: { group: 'misc', cls: 'normal', doc: 'Read the time-stamp counter into EDX:EAX (the PV clock is vcpu_time_info in shared_info).' },
   rdpmc: { group: 'system', cls: 'privileged', doc: 'Read a performance counter; #GP at CPL>0 unless CR4.PCE is set.', pv: 'Not available to PV guests.' },
   ud2: { group: 'misc', cls: 'normal', doc: 'Raise #UD on purpose.' },

@@ -14,12 +14,16 @@
 //                             reads give all ones and writes go nowhere
 // String I/O (ins/outs), MSRs, hlt and the descriptor-table loads are not emulated.
 //
+// A #UD at Xen's forced-emulation prefix (ud2; "xen") before cpuid, from ring 1 or 3, is
+// that cpuid, emulated (xen/arch/x86/pv/emul-inv-op.c): how a PV kernel asks for Xen's
+// CPUID view (XEN_CPUID). Before anything else, the #UD is the guest's.
+//
 // With VMASST_TYPE_writable_pagetables enabled, a ring-1 store that faults on a
 // read-only page-table entry page is emulated too (xen/arch/x86/pv/ro-page-fault.c):
 // a 32-bit aligned mov into an L1 page table in use, validated like an mmu_update.
 // Page directories are never written this way.
 
-import { decode, MAX_INSTRUCTION_LENGTH, type DecodedInstruction } from '../../../isa/src/index.js';
+import { decode, MAX_INSTRUCTION_LENGTH, XEN_EMULATE_PREFIX, type DecodedInstruction } from '../../../isa/src/index.js';
 import { k, PAGE_PRESENT } from './abi.js';
 import { PGT_L1 } from './frames.js';
 import { CR0_PE, CR0_PG, CR0_TS, CR0_WP, EAX, ECX, EDI, EDX, ESI } from '../cpu.js';
@@ -178,5 +182,19 @@ export function emulatePrivileged(d: Domain, mm: MemoryManager): boolean {
     } else return false;
   } else return false;
   cpu.eip = (cpu.eip + i.length) >>> 0;
+  return true;
+}
+
+const CPUID = [0x0f, 0xa2];
+
+/** A #UD at the forced-emulation prefix before cpuid: runs the cpuid and moves EIP past both; true when done. */
+export function emulateForcedCpuid(d: Domain): boolean {
+  const cpu = d.cpu;
+  if (cpu.cpl !== 1 && cpu.cpl !== 3) return false;
+  const expected = [...XEN_EMULATE_PREFIX, ...CPUID];
+  const bytes = d.read(cpu.eip, expected.length);
+  if (!bytes || expected.some((b, i) => bytes[i] !== b)) return false;
+  cpu.cpuid();
+  cpu.eip = (cpu.eip + expected.length) >>> 0;
   return true;
 }

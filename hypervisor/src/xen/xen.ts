@@ -14,7 +14,7 @@ import { FrameTable } from './frames.js';
 import { hypercall } from './hypercalls.js';
 import type { GuestImage } from './image.js';
 import { MemoryManager } from './mm.js';
-import { emulatePageTableWrite, emulatePrivileged } from './emulate.js';
+import { emulateForcedCpuid, emulatePageTableWrite, emulatePrivileged } from './emulate.js';
 import type { GrantMapping } from './grant-table.js';
 import { Bvt, type SchedulerPolicy } from './sched.js';
 import { XenStore } from './xenstore/store.js';
@@ -22,6 +22,7 @@ import { Xenstored } from './xenstore/xenstored.js';
 import { bounce, upcall } from './traps.js';
 import { RUNSTATE, type Vcpu } from './vcpu.js';
 
+const UD_VECTOR = 6;
 const GP_VECTOR = 13;
 /** The system-call vector whose gate Xen gives straight to the guest (x86_32 PV). */
 const SYSCALL_VECTOR = 0x80;
@@ -383,6 +384,7 @@ export class Xen {
     // A #GP(0) from ring 1 may be one of the few privileged instructions Xen emulates.
     if (vector === GP_VECTOR && errorCode === 0 && !software && emulatePrivileged(d, this.mm)) return;
     if (vector === PF_VECTOR && emulatePageTableWrite(d, this.mm, errorCode)) return;
+    if (vector === UD_VECTOR && !software && emulateForcedCpuid(d)) return;
     bounce(v, vector, errorCode);
   }
 

@@ -16,6 +16,13 @@ export const HYPERCALL_ABI: XenConstantGroup = {
   ],
 };
 
+/**
+ * Xen's forced-emulation prefix (public/arch-x86/xen.h XEN_EMULATE_PREFIX: ud2, then
+ * "xen"): a PV kernel puts it before cpuid to trap and get the CPUID view Xen's policy
+ * gives it (XEN_CPUID), not the host's. Xen emulates only cpuid after it.
+ */
+export const XEN_EMULATE_PREFIX: readonly number[] = [0x0f, 0x0b, 0x78, 0x65, 0x6e];
+
 export const SEGMENTS: XenConstantGroup = {
   id: 'FLAT_SEGMENTS',
   doc: 'Flat 4 GiB selectors Xen provides in its reserved GDT entries; a PV kernel starts with CS=FLAT_KERNEL_CS, DS=SS=FLAT_KERNEL_DS.',

@@ -57,7 +57,7 @@ export const XEN_CONSTANT_GROUPS: readonly XenConstantGroup[] = [
   io.XENCONSOLE,
 ];
 
-export { XEN_STRINGS } from './constants-core.js';
+export { XEN_EMULATE_PREFIX, XEN_STRINGS } from './constants-core.js';
 
 const BY_NAME = new Map<string, XenConstant>();
 for (const g of XEN_CONSTANT_GROUPS) for (const k of g.constants) BY_NAME.set(k.name, k);

@@ -8,7 +8,7 @@ import {
   assemble, withBuiltins, type AssembleResult, type ExpandedLine, type Frame, type ImageSymbol, type LineNode, type SourceFile,
   type SourceProvider, type Span, type Statement,
 } from '../../../asm/src/index.js';
-import { decode, xenConstant, XEN_ELFNOTES, type DecodedInstruction } from '../../../isa/src/index.js';
+import { decode, xenConstant, XEN_ELFNOTES, XEN_EMULATE_PREFIX, type DecodedInstruction } from '../../../isa/src/index.js';
 import { effects, flowOf, NEXT, type Effects, type Flow } from './effects.js';
 import { hasAnnotation, lineComment, lineOf } from './text.js';
 
@@ -64,6 +64,11 @@ export class Instr implements ExpandedLine {
     return (this.bits & TAINTED) !== 0;
   }
 
+  /** Xen's forced-emulation prefix is before it (XEN_CPUID): it traps, and Xen emulates it. */
+  get emulated(): boolean {
+    return (this.bits & EMULATED) !== 0;
+  }
+
   /** Its expanded line (node and frames): the instruction itself holds both. */
   get line(): ExpandedLine {
     return this;
@@ -99,6 +104,14 @@ export class Instr implements ExpandedLine {
 
 const HYPERCALL = 1;
 const TAINTED = 2;
+const EMULATED = 4;
+
+/** The bytes before `address` are Xen's forced-emulation prefix. */
+function forcedEmulation(read8: Program['read8'], address: number): boolean {
+  const n = XEN_EMULATE_PREFIX.length;
+  for (let i = 0; i < n; i++) if (read8(address - n + i) !== XEN_EMULATE_PREFIX[i]) return false;
+  return true;
+}
 
 /** Frames that say the same (each line's frames, and their spans, are new objects on every assembly). */
 function sameFrames(a: readonly Frame[], b: readonly Frame[]): boolean {
@@ -186,6 +199,9 @@ export function buildProgram(result: AssembleResult): Program {
   // trees of the lines before a change): kept rather than made again, they are not new
   // objects for the collector to copy and promote on every change.
   const prev = last;
+  const { read8 } = imageReaders(result.image.sections);
+  // prefix addresses of force-emulated instructions, and their instructions' indices
+  const aliases: number[] = [];
   let count = 0;
   const dataRows: Uint8Array[] = [];
   let truncated = false;
@@ -220,7 +236,14 @@ export function buildProgram(result: AssembleResult): Program {
       const hypercall = insn.form.mnemonic === 'int'
         ? op?.type === 'imm' && op.value === HYPERCALL_VECTOR
         : (flow.kind === 'call' || flow.kind === 'jump') && inPage(flow.target);
-      const bits = (hypercall ? HYPERCALL : 0) | (tainted ? TAINTED : 0);
+      let bits = (hypercall ? HYPERCALL : 0) | (tainted ? TAINTED : 0);
+      if (insn.form.mnemonic === 'cpuid' && forcedEmulation(read8, address)) {
+        // the prefix is the cpuid's: a ud2 written for it is no instruction of its own
+        const before = instrs[count - 1];
+        if (count > 0 && before.address === address - XEN_EMULATE_PREFIX.length && before.mnemonic === 'ud2') count--;
+        aliases.push(address - XEN_EMULATE_PREFIX.length, count);
+        bits |= EMULATED;
+      }
       const old = count < prev.length ? prev[count] : undefined;
       instrs[count] = old !== undefined && old.same(count, address, insn, d.fx, flow, row.node, row.stack, bits)
         ? old : new Instr(count, address, insn, d.fx, flow, row.node, row.stack, bits);
@@ -231,7 +254,7 @@ export function buildProgram(result: AssembleResult): Program {
   instrs.length = count;
   last = instrs;
   DECODED.built(count);
-  const byAddress = new AddressIndex(instrs);
+  const byAddress = new AddressIndex(instrs, aliases);
 
   let entry = -1;
   const start = lastNamed(symbols, '_start');
@@ -302,20 +325,22 @@ function imageReaders(sections: AssembleResult['image']['sections']): Pick<Progr
  * Instruction indices by address (the first instruction at an address, when `times 0`
  * or the like put several there). Code is dense, so mostly a table over the span of the
  * addresses (no hashing, no map entries to build on every change); a map when the
- * instructions are spread far apart.
+ * instructions are spread far apart. `aliases` (address, index pairs) name more
+ * addresses of instructions: where a prefix that is part of one starts.
  */
 export class AddressIndex {
   private readonly base: number;
   private readonly table: Int32Array | null = null;
   private readonly map: Map<number, number> | null = null;
 
-  constructor(instrs: readonly { address: number }[]) {
+  constructor(instrs: readonly { address: number }[], aliases: readonly number[] = []) {
     let lo = Infinity;
     let hi = -Infinity;
     for (let i = 0; i < instrs.length; i++) {
       lo = Math.min(lo, instrs[i].address);
       hi = Math.max(hi, instrs[i].address);
     }
+    for (let k = 0; k < aliases.length; k += 2) lo = Math.min(lo, aliases[k]);
     this.base = instrs.length ? lo : 0;
     const span = hi - lo + 1;
     if (span <= 16 * instrs.length + 65536) {
@@ -324,6 +349,7 @@ export class AddressIndex {
         const k = instrs[i].address - lo;
         if (table[k] < 0) table[k] = i;
       }
+      for (let k = 0; k < aliases.length; k += 2) if (table[aliases[k] - lo] < 0) table[aliases[k] - lo] = aliases[k + 1];
     } else {
       // keys relative to the first address stay small integers (0xC0000000 would be a boxed number)
       const map = (this.map = new Map<number, number>());
@@ -331,6 +357,7 @@ export class AddressIndex {
         const k = instrs[i].address - lo;
         if (!map.has(k)) map.set(k, i);
       }
+      for (let k = 0; k < aliases.length; k += 2) if (!map.has(aliases[k] - lo)) map.set(aliases[k] - lo, aliases[k + 1]);
     }
   }
 

@@ -53,7 +53,8 @@ describe('quick fixes', () => {
       xenInc: kinds('Add %include "xen.inc"'),
       sibling: kinds('Add %include "names.inc"'),
       stubs: kinds('Define label'),
-    }).toEqual({ loops: 7 + 4 + 1, mmuSequences: 2, multicalls: 1, xenInc: 4, sibling: 2, stubs: 4 });
+      cpuid: kinds("Put Xen's forced-emulation prefix before cpuid"),
+    }).toEqual({ loops: 7 + 4 + 1, mmuSequences: 2, multicalls: 1, xenInc: 4, sibling: 2, stubs: 4, cpuid: 1 });
   });
 
   it('offers the paravirtual replacements where they are well defined', () => {

@@ -3,6 +3,8 @@
 // using xen.inc's names and macros when the file includes it and plain numbers otherwise;
 // the request a hypercall needs goes in a `section .data` block added at the end of the file.
 
+import { BUILTIN_PREFIX, XEN_INCLUDE_NAME } from '../../../../asm/src/index.js';
+import { XEN_EMULATE_PREFIX } from '../../../../isa/src/index.js';
 import { sitesOf, nameAt, type Context } from '../context.js';
 import { EAX, EBX, ECX, EDX, ESI, GPR_NAMES } from '../effects.js';
 import type { Instr } from '../program.js';
@@ -100,6 +102,19 @@ export function privilegedFix(ctx: Context, ins: Instr): Fix | null {
     default:
       return null;
   }
+}
+
+/**
+ * cpuid behind Xen's forced-emulation prefix, so that it traps and Xen answers for the
+ * domain: xen.inc's XEN_CPUID when the built-in xen.inc is included (a copy on disk may
+ * predate the macro), else the prefix's bytes.
+ */
+export function forcedCpuidFix(ctx: Context, ins: Instr): Fix | null {
+  if (ins.mnemonic !== 'cpuid' || !ins.direct || ins.user.file !== 0 || ins.insn.prefixes.bytes.length || ins.statement.kind !== 'instruction') return null;
+  const builtin = ctx.program.files.some((f) => f.path === `${BUILTIN_PREFIX}${XEN_INCLUDE_NAME}`);
+  const prefix = `db ${XEN_EMULATE_PREFIX.slice(0, 2).map((b) => `0x${b.toString(16).padStart(2, '0')}`).join(', ')}, '${String.fromCharCode(...XEN_EMULATE_PREFIX.slice(2))}'`;
+  return replace(ctx, ins, "Put Xen's forced-emulation prefix before cpuid (XEN_CPUID)",
+    builtin ? ['XEN_CPUID ; cpuid as Xen emulates it for this domain'] : [`${prefix} ; Xen's forced-emulation prefix (XEN_EMULATE_PREFIX)`, 'cpuid']);
 }
 
 /** An mmuext_op with one request (in .data): registers saved around it. */

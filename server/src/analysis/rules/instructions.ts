@@ -4,7 +4,7 @@
 import { MNEMONICS, xenConstant, xenField } from '../../../../isa/src/index.js';
 import { isIntra } from '../cfg.js';
 import { nameAt, sitesOf, sourceText, type Context } from '../context.js';
-import { privilegedFix } from '../fixes/privileged.js';
+import { forcedCpuidFix, privilegedFix } from '../fixes/privileged.js';
 import type { Instr } from '../program.js';
 
 const IRET = new Set(['iret', 'iretd', 'iretw']);
@@ -24,7 +24,7 @@ export function checkInstructions(ctx: Context): void {
         message: `\`${sourceText(ctx, ins)}\` is privileged: a paravirtualized kernel runs in ring 1, where it faults with #GP. ${replacement(ins)}`,
         fixes: fix ? [fix] : [],
       });
-    } else if (cls === 'sensitive') {
+    } else if (cls === 'sensitive' && !ins.emulated) {
       if (IRET.has(ins.mnemonic)) {
         masked ??= maskedReach(ctx);
         const why = masked.get(ins.index);
@@ -37,9 +37,11 @@ export function checkInstructions(ctx: Context): void {
         continue;
       }
       const info = MNEMONICS[ins.mnemonic];
+      const fix = forcedCpuidFix(ctx, ins);
       ctx.report.add({
         code: 'sensitive-instruction', at: ins,
         message: `\`${sourceText(ctx, ins)}\` does not trap in ring 1 but behaves differently there: ${info?.doc ?? ''}${info?.pv ? ` Instead: ${info.pv}` : ''}`,
+        fixes: fix ? [fix] : [],
       });
     }
   }
