@@ -73,6 +73,9 @@ export interface CommandSpec {
   where: 'ebx' | 'struct';
   /** For 'struct': the size of one request. */
   stride?: number;
+  /** Only these of the group (a legacy hypercall that knows fewer commands), and the hypercall that takes them all. */
+  only?: readonly string[];
+  successor?: string;
 }
 
 /** memory_op: the command is in the low MEMOP_EXTENT_SHIFT (6) bits, the start extent above. */
@@ -80,7 +83,8 @@ const MEMOP_CMD_MASK = 0x3f;
 
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   sched_op: { group: 'SCHEDOP', prefix: 'SCHEDOP_', where: 'ebx' },
-  sched_op_compat: { group: 'SCHEDOP', prefix: 'SCHEDOP_', where: 'ebx' },
+  // public/sched.h: "supporting only the commands yield, block and shutdown" (others: -ENOSYS)
+  sched_op_compat: { group: 'SCHEDOP', prefix: 'SCHEDOP_', where: 'ebx', only: ['SCHEDOP_yield', 'SCHEDOP_block', 'SCHEDOP_shutdown'], successor: 'sched_op' },
   event_channel_op: { group: 'EVTCHNOP', prefix: 'EVTCHNOP_', where: 'ebx' },
   memory_op: { group: 'XENMEM', prefix: 'XENMEM_', mask: MEMOP_CMD_MASK, where: 'ebx' },
   xen_version: { group: 'XENVER', prefix: 'XENVER_', where: 'ebx' },
@@ -97,7 +101,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
 export function commandsOf(spec: CommandSpec): readonly XenConstant[] {
   let list = COMMANDS_OF.get(spec);
   if (!list) {
-    list = (xenConstantGroup(spec.group)?.constants ?? []).filter((k) => k.name.startsWith(spec.prefix));
+    list = (xenConstantGroup(spec.group)?.constants ?? []).filter((k) => k.name.startsWith(spec.prefix) && (!spec.only || spec.only.includes(k.name)));
     COMMANDS_OF.set(spec, list);
   }
   return list;

@@ -102,7 +102,7 @@ function commands(ctx: Context, site: HypercallSite): void {
   if (!valid) {
     ctx.report.add({
       code: 'bad-hypercall-command', at: ins,
-      message: `ebx = ${ebx} is not a ${h.name} command: ${h.name} takes ${list(spec)}.`,
+      message: `ebx = ${ebx} is not a ${h.name} command: ${h.name} takes ${list(spec)}.${spec.successor ? ` Xen fails the others with -ENOSYS; ${spec.successor} takes them all.` : ''}`,
       related: setter ? [{ span: setter.user, message: `ebx is set to ${ebx} here` }] : [],
     });
     return;
