@@ -7,7 +7,8 @@
 // (and does not restore) take the meet of its states at its returns; the others keep the
 // caller's values. Calls to code that is not known clobber the C convention's
 // caller-saved registers; a hypercall (int 0x82, a call into the hypercall page) changes
-// eax only. Start_info saved in a variable is followed through it.
+// eax only. Start_info, or a page-table pointer from it, saved in a variable is followed
+// through it.
 
 import { isIntra, type Cfg, type Edge } from './cfg.js';
 import { ALL_GPRS, EAX } from './effects.js';
@@ -396,9 +397,10 @@ function entryCells(cfg: Cfg): Map<number, Val> {
 }
 
 /**
- * start_info pointers stored at constant addresses, and never anything else there. With no
- * cells in env, such a pointer only comes from a state that holds one: the blocks entered
- * with one are looked at first, and only when they store one is every block looked at.
+ * start_info and page-table pointers (from start_info.pt_base) stored at constant
+ * addresses, and never anything else there. With no cells in env, such a pointer only
+ * comes from a state that holds one: the blocks entered with one are looked at first, and
+ * only when they store one is every block looked at.
  */
 function collectCells(cfg: Cfg, run: Run, env: Env): Map<number, Val> {
   if (env.cells.size === 0) {
@@ -408,12 +410,12 @@ function collectCells(cfg: Cfg, run: Run, env: Env): Map<number, Val> {
   return storedPointers(cfg, run, env, false);
 }
 
-/** The cells of collectCells, from the blocks entered with a start_info pointer (`startInfoOnly`) or all blocks. */
+/** The cells of collectCells, from the blocks entered with such a pointer (`startInfoOnly`) or all blocks. */
 function storedPointers(cfg: Cfg, run: Run, env: Env, startInfoOnly: boolean): Map<number, Val> {
   const cells = new Cells();
   const s = unknownState(0);
   for (let b = 0; b < cfg.blocks.length; b++) {
-    if (!run.inState.has(b) || (startInfoOnly && !run.inState.holdsTag(b, 'S'))) continue;
+    if (!run.inState.has(b) || (startInfoOnly && !run.inState.holdsTag(b, 'S') && !run.inState.holdsTag(b, 'P'))) continue;
     cells.scan(cfg, b, run.inState.load(b, s), env);
   }
   return cells.found();
@@ -421,7 +423,7 @@ function storedPointers(cfg: Cfg, run: Run, env: Env, startInfoOnly: boolean): M
 
 const NO_CELLS: Env = { cells: new Map(), regions: [] };
 
-/** Stores seen so far: of start_info pointers (by address: the tag, or null for two tags), and of anything else. */
+/** Stores seen so far: of start_info and page-table pointers (by address: the tag, or null for two tags), and of anything else. */
 class Cells {
   private readonly candidates = new Map<number, Val>();
   private readonly poisoned: [number, number][] = [];
@@ -437,7 +439,7 @@ class Cells {
         if (a !== null) {
           const src = ins.insn.operands[1];
           const v = ins.mnemonic === 'mov' && store.bits === 32 && src?.type === 'reg' && src.reg.cls === 'r32' ? s.regs[src.reg.num] : null;
-          if (typeof v === 'string' && v[0] === 'S') {
+          if (typeof v === 'string' && (v[0] === 'S' || v === 'P')) {
             const old = this.candidates.get(a);
             this.candidates.set(a, old === undefined || old === v ? v : null);
           } else this.poisoned.push([a, a + Math.max(1, (store.bits || 32) / 8)]);
@@ -447,7 +449,7 @@ class Cells {
     }
   }
 
-  /** Addresses that only ever get one start_info pointer. */
+  /** Addresses that only ever get one such pointer. */
   found(): Map<number, Val> {
     const out = new Map<number, Val>();
     for (const [a, v] of this.candidates) {

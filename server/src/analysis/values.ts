@@ -71,7 +71,7 @@ export function copyState(to: State | null, from: State): State {
 
 /** What the values mean in one program: pointers saved in memory, and its page-table regions. */
 export interface Env {
-  /** Constant-address memory cells holding a tagged pointer (start_info saved to a variable). */
+  /** Constant-address memory cells holding a tagged pointer (start_info, or a page-table pointer, saved to a variable). */
   cells: ReadonlyMap<number, Val>;
   /** Page-table regions [start, end): different constants inside region i meet as `T<i>`. */
   regions: readonly { start: number; end: number }[];
