@@ -45,14 +45,14 @@ export function checkBatching(ctx: Context): void {
       if (cfg.loopOf[b] !== l.id) continue;
       for (const e of cfg.blocks[b].succ) {
         if (e.kind !== 'call' || e.callee < 0) continue;
-        const site = reaches[e.callee];
+        const site = reaches.site[e.callee];
         if (!site || waits(ctx, l, waiting)) continue;
         const call = ctx.program.instrs[cfg.blocks[b].last];
         const fnName = nameAt(ctx, ctx.program.instrs[cfg.blocks[cfg.functions[e.callee].entry].first].address);
         const fix = loopBatchFix(ctx, site, l, tripOf(l), true);
         ctx.report.add({
           code: 'unbatched-pt-loop', at: call,
-          message: loopMessage(site, tripOf(l), fnName, everyRound(ctx, l, b)),
+          message: loopMessage(site, tripOf(l), fnName, everyRound(ctx, l, b) && reaches.always[e.callee]),
           related: [
             { span: ctx.program.instrs[site.instr].user, message: `the single-entry ${hypercallName(site)} that ${fnName} makes` },
             ...loopRelated(ctx, l),
@@ -162,29 +162,44 @@ function loopRelated(ctx: Context, l: Loop): { span: Span; message: string }[] {
   return [{ span: ins.user, message: 'the loop starts here' }];
 }
 
-/** Per function: a single-entry page-table call it makes itself or through the functions it calls. */
-function reachingSites(ctx: Context, single: HypercallSite[]): (HypercallSite | null)[] {
+/**
+ * Per function: a single-entry page-table call it makes, itself or in what it calls, and
+ * whether that call is made on every call of the function (one made on every call is
+ * preferred).
+ */
+function reachingSites(ctx: Context, single: HypercallSite[]): { site: (HypercallSite | null)[]; always: boolean[] } {
   const { cfg } = ctx;
-  const own: (HypercallSite | null)[] = cfg.functions.map(() => null);
-  for (const s of single) for (const f of cfg.functionsOf[cfg.blockOf[s.instr]]) own[f] ??= s;
-  const out = own.slice();
+  const site: (HypercallSite | null)[] = cfg.functions.map(() => null);
+  const always = cfg.functions.map(() => false);
+  // block b runs on every call of fn that returns (it dominates each of fn's returns)
+  const onEveryCall = (fn: number, b: number) => cfg.functions[fn].returns.length > 0 && cfg.functions[fn].returns.every((r) => cfg.dominates(b, r));
+  for (const s of single) {
+    for (const f of cfg.functionsOf[cfg.blockOf[s.instr]]) {
+      if (always[f]) continue;
+      if (onEveryCall(f, cfg.blockOf[s.instr])) [site[f], always[f]] = [s, true];
+      else site[f] ??= s;
+    }
+  }
   for (let changed = true, rounds = 0; changed && rounds < 64; rounds++) {
     changed = false;
     for (const fn of cfg.functions) {
-      if (out[fn.id]) continue;
+      if (always[fn.id]) continue;
       for (const b of fn.blocks) {
         for (const e of cfg.blocks[b].succ) {
-          if (e.kind === 'call' && e.callee >= 0 && out[e.callee]) {
-            out[fn.id] = out[e.callee];
+          if (e.kind !== 'call' || e.callee < 0 || !site[e.callee]) continue;
+          if (always[e.callee] && onEveryCall(fn.id, b)) {
+            [site[fn.id], always[fn.id]] = [site[e.callee], true];
             changed = true;
-            break;
+          } else if (!site[fn.id]) {
+            site[fn.id] = site[e.callee];
+            changed = true;
           }
         }
-        if (out[fn.id]) break;
+        if (always[fn.id]) break;
       }
     }
   }
-  return out;
+  return { site, always };
 }
 
 /**
