@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeSourceFile } from '../../asm/src/index.js';
 import { hoverFor } from '../src/language/hover.js';
-import { wordAt } from '../src/language/symbols.js';
+import { offsetAt, wordAt } from '../src/language/symbols.js';
 
 describe('hover', () => {
   it('names an IA-32 instruction xenolab lacks as such, and says nothing of an unknown word', () => {
@@ -21,5 +21,14 @@ describe('hover', () => {
     const file = makeSourceFile(0, '/h.xasm', '%define X 1\n    db %eval(X), %%lbl, %1\n');
     const word = (line: number, column: number) => wordAt(file, { line, column })?.text;
     expect([word(0, 3), word(1, 9), word(1, 20), word(1, 25)]).toEqual(['%define', '%eval', 'lbl', '1']);
+  });
+
+  it('a column past the end of a line is that line\'s end, never the next line (LF and CRLF)', () => {
+    for (const nl of ['\n', '\r\n']) {
+      const file = makeSourceFile(0, '/h.xasm', ['bits 32', 'start:', '    call helper', 'helper:', '    ret', ''].join(nl));
+      const word = (line: number, column: number) => wordAt(file, { line, column })?.text;
+      expect([word(0, 8), word(1, 7), word(2, 17), word(3, 0)]).toEqual(['32', undefined, 'helper', 'helper']);
+      expect(offsetAt(file, { line: 2, column: 99 })).toBe(file.text.indexOf(nl + 'helper:'));
+    }
   });
 });

@@ -45,10 +45,14 @@ export function positionAt(file: SourceFile, offset: number): Position {
   return { line: at.line - 1, column: at.column - 1 };
 }
 
+/** The offset of a position; a column past its line's end is the line's end (as LSP says). */
 export function offsetAt(file: SourceFile, p: Position): number {
   const starts = file.lineStarts;
   if (p.line >= starts.length) return file.text.length;
-  return Math.min(file.text.length, starts[Math.max(0, p.line)] + Math.max(0, p.column));
+  const line = Math.max(0, p.line);
+  let end = line + 1 < starts.length ? starts[line + 1] - 1 : file.text.length;
+  if (end > starts[line] && file.text.charCodeAt(end - 1) === 13) end--; // CRLF
+  return Math.min(end, starts[line] + Math.max(0, p.column));
 }
 
 const rangeOf = (f: SourceFile, start: number, end: number): Range => ({ start: positionAt(f, start), end: positionAt(f, end) });
