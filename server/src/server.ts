@@ -64,9 +64,11 @@ const SEVERITY: Record<Finding['severity'], DiagnosticSeverity> = {
 export function uriToPath(uri: string): string {
   return uri.startsWith('file://') ? decodeURIComponent(uri.slice('file://'.length)) : uri;
 }
+/** As VS Code writes file URIs: in each segment, all but letters, digits and -._~ percent-encoded. */
 export function pathToUri(path: string): string {
-  return path.startsWith('/') ? 'file://' + path.split('/').map(encodeURIComponent).join('/') : path;
+  return path.startsWith('/') ? 'file://' + path.split('/').map(uriSegment).join('/') : path;
 }
+const uriSegment = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
 const SYMBOL_KIND: Record<Definition['kind'], SymbolKind> = {
   label: SymbolKind.Function, local: SymbolKind.Key, macro: SymbolKind.Method, constant: SymbolKind.Constant, define: SymbolKind.Constant,

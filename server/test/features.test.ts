@@ -13,7 +13,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assemble, flatBinary } from '../../asm/src/index.js';
 import { listFiles, nodeFiles, nodeProvider } from '../../cli/src/nodeProvider.js';
-import { pathToUri } from '../src/server.js';
+import { pathToUri, uriToPath } from '../src/server.js';
 import { InProcessClient } from './inprocess.js';
 
 const ROOT = join(__dirname, '..', '..');
@@ -33,6 +33,13 @@ const after = (text: string, needle: string): Pos => {
 };
 const apply = (text: string, edits: TextEdit[]) => TextDocument.applyEdits(TextDocument.create('x', 'xasm', 1, text), edits);
 const FORMAT = { tabSize: 4, insertSpaces: true };
+
+describe('file URIs', () => {
+  it("are written as VS Code writes them (what it percent-encodes and encodeURIComponent does not: !'()*), and read back", () => {
+    expect(pathToUri("/w/wsp (copy)/it's!*~.inc")).toBe('file:///w/wsp%20%28copy%29/it%27s%21%2A~.inc');
+    expect(uriToPath(pathToUri('/w/wsp (copy)/a b#1.inc'))).toBe('/w/wsp (copy)/a b#1.inc');
+  });
+});
 
 describe('completion', () => {
   const client = new Client({ readText: () => null });
