@@ -4,6 +4,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { assemble } from '../../asm/src/index.js';
+import { buildIndex } from '../src/language/symbols.js';
 import { semanticTokens, TOKEN_MODIFIERS, TOKEN_TYPES } from '../src/language/tokens.js';
 
 const SEEDS = join(__dirname, '..', '..', 'seeds');
@@ -41,6 +43,15 @@ describe('semantic tokens', () => {
     }
     // the continued operand is still read as mov's: privileged
     expect(decode(semanticTokens('/t.xasm', continued, null, { first: 3, last: 3 })).find((t) => t.type === 'keyword')?.mods).toEqual(['privileged']);
+  });
+
+  it('labels are labels where they are defined and used, local ones too (also in a range without their parent)', () => {
+    const text = ['bits 32', 'start:', '.l: dec ecx', '    jnz .l', '    jmp start', '    jmp .nowhere', ''].join('\n');
+    const index = buildIndex(assemble({ path: '/t.xasm', text }));
+    const labels = (lines?: { first: number; last: number }) => decode(semanticTokens('/t.xasm', text, index, lines))
+      .filter((t) => t.type === 'label' || t.type === 'function').map((t) => [t.line, t.col, t.type]);
+    expect(labels()).toEqual([[1, 0, 'function'], [2, 0, 'label'], [3, 8, 'label'], [4, 8, 'function']]);
+    expect(labels({ first: 3, last: 3 })).toEqual([[3, 8, 'label']]);
   });
 });
 

@@ -61,6 +61,7 @@ export function semanticTokens(path: string, text: string, index: SymbolIndex | 
         const info = MNEMONICS[lower];
         const d = index?.definitions.get(t.text);
         if (d) push(t.start, t.end, d.kind === 'macro' ? T.macro : d.kind === 'constant' || d.kind === 'define' ? T.enumMember : d.kind === 'label' ? T.function : T.label);
+        else if (index && isLocal(t.text) && localNames(index).has(t.text)) push(t.start, t.end, T.label);
         else if (info) push(t.start, t.end, T.keyword, info.cls === 'privileged' || privilegedForm(lower, tokens, i) ? PRIVILEGED : info.cls === 'sensitive' ? SENSITIVE : 0);
         else if (registerByName(lower)) push(t.start, t.end, T.variable);
         break;
@@ -70,6 +71,23 @@ export function semanticTokens(path: string, text: string, index: SymbolIndex | 
   }
   return out;
 }
+
+const isLocal = (name: string) => name.charCodeAt(0) === 46 && name.charCodeAt(1) !== 46;
+
+/**
+ * The names of the index's local labels as written (`.loop` for `func.loop`): a `.loop` in
+ * the text is one of them, whichever label it is under (a range may not show that label).
+ */
+function localNames(index: SymbolIndex): Set<string> {
+  let names = LOCAL_NAMES.get(index);
+  if (!names) {
+    names = new Set();
+    for (const d of index.definitions.values()) if (d.kind === 'local' && d.parent !== undefined) names.add(d.name.slice(d.parent.length));
+    LOCAL_NAMES.set(index, names);
+  }
+  return names;
+}
+const LOCAL_NAMES = new WeakMap<SymbolIndex, Set<string>>();
 
 /** Whether line `l` ends in a `\` that continues it onto the next (trailing blanks allowed). */
 function continues(text: string, starts: readonly number[], l: number): boolean {
