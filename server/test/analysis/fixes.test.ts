@@ -120,9 +120,10 @@ describe('batching fixes', () => {
       56: [], // update_va_mapping: no array of mmu_update requests can replace it
       66: queue('8 entries'), // the user's macro
       76: queue('64 entries'), // a called function
-      89: queue('20 entries'), // two requests per call
-      99: queue('8 entries'), // on some iterations only: as many as are queued
-      109: queue('2048 at a time'), // a count known only at run time
+      85: [], // a called function's update_va_mapping, on its first call only
+      98: queue('20 entries'), // two requests per call
+      108: queue('8 entries'), // on some iterations only: as many as are queued
+      118: queue('2048 at a time'), // a count known only at run time
     });
   });
 
