@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { assemble, withBuiltins } from '../../asm/src/index.js';
+import { hoverFor } from '../src/language/hover.js';
 import { buildIndex } from '../src/language/symbols.js';
 
 describe('symbol index', () => {
@@ -37,5 +38,24 @@ describe('symbol index', () => {
       expect(defs.get(name), name).toMatchObject({ kind: 'define', range: { start: { line, column } } });
     }
     expect(buildIndex(r).occurrences.filter((o) => o.name === 'first').length).toBe(2);
+  });
+
+  it("a struc's fields belong to the struc, not to the label before it; hover gives their offsets (and sizes, for Xen's)", () => {
+    const text = ['bits 32', '%include "xen.inc"', 'origin equ 0', 'struc point', '  .x: resd 1', '  .y: resd 1', 'endstruc', 'section .text',
+      'start:', '    mov eax, [ebx + point.y]', '    mov ax, [ebx + trap_info.cs]', '    mov ecx, point_size', '.y: ret', ''].join('\n');
+    const r = assemble({ path: '/m.xasm', text, provider: withBuiltins({ read: () => null }) });
+    expect(r.ok).toBe(true);
+    const index = buildIndex(r);
+    const defs = index.definitions;
+    expect(defs.get('point')).toMatchObject({ kind: 'constant', value: 0, range: { start: { line: 3, column: 6 } } });
+    expect(defs.get('point.y')).toMatchObject({ kind: 'local', parent: 'point', value: 4, range: { start: { line: 5, column: 2 } } });
+    expect(defs.get('point_size')).toMatchObject({ kind: 'constant', value: 8 });
+    expect(defs.has('origin.x')).toBe(false);
+    expect(defs.get('start.y')).toMatchObject({ kind: 'local', parent: 'start' });
+    const uses = (name: string) => index.occurrences.filter((o) => o.name === name).map((o) => [o.range.start.line, o.range.start.column]);
+    expect([uses('point.y'), uses('point_size'), uses('start.y')]).toEqual([[[5, 2], [9, 20]], [[11, 13]], [[12, 0]]]);
+    expect(hoverFor('point.y', index)).toBe('**point.y** — field of struct point at offset 4 (m.xasm:6)');
+    expect(hoverFor('trap_info.cs', index)).toMatch(/^\*\*trap_info\.cs\*\* — field of struct trap_info at offset 2, 2 bytes \(`uint16_t`\) \(built-in xen\.inc:\d+\)\n\nCode selector/);
+    expect(hoverFor('start_info.console.domU.mfn', index)).toMatch(/field of struct start_info at offset \d+, 4 bytes/);
   });
 });

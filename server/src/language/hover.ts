@@ -3,9 +3,9 @@
 // (its signature), a struct field (offset and size), a label or constant (its value),
 // a macro (its definition line), a preprocessor directive or function (what it does).
 
-import { PREPROCESSOR_DIRECTIVES, PREPROCESSOR_FUNCTIONS } from '../../../asm/src/index.js';
+import { BUILTIN_PREFIX, PREPROCESSOR_DIRECTIVES, PREPROCESSOR_FUNCTIONS } from '../../../asm/src/index.js';
 import {
-  formsOf, hypercallByNumber, MNEMONICS, registerByName, unsupportedInstruction, XEN_CONSTANT_GROUPS,
+  formsOf, hypercallByNumber, MNEMONICS, registerByName, unsupportedInstruction, XEN_CONSTANT_GROUPS, xenField,
 } from '../../../isa/src/index.js';
 import type { Definition, SymbolIndex } from './symbols.js';
 
@@ -62,7 +62,7 @@ export function hoverFor(word: string, index: SymbolIndex | null): string | null
     if (h) return `**hypercall ${h.number}: ${h.name}**(${h.args.map((a) => `${a.cType} ${a.name}`).join(', ')})\n\n${h.doc}\n\nArguments in ebx, ecx, edx, esi, edi; result in eax.`;
   }
   const d = index?.definitions.get(word);
-  if (d) return describe(d);
+  if (d) return describe(d, index!);
   const missing = unsupportedInstruction(word);
   if (missing) return missing + '.';
   // A Xen constant (xen.inc has them all, under Xen's names).
@@ -73,8 +73,14 @@ export function hoverFor(word: string, index: SymbolIndex | null): string | null
   return null;
 }
 
-function describe(d: Definition): string {
-  const where = d.file.startsWith('<builtin>') ? 'built-in xen.inc' : d.file.slice(d.file.lastIndexOf('/') + 1);
+function describe(d: Definition, index: SymbolIndex): string {
+  const where = d.file.startsWith(BUILTIN_PREFIX) ? 'built-in xen.inc' : d.file.slice(d.file.lastIndexOf('/') + 1);
+  const field = structField(d, index);
+  if (field) {
+    const x = xenField(field.struct, field.member);
+    const size = x ? `, ${x.size} byte${x.size === 1 ? '' : 's'} (\`${x.cType}\`)` : '';
+    return `**${d.name}** — field of struct ${field.struct} at offset ${d.value ?? x?.offset ?? '?'}${size} (${where}:${d.range.start.line + 1})${x?.doc ? `\n\n${x.doc}` : ''}`;
+  }
   switch (d.kind) {
     case 'label':
     case 'local':
@@ -85,4 +91,19 @@ function describe(d: Definition): string {
     case 'define':
       return `**${d.name}** — ${d.kind} (${where}:${d.range.start.line + 1})\n\n\`\`\`nasm\n${d.text}\n\`\`\``;
   }
+}
+
+/**
+ * The struct and member a definition names: a field of a `struc` (a local under it), or
+ * one of xen.inc's names for members of nested structs (`start_info.console.domU.mfn`).
+ */
+function structField(d: Definition, index: SymbolIndex): { struct: string; member: string } | null {
+  if (d.kind === 'local' && d.parent !== undefined) {
+    const owner = index.definitions.get(d.parent);
+    return owner?.kind === 'constant' && owner.scope ? { struct: d.parent, member: d.name.slice(d.parent.length + 1) } : null;
+  }
+  const dot = d.name.indexOf('.');
+  if (d.kind !== 'constant' || dot <= 0 || !d.file.startsWith(BUILTIN_PREFIX)) return null;
+  const struct = d.name.slice(0, dot), member = d.name.slice(dot + 1);
+  return xenField(struct, member) ? { struct, member } : null;
 }

@@ -22,6 +22,8 @@ export interface Definition {
   value?: number;
   /** For a label: the non-local label it belongs to (locals), for document outlines. */
   parent?: string;
+  /** A name that `.x` names after it belong to: a non-local label, or a `struc` (its fields). */
+  scope?: boolean;
   /** The line it is defined on, as written (macros: their `%macro` line). */
   text: string;
 }
@@ -96,13 +98,26 @@ function fileDefinitions(f: SourceFile, lines: readonly LineNode[], values: Read
   const defs: Definition[] = [];
   let parent = '';
   for (const node of lines) {
-    if (!node.label && !node.preproc) continue;
+    if (!node.label && !node.preproc && node.statement?.kind !== 'directive') continue;
     if (node.label) {
       const local = node.label.name.startsWith('.') && !node.label.name.startsWith('..');
       const name = local ? parent + node.label.name : node.label.name;
       if (!local) parent = node.label.name;
       const kind: SymbolKind = node.statement?.kind === 'equ' ? 'constant' : local ? 'local' : 'label';
-      defs.push({ name, kind, file: f.path, range: rangeOf(f, node.label.start, node.label.start + node.label.name.length), value: values.get(name), parent: local ? parent.slice(0, parent.length) : undefined, text: firstLine(f.text, node.start, node.end) });
+      defs.push({ name, kind, file: f.path, range: rangeOf(f, node.label.start, node.label.start + node.label.name.length), value: values.get(name), parent: local ? parent.slice(0, parent.length) : undefined, scope: !local || undefined, text: firstLine(f.text, node.start, node.end) });
+    }
+    // `struc NAME`: NAME is 0 and its fields are NAME.field; `endstruc` makes NAME_size
+    const st = node.statement;
+    if (st?.kind === 'directive') {
+      const directive = st.name.text.toLowerCase();
+      const t = st.args[0];
+      if (directive === 'struc' && t?.kind === 'ident') {
+        parent = t.text;
+        defs.push({ name: t.text, kind: 'constant', file: f.path, range: rangeOf(f, t.start, t.end), value: values.get(t.text), scope: true, text: firstLine(f.text, node.start, node.end) });
+      } else if (directive === 'endstruc' && parent) {
+        const size = `${parent}_size`;
+        defs.push({ name: size, kind: 'constant', file: f.path, range: rangeOf(f, st.name.start, st.name.end), value: values.get(size), text: firstLine(f.text, node.start, node.end) });
+      }
     }
     const pp = node.preproc;
     if (!pp) continue;
@@ -137,7 +152,7 @@ function findOccurrences(files: readonly SourceFile[], definitions: Map<string, 
       const local = t.text.startsWith('.') && !t.text.startsWith('..');
       let name = local ? parent + t.text : t.text;
       const here = local ? undefined : definitions.get(t.text);
-      if (here !== undefined && here.kind === 'label' && here.file === f.path && isDefinitionAt(here, f, t.start)) parent = t.text;
+      if (here !== undefined && here.scope && here.file === f.path && isDefinitionAt(here, f, t.start)) parent = t.text;
       if (!definitions.has(name) && local) name = t.text; // a `.x` the parent scheme does not explain: leave it as written
       if (definitions.has(name)) occurrences.push({ name, file: f.path, range: rangeOf(f, t.start, t.end) });
     }
