@@ -127,6 +127,12 @@ function word(text: string): Word {
   return w;
 }
 
+/** A word the assembler reads as itself (a register, instruction, prefix, directive, size or operand keyword): never a name of yours. */
+export function reservedWord(text: string): boolean {
+  const w = word(text);
+  return w.reg !== undefined || w.keyword || w.modifier || w.lower === 'seg' || w.lower === 'wrt';
+}
+
 /** Lower-cased word, remembered per spelling. */
 export function wordLower(text: string): string {
   return word(text).lower;

@@ -5,7 +5,7 @@
 // worker's message port in the browser), as is the way to read files that are not open.
 
 import {
-  CodeActionKind, CompletionItemKind, DiagnosticSeverity, InsertTextFormat, SymbolKind, TextDocumentSyncKind, TextDocuments,
+  CodeActionKind, CompletionItemKind, DiagnosticSeverity, InsertTextFormat, LSPErrorCodes, ResponseError, SymbolKind, TextDocumentSyncKind, TextDocuments,
   type CodeAction, type CompletionItem, type Connection, type Diagnostic, type DocumentSymbol, type InitializeResult,
   type DocumentLink, type Location, type TextEdit, type WorkspaceEdit,
 } from 'vscode-languageserver';
@@ -15,7 +15,7 @@ import { analyze, assembleFor, type AnalysisOptions, type Finding } from './anal
 import { completionsAt, type Completion } from './language/completion.js';
 import { hoverFor } from './language/hover.js';
 import { semanticTokens, TOKEN_MODIFIERS, TOKEN_TYPES } from './language/tokens.js';
-import { buildIndex, nameAt, offsetAt, wordAt, type Definition, type Range, type SymbolIndex } from './language/symbols.js';
+import { buildIndex, nameAt, wordAt, type Definition, type Range, type SymbolIndex } from './language/symbols.js';
 import {
   DidChangeConfigurationNotification, DidChangeWatchedFilesNotification, FoldingRangeKind, InlayHintKind, type CodeLens, type FoldingRange, type FormattingOptions,
   type InitializeParams, type InlayHint, type SignatureHelp, type SymbolInformation,
@@ -26,6 +26,7 @@ import { formatDocument } from './language/format.js';
 import { inlayHints } from './language/inlay.js';
 import { codeLenses } from './language/lens.js';
 import { includeNames } from './language/includes.js';
+import { renameEdits, renameProblem } from './language/rename.js';
 import { macroSignatureAt } from './language/signature.js';
 import {
   definitionAt, isDefinition, MAX_WORKSPACE_FILES, referencesOf, referencesTo, SOURCE_EXTENSIONS, WorkspaceIndex, workspaceSymbols,
@@ -432,17 +433,11 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     if (!r) return null;
     const d = r.definition;
     if (!real(d.file)) return null;
-    if (!/^[A-Za-z_.?@$][\w.?@$#~]*$/.test(p.newName)) throw new Error(`'${p.newName}' is not a valid name`);
-    // A local label is written `.x` under its parent and `parent.x` elsewhere: each keeps its form.
-    const base = p.newName.replace(/^\./, '');
-    const changes: Record<string, TextEdit[]> = {};
     const indexes = [...sources(p.textDocument.uri)];
-    for (const x of referencesTo(indexes, d).filter((y) => real(y.file))) {
-      const f = indexes.find((i) => i.files.has(x.file))!.files.get(x.file)!;
-      const written = f.text.slice(offsetAt(f, x.range.start), offsetAt(f, x.range.end));
-      const newText = d.kind !== 'local' ? p.newName : written.startsWith('.') ? `.${base}` : `${d.parent}.${base}`;
-      (changes[pathToUri(x.file)] ??= []).push({ range: toLsp(x.range), newText });
-    }
+    const problem = renameProblem(indexes, d, p.newName);
+    if (problem) throw new ResponseError(LSPErrorCodes.RequestFailed, problem);
+    const changes: Record<string, TextEdit[]> = {};
+    for (const e of renameEdits(indexes, d, p.newName)) (changes[pathToUri(e.file)] ??= []).push({ range: toLsp(e.range), newText: e.newText });
     return { changes };
   });
 

@@ -149,11 +149,13 @@ function findOccurrences(files: readonly SourceFile[], definitions: Map<string, 
     let parent = '';
     for (const t of tokenize(f.text, f.id)) {
       if (t.kind !== 'ident') continue;
-      const local = t.text.startsWith('.') && !t.text.startsWith('..');
-      let name = local ? parent + t.text : t.text;
-      const here = local ? undefined : definitions.get(t.text);
-      if (here !== undefined && here.scope && here.file === f.path && isDefinitionAt(here, f, t.start)) parent = t.text;
-      if (!definitions.has(name) && local) name = t.text; // a `.x` the parent scheme does not explain: leave it as written
+      // `$name` is name (the `$` lets a name be a keyword)
+      const text = t.text.length > 1 && t.text.charCodeAt(0) === 36 ? t.text.slice(1) : t.text;
+      const local = text.startsWith('.') && !text.startsWith('..');
+      let name = local ? parent + text : text;
+      const here = local ? undefined : definitions.get(text);
+      if (here !== undefined && here.scope && here.file === f.path && isDefinitionAt(here, f, t.start)) parent = text;
+      if (!definitions.has(name) && local) name = text; // a `.x` the parent scheme does not explain: leave it as written
       if (definitions.has(name)) occurrences.push({ name, file: f.path, range: rangeOf(f, t.start, t.end) });
     }
   }
