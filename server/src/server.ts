@@ -15,7 +15,7 @@ import { analyze, assembleFor, type AnalysisOptions, type Finding } from './anal
 import { completionsAt, type Completion } from './language/completion.js';
 import { hoverFor } from './language/hover.js';
 import { semanticTokens, TOKEN_MODIFIERS, TOKEN_TYPES } from './language/tokens.js';
-import { buildIndex, nameAt, wordAt, type Definition, type Range, type SymbolIndex } from './language/symbols.js';
+import { buildIndex, nameAt, scopeAt, wordAt, type Definition, type Range, type SymbolIndex } from './language/symbols.js';
 import {
   DidChangeConfigurationNotification, DidChangeWatchedFilesNotification, FoldingRangeKind, InlayHintKind, type CodeLens, type FoldingRange, type FormattingOptions,
   type InitializeParams, type InlayHint, type SignatureHelp, type SymbolInformation,
@@ -357,7 +357,8 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     if (!doc) return [];
     const line = doc.getText({ start: { line: p.position.line, character: 0 }, end: p.position });
     const index = analyses.get(doc.uri)?.index ?? null; // the last analysis: completion must not wait for a new one
-    const list = completionsAt(line, index);
+    const local = /(^|[^\w.$@?#~])\.[\w.$@?#~]*$/.test(line); // a `.name`: the label above it decides which
+    const list = completionsAt(line, index, local && index ? scopeAt(index, uriToPath(doc.uri), p.position.line) : undefined);
     let items = ITEMS.get(list);
     if (!items) {
       items = list.map((c) => ({

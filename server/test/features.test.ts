@@ -81,6 +81,21 @@ describe('completion', () => {
     client.close(path);
   });
 
+  it('mnemonics after an instruction prefix, a label\'s own locals after a dot, nothing in a comment or string', async () => {
+    const path = '/completion/places.xasm';
+    const lines = ['bits 32', 'section .text', 'first:', '.done: ret', 'start:', '.loop: dec ecx', '    rep mo', '    lock xa', '    jnz .l', '.again:',
+      '    nop ; see the mo', "    db 'mo", '    jmp first.d', ''];
+    await client.open(path, lines.join('\n'));
+    const at = async (line: number) => (await client.request<Item[]>('textDocument/completion', path, { position: { line, character: lines[line].length } })).map((i) => i.label);
+    expect((await at(6)).includes('movsb')).toBe(true);
+    expect((await at(6)).includes('eax')).toBe(false);
+    expect((await at(7)).includes('xadd')).toBe(true);
+    expect((await at(8)).sort()).toEqual(['.again', '.loop']);
+    expect([await at(10), await at(11)]).toEqual([[], []]);
+    expect((await at(12)).includes('first.done')).toBe(true);
+    client.close(path);
+  });
+
   it('after %: preprocessor directives at the start of a line, functions inside one, nothing of theirs in %%name or %1', async () => {
     const path = '/completion/percent.xasm';
     const text = 'bits 32\n%de\n    db %ev\n%macro m 1\n%%lo\n    db %1\n%endmacro\n';

@@ -6,7 +6,7 @@
 
 import { PREPROCESSOR_DIRECTIVES, PREPROCESSOR_FUNCTIONS } from '../../../asm/src/index.js';
 import { DIRECTIVES } from '../../../asm/src/syntax.js';
-import { HYPERCALL_ARG_REGISTERS, HYPERCALLS, MNEMONICS, REGISTERS, XEN_CONSTANT_GROUPS } from '../../../isa/src/index.js';
+import { HYPERCALL_ARG_REGISTERS, HYPERCALLS, MNEMONICS, PREFIXES, REGISTERS, XEN_CONSTANT_GROUPS } from '../../../isa/src/index.js';
 import { operandForms } from './hover.js';
 import type { SymbolIndex } from './symbols.js';
 
@@ -51,20 +51,62 @@ const XEN_ITEMS: readonly Completion[] = XEN_CONSTANT_GROUPS.flatMap((g) => g.co
  */
 const LISTS = new WeakMap<SymbolIndex, { statement?: Completion[]; operand?: Completion[] }>();
 
-/** `line` is the text of the line up to the cursor. The list returned is shared: do not change it. */
-export function completionsAt(line: string, index: SymbolIndex | null): readonly Completion[] {
+/**
+ * `line` is the text of the line up to the cursor; `scope` the label whose locals a `.name`
+ * there would be. The list returned is shared: do not change it.
+ */
+export function completionsAt(line: string, index: SymbolIndex | null, scope?: string): readonly Completion[] {
+  if (inCommentOrString(line)) return NONE;
   // `%de`: a preprocessor directive at the start of a line, a function (`%eval(`) elsewhere
   // (not `%%label`, `%1` or `%$name`: the macro's own names)
   const percent = /(?<!%)%[A-Za-z_]*$/.exec(line);
   if (percent) return /^\s*$/.test(line.slice(0, percent.index)) ? PREPROCESSOR_ITEMS : FUNCTION_ITEMS;
-  const beforeWord = line.replace(/[\w.$@?#~]*$/, '');
-  // The statement's first word: nothing but an optional label before it.
+  const word = /[\w.$@?#~]*$/.exec(line)![0];
+  // `.lo`: a local label of the label above, as it is written there
+  if (index && scope !== undefined && word.startsWith('.') && !word.startsWith('..')) return localItems(index, scope);
+  const beforeWord = line.slice(0, line.length - word.length).replace(PREFIXES_BEFORE, '');
+  // The statement's first word: nothing but an optional label (and instruction prefixes) before it.
   const statementStart = /^\s*([\w.$@?]+:\s*)?$/.test(beforeWord) && !/^\s*[\w.$@?]+\s+$/.test(beforeWord);
   if (!index) return completions(statementStart, null);
   let lists = LISTS.get(index);
   if (!lists) LISTS.set(index, (lists = {}));
   return statementStart ? (lists.statement ??= completions(true, index)) : (lists.operand ??= completions(false, index));
 }
+
+const NONE: readonly Completion[] = [];
+
+/** The end of `line` is inside a comment or a string (nothing to complete there). */
+function inCommentOrString(line: string): boolean {
+  let quote = '';
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quote) {
+      if (c === quote) quote = '';
+      else if (c === '\\' && quote === '`') i++;
+    } else if (c === ';') return true;
+    else if (c === "'" || c === '"' || c === '`') quote = c;
+  }
+  return quote !== '';
+}
+
+/** Instruction prefixes (`rep`, `lock`, ...) right before the word: a mnemonic comes after them. */
+const PREFIXES_BEFORE = new RegExp(`(?:\\b(?:${Object.keys(PREFIXES).join('|')})\\s+)+$`, 'i');
+
+/** The locals of label `scope`, as `.name`. */
+function localItems(index: SymbolIndex, scope: string): readonly Completion[] {
+  let byScope = LOCALS.get(index);
+  if (!byScope) LOCALS.set(index, (byScope = new Map()));
+  let items = byScope.get(scope);
+  if (!items) {
+    items = [];
+    for (const d of index.definitions.values()) {
+      if (d.kind === 'local' && d.parent === scope) items.push({ label: d.name.slice(scope.length), kind: 'label', detail: d.value !== undefined ? `0x${d.value.toString(16)}` : d.text });
+    }
+    byScope.set(scope, items);
+  }
+  return items;
+}
+const LOCALS = new WeakMap<SymbolIndex, Map<string, Completion[]>>();
 
 function completions(statementStart: boolean, index: SymbolIndex | null): Completion[] {
   const defined = index ? [...index.definitions.values()] : [];

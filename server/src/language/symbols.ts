@@ -166,6 +166,15 @@ function isDefinitionAt(d: Definition, f: SourceFile, offset: number): boolean {
   return offsetAt(f, d.range.start) === offset;
 }
 
+/** The label (or struc) that a `.name` written on line `line` of `path` belongs to: the last one defined above it. */
+export function scopeAt(index: SymbolIndex, path: string, line: number): string | undefined {
+  let best: Definition | undefined;
+  for (const d of index.definitions.values()) {
+    if (d.scope && d.file === path && d.range.start.line <= line && (!best || d.range.start.line >= best.range.start.line)) best = d;
+  }
+  return best?.name;
+}
+
 /** The defined name written at `p` in `path`, if any. */
 export function nameAt(index: SymbolIndex, path: string, p: Position): Occurrence | undefined {
   return index.occurrences.find((o) => o.file === path && contains(o.range, p));
