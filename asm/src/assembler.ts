@@ -74,6 +74,8 @@ export interface AssembleResult {
   eachRow(visit: (row: Readonly<RowView>) => void): void;
   /** Each file's own lines as parsed before expansion (for the language server). */
   trees: Map<number, LineNode[]>;
+  /** Names defined in lines macros made, in order (for the language server). */
+  macroLabels: readonly MacroLabel[];
   /** How many passes it took. */
   passes: number;
 }
@@ -412,6 +414,9 @@ class Pass implements EvalEnv {
     return locals;
   }
 
+  /** Names the final pass defined in lines a macro made (the index of a document finds no other trace of them). */
+  readonly macroLabels: MacroLabel[] = [];
+
   /** Errors met in this pass, reported or not (only the final pass reports). */
   problems = 0;
 
@@ -512,6 +517,17 @@ class Pass implements EvalEnv {
   }
 }
 
+/** A name a line from a macro defined: where its text is, and the outermost macro call that made it. */
+export interface MacroLabel {
+  /** The full name (a local's qualified), and as the line has it. */
+  name: string;
+  written: string;
+  span: Span;
+  call: Span;
+  /** Defined by `equ`. */
+  constant: boolean;
+}
+
 export function assemble(opts: AssembleOptions): AssembleResult {
   const provider = opts.provider ?? NO_PROVIDER;
   const pre = preprocess(opts.path, opts.text, provider, opts.predefined, opts.maxLines);
@@ -546,7 +562,7 @@ export function assemble(opts: AssembleOptions): AssembleResult {
   let listing: ListingRow[] | null = null;
   return {
     ok: !diagnostics.some((d) => d.severity === 'error'),
-    image, diagnostics, files: pre.files, trees: pre.trees, passes,
+    image, diagnostics, files: pre.files, trees: pre.trees, passes, macroLabels: final.macroLabels,
     get listing() {
       if (!listing) {
         const rows: ListingRow[] = [];
@@ -729,6 +745,10 @@ function defineLabel(pass: Pass, node: LineNode, value?: Value, constant = false
   if (prev && prev.pass === pass.number) {
     pass.report('error', 'duplicate-label', `symbol '${name}' is already defined`, label);
     return;
+  }
+  if (pass.final && pass.stack.length !== 0) {
+    const call = pass.stack.find((f) => f.kind === 'macro');
+    if (call) pass.macroLabels.push({ name, written: label.name, span: { file: label.file, start: label.start, end: label.end }, call: call.span, constant: node.statement?.kind === 'equ' });
   }
   // A label is its section and offset (its address is made when asked for); in struc and
   // absolute blocks a name is a number.

@@ -1,6 +1,6 @@
 // asm: the NASM-syntax assembler and disassembler. The language server, the debugger,
 // the CLI and the playground use it through this module.
-export { assemble, flatBinary, MAX_SECTION_BYTES, type AssembleOptions, type AssembleResult, type ListingRow, type RowView } from './assembler.js';
+export { assemble, flatBinary, MAX_SECTION_BYTES, type AssembleOptions, type AssembleResult, type ListingRow, type MacroLabel, type RowView } from './assembler.js';
 export { BUILTIN_PREFIX, builtinInclude, withBuiltins } from './builtins.js';
 export { formatDiagnostic, type Diagnostic, type Related, type Severity } from './diagnostics.js';
 export { disassemble, formatInstruction, formatLine, type DisasmLine, type FormatOptions, type SymbolRef } from './disasm.js';

@@ -426,6 +426,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
   connection.onPrepareRename((p) => {
     const r = resolve(p.textDocument.uri, p.position);
     if (!r || !real(r.definition.file)) return null;
+    if (r.definition.made) throw new ResponseError(LSPErrorCodes.RequestFailed, renameProblem([], r.definition, r.definition.name)!);
     return toLsp(r.occurrence.range);
   });
 

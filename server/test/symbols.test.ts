@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { assemble, withBuiltins } from '../../asm/src/index.js';
 import { hoverFor } from '../src/language/hover.js';
+import { renameProblem } from '../src/language/rename.js';
 import { buildIndex } from '../src/language/symbols.js';
 
 describe('symbol index', () => {
@@ -57,5 +58,24 @@ describe('symbol index', () => {
     expect(hoverFor('point.y', index)).toBe('**point.y** — field of struct point at offset 4 (m.xasm:6)');
     expect(hoverFor('trap_info.cs', index)).toMatch(/^\*\*trap_info\.cs\*\* — field of struct trap_info at offset 2, 2 bytes \(`uint16_t`\) \(built-in xen\.inc:\d+\)\n\nCode selector/);
     expect(hoverFor('start_info.console.domU.mfn', index)).toMatch(/field of struct start_info at offset \d+, 4 bytes/);
+  });
+
+  it('names a macro defines are where its call writes them (or the call), and locals after that call are theirs', () => {
+    const text = ['bits 32', 'section .text', 'first:', '.loop: ret', '%macro FUNC 1', '%1:', '%endmacro', '%macro ENTRY 1', '%1_entry:', '%endmacro',
+      '    FUNC my_func', '.loop: dec ecx', '    jnz .loop', '  ENTRY foo', '.x: jmp .x', '    call my_func', '    call foo_entry', '    jmp first.loop', ''].join('\n');
+    const r = assemble({ path: '/m.xasm', text });
+    expect(r.ok).toBe(true);
+    const index = buildIndex(r);
+    const defs = index.definitions;
+    const symbol = (name: string) => r.image.symbols.find((s) => s.name === name)!.value >>> 0;
+    expect(defs.get('my_func')).toMatchObject({ kind: 'label', value: symbol('my_func'), range: { start: { line: 10, column: 9 }, end: { line: 10, column: 16 } } });
+    expect(defs.get('my_func')?.made).toBeUndefined();
+    expect(defs.get('foo_entry')).toMatchObject({ kind: 'label', made: true, range: { start: { line: 13, column: 2 }, end: { line: 13, column: 11 } } });
+    expect(defs.get('my_func.loop')).toMatchObject({ kind: 'local', parent: 'my_func', range: { start: { line: 11 } } });
+    expect(defs.get('foo_entry.x')).toMatchObject({ kind: 'local', parent: 'foo_entry' });
+    const uses = (name: string) => index.occurrences.filter((o) => o.name === name).map((o) => o.range.start.line);
+    expect([uses('first.loop'), uses('my_func.loop'), uses('foo_entry.x'), uses('my_func'), uses('foo_entry')]).toEqual([[3, 17], [11, 12], [14, 14], [10, 15], [16]]);
+    expect(renameProblem([index], defs.get('foo_entry')!, 'bar')).toMatch(/made by a macro/);
+    expect(renameProblem([index], defs.get('my_func')!, 'bar')).toBeNull();
   });
 });

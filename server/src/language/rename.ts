@@ -11,6 +11,7 @@ const NAME = /^[A-Za-z_.?@$][\w.?@$#~]*$/;
 
 /** Why `newName` cannot be definition d's name (null when it can). */
 export function renameProblem(indexes: readonly SymbolIndex[], d: Definition, newName: string): string | null {
+  if (d.made) return `'${d.name}' is made by a macro from its arguments (${d.text}): rename what the macro is given`;
   if (!NAME.test(newName)) return `'${newName}' is not a valid name`;
   const local = newName.startsWith('.') && !newName.startsWith('..');
   if (d.kind !== 'local' && local) return `'${d.name}' is not a local label: as '${newName}' it would become one of the label before it`;

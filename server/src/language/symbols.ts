@@ -5,7 +5,7 @@
 // agrees with what the assembler understood. No LSP types: positions are 0-based
 // line/column pairs, as LSP counts them, so the CLI and the browser can use it too.
 
-import { BUILTIN_PREFIX, lineColumn, namesDefinedBy, tokenize, type AssembleResult, type LineNode, type SourceFile } from '../../../asm/src/index.js';
+import { BUILTIN_PREFIX, lineColumn, namesDefinedBy, tokenize, type AssembleResult, type LineNode, type MacroLabel, type SourceFile } from '../../../asm/src/index.js';
 
 export type { Position, Range } from '../analysis/types.js';
 import type { Position, Range } from '../analysis/types.js';
@@ -24,6 +24,8 @@ export interface Definition {
   parent?: string;
   /** A name that `.x` names after it belong to: a non-local label, or a `struc` (its fields). */
   scope?: boolean;
+  /** Made by a macro call that does not write it out (`ENTRY foo` making `foo_entry`): the range is the call's. */
+  made?: boolean;
   /** The line it is defined on, as written (macros: their `%macro` line). */
   text: string;
 }
@@ -63,16 +65,18 @@ export function buildIndex(r: AssembleResult): SymbolIndex {
   const definitions = new Map<string, Definition>();
   const files = new Map(r.files.map((f) => [f.path, f]));
   const values = new Map(r.image.symbols.map((s) => [s.name, s.value >>> 0]));
+  const scopes = callScopes(r.macroLabels);
   for (const [id, lines] of r.trees) {
     const f = r.files[id];
     if (!f) continue;
-    for (let d of fileDefinitions(f, lines, values)) {
+    for (let d of fileDefinitions(f, lines, values, scopes.get(id))) {
       if (definitions.has(d.name)) continue;
       const value = values.get(d.name);
       if (value !== d.value && (d.kind === 'label' || d.kind === 'local' || d.kind === 'constant')) d = { ...d, value };
       definitions.set(d.name, d);
     }
   }
+  for (const d of macroDefinitions(r, values)) if (!definitions.has(d.name)) definitions.set(d.name, d);
   // Where each defined name is written is only needed by navigation requests, not by
   // diagnostics: found on first use, from one tokenization of each file.
   // (the getter keeps the files, not the whole assembly: the index outlives it)
@@ -81,7 +85,7 @@ export function buildIndex(r: AssembleResult): SymbolIndex {
   return {
     definitions, files,
     get occurrences() {
-      return (occurrences ??= findOccurrences(sourceFiles, definitions));
+      return (occurrences ??= findOccurrences(sourceFiles, definitions, scopes));
     },
   };
 }
@@ -92,12 +96,16 @@ export function buildIndex(r: AssembleResult): SymbolIndex {
  * assembler did not parse again (an unchanged include, the built-in xen.inc) has the same
  * trees, and so the same definitions.
  */
-function fileDefinitions(f: SourceFile, lines: readonly LineNode[], values: ReadonlyMap<string, number>): readonly Definition[] {
+function fileDefinitions(f: SourceFile, lines: readonly LineNode[], values: ReadonlyMap<string, number>, calls: CallScopes | undefined): readonly Definition[] {
   const kept = DEFINITIONS.get(lines);
-  if (kept && kept.path === f.path && kept.text === f.text) return kept.defs;
+  const key = calls ? [...calls].join() : '';
+  if (kept && kept.path === f.path && kept.text === f.text && kept.calls === key) return kept.defs;
   const defs: Definition[] = [];
   let parent = '';
   for (const node of lines) {
+    // a macro call that defines a label: locals after it are that label's
+    const scope = calls?.get(node.start);
+    if (scope !== undefined) parent = scope;
     if (!node.label && !node.preproc && node.statement?.kind !== 'directive') continue;
     if (node.label) {
       const local = node.label.name.startsWith('.') && !node.label.name.startsWith('..');
@@ -126,11 +134,51 @@ function fileDefinitions(f: SourceFile, lines: readonly LineNode[], values: Read
       defs.push({ name: t.text, kind: macro ? 'macro' : 'define', file: f.path, range: rangeOf(f, t.start, t.end), text: firstLine(f.text, node.start, node.end) });
     }
   }
-  DEFINITIONS.set(lines, { path: f.path, text: f.text, defs });
+  DEFINITIONS.set(lines, { path: f.path, text: f.text, calls: key, defs });
   return defs;
 }
 
-const DEFINITIONS = new WeakMap<readonly LineNode[], { path: string; text: string; defs: readonly Definition[] }>();
+const DEFINITIONS = new WeakMap<readonly LineNode[], { path: string; text: string; calls: string; defs: readonly Definition[] }>();
+
+/** Per file, the macro calls (by where they start) that define a label that is not local: the last one each defines. */
+type CallScopes = Map<number, string>;
+
+function callScopes(labels: readonly MacroLabel[]): Map<number, CallScopes> {
+  const out = new Map<number, CallScopes>();
+  for (const m of labels) {
+    if (isLocalName(m.written) || m.name.startsWith('..@')) continue;
+    let calls = out.get(m.call.file);
+    if (!calls) out.set(m.call.file, (calls = new Map()));
+    calls.set(m.call.start, m.name);
+  }
+  return out;
+}
+
+const isLocalName = (name: string) => name.startsWith('.') && !name.startsWith('..');
+
+/**
+ * The names lines from macros define, each where the call that made it has it: its own
+ * text when the call wrote it out (`FUNC my_func`), else the call (`ENTRY foo` for
+ * `foo_entry`). Macro-local names (`%%x`) are the macro's own.
+ */
+function macroDefinitions(r: AssembleResult, values: ReadonlyMap<string, number>): Definition[] {
+  const out: Definition[] = [];
+  for (const m of r.macroLabels) {
+    if (m.name.startsWith('..@')) continue;
+    const f = r.files[m.span.file];
+    const literal = f !== undefined && f.text.slice(m.span.start, m.span.end) === m.written;
+    const at = literal ? m.span : m.call;
+    const file = r.files[at.file];
+    if (!file) continue;
+    const local = isLocalName(m.written);
+    out.push({
+      name: m.name, kind: m.constant ? 'constant' : local ? 'local' : 'label', file: file.path, range: rangeOf(file, at.start, at.end), value: values.get(m.name),
+      parent: local ? m.name.slice(0, m.name.length - m.written.length) : undefined, scope: !local || undefined, made: !literal || undefined,
+      text: firstLine(file.text, m.call.start, m.call.end),
+    });
+  }
+  return out;
+}
 
 /** The first line of a node's text, trimmed (made only for the nodes that define a name). */
 function firstLine(text: string, start: number, end: number): string {
@@ -142,13 +190,16 @@ function firstLine(text: string, start: number, end: number): string {
  * Identifier tokens that name a definition, locals qualified by the label before them.
  * Only in real files: the built-in include is not the user's to navigate.
  */
-function findOccurrences(files: readonly SourceFile[], definitions: Map<string, Definition>): Occurrence[] {
+function findOccurrences(files: readonly SourceFile[], definitions: Map<string, Definition>, scopes: Map<number, CallScopes>): Occurrence[] {
   const occurrences: Occurrence[] = [];
   for (const f of files) {
     if (f.path.startsWith(BUILTIN_PREFIX)) continue;
     let parent = '';
+    const calls = scopes.get(f.id);
     for (const t of tokenize(f.text, f.id)) {
       if (t.kind !== 'ident') continue;
+      const scope = calls?.get(t.start);
+      if (scope !== undefined) parent = scope;
       // `$name` is name (the `$` lets a name be a keyword)
       const text = t.text.length > 1 && t.text.charCodeAt(0) === 36 ? t.text.slice(1) : t.text;
       const local = text.startsWith('.') && !text.startsWith('..');
