@@ -37,6 +37,7 @@ describe('instruction table', () => {
       expect(typeof info?.doc, f.mnemonic).toBe('string');
       expect(info.doc, f.mnemonic).toMatch(/\S.*\.$/);
       if (f.cls !== 'normal') expect(typeof info.pv, `${f.mnemonic} needs a paravirtual replacement`).toBe('string');
+      if (info.cls === 'privileged') expect(info.xen, `${f.mnemonic}: what Xen does with it from ring 1`).toMatch(/\S.*\.$/);
     }
   });
 

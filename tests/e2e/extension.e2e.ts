@@ -14,7 +14,8 @@ import { ROOT, clickGutter, currentLine, goToLine, openViewContainer, pane, pane
 
 
 /** What the language server says about line 57 of traps.xasm (server/src/analysis/rules/instructions.ts). */
-const PRIVILEGED_MESSAGE = '`cli` is privileged: a paravirtualized kernel runs in ring 1, where it faults with #GP. ' +
+const PRIVILEGED_MESSAGE = '`cli` is privileged: a paravirtualized kernel runs in ring 1, where it traps to Xen: the kernel gets #GP(0); ' +
+  'with a virtual IOPL of 1 (PHYSDEVOP_set_iopl) Xen silently ignores it instead, and events stay as vcpu_info says. ' +
   "Instead: Mask event delivery: set vcpu_info.evtchn_upcall_mask (byte 1 of this vCPU's vcpu_info in shared_info) to 1.";
 /** Its quick fix (server/src/analysis/fixes/privileged.ts), and the line it writes. */
 const QUICK_FIX = "Replace cli with masking events in vCPU 0's vcpu_info (shared)";

@@ -41,7 +41,7 @@ export function hoverFor(word: string, index: SymbolIndex | null): string | null
   if (info !== undefined) {
     const forms = operandForms(lower).slice(0, 8);
     const cls = info.cls === 'privileged'
-      ? '**Privileged**: #GP(0) in a PV guest kernel (ring 1).'
+      ? `**Privileged**: in a PV guest kernel (ring 1) it traps to Xen: ${info.xen ?? 'the kernel gets #GP(0).'}`
       : info.cls === 'sensitive' ? '**Sensitive**: runs in ring 1 but behaves differently or leaks host state.' : '';
     return [
       `**${lower}** — ${info.doc}`,

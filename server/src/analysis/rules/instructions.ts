@@ -21,7 +21,7 @@ export function checkInstructions(ctx: Context): void {
       const fix = privilegedFix(ctx, ins);
       ctx.report.add({
         code: 'privileged-instruction', at: ins,
-        message: `\`${sourceText(ctx, ins)}\` is privileged: a paravirtualized kernel runs in ring 1, where it faults with #GP. ${replacement(ins)}`,
+        message: `\`${sourceText(ctx, ins)}\` is privileged: a paravirtualized kernel runs in ring 1, where it traps to Xen: ${fate(ins)} ${replacement(ins)}`,
         fixes: fix ? [fix] : [],
       });
     } else if (cls === 'sensitive' && !ins.emulated) {
@@ -45,6 +45,21 @@ export function checkInstructions(ctx: Context): void {
       });
     }
   }
+}
+
+/** What Xen does with a privileged instruction from ring 1 (emulate, ignore, or #GP to the kernel). */
+function fate(ins: Instr): string {
+  if (ins.mnemonic !== 'mov') return MNEMONICS[ins.mnemonic]?.xen ?? 'the kernel gets #GP(0).';
+  const ops = ins.insn.operands;
+  const special = ops.find((o) => o.type === 'reg' && (o.reg.cls === 'creg' || o.reg.cls === 'dreg'));
+  const name = special && special.type === 'reg' ? special.reg.name : '';
+  const writes = ops[0]?.type === 'reg' && ops[0].reg.name === name;
+  if (name.startsWith('dr')) return 'Xen emulates it, checking the value, at the cost of a trap each time.';
+  if (!writes) return `Xen emulates it with the virtual ${name.toUpperCase()}, at the cost of a trap each time.`;
+  if (name === 'cr3') return 'Xen emulates it, validating the new directory as MMUEXT_NEW_BASEPTR does (the kernel gets #GP(0) if it refuses), at the cost of a trap each time.';
+  if (name === 'cr0') return 'Xen emulates it only when just TS changes; any other change gets the kernel #GP(0).';
+  if (name === 'cr4') return 'Xen emulates it, keeping the bits it owns, at the cost of a trap each time.';
+  return 'the kernel gets #GP(0).';
 }
 
 /** The paravirtual way to do what a privileged instruction does. */
