@@ -163,6 +163,18 @@ export const PT_WRITERS: Readonly<Record<string, { countReg: number | null }>> =
   update_va_mapping_otherdomain: { countReg: null },
 };
 
+/**
+ * The page an update_va_mapping call maps, when the address is a constant. Calls that map
+ * one page again and again are no batch: in one, only the last mapping would be left, and
+ * what the code reads or writes through each mapping in between could not be done.
+ */
+export function mappedPage(site: HypercallSite): number | null {
+  const name = site.hypercall?.name;
+  if (name !== 'update_va_mapping' && name !== 'update_va_mapping_otherdomain') return null;
+  const va = site.state?.regs[EBX];
+  return typeof va === 'number' ? (va & ~0xfff) >>> 0 : null;
+}
+
 /** A count at most this small, made again and again, should have been one batch. */
 export const SMALL_BATCH = 4;
 

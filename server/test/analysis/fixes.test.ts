@@ -117,13 +117,13 @@ describe('batching fixes', () => {
     expect(Object.fromEntries(fixTitles(path, text, 'unbatched-pt-loop'))).toEqual({
       29: queue('32 entries'), // int 0x82 written out
       41: queue('16 entries'), // xen.inc's HYPERCALL
-      56: [], // update_va_mapping: no array of mmu_update requests can replace it
-      66: queue('8 entries'), // the user's macro
-      76: queue('64 entries'), // a called function
-      85: [], // a called function's update_va_mapping, on its first call only
-      98: queue('20 entries'), // two requests per call
-      108: queue('8 entries'), // on some iterations only: as many as are queued
-      118: queue('2048 at a time'), // a count known only at run time
+      58: [], // update_va_mapping: no array of mmu_update requests can replace it
+      68: queue('8 entries'), // the user's macro
+      78: queue('64 entries'), // a called function
+      87: [], // a called function's update_va_mapping, on some calls only
+      114: queue('20 entries'), // two requests per call
+      124: queue('8 entries'), // on some iterations only: as many as are queued
+      134: queue('2048 at a time'), // a count known only at run time
     });
   });
 

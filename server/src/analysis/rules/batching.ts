@@ -6,7 +6,7 @@ import type { Loop } from '../cfg.js';
 import { nameAt, type Context } from '../context.js';
 import { EAX } from '../effects.js';
 import { loopBatchFix, multicallFix, sequenceBatchFix } from '../fixes/batch.js';
-import { hypercallName, singleEntryCount, type HypercallSite } from '../hypercalls.js';
+import { hypercallName, mappedPage, singleEntryCount, type HypercallSite } from '../hypercalls.js';
 import { TRIP_COUNT_BUDGET, tripCount, type TripCount } from '../tripcount.js';
 
 const MAX_WALK = 10_000;
@@ -22,9 +22,11 @@ export function checkBatching(ctx: Context): void {
     return trips.get(loop.id)!;
   };
 
-  // a single-entry call made inside a loop (written there, or from a macro used there)
+  // a single-entry call made inside a loop (written there, or from a macro used there);
+  // not one that maps the same page on every round (mappedPage)
   const waiting = waitingFunctions(ctx);
-  for (const site of single) {
+  const perRound = single.filter((s) => mappedPage(s) === null);
+  for (const site of perRound) {
     const loop = cfg.loopOf[cfg.blockOf[site.instr]];
     if (loop < 0) continue;
     const l = cfg.loops[loop];
@@ -39,7 +41,7 @@ export function checkBatching(ctx: Context): void {
   }
 
   // ... or in a function that a loop calls
-  const reaches = reachingSites(ctx, single);
+  const reaches = reachingSites(ctx, perRound);
   for (const l of cfg.loops) {
     for (const b of l.blocks) {
       if (cfg.loopOf[b] !== l.id) continue;
@@ -205,11 +207,16 @@ function reachingSites(ctx: Context, single: HypercallSite[]): { site: (Hypercal
 /**
  * The single-entry page-table calls that follow a site in straight-line code: on through
  * conditional branches that leave (a failure check), never into a block entered from
- * elsewhere; stopped by any other hypercall, a call, a jump or a return.
+ * elsewhere; stopped by any other hypercall, a call, a jump or a return, and before a
+ * call that maps a page mapped earlier in the run.
  */
 function straightLine(ctx: Context, first: HypercallSite, bySite: Map<number, HypercallSite>): HypercallSite[] {
   const { cfg, program } = ctx;
   const seq = [first];
+  // pages mapped so far: mapping one again ends the run (mappedPage)
+  const pages = new Set<number>();
+  const page = mappedPage(first);
+  if (page !== null) pages.add(page);
   let b = cfg.blockOf[first.instr];
   let i = first.instr + 1;
   // conditional branches passed (target block, calls found before it): a branch that skips
@@ -222,6 +229,9 @@ function straightLine(ctx: Context, first: HypercallSite, bySite: Map<number, Hy
       if (!ins.hypercall) continue;
       const s = bySite.get(i);
       if (!s || cfg.loopOf[b] >= 0) return seq;
+      const p = mappedPage(s);
+      if (p !== null && pages.has(p)) return seq;
+      if (p !== null) pages.add(p);
       seq.push(s);
     }
     const last = program.instrs[blk.last];
