@@ -11,7 +11,9 @@ import { ALL_GPRS, EAX, ECX, EDX, ESP, gpr, type Effects } from './effects.js';
 /**
  * A constant (an unsigned 32-bit number); or a tag: `S<n>` start_info + n, `P` derived from
  * start_info.pt_base (a page-table pointer), `H` derived from start_info.shared_info (its
- * machine address), `E<r>` the value register r had when the function was entered; or null.
+ * machine address), `N` start_info.nr_pt_frames and `M` that many pages in bytes (pt_base
+ * plus it is past the page tables), `T<i>` a pointer into page-table region i, `E<r>` the
+ * value register r had when the function was entered; or null.
  */
 export type Val = number | string | null;
 
@@ -34,6 +36,8 @@ const MAX_STACK = 64;
 
 const PT_BASE = xenField('start_info', 'pt_base')?.offset ?? 60;
 const SHARED_INFO = xenField('start_info', 'shared_info')?.offset ?? 36;
+const NR_PT_FRAMES = xenField('start_info', 'nr_pt_frames')?.offset ?? 64;
+const PAGE_SHIFT = 12;
 
 export function unknownState(defined: number): State {
   return { regs: [null, null, null, null, null, null, null, null], defined, def: [-1, -1, -1, -1, -1, -1, -1, -1], stack: EMPTY_STACK };
@@ -186,6 +190,7 @@ function load(m: MemoryOperand, regs: readonly Val[], env: Env): Val {
       const off = Number(v.slice(1)) + m.disp;
       if (off === PT_BASE) return 'P';
       if (off === SHARED_INFO) return 'H';
+      if (off === NR_PT_FRAMES) return 'N';
       return null;
     }
   }
@@ -272,8 +277,13 @@ function arith(m: string, a: Val, b: Val, bits: number): Val {
     return mask(r, bits);
   }
   if (bits !== 32) return null;
+  // start_info.nr_pt_frames in bytes: how far the bootstrap page tables reach from pt_base
+  if (isTag(a, 'N') && (((m === 'shl' || m === 'sal') && b === PAGE_SHIFT) || (m === 'imul' && b === 1 << PAGE_SHIFT))) return 'M';
+  if (m === 'imul' && isTag(b, 'N') && a === 1 << PAGE_SHIFT) return 'M';
   // pointer arithmetic
   if (m === 'add' || m === 'sub') {
+    // pt_base plus the tables' size: the first page after them, not a page table
+    if (m === 'add' && ((isTag(a, 'P') && isTag(b, 'M')) || (isTag(a, 'M') && isTag(b, 'P')))) return null;
     if (isTag(a, 'S') && typeof b === 'number') return `S${(Number(a.slice(1)) + (m === 'add' ? b | 0 : -(b | 0))) | 0}`;
     if (m === 'add' && isTag(b, 'S') && typeof a === 'number') return `S${(Number(b.slice(1)) + (a | 0)) | 0}`;
     // a pointer moved within its tables stays one; minus a base such as VIRT_BASE it is an address, not a pointer
@@ -290,7 +300,7 @@ function arith(m: string, a: Val, b: Val, bits: number): Val {
 function lea(m: MemoryOperand, regs: readonly Val[]): Val {
   const a = addressOf(m, regs);
   if (a.value !== null) return a.value;
-  if (a.tags.includes('P')) return 'P';
+  if (a.tags.includes('P')) return a.tags.includes('M') ? null : 'P';
   const t = a.tags.find((x) => isTag(x, 'T'));
   if (t) return t;
   if (m.base && !m.index && a.tags.length === 1 && isTag(a.tags[0], 'S')) return `S${(Number(a.tags[0].slice(1)) + m.disp) | 0}`;
