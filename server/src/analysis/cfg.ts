@@ -108,6 +108,8 @@ export function buildCfg(program: Program): Cfg {
     if (f.kind === 'jump' || f.kind === 'branch' || f.kind === 'call') {
       const t = target(f.target);
       if (t >= 0) leader[t] = 1;
+      const table = program.tables.get(i);
+      if (table) for (const k of table) leader[k] = 1;
     }
     const nx = next(ins);
     if (nx !== i + 1) {
@@ -163,6 +165,9 @@ export function buildCfg(program: Program): Cfg {
       case 'jump': {
         const t = target(f.target);
         if (t >= 0) edge(b.id, blockOf[t], 'jump');
+        // through a table: to each of its targets (once each)
+        const table = program.tables.get(b.last);
+        if (table) for (const to of new Set(table.map((k) => blockOf[k]))) edge(b.id, to, 'jump');
         break;
       }
       case 'branch': {
@@ -177,6 +182,17 @@ export function buildCfg(program: Program): Cfg {
           break;
         }
         const t = target(f.target);
+        const table = program.tables.get(b.last);
+        if (table) {
+          // through a table: a call of each of its functions, and a return from each
+          for (const to of new Set(table.map((k) => blockOf[k]))) {
+            const callee = functionFor(to);
+            functions[callee].callers.push(b.id);
+            edge(b.id, to, 'call', callee);
+            if (nx >= 0) edge(b.id, blockOf[nx], 'return', callee);
+          }
+          break;
+        }
         let callee = -1;
         if (t >= 0) {
           callee = functionFor(blockOf[t]);

@@ -151,6 +151,11 @@ export interface Program {
   xenInc: boolean;
   /** Instructions whose address the program takes (data words, immediates): entered from unknown places. */
   addressTaken: Set<number>;
+  /**
+   * Jumps and calls through a table of code addresses (`jmp [table + eax*4]`), by index:
+   * the instructions the table's words are (its words do not make them address-taken).
+   */
+  tables: ReadonlyMap<number, readonly number[]>;
   /** Labels annotated `; xenolab: page-table`: the memory from each to the next label. */
   pageTables: LabelRegion[];
   /** Labels annotated `; xenolab: ring3`: code run in ring 3. */
@@ -199,23 +204,23 @@ export function buildProgram(result: AssembleResult): Program {
   // trees of the lines before a change): kept rather than made again, they are not new
   // objects for the collector to copy and promote on every change.
   const prev = last;
-  const { read8 } = imageReaders(result.image.sections);
+  const { read8, read32 } = imageReaders(result.image.sections);
   // prefix addresses of force-emulated instructions, and their instructions' indices
   const aliases: number[] = [];
   let count = 0;
-  const dataRows: Uint8Array[] = [];
+  const dataRows: DataRow[] = [];
   let truncated = false;
   result.eachRow((row) => {
     let st = row.node.statement;
     if (!st || truncated) return;
     if (st.kind === 'times') {
       if (!st.body || st.body.kind !== 'instruction') {
-        if (st.body && st.body.kind === 'data') dataRows.push(row.data.subarray(row.from, row.to));
+        if (st.body && st.body.kind === 'data') dataRows.push({ address: row.address, bytes: row.data.subarray(row.from, row.to) });
         return;
       }
       st = st.body;
     } else if (st.kind !== 'instruction') {
-      if (st.kind === 'data') dataRows.push(row.data.subarray(row.from, row.to));
+      if (st.kind === 'data') dataRows.push({ address: row.address, bytes: row.data.subarray(row.from, row.to) });
       return;
     }
     if (row.to === row.from) return;
@@ -264,13 +269,14 @@ export function buildProgram(result: AssembleResult): Program {
 
   const sections = result.image.sections;
 
-  const addressTaken = findAddressTaken(instrs, byAddress, labelsAt, sections, dataRows, hypercallPage);
+  const { tables, words } = findTables(instrs, byAddress, labelsAt, read32, inPage);
+  const addressTaken = findAddressTaken(instrs, byAddress, labelsAt, sections, dataRows, hypercallPage, words);
   const xenInc = files.some((f) => /(^|[/\\])xen\.inc$/.test(f.path));
   const { pageTables, ring3 } = findAnnotations(result, symbolByName, symbols);
 
   return programOf({
-    result, files, instrs, byAddress, symbols, labelsAt, entry, hypercallPage, xenInc, addressTaken,
-    pageTables, ring3, truncated, ...imageReaders(sections),
+    result, files, instrs, byAddress, symbols, labelsAt, entry, hypercallPage, xenInc, addressTaken, tables,
+    pageTables, ring3, truncated, read8, read32,
   }, symbolByName);
 }
 
@@ -281,7 +287,7 @@ export function buildProgram(result: AssembleResult): Program {
 function programOf(f: Omit<Program, 'symbolByName'>, byName: () => Map<string, ImageSymbol>): Program {
   return {
     result: f.result, files: f.files, instrs: f.instrs, byAddress: f.byAddress, symbols: f.symbols, labelsAt: f.labelsAt,
-    entry: f.entry, hypercallPage: f.hypercallPage, xenInc: f.xenInc, addressTaken: f.addressTaken, pageTables: f.pageTables,
+    entry: f.entry, hypercallPage: f.hypercallPage, xenInc: f.xenInc, addressTaken: f.addressTaken, tables: f.tables, pageTables: f.pageTables,
     ring3: f.ring3, truncated: f.truncated, read32: f.read32, read8: f.read8,
     get symbolByName() {
       return byName();
@@ -506,9 +512,50 @@ function findHypercallPage(result: AssembleResult, s: ImageSymbol | undefined): 
  * Code labels whose address appears as a 32-bit immediate of an instruction or as a word
  * of data: they may be entered from anywhere (handlers, callbacks, vCPU entry points).
  */
+/** Bytes a data line emitted, and where. */
+interface DataRow {
+  address: number;
+  bytes: Uint8Array;
+}
+
+/** A table of code addresses has at most this many words. */
+const MAX_TABLE_WORDS = 256;
+
+/**
+ * Jumps and calls through a table (`jmp [table + reg*4]`, the table a constant address):
+ * its words from the first, while each is an instruction's address and no other label
+ * starts there. Also the words' addresses.
+ */
+function findTables(
+  instrs: readonly Instr[], byAddress: AddressIndex, labelsAt: Map<number, ImageSymbol[]>, read32: Program['read32'], inPage: (t: number) => boolean,
+): { tables: Map<number, number[]>; words: Set<number> } {
+  const tables = new Map<number, number[]>();
+  const words = new Set<number>();
+  for (let i = 0; i < instrs.length; i++) {
+    const ins = instrs[i];
+    const f = ins.flow;
+    if ((f.kind !== 'jump' && f.kind !== 'call') || f.target !== null || ins.tainted) continue;
+    const op = ins.insn.operands[0];
+    if (op?.type !== 'mem' || op.base !== null || op.index === null || op.scale !== 4 || op.bits !== 32) continue;
+    const start = op.disp >>> 0;
+    const targets: number[] = [];
+    for (let k = 0; k < MAX_TABLE_WORDS; k++) {
+      const at = (start + 4 * k) >>> 0;
+      if (k > 0 && labelsAt.has(at)) break;
+      const v = read32(at);
+      const t = v === undefined || inPage(v) ? undefined : byAddress.get(v);
+      if (t === undefined) break;
+      targets.push(t);
+      words.add(at);
+    }
+    if (targets.length) tables.set(i, targets);
+  }
+  return { tables, words };
+}
+
 function findAddressTaken(
   instrs: readonly Instr[], byAddress: AddressIndex, labelsAt: Map<number, ImageSymbol[]>,
-  sections: AssembleResult['image']['sections'], dataRows: readonly Uint8Array[], hypercallPage: number | null,
+  sections: AssembleResult['image']['sections'], dataRows: readonly DataRow[], hypercallPage: number | null, tableWords: ReadonlySet<number>,
 ): Set<number> {
   const targets = new Set<number>();
   let lo = Infinity;
@@ -535,13 +582,17 @@ function findAddressTaken(
     }
   }
   let budget = MAX_SCAN_BYTES;
-  const scan = (bytes: Uint8Array) => {
+  // a table's words are its jump's or call's targets, not addresses taken
+  const scan = (bytes: Uint8Array, address: number) => {
     const n = Math.min(bytes.length - 3, budget);
     budget -= Math.max(0, n);
-    for (let i = 0; i < n; i++) hit((bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24)) >>> 0);
+    for (let i = 0; i < n; i++) {
+      if (tableWords.size !== 0 && tableWords.has((address + i) >>> 0)) continue;
+      hit((bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24)) >>> 0);
+    }
   };
-  for (const s of sections) if (s.kind === 'progbits' && !s.exec) scan(s.bytes);
-  for (const b of dataRows) scan(b);
+  for (const s of sections) if (s.kind === 'progbits' && !s.exec) scan(s.bytes, s.vaddr);
+  for (const b of dataRows) scan(b.bytes, b.address);
   return out;
 }
 
