@@ -13,7 +13,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { assemble, dirName, resolvePath, withBuiltins, type SourceProvider } from '../../asm/src/index.js';
 import { analyze, assembleFor, type AnalysisOptions, type Finding } from './analysis/index.js';
 import { completionsAt, type Completion } from './language/completion.js';
-import { hoverFor } from './language/hover.js';
+import { hoverFor, hypercallArgumentHover } from './language/hover.js';
 import { semanticTokens, TOKEN_MODIFIERS, TOKEN_TYPES } from './language/tokens.js';
 import { buildIndex, nameAt, scopeAt, wordAt, type Definition, type Range, type SymbolIndex } from './language/symbols.js';
 import {
@@ -344,7 +344,8 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     const word = file ? wordAt(file, pos) : null;
     if (!word) return null;
     const occ = nameAt(a.index, uriToPath(doc.uri), pos);
-    const text = hoverFor(occ?.name ?? word.text, a.index);
+    const before = doc.getText({ start: { line: word.range.start.line, character: 0 }, end: { line: word.range.start.line, character: word.range.start.column } });
+    const text = hypercallArgumentHover(before, word.text) ?? hoverFor(occ?.name ?? word.text, a.index);
     return text === null ? null : { contents: { kind: 'markdown', value: text }, range: toLsp(word.range) };
   });
 

@@ -84,15 +84,19 @@ describe('completion', () => {
   it('mnemonics after an instruction prefix, a label\'s own locals after a dot, nothing in a comment or string', async () => {
     const path = '/completion/places.xasm';
     const lines = ['bits 32', 'section .text', 'first:', '.done: ret', 'start:', '.loop: dec ecx', '    rep mo', '    lock xa', '    jnz .l', '.again:',
-      '    nop ; see the mo', "    db 'mo", '    jmp first.d', ''];
+      '    nop ; see the mo', "    db 'mo", '    jmp first.d', '    HYPERCALL sch', '.x: HYPERCALL_PAGE_CALL ', ''];
     await client.open(path, lines.join('\n'));
     const at = async (line: number) => (await client.request<Item[]>('textDocument/completion', path, { position: { line, character: lines[line].length } })).map((i) => i.label);
     expect((await at(6)).includes('movsb')).toBe(true);
     expect((await at(6)).includes('eax')).toBe(false);
     expect((await at(7)).includes('xadd')).toBe(true);
-    expect((await at(8)).sort()).toEqual(['.again', '.loop']);
+    expect((await at(8)).sort()).toEqual(['.again', '.loop', '.x']);
     expect([await at(10), await at(11)]).toEqual([[], []]);
     expect((await at(12)).includes('first.done')).toBe(true);
+    for (const line of [13, 14]) {
+      const names = await at(line);
+      expect(names.includes('sched_op') && names.includes('mmu_update') && !names.includes('eax'), lines[line]).toBe(true);
+    }
     client.close(path);
   });
 

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { makeSourceFile } from '../../asm/src/index.js';
-import { hoverFor } from '../src/language/hover.js';
+import { hoverFor, hypercallArgumentHover } from '../src/language/hover.js';
 import { offsetAt, wordAt } from '../src/language/symbols.js';
 
 describe('hover', () => {
@@ -21,6 +21,13 @@ describe('hover', () => {
     const file = makeSourceFile(0, '/h.xasm', '%define X 1\n    db %eval(X), %%lbl, %1\n');
     const word = (line: number, column: number) => wordAt(file, { line, column })?.text;
     expect([word(0, 3), word(1, 9), word(1, 20), word(1, 25)]).toEqual(['%define', '%eval', 'lbl', '1']);
+  });
+
+  it('a hypercall macro\'s argument is the hypercall: its signature', () => {
+    expect(hypercallArgumentHover('    HYPERCALL ', 'sched_op')).toMatch(/^\*\*hypercall 29: sched_op\*\*\(int cmd, void \* arg\)/);
+    expect(hypercallArgumentHover('.x: HYPERCALL_PAGE_CALL ', 'mmu_update')).toMatch(/^\*\*hypercall 1: mmu_update\*\*/);
+    expect(hypercallArgumentHover('    mov ebx, ', 'sched_op')).toBeNull();
+    expect(hypercallArgumentHover('    HYPERCALL ', 'no_such_call')).toBeNull();
   });
 
   it('a column past the end of a line is that line\'s end, never the next line (LF and CRLF)', () => {

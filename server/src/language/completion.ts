@@ -7,7 +7,7 @@
 import { PREPROCESSOR_DIRECTIVES, PREPROCESSOR_FUNCTIONS } from '../../../asm/src/index.js';
 import { DIRECTIVES } from '../../../asm/src/syntax.js';
 import { HYPERCALL_ARG_REGISTERS, HYPERCALLS, MNEMONICS, PREFIXES, REGISTERS, XEN_CONSTANT_GROUPS } from '../../../isa/src/index.js';
-import { operandForms } from './hover.js';
+import { HYPERCALL_MACRO_BEFORE, operandForms } from './hover.js';
 import type { SymbolIndex } from './symbols.js';
 
 export interface Completion {
@@ -64,6 +64,7 @@ export function completionsAt(line: string, index: SymbolIndex | null, scope?: s
   const word = /[\w.$@?#~]*$/.exec(line)![0];
   // `.lo`: a local label of the label above, as it is written there
   if (index && scope !== undefined && word.startsWith('.') && !word.startsWith('..')) return localItems(index, scope);
+  if (HYPERCALL_MACRO_BEFORE.test(line.slice(0, line.length - word.length))) return HYPERCALL_NAME_ITEMS;
   const beforeWord = line.slice(0, line.length - word.length).replace(PREFIXES_BEFORE, '');
   // The statement's first word: nothing but an optional label (and instruction prefixes) before it.
   const statementStart = /^\s*([\w.$@?]+:\s*)?$/.test(beforeWord) && !/^\s*[\w.$@?]+\s+$/.test(beforeWord);
@@ -74,6 +75,10 @@ export function completionsAt(line: string, index: SymbolIndex | null, scope?: s
 }
 
 const NONE: readonly Completion[] = [];
+/** The names xen.inc's hypercall macros take. */
+const HYPERCALL_NAME_ITEMS: readonly Completion[] = HYPERCALLS.map((h) => ({
+  label: h.name, kind: 'constant', detail: `hypercall ${h.number}(${h.args.map((a) => a.name).join(', ')})`, documentation: h.doc,
+}));
 
 /** The end of `line` is inside a comment or a string (nothing to complete there). */
 function inCommentOrString(line: string): boolean {

@@ -5,7 +5,7 @@
 
 import { BUILTIN_PREFIX, PREPROCESSOR_DIRECTIVES, PREPROCESSOR_FUNCTIONS } from '../../../asm/src/index.js';
 import {
-  formsOf, hypercallByNumber, MNEMONICS, registerByName, unsupportedInstruction, XEN_CONSTANT_GROUPS, xenField,
+  formsOf, hypercallByName, hypercallByNumber, MNEMONICS, type Hypercall, registerByName, unsupportedInstruction, XEN_CONSTANT_GROUPS, xenField,
 } from '../../../isa/src/index.js';
 import type { Definition, SymbolIndex } from './symbols.js';
 
@@ -59,7 +59,7 @@ export function hoverFor(word: string, index: SymbolIndex | null): string | null
   if (hc) {
     const value = index?.definitions.get(word)?.value;
     const h = value !== undefined ? hypercallByNumber(value) : undefined;
-    if (h) return `**hypercall ${h.number}: ${h.name}**(${h.args.map((a) => `${a.cType} ${a.name}`).join(', ')})\n\n${h.doc}\n\nArguments in ebx, ecx, edx, esi, edi; result in eax.`;
+    if (h) return hypercallHover(h);
   }
   const d = index?.definitions.get(word);
   if (d) return describe(d, index!);
@@ -71,6 +71,19 @@ export function hoverFor(word: string, index: SymbolIndex | null): string | null
     if (c) return `**${c.name}** = ${c.value} (${hex(c.value)})${c.doc ? `\n\n${c.doc}` : ''}`;
   }
   return null;
+}
+
+function hypercallHover(h: Hypercall): string {
+  return `**hypercall ${h.number}: ${h.name}**(${h.args.map((a) => `${a.cType} ${a.name}`).join(', ')})\n\n${h.doc}\n\nArguments in ebx, ecx, edx, esi, edi; result in eax.`;
+}
+
+/** xen.inc's hypercall macros, which take a hypercall's name (`HYPERCALL sched_op`). */
+export const HYPERCALL_MACRO_BEFORE = /(?:^|\s|:)HYPERCALL(?:_PAGE_CALL|_PAGE_JMP)?\s+$/i;
+
+/** The hover of the hypercall a word names as a hypercall macro's argument (`lineBefore` is the line up to the word). */
+export function hypercallArgumentHover(lineBefore: string, word: string): string | null {
+  const h = HYPERCALL_MACRO_BEFORE.test(lineBefore) ? hypercallByName(word) : undefined;
+  return h ? hypercallHover(h) : null;
 }
 
 function describe(d: Definition, index: SymbolIndex): string {
