@@ -465,9 +465,17 @@ export function startServer(connection: Connection, files: ServerFiles): void {
   connection.onCodeAction((p): CodeAction[] => {
     const doc = documents.get(p.textDocument.uri);
     if (!doc) return [];
+    // all it offers are quick fixes: nothing when the client asks only for other kinds
+    const only = p.context.only;
+    if (only && !only.some((k) => k === CodeActionKind.Empty || k === CodeActionKind.QuickFix || CodeActionKind.QuickFix.startsWith(`${k}.`))) return [];
     const a = analysis(doc);
     const path = uriToPath(doc.uri);
-    const overlaps = (r: Range) => !(r.end.line < p.range.start.line || r.start.line > p.range.end.line);
+    // the findings on a cursor's line, or that a selection overlaps (one that ends where a
+    // finding begins, such as at the start of its line, does not)
+    const req = { start: { line: p.range.start.line, column: p.range.start.character }, end: { line: p.range.end.line, column: p.range.end.character } };
+    const cursor = req.start.line === req.end.line && req.start.column === req.end.column;
+    const below = (x: Range['start'], y: Range['start']) => x.line < y.line || (x.line === y.line && x.column < y.column);
+    const overlaps = (r: Range) => (cursor ? r.start.line <= req.start.line && req.start.line <= r.end.line : below(req.start, r.end) && below(r.start, req.end));
     const actions: CodeAction[] = [];
     for (const f of a.findings.filter((x) => x.file === path && overlaps(x.range))) {
       for (const fix of f.fixes) {

@@ -150,6 +150,19 @@ describe('language server over LSP', () => {
     expect(range.data.length).toBe(5 * tokens.filter((t) => t.line === cliLine).length);
   });
 
+  it('quick fixes for the findings a cursor\'s line or a selection reaches, and none for other kinds', async () => {
+    const line = lineOf(text, '    cli');
+    const titles = async (range: { start: { line: number; character: number }; end: { line: number; character: number } }, only?: string[]) =>
+      ((await conn.sendRequest('textDocument/codeAction', { textDocument: { uri: u }, range, context: { diagnostics: [], ...(only ? { only } : {}) } })) as { title: string }[])
+        .map((a) => a.title).filter((t) => /cli/.test(t));
+    const at = (l: number, c: number) => ({ line: l, character: c });
+    expect((await titles({ start: at(line, 0), end: at(line, 0) })).length).toBeGreaterThan(0); // cursor on its line
+    expect(await titles({ start: at(line - 1, 0), end: at(line, 0) })).toEqual([]); // a selection of the line above
+    expect((await titles({ start: at(line - 1, 0), end: at(line, 5) })).length).toBeGreaterThan(0);
+    expect(await titles({ start: at(line, 0), end: at(line, 0) }, ['refactor'])).toEqual([]);
+    expect((await titles({ start: at(line, 0), end: at(line, 0) }, ['quickfix'])).length).toBeGreaterThan(0);
+  });
+
   it('a quick fix removes the diagnostic it is for', async () => {
     const line = lineOf(text, '    cli');
     const actions = await conn.sendRequest('textDocument/codeAction', {
