@@ -207,8 +207,9 @@ function reachingSites(ctx: Context, single: HypercallSite[]): { site: (Hypercal
 /**
  * The single-entry page-table calls that follow a site in straight-line code: on through
  * conditional branches that leave (a failure check), never into a block entered from
- * elsewhere; stopped by any other hypercall, a call, a jump or a return, and before a
- * call that maps a page mapped earlier in the run.
+ * elsewhere, and through a jump forward to a block only it enters; stopped by any other
+ * hypercall, a call, any other jump or a return, and before a call that maps a page mapped
+ * earlier in the run.
  */
 function straightLine(ctx: Context, first: HypercallSite, bySite: Map<number, HypercallSite>): HypercallSite[] {
   const { cfg, program } = ctx;
@@ -236,15 +237,17 @@ function straightLine(ctx: Context, first: HypercallSite, bySite: Map<number, Hy
     }
     const last = program.instrs[blk.last];
     const kind = last.flow.kind === 'call' && last.hypercall ? 'next' : last.flow.kind;
-    if (kind !== 'next' && kind !== 'branch') return seq;
+    if (kind !== 'next' && kind !== 'branch' && kind !== 'jump') return seq;
     if (kind === 'branch') {
       const taken = blk.succ.find((e) => e.kind === 'branch');
       if (!taken || program.instrs[cfg.blocks[taken.to].first].address <= last.address) return seq;
       skips.push({ target: taken.to, before: seq.length });
     }
-    const fall = blk.succ.find((e) => e.kind === 'fall');
-    if (!fall) return seq;
-    const nb = cfg.blocks[fall.to];
+    // on through a jump forward that is the only way into where it goes (over data a
+    // macro keeps inline, say)
+    const on = kind === 'jump' ? blk.succ.length === 1 && blk.succ[0].kind === 'jump' ? blk.succ[0] : undefined : blk.succ.find((e) => e.kind === 'fall');
+    if (!on || (kind === 'jump' && program.instrs[cfg.blocks[on.to].first].address <= last.address)) return seq;
+    const nb = cfg.blocks[on.to];
     if (nb.pred.length !== 1 || cfg.roots.has(nb.id) || cfg.loopOf[nb.id] >= 0) {
       for (const k of skips) if (k.target === nb.id) seq.length = Math.min(seq.length, k.before);
       return seq;
