@@ -462,6 +462,10 @@ describe('formatting', () => {
     '    lock   add [eax], ebx',
     'HYPERCALL   sched_op,  x ,y',
     'long_label: ret',
+    'table:      dd  1,2',
+    'table2: dd 3',
+    'pad:\t\ttimes 2 db 0',
+    'start2:     mov eax,1',
     '    mov eax, \\',
     '      1',
   ].join('\n') + '\n';
@@ -482,6 +486,10 @@ describe('formatting', () => {
     '    lock add [eax], ebx',
     '    HYPERCALL sched_op,  x ,y',
     'long_label: ret',
+    'table:      dd 1, 2',
+    'table2: dd 3',
+    'pad:\t\ttimes 2 db 0',
+    'start2: mov eax, 1',
     '    mov eax, \\',
     '      1',
   ].join('\n') + '\n';

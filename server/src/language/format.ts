@@ -1,6 +1,7 @@
 // Document formatting in NASM's usual layout: labels at column 0, instructions and data
-// indented one level, one space between a mnemonic and its operands and after each comma,
-// runs of spaces inside operands made one, trailing comments kept at their column when
+// indented one level (data after a label kept in the column it was aligned to), one space
+// between a mnemonic and its operands and after each comma, runs of spaces inside
+// operands made one, trailing comments kept at their column when
 // the code still fits before it (else one space after the code), comment lines indented
 // like code unless they start at column 0 or continue the comment of the line above.
 //
@@ -136,6 +137,10 @@ function formatCode(text: string, code: Token[], indent: string, visual: (s: str
   }
   const width = visual(labelText);
   const to = visual(indent);
+  // data aligned in a column after its labels (`reason:     dd 0`) stays in that column
+  const gap = text.slice(label.start + labelText.length, stTokens[0].start);
+  const data = st.kind === 'data' || st.kind === 'reserve' || st.kind === 'times';
+  if (data && /^[ \t]+$/.test(gap) && visual(labelText + gap) > Math.max(to, width + 1)) return labelText + gap + statement;
   return labelText + (width < to ? pad(width, to) : ' ') + statement;
 }
 
