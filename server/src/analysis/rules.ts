@@ -20,7 +20,7 @@ export const RULES: readonly RuleInfo[] = [
   { code: 'hypercall-arg-unset', severity: 'warning', summary: 'A register the hypercall reads (its number or an argument) is not set on every path to it.' },
   { code: 'bad-hypercall-command', severity: 'error', summary: 'A constant command that is not one of the hypercall\'s (MMUEXT_*, EVTCHNOP_*, SCHEDOP_*, ...), or a constant of another hypercall\'s group.' },
   { code: 'hypercall-from-ring3', severity: 'error', summary: 'A hypercall reachable from code annotated `; xenolab: ring3` (the hypercall gate only admits ring 1).' },
-  { code: 'hypervisor-hole-store', severity: 'error', summary: 'A store to a constant address in the hypervisor\'s reserved top of the address space (at or above HYPERVISOR_VIRT_START).' },
+  { code: 'hypervisor-hole-store', severity: 'error', summary: 'A store to a constant address in the hypervisor\'s reserved top of the address space (at or above HYPERVISOR_VIRT_START; HYPERVISOR_VIRT_START_PAE for a kernel whose PAE_MODE note says it runs with PAE).' },
 ];
 
 export const RULE_BY_CODE: ReadonlyMap<string, RuleInfo> = new Map(RULES.map((r) => [r.code, r]));

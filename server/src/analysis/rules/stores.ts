@@ -2,15 +2,29 @@
 // directly: its page tables (Xen maps them read-only and validates every change made
 // through mmu_update), and the top of the address space, which is Xen's.
 
-import { xenConstant } from '../../../../isa/src/index.js';
+import { xenConstant, XEN_ELFNOTES } from '../../../../isa/src/index.js';
 import { hex, type Context } from '../context.js';
 import { EDI, gpr, GPR_NAMES } from '../effects.js';
 import type { Instr } from '../program.js';
 import { addressOf, isTag, type State } from '../values.js';
 
-const HOLE = xenConstant('HYPERVISOR_VIRT_START')?.value ?? 0xfc000000;
-const M2P_START = xenConstant('MACH2PHYS_VIRT_START')?.value ?? 0xfc000000;
-const M2P_END = xenConstant('MACH2PHYS_VIRT_END')?.value ?? 0xfc400000;
+/** The hypervisor's reserved top of the address space and its machine-to-physical table: non-PAE (xenolab's), and PAE. */
+const LAYOUTS = {
+  nonPae: { name: 'HYPERVISOR_VIRT_START', start: k('HYPERVISOR_VIRT_START'), m2p: [k('MACH2PHYS_VIRT_START'), k('MACH2PHYS_VIRT_END')] },
+  pae: { name: 'HYPERVISOR_VIRT_START_PAE', start: k('HYPERVISOR_VIRT_START_PAE'), m2p: [k('MACH2PHYS_VIRT_START_PAE'), k('MACH2PHYS_VIRT_END_PAE')] },
+};
+function k(name: string): number {
+  return xenConstant(name)!.value;
+}
+
+const PAE_MODE = XEN_ELFNOTES.find((n) => n.name === 'XEN_ELFNOTE_PAE_MODE')!.value;
+
+/** A kernel whose PAE_MODE note says it runs with PAE ("yes", "yes[extended-cr3]", "bimodal") has PAE's hole. */
+function layoutOf(ctx: Context): (typeof LAYOUTS)['pae'] {
+  const note = ctx.program.result.image.notes.find((n) => n.name === 'Xen' && n.type === PAE_MODE);
+  const mode = note ? String.fromCharCode(...note.desc).replace(/\0.*$/s, '') : '';
+  return mode.startsWith('yes') || mode === 'bimodal' ? LAYOUTS.pae : LAYOUTS.nonPae;
+}
 
 export function checkStores(ctx: Context): void {
   const { program, cfg, df } = ctx;
@@ -68,11 +82,12 @@ function checkStore(ctx: Context, ins: Instr, s: State): void {
   }
   // an index with a small negative displacement ([eax*4 - 4]) wraps around: not the hole
   const hole = full !== null ? full : indexed && known < 0xffff0000 ? known : null;
-  if (hole !== null && hole >= HOLE) {
-    const m2p = hole >= M2P_START && hole < M2P_END;
+  const layout = hole !== null ? layoutOf(ctx) : null;
+  if (hole !== null && layout && hole >= layout.start) {
+    const m2p = hole >= layout.m2p[0] && hole < layout.m2p[1];
     ctx.report.add({
       code: 'hypervisor-hole-store', at: ins,
-      message: `store to ${hex(hole)}, in the hypervisor's reserved top of the address space (from HYPERVISOR_VIRT_START = ${hex(HOLE)}): ${m2p
+      message: `store to ${hex(hole)}, in the hypervisor's reserved top of the address space (from ${layout.name} = ${hex(layout.start)}): ${m2p
         ? 'this is the machine-to-physical table, which guests may only read; update it with mmu_update MMU_MACHPHYS_UPDATE.'
         : 'Xen owns these mappings and the guest cannot write them; this faults.'}`,
     });
