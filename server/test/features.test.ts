@@ -312,7 +312,7 @@ describe('folding ranges', () => {
     '    dec eax',              // 18
     '    jnz .local',           // 19
     '    ret',                  // 20
-    '',                         // 21
+    '    align 16',             // 21 (g's padding, not f's)
     '; the next function',      // 22
     '; is g',                   // 23
     'g:',                       // 24

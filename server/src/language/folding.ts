@@ -89,6 +89,8 @@ export function foldingRanges(text: string): Fold[] {
         if (label >= 0) fold(label, lastCode);
         label = first;
       }
+      // an `align` with nothing else on its line pads for what comes next: not the function's
+      if ((directive === 'align' || directive === 'alignb') && !node.label) continue;
     }
     lastCode = last;
   }
