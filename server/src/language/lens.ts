@@ -1,5 +1,6 @@
 // Code lenses from the analysis: on each loop that enters Xen, how many hypercall sites
-// it holds and, when its trip count is known, how many times that enters the hypervisor;
+// it holds or reaches through the functions it calls and, when its trip count is known,
+// how many times that enters the hypervisor;
 // on each function (a call target) the number of references to its label.
 
 import type { Context } from '../analysis/context.js';
@@ -25,17 +26,24 @@ export function codeLenses(ctx: Context, index: SymbolIndex, path: string, refer
   const out: Lens[] = [];
   const budget = { left: TRIP_COUNT_BUDGET };
   const headers = new Set<number>();
+  const called = calledSites(ctx);
   for (const l of cfg.loops) {
     if (headers.has(l.header)) continue;
     const sites = ctx.sites.filter((s) => l.blocks.has(cfg.blockOf[s.instr]));
-    if (sites.length === 0) continue;
+    // and those of the functions it calls (each once)
+    const via = new Set<number>();
+    for (const b of l.blocks) for (const e of cfg.blocks[b].succ) if (e.kind === 'call' && e.callee >= 0) for (const i of called(e.callee)) via.add(i);
+    for (const s of sites) via.delete(s.instr);
+    if (sites.length === 0 && via.size === 0) continue;
     const range = placeOf(ctx, index, path, program.instrs[cfg.blocks[l.header].first]);
     if (!range) continue;
     headers.add(l.header);
-    const k = sites.length;
-    out.push({ range, title: `${plural(k, 'hypercall')} in this loop` });
+    const k = sites.length + via.size;
+    out.push({ range, title: `${plural(k, 'hypercall')} in this loop${via.size ? ` (${via.size} in the functions it calls)` : ''}` });
     const trip = tripCount(ctx.df, l, budget);
-    if (trip && trip.iterations >= 1) out.push({ range, title: tripTitle(ctx, l, sites.map((s) => cfg.blockOf[s.instr]), trip.iterations, trip.only) });
+    if (trip && trip.iterations >= 1) {
+      out.push({ range, title: via.size ? `loop of ${trip.only ? '' : 'up to '}${plural(trip.iterations, 'iteration')}` : tripTitle(ctx, l, sites.map((s) => cfg.blockOf[s.instr]), trip.iterations, trip.only) });
+    }
   }
   const functions = new Map<string, Definition>();
   for (const fn of cfg.functions) {
@@ -48,6 +56,22 @@ export function codeLenses(ctx: Context, index: SymbolIndex, path: string, refer
   const counts = references([...functions.values()]);
   for (const d of functions.values()) out.push({ range: d.range, title: plural(counts.get(d.name) ?? 0, 'reference') });
   return out.sort((a, b) => a.range.start.line - b.range.start.line);
+}
+
+/** The hypercall sites (instruction indices) a function makes, itself or in what it calls; made when first asked. */
+function calledSites(ctx: Context): (fn: number) => ReadonlySet<number> {
+  const { cfg } = ctx;
+  const memo = new Map<number, Set<number>>();
+  const own = cfg.functions.map(() => [] as number[]);
+  for (const s of ctx.sites) for (const f of cfg.functionsOf[cfg.blockOf[s.instr]]) own[f].push(s.instr);
+  const of = (fn: number): Set<number> => {
+    let set = memo.get(fn);
+    if (set) return set;
+    memo.set(fn, (set = new Set(own[fn]))); // set before the callees: recursion ends here
+    for (const b of cfg.functions[fn].blocks) for (const e of cfg.blocks[b].succ) if (e.kind === 'call' && e.callee >= 0) for (const i of of(e.callee)) set.add(i);
+    return set;
+  };
+  return of;
 }
 
 /**
