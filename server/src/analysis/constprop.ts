@@ -346,7 +346,8 @@ function solveMain(cfg: Cfg, clobbers: number[], env: Env): { run: Run; edge: Fi
       tmp.regs[r] = exit.regs[r];
       tmp.def[r] = exit.def[r];
     }
-    tmp.defined |= exit.defined;
+    // set after the call: what the caller had set, and what the callee changes and sets
+    tmp.defined |= exit.defined & clob;
     return TMP;
   };
   const run = fixpoint(cfg, {

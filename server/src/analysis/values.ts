@@ -13,7 +13,8 @@ import { ALL_GPRS, EAX, ECX, EDX, ESP, gpr, type Effects } from './effects.js';
  * start_info.pt_base (a page-table pointer), `H` derived from start_info.shared_info (its
  * machine address), `N` start_info.nr_pt_frames and `M` that many pages in bytes (pt_base
  * plus it is past the page tables), `T<i>` a pointer into page-table region i, `E<r>` the
- * value register r had when the function was entered; or null.
+ * value register r had when the function was entered, `U` (on the stack only) a register
+ * not set on every path when pushed; or null.
  */
 export type Val = number | string | null;
 
@@ -395,6 +396,8 @@ export function step(s: State, insn: DecodedInstruction, fx: Effects, index: num
   let code = STEP_KIND[insn.form.index];
   if (code === undefined) code = STEP_KIND[insn.form.index] = stepKind(m);
   let handled = 0;
+  // registers this step writes with a copy of a register not set on every path (unset stays unset)
+  let unset = 0;
   const dst = ops[0];
 
   switch (code & KIND) {
@@ -402,7 +405,10 @@ export function step(s: State, insn: DecodedInstruction, fx: Effects, index: num
       if (ops.length !== 2) break;
       if (dst.type === 'reg' && (dst.reg.cls === 'sreg' || dst.reg.cls === 'creg' || dst.reg.cls === 'dreg')) { /* no GPR */ }
       else if (ops[1].type === 'reg' && ops[1].reg.cls !== 'r32' && ops[1].reg.cls !== 'r16' && ops[1].reg.cls !== 'r8') handled |= setOperand(s, dst, null);
-      else handled |= setOperand(s, dst, read(ops[1], s, env));
+      else {
+        handled |= setOperand(s, dst, read(ops[1], s, env));
+        if (dst.type === 'reg' && dst.reg.cls === 'r32' && ops[1].type === 'reg' && ops[1].reg.cls === 'r32' && !(s.defined & (1 << gpr(ops[1].reg)))) unset |= 1 << gpr(dst.reg);
+      }
       break;
     case MOVX: {
       if (ops.length !== 2) break;
@@ -450,27 +456,38 @@ export function step(s: State, insn: DecodedInstruction, fx: Effects, index: num
       const b = read(ops[1], s, env);
       handled |= setOperand(s, dst, ops[1].type === 'mem' ? null : b);
       handled |= setOperand(s, ops[1], dst.type === 'mem' ? null : a);
+      if (dst.type === 'reg' && ops[1].type === 'reg' && dst.reg.cls === 'r32' && ops[1].reg.cls === 'r32') {
+        const x = gpr(dst.reg), y = gpr(ops[1].reg);
+        if (!(s.defined & (1 << y))) unset |= 1 << x;
+        if (!(s.defined & (1 << x))) unset |= 1 << y;
+      }
       break;
     }
     case CMOV:
       if (ops.length === 2) handled |= setOperand(s, dst, meetVal(read(dst, s, env), read(ops[1], s, env), env));
       break;
     case PUSH:
-      if (ops.length === 1) push(s, width(dst) === 32 || dst.type === 'imm' ? read(dst, s, env) : null);
+      if (ops.length === 1) {
+        const unsetReg = dst.type === 'reg' && dst.reg.cls === 'r32' && !(s.defined & (1 << gpr(dst.reg)));
+        push(s, unsetReg ? UNSET : width(dst) === 32 || dst.type === 'imm' ? read(dst, s, env) : null);
+      }
       break;
     case POP:
       if (ops.length === 1) {
         const v = pop(s);
-        handled |= setOperand(s, dst, width(dst) === 32 ? v : null);
+        if (v === UNSET && dst.type === 'reg' && dst.reg.cls === 'r32') unset |= 1 << gpr(dst.reg);
+        handled |= setOperand(s, dst, width(dst) === 32 && v !== UNSET ? v : null);
       }
       break;
     case PUSHAD:
-      for (let r = 0; r < 8; r++) push(s, s.regs[r]);
+      for (let r = 0; r < 8; r++) push(s, s.defined & (1 << r) ? s.regs[r] : UNSET);
       break;
     case POPAD:
       for (let r = 7; r >= 0; r--) {
         const v = pop(s);
-        if (r !== ESP) s.regs[r] = v;
+        if (r === ESP) continue;
+        if (v === UNSET) unset |= 1 << r;
+        s.regs[r] = v === UNSET ? null : v;
       }
       handled = ALL_GPRS;
       break;
@@ -521,8 +538,11 @@ export function step(s: State, insn: DecodedInstruction, fx: Effects, index: num
   const rest = fx.writes & ~handled;
   for (let r = 0; r < 8; r++) if (rest & (1 << r)) s.regs[r] = null;
   for (let r = 0; r < 8; r++) if (fx.writes & (1 << r)) s.def[r] = index;
-  s.defined |= fx.writes;
+  s.defined = (s.defined | fx.writes) & ~unset;
 }
+
+/** On the stack model: the value of a register that was not set on every path when pushed. */
+const UNSET = 'U';
 
 /** The registers in `writes` hold values not known (and so does a value just pushed, when `pushed`). */
 export function untrust(s: State, writes: number, pushed: boolean): void {
