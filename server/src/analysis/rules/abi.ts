@@ -154,10 +154,14 @@ function structCommands(ctx: Context, site: HypercallSite, spec: CommandSpec): v
   if (typeof base !== 'number') return;
   const count = typeof s.regs[ECX] === 'number' ? Math.min(s.regs[ECX] as number, 64) : 1;
   const stores = constantStores(ctx);
+  const recent = storesBefore(ctx, site.instr);
   const ins = ctx.program.instrs[site.instr];
   for (let k = 0; k < count; k++) {
     const at = (base + k * (spec.stride ?? 12)) >>> 0;
-    const overlapping = stores.filter((st) => st.lo < at + 4 && st.hi > at);
+    // the last store to it on the straight way here decides; else every store to it anywhere
+    let last: ConstantStore | undefined;
+    for (const st of recent) if (st.lo < at + 4 && st.hi > at) last = st;
+    const overlapping = last ? [last] : stores.filter((st) => st.lo < at + 4 && st.hi > at);
     let values: number[];
     if (overlapping.length) {
       if (overlapping.some((st) => st.value === null || st.lo !== at || st.hi !== at + 4)) continue;
@@ -189,27 +193,51 @@ const storeCache = new WeakMap<Context, ConstantStore[]>();
 function constantStores(ctx: Context): ConstantStore[] {
   let out = storeCache.get(ctx);
   if (out) return out;
-  const list: ConstantStore[] = (out = []);
-  for (const blk of ctx.cfg.blocks) {
-    ctx.df.replay(blk.id, (ins, st) => {
-      const store = ins.fx.store;
-      if (!store || store === 'string') return;
-      const a = addressOf(store, st.regs);
-      if (a.value === null) return;
-      const bytes = Math.max(1, (store.bits || 32) / 8);
-      let value: number | null = null;
-      const src = ins.insn.operands[1];
-      if (ins.mnemonic === 'mov' && bytes === 4 && src) {
-        if (src.type === 'imm') value = src.extended >>> 0;
-        else if (src.type === 'reg' && src.reg.cls === 'r32') {
-          const v = st.regs[src.reg.num];
-          value = typeof v === 'number' ? v : null;
-        }
-      }
-      list.push({ lo: a.value, hi: a.value + bytes, value });
-    });
-  }
+  out = [];
+  for (const blk of ctx.cfg.blocks) blockStores(ctx, blk.id, Infinity, out);
   storeCache.set(ctx, out);
+  return out;
+}
+
+/** Stores at known addresses in block b before instruction `before`, in order, into `out`. */
+function blockStores(ctx: Context, b: number, before: number, out: ConstantStore[]): void {
+  ctx.df.replay(b, (ins, st) => {
+    const store = ins.fx.store;
+    if (ins.index >= before || !store || store === 'string') return;
+    const a = addressOf(store, st.regs);
+    if (a.value === null) return;
+    const bytes = Math.max(1, (store.bits || 32) / 8);
+    let value: number | null = null;
+    const src = ins.insn.operands[1];
+    if (ins.mnemonic === 'mov' && bytes === 4 && src) {
+      if (src.type === 'imm') value = src.extended >>> 0;
+      else if (src.type === 'reg' && src.reg.cls === 'r32') {
+        const v = st.regs[src.reg.num];
+        value = typeof v === 'number' ? v : null;
+      }
+    }
+    out.push({ lo: a.value, hi: a.value + bytes, value });
+  });
+}
+
+/** Blocks walked back from a site for the stores made on the way to it. */
+const MAX_WAY_BACK = 8;
+
+/**
+ * The stores made on the one way to instruction i: in its block before it, and in the
+ * blocks before that while each is the only way into the next (oldest first).
+ */
+function storesBefore(ctx: Context, i: number): ConstantStore[] {
+  const { cfg } = ctx;
+  const chain = [cfg.blockOf[i]];
+  for (let b = chain[0]; chain.length < MAX_WAY_BACK;) {
+    const pred = cfg.blocks[b].pred;
+    if (pred.length !== 1 || pred[0].kind === 'call' || pred[0].kind === 'return' || chain.includes(pred[0].from)) break;
+    b = pred[0].from;
+    chain.push(b);
+  }
+  const out: ConstantStore[] = [];
+  for (let k = chain.length - 1; k >= 0; k--) blockStores(ctx, chain[k], k === 0 ? i : Infinity, out);
   return out;
 }
 
