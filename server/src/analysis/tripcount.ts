@@ -13,6 +13,11 @@ import type { Val } from './values.js';
 export interface TripCount {
   /** Iterations before the counted exit is taken. */
   iterations: number;
+  /**
+   * Times the header runs: one more than the iterations when the counted exit is the
+   * header's own test (the header runs once more, on the way out).
+   */
+  headerRuns: number;
   /** The counter register. */
   counter: string;
   /** The loop has no exit other than the counted one. */
@@ -66,7 +71,12 @@ interface Test {
   at: number;
 }
 
-function counted(df: Dataflow, loop: Loop, x: number, jcc: Instr, takenStays: boolean, isLatch: boolean): { iterations: number; counter: string } | null {
+/** Times block b of the loop runs. */
+export function runsOf(trip: TripCount, loop: Loop, b: number): number {
+  return b === loop.header ? trip.headerRuns : trip.iterations;
+}
+
+function counted(df: Dataflow, loop: Loop, x: number, jcc: Instr, takenStays: boolean, isLatch: boolean): { iterations: number; headerRuns: number; counter: string } | null {
   const { cfg } = df;
   const instrs = cfg.program.instrs;
   const blk = cfg.blocks[x];
@@ -126,7 +136,7 @@ function counted(df: Dataflow, loop: Loop, x: number, jcc: Instr, takenStays: bo
   if (k === null) return null;
   const iterations = isLatch ? k : k - 1;
   if (iterations < 0 || iterations >= MAX_ITERATIONS) return null;
-  return { iterations, counter: GPR_NAMES[r] };
+  return { iterations, headerRuns: k, counter: GPR_NAMES[r] };
 }
 
 /**

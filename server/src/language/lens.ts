@@ -7,7 +7,7 @@ import type { Context } from '../analysis/context.js';
 import type { Loop } from '../analysis/cfg.js';
 import type { Instr } from '../analysis/program.js';
 import { rangeOf } from '../analysis/text.js';
-import { TRIP_COUNT_BUDGET, tripCount } from '../analysis/tripcount.js';
+import { runsOf, TRIP_COUNT_BUDGET, tripCount, type TripCount } from '../analysis/tripcount.js';
 import type { Definition, Range, SymbolIndex } from './symbols.js';
 
 export interface Lens {
@@ -42,7 +42,7 @@ export function codeLenses(ctx: Context, index: SymbolIndex, path: string, refer
     out.push({ range, title: `${plural(k, 'hypercall')} in this loop${via.size ? ` (${via.size} in the functions it calls)` : ''}` });
     const trip = tripCount(ctx.df, l, budget);
     if (trip && trip.iterations >= 1) {
-      out.push({ range, title: via.size ? `loop of ${trip.only ? '' : 'up to '}${plural(trip.iterations, 'iteration')}` : tripTitle(ctx, l, sites.map((s) => cfg.blockOf[s.instr]), trip.iterations, trip.only) });
+      out.push({ range, title: via.size ? `loop of ${trip.only ? '' : 'up to '}${plural(trip.iterations, 'iteration')}` : tripTitle(ctx, l, sites.map((s) => cfg.blockOf[s.instr]), trip) });
     }
   }
   const functions = new Map<string, Definition>();
@@ -79,13 +79,14 @@ function calledSites(ctx: Context): (fn: number) => ReadonlySet<number> {
  * every iteration (outside inner loops, dominating the back edges, not in a header that
  * also runs on the way out) and the counted exit is the loop's only one; else "up to".
  */
-function tripTitle(ctx: Context, l: Loop, blocks: number[], n: number, only: boolean): string {
+function tripTitle(ctx: Context, l: Loop, blocks: number[], trip: TripCount): string {
   const { cfg } = ctx;
-  const iterations = `${only ? '' : 'up to '}${plural(n, 'iteration')}`;
+  const iterations = `${trip.only ? '' : 'up to '}${plural(trip.iterations, 'iteration')}`;
   const once = blocks.every((b) => cfg.loopOf[b] === l.id && (b !== l.header || l.blocks.size === 1));
   if (!once) return `loop of ${iterations}`;
-  const every = only && blocks.every((b) => l.latches.every((x) => cfg.dominates(b, x)));
-  return `loop of ${iterations} → ${every ? '' : 'up to '}${plural(n * blocks.length, 'hypervisor entry', 'hypervisor entries')}`;
+  const every = trip.only && blocks.every((b) => l.latches.every((x) => cfg.dominates(b, x)));
+  const entries = blocks.reduce((n, b) => n + runsOf(trip, l, b), 0);
+  return `loop of ${iterations} → ${every ? '' : 'up to '}${plural(entries, 'hypervisor entry', 'hypervisor entries')}`;
 }
 
 /** Where a lens for code starting at an instruction goes: a label of it in the document, else its line there. */

@@ -37,7 +37,7 @@ import { EAX, EBX, ECX, EDX, ESI, ESP, GPR_NAMES } from '../effects.js';
 import { singleEntryCount, type HypercallSite } from '../hypercalls.js';
 import type { Instr } from '../program.js';
 import { lineOf } from '../text.js';
-import type { TripCount } from '../tripcount.js';
+import { runsOf, type TripCount } from '../tripcount.js';
 import type { Fix, TextEdit } from '../types.js';
 import {
   appendData, appendSections, fullLabelName, insertAfterLine, insertBefore, Names, replaceEdit, sectionAt, uniqueLabel, valueText,
@@ -299,14 +299,14 @@ export function loopBatchFix(ctx: Context, site: HypercallSite, loop: Loop, trip
   const line = callLine(ctx, site);
   if (!line) return null;
   const sb = cfg.blockOf[site.instr];
-  // how many times per iteration the call can be made
-  let perIteration = 1;
+  // the loop's blocks that make the call (or call the function that makes it)
+  let making = [sb];
   if (viaCall) {
     const fns = cfg.functionsOf[sb];
     if (fns.length !== 1 || cfg.loopOf[sb] >= 0) return null;
     const fn = cfg.functions[fns[0]];
     if (cfg.roots.get(fn.entry) !== 'function' || !fn.callers.every((b) => cfg.loopOf[b] === loop.id)) return null;
-    perIteration = fn.callers.length;
+    making = fn.callers;
   } else if (cfg.loopOf[sb] !== loop.id) return null;
 
   // everything the loop runs: no other hypercall, no way out but its exits
@@ -346,7 +346,9 @@ export function loopBatchFix(ctx: Context, site: HypercallSite, loop: Loop, trip
   const atExit = liveAt(ctx, exit.first, eaxIsResult ? 0 : bit(EAX), true);
   if (atExit.regs || atExit.flags) return null;
 
-  const perEntry = trip && trip.iterations >= 1 ? trip.iterations * perIteration * line.count : Infinity;
+  // calls in all: a block of the header runs once more than the iterations when the exit is tested there
+  const calls = trip ? making.reduce((n, b) => n + runsOf(trip, loop, b), 0) : 0;
+  const perEntry = calls >= 1 ? calls * line.count : Infinity;
   const bounded = perEntry > QUEUE_ENTRIES;
   if ((bounded || line.setsFlags) && liveAfter(ctx, line.last, 0, true).flags) return null;
   const b = newBatch(ctx, line, bounded ? QUEUE_ENTRIES : perEntry, line.fail);

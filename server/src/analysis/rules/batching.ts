@@ -7,7 +7,7 @@ import { nameAt, type Context } from '../context.js';
 import { EAX } from '../effects.js';
 import { loopBatchFix, multicallFix, sequenceBatchFix } from '../fixes/batch.js';
 import { hypercallName, mappedPage, singleEntryCount, type HypercallSite } from '../hypercalls.js';
-import { TRIP_COUNT_BUDGET, tripCount, type TripCount } from '../tripcount.js';
+import { runsOf, TRIP_COUNT_BUDGET, tripCount, type TripCount } from '../tripcount.js';
 
 const MAX_WALK = 10_000;
 
@@ -34,7 +34,7 @@ export function checkBatching(ctx: Context): void {
     const fix = loopBatchFix(ctx, site, l, tripOf(l), false);
     ctx.report.add({
       code: 'unbatched-pt-loop', at: ctx.program.instrs[site.instr],
-      message: loopMessage(site, tripOf(l), null, everyRound(ctx, l, cfg.blockOf[site.instr])),
+      message: loopMessage(site, tripOf(l), runs(tripOf(l), l, cfg.blockOf[site.instr]), null, everyRound(ctx, l, cfg.blockOf[site.instr])),
       related: loopRelated(ctx, l),
       fixes: fix ? [fix] : [],
     });
@@ -54,7 +54,7 @@ export function checkBatching(ctx: Context): void {
         const fix = loopBatchFix(ctx, site, l, tripOf(l), true);
         ctx.report.add({
           code: 'unbatched-pt-loop', at: call,
-          message: loopMessage(site, tripOf(l), fnName, everyRound(ctx, l, b) && reaches.always[e.callee]),
+          message: loopMessage(site, tripOf(l), runs(tripOf(l), l, b), fnName, everyRound(ctx, l, b) && reaches.always[e.callee]),
           related: [
             { span: ctx.program.instrs[site.instr].user, message: `the single-entry ${hypercallName(site)} that ${fnName} makes` },
             ...loopRelated(ctx, l),
@@ -142,15 +142,20 @@ function everyRound(ctx: Context, l: Loop, b: number): boolean {
   return !l.irreducible && l.latches.length > 0 && l.latches.every((latch) => ctx.cfg.dominates(b, latch));
 }
 
-function loopMessage(site: HypercallSite, trip: TripCount | null, via: string | null, every: boolean): string {
+/** Times block b of loop l runs, when the trip count is known. */
+function runs(trip: TripCount | null, l: Loop, b: number): number | null {
+  return trip ? runsOf(trip, l, b) : null;
+}
+
+/** `n`: how many times the block making the call runs (the header may run once more than the iterations). */
+function loopMessage(site: HypercallSite, trip: TripCount | null, n: number | null, via: string | null, every: boolean): string {
   const name = hypercallName(site);
   const count = singleEntryCount(site) ?? 1;
   const what = `${via ? `calls ${via}, which makes ` : ''}${name}${site.hypercall?.name === 'mmu_update' ? ` with a count of ${count}` : ' (one entry per call)'}`;
   const fix = site.hypercall?.name === 'mmu_update'
     ? 'Fill an array of mmu_update requests in the loop and make one call with the whole count after it.'
     : 'Queue the updates (as mmu_update requests, or multicall entries) in the loop and issue them in one hypercall after it.';
-  if (trip && trip.iterations > 1) {
-    const n = trip.iterations;
+  if (trip && n !== null && n > 1) {
     const times = trip.only ? `${n} times` : `up to ${n} times`;
     if (!every) return `${what} on iterations of a loop that runs ${times} (counter ${trip.counter}), when its branch is taken: up to ${n} entries into Xen where one would do; batching saves up to ${n - 1}. ${fix}`;
     return `${what} on every iteration of a loop that runs ${times} (counter ${trip.counter}): ${n} entries into Xen where one would do; batching saves ${n - 1}. ${fix}`;
