@@ -29,7 +29,7 @@ import { includeNames } from './language/includes.js';
 import { renameEdits, renameProblem } from './language/rename.js';
 import { macroSignatureAt } from './language/signature.js';
 import {
-  definitionAt, isDefinition, MAX_WORKSPACE_FILES, referencesOf, referencesTo, SOURCE_EXTENSIONS, WorkspaceIndex, workspaceSymbols,
+  definitionAt, isDefinition, MAX_WORKSPACE_FILES, outer, referencesOf, referencesTo, SOURCE_EXTENSIONS, WorkspaceIndex, workspaceSymbols,
 } from './language/workspace.js';
 
 // Both hosts (Node, a browser worker) have setTimeout, Node setImmediate too; the project
@@ -199,14 +199,19 @@ export function startServer(connection: Connection, files: ServerFiles): void {
   /** Documents whose last analysis looked for names in a file that includes them. */
   const askedIncluder = new Set<string>();
 
-  /** A file that includes `path`, and its index: an open document's first, else a workspace file's. */
+  /**
+   * A file that includes `path`, and its index: the outermost of the open documents that do
+   * (through other files or not), else of the workspace's files.
+   */
   function includerOf(path: string): { path: string; index: SymbolIndex } | null {
+    let best: { path: string; index: SymbolIndex } | null = null;
     for (const [uri, paths] of includesOf) {
       const doc = documents.get(uri);
       if (!doc || !paths.has(path) || uriToPath(uri) === path || analysing.has(uri)) continue;
       const index = analysis(doc).index;
-      if (index.files.has(path)) return { path: uriToPath(uri), index };
+      if (index.files.has(path) && (!best || outer(index, best.index))) best = { path: uriToPath(uri), index };
     }
+    if (best) return best;
     // among the workspace indexes built so far; the others are built in the background,
     // and one that includes this document analyses it again (see `workspace`)
     const found = workspace.includerOf(path);

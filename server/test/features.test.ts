@@ -650,6 +650,18 @@ describe('an include file is checked as part of the file that includes it', () =
     client.dispose();
   });
 
+  it('through a file between: the outermost includer\'s names count (not the one between, which defines none)', async () => {
+    const files = new Map<string, string>([
+      ['/n/mid.inc', '%include "leaf.inc"\n'],
+      ['/n/main.xasm', 'bits 32\nMAIN_VAL equ 7\n%include "mid.inc"\n'],
+    ]);
+    const client = new InProcessClient({ readText: (p) => files.get(p) ?? null, listFiles: () => [...files.keys()] });
+    await client.initialize({ workspaceFolders: [{ uri: pathToUri('/n'), name: 'n' }] });
+    await client.open('/n/leaf.inc', 'mov eax, MAIN_VAL\n');
+    await client.eventually('/n/leaf.inc', (d) => d.length === 0);
+    client.dispose();
+  });
+
   it('nor when the includer is open, and they are again when it stops defining them', async () => {
     const client = new InProcessClient({ readText: () => null });
     await client.initialize();

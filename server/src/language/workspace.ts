@@ -56,8 +56,11 @@ export class WorkspaceIndex {
    * the background builds them, and `built` hears of each).
    */
   includerOf(path: string): { path: string; index: SymbolIndex } | null {
-    for (const [p, built] of this.entries) if (p !== path && built?.index.files.has(path)) return { path: p, index: built.index };
-    return null;
+    let best: { path: string; index: SymbolIndex } | null = null;
+    for (const [p, built] of this.entries) {
+      if (p !== path && built?.index.files.has(path) && (!best || outer(built.index, best.index))) best = { path: p, index: built.index };
+    }
+    return best;
   }
 
   /** Builds up to `n` indexes not built yet; whether any are left. */
@@ -172,4 +175,13 @@ export function referencesOf(indexes: Iterable<SymbolIndex>, defs: readonly Defi
 /** Whether an occurrence is the definition itself. */
 export function isDefinition(o: Occurrence, d: Definition): boolean {
   return o.file === d.file && o.range.start.line === d.range.start.line && o.range.start.column === d.range.start.column;
+}
+
+/**
+ * Of two files that include one (directly or through others), `a` is the outer one: it
+ * reads more files (main.xasm, not the a.inc between it and b.inc), so its names are the
+ * ones the included file can use.
+ */
+export function outer(a: SymbolIndex, b: SymbolIndex): boolean {
+  return a.files.size > b.files.size;
 }
