@@ -572,6 +572,20 @@ describe('settings', () => {
     client.dispose();
   });
 
+  it('the manifest\'s defaults (what VS Code sends when nothing is set) keep each finding\'s own severity: an assembler warning stays a warning', async () => {
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { default?: unknown }> }[] } };
+    const rules: Record<string, unknown> = {};
+    for (const section of manifest.contributes.configuration) {
+      for (const [key, p] of Object.entries(section.properties)) if (key.startsWith('xenolab.rules.')) rules[key.slice('xenolab.rules.'.length)] = p.default;
+    }
+    expect(Object.keys(rules).length).toBeGreaterThan(5);
+    const client = new Client({ readText: () => null });
+    await client.initialize({ initializationOptions: { rules } });
+    const d = await client.open('/virtual/defaults.xasm', 'bits 32\nsection .text\norphan\n    cli\n');
+    expect(d.map((x) => [x.code, x.severity])).toEqual([['asm', 2], ['privileged-instruction', 1]]);
+    client.dispose();
+  });
+
   it('a client without workspace/configuration still pushes settings, and initializationOptions still apply', async () => {
     const client = new Client({ readText: () => null });
     await client.initialize({ initializationOptions: { rules: { 'privileged-instruction': 'off' } } });

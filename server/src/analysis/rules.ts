@@ -10,8 +10,9 @@ export interface RuleInfo {
 }
 
 export const RULES: readonly RuleInfo[] = [
-  { code: 'asm', severity: 'error', summary: 'An error or warning of the assembler (syntax, operands, symbols, directives, macros, includes).' },
-  { code: 'privileged-instruction', severity: 'error', summary: 'An instruction that faults (#GP) in ring 1, where a PV guest kernel runs; names its paravirtual replacement.' },
+  // asm's severity is its warnings' (its errors stay errors)
+  { code: 'asm', severity: 'warning', summary: 'An error or warning of the assembler (syntax, operands, symbols, directives, macros, includes).' },
+  { code: 'privileged-instruction', severity: 'error', summary: 'An instruction that traps to Xen in ring 1, where a PV guest kernel runs (#GP for most, emulated at a trap\'s cost for a few); names its paravirtual replacement.' },
   { code: 'sensitive-instruction', severity: 'warning', summary: 'An instruction that runs in ring 1 without trapping but silently does something else than on bare hardware.' },
   { code: 'unbatched-pt-loop', severity: 'warning', summary: 'A single-entry mmu_update / update_va_mapping issued on every iteration of a loop (directly, from a macro or through a called function).' },
   { code: 'unbatched-pt-sequence', severity: 'warning', summary: 'Consecutive single-entry page-table hypercalls in straight-line code that one batch or one multicall could do.' },
