@@ -17,7 +17,7 @@ import { hoverFor, hypercallArgumentHover } from './language/hover.js';
 import { semanticTokens, TOKEN_MODIFIERS, TOKEN_TYPES } from './language/tokens.js';
 import { buildIndex, nameAt, scopeAt, wordAt, type Definition, type Range, type SymbolIndex } from './language/symbols.js';
 import {
-  DidChangeConfigurationNotification, DidChangeWatchedFilesNotification, FoldingRangeKind, InlayHintKind, type CodeLens, type FoldingRange, type FormattingOptions,
+  DidChangeConfigurationNotification, DidChangeWatchedFilesNotification, FileChangeType, FoldingRangeKind, InlayHintKind, type CodeLens, type FoldingRange, type FormattingOptions,
   type InitializeParams, type InlayHint, type SignatureHelp, type SymbolInformation,
 } from 'vscode-languageserver';
 import type { Context } from './analysis/index.js';
@@ -332,11 +332,19 @@ export function startServer(connection: Connection, files: ServerFiles): void {
   });
   // Files that are not open, changed on disk (the client watches them: registered below).
   connection.onDidChangeWatchedFiles((p) => {
+    let created = false;
     for (const change of p.changes) {
       const path = uriToPath(change.uri);
+      if (change.type === FileChangeType.Created) created = true;
+      if (change.type === FileChangeType.Deleted) workspace.remove(path);
       if (documents.get(change.uri)) continue; // the editor's text is what counts
       fileChanged(path);
       workspace.changed(path);
+    }
+    // a new file: the folders are listed again (the host decides what belongs to the workspace)
+    if (created && files.listFiles) {
+      for (const folder of client.folders) workspace.add(files.listFiles(folder, SOURCE_EXTENSIONS, MAX_WORKSPACE_FILES));
+      indexInBackground();
     }
   });
 

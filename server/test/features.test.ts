@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Diagnostic, TextEdit } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { assemble, flatBinary } from '../../asm/src/index.js';
 import { listFiles, nodeFiles, nodeProvider } from '../../cli/src/nodeProvider.js';
 import { pathToUri, uriToPath } from '../src/server.js';
@@ -224,6 +224,16 @@ describe('workspace symbols and navigation into files that are not open', () => 
 
   interface Sym { name: string; kind: number; location: { uri: string; range: Rng } }
   const symbols = (query: string) => client.conn.sendRequest('workspace/symbol', { query }) as Promise<Sym[]>;
+
+  it('indexes a file created after it started, and forgets one deleted (didChangeWatchedFiles)', async () => {
+    const added = join(dir, 'sub', 'added.xasm');
+    writeFileSync(added, 'bits 32\nsection .text\nadded_entry:\n    ret\n');
+    client.conn.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: pathToUri(added), type: 1 }] });
+    await vi.waitFor(async () => expect((await symbols('added_entry')).map((x) => x.location.uri)).toEqual([pathToUri(added)]));
+    rmSync(added);
+    client.conn.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: pathToUri(added), type: 3 }] });
+    await vi.waitFor(async () => expect(await symbols('added_entry')).toEqual([]));
+  });
 
   it('lists the node provider\'s source files, skipping hidden and dependency folders', () => {
     expect(listFiles(dir, ['.xasm', '.inc'], 100)).toEqual([lib, main, other]);

@@ -33,6 +33,12 @@ export class WorkspaceIndex {
     }
   }
 
+  /** A file that is gone: out of the index (the indexes that read it are rebuilt when next used). */
+  remove(path: string): void {
+    this.changed(path);
+    this.entries.delete(path);
+  }
+
   /** The files in the index. */
   paths(): string[] {
     return [...this.entries.keys()];
