@@ -15,7 +15,7 @@ import { analyze, assembleFor, type AnalysisOptions, type Finding } from './anal
 import { completionsAt, type Completion } from './language/completion.js';
 import { hoverFor, hypercallArgumentHover } from './language/hover.js';
 import { semanticTokens, TOKEN_MODIFIERS, TOKEN_TYPES } from './language/tokens.js';
-import { buildIndex, nameAt, scopeAt, wordAt, type Definition, type Range, type SymbolIndex } from './language/symbols.js';
+import { buildIndex, labelAbove, nameAt, scopeAt, wordAt, type Definition, type Range, type SymbolIndex } from './language/symbols.js';
 import {
   DidChangeConfigurationNotification, DidChangeWatchedFilesNotification, FileChangeType, FoldingRangeKind, InlayHintKind, type CodeLens, type FoldingRange, type FormattingOptions,
   type InitializeParams, type InlayHint, type SignatureHelp, type SymbolInformation,
@@ -370,9 +370,13 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     const doc = documents.get(p.textDocument.uri);
     if (!doc) return [];
     const line = doc.getText({ start: { line: p.position.line, character: 0 }, end: p.position });
-    const index = analyses.get(doc.uri)?.index ?? null; // the last analysis: completion must not wait for a new one
+    const last = analyses.get(doc.uri);
+    const index = last?.index ?? null; // the last analysis: completion must not wait for a new one
     const local = /(^|[^\w.$@?#~])\.[\w.$@?#~]*$/.test(line); // a `.name`: the label above it decides which
-    const list = completionsAt(line, index, local && index ? scopeAt(index, uriToPath(doc.uri), p.position.line) : undefined);
+    // lines may have moved since that analysis: then the label above is read from the text
+    const scope = !local || !index ? undefined
+      : last!.version === doc.version ? scopeAt(index, uriToPath(doc.uri), p.position.line) : labelAbove(doc.getText(), p.position.line);
+    const list = completionsAt(line, index, scope);
     let items = ITEMS.get(list);
     if (!items) {
       items = list.map((c) => ({

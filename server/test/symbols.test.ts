@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { assemble, withBuiltins } from '../../asm/src/index.js';
 import { hoverFor } from '../src/language/hover.js';
 import { renameProblem } from '../src/language/rename.js';
-import { buildIndex } from '../src/language/symbols.js';
+import { buildIndex, labelAbove } from '../src/language/symbols.js';
 
 describe('symbol index', () => {
   it('an unchanged include keeps its definitions, with the addresses its labels have now', () => {
@@ -77,5 +77,11 @@ describe('symbol index', () => {
     expect([uses('first.loop'), uses('my_func.loop'), uses('foo_entry.x'), uses('my_func'), uses('foo_entry')]).toEqual([[3, 17], [11, 12], [14, 14], [10, 15], [16]]);
     expect(renameProblem([index], defs.get('foo_entry')!, 'bar')).toMatch(/made by a macro/);
     expect(renameProblem([index], defs.get('my_func')!, 'bar')).toBeNull();
+  });
+
+  it('the label a .name belongs to, read from text newer than the index', () => {
+    const text = ['start:', '.l: nop', 'func_b:  ; the second', '    mov eax, 1', '    jmp .', 'struc point', '  .x: resd 1', 'endstruc', ''].join('\n');
+    expect([labelAbove(text, 0), labelAbove(text, 1), labelAbove(text, 4), labelAbove(text, 6)]).toEqual(['start', 'start', 'func_b', 'point']);
+    expect(labelAbove('    mov eax, 1\n.x: ret\n', 1)).toBeUndefined();
   });
 });

@@ -226,6 +226,20 @@ export function scopeAt(index: SymbolIndex, path: string, line: number): string 
   return best?.name;
 }
 
+/**
+ * scopeAt from the text alone, for text newer than its index: the last label that is not
+ * local written (with its colon) at the start of a line above `line`, or a `struc`.
+ */
+export function labelAbove(text: string, line: number): string | undefined {
+  const lines = text.split('\n', line + 1);
+  for (let l = Math.min(line, lines.length - 1); l >= 0; l--) {
+    const m = /^\s*(?:struc\s+)?\$?([A-Za-z_?@][\w$#@~.?]*)(:|\s|$)/i.exec(lines[l]);
+    if (!m || (m[2] !== ':' && !/^\s*struc\s/i.test(lines[l]))) continue;
+    return m[1];
+  }
+  return undefined;
+}
+
 /** The defined name written at `p` in `path`, if any. */
 export function nameAt(index: SymbolIndex, path: string, p: Position): Occurrence | undefined {
   return index.occurrences.find((o) => o.file === path && contains(o.range, p));
