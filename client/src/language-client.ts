@@ -4,6 +4,7 @@
 
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { BUILTIN_SCHEME, LspRequest } from '../../protocol/src/index.js';
 
 export const LANGUAGE_SERVER_BUNDLE = 'dist/xenolab-lsp.mjs';
 
@@ -23,5 +24,9 @@ export function startLanguageClient(context: vscode.ExtensionContext): LanguageC
   client.start().catch((e: unknown) => {
     void vscode.window.showErrorMessage(`The xenolab language server did not start: ${e instanceof Error ? e.message : String(e)}`);
   });
+  // built-in files (xen.inc) the server points at open read-only, with the server's text
+  context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(BUILTIN_SCHEME, {
+    provideTextDocumentContent: async (uri) => (await client.sendRequest<string | null>(LspRequest.builtinFile, { uri: uri.toString() })) ?? '',
+  }));
   return client;
 }

@@ -597,3 +597,18 @@ export interface XenRequests {
   [XenRequest.destroy]: { args: DomainControlArguments; body: DomainControlBody };
   [XenRequest.translate]: { args: TranslateArguments; body: TranslateBody };
 }
+
+// ---- language server ---------------------------------------------------------------------
+
+/**
+ * Files every assembly can include without them being on disk (xen.inc) have URIs of this
+ * scheme (`xenolab-builtin:/xen.inc`): the places the language server points at in them
+ * (related information, definitions) open in the editor through the request below.
+ */
+export const BUILTIN_SCHEME = 'xenolab-builtin';
+
+/** Custom language server requests. */
+export const LspRequest = {
+  /** The text of a built-in file: params `{ uri }`, result the text or null. */
+  builtinFile: 'xenolab/builtinFile',
+} as const;

@@ -10,7 +10,8 @@ import {
   type DocumentLink, type Location, type TextEdit, type WorkspaceEdit,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { assemble, dirName, resolvePath, withBuiltins, type SourceProvider } from '../../asm/src/index.js';
+import { assemble, BUILTIN_PREFIX, builtinInclude, dirName, resolvePath, withBuiltins, type SourceProvider } from '../../asm/src/index.js';
+import { BUILTIN_SCHEME, LspRequest } from '../../protocol/src/index.js';
 import { analyze, assembleFor, type AnalysisOptions, type Finding } from './analysis/index.js';
 import { completionsAt, type Completion } from './language/completion.js';
 import { hoverFor, hypercallArgumentHover } from './language/hover.js';
@@ -61,14 +62,17 @@ const SEVERITY: Record<Finding['severity'], DiagnosticSeverity> = {
   error: DiagnosticSeverity.Error, warning: DiagnosticSeverity.Warning, info: DiagnosticSeverity.Information, hint: DiagnosticSeverity.Hint,
 };
 
-/** file:///a/b.xasm ↔ /a/b.xasm (other schemes keep their URI as the path). */
+/** file:///a/b.xasm ↔ /a/b.xasm, xenolab-builtin:/xen.inc ↔ <builtin>/xen.inc (other schemes keep their URI as the path). */
 export function uriToPath(uri: string): string {
+  if (uri.startsWith(BUILTIN_URI)) return BUILTIN_PREFIX + decodeURIComponent(uri.slice(BUILTIN_URI.length));
   return uri.startsWith('file://') ? decodeURIComponent(uri.slice('file://'.length)) : uri;
 }
 /** As VS Code writes file URIs: in each segment, all but letters, digits and -._~ percent-encoded. */
 export function pathToUri(path: string): string {
+  if (path.startsWith(BUILTIN_PREFIX)) return BUILTIN_URI + uriSegment(path.slice(BUILTIN_PREFIX.length));
   return path.startsWith('/') ? 'file://' + path.split('/').map(uriSegment).join('/') : path;
 }
+const BUILTIN_URI = `${BUILTIN_SCHEME}:/`;
 const uriSegment = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
 const SYMBOL_KIND: Record<Definition['kind'], SymbolKind> = {
@@ -417,6 +421,12 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     });
   });
 
+  // the text of a built-in file the editor opens from a place the server pointed at
+  connection.onRequest(LspRequest.builtinFile, (p: { uri?: unknown }) => {
+    const path = typeof p?.uri === 'string' ? uriToPath(p.uri) : '';
+    return path.startsWith(BUILTIN_PREFIX) ? builtinInclude(path.slice(BUILTIN_PREFIX.length)) ?? null : null;
+  });
+
   connection.onDefinition((p) => {
     const doc = documents.get(p.textDocument.uri);
     const at = { line: p.position.line, column: p.position.character };
@@ -426,7 +436,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     const file = inc && includedFile(doc, inc.name);
     if (file) return { uri: pathToUri(file), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } };
     const d = resolve(p.textDocument.uri, p.position)?.definition;
-    return d && real(d.file) ? located(d.file, d.range) : null;
+    return d && (real(d.file) || d.file.startsWith(BUILTIN_PREFIX)) ? located(d.file, d.range) : null;
   });
 
   connection.onReferences((p) => {

@@ -34,6 +34,25 @@ const after = (text: string, needle: string): Pos => {
 const apply = (text: string, edits: TextEdit[]) => TextDocument.applyEdits(TextDocument.create('x', 'xasm', 1, text), edits);
 const FORMAT = { tabSize: 4, insertSpaces: true };
 
+describe('places in the built-in xen.inc', () => {
+  it('have xenolab-builtin: URIs, whose text the server gives (related information, definitions)', async () => {
+    const client = new Client({ readText: () => null });
+    await client.initialize();
+    const text = 'bits 32\n%include "xen.inc"\nsection .text\n_start:\n    HYPERCALL_PAGE_CALL sched_op\n    jmp $\nhypercall_page: times 4096 db 0\n';
+    const d = await client.open('/virtual/builtin.xasm', text);
+    const related = d.flatMap((x) => x.relatedInformation ?? []).find((r) => r.message.includes("macro 'HYPERCALL_PAGE_CALL'"))!;
+    expect(related.location.uri).toBe('xenolab-builtin:/xen.inc');
+    const xenInc = await client.conn.sendRequest('xenolab/builtinFile', { uri: related.location.uri }) as string;
+    expect(xenInc.split('\n')[related.location.range.start.line]).toMatch(/^\s*call hypercall_page/);
+    const def = await client.request<{ uri: string; range: Rng }>('textDocument/definition', '/virtual/builtin.xasm', { position: { line: 4, character: 8 } });
+    expect(def.uri).toBe('xenolab-builtin:/xen.inc');
+    expect(xenInc.split('\n')[def.range.start.line]).toMatch(/^%macro HYPERCALL_PAGE_CALL/);
+    expect(await client.conn.sendRequest('xenolab/builtinFile', { uri: 'xenolab-builtin:/nothing.inc' })).toBeNull();
+    expect(uriToPath(pathToUri('<builtin>/xen.inc'))).toBe('<builtin>/xen.inc');
+    client.dispose();
+  });
+});
+
 describe('file URIs', () => {
   it("are written as VS Code writes them (what it percent-encodes and encodeURIComponent does not: !'()*), and read back", () => {
     expect(pathToUri("/w/wsp (copy)/it's!*~.inc")).toBe('file:///w/wsp%20%28copy%29/it%27s%21%2A~.inc');
