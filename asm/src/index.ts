@@ -10,7 +10,7 @@ export type { Image, ImageNote, ImageSection, ImageSymbol, LineRow } from './ima
 export { tokenize, type Token, type TokenKind } from './lexer.js';
 export { formatListing } from './listing.js';
 export { parseLine, parseNumber, reservedWord } from './parser.js';
-export { MACRO_OPENERS, namesDefinedBy, preprocess, PREPROCESSOR_DIRECTIVES, PREPROCESSOR_FUNCTIONS, type ExpandedLine, type Frame, type PreprocessResult } from './preprocessor.js';
+export { MACRO_OPENERS, namesDefinedBy, preprocess, PREPROCESSOR_DIRECTIVES, PREPROCESSOR_FUNCTIONS, splitArgs, type ExpandedLine, type Frame, type PreprocessResult } from './preprocessor.js';
 export { dirName, lineColumn, makeSourceFile, resolvePath, type SourceFile, type SourceProvider } from './source.js';
 export type { DataItem, Expr, Label, LineNode, Name, OperandNode, Span, Statement } from './syntax.js';
 export { XEN_INCLUDE_NAME, xenIncludeSource } from './xenInclude.js';

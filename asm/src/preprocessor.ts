@@ -1408,7 +1408,7 @@ export class Preprocessor {
       if (candidates.length === 0) return false;
     }
     const argStart = tokens.indexOf(nameTok) + 1;
-    let args = splitArgs(tokens, argStart);
+    let args = splitArgs(tokens, argStart, false);
     const macro = macroFor(candidates, args.length);
     const callSpan: Span = { file: nameTok.file, start: nameTok.start, end: reach(nameTok, sig[sig.length - 1]) };
     if (!macro) {
@@ -1831,18 +1831,21 @@ function macroFor(candidates: readonly Macro[], count: number): Macro | undefine
 }
 
 /**
- * Splits a token list (from index `from`) at top-level commas (braces and parentheses
- * group); no arguments when there is nothing but trivia.
+ * Splits a token list (from index `from`) at top-level commas (braces group, and
+ * parentheses unless `parens` is false: a multi-line macro's call splits inside them, as
+ * nasm does); no arguments when there is nothing but trivia.
  */
-export function splitArgs(tokens: Token[], from = 0): Token[][] {
+export function splitArgs(tokens: Token[], from = 0, parens = true): Token[][] {
   // Commas first, so the list is made at its size (every macro call splits its line).
   let commas = 0;
   let depth = 0;
+  const open = (t: Token) => t.text === '{' || (parens && t.text === '(');
+  const close = (t: Token) => t.text === '}' || (parens && t.text === ')');
   for (let i = from; i < tokens.length; i++) {
     const t = tokens[i];
     if (t.kind !== 'op') continue;
-    if (t.text === '(' || t.text === '{') depth++;
-    else if (t.text === ')' || t.text === '}') depth--;
+    if (open(t)) depth++;
+    else if (close(t)) depth--;
     else if (depth === 0 && t.text === ',') commas++;
   }
   const last = commas === 0 ? trimmedSlice(tokens, from, tokens.length) : null;
@@ -1854,8 +1857,8 @@ export function splitArgs(tokens: Token[], from = 0): Token[][] {
   for (let i = from; i < tokens.length && n < commas; i++) {
     const t = tokens[i];
     if (t.kind !== 'op') continue;
-    if (t.text === '(' || t.text === '{') depth++;
-    else if (t.text === ')' || t.text === '}') depth--;
+    if (open(t)) depth++;
+    else if (close(t)) depth--;
     else if (depth === 0 && t.text === ',') {
       out[n++] = unbrace(trimmedSlice(tokens, start, i));
       start = i + 1;

@@ -82,6 +82,9 @@ describe('byte-identical to nasm -f bin', () => {
       '%define id(x) x', '%define ab 7', '%define abc 9', '%define bc 4', '%define x1y 5', '%define cat(a,b) a %+ b',
       'dd cat(a,b), cat(cat(a,b),c), cat(id(a),b), id(cat(a,b)), a %+ b, id(a %+ b), x %+ 1 %+ y, a %+ %+ b, cat(3,)',
     ]],
+    ['a macro call splits at every comma but those in braces (inside parentheses and brackets too)', [
+      '%macro cnt 1-*', '  db %0', '%endmacro', '  cnt [1, 2], (3, 4), 5', '  cnt {1, 2}, 3', '  cnt (1, 2', '  cnt {(1, 2)}',
+    ]],
     ['a greedy last parameter after a range (1-3+): more arguments join the last', [
       'x equ 10', 'y equ 11', '%macro m3 1-3+ x, y', '  db %0, %3', '%endmacro', '  m3 1', '  m3 1, 2, 3, 4', '  m3 1, 2, 3, 4, 5',
       '%macro m2 1-2 -1', '  db %0, %2', '%endmacro', '  m2 5',

@@ -152,7 +152,8 @@ describe('signature help for macros', () => {
     '_start:',
     '    HYPERCALL console_io',
     '    PAIR 1, 2',
-    'here: SOME [a, b], (1, 2), 3',
+    'here: SOME {a, b}, (1 + 2), 3',
+    '    SOME [a, b',
     '    XEN_ELFNOTE ENTRY, 1, 2, 3',
     '    mov eax, 1 ; PAIR 1, 2',
     '    PAIR',
@@ -182,10 +183,11 @@ describe('signature help for macros', () => {
     expect((await help(after(text, '    PAIR 1')))!.activeParameter).toBe(0);
   });
 
-  it('counts commas outside brackets and parentheses only; %1.. for a macro without a named comment', async () => {
-    const h = (await help(after(text, 'SOME [a, b], (1, 2), ')))!;
+  it('counts the commas a macro call splits at (all but those in braces); %1.. for a macro without a named comment', async () => {
+    const h = (await help(after(text, 'SOME {a, b}, (1 + 2), ')))!;
     expect(h.signatures[0].label).toBe('SOME %1, %2, %3');
     expect(h.activeParameter).toBe(2);
+    expect((await help(after(text, 'SOME [a, b')))!.activeParameter).toBe(1);
     expect(h.signatures[0].documentation).toMatch(/^macro \(sig\.xasm:7\), 1 to 3 parameters$/);
   });
 

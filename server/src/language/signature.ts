@@ -3,7 +3,7 @@
 // else %1, %2, ...), how many it takes, its comment as documentation, and the parameter
 // the cursor is in (counted by the commas before it, outside brackets and strings).
 
-import { tokenize } from '../../../asm/src/index.js';
+import { splitArgs, tokenize } from '../../../asm/src/index.js';
 import type { Definition, SymbolIndex } from './symbols.js';
 
 export interface MacroSignature {
@@ -60,14 +60,8 @@ export function macroSignatureAt(line: string, index: SymbolIndex | null): Macro
   if (!d) return null;
   const arity = macroArity(d.text);
   if (!arity) return null;
-  let commas = 0;
-  let depth = 0;
-  for (const t of tokens.slice(i + 1)) {
-    if (t.kind !== 'op') continue;
-    if (t.text === '(' || t.text === '[' || t.text === '{') depth++;
-    else if (t.text === ')' || t.text === ']' || t.text === '}') depth = Math.max(0, depth - 1);
-    else if (t.text === ',' && depth === 0) commas++;
-  }
+  // the parameters as the preprocessor splits a macro call (commas inside { } do not count)
+  const commas = Math.max(0, splitArgs(tokens, i + 1, false).length - 1);
   return signature(index, d, arity, commas);
 }
 
