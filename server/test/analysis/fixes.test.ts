@@ -74,6 +74,15 @@ describe('quick fixes', () => {
     ]);
   });
 
+  it('offers no replacement that changes the flags where the next instructions read them', () => {
+    const text = (after: string) => ['bits 32', '%include "xen.inc"', 'org 0xC0000000', 'section .text', '_start:', '    mov ebx, shared',
+      '    mov ecx, [esi + start_info.shared_info]', '    or ecx, 7', '    xor edx, edx', '    mov esi, UVMF_INVLPG', '    HYPERCALL update_va_mapping',
+      '    test eax, eax', '    sti', '    mov cr3, ebx', after, '    jmp $', 'align 4096, db 0', 'shared: times 4096 db 0', ''].join('\n');
+    const titles = (t: string) => analyze({ path: '/f.xasm', text: t, provider }).findings.flatMap((f) => f.fixes.map((x) => x.title)).filter((x) => x.startsWith('Replace'));
+    expect(titles(text('    jnz $'))).toEqual([]);
+    expect(titles(text('    nop')).map((x) => x.split(' ')[1])).toEqual(['sti', 'mov']);
+  });
+
   it('merges constant update_va_mapping calls into one multicall', () => {
     const path = join(FIXTURES, 'unbatched-sequence.xasm');
     const text = readFileSync(path, 'utf8');

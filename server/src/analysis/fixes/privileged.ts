@@ -11,6 +11,7 @@ import type { Instr } from '../program.js';
 import { lineOf } from '../text.js';
 import type { Fix } from '../types.js';
 import { appendData, Names, replaceEdit, uniqueLabel } from './edit.js';
+import { liveAfter } from './liveness.js';
 
 /** The address expression of the shared_info page the program maps (update_va_mapping of start_info.shared_info). */
 function sharedInfo(ctx: Context): string | null {
@@ -20,11 +21,18 @@ function sharedInfo(ctx: Context): string | null {
   return null;
 }
 
+/** Instructions whose replacement changes the flags (sti's compare, a hypercall; and mov to cr3's shift). */
+const CHANGES_FLAGS = new Set(['sti', 'hlt', 'clts', 'invlpg']);
+
 const push = (regs: number[]) => regs.map((r) => `push ${GPR_NAMES[r]}`);
 const pop = (regs: number[]) => [...regs].reverse().map((r) => `pop ${GPR_NAMES[r]}`);
 
 export function privilegedFix(ctx: Context, ins: Instr): Fix | null {
   if (!ins.direct || ins.user.file !== 0 || ins.insn.prefixes.bytes.length || ins.statement.kind !== 'instruction') return null;
+  // a sequence with a compare, a shift or a hypercall changes the flags: only where nothing reads them after
+  const dst = ins.insn.operands[0];
+  const changesFlags = CHANGES_FLAGS.has(ins.mnemonic) || (ins.mnemonic === 'mov' && dst?.type === 'reg' && dst.reg.name === 'cr3');
+  if (changesFlags && liveAfter(ctx, ins.index, 0, true).flags) return null;
   const n = new Names(ctx);
   const line = lineOf(ctx.program.files[0], ins.user.start) + 1;
   const label = (what: string) => uniqueLabel(ctx, `xenolab_${what}_${line}`);
