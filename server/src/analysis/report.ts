@@ -82,7 +82,9 @@ export class Reporter {
           related.push({ ...loc, message: x.message });
         }
       }
-      const key = `${r.code}|${where.file}|${where.range.start.line}:${where.range.start.column}|${r.message}`;
+      // where inside a macro or include it was made too: two in one include are two findings
+      const inner = isInstr ? (r.at as Instr).inner : r.related?.[0]?.span;
+      const key = `${r.code}|${where.file}|${where.range.start.line}:${where.range.start.column}|${inner ? `${inner.file}:${inner.start}` : ''}|${r.message}`;
       if (seen.has(key)) continue;
       seen.add(key);
       const fixes = [...(r.fixes ?? [])];
@@ -99,11 +101,12 @@ export class Reporter {
 
   private suppressed(r: Raw, primary: Span, line: number): boolean {
     if (this.suppress.silenced(primary.file, line, r.code)) return true;
-    // the line in the macro body or include that made it may silence it too
-    if ('insn' in r.at && r.at.inner) {
-      const inner = r.at.inner;
-      const f = this.files[inner.file];
-      if (f && this.suppress.silenced(inner.file, lineOf(f, inner.start), r.code)) return true;
+    // any line of the macro bodies and includes that made it may silence it too: the
+    // instruction's own and each call or %include between (the assembler's related places)
+    const chain: Span[] = 'insn' in r.at ? [...(r.at.inner ? [r.at.inner] : []), ...r.at.stack.slice(1).map((f) => f.span)] : (r.related ?? []).map((x) => x.span);
+    for (const at of chain) {
+      const f = this.files[at.file];
+      if (f && this.suppress.silenced(at.file, lineOf(f, at.start), r.code)) return true;
     }
     return false;
   }

@@ -75,6 +75,16 @@ describe('program', () => {
   });
 });
 
+describe('findings from an include', () => {
+  it('are one each, though they all show at the %include line', () => {
+    const inc = 'helper1:\n    cli\n    ret\nhelper2:\n    cli\n    ret\n';
+    const provider: SourceProvider = withBuiltins({ read: (p) => (p === 'h.inc' ? { path: 'h.inc', text: inc } : null) });
+    const text = 'bits 32\nsection .text\n_start: jmp $\n%include "h.inc"\n';
+    const found = analyze({ path: '/i.xasm', text, provider }).findings.filter((f) => f.code === 'privileged-instruction');
+    expect(found.map((f) => [f.range.start.line, f.related.map((r) => `${r.file}:${r.range.start.line}`)])).toEqual([[3, ['h.inc:1']], [3, ['h.inc:4']]]);
+  });
+});
+
 describe('program decoding across edits', () => {
   it('instructions decoded again after an edit are what decoding them afresh gives', () => {
     const body = (extra: string[]) => [...extra, 'top:', '    mov ecx, 3', '.l:', '    mov eax, [var]', '    add [table + ecx * 4], eax', '    call fn',
