@@ -82,7 +82,7 @@ export const VMASST: XenConstantGroup = {
 
 export const XENMEM: XenConstantGroup = {
   id: 'XENMEM',
-  doc: 'memory_op commands.',
+  doc: 'memory_op commands (those a guest kernel\'s headers have: not the toolstack-only ones).',
   source: 'xen/include/public/memory.h',
   distinct: true,
   constants: [
@@ -101,6 +101,11 @@ export const XENMEM: XenConstantGroup = {
     c('XENMEM_set_memory_map', 13, 'Set a domain\'s memory map (privileged).'),
     c('XENMEM_maximum_gpfn', 14, 'Highest guest frame number in use.'),
     c('XENMEM_remove_from_physmap', 15, 'Remove a page from the physmap.'),
+    c('XENMEM_set_pod_target', 16, 'Set a domain\'s populate-on-demand target (privileged).'),
+    c('XENMEM_get_pod_target', 17, 'A domain\'s populate-on-demand target and usage (privileged).'),
+    c('XENMEM_add_to_physmap_batch', 23, 'XENMEM_add_to_physmap for a list of pages.'),
+    c('XENMEM_get_vnumainfo', 26, 'The domain\'s virtual NUMA topology (used by guests).'),
+    c('XENMEM_acquire_resource', 28, 'Map frames of a resource of a domain: grant table, ioreq server (tools).'),
   ],
 };
 

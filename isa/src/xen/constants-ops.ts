@@ -171,6 +171,7 @@ export const PHYSDEVOP: XenConstantGroup = {
   source: 'xen/include/public/physdev.h',
   distinct: true,
   constants: [
+    c('PHYSDEVOP_IRQ_UNMASK_NOTIFY', 4, 'Tell Xen PIRQ-bound event channels were unmasked (obsolete since interface 0x00030202).'),
     c('PHYSDEVOP_irq_status_query', 5, 'Query whether a physical IRQ needs an EOI.'),
     c('PHYSDEVOP_set_iopl', 6, 'Set the virtual IOPL (0-3); arg -> struct physdev_set_iopl.'),
     c('PHYSDEVOP_set_iobitmap', 7, 'Set the I/O-port permission bitmap.'),
