@@ -93,25 +93,31 @@ export function startServer(connection: Connection, files: ServerFiles): void {
   let options: AnalysisOptions = {};
 
   /**
-   * Where `%include "path"` in `from` looks: beside `from`, `.` and `..` resolved (the
-   * path of the document open there). A document that is no file (an untitled one) has
-   * its includes beside its name as written.
+   * Where `%include "path"` in `from` looks, in order: beside `from`, then in each
+   * workspace folder (as `xenolab lint` looks in the directory it runs in), `.` and `..`
+   * resolved (the path of the document open there). A document that is no file (an
+   * untitled one) has its includes beside its name as written.
    */
-  const includePath = (path: string, from: string) =>
-    path.startsWith('/') || from.startsWith('/') ? resolvePath(dirName(from), path) : from.slice(0, from.lastIndexOf('/') + 1) + path;
+  const includePaths = (path: string, from: string): string[] => {
+    if (path.startsWith('/')) return [resolvePath('/', path)];
+    const beside = from.startsWith('/') ? resolvePath(dirName(from), path) : from.slice(0, from.lastIndexOf('/') + 1) + path;
+    return [beside, ...client.folders.map((f) => resolvePath(f, path)).filter((p) => p !== beside)];
+  };
   const provider: SourceProvider = withBuiltins({
     read(path, from) {
-      const c = includePath(path, from);
-      const open = documents.get(pathToUri(c));
-      if (open) return { path: c, text: open.getText() };
-      const text = files.readText(c);
-      return text === null ? null : { path: c, text };
+      for (const c of includePaths(path, from)) {
+        const open = documents.get(pathToUri(c));
+        if (open) return { path: c, text: open.getText() };
+        const text = files.readText(c);
+        if (text !== null) return { path: c, text };
+      }
+      return null;
     },
   });
   /** The provider, noting in `reads` every file an assembly asks for, found or not (one that appears later is a change too). */
   const recording = (reads: Set<string>): SourceProvider => ({
     read(path, from) {
-      reads.add(includePath(path, from));
+      for (const c of includePaths(path, from)) reads.add(c);
       return provider.read(path, from);
     },
   });

@@ -655,6 +655,16 @@ describe('a document is analysed again when a file it includes changes', () => {
     await client.eventually(main, undefinedLimit);
   });
 
+  it('an include not beside the file is looked for in the workspace folders, as xenolab lint looks where it runs', async () => {
+    const files = new Map([['/w3/inc/k.inc', 'K equ 5\n']]);
+    const c = new InProcessClient({ readText: (p) => files.get(p) ?? null });
+    await c.initialize({ workspaceFolders: [{ uri: pathToUri('/w3'), name: 'w3' }] });
+    expect(await c.open('/w3/src/m.xasm', 'bits 32\n%include "inc/k.inc"\ndb K\n')).toEqual([]);
+    const links = await c.request<{ target: string }[]>('textDocument/documentLink', '/w3/src/m.xasm');
+    expect(links.map((l) => l.target)).toEqual([pathToUri('/w3/inc/k.inc')]);
+    c.dispose();
+  });
+
   it('links each %include to its file, and goes to the file from its name', async () => {
     const text = '; %include "not.inc" in a comment\nbits 32\n%include "../lib.inc" ; the library\n%include "xen.inc"\n%include "missing.inc"\n';
     await client.open('/w/src/links.xasm', text);
