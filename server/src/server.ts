@@ -284,6 +284,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
       relatedInformation: f.related.map((r) => ({ location: { uri: pathToUri(r.file), range: toLsp(r.range) }, message: r.message })),
     }));
     void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics });
+    refreshTokens(doc, a);
   }
 
   connection.onInitialize((params): InitializeResult => {
@@ -334,6 +335,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
   });
   documents.onDidClose((e) => {
     analyses.delete(e.document.uri);
+    tokensFrom.delete(e.document.uri);
     includesOf.delete(e.document.uri);
     askedIncluder.delete(e.document.uri);
     void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
@@ -523,22 +525,36 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     return actions;
   });
 
+  // Tokens come from the last analysis (they must not wait for one); when a newer one is
+  // published, a client that can is asked to take them again (its names may have changed).
+  const tokensFrom = new Map<string, Analysis | undefined>();
+  const lastAnalysis = (doc: TextDocument) => {
+    const a = analyses.get(doc.uri);
+    tokensFrom.set(doc.uri, a);
+    return a?.index ?? null;
+  };
   connection.languages.semanticTokens.on((p) => {
     const doc = documents.get(p.textDocument.uri);
     if (!doc) return { data: [] };
-    return { data: semanticTokens(uriToPath(doc.uri), doc.getText(), analyses.get(doc.uri)?.index ?? null) };
+    return { data: semanticTokens(uriToPath(doc.uri), doc.getText(), lastAnalysis(doc)) };
   });
   connection.languages.semanticTokens.onRange((p) => {
     const doc = documents.get(p.textDocument.uri);
     if (!doc) return { data: [] };
     // a range that ends at the start of a line does not take that line
     const last = p.range.end.character === 0 && p.range.end.line > p.range.start.line ? p.range.end.line - 1 : p.range.end.line;
-    return { data: semanticTokens(uriToPath(doc.uri), doc.getText(), analyses.get(doc.uri)?.index ?? null, { first: p.range.start.line, last }) };
+    return { data: semanticTokens(uriToPath(doc.uri), doc.getText(), lastAnalysis(doc), { first: p.range.start.line, last }) };
   });
+  /** After a publish: the tokens given for the document came from an older analysis. */
+  const refreshTokens = (doc: TextDocument, a: Analysis) => {
+    if (!client.tokensRefresh || !tokensFrom.has(doc.uri) || tokensFrom.get(doc.uri) === a) return;
+    tokensFrom.delete(doc.uri);
+    void connection.languages.semanticTokens.refresh();
+  };
 
   // ---- settings pulled from the client, the workspace's files ----
 
-  let client: ClientInfo = { pull: false, dynamic: false, watch: false, folders: [] };
+  let client: ClientInfo = { pull: false, dynamic: false, watch: false, folders: [], tokensRefresh: false };
   /** The rules of initializationOptions: what applies when the client's settings have none. */
   let initialRules: AnalysisOptions['rules'];
 
@@ -651,6 +667,8 @@ interface ClientInfo {
   watch: boolean;
   /** Workspace folders on the file system. */
   folders: string[];
+  /** It takes semantic tokens again when asked (workspace/semanticTokens/refresh). */
+  tokensRefresh: boolean;
 }
 
 function clientOf(p: InitializeParams): ClientInfo {
@@ -660,5 +678,6 @@ function clientOf(p: InitializeParams): ClientInfo {
     dynamic: p.capabilities.workspace?.didChangeConfiguration?.dynamicRegistration === true,
     watch: p.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true,
     folders: folders.map((f) => uriToPath(f.uri)).filter((path) => path.startsWith('/')),
+    tokensRefresh: p.capabilities.workspace?.semanticTokens?.refreshSupport === true,
   };
 }

@@ -34,6 +34,29 @@ const after = (text: string, needle: string): Pos => {
 const apply = (text: string, edits: TextEdit[]) => TextDocument.applyEdits(TextDocument.create('x', 'xasm', 1, text), edits);
 const FORMAT = { tabSize: 4, insertSpaces: true };
 
+describe('semantic tokens after an edit', () => {
+  it('given from the last analysis, then asked for again (refresh) once the edit\'s is published', async () => {
+    const client = new Client({ readText: () => null });
+    let refreshes = 0;
+    client.conn.onRequest('workspace/semanticTokens/refresh', () => {
+      refreshes++;
+      return null;
+    });
+    await client.initialize({ capabilities: { workspace: { semanticTokens: { refreshSupport: true } } } });
+    const path = '/virtual/tokens.xasm';
+    await client.open(path, 'bits 32\n%macro OLDM 0\n    nop\n%endmacro\n    OLDM\n');
+    await client.request('textDocument/semanticTokens/full', path);
+    expect(refreshes).toBe(0);
+    const published = client.replace(path, 'bits 32\n%macro NEWM 0\n    nop\n%endmacro\n    NEWM\n');
+    await client.request('textDocument/semanticTokens/full', path); // before the edit's analysis
+    await published;
+    await vi.waitFor(() => expect(refreshes).toBe(1));
+    const fresh = await client.request<{ data: number[] }>('textDocument/semanticTokens/full', path);
+    expect(fresh.data.slice(-5)).toEqual([1, 4, 4, 1, 0]); // NEWM, the line after %endmacro: a macro
+    client.dispose();
+  });
+});
+
 describe('places in the built-in xen.inc', () => {
   it('have xenolab-builtin: URIs, whose text the server gives (related information, definitions)', async () => {
     const client = new Client({ readText: () => null });
