@@ -46,6 +46,8 @@ export interface Hypercall {
   readonly doc: string;
   /** Used by a minimal PV guest (and so worth simulating first). */
   readonly star: boolean;
+  /** Why a 32-bit PV guest gets -ENOSYS from it (no handler for one), when it does. */
+  readonly enosys?: string;
 }
 
 /** A Xen errno: hypercalls return its negation in EAX. */

@@ -15,6 +15,7 @@ export function checkAbi(ctx: Context): void {
   for (const site of ctx.sites) {
     if (!site.state) continue;
     unknownHypercall(ctx, site);
+    if (site.hypercall?.enosys) continue; // the call is the error: its arguments do not matter
     argumentsSet(ctx, site);
     commands(ctx, site);
   }
@@ -30,8 +31,18 @@ function unknownHypercall(ctx: Context, site: HypercallSite): void {
     });
     return;
   }
-  if (site.number === null || site.hypercall) return;
+  if (site.number === null) return;
   const def = site.state?.def[EAX] ?? -1;
+  const h = site.hypercall;
+  if (h?.enosys) {
+    ctx.report.add({
+      code: 'unknown-hypercall', at: ins,
+      message: `${h.name} (hypercall ${h.number}) has no handler for a 32-bit PV guest: ${h.enosys}, and Xen returns -ENOSYS.`,
+      related: site.via === 'int' && def >= 0 ? [{ span: ctx.program.instrs[def].user, message: `eax is set to ${site.number} here` }] : [],
+    });
+    return;
+  }
+  if (h) return;
   ctx.report.add({
     code: 'unknown-hypercall', at: ins,
     message: site.via === 'int'
