@@ -170,7 +170,7 @@ describe('batching fixes', () => {
       ['.fills:\n    mov [request + mmu_update.val], edi\n    SET_PTE', 'FILL_AND_SET edi\n', 'mov [request + mmu_update.val], edi\n    SET_PTE\n'],
       ['.second:\n    SET_SECOND', 'requests + 16', 'requests'],
       ['.eax:\n    SET_PTE', '    mov [count], eax\n', ''],
-      ['%rep 1\n    int 0x82', '%rep 2', '%rep 1'],
+      ['%rep 1\n    mov eax, __HYPERVISOR_mmu_update\n    int 0x82', '%rep 2', '%rep 1'],
       ['.shared:\n    call shared_pte', '    call shared_pte\n    mov edi, 8\n', '    mov edi, 8\n'],
       ['.check:\n    SET_PTE', '.stop:\n    ud2', '.stop:\n    ret'],
       ['jnz .check\n\n    ; two calls in a row, with a branch between them that is not a failure check\n    SET_PTE', '    cmp byte [flag], 0\n    jne fail\n    SET_PTE\n\n    mov ebx, SCHEDOP_shutdown', '    SET_PTE\n\n    mov ebx, SCHEDOP_shutdown'],

@@ -18,8 +18,51 @@ export function checkAbi(ctx: Context): void {
     if (site.hypercall?.enosys) continue; // the call is the error: its arguments do not matter
     argumentsSet(ctx, site);
     commands(ctx, site);
+    numberReloaded(ctx, site);
   }
   ring3(ctx);
+}
+
+/** Blocks walked back from an int 0x82 for a hypercall whose result reaches it. */
+const MAX_BACK_BLOCKS = 2000;
+
+/**
+ * int 0x82 whose eax, on some way to it, is still the result of an earlier hypercall (the
+ * number not loaded again, as in a loop that repeats the call): that result is taken as
+ * the hypercall number.
+ */
+function numberReloaded(ctx: Context, site: HypercallSite): void {
+  // a number known here is what every way loads
+  if (site.via !== 'int' || typeof site.state?.regs[EAX] === 'number') return;
+  const { cfg, program } = ctx;
+  // back from the int: the first write of eax on each way decides
+  const seen = new Uint8Array(cfg.blocks.length);
+  const work: [number, number][] = [[cfg.blockOf[site.instr], site.instr - 1]];
+  let visits = 0;
+  while (work.length && visits++ < MAX_BACK_BLOCKS) {
+    const [b, from] = work.pop()!;
+    const blk = cfg.blocks[b];
+    let set = false;
+    for (let i = from; i >= blk.first && !set; i--) {
+      const ins = program.instrs[i];
+      if (ins.hypercall) {
+        ctx.report.add({
+          code: 'hypercall-arg-unset', at: program.instrs[site.instr],
+          message: `int 0x82: on a way here from an earlier hypercall, eax is not loaded again: it holds that call's result (0 or a negative errno), which Xen takes as the hypercall number. Load the number before each int 0x82.`,
+          related: [{ span: ins.user, message: 'the earlier hypercall, whose result is in eax' }],
+        });
+        return;
+      }
+      if (ins.fx.writes & (1 << EAX)) set = true;
+    }
+    if (set) continue;
+    for (const e of blk.pred) {
+      // through calls and returns the callee decides eax: not followed
+      if (e.kind === 'call' || e.kind === 'return' || seen[e.from]) continue;
+      seen[e.from] = 1;
+      work.push([e.from, cfg.blocks[e.from].last]);
+    }
+  }
 }
 
 function unknownHypercall(ctx: Context, site: HypercallSite): void {
