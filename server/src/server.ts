@@ -325,8 +325,13 @@ export function startServer(connection: Connection, files: ServerFiles): void {
 
   connection.onDidChangeConfiguration((change) => {
     // A client that answers workspace/configuration is asked again (its notification may carry no settings).
-    if (client.pull) void pullConfiguration();
-    else configure((change.settings as { xenolab?: { rules?: AnalysisOptions['rules'] } } | undefined)?.xenolab?.rules);
+    if (client.pull) {
+      void pullConfiguration();
+      return;
+    }
+    // pushed: settings of other sections leave xenolab's as they are
+    const settings = change.settings as { xenolab?: { rules?: AnalysisOptions['rules'] } } | null | undefined;
+    if (settings && typeof settings === 'object' && 'xenolab' in settings) configure(settings.xenolab?.rules);
   });
 
   documents.onDidChangeContent((e) => {

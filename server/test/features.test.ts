@@ -644,6 +644,9 @@ describe('settings', () => {
     const client = new Client({ readText: () => null });
     await client.initialize({ initializationOptions: { rules: { 'privileged-instruction': 'off' } } });
     expect(privileged(await client.open(path, text))).toBe(false);
+    // settings of another section change nothing of xenolab's
+    client.conn.sendNotification('workspace/didChangeConfiguration', { settings: { editor: { tabSize: 2 } } });
+    expect(privileged(await client.replace(path, text + '\n'))).toBe(false);
     client.conn.sendNotification('workspace/didChangeConfiguration', { settings: { xenolab: { rules: { 'privileged-instruction': 'warning' } } } });
     await client.eventually(path, privileged);
     client.dispose();
