@@ -45,13 +45,13 @@ describe('semantic tokens', () => {
     expect(decode(semanticTokens('/t.xasm', continued, null, { first: 3, last: 3 })).find((t) => t.type === 'keyword')?.mods).toEqual(['privileged']);
   });
 
-  it('labels are labels where they are defined and used, local ones too (also in a range without their parent)', () => {
+  it('labels are labels where they are defined (with the definition modifier) and used, local ones too (also in a range without their parent)', () => {
     const text = ['bits 32', 'start:', '.l: dec ecx', '    jnz .l', '    jmp start', '    jmp .nowhere', ''].join('\n');
     const index = buildIndex(assemble({ path: '/t.xasm', text }));
     const labels = (lines?: { first: number; last: number }) => decode(semanticTokens('/t.xasm', text, index, lines))
-      .filter((t) => t.type === 'label' || t.type === 'function').map((t) => [t.line, t.col, t.type]);
-    expect(labels()).toEqual([[1, 0, 'function'], [2, 0, 'label'], [3, 8, 'label'], [4, 8, 'function']]);
-    expect(labels({ first: 3, last: 3 })).toEqual([[3, 8, 'label']]);
+      .filter((t) => t.type === 'label' || t.type === 'function').map((t) => [t.line, t.col, t.type, t.mods.join()]);
+    expect(labels()).toEqual([[1, 0, 'function', 'definition'], [2, 0, 'label', 'definition'], [3, 8, 'label', ''], [4, 8, 'function', '']]);
+    expect(labels({ first: 3, last: 3 })).toEqual([[3, 8, 'label', '']]);
   });
 });
 

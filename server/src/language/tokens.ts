@@ -5,13 +5,13 @@
 
 import { makeSourceFile, tokenize, type Token } from '../../../asm/src/index.js';
 import { formsOf, MNEMONICS, registerByName } from '../../../isa/src/index.js';
-import type { SymbolIndex } from './symbols.js';
+import { offsetAt, type SymbolIndex } from './symbols.js';
 
 export const TOKEN_TYPES = ['keyword', 'macro', 'label', 'variable', 'enumMember', 'number', 'string', 'comment', 'operator', 'function'] as const;
 export const TOKEN_MODIFIERS = ['privileged', 'sensitive', 'definition'] as const;
 
 const T = Object.fromEntries(TOKEN_TYPES.map((t, i) => [t, i])) as Record<(typeof TOKEN_TYPES)[number], number>;
-const PRIVILEGED = 1, SENSITIVE = 2;
+const PRIVILEGED = 1, SENSITIVE = 2, DEFINITION = 4;
 
 /** Lines `first`..`last` (0-based, inclusive) of a document. */
 export interface LineSpan {
@@ -60,8 +60,10 @@ export function semanticTokens(path: string, text: string, index: SymbolIndex | 
         const lower = t.text.toLowerCase();
         const info = MNEMONICS[lower];
         const d = index?.definitions.get(t.text);
-        if (d) push(t.start, t.end, d.kind === 'macro' ? T.macro : d.kind === 'constant' || d.kind === 'define' ? T.enumMember : d.kind === 'label' ? T.function : T.label);
-        else if (index && isLocal(t.text) && localNames(index).has(t.text)) push(t.start, t.end, T.label);
+        // where it is defined: the definition modifier
+        const mods = d && d.file === path && offsetAt(file, d.range.start) === base + t.start ? DEFINITION : 0;
+        if (d) push(t.start, t.end, d.kind === 'macro' ? T.macro : d.kind === 'constant' || d.kind === 'define' ? T.enumMember : d.kind === 'label' ? T.function : T.label, mods);
+        else if (index && isLocal(t.text) && localNames(index).has(t.text)) push(t.start, t.end, T.label, tokens[i + 1]?.text === ':' ? DEFINITION : 0);
         else if (info) push(t.start, t.end, T.keyword, info.cls === 'privileged' || privilegedForm(lower, tokens, i) ? PRIVILEGED : info.cls === 'sensitive' ? SENSITIVE : 0);
         else if (registerByName(lower)) push(t.start, t.end, T.variable);
         break;
