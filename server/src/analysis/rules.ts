@@ -17,7 +17,7 @@ export const RULES: readonly RuleInfo[] = [
   { code: 'unbatched-pt-loop', severity: 'warning', summary: 'A single-entry mmu_update / update_va_mapping issued on every iteration of a loop (directly, from a macro or through a called function).' },
   { code: 'unbatched-pt-sequence', severity: 'warning', summary: 'Consecutive single-entry page-table hypercalls in straight-line code that one batch or one multicall could do.' },
   { code: 'pt-direct-store', severity: 'warning', summary: 'A store into memory known to be a page table (derived from start_info.pt_base, or a label annotated `; xenolab: page-table`).' },
-  { code: 'unknown-hypercall', severity: 'error', summary: 'int 0x82 with a constant eax that is no hypercall, or a call into the hypercall page that hits no stub.' },
+  { code: 'unknown-hypercall', severity: 'error', summary: 'int 0x82 with a constant eax that is no hypercall (or one a 32-bit PV guest has no handler for), a call into the hypercall page that hits no stub, or a call to iret\'s stub (it must be jumped to).' },
   { code: 'hypercall-arg-unset', severity: 'warning', summary: 'A register the hypercall reads (its number or an argument) is not set on every path to it.' },
   { code: 'bad-hypercall-command', severity: 'error', summary: 'A constant command that is not one of the hypercall\'s (MMUEXT_*, EVTCHNOP_*, SCHEDOP_*, ...), or a constant of another hypercall\'s group.' },
   { code: 'hypercall-from-ring3', severity: 'error', summary: 'A hypercall reachable from code annotated `; xenolab: ring3` (the hypercall gate only admits ring 1).' },

@@ -77,6 +77,13 @@ function unknownHypercall(ctx: Context, site: HypercallSite): void {
   if (site.number === null) return;
   const def = site.state?.def[EAX] ?? -1;
   const h = site.hypercall;
+  if (h?.name === 'iret' && site.via === 'page-call') {
+    ctx.report.add({
+      code: 'unknown-hypercall', at: ins,
+      message: `iret's stub is jumped to, not called (HYPERCALL_PAGE_JMP iret): it does not return, and Xen takes what the call pushed, its return address, as the frame's EIP.`,
+    });
+    return;
+  }
   if (h?.enosys) {
     ctx.report.add({
       code: 'unknown-hypercall', at: ins,
