@@ -311,6 +311,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
         documentFormattingProvider: true,
         documentRangeFormattingProvider: true,
         codeLensProvider: { resolveProvider: false },
+        workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
       serverInfo: { name: 'xenolab', version: '0.1.0' },
     };
@@ -559,7 +560,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
 
   // ---- settings pulled from the client, the workspace's files ----
 
-  let client: ClientInfo = { pull: false, dynamic: false, watch: false, folders: [], tokensRefresh: false };
+  let client: ClientInfo = { pull: false, dynamic: false, watch: false, folders: [], tokensRefresh: false, folderChanges: false };
   /** The rules of initializationOptions: what applies when the client's settings have none. */
   let initialRules: AnalysisOptions['rules'];
 
@@ -598,6 +599,19 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     if (files.listFiles) {
       for (const folder of client.folders) workspace.add(files.listFiles(folder, SOURCE_EXTENSIONS, MAX_WORKSPACE_FILES));
       indexInBackground();
+    }
+    // folders added or removed later: their files join or leave the index
+    if (client.folderChanges) {
+      connection.workspace.onDidChangeWorkspaceFolders((e) => {
+        const removed = e.removed.map((f) => uriToPath(f.uri));
+        const added = e.added.map((f) => uriToPath(f.uri)).filter((p) => p.startsWith('/'));
+        client.folders = [...client.folders.filter((f) => !removed.includes(f)), ...added];
+        for (const f of removed) for (const p of workspace.paths()) if (p.startsWith(f.endsWith('/') ? f : `${f}/`)) workspace.remove(p);
+        if (files.listFiles) {
+          for (const folder of added) workspace.add(files.listFiles(folder, SOURCE_EXTENSIONS, MAX_WORKSPACE_FILES));
+          indexInBackground();
+        }
+      });
     }
   });
 
@@ -674,6 +688,8 @@ interface ClientInfo {
   folders: string[];
   /** It takes semantic tokens again when asked (workspace/semanticTokens/refresh). */
   tokensRefresh: boolean;
+  /** It tells of workspace folders added and removed (workspace/didChangeWorkspaceFolders). */
+  folderChanges: boolean;
 }
 
 function clientOf(p: InitializeParams): ClientInfo {
@@ -684,5 +700,6 @@ function clientOf(p: InitializeParams): ClientInfo {
     watch: p.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true,
     folders: folders.map((f) => uriToPath(f.uri)).filter((path) => path.startsWith('/')),
     tokensRefresh: p.capabilities.workspace?.semanticTokens?.refreshSupport === true,
+    folderChanges: p.capabilities.workspace?.workspaceFolders === true,
   };
 }

@@ -279,6 +279,22 @@ describe('workspace symbols and navigation into files that are not open', () => 
     await vi.waitFor(async () => expect(await symbols('added_entry')).toEqual([]));
   });
 
+  it('indexes a workspace folder added later, and forgets one removed (didChangeWorkspaceFolders)', async () => {
+    const more = mkdtempSync(join(tmpdir(), 'xenolab-ws2-'));
+    writeFileSync(join(more, 'more.xasm'), 'bits 32\nsection .text\nmore_entry:\n    ret\n');
+    const c = new Client({ readText: nodeFiles.readText, listFiles });
+    await c.initialize({ workspaceFolders: [{ uri: pathToUri(dir), name: 'ws' }], capabilities: { workspace: { workspaceFolders: true } } });
+    const find = async (q: string) => ((await c.conn.sendRequest('workspace/symbol', { query: q })) as Sym[]).map((x) => x.name);
+    expect(await find('more_entry')).toEqual([]);
+    const folder = { uri: pathToUri(more), name: 'more' };
+    c.conn.sendNotification('workspace/didChangeWorkspaceFolders', { event: { added: [folder], removed: [] } });
+    await vi.waitFor(async () => expect(await find('more_entry')).toEqual(['more_entry']));
+    c.conn.sendNotification('workspace/didChangeWorkspaceFolders', { event: { added: [], removed: [folder] } });
+    await vi.waitFor(async () => expect(await find('more_entry')).toEqual([]));
+    c.dispose();
+    rmSync(more, { recursive: true, force: true });
+  });
+
   it('lists the node provider\'s source files, skipping hidden and dependency folders', () => {
     expect(listFiles(dir, ['.xasm', '.inc'], 100)).toEqual([lib, main, other]);
     expect(listFiles(dir, ['.xasm', '.inc'], 2)).toEqual([lib, main]);
