@@ -168,7 +168,7 @@ describe('signature help for macros', () => {
     '%macro PAIR 2',
     '    dd %1, %2',
     '%endmacro',
-    '%macro SOME 1-3',
+    '%macro SOME 1-3 5',
     '    db %1',
     '%endmacro',
     'section .text',
@@ -208,7 +208,8 @@ describe('signature help for macros', () => {
 
   it('counts the commas a macro call splits at (all but those in braces); %1.. for a macro without a named comment', async () => {
     const h = (await help(after(text, 'SOME {a, b}, (1 + 2), ')))!;
-    expect(h.signatures[0].label).toBe('SOME %1, %2, %3');
+    expect(h.signatures[0].label).toBe('SOME %1, [%2 = 5], [%3]');
+    expect(labels(h)).toEqual(['%1', '[%2 = 5]', '[%3]']);
     expect(h.activeParameter).toBe(2);
     expect((await help(after(text, 'SOME [a, b')))!.activeParameter).toBe(1);
     expect(h.signatures[0].documentation).toMatch(/^macro \(sig\.xasm:7\), 1 to 3 parameters$/);

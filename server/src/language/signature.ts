@@ -1,7 +1,8 @@
 // Signature help for macro invocations: the macro's name and parameters (named from the
 // comment before its `%macro` line when that comment starts `NAME a, b:`, as xen.inc's do,
-// else %1, %2, ...), how many it takes, its comment as documentation, and the parameter
-// the cursor is in (counted by the commas before it, outside brackets and strings).
+// else %1, %2, ...; optional ones in brackets with their defaults), how many it takes, its
+// comment as documentation, and the parameter the cursor is in (counted by the commas
+// before it, as the preprocessor splits a call).
 
 import { splitArgs, tokenize } from '../../../asm/src/index.js';
 import type { Definition, SymbolIndex } from './symbols.js';
@@ -22,15 +23,19 @@ interface Arity {
   max: number;
   /** The last parameter takes the rest of the line, commas included. */
   greedy: boolean;
+  /** Values of the optional parameters (from the min+1-th on) when the call leaves them out. */
+  defaults: string[];
 }
 
-/** `%macro NAME 1`, `2+`, `1-3`, `0-*` (defaults and `.nolist` after it ignored). */
+/** `%macro NAME 1`, `2+`, `1-3 x, y` (with defaults), `0-*` (`.nolist` ignored). */
 export function macroArity(definitionLine: string): Arity | null {
-  const m = /^\s*%i?macro\s+\S+\s+(\d+)(?:\s*-\s*(\d+|\*))?(\+)?/i.exec(definitionLine);
+  const m = /^\s*%i?macro\s+\S+\s+(\d+)(?:\s*-\s*(\d+|\*))?(\+)?(?:\.nolist)?(.*)$/i.exec(definitionLine);
   if (!m) return null;
   const min = Number(m[1]);
   const max = m[2] === undefined ? min : m[2] === '*' ? Infinity : Number(m[2]);
-  return { min, max: Math.max(min, max), greedy: m[3] !== undefined };
+  const rest = tokenize(m[4]).filter((t) => t.kind !== 'newline' && t.kind !== 'comment');
+  const defaults = rest.length ? splitArgs(rest).map((arg) => arg.map((t) => t.text).join('').trim()) : [];
+  return { min, max: Math.max(min, max), greedy: m[3] !== undefined, defaults };
 }
 
 /** The comment lines just above a definition, without their `;`. */
@@ -92,8 +97,11 @@ function signature(index: SymbolIndex, d: Definition, arity: Arity, commas: numb
   const parameters: [number, number][] = [];
   names.forEach((n, k) => {
     label += k === 0 ? ' ' : ', ';
-    parameters.push([label.length, label.length + n.length]);
-    label += n;
+    // an optional one in brackets, with the value it has when left out
+    const value = arity.defaults[k - arity.min];
+    const shownName = k < arity.min ? n : `[${n}${value !== undefined ? ` = ${value}` : ''}]`;
+    parameters.push([label.length, label.length + shownName.length]);
+    label += shownName;
   });
   const where = d.file.startsWith('<builtin>') ? 'built-in xen.inc' : `${d.file.slice(d.file.lastIndexOf('/') + 1)}:${d.range.start.line + 1}`;
   const takes = arity.min === arity.max ? `${arity.min}` : Number.isFinite(arity.max) ? `${arity.min} to ${arity.max}` : `${arity.min} or more`;
