@@ -180,11 +180,23 @@ function commands(ctx: Context, site: HypercallSite): void {
   }
   if (h.name === 'vm_assist') {
     const ecx = s.regs[ECX];
-    const types = (xenConstantGroupConstants('VMASST')).filter((k) => k.name.startsWith('VMASST_TYPE_'));
+    // the 64-bit-only assist (m2p_strict) is refused (-EINVAL) for a 32-bit guest
+    const types = (xenConstantGroupConstants('VMASST')).filter((k) => k.name.startsWith('VMASST_TYPE_') && k.name !== 'VMASST_TYPE_m2p_strict');
+    const ecxDef = s.def[ECX];
+    const ecxSetter = ecxDef >= 0 ? ctx.program.instrs[ecxDef] : null;
+    const ecxNamed = ecxSetter ? symbolOperand(ecxSetter.statement) : null;
     if (typeof ecx === 'number' && !types.some((k) => k.value === ecx)) {
       ctx.report.add({
         code: 'bad-hypercall-command', at: ins,
-        message: `ecx = ${ecx} is not a VMASST_TYPE_* assist: vm_assist takes ${types.map((k) => `${k.name} (${k.value})`).join(', ')}.`,
+        message: `ecx = ${ecx} is not a VMASST_TYPE_* assist a 32-bit guest can have: vm_assist takes ${types.map((k) => `${k.name} (${k.value})`).join(', ')}.`,
+        related: ecxSetter ? [{ span: ecxSetter.user, message: `ecx is set to ${ecx} here` }] : [],
+      });
+    } else if (ecxNamed && GROUP_OF.has(ecxNamed.name) && !ecxNamed.name.startsWith('VMASST_TYPE_')) {
+      // the right number under another group's name (MMUEXT_PIN_L3_TABLE is 2, as writable_pagetables is)
+      ctx.report.add({
+        code: 'bad-hypercall-command', at: ins,
+        message: `ecx is ${ecxNamed.name}, which is not a VMASST_TYPE_* assist; its value ${ecx} means ${types.find((k) => k.value === ecx)?.name} here.`,
+        related: [{ span: ecxSetter!.user, message: `ecx is set to ${ecxNamed.name} here` }],
       });
     }
   }
