@@ -1881,12 +1881,13 @@ function unbrace(tokens: Token[]): Token[] {
 }
 
 function indexAfterCommas(tokens: Token[], commas: number): number {
+  // braces group, as in a macro call's split (splitArgs with parens false)
   let seen = 0;
   let depth = 0;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
-    if (t.kind === 'op' && (t.text === '(' || t.text === '{')) depth++;
-    if (t.kind === 'op' && (t.text === ')' || t.text === '}')) depth--;
+    if (t.kind === 'op' && t.text === '{') depth++;
+    if (t.kind === 'op' && t.text === '}') depth--;
     if (depth === 0 && t.kind === 'op' && t.text === ',' && ++seen === commas) return i + 1;
   }
   return commas === 0 ? 0 : tokens.length;

@@ -84,6 +84,7 @@ describe('byte-identical to nasm -f bin', () => {
     ]],
     ['a macro call splits at every comma but those in braces (inside parentheses and brackets too)', [
       '%macro cnt 1-*', '  db %0', '%endmacro', '  cnt [1, 2], (3, 4), 5', '  cnt {1, 2}, 3', '  cnt (1, 2', '  cnt {(1, 2)}',
+      '%macro g 2+', '  %defstr S1 %1', '  %defstr S2 %2', "  db S1, '|', S2", '%endmacro', '  g (1,2), 3', '  g {1,2}, 3, (4,5)',
     ]],
     ['a greedy last parameter after a range (1-3+): more arguments join the last', [
       'x equ 10', 'y equ 11', '%macro m3 1-3+ x, y', '  db %0, %3', '%endmacro', '  m3 1', '  m3 1, 2, 3, 4', '  m3 1, 2, 3, 4, 5',

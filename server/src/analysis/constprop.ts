@@ -362,25 +362,31 @@ function solveMain(cfg: Cfg, clobbers: number[], env: Env): { run: Run; edge: Fi
   return { run, edge };
 }
 
-/** Solves with the start_info cells after at most this many guesses, else with none. */
+/** Solves with the start_info cells after at most this many guesses, else with those the last two agree on. */
 const MAX_CELL_ROUNDS = 3;
 
 /**
  * The main solve, with the start_info cells it finds: cells such that solving with them
  * finds the same cells. The first guess is what the entry block stores (where a kernel
  * saves esi), so most programs are solved once; a guess the solve does not confirm is
- * followed by what it found. No cells (loads give unknown values) when no guess holds.
+ * followed by what it found. When the guesses do not settle, the cells the last two
+ * rounds agree on.
  */
 function solveWithCells(cfg: Cfg, clobbers: number[], regions: Env['regions']): { env: Env; solved: ReturnType<typeof solveMain> } {
   let cells = entryCells(cfg);
+  let before: Map<number, Val> | null = null;
   for (let round = 0; round < MAX_CELL_ROUNDS; round++) {
     const env: Env = { cells, regions };
     const solved = solveMain(cfg, clobbers, env);
     const found = collectCells(cfg, solved.run, env);
     if (sameCells(found, cells)) return { env, solved };
+    before = cells;
     cells = found;
   }
-  const env: Env = { cells: new Map(), regions };
+  // not settled: the cells the last two rounds both found (a chain of copies still growing
+  // keeps what it had; guesses that take turns keep none)
+  const both = new Map([...cells].filter(([a, v]) => before?.get(a) === v));
+  const env: Env = { cells: both, regions };
   return { env, solved: solveMain(cfg, clobbers, env) };
 }
 

@@ -66,6 +66,8 @@ function checkStore(ctx: Context, ins: Instr, s: State): void {
       if (v === 'P') ptReg = gpr(r);
       if (isTag(v, 'T')) region = Number(v.slice(1));
     }
+    // pt_base plus the tables' size (nr_pt_frames pages) is past the tables
+    if (ptReg >= 0 && a.tags.includes('M')) ptReg = -1;
   }
   if (ptReg >= 0) {
     reportPt(ctx, ins, s, ptReg);
