@@ -44,6 +44,7 @@ describe('symbol index', () => {
   it("a struc's fields belong to the struc, not to the label before it; hover gives their offsets (and sizes, for Xen's)", () => {
     const text = ['bits 32', '%include "xen.inc"', 'origin equ 0', 'struc point', '  .x: resd 1', '  .y: resd 1', 'endstruc', 'section .text',
       'start:', '    mov eax, [ebx + point.y]', '    mov ax, [ebx + trap_info.cs]', '    mov ecx, point_size', '.y: ret', ''].join('\n');
+    // (after endstruc, a local of the struc's name is a label of the code, not a field: below)
     const r = assemble({ path: '/m.xasm', text, provider: withBuiltins({ read: () => null }) });
     expect(r.ok).toBe(true);
     const index = buildIndex(r);
@@ -58,6 +59,9 @@ describe('symbol index', () => {
     expect(hoverFor('point.y', index)).toBe('**point.y** — field of struct point at offset 4 (m.xasm:6)');
     expect(hoverFor('trap_info.cs', index)).toMatch(/^\*\*trap_info\.cs\*\* — field of struct trap_info at offset 2, 2 bytes \(`uint16_t`\) \(built-in xen\.inc:\d+\)\n\nCode selector/);
     expect(hoverFor('start_info.console.domU.mfn', index)).toMatch(/field of struct start_info at offset \d+, 4 bytes/);
+    const after = buildIndex(assemble({ path: '/a.xasm', text: 'bits 32\nstruc point\n  .x: resb 1\nendstruc\n.after: ret\n' }));
+    expect(hoverFor('point.after', after)).toMatch(/^\*\*point\.after\*\* — label at/);
+    expect(hoverFor('point.x', after)).toMatch(/field of struct point at offset 0/);
   });
 
   it('names a macro defines are where its call writes them (or the call), and locals after that call are theirs', () => {

@@ -82,9 +82,10 @@ export class Reporter {
           related.push({ ...loc, message: x.message });
         }
       }
-      // where inside a macro or include it was made too: two in one include are two findings
-      const inner = isInstr ? (r.at as Instr).inner : r.related?.[0]?.span;
-      const key = `${r.code}|${where.file}|${where.range.start.line}:${where.range.start.column}|${inner ? `${inner.file}:${inner.start}` : ''}|${r.message}`;
+      // where inside macros and includes it was made too: two in one include, or from one
+      // macro called twice by another, are two findings
+      const chain = isInstr ? [(r.at as Instr).inner, ...(r.at as Instr).stack.slice(1).map((f) => f.span)] : [r.related?.[0]?.span];
+      const key = `${r.code}|${where.file}|${where.range.start.line}:${where.range.start.column}|${chain.map((x) => (x ? `${x.file}:${x.start}` : '')).join(',')}|${r.message}`;
       if (seen.has(key)) continue;
       seen.add(key);
       const fixes = [...(r.fixes ?? [])];

@@ -62,7 +62,7 @@ export function hoverFor(word: string, index: SymbolIndex | null): string | null
     if (h) return hypercallHover(h);
   }
   const d = index?.definitions.get(word);
-  if (d) return describe(d, index!);
+  if (d) return describe(d);
   const missing = unsupportedInstruction(word);
   if (missing) return missing + '.';
   // A Xen constant (xen.inc has them all, under Xen's names).
@@ -86,9 +86,9 @@ export function hypercallArgumentHover(lineBefore: string, word: string): string
   return h ? hypercallHover(h) : null;
 }
 
-function describe(d: Definition, index: SymbolIndex): string {
+function describe(d: Definition): string {
   const where = d.file.startsWith(BUILTIN_PREFIX) ? 'built-in xen.inc' : d.file.slice(d.file.lastIndexOf('/') + 1);
-  const field = structField(d, index);
+  const field = structField(d);
   if (field) {
     const x = xenField(field.struct, field.member);
     const size = x ? `, ${x.size} byte${x.size === 1 ? '' : 's'} (\`${x.cType}\`)` : '';
@@ -110,11 +110,8 @@ function describe(d: Definition, index: SymbolIndex): string {
  * The struct and member a definition names: a field of a `struc` (a local under it), or
  * one of xen.inc's names for members of nested structs (`start_info.console.domU.mfn`).
  */
-function structField(d: Definition, index: SymbolIndex): { struct: string; member: string } | null {
-  if (d.kind === 'local' && d.parent !== undefined) {
-    const owner = index.definitions.get(d.parent);
-    return owner?.kind === 'constant' && owner.scope ? { struct: d.parent, member: d.name.slice(d.parent.length + 1) } : null;
-  }
+function structField(d: Definition): { struct: string; member: string } | null {
+  if (d.kind === 'local' && d.parent !== undefined) return d.field ? { struct: d.parent, member: d.name.slice(d.parent.length + 1) } : null;
   const dot = d.name.indexOf('.');
   if (d.kind !== 'constant' || dot <= 0 || !d.file.startsWith(BUILTIN_PREFIX)) return null;
   const struct = d.name.slice(0, dot), member = d.name.slice(dot + 1);

@@ -26,6 +26,8 @@ export interface Definition {
   scope?: boolean;
   /** Made by a macro call that does not write it out (`ENTRY foo` making `foo_entry`): the range is the call's. */
   made?: boolean;
+  /** A field of a `struc` (a local defined between `struc` and `endstruc`). */
+  field?: boolean;
   /** The line it is defined on, as written (macros: their `%macro` line). */
   text: string;
 }
@@ -102,6 +104,7 @@ function fileDefinitions(f: SourceFile, lines: readonly LineNode[], values: Read
   if (kept && kept.path === f.path && kept.text === f.text && kept.calls === key) return kept.defs;
   const defs: Definition[] = [];
   let parent = '';
+  let inStruc = false;
   for (const node of lines) {
     // a macro call that defines a label: locals after it are that label's
     const scope = calls?.get(node.start);
@@ -112,7 +115,10 @@ function fileDefinitions(f: SourceFile, lines: readonly LineNode[], values: Read
       const name = local ? parent + node.label.name : node.label.name;
       if (!local) parent = node.label.name;
       const kind: SymbolKind = node.statement?.kind === 'equ' ? 'constant' : local ? 'local' : 'label';
-      defs.push({ name, kind, file: f.path, range: rangeOf(f, node.label.start, node.label.start + node.label.name.length), value: values.get(name), parent: local ? parent.slice(0, parent.length) : undefined, scope: !local || undefined, text: firstLine(f.text, node.start, node.end) });
+      defs.push({
+        name, kind, file: f.path, range: rangeOf(f, node.label.start, node.label.start + node.label.name.length), value: values.get(name),
+        parent: local ? parent.slice(0, parent.length) : undefined, scope: !local || undefined, field: (local && inStruc) || undefined, text: firstLine(f.text, node.start, node.end),
+      });
     }
     // `struc NAME`: NAME is 0 and its fields are NAME.field; `endstruc` makes NAME_size
     const st = node.statement;
@@ -121,8 +127,10 @@ function fileDefinitions(f: SourceFile, lines: readonly LineNode[], values: Read
       const t = st.args[0];
       if (directive === 'struc' && t?.kind === 'ident') {
         parent = t.text;
+        inStruc = true;
         defs.push({ name: t.text, kind: 'constant', file: f.path, range: rangeOf(f, t.start, t.end), value: values.get(t.text), scope: true, text: firstLine(f.text, node.start, node.end) });
       } else if (directive === 'endstruc' && parent) {
+        inStruc = false;
         const size = `${parent}_size`;
         defs.push({ name: size, kind: 'constant', file: f.path, range: rangeOf(f, st.name.start, st.name.end), value: values.get(size), text: firstLine(f.text, node.start, node.end) });
       }

@@ -83,6 +83,12 @@ describe('findings from an include', () => {
     const found = analyze({ path: '/i.xasm', text, provider }).findings.filter((f) => f.code === 'privileged-instruction');
     expect(found.map((f) => [f.range.start.line, f.related.map((r) => `${r.file}:${r.range.start.line}`)])).toEqual([[3, ['h.inc:1']], [3, ['h.inc:4']]]);
   });
+
+  it('and from one macro a macro calls twice, two', () => {
+    const text = 'bits 32\n%macro N 0\n    cli\n%endmacro\n%macro M 0\n    N\n    N\n%endmacro\nsection .text\n_start:\n    M\n    jmp $\n';
+    const found = analyze({ path: '/m.xasm', text, provider: withBuiltins({ read: () => null }) }).findings.filter((f) => f.code === 'privileged-instruction');
+    expect(found.length).toBe(2);
+  });
 });
 
 describe('program decoding across edits', () => {
