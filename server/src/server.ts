@@ -577,7 +577,11 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     const text = documents.get(pathToUri(path))?.getText() ?? files.readText(path);
     const reads = new Set<string>();
     return text === null ? null : { index: buildIndex(assembleFor(path, text, recording(reads))), reads };
-  }, (index) => includerAppeared(index.files.keys()));
+  }, (index) => {
+    // a file's own index is no includer of it (its first file is the one indexed)
+    const root = index.files.keys().next().value;
+    includerAppeared(index.files.keys(), root === undefined ? undefined : pathToUri(root));
+  });
   /** Builds the workspace's indexes a few at a time between messages (one chain of timers at a time). */
   let indexing = false;
   const indexInBackground = () => {

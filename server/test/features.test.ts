@@ -760,6 +760,16 @@ describe('an include file is checked as part of the file that includes it', () =
     client.dispose();
   });
 
+  it('a workspace file open with an undefined name is analysed once: its own index is no includer of it', async () => {
+    const files = new Map([['/u/alone.xasm', 'bits 32\nmov eax, nowhere\n'], ['/u/other.xasm', 'bits 32\nnop\n']]);
+    const client = new InProcessClient({ readText: (p) => files.get(p) ?? null, listFiles: () => [...files.keys()] });
+    await client.initialize({ workspaceFolders: [{ uri: pathToUri('/u'), name: 'u' }] });
+    await client.open('/u/alone.xasm', files.get('/u/alone.xasm')!);
+    await new Promise((r) => setTimeout(r, 300)); // the workspace indexed in the background meanwhile
+    expect(client.publishedVersions('/u/alone.xasm')).toEqual([1]);
+    client.dispose();
+  });
+
   it('nor when the includer is open, and they are again when it stops defining them', async () => {
     const client = new InProcessClient({ readText: () => null });
     await client.initialize();
