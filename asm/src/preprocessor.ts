@@ -1839,14 +1839,11 @@ export function splitArgs(tokens: Token[], from = 0, parens = true): Token[][] {
   // Commas first, so the list is made at its size (every macro call splits its line).
   let commas = 0;
   let depth = 0;
-  const open = (t: Token) => t.text === '{' || (parens && t.text === '(');
-  const close = (t: Token) => t.text === '}' || (parens && t.text === ')');
   for (let i = from; i < tokens.length; i++) {
     const t = tokens[i];
     if (t.kind !== 'op') continue;
-    if (open(t)) depth++;
-    else if (close(t)) depth--;
-    else if (depth === 0 && t.text === ',') commas++;
+    depth += nesting(t, parens);
+    if (depth === 0 && t.text === ',') commas++;
   }
   const last = commas === 0 ? trimmedSlice(tokens, from, tokens.length) : null;
   if (last !== null && last.length === 0) return [];
@@ -1857,9 +1854,8 @@ export function splitArgs(tokens: Token[], from = 0, parens = true): Token[][] {
   for (let i = from; i < tokens.length && n < commas; i++) {
     const t = tokens[i];
     if (t.kind !== 'op') continue;
-    if (open(t)) depth++;
-    else if (close(t)) depth--;
-    else if (depth === 0 && t.text === ',') {
+    depth += nesting(t, parens);
+    if (depth === 0 && t.text === ',') {
       out[n++] = unbrace(trimmedSlice(tokens, start, i));
       start = i + 1;
     }
@@ -1880,15 +1876,21 @@ function unbrace(tokens: Token[]): Token[] {
   return tokens;
 }
 
+/** How an operator token changes the grouping depth of arguments: braces group, and parentheses when `parens`. */
+function nesting(t: Token, parens: boolean): number {
+  const c = t.text;
+  return c === '{' || (parens && c === '(') ? 1 : c === '}' || (parens && c === ')') ? -1 : 0;
+}
+
+/** Where a macro call's tokens go on after `commas` of its commas (split as splitArgs with parens false). */
 function indexAfterCommas(tokens: Token[], commas: number): number {
-  // braces group, as in a macro call's split (splitArgs with parens false)
   let seen = 0;
   let depth = 0;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
-    if (t.kind === 'op' && t.text === '{') depth++;
-    if (t.kind === 'op' && t.text === '}') depth--;
-    if (depth === 0 && t.kind === 'op' && t.text === ',' && ++seen === commas) return i + 1;
+    if (t.kind !== 'op') continue;
+    depth += nesting(t, false);
+    if (depth === 0 && t.text === ',' && ++seen === commas) return i + 1;
   }
   return commas === 0 ? 0 : tokens.length;
 }

@@ -508,10 +508,6 @@ function findHypercallPage(result: AssembleResult, s: ImageSymbol | undefined): 
   return s && s.section !== null ? s.value >>> 0 : null;
 }
 
-/**
- * Code labels whose address appears as a 32-bit immediate of an instruction or as a word
- * of data: they may be entered from anywhere (handlers, callbacks, vCPU entry points).
- */
 /** Bytes a data line emitted, and where. */
 interface DataRow {
   address: number;
@@ -553,6 +549,10 @@ function findTables(
   return { tables, words };
 }
 
+/**
+ * Code labels whose address appears as a 32-bit immediate of an instruction or as a word
+ * of data: they may be entered from anywhere (handlers, callbacks, vCPU entry points).
+ */
 function findAddressTaken(
   instrs: readonly Instr[], byAddress: AddressIndex, labelsAt: Map<number, ImageSymbol[]>,
   sections: AssembleResult['image']['sections'], dataRows: readonly DataRow[], hypercallPage: number | null, tableWords: ReadonlySet<number>,

@@ -84,8 +84,7 @@ export class Reporter {
       }
       // where inside macros and includes it was made too: two in one include, or from one
       // macro called twice by another, are two findings
-      const chain = isInstr ? [(r.at as Instr).inner, ...(r.at as Instr).stack.slice(1).map((f) => f.span)] : [r.related?.[0]?.span];
-      const key = `${r.code}|${where.file}|${where.range.start.line}:${where.range.start.column}|${chain.map((x) => (x ? `${x.file}:${x.start}` : '')).join(',')}|${r.message}`;
+      const key = `${r.code}|${where.file}|${where.range.start.line}:${where.range.start.column}|${origins(r).map((x) => `${x.file}:${x.start}`).join(',')}|${r.message}`;
       if (seen.has(key)) continue;
       seen.add(key);
       const fixes = [...(r.fixes ?? [])];
@@ -102,10 +101,8 @@ export class Reporter {
 
   private suppressed(r: Raw, primary: Span, line: number): boolean {
     if (this.suppress.silenced(primary.file, line, r.code)) return true;
-    // any line of the macro bodies and includes that made it may silence it too: the
-    // instruction's own and each call or %include between (the assembler's related places)
-    const chain: Span[] = 'insn' in r.at ? [...(r.at.inner ? [r.at.inner] : []), ...r.at.stack.slice(1).map((f) => f.span)] : (r.related ?? []).map((x) => x.span);
-    for (const at of chain) {
+    // any line of the macro bodies and includes that made it may silence it too
+    for (const at of origins(r)) {
       const f = this.files[at.file];
       if (f && this.suppress.silenced(at.file, lineOf(f, at.start), r.code)) return true;
     }
@@ -132,4 +129,15 @@ export function ignoreFix(file: SourceFile, line: number, code: string): Fix | n
   }
   const pos = positionOf(file, last);
   return { title, edits: [{ file: file.path, range: { start: pos, end: pos }, newText: `${last > start ? ' ' : ''}; xenolab-ignore: ${code}` }] };
+}
+
+/**
+ * The places in macro bodies and includes that made a finding: an instruction's own line
+ * and each call or %include between it and the analysed file; for the assembler's, its
+ * related places (where it really is, and each step between).
+ */
+function origins(r: Raw): Span[] {
+  if (!('insn' in r.at)) return (r.related ?? []).map((x) => x.span);
+  const ins = r.at;
+  return [...(ins.inner ? [ins.inner] : []), ...ins.stack.slice(1).map((f) => f.span)];
 }

@@ -20,7 +20,9 @@ function k(name: string): number {
 const PAE_MODE = XEN_ELFNOTES.find((n) => n.name === 'XEN_ELFNOTE_PAE_MODE')!.value;
 
 /** A kernel whose PAE_MODE note says it runs with PAE ("yes", "yes[extended-cr3]", "bimodal") has PAE's hole. */
-function layoutOf(ctx: Context): (typeof LAYOUTS)['pae'] {
+type Layout = (typeof LAYOUTS)['pae'];
+
+function layoutOf(ctx: Context): Layout {
   const note = ctx.program.result.image.notes.find((n) => n.name === 'Xen' && n.type === PAE_MODE);
   const mode = note ? String.fromCharCode(...note.desc).replace(/\0.*$/s, '') : '';
   return mode.startsWith('yes') || mode === 'bimodal' ? LAYOUTS.pae : LAYOUTS.nonPae;
@@ -28,16 +30,17 @@ function layoutOf(ctx: Context): (typeof LAYOUTS)['pae'] {
 
 export function checkStores(ctx: Context): void {
   const { program, cfg, df } = ctx;
+  const layout = layoutOf(ctx);
   for (const blk of cfg.blocks) {
     let stores = false;
     for (let i = blk.first; i <= blk.last && !stores; i++) stores = program.instrs[i].fx.store !== null;
     if (stores) df.replay(blk.id, (ins, s) => {
-      if (ins.fx.store) checkStore(ctx, ins, s);
+      if (ins.fx.store) checkStore(ctx, ins, s, layout);
     });
   }
 }
 
-function checkStore(ctx: Context, ins: Instr, s: State): void {
+function checkStore(ctx: Context, ins: Instr, s: State, layout: Layout): void {
   const { program } = ctx;
   const store = ins.fx.store!;
   let known: number;
@@ -84,8 +87,7 @@ function checkStore(ctx: Context, ins: Instr, s: State): void {
   }
   // an index with a small negative displacement ([eax*4 - 4]) wraps around: not the hole
   const hole = full !== null ? full : indexed && known < 0xffff0000 ? known : null;
-  const layout = hole !== null ? layoutOf(ctx) : null;
-  if (hole !== null && layout && hole >= layout.start) {
+  if (hole !== null && hole >= layout.start) {
     const m2p = hole >= layout.m2p[0] && hole < layout.m2p[1];
     ctx.report.add({
       code: 'hypervisor-hole-store', at: ins,
