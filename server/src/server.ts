@@ -360,10 +360,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
       workspace.changed(path);
     }
     // a new file: the folders are listed again (the host decides what belongs to the workspace)
-    if (created && files.listFiles) {
-      for (const folder of client.folders) workspace.add(files.listFiles(folder, SOURCE_EXTENSIONS, MAX_WORKSPACE_FILES));
-      indexInBackground();
-    }
+    if (created) indexFolders(client.folders);
   });
 
   connection.onHover((p) => {
@@ -390,10 +387,8 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     const line = doc.getText({ start: { line: p.position.line, character: 0 }, end: p.position });
     const last = analyses.get(doc.uri);
     const index = last?.index ?? null; // the last analysis: completion must not wait for a new one
-    const local = /(^|[^\w.$@?#~])\.[\w.$@?#~]*$/.test(line); // a `.name`: the label above it decides which
-    // lines may have moved since that analysis: then the label above is read from the text
-    const scope = !local || !index ? undefined
-      : last!.version === doc.version ? scopeAt(index, uriToPath(doc.uri), p.position.line) : labelAbove(doc.getText(), p.position.line);
+    // the label a `.name` belongs to; lines may have moved since that analysis: then it is read from the text
+    const scope = () => (last?.version === doc.version && index ? scopeAt(index, uriToPath(doc.uri), p.position.line) : labelAbove(doc.getText(), p.position.line));
     const list = completionsAt(line, index, scope);
     let items = ITEMS.get(list);
     if (!items) {
@@ -582,6 +577,12 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     const root = index.files.keys().next().value;
     includerAppeared(index.files.keys(), root === undefined ? undefined : pathToUri(root));
   });
+  /** The source files of `folders` (as the host lists them) join the workspace index, built in the background. */
+  const indexFolders = (folders: readonly string[]) => {
+    if (!files.listFiles) return;
+    for (const folder of folders) workspace.add(files.listFiles(folder, SOURCE_EXTENSIONS, MAX_WORKSPACE_FILES));
+    indexInBackground();
+  };
   /** Builds the workspace's indexes a few at a time between messages (one chain of timers at a time). */
   let indexing = false;
   const indexInBackground = () => {
@@ -600,10 +601,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     if (client.dynamic) void connection.client.register(DidChangeConfigurationNotification.type, { section: 'xenolab' });
     if (client.watch) void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: WATCHED_FILES }] });
     if (client.pull) void pullConfiguration();
-    if (files.listFiles) {
-      for (const folder of client.folders) workspace.add(files.listFiles(folder, SOURCE_EXTENSIONS, MAX_WORKSPACE_FILES));
-      indexInBackground();
-    }
+    indexFolders(client.folders);
     // folders added or removed later: their files join or leave the index
     if (client.folderChanges) {
       connection.workspace.onDidChangeWorkspaceFolders((e) => {
@@ -611,10 +609,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
         const added = e.added.map((f) => uriToPath(f.uri)).filter((p) => p.startsWith('/'));
         client.folders = [...client.folders.filter((f) => !removed.includes(f)), ...added];
         for (const f of removed) for (const p of workspace.paths()) if (p.startsWith(f.endsWith('/') ? f : `${f}/`)) workspace.remove(p);
-        if (files.listFiles) {
-          for (const folder of added) workspace.add(files.listFiles(folder, SOURCE_EXTENSIONS, MAX_WORKSPACE_FILES));
-          indexInBackground();
-        }
+        indexFolders(added);
       });
     }
   });

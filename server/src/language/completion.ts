@@ -8,7 +8,7 @@ import { PREPROCESSOR_DIRECTIVES, PREPROCESSOR_FUNCTIONS } from '../../../asm/sr
 import { DIRECTIVES } from '../../../asm/src/syntax.js';
 import { HYPERCALL_ARG_REGISTERS, HYPERCALLS, MNEMONICS, PREFIXES, REGISTERS, XEN_CONSTANT_GROUPS } from '../../../isa/src/index.js';
 import { HYPERCALL_MACRO_BEFORE, operandForms } from './hover.js';
-import type { SymbolIndex } from './symbols.js';
+import { isLocalName, type SymbolIndex } from './symbols.js';
 
 export interface Completion {
   label: string;
@@ -52,10 +52,10 @@ const XEN_ITEMS: readonly Completion[] = XEN_CONSTANT_GROUPS.flatMap((g) => g.co
 const LISTS = new WeakMap<SymbolIndex, { statement?: Completion[]; operand?: Completion[] }>();
 
 /**
- * `line` is the text of the line up to the cursor; `scope` the label whose locals a `.name`
- * there would be. The list returned is shared: do not change it.
+ * `line` is the text of the line up to the cursor; `scope` gives the label whose locals a
+ * `.name` there would be (asked only for one). The list returned is shared: do not change it.
  */
-export function completionsAt(line: string, index: SymbolIndex | null, scope?: string): readonly Completion[] {
+export function completionsAt(line: string, index: SymbolIndex | null, scope?: () => string | undefined): readonly Completion[] {
   if (inCommentOrString(line)) return NONE;
   // `%de`: a preprocessor directive at the start of a line, a function (`%eval(`) elsewhere
   // (not `%%label`, `%1` or `%$name`: the macro's own names)
@@ -63,7 +63,10 @@ export function completionsAt(line: string, index: SymbolIndex | null, scope?: s
   if (percent) return /^\s*$/.test(line.slice(0, percent.index)) ? PREPROCESSOR_ITEMS : FUNCTION_ITEMS;
   const word = /[\w.$@?#~]*$/.exec(line)![0];
   // `.lo`: a local label of the label above, as it is written there
-  if (index && scope !== undefined && word.startsWith('.') && !word.startsWith('..')) return localItems(index, scope);
+  if (index && scope && isLocalName(word)) {
+    const label = scope();
+    if (label !== undefined) return localItems(index, label);
+  }
   if (HYPERCALL_MACRO_BEFORE.test(line.slice(0, line.length - word.length))) return HYPERCALL_NAME_ITEMS;
   const beforeWord = line.slice(0, line.length - word.length).replace(PREFIXES_BEFORE, '');
   // The statement's first word: nothing but an optional label (and instruction prefixes) before it.

@@ -4,7 +4,7 @@
 // a label's locals written in full (`label.x`) follow it; `$name` keeps its `$`.
 
 import { BUILTIN_PREFIX, reservedWord } from '../../../asm/src/index.js';
-import { offsetAt, type Definition, type Range, type SymbolIndex } from './symbols.js';
+import { isLocalName, offsetAt, type Definition, type Range, type SymbolIndex } from './symbols.js';
 import { referencesOf } from './workspace.js';
 
 const NAME = /^[A-Za-z_.?@$][\w.?@$#~]*$/;
@@ -13,8 +13,7 @@ const NAME = /^[A-Za-z_.?@$][\w.?@$#~]*$/;
 export function renameProblem(indexes: readonly SymbolIndex[], d: Definition, newName: string): string | null {
   if (d.made) return `'${d.name}' is made by a macro from its arguments (${d.text}): rename what the macro is given`;
   if (!NAME.test(newName)) return `'${newName}' is not a valid name`;
-  const local = newName.startsWith('.') && !newName.startsWith('..');
-  if (d.kind !== 'local' && local) return `'${d.name}' is not a local label: as '${newName}' it would become one of the label before it`;
+  if (d.kind !== 'local' && isLocalName(newName)) return `'${d.name}' is not a local label: as '${newName}' it would become one of the label before it`;
   const bare = (d.kind === 'local' ? newName.replace(/^\./, '') : newName).replace(/^\$/, '');
   // a local is written `.x` or `parent.x`: its name is never a word of the assembler
   if (d.kind !== 'local' && reservedWord(bare)) return `'${bare}' is a word of the assembler (a register, instruction or keyword), not a name`;
@@ -37,7 +36,7 @@ export interface RenameEdit {
 export function renameEdits(indexes: readonly SymbolIndex[], d: Definition, newName: string): RenameEdit[] {
   const base = newName.replace(/^\./, '');
   // a label's locals, where they are written in full (`label.x`): their first part is the label
-  const locals = d.kind === 'label' ? [...indexes.flatMap((i) => [...i.definitions.values()])].filter((x) => x.kind === 'local' && x.parent === d.name) : [];
+  const locals = d.kind === 'label' ? indexes.flatMap((i) => [...i.definitions.values()]).filter((x) => x.kind === 'local' && x.parent === d.name) : [];
   const found = referencesOf(indexes, [d, ...new Map(locals.map((x) => [x.name, x])).values()]);
   const edits: RenameEdit[] = [];
   const seen = new Set<string>();

@@ -46,6 +46,11 @@ export interface SymbolIndex {
   files: Map<string, SourceFile>;
 }
 
+/** A local label's name as written (`.loop`; not `..@x`, nasm's own). */
+export function isLocalName(name: string): boolean {
+  return name.charCodeAt(0) === 46 && name.charCodeAt(1) !== 46;
+}
+
 export function positionAt(file: SourceFile, offset: number): Position {
   const at = lineColumn(file, offset);
   return { line: at.line - 1, column: at.column - 1 };
@@ -111,13 +116,13 @@ function fileDefinitions(f: SourceFile, lines: readonly LineNode[], values: Read
     if (scope !== undefined) parent = scope;
     if (!node.label && !node.preproc && node.statement?.kind !== 'directive') continue;
     if (node.label) {
-      const local = node.label.name.startsWith('.') && !node.label.name.startsWith('..');
+      const local = isLocalName(node.label.name);
       const name = local ? parent + node.label.name : node.label.name;
       if (!local) parent = node.label.name;
       const kind: SymbolKind = node.statement?.kind === 'equ' ? 'constant' : local ? 'local' : 'label';
       defs.push({
         name, kind, file: f.path, range: rangeOf(f, node.label.start, node.label.start + node.label.name.length), value: values.get(name),
-        parent: local ? parent.slice(0, parent.length) : undefined, scope: !local || undefined, field: (local && inStruc) || undefined, text: firstLine(f.text, node.start, node.end),
+        parent: local ? parent : undefined, scope: !local || undefined, field: (local && inStruc) || undefined, text: firstLine(f.text, node.start, node.end),
       });
     }
     // `struc NAME`: NAME is 0 and its fields are NAME.field; `endstruc` makes NAME_size
@@ -162,7 +167,6 @@ function callScopes(labels: readonly MacroLabel[]): Map<number, CallScopes> {
   return out;
 }
 
-const isLocalName = (name: string) => name.startsWith('.') && !name.startsWith('..');
 
 /**
  * The names lines from macros define, each where the call that made it has it: its own
@@ -210,7 +214,7 @@ function findOccurrences(files: readonly SourceFile[], definitions: Map<string, 
       if (scope !== undefined) parent = scope;
       // `$name` is name (the `$` lets a name be a keyword)
       const text = t.text.length > 1 && t.text.charCodeAt(0) === 36 ? t.text.slice(1) : t.text;
-      const local = text.startsWith('.') && !text.startsWith('..');
+      const local = isLocalName(text);
       let name = local ? parent + text : text;
       const here = local ? undefined : definitions.get(text);
       if (here !== undefined && here.scope && here.file === f.path && isDefinitionAt(here, f, t.start)) parent = text;

@@ -5,7 +5,7 @@
 
 import { makeSourceFile, tokenize, type Token } from '../../../asm/src/index.js';
 import { formsOf, MNEMONICS, registerByName } from '../../../isa/src/index.js';
-import { offsetAt, type SymbolIndex } from './symbols.js';
+import { isLocalName, offsetAt, type SymbolIndex } from './symbols.js';
 
 export const TOKEN_TYPES = ['keyword', 'macro', 'label', 'variable', 'enumMember', 'number', 'string', 'comment', 'operator', 'function'] as const;
 export const TOKEN_MODIFIERS = ['privileged', 'sensitive', 'definition'] as const;
@@ -63,7 +63,7 @@ export function semanticTokens(path: string, text: string, index: SymbolIndex | 
         // where it is defined: the definition modifier
         const mods = d && d.file === path && offsetAt(file, d.range.start) === base + t.start ? DEFINITION : 0;
         if (d) push(t.start, t.end, d.kind === 'macro' ? T.macro : d.kind === 'constant' || d.kind === 'define' ? T.enumMember : d.kind === 'label' ? T.function : T.label, mods);
-        else if (index && isLocal(t.text) && localNames(index).has(t.text)) push(t.start, t.end, T.label, tokens[i + 1]?.text === ':' ? DEFINITION : 0);
+        else if (index && isLocalName(t.text) && localNames(index).has(t.text)) push(t.start, t.end, T.label, tokens[i + 1]?.text === ':' ? DEFINITION : 0);
         else if (info) push(t.start, t.end, T.keyword, info.cls === 'privileged' || privilegedForm(lower, tokens, i) ? PRIVILEGED : info.cls === 'sensitive' ? SENSITIVE : 0);
         else if (registerByName(lower)) push(t.start, t.end, T.variable);
         break;
@@ -73,8 +73,6 @@ export function semanticTokens(path: string, text: string, index: SymbolIndex | 
   }
   return out;
 }
-
-const isLocal = (name: string) => name.charCodeAt(0) === 46 && name.charCodeAt(1) !== 46;
 
 /**
  * The names of the index's local labels as written (`.loop` for `func.loop`): a `.loop` in
