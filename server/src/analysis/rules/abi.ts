@@ -9,7 +9,8 @@ import {
   ARG_REGS, argName, argumentsRead, commandName, commandsOf, COMMANDS, GROUP_OF, hypercallName, STUB_SIZE,
   type CommandSpec, type HypercallSite,
 } from '../hypercalls.js';
-import { addressOf } from '../values.js';
+import type { Instr } from '../program.js';
+import { addressOf, type State } from '../values.js';
 
 export function checkAbi(ctx: Context): void {
   for (const site of ctx.sites) {
@@ -158,8 +159,7 @@ function commands(ctx: Context, site: HypercallSite): void {
   const ebx = s.regs[EBX];
   if (typeof ebx !== 'number') return;
   const valid = commandName(spec, ebx);
-  const def = s.def[EBX];
-  const setter = def >= 0 ? ctx.program.instrs[def] : null;
+  const setter = setterOf(ctx, s, EBX);
   if (!valid) {
     ctx.report.add({
       code: 'bad-hypercall-command', at: ins,
@@ -169,12 +169,12 @@ function commands(ctx: Context, site: HypercallSite): void {
     return;
   }
   // the right number, under another hypercall's name
-  const named = setter ? symbolOperand(setter.statement) : null;
-  if (named && named.name !== valid && GROUP_OF.has(named.name) && (GROUP_OF.get(named.name) !== spec.group || !named.name.startsWith(spec.prefix))) {
+  const named = foreignName(setter, spec.group, spec.prefix);
+  if (named) {
     ctx.report.add({
       code: 'bad-hypercall-command', at: ins,
-      message: `ebx is ${named.name}, which is not a ${h.name} command (${h.name} takes ${spec.prefix}*); its value ${ebx} means ${valid} here.`,
-      related: [{ span: setter!.user, message: `ebx is set to ${named.name} here` }],
+      message: `ebx is ${named}, which is not a ${h.name} command (${h.name} takes ${spec.prefix}*); its value ${ebx} means ${valid} here.`,
+      related: [{ span: setter!.user, message: `ebx is set to ${named} here` }],
     });
     return;
   }
@@ -182,24 +182,36 @@ function commands(ctx: Context, site: HypercallSite): void {
     const ecx = s.regs[ECX];
     // the 64-bit-only assist (m2p_strict) is refused (-EINVAL) for a 32-bit guest
     const types = (xenConstantGroupConstants('VMASST')).filter((k) => k.name.startsWith('VMASST_TYPE_') && k.name !== 'VMASST_TYPE_m2p_strict');
-    const ecxDef = s.def[ECX];
-    const ecxSetter = ecxDef >= 0 ? ctx.program.instrs[ecxDef] : null;
-    const ecxNamed = ecxSetter ? symbolOperand(ecxSetter.statement) : null;
+    const ecxSetter = setterOf(ctx, s, ECX);
+    const ecxNamed = foreignName(ecxSetter, 'VMASST', 'VMASST_TYPE_');
     if (typeof ecx === 'number' && !types.some((k) => k.value === ecx)) {
       ctx.report.add({
         code: 'bad-hypercall-command', at: ins,
         message: `ecx = ${ecx} is not a VMASST_TYPE_* assist a 32-bit guest can have: vm_assist takes ${types.map((k) => `${k.name} (${k.value})`).join(', ')}.`,
         related: ecxSetter ? [{ span: ecxSetter.user, message: `ecx is set to ${ecx} here` }] : [],
       });
-    } else if (ecxNamed && GROUP_OF.has(ecxNamed.name) && !ecxNamed.name.startsWith('VMASST_TYPE_')) {
+    } else if (ecxNamed) {
       // the right number under another group's name (MMUEXT_PIN_L3_TABLE is 2, as writable_pagetables is)
       ctx.report.add({
         code: 'bad-hypercall-command', at: ins,
-        message: `ecx is ${ecxNamed.name}, which is not a VMASST_TYPE_* assist; its value ${ecx} means ${types.find((k) => k.value === ecx)?.name} here.`,
-        related: [{ span: ecxSetter!.user, message: `ecx is set to ${ecxNamed.name} here` }],
+        message: `ecx is ${ecxNamed}, which is not a VMASST_TYPE_* assist; its value ${ecx} means ${types.find((k) => k.value === ecx)?.name} here.`,
+        related: [{ span: ecxSetter!.user, message: `ecx is set to ${ecxNamed} here` }],
       });
     }
   }
+}
+
+/** The instruction that last set register r on every way to state s, if one did. */
+function setterOf(ctx: Context, s: State, r: number): Instr | null {
+  const def = s.def[r];
+  return def >= 0 ? ctx.program.instrs[def] : null;
+}
+
+/** The Xen constant a setter's source operand names, when it is one of another group than `group`'s `prefix` names. */
+function foreignName(setter: Instr | null, group: string, prefix: string): string | null {
+  const named = setter ? symbolOperand(setter.statement) : null;
+  if (!named || !GROUP_OF.has(named.name)) return null;
+  return GROUP_OF.get(named.name) !== group || !named.name.startsWith(prefix) ? named.name : null;
 }
 
 function xenConstantGroupConstants(group: string) {
