@@ -185,16 +185,16 @@ export function emulatePrivileged(d: Domain, mm: MemoryManager): boolean {
   return true;
 }
 
-const CPUID = [0x0f, 0xa2];
+/** The forced-emulation prefix followed by cpuid's opcode (0f a2). */
+const FORCED_CPUID = [...XEN_EMULATE_PREFIX, 0x0f, 0xa2];
 
 /** A #UD at the forced-emulation prefix before cpuid: runs the cpuid and moves EIP past both; true when done. */
 export function emulateForcedCpuid(d: Domain): boolean {
   const cpu = d.cpu;
   if (cpu.cpl !== 1 && cpu.cpl !== 3) return false;
-  const expected = [...XEN_EMULATE_PREFIX, ...CPUID];
-  const bytes = d.read(cpu.eip, expected.length);
-  if (!bytes || expected.some((b, i) => bytes[i] !== b)) return false;
+  const bytes = d.read(cpu.eip, FORCED_CPUID.length);
+  if (!bytes || FORCED_CPUID.some((b, i) => bytes[i] !== b)) return false;
   cpu.cpuid();
-  cpu.eip = (cpu.eip + expected.length) >>> 0;
+  cpu.eip = (cpu.eip + FORCED_CPUID.length) >>> 0;
   return true;
 }

@@ -4,7 +4,7 @@
 // comment as documentation, and the parameter the cursor is in (counted by the commas
 // before it, as the preprocessor splits a call).
 
-import { splitArgs, tokenize } from '../../../asm/src/index.js';
+import { BUILTIN_PREFIX, splitArgs, tokenize } from '../../../asm/src/index.js';
 import type { Definition, SymbolIndex } from './symbols.js';
 
 export interface MacroSignature {
@@ -103,7 +103,7 @@ function signature(index: SymbolIndex, d: Definition, arity: Arity, commas: numb
     parameters.push([label.length, label.length + shownName.length]);
     label += shownName;
   });
-  const where = d.file.startsWith('<builtin>') ? 'built-in xen.inc' : `${d.file.slice(d.file.lastIndexOf('/') + 1)}:${d.range.start.line + 1}`;
+  const where = d.file.startsWith(BUILTIN_PREFIX) ? 'built-in xen.inc' : `${d.file.slice(d.file.lastIndexOf('/') + 1)}:${d.range.start.line + 1}`;
   const takes = arity.min === arity.max ? `${arity.min}` : Number.isFinite(arity.max) ? `${arity.min} to ${arity.max}` : `${arity.min} or more`;
   const documentation = [
     `macro (${where}), ${takes} parameter${arity.max === 1 && arity.min === 1 ? '' : 's'}${arity.greedy ? ', the last one takes the rest of the line' : ''}`,

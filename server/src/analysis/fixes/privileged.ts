@@ -3,7 +3,7 @@
 // using xen.inc's names and macros when the file includes it and plain numbers otherwise;
 // the request a hypercall needs goes in a `section .data` block added at the end of the file.
 
-import { BUILTIN_PREFIX, XEN_INCLUDE_NAME } from '../../../../asm/src/index.js';
+import { BUILTIN_PREFIX, XEN_INCLUDE_NAME, type Statement } from '../../../../asm/src/index.js';
 import { XEN_EMULATE_PREFIX } from '../../../../isa/src/index.js';
 import { sitesOf, nameAt, type Context } from '../context.js';
 import { EAX, EBX, ECX, EDX, ESI, GPR_NAMES } from '../effects.js';
@@ -27,8 +27,12 @@ const CHANGES_FLAGS = new Set(['sti', 'hlt', 'clts', 'invlpg']);
 const push = (regs: number[]) => regs.map((r) => `push ${GPR_NAMES[r]}`);
 const pop = (regs: number[]) => [...regs].reverse().map((r) => `pop ${GPR_NAMES[r]}`);
 
+/** A fix rewrites only an instruction the user wrote as it is, in the open file, with no prefix. */
+const rewritable = (ins: Instr): ins is Instr & { statement: Extract<Statement, { kind: 'instruction' }> } =>
+  ins.direct && ins.user.file === 0 && !ins.insn.prefixes.bytes.length && ins.statement.kind === 'instruction';
+
 export function privilegedFix(ctx: Context, ins: Instr): Fix | null {
-  if (!ins.direct || ins.user.file !== 0 || ins.insn.prefixes.bytes.length || ins.statement.kind !== 'instruction') return null;
+  if (!rewritable(ins)) return null;
   // a sequence with a compare, a shift or a hypercall changes the flags: only where nothing reads them after
   const dst = ins.insn.operands[0];
   const changesFlags = CHANGES_FLAGS.has(ins.mnemonic) || (ins.mnemonic === 'mov' && dst?.type === 'reg' && dst.reg.name === 'cr3');
@@ -118,7 +122,7 @@ export function privilegedFix(ctx: Context, ins: Instr): Fix | null {
  * predate the macro), else the prefix's bytes.
  */
 export function forcedCpuidFix(ctx: Context, ins: Instr): Fix | null {
-  if (ins.mnemonic !== 'cpuid' || !ins.direct || ins.user.file !== 0 || ins.insn.prefixes.bytes.length || ins.statement.kind !== 'instruction') return null;
+  if (ins.mnemonic !== 'cpuid' || !rewritable(ins)) return null;
   const builtin = ctx.program.files.some((f) => f.path === `${BUILTIN_PREFIX}${XEN_INCLUDE_NAME}`);
   const prefix = `db ${XEN_EMULATE_PREFIX.slice(0, 2).map((b) => `0x${b.toString(16).padStart(2, '0')}`).join(', ')}, '${String.fromCharCode(...XEN_EMULATE_PREFIX.slice(2))}'`;
   return replace(ctx, ins, "Put Xen's forced-emulation prefix before cpuid (XEN_CPUID)",
