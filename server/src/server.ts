@@ -29,6 +29,7 @@ import { codeLenses } from './language/lens.js';
 import { includeNames } from './language/includes.js';
 import { renameEdits, renameProblem } from './language/rename.js';
 import { macroSignatureAt } from './language/signature.js';
+import { RequestGuard } from './requests.js';
 import {
   definitionAt, isDefinition, MAX_WORKSPACE_FILES, outer, referencesOf, referencesTo, SOURCE_EXTENSIONS, WorkspaceIndex, workspaceSymbols,
 } from './language/workspace.js';
@@ -287,6 +288,10 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     refreshTokens(doc, a);
   }
 
+  // the checks every request passes first (see requests.ts)
+  const guard = new RequestGuard();
+  connection.onShutdown(() => guard.shutdown());
+
   connection.onInitialize((params): InitializeResult => {
     const init = params.initializationOptions as { rules?: AnalysisOptions['rules'] } | undefined;
     if (init?.rules) options = { rules: init.rules };
@@ -363,7 +368,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     if (created) indexFolders(client.folders);
   });
 
-  connection.onHover((p) => {
+  connection.onHover(guard.wrap(['textDocument', 'position'], (p) => {
     const doc = documents.get(p.textDocument.uri);
     if (!doc) return null;
     const a = analysis(doc);
@@ -375,13 +380,13 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     const before = doc.getText({ start: { line: word.range.start.line, character: 0 }, end: { line: word.range.start.line, character: word.range.start.column } });
     const text = hypercallArgumentHover(before, word.text) ?? hoverFor(occ?.name ?? word.text, a.index);
     return text === null ? null : { contents: { kind: 'markdown', value: text }, range: toLsp(word.range) };
-  });
+  }));
 
   const KIND: Record<Completion['kind'], CompletionItemKind> = {
     mnemonic: CompletionItemKind.Keyword, macro: CompletionItemKind.Function, directive: CompletionItemKind.Keyword,
     register: CompletionItemKind.Variable, label: CompletionItemKind.Reference, constant: CompletionItemKind.Constant, snippet: CompletionItemKind.Snippet,
   };
-  connection.onCompletion((p): CompletionItem[] => {
+  connection.onCompletion(guard.wrap(['textDocument', 'position'], (p): CompletionItem[] => {
     const doc = documents.get(p.textDocument.uri);
     if (!doc) return [];
     const line = doc.getText({ start: { line: p.position.line, character: 0 }, end: p.position });
@@ -399,7 +404,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
       ITEMS.set(list, items);
     }
     return items;
-  });
+  }));
 
   /** Indexes to navigate by, freshest first: the document's, the other open documents', the workspace files'. */
   function* sources(uri?: string): Generator<SymbolIndex> {
@@ -421,22 +426,22 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     return found && real(found.path) ? found.path : null;
   }
 
-  connection.onDocumentLinks((p): DocumentLink[] => {
+  connection.onDocumentLinks(guard.wrap(['textDocument'], (p): DocumentLink[] => {
     const doc = documents.get(p.textDocument.uri);
     if (!doc) return [];
     return includeNames(doc.getText()).flatMap((inc) => {
       const path = includedFile(doc, inc.name);
       return path ? [{ range: toLsp(inc.range), target: pathToUri(path), tooltip: path }] : [];
     });
-  });
+  }));
 
   // the text of a built-in file the editor opens from a place the server pointed at
-  connection.onRequest(LspRequest.builtinFile, (p: { uri?: unknown }) => {
+  connection.onRequest(LspRequest.builtinFile, guard.wrap([], (p: { uri?: unknown }) => {
     const path = typeof p?.uri === 'string' ? uriToPath(p.uri) : '';
     return path.startsWith(BUILTIN_PREFIX) ? builtinInclude(path.slice(BUILTIN_PREFIX.length)) ?? null : null;
-  });
+  }));
 
-  connection.onDefinition((p) => {
+  connection.onDefinition(guard.wrap(['textDocument', 'position'], (p) => {
     const doc = documents.get(p.textDocument.uri);
     const at = { line: p.position.line, column: p.position.character };
     const within = (r: Range) => r.start.line === at.line && r.start.column <= at.column && at.column <= r.end.column;
@@ -446,9 +451,9 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     if (file) return { uri: pathToUri(file), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } };
     const d = resolve(p.textDocument.uri, p.position)?.definition;
     return d && (real(d.file) || d.file.startsWith(BUILTIN_PREFIX)) ? located(d.file, d.range) : null;
-  });
+  }));
 
-  connection.onReferences((p) => {
+  connection.onReferences(guard.wrap(['textDocument', 'position', 'context'], (p) => {
     const r = resolve(p.textDocument.uri, p.position);
     if (!r) return [];
     // this document's first, then by file and place (whichever index found them)
@@ -458,16 +463,16 @@ export function startServer(connection: Connection, files: ServerFiles): void {
       .filter((x) => real(x.file) && (p.context.includeDeclaration || !isDefinition(x, r.definition)))
       .sort((a, b) => (rank(a.file) < rank(b.file) ? -1 : rank(a.file) > rank(b.file) ? 1 : a.range.start.line - b.range.start.line || a.range.start.column - b.range.start.column))
       .map((x) => located(x.file, x.range));
-  });
+  }));
 
-  connection.onPrepareRename((p) => {
+  connection.onPrepareRename(guard.wrap(['textDocument', 'position'], (p) => {
     const r = resolve(p.textDocument.uri, p.position);
     if (!r || !real(r.definition.file)) return null;
     if (r.definition.made) throw new ResponseError(LSPErrorCodes.RequestFailed, renameProblem([], r.definition, r.definition.name)!);
     return toLsp(r.occurrence.range);
-  });
+  }));
 
-  connection.onRenameRequest((p): WorkspaceEdit | null => {
+  connection.onRenameRequest(guard.wrap(['textDocument', 'position', 'newName'], (p): WorkspaceEdit | null => {
     const r = resolve(p.textDocument.uri, p.position);
     if (!r) return null;
     const d = r.definition;
@@ -478,9 +483,9 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     const changes: Record<string, TextEdit[]> = {};
     for (const e of renameEdits(indexes, d, p.newName)) (changes[pathToUri(e.file)] ??= []).push({ range: toLsp(e.range), newText: e.newText });
     return { changes };
-  });
+  }));
 
-  connection.onDocumentSymbol((p): DocumentSymbol[] => {
+  connection.onDocumentSymbol(guard.wrap(['textDocument'], (p): DocumentSymbol[] => {
     const doc = documents.get(p.textDocument.uri);
     if (!doc) return [];
     const a = analysis(doc);
@@ -496,9 +501,9 @@ export function startServer(connection: Connection, files: ServerFiles): void {
       })),
     }));
     return top;
-  });
+  }));
 
-  connection.onCodeAction((p): CodeAction[] => {
+  connection.onCodeAction(guard.wrap(['textDocument', 'range', 'context'], (p): CodeAction[] => {
     const doc = documents.get(p.textDocument.uri);
     if (!doc) return [];
     // all it offers are quick fixes: nothing when the client asks only for other kinds
@@ -524,7 +529,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
       }
     }
     return actions;
-  });
+  }));
 
   // Tokens come from the last analysis (they must not wait for one); when a newer one is
   // published, a client that can is asked to take them again (its names may have changed).
@@ -534,18 +539,18 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     tokensFrom.set(doc.uri, a);
     return a?.index ?? null;
   };
-  connection.languages.semanticTokens.on((p) => {
+  connection.languages.semanticTokens.on(guard.wrap(['textDocument'], (p) => {
     const doc = documents.get(p.textDocument.uri);
     if (!doc) return { data: [] };
     return { data: semanticTokens(uriToPath(doc.uri), doc.getText(), lastAnalysis(doc)) };
-  });
-  connection.languages.semanticTokens.onRange((p) => {
+  }));
+  connection.languages.semanticTokens.onRange(guard.wrap(['textDocument', 'range'], (p) => {
     const doc = documents.get(p.textDocument.uri);
     if (!doc) return { data: [] };
     // a range that ends at the start of a line does not take that line
     const last = p.range.end.character === 0 && p.range.end.line > p.range.start.line ? p.range.end.line - 1 : p.range.end.line;
     return { data: semanticTokens(uriToPath(doc.uri), doc.getText(), lastAnalysis(doc), { first: p.range.start.line, last }) };
-  });
+  }));
   /** After a publish: the tokens given for the document came from an older analysis. */
   const refreshTokens = (doc: TextDocument, a: Analysis) => {
     if (!client.tokensRefresh || !tokensFrom.has(doc.uri) || tokensFrom.get(doc.uri) === a) return;
@@ -614,13 +619,13 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     }
   });
 
-  connection.onWorkspaceSymbol((p): SymbolInformation[] => workspaceSymbols(sources(), p.query).map((d) => ({
+  connection.onWorkspaceSymbol(guard.wrap(['query'], (p): SymbolInformation[] => workspaceSymbols(sources(), p.query).map((d) => ({
     name: d.name, kind: SYMBOL_KIND[d.kind], location: located(d.file, d.range), containerName: d.parent,
-  })));
+  }))));
 
   // ---- signature help, folding, inlay hints, formatting, code lenses ----
 
-  connection.onSignatureHelp((p): SignatureHelp | null => {
+  connection.onSignatureHelp(guard.wrap(['textDocument', 'position'], (p): SignatureHelp | null => {
     const doc = documents.get(p.textDocument.uri);
     if (!doc) return null;
     const line = doc.getText({ start: { line: p.position.line, character: 0 }, end: p.position });
@@ -630,15 +635,15 @@ export function startServer(connection: Connection, files: ServerFiles): void {
       signatures: [{ label: s.label, documentation: s.documentation, parameters: s.parameters.map((label) => ({ label })) }],
       activeSignature: 0, activeParameter: s.activeParameter,
     };
-  });
+  }));
 
-  connection.onFoldingRanges((p): FoldingRange[] => {
+  connection.onFoldingRanges(guard.wrap(['textDocument'], (p): FoldingRange[] => {
     const doc = documents.get(p.textDocument.uri);
     if (!doc) return [];
     return foldingRanges(doc.getText()).map((f) => ({ startLine: f.startLine, endLine: f.endLine, kind: f.kind === 'comment' ? FoldingRangeKind.Comment : undefined }));
-  });
+  }));
 
-  connection.languages.inlayHint.on((p): InlayHint[] => {
+  connection.languages.inlayHint.on(guard.wrap(['textDocument', 'range'], (p): InlayHint[] => {
     const doc = documents.get(p.textDocument.uri);
     const context = doc && analysis(doc).context;
     if (!context) return [];
@@ -646,20 +651,20 @@ export function startServer(connection: Connection, files: ServerFiles): void {
       position: { line: h.position.line, character: h.position.column }, label: h.label, tooltip: h.tooltip, paddingLeft: true,
       kind: h.kind === 'hypercall' ? InlayHintKind.Parameter : InlayHintKind.Type,
     }));
-  });
+  }));
 
   const format = (uri: string, o: FormattingOptions, first?: number, last?: number): TextEdit[] => {
     const doc = documents.get(uri);
     if (!doc) return [];
     return formatDocument(doc.getText(), o, first, last).map((e) => ({ range: toLsp(e.range), newText: e.newText }));
   };
-  connection.onDocumentFormatting((p) => format(p.textDocument.uri, p.options));
-  connection.onDocumentRangeFormatting((p) => {
+  connection.onDocumentFormatting(guard.wrap(['textDocument', 'options'], (p) => format(p.textDocument.uri, p.options)));
+  connection.onDocumentRangeFormatting(guard.wrap(['textDocument', 'range', 'options'], (p) => {
     const { start, end } = p.range;
     return format(p.textDocument.uri, p.options, start.line, end.character === 0 && end.line > start.line ? end.line - 1 : end.line);
-  });
+  }));
 
-  connection.onCodeLens((p): CodeLens[] => {
+  connection.onCodeLens(guard.wrap(['textDocument'], (p): CodeLens[] => {
     const doc = documents.get(p.textDocument.uri);
     if (!doc) return [];
     const a = analysis(doc);
@@ -669,7 +674,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
       return new Map(defs.map((d) => [d.name, (refs.get(d.name) ?? []).filter((o) => !isDefinition(o, d)).length]));
     };
     return codeLenses(a.context, a.index, uriToPath(doc.uri), counts).map((l) => ({ range: toLsp(l.range), command: { title: l.title, command: '' } }));
-  });
+  }));
 
   documents.listen(connection);
   connection.listen();
