@@ -257,11 +257,25 @@ function structCommands(ctx: Context, site: HypercallSite, spec: CommandSpec): v
       values = [v];
     }
     for (const v of new Set(values)) {
-      if (commandName(spec, v)) continue;
-      ctx.report.add({
-        code: 'bad-hypercall-command', at: ins,
-        message: `the ${site.hypercall!.name} request at ${nameAt(ctx, at)} has cmd = ${v}, which is not one of its ${spec.prefix}* commands: ${list(spec)}.`,
-      });
+      const valid = commandName(spec, v);
+      if (!valid) {
+        ctx.report.add({
+          code: 'bad-hypercall-command', at: ins,
+          message: `the ${site.hypercall!.name} request at ${nameAt(ctx, at)} has cmd = ${v}, which is not one of its ${spec.prefix}* commands: ${list(spec)}.`,
+        });
+        continue;
+      }
+      // the right number, under another group's name (UVMF_INVLPG is 2, as MMUEXT_PIN_L3_TABLE is)
+      for (const st of overlapping) {
+        const named = st.value === v ? foreignName(st.source, spec.group, spec.prefix) : null;
+        if (!named) continue;
+        ctx.report.add({
+          code: 'bad-hypercall-command', at: ins,
+          message: `the ${site.hypercall!.name} request at ${nameAt(ctx, at)} has cmd = ${named}, which is not a ${spec.prefix}* command; its value ${v} means ${valid} here.`,
+          related: [{ span: st.source!.user, message: `cmd is set to ${named} here` }],
+        });
+        break;
+      }
     }
   }
 }
@@ -271,6 +285,8 @@ interface ConstantStore {
   hi: number;
   /** The stored constant (32-bit stores of a known value), else null. */
   value: number | null;
+  /** The instruction whose operand wrote the value: the store's own immediate, or the last setter of the register it stores. */
+  source: Instr | null;
 }
 
 const storeCache = new WeakMap<Context, ConstantStore[]>();
@@ -293,15 +309,19 @@ function blockStores(ctx: Context, b: number, before: number, out: ConstantStore
     if (a.value === null) return;
     const bytes = Math.max(1, (store.bits || 32) / 8);
     let value: number | null = null;
+    let source: Instr | null = null;
     const src = ins.insn.operands[1];
     if (ins.mnemonic === 'mov' && bytes === 4 && src) {
-      if (src.type === 'imm') value = src.extended >>> 0;
-      else if (src.type === 'reg' && src.reg.cls === 'r32') {
+      if (src.type === 'imm') {
+        value = src.extended >>> 0;
+        source = ins;
+      } else if (src.type === 'reg' && src.reg.cls === 'r32') {
         const v = st.regs[src.reg.num];
         value = typeof v === 'number' ? v : null;
+        source = setterOf(ctx, st, src.reg.num);
       }
     }
-    out.push({ lo: a.value, hi: a.value + bytes, value });
+    out.push({ lo: a.value, hi: a.value + bytes, value, source });
   });
 }
 
