@@ -611,4 +611,10 @@ export const BUILTIN_SCHEME = 'xenolab-builtin';
 export const LspRequest = {
   /** The text of a built-in file: params `{ uri }`, result the text or null. */
   builtinFile: 'xenolab/builtinFile',
+  /**
+   * A guest source that includes a file (the outermost, open or in the workspace): params
+   * `{ textDocument: { uri } }`, result its URI or null. The extension opens an include file that one
+   * includes (`.inc`, `.mac`, which no language claims) as guest assembly.
+   */
+  includedBy: 'xenolab/includedBy',
 } as const;

@@ -441,6 +441,13 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     return path.startsWith(BUILTIN_PREFIX) ? builtinInclude(path.slice(BUILTIN_PREFIX.length)) ?? null : null;
   }));
 
+  connection.onRequest(LspRequest.includedBy, guard.wrap(['textDocument'], (p: { textDocument: { uri: string } }) => {
+    const path = uriToPath(p.textDocument.uri);
+    workspace.indexes(); // every workspace file's includes, not only those indexed so far
+    const includer = includerOf(path);
+    return includer ? pathToUri(includer.path) : null;
+  }));
+
   connection.onDefinition(guard.wrap(['textDocument', 'position'], (p) => {
     const doc = documents.get(p.textDocument.uri);
     const at = { line: p.position.line, column: p.position.character };

@@ -296,6 +296,18 @@ describe('workspace symbols and navigation into files that are not open', () => 
     rmSync(more, { recursive: true, force: true });
   });
 
+  it('names the guest source that includes a file (xenolab/includedBy), and none for a file nothing includes', async () => {
+    const includer = (path: string) => client.conn.sendRequest('xenolab/includedBy', { textDocument: { uri: pathToUri(path) } });
+    expect(await includer(lib)).toBe(pathToUri(main));
+    expect(await includer(other)).toBeNull();
+    expect(await includer(join(dir, 'node_modules', 'dep.inc'))).toBeNull();
+    // a fresh server, asked first thing: it indexes the workspace to answer
+    const fresh = new Client({ readText: nodeFiles.readText, listFiles });
+    await fresh.initialize({ workspaceFolders: [{ uri: pathToUri(dir), name: 'ws' }] });
+    expect(await fresh.conn.sendRequest('xenolab/includedBy', { textDocument: { uri: pathToUri(lib) } })).toBe(pathToUri(main));
+    fresh.dispose();
+  });
+
   it('lists the node provider\'s source files, skipping hidden and dependency folders', () => {
     expect(listFiles(dir, ['.xasm', '.inc'], 100)).toEqual([lib, main, other]);
     expect(listFiles(dir, ['.xasm', '.inc'], 2)).toEqual([lib, main]);

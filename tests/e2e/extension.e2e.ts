@@ -1,14 +1,16 @@
 // The real extension in a real VS Code (code-server + Chromium), used as a person would on a
 // copy of seeds/traps.xasm (it runs `cli`, a privileged instruction, on purpose): the
-// privileged-instruction diagnostic in the Problems panel, its quick fix, F5 with no
+// privileged-instruction diagnostic in the Problems panel, its quick fix, go to definition
+// into the built-in xen.inc, an include file opened as guest assembly, F5 with no
 // launch.json, a breakpoint set in the gutter, a step over with F10 (the current line and a
 // register change), the Xen view container's Domains tree, and the end of the session.
 // Screenshots of every step go to test-output/e2e/extension/.
 
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { beforeAll, expect, it } from 'vitest';
+import { xenIncludeSource } from '../../asm/src/index.js';
 import { extensionSession } from './session.js';
 import { ROOT, clickGutter, currentLine, goToLine, openViewContainer, pane, paneRows, quickOpen, statusBarItem } from './vscode.js';
 
@@ -23,9 +25,14 @@ const FIXED_LINE = 'mov byte [shared + shared_info.vcpu_info + vcpu_info.evtchn_
 const CLI_LINE = 57;
 /** `mov eax, [victim]` with the page still mapped: eax becomes the word stored at victim. */
 const BREAK_LINE = 61;
+/** `    HYPERCALL_PAGE_CALL console_io`: a macro xen.inc defines. */
+const MACRO_CALL_LINE = 29;
 
 const session = extensionSession('extension', (workspace) => {
   copyFileSync(join(ROOT, 'seeds', 'traps.xasm'), join(workspace, 'traps.xasm'));
+  // a guest of two files: an include file is only known as guest assembly by its includer
+  writeFileSync(join(workspace, 'guest.xasm'), ['bits 32', '%include "xen.inc"', '%include "util.inc"', 'org 0xc0000000', 'section .text', '_start:', '    call mask_events', '    jmp _start', ''].join('\n'));
+  writeFileSync(join(workspace, 'util.inc'), ['; helpers guest.xasm includes', 'mask_events:', '    cli', '    ret', ''].join('\n'));
   expect(readFileSync(join(workspace, 'traps.xasm'), 'utf8').split('\n')[CLI_LINE - 1].trim()).toBe('cli');
 }); // Workspace Trust off: the folder is trusted, so F5 runs the guest without asking.
 let page: Page;
@@ -82,6 +89,44 @@ it('applies the quick fix (Ctrl+.) and the diagnostic goes away', async () => {
   await page.keyboard.press('Control+S');
   await expect.poll(() => readFileSync(join(session.workspace, 'traps.xasm'), 'utf8').split('\n')[CLI_LINE - 1].trim(), { timeout: 10_000 }).toBe(FIXED_LINE);
   await shot('quick-fix-applied');
+});
+
+it('goes to a xen.inc macro with F12: the built-in file opens read-only at the macro', async () => {
+  await goToLine(page, MACRO_CALL_LINE);
+  await page.keyboard.press('Home'); // the first non-blank: the macro's name
+  await page.keyboard.press('F12');
+  // the active tab's label (the editor puts a line break before a name's extension)
+  const tab = async () => (await page.locator('.editor-group-container.active .tab.active').innerText()).replace(/\s+/g, '');
+  await expect.poll(tab, { timeout: 30_000 }).toBe('xen.inc');
+  // The server's text of xen.inc, at the line that defines the macro.
+  const macroLine = xenIncludeSource().split('\n').indexOf('%macro HYPERCALL_PAGE_CALL 1') + 1;
+  expect(macroLine).toBeGreaterThan(0);
+  await statusBarItem(page, 'status.editor.selection').filter({ hasText: new RegExp(`^Ln ${macroLine}, `) }).waitFor({ timeout: 10_000 });
+  await page.locator('.editor-group-container.active .view-line', { hasText: '%macro HYPERCALL_PAGE_CALL 1' }).waitFor({ timeout: 10_000 });
+  // shown as guest assembly (coloured as such), though `.inc` is no language's of its own
+  await expect.poll(() => statusBarItem(page, 'status.editor.mode').innerText(), { timeout: 10_000 }).toContain('xenolab guest assembly');
+  await shot('builtin-definition');
+  // Typing into it is refused: the built-in file is the server's, not the user's.
+  await page.keyboard.type('x');
+  await page.locator('.monaco-editor-overlaymessage', { hasText: /read-?only/i }).waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Control+W');
+  await expect.poll(tab, { timeout: 10_000 }).toBe('traps.xasm');
+  // Nothing was saved anywhere: no xen.inc appeared in the workspace.
+  expect(existsSync(join(session.workspace, 'xen.inc'))).toBe(false);
+});
+
+it('opens an include file a guest source includes as guest assembly, with its diagnostics', async () => {
+  await quickOpen(page, 'util.inc');
+  await expect.poll(() => statusBarItem(page, 'status.editor.mode').innerText(), { timeout: 30_000 }).toContain('xenolab guest assembly');
+  // checked as part of guest.xasm, which includes it: its labels are defined, its cli is not allowed
+  const problem = page.locator('.markers-panel .monaco-list-row', { hasText: /`cli` is privileged/ });
+  await problem.waitFor({ timeout: 30_000 });
+  expect(await problem.innerText()).toContain('[Ln 3, Col 5]');
+  await shot('include-file');
+  await page.keyboard.press('Control+W');
+  await expect.poll(() => statusBarItem(page, 'status.editor.mode').innerText(), { timeout: 10_000 }).toContain('xenolab guest assembly');
+  await expect.poll(async () => (await page.locator('.editor-group-container.active .tab.active').innerText()).replace(/\s+/g, '')).toBe('traps.xasm');
+  await goToLine(page, CLI_LINE); // traps.xasm's view as the quick fix left it, for the breakpoint below
 });
 
 it('starts debugging with F5 (no launch.json) and stops at a breakpoint set in the gutter', async () => {
