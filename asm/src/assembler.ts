@@ -34,6 +34,14 @@ export interface AssembleOptions {
    * on every change.
    */
   maxLines?: number;
+  /**
+   * The caller reads no result of an earlier assembly of this root file after this one has
+   * begun (an editor that drops its last analysis of a document before making the next):
+   * the root file's trees of the lines after an edit are then moved where they are, not
+   * copied, and that earlier result's trees say the new places. Off by default: then every
+   * result stays as it was.
+   */
+  moveTreesInPlace?: boolean;
 }
 
 export interface ListingRow {
@@ -530,7 +538,7 @@ export interface MacroLabel {
 
 export function assemble(opts: AssembleOptions): AssembleResult {
   const provider = opts.provider ?? NO_PROVIDER;
-  const pre = preprocess(opts.path, opts.text, provider, opts.predefined, opts.maxLines);
+  const pre = preprocess(opts.path, opts.text, provider, opts.predefined, opts.maxLines, opts.moveTreesInPlace);
   const symbols = new Map<string, SymbolState>();
   const scopes = new Map<string, Map<string, string>>();
   const assembly = ++assemblies;

@@ -11,7 +11,7 @@ import { ATOMS, isDirectiveToken, isTrivia, K_IDENT, K_PP, KIND_CODE, lex, relex
 import { parseLine, parseNumber, parseStreamLine, stringBytes, wordLower } from './parser.js';
 import { lineColumn, makeSourceFile, type SourceFile, type SourceProvider } from './source.js';
 import { DiagnosticList, type Diagnostic } from './diagnostics.js';
-import { movedLine, reach, spanOf, type LineNode, type Span, type Statement } from './syntax.js';
+import { moveLine, movedLine, reach, spanOf, type LineNode, type Span, type Statement } from './syntax.js';
 import { evaluate, EvalError, NO_SYMBOLS } from './expr.js';
 import { CONDITIONS } from '../../isa/src/index.js';
 import { BUILTIN_PREFIX } from './builtins.js';
@@ -265,6 +265,8 @@ export class Preprocessor {
     predefined: Record<string, string> = {},
     /** Lines read (source, macro bodies, repetitions) before giving up. */
     private readonly maxLines = MAX_OUTPUT_LINES,
+    /** See AssembleOptions.moveTreesInPlace. */
+    private readonly moveTreesInPlace = false,
   ) {
     for (const name of ['__LINE__', '__?LINE?__']) this.defines.set(name, { params: null, body: [], caseless: false, dynamic: 'line' });
     for (const name of ['__FILE__', '__?FILE?__']) this.defines.set(name, { params: null, body: [], caseless: false, dynamic: 'file' });
@@ -325,7 +327,9 @@ export class Preprocessor {
         plain.set(hit.plain.subarray(0, kept));
         sectionLine.set(hit.sectionLine.subarray(0, kept));
         const from = hit.parsed.length - tail;
-        for (let l = 0; l < tail; l++) parsed[tailStart + l] = delta === 0 ? hit.parsed[from + l] : movedLine(hit.parsed[from + l], delta);
+        // only the root file's: an include's trees may be another document's too
+        const moved = this.moveTreesInPlace && file.id === 0 ? moveLine : movedLine;
+        for (let l = 0; l < tail; l++) parsed[tailStart + l] = delta === 0 ? hit.parsed[from + l] : moved(hit.parsed[from + l], delta);
         plain.set(hit.plain.subarray(from), tailStart);
         sectionLine.set(hit.sectionLine.subarray(from), tailStart);
         FILE_CACHE.delete(key);
@@ -1983,7 +1987,7 @@ function textOf(tokens: Token[]): string {
 }
 
 /** Convenience: preprocess a root file. */
-export function preprocess(path: string, text: string, provider: SourceProvider, predefined?: Record<string, string>, maxLines?: number): PreprocessResult {
-  return new Preprocessor(provider, predefined, maxLines).run(path, text);
+export function preprocess(path: string, text: string, provider: SourceProvider, predefined?: Record<string, string>, maxLines?: number, moveTreesInPlace?: boolean): PreprocessResult {
+  return new Preprocessor(provider, predefined, maxLines, moveTreesInPlace).run(path, text);
 }
 

@@ -183,6 +183,100 @@ export function movedLine(line: LineNode, delta: number): LineNode {
   };
 }
 
+/**
+ * movedLine() done to the line itself: every span of its tree moved `delta` characters, no
+ * node allocated (an edit near the top of a 10k-line file moves thousands of lines, and
+ * their copies were most of what the collector had to do). Only for trees no one else
+ * reads at their old places (see AssembleOptions.moveTreesInPlace). A tree holds each of
+ * its nodes once, so each moves once; an address's derived split is dropped (as the copy
+ * drops it), and errors, rare, are copied.
+ */
+export function moveLine(line: LineNode, delta: number): LineNode {
+  if (line.start === line.end) return line;
+  line.start += delta;
+  line.end += delta;
+  if (line.label) move(line.label, delta);
+  if (line.statement) moveStatement(line.statement, delta);
+  if (line.preproc) {
+    move(line.preproc.name, delta);
+    for (const t of line.preproc.args) move(t, delta);
+  }
+  if (line.errors.length) line.errors = line.errors.map((e) => ({ span: { file: e.span.file, start: e.span.start + delta, end: e.span.end + delta }, message: e.message, code: e.code }));
+  return line;
+}
+
+function move(n: Span, delta: number): void {
+  n.start += delta;
+  n.end += delta;
+}
+
+function moveStatement(st: Statement, delta: number): void {
+  move(st, delta);
+  switch (st.kind) {
+    case 'instruction':
+      for (const p of st.prefixes) move(p, delta);
+      move(st.mnemonic, delta);
+      for (const o of st.operands) moveOperand(o, delta);
+      return;
+    case 'data':
+      move(st.directive, delta);
+      for (const item of st.items) {
+        move(item, delta);
+        if (item.kind === 'expr') moveExpr(item.expr, delta);
+      }
+      return;
+    case 'reserve':
+      move(st.directive, delta);
+      moveExpr(st.count, delta);
+      return;
+    case 'times':
+      moveExpr(st.count, delta);
+      if (st.body) moveStatement(st.body, delta);
+      return;
+    case 'equ':
+      moveExpr(st.value, delta);
+      return;
+    case 'directive':
+      move(st.name, delta);
+      for (const t of st.args) move(t, delta);
+      if (st.exprs) for (const e of st.exprs) moveExpr(e, delta);
+      if (st.body) moveStatement(st.body, delta);
+  }
+}
+
+function moveOperand(op: OperandNode, delta: number): void {
+  move(op, delta);
+  switch (op.kind) {
+    case 'mem':
+      if (op.addr) moveExpr(op.addr, delta);
+      op.shape = undefined;
+      return;
+    case 'imm':
+      moveExpr(op.expr, delta);
+      return;
+    case 'farptr':
+      moveExpr(op.seg, delta);
+      moveExpr(op.offset, delta);
+  }
+}
+
+function moveExpr(e: Expr, delta: number): void {
+  move(e, delta);
+  switch (e.kind) {
+    case 'unary':
+      moveExpr(e.arg, delta);
+      return;
+    case 'binary':
+      moveExpr(e.left, delta);
+      moveExpr(e.right, delta);
+      return;
+    case 'cond':
+      moveExpr(e.test, delta);
+      moveExpr(e.then, delta);
+      moveExpr(e.else, delta);
+  }
+}
+
 function movedName(n: Name, delta: number): Name {
   return { text: n.text, file: n.file, start: n.start + delta, end: n.end + delta };
 }

@@ -160,4 +160,37 @@ describe('assembling an edited file', () => {
       }
     }), { numRuns: RUNS });
   });
+
+  it('moving the trees after an edit where they are gives the same, edit after edit', () => {
+    // The edited file's own line of assemblies (each moving the last one's trees), and
+    // each compared with a fresh assembly of its text under another name.
+    const rename = (o: unknown) => JSON.parse(JSON.stringify(o).replaceAll('fresh.asm', 'moved.asm'));
+    fc.assert(fc.property(program, fc.array(edit, { minLength: 1, maxLength: 6 }), (text, edits) => {
+      assemble({ path: 'moved.asm', text: '\0', provider });
+      assemble({ path: 'moved.asm', text, provider, moveTreesInPlace: true });
+      for (const e of edits) {
+        text = applyEdit(text, e);
+        const moved = outcome(assemble({ path: 'moved.asm', text, provider, moveTreesInPlace: true }));
+        expect(moved).toEqual(rename(fresh('fresh.asm', text)));
+      }
+    }), { numRuns: RUNS });
+  });
+
+  it('keeps an earlier result\'s trees where they were unless asked to move them in place', () => {
+    const lines = ['bits 32', 'start:', '  mov eax, [table + ecx*4]', '  jmp start', 'table: dd 1, 2', ''];
+    const text = lines.join('\n');
+    const edited = 'nop\n' + text; // every line after it moves a line down and 4 characters on
+    const treeOf = (r: AssembleResult, line: number) => r.trees.get(0)![line];
+    for (const inPlace of [false, true]) {
+      assemble({ path: 'keep.asm', text: '\0', provider });
+      const before = assemble({ path: 'keep.asm', text, provider, moveTreesInPlace: inPlace });
+      const tree = treeOf(before, 2);
+      const start = tree.start;
+      const after = assemble({ path: 'keep.asm', text: edited, provider, moveTreesInPlace: inPlace });
+      expect(treeOf(after, 3).start).toBe(start + 4);
+      // copied: the earlier tree is untouched; moved: it is the new one, at the new place
+      expect(treeOf(after, 3) === tree).toBe(inPlace);
+      expect(tree.start).toBe(inPlace ? start + 4 : start);
+    }
+  });
 });

@@ -137,7 +137,8 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     // One assembly serves both the analysis and (when first asked for) the navigation index.
     let assembled: ReturnType<typeof assemble> | undefined;
     try {
-      assembled = assembleFor(path, text, recording(reads));
+      // its last analysis is forgotten (above): its trees may move where they are
+      assembled = assembleFor(path, text, recording(reads), true);
     } catch {
       // analyze() assembles again and reports what went wrong
     }

@@ -174,8 +174,8 @@ export interface Program {
 export const EDITOR_MAX_LINES = 250_000;
 
 /** The assembly the analyses (and the editor features over them) are built on. */
-export function assembleFor(path: string, text: string, provider: SourceProvider): AssembleResult {
-  return assemble({ path, text, provider: withBuiltins(provider), maxLines: EDITOR_MAX_LINES });
+export function assembleFor(path: string, text: string, provider: SourceProvider, moveTreesInPlace = false): AssembleResult {
+  return assemble({ path, text, provider: withBuiltins(provider), maxLines: EDITOR_MAX_LINES, moveTreesInPlace });
 }
 
 export function buildProgram(result: AssembleResult): Program {
