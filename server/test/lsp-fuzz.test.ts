@@ -1,7 +1,8 @@
 // Random edit sequences through the real server (in-process, over LSP): every version of
 // every seed is analysed and its diagnostics arrive, requests at random places answer
 // without an error, and the text the server ends with (built from incremental changes)
-// gets the same diagnostics as a fresh document with that text.
+// gets the same diagnostics, code lenses, inlay hints and outline as a fresh document with
+// that text.
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -68,11 +69,21 @@ describe('random edits through the server', () => {
         }
       }
       const incremental = await client.diagnostics(uri, 26); // the 25th change's
+      // what the analysis's program says of places (its trees moved edit after edit)
+      const places = async (u: string) => {
+        const doc = { textDocument: { uri: u } };
+        const whole = { ...doc, range: { start: { line: 0, character: 0 }, end: { line: text.split('\n').length, character: 0 } } };
+        return Promise.all([client.conn.sendRequest('textDocument/codeLens', doc), client.conn.sendRequest('textDocument/inlayHint', whole),
+          client.conn.sendRequest('textDocument/documentSymbol', doc)]);
+      };
+      const incrementalPlaces = await places(uri);
       client.close(uri);
       const fresh = await client.open(uri + '.fresh', text);
+      const freshPlaces = await places(uri + '.fresh');
       client.close(uri + '.fresh');
       const strip = (ds: typeof fresh) => ds.map((d) => ({ ...d, relatedInformation: undefined }));
       expect(strip(incremental)).toEqual(strip(fresh));
+      expect(incrementalPlaces).toEqual(freshPlaces);
     }, 60_000);
   }
 });
