@@ -1,9 +1,11 @@
 // The language server over LSP, as a real process (`xenolab lsp --stdio`): diagnostics as
 // documents open and change, hover, completion, definition, references, rename, the
-// outline, quick fixes that fix, and random edits that never bring it down.
+// outline, quick fixes that fix, and random edits that never bring it down; and the same
+// process driven by another editor's client, Neovim's.
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -195,4 +197,34 @@ describe('language server over LSP', () => {
     const h = await conn.sendRequest('textDocument/hover', { textDocument: { uri: u }, position: { line: 0, character: 0 } });
     expect(h === null || typeof h === 'object').toBe(true);
   });
+});
+
+describe('in Neovim, with its own LSP client (no plugins)', () => {
+  it('shows the diagnostic, hovers, completes, applies the quick fix and a rename, and stops the server', () => {
+    // a copy of traps.xasm that the session edits (through the server's edits, in the buffer)
+    const dir = mkdtempSync(join(tmpdir(), 'xenolab-nvim-'));
+    const file = join(dir, 'traps.xasm');
+    const text = readFileSync(TRAPS, 'utf8');
+    writeFileSync(file, text);
+    const cli = lineOf(text, '    cli');
+    const out = execFileSync('nvim', ['--headless', '-u', 'NONE', '-c', `luafile ${join(__dirname, 'neovim', 'session.lua')}`], {
+      env: { ...process.env, XENOLAB_FILE: file, XENOLAB_NODE: process.execPath, XENOLAB_BIN: join(ROOT, 'bin', 'xenolab.mjs'), XENOLAB_LINE: String(cli) },
+      encoding: 'utf8', timeout: 120_000,
+    });
+    rmSync(dir, { recursive: true, force: true });
+    const got = JSON.parse(out.trim().split('\n').pop()!);
+    expect(got.diagnostics).toEqual([{ line: cli, col: 4, code: 'privileged-instruction', severity: 1 }]);
+    expect(got.hover).toMatch(/^\*\*cli\*\*/);
+    expect(got.completion).toEqual(expect.arrayContaining(['mov', 'cli', 'HYPERCALL']));
+    expect(got.quickFix).toMatch(/^Replace cli with masking events/);
+    expect(got.fixedLine).toMatch(/^ {4}mov byte \[shared \+ shared_info\.vcpu_info \+ vcpu_info\.evtchn_upcall_mask\], 1/);
+    expect(got.diagnosticsAfterFix).toEqual([]);
+    // every `_start` renamed (its definition, its uses), and the file still clean
+    expect(got.rename).toEqual({ renamed: (text.match(/_start/g) ?? []).length, left: 0 });
+    expect(got.diagnosticsAfterRename).toEqual([]);
+    expect(got.symbols).toEqual(expect.arrayContaining(['kernel_entry', 'gp_handler', 'trap_table']));
+    expect(got.symbols).not.toContain('_start');
+    // it left when Neovim stopped it (shutdown, exit), with the status for that
+    expect(got.exitCode).toBe(0);
+  }, 150_000);
 });
