@@ -3,6 +3,7 @@
 
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { editor } from 'monaco-editor/editor/editor.api.js';
+import { BUILTIN_SCHEME } from '../../protocol/src/index.js';
 import { html, replace } from '../../client/webview/dom.js';
 import { Gutter } from './debug/gutter.js';
 import { DebugSession, type Stop } from './debug/session.js';
@@ -32,9 +33,32 @@ const languageOf = (rel: string) => (/\.(xasm|inc|asm)$/.test(rel) ? LANGUAGE_ID
 function open(rel: string, line?: number): void {
   const model = monaco.editor.getModel(monaco.Uri.parse(fileUri(rel)));
   if (!model) return;
-  if (editorView.getModel() !== model) editorView.setModel(model);
-  for (const tab of $('tabs').querySelectorAll<HTMLElement>('[data-file]')) tab.setAttribute('aria-selected', String(tab.dataset['file'] === rel));
+  show(model, rel);
   if (line !== undefined) editorView.revealLineInCenter(line);
+}
+
+const viewStates = new WeakMap<editor.ITextModel, editor.ICodeEditorViewState | null>();
+
+/**
+ * Puts a model in the editor, its tab selected: a workspace file's (`rel`), or a built-in
+ * file's (read-only, in a tab of its own while it is shown).
+ */
+function show(model: editor.ITextModel, rel: string | null): void {
+  const shown = editorView.getModel();
+  if (shown !== model) {
+    // each file comes back with its cursor and scroll where they were
+    if (shown) viewStates.set(shown, editorView.saveViewState());
+    editorView.setModel(model);
+    const state = viewStates.get(model);
+    if (state) editorView.restoreViewState(state);
+  }
+  editorView.updateOptions({ readOnly: rel === null });
+  $('tabs').querySelector('[data-builtin]')?.remove();
+  if (rel === null) {
+    const name = model.uri.path.replace(/^\//, '');
+    $('tabs').append(html(document, 'button', { type: 'button', role: 'tab', class: 'tab', 'data-builtin': name, 'aria-selected': 'true', title: 'built into xenolab (read-only)' }, `${name} (built-in)`));
+  }
+  for (const tab of $('tabs').querySelectorAll<HTMLElement>('[data-file]')) tab.setAttribute('aria-selected', String(tab.dataset['file'] === rel));
 }
 
 function loadWorkspace(ws: Workspace): void {
@@ -57,10 +81,18 @@ function loadWorkspace(ws: Workspace): void {
 }
 
 // Go to definition into another file of the workspace opens its tab.
+// A place in a built-in file (xen.inc) shows it read-only; the language client made its model.
 monaco.editor.registerEditorOpener({
   openCodeEditor(_source, resource, selection) {
-    open(relativeOfUri(resource.toString()), selection && 'startLineNumber' in selection ? selection.startLineNumber : selection?.lineNumber);
-    if (selection) editorView.setSelection('startLineNumber' in selection ? selection : new monaco.Range(selection.lineNumber, selection.column, selection.lineNumber, selection.column));
+    const builtin = resource.scheme === BUILTIN_SCHEME ? monaco.editor.getModel(resource) : null;
+    if (resource.scheme === BUILTIN_SCHEME && !builtin) return false;
+    if (builtin) show(builtin, null);
+    else open(relativeOfUri(resource.toString()));
+    if (selection) {
+      const range = 'startLineNumber' in selection ? selection : new monaco.Range(selection.lineNumber, selection.column, selection.lineNumber, selection.column);
+      editorView.setSelection(range);
+      editorView.revealRangeInCenter(range);
+    }
     return true;
   },
 });

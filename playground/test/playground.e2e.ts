@@ -1,6 +1,7 @@
 // The playground end to end in Debian's Chromium: the page loads with the hello seed and
 // reaches nowhere but its origin; a privileged instruction gets the language server's
-// marker and its quick fix removes it; a breakpoint set in the gutter stops the guest,
+// marker and its quick fix removes it; go to definition on a xen.inc macro shows the
+// built-in file read-only; a breakpoint set in the gutter stops the guest,
 // stepping and stepping back change the registers view, the console shows the seed's
 // transcript; the blkfront seed's shared ring is drawn. Screenshots: test-output/playground/.
 
@@ -69,6 +70,32 @@ test('a privileged instruction gets the language server\'s marker, and its quick
   await pg.page.keyboard.press('Enter');
   await expect.poll(async () => (await markers(pg.page)).filter((m) => m.code === 'privileged-instruction'), { timeout: 20_000 }).toEqual([]);
   await shot(pg, '4-quick-fix-applied');
+});
+
+test('go to definition on a xen.inc macro shows the built-in file, read-only, in a tab of its own', async () => {
+  // in the text as the test before left it (a line longer than the seed)
+  const line = await pg.page.evaluate(() => (window as any).xenolab.editor.getModel().getValue().split('\n').indexOf('    HYPERCALL console_io') + 1);
+  expect(line).toBeGreaterThan(0);
+  const state = () => pg.page.evaluate(() => {
+    const { editor } = (window as any).xenolab;
+    const model = editor.getModel();
+    return { uri: model.uri.toString(), line: model.getLineContent(editor.getPosition().lineNumber), readOnly: editor.getRawOptions().readOnly };
+  });
+  await pg.page.evaluate((l) => {
+    const { editor } = (window as any).xenolab;
+    editor.setPosition({ lineNumber: l, column: 6 });
+    editor.focus();
+  }, line);
+  await pg.page.keyboard.press('F12');
+  await pg.page.locator('[data-builtin="xen.inc"][aria-selected="true"]').waitFor({ timeout: 10_000 });
+  expect(await state()).toEqual({ uri: 'xenolab-builtin:/xen.inc', line: '%macro HYPERCALL 1', readOnly: true });
+  expect(await pg.page.locator('[data-file][aria-selected="true"]').count()).toBe(0);
+  await shot(pg, '5-builtin-definition');
+  // hello.xasm's tab brings it back where it was, editable; the built-in file's tab goes
+  await pg.page.click('[data-file="hello.xasm"]');
+  expect(await state()).toEqual({ uri: 'file:///workspace/hello.xasm', line: '    HYPERCALL console_io', readOnly: false });
+  expect(await pg.page.locator('[data-builtin]').count()).toBe(0);
+  expect(pg.errors).toEqual([]);
 });
 
 test('a gutter breakpoint stops the guest; step and step back change the registers; the console shows the transcript', async () => {

@@ -21,7 +21,7 @@ export class Gutter {
   /** Toggles a breakpoint on `line` of the model in the editor. */
   toggle(line: number): void {
     const model = this.editor.getModel();
-    if (!model) return;
+    if (!model || model.uri.scheme !== 'file') return; // not in a built-in file (no workspace file of the run)
     const lines = this.linesOf(model);
     const next = lines.includes(line) ? lines.filter((l) => l !== line) : [...lines, line].sort((a, b) => a - b);
     this.set(model, next);

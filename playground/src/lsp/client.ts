@@ -12,6 +12,7 @@ import {
   type Diagnostic, type PublishDiagnosticsParams, type ServerCapabilities,
 } from 'vscode-languageserver-protocol/browser';
 import type { editor, languages } from 'monaco-editor/editor/editor.api.js';
+import { BUILTIN_SCHEME, LspRequest } from '../../../protocol/src/index.js';
 import { LANGUAGE_ID } from '../language.js';
 import type { Monaco } from '../monaco.js';
 import { toCompletion, toInlayHint, toLocation, toLspPosition, toLspRange, toMarkdown, toMarker, toMonacoRange, toWorkspaceEdit } from './convert.js';
@@ -62,7 +63,8 @@ export class LanguageClient {
   }
 
   private open(model: editor.ITextModel): void {
-    if (model.getLanguageId() !== LANGUAGE_ID) return;
+    // a built-in file (xen.inc) is shown from the server's text, not given to it
+    if (model.getLanguageId() !== LANGUAGE_ID || model.uri.scheme === BUILTIN_SCHEME) return;
     const uri = model.uri.toString();
     void this.connection.sendNotification(DidOpenTextDocumentNotification.type, {
       textDocument: { uri, languageId: LANGUAGE_ID, version: model.getVersionId(), text: model.getValue() },
@@ -91,6 +93,17 @@ export class LanguageClient {
     return { uri: model.uri.toString() };
   }
 
+  /** A model for each built-in file among places the server named (read-only, its text from the server), so the editor can show them. */
+  private async withBuiltins<T extends { uri: string }>(places: T[]): Promise<T[]> {
+    for (const uri of new Set(places.map((p) => p.uri).filter((u) => u.startsWith(`${BUILTIN_SCHEME}:`)))) {
+      const resource = this.monaco.Uri.parse(uri);
+      if (this.monaco.editor.getModel(resource)) continue;
+      const text = await this.connection.sendRequest<string | null>(LspRequest.builtinFile, { uri });
+      if (text !== null && !this.monaco.editor.getModel(resource)) this.monaco.editor.createModel(text, LANGUAGE_ID, resource);
+    }
+    return places.filter((p) => !p.uri.startsWith(`${BUILTIN_SCHEME}:`) || this.monaco.editor.getModel(this.monaco.Uri.parse(p.uri)));
+  }
+
   private registerProviders(): void {
     const { monaco, connection: c } = this;
     const L = monaco.languages;
@@ -115,12 +128,14 @@ export class LanguageClient {
       provideDefinition: async (model, position) => {
         const r = await c.sendRequest(DefinitionRequest.type, { textDocument: this.doc(model), position: toLspPosition(position) });
         const list = r === null ? [] : Array.isArray(r) ? r : [r];
-        return list.map((l) => ('targetUri' in l ? toLocation(monaco, { uri: l.targetUri, range: l.targetSelectionRange }) : toLocation(monaco, l)));
+        const places = list.map((l) => ('targetUri' in l ? { uri: l.targetUri, range: l.targetSelectionRange } : l));
+        return (await this.withBuiltins(places)).map((l) => toLocation(monaco, l));
       },
     });
     L.registerReferenceProvider(LANGUAGE_ID, {
       provideReferences: async (model, position, context) =>
-        (await c.sendRequest(ReferencesRequest.type, { textDocument: this.doc(model), position: toLspPosition(position), context }))?.map((l) => toLocation(monaco, l)) ?? [],
+        (await this.withBuiltins((await c.sendRequest(ReferencesRequest.type, { textDocument: this.doc(model), position: toLspPosition(position), context })) ?? []))
+          .map((l) => toLocation(monaco, l)),
     });
     L.registerSignatureHelpProvider(LANGUAGE_ID, {
       signatureHelpTriggerCharacters: this.capabilities.signatureHelpProvider?.triggerCharacters ?? [],
