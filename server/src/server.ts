@@ -442,11 +442,16 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     return path.startsWith(BUILTIN_PREFIX) ? builtinInclude(path.slice(BUILTIN_PREFIX.length)) ?? null : null;
   }));
 
-  connection.onRequest(LspRequest.includedBy, guard.wrap(['textDocument'], (p: { textDocument: { uri: string } }) => {
+  connection.onRequest(LspRequest.includedBy, guard.wrap(['textDocument'], async (p: { textDocument: { uri: string } }) => {
     const path = uriToPath(p.textDocument.uri);
-    workspace.indexes(); // every workspace file's includes, not only those indexed so far
-    const includer = includerOf(path);
-    return includer ? pathToUri(includer.path) : null;
+    // the open documents and the indexes built so far; else the rest of the workspace's
+    // files indexed a few at a time (the server answering other messages between)
+    for (let more = true; ;) {
+      const includer = includerOf(path);
+      if (includer || !more) return includer ? pathToUri(includer.path) : null;
+      more = workspace.step(4);
+      await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    }
   }));
 
   connection.onDefinition(guard.wrap(['textDocument', 'position'], (p) => {

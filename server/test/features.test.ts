@@ -308,6 +308,27 @@ describe('workspace symbols and navigation into files that are not open', () => 
     fresh.dispose();
   });
 
+  it('answers other requests while it indexes a large workspace to say a file is included by nothing', async () => {
+    const big = mkdtempSync(join(tmpdir(), 'xenolab-big-'));
+    for (let i = 0; i < 300; i++) writeFileSync(join(big, `g${i}.xasm`), `bits 32\nsection .text\ng${i}_entry:\n${'    nop\n'.repeat(50)}    ret\n`);
+    writeFileSync(join(big, 'alone.inc'), 'alone:\n    ret\n');
+    const c = new Client({ readText: nodeFiles.readText, listFiles });
+    await c.initialize({ workspaceFolders: [{ uri: pathToUri(big), name: 'big' }] });
+    const open = join(big, 'g0.xasm');
+    await c.open(open, readFileSync(open, 'utf8'));
+    const order: string[] = [];
+    const includedBy = c.conn.sendRequest('xenolab/includedBy', { textDocument: { uri: pathToUri(join(big, 'alone.inc')) } }).then((r) => {
+      order.push('includedBy');
+      return r;
+    });
+    const hover = c.request('textDocument/hover', open, { position: { line: 2, character: 2 } }).then(() => order.push('hover'));
+    expect(await includedBy).toBeNull();
+    await hover;
+    expect(order).toEqual(['hover', 'includedBy']);
+    c.dispose();
+    rmSync(big, { recursive: true, force: true });
+  });
+
   it('lists the node provider\'s source files, skipping hidden and dependency folders', () => {
     expect(listFiles(dir, ['.xasm', '.inc'], 100)).toEqual([lib, main, other]);
     expect(listFiles(dir, ['.xasm', '.inc'], 2)).toEqual([lib, main]);
