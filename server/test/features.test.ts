@@ -180,6 +180,9 @@ describe('signature help for macros', () => {
     '    XEN_ELFNOTE ENTRY, 1, 2, 3',
     '    mov eax, 1 ; PAIR 1, 2',
     '    PAIR',
+    // being typed: no argument yet (the assembler reads no macro call here, but a word alone)
+    '    HYPERCALL ',
+    '    PAIR ',
   ].join('\n') + '\n';
   interface Help { signatures: { label: string; documentation: string; parameters: { label: [number, number] }[] }[]; activeParameter: number }
   const help = (p: Pos) => client.request<Help | null>('textDocument/signatureHelp', path, { position: p });
@@ -219,6 +222,16 @@ describe('signature help for macros', () => {
     const h = (await help(after(text, 'XEN_ELFNOTE ENTRY, 1, 2, ')))!;
     expect(h.signatures[0].label).toBe('XEN_ELFNOTE TYPE, desc...');
     expect(h.activeParameter).toBe(1);
+  });
+
+  it('helps from the space after the name on, before any argument is typed', async () => {
+    const end = (line: string) => ({ line: lines(text).lastIndexOf(line), character: line.length });
+    expect((await help(end('    HYPERCALL ')))!.signatures[0].label).toBe('HYPERCALL name');
+    expect((await help(end('    PAIR ')))!.signatures[0].label).toBe('PAIR first, second');
+    // and the word is the macro for hover and definition too, not a label of its own
+    const at = { line: lines(text).lastIndexOf('    HYPERCALL '), character: 6 };
+    const def = await client.request<{ uri: string } | null>('textDocument/definition', path, { position: at });
+    expect(def?.uri).toBe('xenolab-builtin:/xen.inc');
   });
 
   it('offers nothing for instructions, in comments, or before the space after the name', async () => {

@@ -73,17 +73,27 @@ export function buildIndex(r: AssembleResult): SymbolIndex {
   const files = new Map(r.files.map((f) => [f.path, f]));
   const values = new Map(r.image.symbols.map((s) => [s.name, s.value >>> 0]));
   const scopes = callScopes(r.macroLabels);
+  // the first definition of a name counts, but a macro takes the place of a word alone on a
+  // line (`HYPERCALL` as it is being typed is no label)
+  const taken = (d: Definition) => {
+    const had = definitions.get(d.name);
+    return had !== undefined && !(d.kind === 'macro' && BARE.has(had));
+  };
   for (const [id, lines] of r.trees) {
     const f = r.files[id];
     if (!f) continue;
     for (let d of fileDefinitions(f, lines, values, scopes.get(id))) {
-      if (definitions.has(d.name)) continue;
+      if (taken(d)) continue;
       const value = values.get(d.name);
-      if (value !== d.value && (d.kind === 'label' || d.kind === 'local' || d.kind === 'constant')) d = { ...d, value };
+      if (value !== d.value && (d.kind === 'label' || d.kind === 'local' || d.kind === 'constant')) {
+        const bare = BARE.has(d);
+        d = { ...d, value };
+        if (bare) BARE.add(d);
+      }
       definitions.set(d.name, d);
     }
   }
-  for (const d of macroDefinitions(r, values)) if (!definitions.has(d.name)) definitions.set(d.name, d);
+  for (const d of macroDefinitions(r, values)) if (!taken(d)) definitions.set(d.name, d);
   // Where each defined name is written is only needed by navigation requests, not by
   // diagnostics: found on first use, from one tokenization of each file.
   // (the getter keeps the files, not the whole assembly: the index outlives it)
@@ -120,10 +130,12 @@ function fileDefinitions(f: SourceFile, lines: readonly LineNode[], values: Read
       const name = local ? parent + node.label.name : node.label.name;
       if (!local) parent = node.label.name;
       const kind: SymbolKind = node.statement?.kind === 'equ' ? 'constant' : local ? 'local' : 'label';
-      defs.push({
+      const d: Definition = {
         name, kind, file: f.path, range: rangeOf(f, node.label.start, node.label.start + node.label.name.length), value: values.get(name),
         parent: local ? parent : undefined, scope: !local || undefined, field: (local && inStruc) || undefined, text: firstLine(f.text, node.start, node.end),
-      });
+      };
+      if (!node.label.colon && !node.statement) BARE.add(d);
+      defs.push(d);
     }
     // `struc NAME`: NAME is 0 and its fields are NAME.field; `endstruc` makes NAME_size
     const st = node.statement;
@@ -150,6 +162,9 @@ function fileDefinitions(f: SourceFile, lines: readonly LineNode[], values: Read
   DEFINITIONS.set(lines, { path: f.path, text: f.text, calls: key, defs });
   return defs;
 }
+
+/** Labels that are a word alone on a line, without a colon (what a macro call being typed looks like). */
+const BARE = new WeakSet<Definition>();
 
 const DEFINITIONS = new WeakMap<readonly LineNode[], { path: string; text: string; calls: string; defs: readonly Definition[] }>();
 
