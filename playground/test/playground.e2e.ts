@@ -1,7 +1,8 @@
 // The playground end to end in Debian's Chromium: the page loads with the hello seed and
 // reaches nowhere but its origin; a privileged instruction gets the language server's
 // marker and its quick fix removes it; go to definition on a xen.inc macro shows the
-// built-in file read-only; a breakpoint set in the gutter stops the guest,
+// built-in file read-only; the outline, rename, formatting, code lenses and signature help work; a
+// breakpoint set in the gutter stops the guest,
 // stepping and stepping back change the registers view, the console shows the seed's
 // transcript; the blkfront seed's shared ring is drawn. Screenshots: test-output/playground/.
 
@@ -95,6 +96,56 @@ test('go to definition on a xen.inc macro shows the built-in file, read-only, in
   await pg.page.click('[data-file="hello.xasm"]');
   expect(await state()).toEqual({ uri: 'file:///workspace/hello.xasm', line: '    HYPERCALL console_io', readOnly: false });
   expect(await pg.page.locator('[data-builtin]').count()).toBe(0);
+  expect(pg.errors).toEqual([]);
+});
+
+test('the outline, renaming, formatting, code lenses and signature help come from the language server', async () => {
+  await pickSeed(pg.page, 'pagetables');
+  const text = () => pg.page.evaluate(() => (window as any).xenolab.editor.getModel().getValue() as string);
+  const lineOfText = async (t: string) => (await text()).split('\n').indexOf(t) + 1;
+  const at = (lineNumber: number, column: number) => pg.page.evaluate(([l, c]) => {
+    const { editor } = (window as any).xenolab;
+    editor.setPosition({ lineNumber: l, column: c });
+    editor.focus();
+  }, [lineNumber, column]);
+  // the lens over the loop that maps one page per hypercall (lenses are drawn where the editor shows)
+  await pg.page.evaluate((l) => (window as any).xenolab.editor.revealLineInCenter(l), await lineOfText('.fill:'));
+  await pg.page.locator('.codelens-decoration', { hasText: '1 hypercall in this loop' }).first().waitFor({ timeout: 20_000 });
+  // Ctrl+Shift+O: the file's labels
+  await at(1, 1);
+  await pg.page.keyboard.press('Control+Shift+O');
+  await pg.page.locator('.quick-input-widget .monaco-list-row', { hasText: '_start' }).first().waitFor({ timeout: 10_000 });
+  await shot(pg, '6-outline');
+  await pg.page.keyboard.press('Escape');
+  // F2 on _start: every use renamed
+  const uses = ((await text()).match(/\b_start\b/g) ?? []).length;
+  expect(uses).toBeGreaterThan(1);
+  await at(await lineOfText('_start:'), 2);
+  await pg.page.keyboard.press('F2');
+  const box = pg.page.locator('.rename-box input');
+  await box.waitFor({ timeout: 10_000 });
+  await box.fill('kernel_entry');
+  await pg.page.keyboard.press('Enter');
+  await expect.poll(async () => ((await text()).match(/\bkernel_entry\b/g) ?? []).length, { timeout: 10_000 }).toBe(uses);
+  expect(await text()).not.toMatch(/\b_start\b/);
+  // Format Document puts a line written loosely back in shape
+  const line = await lineOfText('    mov esp, stack_top');
+  await pg.page.evaluate((l) => {
+    const { editor, monaco } = (window as any).xenolab;
+    editor.executeEdits('test', [{ range: new monaco.Range(l, 1, l, editor.getModel().getLineMaxColumn(l)), text: 'mov    esp ,stack_top' }]);
+  }, line);
+  await pg.page.evaluate(() => (window as any).xenolab.editor.getAction('editor.action.formatDocument').run());
+  await expect.poll(async () => (await text()).split('\n')[line - 1], { timeout: 10_000 }).toBe('    mov esp, stack_top');
+  // typing a macro call: its parameters (signature help)
+  await at(line, 100);
+  await pg.page.keyboard.press('End');
+  await pg.page.keyboard.press('Enter');
+  await pg.page.keyboard.type('HYPERCALL');
+  await pg.page.keyboard.press('Escape'); // the completion list
+  await pg.page.keyboard.type(' ');
+  await pg.page.locator('.parameter-hints-widget', { hasText: 'HYPERCALL' }).waitFor({ timeout: 10_000 });
+  await shot(pg, '7-signature-help');
+  await pg.page.keyboard.press('Escape');
   expect(pg.errors).toEqual([]);
 });
 

@@ -6,16 +6,20 @@
 
 import {
   BrowserMessageReader, BrowserMessageWriter, createProtocolConnection, type ProtocolConnection,
-  CodeActionRequest, CompletionRequest, ConfigurationRequest, DefinitionRequest, DidChangeTextDocumentNotification,
-  DidCloseTextDocumentNotification, DidOpenTextDocumentNotification, HoverRequest, InitializeRequest, InitializedNotification,
-  InlayHintRequest, PublishDiagnosticsNotification, ReferencesRequest, SemanticTokensRequest, SignatureHelpRequest,
+  CodeActionRequest, CodeLensRequest, CompletionRequest, ConfigurationRequest, DefinitionRequest, DidChangeTextDocumentNotification,
+  DidCloseTextDocumentNotification, DidOpenTextDocumentNotification, DocumentFormattingRequest, DocumentRangeFormattingRequest,
+  DocumentSymbolRequest, FoldingRangeRequest, HoverRequest, InitializeRequest, InitializedNotification, InlayHintRequest,
+  PrepareRenameRequest, PublishDiagnosticsNotification, ReferencesRequest, RenameRequest, SemanticTokensRequest, SignatureHelpRequest,
   type Diagnostic, type PublishDiagnosticsParams, type ServerCapabilities,
 } from 'vscode-languageserver-protocol/browser';
 import type { editor, languages } from 'monaco-editor/editor/editor.api.js';
 import { BUILTIN_SCHEME, LspRequest } from '../../../protocol/src/index.js';
 import { LANGUAGE_ID } from '../language.js';
 import type { Monaco } from '../monaco.js';
-import { toCompletion, toInlayHint, toLocation, toLspPosition, toLspRange, toMarkdown, toMarker, toMonacoRange, toWorkspaceEdit } from './convert.js';
+import {
+  toCompletion, toDocumentSymbol, toFoldingRange, toInlayHint, toLocation, toLspPosition, toLspRange, toMarkdown, toMarker, toMonacoRange, toTextEdit,
+  toWorkspaceEdit,
+} from './convert.js';
 
 const MARKER_OWNER = 'xenolab';
 
@@ -51,6 +55,12 @@ export class LanguageClient {
           codeAction: { codeActionLiteralSupport: { codeActionKind: { valueSet: ['quickfix'] } } },
           semanticTokens: { requests: { full: true }, tokenTypes: [], tokenModifiers: [], formats: ['relative'] },
           inlayHint: {},
+          rename: { prepareSupport: true },
+          documentSymbol: { hierarchicalDocumentSymbolSupport: true },
+          foldingRange: {},
+          formatting: {},
+          rangeFormatting: {},
+          codeLens: {},
         },
         workspace: { configuration: true },
       },
@@ -172,6 +182,52 @@ export class LanguageClient {
       provideInlayHints: async (model, range) => {
         const hints = await c.sendRequest(InlayHintRequest.type, { textDocument: this.doc(model), range: toLspRange(range) });
         return { hints: (hints ?? []).map((h) => toInlayHint(monaco, h)), dispose() {} };
+      },
+    });
+    L.registerRenameProvider(LANGUAGE_ID, {
+      // a name the server will not rename (a register, a clash) says why in the rename box
+      resolveRenameLocation: async (model, position) => {
+        try {
+          const r = await c.sendRequest(PrepareRenameRequest.type, { textDocument: this.doc(model), position: toLspPosition(position) });
+          if (!r || !('start' in r)) return { range: new monaco.Range(position.lineNumber, position.column, position.lineNumber, position.column), text: '', rejectReason: 'Nothing to rename here.' };
+          const range = toMonacoRange(r);
+          return { range, text: model.getValueInRange(range) };
+        } catch (e) {
+          return { range: new monaco.Range(position.lineNumber, position.column, position.lineNumber, position.column), text: '', rejectReason: (e as Error).message };
+        }
+      },
+      provideRenameEdits: async (model, position, newName) => {
+        try {
+          const edit = await c.sendRequest(RenameRequest.type, { textDocument: this.doc(model), position: toLspPosition(position), newName });
+          return edit ? toWorkspaceEdit(monaco, edit, versionOf) : { edits: [] };
+        } catch (e) {
+          return { edits: [], rejectReason: (e as Error).message };
+        }
+      },
+    });
+    L.registerDocumentSymbolProvider(LANGUAGE_ID, {
+      provideDocumentSymbols: async (model) => {
+        const r = await c.sendRequest(DocumentSymbolRequest.type, { textDocument: this.doc(model) });
+        return (r ?? []).flatMap((s) => ('selectionRange' in s ? [toDocumentSymbol(s)] : []));
+      },
+    });
+    L.registerFoldingRangeProvider(LANGUAGE_ID, {
+      provideFoldingRanges: async (model) => ((await c.sendRequest(FoldingRangeRequest.type, { textDocument: this.doc(model) })) ?? []).map((f) => toFoldingRange(monaco, f)),
+    });
+    L.registerDocumentFormattingEditProvider(LANGUAGE_ID, {
+      provideDocumentFormattingEdits: async (model, options) =>
+        ((await c.sendRequest(DocumentFormattingRequest.type, { textDocument: this.doc(model), options: { tabSize: options.tabSize, insertSpaces: options.insertSpaces } })) ?? []).map(toTextEdit),
+    });
+    L.registerDocumentRangeFormattingEditProvider(LANGUAGE_ID, {
+      provideDocumentRangeFormattingEdits: async (model, range, options) =>
+        ((await c.sendRequest(DocumentRangeFormattingRequest.type, {
+          textDocument: this.doc(model), range: toLspRange(range), options: { tabSize: options.tabSize, insertSpaces: options.insertSpaces },
+        })) ?? []).map(toTextEdit),
+    });
+    L.registerCodeLensProvider(LANGUAGE_ID, {
+      provideCodeLenses: async (model) => {
+        const lenses = (await c.sendRequest(CodeLensRequest.type, { textDocument: this.doc(model) })) ?? [];
+        return { lenses: lenses.map((l) => ({ range: toMonacoRange(l.range), ...(l.command ? { command: { id: '', title: l.command.title } } : {}) })), dispose() {} };
       },
     });
     const legend = this.capabilities.semanticTokensProvider?.legend;

@@ -79,3 +79,17 @@ export function toInlayHint(monaco: Monaco, h: lsp.InlayHint): languages.InlayHi
     ...(typeof h.tooltip === 'string' ? { tooltip: h.tooltip } : h.tooltip ? { tooltip: { value: h.tooltip.value } } : {}),
   };
 }
+
+/** An outline entry (LSP's symbol kinds count from 1, monaco's from 0). */
+export function toDocumentSymbol(s: lsp.DocumentSymbol): languages.DocumentSymbol {
+  return {
+    name: s.name, detail: s.detail ?? '', kind: (s.kind - 1) as languages.SymbolKind, tags: [],
+    range: toMonacoRange(s.range), selectionRange: toMonacoRange(s.selectionRange), children: (s.children ?? []).map(toDocumentSymbol),
+  };
+}
+
+export function toFoldingRange(monaco: Monaco, f: lsp.FoldingRange): languages.FoldingRange {
+  return { start: f.startLine + 1, end: f.endLine + 1, ...(f.kind === 'comment' ? { kind: monaco.languages.FoldingRangeKind.Comment } : {}) };
+}
+
+export const toTextEdit = (e: lsp.TextEdit): languages.TextEdit => ({ range: toMonacoRange(e.range), text: e.newText });
