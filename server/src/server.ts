@@ -65,8 +65,19 @@ const SEVERITY: Record<Finding['severity'], DiagnosticSeverity> = {
 
 /** file:///a/b.xasm ↔ /a/b.xasm, xenolab-builtin:/xen.inc ↔ <builtin>/xen.inc (other schemes keep their URI as the path). */
 export function uriToPath(uri: string): string {
-  if (uri.startsWith(BUILTIN_URI)) return BUILTIN_PREFIX + decodeURIComponent(uri.slice(BUILTIN_URI.length));
-  return uri.startsWith('file://') ? decodeURIComponent(uri.slice('file://'.length)) : uri;
+  if (uri.startsWith(BUILTIN_URI)) return BUILTIN_PREFIX + decoded(uri.slice(BUILTIN_URI.length));
+  return uri.startsWith('file://') ? decoded(uri.slice('file://'.length)) : uri;
+}
+/** Percent-escapes decoded; one that is malformed (`100%.xasm`, a lone `%E9`) is kept as written, not thrown. */
+function decoded(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s.replace(/%[0-9a-fA-F]{2}/g, (e) => {
+      const c = Number.parseInt(e.slice(1), 16);
+      return c < 0x80 ? String.fromCharCode(c) : e;
+    });
+  }
 }
 /** As VS Code writes file URIs: in each segment, all but letters, digits and -._~ percent-encoded. */
 export function pathToUri(path: string): string {

@@ -89,3 +89,14 @@ describe('requests the client gets wrong or takes back', () => {
     }
   });
 });
+
+describe('URIs a client may send', () => {
+  it('opens a document whose URI has a malformed percent-escape, and keeps serving (it threw and ended the server)', async () => {
+    const s = await started();
+    const odd = { uri: 'file:///t/100%.xasm' };
+    s.send({ method: 'textDocument/didOpen', params: { textDocument: { ...odd, languageId: 'xasm', version: 1, text: 'bits 32\n_start:\n    cli\n' } } },
+      hover(1, { textDocument: odd, position: { line: 2, character: 5 } }), hover(2, { textDocument: DOC, position: { line: 2, character: 5 } }));
+    expect(JSON.stringify((await s.response(1)).result)).toContain('cli');
+    expect(JSON.stringify((await s.response(2)).result)).toContain('cli');
+  });
+});
