@@ -55,6 +55,8 @@ export function toCompletion(monaco: Monaco, item: lsp.CompletionItem, wordRange
   };
 }
 
+export const toTextEdit = (e: lsp.TextEdit): languages.TextEdit => ({ range: toMonacoRange(e.range), text: e.newText });
+
 export const toLocation = (monaco: Monaco, l: lsp.Location): languages.Location => ({ uri: monaco.Uri.parse(l.uri), range: toMonacoRange(l.range) });
 
 /** A WorkspaceEdit's text edits, each with the version of the model it was computed on. */
@@ -62,7 +64,7 @@ export function toWorkspaceEdit(monaco: Monaco, edit: lsp.WorkspaceEdit, version
   const edits: languages.IWorkspaceTextEdit[] = [];
   const add = (uri: string, list: (lsp.TextEdit | lsp.AnnotatedTextEdit | lsp.SnippetTextEdit)[]) => {
     const resource = monaco.Uri.parse(uri);
-    for (const e of list) if ('newText' in e) edits.push({ resource, textEdit: { range: toMonacoRange(e.range), text: e.newText }, versionId: versionOf(resource) });
+    for (const e of list) if ('newText' in e) edits.push({ resource, textEdit: toTextEdit(e), versionId: versionOf(resource) });
   };
   for (const [uri, list] of Object.entries(edit.changes ?? {})) add(uri, list);
   for (const c of edit.documentChanges ?? []) if ('edits' in c) add(c.textDocument.uri, c.edits);
@@ -92,4 +94,3 @@ export function toFoldingRange(monaco: Monaco, f: lsp.FoldingRange): languages.F
   return { start: f.startLine + 1, end: f.endLine + 1, ...(f.kind === 'comment' ? { kind: monaco.languages.FoldingRangeKind.Comment } : {}) };
 }
 
-export const toTextEdit = (e: lsp.TextEdit): languages.TextEdit => ({ range: toMonacoRange(e.range), text: e.newText });
