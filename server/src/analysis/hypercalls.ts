@@ -5,11 +5,13 @@
 
 import {
   HYPERCALL_ARG_REGISTERS, hypercallByNumber, XEN_CONSTANT_GROUPS, xenConstant, xenConstantGroup,
-  type Hypercall, type XenConstant,
+  type Hypercall, type MemoryOperand, type XenConstant,
 } from '../../../isa/src/index.js';
 import type { Dataflow } from './constprop.js';
-import { EAX, EBX, ECX, EDI, EDX, ESI } from './effects.js';
-import type { State } from './values.js';
+import type { Context } from './context.js';
+import { EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP, gpr } from './effects.js';
+import type { Instr } from './program.js';
+import { addressValue, isTag, type State } from './values.js';
 
 export const STUB_SIZE = xenConstant('HYPERCALL_STUB_SIZE')?.value ?? 32;
 export const ARG_REGS = [EBX, ECX, EDX, ESI, EDI] as const;
@@ -173,6 +175,49 @@ export function mappedPage(site: HypercallSite): number | null {
   if (name !== 'update_va_mapping' && name !== 'update_va_mapping_otherdomain') return null;
   const va = site.state?.regs[EBX];
   return typeof va === 'number' ? (va & ~0xfff) >>> 0 : null;
+}
+
+const STRING = /^(movs|stos|lods|cmps|scas|ins|outs)[bwd]$/;
+
+/**
+ * An instruction that may read or write memory through what page-table calls change: a
+ * string instruction (copying or clearing a page through a mapping), or an access whose
+ * address is not a constant (a request is filled at a constant address). Not the stack
+ * (esp, or ebp when it was set from esp), and not a read of a table the calls do not remap:
+ * start_info, Xen's frame list (mfn_list), or the program's own data.
+ */
+export function usesMappedMemory(ctx: Context, ins: Instr): boolean {
+  if (STRING.test(ins.mnemonic)) return true;
+  if (ins.mnemonic === 'lea') return false;
+  let s: State | null | undefined;
+  for (const m of ins.insn.operands) {
+    if (m.type !== 'mem') continue;
+    s ??= ctx.df.before(ins.index);
+    if (!s) return true;
+    if (addressValue(m, s.regs) !== null || onStack(ctx, m, s)) continue;
+    if (ins.fx.store === m) return true;
+    const base = m.base ? s.regs[gpr(m.base)] : null;
+    if (!(isTag(base, 'S') || isTag(base, 'F') || inOwnData(ctx, m.disp >>> 0))) return true;
+  }
+  return false;
+}
+
+/**
+ * An address in the program's own data: a table it reads. Not one at a page boundary in
+ * .bss, which may be a window the calls map frames into.
+ */
+function inOwnData(ctx: Context, address: number): boolean {
+  const sec = ctx.program.result.image.sections.find((x) => x.alloc && address >= x.vaddr && address < x.vaddr + x.size);
+  return sec !== undefined && (sec.kind === 'progbits' || (address & 0xfff) !== 0);
+}
+
+/** A memory operand based on esp, or on ebp set from esp (a frame pointer). */
+function onStack(ctx: Context, m: MemoryOperand, s: State): boolean {
+  const base = m.base ? gpr(m.base) : -1;
+  if (base === ESP) return true;
+  if (base !== EBP || s.def[EBP] < 0) return false;
+  const ops = ctx.program.instrs[s.def[EBP]].insn.operands;
+  return ops.length === 2 && ops[1].type === 'reg' && ops[1].reg.cls === 'r32' && gpr(ops[1].reg) === ESP;
 }
 
 /** A count at most this small, made again and again, should have been one batch. */

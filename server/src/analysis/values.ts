@@ -12,7 +12,8 @@ import { ALL_GPRS, EAX, ECX, EDX, ESP, gpr, type Effects } from './effects.js';
  * A constant (an unsigned 32-bit number); or a tag: `S<n>` start_info + n, `P` derived from
  * start_info.pt_base (a page-table pointer), `H` derived from start_info.shared_info (its
  * machine address), `N` start_info.nr_pt_frames and `M` that many pages in bytes (pt_base
- * plus it is past the page tables), `T<i>` a pointer into page-table region i, `E<r>` the
+ * plus it is past the page tables), `F` derived from start_info.mfn_list (Xen's list of the
+ * domain's machine frames), `T<i>` a pointer into page-table region i, `E<r>` the
  * value register r had when the function was entered, `U` (on the stack only) a register
  * not set on every path when pushed; or null.
  */
@@ -38,6 +39,7 @@ const MAX_STACK = 64;
 const PT_BASE = xenField('start_info', 'pt_base')?.offset ?? 60;
 const SHARED_INFO = xenField('start_info', 'shared_info')?.offset ?? 36;
 const NR_PT_FRAMES = xenField('start_info', 'nr_pt_frames')?.offset ?? 64;
+const MFN_LIST = xenField('start_info', 'mfn_list')?.offset ?? 48;
 const PAGE_SHIFT = 12;
 
 export function unknownState(defined: number): State {
@@ -192,6 +194,7 @@ function load(m: MemoryOperand, regs: readonly Val[], env: Env): Val {
       if (off === PT_BASE) return 'P';
       if (off === SHARED_INFO) return 'H';
       if (off === NR_PT_FRAMES) return 'N';
+      if (off === MFN_LIST) return 'F';
       return null;
     }
   }
@@ -293,6 +296,7 @@ function arith(m: string, a: Val, b: Val, bits: number): Val {
     if (isTag(a, 'T')) return a;
     if (m === 'add' && isTag(b, 'T')) return b;
     if (isTag(a, 'H') && typeof b === 'number') return 'H';
+    if (isTag(a, 'F') && typeof b === 'number') return 'F';
   }
   if ((m === 'or' || m === 'and') && isTag(a, 'H') && typeof b === 'number') return 'H';
   return null;

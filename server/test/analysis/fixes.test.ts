@@ -173,6 +173,10 @@ describe('batching fixes', () => {
       ['%rep 1\n    mov eax, __HYPERVISOR_mmu_update\n    int 0x82', '%rep 2', '%rep 1'],
       ['.shared:\n    call shared_pte', '    call shared_pte\n    mov edi, 8\n', '    mov edi, 8\n'],
       ['.check:\n    SET_PTE', '.stop:\n    ud2', '.stop:\n    ret'],
+      ['.writes:\n    mov [request + mmu_update.val], edi\n    SET_PTE', '    mov dword [ebp], 1\n', ''],
+      ['.clears:\n    mov [request + mmu_update.val], edi\n    SET_PTE', '    rep stosd\n', '    add edi, 4096\n'],
+      // a table of the program's own data is read as the loop found it
+      ['.window_reads:\n    mov [request + mmu_update.val], edi\n    SET_PTE', 'mov eax, [window + edi]', 'mov eax, [requests + edi]'],
       ['jnz .check\n\n    ; two calls in a row, with a branch between them that is not a failure check\n    SET_PTE', '    cmp byte [flag], 0\n    jne fail\n    SET_PTE\n\n    mov ebx, SCHEDOP_shutdown', '    SET_PTE\n\n    mov ebx, SCHEDOP_shutdown'],
     ];
     for (const [where, hazard, without] of controls) {

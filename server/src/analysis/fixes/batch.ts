@@ -20,7 +20,8 @@
 // `pdone` pointer (edx) or a foreign domain that is not a constant, set-up lines that do
 // more than set registers to constants, flags or registers that are read after the place
 // the fix clobbers them, addresses without a label (they would go stale as code moves).
-// Updates take effect after the loop: a loop that reads through the mappings it changes
+// Updates take effect after the loop: a loop that may use memory through the mappings it
+// changes (a string instruction, an address that is not a constant, other than the stack)
 // cannot be batched, by this fix or by hand.
 //
 // The array holds the loop's trip count (tripcount.ts) times the entries per iteration
@@ -34,7 +35,7 @@ import { xenConstant, xenStruct } from '../../../../isa/src/index.js';
 import type { Edge, Loop } from '../cfg.js';
 import { hex, type Context } from '../context.js';
 import { EAX, EBX, ECX, EDX, ESI, ESP, GPR_NAMES } from '../effects.js';
-import { singleEntryCount, type HypercallSite } from '../hypercalls.js';
+import { singleEntryCount, usesMappedMemory, type HypercallSite } from '../hypercalls.js';
 import type { Instr } from '../program.js';
 import { lineOf } from '../text.js';
 import { runsOf, type TripCount } from '../tripcount.js';
@@ -322,7 +323,11 @@ export function loopBatchFix(ctx: Context, site: HypercallSite, loop: Loop, trip
   for (const f of reached) for (const b of cfg.functions[f].blocks) blocks.add(b);
   for (const b of blocks) {
     const blk = cfg.blocks[b];
-    for (let i = blk.first; i <= blk.last; i++) if (program.instrs[i].hypercall && i !== site.instr) return null;
+    for (let i = blk.first; i <= blk.last; i++) {
+      if (program.instrs[i].hypercall && i !== site.instr) return null;
+      // the updates take effect after the loop once queued: nothing in it may use memory through them
+      if (usesMappedMemory(ctx, program.instrs[i])) return null;
+    }
   }
 
   // the exits: the old failure checks (never taken once queued), and one way out

@@ -2,14 +2,11 @@
 // entry, where one batched mmu_update (or one multicall) would enter Xen once.
 
 import type { Span } from '../../../../asm/src/index.js';
-import type { MemoryOperand } from '../../../../isa/src/index.js';
 import type { Loop } from '../cfg.js';
 import { nameAt, type Context } from '../context.js';
 import { EAX } from '../effects.js';
-import type { Instr } from '../program.js';
-import { addressValue } from '../values.js';
 import { loopBatchFix, multicallFix, sequenceBatchFix } from '../fixes/batch.js';
-import { hypercallName, mappedPage, singleEntryCount, type HypercallSite } from '../hypercalls.js';
+import { hypercallName, mappedPage, singleEntryCount, usesMappedMemory, type HypercallSite } from '../hypercalls.js';
 import { runsOf, TRIP_COUNT_BUDGET, tripCount, type TripCount } from '../tripcount.js';
 
 const MAX_WALK = 10_000;
@@ -86,21 +83,6 @@ export function checkBatching(ctx: Context): void {
       fixes: fix ? [fix] : [],
     });
   }
-}
-
-const STRING = /^(movs|stos|lods|cmps|scas|ins|outs)[bwd]$/;
-
-/**
- * An instruction between page-table calls that may read or write memory through what they
- * change: a string instruction (copying or clearing a page through a mapping), or an
- * access whose address is not a constant (a request is filled at a constant address).
- */
-function usesMappedMemory(ctx: Context, ins: Instr): boolean {
-  if (STRING.test(ins.mnemonic)) return true;
-  const mems = ins.insn.operands.filter((o): o is MemoryOperand => o.type === 'mem');
-  if (mems.length === 0 || ins.mnemonic === 'lea') return false;
-  const s = ctx.df.before(ins.index);
-  return s === null || mems.some((m) => addressValue(m, s.regs) === null);
 }
 
 /** Per function: it blocks or yields (sched_op), itself or through what it calls. */
