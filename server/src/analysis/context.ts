@@ -44,3 +44,8 @@ export function sitesOf(ctx: Context, name: string): { site: HypercallSite; ebx:
     ecx: typeof site.state?.regs[ECX] === 'number' ? (site.state.regs[ECX] as number) : null,
   }));
 }
+
+/** The addresses the program maps shared_info at (update_va_mapping of start_info.shared_info's frame), in program order. */
+export function sharedInfoMappings(ctx: Context): number[] {
+  return sitesOf(ctx, 'update_va_mapping').filter(({ site, ebx }) => ebx !== null && site.state?.regs[ECX] === 'H').map(({ ebx }) => ebx!);
+}

@@ -5,7 +5,7 @@
 
 import { BUILTIN_PREFIX, XEN_INCLUDE_NAME, type Statement } from '../../../../asm/src/index.js';
 import { XEN_EMULATE_PREFIX } from '../../../../isa/src/index.js';
-import { sitesOf, nameAt, type Context } from '../context.js';
+import { nameAt, sharedInfoMappings, type Context } from '../context.js';
 import { EAX, EBX, ECX, EDX, ESI, GPR_NAMES } from '../effects.js';
 import type { Instr } from '../program.js';
 import { lineOf } from '../text.js';
@@ -15,10 +15,8 @@ import { liveAfter } from './liveness.js';
 
 /** The address expression of the shared_info page the program maps (update_va_mapping of start_info.shared_info). */
 function sharedInfo(ctx: Context): string | null {
-  for (const { site, ebx } of sitesOf(ctx, 'update_va_mapping')) {
-    if (ebx !== null && site.state?.regs[ECX] === 'H') return nameAt(ctx, ebx);
-  }
-  return null;
+  const at = sharedInfoMappings(ctx)[0];
+  return at === undefined ? null : nameAt(ctx, at);
 }
 
 /** Instructions whose replacement changes the flags (sti's compare, a hypercall; and mov to cr3's shift). */

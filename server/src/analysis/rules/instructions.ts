@@ -1,11 +1,12 @@
 // privileged-instruction and sensitive-instruction: what a ring-1 kernel may not run, and
 // what it runs to a different effect than on bare hardware.
 
-import { MNEMONICS, xenConstant, xenField } from '../../../../isa/src/index.js';
+import { MNEMONICS, xenConstant, xenField, xenStruct } from '../../../../isa/src/index.js';
 import { isIntra } from '../cfg.js';
-import { nameAt, sitesOf, sourceText, type Context } from '../context.js';
+import { nameAt, sharedInfoMappings, sitesOf, sourceText, type Context } from '../context.js';
 import { forcedCpuidFix, privilegedFix } from '../fixes/privileged.js';
 import type { Instr } from '../program.js';
+import { addressValue } from '../values.js';
 
 const IRET = new Set(['iret', 'iretd', 'iretw']);
 const PORT_IO = new Set(['in', 'out', 'insb', 'insw', 'insd', 'outsb', 'outsw', 'outsd']);
@@ -125,7 +126,10 @@ function maskedReach(ctx: Context): Map<number, string> {
       if (flags & 4) entryAt(address, `the handler ${nameAt(ctx, address)} of vector ${program.read8(base + vecOff)}`);
     }
   }
+  // walked while events are still masked: code that unmasks them itself before its iret
+  // (Mini-OS's hypervisor_callback) returns correctly
   const out = new Map<number, string>();
+  const shared = new Set(sharedInfoMappings(ctx).map((a) => (a & ~0xfff) >>> 0));
   for (const [entry, why] of entries) {
     const seen = new Set<number>();
     const stack = [cfg.blockOf[entry]];
@@ -134,12 +138,42 @@ function maskedReach(ctx: Context): Map<number, string> {
       if (seen.has(b)) continue;
       seen.add(b);
       const blk = cfg.blocks[b];
+      let masked = true;
+      for (let i = blk.first; i <= blk.last; i++) {
+        const set = maskStore(ctx, program.instrs[i], shared);
+        if (set !== null) masked = set;
+      }
+      if (!masked) continue;
       const last = program.instrs[blk.last];
       if (IRET.has(last.mnemonic) && !out.has(last.index)) out.set(last.index, why);
       for (const e of blk.succ) if (isIntra(e)) stack.push(e.to);
     }
   }
   return out;
+}
+
+const MASK_OFFSET = xenField('vcpu_info', 'evtchn_upcall_mask')?.offset ?? 1;
+const VCPU_INFO_SIZE = xenStruct('vcpu_info')?.size ?? 64;
+const VCPU_INFO_AT = xenField('shared_info', 'vcpu_info')?.offset ?? 0;
+const MAX_VCPUS = xenConstant('XEN_LEGACY_MAX_VCPUS')?.value ?? 32;
+
+/**
+ * A byte store of a constant to some vCPU's evtchn_upcall_mask: true when it masks events,
+ * false when it unmasks them, null when the instruction is no such store. The field is
+ * known by its offset in shared_info: at an address in the page the program maps it at
+ * (any page when the analysis found none), or at that offset from a register.
+ */
+function maskStore(ctx: Context, ins: Instr, shared: ReadonlySet<number>): boolean | null {
+  const [dst, src] = ins.insn.operands;
+  if (ins.mnemonic !== 'mov' || dst?.type !== 'mem' || dst.bits !== 8 || src?.type !== 'imm') return null;
+  const regs = ctx.df.before(ins.index)?.regs;
+  const at = regs ? addressValue(dst, regs) : null;
+  const offset = at === null ? dst.disp | 0 : at & 0xfff;
+  if (at !== null && shared.size > 0 && !shared.has((at & ~0xfff) >>> 0)) return null;
+  if (at === null && (dst.index || !dst.base)) return null;
+  const k = (offset - VCPU_INFO_AT - MASK_OFFSET) / VCPU_INFO_SIZE;
+  if (!Number.isInteger(k) || k < 0 || k >= MAX_VCPUS) return null;
+  return (src.value & 0xff) !== 0;
 }
 
 function read16(ctx: Context, a: number): number | undefined {
