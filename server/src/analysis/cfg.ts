@@ -82,6 +82,24 @@ export function isIntra(e: Edge): boolean {
   return e.kind !== 'call';
 }
 
+/** The functions code in `blocks` calls, and those they call (null when a callee is not known). */
+export function calledFrom(cfg: Cfg, blocks: Iterable<number>): Set<number> | null {
+  const out = new Set<number>();
+  const work = [...blocks];
+  while (work.length) {
+    const blk = cfg.blocks[work.pop()!];
+    if (blk.unknownCall) return null;
+    for (const e of blk.succ) {
+      if (e.kind !== 'call') continue;
+      if (e.callee < 0) return null;
+      if (out.has(e.callee)) continue;
+      out.add(e.callee);
+      work.push(...cfg.functions[e.callee].blocks);
+    }
+  }
+  return out;
+}
+
 export function buildCfg(program: Program): Cfg {
   const { instrs, byAddress } = program;
   const hp = program.hypercallPage;

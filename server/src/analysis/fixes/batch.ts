@@ -32,7 +32,7 @@
 // argument set-up between them, become one multicall.
 
 import { xenConstant, xenStruct } from '../../../../isa/src/index.js';
-import type { Edge, Loop } from '../cfg.js';
+import { calledFrom, type Edge, type Loop } from '../cfg.js';
 import { hex, type Context } from '../context.js';
 import { EAX, EBX, ECX, EDX, ESI, ESP, GPR_NAMES } from '../effects.js';
 import { singleEntryCount, usesMappedMemory, type HypercallSite } from '../hypercalls.js';
@@ -311,7 +311,7 @@ export function loopBatchFix(ctx: Context, site: HypercallSite, loop: Loop, trip
   } else if (cfg.loopOf[sb] !== loop.id) return null;
 
   // everything the loop runs: no other hypercall, no way out but its exits
-  const reached = calledFrom(ctx, loop.blocks);
+  const reached = calledFrom(cfg, loop.blocks);
   if (!reached) return null;
   for (const b of loop.blocks) if (!plainBlock(ctx, b, false)) return null;
   for (const f of reached) {
@@ -371,25 +371,6 @@ export function loopBatchFix(ctx: Context, site: HypercallSite, loop: Loop, trip
     title: `Queue the requests in an array (${how}) and make one mmu_update after the loop`,
     edits: [replaced, at, batchData(ctx, b, what, sectionAt(program.result, program.instrs[exit.first].address))],
   };
-}
-
-/** The functions code in `blocks` calls, and those they call (null when a callee is not known). */
-function calledFrom(ctx: Context, blocks: Iterable<number>): Set<number> | null {
-  const { cfg } = ctx;
-  const out = new Set<number>();
-  const work = [...blocks];
-  while (work.length) {
-    const blk = cfg.blocks[work.pop()!];
-    if (blk.unknownCall) return null;
-    for (const e of blk.succ) {
-      if (e.kind !== 'call') continue;
-      if (e.callee < 0) return null;
-      if (out.has(e.callee)) continue;
-      out.add(e.callee);
-      work.push(...cfg.functions[e.callee].blocks);
-    }
-  }
-  return out;
 }
 
 /** Control leaves the block only along its edges (and by a return, in a called function); no `jmp $`. */

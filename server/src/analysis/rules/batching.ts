@@ -2,9 +2,10 @@
 // entry, where one batched mmu_update (or one multicall) would enter Xen once.
 
 import type { Span } from '../../../../asm/src/index.js';
-import type { Loop } from '../cfg.js';
+import { calledFrom, type Loop } from '../cfg.js';
 import { nameAt, type Context } from '../context.js';
-import { EAX } from '../effects.js';
+import { addressValue } from '../values.js';
+import { EAX, EBX, gpr } from '../effects.js';
 import { loopBatchFix, multicallFix, sequenceBatchFix } from '../fixes/batch.js';
 import { hypercallName, mappedPage, singleEntryCount, usesMappedMemory, type HypercallSite } from '../hypercalls.js';
 import { runsOf, TRIP_COUNT_BUDGET, tripCount, type TripCount } from '../tripcount.js';
@@ -30,7 +31,7 @@ export function checkBatching(ctx: Context): void {
     const loop = cfg.loopOf[cfg.blockOf[site.instr]];
     if (loop < 0) continue;
     const l = cfg.loops[loop];
-    if (retries(ctx, l) || waits(ctx, l, waiting)) continue;
+    if (retries(ctx, l) || waits(ctx, l, waiting) || sameEachRound(ctx, site, l)) continue;
     const fix = loopBatchFix(ctx, site, l, tripOf(l), false);
     ctx.report.add({
       code: 'unbatched-pt-loop', at: ctx.program.instrs[site.instr],
@@ -48,7 +49,7 @@ export function checkBatching(ctx: Context): void {
       for (const e of cfg.blocks[b].succ) {
         if (e.kind !== 'call' || e.callee < 0) continue;
         const site = reaches.site[e.callee];
-        if (!site || waits(ctx, l, waiting)) continue;
+        if (!site || waits(ctx, l, waiting) || sameEachRound(ctx, site, l)) continue;
         const call = ctx.program.instrs[cfg.blocks[b].last];
         const fnName = nameAt(ctx, ctx.program.instrs[cfg.blocks[cfg.functions[e.callee].entry].first].address);
         const fix = loopBatchFix(ctx, site, l, tripOf(l), true);
@@ -83,6 +84,53 @@ export function checkBatching(ctx: Context): void {
       fixes: fix ? [fix] : [],
     });
   }
+}
+
+/**
+ * An update_va_mapping that maps the same page on every round of the loop, its address
+ * (ebx) not a constant but not changed by the loop: set before it, or loaded in it from a
+ * word the loop never stores to (a kmap window whose address is kept in a variable).
+ */
+function sameEachRound(ctx: Context, site: HypercallSite, l: Loop): boolean {
+  const name = site.hypercall?.name;
+  if (name !== 'update_va_mapping' && name !== 'update_va_mapping_otherdomain') return false;
+  const called = calledFrom(ctx.cfg, l.blocks);
+  if (!called) return false;
+  const code = new Set(l.blocks);
+  for (const f of called) for (const b of ctx.cfg.functions[f].blocks) code.add(b);
+  return invariantIn(ctx, code, site.instr, EBX, 4);
+}
+
+/** Register r before instruction `at` has the same value each time `code` runs (following copies `depth` deep). */
+function invariantIn(ctx: Context, code: ReadonlySet<number>, at: number, r: number, depth: number): boolean {
+  const { df, cfg, program } = ctx;
+  const def = df.before(at)?.def[r] ?? -1;
+  if (def < 0) return false;
+  if (!code.has(cfg.blockOf[def])) return true;
+  const ins = program.instrs[def];
+  const src = ins.insn.operands[1];
+  if (ins.mnemonic !== 'mov' || !src) return false;
+  if (src.type === 'reg') return src.reg.cls === 'r32' && depth > 0 && invariantIn(ctx, code, def, gpr(src.reg), depth - 1);
+  if (src.type !== 'mem' || src.bits !== 32) return false;
+  const s = df.before(def);
+  const word = s ? addressValue(src, s.regs) : null;
+  return word !== null && !storesNear(ctx, code, word);
+}
+
+/** Some instruction of the blocks may store to the 4 bytes at `word`. */
+function storesNear(ctx: Context, blocks: ReadonlySet<number>, word: number): boolean {
+  for (const b of blocks) {
+    const blk = ctx.cfg.blocks[b];
+    for (let i = blk.first; i <= blk.last; i++) {
+      const store = ctx.program.instrs[i].fx.store;
+      if (!store) continue;
+      if (store === 'string') return true;
+      const s = ctx.df.before(i);
+      const at = s ? addressValue(store, s.regs) : null;
+      if (at === null || (at < word + 4 && word < at + Math.max(1, store.bits / 8))) return true;
+    }
+  }
+  return false;
 }
 
 /** Per function: it blocks or yields (sched_op), itself or through what it calls. */
