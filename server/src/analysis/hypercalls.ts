@@ -75,6 +75,8 @@ export interface CommandSpec {
   where: 'ebx' | 'struct';
   /** For 'struct': the size of one request. */
   stride?: number;
+  /** Commands of 64-bit guests, and what Xen does with them from a 32-bit one. */
+  refused?: Readonly<Record<string, string>>;
   /** Only these of the group (a legacy hypercall that knows fewer commands), and the hypercall that takes them all. */
   only?: readonly string[];
   successor?: string;
@@ -97,7 +99,13 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   callback_op: { group: 'CALLBACK', prefix: 'CALLBACKOP_', where: 'ebx' },
   nmi_op: { group: 'XENNMI', prefix: 'XENNMI_', where: 'ebx' },
   vm_assist: { group: 'VMASST', prefix: 'VMASST_CMD_', where: 'ebx' },
-  mmuext_op: { group: 'MMUEXT', prefix: 'MMUEXT_', where: 'struct', stride: 12 },
+  mmuext_op: {
+    group: 'MMUEXT', prefix: 'MMUEXT_', where: 'struct', stride: 12,
+    refused: {
+      MMUEXT_PIN_L4_TABLE: 'Xen ignores it for a 32-bit guest, whose tables have no L4: the table is not pinned. Pin the root the guest loads (MMUEXT_PIN_L3_TABLE for PAE, MMUEXT_PIN_L2_TABLE for 2-level tables).',
+      MMUEXT_NEW_USER_BASEPTR: 'Xen refuses it for a 32-bit guest (-EINVAL): user and kernel share one set of page tables, switched with MMUEXT_NEW_BASEPTR.',
+    },
+  },
 };
 
 export function commandsOf(spec: CommandSpec): readonly XenConstant[] {

@@ -10,7 +10,7 @@ import {
   type CommandSpec, type HypercallSite,
 } from '../hypercalls.js';
 import type { Instr } from '../program.js';
-import { addressOf, type State } from '../values.js';
+import { dataExprAt, setterOf, wordAt } from '../memory.js';
 
 export function checkAbi(ctx: Context): void {
   for (const site of ctx.sites) {
@@ -202,16 +202,15 @@ function commands(ctx: Context, site: HypercallSite): void {
 }
 
 /** The instruction that last set register r on every way to state s, if one did. */
-function setterOf(ctx: Context, s: State, r: number): Instr | null {
-  const def = s.def[r];
-  return def >= 0 ? ctx.program.instrs[def] : null;
-}
-
 /** The Xen constant a setter's source operand names, when it is one of another group than `group`'s `prefix` names. */
 function foreignName(setter: Instr | null, group: string, prefix: string): string | null {
   const named = setter ? symbolOperand(setter.statement) : null;
-  if (!named || !GROUP_OF.has(named.name)) return null;
-  return GROUP_OF.get(named.name) !== group || !named.name.startsWith(prefix) ? named.name : null;
+  return named && isForeign(named.name, group, prefix) ? named.name : null;
+}
+
+/** A Xen constant's name that is not one of the `prefix` names of `group`. */
+function isForeign(name: string, group: string, prefix: string): boolean {
+  return GROUP_OF.has(name) && (GROUP_OF.get(name) !== group || !name.startsWith(prefix));
 }
 
 function xenConstantGroupConstants(group: string) {
@@ -238,25 +237,12 @@ function structCommands(ctx: Context, site: HypercallSite, spec: CommandSpec): v
   const base = s.regs[EBX];
   if (typeof base !== 'number') return;
   const count = typeof s.regs[ECX] === 'number' ? Math.min(s.regs[ECX] as number, 64) : 1;
-  const stores = constantStores(ctx);
-  const recent = storesBefore(ctx, site.instr);
   const ins = ctx.program.instrs[site.instr];
   for (let k = 0; k < count; k++) {
     const at = (base + k * (spec.stride ?? 12)) >>> 0;
-    // the last store to it on the straight way here decides; else every store to it anywhere
-    let last: ConstantStore | undefined;
-    for (const st of recent) if (st.lo < at + 4 && st.hi > at) last = st;
-    const overlapping = last ? [last] : stores.filter((st) => st.lo < at + 4 && st.hi > at);
-    let values: number[];
-    if (overlapping.length) {
-      if (overlapping.some((st) => st.value === null || st.lo !== at || st.hi !== at + 4)) continue;
-      values = overlapping.map((st) => st.value!);
-    } else {
-      const v = ctx.program.read32(at);
-      if (v === undefined) continue;
-      values = [v];
-    }
-    for (const v of new Set(values)) {
+    const word = wordAt(ctx, site.instr, at);
+    if (!word) continue;
+    for (const v of new Set(word.values)) {
       const valid = commandName(spec, v);
       if (!valid) {
         ctx.report.add({
@@ -265,85 +251,33 @@ function structCommands(ctx: Context, site: HypercallSite, spec: CommandSpec): v
         });
         continue;
       }
-      // the right number, under another group's name (UVMF_INVLPG is 2, as MMUEXT_PIN_L3_TABLE is)
-      for (const st of overlapping) {
-        const named = st.value === v ? foreignName(st.source, spec.group, spec.prefix) : null;
-        if (!named) continue;
+      const refused = spec.refused?.[valid];
+      if (refused) {
         ctx.report.add({
           code: 'bad-hypercall-command', at: ins,
-          message: `the ${site.hypercall!.name} request at ${nameAt(ctx, at)} has cmd = ${named}, which is not a ${spec.prefix}* command; its value ${v} means ${valid} here.`,
-          related: [{ span: st.source!.user, message: `cmd is set to ${named} here` }],
+          message: `the ${site.hypercall!.name} request at ${nameAt(ctx, at)} has cmd = ${valid}, a command for 64-bit guests: ${refused}`,
         });
-        break;
+        continue;
+      }
+      // the right number, under another group's name (UVMF_INVLPG is 2, as MMUEXT_PIN_L3_TABLE is):
+      // set by an instruction, or written in the request's static data
+      const sources: { name: string; span: Span }[] = [];
+      for (const st of word.stores) {
+        const named = st.value === v && st.source ? symbolOperand(st.source.statement) : null;
+        if (named) sources.push({ name: named.name, span: st.source!.user });
+      }
+      const expr = word.stores.length === 0 ? dataExprAt(ctx, at) : null;
+      if (expr?.kind === 'sym') sources.push({ name: expr.name, span: expr });
+      const foreign = sources.find((x) => isForeign(x.name, spec.group, spec.prefix));
+      if (foreign) {
+        ctx.report.add({
+          code: 'bad-hypercall-command', at: ins,
+          message: `the ${site.hypercall!.name} request at ${nameAt(ctx, at)} has cmd = ${foreign.name}, which is not a ${spec.prefix}* command; its value ${v} means ${valid} here.`,
+          related: [{ span: foreign.span, message: `cmd is set to ${foreign.name} here` }],
+        });
       }
     }
   }
-}
-
-interface ConstantStore {
-  lo: number;
-  hi: number;
-  /** The stored constant (32-bit stores of a known value), else null. */
-  value: number | null;
-  /** The instruction whose operand wrote the value: the store's own immediate, or the last setter of the register it stores. */
-  source: Instr | null;
-}
-
-const storeCache = new WeakMap<Context, ConstantStore[]>();
-
-function constantStores(ctx: Context): ConstantStore[] {
-  let out = storeCache.get(ctx);
-  if (out) return out;
-  out = [];
-  for (const blk of ctx.cfg.blocks) blockStores(ctx, blk.id, Infinity, out);
-  storeCache.set(ctx, out);
-  return out;
-}
-
-/** Stores at known addresses in block b before instruction `before`, in order, into `out`. */
-function blockStores(ctx: Context, b: number, before: number, out: ConstantStore[]): void {
-  ctx.df.replay(b, (ins, st) => {
-    const store = ins.fx.store;
-    if (ins.index >= before || !store || store === 'string') return;
-    const a = addressOf(store, st.regs);
-    if (a.value === null) return;
-    const bytes = Math.max(1, (store.bits || 32) / 8);
-    let value: number | null = null;
-    let source: Instr | null = null;
-    const src = ins.insn.operands[1];
-    if (ins.mnemonic === 'mov' && bytes === 4 && src) {
-      if (src.type === 'imm') {
-        value = src.extended >>> 0;
-        source = ins;
-      } else if (src.type === 'reg' && src.reg.cls === 'r32') {
-        const v = st.regs[src.reg.num];
-        value = typeof v === 'number' ? v : null;
-        source = setterOf(ctx, st, src.reg.num);
-      }
-    }
-    out.push({ lo: a.value, hi: a.value + bytes, value, source });
-  });
-}
-
-/** Blocks walked back from a site for the stores made on the way to it. */
-const MAX_WAY_BACK = 8;
-
-/**
- * The stores made on the one way to instruction i: in its block before it, and in the
- * blocks before that while each is the only way into the next (oldest first).
- */
-function storesBefore(ctx: Context, i: number): ConstantStore[] {
-  const { cfg } = ctx;
-  const chain = [cfg.blockOf[i]];
-  for (let b = chain[0]; chain.length < MAX_WAY_BACK;) {
-    const pred = cfg.blocks[b].pred;
-    if (pred.length !== 1 || pred[0].kind === 'call' || pred[0].kind === 'return' || chain.includes(pred[0].from)) break;
-    b = pred[0].from;
-    chain.push(b);
-  }
-  const out: ConstantStore[] = [];
-  for (let k = chain.length - 1; k >= 0; k--) blockStores(ctx, chain[k], k === 0 ? i : Infinity, out);
-  return out;
 }
 
 /** Hypercalls reachable (through jumps and calls) from code annotated `; xenolab: ring3`. */

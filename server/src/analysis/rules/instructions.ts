@@ -6,6 +6,7 @@ import { isIntra } from '../cfg.js';
 import { nameAt, sharedInfoMappings, sitesOf, sourceText, type Context } from '../context.js';
 import { forcedCpuidFix, privilegedFix } from '../fixes/privileged.js';
 import type { Instr } from '../program.js';
+import { wordAt } from '../memory.js';
 import { addressValue } from '../values.js';
 
 const IRET = new Set(['iret', 'iretd', 'iretw']);
@@ -13,12 +14,12 @@ const PORT_IO = new Set(['in', 'out', 'insb', 'insw', 'insd', 'outsb', 'outsw', 
 
 export function checkInstructions(ctx: Context): void {
   const { program } = ctx;
-  const ioAllowed = hasIoPrivilege(ctx);
+  let unprivileged: ((ins: Instr) => boolean) | null = null;
   let masked: Map<number, string> | null = null;
   for (const ins of program.instrs) {
     const cls = ins.insn.form.cls;
     if (cls === 'privileged') {
-      if (ioAllowed && PORT_IO.has(ins.mnemonic)) continue;
+      if (PORT_IO.has(ins.mnemonic) && !(unprivileged ??= unprivilegedIo(ctx))(ins)) continue;
       const fix = privilegedFix(ctx, ins);
       ctx.report.add({
         code: 'privileged-instruction', at: ins,
@@ -81,10 +82,64 @@ function replacement(ins: Instr): string {
   return pv ? `Instead: ${pv}` : '';
 }
 
-/** physdev_op(PHYSDEVOP_set_iopl) gives the kernel the port I/O privilege (in/out no longer trap). */
-function hasIoPrivilege(ctx: Context): boolean {
+/**
+ * The port I/O instructions that may run before the kernel has the I/O privilege: every
+ * one when no physdev_op(PHYSDEVOP_set_iopl) asks for an IOPL of 1 or more (ring 1's);
+ * else those reached from the entry point along a way that passes no such call (into the
+ * functions it calls, and on past a call only when that function may return without
+ * making one). Code reached only otherwise (handlers) is taken to run after it.
+ */
+function unprivilegedIo(ctx: Context): (ins: Instr) => boolean {
+  const { program, cfg } = ctx;
   const setIopl = xenConstant('PHYSDEVOP_set_iopl')?.value;
-  return sitesOf(ctx, 'physdev_op').some((s) => s.ebx === setIopl);
+  const grants = new Set<number>();
+  for (const { site, ebx, ecx } of sitesOf(ctx, 'physdev_op')) {
+    if (ebx !== setIopl || !site.state) continue;
+    // physdev_set_iopl { uint32_t iopl }: an unknown request is taken to grant it
+    const word = ecx === null ? null : wordAt(ctx, site.instr, ecx);
+    if (!word || word.values.every((v) => v >= 1)) grants.add(site.instr);
+  }
+  if (grants.size === 0) return () => true;
+  if (program.entry < 0) return () => false;
+
+  const granting = new Set([...grants].map((i) => cfg.blockOf[i]));
+  /** Blocks entered from `from` before any grant; `into`: also the functions called. */
+  const walk = (from: number, into: boolean, mayReturn: readonly boolean[]) => {
+    const seen = new Uint8Array(cfg.blocks.length);
+    const stack = [from];
+    while (stack.length) {
+      const b = stack.pop()!;
+      if (seen[b]) continue;
+      seen[b] = 1;
+      if (granting.has(b)) continue;
+      for (const e of cfg.blocks[b].succ) {
+        if (e.kind === 'call') {
+          if (into && e.callee >= 0) stack.push(e.to);
+        } else if (e.kind !== 'return' || e.callee < 0 || mayReturn[e.callee]) stack.push(e.to);
+      }
+    }
+    return seen;
+  };
+  // per function: it may return without a grant (fewer as the ones it calls are settled)
+  const mayReturn = cfg.functions.map(() => true);
+  for (let changed = true, rounds = 0; changed && rounds < 64; rounds++) {
+    changed = false;
+    for (const fn of cfg.functions) {
+      if (!mayReturn[fn.id]) continue;
+      const seen = walk(fn.entry, false, mayReturn);
+      if (!fn.returns.some((r) => seen[r] && !granting.has(r))) {
+        mayReturn[fn.id] = false;
+        changed = true;
+      }
+    }
+  }
+  const before = walk(cfg.blockOf[program.entry], true, mayReturn);
+  return (ins) => {
+    if (!before[cfg.blockOf[ins.index]]) return false;
+    const blk = cfg.blocks[cfg.blockOf[ins.index]];
+    for (let i = blk.first; i < ins.index; i++) if (grants.has(i)) return false;
+    return true;
+  };
 }
 
 /**
