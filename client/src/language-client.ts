@@ -17,7 +17,8 @@ export function startLanguageClient(context: vscode.ExtensionContext): LanguageC
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ scheme: 'file', language: LANGUAGE_ID }],
-    initializationOptions: { rules: vscode.workspace.getConfiguration('xenolab').get('rules') },
+    // builtinFiles: the extension opens xen.inc's places (its content provider)
+    initializationOptions: { rules: vscode.workspace.getConfiguration('xenolab').get('rules'), builtinFiles: true },
     diagnosticCollectionName: 'xenolab',
   };
   // The id is also the prefix of the `xenolab.trace.server` setting the client reads.

@@ -607,6 +607,18 @@ export interface XenRequests {
  */
 export const BUILTIN_SCHEME = 'xenolab-builtin';
 
+/** The language server's initializationOptions. */
+export interface InitializationOptions {
+  /** Rule settings (code → 'error' | 'warning' | 'info' | 'hint' | 'off') for when the client's settings have none. */
+  rules?: Record<string, 'error' | 'warning' | 'info' | 'hint' | 'off'>;
+  /**
+   * The client opens built-in files (through builtinFile below): the server then points
+   * into them (a definition in xen.inc, a macro's line in related information). Other
+   * clients get no such places.
+   */
+  builtinFiles?: boolean;
+}
+
 /** Custom language server requests. */
 export const LspRequest = {
   /** The text of a built-in file: params `{ uri }`, result the text or null. */

@@ -1,5 +1,6 @@
-// What every request passes before its handler runs. After `shutdown` it is refused with
-// InvalidRequest, as the LSP specification asks. One the client cancelled while it waited
+// What every request passes before its handler runs. Before `initialize` it is refused
+// with ServerNotInitialized, after `shutdown` with InvalidRequest, as the LSP
+// specification asks. One the client cancelled while it waited
 // behind other messages is answered RequestCancelled, without the work. Params that lack
 // what the handler reads are refused with InvalidParams, naming the field; they would
 // otherwise fail inside the handler as an InternalError.
@@ -24,7 +25,13 @@ const FIELDS = {
 export type Field = keyof typeof FIELDS;
 
 export class RequestGuard {
+  private started = false;
   private shutDown = false;
+
+  /** initialize has been answered: requests are taken from now on. */
+  initialize(): void {
+    this.started = true;
+  }
 
   /** After this, every request is refused. */
   shutdown(): void {
@@ -34,6 +41,7 @@ export class RequestGuard {
   /** `handler` behind the checks; `needs` are the params fields it reads. */
   wrap<P, R>(needs: readonly Field[], handler: (params: P) => R): (params: P, token: CancellationToken) => R {
     return (params, token) => {
+      if (!this.started) throw new ResponseError(ErrorCodes.ServerNotInitialized, 'the server is not initialized: send initialize first');
       if (this.shutDown) throw new ResponseError(ErrorCodes.InvalidRequest, 'the server has been shut down: only exit is accepted now');
       if (token.isCancellationRequested) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'the request was cancelled');
       for (const field of needs) {

@@ -5,15 +5,15 @@
 // worker's message port in the browser), as is the way to read files that are not open.
 
 import {
-  CodeActionKind, CompletionItemKind, DiagnosticSeverity, InsertTextFormat, LSPErrorCodes, ResponseError, SymbolKind, TextDocumentSyncKind, TextDocuments,
+  CodeActionKind, Command, CompletionItemKind, DiagnosticSeverity, ErrorCodes, InsertTextFormat, LSPErrorCodes, MarkupKind, ResponseError, SymbolKind, TextDocumentSyncKind, TextDocuments,
   type CodeAction, type CompletionItem, type Connection, type Diagnostic, type DocumentSymbol, type InitializeResult,
   type DocumentLink, type Location, type TextEdit, type WorkspaceEdit,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { assemble, BUILTIN_PREFIX, builtinInclude, dirName, resolvePath, withBuiltins, type SourceProvider } from '../../asm/src/index.js';
-import { BUILTIN_SCHEME, LspRequest } from '../../protocol/src/index.js';
+import { BUILTIN_SCHEME, LspRequest, type InitializationOptions } from '../../protocol/src/index.js';
 import { analyze, assembleFor, type AnalysisOptions, type Finding } from './analysis/index.js';
-import { completionsAt, type Completion } from './language/completion.js';
+import { completionsAt, completionWordStart, snippetText, type Completion } from './language/completion.js';
 import { hoverFor, hypercallArgumentHover } from './language/hover.js';
 import { semanticTokens, TOKEN_MODIFIERS, TOKEN_TYPES } from './language/tokens.js';
 import { buildIndex, labelAbove, nameAt, scopeAt, wordAt, type Definition, type Range, type SymbolIndex } from './language/symbols.js';
@@ -91,8 +91,6 @@ const SYMBOL_KIND: Record<Definition['kind'], SymbolKind> = {
   label: SymbolKind.Function, local: SymbolKind.Key, macro: SymbolKind.Method, constant: SymbolKind.Constant, define: SymbolKind.Constant,
 };
 
-/** The LSP items of a completion list (completionsAt shares its lists while the index stays). */
-const ITEMS = new WeakMap<readonly Completion[], CompletionItem[]>();
 
 /** Files whose change on disk may change an analysis: sources and what they include. */
 const WATCHED_FILES = '**/*.{xasm,asm,inc,mac}';
@@ -102,6 +100,19 @@ const toLsp = (r: Range) => ({ start: { line: r.start.line, character: r.start.c
 export function startServer(connection: Connection, files: ServerFiles): void {
   const documents = new TextDocuments(TextDocument);
   const analyses = new Map<string, Analysis>();
+  /** The LSP items of a completion list (completionsAt shares its lists while the index stays), as this client takes them. */
+  const ITEMS = new WeakMap<readonly Completion[], CompletionItem[]>();
+  // Open documents by path, with the URI the client gave (clients encode paths differently:
+  // `+`, `(`, lowercase escapes): a file is looked up, and named back, as the client knows it.
+  const openUris = new Map<string, string>();
+  documents.onDidOpen((e) => openUris.set(uriToPath(e.document.uri), e.document.uri));
+  documents.onDidClose((e) => {
+    const path = uriToPath(e.document.uri);
+    if (openUris.get(path) === e.document.uri) openUris.delete(path);
+  });
+  /** The URI of a path: the open document's, else as VS Code writes it. */
+  const uriOf = (path: string) => openUris.get(path) ?? pathToUri(path);
+  const openAt = (path: string) => documents.get(uriOf(path));
   let options: AnalysisOptions = {};
 
   /**
@@ -118,7 +129,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
   const provider: SourceProvider = withBuiltins({
     read(path, from) {
       for (const c of includePaths(path, from)) {
-        const open = documents.get(pathToUri(c));
+        const open = openAt(c);
         if (open) return { path: c, text: open.getText() };
         const text = files.readText(c);
         if (text !== null) return { path: c, text };
@@ -253,7 +264,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
   /** The open documents among `paths` (but `except`) that looked for their includer's names: one may be here now. */
   function includerAppeared(paths: Iterable<string>, except?: string): void {
     for (const path of paths) {
-      const uri = pathToUri(path);
+      const uri = uriOf(path);
       if (uri !== except && askedIncluder.has(uri) && !analysing.has(uri)) reanalyse(uri);
     }
   }
@@ -294,7 +305,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     const path = uriToPath(doc.uri);
     const diagnostics = a.findings.filter((f) => f.file === path).map((f): Diagnostic => ({
       range: toLsp(f.range), severity: SEVERITY[f.severity], code: f.code, source: 'xenolab', message: f.message,
-      relatedInformation: f.related.map((r) => ({ location: { uri: pathToUri(r.file), range: toLsp(r.range) }, message: r.message })),
+      relatedInformation: f.related.filter((r) => shown(r.file)).map((r) => ({ location: { uri: uriOf(r.file), range: toLsp(r.range) }, message: r.message })),
     }));
     void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics });
     refreshTokens(doc, a);
@@ -305,10 +316,11 @@ export function startServer(connection: Connection, files: ServerFiles): void {
   connection.onShutdown(() => guard.shutdown());
 
   connection.onInitialize((params): InitializeResult => {
-    const init = params.initializationOptions as { rules?: AnalysisOptions['rules'] } | undefined;
+    const init = params.initializationOptions as InitializationOptions | null | undefined;
     if (init?.rules) options = { rules: init.rules };
     initialRules = init?.rules;
     client = clientOf(params);
+    guard.initialize();
     return {
       capabilities: {
         textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -328,6 +340,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
         documentFormattingProvider: true,
         documentRangeFormattingProvider: true,
         codeLensProvider: { resolveProvider: false },
+        executeCommandProvider: { commands: [APPLY_EDIT, SHOW_LENS] },
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
       serverInfo: { name: 'xenolab', version: '0.1.0' },
@@ -349,7 +362,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     }
     // pushed: settings of other sections leave xenolab's as they are
     const settings = change.settings as { xenolab?: { rules?: AnalysisOptions['rules'] } } | null | undefined;
-    if (settings && typeof settings === 'object' && 'xenolab' in settings) configure(settings.xenolab?.rules);
+    if (settings && typeof settings === 'object' && 'xenolab' in settings) configure(settings.xenolab?.rules ?? initialRules);
   });
 
   documents.onDidChangeContent((e) => {
@@ -391,7 +404,8 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     const occ = nameAt(a.index, uriToPath(doc.uri), pos);
     const before = doc.getText({ start: { line: word.range.start.line, character: 0 }, end: { line: word.range.start.line, character: word.range.start.column } });
     const text = hypercallArgumentHover(before, word.text) ?? hoverFor(occ?.name ?? word.text, a.index);
-    return text === null ? null : { contents: { kind: 'markdown', value: text }, range: toLsp(word.range) };
+    if (text === null) return null;
+    return { contents: client.markdown ? { kind: MarkupKind.Markdown, value: text } : { kind: MarkupKind.PlainText, value: plainText(text) }, range: toLsp(word.range) };
   }));
 
   const KIND: Record<Completion['kind'], CompletionItemKind> = {
@@ -407,14 +421,22 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     // the label a `.name` belongs to; lines may have moved since that analysis: then it is read from the text
     const scope = () => (last?.version === doc.version && index ? scopeAt(index, uriToPath(doc.uri), p.position.line) : labelAbove(doc.getText(), p.position.line));
     const list = completionsAt(line, index, scope);
-    let items = ITEMS.get(list);
-    if (!items) {
-      items = list.map((c) => ({
-        label: c.label, kind: KIND[c.kind], detail: c.detail, documentation: c.documentation,
-        ...(c.snippet !== undefined ? { insertText: c.snippet, insertTextFormat: InsertTextFormat.Snippet } : {}),
-      }));
-      ITEMS.set(list, items);
+    const item = (c: Completion): CompletionItem => ({
+      label: c.label, kind: KIND[c.kind], detail: c.detail, documentation: c.documentation,
+      ...(c.snippet === undefined ? {} : client.snippets ? { insertText: c.snippet, insertTextFormat: InsertTextFormat.Snippet } : { insertText: snippetText(c.snippet) }),
+    });
+    // A word with `%`, `.` or `$` in it: the items say what they replace (a client's own
+    // idea of a word ends at those and would filter or insert them wrongly).
+    const start = completionWordStart(line);
+    if (/[^\w]/.test(line.slice(start))) {
+      const range = { start: { line: p.position.line, character: start }, end: p.position };
+      return list.map((c) => {
+        const it = item(c);
+        return { ...it, textEdit: { range, newText: it.insertText ?? c.label } };
+      });
     }
+    let items = ITEMS.get(list);
+    if (!items) ITEMS.set(list, (items = list.map(item)));
     return items;
   }));
 
@@ -429,8 +451,10 @@ export function startServer(connection: Connection, files: ServerFiles): void {
   /** The definition of the name at a place: from the document's assembly, or one of a file that includes it. */
   const resolve = (uri: string, p: { line: number; character: number }) =>
     documents.get(uri) ? definitionAt(sources(uri), uriToPath(uri), { line: p.line, column: p.character }) : null;
-  const located = (file: string, range: Range): Location => ({ uri: pathToUri(file), range: toLsp(range) });
+  const located = (file: string, range: Range): Location => ({ uri: uriOf(file), range: toLsp(range) });
   const real = (file: string) => file.startsWith('/');
+  /** A file the client can open: a real one, or a built-in one when it said it can show those (initializationOptions). */
+  const shown = (file: string) => real(file) || (client.builtinFiles && file.startsWith(BUILTIN_PREFIX));
 
   /** The file `%include "name"` in `doc` reads, where the assembler finds it (real files only), or null. */
   function includedFile(doc: TextDocument, name: string): string | null {
@@ -443,7 +467,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     if (!doc) return [];
     return includeNames(doc.getText()).flatMap((inc) => {
       const path = includedFile(doc, inc.name);
-      return path ? [{ range: toLsp(inc.range), target: pathToUri(path), tooltip: path }] : [];
+      return path ? [{ range: toLsp(inc.range), target: uriOf(path), tooltip: path }] : [];
     });
   }));
 
@@ -459,7 +483,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     // files indexed a few at a time (the server answering other messages between)
     for (let more = true; ;) {
       const includer = includerOf(path);
-      if (includer || !more) return includer ? pathToUri(includer.path) : null;
+      if (includer || !more) return includer ? uriOf(includer.path) : null;
       more = workspace.step(4);
       await new Promise<void>((resolve) => setTimeout(resolve, 0));
     }
@@ -472,9 +496,9 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     // on an %include's name: the file (only that one is looked for)
     const inc = doc && includeNames(doc.getText()).find((i) => within(i.range));
     const file = inc && includedFile(doc, inc.name);
-    if (file) return { uri: pathToUri(file), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } };
+    if (file) return { uri: uriOf(file), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } };
     const d = resolve(p.textDocument.uri, p.position)?.definition;
-    return d && (real(d.file) || d.file.startsWith(BUILTIN_PREFIX)) ? located(d.file, d.range) : null;
+    return d && shown(d.file) ? located(d.file, d.range) : null;
   }));
 
   connection.onReferences(guard.wrap(['textDocument', 'position', 'context'], (p) => {
@@ -498,18 +522,18 @@ export function startServer(connection: Connection, files: ServerFiles): void {
 
   connection.onRenameRequest(guard.wrap(['textDocument', 'position', 'newName'], (p): WorkspaceEdit | null => {
     const r = resolve(p.textDocument.uri, p.position);
-    if (!r) return null;
+    if (!r) throw new ResponseError(LSPErrorCodes.RequestFailed, 'there is no label, constant or macro here to rename');
     const d = r.definition;
-    if (!real(d.file)) return null;
+    if (!real(d.file)) throw new ResponseError(LSPErrorCodes.RequestFailed, `${d.name} is defined in ${d.file.startsWith(BUILTIN_PREFIX) ? "xenolab's built-in " + d.file.slice(BUILTIN_PREFIX.length) : d.file}, not in a file of yours: it cannot be renamed`);
     const indexes = [...sources(p.textDocument.uri)];
     const problem = renameProblem(indexes, d, p.newName);
     if (problem) throw new ResponseError(LSPErrorCodes.RequestFailed, problem);
     const changes: Record<string, TextEdit[]> = {};
-    for (const e of renameEdits(indexes, d, p.newName)) (changes[pathToUri(e.file)] ??= []).push({ range: toLsp(e.range), newText: e.newText });
+    for (const e of renameEdits(indexes, d, p.newName)) (changes[uriOf(e.file)] ??= []).push({ range: toLsp(e.range), newText: e.newText });
     return { changes };
   }));
 
-  connection.onDocumentSymbol(guard.wrap(['textDocument'], (p): DocumentSymbol[] => {
+  connection.onDocumentSymbol(guard.wrap(['textDocument'], (p): DocumentSymbol[] | SymbolInformation[] => {
     const doc = documents.get(p.textDocument.uri);
     if (!doc) return [];
     const a = analysis(doc);
@@ -524,10 +548,15 @@ export function startServer(connection: Connection, files: ServerFiles): void {
         name: c.name.slice(d.name.length), kind: SYMBOL_KIND[c.kind], range: toLsp(c.range), selectionRange: toLsp(c.range),
       })),
     }));
-    return top;
+    if (client.symbolTree) return top;
+    // a client that takes no tree: one list, each local with its label as container
+    return top.flatMap((d) => [
+      { name: d.name, kind: d.kind, location: { uri: doc.uri, range: d.range } },
+      ...(d.children ?? []).map((c) => ({ name: c.name, kind: c.kind, location: { uri: doc.uri, range: c.range }, containerName: d.name })),
+    ]);
   }));
 
-  connection.onCodeAction(guard.wrap(['textDocument', 'range', 'context'], (p): CodeAction[] => {
+  connection.onCodeAction(guard.wrap(['textDocument', 'range', 'context'], (p): (CodeAction | Command)[] => {
     const doc = documents.get(p.textDocument.uri);
     if (!doc) return [];
     // all it offers are quick fixes: nothing when the client asks only for other kinds
@@ -545,14 +574,15 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     for (const f of a.findings.filter((x) => x.file === path && overlaps(x.range))) {
       for (const fix of f.fixes) {
         const changes: Record<string, TextEdit[]> = {};
-        for (const e of fix.edits) (changes[pathToUri(e.file)] ??= []).push({ range: toLsp(e.range), newText: e.newText });
+        for (const e of fix.edits) (changes[uriOf(e.file)] ??= []).push({ range: toLsp(e.range), newText: e.newText });
         actions.push({
           title: fix.title, kind: CodeActionKind.QuickFix, edit: { changes },
           diagnostics: [{ range: toLsp(f.range), message: f.message, code: f.code, source: 'xenolab' }],
         });
       }
     }
-    return actions;
+    // a client that takes only commands: each fix is a command the server applies (workspace/applyEdit)
+    return client.actionLiterals ? actions : actions.map((a) => Command.create(a.title, APPLY_EDIT, a.edit));
   }));
 
   // Tokens come from the last analysis (they must not wait for one); when a newer one is
@@ -584,7 +614,10 @@ export function startServer(connection: Connection, files: ServerFiles): void {
 
   // ---- settings pulled from the client, the workspace's files ----
 
-  let client: ClientInfo = { pull: false, dynamic: false, watch: false, folders: [], tokensRefresh: false, folderChanges: false };
+  let client: ClientInfo = {
+    pull: false, dynamic: false, watch: false, folders: [], tokensRefresh: false, folderChanges: false,
+    builtinFiles: false, snippets: false, markdown: false, symbolTree: false, labelOffsets: false, actionLiterals: false,
+  };
   /** The rules of initializationOptions: what applies when the client's settings have none. */
   let initialRules: AnalysisOptions['rules'];
 
@@ -598,13 +631,13 @@ export function startServer(connection: Connection, files: ServerFiles): void {
   }
 
   const workspace = new WorkspaceIndex((path) => {
-    const text = documents.get(pathToUri(path))?.getText() ?? files.readText(path);
+    const text = openAt(path)?.getText() ?? files.readText(path);
     const reads = new Set<string>();
     return text === null ? null : { index: buildIndex(assembleFor(path, text, recording(reads))), reads };
   }, (index) => {
     // a file's own index is no includer of it (its first file is the one indexed)
     const root = index.files.keys().next().value;
-    includerAppeared(index.files.keys(), root === undefined ? undefined : pathToUri(root));
+    includerAppeared(index.files.keys(), root === undefined ? undefined : uriOf(root));
   });
   /** The source files of `folders` (as the host lists them) join the workspace index, built in the background. */
   const indexFolders = (folders: readonly string[]) => {
@@ -639,6 +672,8 @@ export function startServer(connection: Connection, files: ServerFiles): void {
         client.folders = [...client.folders.filter((f) => !removed.includes(f)), ...added];
         for (const f of removed) for (const p of workspace.paths()) if (p.startsWith(f.endsWith('/') ? f : `${f}/`)) workspace.remove(p);
         indexFolders(added);
+        // an include an open document could not find may be in a folder added
+        for (const d of documents.all()) reanalyse(d.uri);
       });
     }
   });
@@ -656,7 +691,7 @@ export function startServer(connection: Connection, files: ServerFiles): void {
     const s = macroSignatureAt(line, analyses.get(doc.uri)?.index ?? null); // the last analysis, as completion
     if (!s) return null;
     return {
-      signatures: [{ label: s.label, documentation: s.documentation, parameters: s.parameters.map((label) => ({ label })) }],
+      signatures: [{ label: s.label, documentation: s.documentation, parameters: s.parameters.map((label) => ({ label: client.labelOffsets ? label : s.label.slice(label[0], label[1]) })) }],
       activeSignature: 0, activeParameter: s.activeParameter,
     };
   }));
@@ -697,11 +732,30 @@ export function startServer(connection: Connection, files: ServerFiles): void {
       const refs = referencesOf(sources(doc.uri), defs);
       return new Map(defs.map((d) => [d.name, (refs.get(d.name) ?? []).filter((o) => !isDefinition(o, d)).length]));
     };
-    return codeLenses(a.context, a.index, uriToPath(doc.uri), counts).map((l) => ({ range: toLsp(l.range), command: { title: l.title, command: '' } }));
+    return codeLenses(a.context, a.index, uriToPath(doc.uri), counts).map((l) => ({ range: toLsp(l.range), command: { title: l.title, command: SHOW_LENS } }));
+  }));
+
+  connection.onExecuteCommand(guard.wrap([], async (p: { command?: unknown; arguments?: unknown[] }) => {
+    if (p?.command === SHOW_LENS) return null; // a code lens only shows something
+    if (p?.command !== APPLY_EDIT) throw new ResponseError(ErrorCodes.InvalidParams, `unknown command ${String(p?.command)}`);
+    const edit = p.arguments?.[0] as WorkspaceEdit | undefined;
+    if (!edit || typeof edit !== 'object') throw new ResponseError(ErrorCodes.InvalidParams, `${APPLY_EDIT} takes the workspace edit to apply`);
+    const r = await connection.workspace.applyEdit(edit);
+    if (!r.applied) throw new ResponseError(LSPErrorCodes.RequestFailed, `the editor did not apply the fix${r.failureReason ? `: ${r.failureReason}` : ''}`);
+    return null;
   }));
 
   documents.listen(connection);
   connection.listen();
+}
+
+/** Commands the server carries out (workspace/executeCommand): apply a fix's edit; a code lens's (nothing: it shows a count). */
+const APPLY_EDIT = 'xenolab.applyFix';
+const SHOW_LENS = 'xenolab.lens';
+
+/** A hover's markdown as plain text: no code fences, emphasis or backticks. */
+function plainText(markdown: string): string {
+  return markdown.split('\n').filter((l) => !l.startsWith('```')).join('\n').replace(/\*\*|`/g, '');
 }
 
 /** What the client can do, from its initialize request. */
@@ -718,11 +772,30 @@ interface ClientInfo {
   tokensRefresh: boolean;
   /** It tells of workspace folders added and removed (workspace/didChangeWorkspaceFolders). */
   folderChanges: boolean;
+  /** It opens built-in files (initializationOptions.builtinFiles). */
+  builtinFiles: boolean;
+  /** Completion items may be snippets. */
+  snippets: boolean;
+  /** Hovers may be markdown. */
+  markdown: boolean;
+  /** Document symbols may be a tree (else a flat list). */
+  symbolTree: boolean;
+  /** Signature parameters may be offsets into the label (else their text). */
+  labelOffsets: boolean;
+  /** Code actions may be literals (else commands, which the server applies). */
+  actionLiterals: boolean;
 }
 
 function clientOf(p: InitializeParams): ClientInfo {
   const folders = p.workspaceFolders ?? (p.rootUri ? [{ uri: p.rootUri }] : []);
+  const text = p.capabilities.textDocument;
   return {
+    builtinFiles: (p.initializationOptions as InitializationOptions | null | undefined)?.builtinFiles === true,
+    snippets: text?.completion?.completionItem?.snippetSupport === true,
+    markdown: text?.hover?.contentFormat?.includes('markdown') === true,
+    symbolTree: text?.documentSymbol?.hierarchicalDocumentSymbolSupport === true,
+    labelOffsets: text?.signatureHelp?.signatureInformation?.parameterInformation?.labelOffsetSupport === true,
+    actionLiterals: text?.codeAction?.codeActionLiteralSupport !== undefined,
     pull: p.capabilities.workspace?.configuration === true,
     dynamic: p.capabilities.workspace?.didChangeConfiguration?.dynamicRegistration === true,
     watch: p.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true,

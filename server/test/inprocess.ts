@@ -17,6 +17,17 @@ export interface Published {
 /** A path (absolute) or a URI, as a URI. */
 const toUri = (at: string) => (at.startsWith('/') ? pathToUri(at) : at);
 
+/** What an editor such as VS Code says it can take (a test of a plainer client passes its own `textDocument`); it also opens built-in files. */
+export const EDITOR_CAPABILITIES = {
+  textDocument: {
+    completion: { completionItem: { snippetSupport: true } },
+    hover: { contentFormat: ['markdown', 'plaintext'] },
+    documentSymbol: { hierarchicalDocumentSymbolSupport: true },
+    signatureHelp: { signatureInformation: { parameterInformation: { labelOffsetSupport: true } } },
+    codeAction: { codeActionLiteralSupport: { codeActionKind: { valueSet: ['quickfix'] } } },
+  },
+};
+
 export class InProcessClient {
   readonly conn: MessageConnection;
   private readonly published: Published[] = [];
@@ -36,7 +47,12 @@ export class InProcessClient {
   /** initialize (with these parameters besides the usual) and initialized. Handlers the test adds go before. */
   async initialize(params: Record<string, unknown> = {}): Promise<void> {
     this.conn.listen();
-    await this.conn.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {}, ...params });
+    const { capabilities, initializationOptions, ...rest } = params as { capabilities?: object; initializationOptions?: object };
+    await this.conn.sendRequest('initialize', {
+      processId: null, rootUri: null, ...rest,
+      capabilities: { ...EDITOR_CAPABILITIES, ...capabilities },
+      initializationOptions: { builtinFiles: true, ...initializationOptions },
+    });
     this.conn.sendNotification('initialized', {});
   }
 

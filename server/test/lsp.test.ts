@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EDITOR_CAPABILITIES } from './inprocess.js';
 
 const ROOT = join(__dirname, '..', '..');
 const TRAPS = join(ROOT, 'seeds', 'traps.xasm');
@@ -30,7 +31,7 @@ beforeAll(async () => {
     for (const w of waiters.splice(0)) w();
   });
   conn.listen();
-  await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
+  await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: EDITOR_CAPABILITIES });
   conn.sendNotification('initialized', {});
 });
 

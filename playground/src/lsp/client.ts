@@ -46,6 +46,8 @@ export class LanguageClient {
   async start(): Promise<void> {
     const result = await this.connection.sendRequest(InitializeRequest.type, {
       processId: null, rootUri: 'file:///workspace', workspaceFolders: [{ uri: 'file:///workspace', name: 'workspace' }],
+      // the playground shows xen.inc in a read-only tab: the server may point into it
+      initializationOptions: { builtinFiles: true },
       capabilities: {
         textDocument: {
           synchronization: { dynamicRegistration: false },

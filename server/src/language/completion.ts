@@ -51,6 +51,17 @@ const XEN_ITEMS: readonly Completion[] = XEN_CONSTANT_GROUPS.flatMap((g) => g.co
  */
 const LISTS = new WeakMap<SymbolIndex, { statement?: Completion[]; operand?: Completion[] }>();
 
+/** Where the word being completed at the end of `line` starts (a `%name`, or a name with `.`, `$`, `@`...). */
+export function completionWordStart(line: string): number {
+  const percent = /(?<!%)%[A-Za-z_]*$/.exec(line);
+  return percent ? percent.index : line.length - /[\w.$@?#~]*$/.exec(line)![0].length;
+}
+
+/** A snippet as plain text, for clients without snippets: placeholders become their text, tab stops nothing. */
+export function snippetText(snippet: string): string {
+  return snippet.replace(/\$\{\d+:([^}]*)\}/g, '$1').replace(/\$\{\d+\}|\$\d+/g, '');
+}
+
 /**
  * `line` is the text of the line up to the cursor; `scope` gives the label whose locals a
  * `.name` there would be (asked only for one). The list returned is shared: do not change it.
