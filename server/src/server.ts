@@ -614,10 +614,8 @@ export function startServer(connection: Connection, files: ServerFiles): void {
 
   // ---- settings pulled from the client, the workspace's files ----
 
-  let client: ClientInfo = {
-    pull: false, dynamic: false, watch: false, folders: [], tokensRefresh: false, folderChanges: false,
-    builtinFiles: false, snippets: false, markdown: false, symbolTree: false, labelOffsets: false, actionLiterals: false,
-  };
+  /** Until initialize: a client that can do nothing. */
+  let client: ClientInfo = clientOf({ processId: null, rootUri: null, capabilities: {} });
   /** The rules of initializationOptions: what applies when the client's settings have none. */
   let initialRules: AnalysisOptions['rules'];
 

@@ -17,7 +17,7 @@ export interface ConstantStore {
 
 const storeCache = new WeakMap<Context, ConstantStore[]>();
 
-export function constantStores(ctx: Context): ConstantStore[] {
+function constantStores(ctx: Context): ConstantStore[] {
   let out = storeCache.get(ctx);
   if (out) return out;
   out = [];
@@ -58,7 +58,11 @@ const MAX_WAY_BACK = 8;
  * The stores made on the one way to instruction i: in its block before it, and in the
  * blocks before that while each is the only way into the next (oldest first).
  */
-export function storesBefore(ctx: Context, i: number): ConstantStore[] {
+function storesBefore(ctx: Context, i: number): ConstantStore[] {
+  let bySite = waysCache.get(ctx);
+  if (!bySite) waysCache.set(ctx, (bySite = new Map()));
+  const have = bySite.get(i);
+  if (have) return have;
   const { cfg } = ctx;
   const chain = [cfg.blockOf[i]];
   for (let b = chain[0]; chain.length < MAX_WAY_BACK;) {
@@ -69,9 +73,11 @@ export function storesBefore(ctx: Context, i: number): ConstantStore[] {
   }
   const out: ConstantStore[] = [];
   for (let k = chain.length - 1; k >= 0; k--) blockStores(ctx, chain[k], k === 0 ? i : Infinity, out);
+  bySite.set(i, out);
   return out;
 }
-
+/** storesBefore per instruction (a request array's words are looked up one by one). */
+const waysCache = new WeakMap<Context, Map<number, ConstantStore[]>>();
 
 /** The instruction that last set register r on every path to state s, or null. */
 export function setterOf(ctx: Context, s: State, r: number): Instr | null {
@@ -108,7 +114,7 @@ export function dataExprAt(ctx: Context, at: number): Expr | null {
     const words = new Map<number, Expr>();
     ctx.program.result.eachRow((row) => {
       let st: Statement | null | undefined = row.node.statement;
-      while (st && (st.kind === 'times' || st.kind === 'directive')) st = st.kind === 'times' ? st.body : st.body;
+      while (st && (st.kind === 'times' || st.kind === 'directive')) st = st.body;
       if (!st || st.kind !== 'data' || st.unit !== 4 || row.to - row.from !== st.items.length * 4) return;
       st.items.forEach((item, k) => {
         if (item.kind === 'expr') words.set((row.address + k * 4) >>> 0, item.expr);

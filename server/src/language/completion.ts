@@ -70,9 +70,9 @@ export function completionsAt(line: string, index: SymbolIndex | null, scope?: (
   if (inCommentOrString(line)) return NONE;
   // `%de`: a preprocessor directive at the start of a line, a function (`%eval(`) elsewhere
   // (not `%%label`, `%1` or `%$name`: the macro's own names)
-  const percent = /(?<!%)%[A-Za-z_]*$/.exec(line);
-  if (percent) return /^\s*$/.test(line.slice(0, percent.index)) ? PREPROCESSOR_ITEMS : FUNCTION_ITEMS;
-  const word = /[\w.$@?#~]*$/.exec(line)![0];
+  const start = completionWordStart(line);
+  if (line[start] === '%') return /^\s*$/.test(line.slice(0, start)) ? PREPROCESSOR_ITEMS : FUNCTION_ITEMS;
+  const word = line.slice(start);
   // `.lo`: a local label of the label above, as it is written there
   if (index && scope && isLocalName(word)) {
     const label = scope();

@@ -201,7 +201,6 @@ function commands(ctx: Context, site: HypercallSite): void {
   }
 }
 
-/** The instruction that last set register r on every way to state s, if one did. */
 /** The Xen constant a setter's source operand names, when it is one of another group than `group`'s `prefix` names. */
 function foreignName(setter: Instr | null, group: string, prefix: string): string | null {
   const named = setter ? symbolOperand(setter.statement) : null;
@@ -263,12 +262,12 @@ function structCommands(ctx: Context, site: HypercallSite, spec: CommandSpec): v
       // set by an instruction, or written in the request's static data
       const sources: { name: string; span: Span }[] = [];
       for (const st of word.stores) {
-        const named = st.value === v && st.source ? symbolOperand(st.source.statement) : null;
-        if (named) sources.push({ name: named.name, span: st.source!.user });
+        const named = st.value === v ? foreignName(st.source, spec.group, spec.prefix) : null;
+        if (named) sources.push({ name: named, span: st.source!.user });
       }
       const expr = word.stores.length === 0 ? dataExprAt(ctx, at) : null;
-      if (expr?.kind === 'sym') sources.push({ name: expr.name, span: expr });
-      const foreign = sources.find((x) => isForeign(x.name, spec.group, spec.prefix));
+      if (expr?.kind === 'sym' && isForeign(expr.name, spec.group, spec.prefix)) sources.push({ name: expr.name, span: expr });
+      const foreign = sources[0];
       if (foreign) {
         ctx.report.add({
           code: 'bad-hypercall-command', at: ins,

@@ -4,11 +4,11 @@
 import type { Span } from '../../../../asm/src/index.js';
 import { calledFrom, type Loop } from '../cfg.js';
 import { nameAt, type Context } from '../context.js';
-import { addressValue } from '../values.js';
 import { EAX, EBX, gpr } from '../effects.js';
 import { loopBatchFix, multicallFix, sequenceBatchFix } from '../fixes/batch.js';
 import { hypercallName, mappedPage, singleEntryCount, usesMappedMemory, type HypercallSite } from '../hypercalls.js';
 import { runsOf, TRIP_COUNT_BUDGET, tripCount, type TripCount } from '../tripcount.js';
+import { addressValue } from '../values.js';
 
 const MAX_WALK = 10_000;
 
