@@ -41,7 +41,7 @@ import { lineOf } from '../text.js';
 import { runsOf, type TripCount } from '../tripcount.js';
 import type { Fix, TextEdit } from '../types.js';
 import {
-  appendData, appendSections, fullLabelName, insertAfterLine, insertBefore, Names, replaceEdit, sectionAt, uniqueLabel, valueText,
+  appendData, appendSections, fullLabelName, insertAfterLine, insertBefore, Names, replaceEdit, sectionAt, uniqueLabel, valueText, writtenConstant,
 } from './edit.js';
 import { conditionOf, liveAfter, liveAt } from './liveness.js';
 
@@ -489,8 +489,12 @@ export function multicallFix(ctx: Context, seq: readonly HypercallSite[]): Fix |
   const args: string[][] = [];
   for (const s of seq) {
     if (s.hypercall?.name !== 'update_va_mapping' || s.via === 'page-jump' || !s.state) return null;
-    const v = [EBX, ECX, EDX, ESI].map((r) => s.state!.regs[r]);
-    const text = v.map((x) => (typeof x === 'number' ? valueText(ctx, x) : null));
+    // each argument as its set-up wrote it (`UVMF_INVLPG`, the label it named), else by its value
+    const state = s.state;
+    const text = [EBX, ECX, EDX, ESI].map((r) => {
+      const v = state.regs[r];
+      return typeof v !== 'number' ? null : writtenConstant(ctx, state.def[r]) ?? valueText(ctx, v);
+    });
     if (text.some((x) => x === null)) return null;
     args.push(text as string[]);
   }

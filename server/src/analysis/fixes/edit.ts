@@ -3,7 +3,7 @@
 // the file), fresh label names, and how the fix names Xen's constants, struct fields,
 // hypercalls and the program's addresses.
 
-import type { AssembleResult, LineNode, SourceFile } from '../../../../asm/src/index.js';
+import { someLeaf, type AssembleResult, type Expr, type LineNode, type SourceFile } from '../../../../asm/src/index.js';
 import { hypercallByName, xenConstant, xenField } from '../../../../isa/src/index.js';
 import { hex, type Context } from '../context.js';
 import { lineBounds, lineOf, positionOf, rangeOf } from '../text.js';
@@ -53,6 +53,27 @@ export function valueText(ctx: Context, v: number): string | null {
   const labels = (ctx.program.labelsAt.get(a) ?? []).filter((s) => !s.name.startsWith('..@'));
   const plain = labels.find((s) => !s.name.includes('.')) ?? labels[0];
   return plain ? plain.name : null;
+}
+
+/**
+ * The constant a `mov r32, imm` or `xor r32, r32` (instruction `def`) sets, as the program
+ * wrote it, when that text means the same in data appended at the end of the file: written
+ * directly in the analysed file (not from a macro or a %define), with no `$`, `$$` or local
+ * label in it. Else null.
+ */
+export function writtenConstant(ctx: Context, def: number): string | null {
+  const ins = ctx.program.instrs[def];
+  const root = ctx.program.files[0];
+  if (!ins || !root || !ins.direct || ins.user.file !== 0) return null;
+  const [dst, src] = ins.statement.kind === 'instruction' ? ins.statement.operands : [];
+  if (dst?.kind !== 'reg' || dst.reg.cls !== 'r32') return null;
+  if (ins.mnemonic === 'xor') return src?.kind === 'reg' && src.reg === dst.reg ? '0' : null;
+  if (ins.mnemonic !== 'mov' || src?.kind !== 'imm') return null;
+  const st = ins.statement;
+  const elsewhere = (e: { file: number; start: number; end: number }) => e.file !== 0 || e.start < st.start || e.end > st.end;
+  const moves = (e: Expr) => e.kind === 'here' || e.kind === 'sectstart' || (e.kind === 'sym' && e.name.startsWith('.'));
+  if (elsewhere(src.expr) || someLeaf(src.expr, (e) => elsewhere(e) || moves(e))) return null;
+  return root.text.slice(src.expr.start, src.expr.end);
 }
 
 function inImage(result: AssembleResult, a: number): boolean {
