@@ -14,6 +14,7 @@ export { MACRO_OPENERS, namesDefinedBy, preprocess, PREPROCESSOR_DIRECTIVES, PRE
 export { dirName, lineColumn, makeSourceFile, resolvePath, type SourceFile, type SourceProvider } from './source.js';
 export type { DataItem, Expr, Label, LineNode, Name, OperandNode, Span, Statement } from './syntax.js';
 export { someLeaf } from './syntax.js';
+export { instructionText } from './unparse.js';
 export { XEN_INCLUDE_NAME, xenIncludeSource } from './xenInclude.js';
 export { readElf32, writeElf32, elfToImage, isElfError, type ElfFile, type ElfWriteOptions } from './elf/elf32.js';
 export { decodeNotes, encodeNote, noteNumber, noteString } from './elf/notes.js';

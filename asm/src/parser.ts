@@ -150,7 +150,7 @@ const BINARY_LEVEL: ReadonlyMap<string, number> = new Map(
 const SINGLE_LEVEL = Int8Array.from({ length: 128 }, (_, c) => BINARY_LEVEL.get(String.fromCharCode(c)) ?? -1);
 
 /** An operator's binary precedence level, or -1 when it is no binary operator (`,`, `]`, ...). */
-function binaryLevel(op: string): number {
+export function binaryLevel(op: string): number {
   return op.length === 1 ? (op.charCodeAt(0) < 128 ? SINGLE_LEVEL[op.charCodeAt(0)] : -1) : BINARY_LEVEL.get(op) ?? -1;
 }
 

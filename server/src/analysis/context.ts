@@ -1,12 +1,14 @@
 // What every rule works from: the program, its control-flow graph, the register dataflow,
 // the hypercall sites, and where findings go.
 
+import { instructionText, someLeaf, type Span } from '../../../asm/src/index.js';
 import type { Cfg } from './cfg.js';
 import type { Dataflow } from './constprop.js';
 import { ECX, EBX } from './effects.js';
 import type { HypercallSite } from './hypercalls.js';
 import type { Instr, Program } from './program.js';
 import type { Reporter } from './report.js';
+import { onItsLine } from './text.js';
 
 export interface Context {
   program: Program;
@@ -17,13 +19,25 @@ export interface Context {
   report: Reporter;
 }
 
-/** The source text of an instruction as written (its statement), shortened for messages. */
+/**
+ * An instruction's text for messages, shortened: as written when all of it is on its
+ * statement's line, else (a macro's parameters, %define'd words) as expanded.
+ */
 export function sourceText(ctx: Context, ins: Instr): string {
   const st = ins.statement;
-  const f = ctx.program.files[st.file];
-  const text = f ? f.text.slice(st.start, st.end).replace(/\s+/g, ' ').trim() : ins.mnemonic;
+  const files = ctx.program.files;
+  const f = files[st.file];
+  const end = onItsLine(files, st).end;
+  const own = (s: Span) => s.file === st.file && s.start >= st.start && s.end <= end;
+  const elsewhere = (e: Span) => !own(e);
+  const whole = f && st.kind === 'instruction' && st.operands.every((o) => own(o) && !(
+    o.kind === 'mem' ? someLeaf(o.addr, elsewhere) : o.kind === 'imm' ? someLeaf(o.expr, elsewhere)
+      : o.kind === 'farptr' && (someLeaf(o.seg, elsewhere) || someLeaf(o.offset, elsewhere))));
+  const text = (whole ? f.text.slice(st.start, end).replace(/\s+/g, ' ').trim() : null)
+    ?? instructionText(st, (s) => files[s.file]?.text.slice(s.start, s.end)) ?? ins.mnemonic;
   return text.length > 48 ? `${text.slice(0, 45)}...` : text;
 }
+
 
 /** The name of the code or data at an address: a label there, else hex. */
 export function nameAt(ctx: Context, address: number): string {

@@ -6,7 +6,7 @@
 import type { SourceFile, Span } from '../../../asm/src/index.js';
 import type { Instr } from './program.js';
 import { RULE_BY_CODE } from './rules.js';
-import { commentStart, lineBounds, lineOf, positionOf, rangeOf, spanRange, Suppressions, ignoredCodes } from './text.js';
+import { commentStart, lineBounds, lineOf, onItsLine, positionOf, rangeOf, spanRange, Suppressions, ignoredCodes } from './text.js';
 import type { AnalysisOptions, Finding, Fix, RelatedInfo, Severity } from './types.js';
 
 export interface Raw {
@@ -42,10 +42,10 @@ export class Reporter {
   }
 
   /** Where an instruction comes from, when that is a macro body or an include: the chain, innermost first. */
-  static origin(ins: Instr): { span: Span; message: string }[] {
+  private origin(ins: Instr): { span: Span; message: string }[] {
     if (!ins.inner) return [];
     const frames = ins.line.stack;
-    const out = [{ span: ins.inner, message: frames.length && frames[frames.length - 1].kind === 'macro'
+    const out = [{ span: onItsLine(this.files, ins.inner), message: frames.length && frames[frames.length - 1].kind === 'macro'
       ? `\`${ins.mnemonic}\` here, in macro '${frames[frames.length - 1].name}'`
       : `\`${ins.mnemonic}\` here` }];
     for (let i = frames.length - 1; i >= 1; i--) {
@@ -75,7 +75,7 @@ export class Reporter {
       const line = lineOf(file, primary.start);
       if (!locked && this.suppressed(r, primary, line)) continue;
       const related: RelatedInfo[] = [];
-      const rel = [...(isInstr ? Reporter.origin(r.at as Instr) : []), ...(r.related ?? [])];
+      const rel = [...(isInstr ? this.origin(r.at as Instr) : []), ...(r.related ?? [])];
       for (const x of rel) {
         const loc = spanRange(this.files, x.span);
         if (loc && !(x.span.file === primary.file && x.span.start === primary.start && x.span.end === primary.end && x.message === r.message)) {

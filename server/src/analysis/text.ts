@@ -26,6 +26,22 @@ export function spanRange(files: readonly SourceFile[], span: Span): { file: str
   return { file: f.path, range: rangeOf(f, span.start, span.end) };
 }
 
+/**
+ * A span cut at the end of the code of the line it starts on (before a comment): a
+ * statement in a macro body reaches to the call's arguments when they are in the same file
+ * (its span's end is its last token's).
+ */
+export function onItsLine(files: readonly SourceFile[], span: Span): Span {
+  const f = files[span.file];
+  if (!f) return span;
+  const line = lineBounds(f, lineOf(f, span.start));
+  if (span.end <= line.end) return span;
+  const comment = commentStart(f.text, span.start, line.end);
+  let end = comment < 0 ? line.end : comment;
+  while (end > span.start && (f.text.charCodeAt(end - 1) === 32 || f.text.charCodeAt(end - 1) === 9)) end--;
+  return { file: span.file, start: span.start, end };
+}
+
 /** Offsets of line `line` (0-based): its start and the end of its content (before the line break). */
 export function lineBounds(file: SourceFile, line: number): { start: number; end: number } {
   const starts = file.lineStarts;

@@ -89,6 +89,14 @@ describe('findings from an include', () => {
     const found = analyze({ path: '/m.xasm', text, provider: withBuiltins({ read: () => null }) }).findings.filter((f) => f.code === 'privileged-instruction');
     expect(found.length).toBe(2);
   });
+
+  it('a macro line is shown as expanded, its place only its own line', () => {
+    const text = 'bits 32\n%macro SWITCH 1\n    mov cr3, %1 ; load it\n%endmacro\nsection .text\n_start:\n    SWITCH eax\n    jmp $\n';
+    const [f] = analyze({ path: '/m.xasm', text, provider: withBuiltins({ read: () => null }) }).findings.filter((x) => x.code === 'privileged-instruction');
+    expect(f.message).toMatch(/^`mov cr3, eax` is privileged/);
+    // the statement's span reaches to its argument, four lines on: the note stops at its line's end
+    expect(f.related.map((r) => [r.range.start, r.range.end])).toEqual([[{ line: 2, column: 4 }, { line: 2, column: 15 }]]);
+  });
 });
 
 describe('program decoding across edits', () => {
