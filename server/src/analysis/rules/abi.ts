@@ -2,7 +2,7 @@
 // hypercall-from-ring3.
 
 import type { Span, Statement } from '../../../../asm/src/index.js';
-import { isIntra } from '../cfg.js';
+import { isIntra, type Edge } from '../cfg.js';
 import { hex, nameAt, type Context } from '../context.js';
 import { EAX, EBX, ECX } from '../effects.js';
 import {
@@ -279,29 +279,59 @@ function structCommands(ctx: Context, site: HypercallSite, spec: CommandSpec): v
   }
 }
 
-/** Hypercalls reachable (through jumps and calls) from code annotated `; xenolab: ring3`. */
+/**
+ * Hypercalls reachable (through jumps and calls) from code annotated `; xenolab: ring3`.
+ * A function the kernel calls too is the kernel's: its hypercall is reported at the ring-3
+ * code's call to it (that call is the mistake), else at the hypercall.
+ */
 function ring3(ctx: Context): void {
   const { program, cfg } = ctx;
   const reported = new Set<number>();
-  for (const region of program.ring3) {
-    const start = program.byAddress.get(region.start);
-    if (start === undefined) continue;
+  /** Blocks reached from `from` by jumps, and by the calls `follow` takes. */
+  const reach = (from: number, follow: (e: Edge) => boolean) => {
     const seen = new Uint8Array(cfg.blocks.length);
-    const stack = [cfg.blockOf[start]];
+    const stack = [from];
     while (stack.length) {
       const b = stack.pop()!;
       if (seen[b]) continue;
       seen[b] = 1;
-      for (const e of cfg.blocks[b].succ) if (isIntra(e) || e.kind === 'call') stack.push(e.to);
+      for (const e of cfg.blocks[b].succ) if (isIntra(e) || follow(e)) stack.push(e.to);
     }
+    return seen;
+  };
+  const gate = 'the hypercall gate admits ring 1 only, so ring 3 gets #GP. Make a system call into the kernel (int to a trap-table handler) and have the kernel make the hypercall.';
+  for (const region of program.ring3) {
+    const start = program.byAddress.get(region.start);
+    if (start === undefined) continue;
+    const annotated = { span: region.span, message: `${region.name} is annotated \`; xenolab: ring3\`` };
+    const all = reach(cfg.blockOf[start], (e) => e.kind === 'call');
+    const kernels = (e: Edge) => e.kind === 'call' && cfg.blocks[e.to].pred.some((p) => p.kind === 'call' && !all[p.from]);
+    const user = reach(cfg.blockOf[start], (e) => e.kind === 'call' && !kernels(e));
     for (const site of ctx.sites) {
-      if (!seen[cfg.blockOf[site.instr]] || reported.has(site.instr)) continue;
+      if (!user[cfg.blockOf[site.instr]] || reported.has(site.instr)) continue;
       reported.add(site.instr);
       ctx.report.add({
         code: 'hypercall-from-ring3', at: program.instrs[site.instr],
-        message: `${hypercallName(site)} is reachable from ring-3 code (${region.name}): the hypercall gate admits ring 1 only, so ring 3 gets #GP. Make a system call into the kernel (int to a trap-table handler) and have the kernel make the hypercall.`,
-        related: [{ span: region.span, message: `${region.name} is annotated \`; xenolab: ring3\`` }],
+        message: `${hypercallName(site)} is reachable from ring-3 code (${region.name}): ${gate}`,
+        related: [annotated],
       });
+    }
+    for (let b = 0; b < cfg.blocks.length; b++) {
+      if (!user[b]) continue;
+      for (const e of cfg.blocks[b].succ) {
+        const call = cfg.blocks[b].last;
+        if (!kernels(e) || reported.has(call)) continue;
+        const inner = reach(e.to, (x) => x.kind === 'call');
+        const made = ctx.sites.filter((site) => inner[cfg.blockOf[site.instr]]);
+        if (!made.length) continue;
+        reported.add(call);
+        const callee = nameAt(ctx, program.instrs[cfg.blocks[e.to].first].address);
+        ctx.report.add({
+          code: 'hypercall-from-ring3', at: program.instrs[call],
+          message: `ring-3 code (${region.name}) calls ${callee}, which the kernel calls too and which makes ${made.length === 1 ? hypercallName(made[0]) : `${made.length} hypercalls`}: ${gate}`,
+          related: [...made.slice(0, 4).map((site) => ({ span: program.instrs[site.instr].user, message: `${hypercallName(site)} is made here` })), annotated],
+        });
+      }
     }
   }
 }
