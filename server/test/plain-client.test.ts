@@ -2,6 +2,8 @@
 // built-in files): what the server sends it instead, and the LSP rules that hold for any client.
 
 import { describe, expect, it } from 'vitest';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import type { TextEdit, WorkspaceEdit } from 'vscode-languageserver/node';
 import { InProcessClient } from './inprocess.js';
 
 const TEXT = [
@@ -33,6 +35,70 @@ describe('a plain client', () => {
     expect(actions.every((a) => a.command === 'xenolab.applyFix' && a.arguments.length === 1)).toBe(true);
     const def = await client.request('textDocument/definition', path, { position: { line: 6, character: 8 } });
     expect(def).toBeNull();
+    client.dispose();
+  });
+
+  it('applies a fix it sent as a command: the server asks the client to apply its edit', async () => {
+    const client = new InProcessClient({ readText: () => null });
+    const edits: WorkspaceEdit[] = [];
+    let applied = true;
+    client.conn.onRequest('workspace/applyEdit', (p: { edit: WorkspaceEdit }) => {
+      edits.push(p.edit);
+      return applied ? { applied: true } : { applied: false, failureReason: 'the file changed' };
+    });
+    await client.initialize({ capabilities: { textDocument: {} } });
+    const path = '/plain/fix.xasm';
+    await client.open(path, TEXT);
+    const actions = await client.request<{ title: string; command: string; arguments: unknown[] }[]>('textDocument/codeAction', path, {
+      range: { start: { line: 4, character: 4 }, end: { line: 4, character: 4 } }, context: { diagnostics: [] },
+    });
+    const fix = actions.find((a) => a.title.startsWith('Ignore'))!;
+    expect(await client.conn.sendRequest('workspace/executeCommand', { command: fix.command, arguments: fix.arguments })).toBeNull();
+    expect(edits).toHaveLength(1);
+    const [uri, changes] = Object.entries(edits[0].changes ?? {})[0] as [string, TextEdit[]];
+    expect(uri).toBe('file:///plain/fix.xasm');
+    const fixed = TextDocument.applyEdits(TextDocument.create(uri, 'xasm', 1, TEXT), changes);
+    expect(fixed.split('\n')[4]).toBe('    cli ; xenolab-ignore: privileged-instruction');
+    // the editor refuses: the command fails with its reason
+    applied = false;
+    await expect(client.conn.sendRequest('workspace/executeCommand', { command: fix.command, arguments: fix.arguments }))
+      .rejects.toMatchObject({ code: -32803, message: expect.stringContaining('the file changed') });
+    await expect(client.conn.sendRequest('workspace/executeCommand', { command: 'xenolab.nothing', arguments: [] })).rejects.toMatchObject({ code: -32602 });
+    client.dispose();
+  });
+
+  it('gets signature parameters as label text without labelOffsetSupport', async () => {
+    const client = new InProcessClient({ readText: () => null });
+    await client.initialize({ capabilities: { textDocument: {} } });
+    const path = '/plain/sig.xasm';
+    const text = 'bits 32\n; PAIR first, second: two dwords\n%macro PAIR 2\n    dd %1, %2\n%endmacro\nPAIR 1, \n';
+    await client.open(path, text);
+    const h = await client.request<{ signatures: { label: string; parameters: { label: unknown }[] }[]; activeParameter: number }>('textDocument/signatureHelp', path, { position: { line: 5, character: 8 } });
+    expect(h.signatures[0].label).toBe('PAIR first, second');
+    expect(h.signatures[0].parameters.map((p) => p.label)).toEqual(['first', 'second']);
+    expect(h.activeParameter).toBe(1);
+    client.dispose();
+  });
+
+  it('keeps initializationOptions\' rules when settings are pushed without xenolab\'s, and reads them again for an added workspace folder', async () => {
+    const disk: Record<string, string> = { '/w2/defs.inc': 'PORT equ 0x60\n' };
+    const client = new InProcessClient({ readText: (p) => disk[p] ?? null });
+    await client.initialize({
+      capabilities: { workspace: { workspaceFolders: true } }, workspaceFolders: [{ uri: 'file:///w1', name: 'w1' }],
+      initializationOptions: { rules: { 'privileged-instruction': 'off' } },
+    });
+    const path = '/w1/main.xasm';
+    const codes = (d: { code?: unknown }[]) => d.map((x) => x.code).sort();
+    const d = await client.open(path, 'bits 32\n%include "defs.inc"\nsection .text\n_start:\n    cli\n    mov eax, PORT\n    jmp $\n');
+    expect(codes(d)).toEqual(['asm', 'asm']); // defs.inc not found, PORT undefined; cli not reported (off)
+    // a push with xenolab: null (a client sending its whole settings object) keeps the rules
+    const before = client.publishedCount();
+    client.conn.sendNotification('workspace/didChangeConfiguration', { settings: { xenolab: null } });
+    const again = await client.eventually(path, () => client.publishedCount() > before);
+    expect(codes(again)).toEqual(['asm', 'asm']);
+    // the folder holding defs.inc is added: the document is analysed again and finds it
+    client.conn.sendNotification('workspace/didChangeWorkspaceFolders', { event: { added: [{ uri: 'file:///w2', name: 'w2' }], removed: [] } });
+    expect(await client.eventually(path, (x) => x.length === 0)).toEqual([]);
     client.dispose();
   });
 
