@@ -42,7 +42,7 @@ describe('a plain client', () => {
     const client = new InProcessClient({ readText: () => null });
     const edits: WorkspaceEdit[] = [];
     let applied = true;
-    client.conn.onRequest('workspace/applyEdit', (p: { edit: WorkspaceEdit }) => {
+    client.conn.onRequest('workspace/applyEdit', (p: { edit: WorkspaceEdit }): { applied: boolean; failureReason?: string } => {
       edits.push(p.edit);
       return applied ? { applied: true } : { applied: false, failureReason: 'the file changed' };
     });

@@ -10,7 +10,7 @@ import {
 import type { Dataflow } from './constprop.js';
 import type { Context } from './context.js';
 import { EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP, gpr } from './effects.js';
-import type { Instr } from './program.js';
+import type { Instr, Program } from './program.js';
 import { addressValue, isTag, type State } from './values.js';
 
 export const STUB_SIZE = xenConstant('HYPERCALL_STUB_SIZE')?.value ?? 32;
@@ -211,12 +211,37 @@ export function usesMappedMemory(ctx: Context, ins: Instr): boolean {
 }
 
 /**
- * An address in the program's own data: a table it reads. Not one at a page boundary in
- * .bss, which may be a window the calls map frames into.
+ * An address in the program's own data: a table it reads. Not in a .bss object (from its
+ * label to the next) that holds a whole page: that may be a window the calls map frames into.
  */
 function inOwnData(ctx: Context, address: number): boolean {
   const sec = ctx.program.result.image.sections.find((x) => x.alloc && address >= x.vaddr && address < x.vaddr + x.size);
-  return sec !== undefined && (sec.kind === 'progbits' || (address & 0xfff) !== 0);
+  if (!sec) return false;
+  if (sec.kind === 'progbits') return true;
+  const labels = labelAddresses(ctx.program);
+  // the last label at or before the address, and the next one (or the section's end)
+  let lo = 0, hi = labels.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (labels[mid] <= address) lo = mid + 1;
+    else hi = mid;
+  }
+  const from = Math.max(lo > 0 ? labels[lo - 1] : sec.vaddr, sec.vaddr);
+  const to = Math.min(lo < labels.length ? labels[lo] : sec.vaddr + sec.size, sec.vaddr + sec.size);
+  const page = ((from + 0xfff) & ~0xfff) >>> 0;
+  return page + 0x1000 > to;
+}
+
+const LABEL_ADDRESSES = new WeakMap<Program, number[]>();
+
+/** The addresses that have labels, in order. */
+function labelAddresses(program: Program): number[] {
+  let out = LABEL_ADDRESSES.get(program);
+  if (!out) {
+    out = [...program.labelsAt.keys()].map((a) => a >>> 0).sort((a, b) => a - b);
+    LABEL_ADDRESSES.set(program, out);
+  }
+  return out;
 }
 
 /** A memory operand based on esp, or on ebp set from esp (a frame pointer). */
