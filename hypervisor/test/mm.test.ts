@@ -10,6 +10,7 @@ import { FrameTable, PGT_L1, PGT_L2, PGT_WRITABLE } from '../src/xen/frames.js';
 import { checkInvariants } from '../src/xen/invariants.js';
 import { Rng } from './diff/generator.js';
 import { extOpWords, MemoryManager, MMU_MACHPHYS_UPDATE, MMU_NORMAL_PT_UPDATE, MMU_PT_UPDATE_NO_TRANSLATE, MMU_PT_UPDATE_PRESERVE_AD, MMUEXT, updateWords, UVMF_ALL, UVMF_INVLPG, type VcpuContext } from '../src/xen/mm.js';
+import { xenConstant } from '../../isa/src/index.js';
 
 const P = 1, RW = 2, U = 4, A = 0x20, D = 0x40;
 
@@ -190,6 +191,11 @@ describe('mmu_update', () => {
     expect(t.frames.m2p[7]).toBe(42);
     expect(t.mm.mmuUpdate(updateWords([{ ptr: t.theirs[0] * 4096 + MMU_MACHPHYS_UPDATE, val: 42 }]), t.v).rc).toBe(EINVAL);
     expect(t.mm.mmuextOp(extOpWords([{ cmd: 99, arg1: 0, arg2: 0 }]), t.v)).toEqual({ rc: ENOSYS, done: 0 });
+    // a 32-bit non-PAE Xen ignores pins of L3 and L4 tables (any frame, even another's), and has no NEW_USER_BASEPTR
+    const ignored = [MMUEXT.PIN_L3_TABLE, MMUEXT.PIN_L4_TABLE].map((cmd) => ({ cmd, arg1: t.theirs[0], arg2: 0 }));
+    expect(t.mm.mmuextOp(extOpWords(ignored), t.v)).toEqual({ rc: 0, done: 2 });
+    expect(t.frames.isPinned(t.theirs[0])).toBe(false);
+    expect(t.mm.mmuextOp(extOpWords([{ cmd: xenConstant('MMUEXT_NEW_USER_BASEPTR')!.value, arg1: 7, arg2: 0 }]), t.v)).toEqual({ rc: ENOSYS, done: 0 });
     t.invariants();
   });
 });

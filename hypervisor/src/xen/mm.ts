@@ -29,6 +29,8 @@ export const MMU_PT_UPDATE_NO_TRANSLATE = k('MMU_PT_UPDATE_NO_TRANSLATE');
 export const MMUEXT = {
   PIN_L1_TABLE: k('MMUEXT_PIN_L1_TABLE'),
   PIN_L2_TABLE: k('MMUEXT_PIN_L2_TABLE'),
+  PIN_L3_TABLE: k('MMUEXT_PIN_L3_TABLE'),
+  PIN_L4_TABLE: k('MMUEXT_PIN_L4_TABLE'),
   UNPIN_TABLE: k('MMUEXT_UNPIN_TABLE'),
   NEW_BASEPTR: k('MMUEXT_NEW_BASEPTR'),
   TLB_FLUSH_LOCAL: k('MMUEXT_TLB_FLUSH_LOCAL'),
@@ -462,6 +464,9 @@ export class MemoryManager {
         f.setPinned(mfn, true);
         return 0;
       }
+      // Xen ignores pins of levels its paging does not have (two levels here): no check, no pin
+      case MMUEXT.PIN_L3_TABLE: case MMUEXT.PIN_L4_TABLE:
+        return 0;
       case MMUEXT.UNPIN_TABLE: {
         const mfn = arg1;
         if (!(mfn < f.count) || f.owner[mfn] !== v.domain || !f.isPinned(mfn)) return EINVAL;

@@ -76,7 +76,7 @@ export interface CommandSpec {
   /** For 'struct': the size of one request. */
   stride?: number;
   /** Commands of 64-bit guests, and what Xen does with them from a 32-bit one. */
-  refused?: Readonly<Record<string, string>>;
+  refused?: Readonly<Record<string, { for: string; why: string; unlessPae?: true }>>;
   /** Only these of the group (a legacy hypercall that knows fewer commands), and the hypercall that takes them all. */
   only?: readonly string[];
   successor?: string;
@@ -102,8 +102,18 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   mmuext_op: {
     group: 'MMUEXT', prefix: 'MMUEXT_', where: 'struct', stride: 12,
     refused: {
-      MMUEXT_PIN_L4_TABLE: 'Xen ignores it for a 32-bit guest, whose tables have no L4: the table is not pinned. Pin the root the guest loads (MMUEXT_PIN_L3_TABLE for PAE, MMUEXT_PIN_L2_TABLE for 2-level tables).',
-      MMUEXT_NEW_USER_BASEPTR: 'Xen refuses it for a 32-bit guest (-EINVAL): user and kernel share one set of page tables, switched with MMUEXT_NEW_BASEPTR.',
+      MMUEXT_PIN_L3_TABLE: {
+        for: 'PAE page tables', unlessPae: true,
+        why: 'Xen ignores it for a kernel with two-level tables (no PAE_MODE note saying yes): the table is not pinned. Pin the page directory with MMUEXT_PIN_L2_TABLE.',
+      },
+      MMUEXT_PIN_L4_TABLE: {
+        for: '64-bit guests',
+        why: 'Xen ignores it for a 32-bit guest, whose tables have no L4: the table is not pinned. Pin the root the guest loads (MMUEXT_PIN_L3_TABLE for PAE, MMUEXT_PIN_L2_TABLE for 2-level tables).',
+      },
+      MMUEXT_NEW_USER_BASEPTR: {
+        for: '64-bit guests',
+        why: 'a 32-bit Xen has no such command (-ENOSYS): user and kernel share one set of page tables, switched with MMUEXT_NEW_BASEPTR.',
+      },
     },
   },
 };

@@ -11,6 +11,7 @@ import {
 } from '../hypercalls.js';
 import type { Instr } from '../program.js';
 import { dataExprAt, setterOf, wordAt } from '../memory.js';
+import { paeKernel } from './stores.js';
 
 export function checkAbi(ctx: Context): void {
   for (const site of ctx.sites) {
@@ -250,14 +251,6 @@ function structCommands(ctx: Context, site: HypercallSite, spec: CommandSpec): v
         });
         continue;
       }
-      const refused = spec.refused?.[valid];
-      if (refused) {
-        ctx.report.add({
-          code: 'bad-hypercall-command', at: ins,
-          message: `the ${site.hypercall!.name} request at ${nameAt(ctx, at)} has cmd = ${valid}, a command for 64-bit guests: ${refused}`,
-        });
-        continue;
-      }
       // the right number, under another group's name (UVMF_INVLPG is 2, as MMUEXT_PIN_L3_TABLE is):
       // set by an instruction, or written in the request's static data
       const sources: { name: string; span: Span }[] = [];
@@ -273,6 +266,14 @@ function structCommands(ctx: Context, site: HypercallSite, spec: CommandSpec): v
           code: 'bad-hypercall-command', at: ins,
           message: `the ${site.hypercall!.name} request at ${nameAt(ctx, at)} has cmd = ${foreign.name}, which is not a ${spec.prefix}* command; its value ${v} means ${valid} here.`,
           related: [{ span: foreign.span, message: `cmd is set to ${foreign.name} here` }],
+        });
+        continue;
+      }
+      const refused = spec.refused?.[valid];
+      if (refused && !(refused.unlessPae && paeKernel(ctx))) {
+        ctx.report.add({
+          code: 'bad-hypercall-command', at: ins,
+          message: `the ${site.hypercall!.name} request at ${nameAt(ctx, at)} has cmd = ${valid}, a command for ${refused.for}: ${refused.why}`,
         });
       }
     }

@@ -19,13 +19,18 @@ function k(name: string): number {
 
 const PAE_MODE = XEN_ELFNOTES.find((n) => n.name === 'XEN_ELFNOTE_PAE_MODE')!.value;
 
-/** A kernel whose PAE_MODE note says it runs with PAE ("yes", "yes[extended-cr3]", "bimodal") has PAE's hole. */
+/** A kernel that runs with PAE has PAE's hole. */
 type Layout = (typeof LAYOUTS)['pae'];
 
-function layoutOf(ctx: Context): Layout {
+/** The kernel's PAE_MODE note says it runs with PAE ("yes", "yes[extended-cr3]", "bimodal"). */
+export function paeKernel(ctx: Context): boolean {
   const note = ctx.program.result.image.notes.find((n) => n.name === 'Xen' && n.type === PAE_MODE);
   const mode = note ? String.fromCharCode(...note.desc).replace(/\0.*$/s, '') : '';
-  return mode.startsWith('yes') || mode === 'bimodal' ? LAYOUTS.pae : LAYOUTS.nonPae;
+  return mode.startsWith('yes') || mode === 'bimodal';
+}
+
+function layoutOf(ctx: Context): Layout {
+  return paeKernel(ctx) ? LAYOUTS.pae : LAYOUTS.nonPae;
 }
 
 export function checkStores(ctx: Context): void {
