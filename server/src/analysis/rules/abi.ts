@@ -301,13 +301,17 @@ function ring3(ctx: Context): void {
     return seen;
   };
   const gate = 'the hypercall gate admits ring 1 only, so ring 3 gets #GP. Make a system call into the kernel (int to a trap-table handler) and have the kernel make the hypercall.';
-  for (const region of program.ring3) {
+  const regions = program.ring3.flatMap((region) => {
     const start = program.byAddress.get(region.start);
-    if (start === undefined) continue;
+    return start === undefined ? [] : [{ region, entry: cfg.blockOf[start] }];
+  });
+  // everything ring-3 code may run: a function called from elsewhere too is the kernel's
+  const ring3Code = new Uint8Array(cfg.blocks.length);
+  for (const { entry } of regions) reach(entry, (e) => e.kind === 'call').forEach((x, b) => { ring3Code[b] |= x; });
+  const kernels = (e: Edge) => e.kind === 'call' && cfg.blocks[e.to].pred.some((p) => p.kind === 'call' && !ring3Code[p.from]);
+  for (const { region, entry } of regions) {
     const annotated = { span: region.span, message: `${region.name} is annotated \`; xenolab: ring3\`` };
-    const all = reach(cfg.blockOf[start], (e) => e.kind === 'call');
-    const kernels = (e: Edge) => e.kind === 'call' && cfg.blocks[e.to].pred.some((p) => p.kind === 'call' && !all[p.from]);
-    const user = reach(cfg.blockOf[start], (e) => e.kind === 'call' && !kernels(e));
+    const user = reach(entry, (e) => e.kind === 'call' && !kernels(e));
     for (const site of ctx.sites) {
       if (!user[cfg.blockOf[site.instr]] || reported.has(site.instr)) continue;
       reported.add(site.instr);
