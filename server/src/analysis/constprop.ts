@@ -14,7 +14,7 @@ import { isIntra, type Cfg, type Edge } from './cfg.js';
 import { ALL_GPRS, EAX } from './effects.js';
 import type { Instr } from './program.js';
 import {
-  addressValue, afterHypercall, CALLER_SAVED, cloneState, copyState, EMPTY_STACK, clobberUnknownCall, entryState, meetInto, States, step,
+  addressValue, afterHypercall, CALLER_SAVED, hypercallClobbers, hypercallNumberOf, cloneState, copyState, EMPTY_STACK, clobberUnknownCall, entryState, meetInto, States, step,
   symbolicState, unknownState, untrust, type Env, type State, type Val,
 } from './values.js';
 
@@ -126,7 +126,7 @@ export function transfer(s: State, ins: Instr, env: Env): void {
   // An assembler error is on its line: what it wrote is not what the source means (an
   // undefined name assembled as 0), so the registers it sets hold unknown values.
   if (ins.tainted) untrust(s, ins.fx.writes, ins.mnemonic === 'push');
-  if (ins.hypercall) afterHypercall(s, ins.index);
+  if (ins.hypercall) afterHypercall(s, ins.index, hypercallClobbers(hypercallNumberOf(ins, s.regs[EAX], env.hypercallPage).number));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -346,8 +346,9 @@ function solveMain(cfg: Cfg, clobbers: number[], env: Env): { run: Run; edge: Fi
       tmp.regs[r] = exit.regs[r];
       tmp.def[r] = exit.def[r];
     }
-    // set after the call: what the caller had set, and what the callee changes and sets
-    tmp.defined |= exit.defined & clob;
+    // set after the call: what the caller had set and the callee leaves, and what the callee
+    // sets (a register a hypercall in it overwrote and it did not set again is not)
+    tmp.defined = (tmp.defined & ~clob) | (exit.defined & clob);
     return TMP;
   };
   const run = fixpoint(cfg, {
@@ -376,7 +377,7 @@ function solveWithCells(cfg: Cfg, clobbers: number[], regions: Env['regions']): 
   let cells = entryCells(cfg);
   let before: Map<number, Val> | null = null;
   for (let round = 0; round < MAX_CELL_ROUNDS; round++) {
-    const env: Env = { cells, regions };
+    const env: Env = { hypercallPage: cfg.program.hypercallPage, cells, regions };
     const solved = solveMain(cfg, clobbers, env);
     const found = collectCells(cfg, solved.run, env);
     if (sameCells(found, cells)) return { env, solved };
@@ -386,7 +387,7 @@ function solveWithCells(cfg: Cfg, clobbers: number[], regions: Env['regions']): 
   // not settled: the cells the last two rounds both found (a chain of copies still growing
   // keeps what it had; guesses that take turns keep none)
   const both = new Map([...cells].filter(([a, v]) => before?.get(a) === v));
-  const env: Env = { cells: both, regions };
+  const env: Env = { hypercallPage: cfg.program.hypercallPage, cells: both, regions };
   return { env, solved: solveMain(cfg, clobbers, env) };
 }
 
@@ -428,7 +429,7 @@ function storedPointers(cfg: Cfg, run: Run, env: Env, startInfoOnly: boolean): M
   return cells.found();
 }
 
-const NO_CELLS: Env = { cells: new Map(), regions: [] };
+const NO_CELLS: Env = { hypercallPage: null, cells: new Map(), regions: [] };
 
 /** Stores seen so far: of start_info and page-table pointers (by address: the tag, or null for two tags), and of anything else. */
 class Cells {
@@ -471,6 +472,23 @@ class Cells {
 // ---------------------------------------------------------------------------------------
 // Function summaries: what a call may change.
 
+/**
+ * The number of the hypercall instruction i makes, as far as its own block shows (for the
+ * summaries, made before the solve): a stub of the hypercall page, or `mov eax, N` before
+ * an `int 0x82` in its block. Else null.
+ */
+function staticHypercallNumber(cfg: Cfg, i: number): number | null {
+  const instrs = cfg.program.instrs;
+  const ins = instrs[i];
+  if (ins.mnemonic !== 'int') return hypercallNumberOf(ins, null, cfg.program.hypercallPage).number;
+  for (let k = i - 1; k >= cfg.blocks[cfg.blockOf[i]].first; k--) {
+    if (!(instrs[k].fx.writes & (1 << EAX))) continue;
+    const [dst, src] = instrs[k].insn.operands;
+    return instrs[k].mnemonic === 'mov' && dst?.type === 'reg' && dst.reg.cls === 'r32' && src?.type === 'imm' ? src.value >>> 0 : null;
+  }
+  return null;
+}
+
 function summarize(cfg: Cfg): number[] {
   const { functions, blocks } = cfg;
   const instrs = cfg.program.instrs;
@@ -481,7 +499,7 @@ function summarize(cfg: Cfg): number[] {
       const blk = blocks[b];
       for (let i = blk.first; i <= blk.last; i++) {
         m |= instrs[i].fx.writes;
-        if (instrs[i].hypercall) m |= 1 << EAX;
+        if (instrs[i].hypercall) m |= (1 << EAX) | hypercallClobbers(staticHypercallNumber(cfg, i));
       }
       if (blk.unknownCall) m |= CALLER_SAVED;
     }
@@ -538,7 +556,7 @@ function intraEdge(cfg: Cfg, clobbers: readonly number[], e: Edge, out: OutState
 function preserved(cfg: Cfg, fn: number, clob: readonly number[], scratch: Scratch, member: Uint8Array): number {
   const f = cfg.functions[fn];
   for (const b of f.blocks) member[b] = 1;
-  const env: Env = { cells: new Map(), regions: [] };
+  const env: Env = { hypercallPage: cfg.program.hypercallPage, cells: new Map(), regions: [] };
   const run = fixpoint(cfg, {
     member: (b) => member[b] === 1,
     source: (b) => (b === f.entry ? symbolicState() : null),

@@ -9,12 +9,11 @@ import {
 } from '../../../isa/src/index.js';
 import type { Dataflow } from './constprop.js';
 import type { Context } from './context.js';
-import { EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP, gpr } from './effects.js';
+import { EAX, EBP, EBX, ECX, ESP, gpr } from './effects.js';
 import type { Instr, Program } from './program.js';
-import { addressValue, isTag, type State } from './values.js';
+import { addressValue, hypercallNumberOf, isTag, type State } from './values.js';
+export { ARG_REGS, STUB_SIZE } from './values.js';
 
-export const STUB_SIZE = xenConstant('HYPERCALL_STUB_SIZE')?.value ?? 32;
-export const ARG_REGS = [EBX, ECX, EDX, ESI, EDI] as const;
 
 export interface HypercallSite {
   /** The int 0x82, or the call / jmp into the hypercall page. */
@@ -38,19 +37,8 @@ export function hypercallSites(df: Dataflow): HypercallSite[] {
     const ins = instrs[i];
     if (!ins.hypercall) continue;
     const state = df.before(ins.index);
-    let number: number | null = null;
-    let misaligned: number | null = null;
-    let via: HypercallSite['via'] = 'int';
-    if (ins.mnemonic === 'int') {
-      const eax = state?.regs[EAX];
-      number = typeof eax === 'number' ? eax : null;
-    } else {
-      via = ins.flow.kind === 'call' ? 'page-call' : 'page-jump';
-      const target = (ins.flow as { target: number }).target;
-      const off = (target - (hp ?? 0)) >>> 0;
-      if (off % STUB_SIZE === 0) number = off / STUB_SIZE;
-      else misaligned = off;
-    }
+    const via: HypercallSite['via'] = ins.mnemonic === 'int' ? 'int' : ins.flow.kind === 'call' ? 'page-call' : 'page-jump';
+    const { number, misaligned } = hypercallNumberOf(ins, state?.regs[EAX] ?? null, hp);
     out.push({ instr: ins.index, via, number, hypercall: number === null ? undefined : hypercallByNumber(number), misaligned, state });
   }
   return out;

@@ -5,8 +5,11 @@
 // definitely set, which instruction last set each one, and a bounded model of the stack
 // so that push/pop pairs keep values.
 
-import { xenField, type DecodedOperand, type DecodedInstruction, type MemoryOperand, type Register } from '../../../isa/src/index.js';
+import {
+  HYPERCALL_ARG_REGISTERS, hypercallByNumber, registerByName, xenConstant, xenField, type DecodedOperand, type DecodedInstruction, type MemoryOperand, type Register,
+} from '../../../isa/src/index.js';
 import { ALL_GPRS, EAX, ECX, EDX, ESP, gpr, type Effects } from './effects.js';
+import type { Instr } from './program.js';
 
 /**
  * A constant (an unsigned 32-bit number); or a tag: `S<n>` start_info + n, `P` derived from
@@ -78,13 +81,15 @@ export function copyState(to: State | null, from: State): State {
 
 /** What the values mean in one program: pointers saved in memory, and its page-table regions. */
 export interface Env {
+  /** Where the hypercall page is (a call into it is a hypercall), or null. */
+  hypercallPage: number | null;
   /** Constant-address memory cells holding a tagged pointer (start_info, or a page-table pointer, saved to a variable). */
   cells: ReadonlyMap<number, Val>;
   /** Page-table regions [start, end): different constants inside region i meet as `T<i>`. */
   regions: readonly { start: number; end: number }[];
 }
 
-export const NO_ENV: Env = { cells: new Map(), regions: [] };
+export const NO_ENV: Env = { hypercallPage: null, cells: new Map(), regions: [] };
 
 function regionOf(env: Env, v: number): number {
   for (let i = 0; i < env.regions.length; i++) if (v >= env.regions[i].start && v < env.regions[i].end) return i;
@@ -132,11 +137,48 @@ export function clobberUnknownCall(s: State, at: number): void {
   s.defined |= 1 << EAX;
 }
 
-/** A hypercall returns its result in eax and keeps the other registers. */
-export function afterHypercall(s: State, at: number): void {
+/** Bytes per hypercall-page stub: hypercall N is at hypercall_page + N * STUB_SIZE. */
+export const STUB_SIZE = xenConstant('HYPERCALL_STUB_SIZE')?.value ?? 32;
+/** The registers of a hypercall's arguments, in order (ebx, ecx, edx, esi, edi). */
+export const ARG_REGS: readonly number[] = HYPERCALL_ARG_REGISTERS.map((r) => gpr(registerByName(r)!));
+/** Every argument register: what a hypercall whose number is not known may overwrite. */
+export const ALL_ARGS = ARG_REGS.reduce((m, r) => m | (1 << r), 0);
+
+/** The number of the hypercall an instruction makes: eax at an `int 0x82`, the stub a call or jump into the hypercall page reaches. */
+export function hypercallNumberOf(ins: Instr, eax: Val, hypercallPage: number | null): { number: number | null; misaligned: number | null } {
+  if (ins.mnemonic === 'int') return { number: typeof eax === 'number' ? eax >>> 0 : null, misaligned: null };
+  if (hypercallPage === null) return { number: null, misaligned: null };
+  const off = (((ins.flow as { target?: number }).target ?? 0) - (hypercallPage ?? 0)) >>> 0;
+  return off % STUB_SIZE === 0 ? { number: off / STUB_SIZE, misaligned: null } : { number: null, misaligned: off };
+}
+
+/**
+ * The argument registers hypercall `n` may overwrite: Xen's ABI says a hypercall clobbers
+ * the ones it takes (debug builds write 0xDEADF00D into them), unless it fails with -ENOSYS
+ * (an unknown number, or none for a 32-bit guest); every one when the number is not known.
+ */
+export function hypercallClobbers(n: number | null): number {
+  if (n === null) return ALL_ARGS;
+  const h = hypercallByNumber(n);
+  if (!h || h.enosys) return 0;
+  let m = 0;
+  for (let i = 0; i < h.args.length && i < ARG_REGS.length; i++) m |= 1 << ARG_REGS[i];
+  return m;
+}
+
+/**
+ * After a hypercall: its result in eax, and the argument registers it may overwrite (`clobbers`)
+ * hold nothing a later call may rely on, as if never set (`def` names the hypercall).
+ */
+export function afterHypercall(s: State, at: number, clobbers: number): void {
   s.regs[EAX] = null;
   s.def[EAX] = at;
   s.defined |= 1 << EAX;
+  for (let r = 0; r < 8; r++) if (clobbers & (1 << r)) {
+    s.regs[r] = null;
+    s.def[r] = at;
+  }
+  s.defined &= ~clobbers;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import {
 import type { Instr } from '../program.js';
 import { dataExprAt, setterOf, wordAt } from '../memory.js';
 import { paeKernel } from './stores.js';
+import { hypercallClobbers } from '../values.js';
 
 export function checkAbi(ctx: Context): void {
   for (const site of ctx.sites) {
@@ -139,11 +140,54 @@ function argumentsSet(ctx: Context, site: HypercallSite): void {
       }
     }
   }
+  // left overwritten by an earlier hypercall, on some way here
+  const clobberedBy = new Set<number>();
+  for (const r of ARG_REGS) {
+    const at = (mask & (1 << r)) ? clobberingCall(ctx, site.instr, r) : -1;
+    if (at >= 0) clobberedBy.add(at);
+  }
+  for (const at of clobberedBy) {
+    if (related.length < 4) related.push({ span: ctx.program.instrs[at].user, message: `${hypercallName(ctx.siteAt.get(at)!)} may overwrite its argument registers here` });
+  }
+  const why = clobberedBy.size
+    ? 'which an earlier hypercall may have overwritten and nothing set again: Xen clobbers a hypercall\'s argument registers (debug builds write 0xDEADF00D into them), so set them before every call.'
+    : `${missing.length > 1 ? 'which are' : 'which is'} not set on every path to it: Xen takes whatever the register holds.`;
   ctx.report.add({
     code: 'hypercall-arg-unset', at: ins,
-    message: `${hypercallName(site)} reads ${missing.join(' and ')}, ${missing.length > 1 ? 'which are' : 'which is'} not set on every path to it: Xen takes whatever the register holds.`,
+    message: `${hypercallName(site)} reads ${missing.join(' and ')}, ${why}`,
     related,
   });
+}
+
+/**
+ * A hypercall that overwrites register r and reaches instruction `at` (by jumps, within
+ * its function) with nothing setting r between them, or -1.
+ */
+function clobberingCall(ctx: Context, at: number, r: number): number {
+  const { cfg, program } = ctx;
+  const seen = new Uint8Array(cfg.blocks.length);
+  // [block, last instruction to look at]
+  const work: [number, number][] = [[cfg.blockOf[at], at - 1]];
+  while (work.length) {
+    const [b, from] = work.pop()!;
+    const blk = cfg.blocks[b];
+    let set = false;
+    for (let i = from; i >= blk.first; i--) {
+      const site = ctx.siteAt.get(i);
+      if (site && site.state && site.number !== null && hypercallClobbers(site.number) & (1 << r)) return i;
+      if (program.instrs[i].fx.writes & (1 << r)) {
+        set = true;
+        break;
+      }
+    }
+    if (set) continue;
+    for (const e of blk.pred) {
+      if (!isIntra(e) || seen[e.from]) continue;
+      seen[e.from] = 1;
+      work.push([e.from, cfg.blocks[e.from].last]);
+    }
+  }
+  return -1;
 }
 
 function commands(ctx: Context, site: HypercallSite): void {
