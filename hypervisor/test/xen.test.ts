@@ -52,6 +52,17 @@ describe('seeds boot to their transcripts', () => {
   }
 
   for (const seed of withTranscripts) {
+    it(`${seed}: the same on a debug-build Xen, which overwrites the argument registers a hypercall took`, () => {
+      const path = join(seeds, seed);
+      const { xen, d } = boot(readFileSync(path, 'utf8'), path);
+      xen.clobberArguments = true;
+      expect(xen.run(d, 100_000_000)).toEqual({ kind: 'ended' });
+      expect(d.consoleText).toBe(readFileSync(path.replace(/\.xasm$/, '.console'), 'utf8'));
+      expect(d.state).toEqual({ kind: 'shutdown', reason: 0 });
+    });
+  }
+
+  for (const seed of withTranscripts) {
     it(`${seed}: hypercalls made inside compiled blocks leave the machine as the interpreter does, cycle for cycle`, () => {
       const path = join(seeds, seed);
       const runs = [false, true].map((jit) => {
@@ -495,6 +506,31 @@ gdt: times 4096 db 0`, 'list: dd 0\ngdt_mfn: dd 0\nr_writable: dd 1\nr_ok: dd 1\
 });
 
 describe('more hypercalls, positive and negative', () => {
+  it('a debug-build Xen overwrites the argument registers a hypercall took (not the others, nor after -ENOSYS); a release build keeps them', () => {
+    const source = kernel(`
+    mov ebx, XENVER_version
+    xor ecx, ecx
+    mov edx, 0x1234
+    mov esi, 0x5678
+    HYPERCALL xen_version                ; two arguments: ebx, ecx
+    mov [after_version], ebx
+    mov [after_version + 4], ecx
+    mov [after_version + 8], edx
+    mov [after_version + 12], esi
+    mov ebx, 0x1111
+    mov eax, 63                          ; no hypercall: -ENOSYS
+    int 0x82
+    mov [after_enosys], ebx`, 'after_version: dd 0, 0, 0, 0\nafter_enosys: dd 0');
+    const regs = (clobber: boolean) => {
+      const { xen, d, symbol } = boot(source);
+      xen.clobberArguments = clobber;
+      expect(xen.run(d, 100_000)).toEqual({ kind: 'ended' });
+      return [0, 4, 8, 12].map((o) => d.read32(symbol('after_version') + o)).concat(d.read32(symbol('after_enosys')));
+    };
+    expect(regs(true)).toEqual([0xdeadf00d, 0xdeadf00d, 0x1234, 0x5678, 0x1111]);
+    expect(regs(false)).toEqual([k('XENVER_version'), 0, 0x1234, 0x5678, 0x1111]);
+  });
+
   it('multicall runs every entry (a failing one does not stop it), refuses a nested multicall, and stores each result', () => {
     const { xen, d, symbol } = boot(kernel(`
     mov ebx, calls

@@ -3,7 +3,7 @@
 // (EFAULT on a bad one). Numbers come from isa/'s hypercall table; a number without an
 // implementation here is ENOSYS, as an unknown one is.
 
-import { HYPERCALL_ARG_REGISTERS, hypercallByName, registerByName } from '../../../isa/src/index.js';
+import { HYPERCALL_ARG_REGISTERS, hypercallByName, hypercallByNumber, registerByName } from '../../../isa/src/index.js';
 import { Reg } from '../alu.js';
 import { ascii, DOMID_SELF, getU64, EFAULT, EINVAL, ENOSYS, EPERM, field, k, MAX_BATCH } from './abi.js';
 import type { Domain } from './domain.js';
@@ -400,6 +400,19 @@ export function hypercall(xen: Xen, d: Domain, trace: Tracer | null = null, r = 
   d.countHypercall(n);
   if (trace === null) r[Reg.EAX] = dispatch(xen, d, n, r);
   else traced(xen, d, n, r, trace);
+  if (xen.clobberArguments && r[Reg.EAX] !== ENOSYS) clobber(n, r);
+}
+
+/** What a debug build of Xen leaves in the argument registers a hypercall took. */
+export const CLOBBERED = 0xdeadf00d | 0;
+/** Per hypercall number: how many argument registers it takes. */
+const ARG_COUNT = new Uint8Array(64);
+for (let n = 0; n < ARG_COUNT.length; n++) ARG_COUNT[n] = hypercallByNumber(n)?.args.length ?? 0;
+
+/** Overwrites the argument registers hypercall n took, as Xen's debug builds do (clobber_regs32). */
+function clobber(n: number, r: Int32Array): void {
+  const count = n < ARG_COUNT.length ? ARG_COUNT[n] : 0;
+  for (let i = 0; i < count; i++) r[ARG_REGISTERS[i]] = CLOBBERED;
 }
 
 function traced(xen: Xen, d: Domain, n: number, r: Int32Array, trace: Tracer): void {

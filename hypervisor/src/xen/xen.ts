@@ -90,6 +90,12 @@ export class Xen {
    * one a breakpoint could make, so it changes nothing the machine does afterwards.
    */
   debugHook: ((e: DebugEvent) => boolean) | null = null;
+  /**
+   * Xen's debug-build behaviour: a hypercall that did not fail with -ENOSYS leaves 0xDEADF00D
+   * in the argument registers it took (the ABI says they are clobbered; release builds
+   * happen to keep them, so a guest that relies on that works there and breaks here).
+   */
+  clobberArguments = false;
   /** When set, only this vCPU runs (a debugger stepping one thread while the others stay paused). */
   only: Vcpu | null = null;
   /** A stop asked for while no vCPU ran. */
