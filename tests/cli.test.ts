@@ -139,6 +139,21 @@ describe('xenolab disasm and demo', () => {
     expect(r.err).toMatch(/\[dom1\] sched_op\(0x2, 0xc[0-9a-f]+\) = 0\n/); // SCHEDOP_shutdown
   });
 
+  it('run --debug-xen: hypercalls overwrite the argument registers they took, as a debug build of Xen does', () => {
+    const twice = join(work, 'twice.xasm');
+    writeFileSync(twice, [
+      'bits 32', '%include "xen.inc"', 'org 0xc0000000', 'XEN_ELFNOTE VIRT_BASE, 0xc0000000', 'section .text', 'global _start', '_start:',
+      '    mov ebx, CONSOLEIO_write', '    mov ecx, 3', '    mov edx, msg',
+      '    HYPERCALL console_io', '    HYPERCALL console_io ; relies on ebx, ecx, edx kept',
+      '    mov ebx, SCHEDOP_shutdown', '    mov ecx, reason', '    HYPERCALL sched_op', 'msg: db "hi", 10', 'reason: dd SHUTDOWN_poweroff', '',
+    ].join('\n'));
+    expect(xenolab('run', twice).out).toBe('hi\nhi\n');
+    const debug = xenolab('run', twice, '--debug-xen', '--trace', 'hypercalls');
+    expect(debug.out).toBe('hi\n');
+    expect(debug.err).toMatch(/\[dom1\] console_io\(0xdeadf00d, 0xdeadf00d, 0xdeadf00d\) = -/);
+    expect(debug.code).toBe(0);
+  });
+
   it('run reports a crash with its reason and registers (exit 3), and a cycle limit (exit 124)', () => {
     const crash = join(work, 'crash.xasm');
     writeFileSync(crash, 'bits 32\n%include "xen.inc"\norg 0xc0000000\nXEN_ELFNOTE VIRT_BASE, 0xc0000000\nsection .text\nglobal _start\n_start: mov eax, 0x1234\n  cli\n');

@@ -30,6 +30,9 @@ commands:
       --vcpus N          vCPUs of a domain given as a kernel (default 1; the guest
                          brings up all but vCPU 0 with VCPUOP_initialise and _up)
       --trace hypercalls print each hypercall and its result on stderr
+      --debug-xen        behave as a debug build of Xen: a hypercall leaves
+                         0xDEADF00D in the argument registers it took (the ABI
+                         says they are clobbered; release builds keep them)
   list [FILE...] [options]
                          like run, for 10000000 cycles unless --max-cycles says
                          otherwise, then an xl list table of the domains
@@ -189,6 +192,7 @@ function cmdRun(argv: string[], list = false): number {
     if (a === '--max-cycles') args.maxCycles = value();
     else if (a === '--memory') args.memoryKiB = value();
     else if (a === '--vcpus') args.vcpus = value();
+    else if (a === '--debug-xen') args.debugXen = true;
     else if (a === '--trace') {
       if (argv[++i] !== 'hypercalls') throw new UsageError('--trace takes: hypercalls');
       args.traceHypercalls = true;

@@ -14,6 +14,8 @@ export interface RunArgs {
   /** vCPUs of a domain given as a kernel (a .cfg says its own). */
   vcpus?: number;
   traceHypercalls: boolean;
+  /** Behave as a debug build of Xen: hypercalls overwrite the argument registers they took. */
+  debugXen?: boolean;
   /** Print an `xl list` table of the domains at the end (on stdout, after their consoles). */
   list?: boolean;
 }
@@ -42,6 +44,7 @@ export function runDomains(domains: readonly DomainToRun[], args: RunArgs, out: 
     return 1;
   }
   const { xen, domains: doms } = machine;
+  xen.clobberArguments = args.debugXen === true;
   if (args.traceHypercalls) {
     xen.onHypercall = (dom, n, a, rc) => {
       const h = hypercallByNumber(n);

@@ -41,6 +41,10 @@ export const SIMULATOR_SETTINGS: Record<string, JsonSchema> = {
   },
   'xenolab.simulator.stopOnEntry': { type: 'boolean', default: false, description: 'Stop at the first instruction of the first domain when a launch does not say.' },
   'xenolab.simulator.includeDirs': { type: 'array', items: { type: 'string' }, default: [], description: 'Directories searched by %include in guest sources (relative to the workspace folder).' },
+  'xenolab.simulator.debugXen': {
+    type: 'boolean', default: false,
+    description: "Behave as a debug build of Xen: a hypercall leaves 0xDEADF00D in the argument registers it took (Xen's ABI says they are clobbered; release builds keep them).",
+  },
 };
 
 /** The rest of the extension's settings. */

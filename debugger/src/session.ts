@@ -38,6 +38,8 @@ export interface XenLaunchArguments extends DebugProtocol.LaunchRequestArguments
   schedulerLocking?: 'step' | 'off';
   /** Cycles of machine time between snapshots (reverse debugging): memory against stepBack time (at least; see DebugMachine). */
   snapshotSpacing?: number;
+  /** Behave as a debug build of Xen: a hypercall leaves 0xDEADF00D in the argument registers it took. */
+  debugXen?: boolean;
 }
 
 /** A request that fails with this message gets an error response (and the adapter goes on). */
@@ -147,6 +149,7 @@ export class XenDebugSession extends DebugSession {
       }
       const machine = bootMachine(loaded.domains.map((d) => d.spec));
       if ('error' in machine) throw new RequestError(machine.error);
+      machine.xen.clobberArguments = args.debugXen === true;
       this.guests = machine.domains.map((domain, i) => ({ domain, program: new Program(loaded.domains[i].image, loaded.domains[i].callSites) }));
       const dm = new DebugMachine(machine, args.maxCycles ?? Infinity, args.snapshotSpacing ?? LAUNCH_DEFAULTS.snapshotSpacing);
       this.dm = dm;

@@ -112,6 +112,18 @@ describe('debug adapter', () => {
     expect(frames[1].line).toBe(lineOf(HELLO, 'HYPERCALL_PAGE_CALL set_trap_table'));
   });
 
+  it('launched with debugXen, a hypercall leaves 0xDEADF00D in the argument registers it took', async () => {
+    const line = lineOf(HELLO, 'mov ebx, trap_table'); // after event_channel_op(cmd, arg): ebx and ecx
+    const at = async (debugXen: boolean) => {
+      await start({ program: HELLO, debugXen }, () => dc.setBreakpointsRequest({ source: { path: HELLO }, breakpoints: [{ line }] }));
+      const r = await registers();
+      return [r.ebx, r.ecx].map(Number);
+    };
+    expect(await at(true)).toEqual([0xdeadf00d, 0xdeadf00d]);
+    await dc.stop();
+    expect(await at(false)).not.toContain(0xdeadf00d);
+  });
+
   it('stops at a breakpoint inside a macro (on the invoking line and on the macro body line)', async () => {
     const invoke = lineOf(TRAPS, 'MAP shared, eax');
     const stopped = await start({ program: TRAPS }, async () => {

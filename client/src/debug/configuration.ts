@@ -9,7 +9,7 @@ export const DEBUG_TYPE = 'xenolab';
 export const SIMULATOR_SECTION = 'xenolab.simulator';
 
 /** Launch attributes that `xenolab.simulator.*` settings default (the manifest generator gives each a schema). */
-export const SIMULATOR_KEYS = ['memoryKiB', 'vcpus', 'maxCycles', 'snapshotSpacing', 'schedulerLocking', 'stopOnEntry', 'includeDirs'] as const;
+export const SIMULATOR_KEYS = ['memoryKiB', 'vcpus', 'maxCycles', 'snapshotSpacing', 'schedulerLocking', 'stopOnEntry', 'includeDirs', 'debugXen'] as const;
 export type SimulatorKey = (typeof SIMULATOR_KEYS)[number];
 export type SimulatorSettings = Partial<Record<SimulatorKey, unknown>>;
 
