@@ -39,6 +39,29 @@ export function sourceText(ctx: Context, ins: Instr): string {
 }
 
 
+const RING3 = new WeakMap<Context, Uint8Array>();
+
+/** The blocks code annotated `; xenolab: ring3` may run (by jumps and calls): a flag per block. */
+export function ring3Blocks(ctx: Context): Uint8Array {
+  let out = RING3.get(ctx);
+  if (out) return out;
+  const { program, cfg } = ctx;
+  out = new Uint8Array(cfg.blocks.length);
+  const stack: number[] = [];
+  for (const region of program.ring3) {
+    const start = program.byAddress.get(region.start);
+    if (start !== undefined) stack.push(cfg.blockOf[start]);
+  }
+  while (stack.length) {
+    const b = stack.pop()!;
+    if (out[b]) continue;
+    out[b] = 1;
+    for (const e of cfg.blocks[b].succ) stack.push(e.to);
+  }
+  RING3.set(ctx, out);
+  return out;
+}
+
 /** The name of the code or data at an address: a label there, else hex. */
 export function nameAt(ctx: Context, address: number): string {
   const labels = ctx.program.labelsAt.get(address >>> 0) ?? [];

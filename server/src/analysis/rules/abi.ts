@@ -3,7 +3,7 @@
 
 import type { Span, Statement } from '../../../../asm/src/index.js';
 import { isIntra, type Edge } from '../cfg.js';
-import { hex, nameAt, type Context } from '../context.js';
+import { hex, nameAt, ring3Blocks, type Context } from '../context.js';
 import { EAX, EBX, ECX } from '../effects.js';
 import {
   ARG_REGS, argName, argumentsRead, commandName, commandsOf, COMMANDS, GROUP_OF, hypercallName, STUB_SIZE,
@@ -350,8 +350,7 @@ function ring3(ctx: Context): void {
     return start === undefined ? [] : [{ region, entry: cfg.blockOf[start] }];
   });
   // everything ring-3 code may run: a function called from elsewhere too is the kernel's
-  const ring3Code = new Uint8Array(cfg.blocks.length);
-  for (const { entry } of regions) reach(entry, (e) => e.kind === 'call').forEach((x, b) => { ring3Code[b] |= x; });
+  const ring3Code = ring3Blocks(ctx);
   const kernels = (e: Edge) => e.kind === 'call' && cfg.blocks[e.to].pred.some((p) => p.kind === 'call' && !ring3Code[p.from]);
   for (const { region, entry } of regions) {
     const annotated = { span: region.span, message: `${region.name} is annotated \`; xenolab: ring3\`` };

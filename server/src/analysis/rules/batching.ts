@@ -134,10 +134,13 @@ function storesNear(ctx: Context, blocks: ReadonlySet<number>, word: number): bo
 }
 
 /** Per function: it blocks or yields (sched_op), itself or through what it calls. */
+/** The hypercalls that wait (block, poll, yield): sched_op, and the legacy sched_op_compat. */
+const WAITS: ReadonlySet<string> = new Set(['sched_op', 'sched_op_compat']);
+
 function waitingFunctions(ctx: Context): boolean[] {
   const { cfg } = ctx;
   const out = cfg.functions.map(() => false);
-  for (const s of ctx.sites) if (s.hypercall?.name === 'sched_op') for (const f of cfg.functionsOf[cfg.blockOf[s.instr]]) out[f] = true;
+  for (const s of ctx.sites) if (WAITS.has(s.hypercall?.name ?? '')) for (const f of cfg.functionsOf[cfg.blockOf[s.instr]]) out[f] = true;
   for (let changed = true, rounds = 0; changed && rounds < 64; rounds++) {
     changed = false;
     for (const fn of cfg.functions) {
@@ -157,7 +160,7 @@ function waitingFunctions(ctx: Context): boolean[] {
  */
 function waits(ctx: Context, l: Loop, waiting: readonly boolean[]): boolean {
   const { cfg } = ctx;
-  for (const s of ctx.sites) if (s.hypercall?.name === 'sched_op' && l.blocks.has(cfg.blockOf[s.instr])) return true;
+  for (const s of ctx.sites) if (WAITS.has(s.hypercall?.name ?? '') && l.blocks.has(cfg.blockOf[s.instr])) return true;
   for (const b of l.blocks) for (const e of cfg.blocks[b].succ) if (e.kind === 'call' && e.callee >= 0 && waiting[e.callee]) return true;
   return false;
 }

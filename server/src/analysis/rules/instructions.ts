@@ -3,7 +3,7 @@
 
 import { MNEMONICS, xenConstant, xenField, xenStruct } from '../../../../isa/src/index.js';
 import { isIntra } from '../cfg.js';
-import { nameAt, sharedInfoMappings, sitesOf, sourceText, type Context } from '../context.js';
+import { nameAt, ring3Blocks, sharedInfoMappings, sitesOf, sourceText, type Context } from '../context.js';
 import { forcedCpuidFix, privilegedFix } from '../fixes/privileged.js';
 import type { Instr } from '../program.js';
 import { wordAt } from '../memory.js';
@@ -11,6 +11,7 @@ import { addressValue } from '../values.js';
 
 const IRET = new Set(['iret', 'iretd', 'iretw']);
 const PORT_IO = new Set(['in', 'out', 'insb', 'insw', 'insd', 'outsb', 'outsw', 'outsd']);
+const FLAGS_IO = new Set(['pushf', 'pushfd', 'pushfw', 'popf', 'popfd', 'popfw']);
 
 export function checkInstructions(ctx: Context): void {
   const { program } = ctx;
@@ -38,6 +39,8 @@ export function checkInstructions(ctx: Context): void {
         });
         continue;
       }
+      // ring-3 code's flags instructions behave as in any user program (IOPL 0, IF not its own)
+      if (FLAGS_IO.has(ins.mnemonic) && ring3Blocks(ctx)[ctx.cfg.blockOf[ins.index]]) continue;
       const info = MNEMONICS[ins.mnemonic];
       const fix = forcedCpuidFix(ctx, ins);
       ctx.report.add({
