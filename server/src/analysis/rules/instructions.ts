@@ -188,24 +188,45 @@ function maskedReach(ctx: Context): Map<number, string> {
   // (Mini-OS's hypervisor_callback) returns correctly
   const out = new Map<number, string>();
   const shared = new Set(sharedInfoMappings(ctx).map((a) => (a & ~0xfff) >>> 0));
-  for (const [entry, why] of entries) {
+  // per function: it unmasks events on every way to its return (a helper such as pv_sti)
+  const unmasking = new Map<number, boolean>();
+  const unmasks = (fn: number): boolean => {
+    const known = unmasking.get(fn);
+    if (known !== undefined) return known;
+    unmasking.set(fn, false); // recursion: not known to unmask
+    const f = cfg.functions[fn];
+    const returns = new Set(f.returns);
+    let some = false;
+    walkMasked(f.entry, (b) => {
+      if (returns.has(b)) some = true;
+    });
+    unmasking.set(fn, !some && f.returns.length > 0);
+    return unmasking.get(fn)!;
+  };
+  /** Calls `masked(b)` for each block reached from `from` with events still masked at its end. */
+  const walkMasked = (from: number, masked: (b: number) => void) => {
     const seen = new Set<number>();
-    const stack = [cfg.blockOf[entry]];
+    const stack = [from];
     while (stack.length) {
       const b = stack.pop()!;
       if (seen.has(b)) continue;
       seen.add(b);
       const blk = cfg.blocks[b];
-      let masked = true;
+      let still = true;
       for (let i = blk.first; i <= blk.last; i++) {
         const set = maskStore(ctx, program.instrs[i], shared);
-        if (set !== null) masked = set;
+        if (set !== null) still = set;
       }
-      if (!masked) continue;
-      const last = program.instrs[blk.last];
-      if (IRET.has(last.mnemonic) && !out.has(last.index)) out.set(last.index, why);
+      if (!still || blk.succ.some((e) => e.kind === 'call' && e.callee >= 0 && unmasks(e.callee))) continue;
+      masked(b);
       for (const e of blk.succ) if (isIntra(e)) stack.push(e.to);
     }
+  };
+  for (const [entry, why] of entries) {
+    walkMasked(cfg.blockOf[entry], (b) => {
+      const last = program.instrs[cfg.blocks[b].last];
+      if (IRET.has(last.mnemonic) && !out.has(last.index)) out.set(last.index, why);
+    });
   }
   return out;
 }
