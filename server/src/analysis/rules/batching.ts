@@ -8,7 +8,8 @@ import { EAX, EBX, gpr } from '../effects.js';
 import { loopBatchFix, multicallFix, sequenceBatchFix } from '../fixes/batch.js';
 import { hypercallName, mappedPage, singleEntryCount, usesMappedMemory, type HypercallSite } from '../hypercalls.js';
 import { runsOf, TRIP_COUNT_BUDGET, tripCount, type TripCount } from '../tripcount.js';
-import { addressValue } from '../values.js';
+import { addressValue, type State } from '../values.js';
+import type { Instr } from '../program.js';
 
 const MAX_WALK = 10_000;
 
@@ -267,6 +268,19 @@ function reachingSites(ctx: Context, single: HypercallSite[]): { site: (Hypercal
  * hypercall, a call, any other jump or a return, and before a call that maps a page mapped
  * earlier in the run.
  */
+/** An instruction that reads or writes at a constant address in one of `pages` (mapped by a call before it). */
+function inPages(ctx: Context, ins: Instr, pages: ReadonlySet<number>): boolean {
+  if (pages.size === 0) return false;
+  let regs: State['regs'] | undefined;
+  for (const m of ins.insn.operands) {
+    if (m.type !== 'mem' || ins.mnemonic === 'lea') continue;
+    regs ??= ctx.df.before(ins.index)?.regs;
+    const at = regs ? addressValue(m, regs) : null;
+    if (at !== null && (pages.has((at & ~0xfff) >>> 0) || pages.has(((at + (m.bits >> 3) - 1) & ~0xfff) >>> 0))) return true;
+  }
+  return false;
+}
+
 function straightLine(ctx: Context, first: HypercallSite, bySite: Map<number, HypercallSite>): HypercallSite[] {
   const { cfg, program } = ctx;
   const seq = [first];
@@ -285,7 +299,7 @@ function straightLine(ctx: Context, first: HypercallSite, bySite: Map<number, Hy
       const ins = program.instrs[i];
       if (!ins.hypercall) {
         // memory used through what the calls so far may have mapped: they must be made by then
-        if (usesMappedMemory(ctx, ins)) return seq;
+        if (usesMappedMemory(ctx, ins) || inPages(ctx, ins, pages)) return seq;
         continue;
       }
       const s = bySite.get(i);
