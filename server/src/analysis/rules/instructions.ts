@@ -11,6 +11,7 @@ import { addressValue } from '../values.js';
 
 const IRET = new Set(['iret', 'iretd', 'iretw']);
 const PORT_IO = new Set(['in', 'out', 'insb', 'insw', 'insd', 'outsb', 'outsw', 'outsd']);
+const IOBITMAP_NR_PORTS = xenField('physdev_set_iobitmap', 'nr_ports')?.offset ?? 4;
 const FLAGS_IO = new Set(['pushf', 'pushfd', 'pushfw', 'popf', 'popfd', 'popfw']);
 
 export function checkInstructions(ctx: Context): void {
@@ -87,19 +88,23 @@ function replacement(ins: Instr): string {
 
 /**
  * The port I/O instructions that may run before the kernel has the I/O privilege: every
- * one when no physdev_op(PHYSDEVOP_set_iopl) asks for an IOPL of 1 or more (ring 1's);
- * else those reached from the entry point along a way that passes no such call (into the
+ * one when no physdev_op asks for it (PHYSDEVOP_set_iopl with an IOPL of 1 or more, ring
+ * 1's, or PHYSDEVOP_set_iobitmap with a bitmap of some ports; the ports it allows are not
+ * told apart); else those reached from the entry point along a way that passes no such call (into the
  * functions it calls, and on past a call only when that function may return without
  * making one). Code reached only otherwise (handlers) is taken to run after it.
  */
 function unprivilegedIo(ctx: Context): (ins: Instr) => boolean {
   const { program, cfg } = ctx;
   const setIopl = xenConstant('PHYSDEVOP_set_iopl')?.value;
+  const setIobitmap = xenConstant('PHYSDEVOP_set_iobitmap')?.value;
   const grants = new Set<number>();
   for (const { site, ebx, ecx } of sitesOf(ctx, 'physdev_op')) {
-    if (ebx !== setIopl || !site.state) continue;
-    // physdev_set_iopl { uint32_t iopl }: an unknown request is taken to grant it
-    const word = ecx === null ? null : wordAt(ctx, site.instr, ecx);
+    if ((ebx !== setIopl && ebx !== setIobitmap) || !site.state) continue;
+    // physdev_set_iopl { uint32_t iopl } asks for IOPL >= 1; physdev_set_iobitmap's bitmap
+    // (a clear bit allows its port) covers nr_ports > 0. An unknown request is taken to grant.
+    const at = ecx === null ? null : ebx === setIopl ? ecx : ecx + IOBITMAP_NR_PORTS;
+    const word = at === null ? null : wordAt(ctx, site.instr, at);
     if (!word || word.values.every((v) => v >= 1)) grants.add(site.instr);
   }
   if (grants.size === 0) return () => true;
