@@ -4,7 +4,7 @@
 
 import { xenConstant, XEN_ELFNOTES } from '../../../../isa/src/index.js';
 import { hex, type Context } from '../context.js';
-import { EDI, gpr, GPR_NAMES } from '../effects.js';
+import { ECX, EDI, gpr, GPR_NAMES } from '../effects.js';
 import type { Instr } from '../program.js';
 import { addressOf, isTag, type State } from '../values.js';
 
@@ -91,17 +91,32 @@ function checkStore(ctx: Context, ins: Instr, s: State, layout: Layout): void {
     return;
   }
   // an index with a small negative displacement ([eax*4 - 4]) wraps around: not the hole
-  const hole = full !== null ? full : indexed && known < 0xffff0000 ? known : null;
+  let hole = full !== null ? full : indexed && known < 0xffff0000 ? known : null;
+  // a store that starts below the hole and runs into it: the first byte in it
+  if (full !== null && full < layout.start && full + storeBytes(ins, s) > layout.start) hole = layout.start;
   if (hole !== null && hole >= layout.start) {
+    const where = full === null ? `store to ${hex(hole)} plus an index`
+      : full !== hole ? `store at ${hex(full)} of ${storeBytes(ins, s)} bytes, which runs into ${hex(hole)}` : `store to ${hex(hole)}`;
     const m2p = hole >= layout.m2p[0] && hole < layout.m2p[1];
     ctx.report.add({
       code: 'hypervisor-hole-store', at: ins,
-      message: `store to ${hex(hole)}, in the hypervisor's reserved top of the address space (from ${layout.name} = ${hex(layout.start)}): ${m2p
+      message: `${where}, in the hypervisor's reserved top of the address space (from ${layout.name} = ${hex(layout.start)}): ${m2p
         ? 'this is the machine-to-physical table, which guests may only read; update it with mmu_update MMU_MACHPHYS_UPDATE.'
         : 'Xen owns these mappings and the guest cannot write them; this faults.'}`,
     });
   }
 }
+
+/** Bytes a store writes from its address: its operand's size, or a string store's unit times a rep count it knows (ecx). */
+function storeBytes(ins: Instr, s: State): number {
+  const store = ins.fx.store!;
+  if (store !== 'string') return store.bits >> 3;
+  const unit = STRING_UNIT[ins.mnemonic.slice(-1)] ?? 1;
+  const count = s.regs[ECX];
+  return ins.insn.prefixes.rep && typeof count === 'number' ? unit * (count >>> 0) : unit;
+}
+
+const STRING_UNIT: Readonly<Record<string, number>> = { b: 1, w: 2, d: 4 };
 
 function reportRegion(ctx: Context, ins: Instr, i: number): void {
   const region = ctx.program.pageTables[i];
