@@ -3,7 +3,8 @@
 
 import { MNEMONICS, xenConstant, xenField, xenStruct } from '../../../../isa/src/index.js';
 import { isIntra } from '../cfg.js';
-import { nameAt, ring3Blocks, sharedInfoMappings, sitesOf, sourceText, type Context } from '../context.js';
+import { ring3Blocks, sharedInfoMappings, sitesOf, sourceText, type Context } from '../context.js';
+import { handlerEntries } from '../handlers.js';
 import { forcedCpuidFix, privilegedFix } from '../fixes/privileged.js';
 import type { Instr } from '../program.js';
 import { wordAt } from '../memory.js';
@@ -158,37 +159,7 @@ function unprivilegedIo(ctx: Context): (ins: Instr) => boolean {
  */
 function maskedReach(ctx: Context): Map<number, string> {
   const { program, cfg } = ctx;
-  const entries: [number, string][] = [];
-  const entryAt = (address: number, why: string) => {
-    const i = program.byAddress.get(address >>> 0);
-    if (i !== undefined) entries.push([i, why]);
-  };
-  for (const { site, ecx } of sitesOf(ctx, 'set_callbacks')) if (site.state && ecx !== null) entryAt(ecx, `the event callback ${nameAt(ctx, ecx)}`);
-  const register = xenConstant('CALLBACKOP_register')?.value;
-  const eventType = xenConstant('CALLBACKTYPE_event')?.value;
-  const maskFlag = xenConstant('CALLBACKF_mask_events')?.value ?? 1;
-  const eipOff = (xenField('callback_register', 'address')?.offset ?? 4) + (xenField('xen_callback', 'eip')?.offset ?? 4);
-  for (const { ebx, ecx } of sitesOf(ctx, 'callback_op')) {
-    if (ebx !== register || ecx === null) continue;
-    const type = read16(ctx, ecx);
-    const flags = read16(ctx, ecx + 2);
-    const eip = program.read32(ecx + eipOff);
-    if (type === undefined || flags === undefined || eip === undefined) continue;
-    if (type === eventType || flags & maskFlag) entryAt(eip, `the callback ${nameAt(ctx, eip)}`);
-  }
-  const flagsOff = xenField('trap_info', 'flags')?.offset ?? 1;
-  const addrOff = xenField('trap_info', 'address')?.offset ?? 4;
-  const vecOff = xenField('trap_info', 'vector')?.offset ?? 0;
-  for (const { ebx } of sitesOf(ctx, 'set_trap_table')) {
-    if (ebx === null) continue;
-    for (let k = 0; k < 256; k++) {
-      const base = ebx + k * 8;
-      const address = program.read32(base + addrOff);
-      const flags = program.read8(base + flagsOff);
-      if (address === undefined || flags === undefined || address === 0) break;
-      if (flags & 4) entryAt(address, `the handler ${nameAt(ctx, address)} of vector ${program.read8(base + vecOff)}`);
-    }
-  }
+  const entries = handlerEntries(ctx).filter((h) => h.masked);
   // walked while events are still masked: code that unmasks them itself before its iret
   // (Mini-OS's hypervisor_callback) returns correctly
   const out = new Map<number, string>();
@@ -227,10 +198,10 @@ function maskedReach(ctx: Context): Map<number, string> {
       for (const e of blk.succ) if (isIntra(e)) stack.push(e.to);
     }
   };
-  for (const [entry, why] of entries) {
-    walkMasked(cfg.blockOf[entry], (b) => {
+  for (const { instr, name } of entries) {
+    walkMasked(cfg.blockOf[instr], (b) => {
       const last = program.instrs[cfg.blocks[b].last];
-      if (IRET.has(last.mnemonic) && !out.has(last.index)) out.set(last.index, why);
+      if (IRET.has(last.mnemonic) && !out.has(last.index)) out.set(last.index, name);
     });
   }
   return out;
@@ -260,8 +231,3 @@ function maskStore(ctx: Context, ins: Instr, shared: ReadonlySet<number>): boole
   return (src.value & 0xff) !== 0;
 }
 
-function read16(ctx: Context, a: number): number | undefined {
-  const lo = ctx.program.read8(a);
-  const hi = ctx.program.read8(a + 1);
-  return lo === undefined || hi === undefined ? undefined : lo | (hi << 8);
-}

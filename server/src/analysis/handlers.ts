@@ -1,0 +1,84 @@
+// The places Xen enters a kernel besides its entry point: the event and failsafe callbacks
+// (set_callbacks, callback_op) and the handlers of a static trap table (set_trap_table),
+// with what each is entered with.
+
+import { xenConstant, xenField } from '../../../isa/src/index.js';
+import { nameAt, sitesOf, type Context } from './context.js';
+import { ECX, ESI } from './effects.js';
+
+export interface HandlerEntry {
+  /** Its first instruction. */
+  instr: number;
+  /** What it is, for messages: `the event callback on_event`, `the handler gp of vector 13`. */
+  name: string;
+  /** Xen enters it with events masked (the event callback; a trap whose flags ask for it). */
+  masked: boolean;
+  /**
+   * Ring-3 code enters it on purpose with its arguments in registers (a trap gate of DPL 3:
+   * `int 0x80`, a syscall/sysenter callback); any other is entered with the registers of
+   * whatever it interrupted.
+   */
+  gate: boolean;
+}
+
+const HANDLERS = new WeakMap<Context, HandlerEntry[]>();
+
+const CALLBACK = {
+  register: xenConstant('CALLBACKOP_register')?.value,
+  event: xenConstant('CALLBACKTYPE_event')?.value,
+  gates: new Set(['CALLBACKTYPE_syscall', 'CALLBACKTYPE_sysenter_deprecated', 'CALLBACKTYPE_sysenter', 'CALLBACKTYPE_syscall32'].map((n) => xenConstant(n)?.value)),
+  maskFlag: xenConstant('CALLBACKF_mask_events')?.value ?? 1,
+  eip: (xenField('callback_register', 'address')?.offset ?? 4) + (xenField('xen_callback', 'eip')?.offset ?? 4),
+};
+const TRAP = {
+  size: 8,
+  vector: xenField('trap_info', 'vector')?.offset ?? 0,
+  flags: xenField('trap_info', 'flags')?.offset ?? 1,
+  address: xenField('trap_info', 'address')?.offset ?? 4,
+};
+
+/** The handlers the program registers with Xen (as far as their addresses are constants). */
+export function handlerEntries(ctx: Context): readonly HandlerEntry[] {
+  let out = HANDLERS.get(ctx);
+  if (out) return out;
+  const { program } = ctx;
+  const entries: HandlerEntry[] = [];
+  const add = (address: number, name: string, masked: boolean, gate: boolean) => {
+    const instr = program.byAddress.get(address >>> 0);
+    if (instr !== undefined) entries.push({ instr, name, masked, gate });
+  };
+  // set_callbacks(event_selector, event_address, failsafe_selector, failsafe_address)
+  for (const { site } of sitesOf(ctx, 'set_callbacks')) {
+    const [event, failsafe] = [site.state?.regs[ECX], site.state?.regs[ESI]];
+    if (typeof event === 'number') add(event, `the event callback ${nameAt(ctx, event)}`, true, false);
+    if (typeof failsafe === 'number') add(failsafe, `the failsafe callback ${nameAt(ctx, failsafe)}`, false, false);
+  }
+  for (const { ebx, ecx } of sitesOf(ctx, 'callback_op')) {
+    if (ebx !== CALLBACK.register || ecx === null) continue;
+    const type = read16(ctx, ecx);
+    const flags = read16(ctx, ecx + 2);
+    const eip = program.read32(ecx + CALLBACK.eip);
+    if (type === undefined || flags === undefined || eip === undefined) continue;
+    add(eip, `the callback ${nameAt(ctx, eip)}`, type === CALLBACK.event || (flags & CALLBACK.maskFlag) !== 0, CALLBACK.gates.has(type));
+  }
+  // trap_info {vector, flags (DPL in bits 0-1, mask events in bit 2), cs, address}, ended by a zero address
+  for (const { ebx } of sitesOf(ctx, 'set_trap_table')) {
+    if (ebx === null) continue;
+    for (let k = 0; k < 256; k++) {
+      const base = ebx + k * TRAP.size;
+      const address = program.read32(base + TRAP.address);
+      const flags = program.read8(base + TRAP.flags);
+      if (address === undefined || flags === undefined || address === 0) break;
+      add(address, `the handler ${nameAt(ctx, address)} of vector ${program.read8(base + TRAP.vector)}`, (flags & 4) !== 0, (flags & 3) === 3);
+    }
+  }
+  out = entries;
+  HANDLERS.set(ctx, out);
+  return out;
+}
+
+function read16(ctx: Context, a: number): number | undefined {
+  const lo = ctx.program.read8(a);
+  const hi = ctx.program.read8(a + 1);
+  return lo === undefined || hi === undefined ? undefined : lo | (hi << 8);
+}
