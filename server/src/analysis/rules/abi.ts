@@ -12,14 +12,18 @@ import {
 import type { Instr } from '../program.js';
 import { dataExprAt, setterOf, wordAt } from '../memory.js';
 import { paeKernel } from './stores.js';
+import { handlerEntries, type HandlerEntry } from '../handlers.js';
 import { hypercallClobbers } from '../values.js';
 
 export function checkAbi(ctx: Context): void {
+  // the handlers entered with the registers of what they interrupted, by first instruction
+  const entered = new Map(handlerEntries(ctx).filter((e) => !e.gate).map((e) => [e.instr, e]));
   for (const site of ctx.sites) {
     if (!site.state) continue;
     unknownHypercall(ctx, site);
     if (site.hypercall?.enosys) continue; // the call is the error: its arguments do not matter
     argumentsSet(ctx, site);
+    if (entered.size) interruptedArguments(ctx, site, entered);
     commands(ctx, site);
     numberReloaded(ctx, site);
   }
@@ -164,17 +168,28 @@ function argumentsSet(ctx: Context, site: HypercallSite): void {
  * its function) with nothing setting r between them, or -1.
  */
 function clobberingCall(ctx: Context, at: number, r: number): number {
+  return backFrom(ctx, at, r, (i) => {
+    const site = ctx.siteAt.get(i);
+    return site !== undefined && site.state !== null && site.number !== null && (hypercallClobbers(site.number) & (1 << r)) !== 0;
+  });
+}
+
+/**
+ * The first instruction `found` accepts on a way back from before instruction `at` (from
+ * `at` itself when `inclusive`; by jumps, within its function) on which nothing sets
+ * register r, or -1.
+ */
+function backFrom(ctx: Context, at: number, r: number, found: (i: number) => boolean, inclusive = false): number {
   const { cfg, program } = ctx;
   const seen = new Uint8Array(cfg.blocks.length);
   // [block, last instruction to look at]
-  const work: [number, number][] = [[cfg.blockOf[at], at - 1]];
+  const work: [number, number][] = [[cfg.blockOf[at], inclusive ? at : at - 1]];
   while (work.length) {
     const [b, from] = work.pop()!;
     const blk = cfg.blocks[b];
     let set = false;
     for (let i = from; i >= blk.first; i--) {
-      const site = ctx.siteAt.get(i);
-      if (site && site.state && site.number !== null && hypercallClobbers(site.number) & (1 << r)) return i;
+      if (found(i)) return i;
       if (program.instrs[i].fx.writes & (1 << r)) {
         set = true;
         break;
@@ -188,6 +203,35 @@ function clobberingCall(ctx: Context, at: number, r: number): number {
     }
   }
   return -1;
+}
+
+/**
+ * Argument registers a hypercall reads that a handler Xen entered (not a gate ring 3 calls
+ * with arguments) never set on some way to it: they hold what the interrupted code had.
+ */
+function interruptedArguments(ctx: Context, site: HypercallSite, entries: ReadonlyMap<number, HandlerEntry>): void {
+  const h = site.hypercall;
+  const s = site.state;
+  if (!h || !s) return;
+  const ebx = s.regs[EBX];
+  const n = argumentsRead(h, typeof ebx === 'number' ? ebx : null);
+  const names: string[] = [];
+  let entry: HandlerEntry | undefined;
+  for (let i = 0; i < n; i++) {
+    const r = ARG_REGS[i];
+    // set on every way here, by no one instruction: perhaps only by whoever ran before the handler
+    if (!(s.defined & (1 << r)) || s.def[r] >= 0) continue;
+    const at = backFrom(ctx, site.instr, r, (k) => entries.has(k) && !(ctx.program.instrs[k].fx.writes & (1 << r)), true);
+    if (at < 0) continue;
+    names.push(argName(h, i));
+    entry ??= entries.get(at);
+  }
+  if (!entry) return;
+  ctx.report.add({
+    code: 'hypercall-arg-unset', at: ctx.program.instrs[site.instr],
+    message: `${hypercallName(site)} reads ${names.join(' and ')}, which ${entry.name} does not set before it: Xen enters a handler with the registers of the code it interrupted, so the call gets whatever that code had.`,
+    related: [{ span: ctx.program.instrs[entry.instr].user, message: `Xen enters ${entry.name} here` }],
+  });
 }
 
 function commands(ctx: Context, site: HypercallSite): void {
