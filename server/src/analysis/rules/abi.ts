@@ -324,8 +324,19 @@ function structCommands(ctx: Context, site: HypercallSite, spec: CommandSpec): v
   const s = site.state!;
   const base = s.regs[EBX];
   if (typeof base !== 'number') return;
-  const count = typeof s.regs[ECX] === 'number' ? Math.min(s.regs[ECX] as number, 64) : 1;
   const ins = ctx.program.instrs[site.instr];
+  // a command where the pointer to the requests goes (ebx = MMUEXT_TLB_FLUSH_LOCAL)
+  if (base >>> 0 < 4096) {
+    const setter = setterOf(ctx, s, EBX);
+    const named = commandName(spec, base);
+    ctx.report.add({
+      code: 'bad-hypercall-command', at: ins,
+      message: `ebx = ${base}${named ? ` (${named})` : ''}, but ${site.hypercall!.name} takes a pointer to its requests in ebx, each with its command in its cmd field: put the command in a struct ${site.hypercall!.name} and pass its address.`,
+      related: setter ? [{ span: setter.user, message: `ebx is set to ${base} here` }] : [],
+    });
+    return;
+  }
+  const count = typeof s.regs[ECX] === 'number' ? Math.min(s.regs[ECX] as number, 64) : 1;
   for (let k = 0; k < count; k++) {
     const at = (base + k * (spec.stride ?? 12)) >>> 0;
     const word = wordAt(ctx, site.instr, at);

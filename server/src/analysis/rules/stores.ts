@@ -118,11 +118,13 @@ function storeBytes(ins: Instr, s: State): number {
 
 const STRING_UNIT: Readonly<Record<string, number>> = { b: 1, w: 2, d: 4 };
 
+const READ_ONLY = 'Xen maps page tables read-only, so this faults (with the writable-page-table assist, VMASST_TYPE_writable_pagetables, a store to an L1 table traps into Xen, which makes it, each time; a page directory never). Change entries with mmu_update (MMU_NORMAL_PT_UPDATE), batched.';
+
 function reportRegion(ctx: Context, ins: Instr, i: number): void {
   const region = ctx.program.pageTables[i];
   ctx.report.add({
     code: 'pt-direct-store', at: ins,
-    message: `store into ${region.name}, which is annotated as a page table: Xen maps page tables read-only, so this faults (or, with the writable-page-table assist, traps into Xen on every store). Change entries with mmu_update (MMU_NORMAL_PT_UPDATE), batched.`,
+    message: `store into ${region.name}, which is annotated as a page table: ${READ_ONLY}`,
     related: [{ span: region.span, message: `${region.name} is annotated \`; xenolab: page-table\`` }],
   });
 }
@@ -132,7 +134,7 @@ function reportPt(ctx: Context, ins: Instr, s: State, reg: number): void {
   const related = def >= 0 ? [{ span: ctx.program.instrs[def].user, message: `${GPR_NAMES[reg]} gets its page-table address here` }] : [];
   ctx.report.add({
     code: 'pt-direct-store', at: ins,
-    message: `store through ${GPR_NAMES[reg]}, a pointer derived from start_info.pt_base (the page directory): Xen maps page tables read-only, so this faults (or, with the writable-page-table assist, traps into Xen on every store). Change entries with mmu_update (MMU_NORMAL_PT_UPDATE), batched.`,
+    message: `store through ${GPR_NAMES[reg]}, a pointer into the page tables Xen built (from start_info.pt_base: the page directory, then the L1 tables): ${READ_ONLY}`,
     related,
   });
 }
