@@ -1,6 +1,7 @@
 // Hypercall ABI misuse: unknown-hypercall, hypercall-arg-unset, bad-hypercall-command and
 // hypercall-from-ring3.
 
+import { hypercallByNumber, xenStruct } from '../../../../isa/src/index.js';
 import type { Span, Statement } from '../../../../asm/src/index.js';
 import { isIntra, type Edge } from '../cfg.js';
 import { hex, nameAt, ring3Blocks, type Context } from '../context.js';
@@ -26,6 +27,7 @@ export function checkAbi(ctx: Context): void {
     if (entered.size) interruptedArguments(ctx, site, entered);
     commands(ctx, site);
     numberReloaded(ctx, site);
+    if (site.hypercall?.name === 'multicall') multicallOps(ctx, site);
   }
   ring3(ctx);
 }
@@ -68,6 +70,28 @@ function numberReloaded(ctx: Context, site: HypercallSite): void {
       if (e.kind === 'call' || e.kind === 'return' || seen[e.from]) continue;
       seen[e.from] = 1;
       work.push([e.from, cfg.blocks[e.from].last]);
+    }
+  }
+}
+
+const MULTICALL_ENTRY = xenStruct('multicall_entry')?.size ?? 32;
+
+/** The ops of a multicall's entries (known words of its list): each must be a hypercall, and not a multicall. */
+function multicallOps(ctx: Context, site: HypercallSite): void {
+  const s = site.state!;
+  const list = s.regs[EBX], count = s.regs[ECX];
+  if (typeof list !== 'number' || typeof count !== 'number') return;
+  for (let k = 0; k < Math.min(count >>> 0, 64); k++) {
+    const at = (list + k * MULTICALL_ENTRY) >>> 0;
+    const word = wordAt(ctx, site.instr, at);
+    if (!word) continue;
+    for (const op of new Set(word.values)) {
+      const h = hypercallByNumber(op >>> 0);
+      if (h && h.name !== 'multicall' && !h.enosys) continue;
+      ctx.report.add({
+        code: 'unknown-hypercall', at: ctx.program.instrs[site.instr],
+        message: `entry ${k} of the multicall list at ${nameAt(ctx, list)} has op = ${op >>> 0}, ${!h ? 'which is no hypercall number' : h.name === 'multicall' ? 'a multicall, which Xen refuses inside one' : `${h.name}, which has no handler for a 32-bit PV guest`}: Xen stores ${h?.name === 'multicall' ? '-EINVAL' : '-ENOSYS'} as its result and goes on with the next.`,
+      });
     }
   }
 }
