@@ -28,6 +28,7 @@ export function checkAbi(ctx: Context): void {
     commands(ctx, site);
     numberReloaded(ctx, site);
     if (site.hypercall?.name === 'multicall') multicallOps(ctx, site);
+    if (site.hypercall?.name === 'iret' && site.via === 'int') iretFrame(ctx, site);
   }
   ring3(ctx);
 }
@@ -93,6 +94,49 @@ function multicallOps(ctx: Context, site: HypercallSite): void {
         message: `entry ${k} of the multicall list at ${nameAt(ctx, list)} has op = ${op >>> 0}, ${!h ? 'which is no hypercall number' : h.name === 'multicall' ? 'a multicall, which Xen refuses inside one' : `${h.name}, which has no handler for a 32-bit PV guest`}: Xen stores ${h?.name === 'multicall' ? '-EINVAL' : '-ENOSYS'} as its result and goes on with the next.`,
       });
     }
+  }
+}
+
+/** Words each instruction puts on the stack (negative: takes off), for iretFrame. */
+const STACK_WORDS: Readonly<Record<string, number>> = { push: 1, pop: -1, pushad: 8, popad: -8, pusha: 8, popa: -8, pushfd: 1, popfd: -1, pushf: 1, popf: -1 };
+
+/**
+ * The iret hypercall made with int 0x82 in a handler that has not pushed a word for eax
+ * since Xen entered it: Xen pops eax from [esp] first (the hypercall page's stub pushes
+ * it), so it takes the frame's EIP for eax and every word after it one slot off. Counted
+ * back along the handler's straight way from its entry only.
+ */
+function iretFrame(ctx: Context, site: HypercallSite): void {
+  const { cfg, program } = ctx;
+  const entries = new Map(handlerEntries(ctx).map((e) => [e.instr, e]));
+  let words = 0;
+  let b = cfg.blockOf[site.instr];
+  for (let i = site.instr - 1, steps = 0; steps < 64; steps++) {
+    const blk = cfg.blocks[b];
+    for (; i >= blk.first; i--) {
+      const ins = program.instrs[i];
+      const [dst, src] = ins.insn.operands;
+      if (STACK_WORDS[ins.mnemonic] !== undefined) words += STACK_WORDS[ins.mnemonic];
+      else if (dst?.type === 'reg' && dst.reg.name === 'esp') {
+        if (!((ins.mnemonic === 'add' || ins.mnemonic === 'sub') && src?.type === 'imm' && (src.value & 3) === 0)) return;
+        words += (ins.mnemonic === 'add' ? -1 : 1) * ((src.value | 0) / 4);
+      } else if (ins.flow.kind === 'call' || ins.fx.writes & (1 << 4)) return;
+    }
+    const entry = entries.get(blk.first);
+    if (entry) {
+      if (words <= 0) {
+        ctx.report.add({
+          code: 'unknown-hypercall', at: program.instrs[site.instr],
+          message: `the iret hypercall pops eax from [esp] before the frame, but ${entry.name} has not pushed one since Xen entered it: Xen takes the frame's first word for eax and reads the rest one slot off. Push eax first (the hypercall page's stub does), or jump to the stub (HYPERCALL_PAGE_JMP iret).`,
+          related: [{ span: program.instrs[entry.instr].user, message: `Xen enters ${entry.name} here` }],
+        });
+      }
+      return;
+    }
+    // back along the one way in
+    if (blk.pred.length !== 1 || !isIntra(blk.pred[0])) return;
+    b = blk.pred[0].from;
+    i = cfg.blocks[b].last;
   }
 }
 
