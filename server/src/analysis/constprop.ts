@@ -14,7 +14,7 @@ import { isIntra, type Cfg, type Edge } from './cfg.js';
 import { ALL_GPRS, EAX } from './effects.js';
 import type { Instr } from './program.js';
 import {
-  addressValue, afterHypercall, CALLER_SAVED, hypercallClobbers, hypercallNumberOf, cloneState, copyState, EMPTY_STACK, clobberUnknownCall, entryState, meetInto, States, step,
+  addressValue, afterHypercall, CALLER_SAVED, calleeStack, hypercallClobbers, hypercallNumberOf, cloneState, copyState, clobberUnknownCall, entryState, meetInto, States, step,
   symbolicState, unknownState, untrust, type Env, type State, type Val,
 } from './values.js';
 
@@ -329,7 +329,7 @@ function solveMain(cfg: Cfg, clobbers: number[], env: Env): { run: Run; edge: Fi
     if (!out.has(e.from)) return NONE;
     if (e.kind === 'call') {
       out.load(e.from, tmp);
-      tmp.stack = EMPTY_STACK;
+      tmp.stack = calleeStack(tmp.stack);
       return TMP;
     }
     if (e.kind !== 'return') return OUT;

@@ -244,6 +244,43 @@ function load(m: MemoryOperand, regs: readonly Val[], env: Env): Val {
   return a !== null ? env.cells.get(a) ?? null : null;
 }
 
+/**
+ * A word read from the stack model: [esp + 4k] (what was pushed k words below the top), or
+ * [ebp + 4k] with ebp a copy of esp (`mov ebp, esp`: the `K<n>` tag, the model's depth
+ * then). Null when the model does not reach that deep; undefined when m is no such read.
+ * A function's model goes on from its caller's (with the return address on top), so a
+ * cdecl argument (`push esi; call f` ... `mov eax, [esp + 4]`) is read as it was pushed.
+ */
+function stackRead(m: MemoryOperand, s: State): Val | undefined {
+  if (m.bits !== 32 || !m.base || m.index || (m.disp & 3) !== 0) return undefined;
+  const b = gpr(m.base);
+  let top: number;
+  if (b === ESP) top = s.stack.length - 1;
+  else {
+    const v = s.regs[b];
+    if (!isTag(v, 'K')) return undefined;
+    top = Number(v.slice(1)) - 1;
+    if (top >= s.stack.length) return null;
+  }
+  const slot = top - (m.disp | 0) / 4;
+  if (slot < 0 || slot > top) return null;
+  const v = s.stack[slot];
+  return v === UNSET ? null : v;
+}
+
+/** A copy of esp: the stack model's depth, while the model has one. */
+export function stackPointer(s: State): Val {
+  return s.stack.length ? `K${s.stack.length}` : null;
+}
+
+/** The stack a called function starts with: its caller's, and the return address on top. */
+export function calleeStack(stack: Val[]): Val[] {
+  if (!stack.length) return EMPTY_STACK;
+  const out = stack.length >= MAX_STACK ? stack.slice(1) : stack.slice();
+  out.push(null);
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------
 // Operands
 
@@ -260,7 +297,7 @@ function mask(v: number, bits: number): number {
 
 function read(op: DecodedOperand, s: State, env: Env): Val {
   if (op.type === 'imm') return op.extended >>> 0;
-  if (op.type === 'mem') return load(op, s.regs, env);
+  if (op.type === 'mem') return stackRead(op, s) ?? load(op, s.regs, env);
   if (op.type !== 'reg') return null;
   const r = gpr(op.reg);
   if (r < 0) return null;
@@ -451,7 +488,9 @@ export function step(s: State, insn: DecodedInstruction, fx: Effects, index: num
       if (ops.length !== 2) break;
       if (dst.type === 'reg' && (dst.reg.cls === 'sreg' || dst.reg.cls === 'creg' || dst.reg.cls === 'dreg')) { /* no GPR */ }
       else if (ops[1].type === 'reg' && ops[1].reg.cls !== 'r32' && ops[1].reg.cls !== 'r16' && ops[1].reg.cls !== 'r8') handled |= setOperand(s, dst, null);
-      else {
+      else if (dst.type === 'reg' && dst.reg.cls === 'r32' && ops[1].type === 'reg' && ops[1].reg.cls === 'r32' && gpr(ops[1].reg) === ESP && gpr(dst.reg) !== ESP) {
+        handled |= setOperand(s, dst, stackPointer(s));
+      } else {
         handled |= setOperand(s, dst, read(ops[1], s, env));
         if (dst.type === 'reg' && dst.reg.cls === 'r32' && ops[1].type === 'reg' && ops[1].reg.cls === 'r32' && !(s.defined & (1 << gpr(ops[1].reg)))) unset |= 1 << gpr(dst.reg);
       }
