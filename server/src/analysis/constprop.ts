@@ -14,7 +14,7 @@ import { isIntra, type Cfg, type Edge } from './cfg.js';
 import { ALL_GPRS, EAX } from './effects.js';
 import type { Instr } from './program.js';
 import {
-  addressValue, afterHypercall, CALLER_SAVED, calleeStack, hypercallClobbers, hypercallNumberOf, cloneState, copyState, clobberUnknownCall, entryState, meetInto, States, step,
+  addressValue, afterHypercall, CALLER_SAVED, calleeStack, hypercallClobbers, hypercallNumberOf, cloneState, copyState, EMPTY_STACK, clobberUnknownCall, entryState, meetInto, States, step,
   symbolicState, unknownState, untrust, type Env, type State, type Val,
 } from './values.js';
 
@@ -341,6 +341,7 @@ function solveMain(cfg: Cfg, clobbers: number[], env: Env): { run: Run; edge: Fi
     }
     if (!exitOf(e.callee, out)) return NONE;
     out.load(e.from, tmp);
+    popArguments(tmp, argumentWords(cfg)[e.callee]);
     const clob = clobbers[e.callee];
     for (let r = 0; r < 8; r++) if (clob & (1 << r)) {
       tmp.regs[r] = exit.regs[r];
@@ -549,8 +550,41 @@ function intraEdge(cfg: Cfg, clobbers: readonly number[], e: Edge, out: OutState
   if (e.kind !== 'return') return OUT;
   out.load(e.from, tmp);
   if (e.callee < 0) clobberUnknownCall(tmp, cfg.blocks[e.from].last);
-  else for (let r = 0; r < 8; r++) if (clobbers[e.callee] & (1 << r)) tmp.regs[r] = null;
+  else {
+    popArguments(tmp, argumentWords(cfg)[e.callee]);
+    for (let r = 0; r < 8; r++) if (clobbers[e.callee] & (1 << r)) tmp.regs[r] = null;
+  }
   return TMP;
+}
+
+const ARGUMENT_WORDS = new WeakMap<Cfg, number[]>();
+
+/**
+ * Per function: the words its returns take off the caller's stack (`ret 8`: 2, stdcall's
+ * arguments; a plain ret: 0), or -1 when its returns do not agree.
+ */
+function argumentWords(cfg: Cfg): number[] {
+  let out = ARGUMENT_WORDS.get(cfg);
+  if (out) return out;
+  out = cfg.functions.map((fn) => {
+    let words: number | null = null;
+    for (const r of fn.returns) {
+      const last = cfg.program.instrs[cfg.blocks[r].last];
+      const imm = last.flow.kind === 'return' ? last.insn.operands[0] : undefined;
+      const n = imm?.type === 'imm' ? (imm.value & 3 ? -1 : imm.value / 4) : 0;
+      if (words !== null && words !== n) return -1;
+      words = n;
+    }
+    return words ?? 0;
+  });
+  ARGUMENT_WORDS.set(cfg, out);
+  return out;
+}
+
+/** After a call: the caller's stack without the arguments the callee's return took off. */
+function popArguments(s: State, words: number): void {
+  if (words === 0) return;
+  s.stack = words < 0 || words > s.stack.length ? EMPTY_STACK : s.stack.slice(0, s.stack.length - words);
 }
 
 function preserved(cfg: Cfg, fn: number, clob: readonly number[], scratch: Scratch, member: Uint8Array): number {

@@ -302,6 +302,9 @@ function interruptedArguments(ctx: Context, site: HypercallSite, entries: Readon
   });
 }
 
+/** A register's value in a message: small numbers as they are, addresses in hex. */
+const shown = (v: number) => ((v >>> 0) < 0x10000 ? String(v >>> 0) : hex(v));
+
 function commands(ctx: Context, site: HypercallSite): void {
   const h = site.hypercall;
   if (!h) return;
@@ -320,8 +323,8 @@ function commands(ctx: Context, site: HypercallSite): void {
   if (!valid) {
     ctx.report.add({
       code: 'bad-hypercall-command', at: ins,
-      message: `ebx = ${ebx} is not a ${h.name} command: ${h.name} takes ${list(spec)}.${spec.successor ? ` Xen fails the others with -ENOSYS; ${spec.successor} takes them all.` : ''}`,
-      related: setter ? [{ span: setter.user, message: `ebx is set to ${ebx} here` }] : [],
+      message: `ebx = ${shown(ebx)} is not a ${h.name} command: ${h.name} takes ${list(spec)}.${spec.successor ? ` Xen fails the others with -ENOSYS; ${spec.successor} takes them all.` : ''}`,
+      related: setter ? [{ span: setter.user, message: `ebx is set to ${shown(ebx)} here` }] : [],
     });
     return;
   }
