@@ -126,7 +126,10 @@ export function transfer(s: State, ins: Instr, env: Env): void {
   // An assembler error is on its line: what it wrote is not what the source means (an
   // undefined name assembled as 0), so the registers it sets hold unknown values.
   if (ins.tainted) untrust(s, ins.fx.writes, ins.mnemonic === 'push');
-  if (ins.hypercall) afterHypercall(s, ins.index, hypercallClobbers(hypercallNumberOf(ins, s.regs[EAX], env.hypercallPage).number));
+  if (ins.hypercall) {
+    const n = hypercallNumberOf(ins, s.regs[EAX], env.hypercallPage).number;
+    afterHypercall(s, ins.index, hypercallClobbers(n), n !== null);
+  }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -155,7 +155,8 @@ export function hypercallNumberOf(ins: Instr, eax: Val, hypercallPage: number | 
 /**
  * The argument registers hypercall `n` may overwrite: Xen's ABI says a hypercall clobbers
  * the ones it takes (debug builds write 0xDEADF00D into them), unless it fails with -ENOSYS
- * (an unknown number, or none for a 32-bit guest); every one when the number is not known.
+ * (an unknown number, or none for a 32-bit guest); every one when the number is not known
+ * (see afterHypercall).
  */
 export function hypercallClobbers(n: number | null): number {
   if (n === null) return ALL_ARGS;
@@ -167,10 +168,13 @@ export function hypercallClobbers(n: number | null): number {
 }
 
 /**
- * After a hypercall: its result in eax, and the argument registers it may overwrite (`clobbers`)
- * hold nothing a later call may rely on, as if never set (`def` names the hypercall).
+ * After a hypercall: its result in eax, and the argument registers it may overwrite
+ * (`clobbers`) hold nothing a later call may rely on, as if never set (`def` names the
+ * hypercall). When the number is not known (`known` false: a wrapper called for several
+ * hypercalls) the registers' values are lost but they count as set: which ones the call
+ * overwrote depends on the number, and the caller may rely on the others.
  */
-export function afterHypercall(s: State, at: number, clobbers: number): void {
+export function afterHypercall(s: State, at: number, clobbers: number, known = true): void {
   s.regs[EAX] = null;
   s.def[EAX] = at;
   s.defined |= 1 << EAX;
@@ -178,7 +182,7 @@ export function afterHypercall(s: State, at: number, clobbers: number): void {
     s.regs[r] = null;
     s.def[r] = at;
   }
-  s.defined &= ~clobbers;
+  if (known) s.defined &= ~clobbers;
 }
 
 // ---------------------------------------------------------------------------------------
