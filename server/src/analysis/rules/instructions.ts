@@ -164,6 +164,10 @@ function maskedReach(ctx: Context): Map<number, string> {
   // (Mini-OS's hypervisor_callback) returns correctly
   const out = new Map<number, string>();
   const shared = new Set(sharedInfoMappings(ctx).map((a) => (a & ~0xfff) >>> 0));
+  // vcpu_info moved out of shared_info (VCPUOP_register_vcpu_info): to a page the analysis does not know
+  const registerVcpuInfo = xenConstant('VCPUOP_register_vcpu_info')?.value;
+  const moved = sitesOf(ctx, 'vcpu_op').some((x) => x.site.state && x.ebx === registerVcpuInfo);
+  const where: MaskPlaces = { shared, anyPage: moved || shared.size === 0 };
   // per function: it unmasks events on every way to its return (a helper such as pv_sti)
   const unmasking = new Map<number, boolean>();
   const unmasks = (fn: number): boolean => {
@@ -190,7 +194,7 @@ function maskedReach(ctx: Context): Map<number, string> {
       const blk = cfg.blocks[b];
       let still = true;
       for (let i = blk.first; i <= blk.last; i++) {
-        const set = maskStore(ctx, program.instrs[i], shared);
+        const set = maskStore(ctx, program.instrs[i], where);
         if (set !== null) still = set;
       }
       if (!still || blk.succ.some((e) => e.kind === 'call' && e.callee >= 0 && unmasks(e.callee))) continue;
@@ -212,22 +216,47 @@ const VCPU_INFO_SIZE = xenStruct('vcpu_info')?.size ?? 64;
 const VCPU_INFO_AT = xenField('shared_info', 'vcpu_info')?.offset ?? 0;
 const MAX_VCPUS = xenConstant('XEN_LEGACY_MAX_VCPUS')?.value ?? 32;
 
+/** Where vcpu_info's mask may be: the pages shared_info is mapped at, or any page (none found, or vcpu_info moved). */
+interface MaskPlaces {
+  shared: ReadonlySet<number>;
+  anyPage: boolean;
+}
+
 /**
- * A byte store of a constant to some vCPU's evtchn_upcall_mask: true when it masks events,
- * false when it unmasks them, null when the instruction is no such store. The field is
- * known by its offset in shared_info: at an address in the page the program maps it at
- * (any page when the analysis found none), or at that offset from a register.
+ * A byte store of a constant (or a register holding one) to some vCPU's
+ * evtchn_upcall_mask: true when it masks events, false when it unmasks them, null when the
+ * instruction is no such store. The field is known by its offset in its page: at an
+ * address in a page shared_info is mapped at (any page when the analysis found none, or
+ * when vcpu_info was moved with VCPUOP_register_vcpu_info), there plus a register (the
+ * vCPU's vcpu_info: [shared + eax + mask]), or at that offset from a register.
  */
-function maskStore(ctx: Context, ins: Instr, shared: ReadonlySet<number>): boolean | null {
+function maskStore(ctx: Context, ins: Instr, where: MaskPlaces): boolean | null {
   const [dst, src] = ins.insn.operands;
-  if (ins.mnemonic !== 'mov' || dst?.type !== 'mem' || dst.bits !== 8 || src?.type !== 'imm') return null;
-  const regs = ctx.df.before(ins.index)?.regs;
+  if (ins.mnemonic !== 'mov' || dst?.type !== 'mem' || dst.bits !== 8) return null;
+  const state = ctx.df.before(ins.index);
+  const regs = state?.regs;
+  let value: number | null = null;
+  if (src?.type === 'imm') value = src.value & 0xff;
+  else if (src?.type === 'reg' && src.reg.cls === 'r8' && regs) {
+    const v = regs[src.reg.num & 3];
+    if (typeof v === 'number') value = src.reg.num < 4 ? v & 0xff : (v >>> 8) & 0xff;
+  }
+  if (value === null) return null;
+  const inPlace = (a: number) => where.anyPage || where.shared.has((a & ~0xfff) >>> 0);
   const at = regs ? addressValue(dst, regs) : null;
-  const offset = at === null ? dst.disp | 0 : at & 0xfff;
-  if (at !== null && shared.size > 0 && !shared.has((at & ~0xfff) >>> 0)) return null;
-  if (at === null && (dst.index || !dst.base)) return null;
+  let offset: number;
+  if (at !== null) {
+    if (!inPlace(at)) return null;
+    offset = at & 0xfff;
+  } else if ((dst.base || dst.index) && dst.disp >>> 0 >= 0x1000 && inPlace(dst.disp >>> 0)) {
+    // an address in a shared_info page plus a register: the vCPU's vcpu_info in it
+    offset = dst.disp & 0xfff;
+  } else {
+    if (dst.index || !dst.base) return null;
+    offset = dst.disp | 0;
+  }
   const k = (offset - VCPU_INFO_AT - MASK_OFFSET) / VCPU_INFO_SIZE;
   if (!Number.isInteger(k) || k < 0 || k >= MAX_VCPUS) return null;
-  return (src.value & 0xff) !== 0;
+  return value !== 0;
 }
 
