@@ -69,6 +69,12 @@ export function nameAt(ctx: Context, address: number): string {
   return plain ? plain.name : hex(address);
 }
 
+/** An address inside the image's sections (code or data the program has). */
+export function inImage(ctx: Context, v: number): boolean {
+  const a = v >>> 0;
+  return ctx.program.result.image.sections.some((x) => x.alloc && a >= x.vaddr && a < x.vaddr + x.size);
+}
+
 export function hex(v: number): string {
   return `0x${(v >>> 0).toString(16)}`;
 }

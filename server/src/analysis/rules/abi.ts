@@ -1,10 +1,10 @@
 // Hypercall ABI misuse: unknown-hypercall, hypercall-arg-unset, bad-hypercall-command and
 // hypercall-from-ring3.
 
-import { hypercallByNumber, xenStruct } from '../../../../isa/src/index.js';
+import { HYPERCALL_ARG_REGISTERS, hypercallByNumber, xenStruct } from '../../../../isa/src/index.js';
 import type { Span, Statement } from '../../../../asm/src/index.js';
 import { isIntra, type Edge } from '../cfg.js';
-import { hex, nameAt, ring3Blocks, type Context } from '../context.js';
+import { hex, inImage, nameAt, ring3Blocks, sourceText, type Context } from '../context.js';
 import { EAX, EBX, ECX } from '../effects.js';
 import {
   ARG_REGS, argName, argumentsRead, commandName, commandsOf, COMMANDS, GROUP_OF, hypercallName, STUB_SIZE,
@@ -28,6 +28,7 @@ export function checkAbi(ctx: Context): void {
     commands(ctx, site);
     numberReloaded(ctx, site);
     if (site.hypercall?.name === 'multicall') multicallOps(ctx, site);
+    pointerArguments(ctx, site);
     if (site.hypercall?.name === 'iret' && site.via === 'int') iretFrame(ctx, site);
   }
   ring3(ctx);
@@ -302,6 +303,40 @@ function interruptedArguments(ctx: Context, site: HypercallSite, entries: Readon
   });
 }
 
+/** Hypercalls whose pointer argument is never NULL (every command reads a struct through it). */
+const NEEDS_POINTER: ReadonlySet<string> = new Set(['event_channel_op', 'physdev_op', 'callback_op', 'sched_op']);
+
+/**
+ * A pointer argument the hypercall reads that holds a small constant (a command, a flag, a
+ * reason: 1 to 4095, or 0 where the pointer is required): Xen copies from that address,
+ * which no guest maps, and fails with -EFAULT.
+ */
+function pointerArguments(ctx: Context, site: HypercallSite): void {
+  const h = site.hypercall;
+  const s = site.state;
+  if (!h || !s || h.enosys) return;
+  const ebx = s.regs[EBX];
+  // a command in ebx: only a known one says what it reads (a bad one is reported as such)
+  const spec = COMMANDS[h.name];
+  if (spec?.where === 'ebx' && (typeof ebx !== 'number' || !commandName(spec, ebx))) return;
+  const n = argumentsRead(h, typeof ebx === 'number' ? ebx : null);
+  // (mmuext_op's request pointer holding a command is reported with the commands)
+  for (let i = spec?.where === 'struct' ? 1 : 0; i < n; i++) {
+    const arg = h.args[i];
+    const v = s.regs[ARG_REGS[i]];
+    if (!arg?.cType.includes('*') || typeof v !== 'number' || v >>> 0 >= 4096 || (v === 0 && !NEEDS_POINTER.has(h.name))) continue;
+    // an address in the image is a pointer, however low (a kernel assembled without org)
+    if (v !== 0 && inImage(ctx, v)) continue;
+    const setter = setterOf(ctx, s, ARG_REGS[i]);
+    const written = setter ? sourceText(ctx, setter) : null;
+    ctx.report.add({
+      code: 'hypercall-arg-pointer', at: ctx.program.instrs[site.instr],
+      message: `${hypercallName(site)} reads ${argName(h, i)} as a pointer (${arg.cType}), but it is ${v}${written ? ` (\`${written}\`)` : ''}: Xen reads guest memory at that address and fails the call with -EFAULT. Put the value in the struct the call takes and pass its address.`,
+      related: setter ? [{ span: setter.user, message: `${HYPERCALL_ARG_REGISTERS[i]} is set here` }] : [],
+    });
+  }
+}
+
 /** A register's value in a message: small numbers as they are, addresses in hex. */
 const shown = (v: number) => ((v >>> 0) < 0x10000 ? String(v >>> 0) : hex(v));
 
@@ -397,7 +432,7 @@ function structCommands(ctx: Context, site: HypercallSite, spec: CommandSpec): v
   if (typeof base !== 'number') return;
   const ins = ctx.program.instrs[site.instr];
   // a command where the pointer to the requests goes (ebx = MMUEXT_TLB_FLUSH_LOCAL)
-  if (base >>> 0 < 4096) {
+  if (base >>> 0 < 4096 && !inImage(ctx, base)) {
     const setter = setterOf(ctx, s, EBX);
     const named = commandName(spec, base);
     ctx.report.add({
