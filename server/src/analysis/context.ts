@@ -69,10 +69,10 @@ export function nameAt(ctx: Context, address: number): string {
   return plain ? plain.name : hex(address);
 }
 
-/** An address inside the image's sections (code or data the program has). */
+/** An address inside the image's sections, or just past one (a label at a section's end: stack_top). */
 export function inImage(ctx: Context, v: number): boolean {
   const a = v >>> 0;
-  return ctx.program.result.image.sections.some((x) => x.alloc && a >= x.vaddr && a < x.vaddr + x.size);
+  return ctx.program.result.image.sections.some((x) => x.alloc && a >= x.vaddr && a <= x.vaddr + x.size);
 }
 
 export function hex(v: number): string {

@@ -5,7 +5,7 @@
 
 import { someLeaf, type AssembleResult, type Expr, type LineNode, type SourceFile } from '../../../../asm/src/index.js';
 import { hypercallByName, xenConstant, xenField } from '../../../../isa/src/index.js';
-import { hex, type Context } from '../context.js';
+import { hex, inImage, type Context } from '../context.js';
 import { lineBounds, lineOf, positionOf, rangeOf } from '../text.js';
 import type { TextEdit } from '../types.js';
 
@@ -49,7 +49,7 @@ export class Names {
  */
 export function valueText(ctx: Context, v: number): string | null {
   const a = v >>> 0;
-  if (!inImage(ctx.program.result, a)) return a < 256 ? String(a) : hex(a);
+  if (!inImage(ctx, a)) return a < 256 ? String(a) : hex(a);
   const labels = (ctx.program.labelsAt.get(a) ?? []).filter((s) => !s.name.startsWith('..@'));
   const plain = labels.find((s) => !s.name.includes('.')) ?? labels[0];
   return plain ? plain.name : null;
@@ -74,10 +74,6 @@ export function writtenConstant(ctx: Context, def: number): string | null {
   const moves = (e: Expr) => e.kind === 'here' || e.kind === 'sectstart' || (e.kind === 'sym' && e.name.startsWith('.'));
   if (elsewhere(src.expr) || someLeaf(src.expr, (e) => elsewhere(e) || moves(e))) return null;
   return root.text.slice(src.expr.start, src.expr.end);
-}
-
-function inImage(result: AssembleResult, a: number): boolean {
-  return result.image.sections.some((s) => s.alloc && a >= s.vaddr && a <= s.vaddr + s.size);
 }
 
 /** The name of the section an address is in (its code or data), or null. */
