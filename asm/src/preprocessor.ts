@@ -11,8 +11,8 @@ import { ATOMS, isDirectiveToken, isTrivia, K_IDENT, K_PP, KIND_CODE, lex, relex
 import { parseLine, parseNumber, parseStreamLine, stringBytes, wordLower } from './parser.js';
 import { lineColumn, makeSourceFile, type SourceFile, type SourceProvider } from './source.js';
 import { DiagnosticList, type Diagnostic } from './diagnostics.js';
-import { moveLine, movedLine, reach, spanOf, type LineNode, type Span, type Statement } from './syntax.js';
-import { evaluate, EvalError, NO_SYMBOLS } from './expr.js';
+import { moveLine, movedLine, reach, spanOf, type Expr, type LineNode, type Span, type Statement } from './syntax.js';
+import { evaluate, EvalError, type EvalEnv } from './expr.js';
 import { CONDITIONS } from '../../isa/src/index.js';
 import { BUILTIN_PREFIX } from './builtins.js';
 
@@ -231,6 +231,8 @@ export class Preprocessor {
   readonly diagnostics = new DiagnosticList();
   readonly trees = new Map<number, LineNode[]>();
   private readonly defines = new Map<string, Define>();
+  /** `NAME equ EXPR` lines emitted so far (their expressions, evaluated when %if or %rep reads one). */
+  private readonly equs = new Map<string, Expr>();
   private readonly caselessDefines = new Map<string, Define>();
   /** Multi-line macros by exact name (%macro), and by lower-cased name (%imacro, matched in any case). */
   private readonly macros = new Map<string, Macro[]>();
@@ -418,6 +420,8 @@ export class Preprocessor {
     this.nodes[this.count] = node;
     this.stacks[this.count] = stack;
     this.count++;
+    const st = node.statement;
+    if (st !== null && st.kind === 'equ' && node.label && node.label.name.charCodeAt(0) !== 46 /* . */) this.equs.set(node.label.name, st.value);
   }
 
   private active(): boolean {
@@ -792,12 +796,41 @@ export class Preprocessor {
       return null;
     }
     try {
-      return evaluate(st.items[0].expr, NO_SYMBOLS).n;
+      return evaluate(st.items[0].expr, this.equConstants()).n;
     } catch (e) {
       if (!(e instanceof EvalError)) throw e;
-      this.error(e.span, e.unknown ? `${e.message} (preprocessor expressions can only use numbers and %define/%assign values)` : e.message, 'preproc');
+      this.error(e.span, e.unknown ? `${e.message} (preprocessor expressions can only use numbers, %define/%assign values and constants defined with equ before the line)` : e.message, 'preproc');
       return null;
     }
+  }
+
+  /**
+   * The symbols a preprocessor expression may use besides numbers: constants defined with
+   * `equ` on an earlier line, as nasm reads them (xen.inc's among them), when their value
+   * is a plain number (not an address).
+   */
+  private equConstants(): EvalEnv {
+    const equs = this.equs;
+    const evaluating = new Set<string>();
+    const env: EvalEnv = {
+      symbol: (name) => {
+        const expr = equs.get(name);
+        if (!expr || evaluating.has(name)) return undefined;
+        evaluating.add(name);
+        try {
+          const v = evaluate(expr, env);
+          return v.sect === null ? v : undefined;
+        } catch (e) {
+          if (e instanceof EvalError) return undefined;
+          throw e;
+        } finally {
+          evaluating.delete(name);
+        }
+      },
+      here: () => undefined,
+      sectionStart: () => undefined,
+    };
+    return env;
   }
 
   private define(kind: string, args: Token[], span: Span): void {
