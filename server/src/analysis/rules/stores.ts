@@ -92,8 +92,9 @@ function checkStore(ctx: Context, ins: Instr, s: State, layout: Layout): void {
   }
   // an index with a small negative displacement ([eax*4 - 4]) wraps around: not the hole
   let hole = full !== null ? full : indexed && known < 0xffff0000 ? known : null;
-  // a store that starts below the hole and runs into it: the first byte in it
-  if (full !== null && full < layout.start && full + storeBytes(ins, s) > layout.start) hole = layout.start;
+  // a store that starts below the hole and runs into it (upwards: a string store after std
+  // runs down): the first byte in it
+  if (full !== null && full < layout.start && !runsDown(ctx, ins) && full + storeBytes(ins, s) > layout.start) hole = layout.start;
   if (hole !== null && hole >= layout.start) {
     const where = full === null ? `store to ${hex(hole)} plus an index`
       : full !== hole ? `store at ${hex(full)} of ${storeBytes(ins, s)} bytes, which runs into ${hex(hole)}` : `store to ${hex(hole)}`;
@@ -117,6 +118,18 @@ function storeBytes(ins: Instr, s: State): number {
 }
 
 const STRING_UNIT: Readonly<Record<string, number>> = { b: 1, w: 2, d: 4 };
+
+/** A string store after an std in its block (before any cld): it runs down from edi. */
+function runsDown(ctx: Context, ins: Instr): boolean {
+  if (ins.fx.store !== 'string') return false;
+  const { cfg, program } = ctx;
+  for (let i = ins.index - 1; i >= cfg.blocks[cfg.blockOf[ins.index]].first; i--) {
+    const m = program.instrs[i].mnemonic;
+    if (m === 'std') return true;
+    if (m === 'cld') return false;
+  }
+  return false;
+}
 
 const READ_ONLY = 'Xen maps page tables read-only, so this faults (with the writable-page-table assist, VMASST_TYPE_writable_pagetables, a store to an L1 table traps into Xen, which makes it, each time; a page directory never). Change entries with mmu_update (MMU_NORMAL_PT_UPDATE), batched.';
 
