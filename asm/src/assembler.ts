@@ -300,6 +300,8 @@ class Pass implements EvalEnv {
   sizeIndex = 0;
   changed = false;
   stack: readonly Frame[] = [];
+  /** The line being assembled (its report places a problem met in a %define's text at it). */
+  line: LineNode | null = null;
 
   /** Where each expanded line started in this pass (section name and offset). */
   readonly lineStarts: LineStarts;
@@ -435,7 +437,20 @@ class Pass implements EvalEnv {
     if (severity === 'error') this.problems++;
     if (!this.final) return;
     this.reports++;
-    if (this.diagnostics.room(severity)) this.diagnostics.items.push(locate({ severity, code, message, span: spanOf(span), related: [] }, this.stack));
+    if (!this.diagnostics.room(severity)) return;
+    const line = this.line;
+    // a problem in the text a %define put in a line written here: reported at the line,
+    // with the define's text as related information (as in a macro's expansion)
+    // (a define comes before the line that uses it, or from another file)
+    if (line && this.stack.length === 0 && (span.file !== line.file || span.end < line.start)) {
+      // the line's own text: its span's end can be a define token's (before its start)
+      const text = this.files[line.file]?.text ?? '';
+      const nl = text.indexOf('\n', line.start);
+      const at = { file: line.file, start: line.start, end: Math.max(line.start, nl < 0 ? text.length : nl) };
+      this.diagnostics.items.push({ severity, code, message: `${message} (in the expansion of a %define)`, span: at, related: [{ span: spanOf(span), message }] });
+      return;
+    }
+    this.diagnostics.items.push(locate({ severity, code, message, span: spanOf(span), related: [] }, this.stack));
   }
 
   switchSection(name: string, span: Span | null, attrs: Token[] = []): void {
@@ -628,6 +643,7 @@ function runPass(pass: Pass, nodes: readonly LineNode[], stacks: readonly (reado
     starts.offsets[i] = pass.absolute ? -1 : pass.section.offset;
     starts.sections[i] = pass.absolute ? -1 : pass.section.order;
     pass.stack = stacks[i];
+    pass.line = nodes[i];
     if (pass.notes.length[i] !== 0 && emitKept(pass, i)) continue;
     const node = nodes[i];
     if (node.errors.length) {
@@ -651,6 +667,7 @@ function runPass(pass: Pass, nodes: readonly LineNode[], stacks: readonly (reado
       if (kind === 'instruction') pass.notes.noteKept(i, node);
     }
   }
+  pass.line = null;
   if (pass.absolute && pass.absolute.struc) {
     pass.report('error', 'directive', `struc '${pass.absolute.struc}' has no endstruc`, { file: 0, start: 0, end: 0 });
   }

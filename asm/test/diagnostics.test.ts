@@ -29,6 +29,15 @@ describe('located errors', () => {
     expect(messages(r)).toEqual(["main.asm:1:17: error: symbol 'missing' is not defined"]);
   });
 
+  it('a problem in the text a %define put in a line: at the line that uses it, the define\'s text as related information', () => {
+    const r = asm('bits 32\n%define LOW16(x) ((x) & 0xFFFF)\n%define COUNT missing + 1\nbuf: dd 0\n    mov eax, LOW16(0x12345)\n    dd LOW16(buf)\n    mov ecx, COUNT\n', {});
+    expect(messages(r)).toEqual([
+      "main.asm:6:5: error: '&' operator may only be applied to scalar values, not to an address (in the expansion of a %define)",
+      "main.asm:7:5: error: symbol 'missing' is not defined (in the expansion of a %define)",
+    ]);
+    expect(r.diagnostics.map((d) => d.related.map((x) => formatDiagnostic({ ...d, span: x.span, related: [] }, r.files).split(':').slice(1, 3).join(':')))).toEqual([['2:18'], ['3:15']]);
+  });
+
   it('%use: an unknown package is an error (as in nasm), a nasm package xenolab lacks a warning saying what differs', () => {
     const r = asm('bits 32\n%use smartalign\n%use "altreg"\n%use nopackage\nnop\n');
     expect(messages(r)).toEqual([
