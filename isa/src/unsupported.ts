@@ -9,7 +9,10 @@ const GROUPS: readonly [string, string][] = [
   ['a legacy protection check', 'bound arpl'],
   ['a fast system call; a PV guest enters Xen with int 0x82, and its kernel through the int 0x80 gate of its trap table', 'sysenter sysexit syscall sysret'],
   ['cache and prefetch control', 'clflush clflushopt clwb prefetchnta prefetcht0 prefetcht1 prefetcht2 prefetchw movnti'],
-  ['x87 floating point', 'fld fst fstp fild fist fistp fadd faddp fsub fsubp fmul fmulp fdiv fdivp fchs fabs fsqrt fcom fcomp fxch finit fninit fstsw fnstsw fstcw fnstcw fldcw fclex fnclex fwait wait fsave fnsave frstor fxsave fxrstor'],
+  ['x87 floating point', 'fld fst fstp fild fist fistp fadd faddp fsub fsubp fmul fmulp fdiv fdivp fchs fabs fsqrt fcom fcomp fxch finit fninit fstsw fnstsw fstcw fnstcw fldcw fclex fnclex fwait wait fsave fnsave frstor fxsave fxrstor'
+    + ' fld1 fldz fldpi fldl2e fldl2t fldlg2 fldln2 fsin fcos fsincos fptan fpatan f2xm1 fyl2x fyl2xp1 fscale frndint fprem fprem1 fxtract ftst fxam'
+    + ' fucom fucomp fucompp fcompp fcomi fcomip fucomi fucomip ficom ficomp fiadd fisub fisubr fimul fidiv fidivr fsubr fsubrp fdivr fdivrp'
+    + ' fincstp fdecstp ffree fnop fbld fbstp fldenv fnstenv fstenv fisttp fcmovb fcmove fcmovbe fcmovu fcmovnb fcmovne fcmovnbe fcmovnu'],
   ['SSE/MMX', 'emms movd movq movaps movups movdqa movdqu pxor xorps ldmxcsr stmxcsr xsave xrstor xgetbv xsetbv'],
   ['bit-manipulation extensions (POPCNT, LZCNT, BMI)', 'popcnt lzcnt tzcnt andn bextr blsi blsmsk blsr bzhi pdep pext rorx sarx shlx shrx'],
   [LONG_MODE_ONLY, 'cdqe cqo movsxd swapgs iretq pushfq popfq cmpxchg16b lodsq stosq movsq cmpsq scasq'],
