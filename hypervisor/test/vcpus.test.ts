@@ -298,6 +298,20 @@ describe('vCPUs', () => {
     expect(violations).toEqual([]);
   });
 
+  it("VCPUOP_initialise takes the context's EFLAGS.IOPL as the new vCPU's virtual IOPL (the CPU's stays 0)", () => {
+    const iopl = (eflags: string) => {
+      const r = assemble({ path: 'smp.xasm', text: SMP.replace('user_regs.eflags], 0x202', `user_regs.eflags], ${eflags}`), provider: withBuiltins({ read: () => null }) });
+      const xen = new Xen(4096);
+      const built = xen.createDomain(guestImage(r.image), { name: 'smp', memoryKiB: 4096, vcpus: 3 });
+      if ('error' in built) throw new Error(built.error);
+      xen.run(built.domain, 200_000_000);
+      const v1 = built.domain.vcpus[1];
+      return [v1.iopl, (v1.cpu.getFlags() >>> 12) & 3];
+    };
+    expect(iopl('0x202')).toEqual([0, 0]);
+    expect(iopl('0x1202')).toEqual([1, 0]);
+  });
+
   it('the same machine runs the same interleaving twice (deterministic)', () => {
     const runs = [0, 1].map(() => {
       const { xen, d } = boot(2);

@@ -26,7 +26,7 @@ const CTX = 'vcpu_guest_context';
 const CTX_SIZE = sizeOf(CTX);
 const REGS = field(CTX, 'user_regs');
 const reg = (name: string) => REGS + field('cpu_user_regs', name);
-/** EFLAGS bits a guest may not set: IOPL (Xen's: the virtual IOPL is PHYSDEVOP_set_iopl's). */
+/** EFLAGS bits a guest may not set in the CPU: IOPL (Xen keeps it as the vCPU's virtual IOPL). */
 const EFLAGS_IOPL = 0x3000;
 const EFLAGS_IF = 0x200;
 
@@ -129,6 +129,9 @@ function initialise(x: Xen, v: Vcpu, c: DataView): number {
   cpu.sregs[0] = ring1(u16(reg('es')));
   cpu.sregs[4] = ring1(u16(reg('fs')));
   cpu.sregs[5] = ring1(u16(reg('gs')));
+  // EFLAGS.IOPL given is the vCPU's virtual IOPL (as Xen's arch_set_info_guest takes it);
+  // the CPU's own stays 0, so that I/O traps to Xen, which checks the virtual one
+  v.iopl = (u32(reg('eflags')) & EFLAGS_IOPL) >>> 12;
   cpu.setFlags((u32(reg('eflags')) & ~EFLAGS_IOPL) | EFLAGS_IF); // the real IF stays on
   cpu.eip = u32(reg('eip'));
   // The virtual IDT: entries with an address; `int n` reaches the guest from the rings each allows.
