@@ -5,6 +5,7 @@
 import { xenConstant, xenField } from '../../../isa/src/index.js';
 import { nameAt, sitesOf, type Context } from './context.js';
 import { ECX, ESI } from './effects.js';
+import { halfAt, wordAt } from './memory.js';
 
 export interface HandlerEntry {
   /** Its first instruction. */
@@ -53,13 +54,14 @@ export function handlerEntries(ctx: Context): readonly HandlerEntry[] {
     if (typeof event === 'number') add(event, `the event callback ${nameAt(ctx, event)}`, true, false);
     if (typeof failsafe === 'number') add(failsafe, `the failsafe callback ${nameAt(ctx, failsafe)}`, false, false);
   }
-  for (const { ebx, ecx } of sitesOf(ctx, 'callback_op')) {
+  // callback_register {type, flags, address {cs, eip}}: static, or filled before the call
+  for (const { site, ebx, ecx } of sitesOf(ctx, 'callback_op')) {
     if (ebx !== CALLBACK.register || ecx === null) continue;
-    const type = read16(ctx, ecx);
-    const flags = read16(ctx, ecx + 2);
-    const eip = program.read32(ecx + CALLBACK.eip);
-    if (type === undefined || flags === undefined || eip === undefined) continue;
-    add(eip, `the callback ${nameAt(ctx, eip)}`, type === CALLBACK.event || (flags & CALLBACK.maskFlag) !== 0, CALLBACK.gates.has(type));
+    const type = halfAt(ctx, site.instr, ecx);
+    const flags = halfAt(ctx, site.instr, ecx + 2);
+    const eip = wordAt(ctx, site.instr, ecx + CALLBACK.eip)?.values;
+    if (type === null || flags === null || eip?.length !== 1) continue;
+    add(eip[0], `the callback ${nameAt(ctx, eip[0])}`, type === CALLBACK.event || (flags & CALLBACK.maskFlag) !== 0, CALLBACK.gates.has(type));
   }
   // trap_info {vector, flags (DPL in bits 0-1, mask events in bit 2), cs, address}, ended by a zero address
   for (const { ebx } of sitesOf(ctx, 'set_trap_table')) {
@@ -75,10 +77,4 @@ export function handlerEntries(ctx: Context): readonly HandlerEntry[] {
   out = entries;
   HANDLERS.set(ctx, out);
   return out;
-}
-
-function read16(ctx: Context, a: number): number | undefined {
-  const lo = ctx.program.read8(a);
-  const hi = ctx.program.read8(a + 1);
-  return lo === undefined || hi === undefined ? undefined : lo | (hi << 8);
 }

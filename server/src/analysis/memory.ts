@@ -9,7 +9,7 @@ import { addressOf, type State } from './values.js';
 export interface ConstantStore {
   lo: number;
   hi: number;
-  /** The stored constant (32-bit stores of a known value), else null. */
+  /** The stored constant (a mov of an immediate, or of a register holding a known 32-bit value), else null. */
   value: number | null;
   /** The instruction whose operand wrote the value: the store's own immediate, or the last setter of the register it stores. */
   source: Instr | null;
@@ -37,11 +37,11 @@ function blockStores(ctx: Context, b: number, before: number, out: ConstantStore
     let value: number | null = null;
     let source: Instr | null = null;
     const src = ins.insn.operands[1];
-    if (ins.mnemonic === 'mov' && bytes === 4 && src) {
+    if (ins.mnemonic === 'mov' && src) {
       if (src.type === 'imm') {
-        value = src.extended >>> 0;
+        value = bytes === 4 ? src.extended >>> 0 : src.extended & ((1 << (8 * bytes)) - 1);
         source = ins;
-      } else if (src.type === 'reg' && src.reg.cls === 'r32') {
+      } else if (src.type === 'reg' && src.reg.cls === 'r32' && bytes === 4) {
         const v = st.regs[src.reg.num];
         value = typeof v === 'number' ? v : null;
         source = setterOf(ctx, st, src.reg.num);
@@ -100,6 +100,26 @@ export function wordAt(ctx: Context, i: number, at: number): { values: number[];
   }
   const v = ctx.program.read32(at);
   return v === undefined ? null : { values: [v], stores };
+}
+
+/**
+ * The 16-bit value at `at` when instruction i runs, as wordAt finds a word's: a store of
+ * exactly those two bytes, or a 32-bit store holding them; else the image's data.
+ */
+export function halfAt(ctx: Context, i: number, at: number): number | null {
+  const covers = (st: ConstantStore) => st.lo < at + 2 && st.hi > at;
+  let last: ConstantStore | undefined;
+  for (const st of storesBefore(ctx, i)) if (covers(st)) last = st;
+  const stores = last ? [last] : constantStores(ctx).filter(covers);
+  if (stores.length === 0) {
+    const lo = ctx.program.read8(at), hi = ctx.program.read8(at + 1);
+    return lo === undefined || hi === undefined ? null : lo | (hi << 8);
+  }
+  const values = new Set(stores.map((st) => {
+    if (st.value === null || st.lo > at || st.hi < at + 2 || st.hi - st.lo < 2) return null;
+    return (st.value >>> (8 * (at - st.lo))) & 0xffff;
+  }));
+  return values.size === 1 ? [...values][0] : null;
 }
 
 const dataCache = new WeakMap<Context, Map<number, Expr>>();
