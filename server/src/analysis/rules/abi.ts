@@ -18,7 +18,8 @@ import { hypercallClobbers } from '../values.js';
 
 export function checkAbi(ctx: Context): void {
   // the handlers entered with the registers of what they interrupted, by first instruction
-  const entered = new Map(handlerEntries(ctx).filter((e) => !e.gate).map((e) => [e.instr, e]));
+  const entered = new Map<number, HandlerEntry>();
+  for (const e of handlerEntries(ctx)) if (!e.gate && !entered.has(e.instr)) entered.set(e.instr, e);
   for (const site of ctx.sites) {
     if (!site.state) continue;
     unknownHypercall(ctx, site);
@@ -233,8 +234,8 @@ function argumentsSet(ctx: Context, site: HypercallSite): void {
 }
 
 /**
- * A hypercall that overwrites register r and reaches instruction `at` (by jumps, within
- * its function) with nothing setting r between them, or -1.
+ * A hypercall that overwrites register r and reaches instruction `at` with nothing setting
+ * r between them (see backFrom), or -1.
  */
 function clobberingCall(ctx: Context, at: number, r: number): number {
   return backFrom(ctx, at, r, (i) => {
@@ -245,8 +246,8 @@ function clobberingCall(ctx: Context, at: number, r: number): number {
 
 /**
  * The first instruction `found` accepts on a way back from before instruction `at` (from
- * `at` itself when `inclusive`; by jumps, within its function) on which nothing sets
- * register r, or -1.
+ * `at` itself when `inclusive`; by jumps, past calls whose callee leaves r alone, and from a
+ * function's entry into its callers) on which nothing sets register r, or -1.
  */
 function backFrom(ctx: Context, at: number, r: number, found: (i: number) => boolean, inclusive = false): number {
   const { cfg, program } = ctx;
@@ -266,7 +267,10 @@ function backFrom(ctx: Context, at: number, r: number, found: (i: number) => boo
     }
     if (set) continue;
     for (const e of blk.pred) {
-      if (!isIntra(e) || seen[e.from]) continue;
+      if (seen[e.from]) continue;
+      // past a call whose callee may set r: that way sets it
+      if (e.kind === 'return' && (e.callee < 0 || ctx.df.clobbers[e.callee] & (1 << r))) continue;
+      // (a 'call' edge: on into the caller, from its call)
       seen[e.from] = 1;
       work.push([e.from, cfg.blocks[e.from].last]);
     }
