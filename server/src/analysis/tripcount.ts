@@ -35,7 +35,9 @@ export interface Budget {
 export const TRIP_COUNT_BUDGET = 200_000;
 
 export function tripCount(df: Dataflow, loop: Loop, budget: Budget = { left: TRIP_COUNT_BUDGET }): TripCount | null {
-  if (loop.irreducible) return null;
+  // several back edges (a `continue` that skips the bound test): a round need not pass the
+  // test or the counter's step the count is read from
+  if (loop.irreducible || loop.latches.length !== 1) return null;
   budget.left -= 4 * loop.blocks.size;
   if (budget.left < 0) return null;
   const { cfg } = df;

@@ -249,6 +249,8 @@ describe('trip counts', () => {
     expect(trip(['    mov ecx, [var]', '.l:', '    nop', '    loop .l'], '    nop')).toBeNull();
     expect(trip(['    mov ecx, 5', '.l:', '    call f', '    loop .l', '    jmp $', 'f:', '    mov ecx, 2', '    ret'], 'call f')).toBeNull();
     expect(trip(['    mov edi, 3', '.l:', '    cmp byte [var], 0', '    je .s', '    dec edi', '.s:', '    test edi, edi', '    jnz .l'], 'cmp byte')).toBeNull();
+    // a second back edge that skips the bound test: 17 rounds, not the 16 the test counts
+    expect(trip(['    xor edi, edi', '.l:', '    nop', '    inc edi', '    test edi, 3', '    jz .l', '    cmp edi, 16', '    jb .l'], '    nop')).toBeNull();
   });
 });
 
