@@ -187,10 +187,12 @@ const STRING = /^(movs|stos|lods|cmps|scas|ins|outs)[bwd]$/;
 
 /**
  * An instruction that may read or write memory through what page-table calls change: a
- * string instruction (copying or clearing a page through a mapping), or an access whose
- * address is not a constant (a request is filled at a constant address). Not the stack
- * (esp, or ebp when it was set from esp), and not a read of a table the calls do not remap:
- * start_info, Xen's frame list (mfn_list), or the program's own data.
+ * string instruction (copying or clearing a page through a mapping), an access to a
+ * constant address outside the program's own data (a window the calls map: a page-sized
+ * object, or an address outside the image), or an access whose address is not a constant.
+ * Not the stack (esp, or ebp when it was set from esp), Xen's own area (the M2P table),
+ * and not a read of a table the calls do not remap: start_info, Xen's frame list
+ * (mfn_list), or the program's own data (its variables and requests).
  */
 export function usesMappedMemory(ctx: Context, ins: Instr): boolean {
   if (STRING.test(ins.mnemonic)) return true;
@@ -200,7 +202,12 @@ export function usesMappedMemory(ctx: Context, ins: Instr): boolean {
     if (m.type !== 'mem') continue;
     s ??= ctx.df.before(ins.index);
     if (!s) return true;
-    if (addressValue(m, s.regs) !== null || onStack(ctx, m, s)) continue;
+    const at = addressValue(m, s.regs);
+    if (at !== null) {
+      if (inOwnData(ctx, at >>> 0) || at >>> 0 >= XEN_AREA) continue;
+      return true;
+    }
+    if (onStack(ctx, m, s)) continue;
     if (ins.fx.store === m) return true;
     const base = m.base ? s.regs[gpr(m.base)] : null;
     if (!(isTag(base, 'S') || isTag(base, 'F') || inOwnData(ctx, m.disp >>> 0))) return true;
@@ -208,37 +215,34 @@ export function usesMappedMemory(ctx: Context, ins: Instr): boolean {
   return false;
 }
 
+/** The lowest start of Xen's area of the address space (PAE's): the guest maps nothing there. */
+const XEN_AREA = xenConstant('HYPERVISOR_VIRT_START_PAE')?.value ?? 0xf5800000;
+
 /**
- * An address in the program's own data: a table it reads. Not in a .bss object (from its
- * label to the next) that holds a whole page: that may be a window the calls map frames into.
+ * An address in the program's own data: a variable or table it reads. Not in a statement
+ * that makes a whole page (`resb 4096`, `times 4096 db 0`): that may be a window the calls
+ * map frames into.
  */
 function inOwnData(ctx: Context, address: number): boolean {
-  const sec = ctx.program.result.image.sections.find((x) => x.alloc && address >= x.vaddr && address < x.vaddr + x.size);
-  if (!sec) return false;
-  if (sec.kind === 'progbits') return true;
-  const labels = labelAddresses(ctx.program);
-  // the last label at or before the address, and the next one (or the section's end)
-  let lo = 0, hi = labels.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (labels[mid] <= address) lo = mid + 1;
-    else hi = mid;
-  }
-  const from = Math.max(lo > 0 ? labels[lo - 1] : sec.vaddr, sec.vaddr);
-  const to = Math.min(lo < labels.length ? labels[lo] : sec.vaddr + sec.size, sec.vaddr + sec.size);
-  const page = ((from + 0xfff) & ~0xfff) >>> 0;
-  return page + 0x1000 > to;
+  if (!ctx.program.result.image.sections.some((x) => x.alloc && address >= x.vaddr && address < x.vaddr + x.size)) return false;
+  return !pageObjects(ctx.program).some(([from, to]) => address >= from && address < to);
 }
 
-const LABEL_ADDRESSES = new WeakMap<Program, number[]>();
+const PAGE_OBJECTS = new WeakMap<Program, [number, number][]>();
 
-/** The addresses that have labels, in order. */
-function labelAddresses(program: Program): number[] {
-  let out = LABEL_ADDRESSES.get(program);
-  if (!out) {
-    out = [...program.labelsAt.keys()].map((a) => a >>> 0).sort((a, b) => a - b);
-    LABEL_ADDRESSES.set(program, out);
-  }
+/** The statements of data or space that hold a whole page, as [start, end) addresses. */
+function pageObjects(program: Program): [number, number][] {
+  let out = PAGE_OBJECTS.get(program);
+  if (out) return out;
+  out = [];
+  const found = out;
+  program.result.eachRow((row) => {
+    const size = row.to - row.from + row.reserved;
+    if (size < 0x1000 || row.node.statement?.kind === 'directive') return;
+    const from = row.address >>> 0;
+    if (((from + 0xfff) & ~0xfff) + 0x1000 <= from + size) found.push([from, from + size]);
+  });
+  PAGE_OBJECTS.set(program, out);
   return out;
 }
 

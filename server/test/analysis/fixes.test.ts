@@ -180,6 +180,7 @@ describe('batching fixes', () => {
       ['.clears:\n    mov [request + mmu_update.val], edi\n    SET_PTE', '    rep stosd\n', '    add edi, 4096\n'],
       // a table of the program's own data is read as the loop found it
       ['.window_reads:\n    mov [request + mmu_update.val], edi\n    SET_PTE', 'mov eax, [window + edi]', 'mov eax, [requests + edi]'],
+      ['.alias_reads:\n    mov [request + mmu_update.val], edi\n    SET_PTE', 'mov eax, [0xC0400000]', 'mov eax, [count]'],
       // ... and so is a .bss object smaller than a page (no window), wherever it starts
       ['.unaligned_reads:\n    mov [request + mmu_update.val], edi\n    SET_PTE', 'mov eax, [unaligned_window + edi]', 'mov eax, [bss_table + edi]'],
       ['jnz .check\n\n    ; two calls in a row, with a branch between them that is not a failure check\n    SET_PTE', '    cmp byte [flag], 0\n    jne fail\n    SET_PTE\n\n    mov ebx, SCHEDOP_shutdown', '    SET_PTE\n\n    mov ebx, SCHEDOP_shutdown'],
