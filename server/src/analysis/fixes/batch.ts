@@ -462,6 +462,8 @@ export function sequenceBatchFix(ctx: Context, seq: readonly HypercallSite[]): F
     if (flagsChange && liveAfter(ctx, l.last, 0, true).flags) return null;
   }
   const capacity = lines.reduce((a, l) => a + l.count, 0);
+  // one failure path for the batch: calls checked to different places cannot share it
+  if (new Set(lines.filter((l) => l.fail >= 0).map((l) => l.fail)).size > 1) return null;
   const failTarget = lines.find((l) => l.fail >= 0)?.fail ?? -1;
   const b = newBatch(ctx, lines[0], capacity, failTarget);
   const root = program.files[0];
