@@ -148,7 +148,7 @@ describe('batching fixes', () => {
       57: ['Make these 2 mmu_update calls one batch'],
       72: [], // update_va_mapping with failure checks between: no multicall
       119: [], // from a macro, with a jump over its inline request between: not rewritten
-      152: [], // checked to two different failure paths: one batch has one
+      153: [], // checked to two different failure paths: one batch has one
     });
     const fix = analyzeText(path, text).find((f) => f.range.start.line === 56)!.fixes[0];
     const fixed = applyEdits(text, fix.edits);
