@@ -74,6 +74,24 @@ describe('quick fixes', () => {
     ]);
   });
 
+  it('sti then hlt become one sched_op(SCHEDOP_block), which unmasks and waits in one step', () => {
+    const text = ['bits 32', '%include "xen.inc"', 'org 0xC0000000', 'section .text', '_start:', '    mov ebx, shared',
+      '    mov ecx, [esi + start_info.shared_info]', '    or ecx, 7', '    xor edx, edx', '    mov esi, UVMF_INVLPG', '    HYPERCALL update_va_mapping',
+      '    sti', '    hlt', '    jmp $', 'align 4096, db 0', 'shared: times 4096 db 0', ''].join('\n');
+    const path = '/f.xasm';
+    const fixes = analyze({ path, text, provider }).findings.filter((f) => f.code === 'privileged-instruction').map((f) => f.fixes.find((x) => x.title.startsWith('Replace'))!);
+    expect(fixes.map((f) => f.title)).toEqual(Array(2).fill('Replace sti; hlt with sched_op(SCHEDOP_block) (unmasks events and waits, in one step)'));
+    const fixed = applyEdits(text, fixes[0].edits);
+    // no unmasking of its own before the block: an event that came between would be delivered, and the block wait on
+    expect(fixed).not.toMatch(/evtchn_upcall_mask/);
+    expect(fixed.match(/SCHEDOP_block/g)).toHaveLength(1);
+    expect(assemble({ path, text: fixed, provider }).ok).toBe(true);
+    expect(analyze({ path, text: fixed, provider }).findings.filter((f) => f.code === 'privileged-instruction')).toEqual([]);
+    // with a comment between them the two are replaced one by one
+    const apart = analyze({ path, text: text.replace('    sti\n', '    sti\n    ; then wait\n'), provider }).findings.flatMap((f) => f.fixes.map((x) => x.title.split(' ').slice(0, 2).join(' ')));
+    expect(apart.filter((t) => t.startsWith('Replace'))).toEqual(['Replace sti', 'Replace hlt']);
+  });
+
   it('offers no replacement that changes the flags where the next instructions read them', () => {
     const text = (after: string) => ['bits 32', '%include "xen.inc"', 'org 0xC0000000', 'section .text', '_start:', '    mov ebx, shared',
       '    mov ecx, [esi + start_info.shared_info]', '    or ecx, 7', '    xor edx, edx', '    mov esi, UVMF_INVLPG', '    HYPERCALL update_va_mapping',

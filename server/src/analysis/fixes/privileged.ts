@@ -49,6 +49,11 @@ export function privilegedFix(ctx: Context, ins: Instr): Fix | null {
         [`mov byte [${sh} + ${mask()}], 1 ; cli: mask event delivery (vCPU 0)`]);
     }
     case 'sti': {
+      // sti; hlt waits for an event with events enabled: SCHEDOP_block does both in one step
+      // (unmasked apart, an event that comes between is delivered, and the block waits on)
+      const next = ctx.program.instrs[ins.index + 1];
+      const both = next?.mnemonic === 'hlt' ? stiHlt(ctx, n, ins, next) : null;
+      if (both) return both;
       const sh = sharedInfo(ctx);
       if (!sh) return null;
       const done = `..@${label('sti')}`;
@@ -64,7 +69,10 @@ export function privilegedFix(ctx: Context, ins: Instr): Fix | null {
         `${done}:`,
       ]);
     }
-    case 'hlt':
+    case 'hlt': {
+      const before = ctx.program.instrs[ins.index - 1];
+      const both = before?.mnemonic === 'sti' ? stiHlt(ctx, n, before, ins) : null;
+      if (both) return both;
       return replace(ctx, ins, 'Replace hlt with sched_op(SCHEDOP_block)', [
         ...push([EAX, EBX, ECX]),
         `mov ebx, ${n.constant('SCHEDOP_block')} ; hlt: block until an event arrives`,
@@ -72,6 +80,7 @@ export function privilegedFix(ctx: Context, ins: Instr): Fix | null {
         ...n.hypercall('sched_op'),
         ...pop([EAX, EBX, ECX]),
       ]);
+    }
     case 'clts':
       return replace(ctx, ins, 'Replace clts with fpu_taskswitch(0)', [
         ...push([EAX, EBX]),
@@ -125,6 +134,25 @@ export function forcedCpuidFix(ctx: Context, ins: Instr): Fix | null {
   const prefix = `db ${XEN_EMULATE_PREFIX.slice(0, 2).map((b) => `0x${b.toString(16).padStart(2, '0')}`).join(', ')}, '${String.fromCharCode(...XEN_EMULATE_PREFIX.slice(2))}'`;
   return replace(ctx, ins, "Put Xen's forced-emulation prefix before cpuid (XEN_CPUID)",
     builtin ? ['XEN_CPUID ; cpuid as Xen emulates it for this domain'] : [`${prefix} ; Xen's forced-emulation prefix (XEN_EMULATE_PREFIX)`, 'cpuid']);
+}
+
+/** `sti` then `hlt`: one sched_op(SCHEDOP_block), which unmasks events and blocks unless one is pending. */
+function stiHlt(ctx: Context, n: Names, sti: Instr, hlt: Instr): Fix | null {
+  if (!rewritable(sti) || !rewritable(hlt) || ctx.cfg.blockOf[sti.index] !== ctx.cfg.blockOf[hlt.index]) return null;
+  const root = ctx.program.files[0];
+  // nothing between them but blanks (a label or a comment there would be lost)
+  if (!root || !/^\s*$/.test(root.text.slice(sti.statement.end, hlt.statement.start))) return null;
+  if (liveAfter(ctx, hlt.index, 0, true).flags) return null;
+  return {
+    title: 'Replace sti; hlt with sched_op(SCHEDOP_block) (unmasks events and waits, in one step)',
+    edits: [replaceEdit(root, sti.statement.start, hlt.statement.end, [
+      ...push([EAX, EBX, ECX]),
+      `mov ebx, ${n.constant('SCHEDOP_block')} ; sti; hlt: unmask events and block until one is pending`,
+      'mov ecx, 0',
+      ...n.hypercall('sched_op'),
+      ...pop([EAX, EBX, ECX]),
+    ])],
+  };
 }
 
 /** An mmuext_op with one request (in .data): registers saved around it. */
