@@ -92,6 +92,15 @@ describe('quick fixes', () => {
     expect(apart.filter((t) => t.startsWith('Replace'))).toEqual(['Replace sti', 'Replace hlt']);
   });
 
+  it('no cli fix inside pushf / popf (popf cannot restore the event mask the fix sets)', () => {
+    const text = (body: string[]) => ['bits 32', '%include "xen.inc"', 'org 0xC0000000', 'section .text', '_start:', '    mov ebx, shared',
+      '    mov ecx, [esi + start_info.shared_info]', '    or ecx, 7', '    xor edx, edx', '    mov esi, UVMF_INVLPG', '    HYPERCALL update_va_mapping',
+      ...body, '    jmp $', 'align 4096, db 0', 'shared: times 4096 db 0', ''].join('\n');
+    const cliFixes = (t: string) => analyze({ path: '/f.xasm', text: t, provider }).findings.flatMap((f) => f.fixes.map((x) => x.title)).filter((x) => x.startsWith('Replace cli'));
+    expect(cliFixes(text(['    pushfd', '    cli', '    inc dword [shared + 64]', '    popfd']))).toEqual([]);
+    expect(cliFixes(text(['    pushfd', '    cli', '    inc dword [shared + 64]', '    sti']))).toHaveLength(1);
+  });
+
   it('offers no replacement that changes the flags where the next instructions read them', () => {
     const text = (after: string) => ['bits 32', '%include "xen.inc"', 'org 0xC0000000', 'section .text', '_start:', '    mov ebx, shared',
       '    mov ecx, [esi + start_info.shared_info]', '    or ecx, 7', '    xor edx, edx', '    mov esi, UVMF_INVLPG', '    HYPERCALL update_va_mapping',

@@ -5,6 +5,7 @@
 
 import { BUILTIN_PREFIX, XEN_INCLUDE_NAME, type Statement } from '../../../../asm/src/index.js';
 import { XEN_EMULATE_PREFIX } from '../../../../isa/src/index.js';
+import { isIntra } from '../cfg.js';
 import { nameAt, sharedInfoMappings, type Context } from '../context.js';
 import { EAX, EBX, ECX, EDX, ESI, GPR_NAMES } from '../effects.js';
 import type { Instr } from '../program.js';
@@ -44,7 +45,8 @@ export function privilegedFix(ctx: Context, ins: Instr): Fix | null {
   switch (ins.mnemonic) {
     case 'cli': {
       const sh = sharedInfo(ctx);
-      if (!sh) return null;
+      // pushf / cli / ... / popf restores the interrupt flag: popf cannot restore the mask
+      if (!sh || popfAfter(ctx, ins)) return null;
       return replace(ctx, ins, `Replace cli with masking events in vCPU 0's vcpu_info (${sh})`,
         [`mov byte [${sh} + ${mask()}], 1 ; cli: mask event delivery (vCPU 0)`]);
     }
@@ -135,6 +137,25 @@ export function forcedCpuidFix(ctx: Context, ins: Instr): Fix | null {
   return replace(ctx, ins, "Put Xen's forced-emulation prefix before cpuid (XEN_CPUID)",
     builtin ? ['XEN_CPUID ; cpuid as Xen emulates it for this domain'] : [`${prefix} ; Xen's forced-emulation prefix (XEN_EMULATE_PREFIX)`, 'cpuid']);
 }
+
+/** A popf reached from instruction `ins` (by jumps, in its function): the end of an irqsave bracket. */
+function popfAfter(ctx: Context, ins: Instr): boolean {
+  const { cfg, program } = ctx;
+  const seen = new Set<number>();
+  const work = [cfg.blockOf[ins.index]];
+  while (work.length && seen.size < 256) {
+    const b = work.pop()!;
+    if (seen.has(b)) continue;
+    seen.add(b);
+    const blk = cfg.blocks[b];
+    // (the cli's own block from the cli on; a loop back into it is seen again from its start)
+    for (let i = b === cfg.blockOf[ins.index] && seen.size === 1 ? ins.index : blk.first; i <= blk.last; i++) if (POPF.has(program.instrs[i].mnemonic)) return true;
+    for (const e of blk.succ) if (isIntra(e)) work.push(e.to);
+  }
+  return false;
+}
+
+const POPF = new Set(['popf', 'popfd', 'popfw']);
 
 /** `sti` then `hlt`: one sched_op(SCHEDOP_block), which unmasks events and blocks unless one is pending. */
 function stiHlt(ctx: Context, n: Names, sti: Instr, hlt: Instr): Fix | null {
