@@ -4,7 +4,7 @@
 // return to an unknown caller, an indirect jump or call, or running out of work counts as
 // reading everything still pending (a fix is then not offered).
 
-import { CONDITIONS } from '../../../../isa/src/index.js';
+import { CONDITIONS, xenConstant } from '../../../../isa/src/index.js';
 import type { Context } from '../context.js';
 import { EAX, EBX, gpr } from '../effects.js';
 import { ARG_REGS, argumentsRead } from '../hypercalls.js';
@@ -119,6 +119,15 @@ interface Item {
   ret: readonly number[];
 }
 
+const SHUTDOWN = xenConstant('SCHEDOP_shutdown')?.value;
+
+/** sched_op(SCHEDOP_shutdown) at instruction i: the domain ends there. */
+function shutsDown(ctx: Context, i: number): boolean {
+  const site = ctx.siteAt.get(i);
+  const name = site?.hypercall?.name;
+  return (name === 'sched_op' || name === 'sched_op_compat') && site?.state?.regs[EBX] === SHUTDOWN;
+}
+
 /** The instructions control can reach next within the function (null: not known). */
 function successors(ctx: Context, i: number): number[] | null {
   const { program, cfg } = ctx;
@@ -165,6 +174,8 @@ function walk(ctx: Context, starts: readonly number[], regs: number, flags: numb
     pr &= ~killed(ins);
     pf &= ~flagWrites(ins);
     if (!pr && !pf) continue;
+    // a shutdown does not come back: nothing after it reads anything
+    if (ins.hypercall && shutsDown(ctx, it.i)) continue;
     const blk = cfg.blocks[cfg.blockOf[it.i]];
     const f = ins.flow;
     if (it.i === blk.last && f.kind === 'call' && !ins.hypercall) {
