@@ -92,6 +92,14 @@ describe('quick fixes', () => {
     expect(apart.filter((t) => t.startsWith('Replace'))).toEqual(['Replace sti', 'Replace hlt']);
   });
 
+  it('a shutdown does not come back: code after it (a handler it falls into) reads nothing the fix changes', () => {
+    const text = ['bits 32', '%include "xen.inc"', 'org 0xC0000000', 'XEN_ELFNOTE HYPERCALL_PAGE, hypercall_page', 'section .text', '_start:',
+      '    hlt', '    mov ebx, SCHEDOP_shutdown', '    mov ecx, reason', '    HYPERCALL sched_op', 'on_event:', '    HYPERCALL_PAGE_JMP iret',
+      'align 4096, db 0', 'hypercall_page: times 4096 db 0', 'reason: dd 0', ''].join('\n');
+    const titles = analyze({ path: '/f.xasm', text, provider }).findings.flatMap((f) => f.fixes.map((x) => x.title)).filter((x) => x.startsWith('Replace'));
+    expect(titles).toEqual(['Replace hlt with sched_op(SCHEDOP_block)']);
+  });
+
   it('no cli fix inside pushf / popf (popf cannot restore the event mask the fix sets)', () => {
     const text = (body: string[]) => ['bits 32', '%include "xen.inc"', 'org 0xC0000000', 'section .text', '_start:', '    mov ebx, shared',
       '    mov ecx, [esi + start_info.shared_info]', '    or ecx, 7', '    xor edx, edx', '    mov esi, UVMF_INVLPG', '    HYPERCALL update_va_mapping',
