@@ -6,7 +6,7 @@
 
 import { CONDITIONS, xenConstant } from '../../../../isa/src/index.js';
 import type { Context } from '../context.js';
-import { EAX, EBX, gpr } from '../effects.js';
+import { EAX, EBX, ESP, gpr } from '../effects.js';
 import { ARG_REGS, argumentsRead } from '../hypercalls.js';
 import type { Instr } from '../program.js';
 
@@ -119,6 +119,30 @@ interface Item {
   ret: readonly number[];
 }
 
+/**
+ * `push r` at instruction i and the `pop r` that takes that word back in the same block,
+ * with only pushes and pops between (nothing else touches the stack): r's register and
+ * the pop's index; else null.
+ */
+function savedUntil(ctx: Context, i: number): { reg: number; pop: number } | null {
+  const { program, cfg } = ctx;
+  const op = program.instrs[i].insn.operands[0];
+  if (op?.type !== 'reg' || op.reg.cls !== 'r32') return null;
+  const reg = gpr(op.reg);
+  let depth = 1;
+  for (let k = i + 1; k <= cfg.blocks[cfg.blockOf[i]].last; k++) {
+    const ins = program.instrs[k];
+    if (ins.mnemonic === 'push') depth++;
+    else if (ins.mnemonic === 'pop') {
+      if (--depth === 0) {
+        const o = ins.insn.operands[0];
+        return o?.type === 'reg' && o.reg.cls === 'r32' && gpr(o.reg) === reg && k + 1 <= cfg.blocks[cfg.blockOf[i]].last ? { reg, pop: k } : null;
+      }
+    } else if (ins.fx.writes & (1 << ESP) || ins.insn.operands.some((o) => o.type === 'mem' && o.base?.name === 'esp')) return null;
+  }
+  return null;
+}
+
 const SHUTDOWN = xenConstant('SCHEDOP_shutdown')?.value;
 
 /** sched_op(SCHEDOP_shutdown) at instruction i: the domain ends there. */
@@ -163,7 +187,13 @@ function walk(ctx: Context, starts: readonly number[], regs: number, flags: numb
     if (was && (pr & ~was.regs) === 0 && (pf & ~was.flags) === 0) continue;
     seen.set(key, { regs: (was?.regs ?? 0) | pr, flags: (was?.flags ?? 0) | pf });
     const ins = program.instrs[it.i];
-    const reads = ins.fx.reads | (ins.hypercall ? hypercallReads(ctx, it.i) : 0);
+    let reads = ins.fx.reads | (ins.hypercall ? hypercallReads(ctx, it.i) : 0);
+    // push r ... pop r saves r and puts it back: r is read there only if it is read after the pop
+    const saved = ins.mnemonic === 'push' ? savedUntil(ctx, it.i) : null;
+    if (saved && pr & (1 << saved.reg)) {
+      reads &= ~(1 << saved.reg);
+      work.push({ i: saved.pop + 1, regs: 1 << saved.reg, flags: 0, ret: it.ret });
+    }
     out.regs |= reads & pr;
     pr &= ~reads;
     const fr = flagReads(ins) & pf;
