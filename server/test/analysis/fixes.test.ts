@@ -92,6 +92,14 @@ describe('quick fixes', () => {
     expect(apart.filter((t) => t.startsWith('Replace'))).toEqual(['Replace sti', 'Replace hlt']);
   });
 
+  it("the line's comment goes above a replacement of several lines", () => {
+    const text = ['bits 32', '%include "xen.inc"', 'section .text', '_start:', '    hlt                 ; wait for the tick', '    jmp $', ''].join('\n');
+    const fix = analyze({ path: '/f.xasm', text, provider }).findings.flatMap((f) => f.fixes).find((x) => x.title.startsWith('Replace hlt'))!;
+    const lines = applyEdits(text, fix.edits).split('\n');
+    expect(lines.slice(4, 6)).toEqual(['    ; wait for the tick', '    push eax']);
+    expect(lines.filter((l) => l.includes('wait for the tick'))).toHaveLength(1);
+  });
+
   it('a shutdown does not come back: code after it (a handler it falls into) reads nothing the fix changes', () => {
     const text = ['bits 32', '%include "xen.inc"', 'org 0xC0000000', 'XEN_ELFNOTE HYPERCALL_PAGE, hypercall_page', 'section .text', '_start:',
       '    hlt', '    mov ebx, SCHEDOP_shutdown', '    mov ecx, reason', '    HYPERCALL sched_op', 'on_event:', '    HYPERCALL_PAGE_JMP iret',

@@ -105,8 +105,11 @@ export function replaceEdit(file: SourceFile, start: number, end: number, lines:
   const { start: ls } = lineBounds(file, lineOf(file, start));
   const lead = file.text.slice(ls, start);
   const indent = /^\s*$/.test(lead) ? lead : '    ';
-  const body = indentLines(lines, indent, false);
-  return { file: file.path, range: rangeOf(file, start, end), newText: body };
+  // a comment after what is replaced by several lines goes above them (not after the last)
+  const lineEnd = lineBounds(file, lineOf(file, end)).end;
+  const comment = lines.length > 1 ? /^\s*(;.*)$/.exec(file.text.slice(end, lineEnd)) : null;
+  const body = indentLines(comment ? [comment[1], ...lines] : lines, indent, false);
+  return { file: file.path, range: rangeOf(file, start, comment ? lineEnd : end), newText: body };
 }
 
 /** Lines of code after the line holding `offset` (at its indent). */
