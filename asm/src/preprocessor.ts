@@ -450,6 +450,20 @@ export class Preprocessor {
     // An unchanged line of a file was parsed already; a body line may expand as before.
     const l = src.index - 1;
     const node = tokens === raw && src.file ? src.file.parsed[l] : undefined;
+    if (tokens !== raw && !src.call) {
+      // a line whose instruction a single-line macro wrote (`DISABLE` for `%define DISABLE cli`):
+      // made where the line is, as a macro call is (its statement is in the define's text)
+      const parsed = cachedParse(tokens);
+      const st = parsed.statement;
+      const head = st ? firstAfterLabel(sig) : undefined;
+      if (st && head && (st.file !== head.file || st.start !== head.start)) {
+        const span = { file: head.file, start: head.start, end: reach(head, sig[sig.length - 1]) };
+        this.emit(tokens, withFrame(src.stack, { kind: 'macro', span, name: head.text }), parsed);
+        return;
+      }
+      this.emit(tokens, src.stack, parsed);
+      return;
+    }
     this.emit(tokens, src.stack, node);
   }
 
@@ -1564,6 +1578,12 @@ export class Preprocessor {
 const NO_FRAMES: readonly Frame[] = [];
 
 /** `stack` with `frame` on top, in an array of its exact size. */
+/** The first token of a line after its label (`name:` or a name the next token is no operator after), or undefined. */
+function firstAfterLabel(sig: readonly Token[]): Token | undefined {
+  if (sig.length > 1 && sig[1].kind === 'op' && sig[1].text === ':') return sig[2];
+  return sig[0];
+}
+
 function withFrame(stack: readonly Frame[], frame: Frame): Frame[] {
   const out = new Array<Frame>(stack.length + 1);
   for (let i = 0; i < stack.length; i++) out[i] = stack[i];

@@ -90,6 +90,15 @@ describe('findings from an include', () => {
     expect(found.length).toBe(2);
   });
 
+  it('an instruction a %define writes is located where the define is used, the define as related information', () => {
+    const text = 'bits 32\n%define DISABLE cli\n%define FLUSH(x) invlpg [x]\nsection .text\n_start:\n    DISABLE\nhere: FLUSH(eax)\n    jmp $\n';
+    const found = analyze({ path: '/d.xasm', text, provider: withBuiltins({ read: () => null }) }).findings.filter((x) => x.code === 'privileged-instruction');
+    expect(found.map((f) => [f.range.start.line, f.range.start.column, f.message.split(' is ')[0], f.related.map((r) => r.range.start.line)])).toEqual([
+      [5, 4, '`cli`', [1]],
+      [6, 6, '`invlpg [eax]`', [2]],
+    ]);
+  });
+
   it('a macro line is shown as expanded, its place only its own line', () => {
     const text = 'bits 32\n%macro SWITCH 1\n    mov cr3, %1 ; load it\n%endmacro\nsection .text\n_start:\n    SWITCH eax\n    jmp $\n';
     const [f] = analyze({ path: '/m.xasm', text, provider: withBuiltins({ read: () => null }) }).findings.filter((x) => x.code === 'privileged-instruction');
