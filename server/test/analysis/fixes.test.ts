@@ -256,6 +256,15 @@ describe('fixes for undefined names', () => {
   const path = join(FIXTURES, 'missing-names.xasm');
   const text = readFileSync(path, 'utf8');
 
+  it('a local stub goes after its code even when padding (align) comes before the next label', () => {
+    const src = ['bits 32', 'section .text', '_start:', '    cmp dword [table], 1', '    jne .missing', '    jmp $', 'align 16', 'table: dd 1', ''].join('\n');
+    const fix = analyze({ path: '/s.xasm', text: src, provider }).findings.flatMap((f) => f.fixes).find((x) => x.title.startsWith('Define label'));
+    expect(fix?.title).toBe("Define label '.missing' (a stub)");
+    const fixed = applyEdits(src, fix!.edits).split('\n');
+    expect(fixed.slice(5, 8).map((l) => l.split(':')[0].trim())).toEqual(['jmp $', '.missing', 'ud2']);
+    expect(assemble({ path: '/s.xasm', text: fixed.join('\n'), provider }).ok).toBe(true);
+  });
+
   it('include xen.inc or the sibling that defines the name, or define a stub for a jump or call target', () => {
     expect(Object.fromEntries(fixTitles(path, text, 'asm'))).toEqual({
       13: ['Add %include "xen.inc" (it defines DOMID_SELF)'],

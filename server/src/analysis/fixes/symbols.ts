@@ -37,6 +37,7 @@ const INCLUDE = /^%include\b/i;
 const JUMPS = new Set(['jmp', 'call', 'loop', 'loope', 'loopz', 'loopne', 'loopnz', 'jecxz', 'jcxz']);
 const ENDS = new Set(['jmp', 'ret', 'retn', 'retf', 'iret', 'iretd', 'ud2']);
 const SECTIONS = new Set(['section', 'segment', 'absolute', 'struc', 'endstruc']);
+const ALIGNS = new Set(['align', 'alignb']);
 
 /** Names an include file defines, by its resolved path (while its text is the same). */
 const DEFINED = new Map<string, { text: string; names: ReadonlySet<string> | null }>();
@@ -210,7 +211,8 @@ export class SymbolFixes {
       const n = nodes[i];
       if (n.preproc) return null;
       if (switches(n)) return null;
-      if (n.statement) last = n;
+      // (padding after the code, `align 4096, db 0` before the next label, is not the code's end)
+      if (n.statement && !(n.statement.kind === 'directive' && ALIGNS.has(n.statement.name.text.toLowerCase()))) last = n;
     }
     const st = last?.statement;
     if (!last || st?.kind !== 'instruction' || !ENDS.has(st.mnemonic.text.toLowerCase())) return null;
