@@ -4,7 +4,7 @@
 
 import { xenConstant, xenField } from '../../../isa/src/index.js';
 import { nameAt, sitesOf, type Context } from './context.js';
-import { ECX, ESI } from './effects.js';
+import { ECX, EDX, ESI } from './effects.js';
 import { halfAt, wordAt } from './memory.js';
 
 export interface HandlerEntry {
@@ -30,6 +30,11 @@ const CALLBACK = {
   gates: new Set(['CALLBACKTYPE_syscall', 'CALLBACKTYPE_sysenter_deprecated', 'CALLBACKTYPE_sysenter', 'CALLBACKTYPE_syscall32'].map((n) => xenConstant(n)?.value)),
   maskFlag: xenConstant('CALLBACKF_mask_events')?.value ?? 1,
   eip: (xenField('callback_register', 'address')?.offset ?? 4) + (xenField('xen_callback', 'eip')?.offset ?? 4),
+};
+const INITIALISE = xenConstant('VCPUOP_initialise')?.value;
+const VCPU_CONTEXT = {
+  event: xenField('vcpu_guest_context', 'event_callback_eip')?.offset ?? 2784,
+  failsafe: xenField('vcpu_guest_context', 'failsafe_callback_eip')?.offset ?? 2792,
 };
 const TRAP = {
   size: 8,
@@ -62,6 +67,18 @@ export function handlerEntries(ctx: Context): readonly HandlerEntry[] {
     const eip = wordAt(ctx, site.instr, ecx + CALLBACK.eip)?.values;
     if (type === null || flags === null || eip?.length !== 1) continue;
     add(eip[0], `the callback ${nameAt(ctx, eip[0])}`, type === CALLBACK.event || (flags & CALLBACK.maskFlag) !== 0, CALLBACK.gates.has(type));
+  }
+  // a vCPU brought up with VCPUOP_initialise: the callbacks of its vcpu_guest_context (filled before the call)
+  for (const { site, ebx } of sitesOf(ctx, 'vcpu_op')) {
+    const context = site.state?.regs[EDX];
+    if (ebx !== INITIALISE || typeof context !== 'number') continue;
+    const at = (field: number) => {
+      const w = wordAt(ctx, site.instr, (context + field) >>> 0)?.values;
+      return w?.length === 1 && w[0] !== 0 ? w[0] : null;
+    };
+    const event = at(VCPU_CONTEXT.event), failsafe = at(VCPU_CONTEXT.failsafe);
+    if (event !== null) add(event, `the event callback ${nameAt(ctx, event)}`, true, false);
+    if (failsafe !== null) add(failsafe, `the failsafe callback ${nameAt(ctx, failsafe)}`, false, false);
   }
   // trap_info {vector, flags (DPL in bits 0-1, mask events in bit 2), cs, address}, ended by a zero address
   for (const { ebx } of sitesOf(ctx, 'set_trap_table')) {
