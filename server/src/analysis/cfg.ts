@@ -82,6 +82,19 @@ export function isIntra(e: Edge): boolean {
   return e.kind !== 'call';
 }
 
+/** The blocks reached from `from` by the edges `follow` takes: a flag per block. */
+export function blocksReached(cfg: Cfg, from: readonly number[], follow: (e: Edge) => boolean): Uint8Array {
+  const seen = new Uint8Array(cfg.blocks.length);
+  const stack = [...from];
+  while (stack.length) {
+    const b = stack.pop()!;
+    if (seen[b]) continue;
+    seen[b] = 1;
+    for (const e of cfg.blocks[b].succ) if (follow(e)) stack.push(e.to);
+  }
+  return seen;
+}
+
 /** The functions code in `blocks` calls, and those they call (null when a callee is not known). */
 export function calledFrom(cfg: Cfg, blocks: Iterable<number>): Set<number> | null {
   const out = new Set<number>();

@@ -127,7 +127,7 @@ export function transfer(s: State, ins: Instr, env: Env): void {
   // undefined name assembled as 0), so the registers it sets hold unknown values.
   if (ins.tainted) untrust(s, ins.fx.writes, ins.mnemonic === 'push');
   if (ins.hypercall) {
-    const n = hypercallNumberOf(ins, s.regs[EAX], env.hypercallPage).number;
+    const n = hypercallNumberOf(ins, s.regs[EAX], env.hypercallPage);
     afterHypercall(s, ins.index, hypercallClobbers(n), n !== null);
   }
 }
@@ -328,6 +328,7 @@ function solveMain(cfg: Cfg, clobbers: number[], env: Env): { run: Run; edge: Fi
     list.push(...returnTargets(fn.id));
     retDeps.set(r, list);
   }
+  const words = argumentWords(cfg);
   const edge = (e: Edge, out: OutStates, tmp: State): EdgeFlow => {
     if (!out.has(e.from)) return NONE;
     if (e.kind === 'call') {
@@ -344,7 +345,7 @@ function solveMain(cfg: Cfg, clobbers: number[], env: Env): { run: Run; edge: Fi
     }
     if (!exitOf(e.callee, out)) return NONE;
     out.load(e.from, tmp);
-    popArguments(tmp, argumentWords(cfg)[e.callee]);
+    popArguments(tmp, words[e.callee]);
     const clob = clobbers[e.callee];
     for (let r = 0; r < 8; r++) if (clob & (1 << r)) {
       tmp.regs[r] = exit.regs[r];
@@ -484,7 +485,7 @@ class Cells {
 function staticHypercallNumber(cfg: Cfg, i: number): number | null {
   const instrs = cfg.program.instrs;
   const ins = instrs[i];
-  if (ins.mnemonic !== 'int') return hypercallNumberOf(ins, null, cfg.program.hypercallPage).number;
+  if (ins.mnemonic !== 'int') return hypercallNumberOf(ins, null, cfg.program.hypercallPage);
   for (let k = i - 1; k >= cfg.blocks[cfg.blockOf[i]].first; k--) {
     if (!(instrs[k].fx.writes & (1 << EAX))) continue;
     const [dst, src] = instrs[k].insn.operands;

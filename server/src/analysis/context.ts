@@ -2,7 +2,7 @@
 // the hypercall sites, and where findings go.
 
 import { instructionText, someLeaf, type Span } from '../../../asm/src/index.js';
-import type { Cfg } from './cfg.js';
+import { blocksReached, type Cfg } from './cfg.js';
 import type { Dataflow } from './constprop.js';
 import { ECX, EBX } from './effects.js';
 import type { HypercallSite } from './hypercalls.js';
@@ -46,18 +46,11 @@ export function ring3Blocks(ctx: Context): Uint8Array {
   let out = RING3.get(ctx);
   if (out) return out;
   const { program, cfg } = ctx;
-  out = new Uint8Array(cfg.blocks.length);
-  const stack: number[] = [];
-  for (const region of program.ring3) {
+  const starts = program.ring3.flatMap((region) => {
     const start = program.byAddress.get(region.start);
-    if (start !== undefined) stack.push(cfg.blockOf[start]);
-  }
-  while (stack.length) {
-    const b = stack.pop()!;
-    if (out[b]) continue;
-    out[b] = 1;
-    for (const e of cfg.blocks[b].succ) stack.push(e.to);
-  }
+    return start === undefined ? [] : [cfg.blockOf[start]];
+  });
+  out = blocksReached(cfg, starts, () => true);
   RING3.set(ctx, out);
   return out;
 }

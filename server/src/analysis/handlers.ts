@@ -23,6 +23,18 @@ export interface HandlerEntry {
 }
 
 const HANDLERS = new WeakMap<Context, HandlerEntry[]>();
+const BY_INSTR = new WeakMap<Context, Map<number, HandlerEntry>>();
+
+/** handlerEntries by first instruction (the first registered, when several name one place). */
+export function handlerAt(ctx: Context): ReadonlyMap<number, HandlerEntry> {
+  let out = BY_INSTR.get(ctx);
+  if (!out) {
+    out = new Map();
+    for (const e of handlerEntries(ctx)) if (!out.has(e.instr)) out.set(e.instr, e);
+    BY_INSTR.set(ctx, out);
+  }
+  return out;
+}
 
 const CALLBACK = {
   register: xenConstant('CALLBACKOP_register')?.value,

@@ -11,7 +11,7 @@ import type { Dataflow } from './constprop.js';
 import type { Context } from './context.js';
 import { EAX, EBP, EBX, ECX, ESP, gpr } from './effects.js';
 import type { Instr, Program } from './program.js';
-import { addressValue, hypercallNumberOf, isTag, type State } from './values.js';
+import { addressValue, hypercallNumberOf, hypercallPageOffset, isTag, STUB_SIZE, type State } from './values.js';
 export { ARG_REGS, STUB_SIZE } from './values.js';
 
 
@@ -38,7 +38,9 @@ export function hypercallSites(df: Dataflow): HypercallSite[] {
     if (!ins.hypercall) continue;
     const state = df.before(ins.index);
     const via: HypercallSite['via'] = ins.mnemonic === 'int' ? 'int' : ins.flow.kind === 'call' ? 'page-call' : 'page-jump';
-    const { number, misaligned } = hypercallNumberOf(ins, state?.regs[EAX] ?? null, hp);
+    const number = hypercallNumberOf(ins, state?.regs[EAX] ?? null, hp);
+    const off = hypercallPageOffset(ins, hp);
+    const misaligned = off !== null && off % STUB_SIZE !== 0 ? off : null;
     out.push({ instr: ins.index, via, number, hypercall: number === null ? undefined : hypercallByNumber(number), misaligned, state });
   }
   return out;

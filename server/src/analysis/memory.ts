@@ -91,9 +91,7 @@ export function setterOf(ctx: Context, s: State, r: number): Instr | null {
  * initial data (then `stores` is empty). Null when a store to it is not a known 32-bit value.
  */
 export function wordAt(ctx: Context, i: number, at: number): { values: number[]; stores: ConstantStore[] } | null {
-  let last: ConstantStore | undefined;
-  for (const st of storesBefore(ctx, i)) if (st.lo < at + 4 && st.hi > at) last = st;
-  const stores = last ? [last] : constantStores(ctx).filter((st) => st.lo < at + 4 && st.hi > at);
+  const stores = storesDeciding(ctx, i, at, 4);
   if (stores.length) {
     if (stores.some((st) => st.value === null || st.lo !== at || st.hi !== at + 4)) return null;
     return { values: stores.map((st) => st.value!), stores };
@@ -103,14 +101,23 @@ export function wordAt(ctx: Context, i: number, at: number): { values: number[];
 }
 
 /**
+ * The stores that decide the `bytes` at `at` when instruction i runs: the last one on the
+ * straight way there that touches them; else every one anywhere that does (none: the
+ * image's data decides).
+ */
+function storesDeciding(ctx: Context, i: number, at: number, bytes: number): ConstantStore[] {
+  const touches = (st: ConstantStore) => st.lo < at + bytes && st.hi > at;
+  let last: ConstantStore | undefined;
+  for (const st of storesBefore(ctx, i)) if (touches(st)) last = st;
+  return last ? [last] : constantStores(ctx).filter(touches);
+}
+
+/**
  * The 16-bit value at `at` when instruction i runs, as wordAt finds a word's: a store of
  * exactly those two bytes, or a 32-bit store holding them; else the image's data.
  */
 export function halfAt(ctx: Context, i: number, at: number): number | null {
-  const covers = (st: ConstantStore) => st.lo < at + 2 && st.hi > at;
-  let last: ConstantStore | undefined;
-  for (const st of storesBefore(ctx, i)) if (covers(st)) last = st;
-  const stores = last ? [last] : constantStores(ctx).filter(covers);
+  const stores = storesDeciding(ctx, i, at, 2);
   if (stores.length === 0) {
     const lo = ctx.program.read8(at), hi = ctx.program.read8(at + 1);
     return lo === undefined || hi === undefined ? null : lo | (hi << 8);

@@ -144,12 +144,17 @@ export const ARG_REGS: readonly number[] = HYPERCALL_ARG_REGISTERS.map((r) => gp
 /** Every argument register: what a hypercall whose number is not known may overwrite. */
 export const ALL_ARGS = ARG_REGS.reduce((m, r) => m | (1 << r), 0);
 
+/** Where in the hypercall page a call or jump into it goes (null for an `int 0x82`, or without a page). */
+export function hypercallPageOffset(ins: Instr, hypercallPage: number | null): number | null {
+  if (ins.mnemonic === 'int' || hypercallPage === null) return null;
+  return (((ins.flow as { target?: number }).target ?? 0) - hypercallPage) >>> 0;
+}
+
 /** The number of the hypercall an instruction makes: eax at an `int 0x82`, the stub a call or jump into the hypercall page reaches. */
-export function hypercallNumberOf(ins: Instr, eax: Val, hypercallPage: number | null): { number: number | null; misaligned: number | null } {
-  if (ins.mnemonic === 'int') return { number: typeof eax === 'number' ? eax >>> 0 : null, misaligned: null };
-  if (hypercallPage === null) return { number: null, misaligned: null };
-  const off = (((ins.flow as { target?: number }).target ?? 0) - (hypercallPage ?? 0)) >>> 0;
-  return off % STUB_SIZE === 0 ? { number: off / STUB_SIZE, misaligned: null } : { number: null, misaligned: off };
+export function hypercallNumberOf(ins: Instr, eax: Val, hypercallPage: number | null): number | null {
+  if (ins.mnemonic === 'int') return typeof eax === 'number' ? eax >>> 0 : null;
+  const off = hypercallPageOffset(ins, hypercallPage);
+  return off !== null && off % STUB_SIZE === 0 ? off / STUB_SIZE : null;
 }
 
 /**

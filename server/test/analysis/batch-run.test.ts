@@ -29,16 +29,20 @@ interface Run {
   violations: string[];
 }
 
-function boot(path: string, text: string, label: string): Run {
+/** A guest built on a simulated Xen that behaves as a debug build (a fix that relied on a hypercall keeping its argument registers fails there). */
+function build(path: string, text: string) {
   const r = assemble({ path, text, provider });
   if (!r.ok) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
   const xen = new Xen(8192);
-  // as a debug build of Xen: a fix that relied on a hypercall keeping its argument registers fails here
   xen.clobberArguments = true;
   const built = xen.createDomain(guestImage(r.image), { name: 'batch', memoryKiB: 16384 });
   if ('error' in built) throw new Error(built.error);
-  const d = built.domain;
-  const at = r.image.symbols.find((s) => s.name === label)!.value;
+  return { xen, d: built.domain, symbol: (name: string) => r.image.symbols.find((s) => s.name === name)!.value };
+}
+
+function boot(path: string, text: string, label: string): Run {
+  const { xen, d, symbol } = build(path, text);
+  const at = symbol(label);
   const violations: string[] = [];
   let table: string[] = [];
   // the isolation invariants after every mmu_update batch (and the first of the unbatched ones)
@@ -178,15 +182,8 @@ describe('the multicall fix, run on the simulated Xen', () => {
   ].join('\n');
 
   function run(source: string) {
-    const r = assemble({ path, text: source, provider });
-    if (!r.ok) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
-    const xen = new Xen(8192);
-    xen.clobberArguments = true;
-    const built = xen.createDomain(guestImage(r.image), { name: 'multicall', memoryKiB: 16384 });
-    if ('error' in built) throw new Error(built.error);
-    const d = built.domain;
+    const { xen, d, symbol: at } = build(path, source);
     expect(xen.run(d, 50_000_000)).toEqual({ kind: 'ended' });
-    const at = (name: string) => r.image.symbols.find((s) => s.name === name)!.value;
     return {
       console: d.consoleText,
       state: d.state,

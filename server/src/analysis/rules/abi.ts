@@ -3,9 +3,9 @@
 
 import { HYPERCALL_ARG_REGISTERS, hypercallByNumber, xenStruct } from '../../../../isa/src/index.js';
 import type { Span, Statement } from '../../../../asm/src/index.js';
-import { isIntra, type Edge } from '../cfg.js';
+import { blocksReached, isIntra, type Edge } from '../cfg.js';
 import { hex, inImage, nameAt, ring3Blocks, sourceText, type Context } from '../context.js';
-import { EAX, EBX, ECX } from '../effects.js';
+import { EAX, EBX, ECX, ESP } from '../effects.js';
 import {
   ARG_REGS, argName, argumentsRead, commandName, commandsOf, COMMANDS, GROUP_OF, hypercallName, STUB_SIZE,
   type CommandSpec, type HypercallSite,
@@ -13,24 +13,22 @@ import {
 import type { Instr } from '../program.js';
 import { dataExprAt, setterOf, wordAt } from '../memory.js';
 import { paeKernel } from './stores.js';
-import { handlerEntries, type HandlerEntry } from '../handlers.js';
+import { handlerAt, type HandlerEntry } from '../handlers.js';
 import { hypercallClobbers } from '../values.js';
 
 export function checkAbi(ctx: Context): void {
-  // the handlers entered with the registers of what they interrupted, by first instruction
-  const entered = new Map<number, HandlerEntry>();
-  for (const e of handlerEntries(ctx)) if (!e.gate && !entered.has(e.instr)) entered.set(e.instr, e);
+  const handlers = handlerAt(ctx);
   for (const site of ctx.sites) {
     if (!site.state) continue;
     unknownHypercall(ctx, site);
     if (site.hypercall?.enosys) continue; // the call is the error: its arguments do not matter
     argumentsSet(ctx, site);
-    if (entered.size) interruptedArguments(ctx, site, entered);
+    if (handlers.size) interruptedArguments(ctx, site, handlers);
     commands(ctx, site);
     numberReloaded(ctx, site);
     if (site.hypercall?.name === 'multicall') multicallOps(ctx, site);
     pointerArguments(ctx, site);
-    if (site.hypercall?.name === 'iret' && site.via === 'int') iretFrame(ctx, site);
+    if (site.hypercall?.name === 'iret' && site.via === 'int') iretFrame(ctx, site, handlers);
   }
   ring3(ctx);
 }
@@ -108,9 +106,8 @@ const STACK_WORDS: Readonly<Record<string, number>> = { push: 1, pop: -1, pushad
  * it), so it takes the frame's EIP for eax and every word after it one slot off. Counted
  * back along the handler's straight way from its entry only.
  */
-function iretFrame(ctx: Context, site: HypercallSite): void {
+function iretFrame(ctx: Context, site: HypercallSite, entries: ReadonlyMap<number, HandlerEntry>): void {
   const { cfg, program } = ctx;
-  const entries = new Map(handlerEntries(ctx).map((e) => [e.instr, e]));
   let words = 0;
   let b = cfg.blockOf[site.instr];
   for (let i = site.instr - 1, steps = 0; steps < 64; steps++) {
@@ -122,7 +119,7 @@ function iretFrame(ctx: Context, site: HypercallSite): void {
       else if (dst?.type === 'reg' && dst.reg.name === 'esp') {
         if (!((ins.mnemonic === 'add' || ins.mnemonic === 'sub') && src?.type === 'imm' && (src.value & 3) === 0)) return;
         words += (ins.mnemonic === 'add' ? -1 : 1) * ((src.value | 0) / 4);
-      } else if (ins.flow.kind === 'call' || ins.fx.writes & (1 << 4)) return;
+      } else if (ins.flow.kind === 'call' || ins.fx.writes & (1 << ESP)) return;
     }
     const entry = entries.get(blk.first);
     if (entry) {
@@ -282,7 +279,7 @@ function backFrom(ctx: Context, at: number, r: number, found: (i: number) => boo
  * Argument registers a hypercall reads that a handler Xen entered (not a gate ring 3 calls
  * with arguments) never set on some way to it: they hold what the interrupted code had.
  */
-function interruptedArguments(ctx: Context, site: HypercallSite, entries: ReadonlyMap<number, HandlerEntry>): void {
+function interruptedArguments(ctx: Context, site: HypercallSite, handlers: ReadonlyMap<number, HandlerEntry>): void {
   const h = site.hypercall;
   const s = site.state;
   if (!h || !s) return;
@@ -294,10 +291,10 @@ function interruptedArguments(ctx: Context, site: HypercallSite, entries: Readon
     const r = ARG_REGS[i];
     // set on every way here, by no one instruction: perhaps only by whoever ran before the handler
     if (!(s.defined & (1 << r)) || s.def[r] >= 0) continue;
-    const at = backFrom(ctx, site.instr, r, (k) => entries.has(k) && !(ctx.program.instrs[k].fx.writes & (1 << r)), true);
+    const at = backFrom(ctx, site.instr, r, (k) => handlers.get(k)?.gate === false && !(ctx.program.instrs[k].fx.writes & (1 << r)), true);
     if (at < 0) continue;
     names.push(argName(h, i));
-    entry ??= entries.get(at);
+    entry ??= handlers.get(at);
   }
   if (!entry) return;
   ctx.report.add({
@@ -498,17 +495,7 @@ function ring3(ctx: Context): void {
   const { program, cfg } = ctx;
   const reported = new Set<number>();
   /** Blocks reached from `from` by jumps, and by the calls `follow` takes. */
-  const reach = (from: number, follow: (e: Edge) => boolean) => {
-    const seen = new Uint8Array(cfg.blocks.length);
-    const stack = [from];
-    while (stack.length) {
-      const b = stack.pop()!;
-      if (seen[b]) continue;
-      seen[b] = 1;
-      for (const e of cfg.blocks[b].succ) if (isIntra(e) || follow(e)) stack.push(e.to);
-    }
-    return seen;
-  };
+  const reach = (from: number, follow: (e: Edge) => boolean) => blocksReached(cfg, [from], (e) => isIntra(e) || follow(e));
   const gate = 'the hypercall gate admits ring 1 only, so ring 3 gets #GP. Make a system call into the kernel (int to a trap-table handler) and have the kernel make the hypercall.';
   const regions = program.ring3.flatMap((region) => {
     const start = program.byAddress.get(region.start);
